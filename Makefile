@@ -1,0 +1,55 @@
+# Tsunagu — the two commands a person needs:
+#   make run    install what is missing, build the frontend and the app, start it
+#   make test   every test: Go (real encrypted DB, real keychain, LINE simulator) and the UI
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+GOTAGS   := webkit2_41
+BIN      := build/bin
+FRONTEND := frontend
+BENCH    ?= .
+
+export GOFLAGS := -buildvcs=false
+
+.PHONY: run test deps frontend frontend-deps desktop cli devserver test-go test-frontend test-ui bench clean
+
+## run: start the desktop app (sandbox mode until a LINE channel is configured)
+run: deps desktop
+	WEBKIT_DISABLE_DMABUF_RENDERER=1 ./$(BIN)/tsunagu
+
+## test: every test, as CI runs them
+test: deps frontend cli devserver
+	go vet -tags $(GOTAGS) ./...
+	.ci/keyring-session go test -tags $(GOTAGS) -race -count=1 ./...
+	cd $(FRONTEND) && npm run test:unit
+	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test $(FRONTEND)/tests/ui/
+
+deps:
+	@.ci/install-deps
+
+frontend-deps: $(FRONTEND)/node_modules/.package-lock.json
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend: frontend-deps
+	cd $(FRONTEND) && npm run build
+
+desktop: frontend
+	go build -tags desktop,production,$(GOTAGS) -ldflags "$(LDFLAGS) -w -s" -o $(BIN)/tsunagu .
+
+cli:
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-cli ./app/cli
+
+devserver:
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-devserver ./app/devserver
+
+## bench: every benchmark (BENCH=name for one); each prints a `BENCH name ...` line
+bench:
+	go test -tags $(GOTAGS) -run '^$$' -bench '$(BENCH)' -benchtime 1x ./...
+
+clean:
+	rm -rf $(BIN) $(FRONTEND)/dist/assets $(FRONTEND)/dist/index.html test-artifacts

@@ -1,0 +1,350 @@
+// Command tsunagu-cli is Tsunagu without a window: the same engine as the
+// desktop app, for scripting, scheduled jobs and checks. It links neither
+// Wails nor GTK.
+//
+// Every command takes --data-dir (default: $TSUNAGU_DATA_DIR or the per-user
+// folder) and --json, prints human-readable output by default, and exits
+// non-zero with a clear message on error.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"tsunagu/internal/datadir"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/secrets"
+	"tsunagu/internal/store"
+)
+
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// env is the outside world of one invocation; tests supply their own.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	keyring        secrets.Keyring // nil: the OS keychain
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, c *cmdCtx) error
+}
+
+var commands = []command{
+	{"init", "create the data folder, the DB key in the keychain and the encrypted DB (safe to run twice)", cmdInit},
+	{"db verify", "check that the DB is encrypted, opens with the keychain key and passes integrity_check", cmdDBVerify},
+	{"channel set", "store the LINE channel secret and access token (read from standard input) in the keychain", cmdChannelSet},
+	{"channel show", "show whether a LINE channel is configured (the token masked)", cmdChannelShow},
+	{"channel clear", "remove the LINE channel credentials (the app returns to sandbox mode)", cmdChannelClear},
+	{"inbox list", "list conversations with unread counts", cmdInboxList},
+	{"version", "print the version", cmdVersion},
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, e env) int {
+	cmd, rest := findCommand(args)
+	if cmd == nil {
+		usage(e.stderr)
+		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			return 0
+		}
+		fmt.Fprintf(e.stderr, "\nunknown command: %s\n", strings.Join(args, " "))
+		return 2
+	}
+	c := &cmdCtx{env: e}
+	fs := flag.NewFlagSet("tsunagu-cli "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	def, _ := datadir.Default()
+	fs.StringVar(&c.dataDir, "data-dir", def, "data folder")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	if err := fs.Parse(rest); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "tsunagu-cli %s: unexpected arguments: %s\n", cmd.name, strings.Join(fs.Args(), " "))
+		return 2
+	}
+	if c.keyring == nil {
+		c.keyring = secrets.OSKeyring()
+	}
+	if err := cmd.run(ctx, c); err != nil {
+		fmt.Fprintf(e.stderr, "tsunagu-cli %s: %s\n", cmd.name, explain(err))
+		return 1
+	}
+	return 0
+}
+
+type cmdCtx struct {
+	env
+	dataDir string
+	json    bool
+}
+
+// print writes v as JSON with --json, or calls human otherwise.
+func (c *cmdCtx) print(v any, human func(w io.Writer)) error {
+	if c.json {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(c.stdout)
+	return nil
+}
+
+func cmdInit(ctx context.Context, c *cmdCtx) error {
+	res, err := engine.Init(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	return c.print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "data folder: %s\n", res.DataDir)
+		fmt.Fprintf(w, "install ID:  %s\n", res.InstallID)
+		fmt.Fprintf(w, "DB key:      %s\n", createdOr(res.CreatedKey, "created in the keychain", "already in the keychain"))
+		fmt.Fprintf(w, "database:    %s\n", createdOr(res.CreatedDB, "created (encrypted)", "already exists, opens with the key"))
+	})
+}
+
+func cmdDBVerify(ctx context.Context, c *cmdCtx) error {
+	dir, err := datadir.Existing(c.dataDir)
+	if err != nil {
+		return err
+	}
+	id, err := dir.ReadInstallID()
+	if err != nil {
+		return err
+	}
+	key, err := secrets.New(c.keyring, id).DBKey(ctx)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	rep, verr := store.Verify(ctx, dir.DBPath(), key)
+	if perr := c.print(rep, func(w io.Writer) {
+		fmt.Fprintf(w, "file:        %s (%d bytes)\n", rep.Path, rep.SizeBytes)
+		fmt.Fprintf(w, "encrypted:   %s\n", yesNo(rep.Encrypted))
+		fmt.Fprintf(w, "opens:       %s\n", yesNo(rep.OpensWithKey))
+		fmt.Fprintf(w, "integrity:   %s\n", rep.Integrity)
+		fmt.Fprintf(w, "schema:      version %d\n", rep.SchemaVersion)
+	}); perr != nil {
+		return perr
+	}
+	if verr != nil {
+		return verr
+	}
+	if !rep.Encrypted || !rep.OpensWithKey || rep.Integrity != "ok" {
+		return errors.New("the database did not pass verification")
+	}
+	return nil
+}
+
+func cmdChannelSet(ctx context.Context, c *cmdCtx) error {
+	sec, err := c.secrets()
+	if err != nil {
+		return err
+	}
+	secret, token, err := readChannel(c)
+	if err != nil {
+		return err
+	}
+	ch := secrets.Channel{Secret: secret, AccessToken: token}
+	if err := sec.SetChannel(ctx, ch); err != nil {
+		return err
+	}
+	return c.print(map[string]any{"configured": true, "tokenHint": ch.TokenHint()}, func(w io.Writer) {
+		fmt.Fprintf(w, "LINE channel saved in the keychain (token %s). The app leaves sandbox mode on its next start.\n", ch.TokenHint())
+	})
+}
+
+func cmdChannelShow(ctx context.Context, c *cmdCtx) error {
+	sec, err := c.secrets()
+	if err != nil {
+		return err
+	}
+	ch, err := sec.Channel(ctx)
+	configured := err == nil
+	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return err
+	}
+	hint := ""
+	if configured {
+		hint = ch.TokenHint()
+	}
+	return c.print(map[string]any{"configured": configured, "tokenHint": hint}, func(w io.Writer) {
+		if configured {
+			fmt.Fprintf(w, "LINE channel configured (token %s)\n", hint)
+		} else {
+			fmt.Fprintln(w, "no LINE channel configured: the app runs in sandbox mode")
+		}
+	})
+}
+
+func cmdChannelClear(ctx context.Context, c *cmdCtx) error {
+	sec, err := c.secrets()
+	if err != nil {
+		return err
+	}
+	if err := sec.DeleteChannel(ctx); err != nil {
+		return err
+	}
+	return c.print(map[string]any{"configured": false}, func(w io.Writer) {
+		fmt.Fprintln(w, "LINE channel removed from the keychain: the app returns to sandbox mode")
+	})
+}
+
+func cmdInboxList(ctx context.Context, c *cmdCtx) error {
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	list, err := eng.Inbox().Conversations(ctx)
+	if err != nil {
+		return err
+	}
+	return c.print(list, func(w io.Writer) {
+		if len(list) == 0 {
+			fmt.Fprintln(w, "no conversations yet")
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tUNREAD\tSTATUS\tLAST MESSAGE")
+		for _, cv := range list {
+			name := cv.DisplayName
+			if name == "" {
+				name = cv.LineUserID
+			}
+			last := "-"
+			if cv.LastMessageAt > 0 {
+				last = time.UnixMilli(cv.LastMessageAt).Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", cv.ID, name, cv.Unread, cv.Status, last)
+		}
+		tw.Flush()
+	})
+}
+
+func cmdVersion(_ context.Context, c *cmdCtx) error {
+	return c.print(map[string]string{"version": version}, func(w io.Writer) {
+		fmt.Fprintf(w, "tsunagu-cli %s\n", version)
+	})
+}
+
+// --- helpers ---
+
+func findCommand(args []string) (*command, []string) {
+	for i := range commands {
+		words := strings.Fields(commands[i].name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
+			return &commands[i], args[len(words):]
+		}
+	}
+	return nil, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: tsunagu-cli COMMAND [--data-dir DIR] [--json]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+}
+
+func (c *cmdCtx) secrets() (*secrets.Store, error) {
+	dir, err := datadir.Existing(c.dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run `tsunagu-cli init` first)", err)
+	}
+	id, err := dir.ReadInstallID()
+	if err != nil {
+		return nil, fmt.Errorf("%w (run `tsunagu-cli init` first)", err)
+	}
+	return secrets.New(c.keyring, id), nil
+}
+
+// readChannel reads the secret and the token, one per line, from standard
+// input: never from arguments, which other users can see in the process list.
+// On a terminal it prompts without echo.
+func readChannel(c *cmdCtx) (secret, token string, err error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		secret, err = promptHidden(c.stderr, f, "Channel secret: ")
+		if err != nil {
+			return "", "", err
+		}
+		token, err = promptHidden(c.stderr, f, "Channel access token: ")
+		return secret, token, err
+	}
+	sc := bufio.NewScanner(io.LimitReader(c.stdin, 64<<10))
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	var lines []string
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", "", fmt.Errorf("read standard input: %w", err)
+	}
+	if len(lines) != 2 {
+		return "", "", fmt.Errorf("expected 2 lines on standard input (channel secret, then access token), got %d", len(lines))
+	}
+	return lines[0], lines[1], nil
+}
+
+func promptHidden(w io.Writer, f *os.File, prompt string) (string, error) {
+	fmt.Fprint(w, prompt)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(w)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", strings.TrimSuffix(prompt, ": "), err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// explain turns an error into a message for the person at the terminal.
+func explain(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrKeyMissing):
+		return err.Error() + "\n  The database can only be opened on the computer and OS account whose keychain holds its key. Restore the key from a recovery file, or use the original account."
+	case errors.Is(err, store.ErrWrongKey):
+		return err.Error() + "\n  The key in the keychain does not open this database. The file was not changed."
+	case errors.Is(err, store.ErrPlaintext):
+		return err.Error() + "\n  Tsunagu refuses unencrypted customer databases. The file was not changed."
+	case errors.Is(err, secrets.ErrLocked):
+		return err.Error() + "\n  Unlock your keychain (log in to the desktop session) and try again."
+	}
+	return err.Error()
+}
+
+func createdOr(created bool, yes, no string) string {
+	if created {
+		return yes
+	}
+	return no
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,75 @@
+// Package desktop runs Tsunagu's Wails window. It is the only package that
+// calls the Wails runtime: the engine reaches the UI through the small
+// Emitter it is given here.
+package desktop
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync/atomic"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"tsunagu/app/facade"
+	"tsunagu/internal/datadir"
+)
+
+// Config is what main passes in.
+type Config struct {
+	Assets  fs.FS // the built frontend (frontend/dist)
+	Version string
+}
+
+// Run opens the window and blocks until it closes.
+func Run(cfg Config) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	dataDir, err := datadir.Default()
+	if err != nil {
+		return err
+	}
+	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger})
+	var window atomic.Pointer[context.Context] // the Wails context, once the window exists
+
+	return wails.Run(&options.App{
+		Title:     "つなぐ Tsunagu",
+		Width:     1360,
+		Height:    860,
+		MinWidth:  1024,
+		MinHeight: 640,
+		AssetServer: &assetserver.Options{
+			Assets: cfg.Assets,
+		},
+		BackgroundColour: &options.RGBA{R: 246, G: 247, B: 249, A: 255},
+		OnStartup: func(ctx context.Context) {
+			window.Store(&ctx)
+			// A start failure is shown by the UI through Status.
+			_ = host.Start(ctx, emitter{ctx})
+		},
+		OnShutdown: func(context.Context) {
+			if err := host.Stop(); err != nil {
+				logger.Warn("shutdown", "err", err)
+			}
+		},
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId: "jp.tsunagu.desktop",
+			OnSecondInstanceLaunch: func(options.SecondInstanceData) {
+				// A second launch brings the running window forward instead.
+				if ctx := window.Load(); ctx != nil {
+					runtime.WindowUnminimise(*ctx)
+					runtime.WindowShow(*ctx)
+				}
+			},
+		},
+		Bind: []any{host.App()},
+	})
+}
+
+// emitter sends engine events to the frontend as Wails events.
+type emitter struct{ ctx context.Context }
+
+func (e emitter) Emit(name string, data any) { runtime.EventsEmit(e.ctx, name, data) }

@@ -1,0 +1,84 @@
+// Command tsunagu-devserver serves the frontend and the bound facade over
+// HTTP on loopback, so the real UI can run in a browser against the real
+// engine: the UI tests drive it with headless Chromium, and developers can
+// use browser devtools. It is not shipped to branches.
+//
+// Calls: POST /api/call/<Method> with a JSON array of arguments; answers the
+// JSON result, or {"error": "<message code>"} with status 400. Events:
+// Server-Sent Events at GET /api/events.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"tsunagu/app/facade"
+	"tsunagu/internal/datadir"
+)
+
+var version = "dev"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tsunagu-devserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	def, _ := datadir.Default()
+	dataDir := flag.String("data-dir", def, "data folder (default: $TSUNAGU_DATA_DIR or the per-user folder)")
+	listen := flag.String("listen", "127.0.0.1:34115", "loopback address to serve on")
+	static := flag.String("static", "frontend/dist", "built frontend to serve")
+	flag.Parse()
+
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		// It serves customer data without a sign-in: never off this machine.
+		return fmt.Errorf("--listen must be a loopback address, not %q", host)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	events := newBroker()
+	h := facade.New(facade.Options{DataDir: *dataDir, Version: version, Logger: logger})
+	// A start failure is reported through Status, as in the desktop app.
+	_ = h.Start(ctx, events)
+	defer h.Stop()
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/call/{method}", newCaller(h.App()))
+	mux.Handle("GET /api/events", events)
+	mux.Handle("/", http.FileServer(http.Dir(*static)))
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		events.close()
+		srv.Shutdown(sctx)
+	}()
+	fmt.Printf("LISTEN http://%s\n", ln.Addr())
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,355 @@
+// Package facade is the one object the UI talks to. The desktop binds App to
+// Wails (window.go.facade.App in the frontend); the dev bridge serves the same
+// methods over HTTP for browser tests. App has no business rules: it calls the
+// engine and turns errors into message codes the UI translates.
+package facade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/user"
+	"sync"
+	"time"
+
+	"tsunagu/internal/engine"
+	"tsunagu/internal/inbox"
+	"tsunagu/internal/linesim"
+	"tsunagu/internal/secrets"
+)
+
+// EventStatus is emitted with a Status when the mode or channel changes.
+const EventStatus = "status:changed"
+
+// Options configure the facade.
+type Options struct {
+	DataDir string
+	Keyring secrets.Keyring // nil: OS keychain
+	Version string
+	Logger  *slog.Logger
+	Clock   func() time.Time
+}
+
+// Host owns an App's lifecycle. It is kept apart from App so that Start and
+// Stop are not bound into the frontend.
+type Host struct{ app *App }
+
+// App is the bound facade: every exported method is callable from the UI.
+type App struct {
+	opts  Options
+	emit  inbox.Emitter
+	ctx   context.Context
+	staff string
+
+	mu  sync.RWMutex
+	eng *engine.Engine
+	err error // why the engine is not running
+}
+
+// New returns a host for the given options.
+func New(opts Options) *Host {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Host{app: &App{opts: opts, staff: staffName()}}
+}
+
+// App is the object to bind.
+func (h *Host) App() *App { return h.app }
+
+// Start opens the engine. A failure (locked keychain, wrong key) is kept and
+// reported through Status, so the window can explain it instead of vanishing.
+func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
+	a := h.app
+	a.ctx, a.emit = ctx, emit
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.startLocked()
+}
+
+// Stop closes the engine.
+func (h *Host) Stop() error {
+	a := h.app
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.eng == nil {
+		return nil
+	}
+	err := a.eng.Close()
+	a.eng = nil
+	return err
+}
+
+// Status describes the running app for the header, banner and settings.
+type Status struct {
+	Sandbox           bool   `json:"sandbox"`
+	ChannelConfigured bool   `json:"channelConfigured"`
+	TokenHint         string `json:"tokenHint"`
+	Version           string `json:"version"`
+	DataDir           string `json:"dataDir"`
+	StaffName         string `json:"staffName"`
+	RejectedWebhooks  int64  `json:"rejectedWebhooks"`
+	Error             string `json:"error"` // a message code when the engine could not start
+}
+
+// SimCustomer is a simulated LINE friend in sandbox mode.
+type SimCustomer struct {
+	UserID      string `json:"userId"`
+	DisplayName string `json:"displayName"`
+	Following   bool   `json:"following"`
+}
+
+// PhoneMessage is one line of a simulated customer's chat screen.
+type PhoneMessage struct {
+	From string `json:"from"`
+	Text string `json:"text"`
+	At   int64  `json:"at"`
+}
+
+// Status returns the current state.
+func (a *App) Status() Status {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.statusLocked()
+}
+
+// Conversations lists the inbox.
+func (a *App) Conversations() ([]inbox.Conversation, error) {
+	ib, err := a.inbox()
+	if err != nil {
+		return nil, err
+	}
+	list, err := ib.Conversations(a.ctx)
+	return list, a.userError(err)
+}
+
+// Messages returns one conversation's messages.
+func (a *App) Messages(conversationID int64) ([]inbox.Message, error) {
+	ib, err := a.inbox()
+	if err != nil {
+		return nil, err
+	}
+	list, err := ib.Messages(a.ctx, conversationID)
+	return list, a.userError(err)
+}
+
+// MarkRead clears a conversation's unread count.
+func (a *App) MarkRead(conversationID int64) error {
+	ib, err := a.inbox()
+	if err != nil {
+		return err
+	}
+	return a.userError(ib.MarkRead(a.ctx, conversationID))
+}
+
+// Reply sends a staff reply.
+func (a *App) Reply(conversationID int64, text string) (inbox.Message, error) {
+	ib, err := a.inbox()
+	if err != nil {
+		return inbox.Message{}, err
+	}
+	m, err := ib.Reply(a.ctx, conversationID, a.staff, text)
+	return m, a.userError(err)
+}
+
+// RetryMessage resends a failed message.
+func (a *App) RetryMessage(messageID int64) (inbox.Message, error) {
+	ib, err := a.inbox()
+	if err != nil {
+		return inbox.Message{}, err
+	}
+	m, err := ib.RetryMessage(a.ctx, messageID)
+	return m, a.userError(err)
+}
+
+// SandboxCustomers lists the simulated customers.
+func (a *App) SandboxCustomers() ([]SimCustomer, error) {
+	sim, err := a.sim()
+	if err != nil {
+		return nil, err
+	}
+	out := []SimCustomer{}
+	for _, c := range sim.Customers() {
+		out = append(out, SimCustomer{UserID: c.UserID, DisplayName: c.DisplayName, Following: c.Following})
+	}
+	return out, nil
+}
+
+// SandboxChat is what a simulated customer sees in their LINE chat.
+func (a *App) SandboxChat(userID string) ([]PhoneMessage, error) {
+	sim, err := a.sim()
+	if err != nil {
+		return nil, err
+	}
+	out := []PhoneMessage{}
+	for _, m := range sim.Chat(userID) {
+		out = append(out, PhoneMessage{From: m.From, Text: m.Text, At: m.At.UnixMilli()})
+	}
+	return out, nil
+}
+
+// SandboxSend sends text as a simulated customer: the simulator posts a
+// signed webhook that travels the same path as a real one.
+func (a *App) SandboxSend(userID, text string) error {
+	sim, err := a.sim()
+	if err != nil {
+		return err
+	}
+	if _, err := sim.SendText(a.ctx, userID, text); err != nil {
+		return a.userError(fmt.Errorf("sandbox send: %w", err))
+	}
+	a.emitPhone(userID)
+	return nil
+}
+
+// SandboxFollow makes a simulated customer add (true) or block (false) the
+// official account.
+func (a *App) SandboxFollow(userID string, follow bool) error {
+	sim, err := a.sim()
+	if err != nil {
+		return err
+	}
+	if follow {
+		err = sim.Follow(a.ctx, userID)
+	} else {
+		err = sim.Unfollow(a.ctx, userID)
+	}
+	if err != nil {
+		return a.userError(fmt.Errorf("sandbox follow: %w", err))
+	}
+	a.emitPhone(userID)
+	return nil
+}
+
+// SaveChannel stores real channel credentials in the keychain and restarts
+// the engine against LINE, leaving sandbox mode.
+func (a *App) SaveChannel(secret, accessToken string) (Status, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sec, err := a.secretsLocked()
+	if err != nil {
+		return a.statusLocked(), err
+	}
+	if err := sec.SetChannel(a.ctx, secrets.Channel{Secret: secret, AccessToken: accessToken}); err != nil {
+		return a.statusLocked(), a.userError(err)
+	}
+	return a.restartLocked()
+}
+
+// ClearChannel removes the channel credentials and returns to sandbox mode.
+func (a *App) ClearChannel() (Status, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sec, err := a.secretsLocked()
+	if err != nil {
+		return a.statusLocked(), err
+	}
+	if err := sec.DeleteChannel(a.ctx); err != nil {
+		return a.statusLocked(), a.userError(err)
+	}
+	return a.restartLocked()
+}
+
+// --- helpers ---
+
+func (a *App) startLocked() error {
+	eng, err := engine.Start(a.ctx, engine.Options{
+		DataDir: a.opts.DataDir,
+		Keyring: a.opts.Keyring,
+		Emitter: a.emit,
+		Clock:   a.opts.Clock,
+		Logger:  a.opts.Logger,
+	})
+	a.eng, a.err = eng, err
+	if err != nil {
+		a.opts.Logger.Error("engine did not start", "err", err)
+	}
+	return err
+}
+
+func (a *App) restartLocked() (Status, error) {
+	if a.eng != nil {
+		if err := a.eng.Close(); err != nil {
+			a.opts.Logger.Warn("closing engine", "err", err)
+		}
+		a.eng = nil
+	}
+	err := a.startLocked()
+	st := a.statusLocked()
+	if a.emit != nil {
+		a.emit.Emit(EventStatus, st)
+	}
+	return st, a.userError(err)
+}
+
+func (a *App) statusLocked() Status {
+	st := Status{Version: a.opts.Version, DataDir: a.opts.DataDir, StaffName: a.staff}
+	if a.eng == nil {
+		if a.err != nil {
+			st.Error = Code(a.err)
+		}
+		return st
+	}
+	st.Sandbox = a.eng.Sandbox()
+	st.ChannelConfigured = !st.Sandbox
+	st.TokenHint = a.eng.TokenHint()
+	st.DataDir = a.eng.DataDir()
+	st.RejectedWebhooks = a.eng.RejectedWebhooks()
+	return st
+}
+
+func (a *App) secretsLocked() (*secrets.Store, error) {
+	if a.eng == nil {
+		return nil, errors.New(codeNotStarted)
+	}
+	return a.eng.Secrets(), nil
+}
+
+func (a *App) inbox() (*inbox.Inbox, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.eng == nil || a.eng.Inbox() == nil {
+		return nil, errors.New(codeNotStarted)
+	}
+	return a.eng.Inbox(), nil
+}
+
+func (a *App) sim() (*linesim.Server, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.eng == nil {
+		return nil, errors.New(codeNotStarted)
+	}
+	if a.eng.Sim() == nil {
+		return nil, errors.New(codeNotSandbox)
+	}
+	return a.eng.Sim(), nil
+}
+
+func (a *App) emitPhone(userID string) {
+	if a.emit != nil {
+		a.emit.Emit(engine.EventSandboxPhone, engine.SandboxPhoneEvent{UserID: userID})
+	}
+}
+
+// userError logs the full error (it carries context, never secrets or
+// customer data) and returns only its message code to the UI.
+func (a *App) userError(err error) error {
+	if err == nil {
+		return nil
+	}
+	code := Code(err)
+	a.opts.Logger.Warn("request failed", "code", code, "err", err)
+	return errors.New(code)
+}
+
+func staffName() string {
+	if u, err := user.Current(); err == nil {
+		if u.Name != "" {
+			return u.Name
+		}
+		return u.Username
+	}
+	return "staff"
+}

@@ -1,0 +1,181 @@
+// End-to-end UI test: a simulated customer writes in, the clerk replies.
+//
+// Runs the real dev bridge (Go) serving the built frontend, drives Debian's
+// Chromium through playwright-core, and saves screenshots for review.
+//   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
+// (the Makefile builds the binary and wraps this in .ci/keyring-session).
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const frontendDir = resolve(here, '..', '..')
+const repoRoot = resolve(frontendDir, '..')
+const distDir = join(frontendDir, 'dist')
+const artifactsDir = join(repoRoot, 'test-artifacts', 'ui')
+const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
+
+const CUSTOMER_TEXT = '住宅ローンの金利について教えてください'
+const REPLY_TEXT = 'お問い合わせありがとうございます。担当の者からご連絡いたします。'
+
+let server
+let serverOutput = ''
+let dataDir
+let baseUrl
+let browser
+let page
+const pageErrors = []
+
+/** Starts the bridge and resolves with its URL from the `LISTEN http://…` line. */
+function startDevserver(bin) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(bin, ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--static', distDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    server = child
+    const timer = setTimeout(() => reject(new Error(`devserver printed no LISTEN line within 30 s. Output:\n${serverOutput}`)), 30_000)
+    let buf = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk) => {
+      serverOutput += chunk
+      buf += chunk
+      const m = buf.match(/^LISTEN (http:\/\/\S+)\s*$/m)
+      if (m) {
+        clearTimeout(timer)
+        resolvePromise(m[1].replace(/\/$/, ''))
+      }
+    })
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (chunk) => (serverOutput += chunk))
+    child.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`devserver exited early (code ${code}, signal ${signal}). Output:\n${serverOutput}`))
+    })
+  })
+}
+
+before(async () => {
+  const bin = process.env.TSUNAGU_DEVSERVER
+  assert.ok(
+    bin,
+    'TSUNAGU_DEVSERVER is not set: point it at the dev bridge binary (make builds build/bin/tsunagu-devserver). Refusing to skip.',
+  )
+  assert.ok(existsSync(bin), `TSUNAGU_DEVSERVER=${bin} does not exist; build it first (go build -o build/bin/tsunagu-devserver ./app/devserver).`)
+  assert.ok(existsSync(join(distDir, 'index.html')), `${distDir}/index.html is missing; run "npm run build" in frontend/ first.`)
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium).`)
+
+  dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-'))
+  baseUrl = await startDevserver(bin)
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Chromium needs no session bus; keep it off the keyring session's bus
+    // (which would otherwise start desktop portals and log noise).
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    deviceScaleFactor: 1,
+  })
+  page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  page.on('pageerror', (err) => pageErrors.push(String(err)))
+})
+
+after(async () => {
+  await browser?.close().catch(() => {})
+  if (server && server.exitCode === null) {
+    server.removeAllListeners('exit')
+    const exited = new Promise((r) => server.once('exit', r))
+    server.kill('SIGTERM')
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
+    await exited
+    clearTimeout(timer)
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+})
+
+test('a simulated customer writes in and the clerk replies (ja, then en)', async () => {
+  await page.goto(`${baseUrl}/`)
+
+  // Sandbox banner, in Japanese by default.
+  const banner = page.getByTestId('sandbox-banner')
+  await banner.waitFor({ state: 'visible' })
+  assert.match(await banner.innerText(), /サンドボックスモード：LINE シミュレーターに接続しています。実際のお客さまには送信されません。/)
+
+  // As the customer, on the simulated phone.
+  const phonePanel = page.getByTestId('phone-panel')
+  const firstCustomer = phonePanel.getByTestId('phone-customer').first()
+  await firstCustomer.waitFor({ state: 'visible' })
+  const customerName = await firstCustomer.getAttribute('data-name')
+  assert.ok(customerName, 'the first simulated customer has a name')
+  await firstCustomer.click()
+  await phonePanel.getByTestId('phone-input').fill(CUSTOMER_TEXT)
+  await phonePanel.getByTestId('phone-send').click()
+  await phonePanel.getByTestId('phone-message').filter({ hasText: CUSTOMER_TEXT }).first().waitFor()
+  assert.equal(
+    await phonePanel.getByTestId('phone-message').filter({ hasText: CUSTOMER_TEXT }).first().getAttribute('data-from'),
+    'customer',
+  )
+
+  // It shows up in the clerk's inbox, unread, without a reload.
+  const item = page.getByTestId('conversation-item').filter({ hasText: customerName })
+  await item.getByTestId('unread-badge').waitFor({ state: 'visible' })
+  assert.match(await item.innerText(), new RegExp(CUSTOMER_TEXT))
+  await page.getByTestId('header-unread').filter({ hasText: /未読 [1-9]\d* 件/ }).waitFor()
+  assert.match(await page.title(), /^\(\d+\) つなぐ/)
+
+  // Open it: the message is there and the conversation is marked read.
+  await item.click()
+  const pane = page.getByTestId('conversation-pane')
+  await pane.getByTestId('message-bubble').filter({ hasText: CUSTOMER_TEXT }).first().waitFor()
+  assert.equal(await pane.getByTestId('message-bubble').filter({ hasText: CUSTOMER_TEXT }).first().getAttribute('data-direction'), 'in')
+  await item.getByTestId('unread-badge').waitFor({ state: 'detached' })
+
+  // Reply.
+  await pane.getByTestId('composer-input').fill(REPLY_TEXT)
+  await pane.getByTestId('composer-send').click()
+  const reply = pane.locator('[data-testid="message-bubble"][data-direction="out"]').filter({ hasText: REPLY_TEXT })
+  await pane.locator('[data-testid="message-bubble"][data-direction="out"][data-status="sent"]').filter({ hasText: REPLY_TEXT }).waitFor()
+  assert.equal(await reply.count(), 1, 'the reply is shown exactly once')
+  assert.equal(await pane.getByTestId('composer-input').inputValue(), '', 'the composer is cleared')
+
+  // The customer sees it on the phone as a message from the official account.
+  await phonePanel.locator('[data-testid="phone-message"][data-from="official"]').filter({ hasText: REPLY_TEXT }).waitFor()
+
+  await page.mouse.move(0, 0)
+  mkdirSync(artifactsDir, { recursive: true })
+  await page.screenshot({ path: join(artifactsDir, 'receive-reply-ja.png') })
+
+  // Switch to English: UI text changes, state stays.
+  await page.getByTestId('lang-en').click()
+  await banner.filter({ hasText: 'Sandbox mode' }).waitFor()
+  await pane.getByTestId('delivery-sent').filter({ hasText: 'Sent' }).first().waitFor()
+  assert.equal(await page.evaluate(() => localStorage.getItem('tsunagu.locale')), 'en')
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
+  await page.screenshot({ path: join(artifactsDir, 'receive-reply-en.png') })
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
+})

@@ -1,0 +1,109 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Transport } from '../../src/api/transport'
+import type { Conversation, Message } from '../../src/api/types'
+
+/** In-memory backend behind a fake transport; it emits like the real one. */
+function fakeBackend() {
+  const handlers = new Map<string, ((p: unknown) => void)[]>()
+  const emit = (name: string, p: unknown) => (handlers.get(name) ?? []).forEach((cb) => cb(p))
+  const conv: Conversation = {
+    id: 1,
+    lineUserId: 'U1',
+    displayName: '佐藤 花子',
+    pictureUrl: '',
+    followState: 'following',
+    status: 'open',
+    unread: 0,
+    lastMessageAt: 0,
+    lastPreview: '',
+  }
+  const messages: Message[] = []
+  const calls: string[] = []
+  const methods: Record<string, (...a: never[]) => unknown> = {
+    Status: () => ({ sandbox: true, channelConfigured: false, tokenHint: '', version: 'v', dataDir: '/d', staffName: '山田', rejectedWebhooks: 0 }),
+    Conversations: () => [structuredClone(conv)],
+    Messages: () => structuredClone(messages),
+    MarkRead: () => {
+      conv.unread = 0
+      emit('inbox:changed', { conversationId: 1 }) // the real backend emits after MarkRead
+      return null
+    },
+    Reply: (_id: never, text: never) => {
+      const m: Message = { id: messages.length + 1, conversationId: 1, direction: 'out', kind: 'text', body: text, sentBy: '山田', via: 'reply', status: 'sent', error: '', createdAt: Date.now() }
+      messages.push(m)
+      emit('inbox:changed', { conversationId: 1 })
+      return m
+    },
+  }
+  const transport: Transport = {
+    kind: 'http',
+    async call(method, args) {
+      calls.push(method)
+      await Promise.resolve()
+      return methods[method]!(...(args as never[]))
+    },
+    on(event, cb) {
+      handlers.set(event, [...(handlers.get(event) ?? []), cb])
+      return () => {}
+    },
+    onConnection: () => () => {},
+  }
+  function customerWrites(text: string) {
+    messages.push({ id: messages.length + 1, conversationId: 1, direction: 'in', kind: 'text', body: text, sentBy: '', via: '', status: 'received', error: '', createdAt: Date.now() })
+    conv.unread++
+    conv.lastPreview = text
+    emit('inbox:changed', { conversationId: 1 })
+  }
+  return { transport, calls, customerWrites, conv }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20))
+
+describe('inbox store', () => {
+  beforeEach(() => {
+    vi.resetModules()
+  })
+
+  it('shows new messages without reload, marks the open conversation read once, and does not loop', async () => {
+    const be = fakeBackend()
+    const { setTransport } = await import('../../src/api/client')
+    setTransport(be.transport)
+    const { inbox, boot, selectConversation, unreadTotal, visibleMessages } = await import('../../src/composables/inbox')
+    await boot()
+    expect(inbox.conversations).toHaveLength(1)
+
+    be.customerWrites('住宅ローンの金利について教えてください')
+    await settle()
+    expect(unreadTotal.value).toBe(1)
+    expect(be.calls.filter((c) => c === 'MarkRead')).toHaveLength(0) // nothing open yet
+
+    await selectConversation(1)
+    await settle()
+    expect(visibleMessages.value.map((m) => m.body)).toEqual(['住宅ローンの金利について教えてください'])
+    expect(unreadTotal.value).toBe(0)
+    expect(be.calls.filter((c) => c === 'MarkRead')).toHaveLength(1)
+
+    // A message into the open conversation is shown and read right away.
+    be.customerWrites('よろしくお願いします')
+    await settle()
+    expect(visibleMessages.value).toHaveLength(2)
+    expect(be.calls.filter((c) => c === 'MarkRead')).toHaveLength(2)
+    const before = be.calls.length
+    await settle()
+    expect(be.calls.length).toBe(before) // quiet: no event/MarkRead ping-pong
+  })
+
+  it('shows a reply once, as sent', async () => {
+    const be = fakeBackend()
+    const { setTransport } = await import('../../src/api/client')
+    setTransport(be.transport)
+    const { boot, selectConversation, sendReply, visibleMessages } = await import('../../src/composables/inbox')
+    await boot()
+    await selectConversation(1)
+    const p = sendReply(1, 'お問い合わせありがとうございます。', '山田')
+    expect(visibleMessages.value.map((m) => m.status)).toEqual(['pending'])
+    await p
+    await settle()
+    expect(visibleMessages.value.map((m) => [m.body, m.status])).toEqual([['お問い合わせありがとうございます。', 'sent']])
+  })
+})

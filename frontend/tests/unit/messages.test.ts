@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest'
+import { createAppI18n } from '../../src/i18n'
+import { messageText, previewText } from '../../src/utils/messages'
+
+const t = createAppI18n('ja').global.t
+
+describe('message display', () => {
+  it('shows text as is and labels other kinds', () => {
+    expect(messageText({ kind: 'text', body: '[image]' }, t)).toBe('[image]')
+    expect(messageText({ kind: 'sticker', body: '11537/52002734' }, t)).toBe('［スタンプ］')
+    expect(messageText({ kind: 'file', body: '申込書.pdf' }, t)).toBe('［ファイル］ 申込書.pdf')
+    expect(messageText({ kind: 'location', body: '' }, t)).toBe('［位置情報］')
+    expect(messageText({ kind: 'hologram', body: 'x' }, t)).toBe('［表示できない種類のメッセージ］')
+  })
+  it('translates the backend previews of non-text messages', () => {
+    expect(previewText('[sticker]', t)).toBe('［スタンプ］')
+    expect(previewText('[follow]', t)).toBe('［友だち追加］')
+    expect(previewText('[unknownkind]', t)).toBe('[unknownkind]')
+    expect(previewText('住宅ローンについて', t)).toBe('住宅ローンについて')
+  })
+})

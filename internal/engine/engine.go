@@ -1,0 +1,313 @@
+// Package engine assembles Tsunagu's parts for one data folder: the keychain
+// items, the encrypted customer DB, the LINE client and webhook verifier, and
+// the inbox. With no LINE channel in the keychain it runs in sandbox mode
+// against an in-process LINE simulator. The desktop facade and the CLI both
+// build on it, so the GUI and the command line share one engine.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"tsunagu/internal/datadir"
+	"tsunagu/internal/inbox"
+	"tsunagu/internal/line"
+	"tsunagu/internal/linesim"
+	"tsunagu/internal/secrets"
+	"tsunagu/internal/store"
+)
+
+// ErrKeyMissing means the DB exists but its key is not in this user's
+// keychain: Tsunagu never makes a new key (or DB) over an existing file.
+var ErrKeyMissing = errors.New("the database exists but its key is not in the keychain")
+
+// Options configure an engine.
+type Options struct {
+	DataDir string
+	Keyring secrets.Keyring  // nil: the OS keychain
+	Emitter inbox.Emitter    // nil: no UI events
+	Clock   func() time.Time // nil: time.Now
+	Logger  *slog.Logger     // nil: discard
+}
+
+// InitResult says what Init found or made.
+type InitResult struct {
+	DataDir    string `json:"dataDir"`
+	InstallID  string `json:"installId"`
+	CreatedKey bool   `json:"createdKey"`
+	CreatedDB  bool   `json:"createdDb"`
+}
+
+// Init prepares a data folder: the folder, its install ID, the DB key in the
+// keychain and the encrypted DB. It is safe to run again: existing parts are
+// checked, never replaced.
+func Init(ctx context.Context, dataDir string, kr secrets.Keyring) (InitResult, error) {
+	if kr == nil {
+		kr = secrets.OSKeyring()
+	}
+	dir, err := datadir.Ensure(dataDir)
+	if err != nil {
+		return InitResult{}, err
+	}
+	id, err := dir.InstallID()
+	if err != nil {
+		return InitResult{}, err
+	}
+	res := InitResult{DataDir: dir.Path, InstallID: id}
+	sec := secrets.New(kr, id)
+	_, statErr := os.Stat(dir.DBPath())
+	dbExists := statErr == nil
+
+	key, err := sec.DBKey(ctx)
+	switch {
+	case errors.Is(err, secrets.ErrNotFound) && dbExists:
+		return res, fmt.Errorf("%s: %w", dir.DBPath(), ErrKeyMissing)
+	case errors.Is(err, secrets.ErrNotFound):
+		if key, err = sec.CreateDBKey(ctx); err != nil {
+			return res, err
+		}
+		res.CreatedKey = true
+	case err != nil:
+		return res, err
+	}
+	defer clear(key)
+
+	var db *store.DB
+	if dbExists {
+		db, err = store.Open(ctx, dir.DBPath(), key)
+	} else {
+		db, err = store.Create(ctx, dir.DBPath(), key)
+		res.CreatedDB = err == nil
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, db.Close()
+}
+
+// Engine is a running Tsunagu for one data folder.
+type Engine struct {
+	dir      datadir.Dir
+	secrets  *secrets.Store
+	db       *store.DB
+	client   *line.Client
+	verifier *line.Verifier
+	inbox    *inbox.Inbox
+	log      *slog.Logger
+
+	sandbox  bool
+	sim      *linesim.Server
+	hookSrv  *http.Server
+	hookURL  string
+	tokenHnt string
+}
+
+// Start opens the data folder (initialising it on first run) and starts the
+// LINE side: the real channel if its credentials are in the keychain,
+// otherwise the sandbox simulator.
+func Start(ctx context.Context, opts Options) (*Engine, error) {
+	if opts.Keyring == nil {
+		opts.Keyring = secrets.OSKeyring()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if _, err := Init(ctx, opts.DataDir, opts.Keyring); err != nil {
+		return nil, err
+	}
+	e, err := Open(ctx, opts.DataDir, opts.Keyring)
+	if err != nil {
+		return nil, err
+	}
+	e.log = opts.Logger
+	if err := e.startLine(ctx, opts); err != nil {
+		e.Close()
+		return nil, err
+	}
+	// Sends left pending by a crash go out now (pushes, with their stored
+	// retry keys) or are flagged for staff (replies).
+	if err := e.inbox.ResumePending(ctx); err != nil {
+		e.log.Warn("resuming pending sends", "err", err)
+	}
+	return e, nil
+}
+
+// Open opens an initialised data folder's DB without starting LINE; the CLI
+// uses it for read-only and offline commands.
+func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, error) {
+	if kr == nil {
+		kr = secrets.OSKeyring()
+	}
+	dir, err := datadir.Existing(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run `tsunagu-cli init` first)", err)
+	}
+	id, err := dir.ReadInstallID()
+	if err != nil {
+		return nil, fmt.Errorf("%w (run `tsunagu-cli init` first)", err)
+	}
+	sec := secrets.New(kr, id)
+	key, err := sec.DBKey(ctx)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", dir.DBPath(), ErrKeyMissing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	db, err := store.Open(ctx, dir.DBPath(), key)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{dir: dir, secrets: sec, db: db, log: slog.New(slog.DiscardHandler)}
+	if e.inbox, err = inbox.New(inbox.Config{DB: db}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops the LINE side and closes the DB.
+func (e *Engine) Close() error {
+	var errs []error
+	if e.hookSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		errs = append(errs, e.hookSrv.Shutdown(ctx))
+		cancel()
+	}
+	if e.sim != nil {
+		errs = append(errs, e.sim.Close())
+	}
+	if e.db != nil {
+		errs = append(errs, e.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Inbox is the shared inbox; read-only if the engine was opened without LINE.
+func (e *Engine) Inbox() *inbox.Inbox { return e.inbox }
+
+// DB is the open customer DB.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Secrets is this data folder's keychain items.
+func (e *Engine) Secrets() *secrets.Store { return e.secrets }
+
+// DataDir is the data folder path.
+func (e *Engine) DataDir() string { return e.dir.Path }
+
+// Sandbox reports whether the engine talks to the built-in simulator.
+func (e *Engine) Sandbox() bool { return e.sandbox }
+
+// Sim is the sandbox simulator, nil in live mode.
+func (e *Engine) Sim() *linesim.Server { return e.sim }
+
+// TokenHint is a masked hint of the live channel's access token.
+func (e *Engine) TokenHint() string { return e.tokenHnt }
+
+// RejectedWebhooks counts webhook bodies dropped for a bad signature.
+func (e *Engine) RejectedWebhooks() int64 {
+	if e.verifier == nil {
+		return 0
+	}
+	return e.verifier.Rejected()
+}
+
+// WebhookHandler verifies and stores webhooks for this channel. In sandbox
+// mode the simulator posts to it over loopback; the relay delivers the same
+// bodies in live mode.
+func (e *Engine) WebhookHandler() http.Handler {
+	return e.verifier.Handler(e.inbox.HandleWebhook)
+}
+
+// --- helpers ---
+
+func (e *Engine) startLine(ctx context.Context, opts Options) error {
+	ch, err := e.secrets.Channel(ctx)
+	switch {
+	case err == nil:
+		return e.startLive(ch, opts)
+	case errors.Is(err, secrets.ErrNotFound):
+		return e.startSandbox(ctx, opts)
+	default:
+		return err
+	}
+}
+
+func (e *Engine) startLive(ch secrets.Channel, opts Options) error {
+	client, err := line.NewClient(line.DefaultEndpoint, ch.AccessToken, nil)
+	if err != nil {
+		return err
+	}
+	e.client = client
+	e.verifier = line.NewVerifier(ch.Secret)
+	e.tokenHnt = ch.TokenHint()
+	return e.newInbox(opts)
+}
+
+// startSandbox runs the LINE simulator in-process with throwaway credentials
+// (they protect nothing real, so they never touch the keychain), a loopback
+// webhook listener, and a few simulated customers.
+func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
+	secret, token := randomHex(16), randomHex(32)
+	e.sandbox = true
+	e.sim = linesim.New(linesim.Config{
+		ChannelSecret: secret,
+		AccessToken:   token,
+		Clock:         opts.Clock,
+		OnDelivery: func(d linesim.Delivery) {
+			if opts.Emitter != nil {
+				opts.Emitter.Emit(EventSandboxPhone, SandboxPhoneEvent{UserID: d.UserID})
+			}
+		},
+	})
+	if err := e.sim.Start(ctx); err != nil {
+		return fmt.Errorf("start LINE simulator: %w", err)
+	}
+	client, err := line.NewClient(e.sim.URL(), token, nil)
+	if err != nil {
+		return err
+	}
+	e.client = client
+	e.verifier = line.NewVerifier(secret)
+	if err := e.newInbox(opts); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("sandbox webhook listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhook", e.WebhookHandler())
+	e.hookSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	e.hookURL = "http://" + ln.Addr().String() + "/webhook"
+	go e.hookSrv.Serve(ln)
+	e.sim.SetWebhookURL(e.hookURL)
+	for _, c := range sandboxCustomers(e.dir) {
+		e.sim.AddCustomer(c)
+	}
+	return nil
+}
+
+func (e *Engine) newInbox(opts Options) error {
+	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Emitter: opts.Emitter, Clock: opts.Clock})
+	if err != nil {
+		return err
+	}
+	e.inbox = ib
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

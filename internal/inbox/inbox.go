@@ -1,0 +1,594 @@
+// Package inbox is the shared 1:1 inbox: one conversation per LINE user,
+// every message in and out stored in the customer DB, and staff replies sent
+// through the official account.
+//
+// Incoming events arrive already verified (package line) and are stored once,
+// keyed by LINE's webhookEventId. Outgoing replies are written to the DB
+// before anything is sent: a push carries a retry key stored with its row, so
+// a resend after a crash or timeout can never reach the customer twice.
+package inbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
+
+	"tsunagu/internal/line"
+	"tsunagu/internal/store"
+)
+
+// EventChanged is emitted with a ChangedEvent whenever a conversation's
+// messages, unread count or state change.
+const EventChanged = "inbox:changed"
+
+// ChangedEvent is the payload of EventChanged.
+type ChangedEvent struct {
+	ConversationID int64 `json:"conversationId"`
+}
+
+// Emitter tells the UI that something changed. The desktop wires it to Wails
+// events; tests and the CLI use their own.
+type Emitter interface {
+	Emit(name string, data any)
+}
+
+// Sender is the part of the LINE layer the inbox uses.
+type Sender interface {
+	PushText(ctx context.Context, to, text, retryKey string) (line.SendResult, error)
+	ReplyText(ctx context.Context, replyToken, text string) (line.SendResult, error)
+	Profile(ctx context.Context, userID string) (line.Profile, error)
+}
+
+// Errors a caller can act on. Messages are for logs; the UI maps them to its
+// own catalog.
+var (
+	ErrNotFound    = errors.New("conversation or message not found")
+	ErrUnreachable = errors.New("customer has blocked the official account")
+	ErrEmpty       = errors.New("message is empty")
+	ErrTooLong     = errors.New("message is longer than 5,000 characters")
+	ErrNotRetrying = errors.New("message is not a failed outgoing message")
+	ErrOffline     = errors.New("inbox is open read-only: no LINE connection")
+)
+
+// DefaultReplyTokenTTL is how long after an event its reply token is still
+// used. LINE accepts reply tokens for about a minute; staying under it avoids
+// a certain failure and the push fallback that follows it.
+const DefaultReplyTokenTTL = 50 * time.Second
+
+// Config holds the inbox's dependencies.
+type Config struct {
+	DB            *store.DB
+	Sender        Sender           // nil: read-only (the CLI), sends fail with ErrOffline
+	Emitter       Emitter          // nil: no events
+	Clock         func() time.Time // nil: time.Now
+	ReplyTokenTTL time.Duration    // 0: DefaultReplyTokenTTL
+}
+
+// Inbox stores conversations and sends staff replies.
+type Inbox struct {
+	db     *store.DB
+	send   Sender
+	emit   Emitter
+	now    func() time.Time
+	ttl    time.Duration
+	newKey func() string
+}
+
+// New returns an inbox over an open DB.
+func New(cfg Config) (*Inbox, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("inbox: DB is required")
+	}
+	ib := &Inbox{
+		db:     cfg.DB,
+		send:   cfg.Sender,
+		emit:   cfg.Emitter,
+		now:    cfg.Clock,
+		ttl:    cfg.ReplyTokenTTL,
+		newKey: func() string { return uuid.NewString() },
+	}
+	if ib.now == nil {
+		ib.now = time.Now
+	}
+	if ib.ttl <= 0 {
+		ib.ttl = DefaultReplyTokenTTL
+	}
+	return ib, nil
+}
+
+// Conversation is one LINE user's thread.
+type Conversation struct {
+	ID            int64  `json:"id"`
+	LineUserID    string `json:"lineUserId"`
+	DisplayName   string `json:"displayName"`
+	PictureURL    string `json:"pictureUrl"`
+	FollowState   string `json:"followState"`
+	Status        string `json:"status"`
+	Unread        int    `json:"unread"`
+	LastMessageAt int64  `json:"lastMessageAt"`
+	LastPreview   string `json:"lastPreview"`
+}
+
+// Message is one message in or out, or a follow/unfollow marker.
+type Message struct {
+	ID             int64  `json:"id"`
+	ConversationID int64  `json:"conversationId"`
+	Direction      string `json:"direction"`
+	Kind           string `json:"kind"`
+	Body           string `json:"body"`
+	SentBy         string `json:"sentBy"`
+	Via            string `json:"via"`
+	Status         string `json:"status"`
+	Error          string `json:"error"`
+	CreatedAt      int64  `json:"createdAt"`
+}
+
+// Message error codes stored with failed sends (and shown translated).
+const (
+	SendErrFailed      = "errors.sendFailed"
+	SendErrUnreachable = "errors.unreachable"
+	SendErrUncertain   = "errors.sendUncertain"
+)
+
+// HandleWebhook stores the events of one verified webhook body in one
+// transaction. An event already stored (same webhookEventId) is skipped, so
+// LINE redeliveries and relay resends are harmless. It returns only after the
+// transaction commits: the caller may then acknowledge the webhook.
+func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest) error {
+	if req == nil {
+		return nil
+	}
+	now := ib.now().UnixMilli()
+	changed := map[int64]bool{}
+	var newUsers []string
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		for i, ev := range req.Events {
+			in, ok := parseEvent(ev)
+			if !ok {
+				continue
+			}
+			fresh, err := recordEvent(ctx, tx, in, now)
+			if err != nil {
+				return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
+			}
+			if !fresh || in.userID == "" {
+				continue
+			}
+			created, err := ensureUser(ctx, tx, in.userID, now)
+			if err != nil {
+				return fmt.Errorf("webhook event %d: %w", i, err)
+			}
+			if created {
+				newUsers = append(newUsers, in.userID)
+			}
+			convID, err := ib.applyEvent(ctx, tx, in, now)
+			if err != nil {
+				return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
+			}
+			if convID != 0 {
+				changed[convID] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Profiles are fetched after the commit: the events are safe whatever
+	// LINE answers, and a slow profile call never holds the writer.
+	for _, u := range newUsers {
+		if id := ib.refreshProfile(ctx, u); id != 0 {
+			changed[id] = true
+		}
+	}
+	for id := range changed {
+		ib.notify(id)
+	}
+	return nil
+}
+
+// Conversations lists every conversation: unread ones first, then the most
+// recent.
+func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
+	rows, err := ib.db.Reader().QueryContext(ctx, `
+		SELECT c.id, c.line_user_id, u.display_name, u.picture_url, u.follow_state,
+		       c.status, c.unread, c.last_message_at, c.last_preview
+		FROM conversations c JOIN line_users u ON u.user_id = c.line_user_id
+		ORDER BY (c.unread > 0) DESC, c.last_message_at DESC, c.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	defer rows.Close()
+	out := []Conversation{}
+	for rows.Next() {
+		var c Conversation
+		if err := rows.Scan(&c.ID, &c.LineUserID, &c.DisplayName, &c.PictureURL, &c.FollowState,
+			&c.Status, &c.Unread, &c.LastMessageAt, &c.LastPreview); err != nil {
+			return nil, fmt.Errorf("list conversations: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Messages returns a conversation's messages in order.
+func (ib *Inbox) Messages(ctx context.Context, conversationID int64) ([]Message, error) {
+	var exists int
+	err := ib.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM conversations WHERE id = ?`, conversationID).Scan(&exists)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("conversation %d: %w", conversationID, err)
+	}
+	rows, err := ib.db.Reader().QueryContext(ctx, `
+		SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("messages of conversation %d: %w", conversationID, err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("messages of conversation %d: %w", conversationID, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MarkRead clears a conversation's unread count.
+func (ib *Inbox) MarkRead(ctx context.Context, conversationID int64) error {
+	var n int64
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE id = ?`, conversationID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark conversation %d read: %w", conversationID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
+	}
+	ib.notify(conversationID)
+	return nil
+}
+
+// Reply sends text from staff to the conversation's customer. It uses the
+// newest unused reply token if it is still fresh, and otherwise a push whose
+// retry key is stored before the request leaves. The returned message carries
+// the final status: a failed send is stored (status "failed") and can be
+// retried; the error is returned too.
+func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text string) (Message, error) {
+	if ib.send == nil {
+		return Message{}, ErrOffline
+	}
+	if err := checkText(text); err != nil {
+		return Message{}, err
+	}
+	now := ib.now()
+	var (
+		msgID   int64
+		userID  string
+		token   string
+		retryID string
+	)
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		var follow string
+		err := tx.QueryRowContext(ctx, `
+			SELECT c.line_user_id, u.follow_state FROM conversations c
+			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&userID, &follow)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if follow == "unfollowed" {
+			return ErrUnreachable
+		}
+		// Claim the reply token in the same transaction that records the
+		// reply, so two staff replying at once never use one token twice.
+		var tokenMsg int64
+		err = tx.QueryRowContext(ctx, `
+			SELECT m.id, m.reply_token FROM messages m
+			JOIN webhook_events e ON e.webhook_event_id = m.webhook_event_id
+			WHERE m.conversation_id = ? AND m.direction = 'in' AND m.reply_token IS NOT NULL
+			  AND m.reply_token <> '' AND m.reply_token_used = 0 AND e.occurred_at >= ?
+			ORDER BY m.id DESC LIMIT 1`, conversationID, now.Add(-ib.ttl).UnixMilli()).Scan(&tokenMsg, &token)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			token = ""
+		case err != nil:
+			return err
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ?`, tokenMsg); err != nil {
+				return err
+			}
+		}
+		via := "reply"
+		var key any
+		if token == "" {
+			via = "push"
+			retryID = ib.newKey()
+			key = retryID
+		}
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at)
+			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?)`,
+			conversationID, text, staff, via, key, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if msgID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return touchConversation(ctx, tx, conversationID, now.UnixMilli(), text, false)
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("reply to conversation %d: %w", conversationID, err)
+	}
+	ib.notify(conversationID)
+
+	if token != "" {
+		res, sendErr := ib.send.ReplyText(ctx, token, text)
+		if sendErr == nil {
+			return ib.finish(ctx, msgID, conversationID, res, nil)
+		}
+		if !isInvalidReplyToken(sendErr) {
+			return ib.finish(ctx, msgID, conversationID, res, sendErr)
+		}
+		// The token expired in flight (LINE refuses it before delivering):
+		// fall back to a push, storing its retry key first.
+		if retryID, err = ib.switchToPush(ctx, msgID); err != nil {
+			return Message{}, err
+		}
+	}
+	res, sendErr := ib.send.PushText(ctx, userID, text, retryID)
+	return ib.finish(ctx, msgID, conversationID, res, sendErr)
+}
+
+// RetryMessage resends a failed (or stuck pending) outgoing message. A push
+// is resent with its stored retry key, so if the first attempt did reach
+// LINE, LINE answers 409 and the customer still gets one copy.
+func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64) (Message, error) {
+	if ib.send == nil {
+		return Message{}, ErrOffline
+	}
+	var (
+		convID            int64
+		userID, body, via string
+		key               sql.NullString
+		status, dir       string
+		follow            string
+	)
+	err := ib.db.Reader().QueryRowContext(ctx, `
+		SELECT m.conversation_id, c.line_user_id, u.follow_state, m.body, COALESCE(m.via,''), m.retry_key, m.status, m.direction
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		JOIN line_users u ON u.user_id = c.line_user_id WHERE m.id = ?`, messageID).
+		Scan(&convID, &userID, &follow, &body, &via, &key, &status, &dir)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, fmt.Errorf("message %d: %w", messageID, ErrNotFound)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("message %d: %w", messageID, err)
+	}
+	if dir != "out" || (status != "failed" && status != "pending") {
+		return Message{}, fmt.Errorf("message %d: %w", messageID, ErrNotRetrying)
+	}
+	if follow == "unfollowed" {
+		return Message{}, fmt.Errorf("message %d: %w", messageID, ErrUnreachable)
+	}
+	retryKey := key.String
+	if via != "push" || !key.Valid {
+		// A reply token is single-use: whatever happened to it, the retry
+		// goes out as a push with a fresh, stored key.
+		if retryKey, err = ib.switchToPush(ctx, messageID); err != nil {
+			return Message{}, err
+		}
+	}
+	res, sendErr := ib.send.PushText(ctx, userID, body, retryKey)
+	return ib.finish(ctx, messageID, convID, res, sendErr)
+}
+
+// ResumePending deals with outgoing messages left pending by a crash. Pushes
+// are resent with their stored retry key (harmless if the first request got
+// through). A reply cannot be made idempotent, so a pending reply is marked
+// failed with "send uncertain" for staff to check rather than risking a
+// duplicate.
+func (ib *Inbox) ResumePending(ctx context.Context) error {
+	if ib.send == nil {
+		return ErrOffline
+	}
+	rows, err := ib.db.Reader().QueryContext(ctx, `
+		SELECT id, COALESCE(via,''), retry_key FROM messages WHERE status = 'pending' AND direction = 'out' ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("find pending sends: %w", err)
+	}
+	type pending struct {
+		id  int64
+		via string
+		key sql.NullString
+	}
+	var list []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.id, &p.via, &p.key); err != nil {
+			rows.Close()
+			return fmt.Errorf("find pending sends: %w", err)
+		}
+		list = append(list, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find pending sends: %w", err)
+	}
+	var errs []error
+	for _, p := range list {
+		if p.via == "push" && p.key.Valid {
+			if _, err := ib.RetryMessage(ctx, p.id); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if err := ib.markUncertain(ctx, p.id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// --- helpers ---
+
+const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(r scanner) (Message, error) {
+	var m Message
+	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt)
+	return m, err
+}
+
+func (ib *Inbox) message(ctx context.Context, id int64) (Message, error) {
+	m, err := scanMessage(ib.db.Reader().QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	if err != nil {
+		return Message{}, fmt.Errorf("message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// finish records the outcome of a send and returns the stored message.
+func (ib *Inbox) finish(ctx context.Context, msgID, convID int64, res line.SendResult, sendErr error) (Message, error) {
+	now := ib.now().UnixMilli()
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		if sendErr == nil {
+			// On a 409 the request that delivered the message is the
+			// one LINE accepted first.
+			reqID := res.AcceptedRequestID
+			if reqID == "" {
+				reqID = res.RequestID
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'sent', error = '', sent_at = ?, line_request_id = ? WHERE id = ?`,
+				now, reqID, msgID)
+			return err
+		}
+		code := SendErrFailed
+		if errors.Is(sendErr, line.ErrUnreachable) {
+			code = SendErrUnreachable
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', error = ?, line_request_id = ? WHERE id = ?`,
+			code, res.RequestID, msgID)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("record send result of message %d: %w", msgID, err)
+	}
+	ib.notify(convID)
+	m, err := ib.message(ctx, msgID)
+	if err != nil {
+		return Message{}, err
+	}
+	if sendErr != nil {
+		return m, fmt.Errorf("send message %d: %w", msgID, sendErr)
+	}
+	return m, nil
+}
+
+// switchToPush turns an outgoing message into a push with a new retry key,
+// stored before the caller sends.
+func (ib *Inbox) switchToPush(ctx context.Context, msgID int64) (string, error) {
+	key := ib.newKey()
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '' WHERE id = ?`, key, msgID)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("prepare push for message %d: %w", msgID, err)
+	}
+	return key, nil
+}
+
+func (ib *Inbox) markUncertain(ctx context.Context, msgID int64) error {
+	var convID int64
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT conversation_id FROM messages WHERE id = ?`, msgID).Scan(&convID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', error = ? WHERE id = ?`, SendErrUncertain, msgID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark message %d uncertain: %w", msgID, err)
+	}
+	ib.notify(convID)
+	return nil
+}
+
+func (ib *Inbox) notify(convID int64) {
+	if ib.emit != nil {
+		ib.emit.Emit(EventChanged, ChangedEvent{ConversationID: convID})
+	}
+}
+
+// refreshProfile fetches a new user's display name and picture. Failures are
+// not errors for the webhook: the conversation shows the user ID until a
+// later refresh succeeds.
+func (ib *Inbox) refreshProfile(ctx context.Context, userID string) int64 {
+	if ib.send == nil {
+		return 0
+	}
+	p, err := ib.send.Profile(ctx, userID)
+	if err != nil {
+		return 0
+	}
+	var convID int64
+	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET display_name = ?, picture_url = ?, profile_at = ? WHERE user_id = ?`,
+			p.DisplayName, p.PictureURL, ib.now().UnixMilli(), userID); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, userID).Scan(&convID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0
+	}
+	return convID
+}
+
+func checkText(text string) error {
+	if strings.TrimSpace(text) == "" {
+		return ErrEmpty
+	}
+	err := line.ValidateText(text)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, line.ErrTextTooLong):
+		return fmt.Errorf("%w: %v", ErrTooLong, err)
+	case errors.Is(err, line.ErrTextEmpty):
+		return ErrEmpty
+	}
+	return err
+}
+
+func isInvalidReplyToken(err error) bool {
+	var apiErr *line.APIError
+	return errors.As(err, &apiErr) && apiErr.Status == 400 &&
+		strings.Contains(strings.ToLower(apiErr.Message), "reply token")
+}

@@ -1,0 +1,292 @@
+// Package linesim simulates the LINE Messaging API and the customers on the
+// other side of it. It is a real HTTP server on loopback that answers the
+// push, reply and profile endpoints with LINE's paths, status codes, headers
+// and JSON error bodies, and it sends signed webhooks the way LINE does when
+// a simulated customer writes, follows or blocks.
+//
+// Tests point LINE's SDK at URL(); the app's sandbox mode uses it to let
+// staff try the inbox without a LINE channel. Only text messages and 1:1
+// chats with users are modelled.
+package linesim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Customer is a simulated LINE user.
+type Customer struct {
+	UserID      string // "U" + 32 hex digits; see NewUserID
+	DisplayName string
+	PictureURL  string
+	Language    string // BCP 47, e.g. "ja"; empty means not consented
+	Following   bool   // friend of the official account and not blocking it
+}
+
+// Via values of a Delivery.
+const (
+	ViaPush  = "push"
+	ViaReply = "reply"
+)
+
+// From values of a PhoneMessage.
+const (
+	FromCustomer = "customer"
+	FromOfficial = "official"
+)
+
+// Delivery is one text message the official account delivered to a
+// customer.
+type Delivery struct {
+	UserID    string
+	Text      string
+	Via       string // ViaPush or ViaReply
+	RetryKey  string // X-Line-Retry-Key of the push, if any
+	RequestID string // x-line-request-id LINE answered the send with
+	At        time.Time
+}
+
+// PhoneMessage is one message in the chat as the customer's phone shows it.
+type PhoneMessage struct {
+	From string // FromCustomer or FromOfficial
+	Text string
+	At   time.Time
+}
+
+// Config configures a Server.
+type Config struct {
+	ChannelSecret string // signs webhooks
+	AccessToken   string // the only bearer token the API accepts
+	// WebhookURL is where webhooks are POSTed. It may be set later with
+	// SetWebhookURL, e.g. once the app's own server is listening.
+	WebhookURL string
+	// Clock is the time source for timestamps and expiry; nil means
+	// time.Now.
+	Clock func() time.Time
+	// ReplyTokenTTL is how long a reply token is accepted after its
+	// event; 0 means DefaultReplyTokenTTL.
+	ReplyTokenTTL time.Duration
+	// OnDelivery, if set, is called once per message the simulator
+	// delivered to a customer, before the API call that sent it is
+	// answered. It runs on the request's goroutine with no lock held and
+	// should return quickly.
+	OnDelivery func(Delivery)
+	// HTTPClient posts webhooks; nil means a client with a 10-second
+	// timeout.
+	HTTPClient *http.Client
+}
+
+// DefaultReplyTokenTTL is how long a reply token stays valid by default.
+// LINE asks bots to reply within a minute of the event.
+const DefaultReplyTokenTTL = time.Minute
+
+// RetryKeyTTL is how long LINE remembers an accepted retry key.
+const RetryKeyTTL = 24 * time.Hour
+
+// Errors from the customer-side methods.
+var (
+	ErrUnknownCustomer = errors.New("linesim: unknown customer")
+	ErrNoWebhookURL    = errors.New("linesim: no webhook URL set")
+	ErrUnknownEvent    = errors.New("linesim: unknown webhook event")
+)
+
+// Server is the simulated LINE Platform. Its methods are safe for
+// concurrent use, including while API requests are being served.
+type Server struct {
+	secret      string
+	token       string
+	now         func() time.Time
+	replyTTL    time.Duration
+	onDelivery  func(Delivery)
+	hc          *http.Client
+	destination string // the bot's own user ID, sent in every webhook
+
+	mu          sync.Mutex
+	srv         *http.Server
+	url         string
+	closed      bool
+	webhookURL  string
+	customers   map[string]*customer
+	order       []string // customer IDs in the order they were added
+	retryKeys   map[string]acceptedPush
+	replyTokens map[string]*replyToken
+	events      map[string]wireEvent // by webhookEventId, for Redeliver
+	nextMsgID   uint64
+}
+
+type customer struct {
+	Customer
+	blocked    bool // unfollowed: the next follow is an unblock
+	deliveries []Delivery
+	chat       []PhoneMessage
+}
+
+// acceptedPush is what LINE remembers of a push accepted with a retry key.
+type acceptedPush struct {
+	requestID string
+	sent      []sentMessage
+	at        time.Time
+}
+
+type replyToken struct {
+	userID  string
+	expires time.Time
+	used    bool
+}
+
+// New returns a Server for cfg. It does not listen until Start.
+func New(cfg Config) *Server {
+	s := &Server{
+		secret:      cfg.ChannelSecret,
+		token:       cfg.AccessToken,
+		now:         cfg.Clock,
+		replyTTL:    cfg.ReplyTokenTTL,
+		onDelivery:  cfg.OnDelivery,
+		hc:          cfg.HTTPClient,
+		destination: NewUserID(),
+		webhookURL:  cfg.WebhookURL,
+		customers:   map[string]*customer{},
+		retryKeys:   map[string]acceptedPush{},
+		replyTokens: map[string]*replyToken{},
+		events:      map[string]wireEvent{},
+		nextMsgID:   firstMessageID(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.replyTTL <= 0 {
+		s.replyTTL = DefaultReplyTokenTTL
+	}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	return s
+}
+
+// Start listens on a free loopback port and serves the API until Close. ctx
+// bounds only the setup, not the server's life.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("linesim: server is closed")
+	}
+	if s.srv != nil {
+		return errors.New("linesim: already started")
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("linesim: listen: %w", err)
+	}
+	s.srv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	s.url = "http://" + ln.Addr().String()
+	srv := s.srv
+	// Serve returns http.ErrServerClosed after Close; there is no one
+	// to report any other accept error to, and the API calls will fail
+	// visibly anyway.
+	go func() { _ = srv.Serve(ln) }()
+	return nil
+}
+
+// URL returns the API's base URL, e.g. "http://127.0.0.1:41234", for
+// messaging_api.WithEndpoint. It is empty before Start.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops the server, waiting briefly for requests being served. A
+// closed Server cannot be started again.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.closed = true
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return errors.Join(fmt.Errorf("linesim: shutdown: %w", err), srv.Close())
+	}
+	return nil
+}
+
+// SetWebhookURL sets where webhooks are POSTed.
+func (s *Server) SetWebhookURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webhookURL = u
+}
+
+// Destination returns the bot user ID sent as "destination" in webhooks.
+func (s *Server) Destination() string { return s.destination }
+
+// AddCustomer adds c, or updates the customer with c's UserID (keeping its
+// chat history). An empty UserID is replaced by a new one. A malformed
+// UserID is a programming error and panics, since LINE could never have
+// issued it.
+func (s *Server) AddCustomer(c Customer) {
+	if c.UserID == "" {
+		c.UserID = NewUserID()
+	}
+	if !isUserID(c.UserID) {
+		panic(fmt.Sprintf("linesim: AddCustomer: malformed user ID %q", c.UserID))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cu, ok := s.customers[c.UserID]; ok {
+		cu.Customer = c
+		return
+	}
+	s.customers[c.UserID] = &customer{Customer: c}
+	s.order = append(s.order, c.UserID)
+}
+
+// Customers returns every customer in the order they were added.
+func (s *Server) Customers() []Customer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Customer, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.customers[id].Customer)
+	}
+	return out
+}
+
+// Deliveries returns what the official account delivered to a customer,
+// oldest first. Pushes LINE accepted for a customer who blocked the account
+// are not delivered and not listed, as on LINE.
+func (s *Server) Deliveries(userID string) []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.customers[userID]
+	if !ok {
+		return nil
+	}
+	return append([]Delivery(nil), c.deliveries...)
+}
+
+// Chat returns the customer's chat with the official account in both
+// directions, oldest first.
+func (s *Server) Chat(userID string) []PhoneMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.customers[userID]
+	if !ok {
+		return nil
+	}
+	return append([]PhoneMessage(nil), c.chat...)
+}
