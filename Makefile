@@ -20,11 +20,12 @@ run: deps desktop
 	WEBKIT_DISABLE_DMABUF_RENDERER=1 ./$(BIN)/tsunagu
 
 ## test: every test, as CI runs them
-test: deps frontend cli devserver
+test: deps frontend cli devserver desktop
 	go vet -tags $(GOTAGS) ./...
 	.ci/keyring-session go test -tags $(GOTAGS) -race -count=1 ./...
 	cd $(FRONTEND) && npm run test:unit
 	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test $(FRONTEND)/tests/ui/
+	.ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
 
 deps:
 	@.ci/install-deps

@@ -7,6 +7,7 @@ import (
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
+	"tsunagu/internal/linesim"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
 )
@@ -40,7 +41,7 @@ func Code(err error) string {
 		return ""
 	case strings.HasPrefix(err.Error(), "errors.") && !strings.Contains(err.Error(), " "):
 		return err.Error() // already a code
-	case errors.Is(err, inbox.ErrNotFound):
+	case errors.Is(err, inbox.ErrNotFound), errors.Is(err, linesim.ErrUnknownCustomer):
 		return codeNotFound
 	case errors.Is(err, inbox.ErrEmpty):
 		return codeEmptyMessage

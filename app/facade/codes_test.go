@@ -8,6 +8,7 @@ import (
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
+	"tsunagu/internal/linesim"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
 )
@@ -21,6 +22,7 @@ func TestCode(t *testing.T) {
 		{nil, ""},
 		{errors.New(codeNotSandbox), codeNotSandbox},
 		{wrap(inbox.ErrNotFound), codeNotFound},
+		{wrap(linesim.ErrUnknownCustomer), codeNotFound},
 		{wrap(inbox.ErrEmpty), codeEmptyMessage},
 		{wrap(inbox.ErrTooLong), codeMessageTooLong},
 		{wrap(inbox.ErrUnreachable), codeUnreachable},

@@ -292,6 +292,13 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 	go e.hookSrv.Serve(ln)
 	e.sim.SetWebhookURL(e.hookURL)
 	for _, c := range sandboxCustomers(e.dir) {
+		// The simulator starts empty each run; a customer who blocked the
+		// account in an earlier session is still blocked.
+		state, err := e.inbox.FollowState(ctx, c.UserID)
+		if err != nil {
+			return err
+		}
+		c.Following = state != "unfollowed"
 		e.sim.AddCustomer(c)
 	}
 	return nil

@@ -337,3 +337,45 @@ func waitFor(ev *events, name string) bool {
 		}
 	}
 }
+
+// TestSandboxRestartKeepsState: the simulator starts empty on each run, but
+// the data stays in the DB and a blocked customer stays blocked.
+func TestSandboxRestartKeepsState(t *testing.T) {
+	kr := realKeyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	cleanupKeychain(t, kr, dir)
+	ctx := context.Background()
+
+	eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust := eng.Sim().Customers()[2]
+	if _, err := eng.Sim().SendText(ctx, cust.UserID, "また連絡します"); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Sim().Unfollow(ctx, cust.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	eng, err = Start(ctx, Options{DataDir: dir, Keyring: kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	for _, c := range eng.Sim().Customers() {
+		if c.UserID == cust.UserID && c.Following {
+			t.Fatal("a customer who blocked the account is a friend again after restart")
+		}
+	}
+	list, err := eng.Inbox().Conversations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].LineUserID != cust.UserID || list[0].FollowState != "unfollowed" || list[0].LastKind != "unfollow" {
+		t.Fatalf("conversations after restart = %+v", list)
+	}
+}

@@ -154,11 +154,7 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 	if err != nil {
 		return 0, fmt.Errorf("store message: %w", err)
 	}
-	preview := body
-	if kind != "text" {
-		preview = "[" + kind + "]"
-	}
-	if err := touchConversation(ctx, tx, convID, eventTime(in, now), preview, unread); err != nil {
+	if err := touchConversation(ctx, tx, convID, eventTime(in, now), kind, body, unread); err != nil {
 		return 0, err
 	}
 	return convID, nil
@@ -173,15 +169,17 @@ func eventTime(in incoming, now int64) int64 {
 	return now
 }
 
-func touchConversation(ctx context.Context, tx *sql.Tx, convID, at int64, preview string, unread bool) error {
+// touchConversation records the conversation's latest message; the UI shows
+// the kind translated and the body (text, file name, place) after it.
+func touchConversation(ctx context.Context, tx *sql.Tx, convID, at int64, kind, preview string, unread bool) error {
 	inc := 0
 	if unread {
 		inc = 1
 	}
 	res, err := tx.ExecContext(ctx, `
-		UPDATE conversations SET unread = unread + ?, last_message_at = MAX(last_message_at, ?), last_preview = ?,
+		UPDATE conversations SET unread = unread + ?, last_message_at = MAX(last_message_at, ?), last_kind = ?, last_preview = ?,
 		       status = CASE WHEN ? = 1 AND status = 'closed' THEN 'open' ELSE status END
-		WHERE id = ?`, inc, at, truncate(preview, 120), inc, convID)
+		WHERE id = ?`, inc, at, kind, truncate(preview, 120), inc, convID)
 	if err != nil {
 		return fmt.Errorf("update conversation: %w", err)
 	}

@@ -112,6 +112,7 @@ type Conversation struct {
 	Status        string `json:"status"`
 	Unread        int    `json:"unread"`
 	LastMessageAt int64  `json:"lastMessageAt"`
+	LastKind      string `json:"lastKind"`
 	LastPreview   string `json:"lastPreview"`
 }
 
@@ -198,7 +199,7 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest
 func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
 	rows, err := ib.db.Reader().QueryContext(ctx, `
 		SELECT c.id, c.line_user_id, u.display_name, u.picture_url, u.follow_state,
-		       c.status, c.unread, c.last_message_at, c.last_preview
+		       c.status, c.unread, c.last_message_at, c.last_kind, c.last_preview
 		FROM conversations c JOIN line_users u ON u.user_id = c.line_user_id
 		ORDER BY (c.unread > 0) DESC, c.last_message_at DESC, c.id DESC`)
 	if err != nil {
@@ -209,7 +210,7 @@ func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
 	for rows.Next() {
 		var c Conversation
 		if err := rows.Scan(&c.ID, &c.LineUserID, &c.DisplayName, &c.PictureURL, &c.FollowState,
-			&c.Status, &c.Unread, &c.LastMessageAt, &c.LastPreview); err != nil {
+			&c.Status, &c.Unread, &c.LastMessageAt, &c.LastKind, &c.LastPreview); err != nil {
 			return nil, fmt.Errorf("list conversations: %w", err)
 		}
 		out = append(out, c)
@@ -242,6 +243,20 @@ func (ib *Inbox) Messages(ctx context.Context, conversationID int64) ([]Message,
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// FollowState is what the DB last recorded for a LINE user: "following",
+// "unfollowed", "unknown", or "" for a user never seen.
+func (ib *Inbox) FollowState(ctx context.Context, userID string) (string, error) {
+	var state string
+	err := ib.db.Reader().QueryRowContext(ctx, `SELECT follow_state FROM line_users WHERE user_id = ?`, userID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("follow state: %w", err)
+	}
+	return state, nil
 }
 
 // MarkRead clears a conversation's unread count.
@@ -334,7 +349,7 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text st
 		if msgID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return touchConversation(ctx, tx, conversationID, now.UnixMilli(), text, false)
+		return touchConversation(ctx, tx, conversationID, now.UnixMilli(), "text", text, false)
 	})
 	if err != nil {
 		return Message{}, fmt.Errorf("reply to conversation %d: %w", conversationID, err)

@@ -29,6 +29,8 @@ export interface Conversation {
   status: ConversationStatus
   unread: number
   lastMessageAt: number
+  /** Kind of the last message (text, sticker, follow, ...); lastPreview is its body. */
+  lastKind: string
   lastPreview: string
 }
 

@@ -14,12 +14,7 @@ export function messageText(m: Pick<Message, 'kind' | 'body'>, t: T): string {
   return WITH_BODY.has(m.kind) && m.body ? `${label} ${m.body}` : label
 }
 
-/**
- * The backend's list preview of a non-text message is its kind in brackets,
- * e.g. "[sticker]": show the translated label instead.
- */
-export function previewText(preview: string, t: T): string {
-  const m = /^\[([a-z]+)\]$/.exec(preview)
-  if (m && LABELLED.has(m[1]!)) return t(`conversation.kind.${m[1]}`)
-  return preview
+/** The conversation list's preview of its last message, of any kind. */
+export function previewText(c: { lastKind: string; lastPreview: string }, t: T): string {
+  return messageText({ kind: c.lastKind || 'text', body: c.lastPreview }, t)
 }

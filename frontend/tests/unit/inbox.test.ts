@@ -15,6 +15,7 @@ function fakeBackend() {
     status: 'open',
     unread: 0,
     lastMessageAt: 0,
+    lastKind: '',
     lastPreview: '',
   }
   const messages: Message[] = []

@@ -12,10 +12,11 @@ describe('message display', () => {
     expect(messageText({ kind: 'location', body: '' }, t)).toBe('［位置情報］')
     expect(messageText({ kind: 'hologram', body: 'x' }, t)).toBe('［表示できない種類のメッセージ］')
   })
-  it('translates the backend previews of non-text messages', () => {
-    expect(previewText('[sticker]', t)).toBe('［スタンプ］')
-    expect(previewText('[follow]', t)).toBe('［友だち追加］')
-    expect(previewText('[unknownkind]', t)).toBe('[unknownkind]')
-    expect(previewText('住宅ローンについて', t)).toBe('住宅ローンについて')
+  it('previews the last message by its kind, never by guessing from its text', () => {
+    expect(previewText({ lastKind: 'sticker', lastPreview: '11537/52002734' }, t)).toBe('［スタンプ］')
+    expect(previewText({ lastKind: 'follow', lastPreview: '' }, t)).toBe('［友だち追加］')
+    expect(previewText({ lastKind: 'file', lastPreview: '申込書.pdf' }, t)).toBe('［ファイル］ 申込書.pdf')
+    expect(previewText({ lastKind: 'text', lastPreview: '[image]' }, t)).toBe('[image]')
+    expect(previewText({ lastKind: 'text', lastPreview: '住宅ローンについて' }, t)).toBe('住宅ローンについて')
   })
 })

@@ -15,7 +15,8 @@ CREATE TABLE conversations (
     status          TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','pending','closed')),
     unread          INTEGER NOT NULL DEFAULT 0,
     last_message_at INTEGER NOT NULL DEFAULT 0,
-    last_preview    TEXT NOT NULL DEFAULT '',
+    last_kind       TEXT NOT NULL DEFAULT '',     -- kind of the last message (text, sticker, follow, ...)
+    last_preview    TEXT NOT NULL DEFAULT '',     -- its body, shortened
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX conversations_by_last ON conversations(last_message_at DESC);
