@@ -12,17 +12,11 @@ import (
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/secrets"
+	"tsunagu/internal/secrets/secretstest"
 )
 
-// The CLI runs against the real keychain (make test provides one through
-// .ci/keyring-session) and a real encrypted DB in a temp folder.
-func realKeyring(t *testing.T) secrets.Keyring {
-	t.Helper()
-	if os.Getenv("TSUNAGU_REAL_KEYRING") != "1" {
-		t.Skip("needs the real keychain: run under .ci/keyring-session (make test does)")
-	}
-	return secrets.OSKeyring()
-}
+// The CLI runs against the real keychain (secretstest) and a real encrypted
+// DB in a temp folder.
 
 type result struct {
 	code           int
@@ -37,16 +31,9 @@ func cli(t *testing.T, kr secrets.Keyring, stdin string, args ...string) result 
 }
 
 func TestCLI(t *testing.T) {
-	kr := realKeyring(t)
+	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	t.Cleanup(func() {
-		if d, err := datadir.Existing(dir); err == nil {
-			if id, err := d.ReadInstallID(); err == nil {
-				secrets.New(kr, id).DeleteChannel(context.Background())
-				kr.Delete(secrets.Service, id+"/"+string(secrets.ItemDBKey))
-			}
-		}
-	})
+	secretstest.CleanupDataDir(t, kr, dir)
 
 	// Before init: a clear error, nothing created.
 	if r := cli(t, kr, "", "inbox", "list", "--data-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "tsunagu-cli init") {

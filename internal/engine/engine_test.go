@@ -16,35 +16,9 @@ import (
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/secrets"
+	"tsunagu/internal/secrets/secretstest"
 	"tsunagu/internal/store"
 )
-
-// realKeyring is the OS keychain. These tests are end to end: they run under
-// .ci/keyring-session (make test), which provides a real Secret Service.
-func realKeyring(t *testing.T) secrets.Keyring {
-	t.Helper()
-	if os.Getenv("TSUNAGU_REAL_KEYRING") != "1" {
-		t.Skip("needs the real keychain: run under .ci/keyring-session (make test does)")
-	}
-	return secrets.OSKeyring()
-}
-
-// cleanupKeychain removes the test install's items from the real keychain.
-func cleanupKeychain(t *testing.T, kr secrets.Keyring, dir string) {
-	t.Cleanup(func() {
-		d, err := datadir.Existing(dir)
-		if err != nil {
-			return
-		}
-		id, err := d.ReadInstallID()
-		if err != nil {
-			return
-		}
-		for _, it := range []secrets.Item{secrets.ItemDBKey, secrets.ItemChannelSecret, secrets.ItemChannelToken} {
-			kr.Delete(secrets.Service, id+"/"+string(it))
-		}
-	})
-}
 
 type events struct {
 	mu    sync.Mutex
@@ -81,9 +55,9 @@ func (c *clock) Add(d time.Duration) {
 // stores it in the encrypted DB, staff reply, and the simulator records the
 // reply (reply token) and a later push (retry key) to the right customer.
 func TestSandboxEndToEnd(t *testing.T) {
-	kr := realKeyring(t)
+	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	cleanupKeychain(t, kr, dir)
+	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()
 	clk := &clock{t: time.Now()}
 	ev := newEvents()
@@ -173,9 +147,9 @@ func TestSandboxEndToEnd(t *testing.T) {
 // TestWebhookForgedAndRedelivered: a forged body is refused and counted and
 // stores nothing; a redelivered event is stored once.
 func TestWebhookForgedAndRedelivered(t *testing.T) {
-	kr := realKeyring(t)
+	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	cleanupKeychain(t, kr, dir)
+	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()
 	eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr})
 	if err != nil {
@@ -227,9 +201,9 @@ func TestWebhookForgedAndRedelivered(t *testing.T) {
 // TestInitTwiceAndFailClosed: init is idempotent and never replaces the key;
 // a DB whose key is gone is refused, not recreated.
 func TestInitTwiceAndFailClosed(t *testing.T) {
-	kr := realKeyring(t)
+	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	cleanupKeychain(t, kr, dir)
+	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()
 
 	r1, err := Init(ctx, dir, kr)
@@ -280,9 +254,9 @@ func TestInitTwiceAndFailClosed(t *testing.T) {
 
 // TestLiveModeWithChannel: credentials in the keychain leave sandbox mode.
 func TestLiveModeWithChannel(t *testing.T) {
-	kr := realKeyring(t)
+	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	cleanupKeychain(t, kr, dir)
+	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()
 	r, err := Init(ctx, dir, kr)
 	if err != nil {
@@ -341,9 +315,9 @@ func waitFor(ev *events, name string) bool {
 // TestSandboxRestartKeepsState: the simulator starts empty on each run, but
 // the data stays in the DB and a blocked customer stays blocked.
 func TestSandboxRestartKeepsState(t *testing.T) {
-	kr := realKeyring(t)
+	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	cleanupKeychain(t, kr, dir)
+	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()
 
 	eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr})
