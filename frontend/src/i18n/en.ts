@@ -31,6 +31,10 @@ const en: Catalog = {
     startTitle: 'The app could not start',
     startBody: 'Fix the problem, then press “Try again”.',
   },
+  nav: {
+    label: 'Menu',
+    inbox: 'Inbox',
+  },
   inbox: {
     title: 'Inquiries',
     listLabel: 'Conversations (use ↑ ↓ to move)',

@@ -30,6 +30,10 @@ const ja = {
     startTitle: 'アプリを開始できませんでした',
     startBody: '問題を解決してから「再試行」を押してください。',
   },
+  nav: {
+    label: 'メニュー',
+    inbox: '受信箱',
+  },
   inbox: {
     title: 'お問い合わせ',
     listLabel: '会話の一覧（↑↓キーで移動）',
