@@ -9,7 +9,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 GOTAGS   := webkit2_41
 BIN      := build/bin
 FRONTEND := frontend
-BENCH    ?= .
+BENCH    ?= .*
 
 export GOFLAGS := -buildvcs=false
 
@@ -48,9 +48,10 @@ cli:
 devserver:
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-devserver ./app/devserver
 
-## bench: every benchmark (BENCH=name for one); each prints a `BENCH name ...` line
+## bench: every benchmark (BENCH=name for one, e.g. BENCH=import_1m); each prints a `BENCH name key=value ...` line.
+## A benchmark named `name` is `func Benchmark_name(b *testing.B)` and runs its workload once.
 bench:
-	go test -tags $(GOTAGS) -run '^$$' -bench '$(BENCH)' -benchtime 1x ./...
+	go test -tags $(GOTAGS) -run '^$$' -bench '^Benchmark_($(BENCH))$$' -benchtime 1x -timeout 60m ./...
 
 clean:
 	rm -rf $(BIN) $(FRONTEND)/dist/assets $(FRONTEND)/dist/index.html test-artifacts
