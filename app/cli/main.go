@@ -23,6 +23,8 @@ import (
 
 	"golang.org/x/term"
 
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/secrets"
@@ -56,6 +58,23 @@ var commands = []command{
 	{"channel show", "show whether a LINE channel is configured (the token masked)", cmdChannelShow},
 	{"channel clear", "remove the LINE channel credentials (the app returns to sandbox mode)", cmdChannelClear},
 	{"inbox list", "list conversations with unread counts", cmdInboxList},
+	{"audit verify", "check the audit trail's hash chain; names the first broken entry", cmdAuditVerify},
+	{"audit export", "write the audit trail as CSV to standard output (for auditors)", cmdAuditExport},
+	{"staff list", "list staff accounts", cmdStaffList},
+	{"staff add", "add a staff account: LOGIN ROLE (display name and password on standard input)", cmdStaffAdd},
+	{"staff deactivate", "end a staff member's access at once: LOGIN (their history stays)", cmdStaffDeactivate},
+	{"staff reactivate", "let a deactivated staff member sign in again: LOGIN", cmdStaffReactivate},
+	{"staff require-signin", "on|off: require a staff sign-in (TSUNAGU_STAFF + password) for tsunagu-cli", cmdStaffRequireSignin},
+	{"backup create", "DIR: write an encrypted, verified backup into DIR (e.g. a NAS folder) and prune old ones", cmdBackupCreate},
+	{"backup verify", "FILE: check a backup against its manifest and its key", cmdBackupVerify},
+	{"backup restore", "FILE: restore a backup into a new --data-dir (recovery code on standard input if the key is not in this keychain)", cmdBackupRestore},
+	{"recovery create", "issue a new recovery code for the DB key (printed once)", cmdRecoveryCreate},
+	{"recovery restore", "put the DB key back into the keychain from the recovery code (read from standard input)", cmdRecoveryRestore},
+	{"db rotate-key", "re-encrypt the DB under a new key (close the app first); prints a new recovery code", cmdRotateKey},
+	{"erase conversation", "ID: delete a LINE user's conversation, messages and media on request (APPI)", cmdEraseConversation},
+	{"import", "import customers from a CSV file: FILE [--profile NAME | --auto] [--dry-run] [--encoding auto|utf-8|sjis|euc-jp] [--report FILE] [--missing keep|inactivate]; exit 3 if rows were rejected", cmdImport},
+	{"export customers", "write all customers as CSV: FILE [--encoding utf-8-bom|sjis]", cmdExportCustomers},
+	{"customers list", "list customers [--query TEXT] [--branch B] [--status active|inactive]", cmdCustomersList},
 	{"version", "print the version", cmdVersion},
 }
 
@@ -76,11 +95,21 @@ func run(ctx context.Context, args []string, e env) int {
 	def, _ := datadir.Default()
 	fs.StringVar(&c.dataDir, "data-dir", def, "data folder")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
-	if err := fs.Parse(rest); err != nil {
-		return 2
+	c.flags = commandFlags(cmd.name, fs)
+	// Flags may come before or after positional arguments (e.g.
+	// `backup create DIR --data-dir X`).
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		c.args = append(c.args, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "tsunagu-cli %s: unexpected arguments: %s\n", cmd.name, strings.Join(fs.Args(), " "))
+	if want := positionalArgs(cmd.name); len(c.args) != want {
+		fmt.Fprintf(e.stderr, "tsunagu-cli %s: expected %d argument(s), got: %s\n", cmd.name, want, strings.Join(c.args, " "))
 		return 2
 	}
 	if c.keyring == nil {
@@ -88,7 +117,7 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	if err := cmd.run(ctx, c); err != nil {
 		fmt.Fprintf(e.stderr, "tsunagu-cli %s: %s\n", cmd.name, explain(err))
-		return 1
+		return exitCode(err)
 	}
 	return 0
 }
@@ -97,6 +126,10 @@ type cmdCtx struct {
 	env
 	dataDir string
 	json    bool
+	args    []string // positional arguments (see positionalArgs)
+	flags   any      // a command's own flags (see commandFlags)
+
+	stdinReader *bufio.Reader // shared by the prompts of security.go
 }
 
 // print writes v as JSON with --json, or calls human otherwise.
@@ -161,12 +194,20 @@ func cmdChannelSet(ctx context.Context, c *cmdCtx) error {
 	if err != nil {
 		return err
 	}
+	audited, err := c.auditedChange(ctx, auth.PermChannel) // security.go
+	if err != nil {
+		return err
+	}
+	defer audited.Close()
 	secret, token, err := readChannel(c)
 	if err != nil {
 		return err
 	}
 	ch := secrets.Channel{Secret: secret, AccessToken: token}
 	if err := sec.SetChannel(ctx, ch); err != nil {
+		return err
+	}
+	if err := audited.Record(ctx, audit.ActionChannelSet); err != nil {
 		return err
 	}
 	return c.print(map[string]any{"configured": true, "tokenHint": ch.TokenHint()}, func(w io.Writer) {
@@ -202,7 +243,15 @@ func cmdChannelClear(ctx context.Context, c *cmdCtx) error {
 	if err != nil {
 		return err
 	}
+	audited, err := c.auditedChange(ctx, auth.PermChannel) // security.go
+	if err != nil {
+		return err
+	}
+	defer audited.Close()
 	if err := sec.DeleteChannel(ctx); err != nil {
+		return err
+	}
+	if err := audited.Record(ctx, audit.ActionChannelClear); err != nil {
 		return err
 	}
 	return c.print(map[string]any{"configured": false}, func(w io.Writer) {
@@ -293,7 +342,7 @@ func readChannel(c *cmdCtx) (secret, token string, err error) {
 		token, err = promptHidden(c.stderr, f, "Channel access token: ")
 		return secret, token, err
 	}
-	sc := bufio.NewScanner(io.LimitReader(c.stdin, 64<<10))
+	sc := bufio.NewScanner(io.LimitReader(c.stdinSource(), 64<<10))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	var lines []string
 	for sc.Scan() {
@@ -324,7 +373,7 @@ func promptHidden(w io.Writer, f *os.File, prompt string) (string, error) {
 func explain(err error) string {
 	switch {
 	case errors.Is(err, engine.ErrKeyMissing):
-		return err.Error() + "\n  The database can only be opened on the computer and OS account whose keychain holds its key. Restore the key from a recovery file, or use the original account."
+		return err.Error() + "\n  The database can only be opened on the computer and OS account whose keychain holds its key. Restore the key with the recovery code (`tsunagu-cli recovery restore`), or use the original account. Without the key and the code the database cannot be opened."
 	case errors.Is(err, store.ErrWrongKey):
 		return err.Error() + "\n  The key in the keychain does not open this database. The file was not changed."
 	case errors.Is(err, store.ErrPlaintext):

@@ -32,8 +32,8 @@ func Run(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger})
 	var window atomic.Pointer[context.Context] // the Wails context, once the window exists
+	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger, FilePicker: dialogs{&window}})
 
 	return wails.Run(&options.App{
 		Title:     "つなぐ Tsunagu",

@@ -38,6 +38,9 @@ func run() error {
 	dataDir := flag.String("data-dir", def, "data folder (default: $TSUNAGU_DATA_DIR or the per-user folder)")
 	listen := flag.String("listen", "127.0.0.1:34115", "loopback address to serve on")
 	static := flag.String("static", "frontend/dist", "built frontend to serve")
+	picker := presetPicker{}
+	flag.StringVar(&picker.open, "pick-file", "", "path the file-open dialog answers (none: cancelled; the import wizard also takes a typed path)")
+	flag.StringVar(&picker.saveDir, "save-dir", os.TempDir(), "folder the file-save dialog answers with (export, import report)")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -45,7 +48,8 @@ func run() error {
 		return fmt.Errorf("--listen: %w", err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		// It serves customer data without a sign-in: never off this machine.
+		// One session is shared by every browser that reaches it, and
+		// there is no CSRF or TLS: never off this machine.
 		return fmt.Errorf("--listen must be a loopback address, not %q", host)
 	}
 
@@ -54,7 +58,7 @@ func run() error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	events := newBroker()
-	h := facade.New(facade.Options{DataDir: *dataDir, Version: version, Logger: logger})
+	h := facade.New(facade.Options{DataDir: *dataDir, Version: version, Logger: logger, FilePicker: picker})
 	// A start failure is reported through Status, as in the desktop app.
 	_ = h.Start(ctx, events)
 	defer h.Stop()

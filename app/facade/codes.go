@@ -51,6 +51,8 @@ func Code(err error) string {
 		return codeUnreachable
 	case errors.Is(err, inbox.ErrNotRetrying):
 		return codeNotRetrying
+	case lineCode(err) != "":
+		return lineCode(err)
 	case errors.As(err, &apiErr):
 		return codeSendFailed
 	case errors.Is(err, secrets.ErrLocked):
@@ -67,6 +69,12 @@ func Code(err error) string {
 		return codeDBPlaintext
 	case errors.Is(err, store.ErrTooNew):
 		return codeDBTooNew
+	}
+	if c := securityCode(err); c != "" {
+		return c
+	}
+	if c := customerCode(err); c != "" {
+		return c
 	}
 	return codeInternal
 }

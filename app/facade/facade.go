@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/linesim"
@@ -29,6 +31,12 @@ type Options struct {
 	Version string
 	Logger  *slog.Logger
 	Clock   func() time.Time
+	// AuthParams are the argon2id costs for staff passwords (zero:
+	// auth.DefaultParams). Tests use cheaper ones.
+	AuthParams auth.Params
+	// FilePicker shows the file dialogs of the import and export (nil:
+	// those methods fail with errors.noFilePicker).
+	FilePicker FilePicker
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
@@ -45,6 +53,9 @@ type App struct {
 	mu  sync.RWMutex
 	eng *engine.Engine
 	err error // why the engine is not running
+
+	sec security // the signed-in staff member (guard.go)
+	imp imports  // the running customer import (customers.go)
 }
 
 // New returns a host for the given options.
@@ -63,6 +74,7 @@ func (h *Host) App() *App { return h.app }
 func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 	a := h.app
 	a.ctx, a.emit = ctx, emit
+	a.startSchedule(ctx) // backups and retention (backup.go)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.startLocked()
@@ -71,6 +83,7 @@ func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 // Stop closes the engine.
 func (h *Host) Stop() error {
 	a := h.app
+	a.stopSchedule()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.eng == nil {
@@ -103,11 +116,13 @@ type SimCustomer struct {
 // PhoneMessage is one line of a simulated customer's chat screen.
 type PhoneMessage struct {
 	From string `json:"from"`
+	Type string `json:"type"` // text, sticker, image, postback, ...
 	Text string `json:"text"`
 	At   int64  `json:"at"`
 }
 
-// Status returns the current state.
+// Status returns the current state. It is public (no guard): the UI needs
+// it before sign-in, and it holds no customer data.
 func (a *App) Status() Status {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
@@ -116,26 +131,43 @@ func (a *App) Status() Status {
 
 // Conversations lists the inbox.
 func (a *App) Conversations() ([]inbox.Conversation, error) {
+	st, err := a.require(auth.PermInboxRead)
+	if err != nil {
+		return nil, err
+	}
 	ib, err := a.inbox()
 	if err != nil {
 		return nil, err
 	}
 	list, err := ib.Conversations(a.ctx)
+	if st.Role.Masked() {
+		list = maskConversations(list)
+	}
 	return list, a.userError(err)
 }
 
 // Messages returns one conversation's messages.
 func (a *App) Messages(conversationID int64) ([]inbox.Message, error) {
+	st, err := a.require(auth.PermInboxRead)
+	if err != nil {
+		return nil, err
+	}
 	ib, err := a.inbox()
 	if err != nil {
 		return nil, err
 	}
 	list, err := ib.Messages(a.ctx, conversationID)
+	if st.Role.Masked() {
+		list = maskMessages(list)
+	}
 	return list, a.userError(err)
 }
 
 // MarkRead clears a conversation's unread count.
 func (a *App) MarkRead(conversationID int64) error {
+	if _, err := a.require(auth.PermInboxReply); err != nil {
+		return err
+	}
 	ib, err := a.inbox()
 	if err != nil {
 		return err
@@ -145,26 +177,39 @@ func (a *App) MarkRead(conversationID int64) error {
 
 // Reply sends a staff reply.
 func (a *App) Reply(conversationID int64, text string) (inbox.Message, error) {
+	st, err := a.require(auth.PermInboxReply)
+	if err != nil {
+		return inbox.Message{}, err
+	}
 	ib, err := a.inbox()
 	if err != nil {
 		return inbox.Message{}, err
 	}
-	m, err := ib.Reply(a.ctx, conversationID, a.staff, text)
+	m, err := ib.Reply(a.ctx, conversationID, st.DisplayName, text)
+	a.auditSend(st, audit.ActionMessageSend, m, conversationID, err)
 	return m, a.userError(err)
 }
 
 // RetryMessage resends a failed message.
 func (a *App) RetryMessage(messageID int64) (inbox.Message, error) {
+	st, err := a.require(auth.PermInboxReply)
+	if err != nil {
+		return inbox.Message{}, err
+	}
 	ib, err := a.inbox()
 	if err != nil {
 		return inbox.Message{}, err
 	}
 	m, err := ib.RetryMessage(a.ctx, messageID)
+	a.auditSend(st, audit.ActionMessageRetry, m, m.ConversationID, err)
 	return m, a.userError(err)
 }
 
 // SandboxCustomers lists the simulated customers.
 func (a *App) SandboxCustomers() ([]SimCustomer, error) {
+	if _, err := a.require(auth.PermSandbox); err != nil {
+		return nil, err
+	}
 	sim, err := a.sim()
 	if err != nil {
 		return nil, err
@@ -178,13 +223,16 @@ func (a *App) SandboxCustomers() ([]SimCustomer, error) {
 
 // SandboxChat is what a simulated customer sees in their LINE chat.
 func (a *App) SandboxChat(userID string) ([]PhoneMessage, error) {
+	if _, err := a.require(auth.PermSandbox); err != nil {
+		return nil, err
+	}
 	sim, err := a.sim()
 	if err != nil {
 		return nil, err
 	}
 	out := []PhoneMessage{}
 	for _, m := range sim.Chat(userID) {
-		out = append(out, PhoneMessage{From: m.From, Text: m.Text, At: m.At.UnixMilli()})
+		out = append(out, PhoneMessage{From: m.From, Type: m.Type, Text: m.Text, At: m.At.UnixMilli()})
 	}
 	return out, nil
 }
@@ -192,6 +240,9 @@ func (a *App) SandboxChat(userID string) ([]PhoneMessage, error) {
 // SandboxSend sends text as a simulated customer: the simulator posts a
 // signed webhook that travels the same path as a real one.
 func (a *App) SandboxSend(userID, text string) error {
+	if _, err := a.require(auth.PermSandbox); err != nil {
+		return err
+	}
 	sim, err := a.sim()
 	if err != nil {
 		return err
@@ -206,6 +257,9 @@ func (a *App) SandboxSend(userID, text string) error {
 // SandboxFollow makes a simulated customer add (true) or block (false) the
 // official account.
 func (a *App) SandboxFollow(userID string, follow bool) error {
+	if _, err := a.require(auth.PermSandbox); err != nil {
+		return err
+	}
 	sim, err := a.sim()
 	if err != nil {
 		return err
@@ -225,6 +279,10 @@ func (a *App) SandboxFollow(userID string, follow bool) error {
 // SaveChannel stores real channel credentials in the keychain and restarts
 // the engine against LINE, leaving sandbox mode.
 func (a *App) SaveChannel(secret, accessToken string) (Status, error) {
+	st, err := a.require(auth.PermChannel)
+	if err != nil {
+		return a.Status(), err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	sec, err := a.secretsLocked()
@@ -234,11 +292,16 @@ func (a *App) SaveChannel(secret, accessToken string) (Status, error) {
 	if err := sec.SetChannel(a.ctx, secrets.Channel{Secret: secret, AccessToken: accessToken}); err != nil {
 		return a.statusLocked(), a.userError(err)
 	}
+	a.auditChannelLocked(st, audit.ActionChannelSet)
 	return a.restartLocked()
 }
 
 // ClearChannel removes the channel credentials and returns to sandbox mode.
 func (a *App) ClearChannel() (Status, error) {
+	st, err := a.require(auth.PermChannel)
+	if err != nil {
+		return a.Status(), err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	sec, err := a.secretsLocked()
@@ -248,6 +311,7 @@ func (a *App) ClearChannel() (Status, error) {
 	if err := sec.DeleteChannel(a.ctx); err != nil {
 		return a.statusLocked(), a.userError(err)
 	}
+	a.auditChannelLocked(st, audit.ActionChannelClear)
 	return a.restartLocked()
 }
 

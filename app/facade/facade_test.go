@@ -41,12 +41,13 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	secretstest.CleanupDataDir(t, kr, dir)
 	rec := &recorder{}
-	h := New(Options{DataDir: dir, Keyring: kr, Version: "test"})
+	h := New(Options{DataDir: dir, Keyring: kr, Version: "test", AuthParams: testParams})
 	if err := h.Start(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
 	defer h.Stop()
 	app := h.App()
+	firstAdmin(t, app) // every call below needs a signed-in administrator
 
 	st := app.Status()
 	if !st.Sandbox || st.ChannelConfigured || st.Error != "" || st.Version != "test" {

@@ -15,12 +15,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/inbox"
+	"tsunagu/internal/keyrotate"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/outbox"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
 )
@@ -63,6 +66,11 @@ func Init(ctx context.Context, dataDir string, kr secrets.Keyring) (InitResult, 
 	}
 	res := InitResult{DataDir: dir.Path, InstallID: id}
 	sec := secrets.New(kr, id)
+	// A key rotation killed half-way is finished or undone first: until
+	// then the keychain's key may not be the one the file needs.
+	if _, err := keyrotate.Resume(ctx, dir, sec); err != nil {
+		return res, err
+	}
 	_, statErr := os.Stat(dir.DBPath())
 	dbExists := statErr == nil
 
@@ -101,7 +109,12 @@ type Engine struct {
 	client   *line.Client
 	verifier *line.Verifier
 	inbox    *inbox.Inbox
+	outbox   *outbox.Outbox
 	log      *slog.Logger
+
+	// Background work (resuming the outbox) stops at Close.
+	bgStop context.CancelFunc
+	bg     sync.WaitGroup
 
 	sandbox  bool
 	sim      *linesim.Server
@@ -137,6 +150,16 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 	if err := e.inbox.ResumePending(ctx); err != nil {
 		e.log.Warn("resuming pending sends", "err", err)
 	}
+	// Pushes and multicasts left pending (a crash, an outage, last month's
+	// quota) go out again with their stored retry keys. A large campaign
+	// may take minutes, so it runs in the background until Close.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	e.bgStop = stop
+	e.bg.Go(func() {
+		if err := e.outbox.Resume(bg); err != nil && bg.Err() == nil {
+			e.log.Warn("resuming outbox sends", "err", err)
+		}
+	})
 	return e, nil
 }
 
@@ -155,6 +178,11 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 		return nil, fmt.Errorf("%w (run `tsunagu-cli init` first)", err)
 	}
 	sec := secrets.New(kr, id)
+	// A key rotation killed half-way is finished or undone first: until
+	// then the keychain's key may not be the one the file needs.
+	if _, err := keyrotate.Resume(ctx, dir, sec); err != nil {
+		return nil, err
+	}
 	key, err := sec.DBKey(ctx)
 	if errors.Is(err, secrets.ErrNotFound) {
 		return nil, fmt.Errorf("%s: %w", dir.DBPath(), ErrKeyMissing)
@@ -172,11 +200,19 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 		db.Close()
 		return nil, err
 	}
+	if e.outbox, err = outbox.New(outbox.Config{DB: db}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return e, nil
 }
 
 // Close stops the LINE side and closes the DB.
 func (e *Engine) Close() error {
+	if e.bgStop != nil {
+		e.bgStop()
+	}
+	e.bg.Wait()
 	var errs []error
 	if e.hookSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -194,6 +230,14 @@ func (e *Engine) Close() error {
 
 // Inbox is the shared inbox; read-only if the engine was opened without LINE.
 func (e *Engine) Inbox() *inbox.Inbox { return e.inbox }
+
+// Outbox sends pushes and multicasts with stored retry keys; it cannot send
+// if the engine was opened without LINE.
+func (e *Engine) Outbox() *outbox.Outbox { return e.outbox }
+
+// Line is the LINE client (the simulator's in sandbox mode), nil if the
+// engine was opened without LINE.
+func (e *Engine) Line() *line.Client { return e.client }
 
 // DB is the open customer DB.
 func (e *Engine) DB() *store.DB { return e.db }
@@ -305,10 +349,16 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 }
 
 func (e *Engine) newInbox(opts Options) error {
-	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Emitter: opts.Emitter, Clock: opts.Clock})
+	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Content: e.client, Emitter: opts.Emitter,
+		Clock: opts.Clock, Logger: e.log})
 	if err != nil {
 		return err
 	}
+	ob, err := outbox.New(outbox.Config{DB: e.db, Sender: e.client, Clock: opts.Clock})
+	if err != nil {
+		return err
+	}
+	e.outbox = ob
 	e.inbox = ib
 	return nil
 }

@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,31 +19,103 @@ type incoming struct {
 	timestamp  int64
 	redelivery bool
 	replyToken string
-	// message events only
+	// standby: another channel (a module) is answering this chat; the
+	// event is kept but its reply token must not be used.
+	standby bool
+	// message, postback, videoPlayComplete, accountLink, follow: what the
+	// conversation shows
 	kind      string
 	body      string
 	messageID string
+	unread    bool
+	// follow: the user unblocked the account rather than adding it anew
+	unblocked bool
+	// unsend: LINE's ID of the message the user took back
+	unsendID string
 }
 
 // parseEvent reduces an SDK event to what the inbox stores. Events without a
-// webhookEventId cannot be deduplicated and are ignored.
+// webhookEventId cannot be deduplicated and are ignored. Known event types
+// that are not about a 1:1 chat (join, beacon, membership ...) and unknown
+// types are recorded (so a redelivery is recognised) and otherwise ignored.
 func parseEvent(ev webhook.EventInterface) (incoming, bool) {
 	var in incoming
 	switch e := ev.(type) {
 	case webhook.MessageEvent:
-		in = incoming{eventType: "message", eventID: e.WebhookEventId, userID: userOf(e.Source),
-			timestamp: e.Timestamp, redelivery: redelivered(e.DeliveryContext), replyToken: e.ReplyToken}
+		in = base("message", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
 		in.kind, in.body, in.messageID = describeMessage(e.Message)
+		in.unread = true
 	case webhook.FollowEvent:
-		in = incoming{eventType: "follow", eventID: e.WebhookEventId, userID: userOf(e.Source),
-			timestamp: e.Timestamp, redelivery: redelivered(e.DeliveryContext), replyToken: e.ReplyToken}
+		in = base("follow", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
+		in.kind = "follow"
+		if e.Follow != nil && e.Follow.IsUnblocked {
+			in.unblocked = true
+			in.body = "unblocked"
+		}
 	case webhook.UnfollowEvent:
-		in = incoming{eventType: "unfollow", eventID: e.WebhookEventId, userID: userOf(e.Source),
-			timestamp: e.Timestamp, redelivery: redelivered(e.DeliveryContext)}
+		in = base("unfollow", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, "")
+		in.kind = "unfollow"
+	case webhook.PostbackEvent:
+		in = base("postback", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
+		in.kind, in.unread = "postback", true
+		if e.Postback != nil {
+			in.body = e.Postback.Data
+		}
+	case webhook.VideoPlayCompleteEvent:
+		in = base("videoPlayComplete", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
+		in.kind = "videoPlayComplete"
+		if e.VideoPlayComplete != nil {
+			in.body = e.VideoPlayComplete.TrackingId
+		}
+	case webhook.AccountLinkEvent:
+		in = base("accountLink", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
+		in.kind = "accountLink"
+		if e.Link != nil {
+			// The nonce is the linking feature's business; the inbox
+			// shows only whether linking succeeded.
+			in.body = string(e.Link.Result)
+		}
+	case webhook.UnsendEvent:
+		in = base("unsend", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, "")
+		if e.Unsend != nil {
+			in.unsendID = e.Unsend.MessageId
+		}
+	case webhook.UnknownEvent:
+		in = incoming{eventType: unknownType(e.Type)}
+		_ = json.Unmarshal(e.Raw["webhookEventId"], &in.eventID)
+		_ = json.Unmarshal(e.Raw["timestamp"], &in.timestamp)
 	default:
-		return incoming{}, false
+		// A type the SDK knows but the 1:1 inbox does not use.
+		in = incoming{eventType: unknownType(ev.GetType())}
+		if data, err := json.Marshal(ev); err == nil {
+			var head struct {
+				WebhookEventID string `json:"webhookEventId"`
+				Timestamp      int64  `json:"timestamp"`
+			}
+			_ = json.Unmarshal(data, &head)
+			in.eventID, in.timestamp = head.WebhookEventID, head.Timestamp
+		}
+	}
+	if in.standby {
+		in.replyToken = ""
 	}
 	return in, in.eventID != ""
+}
+
+// unknownType keeps an event type fit for the webhook_events table.
+func unknownType(t string) string {
+	if t == "" {
+		return "unknown"
+	}
+	if len(t) > 40 {
+		t = t[:40]
+	}
+	return t
+}
+
+func base(typ, id string, src webhook.SourceInterface, ts int64, dc *webhook.DeliveryContext, mode webhook.EventMode, token string) incoming {
+	return incoming{eventType: typ, eventID: id, userID: userOf(src), timestamp: ts, redelivery: redelivered(dc),
+		replyToken: token, standby: mode == webhook.EventMode_STANDBY}
 }
 
 func userOf(src webhook.SourceInterface) string {
@@ -100,19 +173,32 @@ func recordEvent(ctx context.Context, tx *sql.Tx, in incoming, now int64) (bool,
 	return n == 1, err
 }
 
-// ensureUser creates the LINE user and their conversation if new.
-func ensureUser(ctx context.Context, tx *sql.Tx, userID string, now int64) (created bool, err error) {
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO line_users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`, userID, now)
-	if err != nil {
+// handled are the event types the inbox shows.
+var handled = map[string]bool{
+	"message": true, "follow": true, "unfollow": true, "postback": true,
+	"videoPlayComplete": true, "accountLink": true, "unsend": true,
+}
+
+// hasContent are the message kinds whose content LINE lets us download.
+var hasContent = map[string]bool{"image": true, "video": true, "audio": true, "file": true}
+
+// ensureUser creates the LINE user and their conversation if new, and
+// reports whether their profile needs fetching: never fetched, or fetched
+// before staleBefore (unix ms).
+func ensureUser(ctx context.Context, tx *sql.Tx, userID string, now, staleBefore int64) (stale bool, err error) {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO line_users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`, userID, now); err != nil {
 		return false, fmt.Errorf("add LINE user: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO conversations (line_user_id, created_at) VALUES (?, ?) ON CONFLICT (line_user_id) DO NOTHING`, userID, now); err != nil {
 		return false, fmt.Errorf("add conversation: %w", err)
 	}
-	return n == 1, nil
+	var at sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT profile_at FROM line_users WHERE user_id = ?`, userID).Scan(&at); err != nil {
+		return false, fmt.Errorf("read LINE user: %w", err)
+	}
+	return !at.Valid || at.Int64 < staleBefore, nil
 }
 
 // applyEvent updates the conversation for a fresh event and returns its ID.
@@ -121,22 +207,20 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, in.userID).Scan(&convID); err != nil {
 		return 0, fmt.Errorf("find conversation: %w", err)
 	}
-	var (
-		kind, body string
-		unread     bool
-	)
 	switch in.eventType {
-	case "message":
-		kind, body, unread = in.kind, in.body, true
-	case "follow", "unfollow":
-		state := "following"
-		if in.eventType == "unfollow" {
-			state = "unfollowed"
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET follow_state = ? WHERE user_id = ?`, state, in.userID); err != nil {
+	case "message", "postback", "videoPlayComplete", "accountLink":
+	case "follow":
+		// A follow also clears an earlier profile 404: the user can be
+		// reached again.
+		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET follow_state = 'following', unreachable_at = NULL WHERE user_id = ?`, in.userID); err != nil {
 			return 0, fmt.Errorf("update follow state: %w", err)
 		}
-		kind = in.eventType
+	case "unfollow":
+		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET follow_state = 'unfollowed' WHERE user_id = ?`, in.userID); err != nil {
+			return 0, fmt.Errorf("update follow state: %w", err)
+		}
+	case "unsend":
+		return unsend(ctx, tx, convID, in, now)
 	default:
 		return 0, nil
 	}
@@ -150,12 +234,44 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO messages (conversation_id, direction, kind, body, line_message_id, webhook_event_id, reply_token, status, created_at)
 		VALUES (?, 'in', ?, ?, ?, ?, ?, 'received', ?)`,
-		convID, kind, body, msgID, in.eventID, token, eventTime(in, now))
+		convID, in.kind, in.body, msgID, in.eventID, token, eventTime(in, now))
 	if err != nil {
 		return 0, fmt.Errorf("store message: %w", err)
 	}
-	if err := touchConversation(ctx, tx, convID, eventTime(in, now), kind, body, unread); err != nil {
+	if err := touchConversation(ctx, tx, convID, eventTime(in, now), in.kind, in.body, in.unread); err != nil {
 		return 0, err
+	}
+	return convID, nil
+}
+
+// unsend hides a message the customer took back: its text and any
+// downloaded content are erased (the DB overwrites deleted data), and the
+// conversation preview no longer shows it. The row stays, marked unsent, so
+// the thread shows that something was withdrawn.
+func unsend(ctx context.Context, tx *sql.Tx, convID int64, in incoming, now int64) (int64, error) {
+	if in.unsendID == "" {
+		return 0, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `
+		SELECT id FROM messages WHERE conversation_id = ? AND direction = 'in' AND line_message_id = ?`,
+		convID, in.unsendID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil // never received (or already gone)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find unsent message: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', unsent_at = ? WHERE id = ?`, eventTime(in, now), id); err != nil {
+		return 0, fmt.Errorf("hide unsent message: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM message_content WHERE message_id = ?`, id); err != nil {
+		return 0, fmt.Errorf("erase unsent content: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE conversations SET last_preview = '', last_kind = 'unsend'
+		WHERE id = ? AND (SELECT MAX(id) FROM messages WHERE conversation_id = ?) = ?`, convID, convID, id); err != nil {
+		return 0, fmt.Errorf("update conversation: %w", err)
 	}
 	return convID, nil
 }

@@ -13,6 +13,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +40,12 @@ type Emitter interface {
 	Emit(name string, data any)
 }
 
+// ContentSource downloads what a customer sent in an image, video, audio or
+// file message (line.Client.Content).
+type ContentSource interface {
+	Content(ctx context.Context, messageID string) ([]byte, string, error)
+}
+
 // Sender is the part of the LINE layer the inbox uses.
 type Sender interface {
 	PushText(ctx context.Context, to, text, retryKey string) (line.SendResult, error)
@@ -61,23 +69,34 @@ var (
 // a certain failure and the push fallback that follows it.
 const DefaultReplyTokenTTL = 50 * time.Second
 
+// DefaultProfileTTL is how long a fetched profile is trusted before an
+// event from the user fetches it again: names and pictures change rarely,
+// and each fetch is a request against the channel's rate limit.
+const DefaultProfileTTL = 24 * time.Hour
+
 // Config holds the inbox's dependencies.
 type Config struct {
 	DB            *store.DB
 	Sender        Sender           // nil: read-only (the CLI), sends fail with ErrOffline
+	Content       ContentSource    // nil: media content is not downloaded
 	Emitter       Emitter          // nil: no events
 	Clock         func() time.Time // nil: time.Now
 	ReplyTokenTTL time.Duration    // 0: DefaultReplyTokenTTL
+	ProfileTTL    time.Duration    // 0: DefaultProfileTTL
+	Logger        *slog.Logger     // nil: discard; never given message content
 }
 
 // Inbox stores conversations and sends staff replies.
 type Inbox struct {
-	db     *store.DB
-	send   Sender
-	emit   Emitter
-	now    func() time.Time
-	ttl    time.Duration
-	newKey func() string
+	db         *store.DB
+	send       Sender
+	content    ContentSource
+	emit       Emitter
+	now        func() time.Time
+	ttl        time.Duration
+	profileTTL time.Duration
+	log        *slog.Logger
+	newKey     func() string
 }
 
 // New returns an inbox over an open DB.
@@ -86,12 +105,21 @@ func New(cfg Config) (*Inbox, error) {
 		return nil, errors.New("inbox: DB is required")
 	}
 	ib := &Inbox{
-		db:     cfg.DB,
-		send:   cfg.Sender,
-		emit:   cfg.Emitter,
-		now:    cfg.Clock,
-		ttl:    cfg.ReplyTokenTTL,
-		newKey: func() string { return uuid.NewString() },
+		db:         cfg.DB,
+		send:       cfg.Sender,
+		content:    cfg.Content,
+		emit:       cfg.Emitter,
+		now:        cfg.Clock,
+		ttl:        cfg.ReplyTokenTTL,
+		profileTTL: cfg.ProfileTTL,
+		log:        cfg.Logger,
+		newKey:     func() string { return uuid.NewString() },
+	}
+	if ib.profileTTL <= 0 {
+		ib.profileTTL = DefaultProfileTTL
+	}
+	if ib.log == nil {
+		ib.log = slog.New(slog.DiscardHandler)
 	}
 	if ib.now == nil {
 		ib.now = time.Now
@@ -109,6 +137,7 @@ type Conversation struct {
 	DisplayName   string `json:"displayName"`
 	PictureURL    string `json:"pictureUrl"`
 	FollowState   string `json:"followState"`
+	Unreachable   bool   `json:"unreachable"` // LINE answered 404 for the profile
 	Status        string `json:"status"`
 	Unread        int    `json:"unread"`
 	LastMessageAt int64  `json:"lastMessageAt"`
@@ -128,6 +157,8 @@ type Message struct {
 	Status         string `json:"status"`
 	Error          string `json:"error"`
 	CreatedAt      int64  `json:"createdAt"`
+	Unsent         bool   `json:"unsent"`     // the customer took it back; body is erased
+	HasContent     bool   `json:"hasContent"` // downloaded media is stored (MessageContent)
 }
 
 // Message error codes stored with failed sends (and shown translated).
@@ -145,9 +176,14 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest
 	if req == nil {
 		return nil
 	}
+	// An empty events array is LINE's connection check (the console's
+	// "Verify" button): it is answered 200 with nothing stored.
 	now := ib.now().UnixMilli()
 	changed := map[int64]bool{}
-	var newUsers []string
+	var (
+		profiles []string // users whose profile is new, stale, or who just followed
+		media    []string // LINE message IDs whose content to download
+	)
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		for i, ev := range req.Events {
 			in, ok := parseEvent(ev)
@@ -158,15 +194,22 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest
 			if err != nil {
 				return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 			}
-			if !fresh || in.userID == "" {
+			if !fresh {
 				continue
 			}
-			created, err := ensureUser(ctx, tx, in.userID, now)
+			if in.userID == "" || !handled[in.eventType] {
+				// Group and room events, and types the 1:1 inbox
+				// does not use or LINE added later: recorded, not
+				// shown. The type is all that is logged.
+				ib.log.Info("webhook event not shown in the inbox", "type", in.eventType, "group", in.userID == "")
+				continue
+			}
+			stale, err := ensureUser(ctx, tx, in.userID, now, now-ib.profileTTL.Milliseconds())
 			if err != nil {
 				return fmt.Errorf("webhook event %d: %w", i, err)
 			}
-			if created {
-				newUsers = append(newUsers, in.userID)
+			if stale || in.eventType == "follow" {
+				profiles = append(profiles, in.userID)
 			}
 			convID, err := ib.applyEvent(ctx, tx, in, now)
 			if err != nil {
@@ -175,16 +218,26 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest
 			if convID != 0 {
 				changed[convID] = true
 			}
+			if in.eventType == "message" && hasContent[in.kind] && in.messageID != "" {
+				media = append(media, in.messageID)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	// Profiles are fetched after the commit: the events are safe whatever
-	// LINE answers, and a slow profile call never holds the writer.
-	for _, u := range newUsers {
-		if id := ib.refreshProfile(ctx, u); id != 0 {
+	// Profiles and content are fetched after the commit: the events are
+	// safe whatever LINE answers, and a slow call never holds the writer.
+	for _, u := range slices.Compact(profiles) {
+		if id, err := ib.RefreshProfile(ctx, u); err == nil && id != 0 {
+			changed[id] = true
+		}
+	}
+	for _, m := range media {
+		if id, err := ib.fetchContent(ctx, m); err != nil {
+			ib.log.Warn("downloading message content", "err", err)
+		} else if id != 0 {
 			changed[id] = true
 		}
 	}
@@ -198,7 +251,7 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest
 // recent.
 func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
 	rows, err := ib.db.Reader().QueryContext(ctx, `
-		SELECT c.id, c.line_user_id, u.display_name, u.picture_url, u.follow_state,
+		SELECT c.id, c.line_user_id, u.display_name, u.picture_url, u.follow_state, u.unreachable_at IS NOT NULL,
 		       c.status, c.unread, c.last_message_at, c.last_kind, c.last_preview
 		FROM conversations c JOIN line_users u ON u.user_id = c.line_user_id
 		ORDER BY (c.unread > 0) DESC, c.last_message_at DESC, c.id DESC`)
@@ -209,7 +262,7 @@ func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
 	out := []Conversation{}
 	for rows.Next() {
 		var c Conversation
-		if err := rows.Scan(&c.ID, &c.LineUserID, &c.DisplayName, &c.PictureURL, &c.FollowState,
+		if err := rows.Scan(&c.ID, &c.LineUserID, &c.DisplayName, &c.PictureURL, &c.FollowState, &c.Unreachable,
 			&c.Status, &c.Unread, &c.LastMessageAt, &c.LastKind, &c.LastPreview); err != nil {
 			return nil, fmt.Errorf("list conversations: %w", err)
 		}
@@ -357,7 +410,7 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text st
 	ib.notify(conversationID)
 
 	if token != "" {
-		res, sendErr := ib.send.ReplyText(ctx, token, text)
+		res, sendErr := ib.sendReply(ctx, token, text)
 		if sendErr == nil {
 			return ib.finish(ctx, msgID, conversationID, res, nil)
 		}
@@ -370,7 +423,7 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text st
 			return Message{}, err
 		}
 	}
-	res, sendErr := ib.send.PushText(ctx, userID, text, retryID)
+	res, sendErr := ib.sendPush(ctx, userID, text, retryID)
 	return ib.finish(ctx, msgID, conversationID, res, sendErr)
 }
 
@@ -413,7 +466,7 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64) (Message, er
 			return Message{}, err
 		}
 	}
-	res, sendErr := ib.send.PushText(ctx, userID, body, retryKey)
+	res, sendErr := ib.sendPush(ctx, userID, body, retryKey)
 	return ib.finish(ctx, messageID, convID, res, sendErr)
 }
 
@@ -466,13 +519,14 @@ func (ib *Inbox) ResumePending(ctx context.Context) error {
 
 // --- helpers ---
 
-const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at`
+const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at,
+	unsent_at IS NOT NULL, EXISTS (SELECT 1 FROM message_content mc WHERE mc.message_id = messages.id)`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMessage(r scanner) (Message, error) {
 	var m Message
-	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt)
+	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt, &m.Unsent, &m.HasContent)
 	return m, err
 }
 
@@ -482,6 +536,24 @@ func (ib *Inbox) message(ctx context.Context, id int64) (Message, error) {
 		return Message{}, fmt.Errorf("message %d: %w", id, err)
 	}
 	return m, nil
+}
+
+// SendTimeout bounds one staff send, retries included. The LINE client
+// retries a push for up to about a minute; a clerk waiting on the screen is
+// better told sooner that the outcome is open. The message stays retryable
+// with its stored key, so a later retry cannot duplicate it.
+const SendTimeout = 20 * time.Second
+
+func (ib *Inbox) sendPush(ctx context.Context, to, text, key string) (line.SendResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
+	defer cancel()
+	return ib.send.PushText(ctx, to, text, key)
+}
+
+func (ib *Inbox) sendReply(ctx context.Context, token, text string) (line.SendResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
+	defer cancel()
+	return ib.send.ReplyText(ctx, token, text)
 }
 
 // finish records the outcome of a send and returns the stored message.
@@ -557,33 +629,45 @@ func (ib *Inbox) notify(convID int64) {
 	}
 }
 
-// refreshProfile fetches a new user's display name and picture. Failures are
-// not errors for the webhook: the conversation shows the user ID until a
-// later refresh succeeds.
-func (ib *Inbox) refreshProfile(ctx context.Context, userID string) int64 {
+// RefreshProfile fetches a user's display name and picture and stores them
+// with the time of the fetch. If LINE answers 404 (blocked, not a friend, no
+// consent) the user is marked unreachable, which later drives the email/SMS
+// fallback; a later successful fetch or follow clears the mark. It returns
+// the user's conversation ID (0 if none). Other failures change nothing: the
+// conversation keeps what it had until a later refresh succeeds.
+func (ib *Inbox) RefreshProfile(ctx context.Context, userID string) (int64, error) {
 	if ib.send == nil {
-		return 0
+		return 0, ErrOffline
 	}
 	p, err := ib.send.Profile(ctx, userID)
-	if err != nil {
-		return 0
+	unreachable := errors.Is(err, line.ErrUnreachable)
+	if err != nil && !unreachable {
+		return 0, fmt.Errorf("refresh profile: %w", err)
 	}
+	now := ib.now().UnixMilli()
 	var convID int64
 	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET display_name = ?, picture_url = ?, profile_at = ? WHERE user_id = ?`,
-			p.DisplayName, p.PictureURL, ib.now().UnixMilli(), userID); err != nil {
+		var err error
+		if unreachable {
+			_, err = tx.ExecContext(ctx, `UPDATE line_users SET unreachable_at = COALESCE(unreachable_at, ?), profile_at = ? WHERE user_id = ?`,
+				now, now, userID)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE line_users SET display_name = ?, picture_url = ?, profile_at = ?, unreachable_at = NULL WHERE user_id = ?`,
+				p.DisplayName, p.PictureURL, now, userID)
+		}
+		if err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, userID).Scan(&convID)
+		err = tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, userID).Scan(&convID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		return err
 	})
 	if err != nil {
-		return 0
+		return 0, fmt.Errorf("store profile: %w", err)
 	}
-	return convID
+	return convID, nil
 }
 
 func checkText(text string) error {

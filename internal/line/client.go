@@ -3,9 +3,16 @@
 // incoming webhooks are verified against the channel secret before anything
 // reads them.
 //
-// Nothing here logs. Errors carry HTTP statuses and LINE's own error
-// messages, never access tokens, message text, webhook bodies or URLs that
-// contain user IDs.
+// Every call waits for its endpoint's client-side rate limit, runs under a
+// per-attempt timeout, and is retried where that is safe: pushes and
+// multicasts carry a caller-stored X-Line-Retry-Key and are resent
+// byte-identical after a timeout, a dropped connection, a 5xx or a 429;
+// reads are retried freely; replies only after a 429 (LINE did not process
+// them). A 429 for the monthly message limit is final (ErrMonthlyLimit).
+//
+// Nothing here logs. Errors and the request log carry HTTP statuses, LINE's
+// request IDs and LINE's own error messages, never access tokens, message
+// text, webhook bodies or URLs that contain user IDs.
 package line
 
 import (
@@ -24,27 +31,57 @@ import (
 // DefaultEndpoint is the Messaging API's base URL.
 const DefaultEndpoint = "https://api.line.me"
 
-// DefaultTimeout bounds each call made with the HTTP client NewClient builds
-// when given none. LINE answers in well under a second; a send that takes
-// longer is better reported as uncertain and retried with its retry key.
+// DefaultDataEndpoint serves message content (images, video, audio, files).
+const DefaultDataEndpoint = "https://api-data.line.me"
+
+// DefaultTimeout bounds each attempt of a call. LINE answers in well under
+// a second; a send that takes longer is better treated as uncertain and
+// retried with its retry key.
 const DefaultTimeout = 15 * time.Second
+
+// Config configures a Client.
+type Config struct {
+	Endpoint     string // "" means DefaultEndpoint
+	DataEndpoint string // "" means DefaultDataEndpoint for DefaultEndpoint, else Endpoint
+	AccessToken  string
+	// HTTPClient makes the requests; nil means a client that does not
+	// follow redirects. Its Transport is wrapped to keep the request log.
+	HTTPClient *http.Client
+	// AttemptTimeout bounds one attempt (connect to last byte of the
+	// answer); 0 means DefaultTimeout.
+	AttemptTimeout time.Duration
+	// Limits overrides the per-endpoint rate limits (requests per
+	// second); unset endpoints use DefaultLimits.
+	Limits map[Endpoint]float64
+	// Retry is the retry policy; zero fields take DefaultRetry's.
+	Retry RetryPolicy
+	// OnRequest, if set, is called after every HTTP attempt with its log
+	// record. It runs on the caller's goroutine and should be quick.
+	OnRequest func(RequestRecord)
+}
 
 // Client calls the Messaging API for one channel. It is safe for concurrent
 // use.
 type Client struct {
-	endpoint string
-	token    string
-	hc       *http.Client
+	endpoint     string
+	dataEndpoint string
+	token        string
+	hc           *http.Client
+	timeout      time.Duration
+	limits       map[Endpoint]*bucket // fixed at New; buckets lock themselves
+	retry        RetryPolicy
+	log          *requestLog
 }
 
-// SendResult describes LINE's answer to a push or reply.
+// SendResult describes LINE's answer to a push, multicast or reply.
 type SendResult struct {
-	Status    int    // HTTP status of the answer
-	RequestID string // x-line-request-id of the answer
+	Status    int    // HTTP status of the last answer
+	RequestID string // x-line-request-id of the last answer
 	// AcceptedRequestID is set when LINE answered 409 because a request
 	// with the same retry key was already accepted: that earlier request
 	// (this ID) is the one that delivered the message.
 	AcceptedRequestID string
+	Attempts          int // HTTP attempts made, including retries
 }
 
 // Profile is a user's public LINE profile.
@@ -57,26 +94,59 @@ type Profile struct {
 }
 
 // NewClient returns a client for the Messaging API at endpoint (normally
-// DefaultEndpoint; the simulator's URL in tests and sandbox mode). If hc is
-// nil, a client with DefaultTimeout that does not follow redirects is used.
-// Plain http is refused except to loopback, so the access token never
-// crosses a network unencrypted.
+// DefaultEndpoint; the simulator's URL in tests and sandbox mode) with the
+// default limits and retry policy. If hc is nil, a client that does not
+// follow redirects is used.
 func NewClient(endpoint, accessToken string, hc *http.Client) (*Client, error) {
-	if accessToken == "" {
+	if endpoint == "" {
+		return nil, errors.New("line: no endpoint")
+	}
+	return New(Config{Endpoint: endpoint, AccessToken: accessToken, HTTPClient: hc})
+}
+
+// New returns a client for cfg. Plain http is refused except to loopback,
+// so the access token never crosses a network unencrypted.
+func New(cfg Config) (*Client, error) {
+	if cfg.AccessToken == "" {
 		return nil, errors.New("line: no channel access token")
 	}
-	if err := checkEndpoint(endpoint); err != nil {
-		return nil, err
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = DefaultEndpoint
 	}
-	if hc == nil {
-		hc = &http.Client{
-			Timeout: DefaultTimeout,
-			// LINE never redirects API calls; following one would send
-			// the bearer token somewhere unexpected.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	if cfg.DataEndpoint == "" {
+		cfg.DataEndpoint = cfg.Endpoint
+		if cfg.Endpoint == DefaultEndpoint {
+			cfg.DataEndpoint = DefaultDataEndpoint
 		}
 	}
-	c := &Client{endpoint: endpoint, token: accessToken, hc: hc}
+	for _, ep := range []string{cfg.Endpoint, cfg.DataEndpoint} {
+		if err := checkEndpoint(ep); err != nil {
+			return nil, err
+		}
+	}
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	} else {
+		// LINE never redirects API calls; following one would send the
+		// bearer token somewhere unexpected.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	log := newRequestLog(cfg.OnRequest)
+	hc.Transport = &logTransport{next: hc.Transport, log: log}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = DefaultTimeout
+	}
+	c := &Client{
+		endpoint:     cfg.Endpoint,
+		dataEndpoint: cfg.DataEndpoint,
+		token:        cfg.AccessToken,
+		hc:           &hc,
+		timeout:      cfg.AttemptTimeout,
+		limits:       newBuckets(cfg.Limits),
+		retry:        cfg.Retry.withDefaults(),
+		log:          log,
+	}
 	// Build one SDK client now so configuration errors surface here rather
 	// than on the first send.
 	if _, err := c.api(context.Background()); err != nil {
@@ -92,63 +162,32 @@ func (c *Client) String() string { return "line.Client(" + c.endpoint + ")" }
 // GoString is String for %#v.
 func (c *Client) GoString() string { return c.String() }
 
-// PushText sends text to a user, group or room at any time.
-//
-// retryKey must be a UUID (8-4-4-4-12 hex) that the caller stored before
-// calling, and reuses when it resends the same message: LINE executes a
-// retry key once, and answers a repeat with 409 and the request ID that was
-// accepted. PushText treats that answer as success (nil error,
-// AcceptedRequestID set), so a resend after a timeout never reaches the
-// customer twice.
-//
-// On failure the result still carries the status and request ID LINE gave.
+// Requests returns the most recent HTTP attempts, oldest first (at most
+// RequestLogSize).
+func (c *Client) Requests() []RequestRecord { return c.log.snapshot() }
+
+// PushText sends one text message to a user, group or room; see Push.
 func (c *Client) PushText(ctx context.Context, to, text, retryKey string) (SendResult, error) {
-	if to == "" {
-		return SendResult{}, errors.New("line: push: no recipient")
-	}
 	if err := ValidateText(text); err != nil {
 		return SendResult{}, err
 	}
-	if !isRetryKey(retryKey) {
-		return SendResult{}, errors.New("line: push: retry key is not a UUID")
-	}
-	api, err := c.api(ctx)
+	m, err := Text(text)
 	if err != nil {
 		return SendResult{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return SendResult{}, fmt.Errorf("line: push: %w", err)
-	}
-	res, _, err := api.PushMessageWithHttpInfo(&messaging_api.PushMessageRequest{
-		To:       to,
-		Messages: []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: text}},
-	}, retryKey)
-	return sendResult("push", res, err, true)
+	return c.Push(ctx, to, []Message{m}, retryKey)
 }
 
-// ReplyText answers an event with its reply token. A token works once and
-// only for a short time after the event; LINE answers 400 "Invalid reply
-// token" otherwise, and the caller should push instead. Replies cannot carry
-// a retry key, so a reply whose outcome is unknown cannot be safely resent.
+// ReplyText answers an event with one text message; see Reply.
 func (c *Client) ReplyText(ctx context.Context, replyToken, text string) (SendResult, error) {
-	if replyToken == "" {
-		return SendResult{}, errors.New("line: reply: no reply token")
-	}
 	if err := ValidateText(text); err != nil {
 		return SendResult{}, err
 	}
-	api, err := c.api(ctx)
+	m, err := Text(text)
 	if err != nil {
 		return SendResult{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return SendResult{}, fmt.Errorf("line: reply: %w", err)
-	}
-	res, _, err := api.ReplyMessageWithHttpInfo(&messaging_api.ReplyMessageRequest{
-		ReplyToken: replyToken,
-		Messages:   []messaging_api.MessageInterface{&messaging_api.TextMessage{Text: text}},
-	})
-	return sendResult("reply", res, err, false)
+	return c.Reply(ctx, replyToken, []Message{m})
 }
 
 // Profile fetches a user's profile. LINE answers 404 for a user who blocked
@@ -160,34 +199,28 @@ func (c *Client) Profile(ctx context.Context, userID string) (Profile, error) {
 	if !IsUserID(userID) {
 		return Profile{}, errors.New("line: profile: malformed user ID")
 	}
-	api, err := c.api(ctx)
+	var body *messaging_api.UserProfileResponse
+	res, _, err := c.do(ctx, EndpointProfile, retryIdempotent, func(api *messaging_api.MessagingApiAPI) (*http.Response, error) {
+		res, b, err := api.GetProfileWithHttpInfo(userID)
+		body = b
+		return res, err
+	})
 	if err != nil {
-		return Profile{}, err
-	}
-	if err := ctx.Err(); err != nil {
+		if res != nil && res.StatusCode == http.StatusNotFound {
+			return Profile{}, fmt.Errorf("line: profile: %w: %w", ErrUnreachable, err)
+		}
 		return Profile{}, fmt.Errorf("line: profile: %w", err)
 	}
-	res, body, err := api.GetProfileWithHttpInfo(userID)
-	if res == nil {
-		return Profile{}, transportError("profile", err)
+	if body == nil {
+		return Profile{}, errors.New("line: profile: answer could not be decoded")
 	}
-	if res.StatusCode/100 == 2 {
-		if err != nil || body == nil {
-			return Profile{}, fmt.Errorf("line: profile: decode answer: %w", err)
-		}
-		return Profile{
-			UserID:        body.UserId,
-			DisplayName:   body.DisplayName,
-			PictureURL:    body.PictureUrl,
-			StatusMessage: body.StatusMessage,
-			Language:      body.Language,
-		}, nil
-	}
-	apiErr := newAPIError(res)
-	if res.StatusCode == http.StatusNotFound {
-		return Profile{}, fmt.Errorf("line: profile: %w: %w", ErrUnreachable, apiErr)
-	}
-	return Profile{}, fmt.Errorf("line: profile: %w", apiErr)
+	return Profile{
+		UserID:        body.UserId,
+		DisplayName:   body.DisplayName,
+		PictureURL:    body.PictureUrl,
+		StatusMessage: body.StatusMessage,
+		Language:      body.Language,
+	}, nil
 }
 
 // IsUserID reports whether id has the form of a LINE user ID: "U" and 32
@@ -220,30 +253,16 @@ func (c *Client) api(ctx context.Context) (*messaging_api.MessagingApiAPI, error
 	return api.WithContext(ctx), nil
 }
 
-// sendResult turns what the SDK returned for a push or reply into a
-// SendResult and error.
-func sendResult(op string, res *http.Response, err error, retryKeyed bool) (SendResult, error) {
-	if res == nil {
-		if err == nil {
-			err = errors.New("no response")
-		}
-		return SendResult{}, transportError(op, err)
+// blobAPI is api for the content endpoint.
+func (c *Client) blobAPI(ctx context.Context) (*messaging_api.MessagingApiBlobAPI, error) {
+	api, err := messaging_api.NewMessagingApiBlobAPI(c.token,
+		messaging_api.WithBlobEndpoint(c.dataEndpoint),
+		messaging_api.WithBlobHTTPClient(c.hc),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("line: configure SDK content client: %w", err)
 	}
-	r := SendResult{Status: res.StatusCode, RequestID: res.Header.Get("X-Line-Request-Id")}
-	if res.StatusCode/100 == 2 {
-		// The status is what says LINE accepted the message. The SDK
-		// may still report a body it could not decode; failing here
-		// would make the caller resend a message that was delivered.
-		return r, nil
-	}
-	apiErr := newAPIError(res)
-	if retryKeyed && res.StatusCode == http.StatusConflict {
-		if id := res.Header.Get("X-Line-Accepted-Request-Id"); id != "" {
-			r.AcceptedRequestID = id
-			return r, nil
-		}
-	}
-	return r, fmt.Errorf("line: %s: %w", op, apiErr)
+	return api.WithContext(ctx), nil
 }
 
 // isRetryKey reports whether k is a UUID in the hyphenated hex form LINE

@@ -85,9 +85,15 @@ func TestPushRawHTTP(t *testing.T) {
 			wantDetail: []errorDetail{{Message: "Length must be between 0 and 5000", Property: "messages[0].text"}},
 		},
 		{
-			name: "not a text message", token: testToken,
-			body:       `{"to":"` + follower + `","messages":[{"type":"sticker","packageId":"1","stickerId":"1"}]}`,
+			name: "unknown message type", token: testToken,
+			body:       `{"to":"` + follower + `","messages":[{"type":"hologram","text":"hi"}]}`,
 			wantStatus: 400, wantMsg: "A message (messages[0]) in the request body is invalid",
+		},
+		{
+			name: "sticker without stickerId", token: testToken,
+			body:       `{"to":"` + follower + `","messages":[{"type":"sticker","packageId":"446"}]}`,
+			wantStatus: 400, wantMsg: "The request body has 1 error(s)",
+			wantDetail: []errorDetail{{Message: "May not be empty", Property: "messages[0].stickerId"}},
 		},
 		{
 			name: "broken JSON", token: testToken, body: "{\n  \"to\": ,\n}",

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"strings"
 	"time"
 	"unicode/utf16"
 
@@ -121,3 +122,6 @@ func utf16Len(text string) int {
 	}
 	return n
 }
+
+// newLinkToken returns a link token: 32 random characters, like LINE's.
+func newLinkToken() string { return strings.ReplaceAll(uuid.NewString(), "-", "") }

@@ -4,9 +4,15 @@
 // and JSON error bodies, and it sends signed webhooks the way LINE does when
 // a simulated customer writes, follows or blocks.
 //
+// It also answers multicast, quota, validate, content, link-token, rich-menu
+// link, mark-as-read and loading-animation calls; enforces LINE's rate
+// limits, message limits and a configurable monthly quota; and injects
+// faults (latency, 5xx bursts, dropped connections, timeouts after a request
+// was accepted) so that retries can be tested.
+//
 // Tests point LINE's SDK at URL(); the app's sandbox mode uses it to let
-// staff try the inbox without a LINE channel. Only text messages and 1:1
-// chats with users are modelled.
+// staff try the inbox without a LINE channel. Only 1:1 chats with users are
+// modelled.
 package linesim
 
 import (
@@ -30,8 +36,9 @@ type Customer struct {
 
 // Via values of a Delivery.
 const (
-	ViaPush  = "push"
-	ViaReply = "reply"
+	ViaPush      = "push"
+	ViaReply     = "reply"
+	ViaMulticast = "multicast"
 )
 
 // From values of a PhoneMessage.
@@ -40,12 +47,13 @@ const (
 	FromOfficial = "official"
 )
 
-// Delivery is one text message the official account delivered to a
-// customer.
+// Delivery is one message the official account delivered to a customer.
 type Delivery struct {
 	UserID    string
-	Text      string
-	Via       string // ViaPush or ViaReply
+	Type      string // the message object's type: text, sticker, image, flex, ...
+	Text      string // text of a text message; altText of flex, template and imagemap
+	Message   []byte // the message object as received
+	Via       string // ViaPush, ViaReply or ViaMulticast
 	RetryKey  string // X-Line-Retry-Key of the push, if any
 	RequestID string // x-line-request-id LINE answered the send with
 	At        time.Time
@@ -54,7 +62,8 @@ type Delivery struct {
 // PhoneMessage is one message in the chat as the customer's phone shows it.
 type PhoneMessage struct {
 	From string // FromCustomer or FromOfficial
-	Text string
+	Type string // text, sticker, image, postback, ...; "" is text
+	Text string // text, sticker "package/sticker", alt text or postback label
 	At   time.Time
 }
 
@@ -79,6 +88,15 @@ type Config struct {
 	// HTTPClient posts webhooks; nil means a client with a 10-second
 	// timeout.
 	HTTPClient *http.Client
+	// RateLimits overrides LINE's per-endpoint limits (requests per
+	// second; the endpoint names are the Endpoint* constants). A request
+	// over its endpoint's limit gets 429. Zero or negative means no limit.
+	RateLimits map[string]float64
+	// MonthlyQuota is the channel's monthly message limit; 0 means none.
+	// Each message delivered to one user counts once, as on LINE.
+	MonthlyQuota int64
+	// Latency delays every API answer, as a network and LINE's servers do.
+	Latency time.Duration
 }
 
 // DefaultReplyTokenTTL is how long a reply token stays valid by default.
@@ -117,6 +135,21 @@ type Server struct {
 	replyTokens map[string]*replyToken
 	events      map[string]wireEvent // by webhookEventId, for Redeliver
 	nextMsgID   uint64
+	content     map[string]content // media customers sent, by message ID
+	linkTokens  map[string]string  // issued link token -> user ID
+
+	faults   map[string][]Fault // per endpoint, consumed in order
+	limits   map[string]*window // per endpoint
+	latency  time.Duration
+	quota    int64
+	used     int64 // messages delivered this "month"
+	requests []Request
+}
+
+// content is a media file a customer sent, served by the content endpoint.
+type content struct {
+	data        []byte
+	contentType string
 }
 
 type customer struct {
@@ -124,6 +157,9 @@ type customer struct {
 	blocked    bool // unfollowed: the next follow is an unblock
 	deliveries []Delivery
 	chat       []PhoneMessage
+	richMenu   string    // rich menu linked to this user, if any
+	readAt     time.Time // last mark-as-read
+	loadingEnd time.Time // loading animation shown until
 }
 
 // acceptedPush is what LINE remembers of a push accepted with a retry key.
@@ -155,6 +191,20 @@ func New(cfg Config) *Server {
 		replyTokens: map[string]*replyToken{},
 		events:      map[string]wireEvent{},
 		nextMsgID:   firstMessageID(),
+		content:     map[string]content{},
+		linkTokens:  map[string]string{},
+		faults:      map[string][]Fault{},
+		limits:      map[string]*window{},
+		latency:     cfg.Latency,
+		quota:       cfg.MonthlyQuota,
+	}
+	for ep, rate := range DefaultRateLimits {
+		if r, ok := cfg.RateLimits[ep]; ok {
+			rate = r
+		}
+		if rate > 0 {
+			s.limits[ep] = newWindow(rate)
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now

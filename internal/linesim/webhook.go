@@ -30,21 +30,45 @@ type (
 		Events      []wireEvent `json:"events"`
 	}
 	wireEvent struct {
-		Type            string              `json:"type"`
-		Message         *wireTextMessage    `json:"message,omitempty"`
-		Follow          *wireFollow         `json:"follow,omitempty"`
-		WebhookEventID  string              `json:"webhookEventId"`
-		DeliveryContext wireDeliveryContext `json:"deliveryContext"`
-		Timestamp       int64               `json:"timestamp"`
-		Source          wireSource          `json:"source"`
-		ReplyToken      string              `json:"replyToken,omitempty"`
-		Mode            string              `json:"mode"`
+		Type              string                 `json:"type"`
+		Message           *wireMessage           `json:"message,omitempty"`
+		Follow            *wireFollow            `json:"follow,omitempty"`
+		Postback          *wirePostback          `json:"postback,omitempty"`
+		Unsend            *wireUnsend            `json:"unsend,omitempty"`
+		VideoPlayComplete *wireVideoPlayComplete `json:"videoPlayComplete,omitempty"`
+		Link              *wireLink              `json:"link,omitempty"`
+		WebhookEventID    string                 `json:"webhookEventId"`
+		DeliveryContext   wireDeliveryContext    `json:"deliveryContext"`
+		Timestamp         int64                  `json:"timestamp"`
+		Source            wireSource             `json:"source"`
+		ReplyToken        string                 `json:"replyToken,omitempty"`
+		Mode              string                 `json:"mode"`
 	}
-	wireTextMessage struct {
-		ID         string `json:"id"`
-		Type       string `json:"type"`
-		QuoteToken string `json:"quoteToken"`
-		Text       string `json:"text"`
+	wireMessage struct {
+		ID                  string               `json:"id"`
+		Type                string               `json:"type"`
+		QuoteToken          string               `json:"quoteToken,omitempty"`
+		Text                string               `json:"text,omitempty"`
+		PackageID           string               `json:"packageId,omitempty"`
+		StickerID           string               `json:"stickerId,omitempty"`
+		StickerResourceType string               `json:"stickerResourceType,omitempty"`
+		ContentProvider     *wireContentProvider `json:"contentProvider,omitempty"`
+	}
+	wireContentProvider struct {
+		Type string `json:"type"`
+	}
+	wirePostback struct {
+		Data string `json:"data"`
+	}
+	wireUnsend struct {
+		MessageID string `json:"messageId"`
+	}
+	wireVideoPlayComplete struct {
+		TrackingID string `json:"trackingId"`
+	}
+	wireLink struct {
+		Result string `json:"result"`
+		Nonce  string `json:"nonce"`
 	}
 	wireFollow struct {
 		IsUnblocked bool `json:"isUnblocked"`
@@ -67,6 +91,92 @@ func (s *Server) SendText(ctx context.Context, userID, text string) (eventID str
 	if text == "" {
 		return "", errors.New("linesim: empty text")
 	}
+	eventID, _, err = s.sendMessage(ctx, userID, PhoneMessage{Type: "text", Text: text},
+		func(m *wireMessage) { m.Type, m.Text, m.QuoteToken = "text", text, newQuoteToken() }, nil)
+	return eventID, err
+}
+
+// SendSticker has the customer send a sticker (LINE's package and sticker
+// IDs, e.g. "446" and "1988").
+func (s *Server) SendSticker(ctx context.Context, userID, packageID, stickerID string) (eventID string, err error) {
+	if packageID == "" || stickerID == "" {
+		return "", errors.New("linesim: sticker needs package and sticker IDs")
+	}
+	eventID, _, err = s.sendMessage(ctx, userID, PhoneMessage{Type: "sticker", Text: packageID + "/" + stickerID},
+		func(m *wireMessage) {
+			m.Type, m.PackageID, m.StickerID, m.StickerResourceType, m.QuoteToken = "sticker", packageID, stickerID, "STATIC", newQuoteToken()
+		}, nil)
+	return eventID, err
+}
+
+// SendImage has the customer send an image; its bytes are served by the
+// content endpoint under the returned message ID.
+func (s *Server) SendImage(ctx context.Context, userID string, data []byte, contentType string) (eventID, messageID string, err error) {
+	if len(data) == 0 {
+		return "", "", errors.New("linesim: empty image")
+	}
+	return s.sendMessage(ctx, userID, PhoneMessage{Type: "image"},
+		func(m *wireMessage) {
+			m.Type, m.ContentProvider, m.QuoteToken = "image", &wireContentProvider{Type: "line"}, newQuoteToken()
+		}, &content{data: append([]byte(nil), data...), contentType: contentType})
+}
+
+// Postback has the customer tap a postback button (of a rich menu, a
+// template or a flex message) carrying data; label is what the phone shows.
+func (s *Server) Postback(ctx context.Context, userID, label, data string) (eventID string, err error) {
+	return s.customerEvent(ctx, userID, "postback", true, PhoneMessage{Type: "postback", Text: label},
+		func(ev *wireEvent) { ev.Postback = &wirePostback{Data: data} })
+}
+
+// Unsend has the customer take back a message they sent (by the message ID
+// LINE gave it).
+func (s *Server) Unsend(ctx context.Context, userID, messageID string) (eventID string, err error) {
+	return s.customerEvent(ctx, userID, "unsend", false, PhoneMessage{},
+		func(ev *wireEvent) { ev.Unsend = &wireUnsend{MessageID: messageID} })
+}
+
+// VideoPlayComplete has the customer watch a video sent with a tracking ID
+// to the end.
+func (s *Server) VideoPlayComplete(ctx context.Context, userID, trackingID string) (eventID string, err error) {
+	return s.customerEvent(ctx, userID, "videoPlayComplete", true, PhoneMessage{},
+		func(ev *wireEvent) { ev.VideoPlayComplete = &wireVideoPlayComplete{TrackingID: trackingID} })
+}
+
+// AccountLink completes the account-link flow for a link token issued to
+// the customer: result is "ok" with the nonce the app's site gave, or
+// "failed".
+func (s *Server) AccountLink(ctx context.Context, userID, linkToken, nonce string) (eventID string, err error) {
+	s.mu.Lock()
+	owner, ok := s.linkTokens[linkToken]
+	delete(s.linkTokens, linkToken) // a link token works once
+	s.mu.Unlock()
+	result := "ok"
+	if !ok || owner != userID {
+		result, nonce = "failed", ""
+	}
+	return s.customerEvent(ctx, userID, "accountLink", true, PhoneMessage{},
+		func(ev *wireEvent) { ev.Link = &wireLink{Result: result, Nonce: nonce} })
+}
+
+// sendMessage records a customer's message on their phone and posts its
+// message event.
+func (s *Server) sendMessage(ctx context.Context, userID string, pm PhoneMessage, fill func(*wireMessage), media *content) (eventID, messageID string, err error) {
+	var msgID string
+	eventID, err = s.customerEvent(ctx, userID, "message", true, pm, func(ev *wireEvent) {
+		s.nextMsgID++
+		msgID = strconv.FormatUint(s.nextMsgID, 10)
+		ev.Message = &wireMessage{ID: msgID}
+		fill(ev.Message)
+		if media != nil {
+			s.content[msgID] = *media
+		}
+	})
+	return eventID, msgID, err
+}
+
+// customerEvent builds an event from a following customer (fill runs with
+// s.mu held), shows pm on their phone if it has a type, and posts it.
+func (s *Server) customerEvent(ctx context.Context, userID, typ string, replyable bool, pm PhoneMessage, fill func(*wireEvent)) (string, error) {
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.customers[userID]
@@ -74,19 +184,16 @@ func (s *Server) SendText(ctx context.Context, userID, text string) (eventID str
 		s.mu.Unlock()
 		return "", ErrUnknownCustomer
 	}
-	if c.blocked {
+	if c.blocked || !c.Following {
 		s.mu.Unlock()
 		return "", errors.New("linesim: customer has blocked the official account")
 	}
-	c.chat = append(c.chat, PhoneMessage{From: FromCustomer, Text: text, At: now})
-	s.nextMsgID++
-	ev := s.newEventLocked("message", userID, now, true)
-	ev.Message = &wireTextMessage{
-		ID:         strconv.FormatUint(s.nextMsgID, 10),
-		Type:       "text",
-		QuoteToken: newQuoteToken(),
-		Text:       text,
+	if pm.Type != "" {
+		pm.From, pm.At = FromCustomer, now
+		c.chat = append(c.chat, pm)
 	}
+	ev := s.newEventLocked(typ, userID, now, replyable)
+	fill(&ev)
 	s.events[ev.WebhookEventID] = ev
 	url := s.webhookURL
 	s.mu.Unlock()

@@ -1,4 +1,7 @@
 import type { BackendEvents, BackendMethods, EventName, MethodName } from './types'
+import { notifySessionError } from './session-errors'
+import { securityApi } from './security'
+import { customersApi } from './customers'
 import { pickTransport, type ConnectionState, type Transport, type Unsubscribe, type WailsWindow } from './transport'
 
 let current: Transport | null = null
@@ -21,7 +24,13 @@ function call<M extends MethodName>(
   method: M,
   ...args: Parameters<BackendMethods[M]>
 ): Promise<ReturnType<BackendMethods[M]>> {
-  return transport().call(method, args) as Promise<ReturnType<BackendMethods[M]>>
+  const p = transport().call(method, args) as Promise<ReturnType<BackendMethods[M]>>
+  // Session failures (idle lock, ended session) of any call reach the
+  // session store, which shows the lock or sign-in screen.
+  return p.catch((err: unknown) => {
+    notifySessionError(err)
+    throw err
+  })
 }
 
 /** Typed client of the bound Go object. Every failure rejects with ApiError. */
@@ -36,8 +45,16 @@ export const api = {
   SandboxChat: async (userId: string) => (await call('SandboxChat', userId)) ?? [],
   SandboxSend: (userId: string, text: string) => call('SandboxSend', userId, text),
   SandboxFollow: (userId: string, follow: boolean) => call('SandboxFollow', userId, follow),
+  SandboxSendSticker: (userId: string, packageId: string, stickerId: string) =>
+    call('SandboxSendSticker', userId, packageId, stickerId),
+  SandboxSendImage: (userId: string) => call('SandboxSendImage', userId),
+  SandboxPostback: (userId: string, label: string, data: string) => call('SandboxPostback', userId, label, data),
+  Quota: () => call('Quota'),
+  MessageContent: (messageId: number) => call('MessageContent', messageId),
   SaveChannel: (secret: string, accessToken: string) => call('SaveChannel', secret, accessToken),
   ClearChannel: () => call('ClearChannel'),
+  ...securityApi(call),
+  ...customersApi(call),
 }
 
 export function onEvent<E extends EventName>(event: E, cb: (payload: BackendEvents[E]) => void): Unsubscribe {

@@ -1,4 +1,6 @@
 export * from './types'
+export * from './security'
+export * from './customers'
 export { api, onEvent, onConnection, transport, setTransport } from './client'
 export { ApiError, toApiError, toErrorCode, CLIENT_CODES } from './errors'
 export type { Transport, ConnectionState, Unsubscribe } from './transport'

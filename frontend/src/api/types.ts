@@ -1,6 +1,9 @@
 // Wire types of the bound Go object (app/facade.App). Keep in sync with the
 // Go side; all timestamps are unix milliseconds.
 
+import type { SecurityMethods } from './security'
+import type { CustomerEvents, CustomerMethods } from './customers'
+
 export interface Status {
   sandbox: boolean
   channelConfigured: boolean
@@ -26,6 +29,8 @@ export interface Conversation {
   displayName: string
   pictureUrl: string
   followState: FollowState
+  /** LINE answered 404 for the profile: blocked, not a friend, or no consent. */
+  unreachable?: boolean
   status: ConversationStatus
   unread: number
   lastMessageAt: number
@@ -44,6 +49,9 @@ export type MessageKind =
   | 'location'
   | 'follow'
   | 'unfollow'
+  | 'postback'
+  | 'videoPlayComplete'
+  | 'accountLink'
   | 'other'
   | (string & {})
 export type MessageStatus = 'received' | 'pending' | 'sent' | 'failed'
@@ -60,6 +68,17 @@ export interface Message {
   /** Error code (see ApiError), empty when none. */
   error: string
   createdAt: number
+  /** The customer took the message back; its body is erased. */
+  unsent?: boolean
+  /** Downloaded media is stored (MessageContent). */
+  hasContent?: boolean
+}
+
+/** The channel's monthly message allowance. */
+export interface LineQuota {
+  limited: boolean
+  limit: number
+  used: number
 }
 
 export interface SimCustomer {
@@ -70,12 +89,14 @@ export interface SimCustomer {
 
 export interface PhoneMessage {
   from: 'customer' | 'official'
+  /** text, sticker, image, postback, flex ...; older builds send none. */
+  type?: string
   text: string
   at: number
 }
 
 /** Every method of the bound Go object, with its argument and result types. */
-export interface BackendMethods {
+export interface BackendMethods extends SecurityMethods, CustomerMethods {
   Status(): Status
   Conversations(): Conversation[]
   Messages(conversationId: number): Message[]
@@ -86,13 +107,18 @@ export interface BackendMethods {
   SandboxChat(userId: string): PhoneMessage[]
   SandboxSend(userId: string, text: string): void
   SandboxFollow(userId: string, follow: boolean): void
+  SandboxSendSticker(userId: string, packageId: string, stickerId: string): void
+  SandboxSendImage(userId: string): void
+  SandboxPostback(userId: string, label: string, data: string): void
+  Quota(): LineQuota
+  MessageContent(messageId: number): string
   SaveChannel(secret: string, accessToken: string): Status
   ClearChannel(): Status
 }
 
 export type MethodName = keyof BackendMethods
 
-export interface BackendEvents {
+export interface BackendEvents extends CustomerEvents {
   'inbox:changed': { conversationId: number }
   'sandbox:phone': { userId: string }
   'status:changed': Status

@@ -1,5 +1,6 @@
 import { computed, reactive } from 'vue'
 import { api, onConnection, onEvent, toApiError, type Conversation, type Message, type Status } from '../api'
+import { can, session } from './session'
 
 /**
  * App-wide state of the clerk's inbox. One instance per window; components
@@ -98,7 +99,9 @@ function pageVisible(): boolean {
 let marking: number | null = null
 async function markSelectedReadIfNeeded(): Promise<void> {
   const conv = selectedConversation.value
-  if (!conv || conv.unread <= 0 || !pageVisible() || marking === conv.id) return
+  // Roles that may not reply (agency) only look: the unread count stays
+  // for the clerks. (Without a known session the Go side decides.)
+  if (!conv || conv.unread <= 0 || !pageVisible() || marking === conv.id || (session.state && !can('inbox.reply'))) return
   marking = conv.id
   try {
     await api.MarkRead(conv.id)

@@ -58,6 +58,26 @@ export async function sendAsCustomer(text: string): Promise<void> {
   }
 }
 
+/** Customer actions besides text: a sticker, a photo, a postback button. */
+export type PhoneAction =
+  | { kind: 'sticker'; packageId: string; stickerId: string }
+  | { kind: 'image' }
+  | { kind: 'postback'; label: string; data: string }
+
+export async function actAsCustomer(action: PhoneAction): Promise<void> {
+  const id = phone.selectedUserId
+  if (!id) return
+  phone.sending = true
+  try {
+    if (action.kind === 'sticker') await api.SandboxSendSticker(id, action.packageId, action.stickerId)
+    else if (action.kind === 'image') await api.SandboxSendImage(id)
+    else await api.SandboxPostback(id, action.label, action.data)
+    await loadChat()
+  } finally {
+    phone.sending = false
+  }
+}
+
 export async function toggleFollow(): Promise<void> {
   const c = selectedCustomer.value
   if (!c) return

@@ -3,12 +3,28 @@ import type { Message } from '../api'
 type T = (key: string, named?: Record<string, unknown>) => string
 
 /** Kinds with their own label in the catalog (conversation.kind.*). */
-const LABELLED = new Set(['sticker', 'image', 'video', 'audio', 'file', 'location', 'follow', 'unfollow', 'other'])
-/** Kinds whose body adds something useful after the label (file name, address). */
-const WITH_BODY = new Set(['file', 'location'])
+const LABELLED = new Set([
+  'sticker',
+  'image',
+  'video',
+  'audio',
+  'file',
+  'location',
+  'follow',
+  'unfollow',
+  'postback',
+  'videoPlayComplete',
+  'accountLink',
+  'unsend',
+  'other',
+])
+/** Kinds whose body adds something useful after the label (file name, address, postback data). */
+const WITH_BODY = new Set(['file', 'location', 'postback'])
 
 /** What a bubble shows for a message of any kind. */
-export function messageText(m: Pick<Message, 'kind' | 'body'>, t: T): string {
+export function messageText(m: Pick<Message, 'kind' | 'body'> & { unsent?: boolean }, t: T): string {
+  // A message the customer took back shows only that it was withdrawn.
+  if (m.unsent) return t('conversation.kind.unsend')
   if (m.kind === 'text') return m.body
   const label = t(`conversation.kind.${LABELLED.has(m.kind) ? m.kind : 'other'}`)
   return WITH_BODY.has(m.kind) && m.body ? `${label} ${m.body}` : label

@@ -22,6 +22,7 @@ const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
 
 const CUSTOMER_TEXT = '住宅ローンの金利について教えてください'
 const REPLY_TEXT = 'お問い合わせありがとうございます。担当の者からご連絡いたします。'
+const ADMIN_PASSWORD = 'ui-test admin passphrase'
 
 let server
 let serverOutput = ''
@@ -120,6 +121,17 @@ after(async () => {
 test('a simulated customer writes in and the clerk replies (ja, then en)', async () => {
   await page.goto(`${baseUrl}/`)
 
+  // First run: create the administrator (signs in) and set the recovery
+  // code aside.
+  await page.getByTestId('firstrun-login').fill('admin')
+  await page.getByTestId('firstrun-name').fill('山田 太郎')
+  await page.getByTestId('firstrun-password').fill(ADMIN_PASSWORD)
+  await page.getByTestId('firstrun-confirm').fill(ADMIN_PASSWORD)
+  await page.getByTestId('firstrun-submit').click()
+  await page.getByTestId('recovery-code').waitFor()
+  await page.getByTestId('recovery-stored').click()
+  await page.getByTestId('recovery-done').click()
+
   // Sandbox banner, in Japanese by default.
   const banner = page.getByTestId('sandbox-banner')
   await banner.waitFor({ state: 'visible' })
@@ -177,5 +189,40 @@ test('a simulated customer writes in and the clerk replies (ja, then en)', async
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
   await page.screenshot({ path: join(artifactsDir, 'receive-reply-en.png') })
 
+  // Nothing the customer or the clerk typed reaches the server's log.
+  for (const v of [CUSTOMER_TEXT, REPLY_TEXT, ADMIN_PASSWORD]) {
+    assert.ok(!serverOutput.includes(v), `the devserver log contains ${JSON.stringify(v)}`)
+  }
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
+})
+
+test('a simulated customer sends a sticker, a photo and taps a postback button', async () => {
+  await page.getByTestId('lang-ja').click()
+  const phonePanel = page.getByTestId('phone-panel')
+  const second = phonePanel.getByTestId('phone-customer').nth(1)
+  const name = await second.getAttribute('data-name')
+  await second.click()
+  await phonePanel.getByTestId('phone-sticker').click()
+  await phonePanel.locator('[data-testid="phone-message"][data-from="customer"]').filter({ hasText: '（スタンプ）' }).waitFor()
+  await phonePanel.getByTestId('phone-photo').click()
+  await phonePanel.locator('[data-testid="phone-message"][data-from="customer"]').filter({ hasText: '（写真）' }).waitFor()
+  await phonePanel.getByTestId('phone-postback').click()
+  await phonePanel.locator('[data-testid="phone-message"][data-from="customer"]').filter({ hasText: '来店予約をする' }).waitFor()
+
+  // Each arrives in the clerk's inbox through the signed webhook, by kind.
+  const item = page.getByTestId('conversation-item').filter({ hasText: name })
+  await item.click()
+  const pane = page.getByTestId('conversation-pane')
+  for (const label of ['［スタンプ］', '［ボタン操作］ action=reserve']) {
+    await pane.locator('[data-testid="message-bubble"][data-direction="in"]').filter({ hasText: label }).waitFor()
+  }
+  // The photo was downloaded through the content API into the encrypted
+  // DB, and is shown from there.
+  const photo = pane.locator('[data-testid="message-bubble"][data-kind="image"] [data-testid="message-image"]')
+  await photo.waitFor()
+  assert.match(await photo.getAttribute('src'), /^data:image\/png;base64,/)
+  await page.mouse.move(0, 0)
+  await page.screenshot({ path: join(artifactsDir, 'phone-actions-ja.png') })
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
 })

@@ -19,4 +19,12 @@ describe('message display', () => {
     expect(previewText({ lastKind: 'text', lastPreview: '[image]' }, t)).toBe('[image]')
     expect(previewText({ lastKind: 'text', lastPreview: '住宅ローンについて' }, t)).toBe('住宅ローンについて')
   })
+  it('labels postbacks (with their data), video completions, account links and withdrawn messages', () => {
+    expect(messageText({ kind: 'postback', body: 'action=reserve' }, t)).toBe('［ボタン操作］ action=reserve')
+    expect(messageText({ kind: 'videoPlayComplete', body: 'video-1' }, t)).toBe('［動画を最後まで視聴］')
+    expect(messageText({ kind: 'accountLink', body: 'ok' }, t)).toBe('［アカウント連携］')
+    // An unsent message never shows its text, even if some were left.
+    expect(messageText({ kind: 'text', body: '暗証番号', unsent: true }, t)).toBe('［送信取り消しされたメッセージ］')
+    expect(previewText({ lastKind: 'unsend', lastPreview: '' }, t)).toBe('［送信取り消しされたメッセージ］')
+  })
 })

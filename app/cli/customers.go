@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"tsunagu/internal/customer"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/export"
+	"tsunagu/internal/importer"
+)
+
+// Customer commands (registered in main.go's commands): import, export and
+// list. `import` is meant for Windows Task Scheduler and cron as much as for
+// people, so its exit codes say what happened:
+//
+//	0  imported (or dry run): every row accepted
+//	1  failed: nothing was written (unreadable file, bad mapping, no valid
+//	   row, locked keychain, ...)
+//	2  usage error: nothing was written
+//	3  imported, but some rows were rejected: see --report
+//	4  cancelled (Ctrl+C): nothing was written
+const (
+	exitRejected  = 3
+	exitCancelled = 4
+)
+
+// exitError carries an exit code other than 1 out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// exitCode is the process exit code for a command's error.
+func exitCode(err error) int {
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// customerArgs is how many positional arguments the customer commands take.
+var customerArgs = map[string]int{"import": 1, "export customers": 1}
+
+// importFlags are the flags of `import`.
+type importFlags struct {
+	profile, encoding, report, missing string
+	auto, dryRun                       bool
+}
+
+// exportFlags are the flags of `export customers`.
+type exportFlags struct{ encoding string }
+
+// listFlags are the flags of `customers list`.
+type listFlags struct {
+	query, branch, status string
+	limit                 int
+}
+
+// commandFlags registers a command's own flags and returns where they land.
+func commandFlags(name string, fs *flag.FlagSet) any {
+	switch name {
+	case "import":
+		f := &importFlags{}
+		fs.StringVar(&f.profile, "profile", "", "saved mapping profile to use")
+		fs.BoolVar(&f.auto, "auto", false, "map columns automatically from their header names (the default without --profile)")
+		fs.BoolVar(&f.dryRun, "dry-run", false, "validate and count new/updated/unchanged/rejected rows; write nothing")
+		fs.StringVar(&f.encoding, "encoding", "", "auto, utf-8, sjis or euc-jp (default: the profile's, else auto)")
+		fs.StringVar(&f.report, "report", "", "write the rejected rows (line, column, masked value, reason) to this CSV file")
+		fs.StringVar(&f.missing, "missing", importer.MissingKeep, "customers missing from the file: keep, or inactivate (for full exports; never deleted)")
+		return f
+	case "export customers":
+		f := &exportFlags{}
+		fs.StringVar(&f.encoding, "encoding", export.UTF8BOM, "utf-8-bom (Excel) or sjis")
+		return f
+	case "customers list":
+		f := &listFlags{}
+		fs.StringVar(&f.query, "query", "", "search customer number, name, kana, phone or email")
+		fs.StringVar(&f.branch, "branch", "", "only this branch")
+		fs.StringVar(&f.status, "status", "", "active or inactive")
+		fs.IntVar(&f.limit, "limit", 50, "at most this many")
+		return f
+	}
+	return nil
+}
+
+func cmdImport(ctx context.Context, c *cmdCtx) error {
+	f := c.flags.(*importFlags)
+	if f.auto && f.profile != "" {
+		return exitError{2, errors.New("--auto and --profile exclude each other")}
+	}
+	path := c.args[0]
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	opts := importer.Options{DryRun: f.dryRun, Missing: f.missing, Staff: "os:" + osLogin(), FileName: filepath.Base(path)}
+	if f.profile != "" {
+		p, err := importer.LoadProfile(ctx, eng.DB(), f.profile)
+		if err != nil {
+			return err
+		}
+		opts.Encoding, opts.Mapping, opts.Profile = p.Encoding, p.Mapping, p.Name
+		if p.Delimiter != "" {
+			opts.Delimiter = []rune(p.Delimiter)[0]
+		}
+	}
+	if f.encoding != "" {
+		opts.Encoding = f.encoding
+	}
+	var reported []importer.Issue
+	if f.report != "" {
+		// Every issue, not only the Result's first MaxIssues; they are
+		// masked, so the report holds no customer data.
+		opts.OnIssue = func(is importer.Issue) { reported = append(reported, is) }
+	}
+	if !c.json {
+		opts.Progress = func(p importer.Progress) { printProgress(c.stderr, p) }
+	}
+	res, err := importer.Import(ctx, eng.DB(), path, opts)
+	if f.report != "" && (err == nil || res.Rejected > 0) {
+		err = errors.Join(err, writeReport(f.report, reported))
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return exitError{exitCancelled, errors.New("cancelled: nothing was written")}
+		}
+		return err
+	}
+	if perr := c.print(res, func(w io.Writer) { printImport(w, res) }); perr != nil {
+		return perr
+	}
+	if res.Rejected > 0 {
+		msg := fmt.Sprintf("%d row(s) rejected", res.Rejected)
+		if f.report != "" {
+			msg += " (see " + f.report + ")"
+		} else {
+			msg += " (write them with --report FILE)"
+		}
+		return exitError{exitRejected, errors.New(msg)}
+	}
+	return nil
+}
+
+func writeReport(path string, issues []importer.Issue) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := importer.WriteReport(f, issues, "ja"); err != nil {
+		f.Close()
+		return fmt.Errorf("report: %w", err)
+	}
+	return f.Close()
+}
+
+func printProgress(w io.Writer, p importer.Progress) {
+	if p.Done {
+		fmt.Fprintf(w, "\r%d rows, %.0f rows/s%20s\n", p.Rows, p.RowsPerSec, "")
+		return
+	}
+	pct := 0.0
+	if p.TotalBytes > 0 {
+		pct = 100 * float64(p.Bytes) / float64(p.TotalBytes)
+	}
+	fmt.Fprintf(w, "\r%5.1f%%  %d rows  %.0f rows/s  ETA %s   ", pct, p.Rows, p.RowsPerSec, (time.Duration(p.ETASeconds) * time.Second).String())
+}
+
+func printImport(w io.Writer, r importer.Result) {
+	mode := "imported"
+	if r.DryRun {
+		mode = "dry run (nothing written)"
+	}
+	fmt.Fprintf(w, "%s: %s\n", mode, r.FileName)
+	fmt.Fprintf(w, "encoding:   %s, delimiter %q\n", r.Encoding, r.Delimiter)
+	fmt.Fprintf(w, "sha256:     %s\n", r.SHA256)
+	fmt.Fprintf(w, "rows:       %d\n", r.Rows)
+	fmt.Fprintf(w, "new:        %d\n", r.New)
+	fmt.Fprintf(w, "updated:    %d\n", r.Updated)
+	fmt.Fprintf(w, "unchanged:  %d\n", r.Unchanged)
+	fmt.Fprintf(w, "rejected:   %d\n", r.Rejected)
+	fmt.Fprintf(w, "missing:    %d (inactivated %d)\n", r.Missing, r.Inactivated)
+}
+
+func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
+	f := c.flags.(*exportFlags)
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	res, err := export.ToFile(ctx, eng.DB(), c.args[0], f.encoding)
+	if err != nil {
+		return err
+	}
+	return c.print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "exported %d customers to %s (%s)\n", res.Rows, res.Path, res.Encoding)
+		if res.Replaced > 0 {
+			fmt.Fprintf(w, "%d character(s) not in Shift_JIS were written as %s\n", res.Replaced, export.Replacement)
+		}
+	})
+}
+
+func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
+	f := c.flags.(*listFlags)
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	page, err := customer.New(eng.DB(), nil).List(ctx, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
+	if err != nil {
+		return err
+	}
+	return c.print(page, func(w io.Writer) {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NUMBER\tNAME\tKANA\tBRANCH\tSTATUS\tLINE")
+		for _, cu := range page.Customers {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cu.CustomerNo, cu.Name, cu.NameKana, cu.Branch, cu.Status, yesNo(cu.LineLinked))
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "%d of %d\n", len(page.Customers), page.Total)
+	})
+}
+
+func osLogin() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}

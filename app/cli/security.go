@@ -1,0 +1,633 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
+	"tsunagu/internal/backup"
+	"tsunagu/internal/datadir"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/erasure"
+	"tsunagu/internal/keyrotate"
+	"tsunagu/internal/recovery"
+	"tsunagu/internal/secrets"
+	"tsunagu/internal/store"
+)
+
+// Security commands (registered in main.go's commands): the audit trail,
+// staff accounts, backups, the recovery code and key rotation.
+//
+// tsunagu-cli runs as the OS user who holds the keychain items (and so can
+// open the DB anyway); its changes are audited as "os:<user>". An
+// administrator can require a staff sign-in as well (`staff require-signin
+// on`): the CLI then asks for TSUNAGU_STAFF's password and audits under that
+// staff member, who must be an administrator for staff commands.
+
+// positionalArgs is how many positional arguments a command takes.
+func positionalArgs(name string) int {
+	if n, ok := customerArgs[name]; ok {
+		return n
+	}
+	switch name {
+	case "staff add":
+		return 2
+	case "staff deactivate", "staff reactivate", "staff require-signin",
+		"backup create", "backup verify", "backup restore", "erase conversation":
+		return 1
+	}
+	return 0
+}
+
+// StaffEnv names the staff member the CLI signs in as when a sign-in is
+// required.
+const StaffEnv = "TSUNAGU_STAFF"
+
+const settingCLISignin = "cli_requires_signin"
+
+// openAudited opens the DB and returns the audit actor of this invocation:
+// the OS user, or the signed-in staff member when an administrator requires
+// it. If perm is not empty, a staff member must have it.
+func (c *cmdCtx) openAudited(ctx context.Context, perm auth.Permission) (*engine.Engine, string, error) {
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return nil, "", err
+	}
+	required, err := auth.GetSetting(ctx, eng.DB().Reader(), settingCLISignin)
+	if err != nil {
+		eng.Close()
+		return nil, "", err
+	}
+	if required != "on" {
+		return eng, audit.OSActor(osUser()), nil
+	}
+	login := os.Getenv(StaffEnv)
+	if login == "" {
+		eng.Close()
+		return nil, "", fmt.Errorf("an administrator requires a staff sign-in for tsunagu-cli: set %s to your login and enter your password", StaffEnv)
+	}
+	pw, err := c.readSecretLine("Password for " + login + ": ")
+	if err != nil {
+		eng.Close()
+		return nil, "", err
+	}
+	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	if err != nil {
+		eng.Close()
+		return nil, "", err
+	}
+	ss, err := svc.SignIn(ctx, login, pw)
+	if err != nil {
+		eng.Close()
+		return nil, "", err
+	}
+	st := ss.Staff()
+	if perm != "" && !st.Role.Allows(perm) {
+		eng.Close()
+		return nil, "", fmt.Errorf("staff %s (%s) may not do this", st.Login, st.Role)
+	}
+	return eng, st.Actor(), nil
+}
+
+func cmdAuditVerify(ctx context.Context, c *cmdCtx) error {
+	eng, _, err := c.openAudited(ctx, auth.PermAuditRead)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	rep, err := audit.Verify(ctx, eng.DB().Reader())
+	if err != nil {
+		return err
+	}
+	if err := c.print(rep, func(w io.Writer) {
+		if rep.OK {
+			fmt.Fprintf(w, "audit trail: intact, %d entries\nhead:        %s\n", rep.Entries, rep.Head)
+			return
+		}
+		fmt.Fprintf(w, "audit trail: BROKEN at entry #%d: %s\n", rep.BrokenAt, rep.Reason)
+	}); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return fmt.Errorf("the audit trail is broken at entry #%d", rep.BrokenAt)
+	}
+	return nil
+}
+
+func cmdAuditExport(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermAuditExport)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	entries, err := audit.List(ctx, eng.DB().Reader(), audit.Filter{Limit: 10000})
+	if err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, eng, actor, audit.ActionExport, "", map[string]string{"entries": strconv.Itoa(len(entries))}); err != nil {
+		return err
+	}
+	if c.json {
+		return c.print(entries, nil)
+	}
+	out, err := audit.CSV(entries)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(c.stdout, out)
+	return err
+}
+
+func cmdStaffList(ctx context.Context, c *cmdCtx) error {
+	eng, _, err := c.openAudited(ctx, auth.PermStaff)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	if err != nil {
+		return err
+	}
+	list, err := svc.List(ctx)
+	if err != nil {
+		return err
+	}
+	return c.print(list, func(w io.Writer) {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOGIN\tNAME\tROLE\tACTIVE")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Login, s.DisplayName, s.Role, yesNo(s.Active))
+		}
+		tw.Flush()
+	})
+}
+
+// cmdStaffAdd reads the display name and the password from standard input
+// (one per line), never from arguments (visible in the process list).
+func cmdStaffAdd(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermStaff)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	if err != nil {
+		return err
+	}
+	name, err := c.readLine("Display name: ")
+	if err != nil {
+		return err
+	}
+	pw, err := c.readSecretLine("Password: ")
+	if err != nil {
+		return err
+	}
+	n := auth.NewStaff{Login: c.args[0], Role: auth.Role(c.args[1]), DisplayName: name, Password: pw}
+	var st auth.Staff
+	if has, err := svc.HasStaff(ctx); err == nil && !has && n.Role == auth.RoleAdmin {
+		st, err = svc.CreateFirstAdmin(ctx, n)
+		if err != nil {
+			return err
+		}
+	} else if st, err = svc.CreateStaff(ctx, actor, n); err != nil {
+		return err
+	}
+	return c.print(st, func(w io.Writer) { fmt.Fprintf(w, "staff %s added (%s)\n", st.Login, st.Role) })
+}
+
+func cmdStaffDeactivate(ctx context.Context, c *cmdCtx) error {
+	return c.staffChange(ctx, "deactivated: their sessions ended", func(svc *auth.Service, actor string, id int64) error {
+		return svc.Deactivate(ctx, actor, id)
+	})
+}
+
+func cmdStaffReactivate(ctx context.Context, c *cmdCtx) error {
+	return c.staffChange(ctx, "reactivated", func(svc *auth.Service, actor string, id int64) error {
+		return svc.Reactivate(ctx, actor, id)
+	})
+}
+
+func (c *cmdCtx) staffChange(ctx context.Context, what string, fn func(*auth.Service, string, int64) error) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermStaff)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	if err != nil {
+		return err
+	}
+	st, err := svc.Get(ctx, c.args[0])
+	if err != nil {
+		return fmt.Errorf("staff %s: %w", c.args[0], err)
+	}
+	if err := fn(svc, actor, st.ID); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"login": st.Login, "result": what}, func(w io.Writer) { fmt.Fprintf(w, "staff %s %s\n", st.Login, what) })
+}
+
+func cmdStaffRequireSignin(ctx context.Context, c *cmdCtx) error {
+	v := c.args[0]
+	if v != "on" && v != "off" {
+		return errors.New(`expected "on" or "off"`)
+	}
+	eng, actor, err := c.openAudited(ctx, auth.PermSettings)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := auth.SetSetting(ctx, eng.DB(), actor, settingCLISignin, v); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"requireSignin": v}, func(w io.Writer) { fmt.Fprintf(w, "staff sign-in for tsunagu-cli: %s\n", v) })
+}
+
+// --- helpers ---
+
+func recordCLI(ctx context.Context, eng *engine.Engine, actor, action, target string, detail map[string]string) error {
+	return eng.DB().Write(ctx, func(tx *sql.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, Target: target, Detail: detail})
+		return err
+	})
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// stdinLines is shared by the prompts of one invocation: a bufio.Reader
+// must not be recreated between lines or it loses buffered input.
+func (c *cmdCtx) lines() *bufio.Reader {
+	if c.stdinReader == nil {
+		c.stdinReader = bufio.NewReader(io.LimitReader(c.stdin, 64<<10))
+	}
+	return c.stdinReader
+}
+
+func (c *cmdCtx) readLine(prompt string) (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, prompt)
+	}
+	l, err := c.lines().ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && l != "") {
+		return "", fmt.Errorf("read %s from standard input: %w", strings.TrimSuffix(prompt, ": "), err)
+	}
+	return strings.TrimSpace(l), nil
+}
+
+// readSecretLine prompts without echo on a terminal, or reads one line of
+// standard input.
+func (c *cmdCtx) readSecretLine(prompt string) (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return promptHidden(c.stderr, f, prompt)
+	}
+	return c.readLine(prompt)
+}
+
+// --- backups, recovery, key rotation, erasure ---
+
+func cmdBackupCreate(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermBackup)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	key, err := eng.Secrets().DBKey(ctx)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	id, err := datadir.Dir{Path: eng.DataDir()}.ReadInstallID()
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(c.args[0])
+	if err != nil {
+		return err
+	}
+	m, err := backup.Create(ctx, eng.DB(), key, dir, id, filepath.Join(eng.DataDir(), recovery.FileName), time.Now())
+	if err != nil {
+		return err
+	}
+	keep := 14
+	if v, _ := auth.GetSetting(ctx, eng.DB().Reader(), "backup_keep"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			keep = n
+		}
+	}
+	pruned, err := backup.Prune(dir, keep)
+	if err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, eng, actor, audit.ActionBackupCreate, m.File, map[string]string{"sha256": m.SHA256, "auditHead": m.AuditHead}); err != nil {
+		return err
+	}
+	return c.print(m, func(w io.Writer) {
+		fmt.Fprintf(w, "backup:   %s (%d bytes, encrypted, verified)\n", filepath.Join(dir, m.File), m.SizeBytes)
+		fmt.Fprintf(w, "audit:    %d entries, head %s\n", m.AuditEntries, m.AuditHead)
+		if len(pruned) > 0 {
+			fmt.Fprintf(w, "removed:  %d older backup(s) (keeping %d)\n", len(pruned), keep)
+		}
+	})
+}
+
+func cmdBackupVerify(ctx context.Context, c *cmdCtx) error {
+	file, err := filepath.Abs(c.args[0])
+	if err != nil {
+		return err
+	}
+	m, err := backup.ReadManifest(file)
+	if err != nil {
+		return err
+	}
+	key, err := c.backupKey(ctx, file, m)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	m, err = backup.Verify(ctx, file, key)
+	if err != nil {
+		return err
+	}
+	return c.print(m, func(w io.Writer) {
+		fmt.Fprintf(w, "backup %s: intact (schema %d, %d audit entries, head %s)\n", m.File, m.SchemaVersion, m.AuditEntries, m.AuditHead)
+	})
+}
+
+// cmdBackupRestore restores a backup into a new data folder (--data-dir,
+// which must not hold a database yet). The key comes from this computer's
+// keychain if it has it, otherwise from the recovery code on standard
+// input and the recovery file kept next to the backups.
+func cmdBackupRestore(ctx context.Context, c *cmdCtx) error {
+	file, err := filepath.Abs(c.args[0])
+	if err != nil {
+		return err
+	}
+	m, err := backup.ReadManifest(file)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(c.dataDir, "tsunagu.db")); err == nil {
+		return fmt.Errorf("%s already has a database: restore into a new, empty data folder", c.dataDir)
+	}
+	key, err := c.backupKey(ctx, file, m)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	dir, err := datadir.Ensure(c.dataDir)
+	if err != nil {
+		return err
+	}
+	id, err := dir.InstallID()
+	if err != nil {
+		return err
+	}
+	if _, err := backup.Restore(ctx, file, key, dir.DBPath()); err != nil {
+		return err
+	}
+	if err := secrets.New(c.keyring, id).ImportDBKey(ctx, key); err != nil {
+		return fmt.Errorf("the database was restored but its key could not be stored in the keychain (run `tsunagu-cli recovery restore`): %w", err)
+	}
+	// The same printed recovery code keeps working for the restored copy.
+	if rf, err := recovery.Load(recoveryFileFor(file, m.KeyID)); err == nil {
+		if err := recovery.Save(dir.File(recovery.FileName), rf); err != nil {
+			return err
+		}
+	}
+	eng, actor, err := c.openAudited(ctx, "")
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := recordCLI(ctx, eng, actor, audit.ActionBackupRestore, m.File, map[string]string{"from": m.InstallID, "auditHead": m.AuditHead}); err != nil {
+		return err
+	}
+	return c.print(map[string]any{"dataDir": dir.Path, "backup": m}, func(w io.Writer) {
+		fmt.Fprintf(w, "restored %s into %s (key stored in this keychain)\n", m.File, dir.Path)
+	})
+}
+
+// backupKey finds the key of a backup: this keychain (the install it came
+// from, current or previous key), or the recovery code.
+func (c *cmdCtx) backupKey(ctx context.Context, file string, m backup.Manifest) ([]byte, error) {
+	if m.InstallID != "" {
+		src := secrets.New(c.keyring, m.InstallID)
+		for _, item := range []secrets.Item{secrets.ItemDBKey, secrets.ItemDBKeyPrevious} {
+			if k, err := src.KeyOf(ctx, item); err == nil && recovery.KeyID(k) == m.KeyID {
+				return k, nil
+			}
+		}
+	}
+	rf, err := recovery.Load(recoveryFileFor(file, m.KeyID))
+	if err != nil {
+		return nil, fmt.Errorf("the backup's key is not in this keychain and %w", err)
+	}
+	code, err := c.readSecretLine("Recovery code: ")
+	if err != nil {
+		return nil, err
+	}
+	return rf.Unwrap(code)
+}
+
+func recoveryFileFor(backupFile, keyID string) string {
+	return filepath.Join(filepath.Dir(backupFile), "recovery-"+keyID+".json")
+}
+
+// cmdRecoveryRestore puts the DB key back into the keychain from the
+// recovery code (read from standard input) and the data folder's
+// recovery.json, e.g. on a new PC with a copied data folder.
+func cmdRecoveryRestore(ctx context.Context, c *cmdCtx) error {
+	dir, err := datadir.Existing(c.dataDir)
+	if err != nil {
+		return err
+	}
+	id, err := dir.ReadInstallID()
+	if err != nil {
+		return err
+	}
+	rf, err := recovery.Load(dir.File(recovery.FileName))
+	if err != nil {
+		return err
+	}
+	code, err := c.readSecretLine("Recovery code: ")
+	if err != nil {
+		return err
+	}
+	key, err := rf.Unwrap(code)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	rep, err := store.Verify(ctx, dir.DBPath(), key)
+	if err != nil {
+		return err
+	}
+	if !rep.OpensWithKey {
+		return store.ErrWrongKey
+	}
+	if err := secrets.New(c.keyring, id).ImportDBKey(ctx, key); err != nil {
+		return err
+	}
+	eng, actor, err := c.openAudited(ctx, "")
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := recordCLI(ctx, eng, actor, audit.ActionRecoveryRestore, "", map[string]string{"keyId": rf.KeyID}); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"result": "restored", "keyId": rf.KeyID}, func(w io.Writer) {
+		fmt.Fprintln(w, "database key restored into the keychain from the recovery code; the database opens again")
+	})
+}
+
+// cmdRecoveryCreate issues a new recovery code (printed once).
+func cmdRecoveryCreate(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermBackup)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	code, keyID, err := newRecoveryCode(ctx, eng)
+	if err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, eng, actor, audit.ActionRecoveryCreate, "", map[string]string{"keyId": keyID}); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"recoveryCode": code}, func(w io.Writer) {
+		fmt.Fprintf(w, "recovery code (shown once; print it and keep it safe):\n\n    %s\n\n", code)
+	})
+}
+
+func newRecoveryCode(ctx context.Context, eng *engine.Engine) (code, keyID string, err error) {
+	key, err := eng.Secrets().DBKey(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	defer clear(key)
+	if code, err = recovery.NewCode(); err != nil {
+		return "", "", err
+	}
+	f, err := recovery.Wrap(code, key, recovery.DefaultKDF, time.Now())
+	if err != nil {
+		return "", "", err
+	}
+	return code, f.KeyID, recovery.Save(filepath.Join(eng.DataDir(), recovery.FileName), f)
+}
+
+// cmdRotateKey re-encrypts the DB under a new key (the app must be closed)
+// and issues a new recovery code for it.
+func cmdRotateKey(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermSettings)
+	if err != nil {
+		return err
+	}
+	eng.Close() // the rotation needs the database to itself
+	dir, err := datadir.Existing(c.dataDir)
+	if err != nil {
+		return err
+	}
+	id, err := dir.ReadInstallID()
+	if err != nil {
+		return err
+	}
+	res, err := keyrotate.Rotate(ctx, dir, secrets.New(c.keyring, id), keyrotate.Options{})
+	if err != nil {
+		return err
+	}
+	eng, err = engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	code, keyID, err := newRecoveryCode(ctx, eng)
+	if err != nil {
+		return err
+	}
+	err = eng.DB().Write(ctx, func(tx *sql.Tx) error {
+		if _, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ActionKeyRotate, Detail: map[string]string{"oldKeyId": res.OldKeyID, "newKeyId": res.NewKeyID}}); err != nil {
+			return err
+		}
+		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ActionRecoveryCreate, Detail: map[string]string{"keyId": keyID}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.print(map[string]string{"oldKeyId": res.OldKeyID, "newKeyId": res.NewKeyID, "recoveryCode": code}, func(w io.Writer) {
+		fmt.Fprintf(w, "database re-encrypted under a new key (%s → %s)\n", res.OldKeyID, res.NewKeyID)
+		fmt.Fprintf(w, "new recovery code (the old one only opens older backups; print this one):\n\n    %s\n\n", code)
+	})
+}
+
+// cmdEraseConversation deletes a LINE user's conversation, messages and
+// media on their request (APPI).
+func cmdEraseConversation(ctx context.Context, c *cmdCtx) error {
+	id, err := strconv.ParseInt(c.args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("conversation ID: %w", err)
+	}
+	eng, actor, err := c.openAudited(ctx, auth.PermErase)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	res, err := erasure.New(eng.DB(), erasure.Hooks{}, nil).EraseConversation(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	return c.print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "erased conversation %d: %d message(s); only an audit entry remains\n", id, res.Messages)
+	})
+}
+
+// auditedChange is for commands whose change is not in the DB (keychain
+// items): it signs the staff member in first if required, and records the
+// change afterwards, under the OS user or the staff member.
+type auditedChange struct {
+	eng   *engine.Engine
+	actor string
+}
+
+func (c *cmdCtx) auditedChange(ctx context.Context, perm auth.Permission) (*auditedChange, error) {
+	eng, actor, err := c.openAudited(ctx, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &auditedChange{eng: eng, actor: actor}, nil
+}
+
+func (a *auditedChange) Record(ctx context.Context, action string) error {
+	return recordCLI(ctx, a.eng, a.actor, action, "", nil)
+}
+
+func (a *auditedChange) Close() error { return a.eng.Close() }
+
+// stdinSource is standard input, or the buffered reader the prompts use
+// once one was made (so a password line read first is not lost).
+func (c *cmdCtx) stdinSource() io.Reader {
+	if c.stdinReader != nil {
+		return c.stdinReader
+	}
+	return c.stdin
+}

@@ -1,0 +1,216 @@
+package facade
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"sync"
+
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/inbox"
+)
+
+// Role enforcement. Every exported method of App starts with a guard:
+//
+//	func (a *App) Something(...) (T, error) {
+//		st, err := a.require(auth.PermX)
+//		if err != nil {
+//			return T{}, err
+//		}
+//		...
+//	}
+//
+// require fails with errors.signInRequired (no session), errors.sessionLocked
+// (idle lock: the UI shows the lock screen), errors.sessionEnded
+// (deactivated, role or password changed elsewhere) or errors.forbidden (the
+// role lacks the permission). The only methods without a guard are the ones
+// needed before signing in (Status, AuthState, SignIn, CreateFirstAdmin);
+// guard_test.go lists every method with its permission and fails for a
+// method missing from its table, so a new method cannot be left unguarded.
+//
+// Results shown to a masked role (agency) must go through the mask helpers
+// in mask.go: check st.Role.Masked().
+
+// Message codes of the security layer.
+const (
+	codeSignInRequired = "errors.signInRequired"
+	codeSessionLocked  = "errors.sessionLocked"
+	codeSessionEnded   = "errors.sessionEnded"
+	codeForbidden      = "errors.forbidden"
+	codeBadCredentials = "errors.badCredentials"
+	codeLockedOut      = "errors.lockedOut"
+	codeSetupDone      = "errors.setupDone"
+	codeWeakPassword   = "errors.weakPassword"
+	codeLoginTaken     = "errors.loginTaken"
+	codeInvalidInput   = "errors.invalidInput"
+	codeLastAdmin      = "errors.lastAdmin"
+	codeSelf           = "errors.cannotDeactivateSelf"
+)
+
+// securityCode maps the security layer's errors to message codes ("" if err
+// is not one of them).
+func securityCode(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrLockedOut):
+		return codeLockedOut
+	case errors.Is(err, auth.ErrBadCredentials):
+		return codeBadCredentials
+	case errors.Is(err, auth.ErrIdleLocked):
+		return codeSessionLocked
+	case errors.Is(err, auth.ErrSessionEnded):
+		return codeSessionEnded
+	case errors.Is(err, auth.ErrSetupDone):
+		return codeSetupDone
+	case errors.Is(err, auth.ErrWeakPassword):
+		return codeWeakPassword
+	case errors.Is(err, auth.ErrLoginTaken):
+		return codeLoginTaken
+	case errors.Is(err, auth.ErrInvalid):
+		return codeInvalidInput
+	case errors.Is(err, auth.ErrLastAdmin):
+		return codeLastAdmin
+	case errors.Is(err, auth.ErrSelf):
+		return codeSelf
+	case errors.Is(err, auth.ErrNotFound):
+		return codeNotFound
+	}
+	return ""
+}
+
+// security is App's sign-in state: one session per window.
+type security struct {
+	mu      sync.Mutex
+	session *auth.Session
+	svcEng  *engine.Engine // the engine svc was made for (a restart makes a new one)
+	svc     *auth.Service
+
+	stopSchedule context.CancelFunc // ends the backup/retention loop
+	scheduleDone chan struct{}
+}
+
+// authService returns the auth service over the running engine's DB.
+func (a *App) authService() (*auth.Service, *engine.Engine, error) {
+	a.mu.RLock()
+	eng := a.eng
+	a.mu.RUnlock()
+	if eng == nil || eng.DB() == nil {
+		return nil, nil, errors.New(codeNotStarted)
+	}
+	a.sec.mu.Lock()
+	defer a.sec.mu.Unlock()
+	if a.sec.svcEng != eng {
+		svc, err := auth.New(auth.Config{DB: eng.DB(), Clock: a.opts.Clock, Params: a.opts.AuthParams})
+		if err != nil {
+			return nil, nil, a.userError(err)
+		}
+		a.sec.svc, a.sec.svcEng = svc, eng
+	}
+	return a.sec.svc, eng, nil
+}
+
+func (a *App) currentSession() *auth.Session {
+	a.sec.mu.Lock()
+	defer a.sec.mu.Unlock()
+	return a.sec.session
+}
+
+// require is the guard at the top of every bound method: it returns the
+// signed-in staff member if their session is valid, unlocked and their role
+// has permission p, and a message code error otherwise.
+func (a *App) require(p auth.Permission) (auth.Staff, error) {
+	svc, _, err := a.authService()
+	if err != nil {
+		return auth.Staff{}, err
+	}
+	ss := a.currentSession()
+	if ss == nil {
+		return auth.Staff{}, errors.New(codeSignInRequired)
+	}
+	st, err := svc.Check(a.context(), ss)
+	if err != nil {
+		if errors.Is(err, auth.ErrSessionEnded) {
+			a.endSession(ss)
+		}
+		return auth.Staff{}, a.userError(err)
+	}
+	if !st.Role.Allows(p) {
+		// Logged without names: the role and permission say enough. The
+		// audit trail names the staff member: auditors look for these.
+		a.opts.Logger.Warn("forbidden call", "role", st.Role, "permission", p)
+		if _, eng, err := a.authService(); err == nil {
+			if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionDenied, Detail: map[string]string{"permission": string(p), "role": string(st.Role)}}); err != nil {
+				a.opts.Logger.Error("audit denied call", "err", err)
+			}
+		}
+		return auth.Staff{}, errors.New(codeForbidden)
+	}
+	return st, nil
+}
+
+func (a *App) endSession(ss *auth.Session) {
+	a.sec.mu.Lock()
+	defer a.sec.mu.Unlock()
+	if a.sec.session == ss {
+		a.sec.session = nil
+	}
+}
+
+// record appends an audit entry in its own transaction, for actions whose
+// change is not in the DB (keychain items) or is made by a package that does
+// not audit yet. Prefer audit.Record inside the change's own transaction.
+func (a *App) record(eng *engine.Engine, e audit.Entry) error {
+	return eng.DB().Write(a.context(), func(tx *sql.Tx) error {
+		_, err := audit.Record(a.context(), tx, e)
+		return err
+	})
+}
+
+func (a *App) context() context.Context {
+	if a.ctx == nil {
+		return context.Background()
+	}
+	return a.ctx
+}
+
+func (a *App) now() int64 {
+	if a.opts.Clock != nil {
+		return a.opts.Clock().UnixMilli()
+	}
+	return 0 // audit.Record fills in time.Now
+}
+
+// auditSend records a reply or retry. The inbox writes the message in its
+// own transaction, so this entry follows it in a second one.
+// TODO(lead): move into inbox.Reply's transaction (audit.Record(ctx, tx, …)).
+func (a *App) auditSend(st auth.Staff, action string, m inbox.Message, convID int64, sendErr error) {
+	if m.ID == 0 {
+		return // nothing was stored (validation failed)
+	}
+	a.mu.RLock()
+	eng := a.eng
+	a.mu.RUnlock()
+	if eng == nil {
+		return
+	}
+	detail := map[string]string{"message": strconv.FormatInt(m.ID, 10), "status": m.Status}
+	if sendErr != nil {
+		detail["error"] = Code(sendErr)
+	}
+	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: action, Target: "conversation:" + strconv.FormatInt(convID, 10), Detail: detail}); err != nil {
+		a.opts.Logger.Error("audit send", "err", err)
+	}
+}
+
+// auditChannelLocked records a change of the channel credentials (kept in the
+// keychain, so not in a DB transaction). Called with a.mu held.
+func (a *App) auditChannelLocked(st auth.Staff, action string) {
+	if a.eng == nil {
+		return
+	}
+	if err := a.record(a.eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: action}); err != nil {
+		a.opts.Logger.Error("audit channel change", "err", err)
+	}
+}

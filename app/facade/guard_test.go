@@ -1,0 +1,336 @@
+package facade
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
+	"tsunagu/internal/secrets/secretstest"
+)
+
+var testParams = auth.Params{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+const testAdminPW = "administrator pw 1"
+
+func firstAdmin(t *testing.T, app *App) {
+	t.Helper()
+	st, err := app.CreateFirstAdmin("admin", "支店長", testAdminPW)
+	if err != nil || !st.SignedIn || st.Staff.Role != auth.RoleAdmin {
+		t.Fatalf("first admin: %+v %v", st, err)
+	}
+}
+
+// public are the bound methods without a guard: what the UI needs before
+// anyone signs in, or (Unlock, Heartbeat, SignOut) on a locked session.
+var public = map[string]bool{
+	"Status": true, "AuthState": true, "SignIn": true, "CreateFirstAdmin": true,
+	"Unlock": true, "Heartbeat": true, "SignOut": true,
+}
+
+// methodPerms is the permission every other bound method requires. A method
+// missing here fails TestEveryMethodIsGuarded: add it with its permission
+// (and its `a.require(perm)` guard).
+var methodPerms = map[string]auth.Permission{
+	"Conversations":      auth.PermInboxRead,
+	"Messages":           auth.PermInboxRead,
+	"MarkRead":           auth.PermInboxReply,
+	"Reply":              auth.PermInboxReply,
+	"RetryMessage":       auth.PermInboxReply,
+	"SandboxCustomers":   auth.PermSandbox,
+	"SandboxChat":        auth.PermSandbox,
+	"SandboxSend":        auth.PermSandbox,
+	"SandboxFollow":      auth.PermSandbox,
+	"SaveChannel":        auth.PermChannel,
+	"ClearChannel":       auth.PermChannel,
+	"Lock":               auth.PermSession,
+	"ChangePassword":     auth.PermSession,
+	"ListStaff":          auth.PermStaff,
+	"CreateStaff":        auth.PermStaff,
+	"SetStaffRole":       auth.PermStaff,
+	"DeactivateStaff":    auth.PermStaff,
+	"ReactivateStaff":    auth.PermStaff,
+	"ResetStaffPassword": auth.PermStaff,
+	"SetIdleMinutes":     auth.PermSettings,
+	"AuditEntries":       auth.PermAuditRead,
+	"ExportAudit":        auth.PermAuditExport,
+	"CreateRecoveryCode": auth.PermBackup,
+	"BackupSettings":     auth.PermBackup,
+	"SetBackupSettings":  auth.PermBackup,
+	"BackupNow":          auth.PermBackup,
+	"EraseConversation":  auth.PermErase,
+	"SetRetentionDays":   auth.PermSettings,
+	// line.go (issue 3)
+	"Quota":              auth.PermInboxRead,
+	"MessageContent":     auth.PermInboxRead,
+	"SandboxSendSticker": auth.PermSandbox,
+	"SandboxSendImage":   auth.PermSandbox,
+	"SandboxPostback":    auth.PermSandbox,
+	// customers.go
+	"Customers":             auth.PermCustomersRead,
+	"Customer":              auth.PermCustomersRead,
+	"CustomerFilterOptions": auth.PermCustomersRead,
+	"PickImportFile":        auth.PermImport,
+	"ImportFields":          auth.PermImport,
+	"ImportPreview":         auth.PermImport,
+	"RunImport":             auth.PermImport,
+	"CancelImport":          auth.PermImport,
+	"SaveImportReport":      auth.PermImport,
+	"ImportProfiles":        auth.PermImport,
+	"SaveImportProfile":     auth.PermImport,
+	"ImportHistory":         auth.PermImport,
+	"ExportCustomers":       auth.PermExport,
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func startApp(t *testing.T, clk *testClock) *App {
+	t.Helper()
+	kr := secretstest.Keyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	secretstest.CleanupDataDir(t, kr, dir)
+	opts := Options{DataDir: dir, Keyring: kr, Version: "test", AuthParams: testParams}
+	if clk != nil {
+		opts.Clock = clk.Now
+	}
+	h := New(opts)
+	if err := h.Start(context.Background(), &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop() })
+	return h.App()
+}
+
+// call invokes a bound method by name with zero arguments of its types, as
+// the UI could, and returns its error.
+func call(app *App, name string) error {
+	m := reflect.ValueOf(app).MethodByName(name)
+	args := make([]reflect.Value, m.Type().NumIn())
+	for i := range args {
+		args[i] = reflect.Zero(m.Type().In(i))
+	}
+	out := m.Call(args)
+	if last := out[len(out)-1]; last.Type() == reflect.TypeFor[error]() && !last.IsNil() {
+		return last.Interface().(error)
+	}
+	return nil
+}
+
+// TestEveryMethodIsGuarded calls every bound method signed out, and as every
+// role: a role without the method's permission must get errors.forbidden, a
+// role with it must not, and signed out every non-public method fails.
+func TestEveryMethodIsGuarded(t *testing.T) {
+	app := startApp(t, nil)
+	typ := reflect.TypeOf(app)
+	var methods []string
+	for i := range typ.NumMethod() {
+		name := typ.Method(i).Name
+		if public[name] {
+			continue
+		}
+		if _, ok := methodPerms[name]; !ok {
+			t.Errorf("bound method %s has no entry in methodPerms: give it an a.require(perm) guard and list it", name)
+			continue
+		}
+		methods = append(methods, name)
+	}
+	for name := range methodPerms {
+		if _, ok := typ.MethodByName(name); !ok {
+			t.Errorf("methodPerms lists %s, which App does not have", name)
+		}
+	}
+
+	for _, name := range methods {
+		if err := call(app, name); err == nil || err.Error() != codeSignInRequired {
+			t.Errorf("%s signed out: %v, want %s", name, err, codeSignInRequired)
+		}
+	}
+
+	firstAdmin(t, app)
+	passwords := map[auth.Role]string{}
+	for _, r := range auth.Roles() {
+		if r == auth.RoleAdmin {
+			passwords[r] = testAdminPW
+			continue
+		}
+		pw := "password of " + string(r)
+		if _, err := app.CreateStaff(auth.NewStaff{Login: string(r), DisplayName: string(r), Role: r, Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		passwords[r] = pw
+	}
+	login := func(r auth.Role) {
+		t.Helper()
+		l := string(r)
+		if r == auth.RoleAdmin {
+			l = "admin"
+		}
+		if _, err := app.SignIn(l, passwords[r]); err != nil {
+			t.Fatalf("sign in as %s: %v", r, err)
+		}
+	}
+	for _, r := range auth.Roles() {
+		for _, name := range methods {
+			login(r) // afresh: the call before may have locked or ended it
+			err := call(app, name)
+			forbidden := err != nil && err.Error() == codeForbidden
+			if allowed := r.Allows(methodPerms[name]); allowed == forbidden {
+				t.Errorf("%s as %s: err %v (allowed: %v)", name, r, err, allowed)
+			}
+			if err != nil && (err.Error() == codeSignInRequired || err.Error() == codeSessionEnded) {
+				t.Errorf("%s as %s: %v", name, r, err)
+			}
+		}
+	}
+}
+
+func TestAgencySeesMaskedInbox(t *testing.T) {
+	app := startApp(t, nil)
+	firstAdmin(t, app)
+	cs, err := app.SandboxCustomers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const text = "口座番号は1234567です"
+	if err := app.SandboxSend(cs[0].UserID, text); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.SignIn("ad", "agency password"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := app.AuthState()
+	if !st.Masked {
+		t.Error("agency state not masked")
+	}
+	convs, err := app.Conversations()
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %v %v", convs, err)
+	}
+	c := convs[0]
+	if c.DisplayName == cs[0].DisplayName || strings.Contains(c.LastPreview, "1234567") || c.LineUserID == cs[0].UserID || c.Unread != 1 {
+		t.Fatalf("not masked: %+v", c)
+	}
+	msgs, err := app.Messages(c.ID)
+	if err != nil || len(msgs) == 0 {
+		t.Fatal(msgs, err)
+	}
+	for _, m := range msgs {
+		if strings.Contains(m.Body, "1234567") {
+			t.Fatalf("body visible to agency: %+v", m)
+		}
+	}
+	if _, err := app.Reply(c.ID, "x"); err == nil || err.Error() != codeForbidden {
+		t.Fatalf("agency reply: %v", err)
+	}
+	// The refused call is in the audit trail under the agency's name.
+	if _, err := app.SignIn("admin", testAdminPW); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionDenied})
+	if err != nil || len(rep.Entries) != 1 || rep.Entries[0].Actor != "staff:ad" || rep.Entries[0].Detail["permission"] != string(auth.PermInboxReply) {
+		t.Fatalf("denied call audit: %+v %v", rep.Entries, err)
+	}
+}
+
+func TestIdleLockInFacade(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
+	app := startApp(t, clk)
+	firstAdmin(t, app)
+	if _, err := app.Conversations(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(4 * time.Minute)
+	if err := app.Heartbeat(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(4 * time.Minute)
+	if _, err := app.Conversations(); err != nil {
+		t.Fatalf("input 4 min ago: %v", err)
+	}
+	clk.Add(2 * time.Minute)
+	if _, err := app.Conversations(); err == nil || err.Error() != codeSessionLocked {
+		t.Fatalf("after 6 min idle: %v", err)
+	}
+	if st, _ := app.AuthState(); !st.Locked || !st.SignedIn {
+		t.Fatalf("state: %+v", st)
+	}
+	if _, err := app.Unlock("wrong one!!"); err == nil || err.Error() != codeBadCredentials {
+		t.Fatalf("wrong unlock: %v", err)
+	}
+	if _, err := app.Unlock(testAdminPW); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Conversations(); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+}
+
+func TestDeactivationEndsOtherWindow(t *testing.T) {
+	app := startApp(t, nil)
+	firstAdmin(t, app)
+	staff, err := app.CreateStaff(auth.NewStaff{Login: "suzuki", DisplayName: "鈴木", Role: auth.RoleAdmin, Password: "suzuki password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Suzuki signs in in this window; the first administrator deactivates
+	// them from another (a second auth service over the same DB).
+	if _, err := app.SignIn("suzuki", "suzuki password"); err != nil {
+		t.Fatal(err)
+	}
+	svc, eng, _ := app.authService()
+	other, err := svc.SignIn(context.Background(), "admin", testAdminPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Deactivate(context.Background(), other.Staff().Actor(), staff.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.ListStaff(); err == nil || err.Error() != codeSessionEnded {
+		t.Fatalf("deactivated staff call: %v", err)
+	}
+	if st, _ := app.AuthState(); st.SignedIn {
+		t.Fatal("still signed in")
+	}
+	entries, _ := audit.List(context.Background(), eng.DB().Reader(), audit.Filter{Action: audit.ActionStaffDeactivate})
+	if len(entries) != 1 || entries[0].Target != "staff:suzuki" {
+		t.Fatalf("audit: %+v", entries)
+	}
+}
+
+func TestSecurityCodes(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{auth.ErrBadCredentials, codeBadCredentials},
+		{errors.Join(auth.ErrBadCredentials, errors.New("db")), codeBadCredentials},
+		{auth.ErrLockedOut, codeLockedOut},
+		{auth.ErrIdleLocked, codeSessionLocked},
+		{auth.ErrSessionEnded, codeSessionEnded},
+		{auth.ErrWeakPassword, codeWeakPassword},
+		{auth.ErrLastAdmin, codeLastAdmin},
+	} {
+		if got := Code(tt.err); got != tt.want {
+			t.Errorf("Code(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}

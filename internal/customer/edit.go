@@ -1,0 +1,224 @@
+package customer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+)
+
+// SetConsent records a customer's decision for a channel; source says who or
+// what recorded it (e.g. "staff:<login>", "line").
+func (s *Service) SetConsent(ctx context.Context, customerID int64, channel string, granted bool, source string) error {
+	if !slices.Contains(Channels, channel) {
+		return fmt.Errorf("consent channel %q: %w", channel, ErrInvalid)
+	}
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO consents (customer_id, channel, granted, source, recorded_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, recorded_at = excluded.recorded_at`,
+			customerID, channel, granted, source, s.now().UnixMilli())
+		return notFound(err, customerID)
+	})
+}
+
+// Consented reports whether the customer has granted consent for channel.
+// Marketing sends must check it: no record means no consent.
+func (s *Service) Consented(ctx context.Context, customerID int64, channel string) (bool, error) {
+	var granted bool
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT granted FROM consents WHERE customer_id = ? AND channel = ?`, customerID, channel).Scan(&granted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("consent of customer %d: %w", customerID, err)
+	}
+	return granted, nil
+}
+
+// LinkLine links a customer to a LINE user the inbox knows. Each side may be
+// linked once; a second link fails with ErrAlreadyLinked.
+func (s *Service) LinkLine(ctx context.Context, customerID int64, lineUserID, method, by string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO customer_line_links (customer_id, line_user_id, linked_at, method, linked_by) VALUES (?, ?, ?, ?, ?)`,
+			customerID, lineUserID, s.now().UnixMilli(), method, by)
+		if errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY) || errors.Is(err, sqlite3.CONSTRAINT_UNIQUE) {
+			return fmt.Errorf("link customer %d: %w", customerID, ErrAlreadyLinked)
+		}
+		if errors.Is(err, sqlite3.CONSTRAINT_CHECK) {
+			return fmt.Errorf("link method %q: %w", method, ErrInvalid)
+		}
+		return notFound(err, customerID)
+	})
+}
+
+// UnlinkLine removes the customer's LINE link, if any.
+func (s *Service) UnlinkLine(ctx context.Context, customerID int64) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM customer_line_links WHERE customer_id = ?`, customerID)
+		return err
+	})
+}
+
+// CustomerForLineUser returns the ID of the customer linked to a LINE user.
+func (s *Service) CustomerForLineUser(ctx context.Context, lineUserID string) (int64, error) {
+	var id int64
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT customer_id FROM customer_line_links WHERE line_user_id = ?`, lineUserID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
+}
+
+// AddProduct records a contract of a customer.
+func (s *Service) AddProduct(ctx context.Context, customerID int64, p Product) (int64, error) {
+	if strings.TrimSpace(p.Type) == "" {
+		return 0, fmt.Errorf("product type: %w", ErrInvalid)
+	}
+	if p.Status == "" {
+		p.Status = "active"
+	}
+	for _, d := range []*string{&p.OpenedOn, &p.MaturesOn} {
+		v, err := ParseDate(*d)
+		if err != nil {
+			return 0, fmt.Errorf("product date: %w", err)
+		}
+		*d = v
+	}
+	var id int64
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO products (customer_id, type, product_code, opened_on, matures_on, status, amount_band, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			customerID, p.Type, p.ProductCode, p.OpenedOn, p.MaturesOn, p.Status, p.AmountBand, s.now().UnixMilli())
+		if err != nil {
+			return notFound(err, customerID)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// AttributeDef is an administrator-defined custom attribute.
+type AttributeDef struct {
+	Key     string   `json:"key"`
+	Label   string   `json:"label"`
+	Type    string   `json:"type"` // text, number, date, boolean, choice
+	Choices []string `json:"choices"`
+}
+
+// DefineAttribute creates a custom attribute.
+func (s *Service) DefineAttribute(ctx context.Context, d AttributeDef) error {
+	if d.Key == "" || d.Label == "" {
+		return fmt.Errorf("attribute key and label: %w", ErrInvalid)
+	}
+	if d.Type == "choice" && len(d.Choices) == 0 {
+		return fmt.Errorf("attribute %s: a choice needs choices: %w", d.Key, ErrInvalid)
+	}
+	choices, _ := json.Marshal(append([]string{}, d.Choices...))
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO attribute_defs (key, label, type, choices, created_at) VALUES (?, ?, ?, ?, ?)`,
+			d.Key, d.Label, d.Type, string(choices), s.now().UnixMilli())
+		if errors.Is(err, sqlite3.CONSTRAINT) {
+			return fmt.Errorf("attribute %s: %w", d.Key, ErrInvalid)
+		}
+		return err
+	})
+}
+
+// CheckAttribute returns the canonical text of value for the attribute's
+// type, or an error wrapping ErrInvalid.
+func (d AttributeDef) CheckAttribute(value string) (string, error) {
+	value = NormalizeText(value)
+	switch d.Type {
+	case "text":
+		return value, nil
+	case "number":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(NormalizeKey(value), ",", ""), 64)
+		if err != nil {
+			return "", fmt.Errorf("attribute %s: %w: not a number", d.Key, ErrInvalid)
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
+	case "date":
+		v, err := ParseDate(value)
+		if err != nil || v == "" {
+			return "", fmt.Errorf("attribute %s: %w: not a date", d.Key, ErrInvalid)
+		}
+		return v, nil
+	case "boolean":
+		switch strings.ToLower(NormalizeKey(value)) {
+		case "1", "true", "yes", "y", "はい", "有", "あり", "○", "可":
+			return "true", nil
+		case "0", "false", "no", "n", "いいえ", "無", "なし", "×", "否":
+			return "false", nil
+		}
+		return "", fmt.Errorf("attribute %s: %w: not a yes/no", d.Key, ErrInvalid)
+	case "choice":
+		if slices.Contains(d.Choices, value) {
+			return value, nil
+		}
+		return "", fmt.Errorf("attribute %s: %w: not one of the choices", d.Key, ErrInvalid)
+	}
+	return "", fmt.Errorf("attribute %s: %w: unknown type %q", d.Key, ErrInvalid, d.Type)
+}
+
+// SetAttribute sets a custom attribute, checked against its type.
+func (s *Service) SetAttribute(ctx context.Context, customerID int64, key, value string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		var d AttributeDef
+		var id int64
+		var choices string
+		err := tx.QueryRowContext(ctx, `SELECT id, key, label, type, choices FROM attribute_defs WHERE key = ?`, key).Scan(&id, &d.Key, &d.Label, &d.Type, &choices)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("attribute %s: %w", key, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(choices), &d.Choices); err != nil {
+			return fmt.Errorf("attribute %s choices: %w", key, err)
+		}
+		v, err := d.CheckAttribute(value)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO customer_attributes (customer_id, attr_id, value) VALUES (?, ?, ?)
+			ON CONFLICT (customer_id, attr_id) DO UPDATE SET value = excluded.value`, customerID, id, v)
+		return notFound(err, customerID)
+	})
+}
+
+// AddTag tags a customer, creating the tag if needed.
+func (s *Service) AddTag(ctx context.Context, customerID int64, tag string) error {
+	tag = NormalizeText(tag)
+	if tag == "" {
+		return fmt.Errorf("tag: %w", ErrInvalid)
+	}
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, tag); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (customer_id, tag_id) SELECT ?, id FROM tags WHERE name = ? ON CONFLICT DO NOTHING`, customerID, tag)
+		return notFound(err, customerID)
+	})
+}
+
+// RemoveTag removes a tag from a customer.
+func (s *Service) RemoveTag(ctx context.Context, customerID int64, tag string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM customer_tags WHERE customer_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)`, customerID, tag)
+		return err
+	})
+}
+
+// notFound turns a foreign-key failure on customer_id into ErrNotFound.
+func notFound(err error, customerID int64) error {
+	if errors.Is(err, sqlite3.CONSTRAINT_FOREIGNKEY) {
+		return fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
+	}
+	return err
+}

@@ -1,0 +1,193 @@
+package erasure
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lukechampine.com/adiantum"
+
+	"tsunagu/internal/audit"
+	"tsunagu/internal/store"
+)
+
+const (
+	erasedText = "住所は東京都千代田区丸の内9-9-9です-ERASE-ME"
+	erasedBlob = "JPEG-BYTES-OF-A-DRIVERS-LICENCE-0xDEADBEEF"
+	keptText   = "定期預金の満期について相談したい-KEEP-ME"
+)
+
+var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+
+func newDB(t *testing.T) (*store.DB, string, []byte) {
+	t.Helper()
+	key := make([]byte, store.KeySize)
+	rand.Read(key)
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := store.Create(context.Background(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path, key
+}
+
+// addUser stores a LINE user with a conversation of two messages (one
+// older than age) and one media item.
+func addUser(t *testing.T, db *store.DB, user, text string, now time.Time) int64 {
+	t.Helper()
+	var conv int64
+	err := db.Write(context.Background(), func(tx *sql.Tx) error {
+		ms := now.UnixMilli()
+		if _, err := tx.Exec(`INSERT INTO line_users(user_id, display_name, created_at) VALUES (?, ?, ?)`, user, "name of "+text, ms); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(`INSERT INTO conversations(line_user_id, last_message_at, last_preview, created_at) VALUES (?, ?, ?, ?) RETURNING id`, user, ms, text, ms).Scan(&conv); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO webhook_events(webhook_event_id, type, line_user_id, occurred_at, received_at) VALUES (?, 'message', ?, ?, ?)`, "ev-"+user, user, ms, ms); err != nil {
+			return err
+		}
+		var msg int64
+		if err := tx.QueryRow(`INSERT INTO messages(conversation_id, direction, kind, body, webhook_event_id, created_at) VALUES (?, 'in', 'text', ?, ?, ?) RETURNING id`, conv, text, "ev-"+user, ms).Scan(&msg); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO messages(conversation_id, direction, kind, body, status, created_at) VALUES (?, 'out', 'text', ?, 'sent', ?)`, conv, "reply to "+text, ms); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO message_content(message_id, content_type, data, fetched_at) VALUES (?, 'image/jpeg', ?, ?)`, msg, []byte(erasedBlob+user), ms)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conv
+}
+
+// decrypted returns the whole database file decrypted block by block, as
+// the adiantum VFS stores it (free pages included): what someone with the
+// key and the file could read.
+func decrypted(t *testing.T, path string, key []byte) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := adiantum.New(key)
+	var out []byte
+	var tweak [8]byte
+	for off := 0; off+4096 <= len(raw); off += 4096 {
+		binary.LittleEndian.PutUint64(tweak[:], uint64(off))
+		block := append([]byte(nil), raw[off:off+4096]...)
+		out = append(out, c.Decrypt(block, tweak[:])...)
+	}
+	if !bytes.HasPrefix(out, []byte("SQLite format 3\x00")) {
+		t.Fatal("decryption of the test file failed")
+	}
+	return out
+}
+
+func TestEraseLeavesNoTrace(t *testing.T) {
+	ctx := context.Background()
+	db, path, key := newDB(t)
+	conv := addUser(t, db, "U0000000000000000000000000000erase", erasedText, t0)
+	addUser(t, db, "U00000000000000000000000000000keep", keptText, t0)
+
+	// Before: both are in the file (so the check below can fail).
+	db.Writer().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	if plain := decrypted(t, path, key); !bytes.Contains(plain, []byte(erasedText)) {
+		t.Fatal("test setup: erased text not in the file before erasing")
+	}
+
+	e := New(db, Hooks{}, func() time.Time { return t0 })
+	res, err := e.EraseConversation(ctx, "staff:admin", conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Conversations != 1 || res.Messages != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	if _, err := e.EraseConversation(ctx, "staff:admin", conv); err == nil {
+		t.Fatal("second erase found something")
+	}
+	entries, _ := audit.List(ctx, db.Reader(), audit.Filter{Action: audit.ActionErase})
+	if len(entries) != 1 || strings.Contains(entries[0].Target, "erase") || entries[0].Detail["messages"] != "2" {
+		t.Fatalf("audit %+v", entries)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Fatal("WAL left after close")
+	}
+	plain := decrypted(t, path, key)
+	for _, gone := range []string{erasedText, erasedBlob + "U0000000000000000000000000000erase", "U0000000000000000000000000000erase", "name of " + erasedText} {
+		if bytes.Contains(plain, []byte(gone)) {
+			t.Errorf("%q still in the decrypted file", gone)
+		}
+	}
+	if !bytes.Contains(plain, []byte(keptText)) {
+		t.Error("the other customer's message is gone too")
+	}
+}
+
+func TestEraseCustomerThroughHook(t *testing.T) {
+	ctx := context.Background()
+	db, _, _ := newDB(t)
+	defer db.Close()
+	addUser(t, db, "Ucustomer", erasedText, t0)
+	addUser(t, db, "Uother", keptText, t0)
+	var unlinked []string
+	e := New(db, Hooks{
+		Customer: func(ctx context.Context, tx *sql.Tx, id int64) ([]string, error) { return []string{"Ucustomer"}, nil },
+		LineUser: []func(context.Context, *sql.Tx, string) error{func(_ context.Context, _ *sql.Tx, u string) error {
+			unlinked = append(unlinked, u)
+			return nil
+		}},
+	}, nil)
+	res, err := e.EraseCustomer(ctx, "staff:admin", 7)
+	if err != nil || res.Messages != 2 || len(unlinked) != 1 {
+		t.Fatalf("%+v %v %v", res, err, unlinked)
+	}
+	var n int
+	db.Reader().QueryRow(`SELECT count(*) FROM messages`).Scan(&n)
+	if n != 2 {
+		t.Fatalf("messages left %d, want the other customer's 2", n)
+	}
+	if _, err := New(db, Hooks{}, nil).EraseCustomer(ctx, "x", 1); err == nil {
+		t.Fatal("EraseCustomer without a customer hook succeeded")
+	}
+}
+
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	db, _, _ := newDB(t)
+	defer db.Close()
+	addUser(t, db, "Uold", erasedText, t0.Add(-100*24*time.Hour))
+	addUser(t, db, "Unew", keptText, t0.Add(-time.Hour))
+	e := New(db, Hooks{}, func() time.Time { return t0 })
+	if res, err := e.ApplyRetention(ctx, audit.SystemActor, 0); err != nil || res.Messages != 0 {
+		t.Fatalf("0 days keeps everything: %+v %v", res, err)
+	}
+	res, err := e.ApplyRetention(ctx, audit.SystemActor, 90)
+	if err != nil || res.Messages != 2 || res.Conversations != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	var bodies []string
+	rows, _ := db.Reader().Query(`SELECT body FROM messages`)
+	for rows.Next() {
+		var b string
+		rows.Scan(&b)
+		bodies = append(bodies, b)
+	}
+	rows.Close()
+	if len(bodies) != 2 || !strings.Contains(bodies[0], "KEEP") {
+		t.Fatalf("left %v", bodies)
+	}
+}

@@ -1,0 +1,195 @@
+// Package export writes the customer list as CSV for Excel and for other
+// systems: UTF-8 with a BOM (Excel detects it) or Shift_JIS (CP932, for
+// older Windows tools). Values a spreadsheet would run as a formula are
+// neutralized. The headers are the Japanese names the importer maps
+// automatically, so an export imports back unchanged.
+package export
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/transform"
+
+	"tsunagu/internal/store"
+)
+
+// Encodings of an export.
+const (
+	UTF8BOM = "utf-8-bom"
+	SJIS    = "sjis"
+)
+
+// Replacement stands in for a character Shift_JIS cannot hold (e.g. 𠮷):
+// 〓 (geta) is the customary mark in Japanese systems.
+const Replacement = "〓"
+
+// Result says what was written.
+type Result struct {
+	Path     string `json:"path"`
+	Rows     int    `json:"rows"`
+	Replaced int    `json:"replaced"` // characters replaced by 〓 in a Shift_JIS export
+	Encoding string `json:"encoding"`
+}
+
+// Header of the customer export.
+var Header = []string{"顧客番号", "氏名", "フリガナ", "生年月日", "性別", "郵便番号", "住所", "店番", "担当者", "状態",
+	"電話番号", "携帯電話", "メールアドレス", "LINE連携", "LINE同意", "メール配信同意", "SMS同意", "DM可否", "タグ"}
+
+const query = `SELECT c.customer_no, c.name, c.name_kana, c.birth_date, c.gender, c.postal_code, c.address, c.branch, c.staff_in_charge, c.status,
+	coalesce((SELECT group_concat(value, ' ') FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'phone'), ''),
+	coalesce((SELECT group_concat(value, ' ') FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'mobile'), ''),
+	coalesce((SELECT group_concat(value, ' ') FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email'), ''),
+	EXISTS (SELECT 1 FROM customer_line_links l WHERE l.customer_id = c.id),
+	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'line'), -1),
+	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'email'), -1),
+	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'sms'), -1),
+	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'postal'), -1),
+	coalesce((SELECT group_concat(t.name, ' ') FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = c.id), '')
+	FROM customers c ORDER BY c.customer_no`
+
+// Customers writes every customer to w.
+func Customers(ctx context.Context, db *store.DB, w io.Writer, encoding string) (Result, error) {
+	res := Result{Encoding: encoding}
+	var enc func(string) string
+	switch encoding {
+	case UTF8BOM, "":
+		res.Encoding = UTF8BOM
+		if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {
+			return res, err
+		}
+		enc = func(s string) string { return s }
+	case SJIS:
+		enc = func(s string) string {
+			b, n := toSJIS(s)
+			res.Replaced += n
+			return b
+		}
+	default:
+		return res, fmt.Errorf("export: unknown encoding %q (utf-8-bom, sjis)", encoding)
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true // Excel and Windows tools
+	out := make([]string, len(Header))
+	for i, h := range Header {
+		out[i] = enc(h)
+	}
+	if err := cw.Write(out); err != nil {
+		return res, err
+	}
+	rows, err := db.Reader().QueryContext(ctx, query)
+	if err != nil {
+		return res, fmt.Errorf("export customers: %w", err)
+	}
+	defer rows.Close()
+	vals := make([]string, 19)
+	var linked bool
+	var consents [4]int
+	for rows.Next() {
+		err := rows.Scan(&vals[0], &vals[1], &vals[2], &vals[3], &vals[4], &vals[5], &vals[6], &vals[7], &vals[8], &vals[9],
+			&vals[10], &vals[11], &vals[12], &linked, &consents[0], &consents[1], &consents[2], &consents[3], &vals[18])
+		if err != nil {
+			return res, fmt.Errorf("export customers: %w", err)
+		}
+		vals[4] = genderText[vals[4]]
+		vals[9] = statusText[vals[9]]
+		vals[13] = map[bool]string{true: "1", false: "0"}[linked]
+		for i, c := range consents {
+			vals[14+i] = map[int]string{1: "1", 0: "0", -1: ""}[c]
+		}
+		for i, v := range vals {
+			out[i] = enc(Neutralize(v))
+		}
+		if err := cw.Write(out); err != nil {
+			return res, err
+		}
+		res.Rows++
+		if res.Rows%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("export customers: %w", err)
+	}
+	cw.Flush()
+	return res, cw.Error()
+}
+
+// ToFile writes the export to path through a temporary file in the same
+// folder, so a failed or cancelled export never leaves a partial file
+// where a script expects a complete one. The file is readable by its owner
+// only: it holds customer data unencrypted.
+func ToFile(ctx context.Context, db *store.DB, path, encoding string) (Result, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tsunagu-export-*")
+	if err != nil {
+		return Result{}, fmt.Errorf("export: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	res, err := Customers(ctx, db, bw, encoding)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("export to %s: %w", filepath.Base(path), err)
+	}
+	res.Path = path
+	return res, nil
+}
+
+var genderText = map[string]string{"": "", "male": "男性", "female": "女性", "other": "その他"}
+var statusText = map[string]string{"active": "有効", "inactive": "無効"}
+
+// Neutralize defuses CSV injection: a value a spreadsheet would take as a
+// formula (starting with = + - @, tab or CR) gets a leading apostrophe,
+// which Excel shows as text and hides.
+func Neutralize(v string) string {
+	if v == "" {
+		return v
+	}
+	switch v[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + v
+	}
+	return v
+}
+
+// toSJIS encodes s in CP932, replacing characters it cannot hold.
+// csv.Writer then sees the encoded bytes as a Go string: its quoting only
+// looks at ASCII bytes, and CP932 trail bytes are never '"', ',' or
+// newlines (they are 0x40 and above), so the quoting stays right.
+func toSJIS(s string) (string, int) {
+	if b, _, err := transform.String(japanese.ShiftJIS.NewEncoder(), s); err == nil {
+		return b, 0
+	}
+	var sb strings.Builder
+	replaced := 0
+	for _, r := range s {
+		b, _, err := transform.String(japanese.ShiftJIS.NewEncoder(), string(r))
+		if err != nil || r == utf8.RuneError {
+			b, _, _ = transform.String(japanese.ShiftJIS.NewEncoder(), Replacement)
+			replaced++
+		}
+		sb.WriteString(b)
+	}
+	return sb.String(), replaced
+}

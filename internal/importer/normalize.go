@@ -1,0 +1,176 @@
+package importer
+
+import (
+	"hash/fnv"
+	"strings"
+	"unicode/utf8"
+
+	"tsunagu/internal/customer"
+)
+
+// fieldIndex numbers Fields for the per-row value array.
+var fieldIndex = func() map[string]int {
+	m := make(map[string]int, len(Fields))
+	for i, f := range Fields {
+		m[f] = i
+	}
+	return m
+}()
+
+var contactFields = []struct{ field, kind string }{
+	{FieldPhone, "phone"}, {FieldMobile, "mobile"}, {FieldEmail, "email"},
+}
+
+var consentFields = []struct{ field, channel string }{
+	{FieldConsentLINE, customer.ChannelLINE}, {FieldConsentEmail, customer.ChannelEmail},
+	{FieldConsentSMS, customer.ChannelSMS}, {FieldConsentPostal, customer.ChannelPostal},
+}
+
+// row is one normalized, valid input row. values holds the canonical form
+// per field (Fields order); consents are "1", "0" or "" (not given).
+type row struct {
+	customerNo string
+	values     [16]string
+	hash       uint64
+}
+
+// normalizer turns raw records into rows with one column layout.
+type normalizer struct {
+	cols     []string // field per column
+	headers  []string
+	fields   map[string]bool // mapped fields
+	contacts bool            // any contact field mapped
+	r        row             // reused: rows are written before the next is read
+}
+
+func newNormalizer(cols, headers []string) *normalizer {
+	n := &normalizer{cols: cols, headers: headers, fields: map[string]bool{}}
+	for _, f := range cols {
+		if f != "" {
+			n.fields[f] = true
+		}
+	}
+	for _, c := range contactFields {
+		n.contacts = n.contacts || n.fields[c.field]
+	}
+	return n
+}
+
+func (n *normalizer) header(field string) string {
+	for i, f := range n.cols {
+		if f == field {
+			return n.headers[i]
+		}
+	}
+	return ""
+}
+
+// row normalizes and validates one record. It returns the first problem
+// found; the row is then rejected as a whole (a half-imported customer
+// would be worse than a reported one).
+func (n *normalizer) row(rec []string) (*row, *Issue) {
+	r := &n.r
+	r.values = [16]string{}
+	for i, f := range n.cols {
+		if f == "" {
+			continue
+		}
+		raw := rec[i]
+		if strings.ContainsRune(raw, utf8.RuneError) {
+			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonEncoding}
+		}
+		if utf8.RuneCountInString(raw) > MaxFieldRunes {
+			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonTooLong}
+		}
+		v, reason := normalizeField(f, raw)
+		if reason != "" {
+			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: reason}
+		}
+		idx := fieldIndex[f]
+		if f == FieldAddress && r.values[idx] != "" && v != "" {
+			v = r.values[idx] + " " + v
+		}
+		r.values[idx] = v
+	}
+	r.customerNo = r.values[fieldIndex[FieldCustomerNo]]
+	for _, f := range []string{FieldCustomerNo, FieldName} {
+		if r.values[fieldIndex[f]] == "" {
+			return nil, &Issue{Column: n.header(f), Reason: ReasonRequired}
+		}
+	}
+	// The hash covers exactly what the import writes, so an unchanged row
+	// is recognised without reading the stored one.
+	h := fnv.New64a()
+	for i, f := range Fields {
+		if n.fields[f] {
+			h.Write([]byte(f))
+			h.Write([]byte{0})
+			h.Write([]byte(r.values[i]))
+			h.Write([]byte{0})
+		}
+	}
+	r.hash = h.Sum64() >> 1 // fits SQLite's signed INTEGER, never negative
+	return r, nil
+}
+
+// normalizeField returns the canonical value, or a Reason.
+func normalizeField(field, raw string) (string, string) {
+	switch field {
+	case FieldCustomerNo:
+		return customer.NormalizeKey(raw), ""
+	case FieldName, FieldAddress, FieldBranch, FieldStaffInCharge:
+		return customer.NormalizeText(raw), ""
+	case FieldNameKana:
+		return customer.NormalizeKana(raw), ""
+	case FieldBirthDate:
+		v, err := customer.ParseDate(raw)
+		if err != nil {
+			return "", ReasonDate
+		}
+		return v, ""
+	case FieldGender:
+		v, err := customer.NormalizeGender(raw)
+		if err != nil {
+			return "", ReasonGender
+		}
+		return v, ""
+	case FieldPhone, FieldMobile:
+		if strings.TrimSpace(raw) == "" {
+			return "", ""
+		}
+		v, err := customer.NormalizePhone(raw)
+		if err != nil {
+			return "", ReasonPhone
+		}
+		return v, ""
+	case FieldEmail:
+		if strings.TrimSpace(raw) == "" {
+			return "", ""
+		}
+		v, err := customer.NormalizeEmail(raw)
+		if err != nil {
+			return "", ReasonEmail
+		}
+		return v, ""
+	case FieldPostalCode:
+		if strings.TrimSpace(raw) == "" {
+			return "", ""
+		}
+		v, err := customer.NormalizePostal(raw)
+		if err != nil {
+			return "", ReasonPostal
+		}
+		return v, ""
+	case FieldConsentLINE, FieldConsentEmail, FieldConsentSMS, FieldConsentPostal:
+		switch strings.ToLower(customer.NormalizeKey(raw)) {
+		case "":
+			return "", ""
+		case "1", "true", "yes", "y", "可", "有", "同意", "あり", "○", "〇":
+			return "1", ""
+		case "0", "false", "no", "n", "否", "不可", "無", "拒否", "なし", "×":
+			return "0", ""
+		}
+		return "", ReasonConsent
+	}
+	return customer.NormalizeText(raw), ""
+}

@@ -1,0 +1,84 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Preview is the start of a file with a mapping applied, for the wizard.
+type Preview struct {
+	Encoding  string       `json:"encoding"`
+	Delimiter string       `json:"delimiter"`
+	Headers   []string     `json:"headers"`
+	Mapping   Mapping      `json:"mapping"`
+	Rows      []PreviewRow `json:"rows"`
+	// MappingError is set (ErrMapping's text) when the mapping lacks the
+	// customer number or name; the rows then show the raw values only.
+	MappingError string `json:"mappingError"`
+}
+
+// PreviewRow is one row: raw values by column, normalized values by field,
+// or the issue that would reject it.
+type PreviewRow struct {
+	Line   int               `json:"line"`
+	Raw    []string          `json:"raw"`
+	Values map[string]string `json:"values"`
+	Issue  *Issue            `json:"issue"`
+}
+
+// PreviewFile reads the header and the first n rows of the file. The raw
+// values are customer data: they are shown to the clerk doing the import and
+// never logged.
+func PreviewFile(path string, opts Options, n int) (Preview, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Preview{}, fmt.Errorf("open import file: %w", err)
+	}
+	defer f.Close()
+	in, err := openCSV(f, 0, opts.Encoding, opts.Delimiter)
+	if err != nil {
+		return Preview{}, err
+	}
+	headers, err := in.header()
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{Encoding: in.encoding, Delimiter: string(in.delimiter), Headers: headers, Mapping: opts.Mapping, Rows: []PreviewRow{}}
+	if p.Mapping == nil {
+		p.Mapping = AutoMap(headers)
+	}
+	cols, mapErr := p.Mapping.columns(headers)
+	if mapErr != nil {
+		p.MappingError = mapErr.Error()
+		cols = make([]string, len(headers))
+	}
+	norm := newNormalizer(cols, headers)
+	for len(p.Rows) < n {
+		rec, err := in.csv.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := in.csv.FieldPos(0)
+		pr := PreviewRow{Line: line, Raw: append([]string(nil), rec...), Values: map[string]string{}}
+		switch {
+		case err != nil || len(rec) != len(headers):
+			pr.Issue = &Issue{Line: line, Reason: ReasonColumns}
+		case mapErr == nil:
+			r, issue := norm.row(rec)
+			if issue != nil {
+				issue.Line = line
+				pr.Issue = issue
+				break
+			}
+			for i, f := range Fields {
+				if norm.fields[f] {
+					pr.Values[f] = r.values[i]
+				}
+			}
+		}
+		p.Rows = append(p.Rows, pr)
+	}
+	return p, nil
+}
