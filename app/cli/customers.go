@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
 
+	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
-	"tsunagu/internal/engine"
 	"tsunagu/internal/export"
 	"tsunagu/internal/importer"
 )
@@ -102,13 +101,13 @@ func cmdImport(ctx context.Context, c *cmdCtx) error {
 		return exitError{2, errors.New("--auto and --profile exclude each other")}
 	}
 	path := c.args[0]
-	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	eng, actor, err := c.openAudited(ctx, auth.PermImport)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 
-	opts := importer.Options{DryRun: f.dryRun, Missing: f.missing, Staff: "os:" + osLogin(), FileName: filepath.Base(path)}
+	opts := importer.Options{DryRun: f.dryRun, Missing: f.missing, Staff: actor, FileName: filepath.Base(path)}
 	if f.profile != "" {
 		p, err := importer.LoadProfile(ctx, eng.DB(), f.profile)
 		if err != nil {
@@ -122,6 +121,7 @@ func cmdImport(ctx context.Context, c *cmdCtx) error {
 	if f.encoding != "" {
 		opts.Encoding = f.encoding
 	}
+	opts.Audit = importer.Audited(actor, opts.Profile)
 	var reported []importer.Issue
 	if f.report != "" {
 		// Every issue, not only the Result's first MaxIssues; they are
@@ -198,12 +198,12 @@ func printImport(w io.Writer, r importer.Result) {
 
 func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
 	f := c.flags.(*exportFlags)
-	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	eng, actor, err := c.openAudited(ctx, auth.PermExport)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	res, err := export.ToFile(ctx, eng.DB(), c.args[0], f.encoding)
+	res, err := export.ToFile(ctx, eng.DB(), c.args[0], f.encoding, actor)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
 
 func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
 	f := c.flags.(*listFlags)
-	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	eng, _, err := c.openUnmasked(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return err
 	}
@@ -235,11 +235,4 @@ func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
 		tw.Flush()
 		fmt.Fprintf(w, "%d of %d\n", len(page.Customers), page.Total)
 	})
-}
-
-func osLogin() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return "unknown"
 }

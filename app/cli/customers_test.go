@@ -98,3 +98,101 @@ func TestCLIImportExport(t *testing.T) {
 		t.Errorf("clean import: %+v", r)
 	}
 }
+
+// TestCLICustomerCommandsSigninAndErase: with `staff require-signin on`, the
+// customer and inbox commands need TSUNAGU_STAFF and the password, refuse a
+// masked role, and are audited under the staff member; `erase customer`
+// deletes the customer, audited.
+func TestCLICustomerCommandsSigninAndErase(t *testing.T) {
+	kr := secretstest.Keyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	secretstest.CleanupDataDir(t, kr, dir)
+	if r := cli(t, kr, "", "init", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	const adminPW, agencyPW = "admin password 1", "agency password 1"
+	if r := cli(t, kr, "支店長\n"+adminPW+"\n", "staff", "add", "admin", "admin", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("staff add admin: %+v", r)
+	}
+	if r := cli(t, kr, "代理店\n"+agencyPW+"\n", "staff", "add", "agency", "agency", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("staff add agency: %+v", r)
+	}
+	if r := cli(t, kr, "", "staff", "require-signin", "on", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("require-signin: %+v", r)
+	}
+	files := t.TempDir()
+	src := filepath.Join(files, "c.csv")
+	os.WriteFile(src, []byte("顧客番号,氏名,携帯電話,メールアドレス\nE001,消去 花子,090-8765-4321,hanako@example.jp\nK001,残存 太郎,090-1111-2222,taro@example.jp\n"), 0o600)
+	out := filepath.Join(files, "out.csv")
+	commands := [][]string{
+		{"import", src},
+		{"customers", "list"},
+		{"export", "customers", out},
+		{"inbox", "list"},
+	}
+	for _, args := range commands {
+		args = append(args, "--data-dir", dir)
+		t.Setenv(StaffEnv, "")
+		if r := cli(t, kr, "", args...); r.code == 0 || !strings.Contains(r.stderr, StaffEnv) {
+			t.Errorf("%v without sign-in: %+v", args, r)
+		}
+		t.Setenv(StaffEnv, "admin")
+		if r := cli(t, kr, "wrong password\n", args...); r.code == 0 {
+			t.Errorf("%v with a wrong password: %+v", args, r)
+		}
+		if r := cli(t, kr, adminPW+"\n", args...); r.code != 0 {
+			t.Errorf("%v signed in: %+v", args, r)
+		}
+	}
+	// The CLI cannot mask: a masked role may not list customers or chats.
+	t.Setenv(StaffEnv, "agency")
+	for _, args := range [][]string{{"customers", "list"}, {"inbox", "list"}} {
+		if r := cli(t, kr, agencyPW+"\n", append(args, "--data-dir", dir)...); r.code == 0 || strings.Contains(r.stdout, "消去") {
+			t.Errorf("%v as agency: %+v", args, r)
+		}
+	}
+	if r := cli(t, kr, agencyPW+"\n", "erase", "customer", "E001", "--data-dir", dir); r.code == 0 {
+		t.Errorf("agency erased a customer: %+v", r)
+	}
+
+	t.Setenv(StaffEnv, "admin")
+	if r := cli(t, kr, adminPW+"\n", "erase", "customer", "E001", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "erased customer E001") {
+		t.Fatalf("erase customer: %+v", r)
+	}
+	if r := cli(t, kr, adminPW+"\n", "erase", "customer", "E001", "--data-dir", dir); r.code == 0 {
+		t.Errorf("second erase: %+v", r)
+	}
+	r := cli(t, kr, adminPW+"\n", "customers", "list", "--data-dir", dir, "--json")
+	var page customer.Page
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &page) != nil || page.Total != 1 || page.Customers[0].CustomerNo != "K001" {
+		t.Fatalf("after erase: %+v", r)
+	}
+
+	// Audited under the staff member, with no customer data.
+	t.Setenv(StaffEnv, "")
+	if r := cli(t, kr, "", "staff", "require-signin", "off", "--data-dir", dir); r.code == 0 {
+		t.Fatalf("require-signin off without sign-in: %+v", r)
+	}
+	t.Setenv(StaffEnv, "admin")
+	if r := cli(t, kr, adminPW+"\n", "staff", "require-signin", "off", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("require-signin off: %+v", r)
+	}
+	t.Setenv(StaffEnv, "")
+	r = cli(t, kr, "", "audit", "export", "--data-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("audit export: %+v", r)
+	}
+	for _, want := range []string{"staff:admin,import.run", "staff:admin,customer.export", "staff:admin,data.erase"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("audit trail lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, pii := range []string{"花子", "太郎", "09087654321", "hanako@"} {
+		if strings.Contains(r.stdout, pii) {
+			t.Errorf("audit trail holds %q", pii)
+		}
+	}
+	if r := cli(t, kr, "", "audit", "verify", "--data-dir", dir); r.code != 0 {
+		t.Errorf("audit verify: %+v", r)
+	}
+}

@@ -72,6 +72,7 @@ var commands = []command{
 	{"recovery restore", "put the DB key back into the keychain from the recovery code (read from standard input)", cmdRecoveryRestore},
 	{"db rotate-key", "re-encrypt the DB under a new key (close the app first); prints a new recovery code", cmdRotateKey},
 	{"erase conversation", "ID: delete a LINE user's conversation, messages and media on request (APPI)", cmdEraseConversation},
+	{"erase customer", "NUMBER: delete a customer's record and their LINE conversation, messages and media on request (APPI)", cmdEraseCustomer},
 	{"import", "import customers from a CSV file: FILE [--profile NAME | --auto] [--dry-run] [--encoding auto|utf-8|sjis|euc-jp] [--report FILE] [--missing keep|inactivate]; exit 3 if rows were rejected", cmdImport},
 	{"export customers", "write all customers as CSV: FILE [--encoding utf-8-bom|sjis]", cmdExportCustomers},
 	{"customers list", "list customers [--query TEXT] [--branch B] [--status active|inactive]", cmdCustomersList},
@@ -260,7 +261,7 @@ func cmdChannelClear(ctx context.Context, c *cmdCtx) error {
 }
 
 func cmdInboxList(ctx context.Context, c *cmdCtx) error {
-	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	eng, _, err := c.openUnmasked(ctx, auth.PermInboxRead)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
+	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
@@ -47,7 +48,7 @@ func positionalArgs(name string) int {
 	case "staff add":
 		return 2
 	case "staff deactivate", "staff reactivate", "staff require-signin",
-		"backup create", "backup verify", "backup restore", "erase conversation":
+		"backup create", "backup verify", "backup restore", "erase conversation", "erase customer":
 		return 1
 	}
 	return 0
@@ -63,44 +64,65 @@ const settingCLISignin = "cli_requires_signin"
 // the OS user, or the signed-in staff member when an administrator requires
 // it. If perm is not empty, a staff member must have it.
 func (c *cmdCtx) openAudited(ctx context.Context, perm auth.Permission) (*engine.Engine, string, error) {
-	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	eng, actor, _, err := c.openSignedIn(ctx, perm)
+	return eng, actor, err
+}
+
+// openUnmasked is openAudited for commands that print personal data: the
+// CLI does not mask, so a role that sees masked data (agency) is refused.
+func (c *cmdCtx) openUnmasked(ctx context.Context, perm auth.Permission) (*engine.Engine, string, error) {
+	eng, actor, role, err := c.openSignedIn(ctx, perm)
 	if err != nil {
 		return nil, "", err
+	}
+	if role.Masked() {
+		eng.Close()
+		return nil, "", fmt.Errorf("role %s sees personal data masked, which tsunagu-cli cannot do: use the app", role)
+	}
+	return eng, actor, nil
+}
+
+// openSignedIn is openAudited, also returning the staff member's role ("" for
+// the OS user).
+func (c *cmdCtx) openSignedIn(ctx context.Context, perm auth.Permission) (*engine.Engine, string, auth.Role, error) {
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return nil, "", "", err
 	}
 	required, err := auth.GetSetting(ctx, eng.DB().Reader(), settingCLISignin)
 	if err != nil {
 		eng.Close()
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if required != "on" {
-		return eng, audit.OSActor(osUser()), nil
+		return eng, audit.OSActor(osUser()), "", nil
 	}
 	login := os.Getenv(StaffEnv)
 	if login == "" {
 		eng.Close()
-		return nil, "", fmt.Errorf("an administrator requires a staff sign-in for tsunagu-cli: set %s to your login and enter your password", StaffEnv)
+		return nil, "", "", fmt.Errorf("an administrator requires a staff sign-in for tsunagu-cli: set %s to your login and enter your password", StaffEnv)
 	}
 	pw, err := c.readSecretLine("Password for " + login + ": ")
 	if err != nil {
 		eng.Close()
-		return nil, "", err
+		return nil, "", "", err
 	}
 	svc, err := auth.New(auth.Config{DB: eng.DB()})
 	if err != nil {
 		eng.Close()
-		return nil, "", err
+		return nil, "", "", err
 	}
 	ss, err := svc.SignIn(ctx, login, pw)
 	if err != nil {
 		eng.Close()
-		return nil, "", err
+		return nil, "", "", err
 	}
 	st := ss.Staff()
 	if perm != "" && !st.Role.Allows(perm) {
 		eng.Close()
-		return nil, "", fmt.Errorf("staff %s (%s) may not do this", st.Login, st.Role)
+		return nil, "", "", fmt.Errorf("staff %s (%s) may not do this", st.Login, st.Role)
 	}
-	return eng, st.Actor(), nil
+	return eng, st.Actor(), st.Role, nil
 }
 
 func cmdAuditVerify(ctx context.Context, c *cmdCtx) error {
@@ -592,12 +614,35 @@ func cmdEraseConversation(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	res, err := erasure.New(eng.DB(), erasure.Hooks{}, nil).EraseConversation(ctx, actor, id)
+	res, err := erasure.New(eng.DB(), customer.ErasureHooks(), nil).EraseConversation(ctx, actor, id)
 	if err != nil {
 		return err
 	}
 	return c.print(res, func(w io.Writer) {
 		fmt.Fprintf(w, "erased conversation %d: %d message(s); only an audit entry remains\n", id, res.Messages)
+	})
+}
+
+// cmdEraseCustomer deletes a customer (by customer number) with their
+// contact points, consents, products, attributes, tags and LINE link, and
+// the linked LINE user's conversation, messages and media, on their
+// request (APPI).
+func cmdEraseCustomer(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermErase)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	id, err := customer.New(eng.DB(), nil).IDByNumber(ctx, c.args[0])
+	if err != nil {
+		return fmt.Errorf("customer %s: %w", c.args[0], err)
+	}
+	res, err := erasure.New(eng.DB(), customer.ErasureHooks(), nil).EraseCustomer(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	return c.print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "erased customer %s: %d conversation(s), %d message(s); only an audit entry remains\n", c.args[0], res.Conversations, res.Messages)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
+	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
@@ -162,9 +163,30 @@ func (a *App) EraseConversation(conversationID int64) error {
 	if err != nil {
 		return err
 	}
-	// TODO(lead): pass the customer feature's hooks (unlink, erase customer).
-	_, err = erasure.New(eng.DB(), erasure.Hooks{}, a.opts.Clock).EraseConversation(a.context(), st.Actor(), conversationID)
+	// The customer feature's hooks unlink the LINE user from their
+	// customer in the same transaction.
+	_, err = erasure.New(eng.DB(), customer.ErasureHooks(), a.opts.Clock).EraseConversation(a.context(), st.Actor(), conversationID)
 	if errors.Is(err, erasure.ErrNotFound) {
+		return errors.New(codeNotFound)
+	}
+	return a.userError(err)
+}
+
+// EraseCustomer deletes a customer on their request (APPI): their record,
+// contact points, consents, products, attributes, tags and LINE link, and
+// the linked LINE user's conversation, messages and media, in one
+// transaction with its audit entry (data.erase, customer ID and counts).
+func (a *App) EraseCustomer(id int64) error {
+	st, err := a.require(auth.PermErase)
+	if err != nil {
+		return err
+	}
+	_, eng, err := a.authService()
+	if err != nil {
+		return err
+	}
+	_, err = erasure.New(eng.DB(), customer.ErasureHooks(), a.opts.Clock).EraseCustomer(a.context(), st.Actor(), id)
+	if errors.Is(err, customer.ErrNotFound) {
 		return errors.New(codeNotFound)
 	}
 	return a.userError(err)

@@ -116,7 +116,8 @@ func (a *App) Customers(f customer.Filter) (customer.Page, error) {
 	return page, nil
 }
 
-// Customer returns one customer's card.
+// Customer returns one customer's card. Every view is audited
+// (customer.view); no card is returned if the entry cannot be written.
 func (a *App) Customer(id int64) (customer.Card, error) {
 	st, err := a.require(auth.PermCustomersRead)
 	if err != nil {
@@ -126,7 +127,7 @@ func (a *App) Customer(id int64) (customer.Card, error) {
 	if err != nil {
 		return customer.Card{}, err
 	}
-	card, err := svc.Card(a.ctx, id)
+	card, err := svc.View(a.ctx, st.Actor(), id)
 	if err != nil {
 		return customer.Card{}, a.userError(err)
 	}
@@ -225,6 +226,7 @@ func (a *App) RunImport(req ImportRequest) (importer.Result, error) {
 
 	opts := req.options()
 	opts.Staff = "staff:" + st.Login
+	opts.Audit = importer.Audited(st.Actor(), req.Profile)
 	opts.Clock = a.opts.Clock
 	opts.Progress = func(p importer.Progress) {
 		if a.emit != nil {
@@ -316,9 +318,11 @@ func (a *App) ImportHistory() ([]importer.HistoryEntry, error) {
 }
 
 // ExportCustomers asks where to save and writes every customer as CSV
-// (utf-8-bom or sjis). A zero Result (empty Path) means cancelled.
+// (utf-8-bom or sjis), audited before the file is written. A zero Result
+// (empty Path) means cancelled.
 func (a *App) ExportCustomers(encoding string) (export.Result, error) {
-	if _, err := a.require(auth.PermExport); err != nil {
+	st, err := a.require(auth.PermExport)
+	if err != nil {
 		return export.Result{}, err
 	}
 	eng, err := a.running()
@@ -333,7 +337,7 @@ func (a *App) ExportCustomers(encoding string) (export.Result, error) {
 	if err != nil || path == "" {
 		return export.Result{}, a.userError(err)
 	}
-	res, err := export.ToFile(a.ctx, eng.DB(), path, encoding)
+	res, err := export.ToFile(a.ctx, eng.DB(), path, encoding, st.Actor())
 	return res, a.userError(err)
 }
 

@@ -163,7 +163,8 @@ func (a *App) Messages(conversationID int64) ([]inbox.Message, error) {
 	return list, a.userError(err)
 }
 
-// MarkRead clears a conversation's unread count.
+// MarkRead clears a conversation's unread count, and marks the customer's
+// messages read on LINE if the administrator turned that on (LineSettings).
 func (a *App) MarkRead(conversationID int64) error {
 	if _, err := a.require(auth.PermInboxReply); err != nil {
 		return err
@@ -185,8 +186,8 @@ func (a *App) Reply(conversationID int64, text string) (inbox.Message, error) {
 	if err != nil {
 		return inbox.Message{}, err
 	}
-	m, err := ib.Reply(a.ctx, conversationID, st.DisplayName, text)
-	a.auditSend(st, audit.ActionMessageSend, m, conversationID, err)
+	// The inbox audits the send in the transaction that stores it.
+	m, err := ib.Reply(a.ctx, conversationID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName}, text)
 	return m, a.userError(err)
 }
 
@@ -200,8 +201,7 @@ func (a *App) RetryMessage(messageID int64) (inbox.Message, error) {
 	if err != nil {
 		return inbox.Message{}, err
 	}
-	m, err := ib.RetryMessage(a.ctx, messageID)
-	a.auditSend(st, audit.ActionMessageRetry, m, m.ConversationID, err)
+	m, err := ib.RetryMessage(a.ctx, messageID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName})
 	return m, a.userError(err)
 }
 

@@ -4,13 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"sync"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
-	"tsunagu/internal/inbox"
 )
 
 // Role enforcement. Every exported method of App starts with a guard:
@@ -180,28 +178,6 @@ func (a *App) now() int64 {
 		return a.opts.Clock().UnixMilli()
 	}
 	return 0 // audit.Record fills in time.Now
-}
-
-// auditSend records a reply or retry. The inbox writes the message in its
-// own transaction, so this entry follows it in a second one.
-// TODO(lead): move into inbox.Reply's transaction (audit.Record(ctx, tx, …)).
-func (a *App) auditSend(st auth.Staff, action string, m inbox.Message, convID int64, sendErr error) {
-	if m.ID == 0 {
-		return // nothing was stored (validation failed)
-	}
-	a.mu.RLock()
-	eng := a.eng
-	a.mu.RUnlock()
-	if eng == nil {
-		return
-	}
-	detail := map[string]string{"message": strconv.FormatInt(m.ID, 10), "status": m.Status}
-	if sendErr != nil {
-		detail["error"] = Code(sendErr)
-	}
-	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: action, Target: "conversation:" + strconv.FormatInt(convID, 10), Detail: detail}); err != nil {
-		a.opts.Logger.Error("audit send", "err", err)
-	}
 }
 
 // auditChannelLocked records a change of the channel credentials (kept in the

@@ -65,6 +65,7 @@ var methodPerms = map[string]auth.Permission{
 	"SetBackupSettings":  auth.PermBackup,
 	"BackupNow":          auth.PermBackup,
 	"EraseConversation":  auth.PermErase,
+	"EraseCustomer":      auth.PermErase,
 	"SetRetentionDays":   auth.PermSettings,
 	// line.go (issue 3)
 	"Quota":              auth.PermInboxRead,
@@ -72,6 +73,8 @@ var methodPerms = map[string]auth.Permission{
 	"SandboxSendSticker": auth.PermSandbox,
 	"SandboxSendImage":   auth.PermSandbox,
 	"SandboxPostback":    auth.PermSandbox,
+	"LineSettings":       auth.PermInboxRead,
+	"SetLineSettings":    auth.PermSettings,
 	// customers.go
 	"Customers":             auth.PermCustomersRead,
 	"Customer":              auth.PermCustomersRead,
@@ -331,6 +334,65 @@ func TestSecurityCodes(t *testing.T) {
 	} {
 		if got := Code(tt.err); got != tt.want {
 			t.Errorf("Code(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
+
+// Media cannot be masked like text: a masked role is refused customer
+// content outright (before any lookup), and the refusal is audited.
+func TestAgencyCannotFetchContent(t *testing.T) {
+	app := startApp(t, nil)
+	firstAdmin(t, app)
+	cs, err := app.SandboxCustomers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SandboxSendImage(cs[0].UserID); err != nil {
+		t.Fatal(err)
+	}
+	convs, err := app.Conversations()
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %v %v", convs, err)
+	}
+	msgs, err := app.Messages(convs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photo int64
+	for _, m := range msgs {
+		if m.Kind == "image" && m.HasContent {
+			photo = m.ID
+		}
+	}
+	if photo == 0 {
+		t.Fatalf("no downloaded photo: %+v", msgs)
+	}
+	if url, err := app.MessageContent(photo); err != nil || !strings.HasPrefix(url, "data:image/png;base64,") {
+		t.Fatalf("administrator: %.40q %v", url, err)
+	}
+
+	for _, r := range []auth.Role{auth.RoleAgency} {
+		if !r.Masked() {
+			t.Fatalf("%s is expected to be masked", r)
+		}
+		login := "masked-" + string(r)
+		if _, err := app.CreateStaff(auth.NewStaff{Login: login, DisplayName: login, Role: r, Password: "masked role password"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.SignIn(login, "masked role password"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int64{photo, 0, 999999} {
+			if url, err := app.MessageContent(id); err == nil || err.Error() != codeContentMasked || url != "" {
+				t.Fatalf("%s content of %d: %.40q %v", r, id, url, err)
+			}
+		}
+		if _, err := app.SignIn("admin", testAdminPW); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionDenied, Actor: "staff:" + login})
+		if err != nil || len(rep.Entries) != 3 || rep.Entries[0].Detail["masked"] != "message_content" {
+			t.Fatalf("masked refusal audit: %+v %v", rep.Entries, err)
 		}
 	}
 }

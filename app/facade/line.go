@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/line"
 )
@@ -17,6 +18,10 @@ import (
 const (
 	codeMonthlyLimit  = "errors.monthlyLimit"
 	codeQuotaExceeded = "errors.quotaExceeded"
+	// codeContentMasked: a masked role (agency) asked for a customer's
+	// photo, video, audio or file. Distinct from errors.forbidden because
+	// the role may read the inbox, just not this.
+	codeContentMasked = "errors.contentMasked"
 )
 
 // lineCode maps the LINE layer's errors that need their own wording.
@@ -58,11 +63,61 @@ func (a *App) Quota() (LineQuota, error) {
 	return LineQuota{Limited: q.Limited, Limit: q.Limit, Used: used}, nil
 }
 
-// MessageContent returns a customer's image, video, audio or file as a data
-// URL, from the encrypted DB.
-func (a *App) MessageContent(messageID int64) (string, error) {
+// LineSettings are the administrator's choices about how the official
+// account behaves towards customers.
+type LineSettings struct {
+	// MarkReadOnLine: opening a conversation marks the customer's messages
+	// read on LINE (既読をつける). Off by default.
+	MarkReadOnLine bool `json:"markReadOnLine"`
+}
+
+// LineSettings returns the LINE settings. Staff who read the inbox may see
+// them (the inbox can say that opening a chat shows 既読); they hold no
+// customer data.
+func (a *App) LineSettings() (LineSettings, error) {
 	if _, err := a.require(auth.PermInboxRead); err != nil {
+		return LineSettings{}, err
+	}
+	ib, err := a.inbox()
+	if err != nil {
+		return LineSettings{}, err
+	}
+	on, err := ib.MarkReadOnLINEEnabled(a.ctx)
+	if err != nil {
+		return LineSettings{}, a.userError(err)
+	}
+	return LineSettings{MarkReadOnLine: on}, nil
+}
+
+// SetLineSettings changes the LINE settings (administrators); the change is
+// audited with its old and new value.
+func (a *App) SetLineSettings(s LineSettings) (LineSettings, error) {
+	st, err := a.require(auth.PermSettings)
+	if err != nil {
+		return LineSettings{}, err
+	}
+	ib, err := a.inbox()
+	if err != nil {
+		return LineSettings{}, err
+	}
+	if err := ib.SetMarkReadOnLINE(a.ctx, st.Actor(), s.MarkReadOnLine); err != nil {
+		return LineSettings{}, a.userError(err)
+	}
+	return s, nil
+}
+
+// MessageContent returns a customer's image, video, audio or file as a data
+// URL, from the encrypted DB. Masked roles (agency) are refused: media cannot
+// be masked after the query the way text is (a photo of a passbook, a voice
+// message), so they see only that a message has content (hasContent).
+func (a *App) MessageContent(messageID int64) (string, error) {
+	st, err := a.require(auth.PermInboxRead)
+	if err != nil {
 		return "", err
+	}
+	if st.Role.Masked() {
+		a.denyMasked(st, "message_content")
+		return "", errors.New(codeContentMasked)
 	}
 	ib, err := a.inbox()
 	if err != nil {
@@ -126,6 +181,23 @@ func (a *App) SandboxPostback(userID, label, data string) error {
 	}
 	a.emitPhone(userID)
 	return nil
+}
+
+// denyMasked logs and audits a call a masked role may make only for data it
+// cannot be shown: like a refused permission (access.denied), naming the
+// role and what was asked, never the customer.
+func (a *App) denyMasked(st auth.Staff, what string) {
+	a.opts.Logger.Warn("masked role refused", "role", st.Role, "what", what)
+	a.mu.RLock()
+	eng := a.eng
+	a.mu.RUnlock()
+	if eng == nil {
+		return
+	}
+	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionDenied,
+		Detail: map[string]string{"masked": what, "role": string(st.Role)}}); err != nil {
+		a.opts.Logger.Error("audit masked refusal", "err", err)
+	}
 }
 
 func (a *App) lineClient() (*line.Client, error) {

@@ -1,9 +1,13 @@
 package facade
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 
+	"tsunagu/internal/audit"
+	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 )
 
@@ -23,5 +27,93 @@ func TestLineCodes(t *testing.T) {
 		if got := Code(tt.err); got != tt.want {
 			t.Errorf("Code(%v) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// Opening a conversation shows 既読 on the customer's phone only after an
+// administrator turns it on.
+func TestMarkReadOnLineSetting(t *testing.T) {
+	app := startApp(t, nil)
+	firstAdmin(t, app)
+	cs, err := app.SandboxCustomers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SandboxSend(cs[0].UserID, "残高を教えてください"); err != nil {
+		t.Fatal(err)
+	}
+	convs, err := app.Conversations()
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %v %v", convs, err)
+	}
+	sim, err := app.sim()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := app.LineSettings(); err != nil || s.MarkReadOnLine {
+		t.Fatalf("default: %+v %v", s, err)
+	}
+	if err := app.MarkRead(convs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if sim.ReadUpTo(cs[0].UserID) != "" {
+		t.Fatal("marked read on LINE while the setting is off")
+	}
+	if s, err := app.SetLineSettings(LineSettings{MarkReadOnLine: true}); err != nil || !s.MarkReadOnLine {
+		t.Fatalf("set: %+v %v", s, err)
+	}
+	if err := app.MarkRead(convs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if sim.ReadUpTo(cs[0].UserID) == "" {
+		t.Fatal("not marked read on LINE with the setting on")
+	}
+	rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionSettings, Target: inbox.SettingMarkReadOnLINE})
+	if err != nil || len(rep.Entries) != 1 || rep.Entries[0].Actor != "staff:admin" {
+		t.Fatalf("setting audit: %+v %v", rep.Entries, err)
+	}
+}
+
+// A reply through the bound object is audited by the inbox, once, under the
+// staff member's login, without its text; the chain verifies.
+func TestReplyAuditedThroughFacade(t *testing.T) {
+	app := startApp(t, nil)
+	firstAdmin(t, app)
+	cs, err := app.SandboxCustomers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SandboxSend(cs[0].UserID, "質問です"); err != nil {
+		t.Fatal(err)
+	}
+	convs, err := app.Conversations()
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %v %v", convs, err)
+	}
+	const text = "ご来店の際は通帳をお持ちください"
+	m, err := app.Reply(convs[0].ID, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := app.AuditEntries(audit.Filter{Action: "message."})
+	if err != nil || len(rep.Entries) != 1 {
+		t.Fatalf("send audit: %+v %v", rep.Entries, err)
+	}
+	e := rep.Entries[0]
+	if e.Actor != "staff:admin" || e.Action != audit.ActionMessageSend || e.Target != fmt.Sprintf("conversation:%d", convs[0].ID) ||
+		e.Detail["message"] != fmt.Sprint(m.ID) {
+		t.Fatalf("entry = %+v", e)
+	}
+	for k, v := range e.Detail {
+		if strings.Contains(v, "通帳") || strings.Contains(k, "通帳") {
+			t.Fatalf("message text in the audit trail: %+v", e)
+		}
+	}
+	_, eng, err := app.authService()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := audit.Verify(context.Background(), eng.DB().Reader()); err != nil || !v.OK {
+		t.Fatalf("chain: %+v %v", v, err)
 	}
 }

@@ -61,4 +61,10 @@ export const themeOverrides: GlobalThemeOverrides = {
   Tag: {
     borderRadius: '4px',
   },
+  // A hint under a field (feedback) gets room below it, so it reads as
+  // belonging to its field and not to the next label.
+  Form: {
+    feedbackPadding: '4px 0 16px 2px',
+    feedbackFontSizeMedium: '13px',
+  },
 }

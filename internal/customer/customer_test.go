@@ -49,7 +49,7 @@ func id(t *testing.T, svc *customer.Service, no string) int64 {
 func TestListSearchAndFilters(t *testing.T) {
 	ctx := context.Background()
 	_, svc := setup(t)
-	if err := svc.AddTag(ctx, id(t, svc, "A002"), "年金"); err != nil {
+	if err := svc.AddTag(ctx, "staff:tanaka", id(t, svc, "A002"), "年金"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -106,22 +106,22 @@ func TestCardConsentsLinkProductsAttributes(t *testing.T) {
 	if ok, err := svc.Consented(ctx, a1, customer.ChannelLINE); ok || err != nil {
 		t.Errorf("consent without a record: %v %v", ok, err)
 	}
-	if err := svc.SetConsent(ctx, a1, customer.ChannelLINE, true, "staff:tanaka"); err != nil {
+	if err := svc.SetConsent(ctx, "staff:tanaka", a1, customer.ChannelLINE, true, "staff:tanaka"); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := svc.Consented(ctx, a1, customer.ChannelLINE); !ok {
 		t.Error("granted consent not seen")
 	}
-	if err := svc.SetConsent(ctx, a1, customer.ChannelLINE, false, "line"); err != nil {
+	if err := svc.SetConsent(ctx, "staff:tanaka", a1, customer.ChannelLINE, false, "line"); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := svc.Consented(ctx, a1, customer.ChannelLINE); ok {
 		t.Error("withdrawn consent still granted")
 	}
-	if err := svc.SetConsent(ctx, a1, "fax", true, "x"); !errors.Is(err, customer.ErrInvalid) {
+	if err := svc.SetConsent(ctx, "staff:tanaka", a1, "fax", true, "x"); !errors.Is(err, customer.ErrInvalid) {
 		t.Errorf("unknown channel: %v", err)
 	}
-	if err := svc.SetConsent(ctx, 999, customer.ChannelSMS, true, "x"); !errors.Is(err, customer.ErrNotFound) {
+	if err := svc.SetConsent(ctx, "staff:tanaka", 999, customer.ChannelSMS, true, "x"); !errors.Is(err, customer.ErrNotFound) {
 		t.Errorf("unknown customer: %v", err)
 	}
 
@@ -135,47 +135,47 @@ func TestCardConsentsLinkProductsAttributes(t *testing.T) {
 		_, err := tx.Exec(`INSERT INTO conversations (line_user_id, created_at) VALUES ('U1', 0)`)
 		return err
 	})
-	if err := svc.LinkLine(ctx, a1, "U1", "manual", "staff:tanaka"); err != nil {
+	if err := svc.LinkLine(ctx, "staff:tanaka", a1, "U1", "manual", "staff:tanaka"); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.LinkLine(ctx, a2, "U1", "manual", "staff:tanaka"); !errors.Is(err, customer.ErrAlreadyLinked) {
+	if err := svc.LinkLine(ctx, "staff:tanaka", a2, "U1", "manual", "staff:tanaka"); !errors.Is(err, customer.ErrAlreadyLinked) {
 		t.Errorf("second customer on one LINE user: %v", err)
 	}
-	if err := svc.LinkLine(ctx, a1, "U2", "manual", "staff:tanaka"); !errors.Is(err, customer.ErrAlreadyLinked) {
+	if err := svc.LinkLine(ctx, "staff:tanaka", a1, "U2", "manual", "staff:tanaka"); !errors.Is(err, customer.ErrAlreadyLinked) {
 		t.Errorf("second LINE user on one customer: %v", err)
 	}
-	if err := svc.LinkLine(ctx, a2, "U2", "telepathy", ""); !errors.Is(err, customer.ErrInvalid) {
+	if err := svc.LinkLine(ctx, "staff:tanaka", a2, "U2", "telepathy", ""); !errors.Is(err, customer.ErrInvalid) {
 		t.Errorf("unknown method: %v", err)
 	}
 	if got, err := svc.CustomerForLineUser(ctx, "U1"); err != nil || got != a1 {
 		t.Errorf("customer for U1: %d %v", got, err)
 	}
 
-	if _, err := svc.AddProduct(ctx, a1, customer.Product{Type: "定期預金", ProductCode: "TD1", OpenedOn: "R5.4.1", MaturesOn: "2026-04-01", AmountBand: "100-300万"}); err != nil {
+	if _, err := svc.AddProduct(ctx, "staff:tanaka", a1, customer.Product{Type: "定期預金", ProductCode: "TD1", OpenedOn: "R5.4.1", MaturesOn: "2026-04-01", AmountBand: "100-300万"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddProduct(ctx, a1, customer.Product{Type: ""}); !errors.Is(err, customer.ErrInvalid) {
+	if _, err := svc.AddProduct(ctx, "staff:tanaka", a1, customer.Product{Type: ""}); !errors.Is(err, customer.ErrInvalid) {
 		t.Errorf("product without a type: %v", err)
 	}
-	if err := svc.DefineAttribute(ctx, customer.AttributeDef{Key: "income", Label: "年収帯", Type: "choice", Choices: []string{"〜300万", "300万〜"}}); err != nil {
+	if err := svc.DefineAttribute(ctx, "staff:tanaka", customer.AttributeDef{Key: "income", Label: "年収帯", Type: "choice", Choices: []string{"〜300万", "300万〜"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.DefineAttribute(ctx, customer.AttributeDef{Key: "nisa", Label: "NISA 口座", Type: "boolean"}); err != nil {
+	if err := svc.DefineAttribute(ctx, "staff:tanaka", customer.AttributeDef{Key: "nisa", Label: "NISA 口座", Type: "boolean"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SetAttribute(ctx, a1, "income", "300万〜"); err != nil {
+	if err := svc.SetAttribute(ctx, "staff:tanaka", a1, "income", "300万〜"); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SetAttribute(ctx, a1, "nisa", "有"); err != nil {
+	if err := svc.SetAttribute(ctx, "staff:tanaka", a1, "nisa", "有"); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SetAttribute(ctx, a1, "income", "1億"); !errors.Is(err, customer.ErrInvalid) {
+	if err := svc.SetAttribute(ctx, "staff:tanaka", a1, "income", "1億"); !errors.Is(err, customer.ErrInvalid) {
 		t.Errorf("value outside the choices: %v", err)
 	}
-	if err := svc.SetAttribute(ctx, a1, "nope", "1"); !errors.Is(err, customer.ErrNotFound) {
+	if err := svc.SetAttribute(ctx, "staff:tanaka", a1, "nope", "1"); !errors.Is(err, customer.ErrNotFound) {
 		t.Errorf("unknown attribute: %v", err)
 	}
-	svc.AddTag(ctx, a1, "ＶＩＰ")
+	svc.AddTag(ctx, "staff:tanaka", a1, "ＶＩＰ")
 
 	card, err := svc.Card(ctx, a1)
 	if err != nil {
@@ -199,10 +199,10 @@ func TestCardConsentsLinkProductsAttributes(t *testing.T) {
 	if _, err := svc.Card(ctx, 12345); !errors.Is(err, customer.ErrNotFound) {
 		t.Errorf("missing card: %v", err)
 	}
-	if err := svc.UnlinkLine(ctx, a1); err != nil {
+	if err := svc.UnlinkLine(ctx, "staff:tanaka", a1); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.LinkLine(ctx, a2, "U1", "code", ""); err != nil {
+	if err := svc.LinkLine(ctx, "staff:tanaka", a2, "U1", "code", ""); err != nil {
 		t.Errorf("relink after unlink: %v", err)
 	}
 }

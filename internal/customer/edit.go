@@ -11,15 +11,21 @@ import (
 	"strings"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"tsunagu/internal/audit"
 )
 
 // SetConsent records a customer's decision for a channel; source says who or
-// what recorded it (e.g. "staff:<login>", "line").
-func (s *Service) SetConsent(ctx context.Context, customerID int64, channel string, granted bool, source string) error {
+// what recorded it (e.g. "staff:<login>", "line"). actor is audited.
+func (s *Service) SetConsent(ctx context.Context, actor string, customerID int64, channel string, granted bool, source string) error {
 	if !slices.Contains(Channels, channel) {
 		return fmt.Errorf("consent channel %q: %w", channel, ErrInvalid)
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := s.record(ctx, tx, actor, ActionConsent, customerID, map[string]string{
+			"channel": channel, "granted": strconv.FormatBool(granted), "source": source}); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO consents (customer_id, channel, granted, source, recorded_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, recorded_at = excluded.recorded_at`,
 			customerID, channel, granted, source, s.now().UnixMilli())
@@ -42,9 +48,13 @@ func (s *Service) Consented(ctx context.Context, customerID int64, channel strin
 }
 
 // LinkLine links a customer to a LINE user the inbox knows. Each side may be
-// linked once; a second link fails with ErrAlreadyLinked.
-func (s *Service) LinkLine(ctx context.Context, customerID int64, lineUserID, method, by string) error {
+// linked once; a second link fails with ErrAlreadyLinked. actor is
+// audited (the LINE user ID is not: it identifies a person).
+func (s *Service) LinkLine(ctx context.Context, actor string, customerID int64, lineUserID, method, by string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := s.record(ctx, tx, actor, ActionLinkLine, customerID, map[string]string{"method": method}); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO customer_line_links (customer_id, line_user_id, linked_at, method, linked_by) VALUES (?, ?, ?, ?, ?)`,
 			customerID, lineUserID, s.now().UnixMilli(), method, by)
 		if errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY) || errors.Is(err, sqlite3.CONSTRAINT_UNIQUE) {
@@ -57,11 +67,18 @@ func (s *Service) LinkLine(ctx context.Context, customerID int64, lineUserID, me
 	})
 }
 
-// UnlinkLine removes the customer's LINE link, if any.
-func (s *Service) UnlinkLine(ctx context.Context, customerID int64) error {
+// UnlinkLine removes the customer's LINE link, if any (audited only if
+// there was one).
+func (s *Service) UnlinkLine(ctx context.Context, actor string, customerID int64) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM customer_line_links WHERE customer_id = ?`, customerID)
-		return err
+		res, err := tx.ExecContext(ctx, `DELETE FROM customer_line_links WHERE customer_id = ?`, customerID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.record(ctx, tx, actor, ActionUnlinkLine, customerID, nil)
 	})
 }
 
@@ -76,7 +93,7 @@ func (s *Service) CustomerForLineUser(ctx context.Context, lineUserID string) (i
 }
 
 // AddProduct records a contract of a customer.
-func (s *Service) AddProduct(ctx context.Context, customerID int64, p Product) (int64, error) {
+func (s *Service) AddProduct(ctx context.Context, actor string, customerID int64, p Product) (int64, error) {
 	if strings.TrimSpace(p.Type) == "" {
 		return 0, fmt.Errorf("product type: %w", ErrInvalid)
 	}
@@ -97,8 +114,10 @@ func (s *Service) AddProduct(ctx context.Context, customerID int64, p Product) (
 		if err != nil {
 			return notFound(err, customerID)
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, actor, ActionProductAdd, customerID, map[string]string{"product": strconv.FormatInt(id, 10), "type": p.Type})
 	})
 	return id, err
 }
@@ -112,7 +131,7 @@ type AttributeDef struct {
 }
 
 // DefineAttribute creates a custom attribute.
-func (s *Service) DefineAttribute(ctx context.Context, d AttributeDef) error {
+func (s *Service) DefineAttribute(ctx context.Context, actor string, d AttributeDef) error {
 	if d.Key == "" || d.Label == "" {
 		return fmt.Errorf("attribute key and label: %w", ErrInvalid)
 	}
@@ -126,6 +145,11 @@ func (s *Service) DefineAttribute(ctx context.Context, d AttributeDef) error {
 		if errors.Is(err, sqlite3.CONSTRAINT) {
 			return fmt.Errorf("attribute %s: %w", d.Key, ErrInvalid)
 		}
+		if err != nil {
+			return err
+		}
+		_, err = audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: ActionAttributeDefine,
+			Target: "attribute:" + d.Key, Detail: map[string]string{"type": d.Type}})
 		return err
 	})
 }
@@ -166,8 +190,9 @@ func (d AttributeDef) CheckAttribute(value string) (string, error) {
 	return "", fmt.Errorf("attribute %s: %w: unknown type %q", d.Key, ErrInvalid, d.Type)
 }
 
-// SetAttribute sets a custom attribute, checked against its type.
-func (s *Service) SetAttribute(ctx context.Context, customerID int64, key, value string) error {
+// SetAttribute sets a custom attribute, checked against its type. The
+// audit entry names the attribute, not the value.
+func (s *Service) SetAttribute(ctx context.Context, actor string, customerID int64, key, value string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		var d AttributeDef
 		var id int64
@@ -186,6 +211,9 @@ func (s *Service) SetAttribute(ctx context.Context, customerID int64, key, value
 		if err != nil {
 			return err
 		}
+		if err := s.record(ctx, tx, actor, ActionAttributeSet, customerID, map[string]string{"attribute": d.Key}); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO customer_attributes (customer_id, attr_id, value) VALUES (?, ?, ?)
 			ON CONFLICT (customer_id, attr_id) DO UPDATE SET value = excluded.value`, customerID, id, v)
 		return notFound(err, customerID)
@@ -193,7 +221,7 @@ func (s *Service) SetAttribute(ctx context.Context, customerID int64, key, value
 }
 
 // AddTag tags a customer, creating the tag if needed.
-func (s *Service) AddTag(ctx context.Context, customerID int64, tag string) error {
+func (s *Service) AddTag(ctx context.Context, actor string, customerID int64, tag string) error {
 	tag = NormalizeText(tag)
 	if tag == "" {
 		return fmt.Errorf("tag: %w", ErrInvalid)
@@ -202,17 +230,40 @@ func (s *Service) AddTag(ctx context.Context, customerID int64, tag string) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, tag); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (customer_id, tag_id) SELECT ?, id FROM tags WHERE name = ? ON CONFLICT DO NOTHING`, customerID, tag)
-		return notFound(err, customerID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (customer_id, tag_id) SELECT ?, id FROM tags WHERE name = ? ON CONFLICT DO NOTHING`, customerID, tag)
+		if err != nil {
+			return notFound(err, customerID)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// Already tagged; still fail for a missing customer.
+			return s.exists(ctx, tx, customerID)
+		}
+		return s.record(ctx, tx, actor, ActionTagAdd, customerID, map[string]string{"tag": tag})
 	})
 }
 
 // RemoveTag removes a tag from a customer.
-func (s *Service) RemoveTag(ctx context.Context, customerID int64, tag string) error {
+func (s *Service) RemoveTag(ctx context.Context, actor string, customerID int64, tag string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM customer_tags WHERE customer_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)`, customerID, tag)
-		return err
+		res, err := tx.ExecContext(ctx, `DELETE FROM customer_tags WHERE customer_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)`, customerID, tag)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.record(ctx, tx, actor, ActionTagRemove, customerID, map[string]string{"tag": tag})
 	})
+}
+
+// exists fails with ErrNotFound if there is no customer customerID.
+func (s *Service) exists(ctx context.Context, tx *sql.Tx, customerID int64) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, customerID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
+	}
+	return err
 }
 
 // notFound turns a foreign-key failure on customer_id into ErrNotFound.

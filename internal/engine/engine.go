@@ -349,8 +349,8 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 }
 
 func (e *Engine) newInbox(opts Options) error {
-	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Content: e.client, Emitter: opts.Emitter,
-		Clock: opts.Clock, Logger: e.log})
+	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Content: e.client, ReadMarker: e.client,
+		Emitter: opts.Emitter, Clock: opts.Clock, Logger: e.log})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/secrets"
@@ -94,7 +95,7 @@ func TestSandboxEndToEnd(t *testing.T) {
 
 	// First answer: the fresh reply token.
 	const answer = "お問い合わせありがとうございます。満期日は通帳に記載されております。"
-	m, err := eng.Inbox().Reply(ctx, conv.ID, "窓口 田中", answer)
+	m, err := eng.Inbox().Reply(ctx, conv.ID, inbox.Actor{Audit: audit.StaffActor("tanaka"), Name: "窓口 田中"}, answer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestSandboxEndToEnd(t *testing.T) {
 	// Second answer, two minutes later: the token is used and stale: a push.
 	clk.Add(2 * time.Minute)
 	const followUp = "ほかにご不明な点があればお知らせください。"
-	m2, err := eng.Inbox().Reply(ctx, conv.ID, "窓口 田中", followUp)
+	m2, err := eng.Inbox().Reply(ctx, conv.ID, inbox.Actor{Audit: audit.StaffActor("tanaka"), Name: "窓口 田中"}, followUp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,10 @@
 // and a WAL checkpoint afterwards leave no copy in free pages or in the WAL.
 // The audit entry names the conversation ID and counts, never the person.
 //
-// Customer records belong to package customer: it provides a CustomerHook
-// that deletes a customer's rows and returns their linked LINE users, and a
-// LineUserHook that removes what it keeps about a LINE user (the link).
+// Customer records belong to package customer: customer.ErasureHooks
+// gives the Customer hook (customer.EraseCustomer: deletes a customer's
+// rows and returns their linked LINE users) and the LineUser hook
+// (customer.UnlinkLineUser: removes the link). Callers pass them to New.
 package erasure
 
 import (

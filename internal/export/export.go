@@ -8,17 +8,20 @@ package export
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/store"
 )
 
@@ -125,11 +128,36 @@ func Customers(ctx context.Context, db *store.DB, w io.Writer, encoding string) 
 	return res, cw.Error()
 }
 
+// ActionExport is the audit action of a customer export.
+const ActionExport = "customer.export"
+
 // ToFile writes the export to path through a temporary file in the same
 // folder, so a failed or cancelled export never leaves a partial file
 // where a script expects a complete one. The file is readable by its owner
 // only: it holds customer data unencrypted.
-func ToFile(ctx context.Context, db *store.DB, path, encoding string) (Result, error) {
+//
+// An export is a read, so it has no transaction of its own to audit in:
+// the entry (actor, row count, encoding, file name) is written first, in a
+// short transaction, and nothing is written to disk if that fails.
+func ToFile(ctx context.Context, db *store.DB, path, encoding, actor string) (Result, error) {
+	switch encoding {
+	case "":
+		encoding = UTF8BOM
+	case UTF8BOM, SJIS:
+	default:
+		return Result{}, fmt.Errorf("export: unknown encoding %q (utf-8-bom, sjis)", encoding)
+	}
+	if err := db.Write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&n); err != nil {
+			return err
+		}
+		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: ActionExport,
+			Detail: map[string]string{"rows": strconv.Itoa(n), "encoding": encoding, "file": filepath.Base(path)}})
+		return err
+	}); err != nil {
+		return Result{}, fmt.Errorf("export: audit: %w", err)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tsunagu-export-*")
 	if err != nil {
 		return Result{}, fmt.Errorf("export: %w", err)

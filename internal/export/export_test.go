@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/export"
 	"tsunagu/internal/importer"
@@ -45,10 +46,10 @@ func TestExportRoundTripAndInjection(t *testing.T) {
 		t.Fatalf("import: %+v %v", res, err)
 	}
 	id, _ := customer.New(db, nil).IDByNumber(ctx, "0001")
-	customer.New(db, nil).AddTag(ctx, id, "年金受給")
+	customer.New(db, nil).AddTag(ctx, "staff:test", id, "年金受給")
 
 	out := filepath.Join(dir, "out.csv")
-	res, err := export.ToFile(ctx, db, out, export.UTF8BOM)
+	res, err := export.ToFile(ctx, db, out, export.UTF8BOM, "staff:test")
 	if err != nil || res.Rows != 3 {
 		t.Fatalf("export: %+v %v", res, err)
 	}
@@ -120,5 +121,54 @@ func TestNeutralize(t *testing.T) {
 		if got := export.Neutralize(in); got != want {
 			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestExportAudited: the export is on the audit trail with its actor, row
+// count and encoding (and no customer data), written before the file; if the
+// entry cannot be written, no file is.
+func TestExportAudited(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.csv")
+	os.WriteFile(src, []byte(source), 0o600)
+	db := newDB(t)
+	if _, err := importer.Import(ctx, db, src, importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.csv")
+	if _, err := export.ToFile(ctx, db, out, export.SJIS, "staff:tanaka"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := audit.List(ctx, db.Reader(), audit.Filter{Action: export.ActionExport})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("export entries: %+v %v", got, err)
+	}
+	e := got[0]
+	if e.Actor != "staff:tanaka" || e.Detail["rows"] != "3" || e.Detail["encoding"] != export.SJIS || e.Detail["file"] != "out.csv" {
+		t.Errorf("entry %+v", e)
+	}
+	for _, v := range e.Detail {
+		if strings.Contains(v, "山田") || strings.Contains(v, "taro@") {
+			t.Errorf("entry holds customer data: %+v", e)
+		}
+	}
+	if rep, err := audit.Verify(ctx, db.Reader()); err != nil || !rep.OK {
+		t.Fatalf("chain: %+v %v", rep, err)
+	}
+
+	// Fail closed: with the trail unwritable, no file is written.
+	if _, err := db.Writer().Exec(`CREATE TRIGGER block_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'blocked'); END`); err != nil {
+		t.Fatal(err)
+	}
+	blocked := filepath.Join(dir, "blocked.csv")
+	if _, err := export.ToFile(ctx, db, blocked, export.UTF8BOM, "staff:tanaka"); err == nil {
+		t.Fatal("export succeeded without its audit entry")
+	}
+	if _, err := os.Stat(blocked); !os.IsNotExist(err) {
+		t.Errorf("file written without an audit entry: %v", err)
+	}
+	if _, err := export.ToFile(ctx, db, filepath.Join(dir, "x.csv"), "latin1", "staff:tanaka"); err == nil {
+		t.Error("unknown encoding accepted")
 	}
 }

@@ -184,7 +184,7 @@ func benchFloor(ctx context.Context, mode, path string, key []byte, n int) (benc
 			}
 		}
 		return r.flush(ctx)
-	})
+	}, nil)
 	if err != nil {
 		return benchResult{}, err
 	}

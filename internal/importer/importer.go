@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
@@ -75,6 +76,14 @@ type Options struct {
 	Progress func(Progress) // called about every ProgressEvery and at the end
 	OnIssue  func(Issue)    // every rejected value, for a streaming report
 	Clock    func() time.Time
+
+	// Audit records the import on the audit trail inside the import's own
+	// transaction, after the rows are written: if it fails, nothing is
+	// imported, and a rolled-back import leaves no entry. A dry run's
+	// transaction is rolled back, so Audit is called for it in a short
+	// transaction of its own after the counts are known. Use Audited;
+	// nil records nothing (tests, benchmarks).
+	Audit func(ctx context.Context, tx *sql.Tx, res Result) error
 }
 
 // ProgressEvery is how often Progress is called during an import.
@@ -179,11 +188,19 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 			return fmt.Errorf("import %s: %w", opts.FileName, ErrNothingValid)
 		}
 		return run.finish()
+	}, func(tx *sql.Tx) error {
+		if opts.Audit == nil {
+			return nil
+		}
+		return opts.Audit(ctx, tx, res)
 	})
 	res.Seconds = opts.Clock().Sub(start).Seconds()
 	res.FinishedAt = opts.Clock()
 	if errors.Is(err, errDryRun) {
 		err = nil
+		if opts.Audit != nil {
+			err = db.Write(ctx, func(tx *sql.Tx) error { return opts.Audit(ctx, tx, res) })
+		}
 	}
 	if err != nil {
 		res.ImportID = 0

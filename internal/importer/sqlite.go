@@ -20,14 +20,24 @@ import (
 type rawConn interface{ Raw() *sqlite3.Conn }
 
 // withWriteTx runs fn in one BEGIN IMMEDIATE transaction on a connection of
-// db (the store's single writer), committing only if fn returns nil.
-func withWriteTx(ctx context.Context, db *sql.DB, fn func(c *sqlite3.Conn) error) error {
+// db (the store's single writer), then audit (if not nil) in the same
+// transaction through database/sql, committing only if both return nil.
+func withWriteTx(ctx context.Context, db *sql.DB, fn func(c *sqlite3.Conn) error, audit func(tx *sql.Tx) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) (err error) {
+	// The transaction is begun without ctx's cancellation, so database/sql
+	// does not roll it back from another goroutine while fn holds the raw
+	// connection; cancellation interrupts fn's statements instead (below)
+	// and the deferred Rollback ends the transaction.
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback() // no-op after Commit
+	err = conn.Raw(func(dc any) error {
 		rc, ok := dc.(rawConn)
 		if !ok {
 			return errors.New("begin transaction: not an ncruces SQLite connection")
@@ -36,32 +46,26 @@ func withWriteTx(ctx context.Context, db *sql.DB, fn func(c *sqlite3.Conn) error
 		// Cancelling ctx interrupts a running statement too.
 		old := c.SetInterrupt(ctx)
 		defer c.SetInterrupt(old)
-		if err := c.Exec(`BEGIN IMMEDIATE`); err != nil {
-			return fmt.Errorf("begin transaction: %w", err)
-		}
-		committed := false
-		defer func() {
-			if !committed {
-				// Without the interrupt, or a cancelled ctx would stop
-				// the rollback too.
-				c.SetInterrupt(context.Background())
-				if rerr := c.Exec(`ROLLBACK`); rerr != nil && err == nil {
-					err = fmt.Errorf("rollback: %w", rerr)
-				}
-			}
-		}()
-		if err := fn(c); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := c.Exec(`COMMIT`); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		committed = true
-		return nil
+		return fn(c)
 	})
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if audit != nil {
+		if err := audit(tx); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // bind binds args to stmt's parameters 1..len(args).

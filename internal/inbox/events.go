@@ -32,6 +32,8 @@ type incoming struct {
 	unblocked bool
 	// unsend: LINE's ID of the message the user took back
 	unsendID string
+	// message: its markAsReadToken (line.Webhook.MarkAsReadTokens)
+	readToken string
 }
 
 // parseEvent reduces an SDK event to what the inbox stores. Events without a
@@ -224,17 +226,20 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 	default:
 		return 0, nil
 	}
-	var token, msgID any
+	var token, msgID, readToken any
 	if in.replyToken != "" {
 		token = in.replyToken
+	}
+	if in.readToken != "" {
+		readToken = in.readToken
 	}
 	if in.messageID != "" {
 		msgID = in.messageID
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO messages (conversation_id, direction, kind, body, line_message_id, webhook_event_id, reply_token, status, created_at)
-		VALUES (?, 'in', ?, ?, ?, ?, ?, 'received', ?)`,
-		convID, in.kind, in.body, msgID, in.eventID, token, eventTime(in, now))
+		INSERT INTO messages (conversation_id, direction, kind, body, line_message_id, webhook_event_id, reply_token, mark_as_read_token, status, created_at)
+		VALUES (?, 'in', ?, ?, ?, ?, ?, ?, 'received', ?)`,
+		convID, in.kind, in.body, msgID, in.eventID, token, readToken, eventTime(in, now))
 	if err != nil {
 		return 0, fmt.Errorf("store message: %w", err)
 	}
@@ -262,7 +267,8 @@ func unsend(ctx context.Context, tx *sql.Tx, convID int64, in incoming, now int6
 	if err != nil {
 		return 0, fmt.Errorf("find unsent message: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', unsent_at = ? WHERE id = ?`, eventTime(in, now), id); err != nil {
+	// Its read token goes too: a withdrawn message is not one to mark read.
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', mark_as_read_token = NULL, unsent_at = ? WHERE id = ?`, eventTime(in, now), id); err != nil {
 		return 0, fmt.Errorf("hide unsent message: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM message_content WHERE message_id = ?`, id); err != nil {

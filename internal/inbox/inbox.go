@@ -15,12 +15,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
 	"tsunagu/internal/line"
 	"tsunagu/internal/store"
 )
@@ -46,6 +48,12 @@ type ContentSource interface {
 	Content(ctx context.Context, messageID string) ([]byte, string, error)
 }
 
+// ReadMarker marks a customer's messages read on LINE (既読) with a message
+// event's markAsReadToken (line.Client.MarkAsReadByToken).
+type ReadMarker interface {
+	MarkAsReadByToken(ctx context.Context, token string) error
+}
+
 // Sender is the part of the LINE layer the inbox uses.
 type Sender interface {
 	PushText(ctx context.Context, to, text, retryKey string) (line.SendResult, error)
@@ -62,7 +70,22 @@ var (
 	ErrTooLong     = errors.New("message is longer than 5,000 characters")
 	ErrNotRetrying = errors.New("message is not a failed outgoing message")
 	ErrOffline     = errors.New("inbox is open read-only: no LINE connection")
+	ErrNoActor     = errors.New("inbox: a send needs an actor for the audit trail")
 )
+
+// Actor is who makes a send. Audit names them in the audit trail
+// (audit.StaffActor, audit.SystemActor); Name is what the conversation shows
+// as the sender of a new reply. The audit entry is written in the same
+// transaction that stores the message, so a send is never without its
+// record, nor a record without its send.
+type Actor struct {
+	Audit string // e.g. "staff:tanaka"; required
+	Name  string // display name stored as sent_by (replies only)
+}
+
+// SystemActor is the actor of sends the app makes by itself: resuming
+// pushes left pending by a crash.
+var SystemActor = Actor{Audit: audit.SystemActor}
 
 // DefaultReplyTokenTTL is how long after an event its reply token is still
 // used. LINE accepts reply tokens for about a minute; staying under it avoids
@@ -79,6 +102,7 @@ type Config struct {
 	DB            *store.DB
 	Sender        Sender           // nil: read-only (the CLI), sends fail with ErrOffline
 	Content       ContentSource    // nil: media content is not downloaded
+	ReadMarker    ReadMarker       // nil: nothing is marked read on LINE
 	Emitter       Emitter          // nil: no events
 	Clock         func() time.Time // nil: time.Now
 	ReplyTokenTTL time.Duration    // 0: DefaultReplyTokenTTL
@@ -91,6 +115,7 @@ type Inbox struct {
 	db         *store.DB
 	send       Sender
 	content    ContentSource
+	marker     ReadMarker
 	emit       Emitter
 	now        func() time.Time
 	ttl        time.Duration
@@ -108,6 +133,7 @@ func New(cfg Config) (*Inbox, error) {
 		db:         cfg.DB,
 		send:       cfg.Sender,
 		content:    cfg.Content,
+		marker:     cfg.ReadMarker,
 		emit:       cfg.Emitter,
 		now:        cfg.Clock,
 		ttl:        cfg.ReplyTokenTTL,
@@ -172,8 +198,8 @@ const (
 // transaction. An event already stored (same webhookEventId) is skipped, so
 // LINE redeliveries and relay resends are harmless. It returns only after the
 // transaction commits: the caller may then acknowledge the webhook.
-func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest) error {
-	if req == nil {
+func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
+	if req == nil || req.CallbackRequest == nil {
 		return nil
 	}
 	// An empty events array is LINE's connection check (the console's
@@ -189,6 +215,11 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *webhook.CallbackRequest
 			in, ok := parseEvent(ev)
 			if !ok {
 				continue
+			}
+			// In standby mode another channel answers the chat: marking
+			// it read is that channel's business, like the reply token.
+			if in.eventType == "message" && !in.standby {
+				in.readToken = req.MarkAsReadTokens[in.eventID]
 			}
 			fresh, err := recordEvent(ctx, tx, in, now)
 			if err != nil {
@@ -312,7 +343,11 @@ func (ib *Inbox) FollowState(ctx context.Context, userID string) (string, error)
 	return state, nil
 }
 
-// MarkRead clears a conversation's unread count.
+// MarkRead clears a conversation's unread count. If the administrator has
+// turned on marking read on LINE (SetMarkReadOnLINE), the customer's
+// messages are then marked read on LINE too (MarkReadOnLINE); that is best
+// effort: the conversation is read here whatever LINE answers, and a
+// failure is only logged (the next MarkRead tries again).
 func (ib *Inbox) MarkRead(ctx context.Context, conversationID int64) error {
 	var n int64
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
@@ -330,6 +365,19 @@ func (ib *Inbox) MarkRead(ctx context.Context, conversationID int64) error {
 		return fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
 	}
 	ib.notify(conversationID)
+	if ib.marker == nil {
+		return nil
+	}
+	on, err := ib.MarkReadOnLINEEnabled(ctx)
+	if err != nil {
+		ib.log.Warn("reading the mark-read-on-LINE setting", "err", err)
+		return nil
+	}
+	if on {
+		if err := ib.MarkReadOnLINE(ctx, conversationID); err != nil {
+			ib.log.Warn("marking a conversation read on LINE", "conversation", conversationID, "err", err)
+		}
+	}
 	return nil
 }
 
@@ -337,10 +385,15 @@ func (ib *Inbox) MarkRead(ctx context.Context, conversationID int64) error {
 // newest unused reply token if it is still fresh, and otherwise a push whose
 // retry key is stored before the request leaves. The returned message carries
 // the final status: a failed send is stored (status "failed") and can be
-// retried; the error is returned too.
-func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text string) (Message, error) {
+// retried; the error is returned too. The send is audited (message.send,
+// naming the conversation and message, never the text) in the transaction
+// that stores the message.
+func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text string) (Message, error) {
 	if ib.send == nil {
 		return Message{}, ErrOffline
+	}
+	if by.Audit == "" {
+		return Message{}, ErrNoActor
 	}
 	if err := checkText(text); err != nil {
 		return Message{}, err
@@ -395,14 +448,17 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text st
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at)
 			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?)`,
-			conversationID, text, staff, via, key, now.UnixMilli())
+			conversationID, text, by.Name, via, key, now.UnixMilli())
 		if err != nil {
 			return err
 		}
 		if msgID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return touchConversation(ctx, tx, conversationID, now.UnixMilli(), "text", text, false)
+		if err := touchConversation(ctx, tx, conversationID, now.UnixMilli(), "text", text, false); err != nil {
+			return err
+		}
+		return recordSend(ctx, tx, by, audit.ActionMessageSend, conversationID, msgID, via, now)
 	})
 	if err != nil {
 		return Message{}, fmt.Errorf("reply to conversation %d: %w", conversationID, err)
@@ -429,45 +485,83 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, staff, text st
 
 // RetryMessage resends a failed (or stuck pending) outgoing message. A push
 // is resent with its stored retry key, so if the first attempt did reach
-// LINE, LINE answers 409 and the customer still gets one copy.
-func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64) (Message, error) {
+// LINE, LINE answers 409 and the customer still gets one copy. The message
+// is checked, marked pending (switched to a push with a fresh stored key if
+// it was a reply) and audited (message.retry) in one transaction before the
+// request leaves.
+func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (Message, error) {
 	if ib.send == nil {
 		return Message{}, ErrOffline
 	}
+	if by.Audit == "" {
+		return Message{}, ErrNoActor
+	}
+	now := ib.now()
 	var (
-		convID            int64
-		userID, body, via string
-		key               sql.NullString
-		status, dir       string
-		follow            string
+		convID       int64
+		userID, body string
+		retryKey     string
 	)
-	err := ib.db.Reader().QueryRowContext(ctx, `
-		SELECT m.conversation_id, c.line_user_id, u.follow_state, m.body, COALESCE(m.via,''), m.retry_key, m.status, m.direction
-		FROM messages m JOIN conversations c ON c.id = m.conversation_id
-		JOIN line_users u ON u.user_id = c.line_user_id WHERE m.id = ?`, messageID).
-		Scan(&convID, &userID, &follow, &body, &via, &key, &status, &dir)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Message{}, fmt.Errorf("message %d: %w", messageID, ErrNotFound)
-	}
-	if err != nil {
-		return Message{}, fmt.Errorf("message %d: %w", messageID, err)
-	}
-	if dir != "out" || (status != "failed" && status != "pending") {
-		return Message{}, fmt.Errorf("message %d: %w", messageID, ErrNotRetrying)
-	}
-	if follow == "unfollowed" {
-		return Message{}, fmt.Errorf("message %d: %w", messageID, ErrUnreachable)
-	}
-	retryKey := key.String
-	if via != "push" || !key.Valid {
-		// A reply token is single-use: whatever happened to it, the retry
-		// goes out as a push with a fresh, stored key.
-		if retryKey, err = ib.switchToPush(ctx, messageID); err != nil {
-			return Message{}, err
+	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+		var (
+			via, status, dir, follow string
+			key                      sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, `
+			SELECT m.conversation_id, c.line_user_id, u.follow_state, m.body, COALESCE(m.via,''), m.retry_key, m.status, m.direction
+			FROM messages m JOIN conversations c ON c.id = m.conversation_id
+			JOIN line_users u ON u.user_id = c.line_user_id WHERE m.id = ?`, messageID).
+			Scan(&convID, &userID, &follow, &body, &via, &key, &status, &dir)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
 		}
+		if err != nil {
+			return err
+		}
+		if dir != "out" || (status != "failed" && status != "pending") {
+			return ErrNotRetrying
+		}
+		if follow == "unfollowed" {
+			return ErrUnreachable
+		}
+		retryKey = key.String
+		if via != "push" || !key.Valid {
+			// A reply token is single-use: whatever happened to it, the
+			// retry goes out as a push with a fresh, stored key.
+			retryKey = ib.newKey()
+		}
+		// Pending again while the request is out: a crash now leaves a
+		// keyed push that ResumePending resends harmlessly.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '' WHERE id = ?`,
+			retryKey, messageID); err != nil {
+			return err
+		}
+		return recordSend(ctx, tx, by, audit.ActionMessageRetry, convID, messageID, "push", now)
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("retry message %d: %w", messageID, err)
 	}
+	ib.notify(convID)
 	res, sendErr := ib.sendPush(ctx, userID, body, retryKey)
 	return ib.finish(ctx, messageID, convID, res, sendErr)
+}
+
+// recordSend audits a send or retry inside the transaction that stores it.
+// The entry names the conversation and the message by ID and says how it
+// goes out; it never holds the text (the audit trail outlives erasures and
+// is exported to auditors). The outcome (sent, failed) is not audited: it is
+// LINE's answer, not anyone's action, and it is kept on the message row
+// (status, error, line_request_id), where a second entry per send would add
+// nothing an auditor needs.
+func recordSend(ctx context.Context, tx *sql.Tx, by Actor, action string, convID, msgID int64, via string, at time.Time) error {
+	_, err := audit.Record(ctx, tx, audit.Entry{
+		At:     at.UnixMilli(),
+		Actor:  by.Audit,
+		Action: action,
+		Target: "conversation:" + strconv.FormatInt(convID, 10),
+		Detail: map[string]string{"message": strconv.FormatInt(msgID, 10), "via": via},
+	})
+	return err
 }
 
 // ResumePending deals with outgoing messages left pending by a crash. Pushes
@@ -505,7 +599,7 @@ func (ib *Inbox) ResumePending(ctx context.Context) error {
 	var errs []error
 	for _, p := range list {
 		if p.via == "push" && p.key.Valid {
-			if _, err := ib.RetryMessage(ctx, p.id); err != nil {
+			if _, err := ib.RetryMessage(ctx, p.id, SystemActor); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -690,4 +784,89 @@ func isInvalidReplyToken(err error) bool {
 	var apiErr *line.APIError
 	return errors.As(err, &apiErr) && apiErr.Status == 400 &&
 		strings.Contains(strings.ToLower(apiErr.Message), "reply token")
+}
+
+// --- marking read on LINE (既読) ---
+
+// SettingMarkReadOnLINE is the setting (in security_settings, changed by an
+// administrator, audited) that makes MarkRead mark messages read on LINE:
+// "on" or anything else for off. Off by default: once customers see 既読
+// they expect an answer soon, and a branch may not want to promise that
+// before someone has replied.
+const SettingMarkReadOnLINE = "line_mark_read"
+
+// MarkReadTimeout bounds one mark-as-read call to LINE, retries included: it
+// runs while staff open a conversation and must not keep them waiting on a
+// LINE outage.
+const MarkReadTimeout = 5 * time.Second
+
+// MarkReadOnLINEEnabled reports whether MarkRead also marks messages read
+// on LINE.
+func (ib *Inbox) MarkReadOnLINEEnabled(ctx context.Context) (bool, error) {
+	v, err := auth.GetSetting(ctx, ib.db.Reader(), SettingMarkReadOnLINE)
+	if err != nil {
+		return false, err
+	}
+	return v == "on", nil
+}
+
+// SetMarkReadOnLINE turns marking read on LINE on or off; the change is
+// audited (settings.change, with the old and new value) by actor.
+func (ib *Inbox) SetMarkReadOnLINE(ctx context.Context, actor string, on bool) error {
+	v := "off"
+	if on {
+		v = "on"
+	}
+	if err := auth.SetSetting(ctx, ib.db, actor, SettingMarkReadOnLINE, v); err != nil {
+		return fmt.Errorf("set %s: %w", SettingMarkReadOnLINE, err)
+	}
+	return nil
+}
+
+// MarkReadOnLINE marks the conversation's messages read on LINE: the
+// customer sees 既読 on everything sent so far. It uses the newest stored
+// read token (LINE marks that message and all earlier ones), then forgets
+// the tokens it covered, so a second call without new messages sends
+// nothing. A token LINE refuses for good (4xx) is forgotten as well, so it
+// is not sent again and again. It does not depend on the setting: MarkRead
+// does.
+func (ib *Inbox) MarkReadOnLINE(ctx context.Context, conversationID int64) error {
+	if ib.marker == nil {
+		return ErrOffline
+	}
+	var (
+		msgID int64
+		token string
+	)
+	err := ib.db.Reader().QueryRowContext(ctx, `
+		SELECT id, mark_as_read_token FROM messages
+		WHERE conversation_id = ? AND direction = 'in' AND mark_as_read_token IS NOT NULL AND mark_as_read_token <> ''
+		ORDER BY id DESC LIMIT 1`, conversationID).Scan(&msgID, &token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // nothing new since the last time, or no conversation
+	}
+	if err != nil {
+		return fmt.Errorf("mark conversation %d read on LINE: %w", conversationID, err)
+	}
+	mctx, cancel := context.WithTimeout(ctx, MarkReadTimeout)
+	sendErr := ib.marker.MarkAsReadByToken(mctx, token)
+	cancel()
+	var apiErr *line.APIError
+	if sendErr != nil && !(errors.As(sendErr, &apiErr) && !apiErr.Temporary()) {
+		// Uncertain or temporary: keep the token for the next try.
+		return fmt.Errorf("mark conversation %d read on LINE: %w", conversationID, sendErr)
+	}
+	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE messages SET mark_as_read_token = NULL
+			WHERE conversation_id = ? AND id <= ? AND mark_as_read_token IS NOT NULL`, conversationID, msgID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("forget read tokens of conversation %d: %w", conversationID, err)
+	}
+	if sendErr != nil {
+		return fmt.Errorf("mark conversation %d read on LINE: %w", conversationID, sendErr)
+	}
+	return nil
 }

@@ -134,7 +134,7 @@ func textEvent(user, text string, ts time.Time) webhook.MessageEvent {
 
 func (f *fixture) receive(t *testing.T, evs ...webhook.EventInterface) {
 	t.Helper()
-	if err := f.ib.HandleWebhook(context.Background(), &webhook.CallbackRequest{Destination: "Ubot", Events: evs}); err != nil {
+	if err := f.ib.HandleWebhook(context.Background(), &line.Webhook{CallbackRequest: &webhook.CallbackRequest{Destination: "Ubot", Events: evs}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -201,7 +201,7 @@ func TestFollowUnfollow(t *testing.T) {
 		t.Fatalf("after unfollow: %+v", c)
 	}
 	// A blocked customer is never sent to.
-	_, err := f.ib.Reply(context.Background(), c.ID, "staff", "hello")
+	_, err := f.ib.Reply(context.Background(), c.ID, by("staff"), "hello")
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("reply to blocked user: err = %v, want ErrUnreachable", err)
 	}
@@ -215,7 +215,7 @@ func TestReplyUsesFreshTokenOnceThenPush(t *testing.T) {
 	f.receive(t, textEvent(userA, "質問です", f.clock.Now()))
 	c := f.onlyConversation(t)
 
-	m1, err := f.ib.Reply(context.Background(), c.ID, "佐藤", "ご連絡ありがとうございます")
+	m1, err := f.ib.Reply(context.Background(), c.ID, by("佐藤"), "ご連絡ありがとうございます")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestReplyUsesFreshTokenOnceThenPush(t *testing.T) {
 		t.Fatalf("first reply = %+v, replies %d", m1, len(f.send.replies))
 	}
 	// The token is single-use: the second answer is a push with a stored key.
-	m2, err := f.ib.Reply(context.Background(), c.ID, "佐藤", "追加のご案内です")
+	m2, err := f.ib.Reply(context.Background(), c.ID, by("佐藤"), "追加のご案内です")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestReplyAfterTokenExpiryPushes(t *testing.T) {
 	f.receive(t, textEvent(userA, "質問です", f.clock.Now()))
 	f.clock.Add(DefaultReplyTokenTTL + time.Second)
 	c := f.onlyConversation(t)
-	m, err := f.ib.Reply(context.Background(), c.ID, "staff", "遅くなりました")
+	m, err := f.ib.Reply(context.Background(), c.ID, by("staff"), "遅くなりました")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestInvalidReplyTokenFallsBackToPush(t *testing.T) {
 	f.send.replyErr = &line.APIError{Status: 400, Message: "Invalid reply token"}
 	f.receive(t, textEvent(userA, "質問です", f.clock.Now()))
 	c := f.onlyConversation(t)
-	m, err := f.ib.Reply(context.Background(), c.ID, "staff", "回答です")
+	m, err := f.ib.Reply(context.Background(), c.ID, by("staff"), "回答です")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,19 +273,19 @@ func TestFailedPushRetriesWithSameKey(t *testing.T) {
 	f.send.pushErr = []error{&line.APIError{Status: 500, Message: "Internal error"}}
 	c := f.onlyConversation(t)
 
-	m, err := f.ib.Reply(context.Background(), c.ID, "staff", "回答です")
+	m, err := f.ib.Reply(context.Background(), c.ID, by("staff"), "回答です")
 	if err == nil || m.Status != "failed" || m.Error != SendErrFailed {
 		t.Fatalf("failed push: m=%+v err=%v", m, err)
 	}
 	key := storedKey(t, f, m.ID)
-	m, err = f.ib.RetryMessage(context.Background(), m.ID)
+	m, err = f.ib.RetryMessage(context.Background(), m.ID, by("staff"))
 	if err != nil || m.Status != "sent" {
 		t.Fatalf("retry: m=%+v err=%v", m, err)
 	}
 	if len(f.send.pushes) != 2 || f.send.pushes[0].key != key || f.send.pushes[1].key != key {
 		t.Fatalf("retry must reuse the stored key %q: %+v", key, f.send.pushes)
 	}
-	if _, err := f.ib.RetryMessage(context.Background(), m.ID); !errors.Is(err, ErrNotRetrying) {
+	if _, err := f.ib.RetryMessage(context.Background(), m.ID, by("staff")); !errors.Is(err, ErrNotRetrying) {
 		t.Fatalf("retrying a sent message: err = %v", err)
 	}
 }
@@ -343,7 +343,7 @@ func TestReplyValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := f.ib.Reply(context.Background(), tt.conv, "staff", tt.text); !errors.Is(err, tt.want) {
+			if _, err := f.ib.Reply(context.Background(), tt.conv, by("staff"), tt.text); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
@@ -381,7 +381,7 @@ func TestReadOnlyInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ro.Reply(context.Background(), 1, "s", "x"); !errors.Is(err, ErrOffline) {
+	if _, err := ro.Reply(context.Background(), 1, by("s"), "x"); !errors.Is(err, ErrOffline) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func newSimEnv(t *testing.T) *simEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ib, err := New(Config{DB: db, Sender: cl, Content: cl})
+	ib, err := New(Config{DB: db, Sender: cl, Content: cl, ReadMarker: cl})
 	if err != nil {
 		t.Fatal(err)
 	}

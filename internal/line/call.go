@@ -27,6 +27,9 @@ const (
 	EndpointRichMenu   Endpoint = "richMenu"
 	EndpointMarkAsRead Endpoint = "markAsRead"
 	EndpointLoading    Endpoint = "loading"
+	// EndpointMarkAsReadByToken is POST /v2/bot/chat/markAsRead (see
+	// MarkAsReadByToken); EndpointMarkAsRead is the older chat form.
+	EndpointMarkAsReadByToken Endpoint = "markAsReadByToken"
 )
 
 // DefaultLimits are LINE's published rate limits in requests per second:
@@ -43,6 +46,8 @@ var DefaultLimits = map[Endpoint]float64{
 	EndpointRichMenu:   2000,
 	EndpointMarkAsRead: 2000,
 	EndpointLoading:    2000,
+	// Not listed among LINE's published limits; the "other APIs" figure.
+	EndpointMarkAsReadByToken: 2000,
 }
 
 // RetryPolicy says how often and how patiently a call is retried.

@@ -44,8 +44,9 @@ type env struct {
 	client *Client
 	clock  *clock
 
-	mu     sync.Mutex
-	events []webhook.EventInterface
+	mu         sync.Mutex
+	events     []webhook.EventInterface
+	readTokens map[string]string // webhookEventId -> markAsReadToken
 }
 
 func newEnv(t *testing.T) *env {
@@ -63,10 +64,16 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { e.sim.Close() })
 
 	v := NewVerifier(docSecret)
-	app := httptest.NewServer(v.Handler(func(_ context.Context, req *webhook.CallbackRequest) error {
+	app := httptest.NewServer(v.Handler(func(_ context.Context, req *Webhook) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.events = append(e.events, req.Events...)
+		for id, tok := range req.MarkAsReadTokens {
+			if e.readTokens == nil {
+				e.readTokens = map[string]string{}
+			}
+			e.readTokens[id] = tok
+		}
 		return nil
 	}))
 	t.Cleanup(app.Close)

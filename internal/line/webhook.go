@@ -28,6 +28,17 @@ var (
 	ErrMalformedWebhook = errors.New("malformed webhook body")
 )
 
+// Webhook is a verified, parsed webhook body: the SDK's CallbackRequest plus
+// what SDK v8.14.0 (the newest published) does not decode yet.
+type Webhook struct {
+	*webhook.CallbackRequest
+	// MarkAsReadTokens maps the webhookEventId of each message event that
+	// carried one to its message.markAsReadToken, the token
+	// Client.MarkAsReadByToken takes. Read from the raw body because the
+	// SDK's message types have no such field; nil if none.
+	MarkAsReadTokens map[string]string
+}
+
 // Verifier checks webhook bodies against a channel secret and parses them.
 // It is safe for concurrent use.
 type Verifier struct {
@@ -47,7 +58,7 @@ func NewVerifier(channelSecret string) *Verifier {
 // body with the SDK. A bad signature returns ErrBadSignature; a valid
 // signature over an unparseable body returns an error wrapping
 // ErrMalformedWebhook. Both count as rejected.
-func (v *Verifier) Parse(body []byte, signature string) (*webhook.CallbackRequest, error) {
+func (v *Verifier) Parse(body []byte, signature string) (*Webhook, error) {
 	if v.secret == "" || signature == "" || !webhook.ValidateSignature(v.secret, signature, body) {
 		v.rejected.Add(1)
 		return nil, ErrBadSignature
@@ -60,7 +71,36 @@ func (v *Verifier) Parse(body []byte, signature string) (*webhook.CallbackReques
 		v.rejected.Add(1)
 		return nil, fmt.Errorf("%w: %w", ErrMalformedWebhook, err)
 	}
-	return &cb, nil
+	return &Webhook{CallbackRequest: &cb, MarkAsReadTokens: markAsReadTokens(body)}, nil
+}
+
+// markAsReadTokens reads message.markAsReadToken of each message event from
+// the raw (already verified) body. The token is optional: a body it cannot
+// be read from yields none, and the events stand as the SDK parsed them.
+func markAsReadTokens(body []byte) map[string]string {
+	var raw struct {
+		Events []struct {
+			Type           string `json:"type"`
+			WebhookEventID string `json:"webhookEventId"`
+			Message        *struct {
+				MarkAsReadToken string `json:"markAsReadToken"`
+			} `json:"message"`
+		} `json:"events"`
+	}
+	if json.Unmarshal(body, &raw) != nil {
+		return nil
+	}
+	var out map[string]string
+	for _, ev := range raw.Events {
+		if ev.Type != "message" || ev.WebhookEventID == "" || ev.Message == nil || ev.Message.MarkAsReadToken == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[ev.WebhookEventID] = ev.Message.MarkAsReadToken
+	}
+	return out
 }
 
 // Rejected returns how many bodies have been rejected: bad or missing
@@ -75,7 +115,7 @@ func (v *Verifier) Rejected() int64 { return v.rejected.Load() }
 // answer is 200 only once sink returns nil: sink is expected to have
 // committed the events by then. If sink fails the answer is 500, so LINE (or
 // the relay) delivers the webhook again. The body is never logged.
-func (v *Verifier) Handler(sink func(ctx context.Context, req *webhook.CallbackRequest) error) http.Handler {
+func (v *Verifier) Handler(sink func(ctx context.Context, req *Webhook) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)

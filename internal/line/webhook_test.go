@@ -184,7 +184,7 @@ func TestHandler(t *testing.T) {
 			v := NewVerifier(docSecret)
 			w := &spyWriter{ResponseRecorder: httptest.NewRecorder()}
 			called := false
-			h := v.Handler(func(ctx context.Context, req *webhook.CallbackRequest) error {
+			h := v.Handler(func(ctx context.Context, req *Webhook) error {
 				called = true
 				if w.written {
 					t.Error("response written before the sink returned")
@@ -223,7 +223,7 @@ func TestHandler(t *testing.T) {
 // size is only known while reading.
 func TestHandlerTooLargeWithoutContentLength(t *testing.T) {
 	v := NewVerifier(docSecret)
-	srv := httptest.NewServer(v.Handler(func(context.Context, *webhook.CallbackRequest) error {
+	srv := httptest.NewServer(v.Handler(func(context.Context, *Webhook) error {
 		t.Error("sink called for an oversized body")
 		return nil
 	}))

@@ -94,6 +94,7 @@ func (s *Server) routes() http.Handler {
 		{EndpointRichMenu, "POST /v2/bot/user/{userId}/richmenu/{richMenuId}", s.handleLinkRichMenu},
 		{EndpointRichMenu, "DELETE /v2/bot/user/{userId}/richmenu", s.handleUnlinkRichMenu},
 		{EndpointMarkAsRead, "POST /v2/bot/message/markAsRead", s.handleMarkAsRead},
+		{EndpointMarkAsReadByToken, "POST /v2/bot/chat/markAsRead", s.handleMarkAsReadByToken},
 		{EndpointLoading, "POST /v2/bot/chat/loading/start", s.handleLoading},
 		{"", "/", func(w http.ResponseWriter, _ *http.Request, _ string) {
 			writeError(w, http.StatusNotFound, errorBody{Message: msgNotFound})

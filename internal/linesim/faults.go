@@ -22,6 +22,8 @@ const (
 	EndpointRichMenu   = "richMenu"
 	EndpointMarkAsRead = "markAsRead"
 	EndpointLoading    = "loading"
+	// EndpointMarkAsReadByToken is POST /v2/bot/chat/markAsRead.
+	EndpointMarkAsReadByToken = "markAsReadByToken"
 )
 
 // DefaultRateLimits are LINE's published limits in requests per second.
@@ -37,6 +39,8 @@ var DefaultRateLimits = map[string]float64{
 	EndpointRichMenu:   2000,
 	EndpointMarkAsRead: 2000,
 	EndpointLoading:    2000,
+	// Not among LINE's published figures: the "other APIs" limit.
+	EndpointMarkAsReadByToken: 2000,
 }
 
 // Fault is one misbehaviour, injected into the next request to an endpoint.

@@ -62,6 +62,13 @@ func newReplyToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// newReadToken returns an opaque markAsReadToken for a customer's message.
+func newReadToken() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
 // newQuoteToken returns an opaque quote token for a message.
 func newQuoteToken() string {
 	var b [48]byte

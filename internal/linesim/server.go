@@ -135,8 +135,9 @@ type Server struct {
 	replyTokens map[string]*replyToken
 	events      map[string]wireEvent // by webhookEventId, for Redeliver
 	nextMsgID   uint64
-	content     map[string]content // media customers sent, by message ID
-	linkTokens  map[string]string  // issued link token -> user ID
+	content     map[string]content  // media customers sent, by message ID
+	linkTokens  map[string]string   // issued link token -> user ID
+	readTokens  map[string]readMark // markAsReadToken -> the message it marks
 
 	faults   map[string][]Fault // per endpoint, consumed in order
 	limits   map[string]*window // per endpoint
@@ -159,6 +160,7 @@ type customer struct {
 	chat       []PhoneMessage
 	richMenu   string    // rich menu linked to this user, if any
 	readAt     time.Time // last mark-as-read
+	readUpTo   uint64    // the newest message marked read by token (message IDs increase)
 	loadingEnd time.Time // loading animation shown until
 }
 
@@ -167,6 +169,13 @@ type acceptedPush struct {
 	requestID string
 	sent      []sentMessage
 	at        time.Time
+}
+
+// readMark is what a markAsReadToken stands for: one customer message.
+// Tokens do not expire and may be used again (LINE documents no limit).
+type readMark struct {
+	userID    string
+	messageID uint64
 }
 
 type replyToken struct {
@@ -193,6 +202,7 @@ func New(cfg Config) *Server {
 		nextMsgID:   firstMessageID(),
 		content:     map[string]content{},
 		linkTokens:  map[string]string{},
+		readTokens:  map[string]readMark{},
 		faults:      map[string][]Fault{},
 		limits:      map[string]*window{},
 		latency:     cfg.Latency,

@@ -48,6 +48,7 @@ type (
 		ID                  string               `json:"id"`
 		Type                string               `json:"type"`
 		QuoteToken          string               `json:"quoteToken,omitempty"`
+		MarkAsReadToken     string               `json:"markAsReadToken,omitempty"`
 		Text                string               `json:"text,omitempty"`
 		PackageID           string               `json:"packageId,omitempty"`
 		StickerID           string               `json:"stickerId,omitempty"`
@@ -165,7 +166,11 @@ func (s *Server) sendMessage(ctx context.Context, userID string, pm PhoneMessage
 	eventID, err = s.customerEvent(ctx, userID, "message", true, pm, func(ev *wireEvent) {
 		s.nextMsgID++
 		msgID = strconv.FormatUint(s.nextMsgID, 10)
-		ev.Message = &wireMessage{ID: msgID}
+		// Every message event carries a read token (LINE since November
+		// 2025): marking it read marks this and all earlier messages.
+		tok := newReadToken()
+		s.readTokens[tok] = readMark{userID: userID, messageID: s.nextMsgID}
+		ev.Message = &wireMessage{ID: msgID, MarkAsReadToken: tok}
 		fill(ev.Message)
 		if media != nil {
 			s.content[msgID] = *media

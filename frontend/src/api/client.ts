@@ -1,4 +1,4 @@
-import type { BackendEvents, BackendMethods, EventName, MethodName } from './types'
+import type { BackendEvents, BackendMethods, EventName, LineSettings, MethodName } from './types'
 import { notifySessionError } from './session-errors'
 import { securityApi } from './security'
 import { customersApi } from './customers'
@@ -50,6 +50,8 @@ export const api = {
   SandboxSendImage: (userId: string) => call('SandboxSendImage', userId),
   SandboxPostback: (userId: string, label: string, data: string) => call('SandboxPostback', userId, label, data),
   Quota: () => call('Quota'),
+  LineSettings: () => call('LineSettings'),
+  SetLineSettings: (s: LineSettings) => call('SetLineSettings', s),
   MessageContent: (messageId: number) => call('MessageContent', messageId),
   SaveChannel: (secret: string, accessToken: string) => call('SaveChannel', secret, accessToken),
   ClearChannel: () => call('ClearChannel'),

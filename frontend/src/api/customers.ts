@@ -205,6 +205,7 @@ export interface CustomerMethods {
   SaveImportProfile(p: ImportProfile): void
   ImportHistory(): ImportHistoryEntry[]
   ExportCustomers(encoding: 'utf-8-bom' | 'sjis'): ExportResult
+  EraseCustomer(id: number): void
 }
 
 export interface CustomerEvents {
@@ -231,5 +232,6 @@ export function customersApi(call: Caller) {
     SaveImportProfile: (p: ImportProfile) => call('SaveImportProfile', p),
     ImportHistory: async () => (await call('ImportHistory')) ?? [],
     ExportCustomers: (encoding: 'utf-8-bom' | 'sjis') => call('ExportCustomers', encoding),
+    EraseCustomer: (id: number) => call('EraseCustomer', id),
   }
 }

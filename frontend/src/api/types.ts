@@ -75,6 +75,12 @@ export interface Message {
 }
 
 /** The channel's monthly message allowance. */
+/** How the official account behaves towards customers (administrators set it). */
+export interface LineSettings {
+  /** Opening a conversation marks the customer's messages read on LINE (既読). */
+  markReadOnLine: boolean
+}
+
 export interface LineQuota {
   limited: boolean
   limit: number
@@ -111,6 +117,8 @@ export interface BackendMethods extends SecurityMethods, CustomerMethods {
   SandboxSendImage(userId: string): void
   SandboxPostback(userId: string, label: string, data: string): void
   Quota(): LineQuota
+  LineSettings(): LineSettings
+  SetLineSettings(s: LineSettings): LineSettings
   MessageContent(messageId: number): string
   SaveChannel(secret: string, accessToken: string): Status
   ClearChannel(): Status

@@ -3,6 +3,21 @@ import { useMessage } from 'naive-ui'
 import { useI18n } from 'vue-i18n'
 import { translateError } from '../i18n/errors'
 
+/**
+ * Toast text with a line-break opportunity after each path separator, so a
+ * long file path wraps at a folder boundary instead of mid-name. The full
+ * text stays in the title in case the toast clamps it.
+ */
+export function toastText(text: string) {
+  // Split keeps the separators as their own items (no lookbehind: older
+  // WebKit webviews reject it).
+  const nodes = text
+    .split(/([\\/])/)
+    .filter((p) => p !== '')
+    .flatMap((p) => (p === '/' || p === '\\' ? [p, h('wbr')] : [p]))
+  return h('span', { class: 'toast-text', title: text }, nodes)
+}
+
 /** Toasts for success and for translated errors (unknown codes shown small). */
 export function useNotify() {
   const message = useMessage()
@@ -21,11 +36,11 @@ export function useNotify() {
   }
 
   function success(text: string) {
-    message.success(text, { duration: 4000 })
+    message.success(() => toastText(text), { duration: 4000 })
   }
 
   function info(text: string) {
-    message.info(text, { duration: 3000 })
+    message.info(() => toastText(text), { duration: 3000 })
   }
 
   return { error, success, info }

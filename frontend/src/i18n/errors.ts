@@ -47,6 +47,7 @@ export const KNOWN_ERROR_CODES = [
   'alreadyLinked',
   'monthlyLimit',
   'quotaExceeded',
+  'contentMasked',
 ] as const
 
 export interface TranslatedError {

@@ -189,6 +189,20 @@ test('a simulated customer writes in and the clerk replies (ja, then en)', async
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
   await page.screenshot({ path: join(artifactsDir, 'receive-reply-en.png') })
 
+  // The administrator turns on read receipts (既読), off by default; the
+  // choice is kept by the Go side (reopening the drawer reloads it).
+  await page.getByTestId('open-settings').click()
+  const markRead = page.getByTestId('settings-mark-read')
+  await markRead.waitFor()
+  assert.equal(await markRead.getAttribute('aria-checked'), 'false', 'read receipts are off by default')
+  await markRead.click()
+  await page.locator('[data-testid="settings-mark-read"][aria-checked="true"]').waitFor()
+  await page.keyboard.press('Escape')
+  await page.getByTestId('settings-drawer').waitFor({ state: 'detached' })
+  await page.getByTestId('open-settings').click()
+  await page.locator('[data-testid="settings-mark-read"][aria-checked="true"]').waitFor()
+  await page.keyboard.press('Escape')
+
   // Nothing the customer or the clerk typed reaches the server's log.
   for (const v of [CUSTOMER_TEXT, REPLY_TEXT, ADMIN_PASSWORD]) {
     assert.ok(!serverOutput.includes(v), `the devserver log contains ${JSON.stringify(v)}`)
