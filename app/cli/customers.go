@@ -91,6 +91,8 @@ func commandFlags(name string, fs *flag.FlagSet) any {
 		fs.StringVar(&f.status, "status", "", "active or inactive")
 		fs.IntVar(&f.limit, "limit", 50, "at most this many")
 		return f
+	case "line requests":
+		return lineRequestsFlagSet(fs) // linelog.go
 	}
 	return nil
 }

@@ -58,6 +58,7 @@ var commands = []command{
 	{"channel show", "show whether a LINE channel is configured (the token masked)", cmdChannelShow},
 	{"channel clear", "remove the LINE channel credentials (the app returns to sandbox mode)", cmdChannelClear},
 	{"inbox list", "list conversations with unread counts", cmdInboxList},
+	{"line requests", "show the LINE request log (time, endpoint, status, request ID; no messages or tokens) [--since DUR] [--limit N]", cmdLineRequests},
 	{"audit verify", "check the audit trail's hash chain; names the first broken entry", cmdAuditVerify},
 	{"audit export", "write the audit trail as CSV to standard output (for auditors)", cmdAuditExport},
 	{"staff list", "list staff accounts", cmdStaffList},

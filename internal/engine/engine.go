@@ -22,6 +22,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/keyrotate"
 	"tsunagu/internal/line"
+	"tsunagu/internal/linelog"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/secrets"
@@ -110,6 +111,7 @@ type Engine struct {
 	verifier *line.Verifier
 	inbox    *inbox.Inbox
 	outbox   *outbox.Outbox
+	reqlog   *linelog.Log // the LINE request log; nil without LINE
 	log      *slog.Logger
 
 	// Background work (resuming the outbox) stops at Close.
@@ -141,6 +143,14 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.log = opts.Logger
+	// The LINE request log keeps linelog.Retention; older rows go now.
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock
+	}
+	if _, err := linelog.Prune(ctx, e.db, now().Add(-linelog.Retention)); err != nil {
+		e.log.Warn("pruning the LINE request log", "err", err)
+	}
 	if err := e.startLine(ctx, opts); err != nil {
 		e.Close()
 		return nil, err
@@ -222,6 +232,10 @@ func (e *Engine) Close() error {
 	if e.sim != nil {
 		errs = append(errs, e.sim.Close())
 	}
+	if e.reqlog != nil {
+		// The last attempts are written before the DB closes.
+		errs = append(errs, e.reqlog.Close())
+	}
 	if e.db != nil {
 		errs = append(errs, e.db.Close())
 	}
@@ -287,7 +301,7 @@ func (e *Engine) startLine(ctx context.Context, opts Options) error {
 }
 
 func (e *Engine) startLive(ch secrets.Channel, opts Options) error {
-	client, err := line.NewClient(line.DefaultEndpoint, ch.AccessToken, nil)
+	client, err := e.newClient(line.DefaultEndpoint, ch.AccessToken, false)
 	if err != nil {
 		return err
 	}
@@ -316,7 +330,7 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 	if err := e.sim.Start(ctx); err != nil {
 		return fmt.Errorf("start LINE simulator: %w", err)
 	}
-	client, err := line.NewClient(e.sim.URL(), token, nil)
+	client, err := e.newClient(e.sim.URL(), token, true)
 	if err != nil {
 		return err
 	}
@@ -346,6 +360,13 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 		e.sim.AddCustomer(c)
 	}
 	return nil
+}
+
+// newClient returns the LINE client, every HTTP attempt of which goes to
+// the request log in the DB.
+func (e *Engine) newClient(endpoint, token string, sandbox bool) (*line.Client, error) {
+	e.reqlog = linelog.New(e.db, linelog.Options{Sandbox: sandbox, Logger: e.log})
+	return line.New(line.Config{Endpoint: endpoint, AccessToken: token, OnRequest: e.reqlog.Add})
 }
 
 func (e *Engine) newInbox(opts Options) error {

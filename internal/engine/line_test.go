@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tsunagu/internal/line"
+	"tsunagu/internal/linelog"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/secrets/secretstest"
 )
@@ -94,5 +95,72 @@ func TestSandboxImageIsDownloaded(t *testing.T) {
 	data, typ, err := eng.Inbox().MessageContent(ctx, msgs[0].ID)
 	if err != nil || string(data) != string(photo) || typ != "image/jpeg" {
 		t.Fatalf("content = %q, %q, %v", data, typ, err)
+	}
+}
+
+// TestRequestLogIsPersisted: the engine's LINE client writes every attempt
+// to the request log in the DB (marked as the sandbox's), written at the
+// latest when the engine closes, and rows past the retention are pruned at
+// start.
+func TestRequestLogIsPersisted(t *testing.T) {
+	kr := secretstest.Keyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	secretstest.CleanupDataDir(t, kr, dir)
+	ctx := context.Background()
+
+	eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for _, c := range eng.Sim().Customers() {
+		to = append(to, c.UserID)
+	}
+	msg, err := line.Text("窓口営業時間のお知らせ-NOT-IN-THE-LOG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := eng.Outbox().Submit(ctx, outbox.Request{Source: "test", To: to, Messages: []line.Message{msg}}); err != nil || res.Status != "done" {
+		t.Fatalf("submit: %+v %v", res, err)
+	}
+	// A row older than the retention, as if left from long ago.
+	old := time.Now().Add(-linelog.Retention - time.Hour).UnixMilli()
+	if _, err := eng.DB().Writer().Exec(`INSERT INTO line_request_log (at, endpoint, status) VALUES (?, 'push', 200)`, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	made := len(eng.Line().Requests())
+
+	eng, err = Open(ctx, dir, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := linelog.List(ctx, eng.DB().Reader(), time.Now().Add(-time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var multicast bool
+	for _, e := range list {
+		if !e.Sandbox {
+			t.Errorf("sandbox attempt not marked: %+v", e)
+		}
+		multicast = multicast || e.Endpoint == "multicast" && e.Status == 200 && e.RetryKey != "" && e.RequestID != ""
+	}
+	if len(list) != made || !multicast {
+		t.Fatalf("logged %d attempts (multicast %v), the client made %d: %+v", len(list), multicast, made, list)
+	}
+	eng.Close()
+
+	eng, err = Start(ctx, Options{DataDir: dir, Keyring: kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var n int
+	eng.DB().Reader().QueryRow(`SELECT count(*) FROM line_request_log WHERE at = ?`, old).Scan(&n)
+	if n != 0 {
+		t.Fatal("a row past the retention survived the start")
 	}
 }

@@ -2,7 +2,9 @@
 // applies the retention policy for conversations.
 //
 // Erasing a LINE user removes their messages (with downloaded media), their
-// conversation, their webhook event records and their profile, in one
+// conversation, their webhook event records, their profile and their trace
+// in the outbox (pushes to them, their ID in multicasts; see
+// outbox.EraseLineUser), in one
 // transaction that also writes the audit entry. The database runs with
 // secure_delete, so the freed pages are overwritten with zeros; a VACUUM
 // and a WAL checkpoint afterwards leave no copy in free pages or in the WAL.
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/outbox"
 	"tsunagu/internal/store"
 )
 
@@ -119,6 +122,9 @@ func (e *Eraser) eraseLineUser(ctx context.Context, tx *sql.Tx, user string) (Re
 		if err := h(ctx, tx, user); err != nil {
 			return res, err
 		}
+	}
+	if err := outbox.EraseLineUser(ctx, tx, user); err != nil {
+		return res, fmt.Errorf("erase: %w", err)
 	}
 	steps := []struct {
 		sql   string

@@ -6,6 +6,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,16 +18,49 @@ import (
 	"lukechampine.com/adiantum"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/outbox"
 	"tsunagu/internal/store"
 )
 
 const (
 	erasedText = "住所は東京都千代田区丸の内9-9-9です-ERASE-ME"
 	erasedBlob = "JPEG-BYTES-OF-A-DRIVERS-LICENCE-0xDEADBEEF"
-	keptText   = "定期預金の満期について相談したい-KEEP-ME"
+	// Pushes from the outbox, personalised for one person each.
+	erasedPushText = "花子様 ご融資の審査結果-ERASE-PUSH"
+	keptPushText   = "太郎様 満期のご案内-KEEP-PUSH"
+	keptText       = "定期預金の満期について相談したい-KEEP-ME"
 )
 
 var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+
+// addSend stores an outbox send of one request as package outbox does
+// (messages as wire JSON, recipients one per line), with status "pending"
+// or "sent".
+func addSend(t *testing.T, db *store.DB, kind, text, status string, to ...string) int64 {
+	t.Helper()
+	var id int64
+	err := db.Write(context.Background(), func(tx *sql.Tx) error {
+		msgs, err := json.Marshal([]map[string]string{{"type": "text", "text": text}})
+		if err != nil {
+			return err
+		}
+		sendStatus, sentAt := "pending", any(nil)
+		if status == "sent" {
+			sendStatus, sentAt = "done", t0.UnixMilli()
+		}
+		if err := tx.QueryRow(`INSERT INTO outbox_sends (kind, source, messages, status, created_at, finished_at) VALUES (?, 'test', ?, ?, ?, ?) RETURNING id`,
+			kind, msgs, sendStatus, t0.UnixMilli(), sentAt).Scan(&id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO outbox_requests (send_id, seq, retry_key, recipients, recipient_count, status, sent_at) VALUES (?, 0, ?, ?, ?, ?, ?)`,
+			id, fmt.Sprintf("key-%d", id), strings.Join(to, "\n"), len(to), status, sentAt)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
 
 func newDB(t *testing.T) (*store.DB, string, []byte) {
 	t.Helper()
@@ -96,12 +132,25 @@ func decrypted(t *testing.T, path string, key []byte) []byte {
 func TestEraseLeavesNoTrace(t *testing.T) {
 	ctx := context.Background()
 	db, path, key := newDB(t)
-	conv := addUser(t, db, "U0000000000000000000000000000erase", erasedText, t0)
-	addUser(t, db, "U00000000000000000000000000000keep", keptText, t0)
+	const (
+		erased = "U0000000000000000000000000000erase"
+		kept   = "U00000000000000000000000000000keep"
+		third  = "U0000000000000000000000000000third"
+	)
+	conv := addUser(t, db, erased, erasedText, t0)
+	addUser(t, db, kept, keptText, t0)
+	// The outbox: a push personalised for each, a pending multicast to
+	// all three, a sent multicast to the erased user and the kept one, and
+	// a sent multicast chunk that named only the erased user.
+	erasedPush := addSend(t, db, "push", erasedPushText, "pending", erased)
+	keptPush := addSend(t, db, "push", keptPushText, "sent", kept)
+	pendingMC := addSend(t, db, "multicast", "broadcast-pending", "pending", erased, kept, third)
+	sentMC := addSend(t, db, "multicast", "broadcast-sent", "sent", kept, erased)
+	aloneMC := addSend(t, db, "multicast", "broadcast-alone", "sent", erased)
 
 	// Before: both are in the file (so the check below can fail).
 	db.Writer().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	if plain := decrypted(t, path, key); !bytes.Contains(plain, []byte(erasedText)) {
+	if plain := decrypted(t, path, key); !bytes.Contains(plain, []byte(erasedText)) || !bytes.Contains(plain, []byte(erasedPushText)) {
 		t.Fatal("test setup: erased text not in the file before erasing")
 	}
 
@@ -120,6 +169,47 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	if len(entries) != 1 || strings.Contains(entries[0].Target, "erase") || entries[0].Detail["messages"] != "2" {
 		t.Fatalf("audit %+v", entries)
 	}
+	// The outbox: the push to the erased user is gone with its send,
+	// the multicasts keep the others, and the sends' statuses follow.
+	ob, err := outbox.New(outbox.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{erasedPush, aloneMC} {
+		if _, err := ob.Status(ctx, id); !errors.Is(err, outbox.ErrNotFound) {
+			t.Errorf("send %d to the erased user only: %v", id, err)
+		}
+		var n int
+		db.Reader().QueryRow(`SELECT count(*) FROM outbox_sends WHERE id = ?`, id).Scan(&n)
+		if n != 0 {
+			t.Errorf("send %d to the erased user only is still stored", id)
+		}
+	}
+	for _, c := range []struct {
+		send       int64
+		recipients string
+		status     string
+	}{
+		{keptPush, kept, "done"},
+		{pendingMC, kept + "\n" + third, "pending"},
+		{sentMC, kept, "done"},
+	} {
+		var to string
+		var n int
+		db.Reader().QueryRow(`SELECT recipients, recipient_count FROM outbox_requests WHERE send_id = ?`, c.send).Scan(&to, &n)
+		if to != c.recipients || n != strings.Count(c.recipients, "\n")+1 {
+			t.Errorf("send %d: recipients %q (%d), want %q", c.send, to, n, c.recipients)
+		}
+		if r, err := ob.Status(ctx, c.send); err != nil || r.Status != c.status {
+			t.Errorf("send %d: %+v %v, want %s", c.send, r, err, c.status)
+		}
+	}
+	var left int
+	db.Reader().QueryRow(`SELECT count(*) FROM outbox_requests WHERE instr(recipients, ?) > 0`, erased).Scan(&left)
+	if left != 0 {
+		t.Errorf("%d outbox requests still name the erased user", left)
+	}
+
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +217,15 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 		t.Fatal("WAL left after close")
 	}
 	plain := decrypted(t, path, key)
-	for _, gone := range []string{erasedText, erasedBlob + "U0000000000000000000000000000erase", "U0000000000000000000000000000erase", "name of " + erasedText} {
+	for _, gone := range []string{erasedText, erasedBlob + erased, erased, "name of " + erasedText, erasedPushText} {
 		if bytes.Contains(plain, []byte(gone)) {
 			t.Errorf("%q still in the decrypted file", gone)
 		}
 	}
-	if !bytes.Contains(plain, []byte(keptText)) {
-		t.Error("the other customer's message is gone too")
+	for _, v := range []string{keptText, keptPushText, kept, third, "broadcast-pending", "broadcast-sent"} {
+		if !bytes.Contains(plain, []byte(v)) {
+			t.Errorf("the other customer's %q is gone too", v)
+		}
 	}
 }
 
