@@ -5,21 +5,11 @@
 // Runs the real dev bridge (Go) serving the built frontend, drives Debian's
 // Chromium through playwright-core, and saves screenshots for review.
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-
-const here = dirname(fileURLToPath(import.meta.url))
-const frontendDir = resolve(here, '..', '..')
-const repoRoot = resolve(frontendDir, '..')
-const distDir = join(frontendDir, 'dist')
-const artifactsDir = join(repoRoot, 'test-artifacts', 'ui')
-const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { useUiHarness, signInFirstAdmin, pickImportFile } from './harness.mjs'
 
 // The file as a core-banking system writes it: Shift_JIS (CP932), CRLF,
 // half-width kana, era dates, a quoted address with a newline, one bad row.
@@ -32,16 +22,6 @@ const ROWS = [
   ['1003', '㈱つなぐ商事', 'ﾂﾅｸﾞｼｮｳｼﾞ', '昭和50年1月2日', '', '', '', '', '001'],
   ['1004', '日付　不正', 'ﾌｾｲ', 'H31/5/1', '', '', '', '', '001'],
 ]
-
-let server
-let serverOutput = ''
-let dataDir
-let filesDir
-let csvPath
-let baseUrl
-let browser
-let page
-const pageErrors = []
 
 function csvLine(cells) {
   return cells.map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',')
@@ -74,115 +54,21 @@ function encodeSJIS(text) {
   return Buffer.from(out)
 }
 
-function startDevserver(bin) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      bin,
-      ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--static', distDir, '--pick-file', csvPath, '--save-dir', filesDir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    server = child
-    const timer = setTimeout(() => reject(new Error(`devserver printed no LISTEN line within 30 s. Output:\n${serverOutput}`)), 30_000)
-    let buf = ''
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk) => {
-      serverOutput += chunk
-      buf += chunk
-      const m = buf.match(/^LISTEN (http:\/\/\S+)\s*$/m)
-      if (m) {
-        clearTimeout(timer)
-        resolvePromise(m[1].replace(/\/$/, ''))
-      }
-    })
-    child.stderr.setEncoding('utf8')
-    child.stderr.on('data', (chunk) => (serverOutput += chunk))
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`devserver exited early (code ${code}, signal ${signal}). Output:\n${serverOutput}`))
-    })
-  })
-}
-
-before(async () => {
-  const bin = process.env.TSUNAGU_DEVSERVER
-  assert.ok(bin, 'TSUNAGU_DEVSERVER is not set: point it at the dev bridge binary. Refusing to skip.')
-  assert.ok(existsSync(bin), `TSUNAGU_DEVSERVER=${bin} does not exist`)
-  assert.ok(existsSync(join(distDir, 'index.html')), `${distDir}/index.html is missing; run "npm run build" first.`)
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`)
-  mkdirSync(artifactsDir, { recursive: true })
-
-  dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-import-'))
-  filesDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-files-'))
-  csvPath = join(filesDir, '勘定系_顧客.csv')
-  writeFileSync(csvPath, encodeSJIS(ROWS.map(csvLine).join('\r\n') + '\r\n'))
-  baseUrl = await startDevserver(bin)
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo', deviceScaleFactor: 1 })
-  page = await context.newPage()
-  page.setDefaultTimeout(15_000)
-  page.on('pageerror', (err) => pageErrors.push(String(err)))
+const ui = useUiHarness({
+  dataPrefix: 'tsunagu-ui-import-',
+  pickFile: { name: '勘定系_顧客.csv', contents: encodeSJIS(ROWS.map(csvLine).join('\r\n') + '\r\n') },
 })
-
-after(async () => {
-  await browser?.close().catch(() => {})
-  if (server && server.exitCode === null) {
-    server.removeAllListeners('exit')
-    const exited = new Promise((r) => server.once('exit', r))
-    server.kill('SIGTERM')
-    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(timer)
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  if (filesDir) rmSync(filesDir, { recursive: true, force: true })
-})
-
-async function shot(name) {
-  await page.screenshot({ path: join(artifactsDir, name), fullPage: false })
-}
-
-/** Signs in: the first administrator on a fresh data folder. */
-async function signInFirstAdmin() {
-  await page.goto(`${baseUrl}/`)
-  const form = page.getByTestId('firstrun-form')
-  await form.waitFor({ state: 'visible' })
-  await page.getByTestId('firstrun-login').fill('tanaka')
-  await page.getByTestId('firstrun-name').fill('田中 支店長')
-  await page.getByTestId('firstrun-password').fill('correct horse battery 1')
-  await page.getByTestId('firstrun-confirm').fill('correct horse battery 1')
-  await page.getByTestId('firstrun-submit').click()
-  const stored = page.getByTestId('recovery-stored')
-  const nav = page.getByTestId('nav-import')
-  await Promise.race([stored.waitFor({ state: 'visible' }), nav.waitFor({ state: 'visible' })])
-  if (await stored.isVisible()) {
-    await stored.click()
-    await page.getByTestId('recovery-done').click()
-  }
-  await nav.waitFor({ state: 'visible' })
-}
 
 test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers', async () => {
-  await signInFirstAdmin()
+  const { page, pageErrors } = ui
+  await signInFirstAdmin(ui)
 
   // 1. File: the dev bridge's "dialog" answers the path given with --pick-file.
-  await page.getByTestId('nav-import').click()
-  await page.getByTestId('import-view').waitFor()
-  await page.getByTestId('import-pick').click()
-  await page.waitForFunction(() => document.querySelector('[data-testid="import-path"]')?.value.endsWith('.csv'))
-  assert.equal(await page.getByTestId('import-path').inputValue(), csvPath)
+  await pickImportFile(page)
+  assert.equal(await page.getByTestId('import-path').inputValue(), ui.csvPath)
   await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
   await page.waitForTimeout(400) // the button's colour transition
-  await shot('import-1-file-ja.png')
+  await ui.shot('import-1-file-ja.png')
   await page.getByTestId('import-next').click()
 
   // 2. Mapping with the preview: detected Shift_JIS, headers mapped, values normalized.
@@ -193,7 +79,7 @@ test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers
   assert.match(await mapping.innerText(), /→ 2023-04-01/)
   assert.match(await mapping.innerText(), /→ 09012345678/)
   await page.waitForTimeout(300) // the step indicator animates
-  await shot('import-2-mapping-ja.png')
+  await ui.shot('import-2-mapping-ja.png')
   await page.getByTestId('import-dryrun').click()
 
   // 3. Dry run: counts and the rejected row, nothing written yet.
@@ -204,14 +90,14 @@ test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers
   const issue = page.getByTestId('import-issue').first()
   assert.match(await issue.innerText(), /^6\s+生年月日\s+H\*\*\/\*\/1\s+日付として読めません/)
   await page.waitForTimeout(300)
-  await shot('import-3-dryrun-ja.png')
+  await ui.shot('import-3-dryrun-ja.png')
 
   // 4. Import with the progress bar, then the report and the result.
   await page.getByTestId('import-run').click()
   await page.getByTestId('import-done').waitFor()
   assert.match(await page.getByTestId('count-new').innerText(), /^3/)
   await page.getByTestId('import-save-report').click()
-  const reportPath = join(filesDir, 'import-report.csv')
+  const reportPath = join(ui.filesDir, 'import-report.csv')
   await page.waitForFunction(() => true)
   for (let i = 0; i < 50 && !existsSync(reportPath); i++) await new Promise((r) => setTimeout(r, 100))
   const report = readFileSync(reportPath, 'utf8')
@@ -219,7 +105,7 @@ test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers
   assert.doesNotMatch(report, /H31\/5\/1/, 'the report masks values')
   assert.match(await page.getByTestId('import-history').innerText(), /勘定系_顧客\.csv\s+staff:tanaka\s+3\s+0\s+0\s+1/)
   await page.waitForTimeout(300) // let the step icons finish their transition
-  await shot('import-4-done-ja.png')
+  await ui.shot('import-4-done-ja.png')
 
   // The customers list, searched by half-width kana and by hyphenated phone.
   await page.getByTestId('import-to-customers').click()
@@ -242,14 +128,14 @@ test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers
   assert.match(cardText, /taro@example\.jp/)
   assert.match(cardText, /LINE とは連携していません/)
   assert.match(cardText, /記録なし（送信不可）/)
-  await shot('customers-card-ja.png')
+  await ui.shot('customers-card-ja.png')
 
   // Export from the list (the bridge saves into --save-dir).
   await page.getByTestId('export-customers').click()
   // Wait for this export's own toast: earlier toasts may still be showing.
   await page.getByTestId('toast-error').or(page.locator('.n-message', { hasText: '件を書き出しました' })).first().waitFor()
   assert.equal(await page.getByTestId('toast-error').count(), 0, 'the export failed')
-  const exported = readFileSync(join(filesDir, `customers-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}.csv`))
+  const exported = readFileSync(join(ui.filesDir, `customers-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}.csv`))
   assert.deepEqual([...exported.subarray(0, 3)], [0xef, 0xbb, 0xbf])
   assert.match(exported.toString('utf8'), /1002,髙橋 花子,タカハシ ハナコ,2019-04-30/)
 
@@ -261,7 +147,7 @@ test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers
   await page.getByTestId('customer-row').first().click()
   await page.getByTestId('customer-card').waitFor()
   assert.match(await page.getByTestId('customer-card').innerText(), /Not linked to LINE/)
-  await shot('customers-card-en.png')
+  await ui.shot('customers-card-en.png')
 
   assert.deepEqual(pageErrors, [], `page errors: ${pageErrors.join('\n')}`)
 })

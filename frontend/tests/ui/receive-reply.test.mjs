@@ -4,130 +4,23 @@
 // Chromium through playwright-core, and saves screenshots for review.
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
 // (the Makefile builds the binary and wraps this in .ci/keyring-session).
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-
-const here = dirname(fileURLToPath(import.meta.url))
-const frontendDir = resolve(here, '..', '..')
-const repoRoot = resolve(frontendDir, '..')
-const distDir = join(frontendDir, 'dist')
-const artifactsDir = join(repoRoot, 'test-artifacts', 'ui')
-const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
+import { useUiHarness, submitFirstRun } from './harness.mjs'
 
 const CUSTOMER_TEXT = '住宅ローンの金利について教えてください'
 const REPLY_TEXT = 'お問い合わせありがとうございます。担当の者からご連絡いたします。'
 const ADMIN_PASSWORD = 'ui-test admin passphrase'
 
-let server
-let serverOutput = ''
-let dataDir
-let baseUrl
-let browser
-let page
-const pageErrors = []
-
-/** Starts the bridge and resolves with its URL from the `LISTEN http://…` line. */
-function startDevserver(bin) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(bin, ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--static', distDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    server = child
-    const timer = setTimeout(() => reject(new Error(`devserver printed no LISTEN line within 30 s. Output:\n${serverOutput}`)), 30_000)
-    let buf = ''
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk) => {
-      serverOutput += chunk
-      buf += chunk
-      const m = buf.match(/^LISTEN (http:\/\/\S+)\s*$/m)
-      if (m) {
-        clearTimeout(timer)
-        resolvePromise(m[1].replace(/\/$/, ''))
-      }
-    })
-    child.stderr.setEncoding('utf8')
-    child.stderr.on('data', (chunk) => (serverOutput += chunk))
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`devserver exited early (code ${code}, signal ${signal}). Output:\n${serverOutput}`))
-    })
-  })
-}
-
-before(async () => {
-  const bin = process.env.TSUNAGU_DEVSERVER
-  assert.ok(
-    bin,
-    'TSUNAGU_DEVSERVER is not set: point it at the dev bridge binary (make builds build/bin/tsunagu-devserver). Refusing to skip.',
-  )
-  assert.ok(existsSync(bin), `TSUNAGU_DEVSERVER=${bin} does not exist; build it first (go build -o build/bin/tsunagu-devserver ./app/devserver).`)
-  assert.ok(existsSync(join(distDir, 'index.html')), `${distDir}/index.html is missing; run "npm run build" in frontend/ first.`)
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium).`)
-
-  dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-'))
-  baseUrl = await startDevserver(bin)
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Chromium needs no session bus; keep it off the keyring session's bus
-    // (which would otherwise start desktop portals and log noise).
-    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
-  const context = await browser.newContext({
-    viewport: { width: 1440, height: 900 },
-    locale: 'ja-JP',
-    timezoneId: 'Asia/Tokyo',
-    deviceScaleFactor: 1,
-  })
-  page = await context.newPage()
-  page.setDefaultTimeout(15_000)
-  page.on('pageerror', (err) => pageErrors.push(String(err)))
-})
-
-after(async () => {
-  await browser?.close().catch(() => {})
-  if (server && server.exitCode === null) {
-    server.removeAllListeners('exit')
-    const exited = new Promise((r) => server.once('exit', r))
-    server.kill('SIGTERM')
-    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(timer)
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
+const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-' })
 
 test('a simulated customer writes in and the clerk replies (ja, then en)', async () => {
-  await page.goto(`${baseUrl}/`)
+  const { page, pageErrors } = ui
+  await page.goto(`${ui.baseUrl}/`)
 
   // First run: create the administrator (signs in) and set the recovery
   // code aside.
-  await page.getByTestId('firstrun-login').fill('admin')
-  await page.getByTestId('firstrun-name').fill('山田 太郎')
-  await page.getByTestId('firstrun-password').fill(ADMIN_PASSWORD)
-  await page.getByTestId('firstrun-confirm').fill(ADMIN_PASSWORD)
-  await page.getByTestId('firstrun-submit').click()
+  await submitFirstRun(page, { login: 'admin', name: '山田 太郎', password: ADMIN_PASSWORD })
   await page.getByTestId('recovery-code').waitFor()
   await page.getByTestId('recovery-stored').click()
   await page.getByTestId('recovery-done').click()
@@ -178,8 +71,7 @@ test('a simulated customer writes in and the clerk replies (ja, then en)', async
   await phonePanel.locator('[data-testid="phone-message"][data-from="official"]').filter({ hasText: REPLY_TEXT }).waitFor()
 
   await page.mouse.move(0, 0)
-  mkdirSync(artifactsDir, { recursive: true })
-  await page.screenshot({ path: join(artifactsDir, 'receive-reply-ja.png') })
+  await ui.shot('receive-reply-ja.png')
 
   // Switch to English: UI text changes, state stays.
   await page.getByTestId('lang-en').click()
@@ -187,7 +79,7 @@ test('a simulated customer writes in and the clerk replies (ja, then en)', async
   await pane.getByTestId('delivery-sent').filter({ hasText: 'Sent' }).first().waitFor()
   assert.equal(await page.evaluate(() => localStorage.getItem('tsunagu.locale')), 'en')
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
-  await page.screenshot({ path: join(artifactsDir, 'receive-reply-en.png') })
+  await ui.shot('receive-reply-en.png')
 
   // The administrator turns on read receipts (既読), off by default; the
   // choice is kept by the Go side (reopening the drawer reloads it).
@@ -205,13 +97,14 @@ test('a simulated customer writes in and the clerk replies (ja, then en)', async
 
   // Nothing the customer or the clerk typed reaches the server's log.
   for (const v of [CUSTOMER_TEXT, REPLY_TEXT, ADMIN_PASSWORD]) {
-    assert.ok(!serverOutput.includes(v), `the devserver log contains ${JSON.stringify(v)}`)
+    assert.ok(!ui.serverOutput.includes(v), `the devserver log contains ${JSON.stringify(v)}`)
   }
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
 })
 
 test('a simulated customer sends a sticker, a photo and taps a postback button', async () => {
+  const { page, pageErrors } = ui
   await page.getByTestId('lang-ja').click()
   const phonePanel = page.getByTestId('phone-panel')
   const second = phonePanel.getByTestId('phone-customer').nth(1)
@@ -237,6 +130,6 @@ test('a simulated customer sends a sticker, a photo and taps a postback button',
   await photo.waitFor()
   assert.match(await photo.getAttribute('src'), /^data:image\/png;base64,/)
   await page.mouse.move(0, 0)
-  await page.screenshot({ path: join(artifactsDir, 'phone-actions-ja.png') })
+  await ui.shot('phone-actions-ja.png')
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
 })

@@ -1,0 +1,190 @@
+// Shared set-up for the end-to-end UI tests in this folder (not a test
+// itself: node --test only runs *.test.mjs here).
+//
+// Each test file calls useUiHarness() at top level. That registers the
+// before/after hooks which check the environment (refusing to skip when
+// TSUNAGU_DEVSERVER is not set), start the real dev bridge (Go) on a fresh
+// data folder serving the built frontend, collect everything it prints, and
+// launch Debian's Chromium through playwright-core; and then shut both down
+// and remove the temporary folders.
+//   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
+import { before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const frontendDir = resolve(here, '..', '..')
+const repoRoot = resolve(frontendDir, '..')
+export const distDir = join(frontendDir, 'dist')
+export const artifactsDir = join(repoRoot, 'test-artifacts', 'ui')
+const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
+
+/** Starts the bridge and resolves with its URL from the `LISTEN http://…` line;
+ * everything it prints on stdout and stderr is appended to ui.serverOutput. */
+function startDevserver(ui, bin, args) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(bin, ['--data-dir', ui.dataDir, '--listen', '127.0.0.1:0', '--static', distDir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    ui.server = child
+    const timer = setTimeout(() => reject(new Error(`devserver printed no LISTEN line within 30 s. Output:\n${ui.serverOutput}`)), 30_000)
+    let buf = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk) => {
+      ui.serverOutput += chunk
+      buf += chunk
+      const m = buf.match(/^LISTEN (http:\/\/\S+)\s*$/m)
+      if (m) {
+        clearTimeout(timer)
+        resolvePromise(m[1].replace(/\/$/, ''))
+      }
+    })
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (chunk) => (ui.serverOutput += chunk))
+    child.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`devserver exited early (code ${code}, signal ${signal}). Output:\n${ui.serverOutput}`))
+    })
+  })
+}
+
+/**
+ * Registers the before/after hooks and returns the shared state, filled in
+ * by the before hook: { page, baseUrl, serverOutput, pageErrors, dataDir,
+ * filesDir, csvPath, shot(name) }.
+ *
+ * @param {object} opts
+ * @param {string} opts.dataPrefix  prefix of the temporary data folder
+ * @param {{ name: string, contents: string | Buffer }} [opts.pickFile] a file
+ *   written into a fresh temporary folder (ui.filesDir, its path is
+ *   ui.csvPath) that the bridge's file dialog answers (--pick-file); saved
+ *   files go to the same folder (--save-dir)
+ */
+export function useUiHarness({ dataPrefix, pickFile } = {}) {
+  const ui = {
+    server: undefined,
+    serverOutput: '',
+    dataDir: undefined,
+    filesDir: undefined,
+    csvPath: undefined,
+    baseUrl: undefined,
+    browser: undefined,
+    page: undefined,
+    pageErrors: [],
+    /** Saves a screenshot of the viewport as test-artifacts/ui/<name>. */
+    async shot(name) {
+      await ui.page.screenshot({ path: join(artifactsDir, name), fullPage: false })
+    },
+  }
+
+  before(async () => {
+    const bin = process.env.TSUNAGU_DEVSERVER
+    assert.ok(
+      bin,
+      'TSUNAGU_DEVSERVER is not set: point it at the dev bridge binary (make builds build/bin/tsunagu-devserver). Refusing to skip.',
+    )
+    assert.ok(existsSync(bin), `TSUNAGU_DEVSERVER=${bin} does not exist; build it first (go build -o build/bin/tsunagu-devserver ./app/devserver).`)
+    assert.ok(existsSync(join(distDir, 'index.html')), `${distDir}/index.html is missing; run "npm run build" in frontend/ first.`)
+    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium).`)
+    mkdirSync(artifactsDir, { recursive: true })
+
+    ui.dataDir = mkdtempSync(join(tmpdir(), dataPrefix))
+    const extraArgs = []
+    if (pickFile) {
+      ui.filesDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-files-'))
+      ui.csvPath = join(ui.filesDir, pickFile.name)
+      writeFileSync(ui.csvPath, pickFile.contents)
+      extraArgs.push('--pick-file', ui.csvPath, '--save-dir', ui.filesDir)
+    }
+    ui.baseUrl = await startDevserver(ui, bin, extraArgs)
+
+    ui.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // Chromium needs no session bus; keep it off the keyring session's bus
+      // (which would otherwise start desktop portals and log noise).
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    const context = await ui.browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      locale: 'ja-JP',
+      timezoneId: 'Asia/Tokyo',
+      deviceScaleFactor: 1,
+    })
+    ui.page = await context.newPage()
+    ui.page.setDefaultTimeout(15_000)
+    ui.page.on('pageerror', (err) => ui.pageErrors.push(String(err)))
+  })
+
+  after(async () => {
+    await ui.browser?.close().catch(() => {})
+    const server = ui.server
+    if (server && server.exitCode === null) {
+      server.removeAllListeners('exit')
+      const exited = new Promise((r) => server.once('exit', r))
+      server.kill('SIGTERM')
+      const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
+    if (ui.dataDir) rmSync(ui.dataDir, { recursive: true, force: true })
+    if (ui.filesDir) rmSync(ui.filesDir, { recursive: true, force: true })
+  })
+
+  return ui
+}
+
+/** Fills in and submits the first-run form (creating the first administrator). */
+export async function submitFirstRun(page, { login, name, password, confirm = password }) {
+  await page.getByTestId('firstrun-login').fill(login)
+  await page.getByTestId('firstrun-name').fill(name)
+  await page.getByTestId('firstrun-password').fill(password)
+  await page.getByTestId('firstrun-confirm').fill(confirm)
+  await page.getByTestId('firstrun-submit').click()
+}
+
+/** Signs in: the first administrator on a fresh data folder, past the
+ * recovery code if it is shown, until the import navigation is there. */
+export async function signInFirstAdmin(ui) {
+  const { page } = ui
+  await page.goto(`${ui.baseUrl}/`)
+  const form = page.getByTestId('firstrun-form')
+  await form.waitFor({ state: 'visible' })
+  await submitFirstRun(page, { login: 'tanaka', name: '田中 支店長', password: 'correct horse battery 1' })
+  const stored = page.getByTestId('recovery-stored')
+  const nav = page.getByTestId('nav-import')
+  await Promise.race([stored.waitFor({ state: 'visible' }), nav.waitFor({ state: 'visible' })])
+  if (await stored.isVisible()) {
+    await stored.click()
+    await page.getByTestId('recovery-done').click()
+  }
+  await nav.waitFor({ state: 'visible' })
+}
+
+/** Opens the import wizard and picks the file (the dev bridge's "dialog"
+ * answers the path given with --pick-file). */
+export async function pickImportFile(page) {
+  await page.getByTestId('nav-import').click()
+  await page.getByTestId('import-view').waitFor()
+  await page.getByTestId('import-pick').click()
+  await page.waitForFunction(() => document.querySelector('[data-testid="import-path"]')?.value.endsWith('.csv'))
+}
