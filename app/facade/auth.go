@@ -127,10 +127,7 @@ func (a *App) SignOut() error {
 
 // Lock locks the screen now.
 func (a *App) Lock() error {
-	if _, err := a.require(auth.PermSession); err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	_, svc, _, err := a.requireService(auth.PermSession)
 	if err != nil {
 		return err
 	}
@@ -176,10 +173,7 @@ func (a *App) Heartbeat() error {
 
 // ChangePassword changes the signed-in staff member's own password.
 func (a *App) ChangePassword(current, next string) error {
-	if _, err := a.require(auth.PermSession); err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	_, svc, _, err := a.requireService(auth.PermSession)
 	if err != nil {
 		return err
 	}
@@ -190,10 +184,7 @@ func (a *App) ChangePassword(current, next string) error {
 
 // ListStaff lists every account, including deactivated ones.
 func (a *App) ListStaff() ([]auth.Staff, error) {
-	if _, err := a.require(auth.PermStaff); err != nil {
-		return nil, err
-	}
-	svc, _, err := a.authService()
+	_, svc, _, err := a.requireService(auth.PermStaff)
 	if err != nil {
 		return nil, err
 	}
@@ -203,11 +194,7 @@ func (a *App) ListStaff() ([]auth.Staff, error) {
 
 // CreateStaff adds an account with an initial password.
 func (a *App) CreateStaff(n auth.NewStaff) (auth.Staff, error) {
-	st, err := a.require(auth.PermStaff)
-	if err != nil {
-		return auth.Staff{}, err
-	}
-	svc, _, err := a.authService()
+	st, svc, _, err := a.requireService(auth.PermStaff)
 	if err != nil {
 		return auth.Staff{}, err
 	}
@@ -217,11 +204,7 @@ func (a *App) CreateStaff(n auth.NewStaff) (auth.Staff, error) {
 
 // SetStaffRole changes a staff member's role (their sessions end).
 func (a *App) SetStaffRole(id int64, role string) error {
-	st, err := a.require(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	st, svc, _, err := a.requireService(auth.PermStaff)
 	if err != nil {
 		return err
 	}
@@ -230,11 +213,7 @@ func (a *App) SetStaffRole(id int64, role string) error {
 
 // DeactivateStaff ends a staff member's access at once; their history stays.
 func (a *App) DeactivateStaff(id int64) error {
-	st, err := a.require(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	st, svc, _, err := a.requireService(auth.PermStaff)
 	if err != nil {
 		return err
 	}
@@ -243,11 +222,7 @@ func (a *App) DeactivateStaff(id int64) error {
 
 // ReactivateStaff restores a deactivated account.
 func (a *App) ReactivateStaff(id int64) error {
-	st, err := a.require(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	st, svc, _, err := a.requireService(auth.PermStaff)
 	if err != nil {
 		return err
 	}
@@ -257,11 +232,7 @@ func (a *App) ReactivateStaff(id int64) error {
 // ResetStaffPassword sets a new password for a staff member (their sessions
 // end, a lockout is cleared).
 func (a *App) ResetStaffPassword(id int64, password string) error {
-	st, err := a.require(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	st, svc, _, err := a.requireService(auth.PermStaff)
 	if err != nil {
 		return err
 	}
@@ -270,11 +241,7 @@ func (a *App) ResetStaffPassword(id int64, password string) error {
 
 // SetIdleMinutes changes the idle auto-lock (1–60 minutes).
 func (a *App) SetIdleMinutes(minutes int) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
+	st, svc, _, err := a.requireService(auth.PermSettings)
 	if err != nil {
 		return err
 	}
@@ -292,10 +259,7 @@ type AuditReport struct {
 // AuditEntries lists audit entries matching the filter, newest first, with
 // the result of verifying the whole chain.
 func (a *App) AuditEntries(f audit.Filter) (AuditReport, error) {
-	if _, err := a.require(auth.PermAuditRead); err != nil {
-		return AuditReport{Entries: []audit.Entry{}}, err
-	}
-	_, eng, err := a.authService()
+	_, _, eng, err := a.requireService(auth.PermAuditRead)
 	if err != nil {
 		return AuditReport{Entries: []audit.Entry{}}, err
 	}
@@ -310,11 +274,7 @@ func (a *App) AuditEntries(f audit.Filter) (AuditReport, error) {
 // ExportAudit returns the entries matching the filter as CSV (UTF-8 with
 // BOM, for Excel), and records the export.
 func (a *App) ExportAudit(f audit.Filter) (string, error) {
-	st, err := a.require(auth.PermAuditExport)
-	if err != nil {
-		return "", err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermAuditExport)
 	if err != nil {
 		return "", err
 	}

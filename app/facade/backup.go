@@ -56,11 +56,7 @@ type BackupInfo struct {
 // it into recovery.json in the data folder, and the code is returned once,
 // to be printed. A previous code stops working.
 func (a *App) CreateRecoveryCode() (string, error) {
-	st, err := a.require(auth.PermBackup)
-	if err != nil {
-		return "", err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermBackup)
 	if err != nil {
 		return "", err
 	}
@@ -89,10 +85,7 @@ func (a *App) CreateRecoveryCode() (string, error) {
 
 // BackupSettings returns the backup configuration.
 func (a *App) BackupSettings() (BackupSettings, error) {
-	if _, err := a.require(auth.PermBackup); err != nil {
-		return BackupSettings{}, err
-	}
-	_, eng, err := a.authService()
+	_, _, eng, err := a.requireService(auth.PermBackup)
 	if err != nil {
 		return BackupSettings{}, err
 	}
@@ -103,11 +96,7 @@ func (a *App) BackupSettings() (BackupSettings, error) {
 // SetBackupSettings changes the folder, retention and schedule (each change
 // is audited).
 func (a *App) SetBackupSettings(s BackupSettings) (BackupSettings, error) {
-	st, err := a.require(auth.PermBackup)
-	if err != nil {
-		return BackupSettings{}, err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermBackup)
 	if err != nil {
 		return BackupSettings{}, err
 	}
@@ -136,11 +125,7 @@ func (a *App) SetBackupSettings(s BackupSettings) (BackupSettings, error) {
 // BackupNow makes a verified backup into the backup folder and prunes old
 // ones.
 func (a *App) BackupNow() (BackupInfo, error) {
-	st, err := a.require(auth.PermBackup)
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermBackup)
 	if err != nil {
 		return BackupInfo{}, err
 	}
@@ -155,11 +140,7 @@ func (a *App) BackupNow() (BackupInfo, error) {
 // EraseConversation deletes a LINE user's conversation, messages and media
 // on their request (APPI), leaving only an audit entry with counts.
 func (a *App) EraseConversation(conversationID int64) error {
-	st, err := a.require(auth.PermErase)
-	if err != nil {
-		return err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermErase)
 	if err != nil {
 		return err
 	}
@@ -177,11 +158,7 @@ func (a *App) EraseConversation(conversationID int64) error {
 // the linked LINE user's conversation, messages and media, in one
 // transaction with its audit entry (data.erase, customer ID and counts).
 func (a *App) EraseCustomer(id int64) error {
-	st, err := a.require(auth.PermErase)
-	if err != nil {
-		return err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermErase)
 	if err != nil {
 		return err
 	}
@@ -194,11 +171,7 @@ func (a *App) EraseCustomer(id int64) error {
 
 // SetRetentionDays sets how long conversations are kept (0: forever).
 func (a *App) SetRetentionDays(days int) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	_, eng, err := a.authService()
+	st, _, eng, err := a.requireService(auth.PermSettings)
 	if err != nil {
 		return err
 	}

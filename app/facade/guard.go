@@ -119,33 +119,38 @@ func (a *App) currentSession() *auth.Session {
 // signed-in staff member if their session is valid, unlocked and their role
 // has permission p, and a message code error otherwise.
 func (a *App) require(p auth.Permission) (auth.Staff, error) {
-	svc, _, err := a.authService()
+	st, _, _, err := a.requireService(p)
+	return st, err
+}
+
+// requireService is require for methods that go on to use the auth service
+// or the engine: the guard already looked them up.
+func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *engine.Engine, error) {
+	svc, eng, err := a.authService()
 	if err != nil {
-		return auth.Staff{}, err
+		return auth.Staff{}, nil, nil, err
 	}
 	ss := a.currentSession()
 	if ss == nil {
-		return auth.Staff{}, errors.New(codeSignInRequired)
+		return auth.Staff{}, nil, nil, errors.New(codeSignInRequired)
 	}
 	st, err := svc.Check(a.context(), ss)
 	if err != nil {
 		if errors.Is(err, auth.ErrSessionEnded) {
 			a.endSession(ss)
 		}
-		return auth.Staff{}, a.userError(err)
+		return auth.Staff{}, nil, nil, a.userError(err)
 	}
 	if !st.Role.Allows(p) {
 		// Logged without names: the role and permission say enough. The
 		// audit trail names the staff member: auditors look for these.
 		a.opts.Logger.Warn("forbidden call", "role", st.Role, "permission", p)
-		if _, eng, err := a.authService(); err == nil {
-			if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionDenied, Detail: map[string]string{"permission": string(p), "role": string(st.Role)}}); err != nil {
-				a.opts.Logger.Error("audit denied call", "err", err)
-			}
+		if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionDenied, Detail: map[string]string{"permission": string(p), "role": string(st.Role)}}); err != nil {
+			a.opts.Logger.Error("audit denied call", "err", err)
 		}
-		return auth.Staff{}, errors.New(codeForbidden)
+		return auth.Staff{}, nil, nil, errors.New(codeForbidden)
 	}
-	return st, nil
+	return st, svc, eng, nil
 }
 
 func (a *App) endSession(ss *auth.Session) {
