@@ -1,0 +1,57 @@
+package inbox
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Hook lets a feature that owns part of the conversation (linking by code,
+// keyword auto-replies, the away reply, surveys) act on an incoming event.
+//
+// Hooks run inside the webhook's write transaction, after the event itself
+// is stored, in the order they were configured. A hook writes its own tables
+// through tx, so its change commits or rolls back with the event: a crash
+// between the two can never leave a link made without its event stored, or
+// the reverse. A hook must not call LINE or block on anything but the DB.
+type Hook interface {
+	HandleEvent(ctx context.Context, tx *sql.Tx, ev HookEvent) (HookResult, error)
+}
+
+// HookEvent is what a hook sees of one fresh (never seen before) event of a
+// 1:1 chat. Redeliveries of a stored event never reach hooks.
+type HookEvent struct {
+	Type           string // message, postback, follow, unfollow, unsend, ...
+	EventID        string // LINE's webhookEventId
+	UserID         string // LINE user ID
+	ConversationID int64
+	MessageID      int64  // the stored message row (0 if the event stored none)
+	Kind           string // message kind: text, sticker, image, ... ("" for non-messages)
+	Text           string // text of a text message; "" otherwise
+	PostbackData   string // data of a postback event; "" otherwise
+	At             time.Time
+}
+
+// HookResult is what a hook wants done.
+type HookResult struct {
+	// Replies are sent to the user after the transaction commits, as
+	// outgoing messages of the conversation stored in the same
+	// transaction (with their retry keys), by the event's reply token when
+	// it is fresh, otherwise by push. SentBy is what the thread shows as
+	// the sender (e.g. 自動応答).
+	Replies []HookReply
+	// Stop ends the chain: later hooks do not see the event (a link code
+	// consumed by linking must not also trigger a keyword reply).
+	Stop bool
+	// Internal marks the stored message as an exchange with the app itself
+	// (a link code, a birth date sent for an identity check): it does not
+	// count as unread for staff, though it stays in the thread.
+	Internal bool
+}
+
+// HookReply is one text answer a hook asks the inbox to send.
+type HookReply struct {
+	Text   string
+	SentBy string
+	Audit  string // audit actor, e.g. audit.SystemActor or "system:autoreply"
+}
