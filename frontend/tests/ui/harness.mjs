@@ -20,7 +20,9 @@ import { chromium } from 'playwright-core'
 const here = dirname(fileURLToPath(import.meta.url))
 const frontendDir = resolve(here, '..', '..')
 const repoRoot = resolve(frontendDir, '..')
-export const distDir = join(frontendDir, 'dist')
+// TSUNAGU_DIST: a frontend built elsewhere (vite build --outDir DIR), so that
+// several builds can be tested side by side without clobbering dist/.
+export const distDir = process.env.TSUNAGU_DIST || join(frontendDir, 'dist')
 export const artifactsDir = join(repoRoot, 'test-artifacts', 'ui')
 const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
 
