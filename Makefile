@@ -5,7 +5,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+NUMVER   := $(shell build/version.sh numeric 2>/dev/null || echo 0.0.0.0)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -X tsunagu/internal/version.Version=$(VERSION) -X tsunagu/internal/version.Commit=$(COMMIT) -X tsunagu/internal/version.Date=$(BUILD_DATE)
 GOTAGS   := webkit2_41
 BIN      := build/bin
 FRONTEND := frontend
@@ -13,19 +16,21 @@ BENCH    ?= .*
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test deps frontend frontend-deps desktop cli devserver test-go test-frontend test-ui bench clean
+.PHONY: run test deps frontend frontend-deps desktop cli relay devserver test-go test-frontend test-ui bench clean
+.PHONY: package-windows package-macos test-package
 
 ## run: start the desktop app (sandbox mode until a LINE channel is configured)
 run: deps desktop
 	WEBKIT_DISABLE_DMABUF_RENDERER=1 ./$(BIN)/tsunagu
 
 ## test: every test, as CI runs them
-test: deps frontend cli devserver desktop
+test: deps frontend cli relay devserver desktop
 	go vet -tags $(GOTAGS) ./...
 	.ci/keyring-session go test -tags $(GOTAGS) -race -count=1 ./...
 	cd $(FRONTEND) && npm run test:unit
 	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test $(FRONTEND)/tests/ui/
 	.ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
+	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh # = make test-package
 
 deps:
 	@.ci/install-deps
@@ -45,8 +50,25 @@ desktop: frontend
 cli:
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-cli ./app/cli
 
+relay:
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-relay ./app/relay
+
 devserver:
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-devserver ./app/devserver
+
+## package-windows: the Windows installer, cross-built here: build/bin/Tsunagu-<version>-windows-amd64-installer.exe
+## (Authenticode-signed when SIGN_PFX and SIGN_PASS are set; PUBLISHER=... names the publisher). See docs/install.md.
+package-windows: frontend
+	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/package.sh
+
+## test-package: package-windows signed with a throwaway certificate; signatures and version resource verified
+test-package: frontend
+	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh
+
+## package-macos: on a Mac, the universal .app and .dmg (signed and notarized when MACOS_SIGN_IDENTITY and
+## NOTARY_PROFILE are set); build/darwin/package.sh --dry-run prints the steps anywhere
+package-macos: frontend
+	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/darwin/package.sh
 
 ## bench: every benchmark (BENCH=name for one, e.g. BENCH=import_1m); each prints a `BENCH name key=value ...` line.
 ## A benchmark named `name` is `func Benchmark_name(b *testing.B)` and runs its workload once.
@@ -54,4 +76,4 @@ bench:
 	go test -tags $(GOTAGS) -run '^$$' -bench '^Benchmark_($(BENCH))$$' -benchtime 1x -timeout 60m ./...
 
 clean:
-	rm -rf $(BIN) $(FRONTEND)/dist/assets $(FRONTEND)/dist/index.html test-artifacts
+	rm -rf $(BIN) build/_stage $(FRONTEND)/dist/assets $(FRONTEND)/dist/index.html test-artifacts

@@ -9,13 +9,11 @@ import (
 	"os"
 
 	"tsunagu/app/desktop"
+	"tsunagu/internal/version"
 )
 
 //go:embed all:frontend/dist
 var assets embed.FS
-
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "dev"
 
 func main() {
 	dist, err := fs.Sub(assets, "frontend/dist")
@@ -23,7 +21,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tsunagu:", err)
 		os.Exit(1)
 	}
-	if err := desktop.Run(desktop.Config{Assets: dist, Version: version}); err != nil {
+	if err := desktop.Run(desktop.Config{Assets: dist, Version: version.Version}); err != nil {
 		fmt.Fprintln(os.Stderr, "tsunagu:", err)
 		os.Exit(1)
 	}

@@ -55,8 +55,8 @@ var customerArgs = map[string]int{"import": 1, "export customers": 1}
 
 // importFlags are the flags of `import`.
 type importFlags struct {
-	profile, encoding, report, missing string
-	auto, dryRun                       bool
+	kind, profile, encoding, report, missing string
+	auto, dryRun                             bool
 }
 
 // exportFlags are the flags of `export customers`.
@@ -73,12 +73,13 @@ func commandFlags(name string, fs *flag.FlagSet) any {
 	switch name {
 	case "import":
 		f := &importFlags{}
+		fs.StringVar(&f.kind, "kind", "", "what the file holds: customers (default) or contracts (keyed by customer number and product code or account number)")
 		fs.StringVar(&f.profile, "profile", "", "saved mapping profile to use")
 		fs.BoolVar(&f.auto, "auto", false, "map columns automatically from their header names (the default without --profile)")
 		fs.BoolVar(&f.dryRun, "dry-run", false, "validate and count new/updated/unchanged/rejected rows; write nothing")
 		fs.StringVar(&f.encoding, "encoding", "", "auto, utf-8, sjis or euc-jp (default: the profile's, else auto)")
 		fs.StringVar(&f.report, "report", "", "write the rejected rows (line, column, masked value, reason) to this CSV file")
-		fs.StringVar(&f.missing, "missing", importer.MissingKeep, "customers missing from the file: keep, or inactivate (for full exports; never deleted)")
+		fs.StringVar(&f.missing, "missing", importer.MissingKeep, "customers (contracts) missing from the file: keep, or inactivate (closed for contracts) for full exports; never deleted")
 		return f
 	case "export customers":
 		f := &exportFlags{}
@@ -93,6 +94,10 @@ func commandFlags(name string, fs *flag.FlagSet) any {
 		return f
 	case "line requests":
 		return lineRequestsFlagSet(fs) // linelog.go
+	case "relay enroll", "sync":
+		return relayFlagSet(name, fs) // relay.go
+	case "update keygen", "update sign-manifest", "update check":
+		return updateFlagSet(name, fs) // update.go
 	}
 	return nil
 }
@@ -109,13 +114,16 @@ func cmdImport(ctx context.Context, c *cmdCtx) error {
 	}
 	defer eng.Close()
 
-	opts := importer.Options{DryRun: f.dryRun, Missing: f.missing, Staff: actor, FileName: filepath.Base(path)}
+	opts := importer.Options{Kind: f.kind, DryRun: f.dryRun, Missing: f.missing, Staff: actor, FileName: filepath.Base(path)}
 	if f.profile != "" {
 		p, err := importer.LoadProfile(ctx, eng.DB(), f.profile)
 		if err != nil {
 			return err
 		}
 		opts.Encoding, opts.Mapping, opts.Profile = p.Encoding, p.Mapping, p.Name
+		if f.kind == "" {
+			opts.Kind = p.Kind
+		}
 		if p.Delimiter != "" {
 			opts.Delimiter = []rune(p.Delimiter)[0]
 		}
@@ -187,7 +195,7 @@ func printImport(w io.Writer, r importer.Result) {
 	if r.DryRun {
 		mode = "dry run (nothing written)"
 	}
-	fmt.Fprintf(w, "%s: %s\n", mode, r.FileName)
+	fmt.Fprintf(w, "%s (%s): %s\n", mode, r.Kind, r.FileName)
 	fmt.Fprintf(w, "encoding:   %s, delimiter %q\n", r.Encoding, r.Delimiter)
 	fmt.Fprintf(w, "sha256:     %s\n", r.SHA256)
 	fmt.Fprintf(w, "rows:       %d\n", r.Rows)

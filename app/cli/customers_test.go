@@ -76,6 +76,22 @@ func TestCLIImportExport(t *testing.T) {
 		t.Errorf("export:\n%s", text)
 	}
 
+	// Contracts of the imported customers, Shift_JIS as the core system
+	// writes them: one of an unknown customer is rejected (exit 3).
+	csrc := "顧客番号,商品種別,商品コード,口座番号,契約日,満期日,状態,金額帯\r\n" +
+		"C001,ﾃｲｷﾖｷﾝ,201,１２３,令和5年4月1日,R10.4.1,契約中,300-500万\r\n" +
+		"C999,普通預金,101,456,,,,\r\n"
+	csjis, _, _ := transform.String(japanese.ShiftJIS.NewEncoder(), csrc)
+	cfile := filepath.Join(files, "contracts.csv")
+	os.WriteFile(cfile, []byte(csjis), 0o600)
+	r = cli(t, kr, "", "import", "--kind", "contracts", cfile, "--data-dir", dir, "--json")
+	if r.code != exitRejected || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Kind != "contracts" || res.New != 1 || res.Rejected != 1 {
+		t.Fatalf("contracts import: %+v", r)
+	}
+	if r := cli(t, kr, "", "import", "--kind", "loans", cfile, "--data-dir", dir); r.code != 1 {
+		t.Errorf("unknown kind: %+v", r)
+	}
+
 	// Exit codes scripts rely on.
 	for _, tc := range []struct {
 		args []string

@@ -29,9 +29,8 @@ import (
 	"tsunagu/internal/engine"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
+	"tsunagu/internal/version"
 )
-
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -74,10 +73,22 @@ var commands = []command{
 	{"db rotate-key", "re-encrypt the DB under a new key (close the app first); prints a new recovery code", cmdRotateKey},
 	{"erase conversation", "ID: delete a LINE user's conversation, messages and media on request (APPI)", cmdEraseConversation},
 	{"erase customer", "NUMBER: delete a customer's record and their LINE conversation, messages and media on request (APPI)", cmdEraseCustomer},
-	{"import", "import customers from a CSV file: FILE [--profile NAME | --auto] [--dry-run] [--encoding auto|utf-8|sjis|euc-jp] [--report FILE] [--missing keep|inactivate]; exit 3 if rows were rejected", cmdImport},
+	{"import", "import customers (or --kind contracts) from a CSV file: FILE [--kind customers|contracts] [--profile NAME | --auto] [--dry-run] [--encoding auto|utf-8|sjis|euc-jp] [--report FILE] [--missing keep|inactivate]; exit 3 if rows were rejected", cmdImport},
 	{"export customers", "write all customers as CSV: FILE [--encoding utf-8-bom|sjis]", cmdExportCustomers},
 	{"customers list", "list customers [--query TEXT] [--branch B] [--status active|inactive]", cmdCustomersList},
-	{"version", "print the version", cmdVersion},
+	{"campaign list", "list campaigns (status, channels, author, approver)", cmdCampaignList},
+	{"campaign show", "ID: show a campaign and its channel plan", cmdCampaignShow},
+	{"campaign report", "ID: show a campaign's delivery report (sent per channel, skipped by reason, failures)", cmdCampaignReport},
+	{"campaign resume", "ID: continue sending a campaign left sending by a crash (close the app first); email/SMS interrupted mid-send are reported, not resent", cmdCampaignResume},
+	{"relay enroll", "--relay URL: enroll this data folder with a webhook relay (the code from standard input, or --code)", cmdRelayEnroll},
+	{"relay status", "show the webhook relay enrollment", cmdRelayStatus},
+	{"relay disconnect", "stop using the webhook relay and remove its keys from the keychain", cmdRelayDisconnect},
+	{"relay set-webhook", "set the channel's webhook URL on LINE to the relay's", cmdRelaySetWebhook},
+	{"sync", "receive webhooks from the relay, verify and store them until Ctrl-C; --once: store what is queued and exit", cmdSync},
+	{"version", "print the version, commit and build date", cmdVersion},
+	{"update keygen", "for IT: create the Ed25519 key pair that signs update manifests --out DIR", cmdUpdateKeygen},
+	{"update sign-manifest", "for IT: write and sign manifest.json for an installer --key F --installer F --version V [--notes-ja T --notes-en T --min-version V]", cmdUpdateSignManifest},
+	{"update check", "for IT: verify a published update location as the app would --location L --public-key K", cmdUpdateCheck},
 }
 
 // run executes one command line and returns the exit code.
@@ -294,9 +305,8 @@ func cmdInboxList(ctx context.Context, c *cmdCtx) error {
 }
 
 func cmdVersion(_ context.Context, c *cmdCtx) error {
-	return c.print(map[string]string{"version": version}, func(w io.Writer) {
-		fmt.Fprintf(w, "tsunagu-cli %s\n", version)
-	})
+	info := version.Get() // internal/version, stamped by the Makefile
+	return c.print(info, func(w io.Writer) { fmt.Fprintln(w, info) })
 }
 
 // --- helpers ---

@@ -44,6 +44,12 @@ func positionalArgs(name string) int {
 	if n, ok := customerArgs[name]; ok {
 		return n
 	}
+	if n, ok := campaignArgs[name]; ok { // campaign.go
+		return n
+	}
+	if n, ok := relayArgs[name]; ok { // relay.go
+		return n
+	}
 	switch name {
 	case "staff add":
 		return 2

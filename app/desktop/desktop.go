@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/wailsapp/wails/v2"
@@ -33,14 +34,29 @@ func Run(cfg Config) error {
 		return err
 	}
 	var window atomic.Pointer[context.Context] // the Wails context, once the window exists
-	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger, FilePicker: dialogs{&window}})
+	// An update's installer is running: make way for it (facade/update.go).
+	quit := func() {
+		if ctx := window.Load(); ctx != nil {
+			runtime.Quit(*ctx)
+		}
+	}
+	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger, FilePicker: dialogs{&window},
+		Updates: facade.UpdateOptions{Quit: quit}})
+	ws := loadWindowState(dataDir) // windowstate.go
+	var restored sync.Once         // OnDomReady runs again if the page reloads
+	startState := options.Normal
+	if ws.Maximised {
+		startState = options.Maximised
+	}
 
 	return wails.Run(&options.App{
 		Title:     "つなぐ Tsunagu",
-		Width:     1360,
-		Height:    860,
-		MinWidth:  1024,
-		MinHeight: 640,
+		Width:     ws.Width, // the size of the last run (windowstate.go)
+		Height:    ws.Height,
+		MinWidth:  minWidth,
+		MinHeight: minHeight,
+
+		WindowStartState: startState,
 		AssetServer: &assetserver.Options{
 			Assets: cfg.Assets,
 		},
@@ -49,6 +65,11 @@ func Run(cfg Config) error {
 			window.Store(&ctx)
 			// A start failure is shown by the UI through Status.
 			_ = host.Start(ctx, emitter{ctx})
+		},
+		OnDomReady: func(ctx context.Context) { restored.Do(func() { restoreWindow(ctx, ws) }) },
+		OnBeforeClose: func(ctx context.Context) bool {
+			rememberWindow(ctx, dataDir, ws, logger)
+			return false
 		},
 		OnShutdown: func(context.Context) {
 			if err := host.Stop(); err != nil {

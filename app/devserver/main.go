@@ -22,9 +22,8 @@ import (
 
 	"tsunagu/app/facade"
 	"tsunagu/internal/datadir"
+	"tsunagu/internal/version"
 )
-
-var version = "dev"
 
 func main() {
 	if err := run(); err != nil {
@@ -41,6 +40,8 @@ func run() error {
 	picker := presetPicker{}
 	flag.StringVar(&picker.open, "pick-file", "", "path the file-open dialog answers (none: cancelled; the import wizard also takes a typed path)")
 	flag.StringVar(&picker.saveDir, "save-dir", os.TempDir(), "folder the file-save dialog answers with (export, import report)")
+	appVersion := flag.String("app-version", version.Version, "the version the bridge reports (UI tests of the update check)")
+	updatePolicy := flag.String("update-policy", "", "an update policy file for UI tests (update.ReadPolicyFile, unprotected); the installer is never run, its path is printed as UPDATE-LAUNCH")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -58,7 +59,8 @@ func run() error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	events := newBroker()
-	h := facade.New(facade.Options{DataDir: *dataDir, Version: version, Logger: logger, FilePicker: picker})
+	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker,
+		Updates: devUpdates(*updatePolicy)})
 	// A start failure is reported through Status, as in the desktop app.
 	_ = h.Start(ctx, events)
 	defer h.Stop()

@@ -73,7 +73,16 @@ func Code(err error) string {
 	if c := securityCode(err); c != "" {
 		return c
 	}
+	if c := linkingCode(err); c != "" {
+		return c
+	}
 	if c := customerCode(err); c != "" {
+		return c
+	}
+	if c := campaignCode(err); c != "" { // campaigns.go
+		return c
+	}
+	if c := inboxCode(err); c != "" {
 		return c
 	}
 	return codeInternal

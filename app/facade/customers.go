@@ -74,6 +74,7 @@ type imports struct {
 
 // ImportRequest is what the wizard sends for a preview or a run.
 type ImportRequest struct {
+	Kind      string           `json:"kind"` // customers (default) or contracts
 	Path      string           `json:"path"`
 	Encoding  string           `json:"encoding"`  // auto, utf-8, sjis, euc-jp
 	Delimiter string           `json:"delimiter"` // "", ",", "\t"
@@ -84,7 +85,7 @@ type ImportRequest struct {
 }
 
 func (r ImportRequest) options() importer.Options {
-	o := importer.Options{Encoding: r.Encoding, Mapping: r.Mapping, Profile: r.Profile, DryRun: r.DryRun, Missing: r.Missing}
+	o := importer.Options{Kind: r.Kind, Encoding: r.Encoding, Mapping: r.Mapping, Profile: r.Profile, DryRun: r.DryRun, Missing: r.Missing}
 	if len(r.Mapping) == 0 {
 		o.Mapping = nil
 	}
@@ -180,12 +181,32 @@ func (a *App) PickImportFile() (string, error) {
 	return path, a.userError(err)
 }
 
-// ImportFields lists the fields a column can be mapped to.
-func (a *App) ImportFields() ([]string, error) {
+// ImportFields lists the fields a column of an import kind (customers or
+// contracts; "" is customers) can be mapped to; for customers also
+// attr:<key> for each custom attribute.
+func (a *App) ImportFields(kind string) ([]string, error) {
 	if _, err := a.require(auth.PermImport); err != nil {
 		return nil, err
 	}
-	return importer.Fields, nil
+	k, err := importer.ParseKind(kind)
+	if err != nil {
+		return nil, a.userError(err)
+	}
+	fields := append([]string{}, importer.FieldsOf(k)...)
+	if k == importer.KindCustomers {
+		eng, err := a.running()
+		if err != nil {
+			return nil, err
+		}
+		defs, err := importer.AttributeDefs(a.ctx, eng.DB())
+		if err != nil {
+			return nil, a.userError(err)
+		}
+		for _, d := range defs {
+			fields = append(fields, importer.AttrPrefix+d.Key)
+		}
+	}
+	return fields, nil
 }
 
 // ImportPreview reads the file's header and first rows with the mapping
@@ -194,7 +215,15 @@ func (a *App) ImportPreview(req ImportRequest) (importer.Preview, error) {
 	if _, err := a.require(auth.PermImport); err != nil {
 		return importer.Preview{}, err
 	}
-	p, err := importer.PreviewFile(req.Path, req.options(), 5)
+	eng, err := a.running()
+	if err != nil {
+		return importer.Preview{}, err
+	}
+	opts := req.options()
+	if opts.Attributes, err = importer.AttributeDefs(a.ctx, eng.DB()); err != nil {
+		return importer.Preview{}, a.userError(err)
+	}
+	p, err := importer.PreviewFile(req.Path, opts, 5)
 	return p, a.userError(err)
 }
 

@@ -37,6 +37,8 @@ type Options struct {
 	// FilePicker shows the file dialogs of the import and export (nil:
 	// those methods fail with errors.noFilePicker).
 	FilePicker FilePicker
+	// Updates wire the update check (update.go); zero: IT's machine policy.
+	Updates UpdateOptions
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
@@ -56,6 +58,7 @@ type App struct {
 
 	sec security // the signed-in staff member (guard.go)
 	imp imports  // the running customer import (customers.go)
+	upd updates  // the last verified update offer (update.go)
 }
 
 // New returns a host for the given options.
@@ -127,82 +130,6 @@ func (a *App) Status() Status {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.statusLocked()
-}
-
-// Conversations lists the inbox.
-func (a *App) Conversations() ([]inbox.Conversation, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.Conversations(a.ctx)
-	if st.Role.Masked() {
-		list = maskConversations(list)
-	}
-	return list, a.userError(err)
-}
-
-// Messages returns one conversation's messages.
-func (a *App) Messages(conversationID int64) ([]inbox.Message, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.Messages(a.ctx, conversationID)
-	if st.Role.Masked() {
-		list = maskMessages(list)
-	}
-	return list, a.userError(err)
-}
-
-// MarkRead clears a conversation's unread count, and marks the customer's
-// messages read on LINE if the administrator turned that on (LineSettings).
-func (a *App) MarkRead(conversationID int64) error {
-	if _, err := a.require(auth.PermInboxReply); err != nil {
-		return err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return err
-	}
-	return a.userError(ib.MarkRead(a.ctx, conversationID))
-}
-
-// Reply sends a staff reply.
-func (a *App) Reply(conversationID int64, text string) (inbox.Message, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	// The inbox audits the send in the transaction that stores it.
-	m, err := ib.Reply(a.ctx, conversationID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName}, text)
-	return m, a.userError(err)
-}
-
-// RetryMessage resends a failed message.
-func (a *App) RetryMessage(messageID int64) (inbox.Message, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	m, err := ib.RetryMessage(a.ctx, messageID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName})
-	return m, a.userError(err)
 }
 
 // SandboxCustomers lists the simulated customers.

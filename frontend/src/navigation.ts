@@ -5,6 +5,11 @@ import ImportView from './views/ImportView.vue'
 import StaffView from './views/StaffView.vue'
 import AuditView from './views/AuditView.vue'
 import BackupView from './views/BackupView.vue'
+import AboutView from './views/AboutView.vue'
+import InboxSettingsView from './views/InboxSettingsView.vue'
+import SegmentsView from './views/SegmentsView.vue'
+import CampaignsView from './views/CampaignsView.vue'
+import DeliverySettingsView from './views/DeliverySettingsView.vue'
 
 /**
  * The screens in the left navigation rail. A feature adds its screen here
@@ -16,7 +21,7 @@ import BackupView from './views/BackupView.vue'
 export interface NavItem {
   id: string
   labelKey: string
-  icon: 'inbox' | 'user' | 'users' | 'upload' | 'shield' | 'folder' | 'chat' | 'settings' | 'clock'
+  icon: 'inbox' | 'user' | 'users' | 'upload' | 'shield' | 'folder' | 'chat' | 'settings' | 'clock' | 'filter' | 'send' | 'mail'
   component: Component
   permission?: string
 }
@@ -25,7 +30,12 @@ export const navItems: NavItem[] = [
   { id: 'inbox', labelKey: 'nav.inbox', icon: 'inbox', component: InboxView, permission: 'inbox.read' },
   { id: 'customers', labelKey: 'nav.customers', icon: 'users', component: CustomersView, permission: 'customers.read' },
   { id: 'import', labelKey: 'nav.import', icon: 'upload', component: ImportView, permission: 'customers.import' },
+  { id: 'segments', labelKey: 'segments.nav', icon: 'filter', component: SegmentsView, permission: 'drafts' },
+  { id: 'campaigns', labelKey: 'campaigns.nav', icon: 'send', component: CampaignsView, permission: 'drafts' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },
   { id: 'audit', labelKey: 'nav.audit', icon: 'shield', component: AuditView, permission: 'audit.read' },
   { id: 'backup', labelKey: 'nav.backup', icon: 'folder', component: BackupView, permission: 'backup' },
+  { id: 'inbox-settings', labelKey: 'nav.inboxSettings', icon: 'chat', component: InboxSettingsView, permission: 'settings' },
+  { id: 'delivery-settings', labelKey: 'delivery.nav', icon: 'mail', component: DeliverySettingsView, permission: 'settings' },
+  { id: 'about', labelKey: 'about.nav', icon: 'settings', component: AboutView }, // every signed-in role
 ]

@@ -74,10 +74,12 @@ type Product struct {
 	ID          int64  `json:"id"`
 	Type        string `json:"type"`
 	ProductCode string `json:"productCode"`
+	AccountNo   string `json:"accountNo"`
 	OpenedOn    string `json:"openedOn"`
 	MaturesOn   string `json:"maturesOn"`
 	Status      string `json:"status"`
 	AmountBand  string `json:"amountBand"`
+	Source      string `json:"source"` // import or manual
 }
 
 // Attribute is a custom attribute's value on a customer.
@@ -116,6 +118,8 @@ type Filter struct {
 	Status     string `json:"status"`     // active, inactive or '' for both
 	Tag        string `json:"tag"`        // exact tag name
 	LineLinked string `json:"lineLinked"` // 'yes', 'no' or ''
+	Consent    string `json:"consent"`    // a channel the customer consented to, or ''
+	NoConsent  string `json:"noConsent"`  // a channel without consent (refused or never asked), or ''
 	Limit      int    `json:"limit"`      // 0: DefaultLimit
 	Offset     int    `json:"offset"`
 }
@@ -145,8 +149,8 @@ func New(db *store.DB, clock func() time.Time) *Service {
 
 const listColumns = `c.id, c.customer_no, c.name, c.name_kana, c.birth_date, c.gender, c.postal_code, c.address,
 	c.branch, c.staff_in_charge, c.status, c.created_at, c.updated_at,
-	coalesce((SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind IN ('mobile','phone') ORDER BY p.kind = 'phone', p.id LIMIT 1), ''),
-	coalesce((SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email' ORDER BY p.id LIMIT 1), ''),
+	coalesce(nullif(c.mobile, ''), nullif(c.phone, ''), (SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind IN ('mobile','phone') ORDER BY p.kind = 'phone', p.id LIMIT 1), ''),
+	coalesce(nullif(c.email, ''), (SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email' ORDER BY p.id LIMIT 1), ''),
 	EXISTS (SELECT 1 FROM customer_line_links l WHERE l.customer_id = c.id)`
 
 func scanCustomer(s interface{ Scan(...any) error }) (Customer, error) {
@@ -197,9 +201,16 @@ func (f Filter) where() (string, []any) {
 			`replace(c.name, ' ', '') LIKE ? ESCAPE '\'`,
 		}
 		args = append(args, like, like, kana, "%"+escapeLike(strings.ReplaceAll(NormalizeText(q), " ", ""))+"%")
+		// Imported contacts are columns of customers; contact_points holds
+		// the ones entered by hand (migration 0007).
+		email := "%" + escapeLike(strings.ToLower(NormalizeText(q))) + "%"
+		alts = append(alts, `c.email LIKE ? ESCAPE '\'`)
+		args = append(args, email)
 		cp := []string{`p.value LIKE ? ESCAPE '\'`}
-		cpArgs := []any{"%" + escapeLike(strings.ToLower(NormalizeText(q))) + "%"}
+		cpArgs := []any{email}
 		if d := digitsOnly(q); len(d) >= 3 {
+			alts = append(alts, `c.phone LIKE ?`, `c.mobile LIKE ?`)
+			args = append(args, "%"+d+"%", "%"+d+"%")
 			cp = append(cp, `p.value LIKE ?`)
 			cpArgs = append(cpArgs, "%"+d+"%")
 		}
@@ -218,6 +229,14 @@ func (f Filter) where() (string, []any) {
 	if f.Tag != "" {
 		conds = append(conds, `EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = c.id AND t.name = ?)`)
 		args = append(args, f.Tag)
+	}
+	if f.Consent != "" {
+		conds = append(conds, `EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = ? AND k.granted = 1)`)
+		args = append(args, f.Consent)
+	}
+	if f.NoConsent != "" {
+		conds = append(conds, `NOT EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = ? AND k.granted = 1)`)
+		args = append(args, f.NoConsent)
 	}
 	switch f.LineLinked {
 	case "yes":
@@ -269,7 +288,14 @@ func (s *Service) Card(ctx context.Context, id int64) (Card, error) {
 		return Card{}, fmt.Errorf("customer %d: %w", id, err)
 	}
 	card := Card{Customer: c, ContactPoints: []ContactPoint{}, Consents: []Consent{}, Products: []Product{}, Attributes: []Attribute{}}
-	if err := each(ctx, r, `SELECT kind, value, source FROM contact_points WHERE customer_id = ? ORDER BY kind, id`, []any{id}, func(rows *sql.Rows) error {
+	// The imported values (columns of customers) first, then the ones
+	// entered by hand.
+	if err := each(ctx, r, `SELECT kind, value, source FROM (
+			SELECT 0 AS o, 'email' AS kind, email AS value, 'import' AS source FROM customers WHERE id = ?1 AND email <> ''
+			UNION ALL SELECT 0, 'mobile', mobile, 'import' FROM customers WHERE id = ?1 AND mobile <> ''
+			UNION ALL SELECT 0, 'phone', phone, 'import' FROM customers WHERE id = ?1 AND phone <> ''
+			UNION ALL SELECT id, kind, value, source FROM contact_points WHERE customer_id = ?1)
+		ORDER BY kind, o`, []any{id}, func(rows *sql.Rows) error {
 		var p ContactPoint
 		err := rows.Scan(&p.Kind, &p.Value, &p.Source)
 		card.ContactPoints = append(card.ContactPoints, p)
@@ -285,9 +311,9 @@ func (s *Service) Card(ctx context.Context, id int64) (Card, error) {
 	}); err != nil {
 		return Card{}, fmt.Errorf("customer %d consents: %w", id, err)
 	}
-	if err := each(ctx, r, `SELECT id, type, product_code, opened_on, matures_on, status, amount_band FROM products WHERE customer_id = ? ORDER BY opened_on, id`, []any{id}, func(rows *sql.Rows) error {
+	if err := each(ctx, r, `SELECT id, type, product_code, account_no, opened_on, matures_on, status, amount_band, source FROM products WHERE customer_id = ? ORDER BY status, opened_on, id`, []any{id}, func(rows *sql.Rows) error {
 		var p Product
-		err := rows.Scan(&p.ID, &p.Type, &p.ProductCode, &p.OpenedOn, &p.MaturesOn, &p.Status, &p.AmountBand)
+		err := rows.Scan(&p.ID, &p.Type, &p.ProductCode, &p.AccountNo, &p.OpenedOn, &p.MaturesOn, &p.Status, &p.AmountBand, &p.Source)
 		card.Products = append(card.Products, p)
 		return err
 	}); err != nil {

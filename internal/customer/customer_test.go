@@ -52,6 +52,12 @@ func TestListSearchAndFilters(t *testing.T) {
 	if err := svc.AddTag(ctx, "staff:tanaka", id(t, svc, "A002"), "年金"); err != nil {
 		t.Fatal(err)
 	}
+	if err := svc.SetConsent(ctx, "staff:tanaka", id(t, svc, "A001"), customer.ChannelEmail, true, "staff:tanaka"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetConsent(ctx, "staff:tanaka", id(t, svc, "B001"), customer.ChannelEmail, false, "staff:tanaka"); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		f    customer.Filter
@@ -73,6 +79,9 @@ func TestListSearchAndFilters(t *testing.T) {
 		{"not linked", customer.Filter{LineLinked: "no"}, []string{"A001", "A002", "B001"}},
 		{"linked", customer.Filter{LineLinked: "yes"}, nil},
 		{"inactive", customer.Filter{Status: "inactive"}, nil},
+		{"email consent", customer.Filter{Consent: customer.ChannelEmail}, []string{"A001"}},
+		{"no email consent (refused or never asked)", customer.Filter{NoConsent: customer.ChannelEmail}, []string{"A002", "B001"}},
+		{"consent and branch", customer.Filter{Consent: customer.ChannelEmail, Branch: "002"}, nil},
 		{"page", customer.Filter{Limit: 1, Offset: 1}, []string{"A002"}},
 	}
 	for _, tt := range tests {

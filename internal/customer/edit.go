@@ -109,8 +109,8 @@ func (s *Service) AddProduct(ctx context.Context, actor string, customerID int64
 	}
 	var id int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO products (customer_id, type, product_code, opened_on, matures_on, status, amount_band, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			customerID, p.Type, p.ProductCode, p.OpenedOn, p.MaturesOn, p.Status, p.AmountBand, s.now().UnixMilli())
+		res, err := tx.ExecContext(ctx, `INSERT INTO products (customer_id, type, product_code, account_no, opened_on, matures_on, status, amount_band, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			customerID, p.Type, p.ProductCode, p.AccountNo, p.OpenedOn, p.MaturesOn, p.Status, p.AmountBand, s.now().UnixMilli())
 		if err != nil {
 			return notFound(err, customerID)
 		}
@@ -132,11 +132,9 @@ type AttributeDef struct {
 
 // DefineAttribute creates a custom attribute.
 func (s *Service) DefineAttribute(ctx context.Context, actor string, d AttributeDef) error {
-	if d.Key == "" || d.Label == "" {
-		return fmt.Errorf("attribute key and label: %w", ErrInvalid)
-	}
-	if d.Type == "choice" && len(d.Choices) == 0 {
-		return fmt.Errorf("attribute %s: a choice needs choices: %w", d.Key, ErrInvalid)
+	d, err := CleanAttributeDef(d)
+	if err != nil {
+		return err
 	}
 	choices, _ := json.Marshal(append([]string{}, d.Choices...))
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
@@ -182,8 +180,12 @@ func (d AttributeDef) CheckAttribute(value string) (string, error) {
 		}
 		return "", fmt.Errorf("attribute %s: %w: not a yes/no", d.Key, ErrInvalid)
 	case "choice":
-		if slices.Contains(d.Choices, value) {
-			return value, nil
+		// The defined choice is stored; the value matches it up to width
+		// and the wave dash / fullwidth tilde that CP932 files swap.
+		for _, c := range d.Choices {
+			if choiceKey(c) == choiceKey(value) {
+				return c, nil
+			}
 		}
 		return "", fmt.Errorf("attribute %s: %w: not one of the choices", d.Key, ErrInvalid)
 	}
@@ -273,3 +275,11 @@ func notFound(err error, customerID int64) error {
 	}
 	return err
 }
+
+// choiceKey folds a choice for comparison: width, and 〜 (WAVE DASH), ～
+// (FULLWIDTH TILDE) and the minus signs that Japanese encodings swap.
+func choiceKey(s string) string {
+	return choiceFold.Replace(NormalizeKey(s))
+}
+
+var choiceFold = strings.NewReplacer("〜", "~", "～", "~", "−", "-", "－", "-", "‐", "-")

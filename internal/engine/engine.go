@@ -40,6 +40,9 @@ type Options struct {
 	Emitter inbox.Emitter    // nil: no UI events
 	Clock   func() time.Time // nil: time.Now
 	Logger  *slog.Logger     // nil: discard
+	// LineEndpoint is the Messaging API base URL in live mode; "" means
+	// line.DefaultEndpoint. Tests point live mode at linesim (relay.go).
+	LineEndpoint string
 }
 
 // InitResult says what Init found or made.
@@ -113,6 +116,7 @@ type Engine struct {
 	outbox   *outbox.Outbox
 	reqlog   *linelog.Log // the LINE request log; nil without LINE
 	log      *slog.Logger
+	clock    func() time.Time // Options.Clock; nil: time.Now (linking.go)
 
 	// Background work (resuming the outbox) stops at Close.
 	bgStop context.CancelFunc
@@ -123,6 +127,9 @@ type Engine struct {
 	hookSrv  *http.Server
 	hookURL  string
 	tokenHnt string
+	media    *sandboxMedia // image host of sandbox mode (hooks.go)
+	camp     campaignParts // segments and campaigns (campaign.go)
+	relay    relayParts    // webhook relay pull loop (relay.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -143,6 +150,7 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.log = opts.Logger
+	e.clock = opts.Clock
 	// The LINE request log keeps linelog.Retention; older rows go now.
 	now := time.Now
 	if opts.Clock != nil {
@@ -155,6 +163,11 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
+	if err := e.startCampaigns(opts); err != nil { // campaign.go: scheduler, resumes sends
+		e.Close()
+		return nil, err
+	}
+	e.startRelay(ctx, opts) // relay.go: pulls webhooks if enrolled with a relay
 	// Sends left pending by a crash go out now (pushes, with their stored
 	// retry keys) or are flagged for staff (replies).
 	if err := e.inbox.ResumePending(ctx); err != nil {
@@ -214,11 +227,17 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 		db.Close()
 		return nil, err
 	}
+	if err := e.openCampaigns(nil); err != nil { // campaign.go
+		db.Close()
+		return nil, err
+	}
 	return e, nil
 }
 
 // Close stops the LINE side and closes the DB.
 func (e *Engine) Close() error {
+	e.stopRelayLoop()  // relay.go: no event arrives once the DB closes
+	e.closeCampaigns() // campaign.go: stops sends before the DB closes
 	if e.bgStop != nil {
 		e.bgStop()
 	}
@@ -231,6 +250,9 @@ func (e *Engine) Close() error {
 	}
 	if e.sim != nil {
 		errs = append(errs, e.sim.Close())
+	}
+	if e.media != nil {
+		errs = append(errs, e.media.Close())
 	}
 	if e.reqlog != nil {
 		// The last attempts are written before the DB closes.
@@ -301,7 +323,11 @@ func (e *Engine) startLine(ctx context.Context, opts Options) error {
 }
 
 func (e *Engine) startLive(ch secrets.Channel, opts Options) error {
-	client, err := e.newClient(line.DefaultEndpoint, ch.AccessToken, false)
+	endpoint := line.DefaultEndpoint
+	if opts.LineEndpoint != "" {
+		endpoint = opts.LineEndpoint
+	}
+	client, err := e.newClient(endpoint, ch.AccessToken, false)
 	if err != nil {
 		return err
 	}
@@ -371,7 +397,7 @@ func (e *Engine) newClient(endpoint, token string, sandbox bool) (*line.Client, 
 
 func (e *Engine) newInbox(opts Options) error {
 	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Content: e.client, ReadMarker: e.client,
-		Emitter: opts.Emitter, Clock: opts.Clock, Logger: e.log})
+		Emitter: opts.Emitter, Clock: opts.Clock, Logger: e.log, Hooks: e.inboxHooks(), MediaHost: e.mediaHost()})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ func AuditEntry(actor, profile string, res Result) audit.Entry {
 		e.Action, e.Target = ActionImportDryRun, ""
 	}
 	e.Detail = map[string]string{
+		"kind":        res.Kind,
 		"file":        res.FileName,
 		"sha256":      res.SHA256,
 		"encoding":    res.Encoding,

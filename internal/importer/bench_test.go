@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
@@ -94,11 +96,22 @@ func benchChildMain(mode string) int {
 	rows, _ := strconv.Atoi(os.Getenv("TSUNAGU_BENCH_ROWS"))
 	key := make([]byte, store.KeySize)
 	rand.Read(key)
+	// TSUNAGU_BENCH_CPUPROFILE=file profiles the child (go test's own
+	// -cpuprofile does not reach it).
+	if pf := os.Getenv("TSUNAGU_BENCH_CPUPROFILE"); pf != "" {
+		f, err := os.Create(pf)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	var res benchResult
 	var err error
 	switch mode {
 	case "import":
 		res, err = benchImport(ctx, filepath.Join(dir, "import.db"), key, file)
+	case "gen": // for profiling by hand: writes the file the bench imports
+		err = writeBenchFile(file, rows)
+		res.Rows = rows
 	case "floor", "plain":
 		res, err = benchFloor(ctx, mode, filepath.Join(dir, mode+".db"), key, rows)
 	default:
@@ -170,16 +183,15 @@ func benchFloor(ctx context.Context, mode, path string, key []byte, n int) (benc
 		sqldb = db
 	}
 	res := Result{}
-	r := &run{opts: Options{Clock: time.Now, Missing: MissingKeep, Staff: "bench"}, res: &res, in: &input{encoding: EncodingSJIS}, norm: norm}
+	r := &run{opts: Options{Kind: KindCustomers, Clock: time.Now, Missing: MissingKeep, Staff: "bench"}, res: &res, in: &input{encoding: EncodingSJIS}, norm: norm}
 	start := time.Now()
 	err = withWriteTx(ctx, sqldb, func(c *sqlite3.Conn) error {
 		defer r.close()
 		if err := r.prepare(c); err != nil {
 			return err
 		}
-		args := make([]any, 0, 16)
 		for i := range decoded {
-			if err := r.write(ctx, &decoded[i], args[:0]); err != nil {
+			if err := r.write(&decoded[i]); err != nil {
 				return err
 			}
 		}
@@ -195,6 +207,9 @@ func benchFloor(ctx context.Context, mode, path string, key []byte, n int) (benc
 // and schema as the store.
 func openPlain(ctx context.Context, path string) (*sql.DB, error) {
 	db, err := driver.Open("file:"+path, func(c *sqlite3.Conn) error {
+		if err := fts5.Register(c); err != nil { // as the store: a migration has FTS5 tables
+			return err
+		}
 		for _, p := range []string{`PRAGMA journal_mode=WAL`, `PRAGMA synchronous=FULL`, `PRAGMA foreign_keys=ON`, `PRAGMA temp_store=MEMORY`, `PRAGMA secure_delete=ON`} {
 			if err := c.Exec(p); err != nil {
 				return err

@@ -106,7 +106,7 @@ func snapshot(t testing.TB, db *store.DB) string {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, q := range []string{
-		`SELECT customer_no, name, name_kana, birth_date, gender, postal_code, address, branch, status, row_hash FROM customers ORDER BY customer_no`,
+		`SELECT customer_no, name, name_kana, birth_date, gender, postal_code, address, branch, status, phone, mobile, email, row_hash FROM customers ORDER BY customer_no`,
 		`SELECT customer_id, kind, value FROM contact_points ORDER BY customer_id, kind, value`,
 		`SELECT customer_id, channel, granted FROM consents ORDER BY customer_id, channel`,
 		`SELECT id, file_name, rows_new FROM imports ORDER BY id`,

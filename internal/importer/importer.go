@@ -64,14 +64,18 @@ const EventProgress = "import:progress"
 
 // Options configure one import.
 type Options struct {
+	Kind      string  // KindCustomers (default) or KindContracts
 	Encoding  string  // auto (default), utf-8, sjis, euc-jp
 	Delimiter rune    // ',' or '\t'; 0 detects from the header line
 	Mapping   Mapping // nil: AutoMap
 	Profile   string  // recorded in the history
-	DryRun    bool
-	Missing   string // MissingKeep (default) or MissingInactivate
-	Staff     string // who runs it, for the history
-	FileName  string // recorded in the history; default: the path's base name
+	// Attributes are the custom attribute definitions columns may map to
+	// (attr:<key>); Import reads them from the database when nil.
+	Attributes []customer.AttributeDef
+	DryRun     bool
+	Missing    string // MissingKeep (default) or MissingInactivate (contracts: closed)
+	Staff      string // who runs it, for the history
+	FileName   string // recorded in the history; default: the path's base name
 
 	Progress func(Progress) // called about every ProgressEvery and at the end
 	OnIssue  func(Issue)    // every rejected value, for a streaming report
@@ -102,6 +106,7 @@ type Progress struct {
 // Result of an import or dry run.
 type Result struct {
 	ImportID        int64     `json:"importId"` // 0 for a dry run
+	Kind            string    `json:"kind"`
 	DryRun          bool      `json:"dryRun"`
 	FileName        string    `json:"fileName"`
 	SHA256          string    `json:"sha256"`
@@ -136,6 +141,11 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 	if opts.FileName == "" {
 		opts.FileName = filepath.Base(path)
 	}
+	kind, err := ParseKind(opts.Kind)
+	if err != nil {
+		return Result{}, err
+	}
+	opts.Kind = kind
 	f, err := os.Open(path)
 	if err != nil {
 		return Result{}, fmt.Errorf("open import file: %w", err)
@@ -155,19 +165,34 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 	}
 	mapping := opts.Mapping
 	if mapping == nil {
-		mapping = AutoMap(headers)
+		mapping = AutoMapKind(kind, headers)
 	}
-	cols, err := mapping.columns(headers)
+	var attrs []attrColumn
+	if kind == KindCustomers {
+		if opts.Attributes == nil {
+			if opts.Attributes, err = AttributeDefs(ctx, db); err != nil {
+				return Result{}, err
+			}
+		}
+		if opts.Mapping == nil {
+			autoMapAttributes(mapping, headers, opts.Attributes)
+		}
+		if attrs, err = attrColumns(mapping, headers, opts.Attributes); err != nil {
+			return Result{}, err
+		}
+	}
+	cols, err := mapping.columnsFor(kind, headers)
 	if err != nil {
 		return Result{}, err
 	}
 
 	start := opts.Clock()
 	res := Result{
-		DryRun: opts.DryRun, FileName: opts.FileName, Encoding: in.encoding, Delimiter: string(in.delimiter),
+		Kind: kind, DryRun: opts.DryRun, FileName: opts.FileName, Encoding: in.encoding, Delimiter: string(in.delimiter),
 		Headers: headers, Mapping: mapping, Issues: []Issue{},
 	}
-	run := &run{opts: opts, res: &res, in: in, headers: headers, cols: cols, norm: newNormalizer(cols, headers), started: start}
+	run := &run{opts: opts, res: &res, in: in, headers: headers, cols: cols, norm: newKindNormalizer(kind, cols, headers), started: start}
+	run.norm.attrs = attrs
 	err = withWriteTx(ctx, db.Writer(), func(c *sqlite3.Conn) error {
 		defer run.close()
 		if err := run.prepare(c); err != nil {
@@ -176,7 +201,11 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 		if err := run.rows(ctx); err != nil {
 			return err
 		}
-		if err := run.missing(); err != nil {
+		missing := run.missing
+		if kind == KindContracts {
+			missing = run.missingContracts
+		}
+		if err := missing(); err != nil {
 			return err
 		}
 		// The stream is fully read: the hash covers the whole file.
@@ -312,9 +341,11 @@ type run struct {
 	c             *sqlite3.Conn
 	importID      int64
 	now           int64
-	upsert        *sqlite3.Stmt
-	delCP         *sqlite3.Stmt
-	contacts      *batch
+	upsert        *sqlite3.Stmt // for upsertRows customers, or one contract
+	lookup        *sqlite3.Stmt // customer ID by number, for contracts
+	ex            extras        // tags and attributes, if mapped
+	pending       []*row        // customers waiting for the next upsert
+	byNo          map[string]*row
 	consents      *batch
 	seen          map[uint64]struct{}
 	consentSource string
@@ -329,26 +360,26 @@ func (r *run) prepare(c *sqlite3.Conn) error {
 	r.consentSource = "import:" + r.opts.FileName
 	// The history row comes first so its ID can mark created and updated
 	// customers; a dry run rolls it back with everything else.
-	if err := execSQL(c, `INSERT INTO imports (started_at, staff, file_name, encoding, profile, missing) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.now, r.opts.Staff, r.opts.FileName, r.in.encoding, r.opts.Profile, r.opts.Missing); err != nil {
+	if err := execSQL(c, `INSERT INTO imports (kind, started_at, staff, file_name, encoding, profile, missing) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.opts.Kind, r.now, r.opts.Staff, r.opts.FileName, r.in.encoding, r.opts.Profile, r.opts.Missing); err != nil {
 		return fmt.Errorf("import: history: %w", err)
 	}
 	r.importID = c.LastInsertRowID()
+	if r.opts.Kind == KindContracts {
+		return r.prepareContracts(c)
+	}
 	var err error
-	if r.upsert, _, err = c.Prepare(upsertSQL(r.norm.fields)); err != nil {
+	r.pending = make([]*row, 0, upsertRows)
+	r.byNo = make(map[string]*row, upsertRows)
+	if r.upsert, _, err = c.Prepare(r.upsertSQL(upsertRows)); err != nil {
 		return fmt.Errorf("import: prepare: %w", err)
 	}
-	if r.delCP, _, err = c.Prepare(`DELETE FROM contact_points WHERE customer_id = ? AND source = 'import'`); err != nil {
+	if err := r.prepareExtras(c); err != nil {
 		return fmt.Errorf("import: prepare: %w", err)
 	}
-	// Contact points and consents are written in batches; a customer's
-	// old imported contact points are deleted (in write) before its new
-	// ones can be in a batch, and a file holds each customer once, so the
-	// order within a batch does not matter.
-	if r.contacts, err = newBatch(c, `INSERT INTO contact_points (customer_id, kind, value, source, created_at) VALUES `,
-		`(?, ?, ?, 'import', ?)`, `ON CONFLICT DO NOTHING`); err != nil {
-		return fmt.Errorf("import: prepare: %w", err)
-	}
+	// Consents are written in batches after their customers' upsert; a
+	// file holds each customer once, so the order within a batch does not
+	// matter.
 	if r.consents, err = newBatch(c, `INSERT INTO consents (customer_id, channel, granted, source, recorded_at) VALUES `,
 		`(?, ?, ?, ?, ?)`, `ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source,
 		recorded_at = excluded.recorded_at WHERE consents.granted <> excluded.granted`); err != nil {
@@ -358,40 +389,60 @@ func (r *run) prepare(c *sqlite3.Conn) error {
 }
 
 func (r *run) close() {
-	for _, s := range []*sqlite3.Stmt{r.upsert, r.delCP} {
+	for _, s := range []*sqlite3.Stmt{r.upsert, r.lookup} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	r.contacts.close()
 	r.consents.close()
+	r.closeExtras()
 }
 
 // customerColumns are the customers columns an import may set, by field.
+// Phone, mobile and email are columns too (migration 0007): one value of
+// each per customer, as core-banking exports carry them.
 var customerColumns = []struct{ field, column string }{
 	{FieldName, "name"}, {FieldNameKana, "name_kana"}, {FieldBirthDate, "birth_date"}, {FieldGender, "gender"},
 	{FieldPostalCode, "postal_code"}, {FieldAddress, "address"}, {FieldBranch, "branch"}, {FieldStaffInCharge, "staff_in_charge"},
+	{FieldPhone, "phone"}, {FieldMobile, "mobile"}, {FieldEmail, "email"},
 }
 
-// upsertSQL inserts a customer or updates the mapped columns of an existing
-// one, but only if the values changed (row_hash) or it was inactive.
-// Columns the file does not have are left alone. RETURNING gives nothing for
-// an unchanged row, and tells new from updated by created_import.
-func upsertSQL(mapped map[string]bool) string {
+// upsertRows is how many customers one upsert statement carries: each
+// statement execution costs more than a row (binding, stepping and
+// resetting through the WASM boundary, RETURNING's buffer), so rows go in
+// together. At most 12 parameters a row: far below SQLite's 32766.
+const upsertRows = 128
+
+// upsertSQL inserts n customers or updates the mapped columns of existing
+// ones, but only if the values changed (row_hash) or the customer was
+// inactive. Columns the file does not have are left alone. RETURNING gives
+// nothing for an unchanged row, and tells new from updated by
+// created_import. The import's ID and time are the same for every row and
+// are part of the statement (integers of our own), not parameters.
+func (r *run) upsertSQL(n int) string {
 	cols := []string{"customer_no"}
 	var sets []string
 	for _, c := range customerColumns {
-		if mapped[c.field] {
+		if r.norm.fields[c.field] {
 			cols = append(cols, c.column)
 			sets = append(sets, c.column+" = excluded."+c.column)
 		}
 	}
+	tuple := "(" + strings.Repeat("?, ", len(cols)+1) + fmt.Sprintf("%d, %d, %d, %d)", r.importID, r.importID, r.now, r.now)
 	cols = append(cols, "row_hash", "created_import", "updated_import", "created_at", "updated_at")
 	sets = append(sets, "status = 'active'", "row_hash = excluded.row_hash", "updated_import = excluded.updated_import", "updated_at = excluded.updated_at")
-	return `INSERT INTO customers (` + strings.Join(cols, ", ") + `) VALUES (` + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + `)
-		ON CONFLICT (customer_no) DO UPDATE SET ` + strings.Join(sets, ", ") + `
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO customers (` + strings.Join(cols, ", ") + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(tuple)
+	}
+	sb.WriteString(` ON CONFLICT (customer_no) DO UPDATE SET ` + strings.Join(sets, ", ") + `
 		WHERE customers.row_hash <> excluded.row_hash OR customers.status <> 'active'
-		RETURNING id, created_import`
+		RETURNING id, created_import, customer_no`)
+	return sb.String()
 }
 
 // The file is read, decoded and normalized in one goroutine while another
@@ -480,7 +531,6 @@ func (r *run) rows(ctx context.Context) error {
 		for range chunks { // let the producer finish before returning
 		}
 	}()
-	args := make([]any, 0, 16)
 	for c := range chunks {
 		if c.err != nil {
 			return c.err
@@ -499,27 +549,38 @@ func (r *run) rows(ctx context.Context) error {
 				r.reject(*it.issue)
 				continue
 			}
+			contracts := r.opts.Kind == KindContracts
 			key := hashString(it.row.customerNo)
+			if contracts {
+				key = contractKey(&it.row)
+			}
 			if _, dup := r.seen[key]; dup {
 				r.reject(Issue{Line: it.line, Column: r.norm.header(FieldCustomerNo), Value: Mask(it.row.customerNo), Reason: ReasonDuplicate})
 				continue
 			}
 			r.seen[key] = struct{}{}
-			if err := r.write(ctx, &it.row, args[:0]); err != nil {
-				return fmt.Errorf("import line %d: %w", it.line, err)
+			write := func() error { return r.write(&it.row) }
+			if contracts {
+				write = func() error { return r.writeContract(&it.row, it.line) }
+			}
+			if err := write(); err != nil {
+				if cerr := ctx.Err(); cerr != nil {
+					return cerr // the statement was interrupted by the cancellation
+				}
+				return fmt.Errorf("import near line %d: %w", it.line, err)
 			}
 		}
 	}
 	return r.flush(ctx)
 }
 
-// flush writes the buffered contact points and consents.
+// flush writes the buffered customers and consents.
 func (r *run) flush(ctx context.Context) error {
-	if err := r.contacts.flush(); err != nil {
-		return fmt.Errorf("import: contact points: %w", err)
+	if err := r.upsertPending(); err != nil {
+		return errors.Join(ctx.Err(), fmt.Errorf("import: customers: %w", err))
 	}
 	if err := r.consents.flush(); err != nil {
-		return fmt.Errorf("import: consents: %w", err)
+		return errors.Join(ctx.Err(), fmt.Errorf("import: consents: %w", err))
 	}
 	return ctx.Err()
 }
@@ -536,55 +597,86 @@ func (r *run) reject(is Issue) {
 	}
 }
 
-func (r *run) write(_ context.Context, row *row, args []any) error {
-	args = append(args, row.customerNo)
-	for _, c := range customerColumns {
-		if r.norm.fields[c.field] {
-			args = append(args, row.values[fieldIndex[c.field]])
-		}
+// write queues one valid row; every upsertRows rows are written together.
+// row must stay unchanged until then.
+func (r *run) write(row *row) error {
+	r.pending = append(r.pending, row)
+	if len(r.pending) == upsertRows {
+		return r.upsertPending()
 	}
-	args = append(args, int64(row.hash), r.importID, r.importID, r.now, r.now)
-	if err := bind(r.upsert, args...); err != nil {
-		return err
-	}
-	// RETURNING gives a row for an inserted or updated customer, none for
-	// an unchanged one.
-	changed := r.upsert.Step()
-	var id, created int64
-	if changed {
-		id, created = r.upsert.ColumnInt64(0), r.upsert.ColumnInt64(1)
-	}
-	if err := errors.Join(r.upsert.Reset(), r.upsert.ClearBindings()); err != nil {
-		return err
-	}
-	if !changed {
-		r.res.Unchanged++
+	return nil
+}
+
+// upsertPending writes the queued customers, then queues the consents of
+// those that were inserted or updated.
+func (r *run) upsertPending() error {
+	n := len(r.pending)
+	if n == 0 {
 		return nil
 	}
-	if created == r.importID {
-		r.res.New++
-	} else {
-		r.res.Updated++
-		if r.norm.contacts {
-			if err := execStmt(r.delCP, id); err != nil {
+	stmt := r.upsert
+	if n < upsertRows {
+		var err error
+		if stmt, _, err = r.c.Prepare(r.upsertSQL(n)); err != nil {
+			return err
+		}
+		defer stmt.Close()
+	}
+	clear(r.byNo)
+	p := 1
+	for _, row := range r.pending {
+		r.byNo[row.customerNo] = row
+		if err := stmt.BindText(p, row.customerNo); err != nil {
+			return err
+		}
+		p++
+		for _, c := range customerColumns {
+			if r.norm.fields[c.field] {
+				if err := stmt.BindText(p, row.values[fieldIndex[c.field]]); err != nil {
+					return err
+				}
+				p++
+			}
+		}
+		if err := stmt.BindInt64(p, int64(row.hash)); err != nil {
+			return err
+		}
+		p++
+	}
+	clear(r.pending)
+	r.pending = r.pending[:0]
+	// RETURNING gives a row for each inserted or updated customer, none
+	// for an unchanged one.
+	changed := 0
+	for stmt.Step() {
+		changed++
+		id, created := stmt.ColumnInt64(0), stmt.ColumnInt64(1)
+		row := r.byNo[stmt.ColumnText(2)]
+		if row == nil {
+			return errors.New("upsert returned an unknown customer")
+		}
+		if created == r.importID {
+			r.res.New++
+		} else {
+			r.res.Updated++
+		}
+		for _, c := range consentFields {
+			if v := row.values[fieldIndex[c.field]]; v != "" {
+				if err := r.consents.add(id, c.channel, v == "1", r.consentSource, r.now); err != nil {
+					return err
+				}
+			}
+		}
+		if r.norm.fields[FieldTags] || len(r.norm.attrs) > 0 {
+			if err := r.writeExtras(id, row); err != nil {
 				return err
 			}
 		}
 	}
-	for _, k := range contactFields {
-		if v := row.values[fieldIndex[k.field]]; v != "" {
-			if err := r.contacts.add(id, k.kind, v, r.now); err != nil {
-				return err
-			}
-		}
+	if err := errors.Join(stmt.Err(), stmt.Reset(), stmt.ClearBindings()); err != nil {
+		return err
 	}
-	for _, c := range consentFields {
-		if v := row.values[fieldIndex[c.field]]; v != "" {
-			if err := r.consents.add(id, c.channel, v == "1", r.consentSource, r.now); err != nil {
-				return err
-			}
-		}
-	}
+	r.res.Unchanged += n - changed
 	return nil
 }
 

@@ -37,7 +37,7 @@ const (
 var Fields = []string{
 	FieldCustomerNo, FieldName, FieldNameKana, FieldBirthDate, FieldGender, FieldPhone, FieldMobile, FieldEmail,
 	FieldPostalCode, FieldAddress, FieldBranch, FieldStaffInCharge,
-	FieldConsentLINE, FieldConsentEmail, FieldConsentSMS, FieldConsentPostal,
+	FieldConsentLINE, FieldConsentEmail, FieldConsentSMS, FieldConsentPostal, FieldTags,
 }
 
 // aliases are header names seen in Japanese core-banking and CRM exports,
@@ -59,6 +59,7 @@ var aliases = map[string][]string{
 	FieldConsentEmail:  {"メール同意", "メール配信同意", "メール配信可否", "consentemail", "emailconsent", "emailoptin"},
 	FieldConsentSMS:    {"sms同意", "sms配信同意", "consentsms", "smsconsent", "smsoptin"},
 	FieldConsentPostal: {"dm可否", "dm同意", "郵送同意", "郵送dm可否", "consentpostal", "postalconsent", "dmoptin"},
+	FieldTags:          {"タグ", "顧客タグ", "ラベル", "tags", "tag", "labels"},
 }
 
 var aliasIndex = func() map[string]string {
@@ -86,11 +87,18 @@ func foldHeader(h string) string {
 
 // AutoMap maps headers to fields by their common Japanese and English names.
 // A field other than address is mapped at most once (the first column wins).
-func AutoMap(headers []string) Mapping {
+func AutoMap(headers []string) Mapping { return AutoMapKind(KindCustomers, headers) }
+
+// AutoMapKind is AutoMap for the fields of an import kind.
+func AutoMapKind(kind string, headers []string) Mapping {
+	index := aliasIndex
+	if kind == KindContracts {
+		index = contractAliasIndex
+	}
 	m := Mapping{}
 	used := map[string]bool{}
 	for _, h := range headers {
-		f, ok := aliasIndex[foldHeader(h)]
+		f, ok := index[foldHeader(h)]
 		if !ok || (used[f] && f != FieldAddress) {
 			continue
 		}
@@ -103,18 +111,28 @@ func AutoMap(headers []string) Mapping {
 // Mapping maps header names to fields. Headers not in it are ignored.
 type Mapping map[string]string
 
-// columns returns the field of each column, checking the mapping.
+// columns returns the field of each column of a customers file, checking
+// the mapping.
 func (m Mapping) columns(headers []string) ([]string, error) {
+	return m.columnsFor(KindCustomers, headers)
+}
+
+// columnsFor returns the field of each column, checking the mapping against
+// the fields an import kind needs.
+func (m Mapping) columnsFor(kind string, headers []string) ([]string, error) {
 	cols := make([]string, len(headers))
 	seen := map[string]bool{}
 	valid := map[string]bool{}
-	for _, f := range Fields {
+	for _, f := range FieldsOf(kind) {
 		valid[f] = true
 	}
 	for i, h := range headers {
 		f := m[h]
 		if f == "" {
 			continue
+		}
+		if strings.HasPrefix(f, AttrPrefix) && kind == KindCustomers {
+			continue // resolved against the definitions (attrColumns)
 		}
 		if !valid[f] {
 			return nil, fmt.Errorf("%w: unknown field %q for column %q", ErrMapping, f, h)
@@ -128,6 +146,15 @@ func (m Mapping) columns(headers []string) ([]string, error) {
 	if !seen[FieldCustomerNo] {
 		return nil, fmt.Errorf("%w: no column is mapped to the customer number", ErrMapping)
 	}
+	if kind == KindContracts {
+		if !seen[FieldProductType] {
+			return nil, fmt.Errorf("%w: no column is mapped to the product type", ErrMapping)
+		}
+		if !seen[FieldProductCode] && !seen[FieldAccountNo] {
+			return nil, fmt.Errorf("%w: no column is mapped to the product code or account number", ErrMapping)
+		}
+		return cols, nil
+	}
 	if !seen[FieldName] {
 		return nil, fmt.Errorf("%w: no column is mapped to the name", ErrMapping)
 	}
@@ -137,6 +164,7 @@ func (m Mapping) columns(headers []string) ([]string, error) {
 // Profile is a saved mapping for one source system.
 type Profile struct {
 	Name      string  `json:"name"`
+	Kind      string  `json:"kind"`      // customers ("" too) or contracts
 	Encoding  string  `json:"encoding"`  // auto, utf-8, sjis, euc-jp
 	Delimiter string  `json:"delimiter"` // "," or "\t"; "" detects
 	Mapping   Mapping `json:"mapping"`
@@ -220,6 +248,7 @@ func Profiles(ctx context.Context, db *store.DB) ([]Profile, error) {
 // HistoryEntry is one committed import.
 type HistoryEntry struct {
 	ID          int64  `json:"id"`
+	Kind        string `json:"kind"`
 	StartedAt   int64  `json:"startedAt"`
 	FinishedAt  int64  `json:"finishedAt"`
 	Staff       string `json:"staff"`
@@ -238,7 +267,7 @@ type HistoryEntry struct {
 
 // History lists the latest committed imports, newest first.
 func History(ctx context.Context, db *store.DB, limit int) ([]HistoryEntry, error) {
-	rows, err := db.Reader().QueryContext(ctx, `SELECT id, started_at, finished_at, staff, file_name, sha256, encoding, profile, missing,
+	rows, err := db.Reader().QueryContext(ctx, `SELECT id, kind, started_at, finished_at, staff, file_name, sha256, encoding, profile, missing,
 		rows_total, rows_new, rows_updated, rows_unchanged, rows_rejected, inactivated FROM imports ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("import history: %w", err)
@@ -247,7 +276,7 @@ func History(ctx context.Context, db *store.DB, limit int) ([]HistoryEntry, erro
 	out := []HistoryEntry{}
 	for rows.Next() {
 		var h HistoryEntry
-		if err := rows.Scan(&h.ID, &h.StartedAt, &h.FinishedAt, &h.Staff, &h.FileName, &h.SHA256, &h.Encoding, &h.Profile, &h.Missing,
+		if err := rows.Scan(&h.ID, &h.Kind, &h.StartedAt, &h.FinishedAt, &h.Staff, &h.FileName, &h.SHA256, &h.Encoding, &h.Profile, &h.Missing,
 			&h.Rows, &h.New, &h.Updated, &h.Unchanged, &h.Rejected, &h.Inactivated); err != nil {
 			return nil, fmt.Errorf("import history: %w", err)
 		}

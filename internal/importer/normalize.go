@@ -8,18 +8,19 @@ import (
 	"tsunagu/internal/customer"
 )
 
-// fieldIndex numbers Fields for the per-row value array.
+// allFields are the fields of every import kind; fieldIndex numbers them
+// for the per-row value array.
+var allFields = append(append([]string{}, Fields...), ContractFields[1:]...)
+
+const maxFields = 24 // len(allFields), checked by a test
+
 var fieldIndex = func() map[string]int {
-	m := make(map[string]int, len(Fields))
-	for i, f := range Fields {
+	m := make(map[string]int, len(allFields))
+	for i, f := range allFields {
 		m[f] = i
 	}
 	return m
 }()
-
-var contactFields = []struct{ field, kind string }{
-	{FieldPhone, "phone"}, {FieldMobile, "mobile"}, {FieldEmail, "email"},
-}
 
 var consentFields = []struct{ field, channel string }{
 	{FieldConsentLINE, customer.ChannelLINE}, {FieldConsentEmail, customer.ChannelEmail},
@@ -27,31 +28,35 @@ var consentFields = []struct{ field, channel string }{
 }
 
 // row is one normalized, valid input row. values holds the canonical form
-// per field (Fields order); consents are "1", "0" or "" (not given).
+// per field (allFields order); consents are "1", "0" or "" (not given).
 type row struct {
 	customerNo string
-	values     [16]string
+	values     [maxFields]string
+	attrs      []string // per normalizer.attrs; nil if none is mapped
 	hash       uint64
 }
 
 // normalizer turns raw records into rows with one column layout.
 type normalizer struct {
-	cols     []string // field per column
-	headers  []string
-	fields   map[string]bool // mapped fields
-	contacts bool            // any contact field mapped
-	r        row             // reused: rows are written before the next is read
+	kind    string
+	list    []string // the kind's fields
+	cols    []string // field per column
+	headers []string
+	fields  map[string]bool // mapped fields
+	attrs   []attrColumn    // columns mapped to custom attributes
+	r       row             // reused: the caller copies a row before reading the next
 }
 
 func newNormalizer(cols, headers []string) *normalizer {
-	n := &normalizer{cols: cols, headers: headers, fields: map[string]bool{}}
+	return newKindNormalizer(KindCustomers, cols, headers)
+}
+
+func newKindNormalizer(kind string, cols, headers []string) *normalizer {
+	n := &normalizer{kind: kind, list: FieldsOf(kind), cols: cols, headers: headers, fields: map[string]bool{}}
 	for _, f := range cols {
 		if f != "" {
 			n.fields[f] = true
 		}
-	}
-	for _, c := range contactFields {
-		n.contacts = n.contacts || n.fields[c.field]
 	}
 	return n
 }
@@ -70,7 +75,7 @@ func (n *normalizer) header(field string) string {
 // would be worse than a reported one).
 func (n *normalizer) row(rec []string) (*row, *Issue) {
 	r := &n.r
-	r.values = [16]string{}
+	r.values = [maxFields]string{}
 	for i, f := range n.cols {
 		if f == "" {
 			continue
@@ -92,8 +97,36 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 		}
 		r.values[idx] = v
 	}
+	if len(n.attrs) > 0 {
+		r.attrs = make([]string, len(n.attrs)) // a new slice: rows are copied, not deep-copied
+		for i, a := range n.attrs {
+			raw := rec[a.col]
+			if strings.TrimSpace(raw) == "" {
+				continue
+			}
+			if strings.ContainsRune(raw, utf8.RuneError) || utf8.RuneCountInString(raw) > MaxFieldRunes {
+				return nil, &Issue{Column: n.headers[a.col], Value: Mask(raw), Reason: ReasonEncoding}
+			}
+			v, err := a.def.CheckAttribute(raw)
+			if err != nil {
+				return nil, &Issue{Column: n.headers[a.col], Value: Mask(raw), Reason: ReasonAttribute}
+			}
+			r.attrs[i] = v
+		}
+	}
 	r.customerNo = r.values[fieldIndex[FieldCustomerNo]]
-	for _, f := range []string{FieldCustomerNo, FieldName} {
+	required := []string{FieldCustomerNo, FieldName}
+	if n.kind == KindContracts {
+		required = []string{FieldCustomerNo, FieldProductType}
+		if r.values[fieldIndex[FieldProductCode]] == "" && r.values[fieldIndex[FieldAccountNo]] == "" {
+			f := FieldAccountNo
+			if !n.fields[f] {
+				f = FieldProductCode
+			}
+			return nil, &Issue{Column: n.header(f), Reason: ReasonRequired}
+		}
+	}
+	for _, f := range required {
 		if r.values[fieldIndex[f]] == "" {
 			return nil, &Issue{Column: n.header(f), Reason: ReasonRequired}
 		}
@@ -101,13 +134,19 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 	// The hash covers exactly what the import writes, so an unchanged row
 	// is recognised without reading the stored one.
 	h := fnv.New64a()
-	for i, f := range Fields {
+	for _, f := range n.list {
 		if n.fields[f] {
 			h.Write([]byte(f))
 			h.Write([]byte{0})
-			h.Write([]byte(r.values[i]))
+			h.Write([]byte(r.values[fieldIndex[f]]))
 			h.Write([]byte{0})
 		}
+	}
+	for i, a := range n.attrs {
+		h.Write([]byte(AttrPrefix + a.def.Key))
+		h.Write([]byte{0})
+		h.Write([]byte(r.attrs[i]))
+		h.Write([]byte{0})
 	}
 	r.hash = h.Sum64() >> 1 // fits SQLite's signed INTEGER, never negative
 	return r, nil
@@ -118,11 +157,17 @@ func normalizeField(field, raw string) (string, string) {
 	switch field {
 	case FieldCustomerNo:
 		return customer.NormalizeKey(raw), ""
-	case FieldName, FieldAddress, FieldBranch, FieldStaffInCharge:
+	case FieldName, FieldAddress, FieldBranch, FieldStaffInCharge, FieldProductType, FieldAmountBand:
 		return customer.NormalizeText(raw), ""
 	case FieldNameKana:
 		return customer.NormalizeKana(raw), ""
-	case FieldBirthDate:
+	case FieldTags:
+		return splitTags(raw), ""
+	case FieldProductCode, FieldAccountNo:
+		return customer.NormalizeKey(raw), ""
+	case FieldProductStatus:
+		return normalizeStatus(raw)
+	case FieldBirthDate, FieldOpenedOn, FieldMaturesOn:
 		v, err := customer.ParseDate(raw)
 		if err != nil {
 			return "", ReasonDate

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Preview is the start of a file with a mapping applied, for the wizard.
 type Preview struct {
+	Kind      string       `json:"kind"`
 	Encoding  string       `json:"encoding"`
 	Delimiter string       `json:"delimiter"`
 	Headers   []string     `json:"headers"`
@@ -45,16 +47,33 @@ func PreviewFile(path string, opts Options, n int) (Preview, error) {
 	if err != nil {
 		return Preview{}, err
 	}
-	p := Preview{Encoding: in.encoding, Delimiter: string(in.delimiter), Headers: headers, Mapping: opts.Mapping, Rows: []PreviewRow{}}
-	if p.Mapping == nil {
-		p.Mapping = AutoMap(headers)
+	kind, err := ParseKind(opts.Kind)
+	if err != nil {
+		return Preview{}, err
 	}
-	cols, mapErr := p.Mapping.columns(headers)
+	p := Preview{Kind: kind, Encoding: in.encoding, Delimiter: string(in.delimiter), Headers: headers, Mapping: opts.Mapping, Rows: []PreviewRow{}}
+	if p.Mapping == nil {
+		p.Mapping = AutoMapKind(kind, headers)
+	}
+	var attrs []attrColumn
+	if kind == KindCustomers {
+		if opts.Mapping == nil {
+			autoMapAttributes(p.Mapping, headers, opts.Attributes)
+		}
+		attrs, err = attrColumns(p.Mapping, headers, opts.Attributes)
+	}
+	cols, mapErr := p.Mapping.columnsFor(kind, headers)
+	if mapErr == nil {
+		mapErr = err
+	}
 	if mapErr != nil {
 		p.MappingError = mapErr.Error()
 		cols = make([]string, len(headers))
 	}
-	norm := newNormalizer(cols, headers)
+	norm := newKindNormalizer(kind, cols, headers)
+	if mapErr == nil {
+		norm.attrs = attrs
+	}
 	for len(p.Rows) < n {
 		rec, err := in.csv.Read()
 		if errors.Is(err, io.EOF) {
@@ -72,10 +91,16 @@ func PreviewFile(path string, opts Options, n int) (Preview, error) {
 				pr.Issue = issue
 				break
 			}
-			for i, f := range Fields {
+			for _, f := range norm.list {
 				if norm.fields[f] {
-					pr.Values[f] = r.values[i]
+					pr.Values[f] = r.values[fieldIndex[f]]
 				}
+			}
+			if v := pr.Values[FieldTags]; v != "" {
+				pr.Values[FieldTags] = strings.ReplaceAll(v, "\x1f", "、")
+			}
+			for i, a := range norm.attrs {
+				pr.Values[AttrPrefix+a.def.Key] = r.attrs[i]
 			}
 		}
 		p.Rows = append(p.Rows, pr)

@@ -203,11 +203,11 @@ func ensureUser(ctx context.Context, tx *sql.Tx, userID string, now, staleBefore
 	return !at.Valid || at.Int64 < staleBefore, nil
 }
 
-// applyEvent updates the conversation for a fresh event and returns its ID.
-func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now int64) (int64, error) {
-	var convID int64
+// applyEvent updates the conversation for a fresh event and returns its ID
+// and the stored message's (0 if it stored none).
+func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now int64) (convID, msgID int64, err error) {
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, in.userID).Scan(&convID); err != nil {
-		return 0, fmt.Errorf("find conversation: %w", err)
+		return 0, 0, fmt.Errorf("find conversation: %w", err)
 	}
 	switch in.eventType {
 	case "message", "postback", "videoPlayComplete", "accountLink":
@@ -215,18 +215,19 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 		// A follow also clears an earlier profile 404: the user can be
 		// reached again.
 		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET follow_state = 'following', unreachable_at = NULL WHERE user_id = ?`, in.userID); err != nil {
-			return 0, fmt.Errorf("update follow state: %w", err)
+			return 0, 0, fmt.Errorf("update follow state: %w", err)
 		}
 	case "unfollow":
 		if _, err := tx.ExecContext(ctx, `UPDATE line_users SET follow_state = 'unfollowed' WHERE user_id = ?`, in.userID); err != nil {
-			return 0, fmt.Errorf("update follow state: %w", err)
+			return 0, 0, fmt.Errorf("update follow state: %w", err)
 		}
 	case "unsend":
-		return unsend(ctx, tx, convID, in, now)
+		id, err := unsend(ctx, tx, convID, in, now)
+		return id, 0, err
 	default:
-		return 0, nil
+		return 0, 0, nil
 	}
-	var token, msgID, readToken any
+	var token, lineMsgID, readToken any
 	if in.replyToken != "" {
 		token = in.replyToken
 	}
@@ -234,19 +235,22 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 		readToken = in.readToken
 	}
 	if in.messageID != "" {
-		msgID = in.messageID
+		lineMsgID = in.messageID
 	}
-	_, err := tx.ExecContext(ctx, `
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO messages (conversation_id, direction, kind, body, line_message_id, webhook_event_id, reply_token, mark_as_read_token, status, created_at)
 		VALUES (?, 'in', ?, ?, ?, ?, ?, ?, 'received', ?)`,
-		convID, in.kind, in.body, msgID, in.eventID, token, readToken, eventTime(in, now))
+		convID, in.kind, in.body, lineMsgID, in.eventID, token, readToken, eventTime(in, now))
 	if err != nil {
-		return 0, fmt.Errorf("store message: %w", err)
+		return 0, 0, fmt.Errorf("store message: %w", err)
+	}
+	if msgID, err = res.LastInsertId(); err != nil {
+		return 0, 0, fmt.Errorf("store message: %w", err)
 	}
 	if err := touchConversation(ctx, tx, convID, eventTime(in, now), in.kind, in.body, in.unread); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return convID, nil
+	return convID, msgID, nil
 }
 
 // unsend hides a message the customer took back: its text and any

@@ -58,6 +58,9 @@ type ReadMarker interface {
 type Sender interface {
 	PushText(ctx context.Context, to, text, retryKey string) (line.SendResult, error)
 	ReplyText(ctx context.Context, replyToken, text string) (line.SendResult, error)
+	// Push and Reply send other message objects (an image reply).
+	Push(ctx context.Context, to string, msgs []line.Message, retryKey string) (line.SendResult, error)
+	Reply(ctx context.Context, replyToken string, msgs []line.Message) (line.SendResult, error)
 	Profile(ctx context.Context, userID string) (line.Profile, error)
 }
 
@@ -108,6 +111,12 @@ type Config struct {
 	ReplyTokenTTL time.Duration    // 0: DefaultReplyTokenTTL
 	ProfileTTL    time.Duration    // 0: DefaultProfileTTL
 	Logger        *slog.Logger     // nil: discard; never given message content
+	// Hooks act on each fresh 1:1 event inside the webhook's transaction,
+	// in this order (see Hook).
+	Hooks []Hook
+	// MediaHost puts images staff send where LINE can fetch them; nil:
+	// image replies fail with ErrNoMediaHost.
+	MediaHost MediaHost
 }
 
 // Inbox stores conversations and sends staff replies.
@@ -122,6 +131,8 @@ type Inbox struct {
 	profileTTL time.Duration
 	log        *slog.Logger
 	newKey     func() string
+	hooks      []Hook
+	media      MediaHost
 }
 
 // New returns an inbox over an open DB.
@@ -140,6 +151,8 @@ func New(cfg Config) (*Inbox, error) {
 		profileTTL: cfg.ProfileTTL,
 		log:        cfg.Logger,
 		newKey:     func() string { return uuid.NewString() },
+		hooks:      cfg.Hooks,
+		media:      cfg.MediaHost,
 	}
 	if ib.profileTTL <= 0 {
 		ib.profileTTL = DefaultProfileTTL
@@ -169,6 +182,14 @@ type Conversation struct {
 	LastMessageAt int64  `json:"lastMessageAt"`
 	LastKind      string `json:"lastKind"`
 	LastPreview   string `json:"lastPreview"`
+	AssigneeID    int64  `json:"assigneeId"` // 0: unassigned
+	AssigneeName  string `json:"assigneeName"`
+	CustomerID    int64  `json:"customerId"` // the linked customer, 0 if none
+	CustomerName  string `json:"customerName"`
+	Linked        bool   `json:"linked"`
+	// Search results only: the newest matching message and a snippet of it.
+	MatchMessageID int64  `json:"matchMessageId,omitempty"`
+	Snippet        string `json:"snippet,omitempty"`
 }
 
 // Message is one message in or out, or a follow/unfollow marker.
@@ -185,6 +206,12 @@ type Message struct {
 	CreatedAt      int64  `json:"createdAt"`
 	Unsent         bool   `json:"unsent"`     // the customer took it back; body is erased
 	HasContent     bool   `json:"hasContent"` // downloaded media is stored (MessageContent)
+	// Label is what the button said, for a postback whose sender
+	// registered it (RegisterPostbackLabel); "" shows the data.
+	Label string `json:"label"`
+	// Internal: a hook handled it as an exchange with the app (a link
+	// code); it never counted as unread.
+	Internal bool `json:"internal"`
 }
 
 // Message error codes stored with failed sends (and shown translated).
@@ -209,6 +236,7 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
 	var (
 		profiles []string // users whose profile is new, stale, or who just followed
 		media    []string // LINE message IDs whose content to download
+		replies  []hookSend
 	)
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		for i, ev := range req.Events {
@@ -242,12 +270,17 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
 			if stale || in.eventType == "follow" {
 				profiles = append(profiles, in.userID)
 			}
-			convID, err := ib.applyEvent(ctx, tx, in, now)
+			convID, msgID, err := ib.applyEvent(ctx, tx, in, now)
 			if err != nil {
 				return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 			}
 			if convID != 0 {
 				changed[convID] = true
+				out, err := ib.runHooks(ctx, tx, in, convID, msgID, now)
+				if err != nil {
+					return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
+				}
+				replies = append(replies, out...)
 			}
 			if in.eventType == "message" && hasContent[in.kind] && in.messageID != "" {
 				media = append(media, in.messageID)
@@ -257,6 +290,12 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Hook replies go first: a reply token is only good for a minute.
+	for _, r := range replies {
+		if _, err := ib.deliver(ctx, r.msgID, r.convID, r.userID, r.text, nil, r.token, r.key); err != nil {
+			ib.log.Warn("sending a hook reply", "err", err)
+		}
 	}
 	// Profiles and content are fetched after the commit: the events are
 	// safe whatever LINE answers, and a slow call never holds the writer.
@@ -279,12 +318,9 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
 }
 
 // Conversations lists every conversation: unread ones first, then the most
-// recent.
+// recent. For the CLI and tests; screens page through List.
 func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
-	rows, err := ib.db.Reader().QueryContext(ctx, `
-		SELECT c.id, c.line_user_id, u.display_name, u.picture_url, u.follow_state, u.unreachable_at IS NOT NULL,
-		       c.status, c.unread, c.last_message_at, c.last_kind, c.last_preview
-		FROM conversations c JOIN line_users u ON u.user_id = c.line_user_id
+	rows, err := ib.db.Reader().QueryContext(ctx, convSelect+convFrom+`
 		ORDER BY (c.unread > 0) DESC, c.last_message_at DESC, c.id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
@@ -292,9 +328,8 @@ func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
 	defer rows.Close()
 	out := []Conversation{}
 	for rows.Next() {
-		var c Conversation
-		if err := rows.Scan(&c.ID, &c.LineUserID, &c.DisplayName, &c.PictureURL, &c.FollowState, &c.Unreachable,
-			&c.Status, &c.Unread, &c.LastMessageAt, &c.LastKind, &c.LastPreview); err != nil {
+		c, err := scanConversation(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list conversations: %w", err)
 		}
 		out = append(out, c)
@@ -464,23 +499,7 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 		return Message{}, fmt.Errorf("reply to conversation %d: %w", conversationID, err)
 	}
 	ib.notify(conversationID)
-
-	if token != "" {
-		res, sendErr := ib.sendReply(ctx, token, text)
-		if sendErr == nil {
-			return ib.finish(ctx, msgID, conversationID, res, nil)
-		}
-		if !isInvalidReplyToken(sendErr) {
-			return ib.finish(ctx, msgID, conversationID, res, sendErr)
-		}
-		// The token expired in flight (LINE refuses it before delivering):
-		// fall back to a push, storing its retry key first.
-		if retryID, err = ib.switchToPush(ctx, msgID); err != nil {
-			return Message{}, err
-		}
-	}
-	res, sendErr := ib.sendPush(ctx, userID, text, retryID)
-	return ib.finish(ctx, msgID, conversationID, res, sendErr)
+	return ib.deliver(ctx, msgID, conversationID, userID, text, nil, token, retryID)
 }
 
 // RetryMessage resends a failed (or stuck pending) outgoing message. A push
@@ -501,6 +520,7 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (M
 		convID       int64
 		userID, body string
 		retryKey     string
+		payload      sql.NullString
 	)
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
@@ -508,10 +528,10 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (M
 			key                      sql.NullString
 		)
 		err := tx.QueryRowContext(ctx, `
-			SELECT m.conversation_id, c.line_user_id, u.follow_state, m.body, COALESCE(m.via,''), m.retry_key, m.status, m.direction
+			SELECT m.conversation_id, c.line_user_id, u.follow_state, m.body, COALESCE(m.via,''), m.retry_key, m.status, m.direction, m.payload
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id
 			JOIN line_users u ON u.user_id = c.line_user_id WHERE m.id = ?`, messageID).
-			Scan(&convID, &userID, &follow, &body, &via, &key, &status, &dir)
+			Scan(&convID, &userID, &follow, &body, &via, &key, &status, &dir, &payload)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -542,7 +562,13 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (M
 		return Message{}, fmt.Errorf("retry message %d: %w", messageID, err)
 	}
 	ib.notify(convID)
-	res, sendErr := ib.sendPush(ctx, userID, body, retryKey)
+	var msgs []line.Message
+	if payload.Valid {
+		if msgs, err = line.UnmarshalMessages([]byte(payload.String)); err != nil {
+			return Message{}, fmt.Errorf("retry message %d: %w", messageID, err)
+		}
+	}
+	res, sendErr := ib.sendPush(ctx, userID, body, msgs, retryKey)
 	return ib.finish(ctx, messageID, convID, res, sendErr)
 }
 
@@ -614,13 +640,16 @@ func (ib *Inbox) ResumePending(ctx context.Context) error {
 // --- helpers ---
 
 const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at,
-	unsent_at IS NOT NULL, EXISTS (SELECT 1 FROM message_content mc WHERE mc.message_id = messages.id)`
+	unsent_at IS NOT NULL, EXISTS (SELECT 1 FROM message_content mc WHERE mc.message_id = messages.id),
+	CASE WHEN kind = 'postback' THEN COALESCE((SELECT label FROM postback_labels p WHERE p.data = messages.body), '') ELSE '' END,
+	internal`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMessage(r scanner) (Message, error) {
 	var m Message
-	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt, &m.Unsent, &m.HasContent)
+	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt, &m.Unsent, &m.HasContent,
+		&m.Label, &m.Internal)
 	return m, err
 }
 
@@ -638,16 +667,46 @@ func (ib *Inbox) message(ctx context.Context, id int64) (Message, error) {
 // with its stored key, so a later retry cannot duplicate it.
 const SendTimeout = 20 * time.Second
 
-func (ib *Inbox) sendPush(ctx context.Context, to, text, key string) (line.SendResult, error) {
+// sendPush pushes text, or msgs when given (their stored payload).
+func (ib *Inbox) sendPush(ctx context.Context, to, text string, msgs []line.Message, key string) (line.SendResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
 	defer cancel()
+	if msgs != nil {
+		return ib.send.Push(ctx, to, msgs, key)
+	}
 	return ib.send.PushText(ctx, to, text, key)
 }
 
-func (ib *Inbox) sendReply(ctx context.Context, token, text string) (line.SendResult, error) {
+func (ib *Inbox) sendReply(ctx context.Context, token, text string, msgs []line.Message) (line.SendResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
 	defer cancel()
+	if msgs != nil {
+		return ib.send.Reply(ctx, token, msgs)
+	}
 	return ib.send.ReplyText(ctx, token, text)
+}
+
+// deliver sends a stored outgoing message: by reply token when one was
+// claimed for it, falling back to a push if LINE no longer accepts the token
+// (it refuses before delivering); otherwise by push with its stored retry
+// key. key may be "" for a reply: a fresh one is then stored before the
+// push. It records the outcome and returns the stored message.
+func (ib *Inbox) deliver(ctx context.Context, msgID, convID int64, userID, text string, msgs []line.Message, token, key string) (Message, error) {
+	if token != "" {
+		res, sendErr := ib.sendReply(ctx, token, text, msgs)
+		if sendErr == nil {
+			return ib.finish(ctx, msgID, convID, res, nil)
+		}
+		if !isInvalidReplyToken(sendErr) {
+			return ib.finish(ctx, msgID, convID, res, sendErr)
+		}
+		var err error
+		if key, err = ib.switchToPush(ctx, msgID, key); err != nil {
+			return Message{}, err
+		}
+	}
+	res, sendErr := ib.sendPush(ctx, userID, text, msgs, key)
+	return ib.finish(ctx, msgID, convID, res, sendErr)
 }
 
 // finish records the outcome of a send and returns the stored message.
@@ -687,10 +746,12 @@ func (ib *Inbox) finish(ctx context.Context, msgID, convID int64, res line.SendR
 	return m, nil
 }
 
-// switchToPush turns an outgoing message into a push with a new retry key,
-// stored before the caller sends.
-func (ib *Inbox) switchToPush(ctx context.Context, msgID int64) (string, error) {
-	key := ib.newKey()
+// switchToPush turns an outgoing message into a push with its retry key
+// (a new one if key is ""), stored before the caller sends.
+func (ib *Inbox) switchToPush(ctx context.Context, msgID int64, key string) (string, error) {
+	if key == "" {
+		key = ib.newKey()
+	}
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '' WHERE id = ?`, key, msgID)
 		return err

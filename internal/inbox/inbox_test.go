@@ -57,6 +57,15 @@ func (f *fakeSender) ReplyText(_ context.Context, token, text string) (line.Send
 	return line.SendResult{Status: 200, RequestID: "reply-req"}, nil
 }
 
+// Push and Reply record other message objects by their type (an image).
+func (f *fakeSender) Push(ctx context.Context, to string, msgs []line.Message, key string) (line.SendResult, error) {
+	return f.PushText(ctx, to, "<"+msgs[0].Type()+">", key)
+}
+
+func (f *fakeSender) Reply(ctx context.Context, token string, msgs []line.Message) (line.SendResult, error) {
+	return f.ReplyText(ctx, token, "<"+msgs[0].Type()+">")
+}
+
 func (f *fakeSender) Profile(_ context.Context, userID string) (line.Profile, error) {
 	if f.profileEr != nil {
 		return line.Profile{}, f.profileEr

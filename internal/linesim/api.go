@@ -96,6 +96,8 @@ func (s *Server) routes() http.Handler {
 		{EndpointMarkAsRead, "POST /v2/bot/message/markAsRead", s.handleMarkAsRead},
 		{EndpointMarkAsReadByToken, "POST /v2/bot/chat/markAsRead", s.handleMarkAsReadByToken},
 		{EndpointLoading, "POST /v2/bot/chat/loading/start", s.handleLoading},
+		{EndpointBotInfo, "GET /v2/bot/info", s.handleBotInfo},
+		{EndpointWebhookEndpoint, "PUT /v2/bot/channel/webhook/endpoint", s.handleSetWebhookEndpoint},
 		{"", "/", func(w http.ResponseWriter, _ *http.Request, _ string) {
 			writeError(w, http.StatusNotFound, errorBody{Message: msgNotFound})
 		}},

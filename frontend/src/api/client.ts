@@ -2,6 +2,8 @@ import type { BackendEvents, BackendMethods, EventName, LineSettings, MethodName
 import { notifySessionError } from './session-errors'
 import { securityApi } from './security'
 import { customersApi } from './customers'
+import { aboutApi } from './about'
+import { inboxApi } from './inbox'
 import { pickTransport, type ConnectionState, type Transport, type Unsubscribe, type WailsWindow } from './transport'
 
 let current: Transport | null = null
@@ -57,6 +59,8 @@ export const api = {
   ClearChannel: () => call('ClearChannel'),
   ...securityApi(call),
   ...customersApi(call),
+  ...aboutApi(call),
+  ...inboxApi(call),
 }
 
 export function onEvent<E extends EventName>(event: E, cb: (payload: BackendEvents[E]) => void): Unsubscribe {

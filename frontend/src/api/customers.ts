@@ -41,6 +41,8 @@ export interface Product {
   maturesOn: string
   status: string
   amountBand: string
+  accountNo: string
+  source: 'import' | 'manual'
 }
 
 export interface CustomerAttribute {
@@ -75,6 +77,10 @@ export interface CustomerFilter {
   status?: '' | 'active' | 'inactive'
   tag?: string
   lineLinked?: '' | 'yes' | 'no'
+  /** A channel the customer consented to. */
+  consent?: '' | 'line' | 'email' | 'sms' | 'postal'
+  /** A channel without consent (refused or never asked). */
+  noConsent?: '' | 'line' | 'email' | 'sms' | 'postal'
   limit?: number
   offset?: number
 }
@@ -92,7 +98,10 @@ export interface CustomerFilters {
 /** Header name → field (see ImportFields); unmapped headers are ignored. */
 export type ImportMapping = Record<string, string>
 
+export type ImportKind = 'customers' | 'contracts'
+
 export interface ImportRequest {
+  kind: ImportKind
   path: string
   encoding: 'auto' | 'utf-8' | 'sjis' | 'euc-jp'
   delimiter: '' | ',' | '\t'
@@ -119,6 +128,7 @@ export interface ImportPreviewRow {
 }
 
 export interface ImportPreview {
+  kind: ImportKind
   encoding: string
   delimiter: string
   headers: string[]
@@ -129,6 +139,7 @@ export interface ImportPreview {
 
 export interface ImportResult {
   importId: number
+  kind: ImportKind
   dryRun: boolean
   fileName: string
   sha256: string
@@ -159,6 +170,7 @@ export interface ImportProgress {
 
 export interface ImportProfile {
   name: string
+  kind: ImportKind | ''
   encoding: string
   delimiter: string
   mapping: ImportMapping
@@ -167,6 +179,7 @@ export interface ImportProfile {
 
 export interface ImportHistoryEntry {
   id: number
+  kind: ImportKind
   startedAt: number
   finishedAt: number
   staff: string
@@ -191,12 +204,30 @@ export interface ExportResult {
   encoding: string
 }
 
+export type AttributeType = 'text' | 'number' | 'date' | 'boolean' | 'choice'
+
+export interface AttributeDef {
+  key: string
+  label: string
+  type: AttributeType
+  choices: string[] | null
+}
+
+export interface AttributeDefInfo extends AttributeDef {
+  customers: number
+}
+
+export interface TagInfo {
+  name: string
+  customers: number
+}
+
 export interface CustomerMethods {
   Customers(f: CustomerFilter): CustomerPage
   Customer(id: number): CustomerCard
   CustomerFilterOptions(): CustomerFilters
   PickImportFile(): string
-  ImportFields(): string[]
+  ImportFields(kind: ImportKind): string[]
   ImportPreview(req: ImportRequest): ImportPreview
   RunImport(req: ImportRequest): ImportResult
   CancelImport(): void
@@ -206,6 +237,16 @@ export interface CustomerMethods {
   ImportHistory(): ImportHistoryEntry[]
   ExportCustomers(encoding: 'utf-8-bom' | 'sjis'): ExportResult
   EraseCustomer(id: number): void
+  AttributeDefs(): AttributeDefInfo[]
+  DefineAttribute(d: AttributeDef): void
+  DeleteAttribute(key: string): void
+  TagList(): TagInfo[]
+  CreateTag(name: string): void
+  DeleteTag(name: string): void
+  SetCustomerConsent(customerId: number, channel: string, granted: boolean): void
+  AddCustomerTag(customerId: number, tag: string): void
+  RemoveCustomerTag(customerId: number, tag: string): void
+  SetCustomerAttribute(customerId: number, key: string, value: string): void
 }
 
 export interface CustomerEvents {
@@ -223,7 +264,7 @@ export function customersApi(call: Caller) {
     Customer: (id: number) => call('Customer', id),
     CustomerFilterOptions: () => call('CustomerFilterOptions'),
     PickImportFile: () => call('PickImportFile'),
-    ImportFields: async () => (await call('ImportFields')) ?? [],
+    ImportFields: async (kind: ImportKind) => (await call('ImportFields', kind)) ?? [],
     ImportPreview: (req: ImportRequest) => call('ImportPreview', req),
     RunImport: (req: ImportRequest) => call('RunImport', req),
     CancelImport: () => call('CancelImport'),
@@ -233,5 +274,15 @@ export function customersApi(call: Caller) {
     ImportHistory: async () => (await call('ImportHistory')) ?? [],
     ExportCustomers: (encoding: 'utf-8-bom' | 'sjis') => call('ExportCustomers', encoding),
     EraseCustomer: (id: number) => call('EraseCustomer', id),
+    AttributeDefs: async () => (await call('AttributeDefs')) ?? [],
+    DefineAttribute: (d: AttributeDef) => call('DefineAttribute', d),
+    DeleteAttribute: (key: string) => call('DeleteAttribute', key),
+    TagList: async () => (await call('TagList')) ?? [],
+    CreateTag: (name: string) => call('CreateTag', name),
+    DeleteTag: (name: string) => call('DeleteTag', name),
+    SetCustomerConsent: (customerId: number, channel: string, granted: boolean) => call('SetCustomerConsent', customerId, channel, granted),
+    AddCustomerTag: (customerId: number, tag: string) => call('AddCustomerTag', customerId, tag),
+    RemoveCustomerTag: (customerId: number, tag: string) => call('RemoveCustomerTag', customerId, tag),
+    SetCustomerAttribute: (customerId: number, key: string, value: string) => call('SetCustomerAttribute', customerId, key, value),
   }
 }

@@ -1,6 +1,8 @@
 export * from './types'
 export * from './security'
 export * from './customers'
+export * from './about'
+export * from './inbox'
 export { api, onEvent, onConnection, transport, setTransport } from './client'
 export { ApiError, toApiError, toErrorCode, CLIENT_CODES } from './errors'
 export type { Transport, ConnectionState, Unsubscribe } from './transport'

@@ -3,6 +3,8 @@
 
 import type { SecurityMethods } from './security'
 import type { CustomerEvents, CustomerMethods } from './customers'
+import type { AboutMethods } from './about'
+import type { InboxMethods } from './inbox'
 
 export interface Status {
   sandbox: boolean
@@ -37,6 +39,15 @@ export interface Conversation {
   /** Kind of the last message (text, sticker, follow, ...); lastPreview is its body. */
   lastKind: string
   lastPreview: string
+  /** Assignment and customer link (api/inbox.ts); 0 when none. */
+  assigneeId?: number
+  assigneeName?: string
+  customerId?: number
+  customerName?: string
+  linked?: boolean
+  /** Search results: the newest matching message and a snippet of it. */
+  matchMessageId?: number
+  snippet?: string
 }
 
 export type MessageKind =
@@ -72,6 +83,10 @@ export interface Message {
   unsent?: boolean
   /** Downloaded media is stored (MessageContent). */
   hasContent?: boolean
+  /** Postback: what the button said, when the sender registered it. */
+  label?: string
+  /** A hook handled it (e.g. a link code): never counted unread. */
+  internal?: boolean
 }
 
 /** The channel's monthly message allowance. */
@@ -102,7 +117,7 @@ export interface PhoneMessage {
 }
 
 /** Every method of the bound Go object, with its argument and result types. */
-export interface BackendMethods extends SecurityMethods, CustomerMethods {
+export interface BackendMethods extends SecurityMethods, CustomerMethods, InboxMethods, AboutMethods {
   Status(): Status
   Conversations(): Conversation[]
   Messages(conversationId: number): Message[]

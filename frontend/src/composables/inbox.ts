@@ -1,5 +1,17 @@
 import { computed, reactive } from 'vue'
-import { api, onConnection, onEvent, toApiError, type Conversation, type Message, type Status } from '../api'
+import {
+  api,
+  onConnection,
+  onEvent,
+  toApiError,
+  type Assignee,
+  type CannedReply,
+  type Conversation,
+  type ListQuery,
+  type Message,
+  type Note,
+  type Status,
+} from '../api'
 import { can, session } from './session'
 
 /**
@@ -13,6 +25,20 @@ export const inbox = reactive({
   status: null as Status | null,
   conversations: [] as Conversation[],
   conversationsLoaded: false,
+  /** Filters and search of the list; changing them reloads it. */
+  query: { assignee: '', status: '', link: '', follow: '', search: '' } as Omit<ListQuery, 'cursor' | 'limit'>,
+  /** Cursor of the next page ('' when everything is loaded). */
+  next: '',
+  loadingMore: false,
+  /** Unread messages of all conversations, from the server (null: unknown). */
+  serverUnread: null as number | null,
+  /** The selected conversation when the loaded pages do not hold it. */
+  selectedExtra: null as Conversation | null,
+  /** Older messages exist before inbox.messages[0]. */
+  messagesMore: false,
+  notes: [] as Note[],
+  assignees: [] as Assignee[],
+  canned: [] as CannedReply[],
   selectedId: null as number | null,
   /** Server messages of the selected conversation (chronological). */
   messages: [] as Message[],
@@ -26,10 +52,14 @@ export const inbox = reactive({
 })
 
 export const selectedConversation = computed<Conversation | null>(
-  () => inbox.conversations.find((c) => c.id === inbox.selectedId) ?? null,
+  () =>
+    inbox.conversations.find((c) => c.id === inbox.selectedId) ??
+    (inbox.selectedExtra?.id === inbox.selectedId ? inbox.selectedExtra : null),
 )
 
-export const unreadTotal = computed(() => inbox.conversations.reduce((n, c) => n + (c.unread > 0 ? c.unread : 0), 0))
+export const unreadTotal = computed(
+  () => inbox.serverUnread ?? inbox.conversations.reduce((n, c) => n + (c.unread > 0 ? c.unread : 0), 0),
+)
 
 /** Messages to show: server list plus this conversation's unanswered replies. */
 export const visibleMessages = computed<Message[]>(() => {
@@ -70,22 +100,135 @@ export async function refreshStatus(): Promise<void> {
   inbox.status = await api.Status()
 }
 
+const PAGE = 50
+const MAX_RELOAD = 200
+let listToken = 0
+
+/**
+ * Reloads the list from the first page, as deep as what is loaded (at most
+ * MAX_RELOAD rows), so a change elsewhere keeps the clerk's scroll place.
+ * The server's unread total feeds the badge and the desktop notifications
+ * (composables/desktopNotify.ts), whatever the list's filters.
+ */
 export const refreshConversations = serialized(async () => {
-  const list = await api.Conversations()
-  inbox.conversations = list
+  const token = ++listToken
+  const limit = Math.min(MAX_RELOAD, Math.max(PAGE, inbox.conversations.length))
+  const page = await api.ConversationPage({ ...inbox.query, cursor: '', limit })
+  if (token !== listToken) return
+  inbox.conversations = page.conversations
+  inbox.next = page.next
+  inbox.serverUnread = inbox.query.search ? inbox.serverUnread : page.unreadTotal
   inbox.conversationsLoaded = true
+  if (inbox.selectedId !== null && !page.conversations.some((c) => c.id === inbox.selectedId)) {
+    void refreshSelectedExtra().catch(reportBackground)
+  }
   await markSelectedReadIfNeeded()
 })
 
+async function refreshSelectedExtra() {
+  const id = inbox.selectedId
+  if (id === null) return
+  const c = await api.GetConversation(id)
+  if (inbox.selectedId === id) inbox.selectedExtra = c
+}
+
+/** Loads the next page of the list (infinite scroll). */
+export async function loadMoreConversations(): Promise<void> {
+  if (!inbox.next || inbox.loadingMore) return
+  inbox.loadingMore = true
+  const token = listToken
+  try {
+    const page = await api.ConversationPage({ ...inbox.query, cursor: inbox.next, limit: PAGE })
+    if (token !== listToken) return
+    const have = new Set(inbox.conversations.map((c) => c.id))
+    inbox.conversations.push(...page.conversations.filter((c) => !have.has(c.id)))
+    inbox.next = page.next
+  } finally {
+    inbox.loadingMore = false
+  }
+}
+
+/** Applies new filters or a new search: the list starts again at its top. */
+export async function setQuery(q: Partial<typeof inbox.query>): Promise<void> {
+  Object.assign(inbox.query, q)
+  inbox.conversations = []
+  inbox.next = ''
+  inbox.conversationsLoaded = false
+  await refreshConversations()
+}
+
 let messagesToken = 0
+/** Reloads the newest messages, keeping older ones already loaded above them. */
 export const refreshMessages = serialized(async () => {
   const id = inbox.selectedId
   if (id === null) return
   const token = ++messagesToken
-  const list = await api.Messages(id)
+  const page = await api.MessagePage(id, 0)
   if (token !== messagesToken || inbox.selectedId !== id) return
-  inbox.messages = list
+  const first = page.messages[0]?.id ?? Infinity
+  const older = inbox.messages.filter((m) => m.conversationId === id && m.id < first)
+  inbox.messages = [...older, ...page.messages]
+  if (older.length === 0) inbox.messagesMore = page.more
 })
+
+/** Loads the page of messages before the oldest shown. */
+export async function loadOlderMessages(): Promise<void> {
+  const id = inbox.selectedId
+  const oldest = inbox.messages[0]
+  if (id === null || !oldest) return
+  const page = await api.MessagePage(id, oldest.id)
+  if (inbox.selectedId !== id) return
+  inbox.messages = [...page.messages, ...inbox.messages]
+  inbox.messagesMore = page.more
+}
+
+export async function refreshNotes(): Promise<void> {
+  const id = inbox.selectedId
+  if (id === null) return
+  const list = await api.ConversationNotes(id)
+  if (inbox.selectedId === id) inbox.notes = list
+}
+
+export async function addNote(body: string): Promise<Note> {
+  const id = inbox.selectedId
+  if (id === null) throw new Error('no conversation')
+  const n = await api.AddNote(id, body)
+  if (inbox.selectedId === id && !inbox.notes.some((x) => x.id === n.id)) inbox.notes.push(n)
+  return n
+}
+
+export async function deleteNote(noteId: number): Promise<void> {
+  await api.DeleteNote(noteId)
+  inbox.notes = inbox.notes.filter((n) => n.id !== noteId)
+}
+
+export async function loadAssignees(): Promise<void> {
+  inbox.assignees = await api.Assignees()
+}
+
+export async function loadCanned(): Promise<void> {
+  inbox.canned = can('inbox.reply') ? await api.CannedReplies() : []
+}
+
+function patchConversation(id: number, patch: Partial<Conversation>) {
+  const c = inbox.conversations.find((x) => x.id === id) ?? (inbox.selectedExtra?.id === id ? inbox.selectedExtra : null)
+  if (c) Object.assign(c, patch)
+}
+
+export async function assign(conversationId: number, staffId: number): Promise<void> {
+  await api.AssignConversation(conversationId, staffId)
+  patchConversation(conversationId, {
+    assigneeId: staffId,
+    assigneeName: inbox.assignees.find((a) => a.id === staffId)?.displayName ?? '',
+  })
+  void refreshConversations().catch(reportBackground)
+}
+
+export async function setStatus(conversationId: number, status: Conversation['status']): Promise<void> {
+  await api.SetConversationStatus(conversationId, status)
+  patchConversation(conversationId, { status })
+  void refreshConversations().catch(reportBackground)
+}
 
 function pageVisible(): boolean {
   return typeof document === 'undefined' || document.visibilityState !== 'hidden'
@@ -120,10 +263,13 @@ export async function selectConversation(id: number | null): Promise<void> {
   }
   inbox.selectedId = id
   inbox.messages = []
+  inbox.messagesMore = false
+  inbox.notes = []
   if (id === null) return
+  if (!inbox.conversations.some((c) => c.id === id)) void refreshSelectedExtra().catch(reportBackground)
   inbox.messagesLoading = true
   try {
-    await Promise.all([refreshMessages(), markSelectedReadIfNeeded()])
+    await Promise.all([refreshMessages(), markSelectedReadIfNeeded(), refreshNotes()])
   } finally {
     if (inbox.selectedId === id) inbox.messagesLoading = false
   }
@@ -165,6 +311,17 @@ export async function sendReply(conversationId: number, text: string, staffName:
   }
 }
 
+/** Sends an image (a data URL of a JPEG or PNG) as the signed-in staff member. */
+export async function sendImage(conversationId: number, dataUrl: string): Promise<Message> {
+  try {
+    const saved = await api.ReplyImage(conversationId, dataUrl)
+    upsertMessage(saved)
+    return saved
+  } finally {
+    void refreshConversations().catch(reportBackground)
+  }
+}
+
 export async function retryMessage(messageId: number): Promise<Message> {
   inbox.retrying.push(messageId)
   try {
@@ -202,7 +359,11 @@ export async function boot(): Promise<void> {
     await refreshStatus()
     // A start failure (locked keychain, wrong DB key, …) comes in Status.error;
     // the inbox calls would only fail with errors.notStarted.
-    if (!inbox.status?.error) await refreshConversations()
+    if (!inbox.status?.error) {
+      await refreshConversations()
+      void loadAssignees().catch(reportBackground)
+      void loadCanned().catch(reportBackground)
+    }
   } catch (err) {
     inbox.bootError = toApiError(err)
     return
@@ -215,7 +376,10 @@ export async function boot(): Promise<void> {
   onEvent('inbox:changed', (p) => {
     void refreshConversations().catch(reportBackground)
     const id = p && typeof p.conversationId === 'number' ? p.conversationId : null
-    if (id === null || id === inbox.selectedId) void refreshMessages().catch(reportBackground)
+    if (id === null || id === inbox.selectedId) {
+      void refreshMessages().catch(reportBackground)
+      void refreshNotes().catch(reportBackground)
+    }
   })
   onEvent('status:changed', (s) => {
     const apply = () => {

@@ -45,3 +45,4 @@ export function useNotify() {
 
   return { error, success, info }
 }
+

@@ -48,6 +48,9 @@ export const KNOWN_ERROR_CODES = [
   'monthlyLimit',
   'quotaExceeded',
   'contentMasked',
+  'imageInvalid',
+  'imageTooLarge',
+  'noMediaHost',
 ] as const
 
 export interface TranslatedError {

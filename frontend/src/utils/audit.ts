@@ -45,9 +45,45 @@ export const AUDIT_ACTIONS = [
   'customer.attribute_set',
   'customer.tag_add',
   'customer.tag_remove',
+  'customer.attribute_delete',
+  'customer.tag_create',
+  'customer.tag_delete',
   'customer.export',
   'import.run',
   'import.dry_run',
+  // Inbox (internal/inbox, internal/autoreply).
+  'conversation.assign',
+  'conversation.status',
+  'conversation.note_add',
+  'conversation.note_delete',
+  'canned_reply.save',
+  'canned_reply.delete',
+  'autoreply.rule_save',
+  'autoreply.rule_delete',
+  'autoreply.settings',
+  // Linking (internal/linking).
+  'linking.code_issue',
+  'linking.code_revoke',
+  'linking.code_rejected',
+  'linking.code_accepted',
+  'linking.identity_failed',
+  'linking.code_invalidated',
+  'linking.relink',
+  // Updates (internal/update).
+  'app.update_install',
+  // Segments and campaigns (internal/segment, internal/campaign).
+  'segment.save',
+  'segment.delete',
+  'campaign.create',
+  'campaign.edit',
+  'campaign.approve',
+  'campaign.schedule',
+  'campaign.send',
+  'campaign.pause',
+  'campaign.resume',
+  'campaign.cancel',
+  'campaign.finish',
+  'campaign.export',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */
@@ -59,13 +95,19 @@ export const AUDIT_GROUPS = [
   'channel',
   'message',
   'conversation',
+  'canned_reply',
+  'autoreply',
   'customer',
+  'linking',
+  'segment',
+  'campaign',
   'import',
   'audit',
   'backup',
   'recovery',
   'db',
   'data',
+  'app',
 ] as const
 
 /** Codes are catalog paths only if they are plain identifiers joined by dots. */
@@ -110,9 +152,10 @@ export function actorLabel(t: T, actor: string): string {
 export function targetLabel(t: T, te: TE, action: string, target: string): string {
   if (!target) return ''
   if (action === 'settings.change') return lookup(t, te, 'audit.settingNames', target) ?? target
-  const m = /^(staff|conversation|customer|import|attribute):(.+)$/.exec(target)
+  const m = /^(staff|conversation|customer|import|attribute|tag|campaign|segment):(.+)$/.exec(target)
   if (!m) return target
-  return m[1] === 'staff' || m[1] === 'attribute' ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })
+  const named = m[1] === 'staff' || m[1] === 'attribute' || m[1] === 'tag'
+  return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })
 }
 
 export interface DetailItem {

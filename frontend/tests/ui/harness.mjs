@@ -70,8 +70,9 @@ function startDevserver(ui, bin, args) {
  *   written into a fresh temporary folder (ui.filesDir, its path is
  *   ui.csvPath) that the bridge's file dialog answers (--pick-file); saved
  *   files go to the same folder (--save-dir)
+ * @param {string[]} [opts.devserverArgs] more flags for the dev bridge
  */
-export function useUiHarness({ dataPrefix, pickFile } = {}) {
+export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) {
   const ui = {
     server: undefined,
     serverOutput: '',
@@ -100,7 +101,7 @@ export function useUiHarness({ dataPrefix, pickFile } = {}) {
     mkdirSync(artifactsDir, { recursive: true })
 
     ui.dataDir = mkdtempSync(join(tmpdir(), dataPrefix))
-    const extraArgs = []
+    const extraArgs = [...devserverArgs] // e.g. --update-policy FILE (about.test.mjs)
     if (pickFile) {
       ui.filesDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-files-'))
       ui.csvPath = join(ui.filesDir, pickFile.name)

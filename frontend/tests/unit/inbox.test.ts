@@ -24,6 +24,12 @@ function fakeBackend() {
     Status: () => ({ sandbox: true, channelConfigured: false, tokenHint: '', version: 'v', dataDir: '/d', staffName: '山田', rejectedWebhooks: 0 }),
     Conversations: () => [structuredClone(conv)],
     Messages: () => structuredClone(messages),
+    ConversationPage: () => ({ conversations: [structuredClone(conv)], next: '', unreadTotal: conv.unread }),
+    MessagePage: () => ({ messages: structuredClone(messages), more: false }),
+    GetConversation: () => structuredClone(conv),
+    ConversationNotes: () => [],
+    Assignees: () => [],
+    CannedReplies: () => [],
     MarkRead: () => {
       conv.unread = 0
       emit('inbox:changed', { conversationId: 1 }) // the real backend emits after MarkRead

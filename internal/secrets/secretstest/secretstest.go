@@ -37,7 +37,7 @@ func CleanupDataDir(t testing.TB, kr secrets.Keyring, dir string) {
 		if err != nil {
 			return
 		}
-		for _, it := range []secrets.Item{secrets.ItemDBKey, secrets.ItemChannelSecret, secrets.ItemChannelToken, secrets.ItemDBKeyNext, secrets.ItemDBKeyPrevious} {
+		for _, it := range []secrets.Item{secrets.ItemDBKey, secrets.ItemChannelSecret, secrets.ItemChannelToken, secrets.ItemDBKeyNext, secrets.ItemDBKeyPrevious, secrets.ItemRelayBoxKey, secrets.ItemRelayAuthKey} {
 			kr.Delete(secrets.Service, id+"/"+string(it))
 		}
 	})

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/relayclient"
+)
+
+// The webhook relay from the command line (registered in main.go's
+// commands): enroll this data folder, show or end the enrollment, set the
+// webhook URL on LINE, and `sync`, which pulls, verifies and stores events
+// for a PC that only collects (or, with --once, drains and exits).
+
+var relayArgs = map[string]int{
+	"relay enroll":      0,
+	"relay status":      0,
+	"relay disconnect":  0,
+	"relay set-webhook": 0,
+	"sync":              0,
+}
+
+type relayFlags struct {
+	relay string
+	code  string
+	once bool
+}
+
+func relayFlagSet(name string, fs *flag.FlagSet) any {
+	f := &relayFlags{}
+	switch name {
+	case "relay enroll":
+		fs.StringVar(&f.relay, "relay", "", "the relay's address, e.g. https://relay.example.jp (required)")
+		fs.StringVar(&f.code, "code", "", "the enrollment code (default: read from standard input, which keeps it out of the process list)")
+	case "sync":
+		fs.BoolVar(&f.once, "once", false, "store what is queued at the relay, then exit")
+	}
+	return f
+}
+
+// Audit actions (the same as the app's).
+const (
+	actionRelayEnroll     = "relay.enroll"
+	actionRelayDisconnect = "relay.disconnect"
+	actionRelayWebhook    = "relay.webhook_set"
+)
+
+func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
+	f := c.flags.(*relayFlags)
+	if strings.TrimSpace(f.relay) == "" {
+		return exitError{2, errors.New("give the relay's address with --relay URL")}
+	}
+	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	code := f.code
+	if code == "" {
+		if code, err = c.readSecretLine("Enrollment code: "); err != nil {
+			return err
+		}
+	}
+	if strings.TrimSpace(code) == "" {
+		return exitError{2, errors.New("no enrollment code (give it on standard input)")}
+	}
+	en, err := eng.RelayEnroll(ctx, f.relay, code)
+	if err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, eng, actor, actionRelayEnroll, en.Tenant, map[string]string{"relay": en.RelayURL}); err != nil {
+		return err
+	}
+	return c.print(en, func(w io.Writer) {
+		fmt.Fprintf(w, "enrolled as tenant %s at %s\nwebhook URL for LINE: %s\n", en.Tenant, en.RelayURL, en.WebhookURL)
+		fmt.Fprintln(w, "set it on the channel with `tsunagu-cli relay set-webhook` (or in the LINE Developers console)")
+	})
+}
+
+func cmdRelayStatus(ctx context.Context, c *cmdCtx) error {
+	eng, _, err := c.openAudited(ctx, auth.PermChannel)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	st := eng.RelayStatus()
+	return c.print(st, func(w io.Writer) {
+		if !st.Enrolled {
+			fmt.Fprintln(w, "not enrolled with a webhook relay")
+			return
+		}
+		fmt.Fprintf(w, "relay:       %s\ntenant:      %s\nwebhook URL: %s\nenrolled:    %s\n",
+			st.RelayURL, st.Tenant, st.WebhookURL, st.EnrolledAt.Local().Format(time.DateTime))
+		fmt.Fprintln(w, "(the desktop app or `tsunagu-cli sync` receives the events)")
+	})
+}
+
+func cmdRelayDisconnect(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	prev := eng.RelayStatus()
+	if !prev.Enrolled {
+		return engine.ErrRelayNotEnrolled
+	}
+	if err := eng.RelayDisconnect(ctx); err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, eng, actor, actionRelayDisconnect, prev.Tenant, nil); err != nil {
+		return err
+	}
+	return c.print(map[string]any{"enrolled": false}, func(w io.Writer) {
+		fmt.Fprintln(w, "disconnected from the relay; its keys were removed from the keychain")
+	})
+}
+
+// startForRelay checks the permission, then starts the engine with LINE
+// (the verifier needs the channel secret).
+func (c *cmdCtx) startForRelay(ctx context.Context) (*engine.Engine, string, error) {
+	probe, actor, err := c.openAudited(ctx, auth.PermChannel)
+	if err != nil {
+		return nil, "", err
+	}
+	probe.Close()
+	eng, err := engine.Start(ctx, engine.Options{DataDir: c.dataDir, Keyring: c.keyring})
+	if err != nil {
+		return nil, "", err
+	}
+	return eng, actor, nil
+}
+
+func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
+	eng, actor, err := c.startForRelay(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if eng.Sandbox() {
+		return errors.New("no LINE channel is configured (sandbox mode): `tsunagu-cli channel set` first")
+	}
+	u, err := eng.RelaySetWebhookOnLINE(ctx)
+	if err != nil {
+		return err
+	}
+	en, _ := eng.RelayEnrollment()
+	if err := recordCLI(ctx, eng, actor, actionRelayWebhook, en.Tenant, nil); err != nil {
+		return err
+	}
+	return c.print(map[string]any{"webhookUrl": u}, func(w io.Writer) {
+		fmt.Fprintf(w, "LINE now sends this channel's webhooks to %s\n", u)
+	})
+}
+
+func cmdSync(ctx context.Context, c *cmdCtx) error {
+	f := c.flags.(*relayFlags)
+	eng, _, err := c.startForRelay(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if f.once {
+		n, err := eng.RelaySync(ctx)
+		if err != nil {
+			return err
+		}
+		forged := eng.RelayStatus().Forged
+		return c.print(map[string]any{"received": n, "stored": n - forged, "forged": forged}, func(w io.Writer) {
+			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature\n", n, n-forged, forged)
+		})
+	}
+	fmt.Fprintln(c.stderr, "receiving from the relay; Ctrl-C stops")
+	last := relayclient.State("")
+	return eng.RelayRun(ctx, func(st relayclient.Status) {
+		if st.State != last {
+			last = st.State
+			fmt.Fprintf(c.stderr, "%s %s\n", time.Now().Format(time.TimeOnly), st.State)
+		}
+	})
+}

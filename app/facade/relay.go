@@ -1,0 +1,128 @@
+package facade
+
+import (
+	"errors"
+	"strings"
+
+	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/line"
+	"tsunagu/internal/relayclient"
+)
+
+// Message codes of the webhook relay.
+const (
+	codeRelayBadCode     = "errors.relayBadCode"     // wrong, used or expired enrollment code
+	codeRelayBadURL      = "errors.relayBadUrl"      // not an http(s) relay URL
+	codeRelayEnrolled    = "errors.relayEnrolled"    // disconnect first
+	codeRelayNotEnrolled = "errors.relayNotEnrolled" // nothing to do without an enrollment
+	codeRelayUnreachable = "errors.relayUnreachable" // the relay did not answer
+	codeRelayWebhookURL  = "errors.relayWebhookUrl"  // LINE needs https:// and ≤ 500 characters
+	codeRelayNoChannel   = "errors.relayNoChannel"   // sandbox mode: nothing is pulled
+)
+
+// Audit actions of the relay (keychain and a file, so recorded on their own).
+const (
+	actionRelayEnroll     = "relay.enroll"
+	actionRelayDisconnect = "relay.disconnect"
+	actionRelayWebhook    = "relay.webhook_set"
+)
+
+func relayCode(err error) string {
+	switch {
+	case errors.Is(err, relayclient.ErrBadCode):
+		return codeRelayBadCode
+	case errors.Is(err, engine.ErrRelayEnrolled):
+		return codeRelayEnrolled
+	case errors.Is(err, engine.ErrRelayNotEnrolled):
+		return codeRelayNotEnrolled
+	case errors.Is(err, engine.ErrRelayNoChannel):
+		return codeRelayNoChannel
+	case errors.Is(err, line.ErrBadWebhookEndpoint):
+		return codeRelayWebhookURL
+	case err != nil && strings.HasPrefix(err.Error(), "relayclient: \""):
+		return codeRelayBadURL
+	case err != nil && strings.Contains(err.Error(), "relayclient: enroll:"):
+		return codeRelayUnreachable
+	}
+	return ""
+}
+
+func (a *App) relayError(err error) error {
+	if c := relayCode(err); c != "" {
+		a.opts.Logger.Warn("relay request failed", "code", c, "err", err)
+		return errors.New(c)
+	}
+	return a.userError(err)
+}
+
+// RelayStatus is the webhook relay's enrollment and connection: connected,
+// reconnecting, the last event's time, the queue lag, and how many bodies
+// were dropped for a bad LINE signature.
+func (a *App) RelayStatus() (engine.RelayStatus, error) {
+	_, _, eng, err := a.requireService(auth.PermChannel)
+	if err != nil {
+		return engine.RelayStatus{}, err
+	}
+	return eng.RelayStatus(), nil
+}
+
+// RelayEnroll enrolls this office with a webhook relay using the code its
+// operator gave (`tsunagu-relay tenant add`). New keys go to the keychain;
+// the relay learns only their public halves.
+func (a *App) RelayEnroll(relayURL, code string) (engine.RelayStatus, error) {
+	st, _, eng, err := a.requireService(auth.PermChannel)
+	if err != nil {
+		return engine.RelayStatus{}, err
+	}
+	if strings.TrimSpace(code) == "" {
+		return eng.RelayStatus(), errors.New(codeRelayBadCode)
+	}
+	en, err := eng.RelayEnroll(a.context(), relayURL, code)
+	if err != nil {
+		return eng.RelayStatus(), a.relayError(err)
+	}
+	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: actionRelayEnroll, Target: en.Tenant,
+		Detail: map[string]string{"relay": en.RelayURL}}); err != nil {
+		a.opts.Logger.Error("audit relay enroll", "err", err)
+	}
+	return eng.RelayStatus(), nil
+}
+
+// RelayDisconnect stops receiving through the relay and removes its keys.
+func (a *App) RelayDisconnect() (engine.RelayStatus, error) {
+	st, _, eng, err := a.requireService(auth.PermChannel)
+	if err != nil {
+		return engine.RelayStatus{}, err
+	}
+	prev := eng.RelayStatus()
+	if !prev.Enrolled {
+		return prev, errors.New(codeRelayNotEnrolled)
+	}
+	if err := eng.RelayDisconnect(a.context()); err != nil {
+		return eng.RelayStatus(), a.relayError(err)
+	}
+	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: actionRelayDisconnect, Target: prev.Tenant}); err != nil {
+		a.opts.Logger.Error("audit relay disconnect", "err", err)
+	}
+	return eng.RelayStatus(), nil
+}
+
+// RelaySetWebhookOnLINE sets the channel's webhook URL on LINE to the
+// relay's (LINE's set-webhook-endpoint API) and returns it.
+func (a *App) RelaySetWebhookOnLINE() (string, error) {
+	st, _, eng, err := a.requireService(auth.PermChannel)
+	if err != nil {
+		return "", err
+	}
+	u, err := eng.RelaySetWebhookOnLINE(a.context())
+	if err != nil {
+		return "", a.relayError(err)
+	}
+	en, _ := eng.RelayEnrollment()
+	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: actionRelayWebhook, Target: en.Tenant}); err != nil {
+		a.opts.Logger.Error("audit relay webhook", "err", err)
+	}
+	return u, nil
+}

@@ -1,0 +1,345 @@
+// Command tsunagu-relay is Tsunagu's webhook relay: it receives LINE
+// webhooks for many branches, seals them to each branch desktop's key,
+// queues them durably in NATS JetStream and delivers them to the desktop.
+// It never links Wails, GTK, the customer DB or the keychain.
+//
+//	tsunagu-relay serve --domain relay.example.jp            # built-in ACME TLS
+//	tsunagu-relay serve --behind-proxy --listen 127.0.0.1:8080 --public-url https://relay.example.jp
+//	tsunagu-relay tenant add "○○信用金庫 本店"                # prints the enrollment code
+//	tsunagu-relay tenant list | disable ID | enable ID | remove ID | code ID
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"golang.org/x/crypto/acme/autocert"
+
+	"tsunagu/internal/relay"
+	"tsunagu/internal/version"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usageText = `usage: tsunagu-relay COMMAND [flags]
+
+commands:
+  serve                 run the relay (--domain NAME for built-in TLS, or --behind-proxy)
+  tenant add NAME       add a tenant (one LINE channel); prints its enrollment code
+  tenant list           list tenants, enrolled or not, and their queued events
+  tenant disable ID     refuse its webhooks and connections (queued events are kept)
+  tenant enable ID      undo disable
+  tenant remove ID      delete the tenant, its queued events and its media
+  tenant code ID        issue a new enrollment code (a replaced PC re-enrolls)
+  version               print the version
+
+common flags: --data-dir DIR (embedded NATS; default /var/lib/tsunagu-relay or
+$TSUNAGU_RELAY_DATA), --nats-url URL (an external NATS cluster; $TSUNAGU_RELAY_NATS_URL)
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, usageText)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var err error
+	switch {
+	case args[0] == "serve":
+		err = cmdServe(ctx, args[1:], stderr)
+	case args[0] == "tenant" && len(args) > 1:
+		err = cmdTenant(ctx, args[1], args[2:], stdout, stderr)
+	case args[0] == "version":
+		fmt.Fprintln(stdout, "tsunagu-relay", version.Get().String())
+	default:
+		fmt.Fprint(stderr, usageText)
+		fmt.Fprintf(stderr, "\nunknown command: %s\n", strings.Join(args, " "))
+		return 2
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "tsunagu-relay: %s\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "tsunagu-relay: %s\n", err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+// common are the flags every command takes.
+type common struct {
+	dataDir string
+	natsURL string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	def := os.Getenv("TSUNAGU_RELAY_DATA")
+	if def == "" {
+		def = "/var/lib/tsunagu-relay"
+	}
+	fs.StringVar(&c.dataDir, "data-dir", def, "data folder of the embedded NATS server")
+	fs.StringVar(&c.natsURL, "nats-url", os.Getenv("TSUNAGU_RELAY_NATS_URL"), "external NATS cluster URL(s), comma-separated; empty: embedded")
+}
+
+// adminFile tells the tenant commands how to reach a running relay's
+// embedded NATS server (a loopback port and a random token; mode 0600).
+const adminFile = "admin.json"
+
+type adminInfo struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tsunagu-relay serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	var (
+		domain      = fs.String("domain", "", "public host name: serve HTTPS on :443 with a Let's Encrypt certificate (ACME), and :80 for the challenge")
+		behindProxy = fs.Bool("behind-proxy", false, "serve plain HTTP on --listen; a reverse proxy terminates TLS")
+		listen      = fs.String("listen", "127.0.0.1:8080", "address for --behind-proxy")
+		publicURL   = fs.String("public-url", "", "public base URL for webhook and media URLs (default https://DOMAIN, or from the request)")
+		metricsAddr = fs.String("metrics-listen", "127.0.0.1:9464", "address of /metrics (keep it private); empty: off")
+		replicas    = fs.Int("replicas", 1, "JetStream replicas on an external cluster (3 on a three-node cluster)")
+		retention   = fs.Duration("retention", 7*24*time.Hour, "how long undelivered events are kept")
+		maxBody     = fs.Int64("max-body", 1<<20, "largest webhook body in bytes (413 beyond)")
+		rate        = fs.Float64("tenant-rate", 200, "webhooks per second per tenant on this instance (429 beyond)")
+		burst       = fs.Int("tenant-burst", 400, "burst of the per-tenant rate")
+		maxQueued   = fs.Int64("max-queued", 100_000, "undelivered events per tenant (503 beyond)")
+		mediaTTL    = fs.Duration("media-ttl", 7*24*time.Hour, "how long uploaded images are served")
+		maxMedia    = fs.Int64("max-media", 10<<20, "largest uploaded image in bytes")
+		logJSON     = fs.Bool("log-json", false, "log as JSON")
+	)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if (*domain == "") == !*behindProxy {
+		return usageError{errors.New("serve needs exactly one of --domain NAME or --behind-proxy")}
+	}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if *logJSON {
+		h = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	log := slog.New(h)
+	if *publicURL == "" && *domain != "" {
+		*publicURL = "https://" + *domain
+	}
+	cfg := relay.Config{
+		DataDir: c.dataDir, NATSURL: c.natsURL, Replicas: *replicas, PublicURL: *publicURL,
+		Retention: *retention, MaxBody: *maxBody, TenantRate: *rate, TenantBurst: *burst,
+		MaxQueuedPerTenant: *maxQueued, MediaTTL: *mediaTTL, MaxMedia: *maxMedia, Logger: log,
+	}
+	if c.natsURL == "" {
+		cfg.NATSListen = "127.0.0.1:0"
+		cfg.NATSToken = randomToken()
+	}
+	srv, err := relay.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if u := srv.NATSClientURL(); u != "" {
+		path := filepath.Join(c.dataDir, adminFile)
+		data, _ := json.Marshal(adminInfo{URL: u, Token: cfg.NATSToken})
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		defer os.Remove(path)
+	}
+
+	errc := make(chan error, 4)
+	var servers []*http.Server
+	serve := func(s *http.Server, ln net.Listener) {
+		servers = append(servers, s)
+		go func() {
+			var err error
+			if s.TLSConfig != nil {
+				err = s.ServeTLS(ln, "", "")
+			} else {
+				err = s.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
+	if *domain != "" {
+		m := &autocert.Manager{Prompt: autocert.AcceptTOS, HostPolicy: autocert.HostWhitelist(*domain),
+			Cache: autocert.DirCache(filepath.Join(c.dataDir, "autocert"))}
+		tlsLn, err := net.Listen("tcp", ":443")
+		if err != nil {
+			return err
+		}
+		httpLn, err := net.Listen("tcp", ":80")
+		if err != nil {
+			return err
+		}
+		s := newServer(srv.Handler())
+		s.TLSConfig = &tls.Config{GetCertificate: m.GetCertificate, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1", "acme-tls/1"}}
+		serve(s, tlsLn)
+		serve(newServer(m.HTTPHandler(nil)), httpLn)
+		log.Info("serving HTTPS", "domain", *domain)
+	} else {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return err
+		}
+		serve(newServer(srv.Handler()), ln)
+		log.Info("serving HTTP behind a proxy", "addr", ln.Addr().String())
+		// Tests and scripts read the address from here.
+		fmt.Fprintf(stderr, "listening on %s\n", ln.Addr())
+	}
+	if *metricsAddr != "" {
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		serve(newServer(mux), ln)
+		fmt.Fprintf(stderr, "metrics on %s\n", ln.Addr())
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		s.Shutdown(sctx)
+	}
+	return err
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// openAdmin reaches the tenants: on the external cluster, on the running
+// relay's embedded server, or (relay stopped) on the data folder directly.
+func openAdmin(ctx context.Context, c common) (*relay.Admin, func(), error) {
+	if c.natsURL != "" {
+		return relay.OpenAdmin(ctx, relay.Config{NATSURL: c.natsURL})
+	}
+	if data, err := os.ReadFile(filepath.Join(c.dataDir, adminFile)); err == nil {
+		var ai adminInfo
+		if json.Unmarshal(data, &ai) == nil {
+			a, closeFn, err := relay.OpenAdmin(ctx, relay.Config{NATSURL: ai.URL,
+				NATSOptions: []nats.Option{nats.Token(ai.Token), nats.MaxReconnects(0), nats.Timeout(2 * time.Second)}})
+			if err == nil {
+				return a, closeFn, nil
+			}
+		}
+	}
+	return relay.OpenAdmin(ctx, relay.Config{DataDir: c.dataDir})
+}
+
+func cmdTenant(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tsunagu-relay tenant "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	want := map[string]int{"add": 1, "list": 0, "disable": 1, "enable": 1, "remove": 1, "code": 1}
+	n, ok := want[sub]
+	if !ok {
+		return usageError{fmt.Errorf("unknown tenant command %q", sub)}
+	}
+	if len(pos) != n {
+		return usageError{fmt.Errorf("tenant %s takes %d argument(s)", sub, n)}
+	}
+	a, closeFn, err := openAdmin(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	switch sub {
+	case "add":
+		info, code, err := a.AddTenant(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(map[string]any{"tenant": info, "code": code})
+		}
+		fmt.Fprintf(stdout, "tenant %s added (%s)\nenrollment code (valid %s, single use): %s\n",
+			info.ID, info.Name, relay.CodeTTL, code)
+	case "list":
+		list, err := a.ListTenants(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(list)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tENROLLED\tDISABLED\tQUEUED\tCREATED")
+		for _, t := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%d\t%s\n", t.ID, t.Name, t.Enrolled, t.Disabled, t.Queued, t.CreatedAt.Format(time.RFC3339))
+		}
+		tw.Flush()
+	case "disable", "enable":
+		if err := a.SetDisabled(ctx, pos[0], sub == "disable"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s %sd\n", pos[0], sub)
+	case "remove":
+		if err := a.RemoveTenant(ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s removed with its queued events and media\n", pos[0])
+	case "code":
+		code, err := a.ReissueCode(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new enrollment code for %s (valid %s, single use): %s\n", pos[0], relay.CodeTTL, code)
+	}
+	return nil
+}

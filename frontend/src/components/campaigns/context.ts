@@ -1,0 +1,12 @@
+import type { InjectionKey, Ref } from 'vue'
+import type { RuleNode } from '../../api/campaigns'
+
+/** What the recursive rule editor shares: the tree and the choices offered. */
+export interface RuleEditorContext {
+  tree: Ref<RuleNode>
+  branches: Ref<string[]>
+  tags: Ref<string[]>
+  readonly: Ref<boolean>
+}
+
+export const RULE_EDITOR: InjectionKey<RuleEditorContext> = Symbol('rule-editor')

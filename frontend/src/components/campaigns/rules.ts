@@ -1,0 +1,234 @@
+// Pure helpers of the segment builder and the campaign editor: editing a
+// rule tree by path (immutably, so the editor can compare and debounce),
+// which conditions are complete enough to count, the SMS length counter and
+// the channel order. No Vue, no I/O: unit-tested in tests/unit/campaigns.test.ts.
+import type { Channel, Condition, ConditionKind, RuleNode, SmsLength } from '../../api/campaigns'
+
+/** A node's position: child indexes from the root. */
+export type Path = readonly number[]
+
+/** The limits of internal/segment (rule.go). */
+export const MAX_DEPTH = 6
+export const MAX_CONDITIONS = 60
+
+/** Condition kinds the builder offers (surveys do not exist yet). */
+export const CONDITION_KINDS: ConditionKind[] = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact']
+
+export const FIELDS = ['branch', 'staff', 'status', 'gender', 'postal_prefix', 'age'] as const
+export const LINE_STATES = ['linked', 'following', 'blocked'] as const
+export const CONSENT_CHANNELS = ['line', 'email', 'sms', 'postal'] as const
+export const ATTRIBUTE_CMPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'in', 'between'] as const
+export const FIELD_CMPS = ['eq', 'ne', 'in'] as const
+
+export function emptyTree(): RuleNode {
+  return { op: 'and', children: [] }
+}
+
+/** A fresh condition of kind with sensible defaults. */
+export function newCondition(kind: ConditionKind): Condition {
+  switch (kind) {
+    case 'field':
+      return { kind, field: 'branch', cmp: 'eq', value: '' }
+    case 'product':
+      return { kind, productType: '', productStatus: 'active' }
+    case 'attribute':
+      return { kind, key: '', cmp: 'eq', value: '' }
+    case 'tag':
+      return { kind, value: '' }
+    case 'line':
+      return { kind, value: 'following' }
+    case 'consent':
+      return { kind, value: 'line' }
+    case 'lastContact':
+      return { kind, direction: 'any', days: 90 }
+    case 'survey':
+      return { kind, survey: '' }
+  }
+}
+
+export function nodeAt(tree: RuleNode, path: Path): RuleNode | undefined {
+  let n: RuleNode | undefined = tree
+  for (const i of path) n = n?.children?.[i]
+  return n
+}
+
+/** Returns a copy of tree with the node at path replaced by fn(node). */
+export function updateAt(tree: RuleNode, path: Path, fn: (n: RuleNode) => RuleNode): RuleNode {
+  if (path.length === 0) return fn(tree)
+  const [i, ...rest] = path as number[]
+  const children = [...(tree.children ?? [])]
+  const child = children[i as number]
+  if (!child) return tree
+  children[i as number] = updateAt(child, rest, fn)
+  return { ...tree, children }
+}
+
+/** Appends child to the group at path. */
+export function addChild(tree: RuleNode, path: Path, child: RuleNode): RuleNode {
+  return updateAt(tree, path, (g) => ({ ...g, children: [...(g.children ?? []), child] }))
+}
+
+/** Removes the node at path (the root cannot be removed). */
+export function removeAt(tree: RuleNode, path: Path): RuleNode {
+  if (path.length === 0) return tree
+  const parent = path.slice(0, -1)
+  const idx = path[path.length - 1]
+  return updateAt(tree, parent, (g) => ({ ...g, children: (g.children ?? []).filter((_, i) => i !== idx) }))
+}
+
+export function setOp(tree: RuleNode, path: Path, op: 'and' | 'or'): RuleNode {
+  return updateAt(tree, path, (g) => ({ ...g, op }))
+}
+
+/** Turns the node at path into an exclusion or back. */
+export function setNot(tree: RuleNode, path: Path, not: boolean): RuleNode {
+  return updateAt(tree, path, (n) => {
+    const out = { ...n }
+    if (not) out.not = true
+    else delete out.not
+    return out
+  })
+}
+
+export function setCondition(tree: RuleNode, path: Path, cond: Condition): RuleNode {
+  return updateAt(tree, path, (n) => ({ ...n, cond }))
+}
+
+export function conditionCount(n: RuleNode): number {
+  if (n.cond) return 1
+  return (n.children ?? []).reduce((s, c) => s + conditionCount(c), 0)
+}
+
+export function depth(n: RuleNode): number {
+  if (n.cond || !n.children?.length) return 0
+  return 1 + Math.max(...n.children.map(depth))
+}
+
+const filled = (s: string | undefined) => (s ?? '').trim() !== ''
+
+/** Whether c is filled in enough for the Go side to accept it. */
+export function conditionComplete(c: Condition): boolean {
+  switch (c.kind) {
+    case 'field':
+      if (c.field === 'age') return (c.minAge ?? 0) > 0 || (c.maxAge ?? 0) > 0 ? !(c.maxAge && c.minAge && c.maxAge < c.minAge) : false
+      if (c.field === 'postal_prefix') return /^[0-9-]+$/.test(c.value ?? '')
+      return c.cmp === 'in' ? (c.values ?? []).some(filled) : filled(c.value)
+    case 'product':
+      return (filled(c.productType) || filled(c.productCode)) && (c.maturesFromDays ?? 0) <= (c.maturesToDays ?? 0)
+    case 'attribute':
+      if (!filled(c.key)) return false
+      if (c.cmp === 'between') return (c.values ?? []).length === 2 && (c.values ?? []).every(filled)
+      if (c.cmp === 'in') return (c.values ?? []).some(filled)
+      return filled(c.value)
+    case 'tag':
+      return filled(c.value)
+    case 'line':
+    case 'consent':
+      return filled(c.value)
+    case 'lastContact':
+      return (c.days ?? 0) > 0 && (c.days ?? 0) <= 3650
+    case 'survey':
+      return filled(c.survey)
+  }
+}
+
+/**
+ * The tree without the conditions still being typed (and the groups left
+ * empty by that), so the live count follows what is complete. The root stays
+ * a group: an empty AND matches every customer.
+ */
+export function completeTree(n: RuleNode): RuleNode {
+  const prune = (x: RuleNode): RuleNode | null => {
+    if (x.cond) return conditionComplete(x.cond) ? x : null
+    const children = (x.children ?? []).map(prune).filter((c): c is RuleNode => c !== null)
+    if (children.length === 0) return null
+    return { ...x, children }
+  }
+  return prune(n) ?? { op: n.op ?? 'and', children: [] }
+}
+
+/** Incomplete conditions (to show "N conditions are not filled in yet"). */
+export function incompleteCount(n: RuleNode): number {
+  if (n.cond) return conditionComplete(n.cond) ? 0 : 1
+  return (n.children ?? []).reduce((s, c) => s + incompleteCount(c), 0)
+}
+
+// ------------------------------------------------------------------ SMS ----
+
+const SMS_SINGLE = 70
+const SMS_MULTI = 67
+const SMS_MAX_PARTS = 4
+const GSM_SINGLE = 160
+const GSM_MULTI = 153
+
+/** internal/campaign.MeasureSMS: the length as the carrier bills it. */
+export function measureSms(text: string): SmsLength {
+  const chars = [...text]
+  let n = chars.length
+  const ucs2 = chars.some((ch) => {
+    const cp = ch.codePointAt(0) ?? 0
+    return cp > 0x7e || (cp < 0x20 && ch !== '\n' && ch !== '\r')
+  })
+  let single = GSM_SINGLE
+  let multi = GSM_MULTI
+  if (ucs2) {
+    single = SMS_SINGLE
+    multi = SMS_MULTI
+    n += chars.filter((ch) => (ch.codePointAt(0) ?? 0) > 0xffff).length
+  }
+  const parts = n > single ? Math.ceil(n / multi) : 1
+  return { chars: n, parts, ucs2, maxChars: multi * SMS_MAX_PARTS, tooLong: parts > SMS_MAX_PARTS }
+}
+
+/** What the counter under the SMS text shows. */
+export function smsCounter(l: SmsLength): { key: string; named: Record<string, number> ; level: 'ok' | 'warn' | 'error' } {
+  const named = { n: l.chars, parts: l.parts, max: l.maxChars, single: l.ucs2 ? SMS_SINGLE : GSM_SINGLE }
+  if (l.tooLong) return { key: 'campaigns.sms.counterTooLong', named, level: 'error' }
+  if (l.parts > 1) return { key: 'campaigns.sms.counterParts', named, level: 'warn' }
+  return { key: 'campaigns.sms.counterOne', named, level: 'ok' }
+}
+
+// ------------------------------------------------------------ channels ----
+
+export const ALL_CHANNELS: Channel[] = ['line', 'email', 'sms']
+
+/** Moves ch one place earlier (dir -1) or later (+1) in the order. */
+export function moveChannel(order: Channel[], ch: Channel, dir: -1 | 1): Channel[] {
+  const i = order.indexOf(ch)
+  const j = i + dir
+  if (i < 0 || j < 0 || j >= order.length) return order
+  const out = [...order]
+  ;[out[i], out[j]] = [out[j] as Channel, out[i] as Channel]
+  return out
+}
+
+/** Adds ch at the end or removes it, keeping the order of the others. */
+export function toggleChannel(order: Channel[], ch: Channel, on: boolean): Channel[] {
+  if (on) return order.includes(ch) ? order : [...order, ch]
+  return order.filter((c) => c !== ch)
+}
+
+// ------------------------------------------------------------ schedule ----
+
+/** "YYYY-MM-DDTHH:mm" of instant ms as wall time in timeZone (what ScheduleCampaign takes). */
+export function wallTime(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(ms))
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00'
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}`
+}
+
+/** Sent share of a report for the progress bar (0–100). */
+export function progressPercent(channels: { planned: number; sent: number; failed: number; uncertain: number }[]): number {
+  const planned = channels.reduce((s, c) => s + c.planned, 0)
+  if (planned === 0) return 0
+  const done = channels.reduce((s, c) => s + c.sent + c.failed + c.uncertain, 0)
+  return Math.min(100, Math.floor((100 * done) / planned))
+}

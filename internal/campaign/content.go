@@ -1,0 +1,247 @@
+package campaign
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
+
+	"tsunagu/internal/line"
+)
+
+// ErrInvalid wraps every validation failure of a campaign's content, plan
+// or schedule.
+var ErrInvalid = errors.New("campaign: invalid")
+
+// Content is what a campaign sends on each channel.
+type Content struct {
+	Line  []LineMessage `json:"line"`
+	Email Email         `json:"email"`
+	SMS   SMS           `json:"sms"`
+}
+
+// LineMessage is one of up to five LINE messages.
+type LineMessage struct {
+	Kind       string            `json:"kind"`                 // text, image, flex
+	Text       string            `json:"text,omitempty"`       // text; may hold placeholders
+	ImageURL   string            `json:"imageUrl,omitempty"`   // image: https URL (JPEG/PNG)
+	PreviewURL string            `json:"previewUrl,omitempty"` // image preview; "" uses ImageURL
+	Template   string            `json:"template,omitempty"`   // flex: a built-in template name
+	Fields     map[string]string `json:"fields,omitempty"`     // flex: the template's fields
+}
+
+// Email is the email version.
+type Email struct {
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+}
+
+// SMS is the SMS version.
+type SMS struct {
+	Text string `json:"text"`
+}
+
+// Personalisation placeholders and the customer fields they take.
+var Placeholders = []string{"{氏名}", "{支店}", "{担当者}"}
+
+// Person is what placeholders are filled from.
+type Person struct {
+	Name, Branch, Staff string
+}
+
+func (p Person) fill(s string) string {
+	return strings.NewReplacer("{氏名}", p.Name, "{支店}", p.Branch, "{担当者}", p.Staff).Replace(s)
+}
+
+func personalised(s string) bool {
+	for _, p := range Placeholders {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// SMS length: a message with any character outside GSM 7-bit is sent as
+// UCS-2, 70 characters in one part and 67 per part when split. Japanese
+// always is. Carriers in Japan join at most 10 parts (660 characters in
+// UCS-2 via most providers); Tsunagu allows 4 parts (268 characters): past
+// that, a message costs more than it is worth and some phones show it split.
+const (
+	SMSSinglePart = 70
+	SMSMultiPart  = 67
+	SMSMaxParts   = 4
+	smsGSMSingle  = 160
+	smsGSMMulti   = 153
+)
+
+// SMSLength describes an SMS text's length for the counter.
+type SMSLength struct {
+	Chars    int  `json:"chars"`
+	Parts    int  `json:"parts"`
+	UCS2     bool `json:"ucs2"`
+	MaxChars int  `json:"maxChars"`
+	TooLong  bool `json:"tooLong"`
+}
+
+// MeasureSMS counts an SMS text as the carrier bills it.
+func MeasureSMS(text string) SMSLength {
+	n := utf8.RuneCountInString(text)
+	ucs2 := strings.ContainsFunc(text, func(r rune) bool { return r > 0x7e || r < 0x20 && r != '\n' && r != '\r' })
+	single, multi := smsGSMSingle, smsGSMMulti
+	if ucs2 {
+		single, multi = SMSSinglePart, SMSMultiPart
+		// Characters outside the BMP take two UCS-2 units.
+		for _, r := range text {
+			if r > 0xffff {
+				n++
+			}
+		}
+	}
+	l := SMSLength{Chars: n, UCS2: ucs2, MaxChars: multi * SMSMaxParts, Parts: 1}
+	if n > single {
+		l.Parts = (n + multi - 1) / multi
+	}
+	l.TooLong = l.Parts > SMSMaxParts
+	return l
+}
+
+// Limits of the other fields.
+const (
+	maxSubject   = 200
+	maxEmailText = 20000
+)
+
+// Validate checks every channel's content that is used by channels.
+func (c Content) Validate(channels []string) error {
+	for _, ch := range channels {
+		switch ch {
+		case ChannelLine:
+			if len(c.Line) == 0 || len(c.Line) > line.MaxMessages {
+				return fmt.Errorf("%w: LINE needs 1 to %d messages", ErrInvalid, line.MaxMessages)
+			}
+			// Rendered with a long sample name, so that a personalised
+			// text still fits LINE's limits for real names.
+			if _, err := c.RenderLine(Person{Name: strings.Repeat("長", 40), Branch: "本店営業部", Staff: "担当 太郎"}); err != nil {
+				return err
+			}
+		case ChannelEmail:
+			if strings.TrimSpace(c.Email.Subject) == "" || strings.TrimSpace(c.Email.Text) == "" {
+				return fmt.Errorf("%w: email needs a subject and a text", ErrInvalid)
+			}
+			if utf8.RuneCountInString(c.Email.Subject) > maxSubject || strings.ContainsAny(c.Email.Subject, "\r\n") {
+				return fmt.Errorf("%w: email subject is one line of at most %d characters", ErrInvalid, maxSubject)
+			}
+			if utf8.RuneCountInString(c.Email.Text) > maxEmailText {
+				return fmt.Errorf("%w: email text is longer than %d characters", ErrInvalid, maxEmailText)
+			}
+		case ChannelSMS:
+			if strings.TrimSpace(c.SMS.Text) == "" {
+				return fmt.Errorf("%w: SMS needs a text", ErrInvalid)
+			}
+			if l := MeasureSMS(c.SMS.Text); l.TooLong {
+				return fmt.Errorf("%w: SMS needs %d parts, at most %d", ErrInvalid, l.Parts, SMSMaxParts)
+			}
+		default:
+			return fmt.Errorf("%w: channel %q", ErrInvalid, ch)
+		}
+	}
+	return nil
+}
+
+// LinePersonalised reports whether the LINE messages differ per customer.
+func (c Content) LinePersonalised() bool {
+	for _, m := range c.Line {
+		if personalised(m.Text) {
+			return true
+		}
+		for _, v := range m.Fields {
+			if personalised(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RenderLine builds the LINE messages for one person, checked with the
+// SDK's types and the LINE layer's rules.
+func (c Content) RenderLine(p Person) ([]line.Message, error) {
+	out := make([]line.Message, 0, len(c.Line))
+	for i, m := range c.Line {
+		raw, err := m.object(p)
+		if err != nil {
+			return nil, fmt.Errorf("LINE message %d: %w", i+1, err)
+		}
+		// The SDK must be able to read it back as one of its types.
+		if _, err := messaging_api.UnmarshalMessage(raw); err != nil {
+			return nil, fmt.Errorf("%w: LINE message %d: %w", ErrInvalid, i+1, err)
+		}
+		msg, err := line.ParseMessage(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: LINE message %d: %w", ErrInvalid, i+1, err)
+		}
+		out = append(out, msg)
+	}
+	if err := line.ValidateMessages(out); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return out, nil
+}
+
+func (m LineMessage) object(p Person) ([]byte, error) {
+	switch m.Kind {
+	case "text":
+		t := p.fill(m.Text)
+		if err := line.ValidateText(t); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		return json.Marshal(map[string]string{"type": "text", "text": t})
+	case "image":
+		preview := m.PreviewURL
+		if preview == "" {
+			preview = m.ImageURL
+		}
+		for _, u := range []string{m.ImageURL, preview} {
+			if err := checkHTTPS(u); err != nil {
+				return nil, err
+			}
+		}
+		return json.Marshal(map[string]string{"type": "image", "originalContentUrl": m.ImageURL, "previewImageUrl": preview})
+	case "flex":
+		return flexMessage(m.Template, m.Fields, p)
+	}
+	return nil, fmt.Errorf("%w: message kind %q", ErrInvalid, m.Kind)
+}
+
+func checkHTTPS(u string) error {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Scheme != "https" || parsed.Host == "" || len(u) > 2000 {
+		return fmt.Errorf("%w: image URL must be an https URL of at most 2000 characters", ErrInvalid)
+	}
+	return nil
+}
+
+// RenderEmail fills the email's placeholders for one person.
+func (c Content) RenderEmail(p Person) (subject, text string) {
+	return p.fill(c.Email.Subject), p.fill(c.Email.Text)
+}
+
+// RenderSMS fills the SMS text's placeholders for one person.
+func (c Content) RenderSMS(p Person) string { return p.fill(c.SMS.Text) }
+
+// PreviewUser is the sample customer a preview is rendered for.
+type PreviewUser struct {
+	Name   string `json:"name"`
+	Branch string `json:"branch"`
+	Staff  string `json:"staff"`
+}
+
+// SamplePerson is the sample customer of previews.
+func SamplePerson() Person {
+	return Person{Name: "山田 花子", Branch: "本店営業部", Staff: "佐藤"}
+}

@@ -1,0 +1,198 @@
+package campaign
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"tsunagu/internal/line"
+	"tsunagu/internal/mail"
+	"tsunagu/internal/mail/mailtest"
+	"tsunagu/internal/segment"
+	"tsunagu/internal/sms"
+	"tsunagu/internal/store"
+)
+
+// The crash test re-executes this test binary as a child that sends the
+// campaign and kills itself (SIGKILL) at a failpoint. The simulator, the
+// SMTP server and the SMS webhook run in the parent, so they see every
+// request of every child. The parent restarts the child until the campaign
+// is done and then checks exactly-once delivery.
+const childEnv = "TSUNAGU_CAMPAIGN_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(child())
+	}
+	os.Exit(m.Run())
+}
+
+// child runs one campaign send with the settings from its environment.
+func child() int {
+	ctx := context.Background()
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 2
+	}
+	key, err := hex.DecodeString(os.Getenv("CHILD_DB_KEY"))
+	if err != nil {
+		return fail(err)
+	}
+	db, err := store.Open(ctx, os.Getenv("CHILD_DB"), key)
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	cl, err := line.New(line.Config{Endpoint: os.Getenv("CHILD_SIM"), AccessToken: simToken, Retry: fastRetry})
+	if err != nil {
+		return fail(err)
+	}
+	certPEM, err := os.ReadFile(os.Getenv("CHILD_SMTP_CERT"))
+	if err != nil {
+		return fail(err)
+	}
+	port, _ := strconv.Atoi(os.Getenv("CHILD_SMTP_PORT"))
+	mailer := func(context.Context) (Mailer, error) {
+		return mail.New(mail.Settings{Host: "127.0.0.1", Port: port, TLS: mail.TLSStartTLS, User: "tsunagu", From: "info@example-shinkin.jp"},
+			"smtp-test-password", mail.Options{TLSConfig: mailtest.ClientTLS(certPEM), Timeout: 5 * time.Second})
+	}
+	smsSender := func(context.Context) (sms.Sender, error) {
+		return sms.NewWebhook(os.Getenv("CHILD_SMS"), webhookSecret, nil, nil)
+	}
+	// Kill at the n-th time the named failpoint is passed.
+	point := os.Getenv("CHILD_FAILPOINT")
+	at, _ := strconv.Atoi(os.Getenv("CHILD_FAIL_AT"))
+	var hits atomic.Int64
+	failpoint := func(name string) {
+		if name == point && hits.Add(1) == int64(at) {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // never returns
+		}
+	}
+	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+	svc, err := New(Config{DB: db, Segments: segment.New(db, now, nil), Line: cl, Quota: cl, Mailer: mailer, SMS: smsSender,
+		Clock: now, Failpoint: failpoint, Workers: 4})
+	if err != nil {
+		return fail(err)
+	}
+	id, _ := strconv.ParseInt(os.Getenv("CHILD_CAMPAIGN"), 10, 64)
+	if err := svc.Run(ctx, approver, id); err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+type kill struct {
+	point string
+	at    int
+}
+
+func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
+	chains := map[string][]kill{
+		// Every failpoint, one after another in one campaign.
+		"every point": {
+			{FailMaterialised, 1},
+			{FailLineSent, 2},
+			{FailBetweenChannel, 1},
+			{FailEmailAccepted, 3},
+			{FailBetweenChannel, 2},
+			{FailSMSAccepted, 2},
+		},
+	}
+	// And a random chain (seed in the name, to reproduce a failure).
+	seed := time.Now().UnixNano()
+	r := rand.New(rand.NewPCG(uint64(seed), 7))
+	// The largest hit count each point surely reaches in one run.
+	reach := map[string]int{FailMaterialised: 1, FailLineSent: 3, FailBetweenChannel: 2, FailEmailAccepted: directBatch, FailSMSAccepted: directBatch}
+	points := []string{FailMaterialised, FailLineSent, FailBetweenChannel, FailEmailAccepted, FailSMSAccepted}
+	var random []kill
+	for range 4 {
+		p := points[r.IntN(len(points))]
+		random = append(random, kill{p, 1 + r.IntN(reach[p])})
+	}
+	chains[fmt.Sprintf("random seed %d", seed)] = random
+
+	for name, chain := range chains {
+		t.Run(name, func(t *testing.T) {
+			n := 1500
+			e := newEnv(t, envOptions{latency: time.Millisecond})
+			ps := mixed(n)
+			e.load(t, ps)
+			c := e.approved(t, e.svc, testDraft())
+			e.db.Close() // the children own the DB from here on
+			certFile := filepath.Join(t.TempDir(), "smtp.pem")
+			os.WriteFile(certFile, e.smtp.CertPEM, 0o600)
+			_, port := e.smtp.Addr()
+			base := append(os.Environ(), childEnv+"=1", "CHILD_DB="+e.path, "CHILD_DB_KEY="+keyHex(e.key), "CHILD_SIM="+e.sim.URL(),
+				"CHILD_SMTP_CERT="+certFile, "CHILD_SMTP_PORT="+strconv.Itoa(port), "CHILD_SMS="+e.sms.URL,
+				"CHILD_CAMPAIGN="+strconv.FormatInt(c.ID, 10))
+			killed := 0
+			for i := 0; ; i++ {
+				if i > len(chain)+5 {
+					t.Fatal("the campaign did not finish")
+				}
+				env := base
+				if i < len(chain) {
+					env = append(env, "CHILD_FAILPOINT="+chain[i].point, "CHILD_FAIL_AT="+strconv.Itoa(chain[i].at))
+				}
+				cmd := exec.Command(os.Args[0], "-test.run=^$")
+				cmd.Env = env
+				out, err := cmd.CombinedOutput()
+				if err == nil {
+					break
+				}
+				if ee, ok := err.(*exec.ExitError); ok && strings.Contains(ee.String(), "killed") {
+					killed++
+					continue
+				}
+				if i < len(chain) {
+					// The failpoint was not reached (e.g. the channel had
+					// nothing left): the child finished or failed normally.
+					if err == nil {
+						break
+					}
+				}
+				t.Fatalf("child %d: %v\n%s", i, err, out)
+			}
+			if killed == 0 {
+				t.Fatal("no child was killed: the test does not test a crash")
+			}
+			db, err := store.Open(context.Background(), e.path, e.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			e.db = db
+			svc := e.service(t, db, nil)
+			got, _ := svc.Get(context.Background(), c.ID)
+			if got.Status != StatusDone {
+				t.Fatalf("status %s (%s)", got.Status, got.Error)
+			}
+			e.assertExactlyOnce(t, ps, true)
+			rep, _ := svc.Report(context.Background(), c.ID)
+			t.Logf("%d kills; report %+v", killed, rep.Channels)
+			// LINE resends reused their keys: every resend was answered 409.
+			keys := map[string]int{}
+			for _, rq := range e.sim.Requests() {
+				if rq.RetryKey != "" && rq.Status < 300 {
+					keys[rq.RetryKey]++
+				}
+			}
+			for k, n := range keys {
+				if n > 1 {
+					t.Fatalf("retry key %s accepted %d times", k, n)
+				}
+			}
+		})
+	}
+}

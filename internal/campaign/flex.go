@@ -1,0 +1,131 @@
+package campaign
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Template is a built-in Flex card a campaign fills in.
+type Template struct {
+	Name   string   `json:"name"`
+	Label  string   `json:"label"`
+	Fields []string `json:"fields"` // in form order; "url" and "button" are optional
+	Needed []string `json:"needed"`
+}
+
+// Templates are the built-in Flex templates.
+var Templates = []Template{
+	{Name: "notice", Label: "お知らせ", Fields: []string{"title", "body", "url", "button"}, Needed: []string{"title", "body"}},
+	{Name: "maturity", Label: "満期のご案内", Fields: []string{"product", "date", "body", "url", "button"}, Needed: []string{"product", "date", "body"}},
+	{Name: "seminar", Label: "セミナー案内", Fields: []string{"title", "date", "place", "body", "url", "button"}, Needed: []string{"title", "date", "place"}},
+}
+
+const (
+	brandColor     = "#1f6f5c"
+	maxFlexField   = 500
+	maxButtonLabel = 20
+)
+
+type obj = map[string]any
+
+func flexText(text string, extra obj) obj {
+	o := obj{"type": "text", "text": text, "wrap": true}
+	for k, v := range extra {
+		o[k] = v
+	}
+	return o
+}
+
+func flexRow(label, value string) obj {
+	return obj{"type": "box", "layout": "baseline", "spacing": "sm", "contents": []any{
+		flexText(label, obj{"size": "sm", "color": "#888888", "flex": 2}),
+		flexText(value, obj{"size": "sm", "color": "#333333", "flex": 5}),
+	}}
+}
+
+// flexMessage builds a Flex message from a template; fields may hold
+// placeholders.
+func flexMessage(name string, fields map[string]string, p Person) ([]byte, error) {
+	var tpl *Template
+	for i := range Templates {
+		if Templates[i].Name == name {
+			tpl = &Templates[i]
+		}
+	}
+	if tpl == nil {
+		return nil, fmt.Errorf("%w: unknown Flex template %q", ErrInvalid, name)
+	}
+	f := make(map[string]string, len(fields))
+	for k, v := range fields {
+		if !contains(tpl.Fields, k) {
+			return nil, fmt.Errorf("%w: template %s has no field %q", ErrInvalid, name, k)
+		}
+		v = strings.TrimSpace(p.fill(v))
+		if utf8.RuneCountInString(v) > maxFlexField {
+			return nil, fmt.Errorf("%w: field %s is longer than %d characters", ErrInvalid, k, maxFlexField)
+		}
+		f[k] = v
+	}
+	for _, k := range tpl.Needed {
+		if f[k] == "" {
+			return nil, fmt.Errorf("%w: template %s needs %s", ErrInvalid, name, k)
+		}
+	}
+	var title, alt string
+	var body []any
+	switch name {
+	case "notice":
+		title, alt = f["title"], f["title"]
+		body = []any{flexText(f["body"], obj{"size": "sm"})}
+	case "maturity":
+		title, alt = "満期のご案内", "満期のご案内: "+f["product"]
+		body = []any{
+			flexRow("商品", f["product"]),
+			flexRow("満期日", f["date"]),
+			flexText(f["body"], obj{"size": "sm", "margin": "md"}),
+		}
+	case "seminar":
+		title, alt = f["title"], "セミナーのご案内: "+f["title"]
+		body = []any{flexRow("日時", f["date"]), flexRow("会場", f["place"])}
+		if f["body"] != "" {
+			body = append(body, flexText(f["body"], obj{"size": "sm", "margin": "md"}))
+		}
+	}
+	bubble := obj{
+		"type": "bubble",
+		"header": obj{"type": "box", "layout": "vertical", "backgroundColor": brandColor, "contents": []any{
+			flexText(title, obj{"weight": "bold", "color": "#ffffff", "size": "md"}),
+		}},
+		"body": obj{"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+	}
+	if u := f["url"]; u != "" {
+		if err := checkHTTPS(u); err != nil {
+			return nil, fmt.Errorf("%w: the link must be an https URL", ErrInvalid)
+		}
+		label := f["button"]
+		if label == "" {
+			label = "詳しく見る"
+		}
+		if utf8.RuneCountInString(label) > maxButtonLabel {
+			return nil, fmt.Errorf("%w: button label is longer than %d characters", ErrInvalid, maxButtonLabel)
+		}
+		bubble["footer"] = obj{"type": "box", "layout": "vertical", "contents": []any{
+			obj{"type": "button", "style": "primary", "color": brandColor, "action": obj{"type": "uri", "label": label, "uri": u}},
+		}}
+	}
+	if utf8.RuneCountInString(alt) > 400 {
+		alt = string([]rune(alt)[:400])
+	}
+	return json.Marshal(obj{"type": "flex", "altText": alt, "contents": bubble})
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

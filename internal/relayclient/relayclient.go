@@ -1,0 +1,455 @@
+// Package relayclient is the desktop's side of the webhook relay: it makes
+// the keys, enrolls with a code, holds the one authenticated delivery
+// connection, opens each sealed event and hands the raw body and LINE
+// signature to a handler, and acks an event only after the handler has
+// returned nil (for Tsunagu: after the inbox's DB transaction committed).
+// It also uploads images for LINE to fetch.
+//
+// It holds keys only in memory for as long as the caller keeps the Client;
+// storing them is the secrets package's job.
+package relayclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"tsunagu/internal/relay/wire"
+)
+
+// Keys are the desktop's relay keys: X25519 to open sealed events, Ed25519
+// to prove who it is.
+type Keys struct {
+	BoxPub, BoxPriv [wire.KeySize]byte
+	AuthPriv        ed25519.PrivateKey
+}
+
+// GenerateKeys makes a new key set.
+func GenerateKeys() (Keys, error) {
+	pub, priv, err := wire.GenerateBoxKey()
+	if err != nil {
+		return Keys{}, err
+	}
+	_, auth, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return Keys{}, err
+	}
+	return Keys{BoxPub: *pub, BoxPriv: *priv, AuthPriv: auth}, nil
+}
+
+// Enrollment is what the desktop keeps (not secret): where the relay is,
+// its tenant ID there, and the URL to give LINE.
+type Enrollment struct {
+	RelayURL   string `json:"relayUrl"`
+	Tenant     string `json:"tenant"`
+	WebhookURL string `json:"webhookUrl"`
+}
+
+// Errors.
+var (
+	// ErrBadCode: the relay refused the enrollment code.
+	ErrBadCode = errors.New("relayclient: the relay refused the enrollment code (wrong, used or expired)")
+	// ErrUnauthorized: the relay refused this desktop's signature (wrong
+	// key, tenant disabled or removed).
+	ErrUnauthorized = errors.New("relayclient: the relay refused this desktop's key")
+	// ErrDrop, wrapped in a handler's error, means the event is bad for
+	// good (e.g. a forged signature): it is acked, counted and not
+	// delivered again.
+	ErrDrop = errors.New("relayclient: event dropped")
+)
+
+// NormalizeURL checks a relay base URL: http(s), a host, no query.
+func NormalizeURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return "", fmt.Errorf("relayclient: %q is not a relay URL (https://host)", raw)
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/"), nil
+}
+
+// Enroll redeems an enrollment code: the relay records the public keys and
+// answers with the tenant ID and the webhook URL.
+func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Keys) (Enrollment, error) {
+	base, err := NormalizeURL(relayURL)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	body, _ := json.Marshal(wire.EnrollRequest{Code: code, BoxKey: keys.BoxPub[:],
+		AuthKey: keys.AuthPriv.Public().(ed25519.PublicKey)})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/enroll", bytes.NewReader(body))
+	if err != nil {
+		return Enrollment{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("relayclient: enroll: %w", err)
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusForbidden:
+		return Enrollment{}, ErrBadCode
+	case res.StatusCode != http.StatusOK:
+		return Enrollment{}, fmt.Errorf("relayclient: enroll: relay answered %s", res.Status)
+	}
+	var er wire.EnrollResponse
+	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&er); err != nil || er.Tenant == "" || er.WebhookURL == "" {
+		return Enrollment{}, errors.New("relayclient: enroll: unreadable answer")
+	}
+	return Enrollment{RelayURL: base, Tenant: er.Tenant, WebhookURL: er.WebhookURL}, nil
+}
+
+// Handler gets each event's raw body and x-line-signature header, in queue
+// order. Returning nil acks the event; an error wrapping ErrDrop acks and
+// counts it as dropped; any other error leaves it unacked, and the
+// connection is reset so the relay delivers it again after a backoff.
+type Handler func(ctx context.Context, body []byte, signature string) error
+
+// Config configures a Client.
+type Config struct {
+	Enrollment Enrollment
+	Keys       Keys
+	HTTPClient *http.Client      // nil: http.DefaultClient
+	Dialer     *websocket.Dialer // nil: websocket.DefaultDialer
+	MinBackoff time.Duration     // [500 ms]
+	MaxBackoff time.Duration     // [30 s]
+	Logger     *slog.Logger      // nil: discard
+	Clock      func() time.Time  // nil: time.Now
+	// OnStatus is called after every change of Status; it must be quick.
+	OnStatus func(Status)
+}
+
+// State of the connection.
+type State string
+
+const (
+	StateStopped      State = "stopped"
+	StateConnecting   State = "connecting"
+	StateConnected    State = "connected"
+	StateReconnecting State = "reconnecting"
+	StateUnauthorized State = "unauthorized" // the relay refused the key; retried slowly
+)
+
+// Status is what the UI shows.
+type Status struct {
+	State       State     `json:"state"`
+	LastEventAt time.Time `json:"lastEventAt,omitzero"` // when the last event was handled
+	LastError   string    `json:"lastError,omitempty"`
+	Pending     uint64    `json:"pending"`   // events still queued at the relay after the last batch
+	LagMillis   int64     `json:"lagMillis"` // relay receipt to handled, last event
+	Handled     int64     `json:"handled"`
+	Dropped     int64     `json:"dropped"` // forged, undecryptable or malformed
+	Connects    int64     `json:"connects"`
+}
+
+// Client is the desktop's connection to its relay.
+type Client struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New returns a Client; Run connects.
+func New(cfg Config) (*Client, error) {
+	if _, err := NormalizeURL(cfg.Enrollment.RelayURL); err != nil {
+		return nil, err
+	}
+	if cfg.Enrollment.Tenant == "" || len(cfg.Keys.AuthPriv) != ed25519.PrivateKeySize {
+		return nil, errors.New("relayclient: enrollment or keys missing")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Dialer == nil {
+		cfg.Dialer = websocket.DefaultDialer
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Client{cfg: cfg, log: cfg.Logger, status: Status{State: StateStopped}}, nil
+}
+
+// Status returns the current status.
+func (c *Client) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+func (c *Client) update(f func(*Status)) {
+	c.mu.Lock()
+	f(&c.status)
+	st := c.status
+	c.mu.Unlock()
+	if c.cfg.OnStatus != nil {
+		c.cfg.OnStatus(st)
+	}
+}
+
+// Run keeps the delivery connection up until ctx ends, reconnecting with
+// jittered exponential backoff, and hands every event to h.
+func (c *Client) Run(ctx context.Context, h Handler) error {
+	defer c.update(func(s *Status) { s.State = StateStopped })
+	failures := 0
+	for ctx.Err() == nil {
+		c.update(func(s *Status) {
+			if s.State == StateStopped {
+				s.State = StateConnecting
+			}
+		})
+		gotEvents, err := c.session(ctx, h, false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if gotEvents {
+			failures = 0
+		}
+		failures++
+		state := StateReconnecting
+		if errors.Is(err, ErrUnauthorized) {
+			state = StateUnauthorized
+			failures = max(failures, 8) // a refused key will not fix itself soon
+		}
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+			c.log.Warn("relay connection ended", "err", err)
+		}
+		c.update(func(s *Status) { s.State, s.LastError = state, msg })
+		if !sleep(ctx, c.backoff(failures)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Drain connects once, handles everything queued and returns how many
+// events it handled (tsunagu-cli sync --once).
+func (c *Client) Drain(ctx context.Context, h Handler) (int64, error) {
+	before := c.Status().Handled + c.Status().Dropped
+	_, err := c.session(ctx, h, true)
+	st := c.Status()
+	return st.Handled + st.Dropped - before, err
+}
+
+func (c *Client) backoff(n int) time.Duration {
+	ceiling := c.cfg.MinBackoff << min(n-1, 16)
+	if ceiling <= 0 || ceiling > c.cfg.MaxBackoff {
+		ceiling = c.cfg.MaxBackoff
+	}
+	return ceiling/2 + time.Duration(mrand.Int64N(int64(ceiling/2)+1))
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func wsURL(base string) string {
+	if rest, ok := strings.CutPrefix(base, "https://"); ok {
+		return "wss://" + rest + "/v1/connect"
+	}
+	return "ws://" + strings.TrimPrefix(base, "http://") + "/v1/connect"
+}
+
+// session runs one connection. With drain it returns once the relay has
+// nothing more queued.
+func (c *Client) session(ctx context.Context, h Handler, drain bool) (gotEvents bool, err error) {
+	conn, _, err := c.cfg.Dialer.DialContext(ctx, wsURL(c.cfg.Enrollment.RelayURL), nil)
+	if err != nil {
+		return false, fmt.Errorf("relayclient: connect: %w", err)
+	}
+	defer conn.Close()
+	conn.SetReadLimit(64 << 20)
+	// Closing the connection unblocks the read when ctx ends.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	var ch wire.Msg
+	if err := conn.ReadJSON(&ch); err != nil || ch.Type != "challenge" || len(ch.Nonce) < 16 {
+		return false, fmt.Errorf("relayclient: no challenge from the relay: %v", err)
+	}
+	tenant := c.cfg.Enrollment.Tenant
+	sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(wire.PurposeConnect, tenant, ch.Nonce, nil))
+	if err := conn.WriteJSON(wire.Msg{Type: "auth", Tenant: tenant, Signature: sig}); err != nil {
+		return false, fmt.Errorf("relayclient: authenticate: %w", err)
+	}
+	var ready wire.Msg
+	if err := conn.ReadJSON(&ready); err != nil {
+		return false, fmt.Errorf("relayclient: authenticate: %w", err)
+	}
+	if ready.Type == "error" {
+		return false, ErrUnauthorized
+	}
+	if ready.Type != "ready" {
+		return false, fmt.Errorf("relayclient: unexpected %q from the relay", ready.Type)
+	}
+	c.update(func(s *Status) { s.State, s.LastError, s.Pending = StateConnected, "", ready.Pending; s.Connects++ })
+	if drain && ready.Pending == 0 {
+		return false, nil
+	}
+	// The relay pings every 20 s; silence for much longer means the
+	// connection is dead.
+	conn.SetPingHandler(func(data string) error {
+		conn.SetReadDeadline(time.Now().Add(time.Minute))
+		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+	})
+	for {
+		if drain {
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		} else {
+			conn.SetReadDeadline(time.Now().Add(time.Minute))
+		}
+		var m wire.Msg
+		if err := conn.ReadJSON(&m); err != nil {
+			if ctx.Err() != nil {
+				return gotEvents, ctx.Err()
+			}
+			return gotEvents, fmt.Errorf("relayclient: connection: %w", err)
+		}
+		switch m.Type {
+		case "batch":
+		case "error":
+			return gotEvents, fmt.Errorf("relayclient: relay error: %s", m.Error)
+		default:
+			continue
+		}
+		gotEvents = gotEvents || len(m.Events) > 0
+		acked, herr := c.handleBatch(ctx, m.Events, h)
+		if len(acked) > 0 {
+			conn.SetWriteDeadline(time.Now().Add(15 * time.Second))
+			if err := conn.WriteJSON(wire.Msg{Type: "ack", Seqs: acked}); err != nil {
+				return gotEvents, fmt.Errorf("relayclient: ack: %w", err)
+			}
+		}
+		c.update(func(s *Status) { s.Pending = m.Pending })
+		if herr != nil {
+			// Reset: the relay hands back what was not acked.
+			return gotEvents, herr
+		}
+		if drain && m.Pending == 0 {
+			// Let the acks reach the relay before closing.
+			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			for conn.ReadJSON(&m) == nil {
+			}
+			return gotEvents, nil
+		}
+	}
+}
+
+// handleBatch opens and handles events in order; it stops at the first
+// handler error and returns the sequences to ack.
+func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h Handler) ([]uint64, error) {
+	var acked []uint64
+	for _, ev := range events {
+		body, sig, err := wire.Open(&c.cfg.Keys.BoxPub, &c.cfg.Keys.BoxPriv, ev.Sealed)
+		if err == nil {
+			err = h(ctx, body, sig)
+		} else {
+			err = fmt.Errorf("%w: %w", ErrDrop, err)
+		}
+		now := c.cfg.Clock()
+		switch {
+		case err == nil:
+			c.update(func(s *Status) {
+				s.Handled++
+				s.LastEventAt = now
+				s.LagMillis = now.UnixMilli() - ev.ReceivedAt
+			})
+		case errors.Is(err, ErrDrop):
+			c.log.Warn("relay event dropped", "seq", ev.Seq, "err", err)
+			c.update(func(s *Status) { s.Dropped++ })
+		default:
+			return acked, fmt.Errorf("relayclient: handler: %w", err)
+		}
+		acked = append(acked, ev.Seq)
+	}
+	return acked, nil
+}
+
+// UploadMedia uploads an image (image/jpeg or image/png, at most 10 MiB)
+// for LINE to fetch, and returns its public HTTPS URL, valid for the
+// relay's media TTL (7 days by default). The relay stores it unsealed.
+func (c *Client) UploadMedia(ctx context.Context, data []byte, contentType string) (string, error) {
+	if contentType != "image/jpeg" && contentType != "image/png" {
+		return "", fmt.Errorf("relayclient: upload: %q is not image/jpeg or image/png", contentType)
+	}
+	base := c.cfg.Enrollment.RelayURL
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/challenge", nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("relayclient: upload: challenge: %w", err)
+	}
+	var ch wire.Challenge
+	err = json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&ch)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || err != nil {
+		return "", fmt.Errorf("relayclient: upload: challenge: relay answered %s", res.Status)
+	}
+	tenant := c.cfg.Enrollment.Tenant
+	sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(wire.PurposeMedia, tenant, ch.Nonce, wire.MediaStatement(data, contentType)))
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/media", bytes.NewReader(data))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set(wire.HeaderTenant, tenant)
+	req.Header.Set(wire.HeaderNonce, base64.StdEncoding.EncodeToString(ch.Nonce))
+	req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	res, err = c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("relayclient: upload: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusUnauthorized {
+		return "", ErrUnauthorized
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("relayclient: upload: relay answered %s", res.Status)
+	}
+	var mr wire.MediaResponse
+	if err := json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&mr); err != nil || mr.URL == "" {
+		return "", errors.New("relayclient: upload: unreadable answer")
+	}
+	return mr.URL, nil
+}
