@@ -30,7 +30,7 @@ var relayArgs = map[string]int{
 type relayFlags struct {
 	relay string
 	code  string
-	once bool
+	once  bool
 }
 
 func relayFlagSet(name string, fs *flag.FlagSet) any {

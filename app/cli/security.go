@@ -620,7 +620,7 @@ func cmdEraseConversation(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	res, err := erasure.New(eng.DB(), customer.ErasureHooks(), nil).EraseConversation(ctx, actor, id)
+	res, err := erasure.New(eng.DB(), eng.ErasureHooks(), nil).EraseConversation(ctx, actor, id)
 	if err != nil {
 		return err
 	}
@@ -643,7 +643,7 @@ func cmdEraseCustomer(ctx context.Context, c *cmdCtx) error {
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", c.args[0], err)
 	}
-	res, err := erasure.New(eng.DB(), customer.ErasureHooks(), nil).EraseCustomer(ctx, actor, id)
+	res, err := erasure.New(eng.DB(), eng.ErasureHooks(), nil).EraseCustomer(ctx, actor, id)
 	if err != nil {
 		return err
 	}

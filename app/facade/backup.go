@@ -146,7 +146,7 @@ func (a *App) EraseConversation(conversationID int64) error {
 	}
 	// The customer feature's hooks unlink the LINE user from their
 	// customer in the same transaction.
-	_, err = erasure.New(eng.DB(), customer.ErasureHooks(), a.opts.Clock).EraseConversation(a.context(), st.Actor(), conversationID)
+	_, err = erasure.New(eng.DB(), eng.ErasureHooks(), a.opts.Clock).EraseConversation(a.context(), st.Actor(), conversationID)
 	if errors.Is(err, erasure.ErrNotFound) {
 		return errors.New(codeNotFound)
 	}
@@ -162,7 +162,7 @@ func (a *App) EraseCustomer(id int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = erasure.New(eng.DB(), customer.ErasureHooks(), a.opts.Clock).EraseCustomer(a.context(), st.Actor(), id)
+	_, err = erasure.New(eng.DB(), eng.ErasureHooks(), a.opts.Clock).EraseCustomer(a.context(), st.Actor(), id)
 	if errors.Is(err, customer.ErrNotFound) {
 		return errors.New(codeNotFound)
 	}

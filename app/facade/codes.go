@@ -82,6 +82,12 @@ func Code(err error) string {
 	if c := campaignCode(err); c != "" { // campaigns.go
 		return c
 	}
+	if c := surveyCode(err); c != "" { // surveys.go
+		return c
+	}
+	if c := richMenuCode(err); c != "" { // richmenus.go
+		return c
+	}
 	if c := inboxCode(err); c != "" {
 		return c
 	}

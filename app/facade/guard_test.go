@@ -38,6 +38,21 @@ var public = map[string]bool{
 // missing here fails TestEveryMethodIsGuarded: add it with its permission
 // (and its `a.require(perm)` guard).
 var methodPerms = map[string]auth.Permission{
+	// surveys.go (issue 11, surveys)
+	"Surveys":             auth.PermCustomersRead,
+	"GetSurvey":           auth.PermCustomersRead,
+	"SaveSurvey":          auth.PermDrafts,
+	"CopySurvey":          auth.PermDrafts,
+	"SetSurveyStatus":     auth.PermDrafts,
+	"DeleteSurvey":        auth.PermDrafts,
+	"SendSurvey":          auth.PermInboxReply,
+	"EnterSurveyAnswers":  auth.PermCustomersEdit,
+	"ImportSurveyAnswers": auth.PermImport,
+	"SurveyResults":       auth.PermCustomersRead,
+	"ExportSurveyAnswers": auth.PermExport,
+	"SurveyStartData":     auth.PermDrafts,
+	"SandboxPhoneActions": auth.PermSandbox,
+	"SandboxTap":          auth.PermSandbox,
 	// linking.go (issue 7, linking)
 	"ConversationCustomer": auth.PermInboxRead,
 	"CustomerLink":         auth.PermInboxRead,
@@ -167,6 +182,31 @@ var methodPerms = map[string]auth.Permission{
 	"SaveSMSSettings":        auth.PermSettings,
 	"SendTestEmail":          auth.PermSettings,
 	"SendTestSMS":            auth.PermSettings,
+	// automations.go (issue 11)
+	"Automations":            auth.PermDrafts,
+	"CreateAutomation":       auth.PermDrafts,
+	"UpdateAutomation":       auth.PermDrafts,
+	"DeleteAutomation":       auth.PermDrafts,
+	"ApproveAutomation":      auth.PermApprove,
+	"ActivateAutomation":     auth.PermApprove,
+	"PauseAutomation":        auth.PermDrafts,
+	"PreviewAutomation":      auth.PermDrafts,
+	"PreviewAutomationDraft": auth.PermDrafts,
+	"AutomationStats":        auth.PermDrafts,
+	// richmenus.go (issue 11)
+	"RichMenuDesigns":             auth.PermSettings,
+	"RichMenuTemplates":           auth.PermSettings,
+	"SaveRichMenuDesign":          auth.PermSettings,
+	"DeleteRichMenuDesign":        auth.PermSettings,
+	"RichMenuImage":               auth.PermSettings,
+	"UploadRichMenuImage":         auth.PermSettings,
+	"UsePlaceholderRichMenuImage": auth.PermSettings,
+	"RichMenuAssignments":         auth.PermSettings,
+	"SaveRichMenuAssignments":     auth.PermSettings,
+	"PublishRichMenus":            auth.PermSettings,
+	"SyncRichMenus":               auth.PermSettings,
+	"RichMenuStatus":              auth.PermSettings,
+	"SandboxRichMenu":             auth.PermSandbox,
 }
 
 type testClock struct {

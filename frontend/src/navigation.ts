@@ -10,6 +10,9 @@ import InboxSettingsView from './views/InboxSettingsView.vue'
 import SegmentsView from './views/SegmentsView.vue'
 import CampaignsView from './views/CampaignsView.vue'
 import DeliverySettingsView from './views/DeliverySettingsView.vue'
+import RichMenusView from './views/RichMenusView.vue'
+import AutomationsView from './views/AutomationsView.vue'
+import SurveysView from './views/SurveysView.vue'
 
 /**
  * The screens in the left navigation rail. A feature adds its screen here
@@ -32,10 +35,13 @@ export const navItems: NavItem[] = [
   { id: 'import', labelKey: 'nav.import', icon: 'upload', component: ImportView, permission: 'customers.import' },
   { id: 'segments', labelKey: 'segments.nav', icon: 'filter', component: SegmentsView, permission: 'drafts' },
   { id: 'campaigns', labelKey: 'campaigns.nav', icon: 'send', component: CampaignsView, permission: 'drafts' },
+  { id: 'automations', labelKey: 'automations.nav', icon: 'clock', component: AutomationsView, permission: 'drafts' },
+  { id: 'surveys', labelKey: 'surveys.nav', icon: 'chat', component: SurveysView, permission: 'customers.read' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },
   { id: 'audit', labelKey: 'nav.audit', icon: 'shield', component: AuditView, permission: 'audit.read' },
   { id: 'backup', labelKey: 'nav.backup', icon: 'folder', component: BackupView, permission: 'backup' },
   { id: 'inbox-settings', labelKey: 'nav.inboxSettings', icon: 'chat', component: InboxSettingsView, permission: 'settings' },
   { id: 'delivery-settings', labelKey: 'delivery.nav', icon: 'mail', component: DeliverySettingsView, permission: 'settings' },
+  { id: 'richmenus', labelKey: 'richmenus.nav', icon: 'settings', component: RichMenusView, permission: 'settings' },
   { id: 'about', labelKey: 'about.nav', icon: 'settings', component: AboutView }, // every signed-in role
 ]

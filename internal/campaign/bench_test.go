@@ -17,9 +17,10 @@ import (
 // of latency per request and LINE's multicast limit on both sides. The
 // floor is what the rate limit alone allows: ceil(100,000 / 500) = 200
 // multicasts at line.DefaultLimits[multicast] = 200 req/s = 1.0 s. wall_s
-// covers the whole run: resolving the segment, materialising the 100,000
-// recipient rows and 200 retry keys in one transaction, sending, and writing
-// every outcome back; send_s is the part after the materialising commit.
+// covers the whole run: evaluating the segment and freezing its 100,000
+// customers with the first chunk's rows and retry keys in one transaction
+// (materialise_s), then sending while the rest of the 100,000 recipient rows
+// and 200 requests are expanded, and writing every outcome back (send_s).
 // Target: ratio = wall_s / floor_s at most 1.2.
 func Benchmark_campaign_100k(b *testing.B) {
 	const (

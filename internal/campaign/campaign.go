@@ -7,13 +7,16 @@
 // scheduled (optional, with a time zone) → sending → done; cancel is
 // possible before sending starts, pause and resume while sending.
 //
-// Sending starts by materialising, in ONE transaction: every matched
-// customer's row with the channel chosen for them (or the reason they are
-// skipped; consent is enforced here whatever the segment says), the LINE
-// requests (recipients with identical personalised content grouped into
-// multicasts of at most 500) each with its X-Line-Retry-Key, and an
-// idempotency key per email/SMS. Nothing is sent before that commit. See
-// run.go for how each channel then stays exactly-once.
+// Sending starts with ONE transaction that freezes the customers the
+// segment matched and writes the first of them: each customer's row with the
+// channel chosen for them (or the reason they are skipped; consent is
+// enforced here whatever the segment says), the LINE requests (recipients
+// with identical personalised content grouped into multicasts of at most
+// 500) each with its X-Line-Retry-Key, and an idempotency key per
+// email/SMS. The rest are expanded from that snapshot in chunks while the
+// first requests are in flight (expand.go); no request is sent before the
+// commit that stores it. See run.go for how each channel then stays
+// exactly-once.
 package campaign
 
 import (
@@ -169,7 +172,8 @@ type Config struct {
 
 // Failpoints.
 const (
-	FailMaterialised   = "materialised"     // recipients and keys committed, nothing sent
+	FailMaterialised   = "materialised"     // recipients frozen, the first chunk's rows and keys committed, nothing sent
+	FailExpanding      = "expanding"        // a chunk of recipients and its requests committed, more to expand (some requests may be in flight)
 	FailLineSent       = "line-sent"        // a LINE request answered, its outcome not stored
 	FailBetweenChannel = "between-channels" // one channel finished, the next not started
 	FailEmailAccepted  = "email-accepted"   // the SMTP server accepted a message, its row not updated
@@ -183,6 +187,10 @@ type Service struct {
 	segs *segment.Service
 	now  func() time.Time
 	log  *slog.Logger
+
+	// Expansion chunk sizes and recipients per LINE multicast (expand.go);
+	// tests make them small.
+	firstChunk, maxChunk, perRequest int
 
 	mu      sync.Mutex
 	running map[int64]*run // campaigns being sent by this process
@@ -207,7 +215,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, db: cfg.DB, segs: cfg.Segments, now: cfg.Clock, log: cfg.Logger,
-		running: map[int64]*run{}, bgCtx: ctx, bgStop: stop}, nil
+		firstChunk: defaultFirstChunk, maxChunk: defaultMaxChunk, perRequest: line.MaxMulticastRecipients, running: map[int64]*run{}, bgCtx: ctx, bgStop: stop}, nil
 }
 
 // Close stops background sends (they resume at the next start) and waits.

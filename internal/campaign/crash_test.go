@@ -85,12 +85,24 @@ func child() int {
 	if err != nil {
 		return fail(err)
 	}
+	// Small chunks and multicasts: the snapshot is expanded in many steps,
+	// each a place to die, and requests leave while it is.
+	svc.firstChunk, svc.maxChunk, svc.perRequest = crashChunk, crashChunk, crashPerRequest
 	id, _ := strconv.ParseInt(os.Getenv("CHILD_CAMPAIGN"), 10, 64)
 	if err := svc.Run(ctx, approver, id); err != nil {
 		return fail(err)
 	}
 	return 0
 }
+
+// crashChunk is the children's expansion chunk: the 1,500 customers of the
+// crash test are frozen and then expanded in about 15 transactions.
+const crashChunk = 100
+
+// crashPerRequest is the children's multicast size: the ~120 LINE
+// recipients of each of the five names fill requests while the snapshot is
+// still being expanded, so a kill mid-expansion finds some in flight.
+const crashPerRequest = 40
 
 type kill struct {
 	point string
@@ -102,6 +114,7 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 		// Every failpoint, one after another in one campaign.
 		"every point": {
 			{FailMaterialised, 1},
+			{FailExpanding, 6},
 			{FailLineSent, 2},
 			{FailBetweenChannel, 1},
 			{FailEmailAccepted, 3},
@@ -113,8 +126,8 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 	seed := time.Now().UnixNano()
 	r := rand.New(rand.NewPCG(uint64(seed), 7))
 	// The largest hit count each point surely reaches in one run.
-	reach := map[string]int{FailMaterialised: 1, FailLineSent: 3, FailBetweenChannel: 2, FailEmailAccepted: directBatch, FailSMSAccepted: directBatch}
-	points := []string{FailMaterialised, FailLineSent, FailBetweenChannel, FailEmailAccepted, FailSMSAccepted}
+	reach := map[string]int{FailMaterialised: 1, FailExpanding: 6, FailLineSent: 3, FailBetweenChannel: 2, FailEmailAccepted: directBatch, FailSMSAccepted: directBatch}
+	points := []string{FailMaterialised, FailExpanding, FailLineSent, FailBetweenChannel, FailEmailAccepted, FailSMSAccepted}
 	var random []kill
 	for range 4 {
 		p := points[r.IntN(len(points))]
@@ -136,7 +149,7 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 			base := append(os.Environ(), childEnv+"=1", "CHILD_DB="+e.path, "CHILD_DB_KEY="+keyHex(e.key), "CHILD_SIM="+e.sim.URL(),
 				"CHILD_SMTP_CERT="+certFile, "CHILD_SMTP_PORT="+strconv.Itoa(port), "CHILD_SMS="+e.sms.URL,
 				"CHILD_CAMPAIGN="+strconv.FormatInt(c.ID, 10))
-			killed := 0
+			killed, killedAt, sentBy := 0, map[int]bool{}, map[int]int{}
 			for i := 0; ; i++ {
 				if i > len(chain)+5 {
 					t.Fatal("the campaign did not finish")
@@ -153,6 +166,8 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 				}
 				if ee, ok := err.(*exec.ExitError); ok && strings.Contains(ee.String(), "killed") {
 					killed++
+					killedAt[i] = true
+					sentBy[i] = len(e.sim.Requests())
 					continue
 				}
 				if i < len(chain) {
@@ -167,6 +182,16 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 			if killed == 0 {
 				t.Fatal("no child was killed: the test does not test a crash")
 			}
+			if name == "every point" && killed != len(chain) {
+				// Each point comes later in a send than the one before (the
+				// second child resumes a frozen snapshot with ~1,300
+				// customers to expand in chunks of 100, and dies mid-way):
+				// every child must die.
+				t.Fatalf("kills at chain steps %v, want all %d", killedAt, len(chain))
+			}
+			if name == "every point" && sentBy[1] == 0 {
+				t.Fatal("no LINE request had left when the expansion was killed")
+			}
 			db, err := store.Open(context.Background(), e.path, e.key)
 			if err != nil {
 				t.Fatal(err)
@@ -180,7 +205,19 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 			}
 			e.assertExactlyOnce(t, ps, true)
 			rep, _ := svc.Report(context.Background(), c.ID)
-			t.Logf("%d kills; report %+v", killed, rep.Channels)
+			t.Logf("%d kills (chain steps %v); report %+v", killed, killedAt, rep.Channels)
+			// Every customer of the frozen segment has exactly one row.
+			untagged := 0
+			for _, p := range ps {
+				if !p.tagged {
+					untagged++
+				}
+			}
+			var rows int
+			db.Reader().QueryRow(`SELECT count(*) FROM campaign_recipients WHERE campaign_id = ?`, c.ID).Scan(&rows)
+			if rep.Matched != untagged || rows != untagged {
+				t.Fatalf("matched %d, %d rows; want %d", rep.Matched, rows, untagged)
+			}
 			// LINE resends reused their keys: every resend was answered 409.
 			keys := map[string]int{}
 			for _, rq := range e.sim.Requests() {

@@ -20,6 +20,9 @@ var Templates = []Template{
 	{Name: "notice", Label: "お知らせ", Fields: []string{"title", "body", "url", "button"}, Needed: []string{"title", "body"}},
 	{Name: "maturity", Label: "満期のご案内", Fields: []string{"product", "date", "body", "url", "button"}, Needed: []string{"product", "date", "body"}},
 	{Name: "seminar", Label: "セミナー案内", Fields: []string{"title", "date", "place", "body", "url", "button"}, Needed: []string{"title", "date", "place"}},
+	// survey: "survey" is a start button's postback data from
+	// survey.Service.StartData (the editor fills it when a survey is picked).
+	{Name: "survey", Label: "アンケートのお願い", Fields: []string{"title", "body", "button", "survey"}, Needed: []string{"title", "survey"}},
 }
 
 const (
@@ -92,6 +95,11 @@ func flexMessage(name string, fields map[string]string, p Person) ([]byte, error
 		if f["body"] != "" {
 			body = append(body, flexText(f["body"], obj{"size": "sm", "margin": "md"}))
 		}
+	case "survey":
+		title, alt = f["title"], "アンケートのお願い: "+f["title"]
+		if f["body"] != "" {
+			body = []any{flexText(f["body"], obj{"size": "sm"})}
+		}
 	}
 	bubble := obj{
 		"type": "bubble",
@@ -99,6 +107,13 @@ func flexMessage(name string, fields map[string]string, p Person) ([]byte, error
 			flexText(title, obj{"weight": "bold", "color": "#ffffff", "size": "md"}),
 		}},
 		"body": obj{"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+	}
+	if name == "survey" {
+		footer, err := surveyButton(f["survey"], f["button"])
+		if err != nil {
+			return nil, err
+		}
+		bubble["footer"] = footer
 	}
 	if u := f["url"]; u != "" {
 		if err := checkHTTPS(u); err != nil {
@@ -119,6 +134,24 @@ func flexMessage(name string, fields map[string]string, p Person) ([]byte, error
 		alt = string([]rune(alt)[:400])
 	}
 	return json.Marshal(obj{"type": "flex", "altText": alt, "contents": bubble})
+}
+
+// surveyButton is the start button of a survey card: a postback whose data
+// is a start token issued by package survey ("svs:" and 22 URL-safe
+// characters), which the survey hook turns into the tapper's own survey.
+func surveyButton(data, label string) (obj, error) {
+	if !strings.HasPrefix(data, "svs:") || len(data) != 26 || strings.Trim(data[4:], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return nil, fmt.Errorf("%w: pick the survey of the card", ErrInvalid)
+	}
+	if label == "" {
+		label = "回答する"
+	}
+	if utf8.RuneCountInString(label) > maxButtonLabel {
+		return nil, fmt.Errorf("%w: button label is longer than %d characters", ErrInvalid, maxButtonLabel)
+	}
+	return obj{"type": "box", "layout": "vertical", "contents": []any{
+		obj{"type": "button", "style": "primary", "color": brandColor, "action": obj{"type": "postback", "label": label, "data": data, "displayText": label}},
+	}}, nil
 }
 
 func contains(list []string, s string) bool {

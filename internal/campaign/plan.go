@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
 	"tsunagu/internal/segment"
@@ -102,10 +100,11 @@ func scanCandidates(ctx context.Context, q queryer, where string, args []any, ch
 	for _, ch := range channels {
 		uses[ch] = true
 	}
-	flags := "(c.status = 'active') | (l.customer_id IS NOT NULL) << 1 | coalesce(u.follow_state = 'following' AND u.unreachable_at IS NULL, 0) << 2"
+	// SQLite's | and << bind equally, left to right: each term is bracketed.
+	flags := "(c.status = 'active') | ((l.customer_id IS NOT NULL) << 1) | (coalesce(u.follow_state = 'following' AND u.unreachable_at IS NULL, 0) << 2)"
 	for i, ch := range []string{ChannelLine, ChannelEmail, ChannelSMS} {
 		if uses[ch] {
-			flags += " | EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = '" + ch + "' AND k.granted = 1) << " + strconv.Itoa(3+i)
+			flags += " | (EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = '" + ch + "' AND k.granted = 1) << " + strconv.Itoa(3+i) + ")"
 		}
 	}
 	cols := "c.id, " + flags + ", coalesce(l.line_user_id, '')"
@@ -226,9 +225,12 @@ func choose(c candidate, channels []string, seenEmail, seenMobile map[string]boo
 
 // lineGroup is recipients with identical personalised LINE messages.
 type lineGroup struct {
-	msgs  []line.Message
-	users []string
-	ids   []int64 // customer IDs, same order as users
+	no     int    // group_no (expansion)
+	blob   []byte // msgs as stored and sent
+	stored bool   // its campaign_line_groups row is written
+	msgs   []line.Message
+	users  []string
+	ids    []int64 // customer IDs, same order as users
 }
 
 // groupLine renders each LINE recipient's messages and groups identical ones.
@@ -381,6 +383,9 @@ func (s *Service) storedPlan(ctx context.Context, id int64) (Plan, error) {
 	if err := rows.Err(); err != nil {
 		return p, err
 	}
+	if p.Matched, err = s.matched(ctx, id, p.Matched); err != nil {
+		return p, err
+	}
 	err = s.db.Reader().QueryRowContext(ctx, `SELECT count(DISTINCT group_no), count(*), coalesce(sum(recipient_count), 0) FROM campaign_line_requests WHERE campaign_id = ?`, id).
 		Scan(&p.LineGroups, &p.LineRequests, &p.QuotaNeed)
 	if err != nil {
@@ -394,6 +399,20 @@ func (s *Service) storedPlan(ctx context.Context, id int64) (Plan, error) {
 		p.QuotaNeed = msgs
 	}
 	return p, nil
+}
+
+// matched is how many customers a sending campaign's segment matched: the
+// rows written (withRows), or the snapshot's size while it is expanded.
+func (s *Service) matched(ctx context.Context, id int64, withRows int) (int, error) {
+	var total int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT total FROM campaign_targets WHERE campaign_id = ? AND expanded_at IS NULL`, id).Scan(&total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return withRows, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("campaign: recipient snapshot: %w", err)
+	}
+	return max(total, withRows), nil
 }
 
 // materialise starts a send. After the approval is checked, ONE
@@ -466,7 +485,7 @@ func (s *Service) materialise(ctx context.Context, actor string, id int64) error
 			id, packIDs(ids), len(ids)); err != nil {
 			return fmt.Errorf("campaign: freeze recipients: %w", err)
 		}
-		x := newExpansion(c, ids)
+		x := s.newExpansion(c, ids)
 		if _, err := x.step(ctx, tx, s.firstChunk, now); err != nil {
 			return err
 		}

@@ -101,6 +101,9 @@ func (s *Service) Report(ctx context.Context, id int64) (Report, error) {
 		}
 	}
 	rows.Close()
+	if rep.Matched, err = s.matched(ctx, id, rep.Matched); err != nil {
+		return Report{}, err
+	}
 	for _, ch := range c.Channels {
 		rep.Channels = append(rep.Channels, *byCh[ch])
 	}

@@ -18,7 +18,8 @@ import (
 
 // How each channel stays exactly-once (see docs/decisions.md):
 //
-//   - LINE: every request's retry key was committed with the recipients.
+//   - LINE: every request's retry key was committed with its recipients'
+//     rows, in the chunk of the expansion that formed it (expand.go).
 //     A request whose outcome is unknown (timeout, crash after sending)
 //     stays pending and is resent byte-identical with the same key within
 //     outbox.RetryKeyWindow; LINE answers 409 for a copy it already
@@ -118,7 +119,8 @@ func (s *Service) Run(ctx context.Context, actor string, id int64) error {
 	return s.send(ctx, id, r)
 }
 
-// send runs the channels of a materialised campaign in order and finishes it.
+// send runs the channels of a materialised campaign in order (the LINE
+// phase also expands what is left of its snapshot) and finishes it.
 func (s *Service) send(ctx context.Context, id int64, r *run) error {
 	s.fail(FailMaterialised)
 	if err := s.settleUncertain(ctx, id); err != nil {
@@ -176,8 +178,12 @@ func (s *Service) finish(ctx context.Context, id int64) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM campaign_line_requests WHERE campaign_id = ? AND status = 'pending'`, id).Scan(&pending); err != nil {
 			return err
 		}
-		if left > 0 || pending > 0 {
-			return fmt.Errorf("campaign %d: %d recipients and %d LINE requests still pending", id, left, pending)
+		var unexpanded bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_targets WHERE campaign_id = ? AND expanded_at IS NULL)`, id).Scan(&unexpanded); err != nil {
+			return err
+		}
+		if left > 0 || pending > 0 || unexpanded {
+			return fmt.Errorf("campaign %d: %d recipients and %d LINE requests still pending (all expanded: %v)", id, left, pending, !unexpanded)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'done', finished_at = ?, error = '', updated_at = ? WHERE id = ? AND status = 'sending'`, now, now, id)
 		if err != nil {
@@ -203,6 +209,16 @@ func (s *Service) settleUncertain(ctx context.Context, id int64) error {
 				smsIdempotent = true
 			}
 		}
+	}
+	// Usually nothing is left 'sending': no write then. (The IN term lets
+	// SQLite use the partial index campaign_recipients_todo.)
+	var interrupted bool
+	if err := s.db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?
+		AND status IN ('pending','sending') AND status = 'sending')`, id).Scan(&interrupted); err != nil {
+		return fmt.Errorf("campaign: settle interrupted sends: %w", err)
+	}
+	if !interrupted {
+		return nil
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		if smsIdempotent {
@@ -233,20 +249,43 @@ type lineOutcome struct {
 	status string
 }
 
+// sendLine expands what is left of the campaign's snapshot while it sends
+// the LINE requests: first those already stored (an earlier run's), then
+// each chunk's as it commits.
 func (s *Service) sendLine(ctx context.Context, id int64, r *run) error {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Loaded before the expansion stores new requests: none is both
+	// loaded and handed over.
+	x, err := s.loadExpansion(ctx, c)
+	if err != nil {
+		return err
+	}
 	reqs, err := s.pendingLine(ctx, id)
-	if err != nil || len(reqs) == 0 {
+	if err != nil || len(reqs) == 0 && x == nil {
 		return err
 	}
 	if s.cfg.Line == nil {
+		// No LINE: the rows are still expanded, for email and SMS.
+		if x != nil {
+			formed := 0
+			if err := s.expand(ctx, r, x, func(lineRequest) bool { formed++; return true }); err != nil {
+				return err
+			}
+			if formed == 0 && len(reqs) == 0 {
+				return nil
+			}
+		}
 		return ErrOffline
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan lineRequest)
-	results := make(chan lineOutcome, len(reqs))
+	results := make(chan lineOutcome, 64)
 	var wg sync.WaitGroup
-	for range min(s.cfg.Workers, len(reqs)) {
+	for range s.cfg.Workers {
 		wg.Go(func() {
 			for p := range work {
 				oc := s.sendLineOne(ctx, p)
@@ -258,15 +297,49 @@ func (s *Service) sendLine(ctx context.Context, id int64, r *run) error {
 			}
 		})
 	}
+	// The expansion runs ahead of the sending; its requests queue here.
+	formed := make(chan lineRequest, 1024)
+	expandErr := make(chan error, 1)
+	feederDone := make(chan struct{})
+	if x != nil {
+		go func() {
+			defer close(formed)
+			expandErr <- s.expand(ctx, r, x, func(p lineRequest) bool {
+				select {
+				case formed <- p:
+					return true
+				case <-feederDone:
+					return false
+				}
+			})
+		}()
+	} else {
+		close(formed)
+		expandErr <- nil
+	}
 	go func() {
 		defer close(work)
-		for i, p := range reqs {
-			if r.stopped() || i%50 == 49 && s.checkPaused(ctx, id, r) {
-				return
+		defer close(feederDone)
+		n := 0
+		give := func(p lineRequest) bool {
+			n++
+			if r.stopped() || n%50 == 0 && s.checkPaused(ctx, id, r) {
+				return false
 			}
 			select {
 			case work <- p:
+				return true
 			case <-ctx.Done():
+				return false
+			}
+		}
+		for _, p := range reqs {
+			if !give(p) {
+				return
+			}
+		}
+		for p := range formed {
+			if !give(p) {
 				return
 			}
 		}
@@ -311,6 +384,9 @@ func (s *Service) sendLine(ctx context.Context, id int64, r *run) error {
 	if r.stopped() {
 		return errPaused
 	}
+	if err := <-expandErr; err != nil {
+		return err
+	}
 	if firstErr != nil {
 		var apiErr *line.APIError
 		if errors.As(firstErr, &apiErr) && !apiErr.Temporary() {
@@ -325,16 +401,26 @@ func (s *Service) sendLine(ctx context.Context, id int64, r *run) error {
 // (giving up those whose retry key LINE has forgotten) and loads them.
 func (s *Service) pendingLine(ctx context.Context, id int64) ([]lineRequest, error) {
 	now := s.now()
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE campaign_line_requests SET status = 'failed', error = ?
-			WHERE campaign_id = ? AND status = 'pending' AND first_tried_at < ?`,
-			outbox.ErrExpired.Error(), id, now.Add(-outbox.RetryKeyWindow).UnixMilli()); err != nil {
+	// Requests are stamped when they are stored; an older run's may be
+	// unstamped or past the window. Usually neither: no write then.
+	var stale bool
+	if err := s.db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_line_requests WHERE campaign_id = ? AND status = 'pending'
+		AND (first_tried_at IS NULL OR first_tried_at < ?))`, id, now.Add(-outbox.RetryKeyWindow).UnixMilli()).Scan(&stale); err != nil {
+		return nil, fmt.Errorf("campaign: start LINE requests: %w", err)
+	}
+	var err error
+	if stale {
+		err = s.db.Write(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE campaign_line_requests SET status = 'failed', error = ?
+				WHERE campaign_id = ? AND status = 'pending' AND first_tried_at < ?`,
+				outbox.ErrExpired.Error(), id, now.Add(-outbox.RetryKeyWindow).UnixMilli()); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE campaign_line_requests SET first_tried_at = ? WHERE campaign_id = ? AND status = 'pending' AND first_tried_at IS NULL`,
+				now.UnixMilli(), id)
 			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE campaign_line_requests SET first_tried_at = ? WHERE campaign_id = ? AND status = 'pending' AND first_tried_at IS NULL`,
-			now.UnixMilli(), id)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("campaign: start LINE requests: %w", err)
 	}

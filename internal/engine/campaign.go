@@ -11,6 +11,7 @@ import (
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
+	"tsunagu/internal/survey"
 )
 
 // campaignParts are the segment and campaign services of an engine.
@@ -26,7 +27,7 @@ const SchedulerInterval = 15 * time.Second
 // openCampaigns builds the services over the DB (no LINE: the CLI can read
 // reports and plans, and resume email/SMS).
 func (e *Engine) openCampaigns(clock func() time.Time) error {
-	e.camp.segs = segment.New(e.db, clock, nil)
+	e.camp.segs = segment.New(e.db, clock, survey.SegmentExtensions()) // survey answers: survey.go
 	cfg := campaign.Config{DB: e.db, Segments: e.camp.segs, Clock: clock, Logger: e.log,
 		Mailer: e.mailer, SMS: e.smsSender}
 	if e.client != nil {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"tsunagu/internal/automation"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/keyrotate"
@@ -25,6 +26,7 @@ import (
 	"tsunagu/internal/linelog"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/outbox"
+	"tsunagu/internal/richmenu"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
 )
@@ -127,9 +129,11 @@ type Engine struct {
 	hookSrv  *http.Server
 	hookURL  string
 	tokenHnt string
-	media    *sandboxMedia // image host of sandbox mode (hooks.go)
-	camp     campaignParts // segments and campaigns (campaign.go)
-	relay    relayParts    // webhook relay pull loop (relay.go)
+	media    *sandboxMedia       // image host of sandbox mode (hooks.go)
+	camp     campaignParts       // segments and campaigns (campaign.go)
+	relay    relayParts          // webhook relay pull loop (relay.go)
+	auto     *automation.Service // welcome series and date reminders (automation.go)
+	rich     *richmenu.Service   // per-segment rich menus (richmenu.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -167,6 +171,10 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
+	if err := e.startAutomations(opts); err != nil { // automation.go: scheduler, catches up
+		e.Close()
+		return nil, err
+	}
 	e.startRelay(ctx, opts) // relay.go: pulls webhooks if enrolled with a relay
 	// Sends left pending by a crash go out now (pushes, with their stored
 	// retry keys) or are flagged for staff (replies).
@@ -183,6 +191,7 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 			e.log.Warn("resuming outbox sends", "err", err)
 		}
 	})
+	e.startRichMenus(bg) // richmenu.go: keeps friends' rich menus in step with their segments
 	return e, nil
 }
 
@@ -236,8 +245,9 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 
 // Close stops the LINE side and closes the DB.
 func (e *Engine) Close() error {
-	e.stopRelayLoop()  // relay.go: no event arrives once the DB closes
-	e.closeCampaigns() // campaign.go: stops sends before the DB closes
+	e.stopRelayLoop()    // relay.go: no event arrives once the DB closes
+	e.closeAutomations() // automation.go: stops its scheduler before the DB closes
+	e.closeCampaigns()   // campaign.go: stops sends before the DB closes
 	if e.bgStop != nil {
 		e.bgStop()
 	}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"tsunagu/internal/automation"
 	"tsunagu/internal/autoreply"
 	"tsunagu/internal/inbox"
 )
@@ -25,7 +26,7 @@ import (
 // linking first (a consumed link code reaches no other hook), then the
 // keyword and away auto-replies.
 func (e *Engine) inboxHooks() []inbox.Hook {
-	return []inbox.Hook{e.linkingHook() /* linking: first */, e.AutoReply()}
+	return []inbox.Hook{e.linkingHook() /* linking: first */, automation.NewHook() /* welcome series: stop on reply */, e.surveyHook() /* surveys: answers consumed */, e.AutoReply()}
 }
 
 // AutoReply is the keyword and away auto-reply service. Like Linking it

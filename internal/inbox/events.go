@@ -34,6 +34,8 @@ type incoming struct {
 	unsendID string
 	// message: its markAsReadToken (line.Webhook.MarkAsReadTokens)
 	readToken string
+	// postback: its params (datetime picker), handed to hooks only
+	postbackParams map[string]string
 }
 
 // parseEvent reduces an SDK event to what the inbox stores. Events without a
@@ -62,6 +64,7 @@ func parseEvent(ev webhook.EventInterface) (incoming, bool) {
 		in.kind, in.unread = "postback", true
 		if e.Postback != nil {
 			in.body = e.Postback.Data
+			in.postbackParams = e.Postback.Params
 		}
 	case webhook.VideoPlayCompleteEvent:
 		in = base("videoPlayComplete", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/line"
 )
 
 // hookSend is a hook reply stored in the webhook's transaction, to be sent
@@ -14,7 +15,8 @@ import (
 type hookSend struct {
 	msgID, convID int64
 	userID, text  string
-	token, key    string // token "": push with key
+	msgs          []line.Message // a full message (HookReply.Message); nil: text
+	token, key    string         // token "": push with key
 }
 
 // runHooks hands a fresh 1:1 event to the hooks, in order, inside the
@@ -36,6 +38,7 @@ func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, in incoming, convID, 
 		}
 	case "postback":
 		ev.PostbackData = in.body
+		ev.PostbackParams = in.postbackParams
 	}
 	var (
 		replies  []HookReply
@@ -109,7 +112,22 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 	at := time.UnixMilli(now)
 	var out []hookSend
 	for _, r := range replies {
-		if err := checkText(r.Text); err != nil {
+		var (
+			msgs    []line.Message
+			payload sql.NullString
+		)
+		if r.Message != nil {
+			msgs = []line.Message{*r.Message}
+			raw, err := line.MarshalMessages(msgs)
+			if err == nil {
+				err = line.ValidateMessages(msgs)
+			}
+			if err != nil {
+				ib.log.Warn("hook reply dropped", "err", err)
+				continue
+			}
+			payload = sql.NullString{String: string(raw), Valid: true}
+		} else if err := checkText(r.Text); err != nil {
 			ib.log.Warn("hook reply dropped", "err", err)
 			continue
 		}
@@ -125,8 +143,8 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 		// push that follows uses this stored key.
 		key := ib.newKey()
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at)
-			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?)`, convID, r.Text, r.SentBy, via, key, now)
+			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload)
+			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?)`, convID, r.Text, r.SentBy, via, key, now, payload)
 		if err != nil {
 			return nil, fmt.Errorf("store hook reply: %w", err)
 		}
@@ -140,7 +158,7 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 		if err := recordSend(ctx, tx, actor, audit.ActionMessageSend, convID, id, via, at); err != nil {
 			return nil, err
 		}
-		out = append(out, hookSend{msgID: id, convID: convID, userID: in.userID, text: r.Text, token: token, key: key})
+		out = append(out, hookSend{msgID: id, convID: convID, userID: in.userID, text: r.Text, msgs: msgs, token: token, key: key})
 		token = "" // a token carries one request
 	}
 	return out, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"tsunagu/internal/line"
 )
 
 // Hook lets a feature that owns part of the conversation (linking by code,
@@ -29,6 +31,9 @@ type HookEvent struct {
 	Kind           string // message kind: text, sticker, image, ... ("" for non-messages)
 	Text           string // text of a text message; "" otherwise
 	PostbackData   string // data of a postback event; "" otherwise
+	// PostbackParams are a postback's params (a datetime picker's
+	// "date", "time" or "datetime"); nil otherwise.
+	PostbackParams map[string]string
 	At             time.Time
 }
 
@@ -49,9 +54,14 @@ type HookResult struct {
 	Internal bool
 }
 
-// HookReply is one text answer a hook asks the inbox to send.
+// HookReply is one answer a hook asks the inbox to send: a text, or a full
+// LINE message object (quick replies, a Flex bubble) with Text as what the
+// thread shows of it.
 type HookReply struct {
 	Text   string
 	SentBy string
 	Audit  string // audit actor, e.g. audit.SystemActor or "system:autoreply"
+	// Message, when set, is sent as it is (stored as the message's payload,
+	// so a retry resends the same bytes); Text is then only its summary.
+	Message *line.Message
 }

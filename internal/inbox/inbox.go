@@ -293,7 +293,7 @@ func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
 	}
 	// Hook replies go first: a reply token is only good for a minute.
 	for _, r := range replies {
-		if _, err := ib.deliver(ctx, r.msgID, r.convID, r.userID, r.text, nil, r.token, r.key); err != nil {
+		if _, err := ib.deliver(ctx, r.msgID, r.convID, r.userID, r.text, r.msgs, r.token, r.key); err != nil {
 			ib.log.Warn("sending a hook reply", "err", err)
 		}
 	}

@@ -388,10 +388,11 @@ func TestAccountCalls(t *testing.T) {
 	if owner, ok := e.sim.LinkTokenUser(tok); !ok || owner != u {
 		t.Fatalf("link token issued for %q, want %q", owner, u)
 	}
-	if err := c.LinkRichMenu(ctx, u, "richmenu-0123456789abcdef"); err != nil {
+	menu := newTestRichMenu(t, c) // richmenu_test.go: LINE links only menus it holds
+	if err := c.LinkRichMenu(ctx, u, menu); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.sim.RichMenu(u); got != "richmenu-0123456789abcdef" {
+	if got := e.sim.RichMenu(u); got != menu {
 		t.Fatalf("rich menu = %q", got)
 	}
 	if err := c.LinkRichMenu(ctx, u, "richmenu-../../x"); err == nil {

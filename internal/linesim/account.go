@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -141,8 +140,10 @@ func (s *Server) handleLinkToken(w http.ResponseWriter, r *http.Request, _ strin
 
 func (s *Server) handleLinkRichMenu(w http.ResponseWriter, r *http.Request, _ string) {
 	menu := r.PathValue("richMenuId")
-	if !strings.HasPrefix(menu, "richmenu-") {
-		writeError(w, http.StatusNotFound, errorBody{Message: "richmenu not found"})
+	s.mu.Lock()
+	usable := s.usableMenuLocked(w, menu) // richmenu.go: 404 unknown, 400 no image
+	s.mu.Unlock()
+	if !usable {
 		return
 	}
 	if !s.withCustomer(w, r.PathValue("userId"), func(c *customer) { c.richMenu = menu }) {

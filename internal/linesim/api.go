@@ -93,6 +93,19 @@ func (s *Server) routes() http.Handler {
 		{EndpointLinkToken, "POST /v2/bot/user/{userId}/linkToken", s.handleLinkToken},
 		{EndpointRichMenu, "POST /v2/bot/user/{userId}/richmenu/{richMenuId}", s.handleLinkRichMenu},
 		{EndpointRichMenu, "DELETE /v2/bot/user/{userId}/richmenu", s.handleUnlinkRichMenu},
+		{EndpointRichMenu, "POST /v2/bot/richmenu", s.handleCreateRichMenu},                // richmenu.go
+		{EndpointRichMenu, "POST /v2/bot/richmenu/validate", s.handleValidateRichMenu},     // richmenu.go
+		{EndpointRichMenu, "GET /v2/bot/richmenu/list", s.handleListRichMenus},             // richmenu.go
+		{EndpointRichMenu, "GET /v2/bot/richmenu/{richMenuId}", s.handleGetRichMenu},       // richmenu.go
+		{EndpointRichMenu, "DELETE /v2/bot/richmenu/{richMenuId}", s.handleDeleteRichMenu}, // richmenu.go
+		{EndpointRichMenu, "POST /v2/bot/richmenu/{richMenuId}/content", s.handleUploadRichMenuImage},
+		{EndpointRichMenu, "GET /v2/bot/richmenu/{richMenuId}/content", s.handleDownloadRichMenuImage},
+		{EndpointRichMenu, "POST /v2/bot/user/all/richmenu/{richMenuId}", s.handleSetDefaultRichMenu},
+		{EndpointRichMenu, "GET /v2/bot/user/all/richmenu", s.handleGetDefaultRichMenu},
+		{EndpointRichMenu, "DELETE /v2/bot/user/all/richmenu", s.handleCancelDefaultRichMenu},
+		{EndpointRichMenu, "GET /v2/bot/user/{userId}/richmenu", s.handleUserRichMenu},
+		{EndpointRichMenu, "POST /v2/bot/richmenu/bulk/link", s.handleBulkLink},
+		{EndpointRichMenu, "POST /v2/bot/richmenu/bulk/unlink", s.handleBulkUnlink},
 		{EndpointMarkAsRead, "POST /v2/bot/message/markAsRead", s.handleMarkAsRead},
 		{EndpointMarkAsReadByToken, "POST /v2/bot/chat/markAsRead", s.handleMarkAsReadByToken},
 		{EndpointLoading, "POST /v2/bot/chat/loading/start", s.handleLoading},

@@ -145,6 +145,8 @@ type Server struct {
 	quota    int64
 	used     int64 // messages delivered this "month"
 	requests []Request
+
+	rich richMenuState // rich menus, the default menu (richmenu.go)
 }
 
 // content is a media file a customer sent, served by the content endpoint.

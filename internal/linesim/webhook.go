@@ -59,7 +59,8 @@ type (
 		Type string `json:"type"`
 	}
 	wirePostback struct {
-		Data string `json:"data"`
+		Data   string            `json:"data"`
+		Params map[string]string `json:"params,omitempty"` // datetime picker: date, time or datetime
 	}
 	wireUnsend struct {
 		MessageID string `json:"messageId"`

@@ -84,6 +84,31 @@ export const AUDIT_ACTIONS = [
   'campaign.cancel',
   'campaign.finish',
   'campaign.export',
+  // Rich menus (internal/richmenu).
+  'richmenu.design_save',
+  'richmenu.design_delete',
+  'richmenu.design_image',
+  'richmenu.assign',
+  'richmenu.publish',
+  'richmenu.sync',
+  // Automated messages (internal/automation).
+  'automation.create',
+  'automation.edit',
+  'automation.approve',
+  'automation.activate',
+  'automation.pause',
+  'automation.delete',
+  'automation.send',
+  // Surveys (internal/survey).
+  'survey.save',
+  'survey.status',
+  'survey.delete',
+  'survey.send',
+  'survey.answer',
+  'survey.import',
+  'survey.results',
+  'survey.export',
+  'survey.complete',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */
@@ -101,6 +126,9 @@ export const AUDIT_GROUPS = [
   'linking',
   'segment',
   'campaign',
+  'richmenu',
+  'automation',
+  'survey',
   'import',
   'audit',
   'backup',
@@ -152,7 +180,7 @@ export function actorLabel(t: T, actor: string): string {
 export function targetLabel(t: T, te: TE, action: string, target: string): string {
   if (!target) return ''
   if (action === 'settings.change') return lookup(t, te, 'audit.settingNames', target) ?? target
-  const m = /^(staff|conversation|customer|import|attribute|tag|campaign|segment):(.+)$/.exec(target)
+  const m = /^(staff|conversation|customer|import|attribute|tag|campaign|segment|automation):(.+)$/.exec(target)
   if (!m) return target
   const named = m[1] === 'staff' || m[1] === 'attribute' || m[1] === 'tag'
   return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })

@@ -11,8 +11,8 @@ export type Path = readonly number[]
 export const MAX_DEPTH = 6
 export const MAX_CONDITIONS = 60
 
-/** Condition kinds the builder offers (surveys do not exist yet). */
-export const CONDITION_KINDS: ConditionKind[] = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact']
+/** Condition kinds the builder offers (survey: components/surveys/SurveyCondition.vue). */
+export const CONDITION_KINDS: ConditionKind[] = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey']
 
 export const FIELDS = ['branch', 'staff', 'status', 'gender', 'postal_prefix', 'age'] as const
 export const LINE_STATES = ['linked', 'following', 'blocked'] as const
