@@ -196,6 +196,13 @@ func (a *App) ImportSurveyAnswers(surveyID int64, path, encoding string) (survey
 	}
 	defer f.Close()
 	res, err := svc.ImportAnswers(a.context(), st.Actor(), surveyID, f, encoding)
+	if err == nil {
+		// The rejected rows are what SaveImportReport writes, as after a
+		// customer import.
+		a.imp.mu.Lock()
+		a.imp.last = res.Issues
+		a.imp.mu.Unlock()
+	}
 	return res, a.userError(err)
 }
 

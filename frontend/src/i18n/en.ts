@@ -1668,6 +1668,7 @@ const en: Catalog = {
       hint: { number: 'Number (e.g. 3)', date: 'Date (e.g. 2026-05-01)', text: 'Free text' },
     },
     import: {
+      saveReport: 'Save the rejected rows as CSV',
       title: 'Import answers from CSV',
       lead: 'A CSV whose first row has “顧客番号” (customer number) and each question’s ID (q1 …). The encoding is detected.',
       pick: 'Choose a CSV file and import',
