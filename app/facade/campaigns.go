@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -305,9 +306,11 @@ func (a *App) PreviewCampaignContent(content campaign.Content) (ContentPreview, 
 	return p, nil
 }
 
-// ApproveCampaign approves the given version; never the author's own. Audited.
-func (a *App) ApproveCampaign(id int64, version int) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermApprove)
+// campaignAction runs one audited state change of a campaign (approve,
+// schedule, send, cancel, pause, resume) for the signed-in staff member,
+// after the guard for p.
+func (a *App) campaignAction(p auth.Permission, do func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error)) (campaign.Campaign, error) {
+	st, _, eng, err := a.requireService(p)
 	if err != nil {
 		return campaign.Campaign{}, err
 	}
@@ -315,81 +318,53 @@ func (a *App) ApproveCampaign(id int64, version int) (campaign.Campaign, error) 
 	if err != nil {
 		return campaign.Campaign{}, err
 	}
-	c, err := svc.Approve(a.context(), st.Actor(), id, version)
+	c, err := do(a.context(), svc, st.Actor())
 	return c, a.userError(err)
+}
+
+// ApproveCampaign approves the given version; never the author's own. Audited.
+func (a *App) ApproveCampaign(id int64, version int) (campaign.Campaign, error) {
+	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Approve(ctx, actor, id, version)
+	})
 }
 
 // ScheduleCampaign schedules an approved campaign at local wall time
 // "2006-01-02T15:04" in timeZone ("" is Asia/Tokyo). Audited.
 func (a *App) ScheduleCampaign(id int64, local, timeZone string) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermApprove)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Schedule(a.context(), st.Actor(), id, local, timeZone)
-	return c, a.userError(err)
+	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Schedule(ctx, actor, id, local, timeZone)
+	})
 }
 
 // SendCampaign starts sending an approved campaign now (after the quota
 // check; refused with errors.campaignQuota, see CampaignPlan for the
 // numbers). Audited.
 func (a *App) SendCampaign(id int64) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermApprove)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.SendNow(a.context(), st.Actor(), id)
-	return c, a.userError(err)
+	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.SendNow(ctx, actor, id)
+	})
 }
 
 // CancelCampaign cancels a campaign that has not started. Audited.
 func (a *App) CancelCampaign(id int64) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Cancel(a.context(), st.Actor(), id)
-	return c, a.userError(err)
+	return a.campaignAction(auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Cancel(ctx, actor, id)
+	})
 }
 
 // PauseCampaign pauses a sending campaign. Audited.
 func (a *App) PauseCampaign(id int64) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Pause(a.context(), st.Actor(), id)
-	return c, a.userError(err)
+	return a.campaignAction(auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Pause(ctx, actor, id)
+	})
 }
 
 // ResumeCampaign continues a paused campaign. Audited.
 func (a *App) ResumeCampaign(id int64) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermApprove)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Resume(a.context(), st.Actor(), id)
-	return c, a.userError(err)
+	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Resume(ctx, actor, id)
+	})
 }
 
 // CampaignReport summarises a campaign's deliveries (for the charts).
