@@ -203,7 +203,7 @@ func (s *Service) Deliveries(ctx context.Context, id int64, f DeliveryFilter) (D
 var ReportHeader = []string{"顧客番号", "チャネル", "状態", "スキップ理由", "送信日時", "エラー"}
 
 var (
-	channelText = map[string]string{"line": "LINE", "email": "メール", "sms": "SMS", "none": "-"}
+	channelText = map[string]string{"line": "LINE", "email": "メール", "sms": "SMS", "none": ""} // skipped: no channel (the status says why)
 	statusText  = map[string]string{"skipped": "対象外", "pending": "未送信", "sending": "送信中", "sent": "送信済",
 		"failed": "失敗", "uncertain": "要確認", "queued": "未送信"}
 	reasonText = map[string]string{"": "", SkipNoConsent: "同意なし", SkipBlocked: "ブロック", SkipNoContact: "連絡先なし",
