@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"context"
 	"errors"
 
 	"tsunagu/internal/auth"
@@ -57,6 +58,21 @@ func automationService(eng *engine.Engine) (*automation.Service, error) {
 	return eng.Automations(), nil
 }
 
+// ruleAction runs one audited change of a rule (create, update, approve,
+// switch on, pause) for the signed-in staff member, after the guard for p.
+func (a *App) ruleAction(p auth.Permission, do func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error)) (automation.Rule, error) {
+	st, _, eng, err := a.requireService(p)
+	if err != nil {
+		return automation.Rule{}, err
+	}
+	svc, err := automationService(eng)
+	if err != nil {
+		return automation.Rule{}, err
+	}
+	r, err := do(a.context(), svc, st.Actor())
+	return r, a.automationError(err)
+}
+
 // Automations lists every rule, newest first.
 func (a *App) Automations() ([]automation.Rule, error) {
 	_, _, eng, err := a.requireService(auth.PermDrafts)
@@ -73,31 +89,17 @@ func (a *App) Automations() ([]automation.Rule, error) {
 
 // CreateAutomation stores a new draft rule; audited.
 func (a *App) CreateAutomation(d automation.Draft) (automation.Rule, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	r, err := svc.Create(a.context(), st.Actor(), d)
-	return r, a.automationError(err)
+	return a.ruleAction(auth.PermDrafts, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
+		return svc.Create(ctx, actor, d)
+	})
 }
 
 // UpdateAutomation edits a rule at the version the editor loaded; the
 // approval is withdrawn and an active rule paused. Audited.
 func (a *App) UpdateAutomation(id int64, version int, d automation.Draft) (automation.Rule, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	r, err := svc.Update(a.context(), st.Actor(), id, version, d)
-	return r, a.automationError(err)
+	return a.ruleAction(auth.PermDrafts, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
+		return svc.Update(ctx, actor, id, version, d)
+	})
 }
 
 // DeleteAutomation removes a rule that is not on; audited.
@@ -115,44 +117,23 @@ func (a *App) DeleteAutomation(id int64) error {
 
 // ApproveAutomation approves a rule's version (not its author's); audited.
 func (a *App) ApproveAutomation(id int64, version int) (automation.Rule, error) {
-	st, _, eng, err := a.requireService(auth.PermApprove)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	r, err := svc.Approve(a.context(), st.Actor(), id, version)
-	return r, a.automationError(err)
+	return a.ruleAction(auth.PermApprove, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
+		return svc.Approve(ctx, actor, id, version)
+	})
 }
 
 // ActivateAutomation switches an approved rule on, or back on; audited.
 func (a *App) ActivateAutomation(id int64) (automation.Rule, error) {
-	st, _, eng, err := a.requireService(auth.PermApprove)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	r, err := svc.Activate(a.context(), st.Actor(), id)
-	return r, a.automationError(err)
+	return a.ruleAction(auth.PermApprove, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
+		return svc.Activate(ctx, actor, id)
+	})
 }
 
 // PauseAutomation stops an active rule; audited.
 func (a *App) PauseAutomation(id int64) (automation.Rule, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	r, err := svc.Pause(a.context(), st.Actor(), id)
-	return r, a.automationError(err)
+	return a.ruleAction(auth.PermDrafts, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
+		return svc.Pause(ctx, actor, id)
+	})
 }
 
 // PreviewAutomation shows what a stored rule sends in the next 30 days.
