@@ -156,7 +156,7 @@ func (s *Service) decide(ctx context.Context, r Rule, d day, fn func(due)) error
 	flags := "(c.status = 'active') | ((l.customer_id IS NOT NULL) << 1) | (coalesce(u.follow_state = 'following' AND u.unreachable_at IS NULL, 0) << 2)"
 	for i, ch := range []string{campaign.ChannelLine, campaign.ChannelEmail, campaign.ChannelSMS} {
 		if uses[ch] {
-			flags += " | (EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = '" + ch + "' AND k.granted = 1) << " + strconv.Itoa(3+i) + ")"
+			flags += " | (" + segment.ConsentExpr("c", ch) + " << " + strconv.Itoa(3+i) + ")"
 		}
 	}
 	email, mobile := "''", "''"

@@ -38,7 +38,7 @@ func Benchmark_campaign_100k(b *testing.B) {
 			 INSERT INTO customers (id, customer_no, name, branch, created_at, updated_at) SELECT i, printf('C%07d', i), '顧客 ' || i, '本店', 0, 0 FROM s`,
 			`INSERT INTO line_users (user_id, created_at) SELECT printf('U%032x', id), 0 FROM customers`,
 			`INSERT INTO customer_line_links (customer_id, line_user_id, linked_at, method) SELECT id, printf('U%032x', id), 0, 'import' FROM customers`,
-			`INSERT INTO consents (customer_id, channel, granted, source, recorded_at) SELECT id, 'line', 1, 'import', 0 FROM customers`,
+			`UPDATE customers SET consent_line = 1, consent_line_source = 'import', consent_line_at = 0`,
 		} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err

@@ -104,7 +104,7 @@ func scanCandidates(ctx context.Context, q queryer, where string, args []any, ch
 	flags := "(c.status = 'active') | ((l.customer_id IS NOT NULL) << 1) | (coalesce(u.follow_state = 'following' AND u.unreachable_at IS NULL, 0) << 2)"
 	for i, ch := range []string{ChannelLine, ChannelEmail, ChannelSMS} {
 		if uses[ch] {
-			flags += " | (EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = '" + ch + "' AND k.granted = 1) << " + strconv.Itoa(3+i) + ")"
+			flags += " | (" + segment.ConsentExpr("c", ch) + " << " + strconv.Itoa(3+i) + ")"
 		}
 	}
 	cols := "c.id, " + flags + ", coalesce(l.line_user_id, '')"

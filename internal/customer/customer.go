@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,26 @@ const (
 
 // Channels lists every consent channel.
 var Channels = []string{ChannelLINE, ChannelEmail, ChannelSMS, ChannelPostal}
+
+// ConsentColumn names the customers column holding the consent for channel
+// (NULL: no record, 0: refused, 1: granted; migration 0015), and beside it
+// <column>_source and <column>_at. The name comes from this switch, never
+// from the caller, so it may be put into SQL; ok is false for an unknown
+// channel. Ask "<column> IS 1": "= 1" is NULL without a record, and a NOT
+// around it would then drop that customer.
+func ConsentColumn(channel string) (column string, ok bool) {
+	switch channel {
+	case ChannelLINE:
+		return "consent_line", true
+	case ChannelEmail:
+		return "consent_email", true
+	case ChannelSMS:
+		return "consent_sms", true
+	case ChannelPostal:
+		return "consent_postal", true
+	}
+	return "", false
+}
 
 // Customer is one row of the customer list.
 type Customer struct {
@@ -231,12 +252,10 @@ func (f Filter) where() (string, []any) {
 		args = append(args, f.Tag)
 	}
 	if f.Consent != "" {
-		conds = append(conds, `EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = ? AND k.granted = 1)`)
-		args = append(args, f.Consent)
+		conds = append(conds, consentCond(f.Consent, true))
 	}
 	if f.NoConsent != "" {
-		conds = append(conds, `NOT EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = c.id AND k.channel = ? AND k.granted = 1)`)
-		args = append(args, f.NoConsent)
+		conds = append(conds, consentCond(f.NoConsent, false))
 	}
 	switch f.LineLinked {
 	case "yes":
@@ -248,6 +267,20 @@ func (f Filter) where() (string, []any) {
 		return "", nil
 	}
 	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+// consentCond is "granted consent for channel" (or, with granted false,
+// "not granted": refused or no record). An unknown channel has no
+// consents, as before the columns.
+func consentCond(channel string, granted bool) string {
+	col, ok := ConsentColumn(channel)
+	switch {
+	case !ok:
+		return map[bool]string{true: "0", false: "1"}[granted]
+	case granted:
+		return "c." + col + " IS 1"
+	}
+	return "c." + col + " IS NOT 1"
 }
 
 // Branches lists the branches that customers belong to, for the filter.
@@ -303,12 +336,7 @@ func (s *Service) Card(ctx context.Context, id int64) (Card, error) {
 	}); err != nil {
 		return Card{}, fmt.Errorf("customer %d contact points: %w", id, err)
 	}
-	if err := each(ctx, r, `SELECT channel, granted, source, recorded_at FROM consents WHERE customer_id = ? ORDER BY channel`, []any{id}, func(rows *sql.Rows) error {
-		var k Consent
-		err := rows.Scan(&k.Channel, &k.Granted, &k.Source, &k.RecordedAt)
-		card.Consents = append(card.Consents, k)
-		return err
-	}); err != nil {
+	if card.Consents, err = consents(ctx, r, id); err != nil {
 		return Card{}, fmt.Errorf("customer %d consents: %w", id, err)
 	}
 	if err := each(ctx, r, `SELECT id, type, product_code, account_no, opened_on, matures_on, status, amount_band, source FROM products WHERE customer_id = ? ORDER BY status, opened_on, id`, []any{id}, func(rows *sql.Rows) error {
@@ -342,6 +370,39 @@ func (s *Service) Card(ctx context.Context, id int64) (Card, error) {
 		return Card{}, fmt.Errorf("customer %d LINE link: %w", id, err)
 	}
 	return card, nil
+}
+
+// consents reads a customer's consent columns: the channels with a
+// record, ordered by channel name (as the card always listed them).
+func consents(ctx context.Context, r *sql.DB, id int64) ([]Consent, error) {
+	var (
+		all     = make([]Consent, len(Channels))
+		granted = make([]sql.NullBool, len(Channels))
+		cols    []string
+		dest    []any
+	)
+	for i, ch := range Channels {
+		col, _ := ConsentColumn(ch)
+		cols = append(cols, col, col+"_source", col+"_at")
+		all[i].Channel = ch
+		dest = append(dest, &granted[i], &all[i].Source, &all[i].RecordedAt)
+	}
+	out := []Consent{}
+	err := r.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM customers WHERE id = ?`, id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) { // erased since the card's first read
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range all {
+		if granted[i].Valid {
+			k.Granted = granted[i].Bool
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b Consent) int { return strings.Compare(a.Channel, b.Channel) })
+	return out, nil
 }
 
 // IDByNumber returns the ID of the customer with the given number.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -251,4 +252,47 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestCardConsentsPerChannel: the card lists only the channels with a
+// record, by channel name, each with its own decision, source and time.
+func TestCardConsentsPerChannel(t *testing.T) {
+	ctx := context.Background()
+	_, svc := setup(t)
+	a1, a2 := id(t, svc, "A001"), id(t, svc, "A002")
+	for _, c := range []struct {
+		channel string
+		granted bool
+		source  string
+	}{
+		{customer.ChannelSMS, true, "staff:tanaka"},
+		{customer.ChannelPostal, false, "import:dm.csv"},
+		{customer.ChannelLINE, true, "line"},
+	} {
+		if err := svc.SetConsent(ctx, "staff:tanaka", a1, c.channel, c.granted, c.source); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC).UnixMilli()
+	card, err := svc.Card(ctx, a1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []customer.Consent{
+		{Channel: "line", Granted: true, Source: "line", RecordedAt: at},
+		{Channel: "postal", Granted: false, Source: "import:dm.csv", RecordedAt: at},
+		{Channel: "sms", Granted: true, Source: "staff:tanaka", RecordedAt: at},
+	}
+	if !slices.Equal(card.Consents, want) {
+		t.Errorf("consents %+v, want %+v", card.Consents, want)
+	}
+	for ch, want := range map[string]bool{customer.ChannelLINE: true, customer.ChannelEmail: false, customer.ChannelSMS: true, customer.ChannelPostal: false} {
+		if ok, err := svc.Consented(ctx, a1, ch); ok != want || err != nil {
+			t.Errorf("Consented(%s) = %v %v, want %v", ch, ok, err, want)
+		}
+	}
+	// Another customer's columns are untouched.
+	if card, err := svc.Card(ctx, a2); err != nil || len(card.Consents) != 0 {
+		t.Errorf("A002 consents %+v %v, want none", card.Consents, err)
+	}
 }

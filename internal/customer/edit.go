@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +17,8 @@ import (
 // SetConsent records a customer's decision for a channel; source says who or
 // what recorded it (e.g. "staff:<login>", "line"). actor is audited.
 func (s *Service) SetConsent(ctx context.Context, actor string, customerID int64, channel string, granted bool, source string) error {
-	if !slices.Contains(Channels, channel) {
+	col, ok := ConsentColumn(channel)
+	if !ok {
 		return fmt.Errorf("consent channel %q: %w", channel, ErrInvalid)
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
@@ -26,25 +26,36 @@ func (s *Service) SetConsent(ctx context.Context, actor string, customerID int64
 			"channel": channel, "granted": strconv.FormatBool(granted), "source": source}); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO consents (customer_id, channel, granted, source, recorded_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source, recorded_at = excluded.recorded_at`,
-			customerID, channel, granted, source, s.now().UnixMilli())
-		return notFound(err, customerID)
+		res, err := tx.ExecContext(ctx, `UPDATE customers SET `+col+` = ?, `+col+`_source = ?, `+col+`_at = ? WHERE id = ?`,
+			granted, source, s.now().UnixMilli(), customerID)
+		if err != nil {
+			return fmt.Errorf("consent of customer %d: %w", customerID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
+		}
+		return nil
 	})
 }
 
 // Consented reports whether the customer has granted consent for channel.
 // Marketing sends must check it: no record means no consent.
 func (s *Service) Consented(ctx context.Context, customerID int64, channel string) (bool, error) {
-	var granted bool
-	err := s.db.Reader().QueryRowContext(ctx, `SELECT granted FROM consents WHERE customer_id = ? AND channel = ?`, customerID, channel).Scan(&granted)
+	col, ok := ConsentColumn(channel)
+	if !ok {
+		return false, nil // no such channel, so no record
+	}
+	var granted sql.NullBool
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT `+col+` FROM customers WHERE id = ?`, customerID).Scan(&granted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("consent of customer %d: %w", customerID, err)
 	}
-	return granted, nil
+	return granted.Valid && granted.Bool, nil
 }
 
 // LinkLine links a customer to a LINE user the inbox knows. Each side may be

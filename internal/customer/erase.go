@@ -65,7 +65,6 @@ func EraseCustomer(ctx context.Context, tx *sql.Tx, customerID int64) ([]string,
 	for _, q := range []string{
 		`DELETE FROM customer_line_links WHERE customer_id = ?`,
 		`DELETE FROM contact_points WHERE customer_id = ?`,
-		`DELETE FROM consents WHERE customer_id = ?`,
 		`DELETE FROM products WHERE customer_id = ?`,
 		`DELETE FROM customer_attributes WHERE customer_id = ?`,
 		`DELETE FROM customer_tags WHERE customer_id = ?`,

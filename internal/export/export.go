@@ -48,16 +48,17 @@ var Header = []string{"顧客番号", "氏名", "フリガナ", "生年月日", 
 	"電話番号", "携帯電話", "メールアドレス", "LINE連携", "LINE同意", "メール配信同意", "SMS同意", "DM可否", "タグ"}
 
 // The imported contacts are columns of customers (migration 0007), the
-// ones entered by hand follow them.
+// ones entered by hand follow them. Consents are columns too (0015):
+// NULL (no record) is exported as -1.
 const query = `SELECT c.customer_no, c.name, c.name_kana, c.birth_date, c.gender, c.postal_code, c.address, c.branch, c.staff_in_charge, c.status,
 	trim(c.phone || ' ' || coalesce((SELECT group_concat(value, ' ') FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'phone'), '')),
 	trim(c.mobile || ' ' || coalesce((SELECT group_concat(value, ' ') FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'mobile'), '')),
 	trim(c.email || ' ' || coalesce((SELECT group_concat(value, ' ') FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email'), '')),
 	EXISTS (SELECT 1 FROM customer_line_links l WHERE l.customer_id = c.id),
-	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'line'), -1),
-	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'email'), -1),
-	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'sms'), -1),
-	coalesce((SELECT granted FROM consents k WHERE k.customer_id = c.id AND k.channel = 'postal'), -1),
+	coalesce(c.consent_line, -1),
+	coalesce(c.consent_email, -1),
+	coalesce(c.consent_sms, -1),
+	coalesce(c.consent_postal, -1),
 	coalesce((SELECT group_concat(name, ';') FROM (SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = c.id ORDER BY t.name)), '')
 	FROM customers c ORDER BY c.customer_no`
 

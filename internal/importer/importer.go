@@ -341,12 +341,14 @@ type run struct {
 	c             *sqlite3.Conn
 	importID      int64
 	now           int64
-	upsert        *sqlite3.Stmt // for upsertRows customers, or one contract
-	lookup        *sqlite3.Stmt // customer ID by number, for contracts
-	ex            extras        // tags and attributes, if mapped
-	pending       []*row        // customers waiting for the next upsert
-	byNo          map[string]*row
-	consents      *batch
+	upsert        *sqlite3.Stmt   // for upsertRows customers, or one contract
+	lookup        *sqlite3.Stmt   // customer ID by number, for contracts
+	ex            extras          // tags and attributes, if mapped
+	pending       []*row          // customers waiting for the next upsert
+	byNo          map[string]*row // for RETURNING
+	returning     bool            // the upsert returns IDs: tags or attributes are mapped
+	consents      []string        // mapped consent fields (= customers columns)
+	maxID         int64           // the largest customer ID: new customers get the next ones
 	seen          map[uint64]struct{}
 	consentSource string
 	lastEvent     time.Time
@@ -368,21 +370,24 @@ func (r *run) prepare(c *sqlite3.Conn) error {
 	if r.opts.Kind == KindContracts {
 		return r.prepareContracts(c)
 	}
-	var err error
 	r.pending = make([]*row, 0, upsertRows)
-	r.byNo = make(map[string]*row, upsertRows)
+	for _, c := range consentFields {
+		if r.norm.fields[c.field] {
+			r.consents = append(r.consents, c.field)
+		}
+	}
+	r.returning = r.norm.fields[FieldTags] || len(r.norm.attrs) > 0
+	if r.returning {
+		r.byNo = make(map[string]*row, upsertRows)
+	}
+	if err := queryInt(c, `SELECT coalesce(max(id), 0) FROM customers`, &r.maxID); err != nil {
+		return fmt.Errorf("import: prepare: %w", err)
+	}
+	var err error
 	if r.upsert, _, err = c.Prepare(r.upsertSQL(upsertRows)); err != nil {
 		return fmt.Errorf("import: prepare: %w", err)
 	}
 	if err := r.prepareExtras(c); err != nil {
-		return fmt.Errorf("import: prepare: %w", err)
-	}
-	// Consents are written in batches after their customers' upsert; a
-	// file holds each customer once, so the order within a batch does not
-	// matter.
-	if r.consents, err = newBatch(c, `INSERT INTO consents (customer_id, channel, granted, source, recorded_at) VALUES `,
-		`(?, ?, ?, ?, ?)`, `ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, source = excluded.source,
-		recorded_at = excluded.recorded_at WHERE consents.granted <> excluded.granted`); err != nil {
 		return fmt.Errorf("import: prepare: %w", err)
 	}
 	return nil
@@ -394,7 +399,6 @@ func (r *run) close() {
 			s.Close()
 		}
 	}
-	r.consents.close()
 	r.closeExtras()
 }
 
@@ -409,16 +413,23 @@ var customerColumns = []struct{ field, column string }{
 
 // upsertRows is how many customers one upsert statement carries: each
 // statement execution costs more than a row (binding, stepping and
-// resetting through the WASM boundary, RETURNING's buffer), so rows go in
-// together. At most 12 parameters a row: far below SQLite's 32766.
+// resetting through the WASM boundary), so rows go in together. At most 17
+// parameters a row: far below SQLite's 32766.
 const upsertRows = 128
 
 // upsertSQL inserts n customers or updates the mapped columns of existing
 // ones, but only if the values changed (row_hash) or the customer was
-// inactive. Columns the file does not have are left alone. RETURNING gives
-// nothing for an unchanged row, and tells new from updated by
-// created_import. The import's ID and time are the same for every row and
-// are part of the statement (integers of our own), not parameters.
+// inactive. Columns the file does not have are left alone. The import's ID
+// and time are the same for every row and are part of the statement
+// (integers of our own), not parameters.
+//
+// Consents are columns (migration 0015): a value the file gives replaces
+// the stored one; its source (?1, the file) and time change only when the
+// decision does, and an empty value leaves the stored consent alone.
+//
+// With tags or attributes mapped, RETURNING gives the ID of each inserted or
+// updated customer (nothing for an unchanged one) and tells new from updated
+// by created_import; without, upsertPending counts from the connection.
 func (r *run) upsertSQL(n int) string {
 	cols := []string{"customer_no"}
 	var sets []string
@@ -428,20 +439,43 @@ func (r *run) upsertSQL(n int) string {
 			sets = append(sets, c.column+" = excluded."+c.column)
 		}
 	}
-	tuple := "(" + strings.Repeat("?, ", len(cols)+1) + fmt.Sprintf("%d, %d, %d, %d)", r.importID, r.importID, r.now, r.now)
 	cols = append(cols, "row_hash", "created_import", "updated_import", "created_at", "updated_at")
 	sets = append(sets, "status = 'active'", "row_hash = excluded.row_hash", "updated_import = excluded.updated_import", "updated_at = excluded.updated_at")
+	for _, k := range r.consents {
+		cols = append(cols, k, k+"_source", k+"_at")
+		same := "excluded." + k + " IS NULL OR excluded." + k + " IS customers." + k
+		sets = append(sets, k+" = coalesce(excluded."+k+", customers."+k+")",
+			k+"_source = iif("+same+", customers."+k+"_source, excluded."+k+"_source)",
+			k+"_at = iif("+same+", customers."+k+"_at, excluded."+k+"_at)")
+	}
+	plain := len(cols) - 4 - 3*len(r.consents) // parameters a row before its consents
+	param := 1
+	if len(r.consents) > 0 {
+		param = 2 // ?1 is the consents' source
+	}
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO customers (` + strings.Join(cols, ", ") + `) VALUES `)
 	for i := range n {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString(tuple)
+		sb.WriteString("(")
+		for range plain {
+			fmt.Fprintf(&sb, "?%d, ", param)
+			param++
+		}
+		fmt.Fprintf(&sb, "%d, %d, %d, %d", r.importID, r.importID, r.now, r.now)
+		for range r.consents {
+			fmt.Fprintf(&sb, ", ?%d, iif(?%d IS NULL, '', ?1), iif(?%d IS NULL, 0, %d)", param, param, param, r.now)
+			param++
+		}
+		sb.WriteString(")")
 	}
 	sb.WriteString(` ON CONFLICT (customer_no) DO UPDATE SET ` + strings.Join(sets, ", ") + `
-		WHERE customers.row_hash <> excluded.row_hash OR customers.status <> 'active'
-		RETURNING id, created_import, customer_no`)
+		WHERE customers.row_hash <> excluded.row_hash OR customers.status <> 'active'`)
+	if r.returning {
+		sb.WriteString(` RETURNING id, created_import, customer_no`)
+	}
 	return sb.String()
 }
 
@@ -574,13 +608,10 @@ func (r *run) rows(ctx context.Context) error {
 	return r.flush(ctx)
 }
 
-// flush writes the buffered customers and consents.
+// flush writes the buffered customers.
 func (r *run) flush(ctx context.Context) error {
 	if err := r.upsertPending(); err != nil {
 		return errors.Join(ctx.Err(), fmt.Errorf("import: customers: %w", err))
-	}
-	if err := r.consents.flush(); err != nil {
-		return errors.Join(ctx.Err(), fmt.Errorf("import: consents: %w", err))
 	}
 	return ctx.Err()
 }
@@ -607,8 +638,7 @@ func (r *run) write(row *row) error {
 	return nil
 }
 
-// upsertPending writes the queued customers, then queues the consents of
-// those that were inserted or updated.
+// upsertPending writes the queued customers (and their tags and attributes).
 func (r *run) upsertPending() error {
 	n := len(r.pending)
 	if n == 0 {
@@ -622,10 +652,41 @@ func (r *run) upsertPending() error {
 		}
 		defer stmt.Close()
 	}
-	clear(r.byNo)
+	if err := r.bindPending(stmt); err != nil {
+		return err
+	}
+	clear(r.pending)
+	r.pending = r.pending[:0]
+	var changed int
+	var err error
+	if r.returning {
+		changed, err = r.stepReturning(stmt)
+	} else {
+		changed, err = r.stepCounting(stmt, n)
+	}
+	if err := errors.Join(err, stmt.Reset(), stmt.ClearBindings()); err != nil {
+		return err
+	}
+	r.res.Unchanged += n - changed
+	return nil
+}
+
+// bindPending binds the queued customers to stmt, in upsertSQL's order.
+func (r *run) bindPending(stmt *sqlite3.Stmt) error {
 	p := 1
+	if len(r.consents) > 0 {
+		if err := stmt.BindText(1, r.consentSource); err != nil {
+			return err
+		}
+		p = 2
+	}
+	if r.returning {
+		clear(r.byNo)
+	}
 	for _, row := range r.pending {
-		r.byNo[row.customerNo] = row
+		if r.returning {
+			r.byNo[row.customerNo] = row
+		}
 		if err := stmt.BindText(p, row.customerNo); err != nil {
 			return err
 		}
@@ -642,42 +703,65 @@ func (r *run) upsertPending() error {
 			return err
 		}
 		p++
+		for _, k := range r.consents {
+			var err error
+			switch row.values[fieldIndex[k]] {
+			case "1":
+				err = stmt.BindInt64(p, 1)
+			case "0":
+				err = stmt.BindInt64(p, 0)
+			} // "": not given, NULL
+			if err != nil {
+				return err
+			}
+			p++
+		}
 	}
-	clear(r.pending)
-	r.pending = r.pending[:0]
-	// RETURNING gives a row for each inserted or updated customer, none
-	// for an unchanged one.
-	changed := 0
+	return nil
+}
+
+// stepCounting runs stmt and counts what it did: the connection's changes
+// are the customers inserted or updated, and the inserted ones took the IDs
+// after the largest (SQLite gives a new row max(id)+1).
+func (r *run) stepCounting(stmt *sqlite3.Stmt, n int) (changed int, err error) {
+	r.c.SetLastInsertRowID(r.maxID)
+	if err := stmt.Exec(); err != nil {
+		return 0, err
+	}
+	changed = int(r.c.Changes())
+	inserted := 0
+	if last := r.c.LastInsertRowID(); last > r.maxID {
+		inserted = int(last - r.maxID)
+		r.maxID = last
+	}
+	if inserted > changed || changed > n {
+		return 0, fmt.Errorf("upsert of %d customers: %d changed, %d inserted", n, changed, inserted)
+	}
+	r.res.New += inserted
+	r.res.Updated += changed - inserted
+	return changed, nil
+}
+
+// stepReturning runs stmt and reads the ID of each inserted or updated
+// customer, for their tags and attributes.
+func (r *run) stepReturning(stmt *sqlite3.Stmt) (changed int, err error) {
 	for stmt.Step() {
 		changed++
 		id, created := stmt.ColumnInt64(0), stmt.ColumnInt64(1)
 		row := r.byNo[stmt.ColumnText(2)]
 		if row == nil {
-			return errors.New("upsert returned an unknown customer")
+			return 0, errors.New("upsert returned an unknown customer")
 		}
 		if created == r.importID {
 			r.res.New++
 		} else {
 			r.res.Updated++
 		}
-		for _, c := range consentFields {
-			if v := row.values[fieldIndex[c.field]]; v != "" {
-				if err := r.consents.add(id, c.channel, v == "1", r.consentSource, r.now); err != nil {
-					return err
-				}
-			}
-		}
-		if r.norm.fields[FieldTags] || len(r.norm.attrs) > 0 {
-			if err := r.writeExtras(id, row); err != nil {
-				return err
-			}
+		if err := r.writeExtras(id, row); err != nil {
+			return 0, err
 		}
 	}
-	if err := errors.Join(stmt.Err(), stmt.Reset(), stmt.ClearBindings()); err != nil {
-		return err
-	}
-	r.res.Unchanged += n - changed
-	return nil
+	return changed, stmt.Err()
 }
 
 // missing counts, and with MissingInactivate marks inactive, the active

@@ -111,3 +111,17 @@ func execSQL(c *sqlite3.Conn, query string, args ...any) error {
 	defer stmt.Close()
 	return execStmt(stmt, args...)
 }
+
+// queryInt runs a one-row, one-column query into v.
+func queryInt(c *sqlite3.Conn, query string, v *int64) error {
+	stmt, _, err := c.Prepare(query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		return errors.Join(stmt.Err(), errors.New("no row"))
+	}
+	*v = stmt.ColumnInt64(0)
+	return stmt.Err()
+}

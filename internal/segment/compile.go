@@ -72,8 +72,9 @@ func (cp *Compiler) Compile(n Node) (Query, error) {
 // It compiles to "c.id IN (SELECT customer_id ...)", which SQLite turns into
 // rowid lookups of just those customers; every other set condition is a
 // correlated EXISTS answered from a primary key or covering index per row.
-// (Materialising, say, the 750,000 LINE consents for an IN would cost more
-// than the whole query.) Without a driver SQLite scans customers.
+// (Materialising, say, the 750,000 rows of the old consents table for an
+// IN cost more than the whole query.) Without a driver SQLite scans
+// customers.
 func driver(n Node) *Condition {
 	rank := func(c *Condition) int {
 		switch c.Kind {
@@ -91,7 +92,7 @@ func driver(n Node) *Condition {
 		case KindLine:
 			return 1
 		}
-		return 0 // fields are columns; consent matches most customers
+		return 0 // fields and consents are columns of customers
 	}
 	var cands []Node
 	switch {
@@ -242,7 +243,11 @@ func (cp *Compiler) cond(c Condition, drive bool) (string, []any, error) {
 			return member(links, "l.customer_id", "(u.follow_state = 'unfollowed' OR u.unreachable_at IS NOT NULL)", drive), nil, nil
 		}
 	case KindConsent:
-		return member("consents k", "k.customer_id", "k.channel = ? AND k.granted = 1", drive), []any{c.Value}, nil
+		// A column of the row (migration 0015), never a driver.
+		if _, ok := consentColumn(c.Value); !ok {
+			return "", nil, fmt.Errorf("%w: consent channel %q", ErrInvalid, c.Value)
+		}
+		return ConsentExpr("c", c.Value), nil, nil
 	case KindLastContact:
 		dir := ""
 		var args []any

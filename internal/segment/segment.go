@@ -37,14 +37,31 @@ func MobileExpr(alias string) string {
 		".id AND p.kind = 'mobile' ORDER BY p.id LIMIT 1), '')"
 }
 
-// consented is "customer id granted consent for channel" (a fixed channel
-// name, never user input), answered from the consents primary key.
-func consented(id, channel string) string {
-	switch channel {
-	case "line", "email", "sms", "postal":
-		return "EXISTS (SELECT 1 FROM consents k WHERE k.customer_id = " + id + " AND k.channel = '" + channel + "' AND k.granted = 1)"
+// ConsentExpr is "the customer row alias granted consent for channel"
+// (a fixed channel name, never user input: its column name comes from the
+// switch in consentColumn). Consents are columns of customers (migration
+// 0015): NULL without a record, so the test is IS 1, which is never NULL
+// and stays right under a NOT. It panics on an unknown channel.
+func ConsentExpr(alias, channel string) string {
+	col, ok := consentColumn(channel)
+	if !ok {
+		panic("segment: unknown channel " + channel)
 	}
-	panic("segment: unknown channel " + channel)
+	return "(" + alias + "." + col + " IS 1)"
+}
+
+func consentColumn(channel string) (string, bool) {
+	switch channel {
+	case "line":
+		return "consent_line", true
+	case "email":
+		return "consent_email", true
+	case "sms":
+		return "consent_sms", true
+	case "postal":
+		return "consent_postal", true
+	}
+	return "", false
 }
 
 // Counts are a segment's live counts while editing.
@@ -114,18 +131,19 @@ func (s *Service) Count(ctx context.Context, n Node) (Counts, error) {
 	}
 	start := time.Now()
 	var c Counts
-	// Per customer of the segment, each test is a primary-key lookup
-	// (consents, links): cheap for the segments people build, where
-	// materialising the 750,000 consents of a million customers is not.
+	// Consents are columns of the row; the LINE state is a primary-key
+	// lookup per customer of the segment (links), cheap for the segments
+	// people build.
 	err = s.db.Reader().QueryRowContext(ctx, `
-		WITH seg AS (SELECT c.id, c.status, `+EmailExpr("c")+` AS email, `+MobileExpr("c")+` AS mobile FROM customers c WHERE `+q.Where+`)
+		WITH seg AS (SELECT c.id, c.status, c.consent_line, c.consent_email, c.consent_sms,
+		                    `+EmailExpr("c")+` AS email, `+MobileExpr("c")+` AS mobile FROM customers c WHERE `+q.Where+`)
 		SELECT count(*),
 		       count(*) FILTER (WHERE seg.status = 'active'),
-		       count(*) FILTER (WHERE seg.status = 'active' AND `+consented("seg.id", "line")+` AND EXISTS (
+		       count(*) FILTER (WHERE seg.status = 'active' AND `+ConsentExpr("seg", "line")+` AND EXISTS (
 		                        SELECT 1 FROM customer_line_links l JOIN line_users u ON u.user_id = l.line_user_id
 		                        WHERE l.customer_id = seg.id AND u.follow_state = 'following' AND u.unreachable_at IS NULL)),
-		       count(*) FILTER (WHERE seg.status = 'active' AND `+consented("seg.id", "email")+` AND seg.email <> ''),
-		       count(*) FILTER (WHERE seg.status = 'active' AND `+consented("seg.id", "sms")+` AND seg.mobile <> '')
+		       count(*) FILTER (WHERE seg.status = 'active' AND `+ConsentExpr("seg", "email")+` AND seg.email <> ''),
+		       count(*) FILTER (WHERE seg.status = 'active' AND `+ConsentExpr("seg", "sms")+` AND seg.mobile <> '')
 		FROM seg`, q.Args...).Scan(&c.Total, &c.Active, &c.Line, &c.Email, &c.SMS)
 	if err != nil {
 		return Counts{}, fmt.Errorf("segment: count: %w", err)
@@ -156,7 +174,9 @@ func (s *Service) Preview(ctx context.Context, n Node, offset, limit int) (Previ
 		       EXISTS (SELECT 1 FROM customer_line_links l WHERE l.customer_id = c.id),
 		       EXISTS (SELECT 1 FROM customer_line_links l JOIN line_users u ON u.user_id = l.line_user_id
 		               WHERE l.customer_id = c.id AND u.follow_state = 'following' AND u.unreachable_at IS NULL),
-		       coalesce((SELECT group_concat(channel, ',') FROM consents k WHERE k.customer_id = c.id AND k.granted = 1), '')
+		       -- the granted channels in name order, as the consents table listed them
+		       concat_ws(',', CASE WHEN `+ConsentExpr("c", "email")+` THEN 'email' END, CASE WHEN `+ConsentExpr("c", "line")+` THEN 'line' END,
+		                      CASE WHEN `+ConsentExpr("c", "postal")+` THEN 'postal' END, CASE WHEN `+ConsentExpr("c", "sms")+` THEN 'sms' END)
 		FROM customers c WHERE `+q.Where+` ORDER BY c.customer_no LIMIT ? OFFSET ?`, append(q.Args, limit, offset)...)
 	if err != nil {
 		return Preview{}, fmt.Errorf("segment: preview: %w", err)

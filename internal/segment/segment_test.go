@@ -39,7 +39,7 @@ type fixture struct {
 	birth, postal, staff   string
 	linked, following      bool
 	blocked                bool
-	consent                map[string]bool
+	consent                map[string]bool // granted per channel; no key: no record
 	email, mobile          string
 	tag                    bool
 	product                string
@@ -57,6 +57,9 @@ func population(n int) []fixture {
 			status: map[bool]string{true: "inactive", false: "active"}[i%13 == 0],
 			staff:  []string{"佐藤", "鈴木"}[i%2], postal: fmt.Sprintf("%03d-0001", 100+i%5),
 			consent: map[string]bool{"line": i%2 == 0, "email": i%3 != 0, "sms": i%4 == 0}, score: i % 100, lastIn: -1}
+		if i%7 == 5 {
+			delete(f.consent, "sms") // never asked: no record, no consent
+		}
 		f.birth = today.AddDate(-(20 + i%60), 0, -(i % 300)).Format("2006-01-02")
 		if i%4 != 3 {
 			f.linked = true
@@ -191,6 +194,9 @@ func TestRulesSelectTheRightCustomers(t *testing.T) {
 		{"following", cond(Condition{Kind: KindLine, Value: "following"}), func(f fixture) bool { return f.linked && f.following }},
 		{"blocked", cond(Condition{Kind: KindLine, Value: "blocked"}), func(f fixture) bool { return f.blocked }},
 		{"email consent", cond(Condition{Kind: KindConsent, Value: "email"}), func(f fixture) bool { return f.consent["email"] }},
+		// Refused and never asked alike: a NOT must not drop customers without a record.
+		{"no SMS consent", not(cond(Condition{Kind: KindConsent, Value: "sms"})), func(f fixture) bool { return !f.consent["sms"] }},
+		{"no postal consent (none recorded)", not(cond(Condition{Kind: KindConsent, Value: "postal"})), func(fixture) bool { return true }},
 		{"contacted within 14 days", cond(Condition{Kind: KindLastContact, Direction: "in", Days: 14}), func(f fixture) bool { return f.lastIn >= 0 && f.lastIn <= 14 }},
 		{"not contacted within 14 days", not(cond(Condition{Kind: KindLastContact, Direction: "any", Days: 14})), func(f fixture) bool { return !(f.lastIn >= 0 && f.lastIn <= 14) }},
 		{"realistic", and(
@@ -241,6 +247,18 @@ func TestRulesSelectTheRightCustomers(t *testing.T) {
 			p, err := svc.Preview(context.Background(), tt.rule, 0, 10)
 			if err != nil || p.Total != want.Total || len(p.Rows) != min(10, want.Total) {
 				t.Fatalf("Preview = %d rows of %d, %v", len(p.Rows), p.Total, err)
+			}
+			for _, r := range p.Rows {
+				f := fs[r.ID-1]
+				granted := []string{}
+				for _, ch := range []string{"email", "line", "postal", "sms"} {
+					if f.consent[ch] {
+						granted = append(granted, ch)
+					}
+				}
+				if strings.Join(r.Consents, ",") != strings.Join(granted, ",") {
+					t.Fatalf("%s: preview consents %v, want %v", r.CustomerNo, r.Consents, granted)
+				}
 			}
 		})
 	}

@@ -14,7 +14,9 @@ import (
 func TestListChecksAreOrChains(t *testing.T) {
 	ctx := context.Background()
 	path, key, db := createDB(t)
-	hot := []string{"customers", "consents", "contact_points", "products", "messages"}
+	// consents is a view since 0015 (its checks are the customers columns'
+	// and the view's insert trigger).
+	hot := []string{"customers", "contact_points", "products", "messages"}
 	assertRewritten := func(db *DB) {
 		t.Helper()
 		for _, name := range hot {

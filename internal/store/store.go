@@ -3,7 +3,8 @@
 // staff or screens.
 //
 // The database is encrypted with the "adiantum" VFS of
-// github.com/ncruces/go-sqlite3: the main file, its WAL and SQLite's
+// github.com/ncruces/go-sqlite3, through package blockvfs (which writes the
+// WAL in whole cipher blocks): the main file, its WAL and SQLite's
 // temporary files are all encrypted with a 256-bit key that lives in the OS
 // keychain (see package secrets). See docs/decisions.md for what this does
 // and does not protect against.
@@ -30,7 +31,8 @@ import (
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
 	"github.com/ncruces/go-sqlite3/ext/fts5"
-	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the "adiantum" VFS
+
+	"tsunagu/internal/store/blockvfs"
 )
 
 // Errors a clerk or administrator may see (the UI translates them). They are
@@ -346,6 +348,17 @@ func initConn(hexKey string, readOnly bool) func(*sqlite3.Conn) error {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
+		if readOnly {
+			return nil
+		}
+		// The writer switches a new database to WAL (the key was checked
+		// above) and writes the WAL in whole cipher blocks.
+		if err := c.Exec(`PRAGMA journal_mode=WAL`); err != nil {
+			return fmt.Errorf("enable WAL: %w", err)
+		}
+		if err := blockvfs.Install(c); err != nil {
+			return err
+		}
 		return nil
 	}
 }
@@ -434,7 +447,7 @@ func sidecars(path string) []string {
 	return []string{path, path + "-wal", path + "-shm", path + "-journal"}
 }
 
-// fileURI builds a file: URI for the adiantum VFS. mode is "ro" or "rw":
+// fileURI builds a file: URI for the store's VFS (adiantum, see blockvfs). mode is "ro" or "rw":
 // never "rwc", so SQLite cannot create a database that is not there.
 // immutable opens the file without locks, WAL or shared memory.
 func fileURI(path, mode string, immutable bool) string {
@@ -442,7 +455,7 @@ func fileURI(path, mode string, immutable bool) string {
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	q := url.Values{"vfs": {"adiantum"}, "mode": {mode}}
+	q := url.Values{"vfs": {blockvfs.Name}, "mode": {mode}}
 	if immutable {
 		q.Set("immutable", "1")
 	}

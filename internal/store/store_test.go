@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/ncruces/go-sqlite3/driver"
+
+	"tsunagu/internal/store/blockvfs"
 )
 
 // Customer-like data that must never be readable on disk.
@@ -654,8 +656,8 @@ func TestKeyIsNotInTheURI(t *testing.T) {
 		}
 		err = conn.Raw(func(dc any) error {
 			params := dc.(driver.Conn).Raw().Filename("main").URIParameters()
-			if params.Get("vfs") != "adiantum" {
-				t.Errorf("%s: vfs = %q, want adiantum", name, params.Get("vfs"))
+			if params.Get("vfs") != blockvfs.Name {
+				t.Errorf("%s: vfs = %q, want %s", name, params.Get("vfs"), blockvfs.Name)
 			}
 			for _, p := range []string{"key", "hexkey", "textkey"} {
 				if params.Has(p) {

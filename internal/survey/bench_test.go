@@ -39,7 +39,7 @@ func Benchmark_survey_segment_1m(b *testing.B) {
 			 SELECT i, printf('C%07d', i), '顧客 ' || i, 'コキャク', 'B' || (i % 20), 'active', 0, 0 FROM s`,
 			`INSERT INTO line_users (user_id, created_at) SELECT printf('U%032x', id), 0 FROM customers WHERE id % 5 < 2`,
 			`INSERT INTO customer_line_links (customer_id, line_user_id, linked_at, method) SELECT id, printf('U%032x', id), 0, 'import' FROM customers WHERE id % 5 < 2`,
-			`INSERT INTO consents (customer_id, channel, granted, source, recorded_at) SELECT id, 'line', 1, 'import', 0 FROM customers WHERE id % 2 = 0`,
+			`UPDATE customers SET consent_line = 1, consent_line_source = 'import', consent_line_at = 0 WHERE id % 2 = 0`,
 			`INSERT INTO surveys (id, name, questions, status, created_by, created_at, updated_by, updated_at) VALUES (1, 'bench', '[]', 'open', 'b', 0, 'b', 0)`,
 			`INSERT INTO survey_answers (survey_id, question_id, line_user_id, value, source, answered_by, answered_at)
 			 SELECT 1, 'q1', user_id, CASE WHEN rowid % 3 = 0 THEN 'ない' ELSE 'ある' END, 'line', 'system:survey', 0 FROM line_users WHERE rowid % 4 <> 0`,
