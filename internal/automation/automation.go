@@ -317,6 +317,11 @@ func (d *Draft) normalise() error {
 			if err := (campaign.Content{Line: st.Messages}).Validate([]string{campaign.ChannelLine}); err != nil {
 				return fmt.Errorf("step %d: %w", i+1, err)
 			}
+			// A new friend is not yet a customer: there is a LINE name to
+			// greet, but no branch or staff member in charge.
+			if b, _ := json.Marshal(st.Messages); strings.Contains(string(b), "{支店}") || strings.Contains(string(b), "{担当者}") {
+				return fmt.Errorf("%w: step %d: a welcome message can use {氏名} (the LINE name) but not {支店} or {担当者}", ErrInvalid, i+1)
+			}
 		}
 		sp.Field, sp.ProductType, sp.OffsetDays, sp.Channels = "", "", 0, []string{campaign.ChannelLine}
 		sp.Rules, sp.SegmentID, sp.Content = segment.Node{}, 0, campaign.Content{}

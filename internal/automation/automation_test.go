@@ -389,6 +389,55 @@ func TestWelcomeSteps(t *testing.T) {
 	}
 }
 
+// TestWelcomeGreetsByName: a welcome step with {氏名} goes to each new friend
+// as a push with their LINE name (お客様 without one); one without goes as a
+// multicast; {支店} and {担当者} are refused, as new friends have neither.
+func TestWelcomeGreetsByName(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC) // 10:00 Tokyo
+	e := newEnv(t, start, false)
+	msg := func(s string) []campaign.LineMessage { return []campaign.LineMessage{{Kind: "text", Text: s}} }
+	for _, bad := range []string{"{支店}からのお知らせ", "担当の{担当者}です"} {
+		_, err := e.svc.Create(ctx, author, Draft{Name: "x", Kind: KindWelcome, Spec: Spec{Steps: []Step{{Messages: msg(bad)}}}})
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("welcome step %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+	e.active(t, Draft{Name: "ようこそ", Kind: KindWelcome, Spec: Spec{Steps: []Step{
+		{Messages: msg("{氏名}様、友だち追加ありがとうございます。")},
+		{DelayDays: 1, At: "12:00", Messages: msg("口座連携のご案内")},
+	}}})
+	names := map[string]string{"ハナコ": linesim.NewUserID(), "": linesim.NewUserID()}
+	for name, u := range names {
+		e.sim.AddCustomer(linesim.Customer{UserID: u, DisplayName: name, Following: true})
+		err := e.db.Write(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO line_users (user_id, display_name, follow_state, created_at) VALUES (?, ?, 'following', 0)`, u, name); err != nil {
+				return err
+			}
+			_, err := NewHook().HandleEvent(ctx, tx, inbox.HookEvent{Type: "follow", UserID: u, At: e.clock.now()})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.tick(t)
+	for name, want := range map[string]string{"ハナコ": "ハナコ様、友だち追加ありがとうございます。", "": "お客様、友だち追加ありがとうございます。"} {
+		d := e.sim.Deliveries(names[name])
+		if len(d) != 1 || d[0].Text != want || d[0].Via != linesim.ViaPush {
+			t.Errorf("%q: deliveries %+v, want one push %q", name, d, want)
+		}
+	}
+	e.clock.add(27 * time.Hour) // the next day, past 12:00
+	e.tick(t)
+	for name, u := range names {
+		d := e.sim.Deliveries(u)
+		if len(d) != 2 || d[1].Text != "口座連携のご案内" || d[1].Via != linesim.ViaMulticast {
+			t.Errorf("%q: second step %+v, want the multicast", name, d)
+		}
+	}
+}
+
 // The day's decision must come from an index (customers_by_birthday,
 // products_by_anniversary, products_by_maturity), never a scan of every
 // customer: Benchmark_reminders_1m measures it at a million.

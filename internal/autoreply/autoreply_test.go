@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/linesim/linesimtest"
 	"tsunagu/internal/store"
 )
 
@@ -136,15 +136,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sim := linesim.New(linesim.Config{ChannelSecret: "s", AccessToken: "tok"})
-	if err := sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	cl, err := line.New(line.Config{Endpoint: sim.URL(), AccessToken: "tok"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := linesimtest.Start(t, linesim.Config{ChannelSecret: "s", AccessToken: "tok"}, line.Config{})
+	sim, cl := s.Server, s.Client
 	clk := &testClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, tokyo)}
 	svc, err := New(Config{DB: db, Clock: clk.Now})
 	if err != nil {
@@ -154,9 +147,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(line.NewVerifier("s").Handler(ib.HandleWebhook))
-	t.Cleanup(srv.Close)
-	sim.SetWebhookURL(srv.URL)
+	s.ServeWebhook(t, ib.HandleWebhook)
 	return &env{svc: svc, ib: ib, db: db, sim: sim, clk: clk}
 }
 

@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
 	"tsunagu/internal/store"
+	"tsunagu/internal/testsupport/crashtest"
 )
 
 // The crash test re-executes this test binary as a child that sends the
@@ -28,69 +25,48 @@ import (
 // SMTP server and the SMS webhook run in the parent, so they see every
 // request of every child. The parent restarts the child until the campaign
 // is done and then checks exactly-once delivery.
-const childEnv = "TSUNAGU_CAMPAIGN_CHILD"
+func TestMain(m *testing.M) { crashtest.Main(m, child) }
 
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		os.Exit(child())
-	}
-	os.Exit(m.Run())
-}
-
-// child runs one campaign send with the settings from its environment.
+// child runs one campaign send with the settings from its parent.
 func child() int {
 	ctx := context.Background()
-	fail := func(err error) int {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	key, err := hex.DecodeString(os.Getenv("CHILD_DB_KEY"))
+	key, err := hex.DecodeString(crashtest.Var("DB_KEY"))
 	if err != nil {
-		return fail(err)
+		return crashtest.Fail(err)
 	}
-	db, err := store.Open(ctx, os.Getenv("CHILD_DB"), key)
+	db, err := store.Open(ctx, crashtest.Var("DB"), key)
 	if err != nil {
-		return fail(err)
+		return crashtest.Fail(err)
 	}
 	defer db.Close()
-	cl, err := line.New(line.Config{Endpoint: os.Getenv("CHILD_SIM"), AccessToken: simToken, Retry: fastRetry})
+	cl, err := line.New(line.Config{Endpoint: crashtest.Var("SIM"), AccessToken: simToken, Retry: fastRetry})
 	if err != nil {
-		return fail(err)
+		return crashtest.Fail(err)
 	}
-	certPEM, err := os.ReadFile(os.Getenv("CHILD_SMTP_CERT"))
+	certPEM, err := os.ReadFile(crashtest.Var("SMTP_CERT"))
 	if err != nil {
-		return fail(err)
+		return crashtest.Fail(err)
 	}
-	port, _ := strconv.Atoi(os.Getenv("CHILD_SMTP_PORT"))
+	port, _ := strconv.Atoi(crashtest.Var("SMTP_PORT"))
 	mailer := func(context.Context) (Mailer, error) {
 		return mail.New(mail.Settings{Host: "127.0.0.1", Port: port, TLS: mail.TLSStartTLS, User: "tsunagu", From: "info@example-shinkin.jp"},
 			"smtp-test-password", mail.Options{TLSConfig: mailtest.ClientTLS(certPEM), Timeout: 5 * time.Second})
 	}
 	smsSender := func(context.Context) (sms.Sender, error) {
-		return sms.NewWebhook(os.Getenv("CHILD_SMS"), webhookSecret, nil, nil)
-	}
-	// Kill at the n-th time the named failpoint is passed.
-	point := os.Getenv("CHILD_FAILPOINT")
-	at, _ := strconv.Atoi(os.Getenv("CHILD_FAIL_AT"))
-	var hits atomic.Int64
-	failpoint := func(name string) {
-		if name == point && hits.Add(1) == int64(at) {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // never returns
-		}
+		return sms.NewWebhook(crashtest.Var("SMS"), webhookSecret, nil, nil)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
 	svc, err := New(Config{DB: db, Segments: segment.New(db, now, nil), Line: cl, Quota: cl, Mailer: mailer, SMS: smsSender,
-		Clock: now, Failpoint: failpoint, Workers: 4})
+		Clock: now, Failpoint: crashtest.Failpoint(), Workers: 4})
 	if err != nil {
-		return fail(err)
+		return crashtest.Fail(err)
 	}
 	// Small chunks and multicasts: the snapshot is expanded in many steps,
 	// each a place to die, and requests leave while it is.
 	svc.firstChunk, svc.maxChunk, svc.perRequest = crashChunk, crashChunk, crashPerRequest
-	id, _ := strconv.ParseInt(os.Getenv("CHILD_CAMPAIGN"), 10, 64)
+	id, _ := strconv.ParseInt(crashtest.Var("CAMPAIGN"), 10, 64)
 	if err := svc.Run(ctx, approver, id); err != nil {
-		return fail(err)
+		return crashtest.Fail(err)
 	}
 	return 0
 }
@@ -104,22 +80,17 @@ const crashChunk = 100
 // still being expanded, so a kill mid-expansion finds some in flight.
 const crashPerRequest = 40
 
-type kill struct {
-	point string
-	at    int
-}
-
 func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
-	chains := map[string][]kill{
+	chains := map[string][]crashtest.Kill{
 		// Every failpoint, one after another in one campaign.
 		"every point": {
-			{FailMaterialised, 1},
-			{FailExpanding, 6},
-			{FailLineSent, 2},
-			{FailBetweenChannel, 1},
-			{FailEmailAccepted, 3},
-			{FailBetweenChannel, 2},
-			{FailSMSAccepted, 2},
+			{Point: FailMaterialised, At: 1},
+			{Point: FailExpanding, At: 6},
+			{Point: FailLineSent, At: 2},
+			{Point: FailBetweenChannel, At: 1},
+			{Point: FailEmailAccepted, At: 3},
+			{Point: FailBetweenChannel, At: 2},
+			{Point: FailSMSAccepted, At: 2},
 		},
 	}
 	// And a random chain (seed in the name, to reproduce a failure).
@@ -128,10 +99,10 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 	// The largest hit count each point surely reaches in one run.
 	reach := map[string]int{FailMaterialised: 1, FailExpanding: 6, FailLineSent: 3, FailBetweenChannel: 2, FailEmailAccepted: directBatch, FailSMSAccepted: directBatch}
 	points := []string{FailMaterialised, FailExpanding, FailLineSent, FailBetweenChannel, FailEmailAccepted, FailSMSAccepted}
-	var random []kill
+	var random []crashtest.Kill
 	for range 4 {
 		p := points[r.IntN(len(points))]
-		random = append(random, kill{p, 1 + r.IntN(reach[p])})
+		random = append(random, crashtest.Kill{Point: p, At: 1 + r.IntN(reach[p])})
 	}
 	chains[fmt.Sprintf("random seed %d", seed)] = random
 
@@ -146,39 +117,18 @@ func TestCrashAndResumeIsExactlyOnce(t *testing.T) {
 			certFile := filepath.Join(t.TempDir(), "smtp.pem")
 			os.WriteFile(certFile, e.smtp.CertPEM, 0o600)
 			_, port := e.smtp.Addr()
-			base := append(os.Environ(), childEnv+"=1", "CHILD_DB="+e.path, "CHILD_DB_KEY="+keyHex(e.key), "CHILD_SIM="+e.sim.URL(),
-				"CHILD_SMTP_CERT="+certFile, "CHILD_SMTP_PORT="+strconv.Itoa(port), "CHILD_SMS="+e.sms.URL,
-				"CHILD_CAMPAIGN="+strconv.FormatInt(c.ID, 10))
-			killed, killedAt, sentBy := 0, map[int]bool{}, map[int]int{}
-			for i := 0; ; i++ {
-				if i > len(chain)+5 {
-					t.Fatal("the campaign did not finish")
-				}
-				env := base
-				if i < len(chain) {
-					env = append(env, "CHILD_FAILPOINT="+chain[i].point, "CHILD_FAIL_AT="+strconv.Itoa(chain[i].at))
-				}
-				cmd := exec.Command(os.Args[0], "-test.run=^$")
-				cmd.Env = env
-				out, err := cmd.CombinedOutput()
-				if err == nil {
-					break
-				}
-				if ee, ok := err.(*exec.ExitError); ok && strings.Contains(ee.String(), "killed") {
-					killed++
-					killedAt[i] = true
-					sentBy[i] = len(e.sim.Requests())
-					continue
-				}
-				if i < len(chain) {
-					// The failpoint was not reached (e.g. the channel had
-					// nothing left): the child finished or failed normally.
-					if err == nil {
-						break
-					}
-				}
-				t.Fatalf("child %d: %v\n%s", i, err, out)
-			}
+			sentBy := map[int]int{}
+			killedAt := crashtest.Chain{
+				Vars: crashtest.Vars{"DB": e.path, "DB_KEY": keyHex(e.key), "SIM": e.sim.URL(),
+					"SMTP_CERT": certFile, "SMTP_PORT": strconv.Itoa(port), "SMS": e.sms.URL,
+					"CAMPAIGN": strconv.FormatInt(c.ID, 10)},
+				// A failpoint a child does not reach (e.g. the channel had
+				// nothing left) lets it finish the campaign.
+				Kills:    chain,
+				Restarts: 6,
+				OnKill:   func(i int) { sentBy[i] = len(e.sim.Requests()) },
+			}.Run(t)
+			killed := len(killedAt)
 			if killed == 0 {
 				t.Fatal("no child was killed: the test does not test a crash")
 			}

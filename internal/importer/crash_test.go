@@ -1,32 +1,21 @@
 package importer
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"tsunagu/internal/store"
-)
-
-// The crash child: TestCrashMidImport re-executes the test binary with these
-// variables set, and the child imports until it is killed.
-const (
-	crashEnvDB   = "TSUNAGU_CRASH_CHILD_DB"
-	crashEnvKey  = "TSUNAGU_CRASH_CHILD_KEY"
-	crashEnvFile = "TSUNAGU_CRASH_CHILD_FILE"
+	"tsunagu/internal/testsupport/crashtest"
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(crashEnvDB) != "" {
+	if crashtest.IsChild() {
 		os.Exit(crashChild())
 	}
 	if mode := os.Getenv(benchEnv); mode != "" {
@@ -35,12 +24,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// crashChild imports the file and says IMPORTING once rows are being
-// written inside the transaction; it then waits to be killed.
+// crashChild runs in the child TestCrashMidImport starts: it imports the
+// file and says IMPORTING once rows are being written inside the
+// transaction; it then waits to be killed.
 func crashChild() int {
-	key, _ := hex.DecodeString(os.Getenv(crashEnvKey))
+	key, _ := hex.DecodeString(crashtest.Var("KEY"))
 	ctx := context.Background()
-	db, err := store.Open(ctx, os.Getenv(crashEnvDB), key)
+	db, err := store.Open(ctx, crashtest.Var("DB"), key)
 	if err != nil {
 		fmt.Println("ERROR", err)
 		return 1
@@ -54,7 +44,7 @@ func crashChild() int {
 	said := false
 	// The ticking clock makes progress fire every 512 rows, however fast
 	// the import; only a report from inside the transaction counts.
-	_, err = Import(ctx, db, os.Getenv(crashEnvFile), Options{Clock: tickingClock(), Progress: func(p Progress) {
+	_, err = Import(ctx, db, crashtest.Var("FILE"), Options{Clock: tickingClock(), Progress: func(p Progress) {
 		if p.Rows >= 4000 && !p.Done && !said {
 			said = true
 			fmt.Println("IMPORTING")
@@ -96,35 +86,16 @@ func TestCrashMidImport(t *testing.T) {
 	}
 	big := writeFixture(t, dir, fixture{"big", "sjis", ',', true}, fixtureHeader, rows, "")
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashEnvDB+"="+dbPath, crashEnvKey+"="+hex.EncodeToString(key), crashEnvFile+"="+big)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "IMPORTING" {
-		cmd.Process.Kill()
-		cmd.Wait()
+	child := crashtest.Start(t, crashtest.Vars{"DB": dbPath, "KEY": hex.EncodeToString(key), "FILE": big})
+	if line, err := child.ReadLine(); err != nil || line != "IMPORTING" {
 		t.Fatalf("child said %q, %v", line, err)
 	}
 	// The import's uncommitted pages have spilled into the WAL by now: the
 	// kill interrupts a transaction that has reached the disk.
 	if st, err := os.Stat(dbPath + "-wal"); err != nil || st.Size() == 0 {
-		cmd.Process.Kill()
-		cmd.Wait()
 		t.Fatalf("no WAL content before the kill: %v, %v", st, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	werr := cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("child was not killed: %v", werr)
-	}
+	child.Kill(t)
 
 	db, err = store.Open(ctx, dbPath, key)
 	if err != nil {

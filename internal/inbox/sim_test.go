@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/linesim/linesimtest"
 	"tsunagu/internal/store"
 )
 
@@ -33,6 +33,13 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T) *simEnv {
 	t.Helper()
+	return newSimEnvWith(t, Config{})
+}
+
+// newSimEnvWith is newSimEnv with an inbox configured as cfg; its DB and
+// LINE client (sender, content, read marker) are set here.
+func newSimEnvWith(t *testing.T, cfg Config) *simEnv {
+	t.Helper()
 	ctx := context.Background()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -41,24 +48,16 @@ func newSimEnv(t *testing.T) *simEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sim := linesim.New(linesim.Config{ChannelSecret: simSecret, AccessToken: simToken})
-	if err := sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	cl, err := line.New(line.Config{Endpoint: sim.URL(), AccessToken: simToken,
-		Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
+	s := linesimtest.Start(t, linesim.Config{ChannelSecret: simSecret, AccessToken: simToken},
+		line.Config{Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
+	sim, cl := s.Server, s.Client
+	cfg.DB, cfg.Sender, cfg.Content, cfg.ReadMarker = db, cl, cl, cl
+	ib, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ib, err := New(Config{DB: db, Sender: cl, Content: cl, ReadMarker: cl})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(line.NewVerifier(simSecret).Handler(ib.HandleWebhook))
-	t.Cleanup(srv.Close)
-	sim.SetWebhookURL(srv.URL)
-	return &simEnv{ib: ib, db: db, sim: sim, hook: srv.URL}
+	hook := s.ServeWebhook(t, ib.HandleWebhook)
+	return &simEnv{ib: ib, db: db, sim: sim, hook: hook}
 }
 
 func (e *simEnv) customer(t *testing.T, name string) string {

@@ -3,7 +3,6 @@ package inbox
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,7 +18,6 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/erasure"
-	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/store"
 )
@@ -36,33 +32,8 @@ type workEnv struct {
 
 func newWorkEnv(t *testing.T, hooks []Hook, media MediaHost) *workEnv {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "inbox.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	sim := linesim.New(linesim.Config{ChannelSecret: simSecret, AccessToken: simToken})
-	if err := sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	cl, err := line.New(line.Config{Endpoint: sim.URL(), AccessToken: simToken,
-		Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &fakeClock{t: time.Now()}
-	ib, err := New(Config{DB: db, Sender: cl, Content: cl, ReadMarker: cl, Clock: clock.Now, Hooks: hooks, MediaHost: media})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(line.NewVerifier(simSecret).Handler(ib.HandleWebhook))
-	t.Cleanup(srv.Close)
-	sim.SetWebhookURL(srv.URL)
-	return &workEnv{simEnv: &simEnv{ib: ib, db: db, sim: sim, hook: srv.URL}, clock: clock}
+	return &workEnv{simEnv: newSimEnvWith(t, Config{Clock: clock.Now, Hooks: hooks, MediaHost: media}), clock: clock}
 }
 
 func (e *workEnv) say(t *testing.T, user, text string) string {

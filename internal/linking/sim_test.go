@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/linesim/linesimtest"
 	"tsunagu/internal/linking"
 	"tsunagu/internal/store"
 )
@@ -65,16 +65,10 @@ func newEnv(t *testing.T, notifier linking.CodeNotifier) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, ctx: ctx, db: db, clk: &clock{t: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)}}
-	e.sim = linesim.New(linesim.Config{ChannelSecret: simSecret, AccessToken: simToken, Clock: e.clk.Now})
-	if err := e.sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.sim.Close() })
-	cl, err := line.New(line.Config{Endpoint: e.sim.URL(), AccessToken: simToken,
-		Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim := linesimtest.Start(t, linesim.Config{ChannelSecret: simSecret, AccessToken: simToken, Clock: e.clk.Now},
+		line.Config{Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
+	e.sim = sim.Server
+	cl := sim.Client
 	e.svc, err = linking.New(linking.Config{DB: db, Clock: e.clk.Now, Account: cl, Notifier: notifier, NewCode: func() string {
 		if len(e.codes) > 0 {
 			c := e.codes[0]
@@ -90,9 +84,7 @@ func newEnv(t *testing.T, notifier linking.CodeNotifier) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(line.NewVerifier(simSecret).Handler(e.ib.HandleWebhook))
-	t.Cleanup(srv.Close)
-	e.sim.SetWebhookURL(srv.URL)
+	sim.ServeWebhook(t, e.ib.HandleWebhook)
 	return e
 }
 

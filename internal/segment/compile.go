@@ -3,6 +3,7 @@ package segment
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -11,12 +12,13 @@ import (
 // survey condition before surveys exist).
 var ErrUnsupported = errors.New("segment: condition not supported")
 
-// Extension compiles a condition kind the package does not know (surveys:
-// register KindSurvey when the survey feature lands). It returns an SQL
-// expression over the customer alias "c" (typically "c.id IN (SELECT
-// customer_id FROM ... WHERE ...)") and its bound arguments; it must never
-// splice a value into the text.
-type Extension func(c Condition, now time.Time) (expr string, args []any, err error)
+// Extension compiles a condition kind the package does not know (surveys,
+// KindSurvey). It returns the set of customers the condition holds for as
+// one SELECT of customer IDs ("SELECT customer_id FROM ... WHERE ...", NULLs
+// allowed, no ORDER BY or LIMIT) and its bound arguments; it must never
+// splice a value into the text. The compiler tests "c.id IN (set)", or
+// intersects the sets first (see intersected).
+type Extension func(c Condition, now time.Time) (set string, args []any, err error)
 
 // Query is a compiled rule tree: Where is an SQL expression over the
 // customers table aliased "c", Args its bound arguments in order.
@@ -59,7 +61,7 @@ func (cp *Compiler) Compile(n Node) (Query, error) {
 		return Query{}, err
 	}
 	var q Query
-	expr, err := cp.node(n, &q.Args, driver(n))
+	expr, err := cp.node(n, &q.Args, driver(n), cp.intersected(n))
 	if err != nil {
 		return Query{}, err
 	}
@@ -115,7 +117,42 @@ func driver(n Node) *Condition {
 	return best
 }
 
-func (cp *Compiler) node(n Node, args *[]any, drive *Condition) (string, error) {
+// intersected returns the positive extension conditions (survey answers)
+// of a top-level AND when there are two or more. Each is a set built once
+// per query (resolving LINE answers to customers costs a lookup per answer),
+// and SQLite drives from one such "c.id IN (set)" and probes the others for
+// every customer of the first: 300,000 rowid lookups of customers for a
+// segment of 200,000. Intersecting the sets first looks up only the
+// customers in all of them. Only at the top level: there, a customer outside
+// a set is excluded whether "c.id IN" yields false or NULL, so one
+// "c.id IN (a INTERSECT b)" selects the same customers as "c.id IN (a) AND
+// c.id IN (b)".
+func (cp *Compiler) intersected(n Node) []*Condition {
+	if n.Not || n.Op != "and" {
+		return nil
+	}
+	var out []*Condition
+	for _, c := range n.Children {
+		if c.Not || c.Op != "" || c.Cond == nil {
+			continue
+		}
+		if _, ok := cp.exts[c.Cond.Kind]; ok && !builtinKinds[c.Cond.Kind] {
+			out = append(out, c.Cond)
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// builtinKinds are compiled by cond itself, whatever extensions say.
+var builtinKinds = map[string]bool{KindField: true, KindProduct: true, KindAttribute: true, KindTag: true,
+	KindLine: true, KindConsent: true, KindLastContact: true}
+
+// node compiles n; isect (top level only) are conditions of n's children
+// compiled as one intersected set, in the place of the first.
+func (cp *Compiler) node(n Node, args *[]any, drive *Condition, isect []*Condition) (string, error) {
 	var expr string
 	switch n.Op {
 	case "and", "or":
@@ -126,7 +163,18 @@ func (cp *Compiler) node(n Node, args *[]any, drive *Condition) (string, error) 
 		}
 		parts := make([]string, 0, len(n.Children))
 		for _, c := range n.Children {
-			p, err := cp.node(c, args, drive)
+			if len(isect) > 0 && c.Cond != nil && slices.Contains(isect, c.Cond) {
+				if c.Cond != isect[0] {
+					continue // in the set compiled at the first
+				}
+				p, err := cp.intersect(isect, args)
+				if err != nil {
+					return "", err
+				}
+				parts = append(parts, "("+p+")")
+				continue
+			}
+			p, err := cp.node(c, args, drive, nil)
 			if err != nil {
 				return "", err
 			}
@@ -261,13 +309,29 @@ func (cp *Compiler) cond(c Condition, drive bool) (string, []any, error) {
 			"l.customer_id", "m.kind NOT IN ('follow','unfollow')"+dir+" AND m.created_at >= ?", drive), args, nil
 	}
 	if ext, ok := cp.exts[c.Kind]; ok {
-		expr, args, err := ext(c, cp.now())
+		set, args, err := ext(c, cp.now())
 		if err != nil {
 			return "", nil, err
 		}
-		return "(" + expr + ")", args, nil
+		return "(c.id IN (" + set + "))", args, nil
 	}
 	return "", nil, fmt.Errorf("%w: %s", ErrUnsupported, c.Kind)
+}
+
+// intersect compiles extension conditions as "c.id IN (a INTERSECT b ...)".
+// Each set is wrapped as a subquery, so a set that is itself a compound
+// SELECT keeps its meaning (compound operators bind left to right).
+func (cp *Compiler) intersect(conds []*Condition, args *[]any) (string, error) {
+	sets := make([]string, 0, len(conds))
+	for _, c := range conds {
+		set, a, err := cp.exts[c.Kind](*c, cp.now())
+		if err != nil {
+			return "", err
+		}
+		sets = append(sets, "SELECT * FROM ("+set+")")
+		*args = append(*args, a...)
+	}
+	return "c.id IN (" + strings.Join(sets, " INTERSECT ") + ")", nil
 }
 
 // attrCompare compares the canonical text value a.value; numbers compare

@@ -26,16 +26,22 @@ func SegmentExtensions() map[string]segment.Extension {
 	return map[string]segment.Extension{segment.KindSurvey: SegmentCondition}
 }
 
-// answeredBy is "c is the respondent of an answer row a matching where":
+// answeredBy is the set of respondents of the answer rows a matching where:
 // the answer's customer, or the customer its LINE user is linked to now (so
-// answers given before linking count). It is one uncorrelated set, built
-// once per query from the survey's answers (indexed by survey and question).
+// answers given before linking count). The segment compiler builds it once
+// per query from the survey's answers (indexed by survey and question).
+//
+// Answers of friends who are not (yet) customers are left out: a NULL in
+// the set would make "c.id IN (set)" NULL rather than false for everyone
+// outside it, and "NOT answered" would match nobody.
 func answeredBy(where string) string {
-	return `c.id IN (SELECT coalesce(a.customer_id, l.customer_id) FROM survey_answers a
-		LEFT JOIN customer_line_links l ON l.line_user_id = a.line_user_id WHERE ` + where + `)`
+	return `SELECT coalesce(a.customer_id, l.customer_id) FROM survey_answers a
+		LEFT JOIN customer_line_links l ON l.line_user_id = a.line_user_id
+		WHERE (` + where + `) AND coalesce(a.customer_id, l.customer_id) IS NOT NULL`
 }
 
-// SegmentCondition compiles a survey condition: Survey is the survey ID,
+// SegmentCondition compiles a survey condition to the set of customers it
+// holds for (a segment.Extension): Survey is the survey ID,
 // Question a question ID ("" for the survey as a whole), Cmp one of the
 // Cmp* constants ("" is answered). Values are bound, never spliced.
 func SegmentCondition(c segment.Condition, _ time.Time) (string, []any, error) {
@@ -55,8 +61,8 @@ func SegmentCondition(c segment.Condition, _ time.Time) (string, []any, error) {
 		case CmpAnswered:
 			return answeredBy("a.survey_id = ?"), []any{sid}, nil
 		case CmpCompleted:
-			return `c.id IN (SELECT l.customer_id FROM survey_sessions r JOIN customer_line_links l ON l.line_user_id = r.line_user_id
-				WHERE r.survey_id = ? AND r.state = 'completed')`, []any{sid}, nil
+			return `SELECT l.customer_id FROM survey_sessions r JOIN customer_line_links l ON l.line_user_id = r.line_user_id
+				WHERE r.survey_id = ? AND r.state = 'completed'`, []any{sid}, nil
 		}
 		return "", nil, bad("comparison %q needs a question", cmp)
 	}

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/linesim/linesimtest"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/store"
@@ -71,16 +71,10 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, ctx: ctx, db: db, clk: &clock{t: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)}}
-	e.sim = linesim.New(linesim.Config{ChannelSecret: simSecret, AccessToken: simToken, Clock: e.clk.Now})
-	if err := e.sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.sim.Close() })
-	cl, err := line.New(line.Config{Endpoint: e.sim.URL(), AccessToken: simToken,
-		Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim := linesimtest.Start(t, linesim.Config{ChannelSecret: simSecret, AccessToken: simToken, Clock: e.clk.Now},
+		line.Config{Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
+	e.sim = sim.Server
+	cl := sim.Client
 	if e.svc, err = survey.New(survey.Config{DB: db, Clock: e.clk.Now}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +87,7 @@ func newEnv(t *testing.T) *env {
 	}
 	e.cust = customer.New(db, e.clk.Now)
 	e.segs = segment.New(db, e.clk.Now, survey.SegmentExtensions())
-	srv := httptest.NewServer(line.NewVerifier(simSecret).Handler(e.ib.HandleWebhook))
-	t.Cleanup(srv.Close)
-	e.sim.SetWebhookURL(srv.URL)
+	sim.ServeWebhook(t, e.ib.HandleWebhook)
 	return e
 }
 

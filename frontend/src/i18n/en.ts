@@ -1454,6 +1454,7 @@ const en: Catalog = {
     atOptional: 'Time (optional)',
     removeStep: 'Remove',
     addStep: 'Add a step',
+    welcomePlaceholders: "{name} becomes the friend's LINE display name (a step using it is sent to each friend separately). A new friend is not yet a customer, so {branch} and {staff} cannot be used.",
     welcomeStops: 'Later steps stop once the friend replies, links their account or blocks. A re-follow does not restart the series.',
     lateness: 'Lateness',
     latenessHint: 'hours. If the app was closed at the send time, it sends on the next start within this time; later ones are recorded as skipped. A reminder before a date that has passed is never sent.',

@@ -72,6 +72,13 @@ test('birthday reminder: 30-day preview, approval by another staff member, switc
   await page.getByTestId('automation-new').click()
   const editor = page.getByTestId('automation-editor')
   await editor.waitFor()
+  // A welcome series says which placeholder a new friend's message may use.
+  await page.getByTestId('kind-welcome').click()
+  await page.getByTestId('welcome-step-text').first().locator('textarea').fill('{氏名}様、友だち追加ありがとうございます。')
+  assert.match(await page.getByTestId('welcome-placeholders').innerText(), /\{氏名\} はその方の LINE の表示名に置き換わります.*\{支店\}・\{担当者\} は使えません/)
+  await settle(page)
+  await ui.shot('automations-welcome-editor-ja.png')
+  await page.getByTestId('kind-date').click()
   await page.getByTestId('automation-name').locator('input').fill(RULE)
   await choose(page, page.getByTestId('automation-field'), '誕生日')
   await page.getByTestId('automation-offset').locator('input').fill('3')
