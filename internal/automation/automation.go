@@ -319,7 +319,7 @@ func (d *Draft) normalise() error {
 			}
 			// A new friend is not yet a customer: there is a LINE name to
 			// greet, but no branch or staff member in charge.
-			if b, _ := json.Marshal(st.Messages); strings.Contains(string(b), "{支店}") || strings.Contains(string(b), "{担当者}") {
+			if (campaign.Content{Line: st.Messages}).LineUses("{支店}", "{担当者}") {
 				return fmt.Errorf("%w: step %d: a welcome message can use {氏名} (the LINE name) but not {支店} or {担当者}", ErrInvalid, i+1)
 			}
 		}

@@ -3,11 +3,9 @@ package automation
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"tsunagu/internal/audit"
@@ -164,7 +162,8 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 	if err != nil {
 		return nil, fmt.Errorf("welcome: render: %w", err)
 	}
-	personal := greetsByName(r.Spec.Steps[step].Messages)
+	// Validate allows only {氏名} in a welcome step.
+	personal := campaign.Content{Line: r.Spec.Steps[step].Messages}.LinePersonalised()
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			status  string
@@ -199,7 +198,26 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 		// ({氏名}: the LINE display name, as the friend is not yet a
 		// customer), one push each.
 		sendIDs := map[string]any{}
-		if len(send) > 0 && !personal {
+		switch {
+		case len(send) == 0:
+		case personal:
+			for _, e := range send {
+				name, err := inbox.CustomerName(ctx, tx, e.user)
+				if err != nil {
+					return err
+				}
+				m, _, err := renderLine(r.Spec.Steps[step].Messages, campaign.Person{Name: name})
+				if err != nil {
+					return fmt.Errorf("render: %w", err)
+				}
+				id, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: []string{e.user}, Messages: m})
+				if err != nil {
+					return err
+				}
+				c.sends = append(c.sends, id)
+				sendIDs[e.user] = id
+			}
+		default:
 			to := make([]string, len(send))
 			for i, e := range send {
 				to[i] = e.user
@@ -212,25 +230,6 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 			for _, e := range send {
 				sendIDs[e.user] = id
 			}
-		}
-		for _, e := range send {
-			if !personal {
-				break
-			}
-			name, err := inbox.CustomerName(ctx, tx, e.user)
-			if err != nil {
-				return err
-			}
-			m, _, err := renderLine(r.Spec.Steps[step].Messages, campaign.Person{Name: name})
-			if err != nil {
-				return fmt.Errorf("render: %w", err)
-			}
-			id, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: []string{e.user}, Messages: m})
-			if err != nil {
-				return err
-			}
-			c.sends = append(c.sends, id)
-			sendIDs[e.user] = id
 		}
 		insert := func(e enrolled, status, reason string, sid any) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO automation_occurrences
@@ -274,11 +273,4 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 		return nil, fmt.Errorf("welcome: claim: %w", err)
 	}
 	return c, nil
-}
-
-// greetsByName reports whether a welcome step's messages use {氏名}, the
-// only placeholder a welcome step may use (Validate).
-func greetsByName(msgs []campaign.LineMessage) bool {
-	b, err := json.Marshal(msgs)
-	return err == nil && strings.Contains(string(b), "{氏名}")
 }

@@ -57,15 +57,6 @@ func (p Person) fill(s string) string {
 	return strings.NewReplacer("{氏名}", p.Name, "{支店}", p.Branch, "{担当者}", p.Staff).Replace(s)
 }
 
-func personalised(s string) bool {
-	for _, p := range Placeholders {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // SMS length: a message with any character outside GSM 7-bit is sent as
 // UCS-2, 70 characters in one part and 67 per part when split. Japanese
 // always is. Carriers in Japan join at most 10 parts (660 characters in
@@ -154,13 +145,24 @@ func (c Content) Validate(channels []string) error {
 }
 
 // LinePersonalised reports whether the LINE messages differ per customer.
-func (c Content) LinePersonalised() bool {
+func (c Content) LinePersonalised() bool { return c.LineUses(Placeholders...) }
+
+// LineUses reports whether the LINE messages hold any of placeholders.
+func (c Content) LineUses(placeholders ...string) bool {
+	uses := func(s string) bool {
+		for _, p := range placeholders {
+			if strings.Contains(s, p) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, m := range c.Line {
-		if personalised(m.Text) {
+		if uses(m.Text) {
 			return true
 		}
 		for _, v := range m.Fields {
-			if personalised(v) {
+			if uses(v) {
 				return true
 			}
 		}

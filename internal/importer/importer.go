@@ -380,8 +380,10 @@ func (r *run) prepare(c *sqlite3.Conn) error {
 	if r.returning {
 		r.byNo = make(map[string]*row, upsertRows)
 	}
-	if err := queryInt(c, `SELECT coalesce(max(id), 0) FROM customers`, &r.maxID); err != nil {
-		return fmt.Errorf("import: prepare: %w", err)
+	if !r.returning { // stepCounting needs it
+		if err := queryInt(c, `SELECT coalesce(max(id), 0) FROM customers`, &r.maxID); err != nil {
+			return fmt.Errorf("import: prepare: %w", err)
+		}
 	}
 	var err error
 	if r.upsert, _, err = c.Prepare(r.upsertSQL(upsertRows)); err != nil {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"tsunagu/internal/customer"
 )
 
 // ErrUnsupported is returned for a condition no compiler handles yet (a
@@ -292,7 +294,7 @@ func (cp *Compiler) cond(c Condition, drive bool) (string, []any, error) {
 		}
 	case KindConsent:
 		// A column of the row (migration 0015), never a driver.
-		if _, ok := consentColumn(c.Value); !ok {
+		if _, ok := customer.ConsentColumn(c.Value); !ok {
 			return "", nil, fmt.Errorf("%w: consent channel %q", ErrInvalid, c.Value)
 		}
 		return ConsentExpr("c", c.Value), nil, nil

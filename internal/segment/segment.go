@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/customer"
 	"tsunagu/internal/store"
 )
 
@@ -39,29 +40,15 @@ func MobileExpr(alias string) string {
 
 // ConsentExpr is "the customer row alias granted consent for channel"
 // (a fixed channel name, never user input: its column name comes from the
-// switch in consentColumn). Consents are columns of customers (migration
+// switch in customer.ConsentColumn). Consents are columns of customers (migration
 // 0015): NULL without a record, so the test is IS 1, which is never NULL
 // and stays right under a NOT. It panics on an unknown channel.
 func ConsentExpr(alias, channel string) string {
-	col, ok := consentColumn(channel)
+	col, ok := customer.ConsentColumn(channel)
 	if !ok {
 		panic("segment: unknown channel " + channel)
 	}
 	return "(" + alias + "." + col + " IS 1)"
-}
-
-func consentColumn(channel string) (string, bool) {
-	switch channel {
-	case "line":
-		return "consent_line", true
-	case "email":
-		return "consent_email", true
-	case "sms":
-		return "consent_sms", true
-	case "postal":
-		return "consent_postal", true
-	}
-	return "", false
 }
 
 // Counts are a segment's live counts while editing.

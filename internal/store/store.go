@@ -278,15 +278,7 @@ func open(ctx context.Context, path string, key []byte) (_ *DB, err error) {
 		}
 	}()
 
-	// The connection's init has verified the key by now; only then may
-	// anything write.
-	var mode string
-	if err := writer.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
-		return nil, mapOpenErr(err)
-	}
-	if mode != "wal" {
-		return nil, fmt.Errorf("enable WAL: journal mode is %q", mode)
-	}
+	// The connection's init has verified the key and switched to WAL.
 	if err := migrate(ctx, writer, migs); err != nil {
 		return nil, err
 	}
@@ -352,9 +344,10 @@ func initConn(hexKey string, readOnly bool) func(*sqlite3.Conn) error {
 			return nil
 		}
 		// The writer switches a new database to WAL (the key was checked
-		// above) and writes the WAL in whole cipher blocks.
-		if err := c.Exec(`PRAGMA journal_mode=WAL`); err != nil {
-			return fmt.Errorf("enable WAL: %w", err)
+		// above: only then may anything write) and writes the WAL in whole
+		// cipher blocks.
+		if err := enableWAL(c); err != nil {
+			return err
 		}
 		if err := blockvfs.Install(c); err != nil {
 			return err
@@ -445,6 +438,22 @@ func prepare(path string, key []byte) (string, error) {
 // sidecars are the files SQLite may keep next to a database.
 func sidecars(path string) []string {
 	return []string{path, path + "-wal", path + "-shm", path + "-journal"}
+}
+
+// enableWAL switches c's database to WAL mode, or says what mode it stayed in.
+func enableWAL(c *sqlite3.Conn) error {
+	stmt, _, err := c.Prepare(`PRAGMA journal_mode=WAL`)
+	if err != nil {
+		return fmt.Errorf("enable WAL: %w", mapOpenErr(err))
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		return fmt.Errorf("enable WAL: %w", mapOpenErr(errors.Join(stmt.Err(), errors.New("no journal mode"))))
+	}
+	if mode := stmt.ColumnText(0); mode != "wal" {
+		return fmt.Errorf("enable WAL: journal mode is %q", mode)
+	}
+	return nil
 }
 
 // fileURI builds a file: URI for the store's VFS (adiantum, see blockvfs). mode is "ro" or "rw":
