@@ -50,6 +50,9 @@ func positionalArgs(name string) int {
 	if n, ok := relayArgs[name]; ok { // relay.go
 		return n
 	}
+	if n, ok := deadLetterArgs[name]; ok { // deadletters.go
+		return n
+	}
 	switch name {
 	case "staff add":
 		return 2

@@ -60,6 +60,10 @@ const (
 	ActionErase            = "data.erase"
 	ActionRetention        = "data.retention"
 	ActionDenied           = "access.denied" // a call the role may not make
+	// A webhook event kept as a dead letter, processed again or closed
+	// without storing it.
+	ActionDeadLetterReprocess = "deadletter.reprocess"
+	ActionDeadLetterDiscard   = "deadletter.discard"
 )
 
 // Entry is one audited action.

@@ -13,17 +13,18 @@ import (
 
 	"golang.org/x/crypto/curve25519"
 
+	"tsunagu/internal/line"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 )
 
 // The webhook relay, desktop side. When this data folder is enrolled with a
 // relay (relay.json here, the private keys in the keychain), the engine
-// keeps the relay's delivery connection and feeds every event through the
+// keeps the relay's delivery connection and feeds every batch through the
 // same path as the sandbox webhook server: line.Verifier, then
-// inbox.HandleWebhook. The relay gets the ack only once the inbox's
-// transaction has committed; a body whose LINE signature fails is dropped
-// (acked), counted and reported.
+// inbox.HandleWebhooks, one transaction per batch. The relay gets the acks
+// only once that transaction has committed; a body whose LINE signature
+// fails is dropped (acked), counted and reported.
 
 // EventRelayStatus is emitted when the relay connection's status changes.
 const EventRelayStatus = "relay:status"
@@ -57,7 +58,13 @@ type RelayStatus struct {
 	EnrolledAt time.Time `json:"enrolledAt,omitzero"`
 	Running    bool      `json:"running"` // the pull loop runs in this engine
 	relayclient.Status
-	Forged int64 `json:"forged"` // bodies whose LINE signature failed, dropped
+	Forged int64 `json:"forged"` // webhook-shaped bodies whose LINE signature failed, dropped
+	// Junk counts bodies that were not webhooks at all (not JSON, no
+	// events array) and had no valid signature: dropped.
+	Junk int64 `json:"junk"`
+	// DeadLetters counts events kept aside because the inbox could not
+	// store them (tsunagu-cli deadletters).
+	DeadLetters int64 `json:"deadLetters"`
 }
 
 // relayParts is the engine's relay state.
@@ -67,6 +74,7 @@ type relayParts struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 	forged  atomic.Int64
+	junk    atomic.Int64
 	emitter interface{ Emit(string, any) }
 }
 
@@ -188,7 +196,11 @@ func (e *Engine) RelayStatus() RelayStatus {
 		return RelayStatus{Status: relayclient.Status{State: relayclient.StateStopped}}
 	}
 	st := RelayStatus{Enrolled: true, RelayURL: en.RelayURL, Tenant: en.Tenant, WebhookURL: en.WebhookURL,
-		EnrolledAt: en.EnrolledAt, Forged: e.relay.forged.Load(), Status: relayclient.Status{State: relayclient.StateStopped}}
+		EnrolledAt: en.EnrolledAt, Forged: e.relay.forged.Load(), Junk: e.relay.junk.Load(),
+		Status: relayclient.Status{State: relayclient.StateStopped}}
+	if n, err := e.inbox.OpenDeadLetters(context.Background()); err == nil {
+		st.DeadLetters = n
+	}
 	e.relay.mu.Lock()
 	if c := e.relay.client; c != nil {
 		st.Status = c.Status()
@@ -237,7 +249,7 @@ func (e *Engine) RelaySync(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return c.Drain(ctx, e.relayHandler)
+	return c.DrainBatch(ctx, e.relayBatch)
 }
 
 // RelayRun runs the pull loop in the foreground until ctx ends (`tsunagu-cli
@@ -251,7 +263,7 @@ func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)
 	if err != nil {
 		return err
 	}
-	return c.Run(ctx, e.relayHandler)
+	return c.RunBatch(ctx, e.relayBatch)
 }
 
 func (e *Engine) newRelayClient(ctx context.Context, onStatus ...func(relayclient.Status)) (*relayclient.Client, error) {
@@ -274,18 +286,58 @@ func (e *Engine) newRelayClient(ctx context.Context, onStatus ...func(relayclien
 	return relayclient.New(cfg)
 }
 
-// relayHandler is the relay's events' way in: the same verifier and inbox
-// as the sandbox webhook server. It returns only after the inbox's
-// transaction committed, so the ack that follows is safe.
-func (e *Engine) relayHandler(ctx context.Context, body []byte, signature string) error {
-	wh, err := e.verifier.Parse(body, signature)
-	if err != nil {
-		e.relay.forged.Add(1)
-		e.log.Warn("relay event dropped", "reason", err)
-		e.emitRelayStatus()
-		return fmt.Errorf("%w: %w", relayclient.ErrDrop, err)
+// relayBatch is the relay's events' way in: the same verifier and inbox as
+// the sandbox webhook server, one transaction per relay batch (group
+// commit). It returns only after that transaction committed, so the acks
+// that follow are safe. A body whose LINE signature fails is dropped and
+// counted: as forged if it has a webhook's shape, as junk if it has not.
+// A signed body the inbox cannot read, and single events it cannot store,
+// are kept as dead letters and acked: nothing blocks the queue behind them.
+func (e *Engine) relayBatch(ctx context.Context, events []relayclient.Event) []error {
+	out := make([]error, len(events))
+	var (
+		whs     []*line.Webhook
+		idx     []int
+		changed bool
+	)
+	for i, ev := range events {
+		wh, err := e.verifier.Parse(ev.Body, ev.Signature)
+		if errors.Is(err, line.ErrMalformedWebhook) {
+			// Signed by LINE, so not junk: keep the events that parse
+			// and set the others aside as dead letters.
+			wh, err = line.ParseVerified(ev.Body)
+			changed = true
+		}
+		switch {
+		case err == nil:
+			whs = append(whs, wh)
+			idx = append(idx, i)
+		case errors.Is(err, line.ErrMalformedWebhook):
+			out[i] = e.inbox.RecordBadBody(ctx, ev.Body, err.Error())
+		default:
+			reason := "forged"
+			if line.LooksLikeWebhook(ev.Body) {
+				e.relay.forged.Add(1)
+			} else {
+				reason = "junk"
+				e.relay.junk.Add(1)
+			}
+			e.log.Warn("relay event dropped", "reason", reason)
+			out[i] = fmt.Errorf("%w: %s: %w", relayclient.ErrDrop, reason, err)
+			changed = true
+		}
 	}
-	return e.inbox.HandleWebhook(ctx, wh)
+	if len(whs) > 0 {
+		res, err := e.inbox.HandleWebhooks(ctx, whs)
+		for _, i := range idx {
+			out[i] = err
+		}
+		changed = changed || res.DeadLetters > 0
+	}
+	if changed {
+		e.emitRelayStatus()
+	}
+	return out
 }
 
 // startRelay starts the pull loop at engine start if this folder is
@@ -319,7 +371,7 @@ func (e *Engine) startRelayLoop(ctx context.Context) error {
 	e.relay.mu.Unlock()
 	go func() {
 		defer close(done)
-		c.Run(rctx, e.relayHandler)
+		c.RunBatch(rctx, e.relayBatch)
 	}()
 	return nil
 }

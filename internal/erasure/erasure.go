@@ -134,6 +134,7 @@ func (e *Eraser) eraseLineUser(ctx context.Context, tx *sql.Tx, user string) (Re
 		{`DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE line_user_id = ?)`, &res.Messages},
 		{`DELETE FROM conversations WHERE line_user_id = ?`, &res.Conversations},
 		{`DELETE FROM webhook_events WHERE line_user_id = ?`, nil},
+		{`DELETE FROM dead_letters WHERE line_user_id = ?`, nil},
 		{`DELETE FROM line_users WHERE user_id = ?`, nil},
 	}
 	for _, s := range steps {

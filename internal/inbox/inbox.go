@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,102 +219,6 @@ const (
 	SendErrUnreachable = "errors.unreachable"
 	SendErrUncertain   = "errors.sendUncertain"
 )
-
-// HandleWebhook stores the events of one verified webhook body in one
-// transaction. An event already stored (same webhookEventId) is skipped, so
-// LINE redeliveries and relay resends are harmless. It returns only after the
-// transaction commits: the caller may then acknowledge the webhook.
-func (ib *Inbox) HandleWebhook(ctx context.Context, req *line.Webhook) error {
-	if req == nil || req.CallbackRequest == nil {
-		return nil
-	}
-	// An empty events array is LINE's connection check (the console's
-	// "Verify" button): it is answered 200 with nothing stored.
-	now := ib.now().UnixMilli()
-	changed := map[int64]bool{}
-	var (
-		profiles []string // users whose profile is new, stale, or who just followed
-		media    []string // LINE message IDs whose content to download
-		replies  []hookSend
-	)
-	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
-		for i, ev := range req.Events {
-			in, ok := parseEvent(ev)
-			if !ok {
-				continue
-			}
-			// In standby mode another channel answers the chat: marking
-			// it read is that channel's business, like the reply token.
-			if in.eventType == "message" && !in.standby {
-				in.readToken = req.MarkAsReadTokens[in.eventID]
-			}
-			fresh, err := recordEvent(ctx, tx, in, now)
-			if err != nil {
-				return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
-			}
-			if !fresh {
-				continue
-			}
-			if in.userID == "" || !handled[in.eventType] {
-				// Group and room events, and types the 1:1 inbox
-				// does not use or LINE added later: recorded, not
-				// shown. The type is all that is logged.
-				ib.log.Info("webhook event not shown in the inbox", "type", in.eventType, "group", in.userID == "")
-				continue
-			}
-			stale, err := ensureUser(ctx, tx, in.userID, now, now-ib.profileTTL.Milliseconds())
-			if err != nil {
-				return fmt.Errorf("webhook event %d: %w", i, err)
-			}
-			if stale || in.eventType == "follow" {
-				profiles = append(profiles, in.userID)
-			}
-			convID, msgID, err := ib.applyEvent(ctx, tx, in, now)
-			if err != nil {
-				return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
-			}
-			if convID != 0 {
-				changed[convID] = true
-				out, err := ib.runHooks(ctx, tx, in, convID, msgID, now)
-				if err != nil {
-					return fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
-				}
-				replies = append(replies, out...)
-			}
-			if in.eventType == "message" && hasContent[in.kind] && in.messageID != "" {
-				media = append(media, in.messageID)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// Hook replies go first: a reply token is only good for a minute.
-	for _, r := range replies {
-		if _, err := ib.deliver(ctx, r.msgID, r.convID, r.userID, r.text, r.msgs, r.token, r.key); err != nil {
-			ib.log.Warn("sending a hook reply", "err", err)
-		}
-	}
-	// Profiles and content are fetched after the commit: the events are
-	// safe whatever LINE answers, and a slow call never holds the writer.
-	for _, u := range slices.Compact(profiles) {
-		if id, err := ib.RefreshProfile(ctx, u); err == nil && id != 0 {
-			changed[id] = true
-		}
-	}
-	for _, m := range media {
-		if id, err := ib.fetchContent(ctx, m); err != nil {
-			ib.log.Warn("downloading message content", "err", err)
-		} else if id != 0 {
-			changed[id] = true
-		}
-	}
-	for id := range changed {
-		ib.notify(id)
-	}
-	return nil
-}
 
 // Conversations lists every conversation: unread ones first, then the most
 // recent. For the CLI and tests; screens page through List.

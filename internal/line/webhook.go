@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
@@ -37,6 +38,19 @@ type Webhook struct {
 	// Client.MarkAsReadByToken takes. Read from the raw body because the
 	// SDK's message types have no such field; nil if none.
 	MarkAsReadTokens map[string]string
+	// RawEvents holds each event of Events as it stood in the body, same
+	// index: what a dead letter keeps so the event can be processed again.
+	RawEvents []json.RawMessage
+	// Malformed are the events of a signed body that the SDK could not
+	// parse on their own (a wrong field type, say); the body's other
+	// events are in Events. The inbox keeps them as dead letters.
+	Malformed []MalformedEvent
+}
+
+// MalformedEvent is one event of a verified body that could not be parsed.
+type MalformedEvent struct {
+	Raw    json.RawMessage
+	Reason string // the decoder's complaint; never holds the event's text
 }
 
 // Verifier checks webhook bodies against a channel secret and parses them.
@@ -69,9 +83,113 @@ func (v *Verifier) Parse(body []byte, signature string) (*Webhook, error) {
 	var cb webhook.CallbackRequest
 	if err := json.Unmarshal(body, &cb); err != nil {
 		v.rejected.Add(1)
-		return nil, fmt.Errorf("%w: %w", ErrMalformedWebhook, err)
+		return nil, fmt.Errorf("%w: %s", ErrMalformedWebhook, describeJSONErr(err))
 	}
-	return &Webhook{CallbackRequest: &cb, MarkAsReadTokens: markAsReadTokens(body)}, nil
+	wh := &Webhook{CallbackRequest: &cb, MarkAsReadTokens: markAsReadTokens(body)}
+	wh.RawEvents = rawEvents(body, len(cb.Events))
+	return wh, nil
+}
+
+// rawEvents splits a parsed body into its events' raw JSON; nil if they do
+// not line up with the n the SDK parsed.
+func rawEvents(body []byte, n int) []json.RawMessage {
+	var split struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if json.Unmarshal(body, &split) != nil || len(split.Events) != n {
+		return nil
+	}
+	return split.Events
+}
+
+// ParseVerified parses a body whose signature was already checked: one
+// Parse refused as malformed, or a dead letter kept in the encrypted DB.
+// Unlike Parse, an event the SDK cannot parse does not sink the others: the
+// body is split into its events, each is parsed alone, and the ones that
+// fail are returned in Malformed. Only a body that is not a webhook at all (not a
+// JSON object with an events array) is an error wrapping
+// ErrMalformedWebhook.
+func ParseVerified(body []byte) (*Webhook, error) {
+	var split struct {
+		Destination string            `json:"destination"`
+		Events      []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(body, &split); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrMalformedWebhook, describeJSONErr(err))
+	}
+	if split.Events == nil && !hasEventsKey(body) {
+		return nil, fmt.Errorf("%w: no events array", ErrMalformedWebhook)
+	}
+	var cb webhook.CallbackRequest
+	wh := &Webhook{CallbackRequest: &cb, MarkAsReadTokens: markAsReadTokens(body)}
+	if err := json.Unmarshal(body, &cb); err == nil && len(cb.Events) == len(split.Events) {
+		wh.RawEvents = split.Events
+		return wh, nil
+	}
+	cb = webhook.CallbackRequest{Destination: split.Destination, Events: []webhook.EventInterface{}}
+	for _, raw := range split.Events {
+		ev, err := parseEvent(split.Destination, raw)
+		if err != nil {
+			wh.Malformed = append(wh.Malformed, MalformedEvent{Raw: raw, Reason: describeJSONErr(err)})
+			continue
+		}
+		cb.Events = append(cb.Events, ev)
+		wh.RawEvents = append(wh.RawEvents, raw)
+	}
+	return wh, nil
+}
+
+// parseEvent parses one event with the SDK's decoders.
+func parseEvent(destination string, raw json.RawMessage) (webhook.EventInterface, error) {
+	body, err := json.Marshal(struct {
+		Destination string            `json:"destination"`
+		Events      []json.RawMessage `json:"events"`
+	}{destination, []json.RawMessage{raw}})
+	if err != nil {
+		return nil, err
+	}
+	var cb webhook.CallbackRequest
+	if err := json.Unmarshal(body, &cb); err != nil {
+		return nil, err
+	}
+	if len(cb.Events) != 1 {
+		return nil, errors.New("not one event")
+	}
+	return cb.Events[0], nil
+}
+
+func hasEventsKey(body []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, ok := m["events"]
+	return ok
+}
+
+// describeJSONErr names what is wrong without quoting the input: a JSON
+// syntax error's message can hold a piece of the body.
+func describeJSONErr(err error) string {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return fmt.Sprintf("field %q has the wrong type (%s)", te.Field, te.Value)
+	}
+	if strings.Contains(err.Error(), "exceeded max depth") {
+		return "JSON nested too deeply"
+	}
+	return "not a webhook event the SDK can read"
+}
+
+// LooksLikeWebhook reports whether body has a webhook's shape (a JSON
+// object with an events array), whatever its signature. It tells junk
+// posted to the webhook URL apart from a forgery of a real webhook.
+func LooksLikeWebhook(body []byte) bool {
+	var shape struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	return json.Unmarshal(body, &shape) == nil && shape.Events != nil
 }
 
 // markAsReadTokens reads message.markAsReadToken of each message event from

@@ -123,6 +123,38 @@ func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Ke
 // connection is reset so the relay delivers it again after a backoff.
 type Handler func(ctx context.Context, body []byte, signature string) error
 
+// Event is one opened event of a batch.
+type Event struct {
+	Body       []byte
+	Signature  string
+	ReceivedAt int64 // unix ms, at the relay
+}
+
+// BatchHandler gets the opened events of one relay batch, in queue order,
+// so it can store them in one transaction. It returns one result per
+// event, with Handler's meaning: nil acks, an error wrapping ErrDrop acks
+// and counts a drop, any other error leaves the event unacked (and resets
+// the connection, so it comes again).
+type BatchHandler func(ctx context.Context, events []Event) []error
+
+// PerEvent adapts a Handler to a BatchHandler: the events are handled one
+// at a time, and the first failure leaves the rest of the batch unacked.
+func PerEvent(h Handler) BatchHandler {
+	return func(ctx context.Context, events []Event) []error {
+		out := make([]error, len(events))
+		for i, ev := range events {
+			out[i] = h(ctx, ev.Body, ev.Signature)
+			if out[i] != nil && !errors.Is(out[i], ErrDrop) {
+				for j := i + 1; j < len(events); j++ {
+					out[j] = out[i]
+				}
+				break
+			}
+		}
+		return out
+	}
+}
+
 // Config configures a Client.
 type Config struct {
 	Enrollment Enrollment
@@ -217,7 +249,10 @@ func (c *Client) update(f func(*Status)) {
 
 // Run keeps the delivery connection up until ctx ends, reconnecting with
 // jittered exponential backoff, and hands every event to h.
-func (c *Client) Run(ctx context.Context, h Handler) error {
+func (c *Client) Run(ctx context.Context, h Handler) error { return c.RunBatch(ctx, PerEvent(h)) }
+
+// RunBatch is Run with a handler that takes each batch whole.
+func (c *Client) RunBatch(ctx context.Context, h BatchHandler) error {
 	defer c.update(func(s *Status) { s.State = StateStopped })
 	failures := 0
 	for ctx.Err() == nil {
@@ -255,6 +290,11 @@ func (c *Client) Run(ctx context.Context, h Handler) error {
 // Drain connects once, handles everything queued and returns how many
 // events it handled (tsunagu-cli sync --once).
 func (c *Client) Drain(ctx context.Context, h Handler) (int64, error) {
+	return c.DrainBatch(ctx, PerEvent(h))
+}
+
+// DrainBatch is Drain with a handler that takes each batch whole.
+func (c *Client) DrainBatch(ctx context.Context, h BatchHandler) (int64, error) {
 	before := c.Status().Handled + c.Status().Dropped
 	_, err := c.session(ctx, h, true)
 	st := c.Status()
@@ -289,7 +329,7 @@ func wsURL(base string) string {
 
 // session runs one connection. With drain it returns once the relay has
 // nothing more queued.
-func (c *Client) session(ctx context.Context, h Handler, drain bool) (gotEvents bool, err error) {
+func (c *Client) session(ctx context.Context, h BatchHandler, drain bool) (gotEvents bool, err error) {
 	conn, _, err := c.cfg.Dialer.DialContext(ctx, wsURL(c.cfg.Enrollment.RelayURL), nil)
 	if err != nil {
 		return false, fmt.Errorf("relayclient: connect: %w", err)
@@ -374,34 +414,71 @@ func (c *Client) session(ctx context.Context, h Handler, drain bool) (gotEvents 
 	}
 }
 
-// handleBatch opens and handles events in order; it stops at the first
-// handler error and returns the sequences to ack.
-func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h Handler) ([]uint64, error) {
-	var acked []uint64
-	for _, ev := range events {
+// handleBatch opens the events of a batch and hands them to h at once. It
+// returns the sequences to ack: every event handled or dropped. An event
+// the handler could not take yet is not acked, and the error says so: the
+// caller resets the connection and the relay delivers it (and, to keep
+// the order, everything after it that was not acked) again.
+func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHandler) ([]uint64, error) {
+	opened := make([]Event, 0, len(events))
+	idx := make([]int, 0, len(events)) // opened[k] is events[idx[k]]
+	results := make([]error, len(events))
+	for i, ev := range events {
 		body, sig, err := wire.Open(&c.cfg.Keys.BoxPub, &c.cfg.Keys.BoxPriv, ev.Sealed)
-		if err == nil {
-			err = h(ctx, body, sig)
-		} else {
-			err = fmt.Errorf("%w: %w", ErrDrop, err)
+		if err != nil {
+			results[i] = fmt.Errorf("%w: %w", ErrDrop, err)
+			continue
 		}
-		now := c.cfg.Clock()
+		opened = append(opened, Event{Body: body, Signature: sig, ReceivedAt: ev.ReceivedAt})
+		idx = append(idx, i)
+	}
+	if len(opened) > 0 {
+		out := h(ctx, opened)
+		for k, i := range idx {
+			if k < len(out) {
+				results[i] = out[k]
+			} else {
+				results[i] = errors.New("relayclient: handler gave no result")
+			}
+		}
+	}
+	var (
+		acked            []uint64
+		first            error
+		handled, dropped int64
+		lastReceived     int64
+	)
+	for i, ev := range events {
+		err := results[i]
 		switch {
 		case err == nil:
-			c.update(func(s *Status) {
-				s.Handled++
-				s.LastEventAt = now
-				s.LagMillis = now.UnixMilli() - ev.ReceivedAt
-			})
+			handled++
+			lastReceived = ev.ReceivedAt
 		case errors.Is(err, ErrDrop):
 			c.log.Warn("relay event dropped", "seq", ev.Seq, "err", err)
-			c.update(func(s *Status) { s.Dropped++ })
+			dropped++
 		default:
-			return acked, fmt.Errorf("relayclient: handler: %w", err)
+			if first == nil {
+				first = fmt.Errorf("relayclient: handler: %w", err)
+			}
+			continue
 		}
 		acked = append(acked, ev.Seq)
 	}
-	return acked, nil
+	if handled+dropped > 0 {
+		// One status change per batch, not per event: a burst must not
+		// cost the UI a refresh per webhook.
+		now := c.cfg.Clock()
+		c.update(func(s *Status) {
+			s.Handled += handled
+			s.Dropped += dropped
+			if handled > 0 {
+				s.LastEventAt = now
+				s.LagMillis = now.UnixMilli() - lastReceived
+			}
+		})
+	}
+	return acked, first
 }
 
 // UploadMedia uploads an image (image/jpeg or image/png, at most 10 MiB)

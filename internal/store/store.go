@@ -470,3 +470,21 @@ func fileURI(path, mode string, immutable bool) string {
 	}
 	return "file:" + strings.Join(segs, "/") + "?" + q.Encode()
 }
+
+// IsTransient reports whether err is the database's or the caller's trouble
+// rather than the data's: a cancelled context, a busy or locked database, a
+// full disk, an I/O error, corruption. Work that failed this way must be
+// retried as a whole later, never set aside as bad input.
+func IsTransient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	for _, code := range []sqlite3.ErrorCode{sqlite3.BUSY, sqlite3.LOCKED, sqlite3.NOMEM, sqlite3.READONLY,
+		sqlite3.INTERRUPT, sqlite3.IOERR, sqlite3.CORRUPT, sqlite3.FULL, sqlite3.CANTOPEN, sqlite3.PROTOCOL,
+		sqlite3.NOTADB, sqlite3.ABORT} {
+		if errors.Is(err, code) {
+			return true
+		}
+	}
+	return false
+}
