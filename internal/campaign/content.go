@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
-
 	"tsunagu/internal/line"
 )
 
@@ -180,10 +178,7 @@ func (c Content) RenderLine(p Person) ([]line.Message, error) {
 			return nil, fmt.Errorf("LINE message %d: %w", i+1, err)
 		}
 		// The SDK must be able to read it back as one of its types.
-		if _, err := messaging_api.UnmarshalMessage(raw); err != nil {
-			return nil, fmt.Errorf("%w: LINE message %d: %w", ErrInvalid, i+1, err)
-		}
-		msg, err := line.ParseMessage(raw)
+		msg, err := line.ParseSDKMessage(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%w: LINE message %d: %w", ErrInvalid, i+1, err)
 		}

@@ -29,13 +29,20 @@ type liveRelayEngine struct {
 	sim     *linesim.Server
 	cust    linesim.Customer
 	hookURL string
+	opts    Options // to start the engine again after Close
 }
 
 func newLiveRelayEngine(t *testing.T) *liveRelayEngine {
+	return newRelayEnv(t, secretstest.Keyring(t), relay.Config{DataDir: t.TempDir()}, nil, "")
+}
+
+// newRelayEnv builds a liveRelayEngine on keychain kr with relay settings
+// rcfg. lineEndpoint "" means the simulator; anything else is where the
+// engine's LINE API calls go (a dead loopback port for an outage).
+func newRelayEnv(t testing.TB, kr secrets.Keyring, rcfg relay.Config, em interface{ Emit(string, any) }, lineEndpoint string) *liveRelayEngine {
 	t.Helper()
-	kr := secretstest.Keyring(t)
 	ctx := context.Background()
-	rs, err := relay.New(ctx, relay.Config{DataDir: t.TempDir()})
+	rs, err := relay.New(ctx, rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,21 +68,30 @@ func newLiveRelayEngine(t *testing.T) *liveRelayEngine {
 	if err := secrets.New(kr, res.InstallID).SetChannel(ctx, secrets.Channel{Secret: dlSecret, AccessToken: dlToken}); err != nil {
 		t.Fatal(err)
 	}
-	eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr, LineEndpoint: sim.URL()})
+	if lineEndpoint == "" {
+		lineEndpoint = sim.URL()
+	}
+	opts := Options{DataDir: dir, Keyring: kr, LineEndpoint: lineEndpoint}
+	if em != nil {
+		opts.Emitter = em
+	}
+	eng, err := Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Close() })
+	l := &liveRelayEngine{eng: eng, sim: sim, cust: cust, opts: opts}
+	t.Cleanup(func() { l.eng.Close() })
 	en, err := eng.RelayEnroll(ctx, hs.URL, code)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sim.SetWebhookURL(en.WebhookURL)
-	return &liveRelayEngine{eng: eng, sim: sim, cust: cust, hookURL: en.WebhookURL}
+	l.hookURL = en.WebhookURL
+	return l
 }
 
 // post sends body to the relay as LINE would, signed with secret.
-func (l *liveRelayEngine) post(t *testing.T, body []byte, secret string) {
+func (l *liveRelayEngine) post(t testing.TB, body []byte, secret string) {
 	t.Helper()
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)

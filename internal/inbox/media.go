@@ -13,8 +13,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
-
 	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
 )
@@ -85,7 +83,7 @@ func (ib *Inbox) ReplyImage(ctx context.Context, conversationID int64, by Actor,
 	if err != nil {
 		return Message{}, fmt.Errorf("upload image: %w", err)
 	}
-	msg, err := line.NewMessage(&messaging_api.ImageMessage{OriginalContentUrl: original, PreviewImageUrl: previewURL})
+	msg, err := line.Image(original, previewURL)
 	if err != nil {
 		return Message{}, fmt.Errorf("image message: %w", err)
 	}

@@ -64,6 +64,21 @@ func ParseMessage(raw []byte) (Message, error) {
 	return m, nil
 }
 
+// ParseSDKMessage is ParseMessage for message objects built outside this
+// package (a campaign's Flex JSON): the SDK must also be able to read it
+// back as one of its message types.
+func ParseSDKMessage(raw []byte) (Message, error) {
+	if _, err := messaging_api.UnmarshalMessage(raw); err != nil {
+		return Message{}, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	return ParseMessage(raw)
+}
+
+// Image returns an image message from the HTTPS URLs LINE fetches it from.
+func Image(originalURL, previewURL string) (Message, error) {
+	return NewMessage(&messaging_api.ImageMessage{OriginalContentUrl: originalURL, PreviewImageUrl: previewURL})
+}
+
 // Text returns a text message; see ValidateText for its rules.
 func Text(text string) (Message, error) {
 	if err := ValidateText(text); err != nil {

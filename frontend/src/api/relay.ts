@@ -28,6 +28,10 @@ export interface RelayStatus {
   connects: number
   /** Bodies dropped because LINE's signature did not verify. */
   forged: number
+  /** Bodies dropped that were not webhooks at all (no signature either). */
+  junk: number
+  /** Events kept aside because they could not be stored. */
+  deadLetters: number
 }
 
 export const RELAY_STATUS_EVENT = 'relay:status'

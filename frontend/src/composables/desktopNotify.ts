@@ -1,4 +1,5 @@
 import { watch, type Ref, type WatchStopHandle } from 'vue'
+import { notifyRuntime, type NotifyRuntime } from '../api/notifications'
 
 /**
  * Desktop notifications for new customer messages, through Wails' native
@@ -13,12 +14,7 @@ import { watch, type Ref, type WatchStopHandle } from 'vue'
  * page), so the unread count this watches stays current.
  */
 
-/** The part of Wails' window.runtime used here (absent in the browser bridge). */
-export interface NotifyRuntime {
-  InitializeNotifications?: () => Promise<void>
-  RequestNotificationAuthorization?: () => Promise<boolean>
-  SendNotification?: (o: { id: string; title: string; body?: string }) => Promise<void>
-}
+export type { NotifyRuntime }
 
 /** Whether the window is out of the user's sight. */
 export function windowInBackground(doc: Pick<Document, 'hidden' | 'hasFocus'> = document): boolean {
@@ -37,7 +33,7 @@ export function shouldNotify(prev: number, next: number, background: boolean): b
 export function startDesktopNotifications(
   unread: Ref<number>,
   text: (count: number) => { title: string; body: string },
-  runtime: NotifyRuntime | undefined = (globalThis as { runtime?: NotifyRuntime }).runtime,
+  runtime: NotifyRuntime | undefined = notifyRuntime(),
   background: () => boolean = () => windowInBackground(),
 ): WatchStopHandle {
   const send = runtime?.SendNotification

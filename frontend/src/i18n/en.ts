@@ -982,6 +982,8 @@ const en: Catalog = {
     count: '{n}',
     forged: '{n} webhook(s) with a bad signature were dropped. Check that the channel secret has not leaked.',
     forgedNone: 'No webhooks with a bad signature.',
+    junk: '{n} posts that were not webhooks were dropped. Receiving is not affected.',
+    deadLetters: '{n} received event(s) could not be stored. Other messages keep arriving. Contact your system administrator.',
     lastError: 'Cannot reach the relay. Reconnecting automatically.',
     setWebhook: 'Set webhook URL on LINE',
     webhookSet: 'LINE now sends webhooks to the relay.',

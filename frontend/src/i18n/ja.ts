@@ -981,6 +981,8 @@ const ja = {
     count: '{n} 件',
     forged: '署名が正しくない Webhook を {n} 件破棄しました。チャネルシークレットが漏れていないか確認してください。',
     forgedNone: '署名が正しくない Webhook はありません。',
+    junk: 'Webhook ではないデータを {n} 件破棄しました。受信には影響しません。',
+    deadLetters: '保存できなかった受信イベントが {n} 件あります。ほかのメッセージの受信は続いています。システム管理者に連絡してください。',
     lastError: '中継サーバーに接続できません。自動で再接続を続けています。',
     setWebhook: 'LINE に Webhook URL を設定',
     webhookSet: 'LINE の Webhook URL を中継サーバーに設定しました。',
