@@ -124,7 +124,7 @@ func TestCLIRequireSignin(t *testing.T) {
 // folder; the keychain item lost → the recovery code restores it; a backup
 // restored with only the code; a key rotation keeps old backups restorable.
 func TestCLIBackupRecoveryRotation(t *testing.T) {
-	kr := secretstest.Keyring(t)
+	kr := secretstest.RealKeyring(t)
 	base := t.TempDir()
 	dirA, dirB, dirC, nas := filepath.Join(base, "a"), filepath.Join(base, "b"), filepath.Join(base, "c"), filepath.Join(base, "nas")
 	for _, d := range []string{dirA, dirB, dirC} {

@@ -202,7 +202,7 @@ func TestWebhookForgedAndRedelivered(t *testing.T) {
 // TestInitTwiceAndFailClosed: init is idempotent and never replaces the key;
 // a DB whose key is gone is refused, not recreated.
 func TestInitTwiceAndFailClosed(t *testing.T) {
-	kr := secretstest.Keyring(t)
+	kr := secretstest.RealKeyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()
@@ -255,7 +255,7 @@ func TestInitTwiceAndFailClosed(t *testing.T) {
 
 // TestLiveModeWithChannel: credentials in the keychain leave sandbox mode.
 func TestLiveModeWithChannel(t *testing.T) {
-	kr := secretstest.Keyring(t)
+	kr := secretstest.RealKeyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	secretstest.CleanupDataDir(t, kr, dir)
 	ctx := context.Background()

@@ -126,7 +126,7 @@ func keyID(t *testing.T, kr secrets.Keyring, dir string) string {
 // step and checks that the next open finishes or undoes it without losing
 // a row, and that a new rotation then completes.
 func TestRotationSurvivesKill(t *testing.T) {
-	kr := secretstest.Keyring(t)
+	kr := secretstest.RealKeyring(t)
 	for _, tt := range []struct {
 		step       string
 		rolledBack bool
@@ -196,7 +196,7 @@ func TestRotationSurvivesKill(t *testing.T) {
 // TestRotationRefusesWhileInUse: another process (here: another open) has
 // the database; the rotation must not replace the file under it.
 func TestRotationRefusesWhileInUse(t *testing.T) {
-	kr := secretstest.Keyring(t)
+	kr := secretstest.RealKeyring(t)
 	dir := seed(t, kr)
 	before := keyID(t, kr, dir)
 	eng, err := engine.Open(context.Background(), dir, kr)
