@@ -42,7 +42,8 @@ func main() {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	keyring        secrets.Keyring // nil: the OS keychain
+	keyring        secrets.Keyring  // nil: the OS keychain
+	clock          func() time.Time // nil: time.Now; tests move time on
 }
 
 type command struct {

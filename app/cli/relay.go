@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"tsunagu/internal/auth"
@@ -131,7 +132,7 @@ func (c *cmdCtx) startForRelay(ctx context.Context) (*engine.Engine, string, err
 		return nil, "", err
 	}
 	probe.Close()
-	eng, err := engine.Start(ctx, engine.Options{DataDir: c.dataDir, Keyring: c.keyring})
+	eng, err := engine.Start(ctx, engine.Options{DataDir: c.dataDir, Keyring: c.keyring, Clock: c.clock})
 	if err != nil {
 		return nil, "", err
 	}
@@ -172,11 +173,29 @@ func cmdSync(ctx context.Context, c *cmdCtx) error {
 		if err != nil {
 			return err
 		}
-		forged := eng.RelayStatus().Forged
-		return c.print(map[string]any{"received": n, "stored": n - forged, "forged": forged}, func(w io.Writer) {
-			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature\n", n, n-forged, forged)
+		// A `sync --once` run by the task scheduler also does what the
+		// schedule says is due (backups, retention), like the window.
+		eng.RunScheduledWork(ctx)
+		st := eng.RelayStatus()
+		dropped := st.Forged + st.Junk
+		out := map[string]any{"received": n, "stored": n - dropped, "forged": st.Forged, "junk": st.Junk, "deadLetters": st.DeadLetters}
+		return c.print(out, func(w io.Writer) {
+			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature, %d dropped as junk\n", n, n-dropped, st.Forged, st.Junk)
+			if st.DeadLetters > 0 {
+				fmt.Fprintf(w, "%d event(s) could not be stored and wait as dead letters: `tsunagu-cli deadletters list`\n", st.DeadLetters)
+			}
 		})
 	}
+	// The schedule (backups, retention) runs beside the relay connection,
+	// as in the window: an office that runs only `sync` is backed up too.
+	// It stops before the deferred Close.
+	sctx, stopSchedule := context.WithCancel(ctx)
+	var schedule sync.WaitGroup
+	schedule.Go(func() {
+		eng.RunScheduledWork(sctx)
+		eng.RunSchedule(sctx, engine.ScheduleInterval)
+	})
+	defer func() { stopSchedule(); schedule.Wait() }()
 	fmt.Fprintln(c.stderr, "receiving from the relay; Ctrl-C stops")
 	last := relayclient.State("")
 	return eng.RelayRun(ctx, func(st relayclient.Status) {

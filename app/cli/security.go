@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"golang.org/x/term"
 
@@ -23,7 +22,6 @@ import (
 	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
-	"tsunagu/internal/erasure"
 	"tsunagu/internal/keyrotate"
 	"tsunagu/internal/recovery"
 	"tsunagu/internal/secrets"
@@ -341,41 +339,21 @@ func cmdBackupCreate(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	key, err := eng.Secrets().DBKey(ctx)
-	if err != nil {
-		return err
-	}
-	defer clear(key)
-	id, err := datadir.Dir{Path: eng.DataDir()}.ReadInstallID()
-	if err != nil {
-		return err
-	}
 	dir, err := filepath.Abs(c.args[0])
 	if err != nil {
 		return err
 	}
-	m, err := backup.Create(ctx, eng.DB(), key, dir, id, filepath.Join(eng.DataDir(), recovery.FileName), time.Now())
+	// The same service as the window's button and schedule: the backup
+	// is recorded, so the schedule counts it.
+	r, err := eng.Backups().Create(ctx, actor, dir)
 	if err != nil {
 		return err
 	}
-	keep := 14
-	if v, _ := auth.GetSetting(ctx, eng.DB().Reader(), "backup_keep"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			keep = n
-		}
-	}
-	pruned, err := backup.Prune(dir, keep)
-	if err != nil {
-		return err
-	}
-	if err := recordCLI(ctx, eng, actor, audit.ActionBackupCreate, m.File, map[string]string{"sha256": m.SHA256, "auditHead": m.AuditHead}); err != nil {
-		return err
-	}
-	return c.print(m, func(w io.Writer) {
-		fmt.Fprintf(w, "backup:   %s (%d bytes, encrypted, verified)\n", filepath.Join(dir, m.File), m.SizeBytes)
-		fmt.Fprintf(w, "audit:    %d entries, head %s\n", m.AuditEntries, m.AuditHead)
-		if len(pruned) > 0 {
-			fmt.Fprintf(w, "removed:  %d older backup(s) (keeping %d)\n", len(pruned), keep)
+	return c.print(r.Manifest, func(w io.Writer) {
+		fmt.Fprintf(w, "backup:   %s (%d bytes, encrypted, verified)\n", r.Path, r.SizeBytes)
+		fmt.Fprintf(w, "audit:    %d entries, head %s\n", r.AuditEntries, r.AuditHead)
+		if len(r.Pruned) > 0 {
+			fmt.Fprintf(w, "removed:  %d older backup(s) (keeping %d)\n", len(r.Pruned), r.Keep)
 		}
 	})
 }
@@ -538,32 +516,13 @@ func cmdRecoveryCreate(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	code, keyID, err := newRecoveryCode(ctx, eng)
+	code, err := eng.Backups().IssueRecoveryCode(ctx, actor, recovery.KDF{})
 	if err != nil {
-		return err
-	}
-	if err := recordCLI(ctx, eng, actor, audit.ActionRecoveryCreate, "", map[string]string{"keyId": keyID}); err != nil {
 		return err
 	}
 	return c.print(map[string]string{"recoveryCode": code}, func(w io.Writer) {
 		fmt.Fprintf(w, "recovery code (shown once; print it and keep it safe):\n\n    %s\n\n", code)
 	})
-}
-
-func newRecoveryCode(ctx context.Context, eng *engine.Engine) (code, keyID string, err error) {
-	key, err := eng.Secrets().DBKey(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	defer clear(key)
-	if code, err = recovery.NewCode(); err != nil {
-		return "", "", err
-	}
-	f, err := recovery.Wrap(code, key, recovery.DefaultKDF, time.Now())
-	if err != nil {
-		return "", "", err
-	}
-	return code, f.KeyID, recovery.Save(filepath.Join(eng.DataDir(), recovery.FileName), f)
 }
 
 // cmdRotateKey re-encrypts the DB under a new key (the app must be closed)
@@ -591,17 +550,10 @@ func cmdRotateKey(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	code, keyID, err := newRecoveryCode(ctx, eng)
-	if err != nil {
+	if err := recordCLI(ctx, eng, actor, audit.ActionKeyRotate, "", map[string]string{"oldKeyId": res.OldKeyID, "newKeyId": res.NewKeyID}); err != nil {
 		return err
 	}
-	err = eng.DB().Write(ctx, func(tx *sql.Tx) error {
-		if _, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ActionKeyRotate, Detail: map[string]string{"oldKeyId": res.OldKeyID, "newKeyId": res.NewKeyID}}); err != nil {
-			return err
-		}
-		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ActionRecoveryCreate, Detail: map[string]string{"keyId": keyID}})
-		return err
-	})
+	code, err := eng.Backups().IssueRecoveryCode(ctx, actor, recovery.KDF{})
 	if err != nil {
 		return err
 	}
@@ -623,7 +575,7 @@ func cmdEraseConversation(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	res, err := erasure.New(eng.DB(), eng.ErasureHooks(), nil).EraseConversation(ctx, actor, id)
+	res, err := eng.Erasure().EraseConversation(ctx, actor, id)
 	if err != nil {
 		return err
 	}
@@ -646,7 +598,7 @@ func cmdEraseCustomer(ctx context.Context, c *cmdCtx) error {
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", c.args[0], err)
 	}
-	res, err := erasure.New(eng.DB(), eng.ErasureHooks(), nil).EraseCustomer(ctx, actor, id)
+	res, err := eng.Erasure().EraseCustomer(ctx, actor, id)
 	if err != nil {
 		return err
 	}

@@ -2,17 +2,13 @@ package facade
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"time"
 
-	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
 	"tsunagu/internal/customer"
-	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
 	"tsunagu/internal/recovery"
@@ -20,21 +16,8 @@ import (
 
 const codeBackupFailed = "errors.backupFailed"
 
-// Security settings of backups (in security_settings).
-const (
-	settingBackupDir      = "backup_dir"
-	settingBackupKeep     = "backup_keep"
-	settingBackupInterval = "backup_interval_hours"
-	settingBackupLast     = "backup_last_at"
-)
-
-// Defaults: a daily backup into the data folder's "backups", 14 kept.
-const (
-	defaultBackupKeep     = 14
-	defaultBackupInterval = 24
-)
-
-// BackupSettings is the backup screen.
+// BackupSettings is the backup screen: the backup service's settings plus
+// what the screen shows beside them.
 type BackupSettings struct {
 	Dir                   string `json:"dir"`
 	Keep                  int    `json:"keep"`
@@ -60,27 +43,8 @@ func (a *App) CreateRecoveryCode() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ctx := a.context()
-	key, err := eng.Secrets().DBKey(ctx)
-	if err != nil {
-		return "", a.userError(err)
-	}
-	defer clear(key)
-	code, err := recovery.NewCode()
-	if err != nil {
-		return "", a.userError(err)
-	}
-	f, err := recovery.Wrap(code, key, a.recoveryKDF(), a.secNow())
-	if err != nil {
-		return "", a.userError(err)
-	}
-	if err := recovery.Save(filepath.Join(eng.DataDir(), recovery.FileName), f); err != nil {
-		return "", a.userError(err)
-	}
-	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionRecoveryCreate, Detail: map[string]string{"keyId": f.KeyID}}); err != nil {
-		return "", a.userError(err)
-	}
-	return code, nil
+	code, err := eng.Backups().IssueRecoveryCode(a.context(), st.Actor(), a.recoveryKDF())
+	return code, a.userError(err)
 }
 
 // BackupSettings returns the backup configuration.
@@ -100,23 +64,12 @@ func (a *App) SetBackupSettings(s BackupSettings) (BackupSettings, error) {
 	if err != nil {
 		return BackupSettings{}, err
 	}
-	if s.Keep < 1 || s.Keep > 365 || s.IntervalHours < 0 || s.IntervalHours > 168 || (s.Dir != "" && !filepath.IsAbs(s.Dir)) {
+	_, err = eng.Backups().SetSettings(a.context(), st.Actor(), backup.Settings{Dir: s.Dir, Keep: s.Keep, IntervalHours: s.IntervalHours})
+	if errors.Is(err, backup.ErrInvalidSettings) {
 		return BackupSettings{}, errors.New(codeInvalidInput)
 	}
-	cur, err := a.backupSettings(eng)
 	if err != nil {
 		return BackupSettings{}, a.userError(err)
-	}
-	for _, kv := range []struct{ key, old, new string }{
-		{settingBackupDir, cur.Dir, s.Dir},
-		{settingBackupKeep, strconv.Itoa(cur.Keep), strconv.Itoa(s.Keep)},
-		{settingBackupInterval, strconv.Itoa(cur.IntervalHours), strconv.Itoa(s.IntervalHours)},
-	} {
-		if kv.old != kv.new {
-			if err := auth.SetSetting(a.context(), eng.DB(), st.Actor(), kv.key, kv.new); err != nil {
-				return BackupSettings{}, a.userError(err)
-			}
-		}
 	}
 	out, err := a.backupSettings(eng)
 	return out, a.userError(err)
@@ -129,12 +82,12 @@ func (a *App) BackupNow() (BackupInfo, error) {
 	if err != nil {
 		return BackupInfo{}, err
 	}
-	info, err := a.backup(a.context(), eng, st.Actor())
+	r, err := eng.Backups().Create(a.context(), st.Actor(), "")
 	if err != nil {
 		a.opts.Logger.Error("backup failed", "err", err)
 		return BackupInfo{}, errors.New(codeBackupFailed)
 	}
-	return info, nil
+	return BackupInfo{Path: r.Path, SizeBytes: r.SizeBytes, CreatedAt: r.CreatedAt, Verified: true}, nil
 }
 
 // EraseConversation deletes a LINE user's conversation, messages and media
@@ -146,7 +99,7 @@ func (a *App) EraseConversation(conversationID int64) error {
 	}
 	// The customer feature's hooks unlink the LINE user from their
 	// customer in the same transaction.
-	_, err = erasure.New(eng.DB(), eng.ErasureHooks(), a.opts.Clock).EraseConversation(a.context(), st.Actor(), conversationID)
+	_, err = eng.Erasure().EraseConversation(a.context(), st.Actor(), conversationID)
 	if errors.Is(err, erasure.ErrNotFound) {
 		return errors.New(codeNotFound)
 	}
@@ -162,7 +115,7 @@ func (a *App) EraseCustomer(id int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = erasure.New(eng.DB(), eng.ErasureHooks(), a.opts.Clock).EraseCustomer(a.context(), st.Actor(), id)
+	_, err = eng.Erasure().EraseCustomer(a.context(), st.Actor(), id)
 	if errors.Is(err, customer.ErrNotFound) {
 		return errors.New(codeNotFound)
 	}
@@ -183,82 +136,29 @@ func (a *App) SetRetentionDays(days int) error {
 
 // --- helpers ---
 
-func (a *App) backup(ctx context.Context, eng *engine.Engine, actor string) (BackupInfo, error) {
-	s, err := a.backupSettings(eng)
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	key, err := eng.Secrets().DBKey(ctx)
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	defer clear(key)
-	id, err := datadir.Dir{Path: eng.DataDir()}.ReadInstallID()
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	now := a.secNow()
-	m, err := backup.Create(ctx, eng.DB(), key, s.Dir, id, filepath.Join(eng.DataDir(), recovery.FileName), now)
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	if _, err := backup.Prune(s.Dir, s.Keep); err != nil {
-		return BackupInfo{}, err
-	}
-	err = eng.DB().Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO security_settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, settingBackupLast, strconv.FormatInt(now.UnixMilli(), 10)); err != nil {
-			return err
-		}
-		_, err := audit.Record(ctx, tx, audit.Entry{At: now.UnixMilli(), Actor: actor, Action: audit.ActionBackupCreate, Target: m.File,
-			Detail: map[string]string{"sha256": m.SHA256, "auditHead": m.AuditHead}})
-		return err
-	})
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	return BackupInfo{Path: filepath.Join(s.Dir, m.File), SizeBytes: m.SizeBytes, CreatedAt: m.CreatedAt, Verified: true}, nil
-}
-
+// backupSettings is the backup screen: the backup service's settings, the
+// retention period and when the recovery code was issued.
 func (a *App) backupSettings(eng *engine.Engine) (BackupSettings, error) {
-	r := eng.DB().Reader()
 	ctx := a.context()
-	s := BackupSettings{Dir: filepath.Join(eng.DataDir(), "backups"), Keep: defaultBackupKeep, IntervalHours: defaultBackupInterval}
-	get := func(key string) (string, error) { return auth.GetSetting(ctx, r, key) }
-	if v, err := get(settingBackupDir); err != nil {
-		return s, err
-	} else if v != "" {
-		s.Dir = v
+	bs, err := eng.Backups().Settings(ctx)
+	if err != nil {
+		return BackupSettings{}, err
 	}
-	if v, err := get(settingBackupKeep); err != nil {
+	s := BackupSettings{Dir: bs.Dir, Keep: bs.Keep, IntervalHours: bs.IntervalHours, LastBackupAt: bs.LastBackupAt,
+		RecoveryCodeCreatedAt: eng.Backups().RecoveryCodeCreatedAt()}
+	v, err := auth.GetSetting(ctx, eng.DB().Reader(), erasure.SettingRetentionDays)
+	if err != nil {
 		return s, err
-	} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
-		s.Keep = n
 	}
-	if v, err := get(settingBackupInterval); err != nil {
-		return s, err
-	} else if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		s.IntervalHours = n
-	}
-	if v, err := get(settingBackupLast); err != nil {
-		return s, err
-	} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		s.LastBackupAt = n
-	}
-	if v, err := get(erasure.SettingRetentionDays); err != nil {
-		return s, err
-	} else if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 		s.RetentionDays = n
-	}
-	if f, err := recovery.Load(filepath.Join(eng.DataDir(), recovery.FileName)); err == nil {
-		s.RecoveryCodeCreatedAt = f.CreatedAt
 	}
 	return s, nil
 }
 
-// scheduleEvery is how often the loop checks whether a backup or the
-// retention policy is due; a PC that was off catches up soon after start.
-const scheduleEvery = 5 * time.Minute
-
+// startSchedule runs the engine's schedule (backups, retention) while the
+// window is open; the engine in use may change (a restart), so each pass
+// takes the current one.
 func (a *App) startSchedule(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -267,7 +167,7 @@ func (a *App) startSchedule(ctx context.Context) {
 	a.sec.mu.Unlock()
 	go func() {
 		defer close(done)
-		t := time.NewTicker(scheduleEvery)
+		t := time.NewTicker(engine.ScheduleInterval)
 		defer t.Stop()
 		for {
 			select {
@@ -298,24 +198,7 @@ func (a *App) scheduledWork(ctx context.Context) {
 	if eng == nil || eng.DB() == nil {
 		return
 	}
-	s, err := a.backupSettings(eng)
-	if err != nil {
-		a.opts.Logger.Warn("scheduled backup", "err", err)
-		return
-	}
-	now := a.secNow()
-	if s.IntervalHours > 0 && now.Sub(time.UnixMilli(s.LastBackupAt)) >= time.Duration(s.IntervalHours)*time.Hour {
-		if _, err := a.backup(ctx, eng, audit.SystemActor); err != nil {
-			a.opts.Logger.Error("scheduled backup failed", "err", err)
-		}
-	}
-	if v, _ := auth.GetSetting(ctx, eng.DB().Reader(), erasure.SettingRetentionDays); v != "" {
-		if days, err := strconv.Atoi(v); err == nil && days > 0 {
-			if _, err := erasure.New(eng.DB(), erasure.Hooks{}, a.opts.Clock).ApplyRetention(ctx, audit.SystemActor, days); err != nil {
-				a.opts.Logger.Error("retention", "err", err)
-			}
-		}
-	}
+	eng.RunScheduledWork(ctx)
 }
 
 // secNow is the injected clock (time.Now by default).

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"tsunagu/internal/automation"
+	"tsunagu/internal/backup"
 	"tsunagu/internal/datadir"
+	"tsunagu/internal/erasure"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/keyrotate"
 	"tsunagu/internal/line"
@@ -134,6 +136,8 @@ type Engine struct {
 	relay    relayParts          // webhook relay pull loop (relay.go)
 	auto     *automation.Service // welcome series and date reminders (automation.go)
 	rich     *richmenu.Service   // per-segment rich menus (richmenu.go)
+	backups  *backup.Service     // backups and recovery codes (schedule.go)
+	erase    *erasure.Eraser     // APPI erasure and retention (schedule.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -228,6 +232,12 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 		return nil, err
 	}
 	e := &Engine{dir: dir, secrets: sec, db: db, log: slog.New(slog.DiscardHandler)}
+	e.erase = erasure.New(db, e.ErasureHooks(), e.now)
+	if e.backups, err = backup.NewService(backup.ServiceConfig{DB: db, DataDir: dir.Path, InstallID: id,
+		Key: sec.DBKey, Clock: e.now}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if e.inbox, err = inbox.New(inbox.Config{DB: db}); err != nil {
 		db.Close()
 		return nil, err
