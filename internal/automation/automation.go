@@ -397,7 +397,7 @@ func specJSON(sp Spec) string {
 }
 
 func uniqueName(err error) error {
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if err != nil && store.IsUnique(err) {
 		return fmt.Errorf("%w: a rule with this name exists", ErrInvalid)
 	}
 	return err

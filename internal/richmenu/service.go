@@ -179,7 +179,7 @@ func (s *Service) SaveDesign(ctx context.Context, actor string, d Design) (Desig
 		return err
 	})
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if store.IsUnique(err) {
 			return Design{}, fmt.Errorf("%w: a menu with this name exists", ErrInvalid)
 		}
 		if errors.Is(err, ErrNotFound) {

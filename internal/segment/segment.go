@@ -221,7 +221,7 @@ func (s *Service) Save(ctx context.Context, actor string, seg Segment) (Segment,
 		return err
 	})
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if store.IsUnique(err) {
 			return Segment{}, fmt.Errorf("%w: a segment with this name exists", ErrInvalid)
 		}
 		return Segment{}, err

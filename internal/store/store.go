@@ -488,3 +488,10 @@ func IsTransient(err error) bool {
 	}
 	return false
 }
+
+// IsUnique reports whether err is a UNIQUE (or PRIMARY KEY) constraint
+// failure: the typed way for a feature to say "that name is taken",
+// never by matching error text.
+func IsUnique(err error) bool {
+	return errors.Is(err, sqlite3.CONSTRAINT_UNIQUE) || errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY)
+}
