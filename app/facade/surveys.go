@@ -1,13 +1,13 @@
 package facade
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"tsunagu/internal/auth"
+	"tsunagu/internal/inbox"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/survey"
@@ -146,9 +146,8 @@ func (a *App) SendSurvey(conversationID, surveyID int64) error {
 	if err != nil {
 		return err
 	}
-	var user string
-	err = eng.DB().Reader().QueryRowContext(a.context(), `SELECT line_user_id FROM conversations WHERE id = ?`, conversationID).Scan(&user)
-	if errors.Is(err, sql.ErrNoRows) {
+	user, err := eng.Inbox().LineUserID(a.context(), conversationID)
+	if errors.Is(err, inbox.ErrNotFound) {
 		return errors.New(codeNotFound)
 	}
 	if err != nil {

@@ -356,3 +356,17 @@ func (ib *Inbox) RecentMessages(ctx context.Context, conversationID, before int6
 	}
 	return page, nil
 }
+
+// LineUserID returns the LINE user of a conversation; ErrNotFound if there
+// is no such conversation.
+func (ib *Inbox) LineUserID(ctx context.Context, conversationID int64) (string, error) {
+	var user string
+	err := ib.db.Reader().QueryRowContext(ctx, `SELECT line_user_id FROM conversations WHERE id = ?`, conversationID).Scan(&user)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("conversation %d: %w", conversationID, err)
+	}
+	return user, nil
+}
