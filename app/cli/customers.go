@@ -232,7 +232,7 @@ func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	page, err := customer.New(eng.DB(), nil).List(ctx, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
+	page, err := eng.Customers().List(ctx, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,6 @@ import (
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
-	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/keyrotate"
@@ -114,7 +113,7 @@ func (c *cmdCtx) openSignedIn(ctx context.Context, perm auth.Permission) (*engin
 		eng.Close()
 		return nil, "", "", err
 	}
-	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	svc, err := eng.Auth()
 	if err != nil {
 		eng.Close()
 		return nil, "", "", err
@@ -187,7 +186,7 @@ func cmdStaffList(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	svc, err := eng.Auth()
 	if err != nil {
 		return err
 	}
@@ -213,7 +212,7 @@ func cmdStaffAdd(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	svc, err := eng.Auth()
 	if err != nil {
 		return err
 	}
@@ -256,7 +255,7 @@ func (c *cmdCtx) staffChange(ctx context.Context, what string, fn func(*auth.Ser
 		return err
 	}
 	defer eng.Close()
-	svc, err := auth.New(auth.Config{DB: eng.DB()})
+	svc, err := eng.Auth()
 	if err != nil {
 		return err
 	}
@@ -594,7 +593,7 @@ func cmdEraseCustomer(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	id, err := customer.New(eng.DB(), nil).IDByNumber(ctx, c.args[0])
+	id, err := eng.Customers().IDByNumber(ctx, c.args[0])
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", c.args[0], err)
 	}

@@ -387,7 +387,7 @@ func (a *App) customers() (*customer.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return customer.New(eng.DB(), a.opts.Clock), nil
+	return eng.Customers(), nil
 }
 
 func (a *App) clock() time.Time {

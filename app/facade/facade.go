@@ -249,8 +249,9 @@ func (a *App) startLocked() error {
 		DataDir: a.opts.DataDir,
 		Keyring: a.opts.Keyring,
 		Emitter: a.emit,
-		Clock:   a.opts.Clock,
-		Logger:  a.opts.Logger,
+		Clock:      a.opts.Clock,
+		Logger:     a.opts.Logger,
+		AuthParams: a.opts.AuthParams,
 	})
 	a.eng, a.err = eng, err
 	if err != nil {

@@ -82,8 +82,6 @@ func securityCode(err error) string {
 type security struct {
 	mu      sync.Mutex
 	session *auth.Session
-	svcEng  *engine.Engine // the engine svc was made for (a restart makes a new one)
-	svc     *auth.Service
 
 	stopSchedule context.CancelFunc // ends the backup/retention loop
 	scheduleDone chan struct{}
@@ -97,16 +95,11 @@ func (a *App) authService() (*auth.Service, *engine.Engine, error) {
 	if eng == nil || eng.DB() == nil {
 		return nil, nil, errors.New(codeNotStarted)
 	}
-	a.sec.mu.Lock()
-	defer a.sec.mu.Unlock()
-	if a.sec.svcEng != eng {
-		svc, err := auth.New(auth.Config{DB: eng.DB(), Clock: a.opts.Clock, Params: a.opts.AuthParams})
-		if err != nil {
-			return nil, nil, a.userError(err)
-		}
-		a.sec.svc, a.sec.svcEng = svc, eng
+	svc, err := eng.Auth()
+	if err != nil {
+		return nil, nil, a.userError(err)
 	}
-	return a.sec.svc, eng, nil
+	return svc, eng, nil
 }
 
 func (a *App) currentSession() *auth.Session {

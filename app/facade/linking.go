@@ -101,7 +101,7 @@ func (a *App) ConversationCustomer(conversationID int64) (ConversationLink, erro
 	if link == nil {
 		return out, nil
 	}
-	card, err := customer.New(eng.DB(), a.opts.Clock).View(a.ctx, st.Actor(), link.CustomerID)
+	card, err := eng.Customers().View(a.ctx, st.Actor(), link.CustomerID)
 	if err != nil {
 		return ConversationLink{}, a.userError(err)
 	}
@@ -124,7 +124,7 @@ func (a *App) CustomerLink(customerID int64) (CustomerLink, error) {
 		return CustomerLink{}, err
 	}
 	svc := eng.Linking()
-	card, err := customer.New(eng.DB(), a.opts.Clock).Card(a.ctx, customerID)
+	card, err := eng.Customers().Card(a.ctx, customerID)
 	if err != nil {
 		return CustomerLink{}, a.userError(err)
 	}

@@ -18,8 +18,10 @@ import (
 	"sync"
 	"time"
 
+	"tsunagu/internal/auth"
 	"tsunagu/internal/automation"
 	"tsunagu/internal/backup"
+	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/erasure"
 	"tsunagu/internal/inbox"
@@ -47,6 +49,9 @@ type Options struct {
 	// LineEndpoint is the Messaging API base URL in live mode; "" means
 	// line.DefaultEndpoint. Tests point live mode at linesim (relay.go).
 	LineEndpoint string
+	// AuthParams are the password hashing costs; zero: auth.DefaultParams
+	// (tests pass cheaper ones).
+	AuthParams auth.Params
 }
 
 // InitResult says what Init found or made.
@@ -126,18 +131,20 @@ type Engine struct {
 	bgStop context.CancelFunc
 	bg     sync.WaitGroup
 
-	sandbox  bool
-	sim      *linesim.Server
-	hookSrv  *http.Server
-	hookURL  string
-	tokenHnt string
-	media    *sandboxMedia       // image host of sandbox mode (hooks.go)
-	camp     campaignParts       // segments and campaigns (campaign.go)
-	relay    relayParts          // webhook relay pull loop (relay.go)
-	auto     *automation.Service // welcome series and date reminders (automation.go)
-	rich     *richmenu.Service   // per-segment rich menus (richmenu.go)
-	backups  *backup.Service     // backups and recovery codes (schedule.go)
-	erase    *erasure.Eraser     // APPI erasure and retention (schedule.go)
+	sandbox   bool
+	sim       *linesim.Server
+	hookSrv   *http.Server
+	hookURL   string
+	tokenHnt  string
+	media     *sandboxMedia       // image host of sandbox mode (hooks.go)
+	camp      campaignParts       // segments and campaigns (campaign.go)
+	relay     relayParts          // webhook relay pull loop (relay.go)
+	auto      *automation.Service // welcome series and date reminders (automation.go)
+	rich      *richmenu.Service   // per-segment rich menus (richmenu.go)
+	backups   *backup.Service     // backups and recovery codes (schedule.go)
+	erase     *erasure.Eraser     // APPI erasure and retention (schedule.go)
+	authp     authParts           // staff and sessions, built on first use (services.go)
+	customers *customer.Service   // customers (services.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -159,6 +166,7 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.log = opts.Logger
 	e.clock = opts.Clock
+	e.authp.params = opts.AuthParams
 	// The LINE request log keeps linelog.Retention; older rows go now.
 	now := time.Now
 	if opts.Clock != nil {
@@ -233,6 +241,7 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 	}
 	e := &Engine{dir: dir, secrets: sec, db: db, log: slog.New(slog.DiscardHandler)}
 	e.erase = erasure.New(db, e.ErasureHooks(), e.now)
+	e.customers = customer.New(db, e.now)
 	if e.backups, err = backup.NewService(backup.ServiceConfig{DB: db, DataDir: dir.Path, InstallID: id,
 		Key: sec.DBKey, Clock: e.now}); err != nil {
 		db.Close()
