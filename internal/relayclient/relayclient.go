@@ -295,7 +295,7 @@ func (c *Client) session(ctx context.Context, h Handler, drain bool) (gotEvents 
 		return false, fmt.Errorf("relayclient: connect: %w", err)
 	}
 	defer conn.Close()
-	conn.SetReadLimit(64 << 20)
+	conn.SetReadLimit(wire.ReadLimit) // the relay cuts every batch to fit
 	// Closing the connection unblocks the read when ctx ends.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
