@@ -354,4 +354,3 @@ func TestSlowBodyIsATimeoutNotRateLimiting(t *testing.T) {
 		t.Fatalf("slow bodies counted as rate limiting: %s", got)
 	}
 }
-
