@@ -111,6 +111,7 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 // returns the webhook URL to set on the LINE channel.
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	var req wire.EnrollRequest
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&req); err != nil {
 		http.Error(w, "malformed request", http.StatusBadRequest)
 		return

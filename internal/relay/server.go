@@ -471,3 +471,6 @@ func splitHostPort(addr string) (string, int, error) {
 	}
 	return host, port, nil
 }
+
+// MaxBody is the most Config.MaxBody may be (wire.MaxBodyBytes).
+const MaxBody = wire.MaxBodyBytes
