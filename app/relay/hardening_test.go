@@ -214,7 +214,7 @@ func TestSlowClientsDoNotStarveWebhooks(t *testing.T) {
 	bin := buildRelay(t)
 	dir := t.TempDir()
 	p := runRelay(t, bin, dir, "--metrics-listen", "127.0.0.1:0", "--max-conns", "6000",
-		"--max-conns-per-client", "128", "--body-timeout", "4s", "--header-timeout", "4s")
+		"--max-conns-per-client", "128", "--body-timeout", "6s", "--header-timeout", "5s")
 	en, keys := enrollTenant(t, bin, dir, p.base)
 	addr := strings.TrimPrefix(p.base, "http://")
 	path := strings.TrimPrefix(en.WebhookURL, p.base)

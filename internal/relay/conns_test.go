@@ -73,9 +73,17 @@ func TestConnectionLimits(t *testing.T) {
 			idle = append(idle, c)
 		}
 	}
+	// openConns waits until the listener holds n connections (accepted
+	// ones, and closed ones given back).
+	openConns := func(n int) {
+		t.Helper()
+		eventually(t, 5*time.Second, func() bool {
+			return strings.HasSuffix(metricLine(scrape(t, tr.srv), "tsunagu_relay_open_connections "), fmt.Sprintf(" %d", n))
+		}, fmt.Sprintf("%d open connections", n))
+	}
 	// 127.0.0.2 takes its 5; its sixth is shed at once.
 	hold("127.0.0.2", 5)
-	time.Sleep(100 * time.Millisecond) // let the server accept them
+	openConns(5)
 	if code, d := request(t, "127.0.0.2", addr, "POST", path, body); code != 503 || d > time.Second {
 		t.Fatalf("over the per-client bound: %d after %v", code, d)
 	}
@@ -83,10 +91,11 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatalf("another client: %d", code)
 	}
 	// Every slot taken (5 × 4 addresses): webhooks 503 at once, health 200.
+	openConns(5)
 	hold("127.0.0.4", 5)
 	hold("127.0.0.5", 5)
 	hold("127.0.0.6", 5)
-	time.Sleep(100 * time.Millisecond)
+	openConns(20)
 	if code, d := request(t, "127.0.0.3", addr, "POST", path, body); code != 503 || d > time.Second {
 		t.Fatalf("over the total bound: %d after %v", code, d)
 	}

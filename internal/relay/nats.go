@@ -241,7 +241,7 @@ func setupJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObj
 
 // ensureConsumer creates the tenant's durable pull consumer (idempotent).
 func (o *jsObjects) ensureConsumer(ctx context.Context, tenant string, cfg queueConfig) (jetstream.Consumer, error) {
-	c, err := o.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	cc := jetstream.ConsumerConfig{
 		Durable:        consumerOf(tenant),
 		FilterSubjects: tenantSubjects(tenant),
 		AckPolicy:      jetstream.AckExplicitPolicy,
@@ -253,7 +253,18 @@ func (o *jsObjects) ensureConsumer(ctx context.Context, tenant string, cfg queue
 		// (deliver), so nothing is ever stranded in the work queue.
 		MaxDeliver: -1,
 		Replicas:   cfg.Replicas,
-	})
+	}
+	c, err := o.stream.CreateOrUpdateConsumer(ctx, cc)
+	if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+		// A consumer of a relay before size classes (one filter
+		// subject) is not changed in place by the server: replace it.
+		// The work queue keeps every unacked event, and the new
+		// consumer delivers them all again, in order, from the first.
+		if err := o.stream.DeleteConsumer(ctx, consumerOf(tenant)); err != nil {
+			return nil, fmt.Errorf("relay: replace consumer for tenant %s: %w", tenant, err)
+		}
+		c, err = o.stream.CreateOrUpdateConsumer(ctx, cc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("relay: consumer for tenant %s: %w", tenant, err)
 	}

@@ -1,7 +1,8 @@
 // Command slowclients is the slow-client generator of app/relay's
 // TestSlowClientsDoNotStarveWebhooks: N connections to ADDR from A loopback
 // source addresses (127.0.10.1…), half trickling headers, half chunked
-// bodies to PATH, each spread in time as independent clients would be;
+// bodies to PATH (a line or a chunk every 1–3 s), each spread in time as
+// independent clients would be;
 // closed ones reconnect. It prints "open N" every 100 ms and stops when its
 // standard input closes.
 //
@@ -60,7 +61,7 @@ func main() {
 					_, err = fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: relay\r\n", path)
 				}
 				for err == nil && ctx.Err() == nil {
-					time.Sleep(500*time.Millisecond + jitter(time.Second))
+					time.Sleep(time.Second + jitter(2*time.Second))
 					if bodies {
 						_, err = io.WriteString(c, "1\r\n{\r\n")
 					} else {
