@@ -6,7 +6,7 @@
 //	tsunagu-relay serve --domain relay.example.jp            # built-in ACME TLS
 //	tsunagu-relay serve --behind-proxy --listen 127.0.0.1:8080 --public-url https://relay.example.jp
 //	tsunagu-relay tenant add "○○信用金庫 本店"                # prints the enrollment code
-//	tsunagu-relay tenant list | disable ID | enable ID | remove ID | code ID
+//	tsunagu-relay tenant list | disable ID | enable ID | remove ID | code ID | deadletters ID
 package main
 
 import (
@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -53,6 +54,10 @@ commands:
   tenant enable ID      undo disable
   tenant remove ID      delete the tenant, its queued events and its media
   tenant code ID        issue a new enrollment code (a replaced PC re-enrolls)
+  tenant deadletters ID list the events its desktop did not take (moved aside
+                        after --max-deliveries); --replay puts them back at the
+                        end of its queue, --purge deletes them; --id N (repeatable)
+                        picks some
   version               print the version
 
 common flags: --data-dir DIR (embedded NATS; default /var/lib/tsunagu-relay or
@@ -135,6 +140,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		rate        = fs.Float64("tenant-rate", 200, "webhooks per second per tenant on this instance (429 beyond)")
 		burst       = fs.Int("tenant-burst", 400, "burst of the per-tenant rate")
 		maxQueued   = fs.Int64("max-queued", 100_000, "undelivered events per tenant (503 beyond)")
+		maxQBytes   = fs.Int64("max-queued-bytes", 256<<20, "bytes of undelivered events per tenant, sealed, counted by size class (503 beyond)")
+		maxDeliver  = fs.Int("max-deliveries", 10, "deliveries without an ack before an event moves to the tenant's dead letters")
+		bodyTimeout = fs.Duration("body-timeout", 10*time.Second, "time to read a webhook body once its headers are in (408 beyond)")
+		hdrTimeout  = fs.Duration("header-timeout", 5*time.Second, "time to read a request's headers")
+		maxConns    = fs.Int("max-conns", 0, "open connections on the public listener; beyond, 503 at once (default: 10000, or less to stay 512 under the file limit)")
+		perClient   = fs.Int("max-conns-per-client", 256, "open connections per client address (IPv6: per /64); 0: no bound (default 0 with --behind-proxy, where the proxy is the only client)")
 		mediaTTL    = fs.Duration("media-ttl", 7*24*time.Hour, "how long uploaded images are served")
 		maxMedia    = fs.Int64("max-media", 10<<20, "largest uploaded image in bytes")
 		logJSON     = fs.Bool("log-json", false, "log as JSON")
@@ -144,6 +155,22 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if (*domain == "") == !*behindProxy {
 		return usageError{errors.New("serve needs exactly one of --domain NAME or --behind-proxy")}
+	}
+	if *maxBody > relay.MaxBody {
+		return usageError{fmt.Errorf("--max-body may be at most %d (what a desktop's connection admits once sealed)", relay.MaxBody)}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *behindProxy && !set["max-conns-per-client"] {
+		*perClient = 0
+	}
+	nofile := raiseFileLimit()
+	if *maxConns <= 0 {
+		*maxConns = 10_000
+		if nofile > 0 {
+			// Room for NATS's files, the metrics listener and logs.
+			*maxConns = max(64, min(*maxConns, int(nofile)-512))
+		}
 	}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
 	if *logJSON {
@@ -156,7 +183,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg := relay.Config{
 		DataDir: c.dataDir, NATSURL: c.natsURL, Replicas: *replicas, PublicURL: *publicURL,
 		Retention: *retention, MaxBody: *maxBody, TenantRate: *rate, TenantBurst: *burst,
-		MaxQueuedPerTenant: *maxQueued, MediaTTL: *mediaTTL, MaxMedia: *maxMedia, Logger: log,
+		MaxQueuedPerTenant: *maxQueued, MaxQueuedBytesPerTenant: *maxQBytes, MaxDeliveries: *maxDeliver,
+		BodyTimeout: *bodyTimeout, MediaTTL: *mediaTTL, MaxMedia: *maxMedia, Logger: log,
 	}
 	if c.natsURL == "" {
 		cfg.NATSListen = "127.0.0.1:0"
@@ -192,10 +220,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}()
 	}
+	// No ReadTimeout: the handlers set their own body deadlines (a webhook
+	// --body-timeout, an image upload minutes), and a WebSocket lives long.
 	newServer := func(h http.Handler) *http.Server {
-		return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-			IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		return &http.Server{Handler: h, ReadHeaderTimeout: *hdrTimeout,
+			IdleTimeout: 60 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	}
+	lim := relay.ConnLimits{MaxConns: *maxConns, MaxPerClient: *perClient}
 	if *domain != "" {
 		m := &autocert.Manager{Prompt: autocert.AcceptTOS, HostPolicy: autocert.HostWhitelist(*domain),
 			Cache: autocert.DirCache(filepath.Join(c.dataDir, "autocert"))}
@@ -209,16 +240,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		s := newServer(srv.Handler())
 		s.TLSConfig = &tls.Config{GetCertificate: m.GetCertificate, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1", "acme-tls/1"}}
-		serve(s, tlsLn)
-		serve(newServer(m.HTTPHandler(nil)), httpLn)
+		tlsLim := lim
+		tlsLim.TLS = s.TLSConfig
+		serve(s, srv.LimitListener(tlsLn, tlsLim))
+		serve(newServer(m.HTTPHandler(nil)), srv.LimitListener(httpLn, lim))
 		log.Info("serving HTTPS", "domain", *domain)
 	} else {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {
 			return err
 		}
-		serve(newServer(srv.Handler()), ln)
-		log.Info("serving HTTP behind a proxy", "addr", ln.Addr().String())
+		serve(newServer(srv.Handler()), srv.LimitListener(ln, lim))
+		log.Info("serving HTTP behind a proxy", "addr", ln.Addr().String(), "max_conns", lim.MaxConns, "max_conns_per_client", lim.MaxPerClient)
 		// Tests and scripts read the address from here.
 		fmt.Fprintf(stderr, "listening on %s\n", ln.Addr())
 	}
@@ -275,6 +308,10 @@ func cmdTenant(ctx context.Context, sub string, args []string, stdout, stderr io
 	var c common
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	replay := fs.Bool("replay", false, "deadletters: put them back at the end of the queue")
+	purge := fs.Bool("purge", false, "deadletters: delete them")
+	var ids idList
+	fs.Var(&ids, "id", "deadletters: only this one (repeatable)")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -286,13 +323,16 @@ func cmdTenant(ctx context.Context, sub string, args []string, stdout, stderr io
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	want := map[string]int{"add": 1, "list": 0, "disable": 1, "enable": 1, "remove": 1, "code": 1}
+	want := map[string]int{"add": 1, "list": 0, "disable": 1, "enable": 1, "remove": 1, "code": 1, "deadletters": 1}
 	n, ok := want[sub]
 	if !ok {
 		return usageError{fmt.Errorf("unknown tenant command %q", sub)}
 	}
 	if len(pos) != n {
 		return usageError{fmt.Errorf("tenant %s takes %d argument(s)", sub, n)}
+	}
+	if *replay && *purge {
+		return usageError{errors.New("--replay and --purge exclude each other")}
 	}
 	a, closeFn, err := openAdmin(ctx, c)
 	if err != nil {
@@ -319,9 +359,9 @@ func cmdTenant(ctx context.Context, sub string, args []string, stdout, stderr io
 			return json.NewEncoder(stdout).Encode(list)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tENROLLED\tDISABLED\tQUEUED\tCREATED")
+		fmt.Fprintln(tw, "ID\tNAME\tENROLLED\tDISABLED\tQUEUED\tQUEUED_BYTES\tDEAD\tCREATED")
 		for _, t := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%d\t%s\n", t.ID, t.Name, t.Enrolled, t.Disabled, t.Queued, t.CreatedAt.Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%d\t%d\t%d\t%s\n", t.ID, t.Name, t.Enrolled, t.Disabled, t.Queued, t.QueuedBytes, t.DeadLetters, t.CreatedAt.Format(time.RFC3339))
 		}
 		tw.Flush()
 	case "disable", "enable":
@@ -340,6 +380,44 @@ func cmdTenant(ctx context.Context, sub string, args []string, stdout, stderr io
 			return err
 		}
 		fmt.Fprintf(stdout, "new enrollment code for %s (valid %s, single use): %s\n", pos[0], relay.CodeTTL, code)
+	case "deadletters":
+		switch {
+		case *replay:
+			n, err := a.ReplayDeadLetters(ctx, pos[0], ids)
+			fmt.Fprintf(stdout, "%d dead letter(s) of %s put back at the end of its queue\n", n, pos[0])
+			return err
+		case *purge:
+			n, err := a.PurgeDeadLetters(ctx, pos[0], ids)
+			fmt.Fprintf(stdout, "%d dead letter(s) of %s deleted\n", n, pos[0])
+			return err
+		}
+		list, err := a.DeadLetters(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(list)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEVENT_SEQ\tRECEIVED\tDEAD_SINCE\tDELIVERIES\tREASON\tBYTES")
+		for _, d := range list {
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%d\n", d.ID, d.EventSeq, d.ReceivedAt.Format(time.RFC3339), d.DeadAt.Format(time.RFC3339), d.Deliveries, d.Reason, d.Bytes)
+		}
+		tw.Flush()
 	}
+	return nil
+}
+
+// idList is a repeatable --id flag.
+type idList []uint64
+
+func (l *idList) String() string { return fmt.Sprint([]uint64(*l)) }
+
+func (l *idList) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return fmt.Errorf("not a dead letter ID: %q", v)
+	}
+	*l = append(*l, n)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,31 +53,62 @@ func buildRelay(t *testing.T) string {
 }
 
 // startRelay runs `serve` and returns the process and its base URL.
-func startRelay(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+func startRelay(t *testing.T, bin, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--behind-proxy", "--listen", "127.0.0.1:0", "--metrics-listen", "", "--data-dir", dataDir)
+	p := runRelay(t, bin, dataDir, extra...)
+	return p.cmd, p.base
+}
+
+type relayProc struct {
+	cmd     *exec.Cmd
+	base    string // http://127.0.0.1:PORT
+	metrics string // host:port, if --metrics-listen was given
+}
+
+// runRelay runs `serve` on free loopback ports (public and, with
+// --metrics-listen 127.0.0.1:0 in extra, metrics).
+func runRelay(t *testing.T, bin, dataDir string, extra ...string) relayProc {
+	t.Helper()
+	args := []string{"serve", "--behind-proxy", "--listen", "127.0.0.1:0", "--data-dir", dataDir}
+	if !slices.Contains(extra, "--metrics-listen") {
+		args = append(args, "--metrics-listen", "")
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
+	addr, metrics := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`listening on (\S+)`)
+		re := regexp.MustCompile(`^(listening|metrics) on (\S+)`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				if m[1] == "listening" {
+					addr <- m[2]
+				} else {
+					metrics <- m[2]
+				}
 			}
 		}
 	}()
+	p := relayProc{cmd: cmd}
 	select {
 	case a := <-addr:
-		return cmd, "http://" + a
+		p.base = "http://" + a
 	case <-time.After(20 * time.Second):
 		t.Fatal("relay did not start")
 	}
-	return nil, ""
+	if slices.Contains(extra, "--metrics-listen") {
+		select {
+		case m := <-metrics:
+			p.metrics = m
+		case <-time.After(5 * time.Second):
+			t.Fatal("relay metrics did not start")
+		}
+	}
+	return p
 }
 
 func relayCmd(t *testing.T, bin string, args ...string) string {

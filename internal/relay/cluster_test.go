@@ -15,13 +15,12 @@ import (
 	"tsunagu/internal/relayclient"
 )
 
-// TestTwoRelaysOneExternalNATS: two relay instances on one external NATS
-// server (as behind a load balancer). Enrolled through one, webhooks posted
-// to either reach the desktop connected to the other, each exactly once.
-func TestTwoRelaysOneExternalNATS(t *testing.T) {
+// startNATS runs a nats-server with JetStream on a free loopback port.
+func startNATS(t *testing.T, maxPayload int32) *server.Server {
+	t.Helper()
 	ns, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: filepath.Join(t.TempDir(), "js"),
-		SyncAlways: true, NoLog: true, NoSigs: true,
+		SyncAlways: true, NoLog: true, NoSigs: true, MaxPayload: maxPayload,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +30,26 @@ func TestTwoRelaysOneExternalNATS(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server did not start")
 	}
+	return ns
+}
+
+// TestExternalNATSTooSmallPayloadRefused: a NATS whose max_payload cannot
+// carry a sealed body of the documented maximum is refused at start, with
+// a message that says what to set, rather than answering such webhooks
+// 503 forever.
+func TestExternalNATSTooSmallPayloadRefused(t *testing.T) {
+	ns := startNATS(t, 0) // nats-server's default, 1 MiB
+	_, err := relay.New(context.Background(), relay.Config{NATSURL: ns.ClientURL()})
+	if err == nil || !strings.Contains(err.Error(), "max_payload") {
+		t.Fatalf("relay on a 1 MiB max_payload NATS: %v", err)
+	}
+}
+
+// TestTwoRelaysOneExternalNATS: two relay instances on one external NATS
+// server (as behind a load balancer). Enrolled through one, webhooks posted
+// to either reach the desktop connected to the other, each exactly once.
+func TestTwoRelaysOneExternalNATS(t *testing.T) {
+	ns := startNATS(t, 2<<20)
 	a := newRelay(t, relay.Config{NATSURL: ns.ClientURL()})
 	b := newRelay(t, relay.Config{NATSURL: ns.ClientURL()})
 

@@ -1,11 +1,16 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -142,22 +147,32 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	s.deliver(ctx, conn, id, cons, acks)
+	s.deliver(ctx, conn, id, acks)
 }
 
 // liveConn is a tenant's current delivery connection.
 type liveConn struct{ cancel context.CancelFunc }
 
 // deliver sends batches until ctx ends. It never has more than one batch
-// out: the next is fetched only when every event of the last one is acked,
-// which keeps delivery in queue order. Between batches it waits for a
-// publish on the tenant's subject (seen by every instance on the cluster)
+// out: the next is sent only when every event of the last one is acked,
+// which keeps delivery in queue order. Between batches it waits for a wake
+// (a webhook was queued for the tenant, on any instance of the cluster)
 // or, for redeliveries, the poll interval.
-func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, cons jetstream.Consumer, acks <-chan []uint64) {
-	wake := make(chan *nats.Msg, 1)
-	sub, err := s.nc.Subscribe(subjectOf(id), func(m *nats.Msg) {
+//
+// Nothing queued can block what is behind it: a batch is cut by bytes so
+// the desktop's read limit always admits it (wire.MaxBatchBytes), and an
+// event the desktop does not take (it fails on it, or dies handling it) is
+// moved to the tenant's dead letters after MaxDeliveries deliveries. So
+// that such a poison event does not take the innocent events of its batch
+// along, a redelivered event is sent alone, and only these lone attempts
+// are counted (in the attempts bucket: JetStream's own delivery count also
+// grows for every event fetched behind it). Fresh events go in full
+// batches.
+func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, acks <-chan []uint64) {
+	wake := make(chan struct{}, 1)
+	sub, err := s.nc.Subscribe(wakeSubjectOf(id), func(*nats.Msg) {
 		select {
-		case wake <- m:
+		case wake <- struct{}{}:
 		default:
 		}
 	})
@@ -166,13 +181,18 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, c
 	}
 	defer sub.Unsubscribe()
 
-	out := map[uint64]jetstream.Msg{}
+	// held: fetched, in sequence order, not sent yet; out: sent, not acked.
+	var held []fetched
+	out := map[uint64]fetched{}
 	defer func() {
 		// Unacked events go back at once (not after AckWait), so the
-		// desktop's next connection gets them first.
-		// In sequence order: JetStream redelivers in the order of the naks.
+		// desktop's next connection gets them first, in sequence order:
+		// JetStream redelivers in the order of the naks.
+		for _, f := range held {
+			out[f.seq] = f
+		}
 		for _, seq := range slices.Sorted(maps.Keys(out)) {
-			out[seq].Nak()
+			out[seq].m.Nak()
 		}
 	}()
 	ack := func(seqs []uint64) {
@@ -181,45 +201,53 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, c
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		for _, seq := range seqs {
-			m, ok := out[seq]
+			f, ok := out[seq]
 			if !ok {
 				continue
 			}
 			// Double ack: the event is out of the work queue before
 			// the next batch is fetched.
-			if err := m.DoubleAck(actx); err != nil {
+			if err := f.m.AckSync(nats.Context(actx)); err != nil {
 				s.log.Warn("ack failed", "tenant", id, "err", err)
 				continue
 			}
 			delete(out, seq)
+			if f.redelivery {
+				s.o.attempts.Purge(actx, attemptKey(id, seq))
+			}
 			s.metrics.delivered.WithLabelValues(id).Inc()
 		}
 	}
+	// Raw bytes fetched at once: their batch message (base64, framing)
+	// stays within wire.BatchBudget.
+	fetchBytes := max((wire.BatchBudget-s.cfg.BatchSize*(wire.EventWireBytes(0)+4))*3/4, RequiredMaxPayload)
 	woken := 0
 	for ctx.Err() == nil {
-		batch, err := cons.FetchNoWait(s.cfg.BatchSize)
-		if err != nil {
-			s.log.Warn("fetch failed", "tenant", id, "err", err)
-			if !sleepCtx(ctx, time.Second) {
-				return
-			}
-			continue
-		}
-		var events []wire.Event
-		var left uint64
-		for m := range batch.Messages() {
-			meta, err := m.Metadata()
+		if len(held) == 0 {
+			msgs, err := s.fetch(ctx, id, s.cfg.BatchSize, fetchBytes)
 			if err != nil {
-				m.Nak()
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.Warn("fetch failed", "tenant", id, "err", err)
+				if !sleepCtx(ctx, time.Second) {
+					return
+				}
 				continue
 			}
-			seq := meta.Sequence.Stream
-			out[seq] = m
-			left = meta.NumPending
-			events = append(events, wire.Event{Seq: seq, ReceivedAt: meta.Timestamp.UnixMilli(),
-				Sealed: m.Data(), Redelivery: meta.NumDelivered > 1})
+			for _, m := range msgs {
+				meta, err := m.Metadata()
+				if err != nil {
+					m.Nak()
+					continue
+				}
+				held = append(held, fetched{m: m, meta: meta, seq: meta.Sequence.Stream, redelivery: meta.NumDelivered > 1})
+			}
+			// Redeliveries come in the order of their naks, which need
+			// not be the queue's.
+			slices.SortFunc(held, func(a, b fetched) int { return cmp.Compare(a.seq, b.seq) })
 		}
-		if len(events) == 0 {
+		if len(held) == 0 {
 			if woken > 0 {
 				// A publish was seen; the consumer may not have the
 				// event yet (stream to consumer is asynchronous).
@@ -238,8 +266,72 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, c
 			continue
 		}
 		woken = 0
+
+		var events []wire.Event
+		used := 0
+		for len(held) > 0 {
+			f := held[0]
+			w := wire.EventWireBytes(len(f.m.Data))
+			if w > wire.BatchBudget {
+				// Only an event queued under larger limits than
+				// today's can be this big; it can never be delivered.
+				if err := s.deadLetter(ctx, id, f, 0, "too_large"); err != nil {
+					s.log.Error("dead letter failed", "tenant", id, "err", err)
+					sleepCtx(ctx, time.Second)
+					return // held (with f first) is nak'ed in order
+				}
+				held = held[1:]
+				continue
+			}
+			if f.redelivery {
+				if len(events) > 0 {
+					break // it goes alone, next
+				}
+				n, err := s.countAttempt(ctx, id, f.seq)
+				if err != nil {
+					s.log.Warn("could not count a delivery attempt", "tenant", id, "err", err)
+				}
+				// n lone attempts, and the batch it first went out in.
+				if n+1 >= s.cfg.MaxDeliveries {
+					if err := s.deadLetter(ctx, id, f, n+1, "deliveries"); err != nil {
+						s.log.Error("dead letter failed", "tenant", id, "err", err)
+						sleepCtx(ctx, time.Second)
+						return
+					}
+					held = held[1:]
+					continue
+				}
+			}
+			if used+w > wire.BatchBudget {
+				break
+			}
+			used += w
+			held = held[1:]
+			out[f.seq] = f
+			events = append(events, wire.Event{Seq: f.seq, ReceivedAt: f.meta.Timestamp.UnixMilli(),
+				Sealed: f.m.Data, Redelivery: f.redelivery})
+			if f.redelivery {
+				break
+			}
+		}
+		if len(events) == 0 {
+			continue
+		}
+		pending := uint64(len(held))
+		if len(held) > 0 {
+			pending += held[len(held)-1].meta.NumPending
+		} else {
+			pending += out[events[len(events)-1].Seq].meta.NumPending
+		}
+		data, err := json.Marshal(wire.Msg{Type: "batch", Events: events, Pending: pending})
+		if err != nil || len(data) > wire.MaxBatchBytes {
+			// Impossible by construction (wire tests); never send what
+			// the desktop would refuse.
+			s.log.Error("batch over the desktop's read limit", "tenant", id, "bytes", len(data))
+			return
+		}
 		conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		if err := conn.WriteJSON(wire.Msg{Type: "batch", Events: events, Pending: left}); err != nil {
+		if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
 			return
 		}
 		// Wait for the acks; keep the events in progress meanwhile so a
@@ -249,8 +341,11 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, c
 			select {
 			case <-ctx.Done():
 			case <-tk.C:
-				for _, m := range out {
-					m.InProgress()
+				for _, f := range out {
+					f.m.InProgress()
+				}
+				for _, f := range held {
+					f.m.InProgress()
 				}
 			case seqs := <-acks:
 				ack(seqs)
@@ -268,6 +363,101 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, c
 			break
 		}
 	}
+}
+
+// fetched is an event taken from the tenant's consumer.
+type fetched struct {
+	m          *nats.Msg
+	meta       *nats.MsgMetadata
+	seq        uint64
+	redelivery bool
+}
+
+// attemptKey names the count of an event's lone delivery attempts.
+func attemptKey(tenant string, seq uint64) string {
+	return tenant + "." + strconv.FormatUint(seq, 10)
+}
+
+// countAttempt adds one to an event's lone delivery attempts and returns
+// how many there were before this one. The count lives in JetStream, so it
+// holds across reconnects to other instances and restarts.
+func (s *Server) countAttempt(ctx context.Context, id string, seq uint64) (int, error) {
+	key := attemptKey(id, seq)
+	n, rev := 0, uint64(0)
+	e, err := s.o.attempts.Get(ctx, key)
+	switch {
+	case err == nil:
+		n, _ = strconv.Atoi(string(e.Value()))
+		rev = e.Revision()
+	case !errors.Is(err, jetstream.ErrKeyNotFound):
+		return 0, fmt.Errorf("relay: read attempts: %w", err)
+	}
+	val := []byte(strconv.Itoa(n + 1))
+	if rev == 0 {
+		_, err = s.o.attempts.Create(ctx, key, val)
+	} else {
+		_, err = s.o.attempts.Update(ctx, key, val, rev)
+	}
+	if err != nil {
+		return n, fmt.Errorf("relay: count attempt: %w", err)
+	}
+	return n, nil
+}
+
+// fetch asks the tenant's consumer for what is queued now, at most n events
+// and maxBytes bytes (as NATS counts them), without waiting for more.
+// jetstream's FetchNoWait has no byte limit, and one without it could
+// hold a hundred 1 MiB events in memory per connection.
+func (s *Server) fetch(ctx context.Context, id string, n, maxBytes int) ([]*nats.Msg, error) {
+	inbox := s.nc.NewInbox()
+	ch := make(chan *nats.Msg, n+4)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return nil, fmt.Errorf("relay: fetch: %w", err)
+	}
+	defer sub.Unsubscribe()
+	req, _ := json.Marshal(map[string]any{"batch": n, "max_bytes": maxBytes, "no_wait": true})
+	subj := "$JS.API.CONSUMER.MSG.NEXT." + streamName + "." + consumerOf(id)
+	if err := s.nc.PublishRequest(subj, inbox, req); err != nil {
+		return nil, fmt.Errorf("relay: fetch: %w", err)
+	}
+	var msgs []*nats.Msg
+	left := maxBytes
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	// The request ends with a status (404 no more, 408, 409 the next one
+	// is over the byte limit) or, silently, when the count or the bytes
+	// are used up exactly; reading on past that would lose nothing, but
+	// stopping before it would leave an event delivered to nobody until
+	// AckWait, so the sizes are counted as the server counts them.
+	for len(msgs) < n && left > 0 {
+		select {
+		case <-ctx.Done():
+			for _, m := range msgs {
+				m.Nak() // in order, for the next connection
+			}
+			return nil, ctx.Err()
+		case <-t.C:
+			if len(msgs) == 0 {
+				return nil, errors.New("relay: fetch: no answer from JetStream")
+			}
+			return msgs, nil
+		case m := <-ch:
+			if st := m.Header.Get("Status"); st != "" {
+				switch st {
+				case "100": // heartbeat
+					continue
+				case "404", "408", "409":
+					return msgs, nil
+				default:
+					return msgs, fmt.Errorf("relay: fetch: status %s %s", st, m.Header.Get("Description"))
+				}
+			}
+			left -= m.Size()
+			msgs = append(msgs, m)
+		}
+	}
+	return msgs, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -16,6 +17,12 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 // handleHook is LINE's webhook endpoint. It answers 200 only after the
 // sealed event is in JetStream (fsynced on the embedded server; replicated
 // on a cluster): from then on the event survives a crash of this process.
+//
+// The checks run cheapest and least tenant-specific first; the body is read
+// (within BodyTimeout) before the tenant's rate limit is consulted, so a
+// slow or junk poster does not spend the tokens of the real webhooks, and
+// its failures are counted as what they are (timeout, malformed), not as
+// rate limiting.
 func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id, token := r.PathValue("tenant"), r.PathValue("token")
@@ -29,22 +36,25 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.received.WithLabelValues(id).Inc()
-	if !s.limiter(id).Allow() {
-		s.metrics.rejected.WithLabelValues(id, "rate").Inc()
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many requests", http.StatusTooManyRequests)
-		return
+	reject := func(reason string, code int, msg string) {
+		s.metrics.rejected.WithLabelValues(id, reason).Inc()
+		http.Error(w, msg, code)
 	}
 	if r.ContentLength > s.cfg.MaxBody {
-		s.metrics.rejected.WithLabelValues(id, "too_large").Inc()
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		reject("too_large", http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
+	// A deadline for the whole body bounds what a slow client costs (a
+	// goroutine and a connection slot for at most BodyTimeout).
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			s.metrics.rejected.WithLabelValues(id, "too_large").Inc()
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			reject("too_large", http.StatusRequestEntityTooLarge, "request body too large")
+			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			reject("timeout", http.StatusRequestTimeout, "request body too slow")
 			return
 		}
 		http.Error(w, "could not read request body", http.StatusBadRequest)
@@ -53,27 +63,45 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	sig := r.Header.Get("X-Line-Signature")
 	if sig == "" || len(sig) > 256 {
 		// LINE always signs; the desktop would drop it anyway.
-		s.metrics.rejected.WithLabelValues(id, "unsigned").Inc()
-		http.Error(w, "missing x-line-signature", http.StatusBadRequest)
+		reject("unsigned", http.StatusBadRequest, "missing x-line-signature")
+		return
+	}
+	if checkWebhookShape(body) != nil {
+		reject("malformed", http.StatusBadRequest, "not a LINE webhook body")
+		return
+	}
+	if !s.limiter(id).Allow() {
+		w.Header().Set("Retry-After", "1")
+		reject("rate", http.StatusTooManyRequests, "too many requests")
 		return
 	}
 	sealed, err := wire.Seal(t.boxKey(), body, sig)
 	clear(body)
 	if err != nil {
-		s.metrics.rejected.WithLabelValues(id, "seal").Inc()
-		http.Error(w, "could not seal", http.StatusInternalServerError)
+		reject("seal", http.StatusInternalServerError, "could not seal")
 		return
 	}
-	if _, err := s.o.js.Publish(r.Context(), subjectOf(id), sealed); err != nil {
-		reason := "store"
-		if strings.Contains(err.Error(), "maximum messages per subject") {
-			reason = "queue_full"
+	reason, err := s.admit(r.Context(), id, len(sealed))
+	if reason == "" {
+		_, err = s.o.js.Publish(r.Context(), subjectOf(id, len(sealed)), sealed)
+		if err != nil {
+			reason = "store"
+			if strings.Contains(err.Error(), "maximum messages per subject") {
+				reason = "queue_full"
+			}
 		}
-		s.metrics.rejected.WithLabelValues(id, reason).Inc()
-		s.log.Warn("webhook not queued", "tenant", id, "reason", reason, "err", err)
-		http.Error(w, "not queued, retry", http.StatusServiceUnavailable)
+	}
+	if reason != "" {
+		if err != nil {
+			s.log.Warn("webhook not queued", "tenant", id, "reason", reason, "err", err)
+		}
+		// LINE redelivers later (if redelivery is on).
+		reject(reason, http.StatusServiceUnavailable, "not queued, retry")
 		return
 	}
+	// Wake the instance holding the tenant's connection (best effort: it
+	// also polls).
+	s.nc.Publish(wakeSubjectOf(id), nil)
 	s.metrics.queued.WithLabelValues(id).Inc()
 	s.metrics.ackSeconds.Observe(time.Since(start).Seconds())
 	w.WriteHeader(http.StatusOK)
@@ -83,6 +111,7 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 // returns the webhook URL to set on the LINE channel.
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	var req wire.EnrollRequest
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&req); err != nil {
 		http.Error(w, "malformed request", http.StatusBadRequest)
 		return

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -55,6 +56,10 @@ func (s *Server) redeemNonce(ctx context.Context, nonce []byte) bool {
 	return s.o.nonces.Purge(ctx, key, jetstream.LastRevision(e.Revision())) == nil
 }
 
+// mediaBodyTimeout bounds reading an uploaded image (10 MiB at 1 Mbit/s
+// takes 84 s).
+const mediaBodyTimeout = 3 * time.Minute
+
 func (s *Server) handleMediaUpload(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get(wire.HeaderTenant)
 	t := s.tenant(r.Context(), id, usable)
@@ -72,6 +77,9 @@ func (s *Server) handleMediaUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "image too large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	// A branch's uplink may be slow; still, no upload holds a connection
+	// for ever (the server itself sets no body timeout).
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(mediaBodyTimeout))
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxMedia))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {

@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,7 +20,10 @@ type metrics struct {
 	queued      *prometheus.CounterVec
 	delivered   *prometheus.CounterVec
 	media       *prometheus.CounterVec
+	dead        *prometheus.CounterVec
+	shed        *prometheus.CounterVec
 	connections prometheus.Gauge
+	openConns   prometheus.Gauge
 	ackSeconds  prometheus.Histogram
 }
 
@@ -31,7 +33,7 @@ func newMetrics(s *Server) *metrics {
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_webhooks_received_total",
 			Help: "Webhooks received for a known tenant."}, []string{"tenant"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_rejected_total",
-			Help: "Requests refused, by reason (unknown, rate, too_large, unsigned, queue_full, store, auth, enroll); tenant is empty when unknown."},
+			Help: "Requests refused, by reason (unknown, rate, too_large, timeout, unsigned, malformed, queue_full, quota, store, auth, enroll); tenant is empty when unknown."},
 			[]string{"tenant", "reason"}),
 		queued: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_webhooks_queued_total",
 			Help: "Webhooks sealed and durably queued (answered 200)."}, []string{"tenant"}),
@@ -39,13 +41,19 @@ func newMetrics(s *Server) *metrics {
 			Help: "Events acked by the desktop."}, []string{"tenant"}),
 		media: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_media_uploaded_total",
 			Help: "Images uploaded for LINE to fetch."}, []string{"tenant"}),
+		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_dead_lettered_total",
+			Help: "Events moved to the dead letters, by reason (deliveries, too_large)."}, []string{"tenant", "reason"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_connections_shed_total",
+			Help: "TCP connections refused at accept, by reason (per_client, total)."}, []string{"reason"}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tsunagu_relay_connections",
 			Help: "Desktop delivery connections open on this instance."}),
+		openConns: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tsunagu_relay_open_connections",
+			Help: "TCP connections admitted on the public listener and open."}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsunagu_relay_webhook_ack_seconds",
 			Help:    "Time from receiving a webhook to answering 200 (sealed and stored).",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2}}),
 	}
-	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.connections, m.ackSeconds,
+	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
 		&queueCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -59,7 +67,9 @@ func (s *Server) MetricsHandler() http.Handler {
 
 var (
 	depthDesc = prometheus.NewDesc("tsunagu_relay_queue_depth", "Events queued and not yet acked, per tenant.", []string{"tenant"}, nil)
+	bytesDesc = prometheus.NewDesc("tsunagu_relay_queue_bytes", "Bytes of events queued, per tenant, as the byte quota counts them (by size class).", []string{"tenant"}, nil)
 	ageDesc   = prometheus.NewDesc("tsunagu_relay_queue_oldest_age_seconds", "Age of the oldest queued event, per tenant (0 if none).", []string{"tenant"}, nil)
+	deadDesc  = prometheus.NewDesc("tsunagu_relay_dead_letters", "Events in the dead letters, per tenant.", []string{"tenant"}, nil)
 )
 
 // queueCollector reads queue depth and age from JetStream at scrape time,
@@ -68,16 +78,19 @@ type queueCollector struct{ s *Server }
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- depthDesc
+	ch <- bytesDesc
 	ch <- ageDesc
+	ch <- deadDesc
 }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	depths, err := queueDepths(ctx, c.s.o)
+	usages, err := queueUsages(ctx, c.s.o)
 	if err != nil {
 		return
 	}
+	dead, _ := deadCounts(ctx, c.s.o)
 	c.s.mu.RLock()
 	ids := make([]string, 0, len(c.s.tenants))
 	for id := range c.s.tenants {
@@ -86,27 +99,18 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	c.s.mu.RUnlock()
 	now := c.s.cfg.Clock()
 	for _, id := range ids {
-		n := depths[id]
-		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(n), id)
+		u := usages[id]
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(u.Count), id)
+		ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.GaugeValue, float64(u.Bytes), id)
 		age := 0.0
-		if n > 0 {
-			if m, err := c.s.o.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subjectOf(id))); err == nil {
-				age = max(now.Sub(m.Time).Seconds(), 0)
+		if u.Count > 0 {
+			for _, subj := range tenantSubjects(id) {
+				if m, err := c.s.o.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subj)); err == nil {
+					age = max(age, now.Sub(m.Time).Seconds())
+				}
 			}
 		}
 		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, age, id)
+		ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(dead[id]), id)
 	}
-}
-
-// queueDepths returns the number of queued events per tenant ID.
-func queueDepths(ctx context.Context, o *jsObjects) (map[string]uint64, error) {
-	si, err := o.stream.Info(ctx, jetstream.WithSubjectFilter(subjectPrefix+"*"))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]uint64{}
-	for subj, n := range si.State.Subjects {
-		out[strings.TrimPrefix(subj, subjectPrefix)] = n
-	}
-	return out, nil
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"tsunagu/internal/relay/wire"
 )
 
 // Config configures a Server. Zero values take the defaults in brackets.
@@ -52,8 +54,12 @@ type Config struct {
 	PublicURL string
 	// Retention is how long an undelivered event is kept [7 days].
 	Retention time.Duration
-	// MaxBody bounds a webhook body; larger ones get 413 [1 MiB].
+	// MaxBody bounds a webhook body; larger ones get 413 [1 MiB, which
+	// is also the most it may be: wire.MaxBodyBytes].
 	MaxBody int64
+	// BodyTimeout bounds the time to read a webhook body once its headers
+	// are in; a slower client gets 408 [10 s].
+	BodyTimeout time.Duration
 	// TenantRate and TenantBurst limit one tenant's webhooks per second on
 	// this instance [200/s, burst 400]; beyond them the answer is 429.
 	TenantRate  float64
@@ -61,6 +67,14 @@ type Config struct {
 	// MaxQueuedPerTenant caps one tenant's undelivered events; beyond it
 	// the answer is 503 [100,000].
 	MaxQueuedPerTenant int64
+	// MaxQueuedBytesPerTenant caps the bytes of one tenant's undelivered
+	// events (sealed, counted by size class, see sizeClass); beyond it the
+	// answer is 503 [256 MiB].
+	MaxQueuedBytesPerTenant int64
+	// MaxDeliveries is how often an event is delivered without an ack
+	// before it is moved to the tenant's dead letters, so that it cannot
+	// hold up the events behind it [10].
+	MaxDeliveries int
 	// MediaTTL is how long an uploaded image is served [7 days].
 	MediaTTL time.Duration
 	// MaxMedia bounds one uploaded image [10 MiB, LINE's limit].
@@ -70,7 +84,8 @@ type Config struct {
 	// AckWait is how long a delivered event may stay unacked before it is
 	// delivered again [60 s].
 	AckWait time.Duration
-	// BatchSize is the most events in one batch [100].
+	// BatchSize is the most events in one batch [100, at most 1000];
+	// batches are also cut to wire.MaxBatchBytes.
 	BatchSize int
 	// PollWait is how long one fetch waits for new events [2 s].
 	PollWait time.Duration
@@ -86,7 +101,16 @@ func (c *Config) defaults() {
 		c.Retention = 7 * 24 * time.Hour
 	}
 	if c.MaxBody <= 0 {
-		c.MaxBody = 1 << 20
+		c.MaxBody = wire.MaxBodyBytes
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 10 * time.Second
+	}
+	if c.MaxQueuedBytesPerTenant <= 0 {
+		c.MaxQueuedBytesPerTenant = 256 << 20
+	}
+	if c.MaxDeliveries <= 0 {
+		c.MaxDeliveries = 10
 	}
 	if c.TenantRate <= 0 {
 		c.TenantRate = 200
@@ -112,6 +136,7 @@ func (c *Config) defaults() {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 100
 	}
+	c.BatchSize = min(c.BatchSize, 1000)
 	if c.PollWait <= 0 {
 		c.PollWait = 2 * time.Second
 	}
@@ -140,6 +165,11 @@ type Server struct {
 	metrics *metrics
 	log     *slog.Logger
 
+	// umu guards usage: each tenant's queued events and bytes as last read
+	// from JetStream, plus what this instance queued since.
+	umu   sync.Mutex
+	usage map[string]*usageSnapshot
+
 	mu       sync.RWMutex
 	tenants  map[string]*Tenant
 	limiters map[string]*rate.Limiter
@@ -156,15 +186,25 @@ type Server struct {
 // the tenants.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
+	if cfg.MaxBody > wire.MaxBodyBytes {
+		return nil, fmt.Errorf("relay: max body %d bytes is over %d, the most a desktop's connection admits sealed", cfg.MaxBody, wire.MaxBodyBytes)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tenants: map[string]*Tenant{},
 		limiters: map[string]*rate.Limiter{}, conns: map[string]*liveConn{},
-		challenges: rate.NewLimiter(50, 100)}
+		challenges: rate.NewLimiter(50, 100), usage: map[string]*usageSnapshot{}}
 	var err error
 	if cfg.NATSURL != "" {
 		opts := append([]nats.Option{nats.Name("tsunagu-relay"), nats.MaxReconnects(-1)}, cfg.NATSOptions...)
 		s.nc, err = nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("relay: connect to NATS: %w", err)
+		}
+		// A body of the documented maximum must fit once sealed; refuse to
+		// start rather than answer such webhooks 503 forever.
+		if mp := s.nc.MaxPayload(); mp < RequiredMaxPayload {
+			s.nc.Close()
+			return nil, fmt.Errorf("relay: the NATS server's max_payload is %d bytes; a sealed webhook of %d bytes (--max-body at most %d) needs %d: set max_payload: %d (or more) in the NATS server configuration",
+				mp, wire.MaxEventBytes, wire.MaxBodyBytes, RequiredMaxPayload, 2<<20)
 		}
 	} else {
 		if cfg.DataDir == "" {
@@ -279,18 +319,25 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if s.nc.Status() != nats.CONNECTED {
-		http.Error(w, "nats not connected", http.StatusServiceUnavailable)
-		return
-	}
-	if _, err := s.o.js.AccountInfo(ctx); err != nil {
-		http.Error(w, "jetstream unavailable", http.StatusServiceUnavailable)
+	if err := s.healthy(r.Context()); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
+}
+
+// healthy checks that NATS and JetStream answer (for /healthz).
+func (s *Server) healthy(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if s.nc.Status() != nats.CONNECTED {
+		return errors.New("nats not connected")
+	}
+	if _, err := s.o.js.AccountInfo(ctx); err != nil {
+		return errors.New("jetstream unavailable")
+	}
+	return nil
 }
 
 // watchTenants keeps the in-memory tenant table in step with the KV
@@ -336,6 +383,9 @@ func (s *Server) watchTenants(ctx context.Context) error {
 func (s *Server) applyTenant(e jetstream.KeyValueEntry) {
 	id := e.Key()
 	if e.Operation() != jetstream.KeyValuePut {
+		s.umu.Lock()
+		delete(s.usage, id)
+		s.umu.Unlock()
 		s.mu.Lock()
 		delete(s.tenants, id)
 		delete(s.limiters, id)
@@ -421,3 +471,6 @@ func splitHostPort(addr string) (string, int, error) {
 	}
 	return host, port, nil
 }
+
+// MaxBody is the most Config.MaxBody may be (wire.MaxBodyBytes).
+const MaxBody = wire.MaxBodyBytes

@@ -67,6 +67,9 @@ type TenantInfo struct {
 	EnrolledAt time.Time `json:"enrolledAt,omitzero"`
 	Disabled   bool      `json:"disabled"`
 	Queued     uint64    `json:"queued"`
+	// QueuedBytes as the byte quota counts them (by size class).
+	QueuedBytes int64  `json:"queuedBytes"`
+	DeadLetters uint64 `json:"deadLetters"`
 }
 
 // Admin manages tenants directly on the JetStream objects; the relay's
@@ -120,7 +123,8 @@ func (a *Admin) AddTenant(ctx context.Context, name string) (TenantInfo, string,
 
 // ListTenants lists every tenant with its queue depth.
 func (a *Admin) ListTenants(ctx context.Context) ([]TenantInfo, error) {
-	depth, _ := queueDepths(ctx, a.o)
+	usage, _ := queueUsages(ctx, a.o)
+	dead, _ := deadCounts(ctx, a.o)
 	keys, err := a.o.tenants.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("relay: list tenants: %w", err)
@@ -131,7 +135,9 @@ func (a *Admin) ListTenants(ctx context.Context) ([]TenantInfo, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, info(t, depth[t.ID]))
+		ti := info(t, uint64(usage[t.ID].Count))
+		ti.QueuedBytes, ti.DeadLetters = usage[t.ID].Bytes, dead[t.ID]
+		out = append(out, ti)
 	}
 	return out, nil
 }

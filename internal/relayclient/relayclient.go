@@ -335,7 +335,7 @@ func (c *Client) session(ctx context.Context, h BatchHandler, drain bool) (gotEv
 		return false, fmt.Errorf("relayclient: connect: %w", err)
 	}
 	defer conn.Close()
-	conn.SetReadLimit(64 << 20)
+	conn.SetReadLimit(wire.ReadLimit) // the relay cuts every batch to fit
 	// Closing the connection unblocks the read when ctx ends.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()

@@ -18,6 +18,47 @@ import (
 // KeySize is the size of an X25519 key.
 const KeySize = 32
 
+// Size limits shared by the relay and the desktop. The relay refuses a
+// body over MaxBodyBytes at intake, so no sealed event is ever larger than
+// MaxEventBytes, and it cuts every batch so that its JSON message is at
+// most MaxBatchBytes; the desktop's read limit is ReadLimit. A batch the
+// relay sends is therefore always one the desktop can read: an oversized
+// message would be refused, the connection reset and the same batch sent
+// again forever, with every real message behind it stuck.
+const (
+	// MaxBodyBytes is the largest webhook body a relay accepts (LINE's are
+	// a few KiB); the relay's --max-body may lower it, never raise it.
+	MaxBodyBytes = 1 << 20
+	// SealOverhead is the most Seal adds to a body: the envelope's version
+	// byte, the signature's length (uvarint, at most 2 bytes for 256) and
+	// the signature, and the box's ephemeral key and tag.
+	SealOverhead = 1 + 2 + maxSignature + box.AnonymousOverhead
+	// MaxEventBytes bounds one sealed event.
+	MaxEventBytes = MaxBodyBytes + SealOverhead
+	// MaxBatchBytes bounds one batch message as sent (JSON, events in
+	// base64).
+	MaxBatchBytes = 4 << 20
+	// ReadLimit is the desktop's WebSocket read limit: every batch fits.
+	ReadLimit = MaxBatchBytes
+
+	// eventFrameBytes bounds the JSON around one event's base64 in a batch
+	// ({"seq":…,"receivedAt":…,"sealed":"…","redelivery":true}, and a comma);
+	// batchFrameBytes bounds the rest of a batch message.
+	eventFrameBytes = 128
+	batchFrameBytes = 256
+	// BatchBudget is what the events of one batch may take, by
+	// EventWireBytes.
+	BatchBudget = MaxBatchBytes - batchFrameBytes
+)
+
+// A batch of one largest event must fit: this constant does not compile
+// (it overflows uint) if someone changes the limits so that it does not.
+const _ = uint(BatchBudget - ((MaxEventBytes+2)/3*4 + eventFrameBytes))
+
+// EventWireBytes bounds what an event of sealedLen sealed bytes takes in a
+// batch message.
+func EventWireBytes(sealedLen int) int { return (sealedLen+2)/3*4 + eventFrameBytes }
+
 // Errors of Open.
 var (
 	// ErrOpen means the sealed event was not sealed to this key, or was

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"testing"
 
 	"tsunagu/internal/line"
@@ -114,6 +115,52 @@ func TestAuthStatementBindsEverything(t *testing.T) {
 	} {
 		if ok {
 			t.Errorf("%s: verified", name)
+		}
+	}
+}
+
+// TestLimitsAgree: the largest body with the longest signature seals to at
+// most MaxEventBytes, and a batch filled up to BatchBudget by
+// EventWireBytes, with the widest numbers JSON can carry, marshals to at
+// most MaxBatchBytes = ReadLimit: every batch the relay cuts this way is
+// one the desktop reads.
+func TestLimitsAgree(t *testing.T) {
+	pub, _, _ := GenerateBoxKey()
+	sealed, err := Seal(pub, bytes.Repeat([]byte("{"), MaxBodyBytes), string(bytes.Repeat([]byte("s"), maxSignature)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) != MaxEventBytes {
+		t.Fatalf("largest sealed event %d bytes, MaxEventBytes %d", len(sealed), MaxEventBytes)
+	}
+	if ReadLimit < MaxBatchBytes {
+		t.Fatal("read limit below the batch limit")
+	}
+	for _, sizes := range [][]int{
+		{MaxEventBytes},                       // one largest event
+		{MaxEventBytes, MaxEventBytes},        // as many largest ones as fit
+		{1, 2, 3, 4, 5, 100, 1000, 65536},     // odd sizes (base64 padding)
+		{MaxEventBytes - 1, 700, 1, 2, 3, 77}, // a large one and small ones
+	} {
+		var events []Event
+		used := 0
+		for i := 0; ; i++ {
+			n := sizes[i%len(sizes)]
+			if used+EventWireBytes(n) > BatchBudget {
+				break
+			}
+			used += EventWireBytes(n)
+			events = append(events, Event{Seq: ^uint64(0), ReceivedAt: -1 << 63, Sealed: bytes.Repeat([]byte{0xff}, n), Redelivery: true})
+		}
+		if len(events) == 0 {
+			t.Fatalf("sizes %v: not even one event fits a batch", sizes[:1])
+		}
+		data, err := json.Marshal(Msg{Type: "batch", Events: events, Pending: ^uint64(0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > MaxBatchBytes {
+			t.Fatalf("a batch of %d events cut at the budget is %d bytes, over MaxBatchBytes %d", len(events), len(data), MaxBatchBytes)
 		}
 	}
 }
