@@ -20,8 +20,8 @@ func TestFindControl(t *testing.T) {
 		{"a\nb", "\t", 1},
 		{"a\x7fb", "\t\n\r", 1},
 		{"a\u0085b", "\t\n\r", 1},  // C1
-		{"a\u00a0b", "", -1},        // NBSP (C2 A0) is not a control
-		{"é", "", -1},               // C3 A9
+		{"a\u00a0b", "", -1},       // NBSP (C2 A0) is not a control
+		{"é", "", -1},              // C3 A9
 		{"\x1b[31mred", "\t\n", 0}, // ESC
 	} {
 		if got := customer.FindControl(tc.s, tc.allow); got != tc.want {

@@ -230,13 +230,13 @@ func TestEncodingCheckedPerLine(t *testing.T) {
 	for i := range 3000 { // past the 64 KiB sample
 		b.Write(sjis(t, fmt.Sprintf("S%05d,山田 太郎,東京都千代田区丸の内①丁目\r\n", i)))
 	}
-	b.WriteString("U0001,東京 太郎,東京都\r\n")                       // UTF-8 that decodes as valid Shift_JIS (譚ｱ莠ｬ…)
-	b.WriteString("U0002,山田 花子,大阪府\r\n")                       // UTF-8 that does not
-	b.Write(sjis(t, "S9999,最後 の行,京都府\r\n"))                   // Shift_JIS again
-	b.Write([]byte("S9998,"))                                    // CP932 duplicates round-trip as the same
-	b.Write([]byte{0x87, 0x90, 0xED, 0x40, 0xFA, 0x4A})          // character: NEC ≒, NEC-selected 纊, IBM Ⅰ
-	b.Write([]byte(",x\r\nS9997,\x82\xa0\x82,y\r\n"))             // a cut-off character
-	b.Write(sjis(t, "S9996," + "髙橋" + ",z\r\n"))
+	b.WriteString("U0001,東京 太郎,東京都\r\n")                // UTF-8 that decodes as valid Shift_JIS (譚ｱ莠ｬ…)
+	b.WriteString("U0002,山田 花子,大阪府\r\n")                // UTF-8 that does not
+	b.Write(sjis(t, "S9999,最後 の行,京都府\r\n"))             // Shift_JIS again
+	b.Write([]byte("S9998,"))                           // CP932 duplicates round-trip as the same
+	b.Write([]byte{0x87, 0x90, 0xED, 0x40, 0xFA, 0x4A}) // character: NEC ≒, NEC-selected 纊, IBM Ⅰ
+	b.Write([]byte(",x\r\nS9997,\x82\xa0\x82,y\r\n"))   // a cut-off character
+	b.Write(sjis(t, "S9996,"+"髙橋"+",z\r\n"))
 	db := newDB(t)
 	res, err := Import(ctx, db, writeRaw(t, "mixed.csv", b.Bytes()), Options{})
 	if err != nil {
@@ -386,4 +386,3 @@ func TestCancelDuringMissing(t *testing.T) {
 		t.Error("a cancelled import changed the DB")
 	}
 }
-
