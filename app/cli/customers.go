@@ -22,11 +22,13 @@ import (
 // people, so its exit codes say what happened:
 //
 //	0  imported (or dry run): every row accepted
-//	1  failed: nothing was written (unreadable file, bad mapping, no valid
-//	   row, locked keychain, ...)
+//	1  failed: nothing was written (bad input: a file that cannot be read,
+//	   e.g. a line over 1 MiB because it has no line breaks, a header whose
+//	   quote is never closed, a bad mapping, no valid row; or a locked
+//	   keychain, ...). Failed imports are audited (import.failed).
 //	2  usage error: nothing was written
 //	3  imported, but some rows were rejected: see --report
-//	4  cancelled (Ctrl+C): nothing was written
+//	4  cancelled (Ctrl+C), at any step: nothing was written
 const (
 	exitRejected  = 3
 	exitCancelled = 4
@@ -227,12 +229,13 @@ func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
 
 func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
 	f := c.flags.(*listFlags)
-	eng, _, err := c.openUnmasked(ctx, auth.PermCustomersRead)
+	eng, actor, err := c.openUnmasked(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	page, err := customer.New(eng.DB(), nil).List(ctx, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
+	// Audited: the list prints customers' details in full.
+	page, err := customer.New(eng.DB(), nil).ListAudited(ctx, actor, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
 	if err != nil {
 		return err
 	}
