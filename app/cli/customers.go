@@ -181,6 +181,10 @@ func writeReport(path string, issues []importer.Issue) error {
 }
 
 func printProgress(w io.Writer, p importer.Progress) {
+	if p.Stage == importer.StageMissing {
+		fmt.Fprintf(w, "\r%d rows read; checking for customers not in the file ...   ", p.Rows)
+		return
+	}
 	if p.Done {
 		fmt.Fprintf(w, "\r%d rows, %.0f rows/s%20s\n", p.Rows, p.RowsPerSec, "")
 		return

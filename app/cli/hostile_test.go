@@ -188,3 +188,52 @@ func auditEntries(t *testing.T, kr secrets.Keyring, dir, action string) []audit.
 	}
 	return got
 }
+
+// cancelOn is a stderr that cancels when the CLI prints text.
+type cancelOn struct {
+	bytes.Buffer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	n, err := c.Buffer.Write(p)
+	if strings.Contains(c.String(), c.text) {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestCLIImportCancelDuringMissing: Ctrl+C while the import looks for the
+// customers missing from the file exits 4 (cancelled, nothing written), not
+// 1 with "sqlite3: interrupted".
+func TestCLIImportCancelDuringMissing(t *testing.T) {
+	kr := secretstest.Keyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	secretstest.CleanupDataDir(t, kr, dir)
+	if r := cli(t, kr, "", "init", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	files := t.TempDir()
+	first := filepath.Join(files, "first.csv")
+	os.WriteFile(first, []byte("顧客番号,氏名\nM001,山田\nM002,佐藤\n"), 0o600)
+	if r := cli(t, kr, "", "import", first, "--data-dir", dir); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	second := filepath.Join(files, "second.csv")
+	os.WriteFile(second, []byte("顧客番号,氏名\nM003,鈴木\n"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{text: "checking for customers not in the file", cancel: cancel}
+	var stdout bytes.Buffer
+	code := run(ctx, []string{"import", second, "--data-dir", dir, "--missing", "inactivate"}, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: stderr, keyring: kr})
+	if code != exitCancelled || !strings.Contains(stderr.String(), "cancelled: nothing was written") || strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if r := cli(t, kr, "", "customers", "list", "--data-dir", dir, "--status", "active", "--json"); !strings.Contains(r.stdout, `"total": 2`) || strings.Contains(r.stdout, "M003") {
+		t.Errorf("after the cancelled import: %+v", r)
+	}
+	if e := auditEntries(t, kr, dir, importer.ActionImportFailed); len(e) != 1 || e[0].Detail["reason"] != importer.FailureCancelled {
+		t.Errorf("import.failed entries: %+v", e)
+	}
+}
