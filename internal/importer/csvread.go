@@ -222,7 +222,9 @@ func (c *csvReader) read() (*record, error) {
 		if !ok {
 			// The quote opened on line n is never properly closed: report
 			// that line and read the lines after it again as records.
-			c.pending = append(c.held[1:len(c.held):len(c.held)], c.pending...)
+			if len(c.held) > 1 { // else it failed on its first line
+				c.pending = append(c.held[1:len(c.held):len(c.held)], c.pending...)
+			}
 			c.held = nil
 			c.rec.fields = c.rec.fields[:0]
 			c.rec.line, c.rec.endLine, c.rec.issue = n, n, ReasonQuote

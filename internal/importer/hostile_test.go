@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,6 +121,12 @@ func TestUnbalancedQuote(t *testing.T) {
 			name: "closed with the right column count",
 			body: "0001,山田,\"東京都\n0002,佐藤,大阪府\"\n0003,鈴木,京都府\n",
 			new:  2, issues: []wantIssue{{2, "", ReasonQuote}},
+		},
+		{
+			// A stray quote, then the line ends inside the quotes.
+			name: "stray quote at a line end",
+			body: "0001,\"山\"田,東京都\n0002,佐藤,大阪府\n",
+			new:  1, issues: []wantIssue{{2, "", ReasonQuote}},
 		},
 		{
 			// A stray quote inside a quoted value on one line is a
@@ -384,5 +392,52 @@ func TestCancelDuringMissing(t *testing.T) {
 	}
 	if snapshot(t, db) != before {
 		t.Error("a cancelled import changed the DB")
+	}
+}
+
+// FuzzCSVReader: no input makes the reader panic, loop or return a record
+// that breaks its bounds; every line is read at most twice (once more
+// after a broken quote). `go test` runs the seeds and TestCSVReaderRandom
+// a few thousand generated files.
+func FuzzCSVReader(f *testing.F) {
+	for _, s := range []string{"a,b\n\"x\ny\",z\n", "\"", "a,\"b\"c\"\n\"", "\r\r\n\n\"\"\"", "a,b,c\n\"1\n2,3,4\n\"x\"y\n"} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, expect uint8) { readAll(t, data, int(expect%5)) })
+}
+
+func TestCSVReaderRandom(t *testing.T) {
+	tokens := []string{"\"", "\"\"", ",", "\r", "\n", "\r\n", "a", "山", "\x82\xa0", "\x00", "\t"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		var b strings.Builder
+		for range rnd.IntN(60) {
+			b.WriteString(tokens[rnd.IntN(len(tokens))])
+		}
+		readAll(t, []byte(b.String()), rnd.IntN(5))
+	}
+}
+
+func readAll(t *testing.T, data []byte, expect int) {
+	t.Helper()
+	for _, enc := range []string{EncodingUTF8, EncodingSJIS, EncodingEUCJP} {
+		rd := newCSVReader(bytes.NewReader(data))
+		rd.delim, rd.codec, rd.expect = ',', newCodec(enc), expect
+		lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1
+		for n := 0; ; n++ {
+			rec, err := rd.read()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("%q: %v", data, err)
+				}
+				break
+			}
+			if rec.line < 1 || rec.endLine < rec.line || rec.endLine-rec.line >= MaxRecordLines || rec.endLine > lines {
+				t.Fatalf("%q: record %+v", data, rec)
+			}
+			if n > 2*lines {
+				t.Fatalf("%q: %d records from %d lines", data, n, lines)
+			}
+		}
 	}
 }
