@@ -22,11 +22,13 @@ import (
 // people, so its exit codes say what happened:
 //
 //	0  imported (or dry run): every row accepted
-//	1  failed: nothing was written (unreadable file, bad mapping, no valid
-//	   row, locked keychain, ...)
+//	1  failed: nothing was written (bad input: a file that cannot be read,
+//	   e.g. a line over 1 MiB because it has no line breaks, a header whose
+//	   quote is never closed, a bad mapping, no valid row; or a locked
+//	   keychain, ...). Failed imports are audited (import.failed).
 //	2  usage error: nothing was written
 //	3  imported, but some rows were rejected: see --report
-//	4  cancelled (Ctrl+C): nothing was written
+//	4  cancelled (Ctrl+C), at any step: nothing was written
 const (
 	exitRejected  = 3
 	exitCancelled = 4
@@ -179,6 +181,10 @@ func writeReport(path string, issues []importer.Issue) error {
 }
 
 func printProgress(w io.Writer, p importer.Progress) {
+	if p.Stage == importer.StageMissing {
+		fmt.Fprintf(w, "\r%d rows read; checking for customers not in the file ...   ", p.Rows)
+		return
+	}
 	if p.Done {
 		fmt.Fprintf(w, "\r%d rows, %.0f rows/s%20s\n", p.Rows, p.RowsPerSec, "")
 		return
@@ -227,12 +233,13 @@ func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
 
 func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
 	f := c.flags.(*listFlags)
-	eng, _, err := c.openUnmasked(ctx, auth.PermCustomersRead)
+	eng, actor, err := c.openUnmasked(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	page, err := eng.Customers().List(ctx, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
+	// Audited: the list prints customers' details in full.
+	page, err := eng.Customers().ListAudited(ctx, actor, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ const (
 	codeImportMapping  = "errors.importMapping"
 	codeImportEmpty    = "errors.importEmpty"
 	codeImportNoValid  = "errors.importNothingValid"
+	codeImportUnread   = "errors.importUnreadable"
 	codeImportFile     = "errors.importFile"
 	codeImportCanceled = "errors.importCancelled"
 	codeNoProfile      = "errors.importNoProfile"
@@ -55,6 +56,8 @@ func customerCode(err error) string {
 		return codeImportEmpty
 	case errors.Is(err, importer.ErrNothingValid):
 		return codeImportNoValid
+	case errors.Is(err, importer.ErrUnreadable):
+		return codeImportUnread
 	case errors.Is(err, importer.ErrNoProfile):
 		return codeNoProfile
 	case errors.Is(err, context.Canceled):

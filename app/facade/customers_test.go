@@ -135,9 +135,10 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 func TestCustomerCodes(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("import x.csv: %w", err) }
 	for err, want := range map[error]string{
-		wrap(importer.ErrMapping):       codeImportMapping,
-		wrap(importer.ErrEmptyFile):     codeImportEmpty,
-		wrap(importer.ErrNothingValid):  codeImportNoValid,
+		wrap(importer.ErrMapping):      codeImportMapping,
+		wrap(importer.ErrEmptyFile):    codeImportEmpty,
+		wrap(importer.ErrNothingValid): codeImportNoValid,
+		wrap(&importer.FileError{Line: 2, Problem: importer.ProblemLineTooLong}): codeImportUnread,
 		wrap(importer.ErrNoProfile):     codeNoProfile,
 		wrap(context.Canceled):          codeImportCanceled,
 		wrap(os.ErrNotExist):            codeImportFile,

@@ -56,6 +56,11 @@ func (s *Service) AttributeDefs(ctx context.Context) ([]AttributeDefInfo, error)
 // a key of ASCII letters, digits and underscores, a label, a known type,
 // and for a choice at least one distinct non-empty choice.
 func CleanAttributeDef(d AttributeDef) (AttributeDef, error) {
+	for _, v := range append([]string{d.Key, d.Label}, d.Choices...) {
+		if err := CheckText(v); err != nil {
+			return d, fmt.Errorf("attribute %q: %w", d.Key, err)
+		}
+	}
 	d.Key = strings.ToLower(NormalizeKey(d.Key))
 	d.Label = NormalizeText(d.Label)
 	if d.Key == "" || d.Label == "" || strings.IndexFunc(d.Key, func(r rune) bool {
@@ -133,6 +138,9 @@ func (s *Service) TagList(ctx context.Context) ([]TagInfo, error) {
 // CreateTag adds a tag (so staff pick it from a list); an existing name is
 // ErrInvalid.
 func (s *Service) CreateTag(ctx context.Context, actor, name string) error {
+	if err := CheckText(name); err != nil {
+		return fmt.Errorf("tag: %w", err)
+	}
 	name = NormalizeText(name)
 	if name == "" || len([]rune(name)) > 50 {
 		return fmt.Errorf("tag: %w", ErrInvalid)

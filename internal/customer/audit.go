@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"tsunagu/internal/audit"
 )
@@ -62,4 +63,38 @@ func (s *Service) View(ctx context.Context, actor string, id int64) (Card, error
 		return Card{}, fmt.Errorf("audit view of customer %d: %w", id, err)
 	}
 	return card, nil
+}
+
+// ActionList is a customer list shown in full, without masking
+// (`tsunagu-cli customers list`): names, numbers and contacts of many
+// customers at once.
+const ActionList = "customer.list"
+
+// ListAudited is List for a caller that shows the customers in full. It
+// records who listed how many with which filters; of a search text only
+// that there was one (it may be a name or a phone number). The page is
+// returned only if the entry was written (fail closed), as View does.
+func (s *Service) ListAudited(ctx context.Context, actor string, f Filter) (Page, error) {
+	page, err := s.List(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	detail := map[string]string{
+		"shown":  strconv.Itoa(len(page.Customers)),
+		"total":  strconv.Itoa(page.Total),
+		"query":  strconv.FormatBool(strings.TrimSpace(f.Query) != ""),
+		"offset": strconv.Itoa(f.Offset),
+	}
+	for k, v := range map[string]string{"branch": f.Branch, "status": f.Status, "tag": f.Tag, "lineLinked": f.LineLinked, "consent": f.Consent, "noConsent": f.NoConsent} {
+		if v != "" {
+			detail[k] = v
+		}
+	}
+	if err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: ActionList, Detail: detail})
+		return err
+	}); err != nil {
+		return Page{}, fmt.Errorf("audit customer list: %w", err)
+	}
+	return page, nil
 }

@@ -221,7 +221,10 @@ func (f Filter) where() (string, []any) {
 			`c.customer_no LIKE ? ESCAPE '\'`, `c.name LIKE ? ESCAPE '\'`, `c.name_kana LIKE ? ESCAPE '\'`,
 			`replace(c.name, ' ', '') LIKE ? ESCAPE '\'`,
 		}
-		args = append(args, like, like, kana, "%"+escapeLike(strings.ReplaceAll(NormalizeText(q), " ", ""))+"%")
+		// The number in its one form (NormalizeCustomerNo); LIKE ignores
+		// ASCII case, so a search finds a number typed in either case.
+		no := "%" + escapeLike(NormalizeCustomerNo(q)) + "%"
+		args = append(args, no, like, kana, "%"+escapeLike(strings.ReplaceAll(NormalizeText(q), " ", ""))+"%")
 		// Imported contacts are columns of customers; contact_points holds
 		// the ones entered by hand (migration 0007).
 		email := "%" + escapeLike(strings.ToLower(NormalizeText(q))) + "%"
@@ -405,10 +408,11 @@ func consents(ctx context.Context, r *sql.DB, id int64) ([]Consent, error) {
 	return out, nil
 }
 
-// IDByNumber returns the ID of the customer with the given number.
+// IDByNumber returns the ID of the customer with the given number, as
+// typed: it is normalized as the import does (NormalizeCustomerNo).
 func (s *Service) IDByNumber(ctx context.Context, customerNo string) (int64, error) {
 	var id int64
-	err := s.db.Reader().QueryRowContext(ctx, `SELECT id FROM customers WHERE customer_no = ?`, customerNo).Scan(&id)
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT id FROM customers WHERE customer_no = ?`, NormalizeCustomerNo(customerNo)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}

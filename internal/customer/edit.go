@@ -108,6 +108,11 @@ func (s *Service) AddProduct(ctx context.Context, actor string, customerID int64
 	if strings.TrimSpace(p.Type) == "" {
 		return 0, fmt.Errorf("product type: %w", ErrInvalid)
 	}
+	for _, v := range []string{p.Type, p.ProductCode, p.AccountNo, p.OpenedOn, p.MaturesOn, p.Status, p.AmountBand} {
+		if err := CheckText(v); err != nil {
+			return 0, fmt.Errorf("product: %w", err)
+		}
+	}
 	if p.Status == "" {
 		p.Status = "active"
 	}
@@ -166,6 +171,9 @@ func (s *Service) DefineAttribute(ctx context.Context, actor string, d Attribute
 // CheckAttribute returns the canonical text of value for the attribute's
 // type, or an error wrapping ErrInvalid.
 func (d AttributeDef) CheckAttribute(value string) (string, error) {
+	if err := CheckText(value); err != nil {
+		return "", fmt.Errorf("attribute %s: %w", d.Key, err)
+	}
 	value = NormalizeText(value)
 	switch d.Type {
 	case "text":
@@ -235,6 +243,9 @@ func (s *Service) SetAttribute(ctx context.Context, actor string, customerID int
 
 // AddTag tags a customer, creating the tag if needed.
 func (s *Service) AddTag(ctx context.Context, actor string, customerID int64, tag string) error {
+	if err := CheckText(tag); err != nil {
+		return fmt.Errorf("tag: %w", err)
+	}
 	tag = NormalizeText(tag)
 	if tag == "" {
 		return fmt.Errorf("tag: %w", ErrInvalid)

@@ -38,6 +38,52 @@ func NormalizeKey(s string) string {
 	return strings.TrimSpace(norm.NFKC.String(s))
 }
 
+// NormalizeCustomerNo is the one form of a customer number, used by the
+// import, the search and every number staff type (IDByNumber): NFKC, so
+// full-width ＡＢ１ and ａｂ１ are AB1 and ab1, and surrounding spaces
+// trimmed. Case is kept: ab1 and AB1 are two numbers. A customer number is
+// the core-banking system's identifier, and full-width characters are only
+// ever an input artefact (an IME), but case may be significant to the
+// system that issued it; folding it could merge two real customers into
+// one, which is worse than the visible second record a wrong case makes.
+func NormalizeCustomerNo(s string) string { return NormalizeKey(s) }
+
+// ErrControl: a value holds a control character (FindControl).
+var ErrControl = fmt.Errorf("%w: control character", ErrInvalid)
+
+// FindControl returns the byte index of the first control character in s
+// that allow does not list, or -1. Control characters are U+0000–U+001F
+// (NUL, the other C0 controls), DEL and U+0080–U+009F (C1): nothing a
+// person types into a name or an address, and NUL in particular breaks
+// other programs reading the data (C strings, CSV tools).
+func FindControl(s, allow string) int {
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b < 0x20:
+			if strings.IndexByte(allow, b) < 0 {
+				return i
+			}
+		case b == 0x7F:
+			return i
+		case b == 0xC2: // U+0080–U+009F are C2 80 … C2 9F in UTF-8
+			if i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// CheckText refuses text typed by staff (tags, attribute labels and
+// values, products) that holds a control character other than tab and
+// line breaks, which normalization folds into spaces.
+func CheckText(s string) error {
+	if FindControl(s, "\t\n\r") >= 0 {
+		return ErrControl
+	}
+	return nil
+}
+
 // ToKatakana converts hiragana to katakana (kana names are katakana).
 func ToKatakana(s string) string {
 	if isPlainASCII(s) {

@@ -192,16 +192,44 @@ var statusText = map[string]string{"active": "有効", "inactive": "無効"}
 
 // Neutralize defuses CSV injection: a value a spreadsheet would take as a
 // formula (starting with = + - @, tab or CR) gets a leading apostrophe,
-// which Excel shows as text and hides.
+// which Excel shows as text and hides. So does a value that already starts
+// with apostrophes followed by one of those, so that Unneutralize can take
+// exactly one apostrophe off and every value comes back as it was.
 func Neutralize(v string) string {
-	if v == "" {
-		return v
-	}
-	switch v[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if guarded(v, false) {
 		return "'" + v
 	}
 	return v
+}
+
+// Unneutralize is the importer's inverse of Neutralize: a value that
+// starts with an apostrophe followed by (more apostrophes and) = + - @, tab
+// or CR loses that one apostrophe. An apostrophe before anything else is
+// data and stays. LF counts as CR here, because the importer reads a line
+// break inside a quoted value as LF.
+func Unneutralize(v string) string {
+	if len(v) > 1 && v[0] == '\'' && guarded(v[1:], true) {
+		return v[1:]
+	}
+	return v
+}
+
+// guarded: v starts, after any apostrophes, with a formula trigger.
+func guarded(v string, lf bool) bool {
+	i := 0
+	for i < len(v) && v[i] == '\'' {
+		i++
+	}
+	if i == len(v) {
+		return false
+	}
+	switch v[i] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	case '\n':
+		return lf
+	}
+	return false
 }
 
 // toSJIS encodes s in CP932, replacing characters it cannot hold.

@@ -91,6 +91,17 @@ func splitTags(raw string) string {
 	return strings.Join(out, "\x1f")
 }
 
+// tagSet is splitTags' value in sorted order: tags are a set, so the same
+// tags in another order (the export sorts them) hash the same.
+func tagSet(v string) string {
+	if !strings.Contains(v, "\x1f") {
+		return v
+	}
+	tags := strings.Split(v, "\x1f")
+	slices.Sort(tags)
+	return strings.Join(tags, "\x1f")
+}
+
 // extras are the statements for tags and attributes, prepared only when the
 // file maps them.
 type extras struct {

@@ -12,6 +12,9 @@ import (
 const (
 	ActionImport       = "import.run"
 	ActionImportDryRun = "import.dry_run"
+	// ActionImportFailed: an import (or dry run) that failed or was
+	// cancelled and wrote nothing, with the reason code.
+	ActionImportFailed = "import.failed"
 )
 
 // Audited returns the Options.Audit hook that records an import (or dry
@@ -43,6 +46,17 @@ func AuditEntry(actor, profile string, res Result) audit.Entry {
 		"missing":     strconv.Itoa(res.Missing),
 		"inactivated": strconv.Itoa(res.Inactivated),
 		"profile":     profile,
+	}
+	if res.Failure != "" {
+		// The file was not read to its end (or not at all): no hash, and
+		// counts only as far as it got.
+		e.Action, e.Target = ActionImportFailed, ""
+		e.Detail["reason"] = res.Failure
+		e.Detail["dry_run"] = strconv.FormatBool(res.DryRun)
+		if res.FailureLine > 0 {
+			e.Detail["line"] = strconv.Itoa(res.FailureLine)
+		}
+		delete(e.Detail, "sha256")
 	}
 	return e
 }

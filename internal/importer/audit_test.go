@@ -17,7 +17,8 @@ import (
 // TestImportAudited: an import writes one entry in its own transaction,
 // naming the file, its SHA-256, the counts and the profile, and no row's
 // content; a dry run writes an import.dry_run entry; an import that fails
-// or is rolled back leaves no entry; the chain verifies.
+// or is cancelled is rolled back and leaves one import.failed entry with
+// the reason (unless the audit itself is what fails); the chain verifies.
 func TestImportAudited(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
@@ -84,8 +85,26 @@ func TestImportAudited(t *testing.T) {
 	if _, err := Import(cctx, db, other, Options{Staff: "staff:tanaka", Audit: Audited("staff:tanaka", "")}); err == nil {
 		t.Fatal("cancelled import succeeded")
 	}
-	if got := list(t, db); len(got) != 2 {
-		t.Errorf("rolled-back imports left entries: %+v", got[:len(got)-2])
+	got := list(t, db) // newest first
+	if len(got) != 4 {
+		t.Fatalf("entries after the failures: %+v", got)
+	}
+	for i, reason := range []string{FailureCancelled, FailureNothingValid} {
+		e := got[i]
+		if e.Action != ActionImportFailed || e.Actor != "staff:tanaka" || e.Detail["reason"] != reason || e.Target != "" {
+			t.Errorf("failure entry %d = %+v, want reason %s", i, e, reason)
+		}
+		if _, ok := e.Detail["sha256"]; ok {
+			t.Errorf("failure entry %d has a hash of a file it did not read: %+v", i, e)
+		}
+		for _, v := range e.Detail {
+			if strings.Contains(v, "番号") || strings.Contains(v, "新規") {
+				t.Errorf("entry holds customer data: %+v", e.Detail)
+			}
+		}
+	}
+	if got[1].Detail["file"] != "h.csv" || got[0].Detail["file"] != "g.csv" {
+		t.Errorf("failure entries name %q and %q", got[1].Detail["file"], got[0].Detail["file"])
 	}
 	if after := snapshot(t, db); after != before {
 		t.Error("rolled-back import changed customers")
@@ -95,7 +114,7 @@ func TestImportAudited(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d history rows, want 1", n)
 	}
-	if rep, err := audit.Verify(ctx, db.Reader()); err != nil || !rep.OK || rep.Entries != 2 {
+	if rep, err := audit.Verify(ctx, db.Reader()); err != nil || !rep.OK || rep.Entries != 4 {
 		t.Fatalf("chain: %+v %v", rep, err)
 	}
 }

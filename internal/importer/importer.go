@@ -12,11 +12,10 @@
 package importer
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -93,8 +92,15 @@ type Options struct {
 // ProgressEvery is how often Progress is called during an import.
 const ProgressEvery = 200 * time.Millisecond
 
+// Stages of an import, in Progress.Stage.
+const (
+	StageRows    = ""        // reading and writing the rows
+	StageMissing = "missing" // looking for the customers (contracts) not in the file
+)
+
 // Progress of a running import.
 type Progress struct {
+	Stage      string  `json:"stage"`
 	Rows       int     `json:"rows"`
 	Bytes      int64   `json:"bytes"`
 	TotalBytes int64   `json:"totalBytes"`
@@ -125,21 +131,90 @@ type Result struct {
 	IssuesTruncated bool      `json:"issuesTruncated"`
 	Seconds         float64   `json:"seconds"`
 	FinishedAt      time.Time `json:"-"`
+	// Failure is set when the import failed (a Failure* code; nothing was
+	// written), for the audit trail; FailureLine for FailureUnreadable.
+	Failure     string `json:"failure,omitempty"`
+	FailureLine int    `json:"failureLine,omitempty"`
 }
 
 // Import runs one import of the file at path into db.
+//
+// A failed or cancelled import writes nothing but is still audited (with
+// Options.Audit, in a short transaction of its own): Result.Failure holds
+// why, and AuditEntry records it as ActionImportFailed. An error while
+// ctx is cancelled (a statement interrupted by it, say) is reported as the
+// cancellation: errors.Is(err, context.Canceled).
 func Import(ctx context.Context, db *store.DB, path string, opts Options) (Result, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.FileName == "" {
+		opts.FileName = filepath.Base(path)
+	}
+	res, err := importFile(ctx, db, path, opts)
+	if err == nil {
+		return res, nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = errors.Join(cerr, err)
+	}
+	res.ImportID = 0
+	res.Failure, res.FailureLine = failure(err)
+	if res.FileName == "" { // failed before the file was opened or read
+		res.FileName, res.DryRun = opts.FileName, opts.DryRun
+		if res.Kind, _ = ParseKind(opts.Kind); res.Kind == "" {
+			res.Kind = opts.Kind
+		}
+	}
+	if opts.Audit != nil {
+		// The attempt is recorded even when ctx is cancelled (Ctrl+C).
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if aerr := db.Write(actx, func(tx *sql.Tx) error { return opts.Audit(actx, tx, res) }); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("audit the failed import: %w", aerr))
+		}
+	}
+	return res, err
+}
+
+// Failures of an import (Result.Failure), for the audit trail: a code, not
+// the error's text, which may quote the file.
+const (
+	FailureCancelled    = "cancelled"
+	FailureUnreadable   = "unreadable" // a FileError: FailureLine says where
+	FailureMapping      = "mapping"
+	FailureEmpty        = "empty"
+	FailureNothingValid = "nothingValid"
+	FailureFile         = "file" // cannot open or read the file
+	FailureOther        = "other"
+)
+
+func failure(err error) (string, int) {
+	var fe *FileError
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return FailureCancelled, 0
+	case errors.As(err, &fe):
+		return FailureUnreadable, fe.Line
+	case errors.Is(err, ErrMapping):
+		return FailureMapping, 0
+	case errors.Is(err, ErrEmptyFile):
+		return FailureEmpty, 0
+	case errors.Is(err, ErrNothingValid):
+		return FailureNothingValid, 0
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
+		return FailureFile, 0
+	}
+	return FailureOther, 0
+}
+
+// importFile is Import without the failure handling.
+func importFile(ctx context.Context, db *store.DB, path string, opts Options) (Result, error) {
 	if opts.Missing == "" {
 		opts.Missing = MissingKeep
 	}
 	if opts.Missing != MissingKeep && opts.Missing != MissingInactivate {
 		return Result{}, fmt.Errorf("missing customers: unknown option %q", opts.Missing)
-	}
-	if opts.FileName == "" {
-		opts.FileName = filepath.Base(path)
 	}
 	kind, err := ParseKind(opts.Kind)
 	if err != nil {
@@ -191,7 +266,7 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 		Kind: kind, DryRun: opts.DryRun, FileName: opts.FileName, Encoding: in.encoding, Delimiter: string(in.delimiter),
 		Headers: headers, Mapping: mapping, Issues: []Issue{},
 	}
-	run := &run{opts: opts, res: &res, in: in, headers: headers, cols: cols, norm: newKindNormalizer(kind, cols, headers), started: start}
+	run := &run{opts: opts, res: &res, in: in, headers: headers, cols: cols, norm: newKindNormalizer(kind, cols, headers, start), started: start}
 	run.norm.attrs = attrs
 	err = withWriteTx(ctx, db.Writer(), func(c *sqlite3.Conn) error {
 		defer run.close()
@@ -205,6 +280,7 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 		if kind == KindContracts {
 			missing = run.missingContracts
 		}
+		run.stage(StageMissing)
 		if err := missing(); err != nil {
 			return err
 		}
@@ -236,6 +312,7 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 		return res, err
 	}
 	run.bytes = in.counter.n
+	run.stageName = StageRows
 	run.progress(true)
 	return res, nil
 }
@@ -243,9 +320,9 @@ func Import(ctx context.Context, db *store.DB, path string, opts Options) (Resul
 // errDryRun rolls a dry run's transaction back after its counts are known.
 var errDryRun = errors.New("dry run")
 
-// input is the decoded CSV stream of a file.
+// input is the CSV stream of a file.
 type input struct {
-	csv       *csv.Reader
+	rd        *csvReader
 	counter   *countingReader
 	sum       hash.Hash
 	total     int64
@@ -254,7 +331,8 @@ type input struct {
 }
 
 // openCSV wraps the file: bytes are counted (for progress) and hashed (for
-// the history) as they are read, then decoded.
+// the history) as they are read, then split into records and decoded
+// (csvread.go).
 func openCSV(f io.Reader, size int64, enc string, delim rune) (*input, error) {
 	enc, err := ParseEncoding(enc)
 	if err != nil {
@@ -262,59 +340,82 @@ func openCSV(f io.Reader, size int64, enc string, delim rune) (*input, error) {
 	}
 	in := &input{sum: sha256.New(), total: size}
 	in.counter = &countingReader{r: io.TeeReader(f, in.sum)}
-	raw := bufio.NewReaderSize(in.counter, 64<<10)
+	rd := newCSVReader(in.counter)
+	sample := rd.peek(64 << 10) // a short file: the whole file
+	if rd.err != nil {
+		return nil, fmt.Errorf("read import file: %w", rd.err)
+	}
 	if enc == EncodingAuto {
-		sample, _ := raw.Peek(64 << 10) // a short file: the whole file
 		enc = DetectEncoding(sample)
 	}
-	in.encoding = enc
-	dec, err := decoder(raw, enc)
-	if err != nil {
-		return nil, err
+	if enc == EncodingUTF8 && bytes.HasPrefix(sample, utf8BOM) {
+		rd.r += len(utf8BOM)
 	}
-	text := bufio.NewReaderSize(dec, 64<<10)
+	in.encoding = enc
+	rd.codec = newCodec(enc)
 	if delim == 0 {
-		delim = detectDelimiter(text)
+		delim = detectDelimiter(rd.peek(16 << 10))
 	}
 	if delim != ',' && delim != '\t' {
 		return nil, fmt.Errorf("delimiter must be comma or tab, not %q", delim)
 	}
 	in.delimiter = delim
-	r := csv.NewReader(text)
-	r.Comma = delim
-	r.FieldsPerRecord = -1 // checked per row, to report instead of stop
-	r.LazyQuotes = true    // a stray quote is reported with its row, not fatal for the file
-	r.ReuseRecord = true
-	in.csv = r
+	rd.delim = byte(delim)
+	in.rd = rd
 	return in, nil
 }
 
 // detectDelimiter looks at the first line: tabs win if there are more tabs
 // than commas.
-func detectDelimiter(r *bufio.Reader) rune {
-	b, _ := r.Peek(16 << 10)
-	if i := strings.IndexAny(string(b), "\r\n"); i >= 0 {
+func detectDelimiter(b []byte) rune {
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
 		b = b[:i]
 	}
-	if strings.Count(string(b), "\t") > strings.Count(string(b), ",") {
+	if bytes.Count(b, []byte("\t")) > bytes.Count(b, []byte(",")) {
 		return '\t'
 	}
 	return ','
 }
 
+// header reads the header record; from then on a record with a quoted
+// value spanning lines must have the header's column count.
 func (in *input) header() ([]string, error) {
-	rec, err := in.csv.Read()
+	rec, err := in.rd.read()
 	if errors.Is(err, io.EOF) {
 		return nil, ErrEmptyFile
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	h := make([]string, len(rec))
-	for i, v := range rec {
+	if rec.issue == ReasonQuote {
+		return nil, &FileError{Line: rec.line, Problem: ProblemHeaderQuote}
+	}
+	h := make([]string, len(rec.fields))
+	for i, v := range rec.fields {
 		h[i] = strings.TrimSpace(customer.NormalizeText(v))
 	}
+	in.rd.expect = len(h)
 	return h, nil
+}
+
+// recordIssue is the issue rejecting a whole record before its values are
+// looked at, or nil.
+func recordIssue(rec *record, headers []string) *Issue {
+	switch {
+	case rec.issue == ReasonQuote:
+		return &Issue{Line: rec.line, Reason: ReasonQuote}
+	case rec.issue == ReasonEncoding || rec.issue == ReasonEncodingMixed:
+		is := &Issue{Line: rec.line, Reason: rec.issue}
+		if rec.column >= 0 && rec.column < len(headers) {
+			is.Column = headers[rec.column]
+		}
+		return is
+	case len(rec.fields) != len(headers):
+		return &Issue{Line: rec.line, EndLine: rec.endLine, Reason: ReasonColumns}
+	case rec.issue == ReasonTooLong:
+		return &Issue{Line: rec.line, Column: headers[rec.column], Reason: ReasonTooLong}
+	}
+	return nil
 }
 
 type countingReader struct {
@@ -352,6 +453,7 @@ type run struct {
 	seen          map[uint64]struct{}
 	consentSource string
 	lastEvent     time.Time
+	stageName     string
 	bytes         int64 // of the file, read when the current chunk was sent
 }
 
@@ -491,10 +593,9 @@ const (
 
 // item is one record of the file: a valid row, or the issue rejecting it.
 type item struct {
-	line    int
-	counted bool // a record (not a parse error that produced none)
-	row     row
-	issue   *Issue
+	line  int
+	row   row
+	issue *Issue
 }
 
 // chunk is a run of items, with the file bytes read so far.
@@ -519,30 +620,21 @@ func (r *run) produce(stop <-chan struct{}, out chan<- chunk) {
 	}
 	c := chunk{items: make([]item, 0, chunkItems)}
 	for {
-		rec, err := r.in.csv.Read()
+		rec, err := r.in.rd.read()
 		if errors.Is(err, io.EOF) {
 			send(c)
 			return
 		}
-		line, _ := r.in.csv.FieldPos(0)
-		it := item{line: line, counted: true}
-		switch {
-		case err != nil:
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				c.err = fmt.Errorf("import: read line %d: %w", line, err)
-				send(c)
-				return
-			}
-			it.counted = false
-			it.issue = &Issue{Line: line, Reason: ReasonColumns}
-		case len(rec) != len(r.headers):
-			end, _ := r.in.csv.FieldPos(len(rec) - 1)
-			it.issue = &Issue{Line: line, EndLine: end, Reason: ReasonColumns}
-		default:
-			row, issue := r.norm.row(rec)
+		if err != nil {
+			c.err = fmt.Errorf("import: %w", err)
+			send(c)
+			return
+		}
+		it := item{line: rec.line, issue: recordIssue(rec, r.headers)}
+		if it.issue == nil {
+			row, issue := r.norm.row(rec.fields)
 			if issue != nil {
-				issue.Line = line
+				issue.Line = rec.line
 				it.issue = issue
 			} else {
 				it.row = *row
@@ -578,9 +670,7 @@ func (r *run) rows(ctx context.Context) error {
 		r.progress(false)
 		for i := range c.items {
 			it := &c.items[i]
-			if it.counted {
-				r.res.Rows++
-			}
+			r.res.Rows++
 			if it.issue != nil {
 				r.reject(*it.issue)
 				continue
@@ -819,6 +909,13 @@ func (r *run) finish() error {
 	return nil
 }
 
+// stage reports the start of a stage at once.
+func (r *run) stage(s string) {
+	r.stageName = s
+	r.lastEvent = time.Time{}
+	r.progress(false)
+}
+
 func (r *run) progress(done bool) {
 	if r.opts.Progress == nil {
 		return
@@ -828,7 +925,7 @@ func (r *run) progress(done bool) {
 		return
 	}
 	r.lastEvent = now
-	p := Progress{Rows: r.res.Rows, Bytes: r.bytes, TotalBytes: r.in.total, Done: done}
+	p := Progress{Stage: r.stageName, Rows: r.res.Rows, Bytes: r.bytes, TotalBytes: r.in.total, Done: done}
 	if secs := now.Sub(r.started).Seconds(); secs > 0 {
 		p.RowsPerSec = float64(p.Rows) / secs
 		if p.Bytes > 0 && !done {

@@ -3,9 +3,11 @@ package importer
 import (
 	"hash/fnv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"tsunagu/internal/customer"
+	"tsunagu/internal/export"
 )
 
 // allFields are the fields of every import kind; fieldIndex numbers them
@@ -44,15 +46,18 @@ type normalizer struct {
 	headers []string
 	fields  map[string]bool // mapped fields
 	attrs   []attrColumn    // columns mapped to custom attributes
+	today   string          // YYYY-MM-DD: a later birth date is rejected
 	r       row             // reused: the caller copies a row before reading the next
 }
 
 func newNormalizer(cols, headers []string) *normalizer {
-	return newKindNormalizer(KindCustomers, cols, headers)
+	return newKindNormalizer(KindCustomers, cols, headers, time.Now())
 }
 
-func newKindNormalizer(kind string, cols, headers []string) *normalizer {
-	n := &normalizer{kind: kind, list: FieldsOf(kind), cols: cols, headers: headers, fields: map[string]bool{}}
+// newKindNormalizer normalizes records of kind; now is the import's clock
+// (its date, in the clock's time zone, is "today" for birth dates).
+func newKindNormalizer(kind string, cols, headers []string, now time.Time) *normalizer {
+	n := &normalizer{kind: kind, list: FieldsOf(kind), cols: cols, headers: headers, fields: map[string]bool{}, today: now.Format(time.DateOnly)}
 	for _, f := range cols {
 		if f != "" {
 			n.fields[f] = true
@@ -80,14 +85,20 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 		if f == "" {
 			continue
 		}
-		raw := rec[i]
+		raw := export.Unneutralize(rec[i])
 		if strings.ContainsRune(raw, utf8.RuneError) {
 			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonEncoding}
+		}
+		if customer.FindControl(raw, allowedControls(f)) >= 0 {
+			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonControl}
 		}
 		if utf8.RuneCountInString(raw) > MaxFieldRunes {
 			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonTooLong}
 		}
 		v, reason := normalizeField(f, raw)
+		if reason == "" && f == FieldBirthDate && v > n.today { // both YYYY-MM-DD
+			reason = ReasonBirthFuture
+		}
 		if reason != "" {
 			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: reason}
 		}
@@ -100,12 +111,15 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 	if len(n.attrs) > 0 {
 		r.attrs = make([]string, len(n.attrs)) // a new slice: rows are copied, not deep-copied
 		for i, a := range n.attrs {
-			raw := rec[a.col]
+			raw := export.Unneutralize(rec[a.col])
 			if strings.TrimSpace(raw) == "" {
 				continue
 			}
 			if strings.ContainsRune(raw, utf8.RuneError) || utf8.RuneCountInString(raw) > MaxFieldRunes {
 				return nil, &Issue{Column: n.headers[a.col], Value: Mask(raw), Reason: ReasonEncoding}
+			}
+			if customer.FindControl(raw, "\t") >= 0 {
+				return nil, &Issue{Column: n.headers[a.col], Value: Mask(raw), Reason: ReasonControl}
 			}
 			v, err := a.def.CheckAttribute(raw)
 			if err != nil {
@@ -138,7 +152,11 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 		if n.fields[f] {
 			h.Write([]byte(f))
 			h.Write([]byte{0})
-			h.Write([]byte(r.values[fieldIndex[f]]))
+			v := r.values[fieldIndex[f]]
+			if f == FieldTags {
+				v = tagSet(v)
+			}
+			h.Write([]byte(v))
 			h.Write([]byte{0})
 		}
 	}
@@ -152,11 +170,26 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 	return r, nil
 }
 
+// allowedControls are the control characters field f may hold: tabs in
+// free text (normalization folds them into spaces), and line breaks (of a
+// quoted value spanning lines) in the address only, where they separate
+// its parts. Everything else below U+0020, DEL and U+0080–U+009F is a
+// sign of a broken or hostile file (NUL from a binary or UTF-16 file).
+func allowedControls(f string) string {
+	switch f {
+	case FieldAddress:
+		return "\t\n"
+	case FieldName, FieldNameKana, FieldBranch, FieldStaffInCharge, FieldProductType, FieldAmountBand, FieldTags:
+		return "\t"
+	}
+	return ""
+}
+
 // normalizeField returns the canonical value, or a Reason.
 func normalizeField(field, raw string) (string, string) {
 	switch field {
 	case FieldCustomerNo:
-		return customer.NormalizeKey(raw), ""
+		return customer.NormalizeCustomerNo(raw), ""
 	case FieldName, FieldAddress, FieldBranch, FieldStaffInCharge, FieldProductType, FieldAmountBand:
 		return customer.NormalizeText(raw), ""
 	case FieldNameKana:

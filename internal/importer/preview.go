@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // Preview is the start of a file with a mapping applied, for the wizard.
@@ -70,22 +71,29 @@ func PreviewFile(path string, opts Options, n int) (Preview, error) {
 		p.MappingError = mapErr.Error()
 		cols = make([]string, len(headers))
 	}
-	norm := newKindNormalizer(kind, cols, headers)
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	norm := newKindNormalizer(kind, cols, headers, clock())
 	if mapErr == nil {
 		norm.attrs = attrs
 	}
 	for len(p.Rows) < n {
-		rec, err := in.csv.Read()
+		rec, err := in.rd.read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := in.csv.FieldPos(0)
-		pr := PreviewRow{Line: line, Raw: append([]string(nil), rec...), Values: map[string]string{}}
-		switch {
-		case err != nil || len(rec) != len(headers):
-			pr.Issue = &Issue{Line: line, Reason: ReasonColumns}
+		if err != nil {
+			return p, fmt.Errorf("preview: %w", err)
+		}
+		line := rec.line
+		pr := PreviewRow{Line: line, Raw: append([]string(nil), rec.fields...), Values: map[string]string{}}
+		switch issue := recordIssue(rec, headers); {
+		case issue != nil:
+			pr.Issue = issue
 		case mapErr == nil:
-			r, issue := norm.row(rec)
+			r, issue := norm.row(rec.fields)
 			if issue != nil {
 				issue.Line = line
 				pr.Issue = issue

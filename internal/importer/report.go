@@ -24,6 +24,16 @@ const (
 	ReasonColumns   = "columns"   // the row has a different number of columns than the header (often broken quoting)
 	ReasonTooLong   = "tooLong"   // a value longer than MaxFieldRunes
 	ReasonEncoding  = "encoding"  // bytes that are not valid in the file's encoding
+	// ReasonEncodingMixed: the line is UTF-8 in a Shift_JIS or EUC-JP file
+	// (codec.go): decoded, it would be mojibake.
+	ReasonEncodingMixed = "encodingMixed"
+	// ReasonQuote: a quote opened on this line is never closed within the
+	// rules for values spanning lines (csvread.go); the lines after it are
+	// read as rows of their own.
+	ReasonQuote   = "quote"
+	ReasonControl = "control" // NUL or another control character (tab and, in addresses, line breaks excepted)
+	// ReasonBirthFuture: a birth date after today (by the import's clock).
+	ReasonBirthFuture = "birthFuture"
 )
 
 var reasonText = map[string][2]string{
@@ -38,6 +48,12 @@ var reasonText = map[string][2]string{
 	ReasonColumns:   {"列の数が見出しと違います（引用符の崩れなど）", "the number of columns differs from the header (e.g. broken quoting)"},
 	ReasonTooLong:   {"値が長すぎます", "the value is too long"},
 	ReasonEncoding:  {"文字コードとして読めない文字があります", "contains bytes invalid in the file's encoding"},
+	ReasonEncodingMixed: {"この行だけ文字コードが違います（UTF-8 が混ざっています）",
+		"this line is in another encoding (UTF-8 inside a Shift_JIS/EUC-JP file)"},
+	ReasonQuote: {"引用符（\"）が閉じられていません（この行を飛ばし、次の行から読み直しました）",
+		"a quote (\") is never closed (this line was skipped; reading went on with the next line)"},
+	ReasonControl:     {"制御文字（NUL など）が含まれています", "contains a control character (NUL etc.)"},
+	ReasonBirthFuture: {"生年月日が未来の日付です", "the birth date is in the future"},
 }
 
 // ReasonText returns the message for a reason code in "ja" or "en".
@@ -63,7 +79,7 @@ type Issue struct {
 }
 
 // Mask keeps a value's shape and hides its content: letters, digits and
-// kana become '*', punctuation stays, and only the first (and from six
+// kana become '*', control characters '?', punctuation stays, and only the first (and from six
 // characters on the last) character is shown. "090-1234-5678" →
 // "0**-****-***8"; a single character is hidden.
 func Mask(v string) string {
@@ -77,6 +93,8 @@ func Mask(v string) string {
 		}
 		if unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.Is(unicode.Han, c) {
 			r[i] = '*'
+		} else if unicode.IsControl(c) {
+			r[i] = '?' // never a NUL or a line break in a report
 		}
 	}
 	return string(r)

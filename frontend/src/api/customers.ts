@@ -157,9 +157,14 @@ export interface ImportResult {
   issues: ImportIssue[]
   issuesTruncated: boolean
   seconds: number
+  /** Set on a failed import (a Failure* code of internal/importer). */
+  failure?: string
+  failureLine?: number
 }
 
 export interface ImportProgress {
+  /** '' while rows are read; 'missing' while customers absent from the file are looked for. */
+  stage: '' | 'missing'
   rows: number
   bytes: number
   totalBytes: number

@@ -40,6 +40,7 @@ export const KNOWN_ERROR_CODES = [
   'importMapping',
   'importEmpty',
   'importNothingValid',
+  'importUnreadable',
   'importFile',
   'importCancelled',
   'importNoProfile',
