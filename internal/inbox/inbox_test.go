@@ -153,9 +153,7 @@ func (f *fixture) receive(t *testing.T, evs ...webhook.EventInterface) {
 
 // settle does at once what the background workers (Run) do after a
 // webhook: deliver the queued sends, then work the fetch jobs.
-func settle(ctx context.Context, ib *Inbox) error {
-	return errors.Join(ib.DeliverPending(ctx), ib.FetchPending(ctx))
-}
+func settle(ctx context.Context, ib *Inbox) error { return ib.Settle(ctx) }
 
 // settled is a webhook sink that settles after each webhook, for tests of
 // what happens after the ingest rather than of its timing.

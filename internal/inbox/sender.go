@@ -123,6 +123,14 @@ func (ib *Inbox) DeliverPending(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Settle does now, once, what the background workers (Run) do: it
+// delivers the queued sends, then works the due fetch jobs. For the CLI,
+// which runs no workers, and for tests of what follows a webhook rather
+// than of its timing.
+func (ib *Inbox) Settle(ctx context.Context) error {
+	return errors.Join(ib.DeliverPending(ctx), ib.FetchPending(ctx))
+}
+
 // ResumePending delivers the sends a crash or an outage left pending, at
 // start: pushes go out with their stored retry keys, each resend audited
 // (message.retry by the system) since it is this process's decision; a
