@@ -9,7 +9,8 @@ import (
 // BreakerConfig configures the circuit breaker of one LINE endpoint.
 type BreakerConfig struct {
 	// Failures is how many consecutive network or 5xx failures open the
-	// breaker; 0 means 5.
+	// breaker; 0 means 3 (a branch's light traffic should still notice an
+	// outage within seconds).
 	Failures int
 	// MinOpen is how long it stays open the first time before one probe
 	// may go; each failed probe doubles it up to MaxOpen. 0 means 1 s and
@@ -19,7 +20,7 @@ type BreakerConfig struct {
 
 func (c BreakerConfig) withDefaults() BreakerConfig {
 	if c.Failures <= 0 {
-		c.Failures = 5
+		c.Failures = 3
 	}
 	if c.MinOpen <= 0 {
 		c.MinOpen = time.Second

@@ -47,7 +47,7 @@ type FetchConfig struct {
 	// limits (default 200 and 100 requests a second), well under LINE's
 	// 2,000, leaving the channel's budget to sends.
 	ProfilePerSecond, ContentPerSecond float64
-	Backoff                            Backoff // default 2 s doubling to 5 min
+	Backoff                            Backoff // default 1 s doubling to 5 min
 	Breaker                            BreakerConfig
 	// Poll is how often idle lanes look for due jobs written by another
 	// process (the CLI); default 5 s. New jobs of this process wake them.
@@ -79,7 +79,7 @@ func (c FetchConfig) withDefaults() FetchConfig {
 	if c.ContentPerSecond <= 0 {
 		c.ContentPerSecond = 100
 	}
-	c.Backoff = c.Backoff.withDefaults(2*time.Second, 5*time.Minute)
+	c.Backoff = c.Backoff.withDefaults(time.Second, 5*time.Minute)
 	if c.Poll <= 0 {
 		c.Poll = 5 * time.Second
 	}

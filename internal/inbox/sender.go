@@ -35,7 +35,7 @@ type SendQueueConfig struct {
 	// Timeout bounds one background request (60 s: outlasts an API that
 	// answers after 30 s).
 	Timeout time.Duration
-	Backoff Backoff // default 2 s doubling to 5 min
+	Backoff Backoff // default 1 s doubling to 5 min
 	Breaker BreakerConfig
 	Poll    time.Duration // how often the queue is looked at when idle (5 s)
 }
@@ -47,7 +47,7 @@ func (c SendQueueConfig) withDefaults() SendQueueConfig {
 	if c.Timeout <= 0 {
 		c.Timeout = 60 * time.Second
 	}
-	c.Backoff = c.Backoff.withDefaults(2*time.Second, 5*time.Minute)
+	c.Backoff = c.Backoff.withDefaults(time.Second, 5*time.Minute)
 	if c.Poll <= 0 {
 		c.Poll = 5 * time.Second
 	}
