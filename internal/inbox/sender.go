@@ -193,6 +193,10 @@ func (ib *Inbox) runSender(ctx context.Context) {
 		woken := ib.sendSig.wait()
 		wait := ib.queueCfg.Poll
 		if open, w := ib.brSend.peek(); open && w > 0 {
+			// Sends queued meanwhile (auto-replies) show 送信待ち too.
+			if err := ib.markWaiting(ctx); err != nil && ctx.Err() == nil {
+				ib.log.Warn("marking queued sends waiting", "err", err)
+			}
 			sleep(ctx, min(w, wait), woken)
 			continue
 		}
@@ -217,7 +221,10 @@ func (ib *Inbox) runSender(ctx context.Context) {
 		}
 		wg.Wait()
 		if len(convs) > 0 {
-			continue // more may have become due meanwhile
+			// More may have become due meanwhile; a short pause keeps a
+			// store that keeps failing from spinning.
+			sleep(ctx, 10*time.Millisecond, nil)
+			continue
 		}
 		if next > 0 {
 			wait = min(wait, time.Duration(next-ib.now().UnixMilli())*time.Millisecond)
@@ -304,7 +311,8 @@ func (ib *Inbox) deliverLocked(ctx context.Context, convID int64, p sendPath, ta
 			return targetErr, nil // it waits, and the later ones behind it
 		}
 		if ok, _ := ib.brSend.allow(); !ok {
-			return targetErr, nil // LINE is down: everything waits
+			// LINE is down: everything waits, and says so.
+			return targetErr, ib.markWaiting(ctx)
 		}
 		waiting, sendErr, err := ib.sendQueued(ctx, p, q)
 		changed = true
@@ -368,10 +376,10 @@ func (ib *Inbox) sendQueued(ctx context.Context, p sendPath, q queued) (waiting 
 			cancel()
 			switch {
 			case sendErr == nil:
-				ib.brSend.success()
+				ib.sendAnswered(ctx)
 				return false, nil, ib.recordSent(ctx, q.id, res)
 			case isInvalidReplyToken(sendErr):
-				ib.brSend.success() // LINE refused the token before delivering: push
+				ib.sendAnswered(ctx) // LINE refused the token before delivering: push
 			case notDelivered(sendErr):
 				ib.noteReachability(sendErr) // never reached LINE: push later
 			default:
@@ -388,7 +396,7 @@ func (ib *Inbox) sendQueued(ctx context.Context, p sendPath, q queued) (waiting 
 	res, sendErr := pushWith(pctx, p.s, q.userID, q.body, msgs, key)
 	cancel()
 	if sendErr == nil {
-		ib.brSend.success()
+		ib.sendAnswered(ctx)
 		return false, nil, ib.recordSent(ctx, q.id, res)
 	}
 	ib.noteReachability(sendErr)
@@ -412,14 +420,20 @@ func replyWith(ctx context.Context, s Sender, token, text string, msgs []line.Me
 	return s.ReplyText(ctx, token, text)
 }
 
+// sendAnswered records that LINE answered a send: if that ends an outage,
+// everything waiting is due now.
+func (ib *Inbox) sendAnswered(ctx context.Context) {
+	if ib.brSend.success() {
+		ib.recovered(ctx, "send")
+	}
+}
+
 // noteReachability feeds the send breaker: LINE answered (not with a 5xx)
 // or it did not.
 func (ib *Inbox) noteReachability(err error) {
 	var apiErr *line.APIError
 	if errors.As(err, &apiErr) && apiErr.Status < 500 {
-		if ib.brSend.success() {
-			ib.recovered(context.Background(), "send")
-		}
+		ib.sendAnswered(context.Background())
 		return
 	}
 	if temporarySend(err) {
@@ -505,6 +519,36 @@ func (ib *Inbox) recordFailed(ctx context.Context, msgID int64, code, reqID stri
 	})
 	if err != nil {
 		return fmt.Errorf("record send result of message %d: %w", msgID, err)
+	}
+	return nil
+}
+
+// markWaiting shows every queued message not yet marked as waiting for
+// LINE (送信待ち) while LINE does not answer.
+func (ib *Inbox) markWaiting(ctx context.Context) error {
+	convs := map[int64]bool{}
+	err := ib.db.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		clear(convs)
+		rows, err := tx.QueryContext(ctx, `UPDATE messages SET error = ? WHERE status = 'pending' AND direction = 'out' AND error = ''
+			RETURNING conversation_id`, SendErrWaiting)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			convs[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("mark queued sends waiting: %w", err)
+	}
+	for id := range convs {
+		ib.notify(id)
 	}
 	return nil
 }
