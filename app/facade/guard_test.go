@@ -110,6 +110,11 @@ var methodPerms = map[string]auth.Permission{
 	"SandboxPostback":    auth.PermSandbox,
 	"LineSettings":       auth.PermInboxRead,
 	"SetLineSettings":    auth.PermSettings,
+	// linestatus.go (issue 17)
+	"LineStatus":           auth.PermInboxRead,
+	"FetchContent":         auth.PermInboxRead,
+	"SandboxSetOutage":     auth.PermSandbox,
+	"SandboxExpireContent": auth.PermSandbox,
 	// customers.go
 	"Customers":             auth.PermCustomersRead,
 	"Customer":              auth.PermCustomersRead,
@@ -472,18 +477,23 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations: %v %v", convs, err)
 	}
-	msgs, err := app.Messages(convs[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The photo is fetched by the engine's background fetcher, just
+	// after the webhook was stored.
 	var photo int64
-	for _, m := range msgs {
-		if m.Kind == "image" && m.HasContent {
-			photo = m.ID
+	for deadline := time.Now().Add(10 * time.Second); photo == 0; {
+		msgs, err := app.Messages(convs[0].ID)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if photo == 0 {
-		t.Fatalf("no downloaded photo: %+v", msgs)
+		for _, m := range msgs {
+			if m.Kind == "image" && m.HasContent {
+				photo = m.ID
+			}
+		}
+		if photo == 0 && time.Now().After(deadline) {
+			t.Fatalf("no downloaded photo: %+v", msgs)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if url, err := app.MessageContent(photo); err != nil || !strings.HasPrefix(url, "data:image/png;base64,") {
 		t.Fatalf("administrator: %.40q %v", url, err)
@@ -505,11 +515,15 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 				t.Fatalf("%s content of %d: %.40q %v", r, id, url, err)
 			}
 		}
+		// Nor may it have content fetched again.
+		if err := app.FetchContent(photo); err == nil || err.Error() != codeContentMasked {
+			t.Fatalf("%s re-fetch: %v", r, err)
+		}
 		if _, err := app.SignIn("admin", testAdminPW); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionDenied, Actor: "staff:" + login})
-		if err != nil || len(rep.Entries) != 3 || rep.Entries[0].Detail["masked"] != "message_content" {
+		if err != nil || len(rep.Entries) != 4 || rep.Entries[0].Detail["masked"] != "message_content" {
 			t.Fatalf("masked refusal audit: %+v %v", rep.Entries, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/inbox"
@@ -116,4 +117,80 @@ func TestReplyAuditedThroughFacade(t *testing.T) {
 	if v, err := audit.Verify(context.Background(), eng.DB().Reader()); err != nil || !v.OK {
 		t.Fatalf("chain: %+v %v", v, err)
 	}
+}
+
+// The outage drill through the bound object: the simulated LINE API stops
+// answering, the status area says so and counts what waits, a photo sent
+// meanwhile arrives by itself once LINE is back; expired content is marked
+// and can be fetched again.
+func TestSandboxOutageDrill(t *testing.T) {
+	app := startApp(t, nil)
+	firstAdmin(t, app)
+	cs, err := app.SandboxCustomers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SandboxSetOutage("meteor", 0); err == nil || err.Error() != codeInvalidInput {
+		t.Fatalf("bad mode: %v", err)
+	}
+	if err := app.SandboxSetOutage("refuse", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SandboxSendImage(cs[0].UserID); err != nil {
+		t.Fatal(err)
+	}
+	poll := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s", what)
+			}
+		}
+	}
+	poll("LINE reported unreachable", func() bool {
+		st, err := app.LineStatus()
+		return err == nil && !st.Reachable && st.DownSince > 0 && st.PendingContent == 1 && st.PendingProfiles == 1
+	})
+	convs, err := app.Conversations()
+	if err != nil || len(convs) != 1 || convs[0].DisplayName != "" {
+		t.Fatalf("conversation during the outage: %+v %v", convs, err)
+	}
+	photo := func() inbox.Message {
+		msgs, err := app.Messages(convs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if msgs[i].Kind == "image" {
+				return msgs[i]
+			}
+		}
+		t.Fatal("no photo")
+		return inbox.Message{}
+	}
+	if m := photo(); m.HasContent || m.Fetch != inbox.FetchPending {
+		t.Fatalf("photo during the outage: %+v", m)
+	}
+	if err := app.SandboxSetOutage("", 0); err != nil {
+		t.Fatal(err)
+	}
+	poll("photo and profile filled in", func() bool {
+		st, err := app.LineStatus()
+		return err == nil && st.Reachable && photo().HasContent && st.PendingProfiles == 0
+	})
+
+	if err := app.SandboxExpireContent(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SandboxSendImage(cs[0].UserID); err != nil {
+		t.Fatal(err)
+	}
+	poll("marked expired", func() bool { return photo().Fetch == inbox.FetchExpired })
+	if err := app.SandboxExpireContent(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.FetchContent(photo().ID); err != nil {
+		t.Fatal(err)
+	}
+	poll("fetched again", func() bool { return photo().HasContent })
 }

@@ -147,7 +147,15 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.ServeWebhook(t, ib.HandleWebhook)
+	// The webhook is stored, then what the inbox's background workers do
+	// (deliver hook replies, fetch profiles) is done at once: these tests
+	// are about the replies, not the timing.
+	s.ServeWebhook(t, func(ctx context.Context, wh *line.Webhook) error {
+		if err := ib.HandleWebhook(ctx, wh); err != nil {
+			return err
+		}
+		return ib.Settle(ctx)
+	})
 	return &env{svc: svc, ib: ib, db: db, sim: sim, clk: clk}
 }
 

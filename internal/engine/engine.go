@@ -120,6 +120,7 @@ type Engine struct {
 	secrets  *secrets.Store
 	db       *store.DB
 	client   *line.Client
+	bgClient *line.Client // the background workers' client (linestatus.go)
 	verifier *line.Verifier
 	inbox    *inbox.Inbox
 	outbox   *outbox.Outbox
@@ -188,21 +189,19 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.startRelay(ctx, opts) // relay.go: pulls webhooks if enrolled with a relay
-	// Sends left pending by a crash go out now (pushes, with their stored
-	// retry keys) or are flagged for staff (replies).
-	if err := e.inbox.ResumePending(ctx); err != nil {
-		e.log.Warn("resuming pending sends", "err", err)
-	}
-	// Pushes and multicasts left pending (a crash, an outage, last month's
-	// quota) go out again with their stored retry keys. A large campaign
-	// may take minutes, so it runs in the background until Close.
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.bgStop = stop
-	e.bg.Go(func() {
-		if err := e.outbox.Resume(bg); err != nil && bg.Err() == nil {
-			e.log.Warn("resuming outbox sends", "err", err)
-		}
-	})
+	// The inbox's background work: the fetch jobs the webhooks recorded
+	// (profiles, content) and the send queue, starting with what a crash
+	// or an outage left (pushes resent with their stored retry keys,
+	// replies whose attempt had begun flagged for staff). Nothing of it
+	// delays the start.
+	e.bg.Go(func() { e.inbox.Run(bg) })
+	// Pushes and multicasts left pending (a crash, an outage, last month's
+	// quota) go out again with their stored retry keys, now and whenever
+	// LINE answers again after an outage (linestatus.go). A large campaign
+	// may take minutes, so it runs in the background until Close.
+	e.bg.Go(func() { e.resumeSends(bg) })
 	e.startRichMenus(bg) // richmenu.go: keeps friends' rich menus in step with their segments
 	return e, nil
 }
@@ -418,15 +417,25 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 }
 
 // newClient returns the LINE client, every HTTP attempt of which goes to
-// the request log in the DB.
+// the request log in the DB, and the background workers' client on the
+// same channel (bgClient): one attempt per call, bounded by the callers'
+// own timeouts, since the fetcher and the send queue retry with their own
+// backoff and breakers.
 func (e *Engine) newClient(endpoint, token string, sandbox bool) (*line.Client, error) {
 	e.reqlog = linelog.New(e.db, linelog.Options{Sandbox: sandbox, Logger: e.log})
+	bg, err := line.New(line.Config{Endpoint: endpoint, AccessToken: token, OnRequest: e.reqlog.Add,
+		Retry: line.RetryPolicy{MaxAttempts: 1}, AttemptTimeout: BackgroundAttemptTimeout})
+	if err != nil {
+		return nil, err
+	}
+	e.bgClient = bg
 	return line.New(line.Config{Endpoint: endpoint, AccessToken: token, OnRequest: e.reqlog.Add})
 }
 
 func (e *Engine) newInbox(opts Options) error {
 	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Content: e.client, ReadMarker: e.client,
-		Emitter: opts.Emitter, Clock: opts.Clock, Logger: e.log, Hooks: e.inboxHooks(), MediaHost: e.mediaHost()})
+		Emitter: opts.Emitter, Clock: opts.Clock, Logger: e.log, Hooks: e.inboxHooks(), MediaHost: e.mediaHost(),
+		Fetch: inbox.FetchConfig{Profiles: e.bgClient, Content: e.bgClient}, Queue: inbox.SendQueueConfig{Sender: e.bgClient}})
 	if err != nil {
 		return err
 	}

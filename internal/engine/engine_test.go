@@ -81,10 +81,14 @@ func TestSandboxEndToEnd(t *testing.T) {
 	if _, err := eng.Sim().SendText(ctx, cust.UserID, question); err != nil {
 		t.Fatal(err)
 	}
-	list, err := eng.Inbox().Conversations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The message is stored before the webhook is answered; the profile
+	// follows from the background fetcher.
+	var list []inbox.Conversation
+	eventually(t, 10*time.Second, "profile fetched", func() bool {
+		var err error
+		list, err = eng.Inbox().Conversations(ctx)
+		return err == nil && len(list) == 1 && list[0].DisplayName != ""
+	})
 	if len(list) != 1 || list[0].LineUserID != cust.UserID || list[0].Unread != 1 || list[0].DisplayName != cust.DisplayName {
 		t.Fatalf("conversations = %+v", list)
 	}
@@ -291,6 +295,18 @@ func TestLiveModeWithChannel(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("LINE's signed test body: status %d", resp.StatusCode)
+	}
+}
+
+// eventually polls cond until it holds, or fails the test after d.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

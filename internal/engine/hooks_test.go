@@ -41,6 +41,8 @@ func TestSandboxAutoReplyAndImageHost(t *testing.T) {
 	if _, err := eng.Sim().SendText(ctx, cust.UserID, "営業時間を教えて"); err != nil {
 		t.Fatal(err)
 	}
+	// Hook replies leave the webhook path: the send queue delivers them.
+	eventually(t, 10*time.Second, "auto-reply", func() bool { return len(eng.Sim().Deliveries(cust.UserID)) > 0 })
 	ds := eng.Sim().Deliveries(cust.UserID)
 	if len(ds) != 1 || ds[0].Text != "平日9時〜15時です。" || ds[0].Via != linesim.ViaReply {
 		t.Fatalf("auto-reply deliveries %+v", ds)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linelog"
 	"tsunagu/internal/outbox"
@@ -98,8 +99,14 @@ func TestSandboxImageIsDownloaded(t *testing.T) {
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations = %+v, %v", convs, err)
 	}
-	msgs, err := eng.Inbox().Messages(ctx, convs[0].ID)
-	if err != nil || len(msgs) != 1 || msgs[0].Kind != "image" || !msgs[0].HasContent {
+	// Stored before the webhook was answered, fetched by the background
+	// fetcher right after.
+	var msgs []inbox.Message
+	eventually(t, 10*time.Second, "photo fetched", func() bool {
+		msgs, err = eng.Inbox().Messages(ctx, convs[0].ID)
+		return err == nil && len(msgs) == 1 && msgs[0].HasContent
+	})
+	if err != nil || len(msgs) != 1 || msgs[0].Kind != "image" || !msgs[0].HasContent || msgs[0].Fetch != "" {
 		t.Fatalf("messages = %+v, %v", msgs, err)
 	}
 	data, typ, err := eng.Inbox().MessageContent(ctx, msgs[0].ID)

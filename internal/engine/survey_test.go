@@ -47,6 +47,11 @@ func TestSurveyThroughTheEngine(t *testing.T) {
 	if _, err := eng.Sim().SendText(ctx, user, "3"); err != nil {
 		t.Fatal(err)
 	}
+	// Hook replies leave the webhook path: the send queue delivers them.
+	eventually(t, 10*time.Second, "survey thanks", func() bool {
+		ds := eng.Sim().Deliveries(user)
+		return ds[len(ds)-1].Text == "ご回答ありがとうございました。"
+	})
 	ds := eng.Sim().Deliveries(user)
 	if last := ds[len(ds)-1]; last.Text != "ご回答ありがとうございました。" {
 		t.Fatalf("last delivery = %q", last.Text)

@@ -139,8 +139,8 @@ func TestRetryAudited(t *testing.T) {
 	c := f.onlyConversation(t)
 	ctx := context.Background()
 	m, err := f.ib.Reply(ctx, c.ID, by("佐藤"), "回答です")
-	if err == nil {
-		t.Fatal("first push should fail")
+	if err != nil || m.Status != "pending" || len(f.send.pushes) != 1 {
+		t.Fatalf("first push should fail and wait: %+v %v", m, err)
 	}
 
 	// A retry whose audit entry cannot be written does not send.

@@ -36,6 +36,8 @@ type incoming struct {
 	readToken string
 	// postback: its params (datetime picker), handed to hooks only
 	postbackParams map[string]string
+	// message: the fetch lane of its content ("" if none to fetch)
+	fetchLane string
 }
 
 // parseEvent reduces an SDK event to what the inbox stores. Events without a
@@ -48,6 +50,7 @@ func parseEvent(ev webhook.EventInterface) (incoming, bool) {
 	case webhook.MessageEvent:
 		in = base("message", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
 		in.kind, in.body, in.messageID = describeMessage(e.Message)
+		in.fetchLane = contentLane(e.Message)
 		in.unread = true
 	case webhook.FollowEvent:
 		in = base("follow", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
@@ -280,6 +283,10 @@ func unsend(ctx context.Context, tx *sql.Tx, convID int64, in incoming, now int6
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM message_content WHERE message_id = ?`, id); err != nil {
 		return 0, fmt.Errorf("erase unsent content: %w", err)
+	}
+	// Nor is its content fetched any more.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fetch_jobs WHERE message_id = ?`, id); err != nil {
+		return 0, fmt.Errorf("drop fetch of unsent content: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE conversations SET last_preview = '', last_kind = 'unsend'

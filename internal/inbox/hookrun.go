@@ -10,8 +10,8 @@ import (
 	"tsunagu/internal/line"
 )
 
-// hookSend is a hook reply stored in the webhook's transaction, to be sent
-// once it commits.
+// hookSend is a hook reply stored in the webhook's transaction; the
+// background sender delivers it once it commits (sender.go).
 type hookSend struct {
 	msgID, convID int64
 	userID, text  string
@@ -100,6 +100,7 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 		return nil, nil
 	}
 	token := ""
+	until := eventTime(in, now) + ib.ttl.Milliseconds()
 	if msgID != 0 && in.replyToken != "" && eventTime(in, now) >= now-ib.ttl.Milliseconds() {
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ? AND reply_token_used = 0`, msgID)
 		if err != nil {
@@ -142,9 +143,15 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 		// Even a reply gets its key now: if LINE refuses the token, the
 		// push that follows uses this stored key.
 		key := ib.newKey()
+		// The token is stored with the reply: the background sender
+		// uses it while it is fresh, and pushes with the key after.
+		var tok, tokUntil any
+		if token != "" {
+			tok, tokUntil = token, until
+		}
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload)
-			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?)`, convID, r.Text, r.SentBy, via, key, now, payload)
+			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload, send_token, send_token_until)
+			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`, convID, r.Text, r.SentBy, via, key, now, payload, tok, tokUntil)
 		if err != nil {
 			return nil, fmt.Errorf("store hook reply: %w", err)
 		}

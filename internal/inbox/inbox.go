@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,16 @@ import (
 // EventChanged is emitted with a ChangedEvent whenever a conversation's
 // messages, unread count or state change.
 const EventChanged = "inbox:changed"
+
+// EventLineStatus is emitted with a LineStatusEvent when LINE's API
+// becomes unreachable or reachable again (a breaker opened or closed); the
+// UI then reads LineStatus.
+const EventLineStatus = "inbox:lineStatus"
+
+// LineStatusEvent is the payload of EventLineStatus.
+type LineStatusEvent struct {
+	Reachable bool `json:"reachable"`
+}
 
 // ChangedEvent is the payload of EventChanged.
 type ChangedEvent struct {
@@ -116,6 +127,9 @@ type Config struct {
 	// MediaHost puts images staff send where LINE can fetch them; nil:
 	// image replies fail with ErrNoMediaHost.
 	MediaHost MediaHost
+	// Fetch and Queue configure the background fetcher and sender (Run).
+	Fetch FetchConfig
+	Queue SendQueueConfig
 }
 
 // Inbox stores conversations and sends staff replies.
@@ -132,6 +146,17 @@ type Inbox struct {
 	newKey     func() string
 	hooks      []Hook
 	media      MediaHost
+
+	// Background work (Run): fetch jobs and the send queue, woken by
+	// new work, held back per LINE endpoint by a breaker.
+	fetchCfg  FetchConfig
+	queueCfg  SendQueueConfig
+	fetchSig  *signal
+	sendSig   *signal
+	brProfile *breaker
+	brContent *breaker
+	brSend    *breaker
+	locks     convLocks
 }
 
 // New returns an inbox over an open DB.
@@ -152,6 +177,10 @@ func New(cfg Config) (*Inbox, error) {
 		newKey:     func() string { return uuid.NewString() },
 		hooks:      cfg.Hooks,
 		media:      cfg.MediaHost,
+		fetchCfg:   cfg.Fetch.withDefaults(),
+		queueCfg:   cfg.Queue.withDefaults(),
+		fetchSig:   newSignal(),
+		sendSig:    newSignal(),
 	}
 	if ib.profileTTL <= 0 {
 		ib.profileTTL = DefaultProfileTTL
@@ -165,7 +194,26 @@ func New(cfg Config) (*Inbox, error) {
 	if ib.ttl <= 0 {
 		ib.ttl = DefaultReplyTokenTTL
 	}
+	changed := func() { ib.emitLineStatus() }
+	ib.brProfile = newBreaker(cfg.Fetch.Breaker, ib.now, changed)
+	ib.brContent = newBreaker(cfg.Fetch.Breaker, ib.now, changed)
+	ib.brSend = newBreaker(cfg.Queue.Breaker, ib.now, changed)
 	return ib, nil
+}
+
+// Run works, until ctx ends, what the webhook path leaves for later: the
+// fetch jobs (profiles, content) and the send queue (hook replies, sends
+// that waited out an outage). The engine runs it; without it nothing is
+// fetched and queued sends wait.
+func (ib *Inbox) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if ib.send != nil || ib.content != nil || ib.fetchCfg.Profiles != nil || ib.fetchCfg.Content != nil {
+		wg.Go(func() { ib.runFetcher(ctx) })
+	}
+	if ib.send != nil {
+		wg.Go(func() { ib.runSender(ctx) })
+	}
+	wg.Wait()
 }
 
 // Conversation is one LINE user's thread.
@@ -205,6 +253,10 @@ type Message struct {
 	CreatedAt      int64  `json:"createdAt"`
 	Unsent         bool   `json:"unsent"`     // the customer took it back; body is erased
 	HasContent     bool   `json:"hasContent"` // downloaded media is stored (MessageContent)
+	// Fetch is where fetching its content stands while HasContent is
+	// false: FetchPending, FetchExpired, FetchRefused, FetchTooLarge, or
+	// "" (nothing to fetch).
+	Fetch string `json:"fetch"`
 	// Label is what the button said, for a postback whose sender
 	// registered it (RegisterPostbackLabel); "" shows the data.
 	Label string `json:"label"`
@@ -321,11 +373,14 @@ func (ib *Inbox) MarkRead(ctx context.Context, conversationID int64) error {
 
 // Reply sends text from staff to the conversation's customer. It uses the
 // newest unused reply token if it is still fresh, and otherwise a push whose
-// retry key is stored before the request leaves. The returned message carries
-// the final status: a failed send is stored (status "failed") and can be
-// retried; the error is returned too. The send is audited (message.send,
-// naming the conversation and message, never the text) in the transaction
-// that stores the message.
+// retry key is stored before the request leaves. The message is stored
+// (pending, with its key and token) and audited (message.send, naming the
+// conversation and message, never the text) in one transaction, then
+// delivered through the conversation's send queue, after any earlier
+// message still waiting there. The returned message carries the outcome:
+// "sent"; "pending" if LINE could not be reached (it goes out by itself
+// once LINE answers again, Run); or "failed" for good, with the error
+// returned too.
 func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text string) (Message, error) {
 	if ib.send == nil {
 		return Message{}, ErrOffline
@@ -336,18 +391,15 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 	if err := checkText(text); err != nil {
 		return Message{}, err
 	}
+	unlock := ib.locks.lock(conversationID)
+	defer unlock()
 	now := ib.now()
-	var (
-		msgID   int64
-		userID  string
-		token   string
-		retryID string
-	)
+	var msgID int64
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		var follow string
 		err := tx.QueryRowContext(ctx, `
-			SELECT c.line_user_id, u.follow_state FROM conversations c
-			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&userID, &follow)
+			SELECT u.follow_state FROM conversations c
+			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&follow)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
 		}
@@ -359,34 +411,20 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 		}
 		// Claim the reply token in the same transaction that records the
 		// reply, so two staff replying at once never use one token twice.
-		var tokenMsg int64
-		err = tx.QueryRowContext(ctx, `
-			SELECT m.id, m.reply_token FROM messages m
-			JOIN webhook_events e ON e.webhook_event_id = m.webhook_event_id
-			WHERE m.conversation_id = ? AND m.direction = 'in' AND m.reply_token IS NOT NULL
-			  AND m.reply_token <> '' AND m.reply_token_used = 0 AND e.occurred_at >= ?
-			ORDER BY m.id DESC LIMIT 1`, conversationID, now.Add(-ib.ttl).UnixMilli()).Scan(&tokenMsg, &token)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			token = ""
-		case err != nil:
+		token, until, err := claimReplyToken(ctx, tx, conversationID, now.Add(-ib.ttl), ib.ttl)
+		if err != nil {
 			return err
-		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ?`, tokenMsg); err != nil {
-				return err
-			}
 		}
 		via := "reply"
-		var key any
-		if token == "" {
+		if token == nil {
 			via = "push"
-			retryID = ib.newKey()
-			key = retryID
 		}
+		// Even a reply gets its key now: if LINE refuses the token, the
+		// push that follows uses this stored key.
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at)
-			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?)`,
-			conversationID, text, by.Name, via, key, now.UnixMilli())
+			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, send_token, send_token_until)
+			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+			conversationID, text, by.Name, via, ib.newKey(), now.UnixMilli(), token, until)
 		if err != nil {
 			return err
 		}
@@ -402,10 +440,35 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 		return Message{}, fmt.Errorf("reply to conversation %d: %w", conversationID, err)
 	}
 	ib.notify(conversationID)
-	return ib.deliver(ctx, msgID, conversationID, userID, text, nil, token, retryID)
+	return ib.deliverNow(ctx, conversationID, msgID)
 }
 
-// RetryMessage resends a failed (or stuck pending) outgoing message. A push
+// deliverNow delivers a conversation's queue up to and including msgID,
+// which staff just stored, with the conversation's lock held, and returns
+// the message as it stands. If it has to wait (LINE down, or an earlier
+// message waiting), the background sender takes it from there.
+func (ib *Inbox) deliverNow(ctx context.Context, convID, msgID int64) (Message, error) {
+	sendErr, err := ib.deliverLocked(ctx, convID, ib.staffPath(), msgID, true)
+	if err != nil {
+		return Message{}, err
+	}
+	m, err := ib.message(ctx, msgID)
+	if err != nil {
+		return Message{}, err
+	}
+	switch m.Status {
+	case "pending":
+		ib.sendSig.fire()
+	case "failed":
+		if sendErr == nil {
+			sendErr = errors.New(m.Error)
+		}
+		return m, fmt.Errorf("send message %d: %w", msgID, sendErr)
+	}
+	return m, nil
+}
+
+// RetryMessage resends a failed (or waiting) outgoing message now. A push
 // is resent with its stored retry key, so if the first attempt did reach
 // LINE, LINE answers 409 and the customer still gets one copy. The message
 // is checked, marked pending (switched to a push with a fresh stored key if
@@ -418,23 +481,27 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (M
 	if by.Audit == "" {
 		return Message{}, ErrNoActor
 	}
+	var convID int64
+	if err := ib.db.Reader().QueryRowContext(ctx, `SELECT conversation_id FROM messages WHERE id = ?`, messageID).Scan(&convID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = ErrNotFound
+		}
+		return Message{}, fmt.Errorf("retry message %d: %w", messageID, err)
+	}
+	unlock := ib.locks.lock(convID)
+	defer unlock()
 	now := ib.now()
-	var (
-		convID       int64
-		userID, body string
-		retryKey     string
-		payload      sql.NullString
-	)
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			via, status, dir, follow string
 			key                      sql.NullString
+			uncertain                sql.NullInt64
 		)
 		err := tx.QueryRowContext(ctx, `
-			SELECT m.conversation_id, c.line_user_id, u.follow_state, m.body, COALESCE(m.via,''), m.retry_key, m.status, m.direction, m.payload
+			SELECT u.follow_state, COALESCE(m.via,''), m.retry_key, m.status, m.direction, m.uncertain_since
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id
 			JOIN line_users u ON u.user_id = c.line_user_id WHERE m.id = ?`, messageID).
-			Scan(&convID, &userID, &follow, &body, &via, &key, &status, &dir, &payload)
+			Scan(&follow, &via, &key, &status, &dir, &uncertain)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -447,16 +514,17 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (M
 		if follow == "unfollowed" {
 			return ErrUnreachable
 		}
-		retryKey = key.String
+		retryKey := key.String
 		if via != "push" || !key.Valid {
 			// A reply token is single-use: whatever happened to it, the
 			// retry goes out as a push with a fresh, stored key.
-			retryKey = ib.newKey()
+			retryKey, uncertain = ib.newKey(), sql.NullInt64{}
 		}
 		// Pending again while the request is out: a crash now leaves a
-		// keyed push that ResumePending resends harmlessly.
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '' WHERE id = ?`,
-			retryKey, messageID); err != nil {
+		// keyed push that the sender resends harmlessly.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '',
+			next_send_at = NULL, send_token = NULL, uncertain_since = ? WHERE id = ?`,
+			retryKey, uncertain, messageID); err != nil {
 			return err
 		}
 		return recordSend(ctx, tx, by, audit.ActionMessageRetry, convID, messageID, "push", now)
@@ -465,14 +533,7 @@ func (ib *Inbox) RetryMessage(ctx context.Context, messageID int64, by Actor) (M
 		return Message{}, fmt.Errorf("retry message %d: %w", messageID, err)
 	}
 	ib.notify(convID)
-	var msgs []line.Message
-	if payload.Valid {
-		if msgs, err = line.UnmarshalMessages([]byte(payload.String)); err != nil {
-			return Message{}, fmt.Errorf("retry message %d: %w", messageID, err)
-		}
-	}
-	res, sendErr := ib.sendPush(ctx, userID, body, msgs, retryKey)
-	return ib.finish(ctx, messageID, convID, res, sendErr)
+	return ib.deliverNow(ctx, convID, messageID)
 }
 
 // recordSend audits a send or retry inside the transaction that stores it.
@@ -493,66 +554,20 @@ func recordSend(ctx context.Context, tx *sql.Tx, by Actor, action string, convID
 	return err
 }
 
-// ResumePending deals with outgoing messages left pending by a crash. Pushes
-// are resent with their stored retry key (harmless if the first request got
-// through). A reply cannot be made idempotent, so a pending reply is marked
-// failed with "send uncertain" for staff to check rather than risking a
-// duplicate.
-func (ib *Inbox) ResumePending(ctx context.Context) error {
-	if ib.send == nil {
-		return ErrOffline
-	}
-	rows, err := ib.db.Reader().QueryContext(ctx, `
-		SELECT id, COALESCE(via,''), retry_key FROM messages WHERE status = 'pending' AND direction = 'out' ORDER BY id`)
-	if err != nil {
-		return fmt.Errorf("find pending sends: %w", err)
-	}
-	type pending struct {
-		id  int64
-		via string
-		key sql.NullString
-	}
-	var list []pending
-	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.id, &p.via, &p.key); err != nil {
-			rows.Close()
-			return fmt.Errorf("find pending sends: %w", err)
-		}
-		list = append(list, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find pending sends: %w", err)
-	}
-	var errs []error
-	for _, p := range list {
-		if p.via == "push" && p.key.Valid {
-			if _, err := ib.RetryMessage(ctx, p.id, SystemActor); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		if err := ib.markUncertain(ctx, p.id); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // --- helpers ---
 
 const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at,
 	unsent_at IS NOT NULL, EXISTS (SELECT 1 FROM message_content mc WHERE mc.message_id = messages.id),
 	CASE WHEN kind = 'postback' THEN COALESCE((SELECT label FROM postback_labels p WHERE p.data = messages.body), '') ELSE '' END,
-	internal`
+	internal,
+	COALESCE((SELECT CASE WHEN j.status = 'pending' THEN 'pending' ELSE j.reason END FROM fetch_jobs j WHERE j.message_id = messages.id), '')`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMessage(r scanner) (Message, error) {
 	var m Message
 	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt, &m.Unsent, &m.HasContent,
-		&m.Label, &m.Internal)
+		&m.Label, &m.Internal, &m.Fetch)
 	return m, err
 }
 
@@ -566,88 +581,10 @@ func (ib *Inbox) message(ctx context.Context, id int64) (Message, error) {
 
 // SendTimeout bounds one staff send, retries included. The LINE client
 // retries a push for up to about a minute; a clerk waiting on the screen is
-// better told sooner that the outcome is open. The message stays retryable
-// with its stored key, so a later retry cannot duplicate it.
+// better told sooner that the outcome is open. The message stays queued
+// with its stored key, so the background sender's resend cannot duplicate
+// it.
 const SendTimeout = 20 * time.Second
-
-// sendPush pushes text, or msgs when given (their stored payload).
-func (ib *Inbox) sendPush(ctx context.Context, to, text string, msgs []line.Message, key string) (line.SendResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
-	defer cancel()
-	if msgs != nil {
-		return ib.send.Push(ctx, to, msgs, key)
-	}
-	return ib.send.PushText(ctx, to, text, key)
-}
-
-func (ib *Inbox) sendReply(ctx context.Context, token, text string, msgs []line.Message) (line.SendResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
-	defer cancel()
-	if msgs != nil {
-		return ib.send.Reply(ctx, token, msgs)
-	}
-	return ib.send.ReplyText(ctx, token, text)
-}
-
-// deliver sends a stored outgoing message: by reply token when one was
-// claimed for it, falling back to a push if LINE no longer accepts the token
-// (it refuses before delivering); otherwise by push with its stored retry
-// key. key may be "" for a reply: a fresh one is then stored before the
-// push. It records the outcome and returns the stored message.
-func (ib *Inbox) deliver(ctx context.Context, msgID, convID int64, userID, text string, msgs []line.Message, token, key string) (Message, error) {
-	if token != "" {
-		res, sendErr := ib.sendReply(ctx, token, text, msgs)
-		if sendErr == nil {
-			return ib.finish(ctx, msgID, convID, res, nil)
-		}
-		if !isInvalidReplyToken(sendErr) {
-			return ib.finish(ctx, msgID, convID, res, sendErr)
-		}
-		var err error
-		if key, err = ib.switchToPush(ctx, msgID, key); err != nil {
-			return Message{}, err
-		}
-	}
-	res, sendErr := ib.sendPush(ctx, userID, text, msgs, key)
-	return ib.finish(ctx, msgID, convID, res, sendErr)
-}
-
-// finish records the outcome of a send and returns the stored message.
-func (ib *Inbox) finish(ctx context.Context, msgID, convID int64, res line.SendResult, sendErr error) (Message, error) {
-	now := ib.now().UnixMilli()
-	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
-		if sendErr == nil {
-			// On a 409 the request that delivered the message is the
-			// one LINE accepted first.
-			reqID := res.AcceptedRequestID
-			if reqID == "" {
-				reqID = res.RequestID
-			}
-			_, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'sent', error = '', sent_at = ?, line_request_id = ? WHERE id = ?`,
-				now, reqID, msgID)
-			return err
-		}
-		code := SendErrFailed
-		if errors.Is(sendErr, line.ErrUnreachable) {
-			code = SendErrUnreachable
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', error = ?, line_request_id = ? WHERE id = ?`,
-			code, res.RequestID, msgID)
-		return err
-	})
-	if err != nil {
-		return Message{}, fmt.Errorf("record send result of message %d: %w", msgID, err)
-	}
-	ib.notify(convID)
-	m, err := ib.message(ctx, msgID)
-	if err != nil {
-		return Message{}, err
-	}
-	if sendErr != nil {
-		return m, fmt.Errorf("send message %d: %w", msgID, sendErr)
-	}
-	return m, nil
-}
 
 // switchToPush turns an outgoing message into a push with its retry key
 // (a new one if key is ""), stored before the caller sends.
@@ -656,29 +593,14 @@ func (ib *Inbox) switchToPush(ctx context.Context, msgID int64, key string) (str
 		key = ib.newKey()
 	}
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '' WHERE id = ?`, key, msgID)
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET via = 'push', retry_key = ?, status = 'pending', error = '', send_token = NULL
+			WHERE id = ?`, key, msgID)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("prepare push for message %d: %w", msgID, err)
 	}
 	return key, nil
-}
-
-func (ib *Inbox) markUncertain(ctx context.Context, msgID int64) error {
-	var convID int64
-	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT conversation_id FROM messages WHERE id = ?`, msgID).Scan(&convID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', error = ? WHERE id = ?`, SendErrUncertain, msgID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("mark message %d uncertain: %w", msgID, err)
-	}
-	ib.notify(convID)
-	return nil
 }
 
 func (ib *Inbox) notify(convID int64) {

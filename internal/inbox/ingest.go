@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"tsunagu/internal/line"
 	"tsunagu/internal/store"
@@ -77,10 +76,8 @@ func (ib *Inbox) HandleWebhooks(ctx context.Context, reqs []*line.Webhook) (Inge
 
 // ingestAcc gathers, across one transaction, what is done after it commits.
 type ingestAcc struct {
-	changed  map[int64]bool
-	profiles []string // users whose profile is new, stale, or who just followed
-	media    []string // LINE message IDs whose content to download
-	replies  []hookSend
+	changed map[int64]bool
+	replies int // hook replies queued for the background sender
 }
 
 // ingestGuarded stores event i of req under a savepoint. A failure that is
@@ -92,7 +89,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 		return fmt.Errorf("webhook event %d: %w", i, err)
 	}
 	// What the event adds to acc is dropped with its savepoint.
-	mark := struct{ p, m, r int }{len(acc.profiles), len(acc.media), len(acc.replies)}
+	replies := acc.replies
 	var changedNow []int64
 	fresh, err := func() (fresh bool, err error) {
 		defer func() {
@@ -119,7 +116,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 	if store.IsTransient(err) && !errors.Is(err, errPoison) || ctx.Err() != nil {
 		return err
 	}
-	acc.profiles, acc.media, acc.replies = acc.profiles[:mark.p], acc.media[:mark.m], acc.replies[:mark.r]
+	acc.replies = replies
 	if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO inbox_event`); rerr != nil {
 		return fmt.Errorf("webhook event %d: %w", i, rerr)
 	}
@@ -175,9 +172,6 @@ func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook,
 	if err != nil {
 		return false, fmt.Errorf("webhook event %d: %w", i, err)
 	}
-	if stale || in.eventType == "follow" {
-		acc.profiles = append(acc.profiles, in.userID)
-	}
 	convID, msgID, err := ib.applyEvent(ctx, tx, in, now)
 	if err != nil {
 		return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
@@ -188,35 +182,24 @@ func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook,
 		if err != nil {
 			return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 		}
-		acc.replies = append(acc.replies, out...)
+		acc.replies += len(out)
 	}
-	if in.eventType == "message" && hasContent[in.kind] && in.messageID != "" {
-		acc.media = append(acc.media, in.messageID)
+	// What must come from LINE (the profile, the photo) is recorded as
+	// jobs in this transaction; nothing here waits for LINE.
+	if err := ib.recordFetches(ctx, tx, in, stale, msgID, now); err != nil {
+		return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 	}
 	return true, nil
 }
 
-// afterIngest runs once the webhook transaction has committed.
-func (ib *Inbox) afterIngest(ctx context.Context, acc *ingestAcc) {
-	// Hook replies go first: a reply token is only good for a minute.
-	for _, r := range acc.replies {
-		if _, err := ib.deliver(ctx, r.msgID, r.convID, r.userID, r.text, r.msgs, r.token, r.key); err != nil {
-			ib.log.Warn("sending a hook reply", "err", err)
-		}
-	}
-	// Profiles and content are fetched after the commit: the events are
-	// safe whatever LINE answers, and a slow call never holds the writer.
-	for _, u := range slices.Compact(acc.profiles) {
-		if id, err := ib.RefreshProfile(ctx, u); err == nil && id != 0 {
-			acc.changed[id] = true
-		}
-	}
-	for _, m := range acc.media {
-		if id, err := ib.fetchContent(ctx, m); err != nil {
-			ib.log.Warn("downloading message content", "err", err)
-		} else if id != 0 {
-			acc.changed[id] = true
-		}
+// afterIngest runs once the webhook transaction has committed. Nothing here
+// waits for LINE: the hook replies are queued and the fetch jobs recorded,
+// both committed; the background workers (Run) are woken and the caller may
+// acknowledge at once.
+func (ib *Inbox) afterIngest(_ context.Context, acc *ingestAcc) {
+	ib.fetchSig.fire()
+	if acc.replies > 0 {
+		ib.sendSig.fire()
 	}
 	for id := range acc.changed {
 		ib.notify(id)

@@ -92,33 +92,31 @@ func (ib *Inbox) ReplyImage(ctx context.Context, conversationID int64, by Actor,
 		return Message{}, fmt.Errorf("image message: %w", err)
 	}
 
+	unlock := ib.locks.lock(conversationID)
+	defer unlock()
 	now := ib.now()
-	var (
-		msgID      int64
-		userID     string
-		token, key string
-	)
+	var msgID int64
 	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `
-			SELECT c.line_user_id, u.follow_state FROM conversations c
-			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&userID, &follow); err != nil {
+			SELECT u.follow_state FROM conversations c
+			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&follow); err != nil {
 			return err
 		}
 		if follow == "unfollowed" {
 			return ErrUnreachable
 		}
-		if token, err = claimReplyToken(ctx, tx, conversationID, now.Add(-ib.ttl)); err != nil {
+		token, until, err := claimReplyToken(ctx, tx, conversationID, now.Add(-ib.ttl), ib.ttl)
+		if err != nil {
 			return err
 		}
 		via := "push"
-		if token != "" {
+		if token != nil {
 			via = "reply"
 		}
-		key = ib.newKey()
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload)
-			VALUES (?, 'out', 'image', '', ?, ?, ?, 'pending', ?, ?)`,
-			conversationID, by.Name, via, key, now.UnixMilli(), string(payload))
+			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload, send_token, send_token_until)
+			VALUES (?, 'out', 'image', '', ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+			conversationID, by.Name, via, ib.newKey(), now.UnixMilli(), string(payload), token, until)
 		if err != nil {
 			return err
 		}
@@ -138,30 +136,34 @@ func (ib *Inbox) ReplyImage(ctx context.Context, conversationID int64, by Actor,
 		return Message{}, fmt.Errorf("image reply to conversation %d: %w", conversationID, err)
 	}
 	ib.notify(conversationID)
-	return ib.deliver(ctx, msgID, conversationID, userID, "", []line.Message{msg}, token, key)
+	return ib.deliverNow(ctx, conversationID, msgID)
 }
 
 // claimReplyToken takes the newest unused reply token of the conversation
-// received after freshAfter and marks it used ("" if none).
-func claimReplyToken(ctx context.Context, tx *sql.Tx, conversationID int64, freshAfter time.Time) (string, error) {
+// received after freshAfter and marks it used. It returns the token and
+// until when it may be used (unix ms: its event's time plus ttl), both nil
+// if there is none.
+func claimReplyToken(ctx context.Context, tx *sql.Tx, conversationID int64, freshAfter time.Time, ttl time.Duration) (token, until any, err error) {
 	var (
-		id    int64
-		token string
+		id, at int64
+		tok    string
 	)
-	err := tx.QueryRowContext(ctx, `
-		SELECT m.id, m.reply_token FROM messages m
+	err = tx.QueryRowContext(ctx, `
+		SELECT m.id, m.reply_token, e.occurred_at FROM messages m
 		JOIN webhook_events e ON e.webhook_event_id = m.webhook_event_id
 		WHERE m.conversation_id = ? AND m.direction = 'in' AND m.reply_token IS NOT NULL
 		  AND m.reply_token <> '' AND m.reply_token_used = 0 AND e.occurred_at >= ?
-		ORDER BY m.id DESC LIMIT 1`, conversationID, freshAfter.UnixMilli()).Scan(&id, &token)
+		ORDER BY m.id DESC LIMIT 1`, conversationID, freshAfter.UnixMilli()).Scan(&id, &tok, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ?`, id)
-	return token, err
+	if _, err = tx.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ?`, id); err != nil {
+		return nil, nil, err
+	}
+	return tok, at + ttl.Milliseconds(), nil
 }
 
 // CheckImage checks that data is a JPEG or PNG image LINE accepts and

@@ -56,7 +56,7 @@ func newSimEnvWith(t *testing.T, cfg Config) *simEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook := s.ServeWebhook(t, ib.HandleWebhook)
+	hook := s.ServeWebhook(t, settled(ib))
 	return &simEnv{ib: ib, db: db, sim: sim, hook: hook}
 }
 

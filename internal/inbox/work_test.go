@@ -189,7 +189,11 @@ func TestReplyTokenOrPush(t *testing.T) {
 		want    string
 	}{
 		{"fresh token", func(*workEnv, int64) {}, linesim.ViaReply},
-		{"expired token", func(e *workEnv, _ int64) { e.clock.Add(DefaultReplyTokenTTL + time.Second) }, linesim.ViaPush},
+		// Past the token's TTL counted from now, however long the set-up
+		// took (the simulator stamps events with the real time).
+		{"expired token", func(e *workEnv, _ int64) {
+			e.clock.Add(time.Since(e.clock.Now()) + DefaultReplyTokenTTL + time.Second)
+		}, linesim.ViaPush},
 		{"used token", func(e *workEnv, id int64) {
 			if _, err := e.ib.Reply(context.Background(), id, Actor{Audit: "staff:a", Name: "A"}, "一通目"); err != nil {
 				panic(err)

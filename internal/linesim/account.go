@@ -112,8 +112,12 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request, _ string
 
 func (s *Server) handleContent(w http.ResponseWriter, r *http.Request, _ string) {
 	s.mu.Lock()
-	c, ok := s.content[r.PathValue("messageId")]
+	id := r.PathValue("messageId")
+	c, ok := s.content[id]
+	ok = ok && !s.contentExpiredLocked(id)
 	s.mu.Unlock()
+	// LINE answers 404 alike for an unknown message and for content it
+	// has deleted.
 	if !ok {
 		writeError(w, http.StatusNotFound, errorBody{Message: msgNotFound})
 		return

@@ -147,6 +147,10 @@ type Server struct {
 	requests []Request
 
 	rich richMenuState // rich menus, the default menu (richmenu.go)
+
+	outage     outageState     // connection-level faults (outage.go)
+	expired    map[string]bool // content LINE no longer has, by message ID
+	allExpired bool            // all content expired
 }
 
 // content is a media file a customer sent, served by the content endpoint.
@@ -205,6 +209,7 @@ func New(cfg Config) *Server {
 		content:     map[string]content{},
 		linkTokens:  map[string]string{},
 		readTokens:  map[string]readMark{},
+		expired:     map[string]bool{},
 		faults:      map[string][]Fault{},
 		limits:      map[string]*window{},
 		latency:     cfg.Latency,
@@ -252,10 +257,14 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.url = "http://" + ln.Addr().String()
 	srv := s.srv
+	fl := &faultListener{Listener: ln, s: s}
+	s.outage.mu.Lock()
+	s.outage.addr, s.outage.ln = ln.Addr().String(), fl
+	s.outage.mu.Unlock()
 	// Serve returns http.ErrServerClosed after Close; there is no one
 	// to report any other accept error to, and the API calls will fail
 	// visibly anyway.
-	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = srv.Serve(fl) }()
 	return nil
 }
 
@@ -278,6 +287,7 @@ func (s *Server) Close() error {
 	if srv == nil {
 		return nil
 	}
+	s.closeOutage()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {

@@ -84,7 +84,15 @@ func newEnv(t *testing.T, notifier linking.CodeNotifier) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim.ServeWebhook(t, e.ib.HandleWebhook)
+	// The webhook is stored, then what the inbox's background workers do
+	// (deliver hook replies, fetch profiles) is done at once: these tests
+	// are about the replies, not the timing.
+	sim.ServeWebhook(t, func(ctx context.Context, wh *line.Webhook) error {
+		if err := e.ib.HandleWebhook(ctx, wh); err != nil {
+			return err
+		}
+		return e.ib.Settle(ctx)
+	})
 	return e
 }
 

@@ -276,6 +276,57 @@ func (o *Outbox) Resume(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// ResumeStale resends the sends that have had pending requests for at
+// least age (by their first attempt, or their creation if never tried):
+// what an outage or a failed run left, not what a sender is sending right
+// now. The engine calls it now and then, and when LINE answers again after
+// an outage, so a send never waits for the next start.
+func (o *Outbox) ResumeStale(ctx context.Context, age time.Duration) error {
+	if o.send == nil {
+		return ErrOffline
+	}
+	cutoff := o.now().Add(-age).UnixMilli()
+	rows, err := o.db.Reader().QueryContext(ctx, `
+		SELECT DISTINCT r.send_id FROM outbox_requests r JOIN outbox_sends s ON s.id = r.send_id
+		WHERE r.status = 'pending' AND COALESCE(r.first_tried_at, s.created_at) <= ? ORDER BY r.send_id`, cutoff)
+	if err != nil {
+		return fmt.Errorf("outbox: find stale sends: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("outbox: find stale sends: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("outbox: find stale sends: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		if _, err := o.Send(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("send %d: %w", id, err))
+			if errors.Is(err, line.ErrMonthlyLimit) || ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Pending counts the requests not yet accepted by LINE (each a push or a
+// multicast chunk).
+func (o *Outbox) Pending(ctx context.Context) (int, error) {
+	var n int
+	if err := o.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_requests WHERE status = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox: count pending requests: %w", err)
+	}
+	return n, nil
+}
+
 // Status summarises a send.
 func (o *Outbox) Status(ctx context.Context, sendID int64) (Result, error) {
 	return summarise(ctx, o.db.Reader(), sendID)

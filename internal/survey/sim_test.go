@@ -87,7 +87,15 @@ func newEnv(t *testing.T) *env {
 	}
 	e.cust = customer.New(db, e.clk.Now)
 	e.segs = segment.New(db, e.clk.Now, survey.SegmentExtensions())
-	sim.ServeWebhook(t, e.ib.HandleWebhook)
+	// The webhook is stored, then what the inbox's background workers do
+	// (deliver hook replies, fetch profiles) is done at once: these tests
+	// are about the replies, not the timing.
+	sim.ServeWebhook(t, func(ctx context.Context, wh *line.Webhook) error {
+		if err := e.ib.HandleWebhook(ctx, wh); err != nil {
+			return err
+		}
+		return e.ib.Settle(ctx)
+	})
 	return e
 }
 

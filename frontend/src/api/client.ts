@@ -1,4 +1,4 @@
-import type { BackendEvents, BackendMethods, EventName, LineSettings, MethodName } from './types'
+import type { BackendEvents, BackendMethods, EventName, LineSettings, MethodName, OutageMode } from './types'
 import { notifySessionError } from './session-errors'
 import { securityApi } from './security'
 import { customersApi } from './customers'
@@ -51,6 +51,8 @@ export const api = {
     call('SandboxSendSticker', userId, packageId, stickerId),
   SandboxSendImage: (userId: string) => call('SandboxSendImage', userId),
   SandboxPostback: (userId: string, label: string, data: string) => call('SandboxPostback', userId, label, data),
+  SandboxSetOutage: (mode: OutageMode, slowMs: number) => call('SandboxSetOutage', mode, slowMs),
+  SandboxExpireContent: (all: boolean) => call('SandboxExpireContent', all),
   Quota: () => call('Quota'),
   LineSettings: () => call('LineSettings'),
   SetLineSettings: (s: LineSettings) => call('SetLineSettings', s),

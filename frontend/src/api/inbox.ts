@@ -81,7 +81,27 @@ export interface BusinessHours {
   awayIntervalHours: number
 }
 
+/** LINE's API as the background fetcher and sender see it (engine.LineStatus). */
+export interface LineStatus {
+  reachable: boolean
+  /** Unix ms since when LINE does not answer; 0 while it does. */
+  downSince: number
+  /** Endpoints not answering: profile, content, send. */
+  down: string[]
+  pendingProfiles: number
+  pendingContent: number
+  /** Content or profiles LINE would not give (expired, refused). */
+  gone: number
+  /** Staff replies and auto-replies not yet delivered. */
+  waitingSends: number
+  /** Pushes and multicasts (campaigns, reminders) not yet accepted. */
+  waitingBroadcasts: number
+  sandbox: boolean
+}
+
 export interface InboxMethods {
+  LineStatus(): LineStatus
+  FetchContent(messageId: number): void
   ConversationPage(q: ListQuery): ListPage
   GetConversation(conversationId: number): Conversation
   MessagePage(conversationId: number, before: number): MessagePage
@@ -130,6 +150,8 @@ export function inboxApi(call: Call) {
     AutoReplyRules: async () => (await call('AutoReplyRules')) ?? [],
     SaveAutoReplyRule: (r: AutoReplyRule) => call('SaveAutoReplyRule', r),
     DeleteAutoReplyRule: (id: number) => call('DeleteAutoReplyRule', id),
+    LineStatus: () => call('LineStatus'),
+    FetchContent: (messageId: number) => call('FetchContent', messageId),
     BusinessHours: () => call('BusinessHours'),
     SaveBusinessHours: (s: BusinessHours) => call('SaveBusinessHours', s),
   }

@@ -66,6 +66,7 @@ export type MessageKind =
   | 'other'
   | (string & {})
 export type MessageStatus = 'received' | 'pending' | 'sent' | 'failed'
+export type ContentFetch = '' | 'pending' | 'expired' | 'refused' | 'too_large' | (string & {})
 
 export interface Message {
   id: number
@@ -83,6 +84,13 @@ export interface Message {
   unsent?: boolean
   /** Downloaded media is stored (MessageContent). */
   hasContent?: boolean
+  /**
+   * Media not (yet) stored: 'pending' while the background fetcher gets it
+   * from LINE, 'expired' when LINE no longer has it, 'refused' or
+   * 'too_large' when it could not be fetched; '' when there is nothing to
+   * fetch.
+   */
+  fetch?: ContentFetch
   /** Postback: what the button said, when the sender registered it. */
   label?: string
   /** A hook handled it (e.g. a link code): never counted unread. */
@@ -101,6 +109,9 @@ export interface LineQuota {
   limit: number
   used: number
 }
+
+/** The sandbox's outage drill: how the simulated LINE API fails ('' = it answers). */
+export type OutageMode = '' | 'refuse' | 'reset' | 'blackhole'
 
 export interface SimCustomer {
   userId: string
@@ -131,6 +142,8 @@ export interface BackendMethods extends SecurityMethods, CustomerMethods, InboxM
   SandboxSendSticker(userId: string, packageId: string, stickerId: string): void
   SandboxSendImage(userId: string): void
   SandboxPostback(userId: string, label: string, data: string): void
+  SandboxSetOutage(mode: OutageMode, slowMs: number): void
+  SandboxExpireContent(all: boolean): void
   Quota(): LineQuota
   LineSettings(): LineSettings
   SetLineSettings(s: LineSettings): LineSettings
@@ -143,6 +156,8 @@ export type MethodName = keyof BackendMethods
 
 export interface BackendEvents extends CustomerEvents {
   'inbox:changed': { conversationId: number }
+  /** LINE's API became unreachable or reachable again (read LineStatus). */
+  'inbox:lineStatus': { reachable: boolean }
   'sandbox:phone': { userId: string }
   'status:changed': Status
 }

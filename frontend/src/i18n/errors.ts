@@ -14,6 +14,7 @@ export const KNOWN_ERROR_CODES = [
   'internal',
   'dbLocked',
   'sendUncertain',
+  'sendWaiting',
   'notStarted',
   'notRetrying',
   'dbWrongKey',
