@@ -3,12 +3,11 @@ package inbox
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
+	"tsunagu/internal/line"
 )
 
 // incoming is the part of a webhook event the inbox keeps.
@@ -40,72 +39,37 @@ type incoming struct {
 	fetchLane string
 }
 
-// parseEvent reduces an SDK event to what the inbox stores. Events without a
-// webhookEventId cannot be deduplicated and are ignored. Known event types
+// parseEvent reduces a webhook event to what the inbox stores. Events
+// without a webhookEventId cannot be deduplicated: false. Known event types
 // that are not about a 1:1 chat (join, beacon, membership ...) and unknown
 // types are recorded (so a redelivery is recognised) and otherwise ignored.
-func parseEvent(ev webhook.EventInterface) (incoming, bool) {
-	var in incoming
-	switch e := ev.(type) {
-	case webhook.MessageEvent:
-		in = base("message", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
-		in.kind, in.body, in.messageID = describeMessage(e.Message)
-		in.fetchLane = contentLane(e.Message)
+func parseEvent(ev line.Event) (incoming, bool) {
+	in := incoming{eventType: unknownType(ev.Type), eventID: ev.ID, userID: ev.UserID, timestamp: ev.Timestamp,
+		redelivery: ev.Redelivery, replyToken: ev.ReplyToken, standby: ev.Standby}
+	switch ev.Type {
+	case "message":
+		in.kind, in.body, in.messageID = ev.MessageKind, ev.MessageBody, ev.MessageID
+		in.fetchLane = contentLane(ev.MessageKind, ev.ContentExternal, ev.FileSize)
 		in.unread = true
-	case webhook.FollowEvent:
-		in = base("follow", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
+	case "follow":
 		in.kind = "follow"
-		if e.Follow != nil && e.Follow.IsUnblocked {
+		if ev.Unblocked {
 			in.unblocked = true
 			in.body = "unblocked"
 		}
-	case webhook.UnfollowEvent:
-		in = base("unfollow", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, "")
+	case "unfollow":
 		in.kind = "unfollow"
-	case webhook.PostbackEvent:
-		in = base("postback", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
+	case "postback":
 		in.kind, in.unread = "postback", true
-		if e.Postback != nil {
-			in.body = e.Postback.Data
-			in.postbackParams = e.Postback.Params
-		}
-	case webhook.VideoPlayCompleteEvent:
-		in = base("videoPlayComplete", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
-		in.kind = "videoPlayComplete"
-		if e.VideoPlayComplete != nil {
-			in.body = e.VideoPlayComplete.TrackingId
-		}
-	case webhook.AccountLinkEvent:
-		in = base("accountLink", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, e.ReplyToken)
-		in.kind = "accountLink"
-		if e.Link != nil {
-			// The nonce is the linking feature's business; the inbox
-			// shows only whether linking succeeded.
-			in.body = string(e.Link.Result)
-		}
-	case webhook.UnsendEvent:
-		in = base("unsend", e.WebhookEventId, e.Source, e.Timestamp, e.DeliveryContext, e.Mode, "")
-		if e.Unsend != nil {
-			in.unsendID = e.Unsend.MessageId
-		}
-	case webhook.UnknownEvent:
-		in = incoming{eventType: unknownType(e.Type)}
-		_ = json.Unmarshal(e.Raw["webhookEventId"], &in.eventID)
-		_ = json.Unmarshal(e.Raw["timestamp"], &in.timestamp)
-	default:
-		// A type the SDK knows but the 1:1 inbox does not use.
-		in = incoming{eventType: unknownType(ev.GetType())}
-		if data, err := json.Marshal(ev); err == nil {
-			var head struct {
-				WebhookEventID string `json:"webhookEventId"`
-				Timestamp      int64  `json:"timestamp"`
-			}
-			_ = json.Unmarshal(data, &head)
-			in.eventID, in.timestamp = head.WebhookEventID, head.Timestamp
-		}
-	}
-	if in.standby {
-		in.replyToken = ""
+		in.body, in.postbackParams = ev.PostbackData, ev.PostbackParams
+	case "videoPlayComplete":
+		in.kind, in.body = "videoPlayComplete", ev.TrackingID
+	case "accountLink":
+		// The nonce is the linking feature's business; the inbox shows
+		// only whether linking succeeded.
+		in.kind, in.body = "accountLink", ev.LinkResult
+	case "unsend":
+		in.unsendID = ev.UnsendID
 	}
 	return in, in.eventID != ""
 }
@@ -119,49 +83,6 @@ func unknownType(t string) string {
 		t = t[:40]
 	}
 	return t
-}
-
-func base(typ, id string, src webhook.SourceInterface, ts int64, dc *webhook.DeliveryContext, mode webhook.EventMode, token string) incoming {
-	return incoming{eventType: typ, eventID: id, userID: userOf(src), timestamp: ts, redelivery: redelivered(dc),
-		replyToken: token, standby: mode == webhook.EventMode_STANDBY}
-}
-
-func userOf(src webhook.SourceInterface) string {
-	switch s := src.(type) {
-	case webhook.UserSource:
-		return s.UserId
-	case *webhook.UserSource:
-		return s.UserId
-	}
-	return ""
-}
-
-func redelivered(dc *webhook.DeliveryContext) bool { return dc != nil && dc.IsRedelivery }
-
-// describeMessage gives the stored kind and a readable body for each message
-// type; media content itself is fetched by a later feature.
-func describeMessage(m webhook.MessageContentInterface) (kind, body, id string) {
-	switch c := m.(type) {
-	case webhook.TextMessageContent:
-		return "text", c.Text, c.Id
-	case webhook.StickerMessageContent:
-		body := c.PackageId + "/" + c.StickerId
-		if c.Text != "" {
-			body = c.Text
-		}
-		return "sticker", body, c.Id
-	case webhook.ImageMessageContent:
-		return "image", "", c.Id
-	case webhook.VideoMessageContent:
-		return "video", "", c.Id
-	case webhook.AudioMessageContent:
-		return "audio", "", c.Id
-	case webhook.FileMessageContent:
-		return "file", c.FileName, c.Id
-	case webhook.LocationMessageContent:
-		return "location", strings.TrimSpace(c.Title + " " + c.Address), c.Id
-	}
-	return "other", "", ""
 }
 
 // recordEvent stores the event's ID; false means it was already stored.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 )
 
 // Fetch jobs: what the webhook's transaction records for the background
@@ -35,31 +34,23 @@ const (
 	FetchTooLarge = "too_large" // over line.MaxContentSize
 )
 
-// contentLane says in which lane a message's content is fetched, from
-// LINE's hints: "" if there is nothing to fetch from LINE (not media, or
-// content an external provider hosts).
-func contentLane(m webhook.MessageContentInterface) string {
-	external := func(p *webhook.ContentProvider) bool {
-		return p != nil && p.Type == webhook.ContentProviderTYPE_EXTERNAL
-	}
-	switch c := m.(type) {
-	case webhook.ImageMessageContent:
-		if external(c.ContentProvider) {
+// contentLane is the lane of a media message's content: LaneSmall for
+// images, audio and small files, LaneLarge for videos and large files, ""
+// when there is nothing to fetch from LINE (not media, or hosted elsewhere).
+func contentLane(kind string, external bool, fileSize int64) string {
+	switch kind {
+	case "image", "audio":
+		if external {
 			return ""
 		}
 		return LaneSmall
-	case webhook.AudioMessageContent:
-		if external(c.ContentProvider) {
-			return ""
-		}
-		return LaneSmall
-	case webhook.VideoMessageContent:
-		if external(c.ContentProvider) {
+	case "video":
+		if external {
 			return ""
 		}
 		return LaneLarge
-	case webhook.FileMessageContent:
-		if c.FileSize > 0 && c.FileSize <= SmallFileBytes {
+	case "file":
+		if fileSize > 0 && fileSize <= SmallFileBytes {
 			return LaneSmall
 		}
 		return LaneLarge

@@ -49,8 +49,8 @@ func (ib *Inbox) HandleWebhooks(ctx context.Context, reqs []*line.Webhook) (Inge
 				// (the console's "Verify" button): nothing to store.
 				continue
 			}
-			for i := range req.Events {
-				if err := ib.ingestGuarded(ctx, tx, req, i, now, acc, &res); err != nil {
+			for i, ev := range req.Parsed() {
+				if err := ib.ingestGuarded(ctx, tx, req, i, ev, now, acc, &res); err != nil {
 					return err
 				}
 			}
@@ -84,7 +84,7 @@ type ingestAcc struct {
 // the event's own (see store.IsTransient), including a panic in a feature,
 // rolls the event back and keeps it as a dead letter; any other failure is
 // returned and fails the whole transaction.
-func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhook, i int, now int64, acc *ingestAcc, res *IngestResult) error {
+func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhook, i int, ev line.Event, now int64, acc *ingestAcc, res *IngestResult) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT inbox_event`); err != nil {
 		return fmt.Errorf("webhook event %d: %w", i, err)
 	}
@@ -97,7 +97,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 				err = fmt.Errorf("%w: panic: %v", errPoison, r)
 			}
 		}()
-		return ib.ingestEvent(ctx, tx, req, i, now, acc, &changedNow)
+		return ib.ingestEvent(ctx, tx, req, i, ev, now, acc, &changedNow)
 	}()
 	if err == nil {
 		if _, err := tx.ExecContext(ctx, `RELEASE inbox_event`); err != nil {
@@ -129,7 +129,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 	}
 	// Only the event's type reaches the log: the error may quote what the
 	// customer wrote.
-	ib.log.Error("webhook event kept as a dead letter", "type", req.Events[i].GetType())
+	ib.log.Error("webhook event kept as a dead letter", "type", unknownType(ev.Type))
 	if err := ib.recordDeadLetter(ctx, tx, deadLetterOf(req.Destination, raw, err.Error()), now); err != nil {
 		return err
 	}
@@ -142,8 +142,8 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 var errPoison = errors.New("event could not be stored")
 
 // ingestEvent stores event i of req; false means it was stored before.
-func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook, i int, now int64, acc *ingestAcc, changed *[]int64) (bool, error) {
-	in, ok := parseEvent(req.Events[i])
+func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook, i int, ev line.Event, now int64, acc *ingestAcc, changed *[]int64) (bool, error) {
+	in, ok := parseEvent(ev)
 	if !ok {
 		// Without a webhookEventId an event cannot be stored once and
 		// only once: it is set aside rather than guessed at.
