@@ -246,9 +246,9 @@ func (a *App) ClearChannel() (Status, error) {
 
 func (a *App) startLocked() error {
 	eng, err := engine.Start(a.ctx, engine.Options{
-		DataDir: a.opts.DataDir,
-		Keyring: a.opts.Keyring,
-		Emitter: a.emit,
+		DataDir:    a.opts.DataDir,
+		Keyring:    a.opts.Keyring,
+		Emitter:    a.emit,
 		Clock:      a.opts.Clock,
 		Logger:     a.opts.Logger,
 		AuthParams: a.opts.AuthParams,

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
 )
 
 // Fetch jobs: what the webhook's transaction records for the background

@@ -145,7 +145,9 @@ func describeMessage(m webhook.MessageContentInterface) (kind, body, id string) 
 // contentHints says whether a media message's content is hosted outside
 // LINE, and a file's size.
 func contentHints(m webhook.MessageContentInterface) (external bool, size int64) {
-	ext := func(p *webhook.ContentProvider) bool { return p != nil && p.Type == webhook.ContentProviderTYPE_EXTERNAL }
+	ext := func(p *webhook.ContentProvider) bool {
+		return p != nil && p.Type == webhook.ContentProviderTYPE_EXTERNAL
+	}
 	switch c := m.(type) {
 	case webhook.ImageMessageContent:
 		return ext(c.ContentProvider), 0
