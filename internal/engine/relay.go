@@ -235,7 +235,8 @@ func (e *Engine) RelaySync(ctx context.Context) (int64, error) {
 		return 0, ErrRelayNoChannel
 	}
 	e.stopRelayLoop() // one connection per desktop
-	lock, err := e.lockRelay() // and per data folder (relaylock.go): ErrRelayBusy
+	// ... and one receiver per data folder (relaylock.go): ErrRelayBusy.
+	lock, err := e.lockRelay()
 	if err != nil {
 		return 0, err
 	}
@@ -254,7 +255,8 @@ func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)
 		return ErrRelayNoChannel
 	}
 	e.stopRelayLoop() // one connection per desktop
-	lock, err := e.lockRelay() // and per data folder (relaylock.go): ErrRelayBusy
+	// ... and one receiver per data folder (relaylock.go): ErrRelayBusy.
+	lock, err := e.lockRelay()
 	if err != nil {
 		return err
 	}
