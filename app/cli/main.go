@@ -190,6 +190,9 @@ func cmdDBVerify(ctx context.Context, c *cmdCtx) error {
 		fmt.Fprintf(w, "opens:       %s\n", yesNo(rep.OpensWithKey))
 		fmt.Fprintf(w, "integrity:   %s\n", rep.Integrity)
 		fmt.Fprintf(w, "schema:      version %d\n", rep.SchemaVersion)
+		if rep.PendingWALBytes > 0 {
+			fmt.Fprintf(w, "WAL:         %d bytes left by a session that did not close (e.g. a crash): checked with the database, not changed; Tsunagu writes them into the database when it next opens it\n", rep.PendingWALBytes)
+		}
 	}); perr != nil {
 		return perr
 	}
