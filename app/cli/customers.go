@@ -96,6 +96,8 @@ func commandFlags(name string, fs *flag.FlagSet) any {
 		return f
 	case "line requests":
 		return lineRequestsFlagSet(fs) // linelog.go
+	case "audit export":
+		return auditExportFlagSet(fs) // security.go
 	case "relay enroll", "sync":
 		return relayFlagSet(name, fs) // relay.go
 	case "update keygen", "update sign-manifest", "update check":

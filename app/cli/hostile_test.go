@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,36 +19,13 @@ import (
 	"tsunagu/internal/secrets/secretstest"
 )
 
-// childEnv makes the test binary run as tsunagu-cli (TestMain), so a test
-// can measure a real CLI process: its exit code and peak memory.
-const childEnv = "TSUNAGU_CLI_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
-		stop()
-		// The process's own peak RSS (VmHWM, reset by exec; rusage's
-		// maxrss is not: it keeps the forking test process's).
-		if status, err := os.ReadFile("/proc/self/status"); err == nil {
-			for _, l := range strings.Split(string(status), "\n") {
-				if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-					os.WriteFile(os.Getenv(childEnv+"_HWM"), []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))), 0o600)
-				}
-			}
-		}
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
-
 // TestCLIImportHostileFiles (issue 22 item 2): a 2 GB customer file with no
 // line breaks fails within seconds in a real CLI process, with peak RSS far
 // below 200 MB, the documented exit code 1 (not 2, usage, nor a Go
 // runtime crash) and a message naming the line and the bound; the failed
 // attempt is audited. A CR-only file imports row by row.
 func TestCLIImportHostileFiles(t *testing.T) {
-	kr := secretstest.Keyring(t)
+	kr := secretstest.RealKeyring(t) // the CLI child process shares it
 	dir := filepath.Join(t.TempDir(), "data")
 	secretstest.CleanupDataDir(t, kr, dir)
 	if r := cli(t, kr, "", "init", "--data-dir", dir); r.code != 0 {
@@ -84,9 +59,9 @@ func TestCLIImportHostileFiles(t *testing.T) {
 	}
 
 	start := time.Now()
-	cmd := exec.Command(os.Args[0], "import", huge, "--data-dir", dir)
+	cmd := cliProcess(t, "import", huge, "--data-dir", dir)
 	hwm := filepath.Join(files, "hwm")
-	cmd.Env = append(os.Environ(), childEnv+"=1", childEnv+"_HWM="+hwm)
+	cmd.Env = append(cmd.Env, cliPeakRSSEnv+"="+hwm)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

@@ -60,7 +60,7 @@ var commands = []command{
 	{"inbox list", "list conversations with unread counts", cmdInboxList},
 	{"line requests", "show the LINE request log (time, endpoint, status, request ID; no messages or tokens) [--since DUR] [--limit N]", cmdLineRequests},
 	{"audit verify", "check the audit trail's hash chain; names the first broken entry", cmdAuditVerify},
-	{"audit export", "write the audit trail as CSV to standard output (for auditors)", cmdAuditExport},
+	{"audit export", "write the audit trail as CSV to standard output, oldest first, all of it or [--from DATE] [--to DATE]; the count goes to standard error (for auditors)", cmdAuditExport},
 	{"staff list", "list staff accounts", cmdStaffList},
 	{"staff add", "add a staff account: LOGIN ROLE (display name and password on standard input)", cmdStaffAdd},
 	{"staff deactivate", "end a staff member's access at once: LOGIN (their history stays)", cmdStaffDeactivate},
@@ -194,6 +194,9 @@ func cmdDBVerify(ctx context.Context, c *cmdCtx) error {
 		fmt.Fprintf(w, "opens:       %s\n", yesNo(rep.OpensWithKey))
 		fmt.Fprintf(w, "integrity:   %s\n", rep.Integrity)
 		fmt.Fprintf(w, "schema:      version %d\n", rep.SchemaVersion)
+		if rep.PendingWALBytes > 0 {
+			fmt.Fprintf(w, "WAL:         %d bytes left by a session that did not close (e.g. a crash): checked with the database, not changed; Tsunagu writes them into the database when it next opens it\n", rep.PendingWALBytes)
+		}
 	}); perr != nil {
 		return perr
 	}

@@ -29,10 +29,16 @@ var relayArgs = map[string]int{
 }
 
 type relayFlags struct {
-	relay string
-	code  string
-	once  bool
+	relay             string
+	code              string
+	allowHTTPLoopback bool
+	once              bool
 }
+
+// exitBusy: `sync` found another receiver for this data folder (another
+// `sync`, or the app) and did nothing. Distinct from 1 so that a scheduled
+// `sync --once` can treat it as "already being done".
+const exitBusy = 5
 
 func relayFlagSet(name string, fs *flag.FlagSet) any {
 	f := &relayFlags{}
@@ -40,6 +46,7 @@ func relayFlagSet(name string, fs *flag.FlagSet) any {
 	case "relay enroll":
 		fs.StringVar(&f.relay, "relay", "", "the relay's address, e.g. https://relay.example.jp (required)")
 		fs.StringVar(&f.code, "code", "", "the enrollment code (default: read from standard input, which keeps it out of the process list)")
+		fs.BoolVar(&f.allowHTTPLoopback, "allow-http-loopback", false, "for tests and development only: accept an http:// relay on this computer (127.0.0.0/8, ::1, localhost); otherwise only https:// is accepted, since the code would travel in the clear")
 	case "sync":
 		fs.BoolVar(&f.once, "once", false, "store what is queued at the relay, then exit")
 	}
@@ -58,6 +65,17 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 	if strings.TrimSpace(f.relay) == "" {
 		return exitError{2, errors.New("give the relay's address with --relay URL")}
 	}
+	transport := relayclient.HTTPSOnly
+	if f.allowHTTPLoopback {
+		transport = relayclient.HTTPLoopback
+	}
+	// Checked before anything is opened, asked or sent.
+	if _, err := relayclient.EnrollURL(f.relay, transport); err != nil {
+		if errors.Is(err, relayclient.ErrInsecureURL) {
+			err = fmt.Errorf("%w\n  The enrollment code would travel in the clear: anyone on the way could redeem it and receive this branch's messages. Use the relay's https:// address.", err)
+		}
+		return exitError{2, err}
+	}
 	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
 		return err
@@ -72,7 +90,7 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 	if strings.TrimSpace(code) == "" {
 		return exitError{2, errors.New("no enrollment code (give it on standard input)")}
 	}
-	en, err := eng.RelayEnroll(ctx, f.relay, code)
+	en, err := eng.RelayEnroll(ctx, f.relay, code, transport)
 	if err != nil {
 		return err
 	}
@@ -171,7 +189,7 @@ func cmdSync(ctx context.Context, c *cmdCtx) error {
 	if f.once {
 		n, err := eng.RelaySync(ctx)
 		if err != nil {
-			return err
+			return syncError(err)
 		}
 		// A `sync --once` run by the task scheduler also does what the
 		// schedule says is due (backups, retention), like the window.
@@ -188,20 +206,34 @@ func cmdSync(ctx context.Context, c *cmdCtx) error {
 	}
 	// The schedule (backups, retention) runs beside the relay connection,
 	// as in the window: an office that runs only `sync` is backed up too.
-	// It stops before the deferred Close.
+	// It starts once this process holds the data folder's relay lock and
+	// stops before the deferred Close.
 	sctx, stopSchedule := context.WithCancel(ctx)
 	var schedule sync.WaitGroup
-	schedule.Go(func() {
-		eng.RunScheduledWork(sctx)
-		eng.RunSchedule(sctx, engine.ScheduleInterval)
-	})
 	defer func() { stopSchedule(); schedule.Wait() }()
-	fmt.Fprintln(c.stderr, "receiving from the relay; Ctrl-C stops")
 	last := relayclient.State("")
-	return eng.RelayRun(ctx, func(st relayclient.Status) {
-		if st.State != last {
-			last = st.State
-			fmt.Fprintf(c.stderr, "%s %s\n", time.Now().Format(time.TimeOnly), st.State)
+	err = eng.RelayRun(ctx, func(st relayclient.Status) {
+		if st.State == last {
+			return
 		}
+		if last == "" {
+			// Only now: the data folder's relay lock is held.
+			fmt.Fprintln(c.stderr, "receiving from the relay; Ctrl-C stops")
+			schedule.Go(func() {
+				eng.RunScheduledWork(sctx)
+				eng.RunSchedule(sctx, engine.ScheduleInterval)
+			})
+		}
+		last = st.State
+		fmt.Fprintf(c.stderr, "%s %s\n", time.Now().Format(time.TimeOnly), st.State)
 	})
+	return syncError(err)
+}
+
+// syncError gives "another receiver is running" its own exit code.
+func syncError(err error) error {
+	if errors.Is(err, engine.ErrRelayBusy) {
+		return exitError{exitBusy, fmt.Errorf("%w\n  Nothing was received. Only one program at a time receives a data folder's messages from the relay; stop the other one (or let it do the work).", err)}
+	}
+	return err
 }

@@ -48,10 +48,10 @@ func TestCLIRelay(t *testing.T) {
 	if r := cli(t, kr, "", "relay", "status", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "not enrolled") {
 		t.Fatalf("status before: %+v", r)
 	}
-	if r := cli(t, kr, "WRONG-CODE\n", "relay", "enroll", "--relay", hs.URL, "--data-dir", dir); r.code == 0 {
+	if r := cli(t, kr, "WRONG-CODE\n", "relay", "enroll", "--relay", hs.URL, "--allow-http-loopback", "--data-dir", dir); r.code == 0 {
 		t.Fatalf("wrong code accepted: %+v", r)
 	}
-	r := cli(t, kr, code+"\n", "relay", "enroll", "--relay", hs.URL, "--data-dir", dir)
+	r := cli(t, kr, code+"\n", "relay", "enroll", "--relay", hs.URL, "--allow-http-loopback", "--data-dir", dir)
 	if r.code != 0 || !strings.Contains(r.stdout, "/hook/") {
 		t.Fatalf("enroll: %+v", r)
 	}

@@ -64,7 +64,7 @@ func TestCLIBackupAndScheduleAgree(t *testing.T) {
 	if r := cli(t, kr, "8c570fa6dd201bb328f1c1eac23a96d8\nschedule-cli-test-access-token-0123456789\n", "channel", "set", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("channel set: %+v", r)
 	}
-	if r := cli(t, kr, code+"\n", "relay", "enroll", "--relay", hs.URL, "--data-dir", dir); r.code != 0 {
+	if r := cli(t, kr, code+"\n", "relay", "enroll", "--relay", hs.URL, "--allow-http-loopback", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("enroll: %+v", r)
 	}
 

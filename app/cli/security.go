@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -156,28 +158,72 @@ func cmdAuditVerify(ctx context.Context, c *cmdCtx) error {
 	return nil
 }
 
+// auditExportFlags are the flags of `audit export`.
+type auditExportFlags struct{ from, to string }
+
+func auditExportFlagSet(fs *flag.FlagSet) any {
+	f := &auditExportFlags{}
+	fs.StringVar(&f.from, "from", "", "first day to export, YYYY-MM-DD, local time (default: the first entry)")
+	fs.StringVar(&f.to, "to", "", "last day to export (included), YYYY-MM-DD, local time (default: the last entry)")
+	return f
+}
+
+// cmdAuditExport writes every entry in the range asked for, oldest first,
+// streamed (memory does not grow with the trail), and says on standard
+// error how many it wrote. The export is audited with that count before
+// anything is written.
 func cmdAuditExport(ctx context.Context, c *cmdCtx) error {
+	f := c.flags.(*auditExportFlags)
+	var filter audit.Filter
+	detail := map[string]string{}
+	if f.from != "" {
+		d, err := time.ParseInLocation(time.DateOnly, f.from, time.Local)
+		if err != nil {
+			return exitError{2, fmt.Errorf("--from %q: expected a date like 2025-04-01", f.from)}
+		}
+		filter.From, detail["from"] = d.UnixMilli(), f.from
+	}
+	if f.to != "" {
+		d, err := time.ParseInLocation(time.DateOnly, f.to, time.Local)
+		if err != nil {
+			return exitError{2, fmt.Errorf("--to %q: expected a date like 2026-03-31", f.to)}
+		}
+		filter.To, detail["to"] = d.AddDate(0, 0, 1).UnixMilli(), f.to
+	}
+	if filter.From > 0 && filter.To > 0 && filter.To <= filter.From {
+		return exitError{2, fmt.Errorf("--to %s is before --from %s", f.to, f.from)}
+	}
 	eng, actor, err := c.openAudited(ctx, auth.PermAuditExport)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	entries, err := audit.List(ctx, eng.DB().Reader(), audit.Filter{Limit: 10000})
+	x, err := audit.BeginExport(ctx, eng.DB().Reader(), filter)
 	if err != nil {
 		return err
 	}
-	if err := recordCLI(ctx, eng, actor, audit.ActionExport, "", map[string]string{"entries": strconv.Itoa(len(entries))}); err != nil {
+	defer x.Close()
+	detail["entries"] = strconv.FormatInt(x.Count, 10)
+	if err := recordCLI(ctx, eng, actor, audit.ActionExport, "", detail); err != nil {
 		return err
 	}
+	write := x.WriteCSV
 	if c.json {
-		return c.print(entries, nil)
+		write = x.WriteJSON
 	}
-	out, err := audit.CSV(entries)
+	n, err := write(ctx, c.stdout)
 	if err != nil {
-		return err
+		return fmt.Errorf("after %d of %d entries: %w", n, x.Count, err)
 	}
-	_, err = io.WriteString(c.stdout, out)
-	return err
+	fmt.Fprintf(c.stderr, "exported %d audit entries (%s to %s)\n", n, orDefault(f.from, "first entry"), orDefault(f.to, "last entry"))
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func cmdStaffList(ctx context.Context, c *cmdCtx) error {

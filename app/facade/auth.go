@@ -3,6 +3,7 @@ package facade
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
@@ -271,28 +272,27 @@ func (a *App) AuditEntries(f audit.Filter) (AuditReport, error) {
 	return AuditReport{Entries: entries, Chain: chain}, a.userError(err)
 }
 
-// ExportAudit returns the entries matching the filter as CSV (UTF-8 with
-// BOM, for Excel), and records the export.
+// ExportAudit returns every entry matching the filter (no limit; oldest
+// first) as CSV (UTF-8 with BOM, for Excel), and records the export with
+// the count it holds.
 func (a *App) ExportAudit(f audit.Filter) (string, error) {
 	st, _, eng, err := a.requireService(auth.PermAuditExport)
 	if err != nil {
 		return "", err
 	}
-	if f.Limit == 0 {
-		f.Limit = 10000
-	}
-	entries, err := audit.List(a.context(), eng.DB().Reader(), f)
+	x, err := audit.BeginExport(a.context(), eng.DB().Reader(), f)
 	if err != nil {
 		return "", a.userError(err)
 	}
-	out, err := audit.CSV(entries)
-	if err != nil {
+	defer x.Close()
+	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionExport, Detail: map[string]string{"entries": strconv.FormatInt(x.Count, 10)}}); err != nil {
 		return "", a.userError(err)
 	}
-	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionExport, Detail: map[string]string{"entries": strconv.Itoa(len(entries))}}); err != nil {
+	var out strings.Builder
+	if _, err := x.WriteCSV(a.context(), &out); err != nil {
 		return "", a.userError(err)
 	}
-	return out, nil
+	return out.String(), nil
 }
 
 // requireSession is the guard of the few methods that work on a locked

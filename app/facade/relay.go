@@ -39,6 +39,8 @@ func relayCode(err error) string {
 		return codeRelayNotEnrolled
 	case errors.Is(err, engine.ErrRelayNoChannel):
 		return codeRelayNoChannel
+	case errors.Is(err, relayclient.ErrInsecureURL):
+		return codeRelayBadURL // its message asks for https://
 	case errors.Is(err, line.ErrBadWebhookEndpoint):
 		return codeRelayWebhookURL
 	case err != nil && strings.HasPrefix(err.Error(), "relayclient: \""):
@@ -79,7 +81,9 @@ func (a *App) RelayEnroll(relayURL, code string) (engine.RelayStatus, error) {
 	if strings.TrimSpace(code) == "" {
 		return eng.RelayStatus(), errors.New(codeRelayBadCode)
 	}
-	en, err := eng.RelayEnroll(a.context(), relayURL, code)
+	// The window never enrolls over plain HTTP: development and tests use
+	// tsunagu-cli's --allow-http-loopback.
+	en, err := eng.RelayEnroll(a.context(), relayURL, code, relayclient.HTTPSOnly)
 	if err != nil {
 		return eng.RelayStatus(), a.relayError(err)
 	}

@@ -51,7 +51,7 @@ func enrollTenant(t *testing.T, bin, dir, base string) (relayclient.Enrollment, 
 		t.Fatalf("no code in %q", out)
 	}
 	keys, _ := relayclient.GenerateKeys()
-	en, err := relayclient.Enroll(context.Background(), nil, base, code[1], keys)
+	en, err := relayclient.Enroll(context.Background(), nil, base, code[1], keys, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func TestKill9AfterAckLosesNothing(t *testing.T) {
 	}
 	keys, _ := relayclient.GenerateKeys()
 	ctx := context.Background()
-	en, err := relayclient.Enroll(ctx, nil, base, code[1], keys)
+	en, err := relayclient.Enroll(ctx, nil, base, code[1], keys, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -202,27 +202,11 @@ type Filter struct {
 	Before int64  `json:"before"` // seq: only entries older than this (paging)
 }
 
-// List returns entries matching f, newest first.
+// List returns entries matching f, newest first, at most f.Limit (at most
+// 10,000) of them: for the viewer's pages. An export uses BeginExport,
+// which has no limit.
 func List(ctx context.Context, q Querier, f Filter) ([]Entry, error) {
-	var where []string
-	var args []any
-	if f.Actor != "" {
-		where, args = append(where, "actor = ?"), append(args, f.Actor)
-	}
-	if strings.HasSuffix(f.Action, ".") {
-		where, args = append(where, "substr(action, 1, ?) = ?"), append(args, len(f.Action), f.Action)
-	} else if f.Action != "" {
-		where, args = append(where, "action = ?"), append(args, f.Action)
-	}
-	if f.Target != "" {
-		where, args = append(where, "target = ?"), append(args, f.Target)
-	}
-	if f.From > 0 {
-		where, args = append(where, "at >= ?"), append(args, f.From)
-	}
-	if f.To > 0 {
-		where, args = append(where, "at < ?"), append(args, f.To)
-	}
+	where, args := f.where()
 	if f.Before > 0 {
 		where, args = append(where, "seq < ?"), append(args, f.Before)
 	}
@@ -242,17 +226,51 @@ func List(ctx context.Context, q Querier, f Filter) ([]Entry, error) {
 	defer rows.Close()
 	out := []Entry{}
 	for rows.Next() {
-		var e Entry
-		var detail string
-		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Target, &detail, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, fmt.Errorf("audit: list: %w", err)
-		}
-		if detail != "" {
-			if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
-				return nil, fmt.Errorf("audit: entry %d detail: %w", e.Seq, err)
-			}
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// where is f's conditions on actor, action, target and time (not Limit or
+// Before, which only paging uses).
+func (f Filter) where() ([]string, []any) {
+	var where []string
+	var args []any
+	if f.Actor != "" {
+		where, args = append(where, "actor = ?"), append(args, f.Actor)
+	}
+	if strings.HasSuffix(f.Action, ".") {
+		where, args = append(where, "substr(action, 1, ?) = ?"), append(args, len(f.Action), f.Action)
+	} else if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if f.Target != "" {
+		where, args = append(where, "target = ?"), append(args, f.Target)
+	}
+	if f.From > 0 {
+		where, args = append(where, "at >= ?"), append(args, f.From)
+	}
+	if f.To > 0 {
+		where, args = append(where, "at < ?"), append(args, f.To)
+	}
+	return where, args
+}
+
+// scanEntry reads one row of the columns List and exports select.
+func scanEntry(rows *sql.Rows) (Entry, error) {
+	var e Entry
+	var detail string
+	if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Target, &detail, &e.PrevHash, &e.Hash); err != nil {
+		return Entry{}, err
+	}
+	if detail != "" {
+		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+			return Entry{}, fmt.Errorf("entry %d detail: %w", e.Seq, err)
+		}
+	}
+	return e, nil
 }

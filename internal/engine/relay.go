@@ -135,11 +135,13 @@ func clientKeys(k secrets.RelayKeys) (relayclient.Keys, error) {
 // RelayEnroll enrolls this data folder with a relay: new keys go to the
 // keychain, their public halves and the code to the relay, and the
 // enrollment to relay.json; then the pull loop starts (with LINE set up).
-func (e *Engine) RelayEnroll(ctx context.Context, relayURL, code string) (RelayEnrollment, error) {
+// The URL must be https:// (t: see relayclient.EnrollURL); a refused URL
+// creates no keys and sends nothing.
+func (e *Engine) RelayEnroll(ctx context.Context, relayURL, code string, t relayclient.Transport) (RelayEnrollment, error) {
 	if _, err := e.RelayEnrollment(); err == nil {
 		return RelayEnrollment{}, ErrRelayEnrolled
 	}
-	base, err := relayclient.NormalizeURL(relayURL)
+	base, err := relayclient.EnrollURL(relayURL, t)
 	if err != nil {
 		return RelayEnrollment{}, err
 	}
@@ -156,7 +158,7 @@ func (e *Engine) RelayEnroll(ctx context.Context, relayURL, code string) (RelayE
 	if err := e.secrets.SetRelayKeys(ctx, sk); err != nil {
 		return RelayEnrollment{}, err
 	}
-	en, err := relayclient.Enroll(ctx, nil, base, code, keys)
+	en, err := relayclient.Enroll(ctx, nil, base, code, keys, t)
 	if err != nil {
 		e.secrets.DeleteRelayKeys(context.WithoutCancel(ctx))
 		return RelayEnrollment{}, err
@@ -245,6 +247,12 @@ func (e *Engine) RelaySync(ctx context.Context) (int64, error) {
 		return 0, ErrRelayNoChannel
 	}
 	e.stopRelayLoop() // one connection per desktop
+	// ... and one receiver per data folder (relaylock.go): ErrRelayBusy.
+	lock, err := e.lockRelay()
+	if err != nil {
+		return 0, err
+	}
+	defer lock.release()
 	c, err := e.newRelayClient(ctx)
 	if err != nil {
 		return 0, err
@@ -259,6 +267,12 @@ func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)
 		return ErrRelayNoChannel
 	}
 	e.stopRelayLoop() // one connection per desktop
+	// ... and one receiver per data folder (relaylock.go): ErrRelayBusy.
+	lock, err := e.lockRelay()
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	c, err := e.newRelayClient(ctx, onStatus)
 	if err != nil {
 		return err
@@ -371,6 +385,12 @@ func (e *Engine) startRelayLoop(ctx context.Context) error {
 	e.relay.mu.Unlock()
 	go func() {
 		defer close(done)
+		// The app waits while a `tsunagu-cli sync` receives (relaylock.go).
+		lock, err := e.waitRelayLock(rctx)
+		if err != nil {
+			return
+		}
+		defer lock.release()
 		c.RunBatch(rctx, e.relayBatch)
 	}()
 	return nil

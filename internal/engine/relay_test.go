@@ -84,14 +84,14 @@ func TestRelayEndToEnd(t *testing.T) {
 	if st := eng.RelayStatus(); st.Enrolled {
 		t.Fatalf("enrolled before enrolling: %+v", st)
 	}
-	if _, err := eng.RelayEnroll(ctx, hs.URL, "t000000000000-WRONG"); !errors.Is(err, relayclient.ErrBadCode) {
+	if _, err := eng.RelayEnroll(ctx, hs.URL, "t000000000000-WRONG", relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrBadCode) {
 		t.Fatalf("wrong code: %v", err)
 	}
-	en, err := eng.RelayEnroll(ctx, hs.URL, code)
+	en, err := eng.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.RelayEnroll(ctx, hs.URL, code); !errors.Is(err, ErrRelayEnrolled) {
+	if _, err := eng.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPLoopback); !errors.Is(err, ErrRelayEnrolled) {
 		t.Fatalf("second enroll: %v", err)
 	}
 	// The relay URL is plain HTTP in the test, which LINE (and the

@@ -41,7 +41,7 @@ func Benchmark_relay(b *testing.B) {
 			b.Fatal(err)
 		}
 		keys, _ := relayclient.GenerateKeys()
-		en, err := relayclient.Enroll(ctx, nil, tr.http.URL, code, keys)
+		en, err := relayclient.Enroll(ctx, nil, tr.http.URL, code, keys, relayclient.HTTPLoopback)
 		if err != nil {
 			b.Fatal(err)
 		}

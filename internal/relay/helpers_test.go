@@ -77,7 +77,7 @@ func (tr *testRelay) addTenant(t *testing.T, name string) tenant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := relayclient.Enroll(ctx, nil, tr.http.URL, code, keys)
+	en, err := relayclient.Enroll(ctx, nil, tr.http.URL, code, keys, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -388,19 +388,19 @@ func TestEnrollmentCode(t *testing.T) {
 	}
 	bad := code[:len(code)-1] + last
 	for name, c := range map[string]string{"wrong": bad, "empty": "", "no tenant": "t000000000000-AAAA"} {
-		if _, err := relayclient.Enroll(ctx, nil, tr.http.URL, c, keys); !errors.Is(err, relayclient.ErrBadCode) {
+		if _, err := relayclient.Enroll(ctx, nil, tr.http.URL, c, keys, relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrBadCode) {
 			t.Errorf("%s code: %v", name, err)
 		}
 	}
 	// Lower case and spaces, as typed from paper, are fine.
-	en, err := relayclient.Enroll(ctx, nil, tr.http.URL, " "+strings.ToLower(strings.ReplaceAll(code, "-", " - "))+"\n", keys)
+	en, err := relayclient.Enroll(ctx, nil, tr.http.URL, " "+strings.ToLower(strings.ReplaceAll(code, "-", " - "))+"\n", keys, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatalf("typed code: %v", err)
 	}
 	if en.Tenant != info.ID {
 		t.Fatal(en)
 	}
-	if _, err := relayclient.Enroll(ctx, nil, tr.http.URL, code, keys); !errors.Is(err, relayclient.ErrBadCode) {
+	if _, err := relayclient.Enroll(ctx, nil, tr.http.URL, code, keys, relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrBadCode) {
 		t.Fatalf("code reused: %v", err)
 	}
 	list, _ := tr.srv.Admin().ListTenants(ctx)
@@ -413,7 +413,7 @@ func TestEnrollmentCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys2, _ := relayclient.GenerateKeys()
-	en2, err := relayclient.Enroll(ctx, nil, tr.http.URL, code2, keys2)
+	en2, err := relayclient.Enroll(ctx, nil, tr.http.URL, code2, keys2, relayclient.HTTPLoopback)
 	if err != nil || en2.WebhookURL == en.WebhookURL {
 		t.Fatalf("re-enroll: %v %v", en2, err)
 	}

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -82,15 +83,71 @@ func NormalizeURL(raw string) (string, error) {
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/"), nil
 }
 
+// Transport is the rule for the relay URL's scheme at enrollment, when the
+// one-time code travels: whoever reads the code can redeem it with their own
+// keys and receive the branch's events.
+type Transport int
+
+const (
+	// HTTPSOnly accepts https:// only: every real enrollment.
+	HTTPSOnly Transport = iota
+	// HTTPLoopback also accepts http:// to a loopback host (127.0.0.0/8,
+	// ::1, localhost), where the code never leaves the machine: tests and
+	// development, behind an explicit option (tsunagu-cli relay enroll
+	// --allow-http-loopback).
+	HTTPLoopback
+)
+
+// ErrInsecureURL: an enrollment to an http:// relay URL that the Transport
+// does not allow. Nothing was sent.
+var ErrInsecureURL = errors.New("relayclient: enrollment needs an https:// relay URL (http:// only to this computer, with the explicit option)")
+
+// EnrollURL is NormalizeURL plus the Transport rule: the one check every
+// enrollment goes through (Enroll calls it before any connection).
+func EnrollURL(raw string, t Transport) (string, error) {
+	base, err := NormalizeURL(raw)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("relayclient: %q is not a relay URL (https://host)", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return base, nil
+	case t == HTTPLoopback && isLoopbackHost(u.Hostname()):
+		return base, nil
+	}
+	return "", fmt.Errorf("%w: %s", ErrInsecureURL, base)
+}
+
+// isLoopbackHost: a literal loopback address or the name localhost, which
+// resolvers answer locally (RFC 6761). Other names are refused even if they
+// resolve to 127.0.0.1 now: DNS is what an attacker in the path controls.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
 // Enroll redeems an enrollment code: the relay records the public keys and
-// answers with the tenant ID and the webhook URL.
-func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Keys) (Enrollment, error) {
-	base, err := NormalizeURL(relayURL)
+// answers with the tenant ID and the webhook URL. The URL must pass
+// EnrollURL with t; otherwise nothing is sent and the error wraps
+// ErrInsecureURL.
+func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Keys, t Transport) (Enrollment, error) {
+	base, err := EnrollURL(relayURL, t)
 	if err != nil {
 		return Enrollment{}, err
 	}
-	if hc == nil {
-		hc = http.DefaultClient
+	// A redirect is not followed: for 307/308 Go would send the code again,
+	// to wherever the answer points (http:// or another host included).
+	client := http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if hc != nil {
+		client = *hc
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	body, _ := json.Marshal(wire.EnrollRequest{Code: code, BoxKey: keys.BoxPub[:],
 		AuthKey: keys.AuthPriv.Public().(ed25519.PublicKey)})
@@ -99,7 +156,7 @@ func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Ke
 		return Enrollment{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := hc.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("relayclient: enroll: %w", err)
 	}

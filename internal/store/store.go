@@ -260,6 +260,10 @@ func open(ctx context.Context, path string, key []byte) (_ *DB, err error) {
 		return nil, err
 	}
 	hexKey := hex.EncodeToString(key)
+	// SQLite's shared-memory file (the WAL index) is created 0644 by the
+	// OS VFS, outside the VFS's Open (blockvfs covers the WAL): create it
+	// private first. SQLite uses an existing, empty one as a new index.
+	blockvfs.CreatePrivate(path + "-shm")
 
 	writer, err := driver.Open(fileURI(path, "rw", false), initConn(hexKey, false))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
 )
 
 // Report describes a database file, for `tsunagu-cli db verify`.
@@ -26,6 +27,12 @@ type Report struct {
 	// applied. It may exceed the migrations this build knows.
 	SchemaVersion int
 	SizeBytes     int64
+	// PendingWALBytes is the size of a WAL left by a session that did not
+	// close (a crash, a power cut, a killed process): transactions not yet
+	// in the main file. They were included in the check (the WAL itself is
+	// read, not changed) and are written into the main file the next time
+	// Tsunagu opens it. 0: no such WAL.
+	PendingWALBytes int64
 }
 
 // OK reports whether the database is encrypted, opens with the key and
@@ -37,9 +44,12 @@ func (r Report) OK() bool { return r.Encrypted && r.OpensWithKey && r.Integrity 
 // Report; the error is for failures to inspect at all, such as a missing
 // file (ErrNotExist) or a key of the wrong length.
 //
-// The integrity check needs the database closed: if a -wal file exists
-// (Tsunagu is running, or was not closed cleanly), it is skipped, because
-// reading the main file alone would see an incomplete database.
+// A -wal file means Tsunagu has the database open, or a session ended
+// without closing it (a crash). Open elsewhere, the check is skipped (it
+// would wait for, or block, the app; the Report says to close it). After a
+// crash, the check reads the main file and the WAL together, as the next
+// open will see them, and changes neither: the WAL stays to be recovered
+// by that open (PendingWALBytes).
 func Verify(ctx context.Context, path string, key []byte) (Report, error) {
 	r := Report{Path: path}
 	abs, err := prepare(path, key)
@@ -76,12 +86,20 @@ func Verify(ctx context.Context, path string, key []byte) (Report, error) {
 	r.OpensWithKey = true
 	r.SchemaVersion = version
 
-	if _, err := os.Lstat(abs + "-wal"); err == nil {
-		r.Integrity = "not checked: a -wal file is present (Tsunagu is running or was not closed cleanly); close Tsunagu, or open and close it once, then verify again"
-		return r, nil
+	var problems []string
+	if wal, werr := os.Lstat(abs + "-wal"); werr == nil {
+		var v int
+		problems, v, err = checkWithWAL(ctx, abs, key)
+		if errors.Is(err, sqlite3.BUSY) {
+			r.Integrity = "not checked: a -wal file is present and the database is open (the Tsunagu app or tsunagu-cli is running); close it, then verify again"
+			return r, nil
+		}
+		if err == nil {
+			r.SchemaVersion, r.PendingWALBytes = v, wal.Size()
+		}
+	} else {
+		problems, err = checkIntegrity(ctx, abs, key)
 	}
-
-	problems, err := checkIntegrity(ctx, abs, key)
 	if errors.Is(err, sqlite3.CORRUPT) {
 		// So damaged that the check itself cannot run: that is the finding.
 		problems, err = []string{err.Error()}, nil
@@ -108,9 +126,13 @@ func checkIntegrity(ctx context.Context, path string, key []byte) ([]string, err
 	if err := initConn(hex.EncodeToString(key), true)(c); err != nil {
 		return nil, err
 	}
+	return runChecks(c)
+}
 
+// runChecks runs integrity_check and foreign_key_check on c.
+func runChecks(c *sqlite3.Conn) ([]string, error) {
 	var problems []string
-	err = query(c, `PRAGMA integrity_check`, func(s *sqlite3.Stmt) {
+	err := query(c, `PRAGMA integrity_check`, func(s *sqlite3.Stmt) {
 		if msg := s.ColumnText(0); msg != "ok" {
 			problems = append(problems, msg)
 		}
@@ -127,6 +149,51 @@ func checkIntegrity(ctx context.Context, path string, key []byte) ([]string, err
 		return nil, fmt.Errorf("foreign key check: %w", err)
 	}
 	return problems, nil
+}
+
+// checkWithWAL runs the checks on the main file and a WAL left by a crash,
+// changing neither. The connection is read-write only because SQLite needs
+// that to lock the file, and:
+//   - takes SQLite's EXCLUSIVE lock before reading, without waiting: it
+//     fails with BUSY if any other connection has the database open (each
+//     holds a SHARED lock for as long as it is open in WAL mode), so a
+//     running app is never read mid-write nor blocked;
+//   - in EXCLUSIVE locking mode keeps the WAL index in its own memory,
+//     rebuilt from the WAL: the -shm file is not opened;
+//   - is query_only and does not checkpoint at close, so the WAL is
+//     neither written into the main file nor deleted.
+//
+// It also returns the schema version as of the WAL.
+func checkWithWAL(ctx context.Context, path string, key []byte) ([]string, int, error) {
+	c, err := sqlite3.OpenFlags(fileURI(path, "rw", false), sqlite3.OPEN_READWRITE|sqlite3.OPEN_URI)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer c.Close()
+	c.SetInterrupt(ctx)
+	if _, err := c.Config(sqlite3.DBCONFIG_NO_CKPT_ON_CLOSE, true); err != nil {
+		return nil, 0, fmt.Errorf("no checkpoint on close: %w", err)
+	}
+	for _, p := range []string{
+		`PRAGMA hexkey='` + hex.EncodeToString(key) + `'`,
+		`PRAGMA busy_timeout=0`,
+		`PRAGMA query_only=ON`,
+		// Before the first read, so that the WAL index is private.
+		`PRAGMA locking_mode=EXCLUSIVE`,
+	} {
+		if err := c.Exec(p); err != nil {
+			return nil, 0, fmt.Errorf("set up verification: %w", err)
+		}
+	}
+	if err := fts5.Register(c); err != nil {
+		return nil, 0, fmt.Errorf("register fts5: %w", err)
+	}
+	var version int
+	if err := query(c, `PRAGMA user_version`, func(s *sqlite3.Stmt) { version = s.ColumnInt(0) }); err != nil {
+		return nil, 0, err
+	}
+	problems, err := runChecks(c)
+	return problems, version, err
 }
 
 // query runs a statement and calls row for each result row.

@@ -2,6 +2,7 @@ package blockvfs
 
 import (
 	"errors"
+	"os"
 
 	"github.com/ncruces/go-sqlite3/util/vfsutil"
 	"github.com/ncruces/go-sqlite3/vfs"
@@ -19,6 +20,9 @@ func (v osVFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, er
 }
 
 func (v osVFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
+	if name != nil && flags&vfs.OPEN_CREATE != 0 && flags&vfs.OPEN_EXCLUSIVE == 0 {
+		CreatePrivate(name.String())
+	}
 	f, flags, err := vfsutil.WrapOpenFilename(v.VFS, name, flags)
 	if err != nil || flags&vfs.OPEN_WAL == 0 {
 		return f, flags, err
@@ -114,3 +118,21 @@ func (f *osFile) SetPowersafeOverwrite(psow bool) {
 func (f *osFile) HasMoved() (bool, error)   { return vfsutil.WrapHasMoved(f.File) }
 func (f *osFile) SizeHint(size int64) error { return vfsutil.WrapSizeHint(f.File, size) }
 func (f *osFile) ChunkSize(size int)        { vfsutil.WrapChunkSize(f.File, size) }
+
+// CreatePrivate creates an empty file at path, readable and writable by its
+// owner only (0600), unless something is there already. The OS VFS creates
+// the files SQLite asks for (the WAL, journals, a VACUUM INTO copy) with
+// mode 0666 less the umask, 0644 on most systems; creating them first, just
+// before SQLite opens them with "create if missing", means they are never
+// readable by others, not even for a moment. An empty WAL or journal is
+// what SQLite would have created.
+//
+// It fails silently: if the file cannot be created here, SQLite's own
+// open fails right after with the precise error.
+func CreatePrivate(path string) {
+	// O_EXCL also refuses to follow a symlink planted at path.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		f.Close()
+	}
+}
