@@ -15,7 +15,7 @@ FRONTEND := frontend
 BENCH    ?= .*
 # Load tests whose latency bounds need the machine to themselves: make test
 # runs them after the parallel run, one package at a time.
-SOLO_TESTS := ^(TestSlowClientsDoNotStarveWebhooks)$$
+SOLO_TESTS := ^(TestSlowClientsDoNotStarveWebhooks|TestRelayOutageThousandWebhooks)$$
 
 export GOFLAGS := -buildvcs=false
 

@@ -66,15 +66,17 @@ const RetryKeyWindow = 23 * time.Hour
 // temporary failure (shown as 送信待ち; it goes out by itself).
 const SendErrWaiting = "errors.sendWaiting"
 
-// sendPath is how a delivery reaches LINE: staff sends use the inbox's
-// client (which retries) under SendTimeout; the background sender its own
-// client and timeout.
+// sendPath is how a delivery reaches LINE: staff sends wait for one attempt
+// under SendTimeout, the background sender under its own timeout. Both use
+// the queue's client, which makes one attempt and never retries by itself:
+// a clerk pressing 送信 during an outage must not wait out a client's
+// retries (15 s against a refused connection); the queue retries instead.
 type sendPath struct {
 	s       Sender
 	timeout time.Duration
 }
 
-func (ib *Inbox) staffPath() sendPath { return sendPath{s: ib.send, timeout: SendTimeout} }
+func (ib *Inbox) staffPath() sendPath { return sendPath{s: ib.queuePath().s, timeout: SendTimeout} }
 
 func (ib *Inbox) queuePath() sendPath {
 	s := ib.queueCfg.Sender
