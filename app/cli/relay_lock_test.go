@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/relay"
+	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/secrets/secretstest"
 )
@@ -25,25 +25,16 @@ import (
 // enrollment requests it receives.
 func relayForCLI(t *testing.T) (url, code string, rs *relay.Server, enrolls *atomic.Int64) {
 	t.Helper()
-	ctx := context.Background()
-	rs, err := relay.New(ctx, relay.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	enrolls = new(atomic.Int64)
-	h := rs.Handler()
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/v1/enroll") {
-			enrolls.Add(1)
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() { hs.CloseClientConnections(); hs.Close(); rs.Close() })
-	_, code, err = rs.Admin().AddTenant(ctx, "本店")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hs.URL, code, rs, enrolls
+	r := relaytest.Start(t, relay.Config{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/v1/enroll") {
+				enrolls.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	return r.URL, r.Tenant(t, "本店"), r.Server, enrolls
 }
 
 // TestCLIRelayEnrollRefusesHTTP: `relay enroll` posts the one-time code only

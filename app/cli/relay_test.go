@@ -2,16 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"tsunagu/internal/engine"
 	"tsunagu/internal/relay"
+	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/secrets/secretstest"
 )
 
@@ -22,18 +21,9 @@ func TestCLIRelay(t *testing.T) {
 	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	secretstest.CleanupDataDir(t, kr, dir)
-	ctx := context.Background()
 
-	rs, err := relay.New(ctx, relay.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(rs.Handler())
-	defer func() { hs.CloseClientConnections(); hs.Close(); rs.Close() }()
-	_, code, err := rs.Admin().AddTenant(ctx, "本店")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := relaytest.Start(t, relay.Config{})
+	code := hs.Tenant(t, "本店")
 
 	if r := cli(t, kr, "", "init", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("init: %+v", r)

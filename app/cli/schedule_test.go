@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"tsunagu/internal/backup"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/relay"
+	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/secrets/secretstest"
 )
 
@@ -48,16 +48,8 @@ func TestCLIBackupAndScheduleAgree(t *testing.T) {
 	ctx := context.Background()
 	clk := &movableClock{t: time.Now()}
 
-	rs, err := relay.New(ctx, relay.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(rs.Handler())
-	defer func() { hs.CloseClientConnections(); hs.Close(); rs.Close() }()
-	_, code, err := rs.Admin().AddTenant(ctx, "本店")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := relaytest.Start(t, relay.Config{})
+	code := hs.Tenant(t, "本店")
 	if r := cli(t, kr, "", "init", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}

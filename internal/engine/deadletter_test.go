@@ -8,13 +8,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/relay"
+	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/secrets/secretstest"
@@ -33,7 +33,7 @@ type liveRelayEngine struct {
 }
 
 func newLiveRelayEngine(t *testing.T) *liveRelayEngine {
-	return newRelayEnv(t, secretstest.Keyring(t), relay.Config{DataDir: t.TempDir()}, nil, "")
+	return newRelayEnv(t, secretstest.Keyring(t), relay.Config{}, nil, "")
 }
 
 // newRelayEnv builds a liveRelayEngine on keychain kr with relay settings
@@ -42,16 +42,8 @@ func newLiveRelayEngine(t *testing.T) *liveRelayEngine {
 func newRelayEnv(t testing.TB, kr secrets.Keyring, rcfg relay.Config, em interface{ Emit(string, any) }, lineEndpoint string) *liveRelayEngine {
 	t.Helper()
 	ctx := context.Background()
-	rs, err := relay.New(ctx, rcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(rs.Handler())
-	t.Cleanup(func() { hs.CloseClientConnections(); hs.Close(); rs.Close() })
-	_, code, err := rs.Admin().AddTenant(ctx, "本店")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := relaytest.Start(t, rcfg)
+	code := rs.Tenant(t, "本店")
 	sim := linesim.New(linesim.Config{ChannelSecret: dlSecret, AccessToken: dlToken})
 	if err := sim.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -81,7 +73,7 @@ func newRelayEnv(t testing.TB, kr secrets.Keyring, rcfg relay.Config, em interfa
 	}
 	l := &liveRelayEngine{eng: eng, sim: sim, cust: cust, opts: opts}
 	t.Cleanup(func() { l.eng.Close() })
-	en, err := eng.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPLoopback)
+	en, err := eng.RelayEnroll(ctx, rs.URL, code, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"image"
 	"image/png"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/relay"
+	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/secrets/secretstest"
@@ -37,16 +37,8 @@ func TestRelayEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	// The relay, on loopback with its embedded JetStream.
-	rs, err := relay.New(ctx, relay.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(rs.Handler())
-	defer func() { hs.CloseClientConnections(); hs.Close(); rs.Close() }()
-	_, code, err := rs.Admin().AddTenant(ctx, "本店")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := relaytest.Start(t, relay.Config{})
+	code := hs.Tenant(t, "本店")
 
 	// LINE: the simulator, with the channel's credentials in the keychain.
 	const secret, token = "0123456789abcdef0123456789abcdef", "relay-e2e-access-token-0123456789"

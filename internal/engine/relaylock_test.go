@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/relay"
+	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/secrets/secretstest"
@@ -85,16 +85,8 @@ func TestRelayLockIsExclusive(t *testing.T) {
 func TestRelayAppLoopHoldsTheLock(t *testing.T) {
 	kr := secretstest.Keyring(t)
 	ctx := context.Background()
-	rs, err := relay.New(ctx, relay.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(rs.Handler())
-	defer func() { hs.CloseClientConnections(); hs.Close(); rs.Close() }()
-	_, code, err := rs.Admin().AddTenant(ctx, "本店")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := relaytest.Start(t, relay.Config{})
+	code := hs.Tenant(t, "本店")
 	const secret, token = "0123456789abcdef0123456789abcdef", "relay-lock-access-token-0123456789"
 	sim := linesim.New(linesim.Config{ChannelSecret: secret, AccessToken: token})
 	if err := sim.Start(ctx); err != nil {

@@ -140,8 +140,9 @@ func (f *fetcher) breakerOf(lane string) *breaker {
 	return f.ib.brContent
 }
 
-// runFetcher works the jobs until ctx ends.
-func (ib *Inbox) runFetcher(ctx context.Context) {
+// newFetcher is a fetcher over the inbox's config: its own LINE clients
+// (the inbox's when none are given) and rate gates.
+func (ib *Inbox) newFetcher() *fetcher {
 	cfg := ib.fetchCfg
 	f := &fetcher{ib: ib, cfg: cfg, profiles: cfg.Profiles, content: cfg.Content,
 		gates: map[string]*gate{
@@ -155,6 +156,13 @@ func (ib *Inbox) runFetcher(ctx context.Context) {
 	if f.content == nil {
 		f.content = ib.content
 	}
+	return f
+}
+
+// runFetcher works the jobs until ctx ends.
+func (ib *Inbox) runFetcher(ctx context.Context) {
+	f := ib.newFetcher()
+	cfg := f.cfg
 	var lanes sync.WaitGroup
 	for name, lc := range cfg.Lanes {
 		if name == LaneProfile && f.profiles == nil || name != LaneProfile && f.content == nil {
@@ -614,19 +622,8 @@ func (g *gate) wait(ctx context.Context) error {
 // the background fetcher, and for tests. Jobs that fail temporarily stay
 // queued with their backoff.
 func (ib *Inbox) FetchPending(ctx context.Context) error {
-	cfg := ib.fetchCfg
-	f := &fetcher{ib: ib, cfg: cfg, profiles: cfg.Profiles, content: cfg.Content,
-		gates: map[string]*gate{
-			string(line.EndpointProfile): newGate(cfg.ProfilePerSecond),
-			string(line.EndpointContent): newGate(cfg.ContentPerSecond),
-		},
-		results: make(chan fetchResult, 64), inflight: map[int64]bool{}}
-	if f.profiles == nil && ib.send != nil {
-		f.profiles = ib.send
-	}
-	if f.content == nil {
-		f.content = ib.content
-	}
+	f := ib.newFetcher()
+	cfg := f.cfg
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)

@@ -243,37 +243,8 @@ func (o *Outbox) Send(ctx context.Context, sendID int64) (Result, error) {
 // Resume sends every send that still has pending requests, oldest first:
 // after a crash, a restart or a LINE outage.
 func (o *Outbox) Resume(ctx context.Context) error {
-	if o.send == nil {
-		return ErrOffline
-	}
-	rows, err := o.db.Reader().QueryContext(ctx, `
+	return o.resend(ctx, "pending sends", `
 		SELECT DISTINCT send_id FROM outbox_requests WHERE status = 'pending' ORDER BY send_id`)
-	if err != nil {
-		return fmt.Errorf("outbox: find pending sends: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("outbox: find pending sends: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("outbox: find pending sends: %w", err)
-	}
-	var errs []error
-	for _, id := range ids {
-		if _, err := o.Send(ctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("send %d: %w", id, err))
-			if errors.Is(err, line.ErrMonthlyLimit) || ctx.Err() != nil {
-				break
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // ResumeStale resends the sends that have had pending requests for at
@@ -282,28 +253,34 @@ func (o *Outbox) Resume(ctx context.Context) error {
 // now. The engine calls it now and then, and when LINE answers again after
 // an outage, so a send never waits for the next start.
 func (o *Outbox) ResumeStale(ctx context.Context, age time.Duration) error {
+	return o.resend(ctx, "stale sends", `
+		SELECT DISTINCT r.send_id FROM outbox_requests r JOIN outbox_sends s ON s.id = r.send_id
+		WHERE r.status = 'pending' AND COALESCE(r.first_tried_at, s.created_at) <= ? ORDER BY r.send_id`,
+		o.now().Add(-age).UnixMilli())
+}
+
+// resend sends again each send the query names, in order; the month's
+// quota running out or ctx ending stops it.
+func (o *Outbox) resend(ctx context.Context, what, query string, args ...any) error {
 	if o.send == nil {
 		return ErrOffline
 	}
-	cutoff := o.now().Add(-age).UnixMilli()
-	rows, err := o.db.Reader().QueryContext(ctx, `
-		SELECT DISTINCT r.send_id FROM outbox_requests r JOIN outbox_sends s ON s.id = r.send_id
-		WHERE r.status = 'pending' AND COALESCE(r.first_tried_at, s.created_at) <= ? ORDER BY r.send_id`, cutoff)
+	rows, err := o.db.Reader().QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("outbox: find stale sends: %w", err)
+		return fmt.Errorf("outbox: find %s: %w", what, err)
 	}
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return fmt.Errorf("outbox: find stale sends: %w", err)
+			return fmt.Errorf("outbox: find %s: %w", what, err)
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("outbox: find stale sends: %w", err)
+		return fmt.Errorf("outbox: find %s: %w", what, err)
 	}
 	var errs []error
 	for _, id := range ids {
