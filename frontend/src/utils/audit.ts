@@ -49,8 +49,13 @@ export const AUDIT_ACTIONS = [
   'customer.tag_create',
   'customer.tag_delete',
   'customer.export',
+  'customer.list',
   'import.run',
   'import.dry_run',
+  'import.failed',
+  // Webhook events the inbox could not store (internal/inbox).
+  'deadletter.reprocess',
+  'deadletter.discard',
   // Inbox (internal/inbox, internal/autoreply).
   'conversation.assign',
   'conversation.status',
@@ -130,6 +135,7 @@ export const AUDIT_GROUPS = [
   'automation',
   'survey',
   'import',
+  'deadletter',
   'audit',
   'backup',
   'recovery',
