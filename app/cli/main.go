@@ -3,8 +3,10 @@
 // Wails nor GTK.
 //
 // Every command takes --data-dir (default: $TSUNAGU_DATA_DIR or the per-user
-// folder) and --json, prints human-readable output by default, and exits
-// non-zero with a clear message on error.
+// folder) and --json anywhere on the line, answers --help, prints
+// human-readable output by default, and exits non-zero with a clear message
+// on error. The command line is parsed by cobra (newRoot), built from the
+// commands table below; the README's command table is generated from it.
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"tsunagu/internal/audit"
@@ -95,48 +98,128 @@ var commands = []command{
 	{"update check", "for IT: verify a published update location as the app would --location L --public-key K", cmdUpdateCheck},
 }
 
-// run executes one command line and returns the exit code.
+// run executes one command line and returns the exit code: 0 done (and
+// --help), 2 a usage error (unknown command or flag, wrong number of
+// arguments), otherwise the command's own (exitCode).
 func run(ctx context.Context, args []string, e env) int {
-	cmd, rest := findCommand(args)
-	if cmd == nil {
-		usage(e.stderr)
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			return 0
-		}
-		fmt.Fprintf(e.stderr, "\nunknown command: %s\n", strings.Join(args, " "))
-		return 2
-	}
 	c := &cmdCtx{env: e}
-	fs := flag.NewFlagSet("tsunagu-cli "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	def, _ := datadir.Default()
-	fs.StringVar(&c.dataDir, "data-dir", def, "data folder")
-	fs.BoolVar(&c.json, "json", false, "print JSON")
-	c.flags = commandFlags(cmd.name, fs)
-	// Flags may come before or after positional arguments (e.g.
-	// `backup create DIR --data-dir X`).
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		c.args = append(c.args, fs.Arg(0))
-		rest = fs.Args()[1:]
-	}
-	if want := positionalArgs(cmd.name); len(c.args) != want {
-		fmt.Fprintf(e.stderr, "tsunagu-cli %s: expected %d argument(s), got: %s\n", cmd.name, want, strings.Join(c.args, " "))
+	root := newRoot(ctx, c)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	var fail commandError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &fail):
+		fmt.Fprintf(e.stderr, "tsunagu-cli %s: %s\n", fail.name, explain(fail.err))
+		return exitCode(fail.err)
+	default:
+		// Cobra's own: an unknown command or flag, a wrong count of
+		// arguments.
+		fmt.Fprintf(e.stderr, "tsunagu-cli: %s\n  See `tsunagu-cli --help`.\n", err)
 		return 2
 	}
-	if c.keyring == nil {
-		c.keyring = secrets.OSKeyring()
+}
+
+// commandError is the failure of a command that ran (as opposed to one
+// that could not be parsed).
+type commandError struct {
+	name string
+	err  error
+}
+
+func (e commandError) Error() string { return e.err.Error() }
+func (e commandError) Unwrap() error { return e.err }
+
+// newRoot builds the command tree from the commands table: global flags
+// anywhere on the line, --help on every command and group, argument counts
+// checked, shell completion (bash, zsh, fish, PowerShell) included.
+func newRoot(ctx context.Context, c *cmdCtx) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tsunagu-cli",
+		Short:         "Tsunagu without a window: the same engine as the desktop app, for scripts, scheduled jobs and checks",
+		SilenceErrors: true,
+		SilenceUsage:  true,
 	}
-	if err := cmd.run(ctx, c); err != nil {
-		fmt.Fprintf(e.stderr, "tsunagu-cli %s: %s\n", cmd.name, explain(err))
-		return exitCode(err)
+	def, _ := datadir.Default()
+	root.PersistentFlags().StringVar(&c.dataDir, "data-dir", def, "data folder (or $"+datadir.EnvVar+")")
+	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON")
+	groups := map[string]*cobra.Command{"": root}
+	var group func(path []string) *cobra.Command
+	group = func(path []string) *cobra.Command {
+		key := strings.Join(path, " ")
+		if g, ok := groups[key]; ok {
+			return g
+		}
+		g := &cobra.Command{
+			Use:   path[len(path)-1],
+			Short: groupSummaries[key],
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return fmt.Errorf("%q needs a subcommand: %s", key, strings.Join(subcommandNames(cmd), ", "))
+			},
+		}
+		group(path[:len(path)-1]).AddCommand(g)
+		groups[key] = g
+		return g
 	}
-	return 0
+	for i := range commands {
+		cmdDef := &commands[i]
+		words := strings.Fields(cmdDef.name)
+		n := positionalArgs(cmdDef.name)
+		leaf := &cobra.Command{
+			Use:   words[len(words)-1] + strings.Repeat(" ARG", n),
+			Short: cmdDef.summary,
+			Args:  cobra.ExactArgs(n),
+		}
+		fs := flag.NewFlagSet(cmdDef.name, flag.ContinueOnError)
+		flags := commandFlags(cmdDef.name, fs)
+		leaf.Flags().AddGoFlagSet(fs)
+		leaf.RunE = func(_ *cobra.Command, args []string) error {
+			c.args, c.flags = args, flags
+			if c.keyring == nil {
+				c.keyring = secrets.OSKeyring()
+			}
+			if err := cmdDef.run(ctx, c); err != nil {
+				return commandError{cmdDef.name, err}
+			}
+			return nil
+		}
+		group(words[:len(words)-1]).AddCommand(leaf)
+	}
+	return root
+}
+
+func subcommandNames(cmd *cobra.Command) []string {
+	var out []string
+	for _, s := range cmd.Commands() {
+		if s.IsAvailableCommand() {
+			out = append(out, s.Name())
+		}
+	}
+	return out
+}
+
+// groupSummaries describe the command groups in --help.
+var groupSummaries = map[string]string{
+	"db":          "the encrypted database: verify, rotate its key",
+	"channel":     "the LINE channel's credentials in the keychain",
+	"inbox":       "conversations",
+	"line":        "the LINE request log",
+	"audit":       "the audit trail: verify, export",
+	"staff":       "staff accounts",
+	"backup":      "encrypted backups",
+	"recovery":    "the recovery code of the database key",
+	"erase":       "deletion on request (APPI)",
+	"export":      "CSV export",
+	"customers":   "customers",
+	"campaign":    "campaigns and their reports",
+	"relay":       "the webhook relay",
+	"deadletters": "webhook events the inbox could not store",
+	"update":      "publishing and checking updates (for IT)",
 }
 
 type cmdCtx struct {
@@ -317,25 +400,6 @@ func cmdVersion(_ context.Context, c *cmdCtx) error {
 }
 
 // --- helpers ---
-
-func findCommand(args []string) (*command, []string) {
-	for i := range commands {
-		words := strings.Fields(commands[i].name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
-			return &commands[i], args[len(words):]
-		}
-	}
-	return nil, nil
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: tsunagu-cli COMMAND [--data-dir DIR] [--json]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "commands:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
-	}
-}
 
 func (c *cmdCtx) secrets() (*secrets.Store, error) {
 	dir, err := datadir.Existing(c.dataDir)

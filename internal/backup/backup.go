@@ -61,7 +61,9 @@ func Create(ctx context.Context, db *store.DB, key []byte, dir, installID, recov
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Manifest{}, fmt.Errorf("backup folder: %w", err)
 	}
-	name := filePrefix + now.UTC().Format("20060102-150405") + fileSuffix
+	// Milliseconds in the name: a scheduled backup and one asked for by
+	// hand can fall in the same second. The names still sort by time.
+	name := filePrefix + now.UTC().Format("20060102-150405.000") + fileSuffix
 	final := filepath.Join(dir, name)
 	if _, err := os.Stat(final); err == nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", final, store.ErrExists)
