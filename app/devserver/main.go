@@ -22,6 +22,7 @@ import (
 
 	"tsunagu/app/facade"
 	"tsunagu/internal/datadir"
+	"tsunagu/internal/relayclient"
 	"tsunagu/internal/version"
 )
 
@@ -60,7 +61,10 @@ func run() error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	events := newBroker()
 	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker,
-		Updates: devUpdates(*updatePolicy)})
+		Updates: devUpdates(*updatePolicy),
+		// A development tool: the UI tests' relay runs on loopback
+		// without TLS. The desktop app accepts https:// only.
+		RelayTransport: relayclient.HTTPLoopback})
 	// A start failure is reported through Status, as in the desktop app.
 	_ = h.Start(ctx, events)
 	defer h.Stop()

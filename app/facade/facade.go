@@ -18,6 +18,7 @@ import (
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 )
 
@@ -39,6 +40,10 @@ type Options struct {
 	FilePicker FilePicker
 	// Updates wire the update check (update.go); zero: IT's machine policy.
 	Updates UpdateOptions
+	// RelayTransport is what relay URLs enrollment accepts: zero
+	// (relayclient.HTTPSOnly) for the app; the dev server allows http://
+	// to loopback for the UI tests' relay.
+	RelayTransport relayclient.Transport
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and

@@ -26,6 +26,11 @@ func TestInboxWorkThroughFacade(t *testing.T) {
 		t.Fatalf("search: %+v %v", page, err)
 	}
 	id := page.Conversations[0].ID
+	// The profile (the name {氏名} takes) is fetched in the background
+	// after the message is stored: let that happen first.
+	if err := app.eng.Inbox().Settle(app.context()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := app.AddNote(id, "口座番号 7654321 の件"); err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func (a *App) RelayEnroll(relayURL, code string) (engine.RelayStatus, error) {
 	}
 	// The window never enrolls over plain HTTP: development and tests use
 	// tsunagu-cli's --allow-http-loopback.
-	en, err := eng.RelayEnroll(a.context(), relayURL, code, relayclient.HTTPSOnly)
+	en, err := eng.RelayEnroll(a.context(), relayURL, code, a.opts.RelayTransport)
 	if err != nil {
 		return eng.RelayStatus(), a.relayError(err)
 	}
