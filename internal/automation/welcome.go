@@ -12,6 +12,7 @@ import (
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/outbox"
+	"tsunagu/internal/store"
 )
 
 // Reasons a welcome series stops.
@@ -39,9 +40,9 @@ func (welcomeHook) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEve
 		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO automation_welcome (automation_id, line_user_id, followed_at)
 			SELECT id, ?, ? FROM automations WHERE kind = 'welcome' AND status = 'active'`, ev.UserID, at)
 	case "message", "postback":
-		err = stopWelcome(ctx, tx, ev.UserID, StopReplied, at)
+		err = stopWelcome(ctx, ev.Q(tx), ev.UserID, StopReplied, at)
 	case "unfollow":
-		err = stopWelcome(ctx, tx, ev.UserID, StopBlocked, at)
+		err = stopWelcome(ctx, ev.Q(tx), ev.UserID, StopBlocked, at)
 	}
 	if err != nil {
 		return inbox.HookResult{}, fmt.Errorf("automation hook: %w", err)
@@ -49,7 +50,7 @@ func (welcomeHook) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEve
 	return inbox.HookResult{}, nil
 }
 
-func stopWelcome(ctx context.Context, tx *sql.Tx, user, reason string, at int64) error {
+func stopWelcome(ctx context.Context, tx store.Execer, user, reason string, at int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE automation_welcome SET stopped_at = ?, stop_reason = ? WHERE line_user_id = ? AND stopped_at IS NULL`, at, reason, user)
 	return err
 }

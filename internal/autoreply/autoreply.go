@@ -416,7 +416,7 @@ func (s *Service) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEven
 		return inbox.HookResult{}, nil
 	}
 	now := s.now()
-	st, err := settings(ctx, tx)
+	st, err := settings(ctx, ev.Q(tx))
 	if err != nil {
 		return inbox.HookResult{}, err
 	}
@@ -432,7 +432,7 @@ func (s *Service) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEven
 		return map[string]string{inbox.VarName: name, VarNextOpening: next}, nil
 	}
 	if ev.Kind == "text" && ev.Text != "" {
-		list, err := rules(ctx, tx, true)
+		list, err := rules(ctx, ev.Q(tx), true)
 		if err != nil {
 			return inbox.HookResult{}, err
 		}

@@ -121,6 +121,15 @@ func Benchmark_intake(b *testing.B) {
 	b.ResetTimer()
 	sendPaced(0, n, time.Second/rate)
 	waitStored(n-fail, 2*time.Minute)
+	// The change events follow the commit: let the last batch's arrive.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		em.mu.Lock()
+		seen := len(em.at)
+		em.mu.Unlock()
+		if seen >= n-fail {
+			break
+		}
+	}
 	var e2e []time.Duration
 	rows, err := l.eng.DB().Reader().QueryContext(ctx, `SELECT id, line_user_id FROM conversations`)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
+	"tsunagu/internal/store"
 )
 
 // EventDeadLetters is emitted (with no payload) when dead letters are added
@@ -77,7 +78,7 @@ func deadLetterOf(destination string, raw json.RawMessage, reason string) deadLe
 
 // recordDeadLetter keeps dl; the same event again counts as one more
 // attempt and keeps the newest reason.
-func (ib *Inbox) recordDeadLetter(ctx context.Context, tx *sql.Tx, dl deadLetter, now int64) error {
+func (ib *Inbox) recordDeadLetter(ctx context.Context, tx store.Execer, dl deadLetter, now int64) error {
 	var user any
 	if dl.userID != "" {
 		user = dl.userID

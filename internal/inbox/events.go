@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"tsunagu/internal/line"
+	"tsunagu/internal/store"
 )
 
 // incoming is the part of a webhook event the inbox keeps.
@@ -86,7 +87,7 @@ func unknownType(t string) string {
 }
 
 // recordEvent stores the event's ID; false means it was already stored.
-func recordEvent(ctx context.Context, tx *sql.Tx, in incoming, now int64) (bool, error) {
+func recordEvent(ctx context.Context, tx store.Execer, in incoming, now int64) (bool, error) {
 	var user any
 	if in.userID != "" {
 		user = in.userID
@@ -114,7 +115,7 @@ var hasContent = map[string]bool{"image": true, "video": true, "audio": true, "f
 // ensureUser creates the LINE user and their conversation if new, and
 // reports whether their profile needs fetching: never fetched, or fetched
 // before staleBefore (unix ms).
-func ensureUser(ctx context.Context, tx *sql.Tx, userID string, now, staleBefore int64) (stale bool, err error) {
+func ensureUser(ctx context.Context, tx store.Execer, userID string, now, staleBefore int64) (stale bool, err error) {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO line_users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`, userID, now); err != nil {
 		return false, fmt.Errorf("add LINE user: %w", err)
@@ -132,7 +133,7 @@ func ensureUser(ctx context.Context, tx *sql.Tx, userID string, now, staleBefore
 
 // applyEvent updates the conversation for a fresh event and returns its ID
 // and the stored message's (0 if it stored none).
-func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now int64) (convID, msgID int64, err error) {
+func (ib *Inbox) applyEvent(ctx context.Context, tx store.Execer, in incoming, now int64) (convID, msgID int64, err error) {
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, in.userID).Scan(&convID); err != nil {
 		return 0, 0, fmt.Errorf("find conversation: %w", err)
 	}
@@ -184,7 +185,7 @@ func (ib *Inbox) applyEvent(ctx context.Context, tx *sql.Tx, in incoming, now in
 // downloaded content are erased (the DB overwrites deleted data), and the
 // conversation preview no longer shows it. The row stays, marked unsent, so
 // the thread shows that something was withdrawn.
-func unsend(ctx context.Context, tx *sql.Tx, convID int64, in incoming, now int64) (int64, error) {
+func unsend(ctx context.Context, tx store.Execer, convID int64, in incoming, now int64) (int64, error) {
 	if in.unsendID == "" {
 		return 0, nil
 	}
@@ -228,7 +229,7 @@ func eventTime(in incoming, now int64) int64 {
 
 // touchConversation records the conversation's latest message; the UI shows
 // the kind translated and the body (text, file name, place) after it.
-func touchConversation(ctx context.Context, tx *sql.Tx, convID, at int64, kind, preview string, unread bool) error {
+func touchConversation(ctx context.Context, tx store.Execer, convID, at int64, kind, preview string, unread bool) error {
 	inc := 0
 	if unread {
 		inc = 1

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"tsunagu/internal/store"
 )
 
 // Fetch jobs: what the webhook's transaction records for the background
@@ -69,7 +71,7 @@ func laneOfKind(kind string) string {
 // recordFetches records, inside the webhook's transaction, the jobs a fresh
 // event needs: the sender's profile if it is new, stale or they just
 // followed, and the content of a media message (msgID, its stored row).
-func (ib *Inbox) recordFetches(ctx context.Context, tx *sql.Tx, in incoming, staleProfile bool, msgID, now int64) error {
+func (ib *Inbox) recordFetches(ctx context.Context, tx store.Execer, in incoming, staleProfile bool, msgID, now int64) error {
 	if staleProfile || in.eventType == "follow" {
 		// A profile job given up earlier (LINE refused it) is tried again:
 		// a new event is a new reason to.

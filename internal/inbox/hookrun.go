@@ -8,6 +8,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
+	"tsunagu/internal/store"
 )
 
 // hookSend is a hook reply stored in the webhook's transaction; the
@@ -24,12 +25,12 @@ type hookSend struct {
 // under a savepoint: a hook that fails is rolled back alone and logged, so
 // one feature's bug neither loses the event nor makes LINE redeliver it
 // forever.
-func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, in incoming, convID, msgID, now int64) ([]hookSend, error) {
+func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, c store.Execer, in incoming, convID, msgID, now int64) ([]hookSend, error) {
 	if len(ib.hooks) == 0 {
 		return nil, nil
 	}
 	ev := HookEvent{Type: in.eventType, EventID: in.eventID, UserID: in.userID, ConversationID: convID, MessageID: msgID,
-		At: time.UnixMilli(eventTime(in, now))}
+		At: time.UnixMilli(eventTime(in, now)), Stmts: c}
 	switch in.eventType {
 	case "message":
 		ev.Kind = in.kind
@@ -45,20 +46,20 @@ func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, in incoming, convID, 
 		internal bool
 	)
 	for i, h := range ib.hooks {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT inbox_hook`); err != nil {
+		if _, err := c.ExecContext(ctx, `SAVEPOINT inbox_hook`); err != nil {
 			return nil, fmt.Errorf("hook %d: %w", i, err)
 		}
 		res, err := h.HandleEvent(ctx, tx, ev)
 		if err != nil {
 			ib.log.Error("inbox hook failed; its changes are rolled back", "hook", i, "type", in.eventType, "err", err)
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO inbox_hook`); err != nil {
+			if _, err := c.ExecContext(ctx, `ROLLBACK TO inbox_hook`); err != nil {
 				return nil, fmt.Errorf("hook %d: %w", i, err)
 			}
 		} else {
 			replies = append(replies, res.Replies...)
 			internal = internal || res.Internal
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE inbox_hook`); err != nil {
+		if _, err := c.ExecContext(ctx, `RELEASE inbox_hook`); err != nil {
 			return nil, fmt.Errorf("hook %d: %w", i, err)
 		}
 		if err == nil && res.Stop {
@@ -66,11 +67,11 @@ func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, in incoming, convID, 
 		}
 	}
 	if internal && msgID != 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET internal = 1 WHERE id = ?`, msgID); err != nil {
+		if _, err := c.ExecContext(ctx, `UPDATE messages SET internal = 1 WHERE id = ?`, msgID); err != nil {
 			return nil, fmt.Errorf("mark message internal: %w", err)
 		}
 		if in.unread {
-			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET unread = MAX(unread - 1, 0) WHERE id = ?`, convID); err != nil {
+			if _, err := c.ExecContext(ctx, `UPDATE conversations SET unread = MAX(unread - 1, 0) WHERE id = ?`, convID); err != nil {
 				return nil, fmt.Errorf("mark message internal: %w", err)
 			}
 		}
@@ -78,7 +79,7 @@ func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, in incoming, convID, 
 	if len(replies) == 0 {
 		return nil, nil
 	}
-	return ib.storeHookReplies(ctx, tx, in, convID, msgID, replies, now)
+	return ib.storeHookReplies(ctx, tx, c, in, convID, msgID, replies, now)
 }
 
 // storeHookReplies stores each reply as a pending outgoing message with its
@@ -87,13 +88,13 @@ func (ib *Inbox) runHooks(ctx context.Context, tx *sql.Tx, in incoming, convID, 
 // reply can use it too); the others are pushes. Nothing is stored for a
 // user who blocked the account, nor in standby mode, where another channel
 // answers the chat.
-func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, convID, msgID int64, replies []HookReply, now int64) ([]hookSend, error) {
+func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, c store.Execer, in incoming, convID, msgID int64, replies []HookReply, now int64) ([]hookSend, error) {
 	if in.standby {
 		ib.log.Info("hook replies not sent: the channel is in standby mode", "n", len(replies))
 		return nil, nil
 	}
 	var follow string
-	if err := tx.QueryRowContext(ctx, `SELECT follow_state FROM line_users WHERE user_id = ?`, in.userID).Scan(&follow); err != nil {
+	if err := c.QueryRowContext(ctx, `SELECT follow_state FROM line_users WHERE user_id = ?`, in.userID).Scan(&follow); err != nil {
 		return nil, fmt.Errorf("hook replies: %w", err)
 	}
 	if follow == "unfollowed" {
@@ -102,7 +103,7 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 	token := ""
 	until := eventTime(in, now) + ib.ttl.Milliseconds()
 	if msgID != 0 && in.replyToken != "" && eventTime(in, now) >= now-ib.ttl.Milliseconds() {
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ? AND reply_token_used = 0`, msgID)
+		res, err := c.ExecContext(ctx, `UPDATE messages SET reply_token_used = 1 WHERE id = ? AND reply_token_used = 0`, msgID)
 		if err != nil {
 			return nil, fmt.Errorf("claim reply token: %w", err)
 		}
@@ -149,7 +150,7 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 		if token != "" {
 			tok, tokUntil = token, until
 		}
-		res, err := tx.ExecContext(ctx, `
+		res, err := c.ExecContext(ctx, `
 			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload, send_token, send_token_until)
 			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`, convID, r.Text, r.SentBy, via, key, now, payload, tok, tokUntil)
 		if err != nil {
@@ -159,7 +160,7 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, in incoming, 
 		if err != nil {
 			return nil, fmt.Errorf("store hook reply: %w", err)
 		}
-		if err := touchConversation(ctx, tx, convID, now, "text", r.Text, false); err != nil {
+		if err := touchConversation(ctx, c, convID, now, "text", r.Text, false); err != nil {
 			return nil, err
 		}
 		if err := recordSend(ctx, tx, actor, audit.ActionMessageSend, convID, id, via, at); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tsunagu/internal/line"
+	"tsunagu/internal/store"
 )
 
 // Hook lets a feature that owns part of the conversation (linking by code,
@@ -35,6 +36,19 @@ type HookEvent struct {
 	// "date", "time" or "datetime"); nil otherwise.
 	PostbackParams map[string]string
 	At             time.Time
+	// Stmts is the webhook's transaction with each statement prepared
+	// once per batch (store.TxCache). Hooks run on every event of a burst:
+	// their per-event reads and writes go through Q, so SQLite does not
+	// parse the same statements hundreds of times.
+	Stmts store.Execer
+}
+
+// Q is the event's statements (Stmts), or tx where there are none.
+func (ev HookEvent) Q(tx *sql.Tx) store.Execer {
+	if ev.Stmts != nil {
+		return ev.Stmts
+	}
+	return tx
 }
 
 // HookResult is what a hook wants done.

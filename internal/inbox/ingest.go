@@ -43,6 +43,7 @@ func (ib *Inbox) HandleWebhooks(ctx context.Context, reqs []*line.Webhook) (Inge
 	now := ib.now().UnixMilli()
 	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
 		res, *acc = IngestResult{}, ingestAcc{changed: map[int64]bool{}}
+		c := store.NewTxCache(tx) // the same dozen statements for every event
 		for _, req := range reqs {
 			if req == nil || req.CallbackRequest == nil {
 				// An empty events array is LINE's connection check
@@ -50,12 +51,12 @@ func (ib *Inbox) HandleWebhooks(ctx context.Context, reqs []*line.Webhook) (Inge
 				continue
 			}
 			for i, ev := range req.Parsed() {
-				if err := ib.ingestGuarded(ctx, tx, req, i, ev, now, acc, &res); err != nil {
+				if err := ib.ingestGuarded(ctx, tx, c, req, i, ev, now, acc, &res); err != nil {
 					return err
 				}
 			}
 			for _, m := range req.Malformed {
-				if err := ib.recordDeadLetter(ctx, tx, deadLetterOf(req.Destination, m.Raw, m.Reason), now); err != nil {
+				if err := ib.recordDeadLetter(ctx, c, deadLetterOf(req.Destination, m.Raw, m.Reason), now); err != nil {
 					return err
 				}
 				res.DeadLetters++
@@ -84,7 +85,7 @@ type ingestAcc struct {
 // the event's own (see store.IsTransient), including a panic in a feature,
 // rolls the event back and keeps it as a dead letter; any other failure is
 // returned and fails the whole transaction.
-func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhook, i int, ev line.Event, now int64, acc *ingestAcc, res *IngestResult) error {
+func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, c *store.TxCache, req *line.Webhook, i int, ev line.Event, now int64, acc *ingestAcc, res *IngestResult) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT inbox_event`); err != nil {
 		return fmt.Errorf("webhook event %d: %w", i, err)
 	}
@@ -97,7 +98,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 				err = fmt.Errorf("%w: panic: %v", errPoison, r)
 			}
 		}()
-		return ib.ingestEvent(ctx, tx, req, i, ev, now, acc, &changedNow)
+		return ib.ingestEvent(ctx, tx, c, req, i, ev, now, acc, &changedNow)
 	}()
 	if err == nil {
 		if _, err := tx.ExecContext(ctx, `RELEASE inbox_event`); err != nil {
@@ -130,7 +131,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 	// Only the event's type reaches the log: the error may quote what the
 	// customer wrote.
 	ib.log.Error("webhook event kept as a dead letter", "type", unknownType(ev.Type))
-	if err := ib.recordDeadLetter(ctx, tx, deadLetterOf(req.Destination, raw, err.Error()), now); err != nil {
+	if err := ib.recordDeadLetter(ctx, c, deadLetterOf(req.Destination, raw, err.Error()), now); err != nil {
 		return err
 	}
 	res.DeadLetters++
@@ -142,7 +143,7 @@ func (ib *Inbox) ingestGuarded(ctx context.Context, tx *sql.Tx, req *line.Webhoo
 var errPoison = errors.New("event could not be stored")
 
 // ingestEvent stores event i of req; false means it was stored before.
-func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook, i int, ev line.Event, now int64, acc *ingestAcc, changed *[]int64) (bool, error) {
+func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, c *store.TxCache, req *line.Webhook, i int, ev line.Event, now int64, acc *ingestAcc, changed *[]int64) (bool, error) {
 	in, ok := parseEvent(ev)
 	if !ok {
 		// Without a webhookEventId an event cannot be stored once and
@@ -154,7 +155,7 @@ func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook,
 	if in.eventType == "message" && !in.standby {
 		in.readToken = req.MarkAsReadTokens[in.eventID]
 	}
-	fresh, err := recordEvent(ctx, tx, in, now)
+	fresh, err := recordEvent(ctx, c, in, now)
 	if err != nil {
 		return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 	}
@@ -168,17 +169,17 @@ func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook,
 		ib.log.Info("webhook event not shown in the inbox", "type", in.eventType, "group", in.userID == "")
 		return true, nil
 	}
-	stale, err := ensureUser(ctx, tx, in.userID, now, now-ib.profileTTL.Milliseconds())
+	stale, err := ensureUser(ctx, c, in.userID, now, now-ib.profileTTL.Milliseconds())
 	if err != nil {
 		return false, fmt.Errorf("webhook event %d: %w", i, err)
 	}
-	convID, msgID, err := ib.applyEvent(ctx, tx, in, now)
+	convID, msgID, err := ib.applyEvent(ctx, c, in, now)
 	if err != nil {
 		return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 	}
 	if convID != 0 {
 		*changed = append(*changed, convID)
-		out, err := ib.runHooks(ctx, tx, in, convID, msgID, now)
+		out, err := ib.runHooks(ctx, tx, c, in, convID, msgID, now)
 		if err != nil {
 			return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 		}
@@ -186,7 +187,7 @@ func (ib *Inbox) ingestEvent(ctx context.Context, tx *sql.Tx, req *line.Webhook,
 	}
 	// What must come from LINE (the profile, the photo) is recorded as
 	// jobs in this transaction; nothing here waits for LINE.
-	if err := ib.recordFetches(ctx, tx, in, stale, msgID, now); err != nil {
+	if err := ib.recordFetches(ctx, c, in, stale, msgID, now); err != nil {
 		return false, fmt.Errorf("webhook event %d (%s): %w", i, in.eventType, err)
 	}
 	return true, nil

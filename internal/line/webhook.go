@@ -1,6 +1,7 @@
 package line
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -196,6 +197,9 @@ func LooksLikeWebhook(body []byte) bool {
 // the raw (already verified) body. The token is optional: a body it cannot
 // be read from yields none, and the events stand as the SDK parsed them.
 func markAsReadTokens(body []byte) map[string]string {
+	if !bytes.Contains(body, []byte(`"markAsReadToken"`)) {
+		return nil // most bodies: no second parse
+	}
 	var raw struct {
 		Events []struct {
 			Type           string `json:"type"`

@@ -10,6 +10,7 @@ import (
 
 	"tsunagu/internal/customer"
 	"tsunagu/internal/inbox"
+	"tsunagu/internal/store"
 )
 
 // Rate limit and identity check limits.
@@ -38,7 +39,7 @@ func (h hook) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEvent) (
 		return inbox.HookResult{}, nil
 	}
 	code, isCode := ParseMessage(ev.Text)
-	linked, err := userLinked(ctx, tx, ev.UserID)
+	linked, err := userLinked(ctx, ev.Q(tx), ev.UserID)
 	if err != nil {
 		return inbox.HookResult{}, err
 	}
@@ -170,11 +171,16 @@ func (s *Service) identityAnswer(ctx context.Context, tx *sql.Tx, ev inbox.HookE
 		failures                int
 		birth                   string
 	)
+	// A text without digits cannot be a birth date: most messages end
+	// here, without a query on the webhook's hot path.
+	if !strings.ContainsAny(normDigits(ev.Text), "0123456789") {
+		return inbox.HookResult{}, nil
+	}
 	err := tx.QueryRowContext(ctx, `SELECT l.id, l.customer_id, l.expires_at, l.id_failures, c.birth_date
 		FROM link_codes l JOIN customers c ON c.id = l.customer_id
 		WHERE l.line_user_id = ? AND l.state = 'verifying' ORDER BY l.id DESC LIMIT 1`, ev.UserID).
 		Scan(&id, &customerID, &expires, &failures, &birth)
-	if errors.Is(err, sql.ErrNoRows) || !strings.ContainsAny(normDigits(ev.Text), "0123456789") {
+	if errors.Is(err, sql.ErrNoRows) {
 		return inbox.HookResult{}, nil
 	}
 	if err != nil {
@@ -216,7 +222,7 @@ func (s *Service) identityAnswer(ctx context.Context, tx *sql.Tx, ev inbox.HookE
 // normDigits folds full-width digits so ０ counts as a digit.
 func normDigits(s string) string { return customer.NormalizeKey(s) }
 
-func userLinked(ctx context.Context, tx *sql.Tx, userID string) (bool, error) {
+func userLinked(ctx context.Context, tx store.Execer, userID string) (bool, error) {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM customer_line_links WHERE line_user_id = ?`, userID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -278,7 +278,7 @@ func (s *Service) postback(ctx context.Context, tx *sql.Tx, ev inbox.HookEvent, 
 // (a single choice question also takes a choice's label typed out).
 func (s *Service) text(ctx context.Context, tx *sql.Tx, ev inbox.HookEvent) (inbox.HookResult, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM survey_sessions WHERE line_user_id = ? AND state = 'active'`, ev.UserID).Scan(&id)
+	err := ev.Q(tx).QueryRowContext(ctx, `SELECT id FROM survey_sessions WHERE line_user_id = ? AND state = 'active'`, ev.UserID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return inbox.HookResult{}, nil
 	}
