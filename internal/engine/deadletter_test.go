@@ -44,22 +44,7 @@ func newRelayEnv(t testing.TB, kr secrets.Keyring, rcfg relay.Config, em interfa
 	ctx := context.Background()
 	rs := relaytest.Start(t, rcfg)
 	code := rs.Tenant(t, "本店")
-	sim := linesim.New(linesim.Config{ChannelSecret: dlSecret, AccessToken: dlToken})
-	if err := sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	cust := linesim.Customer{UserID: linesim.NewUserID(), DisplayName: "佐藤 一郎", Language: "ja", Following: true}
-	sim.AddCustomer(cust)
-	dir := filepath.Join(t.TempDir(), "data")
-	secretstest.CleanupDataDir(t, kr, dir)
-	res, err := Init(ctx, dir, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := secrets.New(kr, res.InstallID).SetChannel(ctx, secrets.Channel{Secret: dlSecret, AccessToken: dlToken}); err != nil {
-		t.Fatal(err)
-	}
+	sim, cust, dir := liveFolder(t, kr, dlSecret, dlToken, "佐藤 一郎")
 	if lineEndpoint == "" {
 		lineEndpoint = sim.URL()
 	}
@@ -80,6 +65,31 @@ func newRelayEnv(t testing.TB, kr secrets.Keyring, rcfg relay.Config, em interfa
 	sim.SetWebhookURL(en.WebhookURL)
 	l.hookURL = en.WebhookURL
 	return l
+}
+
+// liveFolder is a LINE simulator with one following customer (name) and an
+// initialised data folder whose keychain kr holds that channel's secret and
+// token: what a live office has before the engine starts.
+func liveFolder(t testing.TB, kr secrets.Keyring, secret, token, name string) (*linesim.Server, linesim.Customer, string) {
+	t.Helper()
+	ctx := context.Background()
+	sim := linesim.New(linesim.Config{ChannelSecret: secret, AccessToken: token})
+	if err := sim.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cust := linesim.Customer{UserID: linesim.NewUserID(), DisplayName: name, Language: "ja", Following: true}
+	sim.AddCustomer(cust)
+	dir := filepath.Join(t.TempDir(), "data")
+	secretstest.CleanupDataDir(t, kr, dir)
+	res, err := Init(ctx, dir, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.New(kr, res.InstallID).SetChannel(ctx, secrets.Channel{Secret: secret, AccessToken: token}); err != nil {
+		t.Fatal(err)
+	}
+	return sim, cust, dir
 }
 
 // post sends body to the relay as LINE would, signed with secret.

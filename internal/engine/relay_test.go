@@ -11,13 +11,11 @@ import (
 	"image/png"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/inbox"
-	"tsunagu/internal/linesim"
 	"tsunagu/internal/relay"
 	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/relayclient"
@@ -42,23 +40,7 @@ func TestRelayEndToEnd(t *testing.T) {
 
 	// LINE: the simulator, with the channel's credentials in the keychain.
 	const secret, token = "0123456789abcdef0123456789abcdef", "relay-e2e-access-token-0123456789"
-	sim := linesim.New(linesim.Config{ChannelSecret: secret, AccessToken: token})
-	if err := sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	cust := linesim.Customer{UserID: linesim.NewUserID(), DisplayName: "山田 花子", Language: "ja", Following: true}
-	sim.AddCustomer(cust)
-
-	dir := filepath.Join(t.TempDir(), "data")
-	secretstest.CleanupDataDir(t, kr, dir)
-	res, err := Init(ctx, dir, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := secrets.New(kr, res.InstallID).SetChannel(ctx, secrets.Channel{Secret: secret, AccessToken: token}); err != nil {
-		t.Fatal(err)
-	}
+	sim, cust, dir := liveFolder(t, kr, secret, token, "山田 花子")
 	ev := newEvents()
 	start := func() *Engine {
 		eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr, Emitter: ev, LineEndpoint: sim.URL()})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"tsunagu/internal/datadir"
-	"tsunagu/internal/linesim"
 	"tsunagu/internal/relay"
 	"tsunagu/internal/relay/relaytest"
 	"tsunagu/internal/relayclient"
@@ -88,23 +87,7 @@ func TestRelayAppLoopHoldsTheLock(t *testing.T) {
 	hs := relaytest.Start(t, relay.Config{})
 	code := hs.Tenant(t, "本店")
 	const secret, token = "0123456789abcdef0123456789abcdef", "relay-lock-access-token-0123456789"
-	sim := linesim.New(linesim.Config{ChannelSecret: secret, AccessToken: token})
-	if err := sim.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	cust := linesim.Customer{UserID: linesim.NewUserID(), DisplayName: "佐藤 一郎", Language: "ja", Following: true}
-	sim.AddCustomer(cust)
-
-	dir := filepath.Join(t.TempDir(), "data")
-	secretstest.CleanupDataDir(t, kr, dir)
-	res, err := Init(ctx, dir, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := secrets.New(kr, res.InstallID).SetChannel(ctx, secrets.Channel{Secret: secret, AccessToken: token}); err != nil {
-		t.Fatal(err)
-	}
+	sim, cust, dir := liveFolder(t, kr, secret, token, "佐藤 一郎")
 	start := func() *Engine {
 		eng, err := Start(ctx, Options{DataDir: dir, Keyring: kr, LineEndpoint: sim.URL()})
 		if err != nil {
