@@ -86,7 +86,7 @@ func Run(cfg Config) error {
 				}
 			},
 		},
-		Bind: []any{host.App()},
+		Bind: host.Services(),
 	})
 }
 

@@ -1,88 +1,37 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"sync"
+	"tsunagu/internal/dispatch"
+	"tsunagu/internal/msgcode"
 )
 
-// caller dispatches HTTP calls to the exported methods of one bound object,
-// with the same rules as Wails bindings: JSON arguments in order, and a
-// result, an error, or both.
-type caller struct {
-	target  reflect.Value
-	methods map[string]reflect.Method
-}
+// caller serves the bound services' methods over HTTP: POST
+// /api/call/{method} with a JSON array of arguments.
+type caller struct{ t *dispatch.Table }
 
-var errorType = reflect.TypeFor[error]()
-
-func newCaller(obj any) *caller {
-	v := reflect.ValueOf(obj)
-	c := &caller{target: v, methods: map[string]reflect.Method{}}
-	for i := 0; i < v.Type().NumMethod(); i++ {
-		m := v.Type().Method(i)
-		c.methods[m.Name] = m
-	}
-	return c
-}
-
-func (c *caller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m, ok := c.methods[r.PathValue("method")]
-	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "errors.notFound"})
-		return
-	}
+func (c caller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "errors.internal"})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msgcode.Internal})
 		return
 	}
-	args, err := decodeArgs(m.Type, body)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "errors.internal", "detail": err.Error()})
-		return
+	result, err := c.t.Call(r.PathValue("method"), body)
+	switch {
+	case errors.Is(err, dispatch.ErrNoMethod):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": msgcode.NotFound})
+	case errors.Is(err, dispatch.ErrBadArgs):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msgcode.Internal, "detail": err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, result)
 	}
-	out := m.Func.Call(append([]reflect.Value{c.target}, args...))
-	var result any
-	for _, v := range out {
-		if v.Type().Implements(errorType) {
-			if !v.IsNil() {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": v.Interface().(error).Error()})
-				return
-			}
-			continue
-		}
-		result = v.Interface()
-	}
-	writeJSON(w, http.StatusOK, result)
-}
-
-// decodeArgs reads a JSON array into the method's parameter types (after the
-// receiver).
-func decodeArgs(mt reflect.Type, body []byte) ([]reflect.Value, error) {
-	var raw []json.RawMessage
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &raw); err != nil {
-			return nil, fmt.Errorf("arguments must be a JSON array: %w", err)
-		}
-	}
-	want := mt.NumIn() - 1
-	if len(raw) != want {
-		return nil, fmt.Errorf("want %d arguments, got %d", want, len(raw))
-	}
-	args := make([]reflect.Value, want)
-	for i := range want {
-		p := reflect.New(mt.In(i + 1))
-		if err := json.Unmarshal(raw[i], p.Interface()); err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i+1, err)
-		}
-		args[i] = p.Elem()
-	}
-	return args, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

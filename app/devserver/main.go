@@ -22,6 +22,7 @@ import (
 
 	"tsunagu/app/facade"
 	"tsunagu/internal/datadir"
+	"tsunagu/internal/dispatch"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/version"
 )
@@ -70,7 +71,11 @@ func run() error {
 	defer h.Stop()
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/call/{method}", newCaller(h.App()))
+	methods, err := dispatch.New(h.Services()...)
+	if err != nil {
+		return err
+	}
+	mux.Handle("POST /api/call/{method}", caller{methods})
 	mux.Handle("GET /api/events", events)
 	mux.Handle("/", http.FileServer(http.Dir(*static)))
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/customer"
 	"tsunagu/internal/importer"
@@ -40,7 +41,7 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	if err != nil || !strings.Contains(strings.Join(fields, ","), importer.FieldAccountNo) {
 		t.Errorf("contract fields %v %v", fields, err)
 	}
-	if _, err := app.ImportFields("loans"); err == nil || err.Error() != codeImportMapping {
+	if _, err := app.ImportFields("loans"); err == nil || err.Error() != msgcode.ImportMapping {
 		t.Errorf("unknown kind: %v", err)
 	}
 	pv, err := app.ImportPreview(ImportRequest{Kind: "contracts", Path: contracts})
@@ -59,7 +60,7 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	if err := app.DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "NISA口座", Type: "boolean"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "x", Type: "text"}); err == nil || err.Error() != codeInvalidValue {
+	if err := app.DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "x", Type: "text"}); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("duplicate attribute: %v", err)
 	}
 	if err := app.CreateTag("年金受取"); err != nil {
@@ -73,7 +74,7 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	if err := app.SetCustomerConsent(k1, customer.ChannelEmail, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SetCustomerConsent(k1, "fax", true); err == nil || err.Error() != codeInvalidValue {
+	if err := app.SetCustomerConsent(k1, "fax", true); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("unknown channel: %v", err)
 	}
 	if err := app.AddCustomerTag(k1, "年金受取"); err != nil {
@@ -82,7 +83,7 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	if err := app.SetCustomerAttribute(k1, "nisa", "はい"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SetCustomerAttribute(k1, "nisa", "たぶん"); err == nil || err.Error() != codeInvalidValue {
+	if err := app.SetCustomerAttribute(k1, "nisa", "たぶん"); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("bad boolean: %v", err)
 	}
 	card, err := app.Customer(k1)

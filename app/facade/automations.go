@@ -2,7 +2,6 @@ package facade
 
 import (
 	"context"
-	"errors"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/automation"
@@ -16,165 +15,74 @@ import (
 // switching a rule on or back on is PermApprove too — the approver lets it
 // go out. Pausing is PermDrafts: stopping never reaches a customer.
 
-// Message codes of automations.
-const (
-	codeAutomationInvalid     = "errors.automationInvalid"
-	codeAutomationState       = "errors.automationState"
-	codeAutomationOwnApproval = "errors.automationOwnApproval"
-	codeAutomationNotApproved = "errors.automationNotApproved"
-	codeAutomationStale       = "errors.automationStale"
-)
-
-// automationError maps automation errors to message codes (logged with
-// their context); any other error is mapped like every facade error.
-func (a *App) automationError(err error) error {
-	code := ""
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, automation.ErrOwnApproval):
-		code = codeAutomationOwnApproval
-	case errors.Is(err, automation.ErrNotApproved):
-		code = codeAutomationNotApproved
-	case errors.Is(err, automation.ErrStale):
-		code = codeAutomationStale
-	case errors.Is(err, automation.ErrState):
-		code = codeAutomationState
-	case errors.Is(err, automation.ErrNotFound):
-		code = codeNotFound
-	case errors.Is(err, automation.ErrInvalid):
-		code = codeAutomationInvalid
-	default:
-		return a.userError(err)
-	}
-	a.opts.Logger.Warn("request failed", "code", code, "err", err)
-	return errors.New(code)
-}
-
-func automationService(eng *engine.Engine) (*automation.Service, error) {
-	if eng == nil || eng.Automations() == nil {
-		return nil, errors.New(codeNotStarted)
-	}
-	return eng.Automations(), nil
-}
-
-// ruleAction runs one audited change of a rule (create, update, approve,
-// switch on, pause) for the signed-in staff member, after the guard for p.
-func (a *App) ruleAction(p auth.Permission, do func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error)) (automation.Rule, error) {
-	st, _, eng, err := a.requireService(p)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Rule{}, err
-	}
-	r, err := do(a.context(), svc, st.Actor())
-	return r, a.automationError(err)
-}
-
 // Automations lists every rule, newest first.
-func (a *App) Automations() ([]automation.Rule, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return nil, err
-	}
-	list, err := svc.List(a.context())
-	return list, a.automationError(err)
+func (s *AutomationService) Automations() ([]automation.Rule, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]automation.Rule, error) {
+		return eng.Automations().List(ctx)
+	})
 }
 
 // CreateAutomation stores a new draft rule; audited.
-func (a *App) CreateAutomation(d automation.Draft) (automation.Rule, error) {
-	return a.ruleAction(auth.PermDrafts, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
-		return svc.Create(ctx, actor, d)
+func (s *AutomationService) CreateAutomation(d automation.Draft) (automation.Rule, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (automation.Rule, error) {
+		return eng.Automations().Create(ctx, st.Actor(), d)
 	})
 }
 
 // UpdateAutomation edits a rule at the version the editor loaded; the
 // approval is withdrawn and an active rule paused. Audited.
-func (a *App) UpdateAutomation(id int64, version int, d automation.Draft) (automation.Rule, error) {
-	return a.ruleAction(auth.PermDrafts, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
-		return svc.Update(ctx, actor, id, version, d)
+func (s *AutomationService) UpdateAutomation(id int64, version int, d automation.Draft) (automation.Rule, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (automation.Rule, error) {
+		return eng.Automations().Update(ctx, st.Actor(), id, version, d)
 	})
 }
 
 // DeleteAutomation removes a rule that is not on; audited.
-func (a *App) DeleteAutomation(id int64) error {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return err
-	}
-	return a.automationError(svc.Delete(a.context(), st.Actor(), id))
+func (s *AutomationService) DeleteAutomation(id int64) error {
+	return run(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Automations().Delete(ctx, st.Actor(), id)
+	})
 }
 
 // ApproveAutomation approves a rule's version (not its author's); audited.
-func (a *App) ApproveAutomation(id int64, version int) (automation.Rule, error) {
-	return a.ruleAction(auth.PermApprove, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
-		return svc.Approve(ctx, actor, id, version)
+func (s *AutomationService) ApproveAutomation(id int64, version int) (automation.Rule, error) {
+	return call(s.a, auth.PermApprove, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (automation.Rule, error) {
+		return eng.Automations().Approve(ctx, st.Actor(), id, version)
 	})
 }
 
 // ActivateAutomation switches an approved rule on, or back on; audited.
-func (a *App) ActivateAutomation(id int64) (automation.Rule, error) {
-	return a.ruleAction(auth.PermApprove, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
-		return svc.Activate(ctx, actor, id)
+func (s *AutomationService) ActivateAutomation(id int64) (automation.Rule, error) {
+	return call(s.a, auth.PermApprove, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (automation.Rule, error) {
+		return eng.Automations().Activate(ctx, st.Actor(), id)
 	})
 }
 
 // PauseAutomation stops an active rule; audited.
-func (a *App) PauseAutomation(id int64) (automation.Rule, error) {
-	return a.ruleAction(auth.PermDrafts, func(ctx context.Context, svc *automation.Service, actor string) (automation.Rule, error) {
-		return svc.Pause(ctx, actor, id)
+func (s *AutomationService) PauseAutomation(id int64) (automation.Rule, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (automation.Rule, error) {
+		return eng.Automations().Pause(ctx, st.Actor(), id)
 	})
 }
 
 // PreviewAutomation shows what a stored rule sends in the next 30 days.
-func (a *App) PreviewAutomation(id int64) (automation.Preview, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return automation.Preview{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Preview{}, err
-	}
-	p, err := svc.PreviewRule(a.context(), id)
-	return p, a.automationError(err)
+func (s *AutomationService) PreviewAutomation(id int64) (automation.Preview, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (automation.Preview, error) {
+		return eng.Automations().PreviewRule(ctx, id)
+	})
 }
 
 // PreviewAutomationDraft shows what a rule being edited would send in the
 // next 30 days.
-func (a *App) PreviewAutomationDraft(d automation.Draft) (automation.Preview, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return automation.Preview{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Preview{}, err
-	}
-	p, err := svc.PreviewDraft(a.context(), d)
-	return p, a.automationError(err)
+func (s *AutomationService) PreviewAutomationDraft(d automation.Draft) (automation.Preview, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (automation.Preview, error) {
+		return eng.Automations().PreviewDraft(ctx, d)
+	})
 }
 
 // AutomationStats counts a rule's occurrences by status and skip reason.
-func (a *App) AutomationStats(id int64) (automation.Stats, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return automation.Stats{}, err
-	}
-	svc, err := automationService(eng)
-	if err != nil {
-		return automation.Stats{}, err
-	}
-	s, err := svc.Stats(a.context(), id)
-	return s, a.automationError(err)
+func (s *AutomationService) AutomationStats(id int64) (automation.Stats, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (automation.Stats, error) {
+		return eng.Automations().Stats(ctx, id)
+	})
 }

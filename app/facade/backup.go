@@ -5,16 +5,14 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
-	"tsunagu/internal/customer"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
 	"tsunagu/internal/recovery"
 )
-
-const codeBackupFailed = "errors.backupFailed"
 
 // BackupSettings is the backup screen: the backup service's settings plus
 // what the screen shows beside them.
@@ -66,7 +64,7 @@ func (a *App) SetBackupSettings(s BackupSettings) (BackupSettings, error) {
 	}
 	_, err = eng.Backups().SetSettings(a.context(), st.Actor(), backup.Settings{Dir: s.Dir, Keep: s.Keep, IntervalHours: s.IntervalHours})
 	if errors.Is(err, backup.ErrInvalidSettings) {
-		return BackupSettings{}, errors.New(codeInvalidInput)
+		return BackupSettings{}, msgcode.New(msgcode.InvalidInput)
 	}
 	if err != nil {
 		return BackupSettings{}, a.userError(err)
@@ -85,53 +83,9 @@ func (a *App) BackupNow() (BackupInfo, error) {
 	r, err := eng.Backups().Create(a.context(), st.Actor(), "")
 	if err != nil {
 		a.opts.Logger.Error("backup failed", "err", err)
-		return BackupInfo{}, errors.New(codeBackupFailed)
+		return BackupInfo{}, msgcode.New(msgcode.BackupFailed)
 	}
 	return BackupInfo{Path: r.Path, SizeBytes: r.SizeBytes, CreatedAt: r.CreatedAt, Verified: true}, nil
-}
-
-// EraseConversation deletes a LINE user's conversation, messages and media
-// on their request (APPI), leaving only an audit entry with counts.
-func (a *App) EraseConversation(conversationID int64) error {
-	st, _, eng, err := a.requireService(auth.PermErase)
-	if err != nil {
-		return err
-	}
-	// The customer feature's hooks unlink the LINE user from their
-	// customer in the same transaction.
-	_, err = eng.Erasure().EraseConversation(a.context(), st.Actor(), conversationID)
-	if errors.Is(err, erasure.ErrNotFound) {
-		return errors.New(codeNotFound)
-	}
-	return a.userError(err)
-}
-
-// EraseCustomer deletes a customer on their request (APPI): their record,
-// contact points, consents, products, attributes, tags and LINE link, and
-// the linked LINE user's conversation, messages and media, in one
-// transaction with its audit entry (data.erase, customer ID and counts).
-func (a *App) EraseCustomer(id int64) error {
-	st, _, eng, err := a.requireService(auth.PermErase)
-	if err != nil {
-		return err
-	}
-	_, err = eng.Erasure().EraseCustomer(a.context(), st.Actor(), id)
-	if errors.Is(err, customer.ErrNotFound) {
-		return errors.New(codeNotFound)
-	}
-	return a.userError(err)
-}
-
-// SetRetentionDays sets how long conversations are kept (0: forever).
-func (a *App) SetRetentionDays(days int) error {
-	st, _, eng, err := a.requireService(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	if days < 0 || days > 36500 {
-		return errors.New(codeInvalidInput)
-	}
-	return a.userError(auth.SetSetting(a.context(), eng.DB(), st.Actor(), erasure.SettingRetentionDays, strconv.Itoa(days)))
 }
 
 // --- helpers ---

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/backup"
@@ -37,7 +38,7 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 		t.Fatalf("the code does not unwrap the DB key: %v", err)
 	}
 
-	if _, err := app.SetBackupSettings(BackupSettings{Dir: "relative/path", Keep: 3, IntervalHours: 24}); err == nil || err.Error() != codeInvalidInput {
+	if _, err := app.SetBackupSettings(BackupSettings{Dir: "relative/path", Keep: 3, IntervalHours: 24}); err == nil || err.Error() != msgcode.InvalidInput {
 		t.Fatalf("relative backup folder: %v", err)
 	}
 	nas := filepath.Join(t.TempDir(), "nas")
@@ -67,7 +68,7 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 	if convs, _ := app.Conversations(); len(convs) != 0 {
 		t.Fatalf("conversation left: %+v", convs)
 	}
-	if err := app.EraseConversation(convs[0].ID); err == nil || err.Error() != codeNotFound {
+	if err := app.EraseConversation(convs[0].ID); err == nil || err.Error() != msgcode.NotFound {
 		t.Fatalf("second erase: %v", err)
 	}
 	rep, err := app.AuditEntries(audit.Filter{})

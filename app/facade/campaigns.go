@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/campaign"
@@ -29,63 +30,9 @@ import (
 // personal data; the delivery list is masked for agency); the CSV export is
 // PermExport. Email/SMS settings and test sends are PermSettings.
 
-// Message codes of segments and campaigns.
-const (
-	codeSegmentInvalid      = "errors.segmentInvalid"
-	codeCampaignInvalid     = "errors.campaignInvalid"
-	codeCampaignState       = "errors.campaignState"
-	codeCampaignOwnApproval = "errors.campaignOwnApproval"
-	codeCampaignNotApproved = "errors.campaignNotApproved"
-	codeCampaignStale       = "errors.campaignStale"
-	codeCampaignQuota       = "errors.campaignQuota"
-	codeCampaignOffline     = "errors.campaignOffline"
-	codeCampaignNoMailer    = "errors.campaignNoMailer"
-	codeCampaignNoSMS       = "errors.campaignNoSms"
-	codeCampaignPast        = "errors.campaignPast"
-	codeMailSettings        = "errors.mailSettings"
-	codeSMSSettings         = "errors.smsSettings"
-	codeTestSendFailed      = "errors.testSendFailed"
-)
-
-// campaignCode maps segment and campaign errors to message codes ("" if
-// err is not one of them).
-func campaignCode(err error) string {
-	switch {
-	case errors.Is(err, campaign.ErrOwnApproval):
-		return codeCampaignOwnApproval
-	case errors.Is(err, campaign.ErrNotApproved):
-		return codeCampaignNotApproved
-	case errors.Is(err, campaign.ErrStale):
-		return codeCampaignStale
-	case errors.Is(err, campaign.ErrQuota):
-		return codeCampaignQuota
-	case errors.Is(err, campaign.ErrOffline):
-		return codeCampaignOffline
-	case errors.Is(err, campaign.ErrNoMailer):
-		return codeCampaignNoMailer
-	case errors.Is(err, campaign.ErrNoSMS):
-		return codeCampaignNoSMS
-	case errors.Is(err, campaign.ErrPast):
-		return codeCampaignPast
-	case errors.Is(err, campaign.ErrState):
-		return codeCampaignState
-	case errors.Is(err, campaign.ErrNotFound), errors.Is(err, segment.ErrNotFound):
-		return codeNotFound
-	case errors.Is(err, segment.ErrInvalid), errors.Is(err, segment.ErrUnsupported):
-		return codeSegmentInvalid
-	case errors.Is(err, campaign.ErrInvalid):
-		return codeCampaignInvalid
-	case errors.Is(err, mail.ErrInvalid):
-		return codeMailSettings
-	case errors.Is(err, sms.ErrInvalid):
-		return codeSMSSettings
-	}
-	return ""
-}
-
 func (a *App) campaignEngine(eng *engine.Engine) (*campaign.Service, *segment.Service, error) {
 	if eng == nil || eng.Campaigns() == nil {
-		return nil, nil, errors.New(codeNotStarted)
+		return nil, nil, msgcode.New(msgcode.NotStarted)
 	}
 	return eng.Campaigns(), eng.Segments(), nil
 }
@@ -284,7 +231,7 @@ func (a *App) PreviewCampaignContent(content campaign.Content) (ContentPreview, 
 	if len(content.Line) > 0 {
 		msgs, err := content.RenderLine(sample)
 		if err != nil {
-			p.Errors[campaign.ChannelLine] = Code(err)
+			p.Errors[campaign.ChannelLine] = msgcode.Code(err)
 		}
 		for _, m := range msgs {
 			p.Line = append(p.Line, json.RawMessage(m.Bytes()))
@@ -293,14 +240,14 @@ func (a *App) PreviewCampaignContent(content campaign.Content) (ContentPreview, 
 	p.EmailSubject, p.EmailText = content.RenderEmail(sample)
 	if content.Email.Subject != "" || content.Email.Text != "" {
 		if err := content.Validate([]string{campaign.ChannelEmail}); err != nil {
-			p.Errors[campaign.ChannelEmail] = Code(err)
+			p.Errors[campaign.ChannelEmail] = msgcode.Code(err)
 		}
 	}
 	p.SMSText = content.RenderSMS(sample)
 	p.SMSLength = campaign.MeasureSMS(p.SMSText)
 	if content.SMS.Text != "" {
 		if err := content.Validate([]string{campaign.ChannelSMS}); err != nil {
-			p.Errors[campaign.ChannelSMS] = Code(err)
+			p.Errors[campaign.ChannelSMS] = msgcode.Code(err)
 		}
 	}
 	return p, nil
@@ -430,7 +377,7 @@ func (a *App) ExportCampaignReport(id int64) (ExportResult, error) {
 		return ExportResult{}, err
 	}
 	if a.opts.FilePicker == nil {
-		return ExportResult{}, errors.New(codeNoFilePicker)
+		return ExportResult{}, msgcode.New(msgcode.NoFilePicker)
 	}
 	name := "campaign-" + time.Now().Format("20060102") + ".csv"
 	path, err := a.opts.FilePicker.SaveFile(a.context(), "CSV", name)
@@ -513,7 +460,7 @@ func (a *App) SaveMailSettings(s mail.Settings, password string) error {
 	if password != "" {
 		if err := eng.Secrets().SetDeliverySecret(a.context(), secrets.ItemSMTPPassword, password); err != nil {
 			if errors.Is(err, secrets.ErrInvalid) {
-				return errors.New(codeMailSettings)
+				return msgcode.New(msgcode.MailSettings)
 			}
 			return a.userError(err)
 		}
@@ -532,7 +479,7 @@ func (a *App) SaveSMSSettings(s sms.Settings, credential string) error {
 	if item, ok := smsItem(s.Provider); ok && credential != "" {
 		if err := eng.Secrets().SetDeliverySecret(a.context(), item, credential); err != nil {
 			if errors.Is(err, secrets.ErrInvalid) {
-				return errors.New(codeSMSSettings)
+				return msgcode.New(msgcode.SMSSettings)
 			}
 			return a.userError(err)
 		}
@@ -555,7 +502,7 @@ func (a *App) SendTestEmail(to string) error {
 		Text: "Tsunagu からのテストメールです。このメールが届いていれば、メール送信の設定は正しく動作しています。"})
 	if err != nil && !errors.Is(err, mail.ErrInvalid) {
 		a.opts.Logger.Warn("test email failed", "err", err)
-		return errors.New(codeTestSendFailed)
+		return msgcode.New(msgcode.TestSendFailed)
 	}
 	return a.userError(err)
 }
@@ -573,7 +520,7 @@ func (a *App) SendTestSMS(to string) error {
 	_, err = snd.Send(a.context(), to, "Tsunagu からのテストSMSです。", "test-"+time.Now().Format("20060102150405.000000"))
 	if err != nil && !errors.Is(err, sms.ErrInvalid) {
 		a.opts.Logger.Warn("test SMS failed", "err", err)
-		return errors.New(codeTestSendFailed)
+		return msgcode.New(msgcode.TestSendFailed)
 	}
 	return a.userError(err)
 }

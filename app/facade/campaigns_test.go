@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/campaign"
@@ -66,7 +67,7 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ApproveCampaign(c.ID, c.Version); err == nil || err.Error() != codeForbidden {
+	if _, err := app.ApproveCampaign(c.ID, c.Version); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("operator approves: %v", err)
 	}
 	plan, err := app.CampaignPlan(c.ID)
@@ -83,22 +84,22 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ApproveCampaign(own.ID, own.Version); err == nil || err.Error() != codeCampaignOwnApproval {
+	if _, err := app.ApproveCampaign(own.ID, own.Version); err == nil || err.Error() != msgcode.CampaignOwnApproval {
 		t.Fatalf("approver approves own campaign: %v", err)
 	}
-	if _, err := app.SendCampaign(c.ID); err == nil || err.Error() != codeCampaignNotApproved {
+	if _, err := app.SendCampaign(c.ID); err == nil || err.Error() != msgcode.CampaignNotApproved {
 		t.Fatalf("send unapproved: %v", err)
 	}
 	if _, err := app.ApproveCampaign(c.ID, c.Version); err != nil {
 		t.Fatal(err)
 	}
 	// Email is not set up: refused before anything is written.
-	if _, err := app.SendCampaign(c.ID); err == nil || err.Error() != codeCampaignNoMailer {
+	if _, err := app.SendCampaign(c.ID); err == nil || err.Error() != msgcode.CampaignNoMailer {
 		t.Fatalf("send without a mailer: %v", err)
 	}
 
 	signIn("admin", testAdminPW)
-	if err := app.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSNone, From: "info@example.jp"}, ""); err == nil || err.Error() != codeMailSettings {
+	if err := app.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSNone, From: "info@example.jp"}, ""); err == nil || err.Error() != msgcode.MailSettings {
 		t.Fatalf("unencrypted remote SMTP: %v", err)
 	}
 	if err := app.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSStartTLS, User: "u", From: "info@example.jp"}, "smtp secret 1"); err != nil {

@@ -3,12 +3,12 @@ package facade
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
@@ -23,49 +23,6 @@ import (
 type FilePicker interface {
 	OpenFile(ctx context.Context, title string) (string, error)
 	SaveFile(ctx context.Context, title, defaultName string) (string, error)
-}
-
-// Message codes of the customer features.
-const (
-	codeNoFilePicker   = "errors.noFilePicker"
-	codeImportRunning  = "errors.importRunning"
-	codeImportMapping  = "errors.importMapping"
-	codeImportEmpty    = "errors.importEmpty"
-	codeImportNoValid  = "errors.importNothingValid"
-	codeImportUnread   = "errors.importUnreadable"
-	codeImportFile     = "errors.importFile"
-	codeImportCanceled = "errors.importCancelled"
-	codeNoProfile      = "errors.importNoProfile"
-	codeInvalidValue   = "errors.invalidValue"
-	codeAlreadyLinked  = "errors.alreadyLinked"
-)
-
-// customerCode maps the customer features' errors to message codes ("" if
-// err is not one of them).
-func customerCode(err error) string {
-	switch {
-	case errors.Is(err, customer.ErrNotFound):
-		return codeNotFound
-	case errors.Is(err, customer.ErrAlreadyLinked):
-		return codeAlreadyLinked
-	case errors.Is(err, customer.ErrInvalid):
-		return codeInvalidValue
-	case errors.Is(err, importer.ErrMapping):
-		return codeImportMapping
-	case errors.Is(err, importer.ErrEmptyFile):
-		return codeImportEmpty
-	case errors.Is(err, importer.ErrNothingValid):
-		return codeImportNoValid
-	case errors.Is(err, importer.ErrUnreadable):
-		return codeImportUnread
-	case errors.Is(err, importer.ErrNoProfile):
-		return codeNoProfile
-	case errors.Is(err, context.Canceled):
-		return codeImportCanceled
-	case errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
-		return codeImportFile
-	}
-	return ""
 }
 
 // imports is the state of the one import that may run at a time.
@@ -178,7 +135,7 @@ func (a *App) PickImportFile() (string, error) {
 		return "", err
 	}
 	if a.opts.FilePicker == nil {
-		return "", errors.New(codeNoFilePicker)
+		return "", msgcode.New(msgcode.NoFilePicker)
 	}
 	path, err := a.opts.FilePicker.OpenFile(a.ctx, "CSV")
 	return path, a.userError(err)
@@ -246,7 +203,7 @@ func (a *App) RunImport(req ImportRequest) (importer.Result, error) {
 	a.imp.mu.Lock()
 	if a.imp.cancel != nil {
 		a.imp.mu.Unlock()
-		return importer.Result{}, errors.New(codeImportRunning)
+		return importer.Result{}, msgcode.New(msgcode.ImportRunning)
 	}
 	a.imp.cancel = cancel
 	a.imp.mu.Unlock()
@@ -295,7 +252,7 @@ func (a *App) SaveImportReport(lang string) (string, error) {
 		return "", err
 	}
 	if a.opts.FilePicker == nil {
-		return "", errors.New(codeNoFilePicker)
+		return "", msgcode.New(msgcode.NoFilePicker)
 	}
 	path, err := a.opts.FilePicker.SaveFile(a.ctx, "CSV", "import-report.csv")
 	if err != nil || path == "" {
@@ -362,7 +319,7 @@ func (a *App) ExportCustomers(encoding string) (export.Result, error) {
 		return export.Result{}, err
 	}
 	if a.opts.FilePicker == nil {
-		return export.Result{}, errors.New(codeNoFilePicker)
+		return export.Result{}, msgcode.New(msgcode.NoFilePicker)
 	}
 	name := "customers-" + a.clock().Format("20060102") + ".csv"
 	path, err := a.opts.FilePicker.SaveFile(a.ctx, "CSV", name)
@@ -380,7 +337,7 @@ func (a *App) running() (*engine.Engine, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.eng == nil {
-		return nil, errors.New(codeNotStarted)
+		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng, nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/customer"
@@ -120,7 +121,7 @@ func TestCustomerFeatureAudited(t *testing.T) {
 	if e := last(audit.ActionErase); e.Actor != "staff:admin" || e.Target != customer.Target(ids["E001"]) || e.Detail["conversations"] != "1" || e.Detail["messages"] != "1" {
 		t.Errorf("erase entry %+v", e)
 	}
-	if err := app.EraseCustomer(ids["E001"]); err == nil || err.Error() != codeNotFound {
+	if err := app.EraseCustomer(ids["E001"]); err == nil || err.Error() != msgcode.NotFound {
 		t.Errorf("second erase: %v", err)
 	}
 	var n int

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/customer"
 	"tsunagu/internal/importer"
@@ -59,7 +60,7 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 	}
 	defer h.Stop()
 	app := h.App()
-	if _, err := app.Customers(customer.Filter{}); err == nil || err.Error() != codeSignInRequired {
+	if _, err := app.Customers(customer.Filter{}); err == nil || err.Error() != msgcode.SignInRequired {
 		t.Fatalf("signed out: %v", err)
 	}
 	firstAdmin(t, app)
@@ -98,7 +99,7 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 	if err != nil || len(card.ContactPoints) != 2 || card.Line != nil {
 		t.Fatalf("card: %+v %v", card, err)
 	}
-	if _, err := app.Customer(999999); err == nil || err.Error() != codeNotFound {
+	if _, err := app.Customer(999999); err == nil || err.Error() != msgcode.NotFound {
 		t.Errorf("missing customer: %v", err)
 	}
 	opts, err := app.CustomerFilterOptions()
@@ -127,7 +128,7 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 	if err != nil || exp.Rows != 1500 || !strings.HasPrefix(filepath.Base(exp.Path), "customers-") {
 		t.Errorf("export: %+v %v", exp, err)
 	}
-	if _, err := app.RunImport(ImportRequest{Path: filepath.Join(files, "none.csv")}); err == nil || err.Error() != codeImportFile {
+	if _, err := app.RunImport(ImportRequest{Path: filepath.Join(files, "none.csv")}); err == nil || err.Error() != msgcode.ImportFile {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -135,20 +136,20 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 func TestCustomerCodes(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("import x.csv: %w", err) }
 	for err, want := range map[error]string{
-		wrap(importer.ErrMapping):      codeImportMapping,
-		wrap(importer.ErrEmptyFile):    codeImportEmpty,
-		wrap(importer.ErrNothingValid): codeImportNoValid,
-		wrap(&importer.FileError{Line: 2, Problem: importer.ProblemLineTooLong}): codeImportUnread,
-		wrap(importer.ErrNoProfile):     codeNoProfile,
-		wrap(context.Canceled):          codeImportCanceled,
-		wrap(os.ErrNotExist):            codeImportFile,
-		wrap(customer.ErrNotFound):      codeNotFound,
-		wrap(customer.ErrInvalid):       codeInvalidValue,
-		wrap(customer.ErrAlreadyLinked): codeAlreadyLinked,
-		errors.New("other"):             codeInternal,
+		wrap(importer.ErrMapping):      msgcode.ImportMapping,
+		wrap(importer.ErrEmptyFile):    msgcode.ImportEmpty,
+		wrap(importer.ErrNothingValid): msgcode.ImportNothingValid,
+		wrap(&importer.FileError{Line: 2, Problem: importer.ProblemLineTooLong}): msgcode.ImportUnreadable,
+		wrap(importer.ErrNoProfile):     msgcode.ImportNoProfile,
+		wrap(context.Canceled):          msgcode.ImportCancelled,
+		wrap(os.ErrNotExist):            msgcode.ImportFile,
+		wrap(customer.ErrNotFound):      msgcode.NotFound,
+		wrap(customer.ErrInvalid):       msgcode.InvalidValue,
+		wrap(customer.ErrAlreadyLinked): msgcode.AlreadyLinked,
+		errors.New("other"):             msgcode.Internal,
 	} {
-		if got := Code(err); got != want {
-			t.Errorf("Code(%v) = %q, want %q", err, got, want)
+		if got := msgcode.Code(err); got != want {
+			t.Errorf("msgcode.Code(%v) = %q, want %q", err, got, want)
 		}
 	}
 }

@@ -7,13 +7,12 @@ package facade
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os/user"
 	"sync"
 	"time"
+	"tsunagu/internal/msgcode"
 
-	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
@@ -129,124 +128,6 @@ type PhoneMessage struct {
 	At   int64  `json:"at"`
 }
 
-// Status returns the current state. It is public (no guard): the UI needs
-// it before sign-in, and it holds no customer data.
-func (a *App) Status() Status {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.statusLocked()
-}
-
-// SandboxCustomers lists the simulated customers.
-func (a *App) SandboxCustomers() ([]SimCustomer, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return nil, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return nil, err
-	}
-	out := []SimCustomer{}
-	for _, c := range sim.Customers() {
-		out = append(out, SimCustomer{UserID: c.UserID, DisplayName: c.DisplayName, Following: c.Following})
-	}
-	return out, nil
-}
-
-// SandboxChat is what a simulated customer sees in their LINE chat.
-func (a *App) SandboxChat(userID string) ([]PhoneMessage, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return nil, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return nil, err
-	}
-	out := []PhoneMessage{}
-	for _, m := range sim.Chat(userID) {
-		out = append(out, PhoneMessage{From: m.From, Type: m.Type, Text: m.Text, At: m.At.UnixMilli()})
-	}
-	return out, nil
-}
-
-// SandboxSend sends text as a simulated customer: the simulator posts a
-// signed webhook that travels the same path as a real one.
-func (a *App) SandboxSend(userID, text string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.SendText(a.ctx, userID, text); err != nil {
-		return a.userError(fmt.Errorf("sandbox send: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
-}
-
-// SandboxFollow makes a simulated customer add (true) or block (false) the
-// official account.
-func (a *App) SandboxFollow(userID string, follow bool) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if follow {
-		err = sim.Follow(a.ctx, userID)
-	} else {
-		err = sim.Unfollow(a.ctx, userID)
-	}
-	if err != nil {
-		return a.userError(fmt.Errorf("sandbox follow: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
-}
-
-// SaveChannel stores real channel credentials in the keychain and restarts
-// the engine against LINE, leaving sandbox mode.
-func (a *App) SaveChannel(secret, accessToken string) (Status, error) {
-	st, err := a.require(auth.PermChannel)
-	if err != nil {
-		return a.Status(), err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	sec, err := a.secretsLocked()
-	if err != nil {
-		return a.statusLocked(), err
-	}
-	if err := sec.SetChannel(a.ctx, secrets.Channel{Secret: secret, AccessToken: accessToken}); err != nil {
-		return a.statusLocked(), a.userError(err)
-	}
-	a.auditChannelLocked(st, audit.ActionChannelSet)
-	return a.restartLocked()
-}
-
-// ClearChannel removes the channel credentials and returns to sandbox mode.
-func (a *App) ClearChannel() (Status, error) {
-	st, err := a.require(auth.PermChannel)
-	if err != nil {
-		return a.Status(), err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	sec, err := a.secretsLocked()
-	if err != nil {
-		return a.statusLocked(), err
-	}
-	if err := sec.DeleteChannel(a.ctx); err != nil {
-		return a.statusLocked(), a.userError(err)
-	}
-	a.auditChannelLocked(st, audit.ActionChannelClear)
-	return a.restartLocked()
-}
-
 // --- helpers ---
 
 func (a *App) startLocked() error {
@@ -284,7 +165,7 @@ func (a *App) statusLocked() Status {
 	st := Status{Version: a.opts.Version, DataDir: a.opts.DataDir, StaffName: a.staff}
 	if a.eng == nil {
 		if a.err != nil {
-			st.Error = Code(a.err)
+			st.Error = msgcode.Code(a.err)
 		}
 		return st
 	}
@@ -298,7 +179,7 @@ func (a *App) statusLocked() Status {
 
 func (a *App) secretsLocked() (*secrets.Store, error) {
 	if a.eng == nil {
-		return nil, errors.New(codeNotStarted)
+		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng.Secrets(), nil
 }
@@ -307,7 +188,7 @@ func (a *App) inbox() (*inbox.Inbox, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.eng == nil || a.eng.Inbox() == nil {
-		return nil, errors.New(codeNotStarted)
+		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng.Inbox(), nil
 }
@@ -316,10 +197,10 @@ func (a *App) sim() (*linesim.Server, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.eng == nil {
-		return nil, errors.New(codeNotStarted)
+		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	if a.eng.Sim() == nil {
-		return nil, errors.New(codeNotSandbox)
+		return nil, msgcode.New(msgcode.NotSandbox)
 	}
 	return a.eng.Sim(), nil
 }
@@ -336,7 +217,7 @@ func (a *App) userError(err error) error {
 	if err == nil {
 		return nil
 	}
-	code := Code(err)
+	code := msgcode.Code(err)
 	a.opts.Logger.Warn("request failed", "code", code, "err", err)
 	return errors.New(code)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/secrets/secretstest"
 )
@@ -60,14 +61,14 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 	if err := app.SandboxSend(customers[0].UserID, "口座振替の手続きについて"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSend("U00000000000000000000000000000000", "x"); err == nil || err.Error() != codeNotFound {
+	if err := app.SandboxSend("U00000000000000000000000000000000", "x"); err == nil || err.Error() != msgcode.NotFound {
 		t.Fatalf("unknown customer: %v", err)
 	}
 	convs, err := app.Conversations()
 	if err != nil || len(convs) != 1 || convs[0].Unread != 1 {
 		t.Fatalf("conversations: %+v %v", convs, err)
 	}
-	if _, err := app.Reply(convs[0].ID, ""); err == nil || err.Error() != codeEmptyMessage {
+	if _, err := app.Reply(convs[0].ID, ""); err == nil || err.Error() != msgcode.EmptyMessage {
 		t.Fatalf("empty reply: %v", err)
 	}
 	m, err := app.Reply(convs[0].ID, "承知しました。必要書類をご案内します。")
@@ -82,7 +83,7 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := app.SaveChannel("", ""); err == nil || err.Error() != codeChannelInvalid {
+	if _, err := app.SaveChannel("", ""); err == nil || err.Error() != msgcode.ChannelInvalid {
 		t.Fatalf("empty credentials: %v", err)
 	}
 	const token = "abcdEFGHijklMNOPqrstUVWXyz0123456789+/=WXYZ"
@@ -96,7 +97,7 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 	if !rec.has(EventStatus) {
 		t.Fatal("no status:changed event")
 	}
-	if _, err := app.SandboxCustomers(); err == nil || err.Error() != codeNotSandbox {
+	if _, err := app.SandboxCustomers(); err == nil || err.Error() != msgcode.NotSandbox {
 		t.Fatalf("sandbox call in live mode: %v", err)
 	}
 	// The stored conversation survives the switch of channel.
@@ -115,10 +116,10 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 func TestFacadeBeforeStart(t *testing.T) {
 	h := New(Options{DataDir: t.TempDir(), Clock: time.Now})
 	app := h.App()
-	if _, err := app.Conversations(); err == nil || err.Error() != codeNotStarted {
+	if _, err := app.Conversations(); err == nil || err.Error() != msgcode.NotStarted {
 		t.Fatalf("Conversations before start: %v", err)
 	}
-	if _, err := app.SaveChannel("a", "b"); err == nil || err.Error() != codeNotStarted {
+	if _, err := app.SaveChannel("a", "b"); err == nil || err.Error() != msgcode.NotStarted {
 		t.Fatalf("SaveChannel before start: %v", err)
 	}
 	if st := app.Status(); st.Sandbox || st.Error != "" {

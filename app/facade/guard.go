@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
@@ -32,52 +33,6 @@ import (
 // Results shown to a masked role (agency) must go through the mask helpers
 // in mask.go: check st.Role.Masked().
 
-// Message codes of the security layer.
-const (
-	codeSignInRequired = "errors.signInRequired"
-	codeSessionLocked  = "errors.sessionLocked"
-	codeSessionEnded   = "errors.sessionEnded"
-	codeForbidden      = "errors.forbidden"
-	codeBadCredentials = "errors.badCredentials"
-	codeLockedOut      = "errors.lockedOut"
-	codeSetupDone      = "errors.setupDone"
-	codeWeakPassword   = "errors.weakPassword"
-	codeLoginTaken     = "errors.loginTaken"
-	codeInvalidInput   = "errors.invalidInput"
-	codeLastAdmin      = "errors.lastAdmin"
-	codeSelf           = "errors.cannotDeactivateSelf"
-)
-
-// securityCode maps the security layer's errors to message codes ("" if err
-// is not one of them).
-func securityCode(err error) string {
-	switch {
-	case errors.Is(err, auth.ErrLockedOut):
-		return codeLockedOut
-	case errors.Is(err, auth.ErrBadCredentials):
-		return codeBadCredentials
-	case errors.Is(err, auth.ErrIdleLocked):
-		return codeSessionLocked
-	case errors.Is(err, auth.ErrSessionEnded):
-		return codeSessionEnded
-	case errors.Is(err, auth.ErrSetupDone):
-		return codeSetupDone
-	case errors.Is(err, auth.ErrWeakPassword):
-		return codeWeakPassword
-	case errors.Is(err, auth.ErrLoginTaken):
-		return codeLoginTaken
-	case errors.Is(err, auth.ErrInvalid):
-		return codeInvalidInput
-	case errors.Is(err, auth.ErrLastAdmin):
-		return codeLastAdmin
-	case errors.Is(err, auth.ErrSelf):
-		return codeSelf
-	case errors.Is(err, auth.ErrNotFound):
-		return codeNotFound
-	}
-	return ""
-}
-
 // security is App's sign-in state: one session per window.
 type security struct {
 	mu      sync.Mutex
@@ -93,7 +48,7 @@ func (a *App) authService() (*auth.Service, *engine.Engine, error) {
 	eng := a.eng
 	a.mu.RUnlock()
 	if eng == nil || eng.DB() == nil {
-		return nil, nil, errors.New(codeNotStarted)
+		return nil, nil, msgcode.New(msgcode.NotStarted)
 	}
 	svc, err := eng.Auth()
 	if err != nil {
@@ -125,7 +80,7 @@ func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *eng
 	}
 	ss := a.currentSession()
 	if ss == nil {
-		return auth.Staff{}, nil, nil, errors.New(codeSignInRequired)
+		return auth.Staff{}, nil, nil, msgcode.New(msgcode.SignInRequired)
 	}
 	st, err := svc.Check(a.context(), ss)
 	if err != nil {
@@ -141,7 +96,7 @@ func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *eng
 		if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionDenied, Detail: map[string]string{"permission": string(p), "role": string(st.Role)}}); err != nil {
 			a.opts.Logger.Error("audit denied call", "err", err)
 		}
-		return auth.Staff{}, nil, nil, errors.New(codeForbidden)
+		return auth.Staff{}, nil, nil, msgcode.New(msgcode.Forbidden)
 	}
 	return st, svc, eng, nil
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/dispatch"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
@@ -243,19 +244,26 @@ func startApp(t *testing.T, clk *testClock) *App {
 	return h.App()
 }
 
-// call invokes a bound method by name with zero arguments of its types, as
-// the UI could, and returns its error.
-func call(app *App, name string) error {
-	m := reflect.ValueOf(app).MethodByName(name)
-	args := make([]reflect.Value, m.Type().NumIn())
-	for i := range args {
-		args[i] = reflect.Zero(m.Type().In(i))
+// bound lists every bound method of the app's services.
+func bound(t *testing.T, app *App) *dispatch.Table {
+	t.Helper()
+	table, err := dispatch.New((&Host{app: app}).Services()...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := m.Call(args)
-	if last := out[len(out)-1]; last.Type() == reflect.TypeFor[error]() && !last.IsNil() {
-		return last.Interface().(error)
+	return table
+}
+
+// callByName invokes a bound method by name with zero arguments of its
+// types, as the UI could, and returns its error.
+func callByName(t *testing.T, app *App, name string) error {
+	t.Helper()
+	m, ok := bound(t, app).Lookup(name)
+	if !ok {
+		t.Fatalf("no bound method %s", name)
 	}
-	return nil
+	_, err := m.CallZero()
+	return err
 }
 
 // TestEveryMethodIsGuarded calls every bound method signed out, and as every
@@ -263,28 +271,28 @@ func call(app *App, name string) error {
 // role with it must not, and signed out every non-public method fails.
 func TestEveryMethodIsGuarded(t *testing.T) {
 	app := startApp(t, nil)
-	typ := reflect.TypeOf(app)
+	table := bound(t, app)
 	var methods []string
-	for i := range typ.NumMethod() {
-		name := typ.Method(i).Name
+	for _, m := range table.Methods() {
+		name := m.Name
 		if public[name] {
 			continue
 		}
 		if _, ok := methodPerms[name]; !ok {
-			t.Errorf("bound method %s has no entry in methodPerms: give it an a.require(perm) guard and list it", name)
+			t.Errorf("bound method %s.%s has no entry in methodPerms: give it a call(perm) guard and list it", m.Service, name)
 			continue
 		}
 		methods = append(methods, name)
 	}
 	for name := range methodPerms {
-		if _, ok := typ.MethodByName(name); !ok {
-			t.Errorf("methodPerms lists %s, which App does not have", name)
+		if _, ok := table.Lookup(name); !ok {
+			t.Errorf("methodPerms lists %s, which no service has", name)
 		}
 	}
 
 	for _, name := range methods {
-		if err := call(app, name); err == nil || err.Error() != codeSignInRequired {
-			t.Errorf("%s signed out: %v, want %s", name, err, codeSignInRequired)
+		if err := callByName(t, app, name); err == nil || err.Error() != msgcode.SignInRequired {
+			t.Errorf("%s signed out: %v, want %s", name, err, msgcode.SignInRequired)
 		}
 	}
 
@@ -314,12 +322,12 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 	for _, r := range auth.Roles() {
 		for _, name := range methods {
 			login(r) // afresh: the call before may have locked or ended it
-			err := call(app, name)
-			forbidden := err != nil && err.Error() == codeForbidden
+			err := callByName(t, app, name)
+			forbidden := err != nil && err.Error() == msgcode.Forbidden
 			if allowed := r.Allows(methodPerms[name]); allowed == forbidden {
 				t.Errorf("%s as %s: err %v (allowed: %v)", name, r, err, allowed)
 			}
-			if err != nil && (err.Error() == codeSignInRequired || err.Error() == codeSessionEnded) {
+			if err != nil && (err.Error() == msgcode.SignInRequired || err.Error() == msgcode.SessionEnded) {
 				t.Errorf("%s as %s: %v", name, r, err)
 			}
 		}
@@ -364,7 +372,7 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 			t.Fatalf("body visible to agency: %+v", m)
 		}
 	}
-	if _, err := app.Reply(c.ID, "x"); err == nil || err.Error() != codeForbidden {
+	if _, err := app.Reply(c.ID, "x"); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("agency reply: %v", err)
 	}
 	// The refused call is in the audit trail under the agency's name.
@@ -393,13 +401,13 @@ func TestIdleLockInFacade(t *testing.T) {
 		t.Fatalf("input 4 min ago: %v", err)
 	}
 	clk.Add(2 * time.Minute)
-	if _, err := app.Conversations(); err == nil || err.Error() != codeSessionLocked {
+	if _, err := app.Conversations(); err == nil || err.Error() != msgcode.SessionLocked {
 		t.Fatalf("after 6 min idle: %v", err)
 	}
 	if st, _ := app.AuthState(); !st.Locked || !st.SignedIn {
 		t.Fatalf("state: %+v", st)
 	}
-	if _, err := app.Unlock("wrong one!!"); err == nil || err.Error() != codeBadCredentials {
+	if _, err := app.Unlock("wrong one!!"); err == nil || err.Error() != msgcode.BadCredentials {
 		t.Fatalf("wrong unlock: %v", err)
 	}
 	if _, err := app.Unlock(testAdminPW); err != nil {
@@ -430,7 +438,7 @@ func TestDeactivationEndsOtherWindow(t *testing.T) {
 	if err := svc.Deactivate(context.Background(), other.Staff().Actor(), staff.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ListStaff(); err == nil || err.Error() != codeSessionEnded {
+	if _, err := app.ListStaff(); err == nil || err.Error() != msgcode.SessionEnded {
 		t.Fatalf("deactivated staff call: %v", err)
 	}
 	if st, _ := app.AuthState(); st.SignedIn {
@@ -447,16 +455,16 @@ func TestSecurityCodes(t *testing.T) {
 		err  error
 		want string
 	}{
-		{auth.ErrBadCredentials, codeBadCredentials},
-		{errors.Join(auth.ErrBadCredentials, errors.New("db")), codeBadCredentials},
-		{auth.ErrLockedOut, codeLockedOut},
-		{auth.ErrIdleLocked, codeSessionLocked},
-		{auth.ErrSessionEnded, codeSessionEnded},
-		{auth.ErrWeakPassword, codeWeakPassword},
-		{auth.ErrLastAdmin, codeLastAdmin},
+		{auth.ErrBadCredentials, msgcode.BadCredentials},
+		{errors.Join(auth.ErrBadCredentials, errors.New("db")), msgcode.BadCredentials},
+		{auth.ErrLockedOut, msgcode.LockedOut},
+		{auth.ErrIdleLocked, msgcode.SessionLocked},
+		{auth.ErrSessionEnded, msgcode.SessionEnded},
+		{auth.ErrWeakPassword, msgcode.WeakPassword},
+		{auth.ErrLastAdmin, msgcode.LastAdmin},
 	} {
-		if got := Code(tt.err); got != tt.want {
-			t.Errorf("Code(%v) = %s, want %s", tt.err, got, tt.want)
+		if got := msgcode.Code(tt.err); got != tt.want {
+			t.Errorf("msgcode.Code(%v) = %s, want %s", tt.err, got, tt.want)
 		}
 	}
 }
@@ -511,12 +519,12 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, id := range []int64{photo, 0, 999999} {
-			if url, err := app.MessageContent(id); err == nil || err.Error() != codeContentMasked || url != "" {
+			if url, err := app.MessageContent(id); err == nil || err.Error() != msgcode.ContentMasked || url != "" {
 				t.Fatalf("%s content of %d: %.40q %v", r, id, url, err)
 			}
 		}
 		// Nor may it have content fetched again.
-		if err := app.FetchContent(photo); err == nil || err.Error() != codeContentMasked {
+		if err := app.FetchContent(photo); err == nil || err.Error() != msgcode.ContentMasked {
 			t.Fatalf("%s re-fetch: %v", r, err)
 		}
 		if _, err := app.SignIn("admin", testAdminPW); err != nil {

@@ -2,8 +2,8 @@ package facade
 
 import (
 	"encoding/base64"
-	"errors"
 	"strings"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/autoreply"
@@ -12,33 +12,6 @@ import (
 
 // The inbox: conversations, messages, replies, assignment, status, notes,
 // canned replies, and the auto-reply settings (business hours, keywords).
-
-// Message codes of the inbox.
-const (
-	codeImageInvalid  = "errors.imageInvalid"
-	codeImageTooLarge = "errors.imageTooLarge"
-	codeNoMediaHost   = "errors.noMediaHost"
-)
-
-// inboxCode maps the inbox's and auto-replies' own errors ("" if err is
-// none of them).
-func inboxCode(err error) string {
-	switch {
-	case errors.Is(err, inbox.ErrBadImage):
-		return codeImageInvalid
-	case errors.Is(err, inbox.ErrImageSize):
-		return codeImageTooLarge
-	case errors.Is(err, inbox.ErrNoMediaHost):
-		return codeNoMediaHost
-	case errors.Is(err, autoreply.ErrNotFound):
-		return codeNotFound
-	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrBadAssignee), errors.Is(err, inbox.ErrNotAuthor),
-		errors.Is(err, inbox.ErrTooLongNote), errors.Is(err, inbox.ErrBadCanned), errors.Is(err, inbox.ErrBadQuery),
-		errors.Is(err, autoreply.ErrInvalid):
-		return codeInvalidInput
-	}
-	return ""
-}
 
 func inboxStaff(st auth.Staff) inbox.Staff {
 	return inbox.Staff{ID: st.ID, Actor: st.Actor(), Name: st.DisplayName}
@@ -131,7 +104,7 @@ func (a *App) ConversationPage(q inbox.ListQuery) (inbox.ListPage, error) {
 	}
 	if st.Role.Masked() && strings.TrimSpace(q.Search) != "" {
 		a.denyMasked(st, "inbox_search")
-		return inbox.ListPage{}, errors.New(codeContentMasked)
+		return inbox.ListPage{}, msgcode.New(msgcode.ContentMasked)
 	}
 	ib, err := a.inbox()
 	if err != nil {
@@ -339,7 +312,7 @@ func (a *App) ReplyImage(conversationID int64, data string) (inbox.Message, erro
 	}
 	raw, err := base64.StdEncoding.DecodeString(data)
 	if err != nil || len(raw) == 0 {
-		return inbox.Message{}, errors.New(codeImageInvalid)
+		return inbox.Message{}, msgcode.New(msgcode.ImageInvalid)
 	}
 	m, err := ib.ReplyImage(a.ctx, conversationID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName}, raw)
 	return m, a.userError(err)
@@ -351,7 +324,7 @@ func (a *App) autoReply() (*autoreply.Service, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.eng == nil {
-		return nil, errors.New(codeNotStarted)
+		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng.AutoReply(), nil
 }

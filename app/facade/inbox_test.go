@@ -3,6 +3,7 @@ package facade
 import (
 	"strings"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/inbox"
@@ -42,10 +43,10 @@ func TestInboxWorkThroughFacade(t *testing.T) {
 	if err != nil || text != cs[0].DisplayName+"様 担当の支店長です。" {
 		t.Fatalf("expanded %q %v", text, err)
 	}
-	if err := app.SetConversationStatus(id, "bogus"); err == nil || err.Error() != codeInvalidInput {
+	if err := app.SetConversationStatus(id, "bogus"); err == nil || err.Error() != msgcode.InvalidInput {
 		t.Fatalf("bad status: %v", err)
 	}
-	if _, err := app.ReplyImage(id, "data:image/gif;base64,R0lGODlhAQABAAAAACw="); err == nil || err.Error() != codeImageInvalid {
+	if _, err := app.ReplyImage(id, "data:image/gif;base64,R0lGODlhAQABAAAAACw="); err == nil || err.Error() != msgcode.ImageInvalid {
 		t.Fatalf("gif: %v", err)
 	}
 
@@ -55,7 +56,7 @@ func TestInboxWorkThroughFacade(t *testing.T) {
 	if _, err := app.SignIn("ad", "agency password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ConversationPage(inbox.ListQuery{Search: "繰上返済"}); err == nil || err.Error() != codeContentMasked {
+	if _, err := app.ConversationPage(inbox.ListQuery{Search: "繰上返済"}); err == nil || err.Error() != msgcode.ContentMasked {
 		t.Fatalf("agency search: %v", err)
 	}
 	page, err = app.ConversationPage(inbox.ListQuery{})

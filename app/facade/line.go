@@ -3,37 +3,15 @@ package facade
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/line"
 )
-
-// Message codes of the LINE layer.
-const (
-	codeMonthlyLimit  = "errors.monthlyLimit"
-	codeQuotaExceeded = "errors.quotaExceeded"
-	// codeContentMasked: a masked role (agency) asked for a customer's
-	// photo, video, audio or file. Distinct from errors.forbidden because
-	// the role may read the inbox, just not this.
-	codeContentMasked = "errors.contentMasked"
-)
-
-// lineCode maps the LINE layer's errors that need their own wording.
-func lineCode(err error) string {
-	switch {
-	case errors.Is(err, line.ErrMonthlyLimit):
-		return codeMonthlyLimit
-	case errors.Is(err, line.ErrQuotaExceeded):
-		return codeQuotaExceeded
-	}
-	return ""
-}
 
 // LineQuota is the channel's monthly message allowance and use.
 type LineQuota struct {
@@ -71,41 +49,6 @@ type LineSettings struct {
 	MarkReadOnLine bool `json:"markReadOnLine"`
 }
 
-// LineSettings returns the LINE settings. Staff who read the inbox may see
-// them (the inbox can say that opening a chat shows 既読); they hold no
-// customer data.
-func (a *App) LineSettings() (LineSettings, error) {
-	if _, err := a.require(auth.PermInboxRead); err != nil {
-		return LineSettings{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return LineSettings{}, err
-	}
-	on, err := ib.MarkReadOnLINEEnabled(a.ctx)
-	if err != nil {
-		return LineSettings{}, a.userError(err)
-	}
-	return LineSettings{MarkReadOnLine: on}, nil
-}
-
-// SetLineSettings changes the LINE settings (administrators); the change is
-// audited with its old and new value.
-func (a *App) SetLineSettings(s LineSettings) (LineSettings, error) {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return LineSettings{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return LineSettings{}, err
-	}
-	if err := ib.SetMarkReadOnLINE(a.ctx, st.Actor(), s.MarkReadOnLine); err != nil {
-		return LineSettings{}, a.userError(err)
-	}
-	return s, nil
-}
-
 // MessageContent returns a customer's image, video, audio or file as a data
 // URL, from the encrypted DB. Masked roles (agency) are refused: media cannot
 // be masked after the query the way text is (a photo of a passbook, a voice
@@ -117,7 +60,7 @@ func (a *App) MessageContent(messageID int64) (string, error) {
 	}
 	if st.Role.Masked() {
 		a.denyMasked(st, "message_content")
-		return "", errors.New(codeContentMasked)
+		return "", msgcode.New(msgcode.ContentMasked)
 	}
 	ib, err := a.inbox()
 	if err != nil {
@@ -131,56 +74,6 @@ func (a *App) MessageContent(messageID int64) (string, error) {
 		typ = "application/octet-stream"
 	}
 	return "data:" + typ + ";base64," + base64.StdEncoding.EncodeToString(data), nil
-}
-
-// SandboxSendSticker sends a sticker as a simulated customer.
-func (a *App) SandboxSendSticker(userID, packageID, stickerID string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.SendSticker(a.ctx, userID, packageID, stickerID); err != nil {
-		return a.userError(fmt.Errorf("sandbox sticker: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
-}
-
-// SandboxSendImage sends a small generated photo as a simulated customer;
-// the app downloads it through the content API like a real one.
-func (a *App) SandboxSendImage(userID string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, _, err := sim.SendImage(a.ctx, userID, samplePhoto(), "image/png"); err != nil {
-		return a.userError(fmt.Errorf("sandbox image: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
-}
-
-// SandboxPostback taps a postback button as a simulated customer: label is
-// what the phone shows, data what the webhook carries.
-func (a *App) SandboxPostback(userID, label, data string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.Postback(a.ctx, userID, label, data); err != nil {
-		return a.userError(fmt.Errorf("sandbox postback: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
 }
 
 // denyMasked logs and audits a call a masked role may make only for data it
@@ -204,7 +97,7 @@ func (a *App) lineClient() (*line.Client, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.eng == nil || a.eng.Line() == nil {
-		return nil, errors.New(codeNotStarted)
+		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng.Line(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/inbox"
@@ -20,13 +21,13 @@ func TestLineCodes(t *testing.T) {
 	}{
 		// The monthly limit wraps LINE's 429; its own wording wins over
 		// the generic send failure.
-		{monthly, codeMonthlyLimit},
-		{fmt.Errorf("campaign: %w", line.ErrQuotaExceeded), codeQuotaExceeded},
-		{fmt.Errorf("send: %w", &line.APIError{Status: 429, Message: "The API rate limit has been exceeded. Try again later."}), codeSendFailed},
+		{monthly, msgcode.MonthlyLimit},
+		{fmt.Errorf("campaign: %w", line.ErrQuotaExceeded), msgcode.QuotaExceeded},
+		{fmt.Errorf("send: %w", &line.APIError{Status: 429, Message: "The API rate limit has been exceeded. Try again later."}), msgcode.SendFailed},
 	}
 	for _, tt := range tests {
-		if got := Code(tt.err); got != tt.want {
-			t.Errorf("Code(%v) = %q, want %q", tt.err, got, tt.want)
+		if got := msgcode.Code(tt.err); got != tt.want {
+			t.Errorf("msgcode.Code(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }
@@ -130,7 +131,7 @@ func TestSandboxOutageDrill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSetOutage("meteor", 0); err == nil || err.Error() != codeInvalidInput {
+	if err := app.SandboxSetOutage("meteor", 0); err == nil || err.Error() != msgcode.InvalidInput {
 		t.Fatalf("bad mode: %v", err)
 	}
 	if err := app.SandboxSetOutage("refuse", 0); err != nil {

@@ -1,50 +1,11 @@
 package facade
 
 import (
-	"errors"
-
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/linking"
 )
-
-// Message codes of the linking feature.
-const (
-	codeLinkCustomerTaken = "errors.linkCustomerTaken"
-	codeLinkUserTaken     = "errors.linkUserTaken"
-	codeLinkNotLinked     = "errors.linkNotLinked"
-	codeLinkReason        = "errors.linkReasonRequired"
-	codeLinkNoNotifier    = "errors.linkNoNotifier"
-	codeLinkDestination   = "errors.linkDestination"
-	codeLinkNoBirthDate   = "errors.linkNoBirthDate"
-)
-
-// linkingCode maps the linking feature's errors to message codes ("" if
-// err is not one of them).
-func linkingCode(err error) string {
-	switch {
-	case errors.Is(err, linking.ErrNotFound):
-		return codeNotFound
-	case errors.Is(err, linking.ErrCustomerLinked):
-		return codeLinkCustomerTaken
-	case errors.Is(err, linking.ErrUserLinked):
-		return codeLinkUserTaken
-	case errors.Is(err, linking.ErrNotLinked):
-		return codeLinkNotLinked
-	case errors.Is(err, linking.ErrReasonRequired):
-		return codeLinkReason
-	case errors.Is(err, linking.ErrNoNotifier):
-		return codeLinkNoNotifier
-	case errors.Is(err, linking.ErrDestination):
-		return codeLinkDestination
-	case errors.Is(err, linking.ErrNoBirthDate):
-		return codeLinkNoBirthDate
-	case errors.Is(err, linking.ErrInvalidSetting), errors.Is(err, linking.ErrInvalidDelivery):
-		return codeInvalidValue
-	}
-	return ""
-}
 
 // ConversationLink is what the inbox shows beside a conversation: the
 // linked customer's card, or that the LINE user is not linked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/linking"
@@ -53,20 +54,20 @@ func TestLinkingThroughFacade(t *testing.T) {
 	if err := app.LinkConversation(conv.ID, custID); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.LinkConversation(other.ID, custID); err == nil || err.Error() != codeLinkCustomerTaken {
+	if err := app.LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("second user for a customer: %v", err)
 	}
-	if _, err := app.IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "letter"}); err == nil || err.Error() != codeLinkCustomerTaken {
+	if _, err := app.IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "letter"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("code for a linked customer: %v", err)
 	}
-	if _, err := app.IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "email", Destination: "x@example.jp"}); err == nil || err.Error() != codeLinkCustomerTaken {
+	if _, err := app.IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "email", Destination: "x@example.jp"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("email code: %v", err)
 	}
 	got, err := app.ConversationCustomer(conv.ID)
 	if err != nil || !got.Linked || got.Card == nil || got.Card.Name != "山田 花子" || got.Link.Method != "manual" {
 		t.Fatalf("after: %+v %v", got, err)
 	}
-	if err := app.UnlinkCustomer(custID, " "); err == nil || err.Error() != codeLinkReason {
+	if err := app.UnlinkCustomer(custID, " "); err == nil || err.Error() != msgcode.LinkReasonRequired {
 		t.Fatalf("unlink without reason: %v", err)
 	}
 	set, err := app.LinkingSettings()
@@ -85,7 +86,7 @@ func TestLinkingThroughFacade(t *testing.T) {
 		masked.DisplayName == conv.DisplayName || masked.Link.LineUserID == cs[0].UserID || masked.Card.CustomerNo != "8001" {
 		t.Fatalf("agency sees: %+v %v", masked, err)
 	}
-	if err := app.LinkConversation(other.ID, custID); err == nil || err.Error() != codeForbidden {
+	if err := app.LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("agency link: %v", err)
 	}
 }

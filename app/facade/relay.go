@@ -1,25 +1,12 @@
 package facade
 
 import (
-	"errors"
 	"strings"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
-	"tsunagu/internal/line"
-	"tsunagu/internal/relayclient"
-)
-
-// Message codes of the webhook relay.
-const (
-	codeRelayBadCode     = "errors.relayBadCode"     // wrong, used or expired enrollment code
-	codeRelayBadURL      = "errors.relayBadUrl"      // not an http(s) relay URL
-	codeRelayEnrolled    = "errors.relayEnrolled"    // disconnect first
-	codeRelayNotEnrolled = "errors.relayNotEnrolled" // nothing to do without an enrollment
-	codeRelayUnreachable = "errors.relayUnreachable" // the relay did not answer
-	codeRelayWebhookURL  = "errors.relayWebhookUrl"  // LINE needs https:// and ≤ 500 characters
-	codeRelayNoChannel   = "errors.relayNoChannel"   // sandbox mode: nothing is pulled
 )
 
 // Audit actions of the relay (keychain and a file, so recorded on their own).
@@ -28,36 +15,6 @@ const (
 	actionRelayDisconnect = "relay.disconnect"
 	actionRelayWebhook    = "relay.webhook_set"
 )
-
-func relayCode(err error) string {
-	switch {
-	case errors.Is(err, relayclient.ErrBadCode):
-		return codeRelayBadCode
-	case errors.Is(err, engine.ErrRelayEnrolled):
-		return codeRelayEnrolled
-	case errors.Is(err, engine.ErrRelayNotEnrolled):
-		return codeRelayNotEnrolled
-	case errors.Is(err, engine.ErrRelayNoChannel):
-		return codeRelayNoChannel
-	case errors.Is(err, relayclient.ErrInsecureURL):
-		return codeRelayBadURL // its message asks for https://
-	case errors.Is(err, line.ErrBadWebhookEndpoint):
-		return codeRelayWebhookURL
-	case err != nil && strings.HasPrefix(err.Error(), "relayclient: \""):
-		return codeRelayBadURL
-	case err != nil && strings.Contains(err.Error(), "relayclient: enroll:"):
-		return codeRelayUnreachable
-	}
-	return ""
-}
-
-func (a *App) relayError(err error) error {
-	if c := relayCode(err); c != "" {
-		a.opts.Logger.Warn("relay request failed", "code", c, "err", err)
-		return errors.New(c)
-	}
-	return a.userError(err)
-}
 
 // RelayStatus is the webhook relay's enrollment and connection: connected,
 // reconnecting, the last event's time, the queue lag, and how many bodies
@@ -79,13 +36,13 @@ func (a *App) RelayEnroll(relayURL, code string) (engine.RelayStatus, error) {
 		return engine.RelayStatus{}, err
 	}
 	if strings.TrimSpace(code) == "" {
-		return eng.RelayStatus(), errors.New(codeRelayBadCode)
+		return eng.RelayStatus(), msgcode.New(msgcode.RelayBadCode)
 	}
 	// The window never enrolls over plain HTTP: development and tests use
 	// tsunagu-cli's --allow-http-loopback.
 	en, err := eng.RelayEnroll(a.context(), relayURL, code, a.opts.RelayTransport)
 	if err != nil {
-		return eng.RelayStatus(), a.relayError(err)
+		return eng.RelayStatus(), a.userError(err)
 	}
 	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: actionRelayEnroll, Target: en.Tenant,
 		Detail: map[string]string{"relay": en.RelayURL}}); err != nil {
@@ -102,10 +59,10 @@ func (a *App) RelayDisconnect() (engine.RelayStatus, error) {
 	}
 	prev := eng.RelayStatus()
 	if !prev.Enrolled {
-		return prev, errors.New(codeRelayNotEnrolled)
+		return prev, msgcode.New(msgcode.RelayNotEnrolled)
 	}
 	if err := eng.RelayDisconnect(a.context()); err != nil {
-		return eng.RelayStatus(), a.relayError(err)
+		return eng.RelayStatus(), a.userError(err)
 	}
 	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: actionRelayDisconnect, Target: prev.Tenant}); err != nil {
 		a.opts.Logger.Error("audit relay disconnect", "err", err)
@@ -122,7 +79,7 @@ func (a *App) RelaySetWebhookOnLINE() (string, error) {
 	}
 	u, err := eng.RelaySetWebhookOnLINE(a.context())
 	if err != nil {
-		return "", a.relayError(err)
+		return "", a.userError(err)
 	}
 	en, _ := eng.RelayEnrollment()
 	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: actionRelayWebhook, Target: en.Tenant}); err != nil {

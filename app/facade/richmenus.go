@@ -2,47 +2,17 @@ package facade
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"strings"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
-	"tsunagu/internal/line"
 	"tsunagu/internal/richmenu"
 )
 
 // Per-segment rich menus (issue 11). Designing, assigning, publishing and
 // syncing are settings of the official account: PermSettings. The sandbox
 // phone's view of a simulated customer's menu is PermSandbox.
-
-// Message codes of rich menus.
-const (
-	codeRichMenuInvalid = "errors.richMenuInvalid"
-	codeRichMenuInUse   = "errors.richMenuInUse"
-	codeRichMenuNoImage = "errors.richMenuNoImage"
-	codeRichMenuBusy    = "errors.richMenuBusy"
-	codeRichMenuOffline = "errors.richMenuOffline"
-)
-
-// richMenuCode maps rich menu errors to message codes ("" if not one).
-func richMenuCode(err error) string {
-	switch {
-	case errors.Is(err, richmenu.ErrInvalid):
-		return codeRichMenuInvalid
-	case errors.Is(err, richmenu.ErrInUse):
-		return codeRichMenuInUse
-	case errors.Is(err, richmenu.ErrNoImage):
-		return codeRichMenuNoImage
-	case errors.Is(err, richmenu.ErrBusy):
-		return codeRichMenuBusy
-	case errors.Is(err, richmenu.ErrNoLine):
-		return codeRichMenuOffline
-	case errors.Is(err, richmenu.ErrNotFound):
-		return codeNotFound
-	}
-	return ""
-}
 
 // richMenus returns the engine's rich menu service after the guard.
 func (a *App) richMenus(p auth.Permission) (auth.Staff, *richmenu.Service, *engine.Engine, error) {
@@ -52,7 +22,7 @@ func (a *App) richMenus(p auth.Permission) (auth.Staff, *richmenu.Service, *engi
 	}
 	svc := eng.RichMenus()
 	if svc == nil {
-		return st, nil, nil, errors.New(codeRichMenuOffline)
+		return st, nil, nil, msgcode.New(msgcode.RichMenuOffline)
 	}
 	return st, svc, eng, nil
 }
@@ -120,11 +90,11 @@ func (a *App) UploadRichMenuImage(id int64, data string) (richmenu.Design, error
 	// Base64 of 1 MB is about 1.4 MB; anything far larger is refused
 	// before decoding.
 	if len(data) > richmenu.MaxImageBytes*2 {
-		return richmenu.Design{}, errors.New(codeRichMenuInvalid)
+		return richmenu.Design{}, msgcode.New(msgcode.RichMenuInvalid)
 	}
 	img, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return richmenu.Design{}, errors.New(codeRichMenuInvalid)
+		return richmenu.Design{}, msgcode.New(msgcode.RichMenuInvalid)
 	}
 	out, err := svc.SetImage(a.context(), st.Actor(), id, img)
 	return out, a.userError(err)
@@ -220,32 +190,6 @@ type PhoneRichMenu struct {
 	Selected    bool            `json:"selected"`
 	Image       string          `json:"image"` // data: URL
 	Areas       []richmenu.Area `json:"areas"`
-}
-
-// SandboxRichMenu returns the rich menu the simulator shows a customer
-// (their per-user menu, else the default).
-func (a *App) SandboxRichMenu(userID string) (PhoneRichMenu, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return PhoneRichMenu{}, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return PhoneRichMenu{}, err
-	}
-	m, ok := sim.ShownRichMenu(userID)
-	if !ok {
-		return PhoneRichMenu{Areas: []richmenu.Area{}}, nil
-	}
-	out := PhoneRichMenu{Shown: true, Width: m.Size.Width, Height: m.Size.Height, ChatBarText: m.ChatBarText,
-		Selected: m.Selected, Image: dataURL(m.ImageType, m.Image), Areas: []richmenu.Area{}}
-	for _, ar := range m.Areas {
-		var act line.RichMenuAction // LINE's action JSON has the same fields
-		if err := json.Unmarshal(ar.Action, &act); err != nil {
-			continue
-		}
-		out.Areas = append(out.Areas, richmenu.Area{X: ar.Bounds.X, Y: ar.Bounds.Y, Width: ar.Bounds.Width, Height: ar.Bounds.Height, Action: act})
-	}
-	return out, nil
 }
 
 func dataURL(typ string, data []byte) string {

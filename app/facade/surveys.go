@@ -5,44 +5,12 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/inbox"
-	"tsunagu/internal/linesim"
-	"tsunagu/internal/outbox"
 	"tsunagu/internal/survey"
 )
-
-// Message codes of the survey feature (translated under surveys.errors).
-const (
-	codeSurveyInvalid    = "errors.surveyInvalid"
-	codeSurveyHasAnswers = "errors.surveyHasAnswers"
-	codeSurveyNotOpen    = "errors.surveyNotOpen"
-	codeSurveyAnswer     = "errors.surveyAnswer"
-	codeSurveyBlocked    = "errors.surveyBlocked"
-)
-
-// surveyCode maps the survey feature's errors to message codes ("" if err
-// is not one of them).
-func surveyCode(err error) string {
-	switch {
-	case errors.Is(err, survey.ErrNotFound), errors.Is(err, linesim.ErrNoAction):
-		return codeNotFound
-	case errors.Is(err, survey.ErrInvalid):
-		return codeSurveyInvalid
-	case errors.Is(err, survey.ErrHasAnswers):
-		return codeSurveyHasAnswers
-	case errors.Is(err, survey.ErrNotOpen):
-		return codeSurveyNotOpen
-	case errors.Is(err, survey.ErrAnswer):
-		return codeSurveyAnswer
-	case errors.Is(err, survey.ErrBlocked):
-		return codeSurveyBlocked
-	case errors.Is(err, survey.ErrNoSender), errors.Is(err, outbox.ErrOffline):
-		return codeNotStarted
-	}
-	return ""
-}
 
 func (a *App) surveys() (*survey.Service, error) {
 	eng, err := a.running()
@@ -148,7 +116,7 @@ func (a *App) SendSurvey(conversationID, surveyID int64) error {
 	}
 	user, err := eng.Inbox().LineUserID(a.context(), conversationID)
 	if errors.Is(err, inbox.ErrNotFound) {
-		return errors.New(codeNotFound)
+		return msgcode.New(msgcode.NotFound)
 	}
 	if err != nil {
 		return a.userError(err)
@@ -158,7 +126,7 @@ func (a *App) SendSurvey(conversationID, surveyID int64) error {
 		return a.userError(err)
 	}
 	if res.Failed > 0 {
-		return errors.New(codeSendFailed)
+		return msgcode.New(msgcode.SendFailed)
 	}
 	a.emitPhone(user)
 	return nil
@@ -242,7 +210,7 @@ func (a *App) ExportSurveyAnswers(id int64) (ExportResult, error) {
 		return ExportResult{}, err
 	}
 	if a.opts.FilePicker == nil {
-		return ExportResult{}, errors.New(codeNoFilePicker)
+		return ExportResult{}, msgcode.New(msgcode.NoFilePicker)
 	}
 	path, err := a.opts.FilePicker.SaveFile(a.context(), "CSV", fmt.Sprintf("survey-%d-%s.csv", id, time.Now().Format("20060102")))
 	if err != nil || path == "" {
@@ -275,38 +243,4 @@ func (a *App) SurveyStartData(id int64) (string, error) {
 	}
 	d, err := svc.StartData(a.context(), id)
 	return d, a.userError(err)
-}
-
-// SandboxPhoneActions lists the buttons a simulated customer's phone shows
-// (quick replies under the latest message, Flex buttons).
-func (a *App) SandboxPhoneActions(userID string) ([]linesim.PhoneAction, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return nil, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return nil, err
-	}
-	out := sim.Actions(userID)
-	if out == nil {
-		out = []linesim.PhoneAction{}
-	}
-	return out, nil
-}
-
-// SandboxTap taps one of those buttons as the simulated customer; value is
-// the picked date (or time) of a datetime picker.
-func (a *App) SandboxTap(userID string, delivery, index int, value string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.Tap(a.context(), userID, delivery, index, value); err != nil {
-		return a.userError(fmt.Errorf("sandbox tap: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
 }

@@ -5,25 +5,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/update"
 	"tsunagu/internal/version"
-)
-
-// Message codes of the update check. They live in the update.* i18n
-// namespace (the About screen translates them), not in the shared errors.*.
-const (
-	codeUpdateNotConfigured = "update.errors.notConfigured"
-	codeUpdateBadPolicy     = "update.errors.badPolicy"
-	codeUpdateUnreachable   = "update.errors.unreachable"
-	codeUpdateRejected      = "update.errors.rejected" // signature, hash, location or manifest
-	codeUpdateDowngrade     = "update.errors.downgrade"
-	codeUpdateTooOld        = "update.errors.tooOld"
-	codeUpdateNoRelease     = "update.errors.noRelease"
-	codeUpdateWrongPlatform = "update.errors.wrongPlatform"
-	codeUpdateNoOffer       = "update.errors.noOffer"
 )
 
 // UpdateOptions wire the update check. All fields are optional.
@@ -86,7 +73,7 @@ func (a *App) AppVersion() (AboutInfo, error) {
 	switch {
 	case errors.Is(err, update.ErrNotConfigured):
 	case err != nil:
-		info.UpdateError = updateCode(err)
+		info.UpdateError = msgcode.Code(err)
 	default:
 		info.UpdateConfigured, info.UpdateLocation = true, pol.Location
 	}
@@ -101,14 +88,14 @@ func (a *App) CheckForUpdate() (UpdateCheck, error) {
 	}
 	u, err := a.updater()
 	if err != nil {
-		return UpdateCheck{}, a.updateError(err)
+		return UpdateCheck{}, a.userError(err)
 	}
 	res, err := u.Check(a.context())
 	a.upd.mu.Lock()
 	a.upd.offer = res.Offer
 	a.upd.mu.Unlock()
 	if err != nil {
-		return UpdateCheck{}, a.updateError(err)
+		return UpdateCheck{}, a.userError(err)
 	}
 	return UpdateCheck{Status: res.Status, Current: res.Current, Latest: res.Latest, Offer: res.Offer}, nil
 }
@@ -125,18 +112,18 @@ func (a *App) InstallUpdate(ver string) error {
 	offer := a.upd.offer
 	a.upd.mu.Unlock()
 	if offer == nil || offer.Version != ver {
-		return errors.New(codeUpdateNoOffer)
+		return msgcode.New(msgcode.UpdateNoOffer)
 	}
 	u, err := a.updater()
 	if err != nil {
-		return a.updateError(err)
+		return a.userError(err)
 	}
 	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: update.ActionInstall, Target: offer.Version,
 		Detail: map[string]string{"from": version.Version, "sha256": offer.SHA256}}); err != nil {
 		return a.userError(err)
 	}
 	if err := u.Install(a.context(), *offer); err != nil {
-		return a.updateError(err)
+		return a.userError(err)
 	}
 	if a.opts.Updates.Quit != nil {
 		a.opts.Updates.Quit()
@@ -167,33 +154,4 @@ func (a *App) updater() (*update.Updater, error) {
 		Policy: pol, Current: cur, StageDir: filepath.Join(dataDir, "updates"),
 		HTTPClient: a.opts.Updates.HTTPClient, Launch: a.opts.Updates.Launch,
 	})
-}
-
-func (a *App) updateError(err error) error {
-	code := updateCode(err)
-	a.opts.Logger.Warn("update", "code", code, "err", err)
-	return errors.New(code)
-}
-
-func updateCode(err error) string {
-	switch {
-	case errors.Is(err, update.ErrNotConfigured):
-		return codeUpdateNotConfigured
-	case errors.Is(err, update.ErrBadPolicy):
-		return codeUpdateBadPolicy
-	case errors.Is(err, update.ErrUnreachable):
-		return codeUpdateUnreachable
-	case errors.Is(err, update.ErrDowngrade):
-		return codeUpdateDowngrade
-	case errors.Is(err, update.ErrTooOld):
-		return codeUpdateTooOld
-	case errors.Is(err, update.ErrNoRelease):
-		return codeUpdateNoRelease
-	case errors.Is(err, update.ErrWrongPlatform):
-		return codeUpdateWrongPlatform
-	case errors.Is(err, update.ErrBadSignature), errors.Is(err, update.ErrHashMismatch),
-		errors.Is(err, update.ErrOutsideLocation), errors.Is(err, update.ErrBadManifest):
-		return codeUpdateRejected
-	}
-	return Code(err)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/secrets/secretstest"
@@ -56,7 +57,7 @@ func TestFacadeUpdate(t *testing.T) {
 	t.Cleanup(func() { h.Stop() })
 	app := h.App()
 
-	if _, err := app.CheckForUpdate(); err == nil || err.Error() != codeSignInRequired {
+	if _, err := app.CheckForUpdate(); err == nil || err.Error() != msgcode.SignInRequired {
 		t.Fatalf("check before sign-in: %v", err)
 	}
 	firstAdmin(t, app)
@@ -65,14 +66,14 @@ func TestFacadeUpdate(t *testing.T) {
 	if err != nil || !about.UpdateConfigured || about.UpdateLocation != share || about.Version != "v1.4.0-3-gabcdef0" || about.Numeric != "1.4.0.3" || about.DataDir == "" || about.GoVersion == "" {
 		t.Fatalf("AppVersion: %+v %v", about, err)
 	}
-	if err := app.InstallUpdate("2.0.0"); err == nil || err.Error() != codeUpdateNoOffer {
+	if err := app.InstallUpdate("2.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
 		t.Fatalf("install before a check: %v", err)
 	}
 	res, err := app.CheckForUpdate()
 	if err != nil || res.Status != update.StatusAvailable || res.Offer == nil || res.Offer.Notes.Ja != "新機能" || res.Current != "1.4.0.3" {
 		t.Fatalf("CheckForUpdate: %+v %v", res, err)
 	}
-	if err := app.InstallUpdate("3.0.0"); err == nil || err.Error() != codeUpdateNoOffer {
+	if err := app.InstallUpdate("3.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
 		t.Fatalf("install of a version not offered: %v", err)
 	}
 	if len(launched) != 0 || quit != 0 {
@@ -94,10 +95,10 @@ func TestFacadeUpdate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(share, update.SignatureName), update.Sign(priv, append(mb, ' ')), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.CheckForUpdate(); err == nil || err.Error() != codeUpdateRejected {
+	if _, err := app.CheckForUpdate(); err == nil || err.Error() != msgcode.UpdateRejected {
 		t.Fatalf("check with a bad signature: %v", err)
 	}
-	if err := app.InstallUpdate("2.0.0"); err == nil || err.Error() != codeUpdateNoOffer {
+	if err := app.InstallUpdate("2.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
 		t.Fatalf("install after a failed check: %v", err)
 	}
 
@@ -107,7 +108,7 @@ func TestFacadeUpdate(t *testing.T) {
 	if err != nil || about.UpdateConfigured {
 		t.Fatalf("AppVersion without a policy: %+v %v", about, err)
 	}
-	if _, err := app.CheckForUpdate(); err == nil || err.Error() != codeUpdateNotConfigured {
+	if _, err := app.CheckForUpdate(); err == nil || err.Error() != msgcode.UpdateNotConfigured {
 		t.Fatalf("check without a policy: %v", err)
 	}
 }

@@ -72,13 +72,18 @@ var (
 	// good (e.g. a forged signature): it is acked, counted and not
 	// delivered again.
 	ErrDrop = errors.New("relayclient: event dropped")
+	// ErrBadURL: the text given as the relay's address is not a URL.
+	ErrBadURL = errors.New("relayclient: not a relay URL (https://host)")
+	// ErrEnrollFailed: the relay could not be reached or gave no usable
+	// answer to an enrollment.
+	ErrEnrollFailed = errors.New("relayclient: enrollment failed")
 )
 
 // NormalizeURL checks a relay base URL: http(s), a host, no query.
 func NormalizeURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.User != nil {
-		return "", fmt.Errorf("relayclient: %q is not a relay URL (https://host)", raw)
+		return "", fmt.Errorf("%w: %q", ErrBadURL, raw)
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/"), nil
 }
@@ -111,7 +116,7 @@ func EnrollURL(raw string, t Transport) (string, error) {
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", fmt.Errorf("relayclient: %q is not a relay URL (https://host)", raw)
+		return "", fmt.Errorf("%w: %q", ErrBadURL, raw)
 	}
 	switch {
 	case u.Scheme == "https":
@@ -158,18 +163,18 @@ func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Ke
 	req.Header.Set("Content-Type", "application/json")
 	res, err := client.Do(req)
 	if err != nil {
-		return Enrollment{}, fmt.Errorf("relayclient: enroll: %w", err)
+		return Enrollment{}, fmt.Errorf("%w: %w", ErrEnrollFailed, err)
 	}
 	defer res.Body.Close()
 	switch {
 	case res.StatusCode == http.StatusForbidden:
 		return Enrollment{}, ErrBadCode
 	case res.StatusCode != http.StatusOK:
-		return Enrollment{}, fmt.Errorf("relayclient: enroll: relay answered %s", res.Status)
+		return Enrollment{}, fmt.Errorf("%w: relay answered %s", ErrEnrollFailed, res.Status)
 	}
 	var er wire.EnrollResponse
 	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&er); err != nil || er.Tenant == "" || er.WebhookURL == "" {
-		return Enrollment{}, errors.New("relayclient: enroll: unreadable answer")
+		return Enrollment{}, fmt.Errorf("%w: unreadable answer", ErrEnrollFailed)
 	}
 	return Enrollment{RelayURL: base, Tenant: er.Tenant, WebhookURL: er.WebhookURL}, nil
 }

@@ -24,18 +24,28 @@ export interface Transport {
 type WailsMethod = (...args: unknown[]) => Promise<unknown>
 
 export interface WailsWindow {
-  go?: { facade?: { App?: Record<string, WailsMethod | undefined> } }
+  /** The bound services (app/facade/services.go), by type name. */
+  go?: { facade?: Record<string, Record<string, WailsMethod | undefined> | undefined> }
   runtime?: {
     EventsOn?: (name: string, cb: (...data: unknown[]) => void) => Unsubscribe | void
     EventsOff?: (name: string, ...more: string[]) => void
   }
 }
 
+/** Method names are unique across the bound services (dispatch.New checks). */
+function findMethod(win: WailsWindow, method: string): WailsMethod | undefined {
+  for (const service of Object.values(win.go?.facade ?? {})) {
+    const fn = service?.[method]
+    if (typeof fn === 'function') return fn
+  }
+  return undefined
+}
+
 export function createWailsTransport(win: WailsWindow): Transport {
   return {
     kind: 'wails',
     async call(method, args) {
-      const fn = win.go?.facade?.App?.[method]
+      const fn = findMethod(win, method)
       if (typeof fn !== 'function') throw new ApiError('errors.internal')
       try {
         const result = await fn(...args)
@@ -163,7 +173,7 @@ export function createHttpTransport(opts: HttpTransportOptions = {}): Transport 
 
 /** True when running inside the Wails window (the bound object is present). */
 export function isWails(win: WailsWindow | undefined): boolean {
-  return typeof win?.go?.facade?.App === 'object' && win.go.facade.App !== null
+  return typeof win?.go?.facade === 'object' && win.go.facade !== null && Object.keys(win.go.facade).length > 0
 }
 
 /** Wails window -> Wails IPC; plain browser (dev, UI test) -> HTTP + SSE bridge. */

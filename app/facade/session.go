@@ -2,8 +2,7 @@ package facade
 
 import (
 	"errors"
-	"strconv"
-	"strings"
+	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
@@ -183,116 +182,12 @@ func (a *App) ChangePassword(current, next string) error {
 
 // --- staff management (administrators) ---
 
-// ListStaff lists every account, including deactivated ones.
-func (a *App) ListStaff() ([]auth.Staff, error) {
-	_, svc, _, err := a.requireService(auth.PermStaff)
-	if err != nil {
-		return nil, err
-	}
-	list, err := svc.List(a.context())
-	return list, a.userError(err)
-}
-
-// CreateStaff adds an account with an initial password.
-func (a *App) CreateStaff(n auth.NewStaff) (auth.Staff, error) {
-	st, svc, _, err := a.requireService(auth.PermStaff)
-	if err != nil {
-		return auth.Staff{}, err
-	}
-	created, err := svc.CreateStaff(a.context(), st.Actor(), n)
-	return created, a.userError(err)
-}
-
-// SetStaffRole changes a staff member's role (their sessions end).
-func (a *App) SetStaffRole(id int64, role string) error {
-	st, svc, _, err := a.requireService(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.SetRole(a.context(), st.Actor(), id, auth.Role(role)))
-}
-
-// DeactivateStaff ends a staff member's access at once; their history stays.
-func (a *App) DeactivateStaff(id int64) error {
-	st, svc, _, err := a.requireService(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.Deactivate(a.context(), st.Actor(), id))
-}
-
-// ReactivateStaff restores a deactivated account.
-func (a *App) ReactivateStaff(id int64) error {
-	st, svc, _, err := a.requireService(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.Reactivate(a.context(), st.Actor(), id))
-}
-
-// ResetStaffPassword sets a new password for a staff member (their sessions
-// end, a lockout is cleared).
-func (a *App) ResetStaffPassword(id int64, password string) error {
-	st, svc, _, err := a.requireService(auth.PermStaff)
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.ResetPassword(a.context(), st.Actor(), id, password))
-}
-
-// SetIdleMinutes changes the idle auto-lock (1–60 minutes).
-func (a *App) SetIdleMinutes(minutes int) error {
-	st, svc, _, err := a.requireService(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.SetIdleTimeout(a.context(), st.Actor(), minutes))
-}
-
 // --- audit trail (auditors) ---
 
 // AuditReport is the audit viewer's page: entries and the chain's state.
 type AuditReport struct {
 	Entries []audit.Entry `json:"entries"`
 	Chain   audit.Report  `json:"chain"`
-}
-
-// AuditEntries lists audit entries matching the filter, newest first, with
-// the result of verifying the whole chain.
-func (a *App) AuditEntries(f audit.Filter) (AuditReport, error) {
-	_, _, eng, err := a.requireService(auth.PermAuditRead)
-	if err != nil {
-		return AuditReport{Entries: []audit.Entry{}}, err
-	}
-	entries, err := audit.List(a.context(), eng.DB().Reader(), f)
-	if err != nil {
-		return AuditReport{Entries: []audit.Entry{}}, a.userError(err)
-	}
-	chain, err := audit.Verify(a.context(), eng.DB().Reader())
-	return AuditReport{Entries: entries, Chain: chain}, a.userError(err)
-}
-
-// ExportAudit returns every entry matching the filter (no limit; oldest
-// first) as CSV (UTF-8 with BOM, for Excel), and records the export with
-// the count it holds.
-func (a *App) ExportAudit(f audit.Filter) (string, error) {
-	st, _, eng, err := a.requireService(auth.PermAuditExport)
-	if err != nil {
-		return "", err
-	}
-	x, err := audit.BeginExport(a.context(), eng.DB().Reader(), f)
-	if err != nil {
-		return "", a.userError(err)
-	}
-	defer x.Close()
-	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionExport, Detail: map[string]string{"entries": strconv.FormatInt(x.Count, 10)}}); err != nil {
-		return "", a.userError(err)
-	}
-	var out strings.Builder
-	if _, err := x.WriteCSV(a.context(), &out); err != nil {
-		return "", a.userError(err)
-	}
-	return out.String(), nil
 }
 
 // requireSession is the guard of the few methods that work on a locked
@@ -303,7 +198,7 @@ func (a *App) requireSession() (*auth.Session, error) {
 	}
 	ss := a.currentSession()
 	if ss == nil {
-		return nil, errors.New(codeSignInRequired)
+		return nil, msgcode.New(msgcode.SignInRequired)
 	}
 	return ss, nil
 }

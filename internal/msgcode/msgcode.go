@@ -1,0 +1,214 @@
+// Package msgcode is the one registry of message codes: what the UI shows
+// for an error. Every code is a key of the frontend's ja/en catalogs (a
+// frontend test fails for a code without both), and every error a bound
+// method returns goes through Code, so a raw Go error never reaches the
+// screen. A new error a person should understand gets a line in rules().
+package msgcode
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"tsunagu/internal/auth"
+	"tsunagu/internal/automation"
+	"tsunagu/internal/autoreply"
+	"tsunagu/internal/campaign"
+	"tsunagu/internal/customer"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/importer"
+	"tsunagu/internal/inbox"
+	"tsunagu/internal/line"
+	"tsunagu/internal/linesim"
+	"tsunagu/internal/linking"
+	"tsunagu/internal/mail"
+	"tsunagu/internal/outbox"
+	"tsunagu/internal/relayclient"
+	"tsunagu/internal/richmenu"
+	"tsunagu/internal/secrets"
+	"tsunagu/internal/segment"
+	"tsunagu/internal/sms"
+	"tsunagu/internal/store"
+	"tsunagu/internal/survey"
+	"tsunagu/internal/update"
+)
+
+// Error is an error shown by its message code alone. Error() is the code:
+// that is what Wails and the dev bridge hand to the UI.
+type Error struct{ Code string }
+
+func (e *Error) Error() string { return e.Code }
+
+// New returns the error for code.
+func New(code string) error { return &Error{Code: code} }
+
+// Code maps err to the message code shown to staff: its own code for an
+// Error, the first rule whose error err wraps, else Internal.
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	for _, r := range rules() {
+		for _, target := range r.errs {
+			if errors.Is(err, target) {
+				return r.code
+			}
+		}
+		if r.as != nil && r.as(err) {
+			return r.code
+		}
+	}
+	return Internal
+}
+
+// Codes is every code the registry can produce, for the check that the
+// frontend translates each of them.
+func Codes() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(c string) {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	for _, c := range own() {
+		add(c)
+	}
+	for _, r := range rules() {
+		add(r.code)
+	}
+	return out
+}
+
+type rule struct {
+	code string
+	errs []error
+	as   func(error) bool // for error types rather than values
+}
+
+// rules in order: the first match wins, so a specific error comes before a
+// general one it may wrap (LINE's quota errors before any LINE API error,
+// cancellation last).
+func rules() []rule {
+	return []rule{
+		// Data folder, keychain and database.
+		{code: NotFound, errs: []error{inbox.ErrNotFound, linesim.ErrUnknownCustomer, linesim.ErrNoAction, auth.ErrNotFound,
+			customer.ErrNotFound, linking.ErrNotFound, campaign.ErrNotFound, segment.ErrNotFound, survey.ErrNotFound,
+			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound}},
+		{code: KeychainLocked, errs: []error{secrets.ErrLocked}},
+		{code: KeychainUnavailable, errs: []error{secrets.ErrUnavailable}},
+		{code: ChannelInvalid, errs: []error{secrets.ErrInvalid}},
+		{code: DBKeyMissing, errs: []error{secrets.ErrNotFound, engine.ErrKeyMissing}},
+		{code: DBWrongKey, errs: []error{store.ErrWrongKey}},
+		{code: DBPlaintext, errs: []error{store.ErrPlaintext, store.ErrNotEncrypted}},
+		{code: DBTooNew, errs: []error{store.ErrTooNew}},
+
+		// Inbox and LINE.
+		{code: EmptyMessage, errs: []error{inbox.ErrEmpty}},
+		{code: MessageTooLong, errs: []error{inbox.ErrTooLong}},
+		{code: Unreachable, errs: []error{inbox.ErrUnreachable, line.ErrUnreachable}},
+		{code: NotRetrying, errs: []error{inbox.ErrNotRetrying}},
+		{code: MonthlyLimit, errs: []error{line.ErrMonthlyLimit}},
+		{code: QuotaExceeded, errs: []error{line.ErrQuotaExceeded}},
+		{code: SendFailed, as: func(err error) bool { var e *line.APIError; return errors.As(err, &e) }},
+		{code: ImageInvalid, errs: []error{inbox.ErrBadImage}},
+		{code: ImageTooLarge, errs: []error{inbox.ErrImageSize}},
+		{code: NoMediaHost, errs: []error{inbox.ErrNoMediaHost}},
+		{code: InvalidInput, errs: []error{inbox.ErrBadStatus, inbox.ErrBadAssignee, inbox.ErrNotAuthor, inbox.ErrTooLongNote,
+			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid}},
+
+		// Staff and sessions.
+		{code: LockedOut, errs: []error{auth.ErrLockedOut}},
+		{code: BadCredentials, errs: []error{auth.ErrBadCredentials}},
+		{code: SessionLocked, errs: []error{auth.ErrIdleLocked}},
+		{code: SessionEnded, errs: []error{auth.ErrSessionEnded}},
+		{code: SetupDone, errs: []error{auth.ErrSetupDone}},
+		{code: WeakPassword, errs: []error{auth.ErrWeakPassword}},
+		{code: LoginTaken, errs: []error{auth.ErrLoginTaken}},
+		{code: LastAdmin, errs: []error{auth.ErrLastAdmin}},
+		{code: CannotDeactivateSelf, errs: []error{auth.ErrSelf}},
+
+		// Linking.
+		{code: LinkCustomerTaken, errs: []error{linking.ErrCustomerLinked}},
+		{code: LinkUserTaken, errs: []error{linking.ErrUserLinked}},
+		{code: LinkNotLinked, errs: []error{linking.ErrNotLinked}},
+		{code: LinkReasonRequired, errs: []error{linking.ErrReasonRequired}},
+		{code: LinkNoNotifier, errs: []error{linking.ErrNoNotifier}},
+		{code: LinkDestination, errs: []error{linking.ErrDestination}},
+		{code: LinkNoBirthDate, errs: []error{linking.ErrNoBirthDate}},
+
+		// Customers and import.
+		{code: AlreadyLinked, errs: []error{customer.ErrAlreadyLinked}},
+		{code: InvalidValue, errs: []error{customer.ErrInvalid, linking.ErrInvalidSetting, linking.ErrInvalidDelivery}},
+		{code: ImportMapping, errs: []error{importer.ErrMapping}},
+		{code: ImportEmpty, errs: []error{importer.ErrEmptyFile}},
+		{code: ImportNothingValid, errs: []error{importer.ErrNothingValid}},
+		{code: ImportUnreadable, errs: []error{importer.ErrUnreadable}},
+		{code: ImportNoProfile, errs: []error{importer.ErrNoProfile}},
+
+		// Segments and campaigns.
+		{code: CampaignOwnApproval, errs: []error{campaign.ErrOwnApproval}},
+		{code: CampaignNotApproved, errs: []error{campaign.ErrNotApproved}},
+		{code: CampaignStale, errs: []error{campaign.ErrStale}},
+		{code: CampaignQuota, errs: []error{campaign.ErrQuota}},
+		{code: CampaignOffline, errs: []error{campaign.ErrOffline}},
+		{code: CampaignNoMailer, errs: []error{campaign.ErrNoMailer}},
+		{code: CampaignNoSMS, errs: []error{campaign.ErrNoSMS}},
+		{code: CampaignPast, errs: []error{campaign.ErrPast}},
+		{code: CampaignState, errs: []error{campaign.ErrState}},
+		{code: SegmentInvalid, errs: []error{segment.ErrInvalid, segment.ErrUnsupported}},
+		{code: CampaignInvalid, errs: []error{campaign.ErrInvalid}},
+		{code: MailSettings, errs: []error{mail.ErrInvalid}},
+		{code: SMSSettings, errs: []error{sms.ErrInvalid}},
+
+		// Surveys.
+		{code: SurveyInvalid, errs: []error{survey.ErrInvalid}},
+		{code: SurveyHasAnswers, errs: []error{survey.ErrHasAnswers}},
+		{code: SurveyNotOpen, errs: []error{survey.ErrNotOpen}},
+		{code: SurveyAnswer, errs: []error{survey.ErrAnswer}},
+		{code: SurveyBlocked, errs: []error{survey.ErrBlocked}},
+		{code: NotStarted, errs: []error{survey.ErrNoSender, outbox.ErrOffline}},
+
+		// Rich menus.
+		{code: RichMenuInvalid, errs: []error{richmenu.ErrInvalid}},
+		{code: RichMenuInUse, errs: []error{richmenu.ErrInUse}},
+		{code: RichMenuNoImage, errs: []error{richmenu.ErrNoImage}},
+		{code: RichMenuBusy, errs: []error{richmenu.ErrBusy}},
+		{code: RichMenuOffline, errs: []error{richmenu.ErrNoLine}},
+
+		// Automations.
+		{code: AutomationOwnApproval, errs: []error{automation.ErrOwnApproval}},
+		{code: AutomationNotApproved, errs: []error{automation.ErrNotApproved}},
+		{code: AutomationStale, errs: []error{automation.ErrStale}},
+		{code: AutomationState, errs: []error{automation.ErrState}},
+		{code: AutomationInvalid, errs: []error{automation.ErrInvalid}},
+
+		// Webhook relay.
+		{code: RelayBadCode, errs: []error{relayclient.ErrBadCode}},
+		{code: RelayEnrolled, errs: []error{engine.ErrRelayEnrolled}},
+		{code: RelayNotEnrolled, errs: []error{engine.ErrRelayNotEnrolled}},
+		{code: RelayNoChannel, errs: []error{engine.ErrRelayNoChannel}},
+		{code: RelayBadURL, errs: []error{relayclient.ErrInsecureURL, relayclient.ErrBadURL}},
+		{code: RelayWebhookURL, errs: []error{line.ErrBadWebhookEndpoint}},
+		{code: RelayUnreachable, errs: []error{relayclient.ErrEnrollFailed}},
+
+		// Updates (the About screen's update.* namespace).
+		{code: UpdateNotConfigured, errs: []error{update.ErrNotConfigured}},
+		{code: UpdateBadPolicy, errs: []error{update.ErrBadPolicy}},
+		{code: UpdateUnreachable, errs: []error{update.ErrUnreachable}},
+		{code: UpdateDowngrade, errs: []error{update.ErrDowngrade}},
+		{code: UpdateTooOld, errs: []error{update.ErrTooOld}},
+		{code: UpdateNoRelease, errs: []error{update.ErrNoRelease}},
+		{code: UpdateWrongPlatform, errs: []error{update.ErrWrongPlatform}},
+		{code: UpdateRejected, errs: []error{update.ErrBadSignature, update.ErrHashMismatch, update.ErrOutsideLocation, update.ErrBadManifest}},
+
+		// Last: a cancelled import, and files that cannot be read.
+		{code: ImportCancelled, errs: []error{context.Canceled}},
+		{code: ImportFile, errs: []error{os.ErrNotExist, os.ErrPermission}},
+	}
+}
