@@ -37,6 +37,7 @@ var (
 	ErrLastAdmin      = errors.New("the last active administrator cannot be removed or demoted")
 	ErrNotFound       = errors.New("staff member not found")
 	ErrSelf           = errors.New("staff members cannot deactivate themselves")
+	ErrForbidden      = errors.New("the staff member's role does not allow this")
 )
 
 // Lockout policy: after LockoutThreshold consecutive failures, each further
@@ -431,6 +432,28 @@ func (s *Service) Check(ctx context.Context, ss *Session) (Staff, error) {
 		return Staff{}, errors.Join(ErrIdleLocked, werr)
 	}
 	return ss.staff, nil
+}
+
+// Authorize is the check of every guarded call: Check, then whether the
+// staff member's role allows p. A refusal is audited (access.denied) with
+// the role and the permission: auditors look for these.
+func (s *Service) Authorize(ctx context.Context, ss *Session, p Permission) (Staff, error) {
+	st, err := s.Check(ctx, ss)
+	if err != nil {
+		return Staff{}, err
+	}
+	if st.Role.Allows(p) {
+		return st, nil
+	}
+	werr := s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: st.Actor(), Action: audit.ActionDenied,
+			Detail: map[string]string{"permission": string(p), "role": string(st.Role)}})
+		return err
+	})
+	if werr != nil {
+		return Staff{}, errors.Join(ErrForbidden, fmt.Errorf("audit a refused call: %w", werr))
+	}
+	return Staff{}, ErrForbidden
 }
 
 // Touch records user input (keys, clicks) in the session; it does nothing

@@ -123,6 +123,7 @@ func rules() []rule {
 			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid}},
 
 		// Staff and sessions.
+		{code: Forbidden, errs: []error{auth.ErrForbidden}},
 		{code: LockedOut, errs: []error{auth.ErrLockedOut}},
 		{code: BadCredentials, errs: []error{auth.ErrBadCredentials}},
 		{code: SessionLocked, errs: []error{auth.ErrIdleLocked}},
