@@ -2,11 +2,10 @@ package audit_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/store"
@@ -14,13 +13,7 @@ import (
 
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	db, err := store.Create(context.Background(), filepath.Join(t.TempDir(), "t.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	return db
 }
 

@@ -2,14 +2,13 @@ package automation
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/segment"
 	"tsunagu/internal/store"
@@ -24,13 +23,7 @@ import (
 // the first.
 func Benchmark_reminders_1m(b *testing.B) {
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(b.TempDir(), "bench.db"), key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.New(b)
 	t0 := time.Now()
 	populate(b, db)
 	b.Logf("population written in %s", time.Since(t0).Round(time.Second))

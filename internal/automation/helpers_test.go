@@ -2,13 +2,13 @@ package automation
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/line"
@@ -53,15 +53,11 @@ type env struct {
 func newEnv(tb testing.TB, start time.Time, withSMTP bool) *env {
 	tb.Helper()
 	ctx := context.Background()
-	e := &env{key: make([]byte, 32), clock: &testClock{t: start}}
-	rand.Read(e.key)
-	e.path = filepath.Join(tb.TempDir(), "automation.db")
-	db, err := store.Create(ctx, e.path, e.key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	e.db = db
+	e := &env{clock: &testClock{t: start}}
+	d := storetest.NewAt(tb, filepath.Join(tb.TempDir(), "automation.db"))
+	e.db, e.path, e.key = d.DB, d.Path, d.Key
+	db := d.DB
+	var err error
 	e.sim = linesim.New(linesim.Config{AccessToken: simToken, ChannelSecret: "secret"})
 	if err := e.sim.Start(ctx); err != nil {
 		tb.Fatal(err)

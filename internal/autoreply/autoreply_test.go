@@ -2,12 +2,11 @@ package autoreply
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/inbox"
@@ -128,14 +127,7 @@ type env struct {
 // test's (business hours).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "t.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	s := linesimtest.Start(t, linesim.Config{ChannelSecret: "s", AccessToken: "tok"}, line.Config{})
 	sim, cl := s.Server, s.Client
 	clk := &testClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, tokyo)}

@@ -2,12 +2,11 @@ package outbox
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
@@ -30,13 +29,7 @@ var fastRetry = line.RetryPolicy{MaxAttempts: 50, MinBackoff: 5 * time.Milliseco
 func newEnv(tb testing.TB, simCfg linesim.Config, lineCfg line.Config) *env {
 	tb.Helper()
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(tb.TempDir(), "outbox.db"), key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := storetest.New(tb)
 	simCfg.AccessToken = token
 	simCfg.ChannelSecret = "secret"
 	sim := linesim.New(simCfg)

@@ -3,23 +3,21 @@ package relay_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/relay"
 	"tsunagu/internal/relayclient"
-	"tsunagu/internal/store"
 )
 
 // Benchmark_relay measures, with fsync on (the embedded JetStream's
@@ -51,13 +49,7 @@ func Benchmark_relay(b *testing.B) {
 	en, keys := enroll("e2e")
 
 	// The desktop: verifier + inbox on the real encrypted DB.
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(b.TempDir(), "bench.db"), key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.New(b)
 	ib, err := inbox.New(inbox.Config{DB: db})
 	if err != nil {
 		b.Fatal(err)
