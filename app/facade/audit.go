@@ -3,46 +3,34 @@ package facade
 // AuditService: reading and exporting the audit trail.
 
 import (
-	"strconv"
+	"context"
 	"strings"
+
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
 )
+
+// AuditReport is the audit viewer's page: entries and the chain's state
+// (audit.Page under the contract's name).
+type AuditReport audit.Page
 
 // AuditEntries lists audit entries matching the filter, newest first, with
 // the result of verifying the whole chain.
-func (a *App) AuditEntries(f audit.Filter) (AuditReport, error) {
-	_, _, eng, err := a.requireService(auth.PermAuditRead)
-	if err != nil {
-		return AuditReport{Entries: []audit.Entry{}}, err
-	}
-	entries, err := audit.List(a.context(), eng.DB().Reader(), f)
-	if err != nil {
-		return AuditReport{Entries: []audit.Entry{}}, a.userError(err)
-	}
-	chain, err := audit.Verify(a.context(), eng.DB().Reader())
-	return AuditReport{Entries: entries, Chain: chain}, a.userError(err)
+func (s *AuditService) AuditEntries(f audit.Filter) (AuditReport, error) {
+	return call(s.a, auth.PermAuditRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (AuditReport, error) {
+		p, err := eng.AuditTrail().Page(ctx, f)
+		return AuditReport(p), err
+	})
 }
 
 // ExportAudit returns every entry matching the filter (no limit; oldest
 // first) as CSV (UTF-8 with BOM, for Excel), and records the export with
 // the count it holds.
-func (a *App) ExportAudit(f audit.Filter) (string, error) {
-	st, _, eng, err := a.requireService(auth.PermAuditExport)
-	if err != nil {
-		return "", err
-	}
-	x, err := audit.BeginExport(a.context(), eng.DB().Reader(), f)
-	if err != nil {
-		return "", a.userError(err)
-	}
-	defer x.Close()
-	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: audit.ActionExport, Detail: map[string]string{"entries": strconv.FormatInt(x.Count, 10)}}); err != nil {
-		return "", a.userError(err)
-	}
-	var out strings.Builder
-	if _, err := x.WriteCSV(a.context(), &out); err != nil {
-		return "", a.userError(err)
-	}
-	return out.String(), nil
+func (s *AuditService) ExportAudit(f audit.Filter) (string, error) {
+	return call(s.a, auth.PermAuditExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
+		var out strings.Builder
+		_, err := eng.AuditTrail().Export(ctx, st.Actor(), f, audit.ExportOptions{}, &out)
+		return out.String(), err
+	})
 }

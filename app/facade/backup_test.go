@@ -71,7 +71,7 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 	if err := app.EraseConversation(convs[0].ID); err == nil || err.Error() != msgcode.NotFound {
 		t.Fatalf("second erase: %v", err)
 	}
-	rep, err := app.AuditEntries(audit.Filter{})
+	rep, err := (&AuditService{app}).AuditEntries(audit.Filter{})
 	if err != nil || !rep.Chain.OK {
 		t.Fatalf("audit %+v %v", rep.Chain, err)
 	}
@@ -120,7 +120,7 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 		t.Fatalf("retention of backups: %d kept, want 2", n)
 	}
 
-	if _, err := app.Unlock(testAdminPW); err != nil { // hours passed: the session locked
+	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil { // hours passed: the session locked
 		t.Fatal(err)
 	}
 	cs, err := app.SandboxCustomers()
@@ -136,7 +136,7 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 	convs, _ := app.Conversations()
 	clk.Add(29 * 24 * time.Hour)
 	app.scheduledWork(ctx)
-	if _, err := app.Unlock(testAdminPW); err != nil {
+	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil {
 		t.Fatal(err)
 	}
 	if msgs, _ := app.Messages(convs[0].ID); len(msgs) == 0 {
@@ -144,13 +144,13 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 	}
 	clk.Add(2 * 24 * time.Hour)
 	app.scheduledWork(ctx)
-	if _, err := app.Unlock(testAdminPW); err != nil { // days passed: the session locked
+	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil { // days passed: the session locked
 		t.Fatal(err)
 	}
 	if msgs, err := app.Messages(convs[0].ID); err != nil || len(msgs) != 0 {
 		t.Fatalf("after the retention period: %d messages, %v", len(msgs), err)
 	}
-	rep, _ := app.AuditEntries(audit.Filter{Action: audit.ActionRetention})
+	rep, _ := (&AuditService{app}).AuditEntries(audit.Filter{Action: audit.ActionRetention})
 	if len(rep.Entries) != 1 || rep.Entries[0].Actor != audit.SystemActor {
 		t.Fatalf("retention audit %+v", rep.Entries)
 	}

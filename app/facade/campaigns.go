@@ -2,17 +2,15 @@ package facade
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os"
+	"io"
 	"time"
-	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/engine"
+	"tsunagu/internal/export"
 	"tsunagu/internal/mail"
-	"tsunagu/internal/secrets"
+	"tsunagu/internal/msgcode"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
 )
@@ -30,256 +28,120 @@ import (
 // personal data; the delivery list is masked for agency); the CSV export is
 // PermExport. Email/SMS settings and test sends are PermSettings.
 
-func (a *App) campaignEngine(eng *engine.Engine) (*campaign.Service, *segment.Service, error) {
-	if eng == nil || eng.Campaigns() == nil {
-		return nil, nil, msgcode.New(msgcode.NotStarted)
-	}
-	return eng.Campaigns(), eng.Segments(), nil
-}
-
 // --- segments ---
 
 // SegmentCount counts a rule tree's customers per reachable channel.
-func (a *App) SegmentCount(rules segment.Node) (segment.Counts, error) {
-	_, _, eng, err := a.requireService(auth.PermCustomersRead)
-	if err != nil {
-		return segment.Counts{}, err
-	}
-	_, segs, err := a.campaignEngine(eng)
-	if err != nil {
-		return segment.Counts{}, err
-	}
-	c, err := segs.Count(a.context(), rules)
-	return c, a.userError(err)
+func (s *CampaignService) SegmentCount(rules segment.Node) (segment.Counts, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (segment.Counts, error) {
+		return eng.Segments().Count(ctx, rules)
+	})
 }
 
 // SegmentPreview lists a page of a rule tree's customers (masked for agency).
-func (a *App) SegmentPreview(rules segment.Node, offset, limit int) (segment.Preview, error) {
-	st, _, eng, err := a.requireService(auth.PermCustomersRead)
-	if err != nil {
-		return segment.Preview{}, err
-	}
-	_, segs, err := a.campaignEngine(eng)
-	if err != nil {
-		return segment.Preview{}, err
-	}
-	p, err := segs.Preview(a.context(), rules, offset, limit)
-	if err != nil {
-		return segment.Preview{}, a.userError(err)
-	}
-	if st.Role.Masked() {
-		for i := range p.Rows {
-			r := &p.Rows[i]
-			r.Name, r.Email, r.Mobile = MaskName(r.Name), MaskEmail(r.Email), MaskPhone(r.Mobile)
+func (s *CampaignService) SegmentPreview(rules segment.Node, offset, limit int) (segment.Preview, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (segment.Preview, error) {
+		p, err := eng.Segments().Preview(ctx, rules, offset, limit)
+		if err == nil && st.Role.Masked() {
+			p.Mask()
 		}
-	}
-	return p, nil
+		return p, err
+	})
 }
 
 // Segments lists the saved segments.
-func (a *App) Segments() ([]segment.Segment, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return nil, err
-	}
-	_, segs, err := a.campaignEngine(eng)
-	if err != nil {
-		return nil, err
-	}
-	list, err := segs.List(a.context())
-	return list, a.userError(err)
+func (s *CampaignService) Segments() ([]segment.Segment, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]segment.Segment, error) {
+		return eng.Segments().List(ctx)
+	})
 }
 
 // SaveSegment creates (ID 0) or replaces a saved segment; audited.
-func (a *App) SaveSegment(seg segment.Segment) (segment.Segment, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return segment.Segment{}, err
-	}
-	_, segs, err := a.campaignEngine(eng)
-	if err != nil {
-		return segment.Segment{}, err
-	}
-	out, err := segs.Save(a.context(), st.Actor(), seg)
-	return out, a.userError(err)
+func (s *CampaignService) SaveSegment(seg segment.Segment) (segment.Segment, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (segment.Segment, error) {
+		return eng.Segments().Save(ctx, st.Actor(), seg)
+	})
 }
 
 // DeleteSegment removes a saved segment; audited.
-func (a *App) DeleteSegment(id int64) error {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return err
-	}
-	_, segs, err := a.campaignEngine(eng)
-	if err != nil {
-		return err
-	}
-	return a.userError(segs.Delete(a.context(), st.Actor(), id))
+func (s *CampaignService) DeleteSegment(id int64) error {
+	return run(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Segments().Delete(ctx, st.Actor(), id)
+	})
 }
 
 // --- campaigns ---
 
 // Campaigns lists every campaign, newest first.
-func (a *App) Campaigns() ([]campaign.Campaign, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return nil, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return nil, err
-	}
-	list, err := svc.List(a.context())
-	return list, a.userError(err)
+func (s *CampaignService) Campaigns() ([]campaign.Campaign, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]campaign.Campaign, error) {
+		return eng.Campaigns().List(ctx)
+	})
 }
 
 // Campaign returns one campaign.
-func (a *App) Campaign(id int64) (campaign.Campaign, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Get(a.context(), id)
-	return c, a.userError(err)
+func (s *CampaignService) Campaign(id int64) (campaign.Campaign, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.Campaign, error) {
+		return eng.Campaigns().Get(ctx, id)
+	})
 }
 
 // CreateCampaign stores a new draft; audited.
-func (a *App) CreateCampaign(d campaign.Draft) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Create(a.context(), st.Actor(), d)
-	return c, a.userError(err)
+func (s *CampaignService) CreateCampaign(d campaign.Draft) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Create(ctx, actor, d)
+	})
 }
 
 // UpdateCampaign replaces a campaign's draft (version: the one the editor
 // loaded); any approval is reset. Audited.
-func (a *App) UpdateCampaign(id int64, version int, d campaign.Draft) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := svc.Update(a.context(), st.Actor(), id, version, d)
-	return c, a.userError(err)
+func (s *CampaignService) UpdateCampaign(id int64, version int, d campaign.Draft) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Update(ctx, actor, id, version, d)
+	})
 }
 
 // CampaignPlan is a saved campaign's channel plan (counts, skip reasons,
 // LINE requests and the monthly quota numbers).
-func (a *App) CampaignPlan(id int64) (campaign.Plan, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Plan{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Plan{}, err
-	}
-	p, err := svc.Plan(a.context(), id)
-	return p, a.userError(err)
+func (s *CampaignService) CampaignPlan(id int64) (campaign.Plan, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.Plan, error) {
+		return eng.Campaigns().Plan(ctx, id)
+	})
 }
 
 // CampaignPlanDraft is the plan of an unsaved draft (the editor's live plan).
-func (a *App) CampaignPlanDraft(d campaign.Draft) (campaign.Plan, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Plan{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Plan{}, err
-	}
-	p, err := svc.PlanDraft(a.context(), d)
-	return p, a.userError(err)
+func (s *CampaignService) CampaignPlanDraft(d campaign.Draft) (campaign.Plan, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.Plan, error) {
+		return eng.Campaigns().PlanDraft(ctx, d)
+	})
 }
 
-// ContentPreview is a campaign's content rendered for a sample customer,
-// for the phone-like preview.
-type ContentPreview struct {
-	Line         []json.RawMessage    `json:"line"` // LINE message objects as sent
-	EmailSubject string               `json:"emailSubject"`
-	EmailText    string               `json:"emailText"`
-	SMSText      string               `json:"smsText"`
-	SMSLength    campaign.SMSLength   `json:"smsLength"`
-	Templates    []campaign.Template  `json:"templates"`
-	Placeholders []string             `json:"placeholders"`
-	Errors       map[string]string    `json:"errors"` // channel -> message code of what is wrong
-	Sample       campaign.PreviewUser `json:"sample"`
-}
+// ContentPreview is a campaign's content rendered for a sample customer.
+type ContentPreview = campaign.ContentPreview
 
 // PreviewCampaignContent renders content for a sample customer (name
-// "山田 花子") and validates each channel.
-func (a *App) PreviewCampaignContent(content campaign.Content) (ContentPreview, error) {
-	if _, err := a.require(auth.PermDrafts); err != nil {
-		return ContentPreview{}, err
-	}
-	sample := campaign.SamplePerson()
-	p := ContentPreview{Line: []json.RawMessage{}, Templates: campaign.Templates, Placeholders: campaign.Placeholders,
-		Errors: map[string]string{}, Sample: campaign.PreviewUser{Name: sample.Name, Branch: sample.Branch, Staff: sample.Staff}}
-	if len(content.Line) > 0 {
-		msgs, err := content.RenderLine(sample)
-		if err != nil {
-			p.Errors[campaign.ChannelLine] = msgcode.Code(err)
+// "山田 花子") and validates each channel; what is wrong comes back per
+// channel as a message code.
+func (s *CampaignService) PreviewCampaignContent(content campaign.Content) (ContentPreview, error) {
+	return call(s.a, auth.PermDrafts, func(context.Context, auth.Staff, *engine.Engine) (ContentPreview, error) {
+		p, problems := campaign.PreviewContent(content)
+		for ch, err := range problems {
+			p.Errors[ch] = msgcode.Code(err)
 		}
-		for _, m := range msgs {
-			p.Line = append(p.Line, json.RawMessage(m.Bytes()))
-		}
-	}
-	p.EmailSubject, p.EmailText = content.RenderEmail(sample)
-	if content.Email.Subject != "" || content.Email.Text != "" {
-		if err := content.Validate([]string{campaign.ChannelEmail}); err != nil {
-			p.Errors[campaign.ChannelEmail] = msgcode.Code(err)
-		}
-	}
-	p.SMSText = content.RenderSMS(sample)
-	p.SMSLength = campaign.MeasureSMS(p.SMSText)
-	if content.SMS.Text != "" {
-		if err := content.Validate([]string{campaign.ChannelSMS}); err != nil {
-			p.Errors[campaign.ChannelSMS] = msgcode.Code(err)
-		}
-	}
-	return p, nil
-}
-
-// campaignAction runs one audited state change of a campaign (approve,
-// schedule, send, cancel, pause, resume) for the signed-in staff member,
-// after the guard for p.
-func (a *App) campaignAction(p auth.Permission, do func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error)) (campaign.Campaign, error) {
-	st, _, eng, err := a.requireService(p)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	c, err := do(a.context(), svc, st.Actor())
-	return c, a.userError(err)
+		return p, nil
+	})
 }
 
 // ApproveCampaign approves the given version; never the author's own. Audited.
-func (a *App) ApproveCampaign(id int64, version int) (campaign.Campaign, error) {
-	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+func (s *CampaignService) ApproveCampaign(id int64, version int) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.Approve(ctx, actor, id, version)
 	})
 }
 
 // ScheduleCampaign schedules an approved campaign at local wall time
 // "2006-01-02T15:04" in timeZone ("" is Asia/Tokyo). Audited.
-func (a *App) ScheduleCampaign(id int64, local, timeZone string) (campaign.Campaign, error) {
-	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+func (s *CampaignService) ScheduleCampaign(id int64, local, timeZone string) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.Schedule(ctx, actor, id, local, timeZone)
 	})
 }
@@ -287,76 +149,49 @@ func (a *App) ScheduleCampaign(id int64, local, timeZone string) (campaign.Campa
 // SendCampaign starts sending an approved campaign now (after the quota
 // check; refused with errors.campaignQuota, see CampaignPlan for the
 // numbers). Audited.
-func (a *App) SendCampaign(id int64) (campaign.Campaign, error) {
-	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+func (s *CampaignService) SendCampaign(id int64) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.SendNow(ctx, actor, id)
 	})
 }
 
 // CancelCampaign cancels a campaign that has not started. Audited.
-func (a *App) CancelCampaign(id int64) (campaign.Campaign, error) {
-	return a.campaignAction(auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+func (s *CampaignService) CancelCampaign(id int64) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.Cancel(ctx, actor, id)
 	})
 }
 
 // PauseCampaign pauses a sending campaign. Audited.
-func (a *App) PauseCampaign(id int64) (campaign.Campaign, error) {
-	return a.campaignAction(auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+func (s *CampaignService) PauseCampaign(id int64) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.Pause(ctx, actor, id)
 	})
 }
 
 // ResumeCampaign continues a paused campaign. Audited.
-func (a *App) ResumeCampaign(id int64) (campaign.Campaign, error) {
-	return a.campaignAction(auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+func (s *CampaignService) ResumeCampaign(id int64) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.Resume(ctx, actor, id)
 	})
 }
 
 // CampaignReport summarises a campaign's deliveries (for the charts).
-func (a *App) CampaignReport(id int64) (campaign.Report, error) {
-	_, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.Report{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.Report{}, err
-	}
-	r, err := svc.Report(a.context(), id)
-	return r, a.userError(err)
+func (s *CampaignService) CampaignReport(id int64) (campaign.Report, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.Report, error) {
+		return eng.Campaigns().Report(ctx, id)
+	})
 }
 
 // CampaignDeliveries lists per-recipient records (masked for agency).
-func (a *App) CampaignDeliveries(id int64, f campaign.DeliveryFilter) (campaign.DeliveryPage, error) {
-	st, _, eng, err := a.requireService(auth.PermDrafts)
-	if err != nil {
-		return campaign.DeliveryPage{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return campaign.DeliveryPage{}, err
-	}
-	p, err := svc.Deliveries(a.context(), id, f)
-	if err != nil {
-		return campaign.DeliveryPage{}, a.userError(err)
-	}
-	if st.Role.Masked() {
-		for i := range p.Rows {
-			d := &p.Rows[i]
-			d.Name = MaskName(d.Name)
-			switch d.Channel {
-			case campaign.ChannelEmail:
-				d.Address = MaskEmail(d.Address)
-			case campaign.ChannelSMS:
-				d.Address = MaskPhone(d.Address)
-			default:
-				d.Address = MaskName(d.Address)
-			}
+func (s *CampaignService) CampaignDeliveries(id int64, f campaign.DeliveryFilter) (campaign.DeliveryPage, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (campaign.DeliveryPage, error) {
+		p, err := eng.Campaigns().Deliveries(ctx, id, f)
+		if err == nil && st.Role.Masked() {
+			p.Mask()
 		}
-	}
-	return p, nil
+		return p, err
+	})
 }
 
 // ExportResult says where a report went.
@@ -367,160 +202,82 @@ type ExportResult struct {
 
 // ExportCampaignReport writes the per-recipient report as CSV to a file the
 // person picks (customer numbers and states, no names). Audited.
-func (a *App) ExportCampaignReport(id int64) (ExportResult, error) {
-	st, _, eng, err := a.requireService(auth.PermExport)
-	if err != nil {
-		return ExportResult{}, err
-	}
-	svc, _, err := a.campaignEngine(eng)
-	if err != nil {
-		return ExportResult{}, err
-	}
-	if a.opts.FilePicker == nil {
-		return ExportResult{}, msgcode.New(msgcode.NoFilePicker)
-	}
-	name := "campaign-" + time.Now().Format("20060102") + ".csv"
-	path, err := a.opts.FilePicker.SaveFile(a.context(), "CSV", name)
-	if err != nil || path == "" {
-		return ExportResult{}, a.userError(err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return ExportResult{}, a.userError(err)
-	}
-	n, err := svc.ExportReport(a.context(), st.Actor(), id, f, nil)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return ExportResult{}, a.userError(err)
-	}
-	return ExportResult{Path: path, Rows: n}, nil
+func (s *CampaignService) ExportCampaignReport(id int64) (ExportResult, error) {
+	return call(s.a, auth.PermExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (ExportResult, error) {
+		return s.a.exportFile(ctx, "campaign-"+time.Now().Format("20060102")+".csv", func(w io.Writer) (int, error) {
+			return eng.Campaigns().ExportReport(ctx, st.Actor(), id, w, nil)
+		})
+	})
 }
 
 // --- email and SMS settings ---
 
 // DeliverySettings are the email and SMS settings; secrets are never read
 // back, only whether they are set.
-type DeliverySettings struct {
-	Mail             mail.Settings `json:"mail"`
-	MailConfigured   bool          `json:"mailConfigured"`
-	MailPasswordSet  bool          `json:"mailPasswordSet"`
-	SMS              sms.Settings  `json:"sms"`
-	SMSConfigured    bool          `json:"smsConfigured"`
-	SMSCredentialSet bool          `json:"smsCredentialSet"` // the Twilio token or webhook secret of the chosen provider
-}
+type DeliverySettings = campaign.DeliverySettings
 
 // GetDeliverySettings returns the email and SMS settings.
-func (a *App) GetDeliverySettings() (DeliverySettings, error) {
-	_, _, eng, err := a.requireService(auth.PermSettings)
-	if err != nil {
-		return DeliverySettings{}, err
-	}
-	ctx := a.context()
-	var out DeliverySettings
-	if out.Mail, out.MailConfigured, err = campaign.LoadMailSettings(ctx, eng.DB()); err != nil {
-		return out, a.userError(err)
-	}
-	if out.SMS, out.SMSConfigured, err = campaign.LoadSMSSettings(ctx, eng.DB()); err != nil {
-		return out, a.userError(err)
-	}
-	if out.MailPasswordSet, err = eng.Secrets().HasDeliverySecret(ctx, secrets.ItemSMTPPassword); err != nil {
-		return out, a.userError(err)
-	}
-	if item, ok := smsItem(out.SMS.Provider); ok {
-		if out.SMSCredentialSet, err = eng.Secrets().HasDeliverySecret(ctx, item); err != nil {
-			return out, a.userError(err)
-		}
-	}
-	return out, nil
-}
-
-func smsItem(provider string) (secrets.Item, bool) {
-	switch provider {
-	case sms.ProviderTwilio:
-		return secrets.ItemTwilioToken, true
-	case sms.ProviderWebhook:
-		return secrets.ItemSMSWebhookSecret, true
-	}
-	return "", false
+func (s *CampaignService) GetDeliverySettings() (DeliverySettings, error) {
+	return call(s.a, auth.PermSettings, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (DeliverySettings, error) {
+		return eng.DeliverySettings(ctx)
+	})
 }
 
 // SaveMailSettings stores the SMTP settings; a non-empty password goes to
 // the keychain ("" keeps the stored one). Audited.
-func (a *App) SaveMailSettings(s mail.Settings, password string) error {
-	st, _, eng, err := a.requireService(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	if err := s.Validate(); err != nil {
-		return a.userError(err)
-	}
-	if password != "" {
-		if err := eng.Secrets().SetDeliverySecret(a.context(), secrets.ItemSMTPPassword, password); err != nil {
-			if errors.Is(err, secrets.ErrInvalid) {
-				return msgcode.New(msgcode.MailSettings)
-			}
-			return a.userError(err)
-		}
-	}
-	return a.userError(campaign.SaveMailSettings(a.context(), eng.DB(), st.Actor(), a.now(), s))
+func (s *CampaignService) SaveMailSettings(ms mail.Settings, password string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.SaveMailSettings(ctx, st.Actor(), ms, password)
+	})
 }
 
 // SaveSMSSettings stores the SMS provider settings; a non-empty credential
 // (the Twilio auth token, or the webhook signing secret) goes to the
 // keychain ("" keeps the stored one). Audited.
-func (a *App) SaveSMSSettings(s sms.Settings, credential string) error {
-	st, _, eng, err := a.requireService(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	if item, ok := smsItem(s.Provider); ok && credential != "" {
-		if err := eng.Secrets().SetDeliverySecret(a.context(), item, credential); err != nil {
-			if errors.Is(err, secrets.ErrInvalid) {
-				return msgcode.New(msgcode.SMSSettings)
-			}
-			return a.userError(err)
-		}
-	}
-	return a.userError(campaign.SaveSMSSettings(a.context(), eng.DB(), st.Actor(), a.now(), s))
+func (s *CampaignService) SaveSMSSettings(ss sms.Settings, credential string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.SaveSMSSettings(ctx, st.Actor(), ss, credential)
+	})
 }
 
 // SendTestEmail sends a test message with the stored settings.
-func (a *App) SendTestEmail(to string) error {
-	_, _, eng, err := a.requireService(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	m, err := eng.Mailer(a.context())
-	if err != nil {
-		return a.userError(err)
-	}
-	key := "test-" + time.Now().Format("20060102150405.000000")
-	err = m.Send(a.context(), mail.Message{To: to, Subject: "Tsunagu テストメール", MessageID: mail.MessageID(key, m.From()),
-		Text: "Tsunagu からのテストメールです。このメールが届いていれば、メール送信の設定は正しく動作しています。"})
-	if err != nil && !errors.Is(err, mail.ErrInvalid) {
-		a.opts.Logger.Warn("test email failed", "err", err)
-		return msgcode.New(msgcode.TestSendFailed)
-	}
-	return a.userError(err)
+func (s *CampaignService) SendTestEmail(to string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) error {
+		return eng.SendTestEmail(ctx, to)
+	})
 }
 
 // SendTestSMS sends a test SMS with the stored settings.
-func (a *App) SendTestSMS(to string) error {
-	_, _, eng, err := a.requireService(auth.PermSettings)
+func (s *CampaignService) SendTestSMS(to string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) error {
+		return eng.SendTestSMS(ctx, to)
+	})
+}
+
+// --- helpers ---
+
+// campaignAct is call for a change of a campaign by the signed-in staff
+// member (the service audits it under actor).
+func campaignAct(a *App, p auth.Permission, do func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error)) (campaign.Campaign, error) {
+	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (campaign.Campaign, error) {
+		return do(ctx, eng.Campaigns(), st.Actor())
+	})
+}
+
+// exportFile asks the person where to save a report (suggesting name) and
+// writes it there with write; a cancelled dialog is no error and writes
+// nothing.
+func (a *App) exportFile(ctx context.Context, name string, write func(io.Writer) (int, error)) (ExportResult, error) {
+	if a.opts.FilePicker == nil {
+		return ExportResult{}, msgcode.New(msgcode.NoFilePicker)
+	}
+	path, err := a.opts.FilePicker.SaveFile(ctx, "CSV", name)
+	if err != nil || path == "" {
+		return ExportResult{}, err
+	}
+	n, err := export.WriteFile(path, write)
 	if err != nil {
-		return err
+		return ExportResult{}, err
 	}
-	snd, err := eng.SMSSender(a.context())
-	if err != nil {
-		return a.userError(err)
-	}
-	_, err = snd.Send(a.context(), to, "Tsunagu からのテストSMSです。", "test-"+time.Now().Format("20060102150405.000000"))
-	if err != nil && !errors.Is(err, sms.ErrInvalid) {
-		a.opts.Logger.Warn("test SMS failed", "err", err)
-		return msgcode.New(msgcode.TestSendFailed)
-	}
-	return a.userError(err)
+	return ExportResult{Path: path, Rows: n}, nil
 }

@@ -15,13 +15,14 @@ import (
 
 func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	app := startApp(t, nil)
+	camp, sess, staff := &CampaignService{app}, &SessionService{app}, &StaffService{app}
 	firstAdmin(t, app)
 	for _, s := range []auth.NewStaff{
 		{Login: "op", DisplayName: "作成者", Role: auth.RoleOperator, Password: "operator password 1"},
 		{Login: "ap", DisplayName: "承認者", Role: auth.RoleApprover, Password: "approver password 1"},
 		{Login: "ag", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password 12"},
 	} {
-		if _, err := app.CreateStaff(s); err != nil {
+		if _, err := staff.CreateStaff(s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,18 +45,18 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	}
 	signIn := func(login, pw string) {
 		t.Helper()
-		if _, err := app.SignIn(login, pw); err != nil {
+		if _, err := sess.SignIn(login, pw); err != nil {
 			t.Fatal(err)
 		}
 	}
 	rules := segment.Node{Op: "and", Children: []segment.Node{{Cond: &segment.Condition{Kind: segment.KindField, Field: "branch", Cmp: "eq", Value: "本店"}}}}
 
 	signIn("ag", "agency password 12")
-	counts, err := app.SegmentCount(rules)
+	counts, err := camp.SegmentCount(rules)
 	if err != nil || counts.Total != 20 || counts.Email != 10 {
 		t.Fatalf("SegmentCount = %+v, %v", counts, err)
 	}
-	p, err := app.SegmentPreview(rules, 0, 5)
+	p, err := camp.SegmentPreview(rules, 0, 5)
 	if err != nil || len(p.Rows) != 5 || p.Rows[0].Name != Mask || p.Rows[0].Email == "y0@example.jp" {
 		t.Fatalf("agency preview not masked: %+v, %v", p.Rows, err)
 	}
@@ -63,49 +64,49 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	signIn("op", "operator password 1")
 	d := campaign.Draft{Name: "お知らせ", Rules: rules, Channels: []string{campaign.ChannelEmail},
 		Content: campaign.Content{Email: campaign.Email{Subject: "お知らせ", Text: "{氏名} 様"}}}
-	c, err := app.CreateCampaign(d)
+	c, err := camp.CreateCampaign(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ApproveCampaign(c.ID, c.Version); err == nil || err.Error() != msgcode.Forbidden {
+	if _, err := camp.ApproveCampaign(c.ID, c.Version); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("operator approves: %v", err)
 	}
-	plan, err := app.CampaignPlan(c.ID)
+	plan, err := camp.CampaignPlan(c.ID)
 	if err != nil || plan.Email != 10 || plan.Skipped[campaign.SkipNoConsent] != 10 {
 		t.Fatalf("plan = %+v, %v", plan, err)
 	}
-	prev, err := app.PreviewCampaignContent(d.Content)
+	prev, err := camp.PreviewCampaignContent(d.Content)
 	if err != nil || prev.EmailText != "山田 花子 様" {
 		t.Fatalf("preview = %+v, %v", prev, err)
 	}
 
 	signIn("ap", "approver password 1")
-	own, err := app.CreateCampaign(d)
+	own, err := camp.CreateCampaign(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ApproveCampaign(own.ID, own.Version); err == nil || err.Error() != msgcode.CampaignOwnApproval {
+	if _, err := camp.ApproveCampaign(own.ID, own.Version); err == nil || err.Error() != msgcode.CampaignOwnApproval {
 		t.Fatalf("approver approves own campaign: %v", err)
 	}
-	if _, err := app.SendCampaign(c.ID); err == nil || err.Error() != msgcode.CampaignNotApproved {
+	if _, err := camp.SendCampaign(c.ID); err == nil || err.Error() != msgcode.CampaignNotApproved {
 		t.Fatalf("send unapproved: %v", err)
 	}
-	if _, err := app.ApproveCampaign(c.ID, c.Version); err != nil {
+	if _, err := camp.ApproveCampaign(c.ID, c.Version); err != nil {
 		t.Fatal(err)
 	}
 	// Email is not set up: refused before anything is written.
-	if _, err := app.SendCampaign(c.ID); err == nil || err.Error() != msgcode.CampaignNoMailer {
+	if _, err := camp.SendCampaign(c.ID); err == nil || err.Error() != msgcode.CampaignNoMailer {
 		t.Fatalf("send without a mailer: %v", err)
 	}
 
 	signIn("admin", testAdminPW)
-	if err := app.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSNone, From: "info@example.jp"}, ""); err == nil || err.Error() != msgcode.MailSettings {
+	if err := camp.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSNone, From: "info@example.jp"}, ""); err == nil || err.Error() != msgcode.MailSettings {
 		t.Fatalf("unencrypted remote SMTP: %v", err)
 	}
-	if err := app.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSStartTLS, User: "u", From: "info@example.jp"}, "smtp secret 1"); err != nil {
+	if err := camp.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSStartTLS, User: "u", From: "info@example.jp"}, "smtp secret 1"); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := app.GetDeliverySettings()
+	ds, err := camp.GetDeliverySettings()
 	if err != nil || !ds.MailConfigured || !ds.MailPasswordSet || ds.Mail.Host != "smtp.example.jp" {
 		t.Fatalf("delivery settings = %+v, %v", ds, err)
 	}

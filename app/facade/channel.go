@@ -13,7 +13,7 @@ import (
 func (a *App) SaveChannel(secret, accessToken string) (Status, error) {
 	st, err := a.require(auth.PermChannel)
 	if err != nil {
-		return a.Status(), err
+		return a.status(), err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -32,7 +32,7 @@ func (a *App) SaveChannel(secret, accessToken string) (Status, error) {
 func (a *App) ClearChannel() (Status, error) {
 	st, err := a.require(auth.PermChannel)
 	if err != nil {
-		return a.Status(), err
+		return a.status(), err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -22,7 +22,7 @@ const testAdminPW = "administrator pw 1"
 
 func firstAdmin(t *testing.T, app *App) {
 	t.Helper()
-	st, err := app.CreateFirstAdmin("admin", "支店長", testAdminPW)
+	st, err := (&SessionService{app}).CreateFirstAdmin("admin", "支店長", testAdminPW)
 	if err != nil || !st.SignedIn || st.Staff.Role != auth.RoleAdmin {
 		t.Fatalf("first admin: %+v %v", st, err)
 	}
@@ -304,7 +304,7 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 			continue
 		}
 		pw := "password of " + string(r)
-		if _, err := app.CreateStaff(auth.NewStaff{Login: string(r), DisplayName: string(r), Role: r, Password: pw}); err != nil {
+		if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: string(r), DisplayName: string(r), Role: r, Password: pw}); err != nil {
 			t.Fatal(err)
 		}
 		passwords[r] = pw
@@ -315,7 +315,7 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 		if r == auth.RoleAdmin {
 			l = "admin"
 		}
-		if _, err := app.SignIn(l, passwords[r]); err != nil {
+		if _, err := (&SessionService{app}).SignIn(l, passwords[r]); err != nil {
 			t.Fatalf("sign in as %s: %v", r, err)
 		}
 	}
@@ -345,13 +345,13 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 	if err := app.SandboxSend(cs[0].UserID, text); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
+	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.SignIn("ad", "agency password"); err != nil {
+	if _, err := (&SessionService{app}).SignIn("ad", "agency password"); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := app.AuthState()
+	st, _ := (&SessionService{app}).AuthState()
 	if !st.Masked {
 		t.Error("agency state not masked")
 	}
@@ -376,10 +376,10 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 		t.Fatalf("agency reply: %v", err)
 	}
 	// The refused call is in the audit trail under the agency's name.
-	if _, err := app.SignIn("admin", testAdminPW); err != nil {
+	if _, err := (&SessionService{app}).SignIn("admin", testAdminPW); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionDenied})
+	rep, err := (&AuditService{app}).AuditEntries(audit.Filter{Action: audit.ActionDenied})
 	if err != nil || len(rep.Entries) != 1 || rep.Entries[0].Actor != "staff:ad" || rep.Entries[0].Detail["permission"] != string(auth.PermInboxReply) {
 		t.Fatalf("denied call audit: %+v %v", rep.Entries, err)
 	}
@@ -393,7 +393,7 @@ func TestIdleLockInFacade(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Add(4 * time.Minute)
-	if err := app.Heartbeat(); err != nil {
+	if err := (&SessionService{app}).Heartbeat(); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(4 * time.Minute)
@@ -404,13 +404,13 @@ func TestIdleLockInFacade(t *testing.T) {
 	if _, err := app.Conversations(); err == nil || err.Error() != msgcode.SessionLocked {
 		t.Fatalf("after 6 min idle: %v", err)
 	}
-	if st, _ := app.AuthState(); !st.Locked || !st.SignedIn {
+	if st, _ := (&SessionService{app}).AuthState(); !st.Locked || !st.SignedIn {
 		t.Fatalf("state: %+v", st)
 	}
-	if _, err := app.Unlock("wrong one!!"); err == nil || err.Error() != msgcode.BadCredentials {
+	if _, err := (&SessionService{app}).Unlock("wrong one!!"); err == nil || err.Error() != msgcode.BadCredentials {
 		t.Fatalf("wrong unlock: %v", err)
 	}
-	if _, err := app.Unlock(testAdminPW); err != nil {
+	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.Conversations(); err != nil {
@@ -421,13 +421,13 @@ func TestIdleLockInFacade(t *testing.T) {
 func TestDeactivationEndsOtherWindow(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	staff, err := app.CreateStaff(auth.NewStaff{Login: "suzuki", DisplayName: "鈴木", Role: auth.RoleAdmin, Password: "suzuki password"})
+	staff, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "suzuki", DisplayName: "鈴木", Role: auth.RoleAdmin, Password: "suzuki password"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Suzuki signs in in this window; the first administrator deactivates
 	// them from another (a second auth service over the same DB).
-	if _, err := app.SignIn("suzuki", "suzuki password"); err != nil {
+	if _, err := (&SessionService{app}).SignIn("suzuki", "suzuki password"); err != nil {
 		t.Fatal(err)
 	}
 	svc, eng, _ := app.authService()
@@ -438,10 +438,10 @@ func TestDeactivationEndsOtherWindow(t *testing.T) {
 	if err := svc.Deactivate(context.Background(), other.Staff().Actor(), staff.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ListStaff(); err == nil || err.Error() != msgcode.SessionEnded {
+	if _, err := (&StaffService{app}).ListStaff(); err == nil || err.Error() != msgcode.SessionEnded {
 		t.Fatalf("deactivated staff call: %v", err)
 	}
-	if st, _ := app.AuthState(); st.SignedIn {
+	if st, _ := (&SessionService{app}).AuthState(); st.SignedIn {
 		t.Fatal("still signed in")
 	}
 	entries, _ := audit.List(context.Background(), eng.DB().Reader(), audit.Filter{Action: audit.ActionStaffDeactivate})
@@ -512,10 +512,10 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 			t.Fatalf("%s is expected to be masked", r)
 		}
 		login := "masked-" + string(r)
-		if _, err := app.CreateStaff(auth.NewStaff{Login: login, DisplayName: login, Role: r, Password: "masked role password"}); err != nil {
+		if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: login, DisplayName: login, Role: r, Password: "masked role password"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := app.SignIn(login, "masked role password"); err != nil {
+		if _, err := (&SessionService{app}).SignIn(login, "masked role password"); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []int64{photo, 0, 999999} {
@@ -527,10 +527,10 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 		if err := app.FetchContent(photo); err == nil || err.Error() != msgcode.ContentMasked {
 			t.Fatalf("%s re-fetch: %v", r, err)
 		}
-		if _, err := app.SignIn("admin", testAdminPW); err != nil {
+		if _, err := (&SessionService{app}).SignIn("admin", testAdminPW); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionDenied, Actor: "staff:" + login})
+		rep, err := (&AuditService{app}).AuditEntries(audit.Filter{Action: audit.ActionDenied, Actor: "staff:" + login})
 		if err != nil || len(rep.Entries) != 4 || rep.Entries[0].Detail["masked"] != "message_content" {
 			t.Fatalf("masked refusal audit: %+v %v", rep.Entries, err)
 		}

@@ -50,10 +50,10 @@ func TestInboxWorkThroughFacade(t *testing.T) {
 		t.Fatalf("gif: %v", err)
 	}
 
-	if _, err := app.CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
+	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.SignIn("ad", "agency password"); err != nil {
+	if _, err := (&SessionService{app}).SignIn("ad", "agency password"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.ConversationPage(inbox.ListQuery{Search: "繰上返済"}); err == nil || err.Error() != msgcode.ContentMasked {

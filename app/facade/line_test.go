@@ -70,7 +70,7 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 	if sim.ReadUpTo(cs[0].UserID) == "" {
 		t.Fatal("not marked read on LINE with the setting on")
 	}
-	rep, err := app.AuditEntries(audit.Filter{Action: audit.ActionSettings, Target: inbox.SettingMarkReadOnLINE})
+	rep, err := (&AuditService{app}).AuditEntries(audit.Filter{Action: audit.ActionSettings, Target: inbox.SettingMarkReadOnLINE})
 	if err != nil || len(rep.Entries) != 1 || rep.Entries[0].Actor != "staff:admin" {
 		t.Fatalf("setting audit: %+v %v", rep.Entries, err)
 	}
@@ -97,7 +97,7 @@ func TestReplyAuditedThroughFacade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := app.AuditEntries(audit.Filter{Action: "message."})
+	rep, err := (&AuditService{app}).AuditEntries(audit.Filter{Action: "message."})
 	if err != nil || len(rep.Entries) != 1 {
 		t.Fatalf("send audit: %+v %v", rep.Entries, err)
 	}

@@ -58,14 +58,14 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 		channelSec = "5eeded0c4a11e15ec12e7000000000ab"
 		channelTok = "SEEDEDTOKENvalue0123456789abcdefXYZ"
 	)
-	if _, err := app.CreateFirstAdmin("admin", "支店長", adminPW); err != nil {
+	if _, err := (&SessionService{app}).CreateFirstAdmin("admin", "支店長", adminPW); err != nil {
 		t.Fatal(err)
 	}
 	code, err := app.CreateRecoveryCode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.CreateStaff(auth.NewStaff{Login: "ops", DisplayName: "担当", Role: auth.RoleOperator, Password: operatorPW}); err != nil {
+	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ops", DisplayName: "担当", Role: auth.RoleOperator, Password: operatorPW}); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := app.SandboxCustomers()
@@ -88,10 +88,10 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	// Failures and forbidden calls are logged: they must not carry the
 	// values either.
 	for range auth.LockoutThreshold + 1 {
-		app.SignIn("ops", wrongPW)
+		(&SessionService{app}).SignIn("ops", wrongPW)
 	}
-	app.SignIn(wrongPW, wrongPW) // a password typed into the login field
-	if _, err := app.SignIn("admin", adminPW); err != nil {
+	(&SessionService{app}).SignIn(wrongPW, wrongPW) // a password typed into the login field
+	if _, err := (&SessionService{app}).SignIn("admin", adminPW); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.SaveChannel("bad secret with spaces", channelTok); err == nil {

@@ -1,204 +1,147 @@
 package facade
 
-import (
-	"errors"
-	"tsunagu/internal/msgcode"
+// SessionService: sign-in, the idle lock and the own password. The rules
+// are auth's (auth.Service.State, Heartbeat ...); the window holds only its
+// current *auth.Session (guard.go), and forgets it once it has ended.
 
-	"tsunagu/internal/audit"
+import (
+	"context"
+
 	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/msgcode"
 )
 
-// AuthState tells the UI which screen to show: first-run setup, sign-in,
-// the lock screen, or the app with what the role may do.
-type AuthState struct {
-	FirstRun    bool          `json:"firstRun"` // no staff account yet: create the administrator
-	SignedIn    bool          `json:"signedIn"`
-	Locked      bool          `json:"locked"` // idle lock: only Unlock works
-	Staff       *StaffSummary `json:"staff,omitempty"`
-	Permissions []string      `json:"permissions"`
-	IdleMinutes int           `json:"idleMinutes"`
-	Masked      bool          `json:"masked"` // personal data is masked for this role
-}
+// AuthState tells the UI which screen to show (auth.State under the
+// contract's name).
+type AuthState auth.State
 
 // StaffSummary is the signed-in staff member.
-type StaffSummary struct {
-	Login       string    `json:"login"`
-	DisplayName string    `json:"displayName"`
-	Role        auth.Role `json:"role"`
-}
-
-// allPermissions is what AuthState reports per role, for the UI to show only
-// what the role may use (the Go guards enforce it regardless).
-var allPermissions = []auth.Permission{
-	auth.PermInboxRead, auth.PermInboxReply, auth.PermCustomersRead, auth.PermCustomersEdit, auth.PermImport,
-	auth.PermErase, auth.PermDrafts, auth.PermApprove, auth.PermExport, auth.PermSettings, auth.PermChannel,
-	auth.PermStaff, auth.PermBackup, auth.PermAuditRead, auth.PermAuditExport, auth.PermSandbox,
-}
+type StaffSummary = auth.StaffSummary
 
 // AuthState is public (no guard): the UI calls it before anyone signs in.
 // It reveals no customer data.
-func (a *App) AuthState() (AuthState, error) {
-	svc, _, err := a.authService()
-	if err != nil {
-		return AuthState{Permissions: []string{}}, err
-	}
-	st := AuthState{Permissions: []string{}}
-	has, err := svc.HasStaff(a.context())
-	if err != nil {
-		return st, a.userError(err)
-	}
-	st.FirstRun = !has
-	idle, err := svc.IdleTimeout(a.context())
-	if err != nil {
-		return st, a.userError(err)
-	}
-	st.IdleMinutes = int(idle.Minutes())
-	ss := a.currentSession()
-	if ss == nil {
-		return st, nil
-	}
-	staff, err := svc.Check(a.context(), ss)
-	switch {
-	case errors.Is(err, auth.ErrSessionEnded):
-		a.endSession(ss)
-		return st, nil
-	case errors.Is(err, auth.ErrIdleLocked):
-		staff, st.Locked = ss.Staff(), true
-	case err != nil:
-		return st, a.userError(err)
-	}
-	st.SignedIn = true
-	st.Staff = &StaffSummary{Login: staff.Login, DisplayName: staff.DisplayName, Role: staff.Role}
-	st.Masked = staff.Role.Masked()
-	for _, p := range allPermissions {
-		if staff.Role.Allows(p) {
-			st.Permissions = append(st.Permissions, string(p))
-		}
-	}
-	return st, nil
+func (s *SessionService) AuthState() (AuthState, error) {
+	return unguarded(s.a, false, func(ctx context.Context, svc *auth.Service, ss *auth.Session) (AuthState, error) {
+		st, err := svc.State(ctx, ss)
+		return AuthState(st), err
+	})
 }
 
 // CreateFirstAdmin is public only while no account exists (first run): it
 // creates the administrator and signs them in.
-func (a *App) CreateFirstAdmin(login, displayName, password string) (AuthState, error) {
-	svc, _, err := a.authService()
+func (s *SessionService) CreateFirstAdmin(login, displayName, password string) (AuthState, error) {
+	_, err := unguarded(s.a, false, func(ctx context.Context, svc *auth.Service, _ *auth.Session) (auth.Staff, error) {
+		return svc.CreateFirstAdmin(ctx, auth.NewStaff{Login: login, DisplayName: displayName, Password: password})
+	})
 	if err != nil {
-		return AuthState{Permissions: []string{}}, err
+		return AuthState{}, err
 	}
-	if _, err := svc.CreateFirstAdmin(a.context(), auth.NewStaff{Login: login, DisplayName: displayName, Password: password}); err != nil {
-		return AuthState{Permissions: []string{}}, a.userError(err)
-	}
-	return a.SignIn(login, password)
+	return s.SignIn(login, password)
 }
 
-// SignIn is public: it starts a session for this window.
-func (a *App) SignIn(login, password string) (AuthState, error) {
-	svc, _, err := a.authService()
-	if err != nil {
-		return AuthState{Permissions: []string{}}, err
-	}
-	ss, err := svc.SignIn(a.context(), login, password)
-	if err != nil {
-		return AuthState{Permissions: []string{}}, a.userError(err)
-	}
-	a.sec.mu.Lock()
-	prev := a.sec.session
-	a.sec.session = ss
-	a.sec.mu.Unlock()
-	if prev != nil {
-		_ = svc.SignOut(a.context(), prev)
-	}
-	return a.AuthState()
+// SignIn is public: it starts a session for this window, replacing (and
+// ending) the one it had.
+func (s *SessionService) SignIn(login, password string) (AuthState, error) {
+	return unguarded(s.a, false, func(ctx context.Context, svc *auth.Service, prev *auth.Session) (AuthState, error) {
+		ss, err := svc.SignIn(ctx, login, password)
+		if err != nil {
+			return AuthState{}, err
+		}
+		s.a.sec.mu.Lock()
+		s.a.sec.session = ss
+		s.a.sec.mu.Unlock()
+		if prev != nil {
+			_ = svc.SignOut(ctx, prev) // the new session stands even if the old one's audit entry fails
+		}
+		st, err := svc.State(ctx, ss)
+		return AuthState(st), err
+	})
 }
 
-// SignOut ends this window's session.
-func (a *App) SignOut() error {
-	if _, err := a.requireSession(); err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
-	if err != nil {
-		return err
-	}
-	ss := a.currentSession()
-	a.endSession(ss)
-	return a.userError(svc.SignOut(a.context(), ss))
+// SignOut ends this window's session (also a locked one).
+func (s *SessionService) SignOut() error {
+	_, err := unguarded(s.a, true, func(ctx context.Context, svc *auth.Service, ss *auth.Session) (struct{}, error) {
+		return struct{}{}, svc.SignOut(ctx, ss)
+	})
+	return err
 }
 
 // Lock locks the screen now.
-func (a *App) Lock() error {
-	_, svc, _, err := a.requireService(auth.PermSession)
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.Lock(a.context(), a.currentSession()))
+func (s *SessionService) Lock() error {
+	return authRun(s.a, auth.PermSession, func(ctx context.Context, _ auth.Staff, svc *auth.Service) error {
+		return svc.Lock(ctx, s.a.currentSession())
+	})
 }
 
 // Unlock re-enters the password of the signed-in staff member.
-func (a *App) Unlock(password string) (AuthState, error) {
-	ss, err := a.requireSession()
-	if err != nil {
-		return AuthState{Permissions: []string{}}, err
-	}
-	svc, _, err := a.authService()
-	if err != nil {
-		return AuthState{Permissions: []string{}}, err
-	}
-	if err := svc.Unlock(a.context(), ss, password); err != nil {
-		if errors.Is(err, auth.ErrSessionEnded) {
-			a.endSession(ss)
+func (s *SessionService) Unlock(password string) (AuthState, error) {
+	return unguarded(s.a, true, func(ctx context.Context, svc *auth.Service, ss *auth.Session) (AuthState, error) {
+		if err := svc.Unlock(ctx, ss, password); err != nil {
+			return AuthState{}, err
 		}
-		return AuthState{Permissions: []string{}}, a.userError(err)
-	}
-	return a.AuthState()
+		st, err := svc.State(ctx, ss)
+		return AuthState(st), err
+	})
 }
 
 // Heartbeat reports user input (the UI calls it, throttled, on keys and
 // clicks). It fails with errors.sessionLocked once the idle lock applies.
-func (a *App) Heartbeat() error {
-	ss, err := a.requireSession()
-	if err != nil {
-		return err
-	}
-	svc, _, err := a.authService()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.Check(a.context(), ss); err != nil {
-		return a.userError(err)
-	}
-	svc.Touch(ss)
-	return nil
+func (s *SessionService) Heartbeat() error {
+	_, err := unguarded(s.a, true, func(ctx context.Context, svc *auth.Service, ss *auth.Session) (struct{}, error) {
+		return struct{}{}, svc.Heartbeat(ctx, ss)
+	})
+	return err
 }
 
 // ChangePassword changes the signed-in staff member's own password.
-func (a *App) ChangePassword(current, next string) error {
-	_, svc, _, err := a.requireService(auth.PermSession)
+func (s *SessionService) ChangePassword(current, next string) error {
+	return authRun(s.a, auth.PermSession, func(ctx context.Context, _ auth.Staff, svc *auth.Service) error {
+		return svc.ChangeOwnPassword(ctx, s.a.currentSession(), current, next)
+	})
+}
+
+// unguarded is call for the methods without a permission guard: what the UI
+// needs before signing in, and (withSession: a session must exist, locked
+// or not) Unlock, Heartbeat and SignOut. fn gets this window's session
+// (nil if none); a session that has ended by the time fn returns is
+// forgotten, so the next call starts from the sign-in screen.
+func unguarded[T any](a *App, withSession bool, fn func(ctx context.Context, svc *auth.Service, ss *auth.Session) (T, error)) (T, error) {
+	var zero T
+	svc, _, err := a.authService()
 	if err != nil {
-		return err
-	}
-	return a.userError(svc.ChangeOwnPassword(a.context(), a.currentSession(), current, next))
-}
-
-// --- staff management (administrators) ---
-
-// --- audit trail (auditors) ---
-
-// AuditReport is the audit viewer's page: entries and the chain's state.
-type AuditReport struct {
-	Entries []audit.Entry `json:"entries"`
-	Chain   audit.Report  `json:"chain"`
-}
-
-// requireSession is the guard of the few methods that work on a locked
-// session (Unlock, Heartbeat, SignOut): a session must exist, nothing more.
-func (a *App) requireSession() (*auth.Session, error) {
-	if _, _, err := a.authService(); err != nil {
-		return nil, err
+		return zero, err
 	}
 	ss := a.currentSession()
-	if ss == nil {
-		return nil, msgcode.New(msgcode.SignInRequired)
+	if withSession && ss == nil {
+		return zero, msgcode.New(msgcode.SignInRequired)
 	}
-	return ss, nil
+	v, err := fn(a.context(), svc, ss)
+	if ss != nil && ss.Ended() {
+		a.endSession(ss)
+	}
+	if err != nil {
+		return zero, a.userError(err)
+	}
+	return v, nil
+}
+
+// authCall is call for methods of the staff service (auth.Service).
+func authCall[T any](a *App, p auth.Permission, fn func(ctx context.Context, st auth.Staff, svc *auth.Service) (T, error)) (T, error) {
+	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
+		svc, err := eng.Auth()
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(ctx, st, svc)
+	})
+}
+
+// authRun is authCall for methods without a result.
+func authRun(a *App, p auth.Permission, fn func(ctx context.Context, st auth.Staff, svc *auth.Service) error) error {
+	_, err := authCall(a, p, func(ctx context.Context, st auth.Staff, svc *auth.Service) (struct{}, error) {
+		return struct{}{}, fn(ctx, st, svc)
+	})
+	return err
 }

@@ -28,7 +28,7 @@ func TestSurveyAnswerImportReport(t *testing.T) {
 	app := h.App()
 	firstAdmin(t, app)
 
-	sv, err := app.SaveSurvey(survey.Survey{Name: "来店アンケート", AnswerRule: "latest", Questions: []survey.Question{
+	sv, err := (&SurveyService{app}).SaveSurvey(survey.Survey{Name: "来店アンケート", AnswerRule: "latest", Questions: []survey.Question{
 		{ID: "q1", Type: "text", Text: "ご意見をお聞かせください"},
 	}})
 	if err != nil {
@@ -36,7 +36,7 @@ func TestSurveyAnswerImportReport(t *testing.T) {
 	}
 	// The sandbox seeds customers; 9999999 is no one's number.
 	os.WriteFile(csvPath, []byte("顧客番号,q1\n9999999,とても良い\n"), 0o600)
-	res, err := app.ImportSurveyAnswers(sv.ID, csvPath, "auto")
+	res, err := (&SurveyService{app}).ImportSurveyAnswers(sv.ID, csvPath, "auto")
 	if err != nil {
 		t.Fatal(err)
 	}

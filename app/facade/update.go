@@ -1,14 +1,15 @@
 package facade
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"path/filepath"
 	"sync"
-	"tsunagu/internal/msgcode"
 
-	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/msgcode"
 	"tsunagu/internal/update"
 	"tsunagu/internal/version"
 )
@@ -27,11 +28,11 @@ type UpdateOptions struct {
 	Quit func()
 }
 
-// updates keeps the offer of the last check: InstallUpdate only ever runs
-// an installer this process verified, never a path from the UI.
+// updates is the process's update service, made on first use: it keeps
+// the last verified offer (update.Service).
 type updates struct {
-	mu    sync.Mutex
-	offer *update.Offer
+	once sync.Once
+	svc  *update.Service
 }
 
 // AboutInfo is the About screen.
@@ -44,91 +45,68 @@ type AboutInfo struct {
 	UpdateError      string `json:"updateError"` // a message code if the policy is unusable
 }
 
-// UpdateCheck is the result of CheckForUpdate.
-type UpdateCheck struct {
-	Status  string        `json:"status"` // upToDate, available
-	Current string        `json:"current"`
-	Latest  string        `json:"latest"`
-	Offer   *update.Offer `json:"offer,omitempty"`
-}
+// UpdateCheck is the result of CheckForUpdate (update.Result under the
+// contract's name).
+type UpdateCheck update.Result
 
 // AppVersion returns the build information, the data folder and IT's update
 // location.
-func (a *App) AppVersion() (AboutInfo, error) {
-	if _, err := a.require(auth.PermSession); err != nil {
-		return AboutInfo{}, err
-	}
-	a.mu.RLock()
-	dataDir := a.statusLocked().DataDir
-	a.mu.RUnlock()
-	info := AboutInfo{Info: version.Get(), DataDir: dataDir}
-	if a.opts.Version != "" { // what the program was started as (main passes version.Version)
-		info.Version, info.Numeric = a.opts.Version, ""
-		if n, err := version.Parse(a.opts.Version); err == nil {
-			info.Numeric = n.String()
+func (s *SystemService) AppVersion() (AboutInfo, error) {
+	return call(s.a, auth.PermSession, func(context.Context, auth.Staff, *engine.Engine) (AboutInfo, error) {
+		info := AboutInfo{Info: version.Get().As(s.a.opts.Version), DataDir: s.a.dataDir()}
+		pol, err := s.a.updatePolicy()
+		info.UpdatePolicyFrom = pol.From
+		switch {
+		case errors.Is(err, update.ErrNotConfigured):
+		case err != nil:
+			info.UpdateError = msgcode.Code(err)
+		default:
+			info.UpdateConfigured, info.UpdateLocation = true, pol.Location
 		}
-	}
-	pol, err := a.updatePolicy()
-	info.UpdatePolicyFrom = pol.From
-	switch {
-	case errors.Is(err, update.ErrNotConfigured):
-	case err != nil:
-		info.UpdateError = msgcode.Code(err)
-	default:
-		info.UpdateConfigured, info.UpdateLocation = true, pol.Location
-	}
-	return info, nil
+		return info, nil
+	})
 }
 
 // CheckForUpdate reads IT's update location. A newer, verified installer
 // is offered; nothing is installed.
-func (a *App) CheckForUpdate() (UpdateCheck, error) {
-	if _, err := a.require(auth.PermSession); err != nil {
-		return UpdateCheck{}, err
-	}
-	u, err := a.updater()
-	if err != nil {
-		return UpdateCheck{}, a.userError(err)
-	}
-	res, err := u.Check(a.context())
-	a.upd.mu.Lock()
-	a.upd.offer = res.Offer
-	a.upd.mu.Unlock()
-	if err != nil {
-		return UpdateCheck{}, a.userError(err)
-	}
-	return UpdateCheck{Status: res.Status, Current: res.Current, Latest: res.Latest, Offer: res.Offer}, nil
+func (s *SystemService) CheckForUpdate() (UpdateCheck, error) {
+	return call(s.a, auth.PermSession, func(ctx context.Context, _ auth.Staff, _ *engine.Engine) (UpdateCheck, error) {
+		res, err := s.a.updateService().Check(ctx)
+		return UpdateCheck(res), err
+	})
 }
 
 // InstallUpdate starts the installer of the last check's offer (the user
-// clicked "install") and quits the app. ver must be the offered version, so
-// a stale screen cannot install something else.
-func (a *App) InstallUpdate(ver string) error {
-	st, _, eng, err := a.requireService(auth.PermSettings)
+// clicked "install"), audited, and quits the app. ver must be the offered
+// version, so a stale screen cannot install something else.
+func (s *SystemService) InstallUpdate(ver string) error {
+	err := run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return s.a.updateService().Install(ctx, st.Actor(), ver, eng.AuditTrail().Record)
+	})
+	if err == nil && s.a.opts.Updates.Quit != nil {
+		s.a.opts.Updates.Quit()
+	}
+	return err
+}
+
+func (a *App) updateService() *update.Service {
+	a.upd.once.Do(func() { a.upd.svc = update.NewService(a.updateConfig) })
+	return a.upd.svc
+}
+
+// updateConfig is read at every check: IT may change the policy while the
+// app runs, and the data folder is the running engine's.
+func (a *App) updateConfig() (update.Config, error) {
+	pol, err := a.updatePolicy()
 	if err != nil {
-		return err
+		return update.Config{}, err
 	}
-	a.upd.mu.Lock()
-	offer := a.upd.offer
-	a.upd.mu.Unlock()
-	if offer == nil || offer.Version != ver {
-		return msgcode.New(msgcode.UpdateNoOffer)
+	cur := version.Version
+	if a.opts.Version != "" { // what the program was started as (main passes version.Version)
+		cur = a.opts.Version
 	}
-	u, err := a.updater()
-	if err != nil {
-		return a.userError(err)
-	}
-	if err := a.record(eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: update.ActionInstall, Target: offer.Version,
-		Detail: map[string]string{"from": version.Version, "sha256": offer.SHA256}}); err != nil {
-		return a.userError(err)
-	}
-	if err := u.Install(a.context(), *offer); err != nil {
-		return a.userError(err)
-	}
-	if a.opts.Updates.Quit != nil {
-		a.opts.Updates.Quit()
-	}
-	return nil
+	return update.Config{Policy: pol, Current: cur, StageDir: filepath.Join(a.dataDir(), "updates"),
+		HTTPClient: a.opts.Updates.HTTPClient, Launch: a.opts.Updates.Launch}, nil
 }
 
 func (a *App) updatePolicy() (update.Policy, error) {
@@ -138,20 +116,4 @@ func (a *App) updatePolicy() (update.Policy, error) {
 	return update.LoadPolicy()
 }
 
-func (a *App) updater() (*update.Updater, error) {
-	pol, err := a.updatePolicy()
-	if err != nil {
-		return nil, err
-	}
-	a.mu.RLock()
-	dataDir := a.statusLocked().DataDir
-	a.mu.RUnlock()
-	cur := version.Version
-	if a.opts.Version != "" {
-		cur = a.opts.Version
-	}
-	return update.New(update.Config{
-		Policy: pol, Current: cur, StageDir: filepath.Join(dataDir, "updates"),
-		HTTPClient: a.opts.Updates.HTTPClient, Launch: a.opts.Updates.Launch,
-	})
-}
+func (a *App) dataDir() string { return a.status().DataDir }

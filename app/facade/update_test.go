@@ -56,36 +56,37 @@ func TestFacadeUpdate(t *testing.T) {
 	}
 	t.Cleanup(func() { h.Stop() })
 	app := h.App()
+	sys, audits := &SystemService{app}, &AuditService{app}
 
-	if _, err := app.CheckForUpdate(); err == nil || err.Error() != msgcode.SignInRequired {
+	if _, err := sys.CheckForUpdate(); err == nil || err.Error() != msgcode.SignInRequired {
 		t.Fatalf("check before sign-in: %v", err)
 	}
 	firstAdmin(t, app)
 
-	about, err := app.AppVersion()
+	about, err := sys.AppVersion()
 	if err != nil || !about.UpdateConfigured || about.UpdateLocation != share || about.Version != "v1.4.0-3-gabcdef0" || about.Numeric != "1.4.0.3" || about.DataDir == "" || about.GoVersion == "" {
 		t.Fatalf("AppVersion: %+v %v", about, err)
 	}
-	if err := app.InstallUpdate("2.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
+	if err := sys.InstallUpdate("2.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
 		t.Fatalf("install before a check: %v", err)
 	}
-	res, err := app.CheckForUpdate()
+	res, err := sys.CheckForUpdate()
 	if err != nil || res.Status != update.StatusAvailable || res.Offer == nil || res.Offer.Notes.Ja != "新機能" || res.Current != "1.4.0.3" {
 		t.Fatalf("CheckForUpdate: %+v %v", res, err)
 	}
-	if err := app.InstallUpdate("3.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
+	if err := sys.InstallUpdate("3.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
 		t.Fatalf("install of a version not offered: %v", err)
 	}
 	if len(launched) != 0 || quit != 0 {
 		t.Fatal("something ran before the user accepted the offer")
 	}
-	if err := app.InstallUpdate("2.0.0"); err != nil {
+	if err := sys.InstallUpdate("2.0.0"); err != nil {
 		t.Fatalf("InstallUpdate: %v", err)
 	}
 	if want := filepath.Join(dir, "updates", m.Installer); len(launched) != 1 || launched[0] != want || quit != 1 {
 		t.Fatalf("launched %v (want %s), quit %d", launched, want, quit)
 	}
-	rep, err := app.AuditEntries(audit.Filter{Action: update.ActionInstall})
+	rep, err := audits.AuditEntries(audit.Filter{Action: update.ActionInstall})
 	if err != nil || len(rep.Entries) != 1 || rep.Entries[0].Target != "2.0.0" {
 		t.Fatalf("audit: %+v %v", rep.Entries, err)
 	}
@@ -95,20 +96,20 @@ func TestFacadeUpdate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(share, update.SignatureName), update.Sign(priv, append(mb, ' ')), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.CheckForUpdate(); err == nil || err.Error() != msgcode.UpdateRejected {
+	if _, err := sys.CheckForUpdate(); err == nil || err.Error() != msgcode.UpdateRejected {
 		t.Fatalf("check with a bad signature: %v", err)
 	}
-	if err := app.InstallUpdate("2.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
+	if err := sys.InstallUpdate("2.0.0"); err == nil || err.Error() != msgcode.UpdateNoOffer {
 		t.Fatalf("install after a failed check: %v", err)
 	}
 
 	// No policy: AppVersion says so, the check reports it.
 	app.opts.Updates.Policy = func() (update.Policy, error) { return update.Policy{}, update.ErrNotConfigured }
-	about, err = app.AppVersion()
+	about, err = sys.AppVersion()
 	if err != nil || about.UpdateConfigured {
 		t.Fatalf("AppVersion without a policy: %+v %v", about, err)
 	}
-	if _, err := app.CheckForUpdate(); err == nil || err.Error() != msgcode.UpdateNotConfigured {
+	if _, err := sys.CheckForUpdate(); err == nil || err.Error() != msgcode.UpdateNotConfigured {
 		t.Fatalf("check without a policy: %v", err)
 	}
 }

@@ -110,6 +110,26 @@ func (r Role) Allows(p Permission) bool {
 	return false
 }
 
+// Permissions lists every permission a session can be checked for, in
+// the order a window lists what its role may do.
+func Permissions() []Permission {
+	return []Permission{PermInboxRead, PermInboxReply, PermCustomersRead, PermCustomersEdit, PermImport,
+		PermErase, PermDrafts, PermApprove, PermExport, PermSettings, PermChannel,
+		PermStaff, PermBackup, PermAuditRead, PermAuditExport, PermSandbox}
+}
+
+// Permissions lists what role r may do, in the order of Permissions
+// (PermSession, which every role has, is not listed).
+func (r Role) Permissions() []Permission {
+	var out []Permission
+	for _, p := range Permissions() {
+		if r.Allows(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Masked reports whether personal data (names, phones, emails, message
 // bodies) must be masked in results shown to role r.
 func (r Role) Masked() bool { return r == RoleAgency }

@@ -81,3 +81,14 @@ func saveSetting(ctx context.Context, db *store.DB, actor string, at int64, key 
 		return err
 	})
 }
+
+// DeliverySettings are the email and SMS settings as the settings screen
+// shows them: secrets are never read back, only whether they are set.
+type DeliverySettings struct {
+	Mail             mail.Settings `json:"mail"`
+	MailConfigured   bool          `json:"mailConfigured"`
+	MailPasswordSet  bool          `json:"mailPasswordSet"`
+	SMS              sms.Settings  `json:"sms"`
+	SMSConfigured    bool          `json:"smsConfigured"`
+	SMSCredentialSet bool          `json:"smsCredentialSet"` // the Twilio token or webhook secret of the chosen provider
+}

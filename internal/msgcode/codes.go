@@ -106,5 +106,5 @@ const (
 // (a guard, a missing file picker, a masked role asking for content).
 func own() []string {
 	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, ImportRunning, ContentMasked,
-		TestSendFailed, BackupFailed, UpdateNoOffer}
+		BackupFailed}
 }

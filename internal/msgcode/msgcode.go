@@ -115,7 +115,7 @@ func rules() []rule {
 		{code: NotRetrying, errs: []error{inbox.ErrNotRetrying}},
 		{code: MonthlyLimit, errs: []error{line.ErrMonthlyLimit}},
 		{code: QuotaExceeded, errs: []error{line.ErrQuotaExceeded}},
-		{code: SendFailed, as: func(err error) bool { var e *line.APIError; return errors.As(err, &e) }},
+		{code: SendFailed, errs: []error{survey.ErrNotSent}, as: func(err error) bool { var e *line.APIError; return errors.As(err, &e) }},
 		{code: ImageInvalid, errs: []error{inbox.ErrBadImage}},
 		{code: ImageTooLarge, errs: []error{inbox.ErrImageSize}},
 		{code: NoMediaHost, errs: []error{inbox.ErrNoMediaHost}},
@@ -166,6 +166,7 @@ func rules() []rule {
 		{code: CampaignInvalid, errs: []error{campaign.ErrInvalid}},
 		{code: MailSettings, errs: []error{mail.ErrInvalid}},
 		{code: SMSSettings, errs: []error{sms.ErrInvalid}},
+		{code: TestSendFailed, errs: []error{engine.ErrTestSendFailed}},
 
 		// Surveys.
 		{code: SurveyInvalid, errs: []error{survey.ErrInvalid}},
@@ -200,6 +201,7 @@ func rules() []rule {
 
 		// Updates (the About screen's update.* namespace).
 		{code: UpdateNotConfigured, errs: []error{update.ErrNotConfigured}},
+		{code: UpdateNoOffer, errs: []error{update.ErrNoOffer}},
 		{code: UpdateBadPolicy, errs: []error{update.ErrBadPolicy}},
 		{code: UpdateUnreachable, errs: []error{update.ErrUnreachable}},
 		{code: UpdateDowngrade, errs: []error{update.ErrDowngrade}},

@@ -12,6 +12,8 @@ import (
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
+	"tsunagu/internal/survey"
+	"tsunagu/internal/update"
 )
 
 func TestCode(t *testing.T) {
@@ -36,6 +38,9 @@ func TestCode(t *testing.T) {
 		{wrap(secrets.ErrLocked), KeychainLocked},
 		{wrap(secrets.ErrUnavailable), KeychainUnavailable},
 		{wrap(&secrets.ItemError{Item: secrets.ItemChannelToken, Op: "set", Err: secrets.ErrInvalid}), ChannelInvalid},
+		{wrap(survey.ErrNotSent), SendFailed},
+		{wrap(engine.ErrTestSendFailed), TestSendFailed},
+		{wrap(update.ErrNoOffer), UpdateNoOffer},
 		{errors.New("errors.with spaces is not a code"), Internal},
 		{errors.New("something else"), Internal},
 	}

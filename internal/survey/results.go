@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tsunagu/internal/export"
+	"tsunagu/internal/mask"
 )
 
 // Results summarise a survey.
@@ -39,7 +40,7 @@ type QuestionStat struct {
 	// value (numbers and dates, by value; at most 30).
 	Counts []ValueCount `json:"counts"`
 	// Latest free-text answers (at most 20), newest first; masked for the
-	// agency role by the facade.
+	// agency role (Mask).
 	Texts []string `json:"texts"`
 }
 
@@ -224,13 +225,13 @@ func (s *Service) Export(ctx context.Context, actor string, id int64, w io.Write
 		}
 		name := r.name
 		if opts.Masked && name != "" {
-			name = "＊＊＊"
+			name = mask.Name(name)
 		}
 		rec := []string{r.no, name, linked, r.source, time.UnixMilli(r.at).In(jst).Format("2006-01-02 15:04")}
 		for _, q := range sv.Questions {
 			v := strings.ReplaceAll(r.values[q.ID], "\n", "、")
 			if opts.Masked && q.Type == TypeText && v != "" {
-				v = "＊＊＊"
+				v = mask.Body(v)
 			}
 			rec = append(rec, v)
 		}

@@ -71,6 +71,9 @@ var (
 	ErrAnswer     = errors.New("survey: invalid answer")
 	ErrNoSender   = errors.New("survey: LINE is not available")
 	ErrBlocked    = errors.New("survey: the customer cannot be reached on LINE")
+	// ErrNotSent: the survey was started but LINE did not take its first
+	// message; the outbox keeps it with its retry key.
+	ErrNotSent = errors.New("survey: the first question was not sent")
 )
 
 // Audited actions.
