@@ -1,8 +1,11 @@
 package facade
 
 import (
+	"context"
+
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
+	"tsunagu/internal/engine"
 )
 
 // Custom attribute definitions and tags (administered with permission
@@ -12,132 +15,72 @@ import (
 
 // AttributeDefs lists the custom attribute definitions (for the card's
 // editor and the administration tab).
-func (a *App) AttributeDefs() ([]customer.AttributeDefInfo, error) {
-	if _, err := a.require(auth.PermCustomersRead); err != nil {
-		return nil, err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return nil, err
-	}
-	list, err := svc.AttributeDefs(a.ctx)
-	return list, a.userError(err)
+func (s *CustomerService) AttributeDefs() ([]customer.AttributeDefInfo, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]customer.AttributeDefInfo, error) {
+		return eng.Customers().AttributeDefs(ctx)
+	})
 }
 
 // DefineAttribute creates a custom attribute definition.
-func (a *App) DefineAttribute(d customer.AttributeDef) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.DefineAttribute(a.ctx, st.Actor(), d))
+func (s *CustomerService) DefineAttribute(d customer.AttributeDef) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().DefineAttribute(ctx, st.Actor(), d)
+	})
 }
 
 // DeleteAttribute removes a definition and every customer's value of it.
-func (a *App) DeleteAttribute(key string) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.DeleteAttribute(a.ctx, st.Actor(), key))
+func (s *CustomerService) DeleteAttribute(key string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().DeleteAttribute(ctx, st.Actor(), key)
+	})
 }
 
 // TagList lists the tags with how many customers carry each.
-func (a *App) TagList() ([]customer.TagInfo, error) {
-	if _, err := a.require(auth.PermCustomersRead); err != nil {
-		return nil, err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return nil, err
-	}
-	list, err := svc.TagList(a.ctx)
-	return list, a.userError(err)
+func (s *CustomerService) TagList() ([]customer.TagInfo, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]customer.TagInfo, error) {
+		return eng.Customers().TagList(ctx)
+	})
 }
 
 // CreateTag adds a tag to the list staff pick from.
-func (a *App) CreateTag(name string) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.CreateTag(a.ctx, st.Actor(), name))
+func (s *CustomerService) CreateTag(name string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().CreateTag(ctx, st.Actor(), name)
+	})
 }
 
 // DeleteTag removes a tag from every customer and the list.
-func (a *App) DeleteTag(name string) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.DeleteTag(a.ctx, st.Actor(), name))
+func (s *CustomerService) DeleteTag(name string) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().DeleteTag(ctx, st.Actor(), name)
+	})
 }
 
 // SetCustomerConsent records a customer's consent for a channel as given to
 // the signed-in staff member (source staff:<login>, now).
-func (a *App) SetCustomerConsent(customerID int64, channel string, granted bool) error {
-	st, err := a.require(auth.PermCustomersEdit)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.SetConsent(a.ctx, st.Actor(), customerID, channel, granted, "staff:"+st.Login))
+func (s *CustomerService) SetCustomerConsent(customerID int64, channel string, granted bool) error {
+	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().SetConsent(ctx, st.Actor(), customerID, channel, granted, st.Actor())
+	})
 }
 
 // AddCustomerTag tags a customer (creating the tag if needed).
-func (a *App) AddCustomerTag(customerID int64, tag string) error {
-	st, err := a.require(auth.PermCustomersEdit)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.AddTag(a.ctx, st.Actor(), customerID, tag))
+func (s *CustomerService) AddCustomerTag(customerID int64, tag string) error {
+	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().AddTag(ctx, st.Actor(), customerID, tag)
+	})
 }
 
 // RemoveCustomerTag removes a tag from a customer.
-func (a *App) RemoveCustomerTag(customerID int64, tag string) error {
-	st, err := a.require(auth.PermCustomersEdit)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.RemoveTag(a.ctx, st.Actor(), customerID, tag))
+func (s *CustomerService) RemoveCustomerTag(customerID int64, tag string) error {
+	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().RemoveTag(ctx, st.Actor(), customerID, tag)
+	})
 }
 
 // SetCustomerAttribute sets a custom attribute, checked against its type.
-func (a *App) SetCustomerAttribute(customerID int64, key, value string) error {
-	st, err := a.require(auth.PermCustomersEdit)
-	if err != nil {
-		return err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.SetAttribute(a.ctx, st.Actor(), customerID, key, value))
+func (s *CustomerService) SetCustomerAttribute(customerID int64, key, value string) error {
+	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Customers().SetAttribute(ctx, st.Actor(), customerID, key, value)
+	})
 }

@@ -34,59 +34,59 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	app := h.App()
 	firstAdmin(t, app)
 
-	if _, err := app.RunImport(ImportRequest{Path: custs}); err != nil {
+	if _, err := customerSvc(app).RunImport(ImportRequest{Path: custs}); err != nil {
 		t.Fatal(err)
 	}
-	fields, err := app.ImportFields("contracts")
+	fields, err := customerSvc(app).ImportFields("contracts")
 	if err != nil || !strings.Contains(strings.Join(fields, ","), importer.FieldAccountNo) {
 		t.Errorf("contract fields %v %v", fields, err)
 	}
-	if _, err := app.ImportFields("loans"); err == nil || err.Error() != msgcode.ImportMapping {
+	if _, err := customerSvc(app).ImportFields("loans"); err == nil || err.Error() != msgcode.ImportMapping {
 		t.Errorf("unknown kind: %v", err)
 	}
-	pv, err := app.ImportPreview(ImportRequest{Kind: "contracts", Path: contracts})
+	pv, err := customerSvc(app).ImportPreview(ImportRequest{Kind: "contracts", Path: contracts})
 	if err != nil || pv.Kind != "contracts" || pv.Mapping["口座番号"] != importer.FieldAccountNo {
 		t.Fatalf("contracts preview %+v %v", pv, err)
 	}
-	res, err := app.RunImport(ImportRequest{Kind: "contracts", Path: contracts})
+	res, err := customerSvc(app).RunImport(ImportRequest{Kind: "contracts", Path: contracts})
 	if err != nil || res.New != 1 || res.Rejected != 1 || res.Issues[0].Reason != importer.ReasonUnknownCustomer {
 		t.Fatalf("contracts import %+v %v", res, err)
 	}
-	hist, _ := app.ImportHistory()
+	hist, _ := customerSvc(app).ImportHistory()
 	if len(hist) != 2 || hist[0].Kind != "contracts" {
 		t.Errorf("history %+v", hist)
 	}
 
-	if err := app.DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "NISA口座", Type: "boolean"}); err != nil {
+	if err := customerSvc(app).DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "NISA口座", Type: "boolean"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "x", Type: "text"}); err == nil || err.Error() != msgcode.InvalidValue {
+	if err := customerSvc(app).DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "x", Type: "text"}); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("duplicate attribute: %v", err)
 	}
-	if err := app.CreateTag("年金受取"); err != nil {
+	if err := customerSvc(app).CreateTag("年金受取"); err != nil {
 		t.Fatal(err)
 	}
-	if fields, _ := app.ImportFields(""); !strings.Contains(strings.Join(fields, ","), "tags,attr:nisa") {
+	if fields, _ := customerSvc(app).ImportFields(""); !strings.Contains(strings.Join(fields, ","), "tags,attr:nisa") {
 		t.Errorf("customer fields %v", fields)
 	}
-	page, _ := app.Customers(customer.Filter{Query: "K1"})
+	page, _ := customerSvc(app).Customers(customer.Filter{Query: "K1"})
 	k1 := page.Customers[0].ID
-	if err := app.SetCustomerConsent(k1, customer.ChannelEmail, true); err != nil {
+	if err := customerSvc(app).SetCustomerConsent(k1, customer.ChannelEmail, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SetCustomerConsent(k1, "fax", true); err == nil || err.Error() != msgcode.InvalidValue {
+	if err := customerSvc(app).SetCustomerConsent(k1, "fax", true); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("unknown channel: %v", err)
 	}
-	if err := app.AddCustomerTag(k1, "年金受取"); err != nil {
+	if err := customerSvc(app).AddCustomerTag(k1, "年金受取"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SetCustomerAttribute(k1, "nisa", "はい"); err != nil {
+	if err := customerSvc(app).SetCustomerAttribute(k1, "nisa", "はい"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SetCustomerAttribute(k1, "nisa", "たぶん"); err == nil || err.Error() != msgcode.InvalidValue {
+	if err := customerSvc(app).SetCustomerAttribute(k1, "nisa", "たぶん"); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("bad boolean: %v", err)
 	}
-	card, err := app.Customer(k1)
+	card, err := customerSvc(app).Customer(k1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,23 +100,23 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 		t.Errorf("products %+v", card.Products)
 	}
 	for _, f := range []customer.Filter{{Consent: "email"}, {Tag: "年金受取"}, {LineLinked: "no", Branch: "001"}} {
-		if p, err := app.Customers(f); err != nil || p.Total != 1 || p.Customers[0].ID != k1 {
+		if p, err := customerSvc(app).Customers(f); err != nil || p.Total != 1 || p.Customers[0].ID != k1 {
 			t.Errorf("filter %+v: %+v %v", f, p, err)
 		}
 	}
-	if tags, _ := app.TagList(); len(tags) != 1 || tags[0].Customers != 1 {
+	if tags, _ := customerSvc(app).TagList(); len(tags) != 1 || tags[0].Customers != 1 {
 		t.Errorf("tag list %+v", tags)
 	}
-	if err := app.RemoveCustomerTag(k1, "年金受取"); err != nil {
+	if err := customerSvc(app).RemoveCustomerTag(k1, "年金受取"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.DeleteTag("年金受取"); err != nil {
+	if err := customerSvc(app).DeleteTag("年金受取"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.DeleteAttribute("nisa"); err != nil {
+	if err := customerSvc(app).DeleteAttribute("nisa"); err != nil {
 		t.Fatal(err)
 	}
-	if defs, _ := app.AttributeDefs(); len(defs) != 0 {
+	if defs, _ := customerSvc(app).AttributeDefs(); len(defs) != 0 {
 		t.Errorf("defs after delete %+v", defs)
 	}
 	var n int

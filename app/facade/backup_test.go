@@ -57,15 +57,15 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 		t.Fatal("last backup time not recorded")
 	}
 
-	cs, _ := app.SandboxCustomers()
-	if err := app.SandboxSend(cs[0].UserID, "削除してほしい内容"); err != nil {
+	cs, _ := sandboxSvc(app).SandboxCustomers()
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, "削除してほしい内容"); err != nil {
 		t.Fatal(err)
 	}
-	convs, _ := app.Conversations()
+	convs, _ := inboxSvc(app).Conversations()
 	if err := app.EraseConversation(convs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if convs, _ := app.Conversations(); len(convs) != 0 {
+	if convs, _ := inboxSvc(app).Conversations(); len(convs) != 0 {
 		t.Fatalf("conversation left: %+v", convs)
 	}
 	if err := app.EraseConversation(convs[0].ID); err == nil || err.Error() != msgcode.NotFound {
@@ -123,23 +123,23 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil { // hours passed: the session locked
 		t.Fatal(err)
 	}
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSend(cs[0].UserID, "古いメッセージ"); err != nil {
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, "古いメッセージ"); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.SetRetentionDays(30); err != nil {
 		t.Fatal(err)
 	}
-	convs, _ := app.Conversations()
+	convs, _ := inboxSvc(app).Conversations()
 	clk.Add(29 * 24 * time.Hour)
 	app.scheduledWork(ctx)
 	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil {
 		t.Fatal(err)
 	}
-	if msgs, _ := app.Messages(convs[0].ID); len(msgs) == 0 {
+	if msgs, _ := inboxSvc(app).Messages(convs[0].ID); len(msgs) == 0 {
 		t.Fatal("messages younger than the retention period were deleted")
 	}
 	clk.Add(2 * 24 * time.Hour)
@@ -147,7 +147,7 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil { // days passed: the session locked
 		t.Fatal(err)
 	}
-	if msgs, err := app.Messages(convs[0].ID); err != nil || len(msgs) != 0 {
+	if msgs, err := inboxSvc(app).Messages(convs[0].ID); err != nil || len(msgs) != 0 {
 		t.Fatalf("after the retention period: %d messages, %v", len(msgs), err)
 	}
 	rep, _ := (&AuditService{app}).AuditEntries(audit.Filter{Action: audit.ActionRetention})

@@ -1,20 +1,16 @@
 package facade
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
+	"errors"
 	"sync"
-	"time"
-	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/export"
 	"tsunagu/internal/importer"
+	"tsunagu/internal/msgcode"
 )
 
 // FilePicker asks the person at the screen for a file. The desktop
@@ -25,11 +21,34 @@ type FilePicker interface {
 	SaveFile(ctx context.Context, title, defaultName string) (string, error)
 }
 
-// imports is the state of the one import that may run at a time.
+// filePicker is the picker, or errors.noFilePicker without one.
+func (o Options) filePicker() (FilePicker, error) {
+	if o.FilePicker == nil {
+		return nil, msgcode.New(msgcode.NoFilePicker)
+	}
+	return o.FilePicker, nil
+}
+
+// imports is this window's last import report: the rejected rows of its
+// last customer (or survey answer) import, which SaveImportReport writes.
+// It is the person's, not the data folder's: another seat's import does
+// not replace it. The one-import-at-a-time rule is the engine's
+// (importer.Runner).
 type imports struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc // of the running import, nil if none
-	last   []importer.Issue   // the last run's issues, for SaveImportReport
+	mu   sync.Mutex
+	last []importer.Issue
+}
+
+func (i *imports) keep(issues []importer.Issue) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.last = issues
+}
+
+func (i *imports) issues() []importer.Issue {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.last
 }
 
 // ImportRequest is what the wizard sends for a preview or a run.
@@ -55,55 +74,20 @@ func (r ImportRequest) options() importer.Options {
 	return o
 }
 
-// Customers lists customers matching the filter.
-func (a *App) Customers(f customer.Filter) (customer.Page, error) {
-	st, err := a.require(auth.PermCustomersRead)
-	if err != nil {
-		return customer.Page{}, err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return customer.Page{}, err
-	}
-	page, err := svc.List(a.ctx, f)
-	if err != nil {
-		return customer.Page{}, a.userError(err)
-	}
-	if st.Role.Masked() {
-		for i := range page.Customers {
-			maskCustomer(&page.Customers[i])
-		}
-	}
-	return page, nil
+// Customers lists customers matching the filter, masked for a masked role.
+func (s *CustomerService) Customers(f customer.Filter) (customer.Page, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (customer.Page, error) {
+		return eng.Customers().As(st).List(ctx, f)
+	})
 }
 
-// Customer returns one customer's card. Every view is audited
-// (customer.view); no card is returned if the entry cannot be written.
-func (a *App) Customer(id int64) (customer.Card, error) {
-	st, err := a.require(auth.PermCustomersRead)
-	if err != nil {
-		return customer.Card{}, err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return customer.Card{}, err
-	}
-	card, err := svc.View(a.ctx, st.Actor(), id)
-	if err != nil {
-		return customer.Card{}, a.userError(err)
-	}
-	if st.Role.Masked() {
-		maskCustomer(&card.Customer)
-		for i := range card.ContactPoints {
-			p := &card.ContactPoints[i]
-			if p.Kind == "email" {
-				p.Value = MaskEmail(p.Value)
-			} else {
-				p.Value = MaskPhone(p.Value)
-			}
-		}
-	}
-	return card, nil
+// Customer returns one customer's card, masked for a masked role. Every
+// view is audited (customer.view); no card is returned if the entry cannot
+// be written.
+func (s *CustomerService) Customer(id int64) (customer.Card, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (customer.Card, error) {
+		return eng.Customers().As(st).View(ctx, id)
+	})
 }
 
 // CustomerFilters are the choices of the list's filters.
@@ -113,226 +97,128 @@ type CustomerFilters struct {
 }
 
 // CustomerFilterOptions lists branches and tags for the filters.
-func (a *App) CustomerFilterOptions() (CustomerFilters, error) {
-	if _, err := a.require(auth.PermCustomersRead); err != nil {
-		return CustomerFilters{}, err
-	}
-	svc, err := a.customers()
-	if err != nil {
-		return CustomerFilters{}, err
-	}
-	var out CustomerFilters
-	if out.Branches, err = svc.Branches(a.ctx); err != nil {
-		return out, a.userError(err)
-	}
-	out.Tags, err = svc.Tags(a.ctx)
-	return out, a.userError(err)
+func (s *CustomerService) CustomerFilterOptions() (CustomerFilters, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (CustomerFilters, error) {
+		var out CustomerFilters
+		var err error
+		if out.Branches, err = eng.Customers().Branches(ctx); err != nil {
+			return out, err
+		}
+		out.Tags, err = eng.Customers().Tags(ctx)
+		return out, err
+	})
 }
 
 // PickImportFile opens the file dialog; "" if the person cancelled.
-func (a *App) PickImportFile() (string, error) {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return "", err
-	}
-	if a.opts.FilePicker == nil {
-		return "", msgcode.New(msgcode.NoFilePicker)
-	}
-	path, err := a.opts.FilePicker.OpenFile(a.ctx, "CSV")
-	return path, a.userError(err)
+func (s *CustomerService) PickImportFile() (string, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, _ *engine.Engine) (string, error) {
+		fp, err := s.a.opts.filePicker()
+		if err != nil {
+			return "", err
+		}
+		return fp.OpenFile(ctx, "CSV")
+	})
 }
 
 // ImportFields lists the fields a column of an import kind (customers or
 // contracts; "" is customers) can be mapped to; for customers also
 // attr:<key> for each custom attribute.
-func (a *App) ImportFields(kind string) ([]string, error) {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return nil, err
-	}
-	k, err := importer.ParseKind(kind)
-	if err != nil {
-		return nil, a.userError(err)
-	}
-	fields := append([]string{}, importer.FieldsOf(k)...)
-	if k == importer.KindCustomers {
-		eng, err := a.running()
-		if err != nil {
-			return nil, err
-		}
-		defs, err := importer.AttributeDefs(a.ctx, eng.DB())
-		if err != nil {
-			return nil, a.userError(err)
-		}
-		for _, d := range defs {
-			fields = append(fields, importer.AttrPrefix+d.Key)
-		}
-	}
-	return fields, nil
+func (s *CustomerService) ImportFields(kind string) ([]string, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]string, error) {
+		return eng.Imports().Fields(ctx, kind)
+	})
 }
 
 // ImportPreview reads the file's header and first rows with the mapping
 // (automatic if none) applied.
-func (a *App) ImportPreview(req ImportRequest) (importer.Preview, error) {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return importer.Preview{}, err
-	}
-	eng, err := a.running()
-	if err != nil {
-		return importer.Preview{}, err
-	}
-	opts := req.options()
-	if opts.Attributes, err = importer.AttributeDefs(a.ctx, eng.DB()); err != nil {
-		return importer.Preview{}, a.userError(err)
-	}
-	p, err := importer.PreviewFile(req.Path, opts, 5)
-	return p, a.userError(err)
+func (s *CustomerService) ImportPreview(req ImportRequest) (importer.Preview, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (importer.Preview, error) {
+		return eng.Imports().Preview(ctx, req.Path, req.options())
+	})
 }
 
 // RunImport imports the file (or dry-runs it), emitting import:progress
 // events; CancelImport stops it with nothing written. One at a time.
-func (a *App) RunImport(req ImportRequest) (importer.Result, error) {
-	st, err := a.require(auth.PermImport)
-	if err != nil {
-		return importer.Result{}, err
-	}
-	eng, err := a.running()
-	if err != nil {
-		return importer.Result{}, err
-	}
-	ctx, cancel := context.WithCancel(a.ctx)
-	defer cancel()
-	a.imp.mu.Lock()
-	if a.imp.cancel != nil {
-		a.imp.mu.Unlock()
-		return importer.Result{}, msgcode.New(msgcode.ImportRunning)
-	}
-	a.imp.cancel = cancel
-	a.imp.mu.Unlock()
-	defer func() {
-		a.imp.mu.Lock()
-		a.imp.cancel = nil
-		a.imp.mu.Unlock()
-	}()
-
-	opts := req.options()
-	opts.Staff = "staff:" + st.Login
-	opts.Audit = importer.Audited(st.Actor(), req.Profile)
-	opts.Clock = a.opts.Clock
-	opts.Progress = func(p importer.Progress) {
-		if a.emit != nil {
-			a.emit.Emit(importer.EventProgress, p)
+func (s *CustomerService) RunImport(req ImportRequest) (importer.Result, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (importer.Result, error) {
+		opts := req.options()
+		opts.Progress = func(p importer.Progress) {
+			if s.a.emit != nil {
+				s.a.emit.Emit(importer.EventProgress, p)
+			}
 		}
-	}
-	res, err := importer.Import(ctx, eng.DB(), req.Path, opts)
-	a.imp.mu.Lock()
-	a.imp.last = res.Issues
-	a.imp.mu.Unlock()
-	if err != nil {
-		return res, a.userError(fmt.Errorf("import %s: %w", filepath.Base(req.Path), err))
-	}
-	return res, nil
+		res, err := eng.Imports().Run(ctx, st.Actor(), req.Path, opts)
+		if !errors.Is(err, importer.ErrRunning) { // the running one's report is still to come
+			s.a.imp.keep(res.Issues)
+		}
+		return res, err
+	})
 }
 
 // CancelImport cancels the running import, if any.
-func (a *App) CancelImport() error {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return err
-	}
-	a.imp.mu.Lock()
-	defer a.imp.mu.Unlock()
-	if a.imp.cancel != nil {
-		a.imp.cancel()
-	}
-	return nil
+func (s *CustomerService) CancelImport() error {
+	return run(s.a, auth.PermImport, func(_ context.Context, _ auth.Staff, eng *engine.Engine) error {
+		eng.Imports().Cancel()
+		return nil
+	})
 }
 
 // SaveImportReport asks where to save the last import's rejected rows and
 // writes them there as CSV (values masked). "" if the person cancelled.
-func (a *App) SaveImportReport(lang string) (string, error) {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return "", err
-	}
-	if a.opts.FilePicker == nil {
-		return "", msgcode.New(msgcode.NoFilePicker)
-	}
-	path, err := a.opts.FilePicker.SaveFile(a.ctx, "CSV", "import-report.csv")
-	if err != nil || path == "" {
-		return "", a.userError(err)
-	}
-	a.imp.mu.Lock()
-	issues := a.imp.last
-	a.imp.mu.Unlock()
-	var buf bytes.Buffer
-	if err := importer.WriteReport(&buf, issues, lang); err != nil {
-		return "", a.userError(err)
-	}
-	return path, a.userError(os.WriteFile(path, buf.Bytes(), 0o600))
+func (s *CustomerService) SaveImportReport(lang string) (string, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, _ *engine.Engine) (string, error) {
+		fp, err := s.a.opts.filePicker()
+		if err != nil {
+			return "", err
+		}
+		path, err := fp.SaveFile(ctx, "CSV", "import-report.csv")
+		if err != nil || path == "" {
+			return "", err
+		}
+		return path, importer.SaveReport(path, s.a.imp.issues(), lang)
+	})
 }
 
 // ImportProfiles lists the saved mapping profiles.
-func (a *App) ImportProfiles() ([]importer.Profile, error) {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return nil, err
-	}
-	eng, err := a.running()
-	if err != nil {
-		return nil, err
-	}
-	list, err := importer.Profiles(a.ctx, eng.DB())
-	return list, a.userError(err)
+func (s *CustomerService) ImportProfiles() ([]importer.Profile, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]importer.Profile, error) {
+		return eng.Imports().Profiles(ctx)
+	})
 }
 
 // SaveImportProfile stores a mapping profile.
-func (a *App) SaveImportProfile(p importer.Profile) error {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return err
-	}
-	eng, err := a.running()
-	if err != nil {
-		return err
-	}
-	return a.userError(importer.SaveProfile(a.ctx, eng.DB(), p, a.clock()))
+func (s *CustomerService) SaveImportProfile(p importer.Profile) error {
+	return run(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) error {
+		return eng.Imports().SaveProfile(ctx, p)
+	})
 }
 
 // ImportHistory lists the latest imports.
-func (a *App) ImportHistory() ([]importer.HistoryEntry, error) {
-	if _, err := a.require(auth.PermImport); err != nil {
-		return nil, err
-	}
-	eng, err := a.running()
-	if err != nil {
-		return nil, err
-	}
-	list, err := importer.History(a.ctx, eng.DB(), 50)
-	return list, a.userError(err)
+func (s *CustomerService) ImportHistory() ([]importer.HistoryEntry, error) {
+	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]importer.HistoryEntry, error) {
+		return eng.Imports().History(ctx)
+	})
 }
 
 // ExportCustomers asks where to save and writes every customer as CSV
 // (utf-8-bom or sjis), audited before the file is written. A zero Result
 // (empty Path) means cancelled.
-func (a *App) ExportCustomers(encoding string) (export.Result, error) {
-	st, err := a.require(auth.PermExport)
-	if err != nil {
-		return export.Result{}, err
-	}
-	eng, err := a.running()
-	if err != nil {
-		return export.Result{}, err
-	}
-	if a.opts.FilePicker == nil {
-		return export.Result{}, msgcode.New(msgcode.NoFilePicker)
-	}
-	name := "customers-" + a.clock().Format("20060102") + ".csv"
-	path, err := a.opts.FilePicker.SaveFile(a.ctx, "CSV", name)
-	if err != nil || path == "" {
-		return export.Result{}, a.userError(err)
-	}
-	res, err := export.ToFile(a.ctx, eng.DB(), path, encoding, st.Actor())
-	return res, a.userError(err)
+func (s *CustomerService) ExportCustomers(encoding string) (export.Result, error) {
+	return call(s.a, auth.PermExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (export.Result, error) {
+		fp, err := s.a.opts.filePicker()
+		if err != nil {
+			return export.Result{}, err
+		}
+		path, err := fp.SaveFile(ctx, "CSV", "customers-"+eng.Now().Format("20060102")+".csv")
+		if err != nil || path == "" {
+			return export.Result{}, err
+		}
+		return eng.ExportCustomers(ctx, path, encoding, st.Actor())
+	})
 }
 
-// --- helpers ---
-
-// running returns the running engine.
+// running returns the running engine. Kept for surveys.go, which still
+// looks it up itself; call and run do it for converted methods.
 func (a *App) running() (*engine.Engine, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
@@ -340,29 +226,4 @@ func (a *App) running() (*engine.Engine, error) {
 		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng, nil
-}
-
-func (a *App) customers() (*customer.Service, error) {
-	eng, err := a.running()
-	if err != nil {
-		return nil, err
-	}
-	return eng.Customers(), nil
-}
-
-func (a *App) clock() time.Time {
-	if a.opts.Clock != nil {
-		return a.opts.Clock()
-	}
-	return time.Now()
-}
-
-// maskCustomer hides personal values from a masked role (agency staff).
-func maskCustomer(c *customer.Customer) {
-	c.Name = MaskName(c.Name)
-	c.NameKana = MaskName(c.NameKana)
-	c.BirthDate = ""
-	c.Address = MaskName(c.Address)
-	c.Phone = MaskPhone(c.Phone)
-	c.Email = MaskEmail(c.Email)
 }

@@ -53,13 +53,13 @@ func TestCustomerFeatureAudited(t *testing.T) {
 		return got[0]
 	}
 
-	if _, err := app.RunImport(ImportRequest{Path: csvPath, DryRun: true, Profile: "勘定系"}); err != nil {
+	if _, err := customerSvc(app).RunImport(ImportRequest{Path: csvPath, DryRun: true, Profile: "勘定系"}); err != nil {
 		t.Fatal(err)
 	}
 	if e := last(importer.ActionImportDryRun); e.Actor != "staff:admin" || e.Detail["new"] != "3" || e.Detail["profile"] != "勘定系" {
 		t.Errorf("dry run entry %+v", e)
 	}
-	res, err := app.RunImport(ImportRequest{Path: csvPath})
+	res, err := customerSvc(app).RunImport(ImportRequest{Path: csvPath})
 	if err != nil || res.New != 3 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
@@ -67,7 +67,7 @@ func TestCustomerFeatureAudited(t *testing.T) {
 		t.Errorf("import entry %+v", e)
 	}
 
-	page, err := app.Customers(customer.Filter{})
+	page, err := customerSvc(app).Customers(customer.Filter{})
 	if err != nil || page.Total != 3 {
 		t.Fatalf("list: %+v %v", page, err)
 	}
@@ -75,14 +75,14 @@ func TestCustomerFeatureAudited(t *testing.T) {
 	for _, c := range page.Customers {
 		ids[c.CustomerNo] = c.ID
 	}
-	if _, err := app.Customer(ids["K001"]); err != nil {
+	if _, err := customerSvc(app).Customer(ids["K001"]); err != nil {
 		t.Fatal(err)
 	}
 	if e := last(customer.ActionView); e.Actor != "staff:admin" || e.Target != customer.Target(ids["K001"]) || e.Detail["customerNo"] != "K001" {
 		t.Errorf("view entry %+v", e)
 	}
 
-	exp, err := app.ExportCustomers(export.SJIS)
+	exp, err := customerSvc(app).ExportCustomers(export.SJIS)
 	if err != nil || exp.Rows != 3 {
 		t.Fatalf("export: %+v %v", exp, err)
 	}
@@ -129,7 +129,7 @@ func TestCustomerFeatureAudited(t *testing.T) {
 	if n != 0 {
 		t.Error("the erased customer's conversation is left")
 	}
-	if page, _ := app.Customers(customer.Filter{}); page.Total != 2 {
+	if page, _ := customerSvc(app).Customers(customer.Filter{}); page.Total != 2 {
 		t.Errorf("customers after erase: %d", page.Total)
 	}
 
@@ -137,7 +137,7 @@ func TestCustomerFeatureAudited(t *testing.T) {
 	if err := app.EraseConversation(convL); err != nil {
 		t.Fatal(err)
 	}
-	card, err := app.Customer(ids["L001"])
+	card, err := customerSvc(app).Customer(ids["L001"])
 	if err != nil || card.Line != nil || card.LineLinked {
 		t.Fatalf("after erasing the conversation: %+v %v", card.Line, err)
 	}

@@ -60,27 +60,27 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 	}
 	defer h.Stop()
 	app := h.App()
-	if _, err := app.Customers(customer.Filter{}); err == nil || err.Error() != msgcode.SignInRequired {
+	if _, err := customerSvc(app).Customers(customer.Filter{}); err == nil || err.Error() != msgcode.SignInRequired {
 		t.Fatalf("signed out: %v", err)
 	}
 	firstAdmin(t, app)
 
-	path, err := app.PickImportFile()
+	path, err := customerSvc(app).PickImportFile()
 	if err != nil || path != csvPath {
 		t.Fatalf("pick: %q %v", path, err)
 	}
-	pv, err := app.ImportPreview(ImportRequest{Path: path})
+	pv, err := customerSvc(app).ImportPreview(ImportRequest{Path: path})
 	if err != nil || pv.Mapping["顧客番号"] != importer.FieldCustomerNo || len(pv.Rows) != 5 || pv.Rows[0].Values["name_kana"] != "コキャク" {
 		t.Fatalf("preview: %+v %v", pv, err)
 	}
-	dry, err := app.RunImport(ImportRequest{Path: path, DryRun: true})
+	dry, err := customerSvc(app).RunImport(ImportRequest{Path: path, DryRun: true})
 	if err != nil || dry.New != 1500 || dry.Rejected != 1 {
 		t.Fatalf("dry run: %+v %v", dry, err)
 	}
-	if page, _ := app.Customers(customer.Filter{}); page.Total != 0 {
+	if page, _ := customerSvc(app).Customers(customer.Filter{}); page.Total != 0 {
 		t.Fatal("dry run wrote customers")
 	}
-	res, err := app.RunImport(ImportRequest{Path: path, Mapping: pv.Mapping})
+	res, err := customerSvc(app).RunImport(ImportRequest{Path: path, Mapping: pv.Mapping})
 	if err != nil || res.New != 1500 || res.ImportID == 0 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
@@ -91,44 +91,44 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 		t.Errorf("last progress event %+v", last)
 	}
 
-	page, err := app.Customers(customer.Filter{Query: "090-0000-0042", Branch: "000"})
+	page, err := customerSvc(app).Customers(customer.Filter{Query: "090-0000-0042", Branch: "000"})
 	if err != nil || page.Total != 1 || page.Customers[0].CustomerNo != "K0042" {
 		t.Fatalf("search: %+v %v", page, err)
 	}
-	card, err := app.Customer(page.Customers[0].ID)
+	card, err := customerSvc(app).Customer(page.Customers[0].ID)
 	if err != nil || len(card.ContactPoints) != 2 || card.Line != nil {
 		t.Fatalf("card: %+v %v", card, err)
 	}
-	if _, err := app.Customer(999999); err == nil || err.Error() != msgcode.NotFound {
+	if _, err := customerSvc(app).Customer(999999); err == nil || err.Error() != msgcode.NotFound {
 		t.Errorf("missing customer: %v", err)
 	}
-	opts, err := app.CustomerFilterOptions()
+	opts, err := customerSvc(app).CustomerFilterOptions()
 	if err != nil || strings.Join(opts.Branches, ",") != "000,001,002" {
 		t.Errorf("filters: %+v %v", opts, err)
 	}
 
-	saved, err := app.SaveImportReport("ja")
+	saved, err := customerSvc(app).SaveImportReport("ja")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep, _ := os.ReadFile(saved); !strings.Contains(string(rep), "1502,氏名,,required") {
 		t.Errorf("report:\n%s", rep)
 	}
-	hist, err := app.ImportHistory()
+	hist, err := customerSvc(app).ImportHistory()
 	if err != nil || len(hist) != 1 || hist[0].New != 1500 || hist[0].Staff != "staff:admin" || len(hist[0].SHA256) != 64 {
 		t.Errorf("history: %+v %v", hist, err)
 	}
-	if err := app.SaveImportProfile(importer.Profile{Name: "勘定系", Encoding: "auto", Mapping: pv.Mapping}); err != nil {
+	if err := customerSvc(app).SaveImportProfile(importer.Profile{Name: "勘定系", Encoding: "auto", Mapping: pv.Mapping}); err != nil {
 		t.Fatal(err)
 	}
-	if list, err := app.ImportProfiles(); err != nil || len(list) != 1 || list[0].Name != "勘定系" {
+	if list, err := customerSvc(app).ImportProfiles(); err != nil || len(list) != 1 || list[0].Name != "勘定系" {
 		t.Errorf("profiles: %+v %v", list, err)
 	}
-	exp, err := app.ExportCustomers("utf-8-bom")
+	exp, err := customerSvc(app).ExportCustomers("utf-8-bom")
 	if err != nil || exp.Rows != 1500 || !strings.HasPrefix(filepath.Base(exp.Path), "customers-") {
 		t.Errorf("export: %+v %v", exp, err)
 	}
-	if _, err := app.RunImport(ImportRequest{Path: filepath.Join(files, "none.csv")}); err == nil || err.Error() != msgcode.ImportFile {
+	if _, err := customerSvc(app).RunImport(ImportRequest{Path: filepath.Join(files, "none.csv")}); err == nil || err.Error() != msgcode.ImportFile {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -141,6 +141,7 @@ func TestCustomerCodes(t *testing.T) {
 		wrap(importer.ErrNothingValid): msgcode.ImportNothingValid,
 		wrap(&importer.FileError{Line: 2, Problem: importer.ProblemLineTooLong}): msgcode.ImportUnreadable,
 		wrap(importer.ErrNoProfile):     msgcode.ImportNoProfile,
+		importer.ErrRunning:             msgcode.ImportRunning,
 		wrap(context.Canceled):          msgcode.ImportCancelled,
 		wrap(os.ErrNotExist):            msgcode.ImportFile,
 		wrap(customer.ErrNotFound):      msgcode.NotFound,

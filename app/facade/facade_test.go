@@ -54,32 +54,32 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 	if !st.Sandbox || st.ChannelConfigured || st.Error != "" || st.Version != "test" {
 		t.Fatalf("first start: %+v", st)
 	}
-	customers, err := app.SandboxCustomers()
+	customers, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil || len(customers) == 0 {
 		t.Fatalf("customers: %v %v", customers, err)
 	}
-	if err := app.SandboxSend(customers[0].UserID, "口座振替の手続きについて"); err != nil {
+	if err := sandboxSvc(app).SandboxSend(customers[0].UserID, "口座振替の手続きについて"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSend("U00000000000000000000000000000000", "x"); err == nil || err.Error() != msgcode.NotFound {
+	if err := sandboxSvc(app).SandboxSend("U00000000000000000000000000000000", "x"); err == nil || err.Error() != msgcode.NotFound {
 		t.Fatalf("unknown customer: %v", err)
 	}
-	convs, err := app.Conversations()
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 1 || convs[0].Unread != 1 {
 		t.Fatalf("conversations: %+v %v", convs, err)
 	}
-	if _, err := app.Reply(convs[0].ID, ""); err == nil || err.Error() != msgcode.EmptyMessage {
+	if _, err := inboxSvc(app).Reply(convs[0].ID, ""); err == nil || err.Error() != msgcode.EmptyMessage {
 		t.Fatalf("empty reply: %v", err)
 	}
-	m, err := app.Reply(convs[0].ID, "承知しました。必要書類をご案内します。")
+	m, err := inboxSvc(app).Reply(convs[0].ID, "承知しました。必要書類をご案内します。")
 	if err != nil || m.Status != "sent" {
 		t.Fatalf("reply: %+v %v", m, err)
 	}
-	chat, err := app.SandboxChat(customers[0].UserID)
+	chat, err := sandboxSvc(app).SandboxChat(customers[0].UserID)
 	if err != nil || len(chat) != 2 || chat[1].From != "official" {
 		t.Fatalf("phone: %+v %v", chat, err)
 	}
-	if err := app.MarkRead(convs[0].ID); err != nil {
+	if err := inboxSvc(app).MarkRead(convs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -97,11 +97,11 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 	if !rec.has(EventStatus) {
 		t.Fatal("no status:changed event")
 	}
-	if _, err := app.SandboxCustomers(); err == nil || err.Error() != msgcode.NotSandbox {
+	if _, err := sandboxSvc(app).SandboxCustomers(); err == nil || err.Error() != msgcode.NotSandbox {
 		t.Fatalf("sandbox call in live mode: %v", err)
 	}
 	// The stored conversation survives the switch of channel.
-	if convs, err := app.Conversations(); err != nil || len(convs) != 1 {
+	if convs, err := inboxSvc(app).Conversations(); err != nil || len(convs) != 1 {
 		t.Fatalf("conversations after switch: %+v %v", convs, err)
 	}
 
@@ -116,7 +116,7 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 func TestFacadeBeforeStart(t *testing.T) {
 	h := New(Options{DataDir: t.TempDir(), Clock: time.Now})
 	app := h.App()
-	if _, err := app.Conversations(); err == nil || err.Error() != msgcode.NotStarted {
+	if _, err := inboxSvc(app).Conversations(); err == nil || err.Error() != msgcode.NotStarted {
 		t.Fatalf("Conversations before start: %v", err)
 	}
 	if _, err := app.SaveChannel("a", "b"); err == nil || err.Error() != msgcode.NotStarted {

@@ -337,12 +337,12 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 func TestAgencySeesMaskedInbox(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const text = "口座番号は1234567です"
-	if err := app.SandboxSend(cs[0].UserID, text); err != nil {
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, text); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
@@ -355,7 +355,7 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 	if !st.Masked {
 		t.Error("agency state not masked")
 	}
-	convs, err := app.Conversations()
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations: %v %v", convs, err)
 	}
@@ -363,7 +363,7 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 	if c.DisplayName == cs[0].DisplayName || strings.Contains(c.LastPreview, "1234567") || c.LineUserID == cs[0].UserID || c.Unread != 1 {
 		t.Fatalf("not masked: %+v", c)
 	}
-	msgs, err := app.Messages(c.ID)
+	msgs, err := inboxSvc(app).Messages(c.ID)
 	if err != nil || len(msgs) == 0 {
 		t.Fatal(msgs, err)
 	}
@@ -372,7 +372,7 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 			t.Fatalf("body visible to agency: %+v", m)
 		}
 	}
-	if _, err := app.Reply(c.ID, "x"); err == nil || err.Error() != msgcode.Forbidden {
+	if _, err := inboxSvc(app).Reply(c.ID, "x"); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("agency reply: %v", err)
 	}
 	// The refused call is in the audit trail under the agency's name.
@@ -389,7 +389,7 @@ func TestIdleLockInFacade(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	app := startApp(t, clk)
 	firstAdmin(t, app)
-	if _, err := app.Conversations(); err != nil {
+	if _, err := inboxSvc(app).Conversations(); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(4 * time.Minute)
@@ -397,11 +397,11 @@ func TestIdleLockInFacade(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Add(4 * time.Minute)
-	if _, err := app.Conversations(); err != nil {
+	if _, err := inboxSvc(app).Conversations(); err != nil {
 		t.Fatalf("input 4 min ago: %v", err)
 	}
 	clk.Add(2 * time.Minute)
-	if _, err := app.Conversations(); err == nil || err.Error() != msgcode.SessionLocked {
+	if _, err := inboxSvc(app).Conversations(); err == nil || err.Error() != msgcode.SessionLocked {
 		t.Fatalf("after 6 min idle: %v", err)
 	}
 	if st, _ := (&SessionService{app}).AuthState(); !st.Locked || !st.SignedIn {
@@ -413,7 +413,7 @@ func TestIdleLockInFacade(t *testing.T) {
 	if _, err := (&SessionService{app}).Unlock(testAdminPW); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.Conversations(); err != nil {
+	if _, err := inboxSvc(app).Conversations(); err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
 }
@@ -474,14 +474,14 @@ func TestSecurityCodes(t *testing.T) {
 func TestAgencyCannotFetchContent(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSendImage(cs[0].UserID); err != nil {
+	if err := sandboxSvc(app).SandboxSendImage(cs[0].UserID); err != nil {
 		t.Fatal(err)
 	}
-	convs, err := app.Conversations()
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations: %v %v", convs, err)
 	}
@@ -489,7 +489,7 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 	// after the webhook was stored.
 	var photo int64
 	for deadline := time.Now().Add(10 * time.Second); photo == 0; {
-		msgs, err := app.Messages(convs[0].ID)
+		msgs, err := inboxSvc(app).Messages(convs[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +503,7 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if url, err := app.MessageContent(photo); err != nil || !strings.HasPrefix(url, "data:image/png;base64,") {
+	if url, err := inboxSvc(app).MessageContent(photo); err != nil || !strings.HasPrefix(url, "data:image/png;base64,") {
 		t.Fatalf("administrator: %.40q %v", url, err)
 	}
 
@@ -519,12 +519,12 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, id := range []int64{photo, 0, 999999} {
-			if url, err := app.MessageContent(id); err == nil || err.Error() != msgcode.ContentMasked || url != "" {
+			if url, err := inboxSvc(app).MessageContent(id); err == nil || err.Error() != msgcode.ContentMasked || url != "" {
 				t.Fatalf("%s content of %d: %.40q %v", r, id, url, err)
 			}
 		}
 		// Nor may it have content fetched again.
-		if err := app.FetchContent(photo); err == nil || err.Error() != msgcode.ContentMasked {
+		if err := inboxSvc(app).FetchContent(photo); err == nil || err.Error() != msgcode.ContentMasked {
 			t.Fatalf("%s re-fetch: %v", r, err)
 		}
 		if _, err := (&SessionService{app}).SignIn("admin", testAdminPW); err != nil {

@@ -1,397 +1,195 @@
 package facade
 
 import (
-	"encoding/base64"
-	"strings"
-	"tsunagu/internal/msgcode"
+	"context"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/autoreply"
+	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 )
 
 // The inbox: conversations, messages, replies, assignment, status, notes,
 // canned replies, and the auto-reply settings (business hours, keywords).
-
-func inboxStaff(st auth.Staff) inbox.Staff {
-	return inbox.Staff{ID: st.ID, Actor: st.Actor(), Name: st.DisplayName}
-}
+// What a masked role (agency) sees is the inbox's rule (inbox.Viewer).
 
 // Conversations lists the inbox.
-func (a *App) Conversations() ([]inbox.Conversation, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.Conversations(a.ctx)
-	if st.Role.Masked() {
-		list = maskConversations(list)
-	}
-	return list, a.userError(err)
+func (s *InboxService) Conversations() ([]inbox.Conversation, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) ([]inbox.Conversation, error) {
+		return eng.Inbox().As(st).Conversations(ctx)
+	})
 }
 
 // Messages returns one conversation's messages.
-func (a *App) Messages(conversationID int64) ([]inbox.Message, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.Messages(a.ctx, conversationID)
-	if st.Role.Masked() {
-		list = maskMessages(list)
-	}
-	return list, a.userError(err)
+func (s *InboxService) Messages(conversationID int64) ([]inbox.Message, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) ([]inbox.Message, error) {
+		return eng.Inbox().As(st).Messages(ctx, conversationID)
+	})
 }
 
 // MarkRead clears a conversation's unread count, and marks the customer's
 // messages read on LINE if the administrator turned that on (LineSettings).
-func (a *App) MarkRead(conversationID int64) error {
-	if _, err := a.require(auth.PermInboxReply); err != nil {
-		return err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return err
-	}
-	return a.userError(ib.MarkRead(a.ctx, conversationID))
+func (s *InboxService) MarkRead(conversationID int64) error {
+	return run(s.a, auth.PermInboxReply, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) error {
+		return eng.Inbox().MarkRead(ctx, conversationID)
+	})
 }
 
-// Reply sends a staff reply.
-func (a *App) Reply(conversationID int64, text string) (inbox.Message, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	// The inbox audits the send in the transaction that stores it.
-	m, err := ib.Reply(a.ctx, conversationID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName}, text)
-	return m, a.userError(err)
+// Reply sends a staff reply; the inbox audits it in the transaction that
+// stores it.
+func (s *InboxService) Reply(conversationID int64, text string) (inbox.Message, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Message, error) {
+		return eng.Inbox().Reply(ctx, conversationID, inbox.ActorOf(st), text)
+	})
 }
 
 // RetryMessage resends a failed message.
-func (a *App) RetryMessage(messageID int64) (inbox.Message, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	m, err := ib.RetryMessage(a.ctx, messageID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName})
-	return m, a.userError(err)
+func (s *InboxService) RetryMessage(messageID int64) (inbox.Message, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Message, error) {
+		return eng.Inbox().RetryMessage(ctx, messageID, inbox.ActorOf(st))
+	})
 }
 
 // ConversationPage is one page of the conversation list, filtered and
 // searched (inbox.ListQuery; "mine" is the signed-in staff member). A masked
-// role (agency) may page and filter, but not search: which conversations
-// contain a word is itself what they may not see.
-func (a *App) ConversationPage(q inbox.ListQuery) (inbox.ListPage, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return inbox.ListPage{}, err
-	}
-	if st.Role.Masked() && strings.TrimSpace(q.Search) != "" {
-		a.denyMasked(st, "inbox_search")
-		return inbox.ListPage{}, msgcode.New(msgcode.ContentMasked)
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.ListPage{}, err
-	}
-	q.Me = st.ID
-	page, err := ib.List(a.ctx, q)
-	if st.Role.Masked() {
-		page.Conversations = maskConversations(page.Conversations)
-	}
-	return page, a.userError(err)
+// role may page and filter, but not search.
+func (s *InboxService) ConversationPage(q inbox.ListQuery) (inbox.ListPage, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.ListPage, error) {
+		return eng.Inbox().As(st).List(ctx, q)
+	})
 }
 
 // GetConversation returns one conversation (e.g. one opened from a search
 // that the loaded pages do not hold).
-func (a *App) GetConversation(conversationID int64) (inbox.Conversation, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return inbox.Conversation{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Conversation{}, err
-	}
-	c, err := ib.Conversation(a.ctx, conversationID)
-	if err != nil {
-		return inbox.Conversation{}, a.userError(err)
-	}
-	if st.Role.Masked() {
-		c = maskConversations([]inbox.Conversation{c})[0]
-	}
-	return c, nil
+func (s *InboxService) GetConversation(conversationID int64) (inbox.Conversation, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Conversation, error) {
+		return eng.Inbox().As(st).Conversation(ctx, conversationID)
+	})
 }
 
 // MessagePage returns the latest messages of a conversation before message
 // ID before (0: the newest), oldest first.
-func (a *App) MessagePage(conversationID, before int64) (inbox.MessagePage, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return inbox.MessagePage{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.MessagePage{}, err
-	}
-	page, err := ib.RecentMessages(a.ctx, conversationID, before, inbox.DefaultMessagePage)
-	if st.Role.Masked() {
-		page.Messages = maskMessages(page.Messages)
-	}
-	return page, a.userError(err)
+func (s *InboxService) MessagePage(conversationID, before int64) (inbox.MessagePage, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.MessagePage, error) {
+		return eng.Inbox().As(st).RecentMessages(ctx, conversationID, before)
+	})
 }
 
 // Assignees lists who a conversation can be assigned to.
-func (a *App) Assignees() ([]inbox.Assignee, error) {
-	if _, err := a.require(auth.PermInboxRead); err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.Assignees(a.ctx)
-	return list, a.userError(err)
+func (s *InboxService) Assignees() ([]inbox.Assignee, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]inbox.Assignee, error) {
+		return eng.Inbox().Assignees(ctx)
+	})
 }
 
 // AssignConversation assigns a conversation to a staff member (0: nobody).
-func (a *App) AssignConversation(conversationID, staffID int64) error {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return err
-	}
-	return a.userError(ib.Assign(a.ctx, inboxStaff(st), conversationID, staffID))
+func (s *InboxService) AssignConversation(conversationID, staffID int64) error {
+	return run(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Inbox().Assign(ctx, inbox.StaffOf(st), conversationID, staffID)
+	})
 }
 
 // SetConversationStatus sets open, pending or closed.
-func (a *App) SetConversationStatus(conversationID int64, status string) error {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return err
-	}
-	return a.userError(ib.SetStatus(a.ctx, inboxStaff(st), conversationID, status))
+func (s *InboxService) SetConversationStatus(conversationID int64, status string) error {
+	return run(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Inbox().SetStatus(ctx, inbox.StaffOf(st), conversationID, status)
+	})
 }
 
 // ConversationNotes returns the internal notes of a conversation.
-func (a *App) ConversationNotes(conversationID int64) ([]inbox.Note, error) {
-	st, err := a.require(auth.PermInboxRead)
-	if err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.Notes(a.ctx, conversationID)
-	if st.Role.Masked() {
-		for i := range list {
-			list[i].Body = MaskBody(list[i].Body)
-		}
-	}
-	return list, a.userError(err)
+func (s *InboxService) ConversationNotes(conversationID int64) ([]inbox.Note, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) ([]inbox.Note, error) {
+		return eng.Inbox().As(st).Notes(ctx, conversationID)
+	})
 }
 
 // AddNote adds an internal note (never sent to the customer).
-func (a *App) AddNote(conversationID int64, body string) (inbox.Note, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return inbox.Note{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Note{}, err
-	}
-	n, err := ib.AddNote(a.ctx, inboxStaff(st), conversationID, body)
-	return n, a.userError(err)
+func (s *InboxService) AddNote(conversationID int64, body string) (inbox.Note, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Note, error) {
+		return eng.Inbox().AddNote(ctx, inbox.StaffOf(st), conversationID, body)
+	})
 }
 
 // DeleteNote deletes one of the signed-in staff member's own notes.
-func (a *App) DeleteNote(noteID int64) error {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return err
-	}
-	return a.userError(ib.DeleteNote(a.ctx, inboxStaff(st), noteID))
+func (s *InboxService) DeleteNote(noteID int64) error {
+	return run(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Inbox().DeleteNote(ctx, inbox.StaffOf(st), noteID)
+	})
 }
 
 // CannedReplies lists the canned replies for the composer.
-func (a *App) CannedReplies() ([]inbox.CannedReply, error) {
-	if _, err := a.require(auth.PermInboxReply); err != nil {
-		return nil, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return nil, err
-	}
-	list, err := ib.CannedReplies(a.ctx)
-	return list, a.userError(err)
+func (s *InboxService) CannedReplies() ([]inbox.CannedReply, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]inbox.CannedReply, error) {
+		return eng.Inbox().CannedReplies(ctx)
+	})
 }
 
 // ExpandCannedReply returns a canned reply's text for a conversation with
 // {氏名} and {担当者} (the signed-in staff member) filled in.
-func (a *App) ExpandCannedReply(conversationID, cannedID int64) (string, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return "", err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return "", err
-	}
-	text, err := ib.ExpandCannedReply(a.ctx, conversationID, cannedID, st.DisplayName)
-	return text, a.userError(err)
+func (s *InboxService) ExpandCannedReply(conversationID, cannedID int64) (string, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
+		return eng.Inbox().ExpandCannedReply(ctx, conversationID, cannedID, st.DisplayName)
+	})
 }
 
 // SaveCannedReply creates or changes a canned reply (administrators).
-func (a *App) SaveCannedReply(c inbox.CannedReply) (inbox.CannedReply, error) {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return inbox.CannedReply{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.CannedReply{}, err
-	}
-	c, err = ib.SaveCannedReply(a.ctx, st.Actor(), c)
-	return c, a.userError(err)
+func (s *InboxService) SaveCannedReply(c inbox.CannedReply) (inbox.CannedReply, error) {
+	return call(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.CannedReply, error) {
+		return eng.Inbox().SaveCannedReply(ctx, st.Actor(), c)
+	})
 }
 
 // DeleteCannedReply deletes a canned reply (administrators).
-func (a *App) DeleteCannedReply(id int64) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return err
-	}
-	return a.userError(ib.DeleteCannedReply(a.ctx, st.Actor(), id))
+func (s *InboxService) DeleteCannedReply(id int64) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.Inbox().DeleteCannedReply(ctx, st.Actor(), id)
+	})
 }
 
 // ReplyImage sends a JPEG or PNG image, given as a data URL or bare base64.
-func (a *App) ReplyImage(conversationID int64, data string) (inbox.Message, error) {
-	st, err := a.require(auth.PermInboxReply)
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	ib, err := a.inbox()
-	if err != nil {
-		return inbox.Message{}, err
-	}
-	if i := strings.Index(data, ";base64,"); strings.HasPrefix(data, "data:") && i > 0 {
-		data = data[i+len(";base64,"):]
-	}
-	raw, err := base64.StdEncoding.DecodeString(data)
-	if err != nil || len(raw) == 0 {
-		return inbox.Message{}, msgcode.New(msgcode.ImageInvalid)
-	}
-	m, err := ib.ReplyImage(a.ctx, conversationID, inbox.Actor{Audit: st.Actor(), Name: st.DisplayName}, raw)
-	return m, a.userError(err)
+func (s *InboxService) ReplyImage(conversationID int64, data string) (inbox.Message, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Message, error) {
+		raw, err := inbox.DecodeImage(data)
+		if err != nil {
+			return inbox.Message{}, err
+		}
+		return eng.Inbox().ReplyImage(ctx, conversationID, inbox.ActorOf(st), raw)
+	})
 }
 
 // --- auto-replies (administrators) ---
 
-func (a *App) autoReply() (*autoreply.Service, error) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if a.eng == nil {
-		return nil, msgcode.New(msgcode.NotStarted)
-	}
-	return a.eng.AutoReply(), nil
-}
-
 // AutoReplyRules lists the keyword auto-replies.
-func (a *App) AutoReplyRules() ([]autoreply.Rule, error) {
-	if _, err := a.require(auth.PermSettings); err != nil {
-		return nil, err
-	}
-	svc, err := a.autoReply()
-	if err != nil {
-		return nil, err
-	}
-	list, err := svc.Rules(a.ctx)
-	return list, a.userError(err)
+func (s *InboxService) AutoReplyRules() ([]autoreply.Rule, error) {
+	return call(s.a, auth.PermSettings, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]autoreply.Rule, error) {
+		return eng.AutoReply().Rules(ctx)
+	})
 }
 
 // SaveAutoReplyRule creates or changes a keyword auto-reply.
-func (a *App) SaveAutoReplyRule(r autoreply.Rule) (autoreply.Rule, error) {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return autoreply.Rule{}, err
-	}
-	svc, err := a.autoReply()
-	if err != nil {
-		return autoreply.Rule{}, err
-	}
-	r, err = svc.SaveRule(a.ctx, st.Actor(), r)
-	return r, a.userError(err)
+func (s *InboxService) SaveAutoReplyRule(r autoreply.Rule) (autoreply.Rule, error) {
+	return call(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (autoreply.Rule, error) {
+		return eng.AutoReply().SaveRule(ctx, st.Actor(), r)
+	})
 }
 
 // DeleteAutoReplyRule deletes a keyword auto-reply.
-func (a *App) DeleteAutoReplyRule(id int64) error {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return err
-	}
-	svc, err := a.autoReply()
-	if err != nil {
-		return err
-	}
-	return a.userError(svc.DeleteRule(a.ctx, st.Actor(), id))
+func (s *InboxService) DeleteAutoReplyRule(id int64) error {
+	return run(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
+		return eng.AutoReply().DeleteRule(ctx, st.Actor(), id)
+	})
 }
 
 // BusinessHours returns the business hours and away reply.
-func (a *App) BusinessHours() (autoreply.Settings, error) {
-	if _, err := a.require(auth.PermSettings); err != nil {
-		return autoreply.Settings{}, err
-	}
-	svc, err := a.autoReply()
-	if err != nil {
-		return autoreply.Settings{}, err
-	}
-	s, err := svc.Settings(a.ctx)
-	return s, a.userError(err)
+func (s *InboxService) BusinessHours() (autoreply.Settings, error) {
+	return call(s.a, auth.PermSettings, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (autoreply.Settings, error) {
+		return eng.AutoReply().Settings(ctx)
+	})
 }
 
 // SaveBusinessHours stores the business hours and away reply.
-func (a *App) SaveBusinessHours(s autoreply.Settings) (autoreply.Settings, error) {
-	st, err := a.require(auth.PermSettings)
-	if err != nil {
-		return autoreply.Settings{}, err
-	}
-	svc, err := a.autoReply()
-	if err != nil {
-		return autoreply.Settings{}, err
-	}
-	s, err = svc.SaveSettings(a.ctx, st.Actor(), s)
-	return s, a.userError(err)
+func (s *InboxService) SaveBusinessHours(set autoreply.Settings) (autoreply.Settings, error) {
+	return call(s.a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (autoreply.Settings, error) {
+		return eng.AutoReply().SaveSettings(ctx, st.Actor(), set)
+	})
 }

@@ -9,8 +9,10 @@ import (
 	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
+	"tsunagu/internal/linesim"
 )
 
 func TestLineCodes(t *testing.T) {
@@ -24,6 +26,11 @@ func TestLineCodes(t *testing.T) {
 		{monthly, msgcode.MonthlyLimit},
 		{fmt.Errorf("campaign: %w", line.ErrQuotaExceeded), msgcode.QuotaExceeded},
 		{fmt.Errorf("send: %w", &line.APIError{Status: 429, Message: "The API rate limit has been exceeded. Try again later."}), msgcode.SendFailed},
+		// What the inbox refuses a masked role, and the sandbox outside
+		// sandbox mode or with a bad drill.
+		{fmt.Errorf("content: %w", inbox.ErrMasked), msgcode.ContentMasked},
+		{engine.ErrNotSandbox, msgcode.NotSandbox},
+		{fmt.Errorf("sandbox outage: %w", linesim.ErrBadOutage), msgcode.InvalidInput},
 	}
 	for _, tt := range tests {
 		if got := msgcode.Code(tt.err); got != tt.want {
@@ -37,14 +44,14 @@ func TestLineCodes(t *testing.T) {
 func TestMarkReadOnLineSetting(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSend(cs[0].UserID, "残高を教えてください"); err != nil {
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, "残高を教えてください"); err != nil {
 		t.Fatal(err)
 	}
-	convs, err := app.Conversations()
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations: %v %v", convs, err)
 	}
@@ -55,7 +62,7 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 	if s, err := app.LineSettings(); err != nil || s.MarkReadOnLine {
 		t.Fatalf("default: %+v %v", s, err)
 	}
-	if err := app.MarkRead(convs[0].ID); err != nil {
+	if err := inboxSvc(app).MarkRead(convs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if sim.ReadUpTo(cs[0].UserID) != "" {
@@ -64,7 +71,7 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 	if s, err := app.SetLineSettings(LineSettings{MarkReadOnLine: true}); err != nil || !s.MarkReadOnLine {
 		t.Fatalf("set: %+v %v", s, err)
 	}
-	if err := app.MarkRead(convs[0].ID); err != nil {
+	if err := inboxSvc(app).MarkRead(convs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if sim.ReadUpTo(cs[0].UserID) == "" {
@@ -81,19 +88,19 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 func TestReplyAuditedThroughFacade(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSend(cs[0].UserID, "質問です"); err != nil {
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, "質問です"); err != nil {
 		t.Fatal(err)
 	}
-	convs, err := app.Conversations()
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations: %v %v", convs, err)
 	}
 	const text = "ご来店の際は通帳をお持ちください"
-	m, err := app.Reply(convs[0].ID, text)
+	m, err := inboxSvc(app).Reply(convs[0].ID, text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,17 +134,17 @@ func TestReplyAuditedThroughFacade(t *testing.T) {
 func TestSandboxOutageDrill(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSetOutage("meteor", 0); err == nil || err.Error() != msgcode.InvalidInput {
+	if err := sandboxSvc(app).SandboxSetOutage("meteor", 0); err == nil || err.Error() != msgcode.InvalidInput {
 		t.Fatalf("bad mode: %v", err)
 	}
-	if err := app.SandboxSetOutage("refuse", 0); err != nil {
+	if err := sandboxSvc(app).SandboxSetOutage("refuse", 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSendImage(cs[0].UserID); err != nil {
+	if err := sandboxSvc(app).SandboxSendImage(cs[0].UserID); err != nil {
 		t.Fatal(err)
 	}
 	poll := func(what string, cond func() bool) {
@@ -149,15 +156,15 @@ func TestSandboxOutageDrill(t *testing.T) {
 		}
 	}
 	poll("LINE reported unreachable", func() bool {
-		st, err := app.LineStatus()
+		st, err := inboxSvc(app).LineStatus()
 		return err == nil && !st.Reachable && st.DownSince > 0 && st.PendingContent == 1 && st.PendingProfiles == 1
 	})
-	convs, err := app.Conversations()
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 1 || convs[0].DisplayName != "" {
 		t.Fatalf("conversation during the outage: %+v %v", convs, err)
 	}
 	photo := func() inbox.Message {
-		msgs, err := app.Messages(convs[0].ID)
+		msgs, err := inboxSvc(app).Messages(convs[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,25 +179,25 @@ func TestSandboxOutageDrill(t *testing.T) {
 	if m := photo(); m.HasContent || m.Fetch != inbox.FetchPending {
 		t.Fatalf("photo during the outage: %+v", m)
 	}
-	if err := app.SandboxSetOutage("", 0); err != nil {
+	if err := sandboxSvc(app).SandboxSetOutage("", 0); err != nil {
 		t.Fatal(err)
 	}
 	poll("photo and profile filled in", func() bool {
-		st, err := app.LineStatus()
+		st, err := inboxSvc(app).LineStatus()
 		return err == nil && st.Reachable && photo().HasContent && st.PendingProfiles == 0
 	})
 
-	if err := app.SandboxExpireContent(true); err != nil {
+	if err := sandboxSvc(app).SandboxExpireContent(true); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSendImage(cs[0].UserID); err != nil {
+	if err := sandboxSvc(app).SandboxSendImage(cs[0].UserID); err != nil {
 		t.Fatal(err)
 	}
 	poll("marked expired", func() bool { return photo().Fetch == inbox.FetchExpired })
-	if err := app.SandboxExpireContent(false); err != nil {
+	if err := sandboxSvc(app).SandboxExpireContent(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.FetchContent(photo().ID); err != nil {
+	if err := inboxSvc(app).FetchContent(photo().ID); err != nil {
 		t.Fatal(err)
 	}
 	poll("fetched again", func() bool { return photo().HasContent })

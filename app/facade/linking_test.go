@@ -28,49 +28,54 @@ func TestLinkingThroughFacade(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cs[:2] {
-		if err := app.SandboxSend(c.UserID, "こんにちは"); err != nil {
+		if err := sandboxSvc(app).SandboxSend(c.UserID, "こんにちは"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	convs, err := app.Conversations()
+	// The profiles (the names compared below) are fetched in the
+	// background after the messages are stored: let that happen first.
+	if err := app.eng.Inbox().Settle(app.context()); err != nil {
+		t.Fatal(err)
+	}
+	convs, err := inboxSvc(app).Conversations()
 	if err != nil || len(convs) != 2 {
 		t.Fatalf("conversations: %+v %v", convs, err)
 	}
 	conv, other := convs[0], convs[1]
 
-	before, err := app.ConversationCustomer(conv.ID)
+	before, err := linkingSvc(app).ConversationCustomer(conv.ID)
 	if err != nil || before.Linked || before.DisplayName != conv.DisplayName {
 		t.Fatalf("before: %+v %v", before, err)
 	}
-	found, err := app.LinkSearchCustomers("ﾔﾏﾀﾞ")
+	found, err := linkingSvc(app).LinkSearchCustomers("ﾔﾏﾀﾞ")
 	if err != nil || len(found) != 1 || found[0].ID != custID {
 		t.Fatalf("search: %+v %v", found, err)
 	}
-	if err := app.LinkConversation(conv.ID, custID); err != nil {
+	if err := linkingSvc(app).LinkConversation(conv.ID, custID); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.LinkCustomerTaken {
+	if err := linkingSvc(app).LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("second user for a customer: %v", err)
 	}
-	if _, err := app.IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "letter"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
+	if _, err := linkingSvc(app).IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "letter"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("code for a linked customer: %v", err)
 	}
-	if _, err := app.IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "email", Destination: "x@example.jp"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
+	if _, err := linkingSvc(app).IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "email", Destination: "x@example.jp"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("email code: %v", err)
 	}
-	got, err := app.ConversationCustomer(conv.ID)
+	got, err := linkingSvc(app).ConversationCustomer(conv.ID)
 	if err != nil || !got.Linked || got.Card == nil || got.Card.Name != "山田 花子" || got.Link.Method != "manual" {
 		t.Fatalf("after: %+v %v", got, err)
 	}
-	if err := app.UnlinkCustomer(custID, " "); err == nil || err.Error() != msgcode.LinkReasonRequired {
+	if err := linkingSvc(app).UnlinkCustomer(custID, " "); err == nil || err.Error() != msgcode.LinkReasonRequired {
 		t.Fatalf("unlink without reason: %v", err)
 	}
-	set, err := app.LinkingSettings()
+	set, err := linkingSvc(app).LinkingSettings()
 	if err != nil || set.CodeValidityDays != linking.DefaultCodeDays || set.CanEmail {
 		t.Fatalf("settings: %+v %v", set, err)
 	}
@@ -81,12 +86,12 @@ func TestLinkingThroughFacade(t *testing.T) {
 	if _, err := (&SessionService{app}).SignIn("ag", "agency password"); err != nil {
 		t.Fatal(err)
 	}
-	masked, err := app.ConversationCustomer(conv.ID)
+	masked, err := linkingSvc(app).ConversationCustomer(conv.ID)
 	if err != nil || masked.Card == nil || masked.Card.Name == "山田 花子" || masked.Card.NameKana == "ヤマダ ハナコ" ||
 		masked.DisplayName == conv.DisplayName || masked.Link.LineUserID == cs[0].UserID || masked.Card.CustomerNo != "8001" {
 		t.Fatalf("agency sees: %+v %v", masked, err)
 	}
-	if err := app.LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.Forbidden {
+	if err := linkingSvc(app).LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("agency link: %v", err)
 	}
 }

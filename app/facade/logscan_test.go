@@ -68,18 +68,18 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ops", DisplayName: "担当", Role: auth.RoleOperator, Password: operatorPW}); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxSend(cs[0].UserID, pii); err != nil {
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, pii); err != nil {
 		t.Fatal(err)
 	}
-	convs, _ := app.Conversations()
-	if _, err := app.Reply(convs[0].ID, replyText); err != nil {
+	convs, _ := inboxSvc(app).Conversations()
+	if _, err := inboxSvc(app).Reply(convs[0].ID, replyText); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.Reply(convs[0].ID, strings.Repeat(pii, 1000)); err == nil {
+	if _, err := inboxSvc(app).Reply(convs[0].ID, strings.Repeat(pii, 1000)); err == nil {
 		t.Fatal("overlong reply accepted")
 	}
 	if _, err := app.BackupNow(); err != nil {

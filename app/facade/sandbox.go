@@ -1,233 +1,177 @@
 package facade
 
-// SandboxService: the simulated LINE friends and their phones (sandbox mode only).
+// SandboxService: the simulated LINE friends and their phones (sandbox mode
+// only: engine.ErrNotSandbox otherwise).
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"time"
+
 	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
-	"tsunagu/internal/msgcode"
 	"tsunagu/internal/richmenu"
 )
 
 // SandboxCustomers lists the simulated customers.
-func (a *App) SandboxCustomers() ([]SimCustomer, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return nil, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return nil, err
-	}
-	out := []SimCustomer{}
-	for _, c := range sim.Customers() {
-		out = append(out, SimCustomer{UserID: c.UserID, DisplayName: c.DisplayName, Following: c.Following})
-	}
-	return out, nil
+func (s *SandboxService) SandboxCustomers() ([]SimCustomer, error) {
+	return onSim(s.a, func(sim *linesim.Server) []SimCustomer {
+		out := []SimCustomer{}
+		for _, c := range sim.Customers() {
+			out = append(out, SimCustomer{UserID: c.UserID, DisplayName: c.DisplayName, Following: c.Following})
+		}
+		return out
+	})
 }
 
 // SandboxChat is what a simulated customer sees in their LINE chat.
-func (a *App) SandboxChat(userID string) ([]PhoneMessage, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return nil, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return nil, err
-	}
-	out := []PhoneMessage{}
-	for _, m := range sim.Chat(userID) {
-		out = append(out, PhoneMessage{From: m.From, Type: m.Type, Text: m.Text, At: m.At.UnixMilli()})
-	}
-	return out, nil
+func (s *SandboxService) SandboxChat(userID string) ([]PhoneMessage, error) {
+	return onSim(s.a, func(sim *linesim.Server) []PhoneMessage {
+		out := []PhoneMessage{}
+		for _, m := range sim.Chat(userID) {
+			out = append(out, PhoneMessage{From: m.From, Type: m.Type, Text: m.Text, At: m.At.UnixMilli()})
+		}
+		return out
+	})
 }
 
 // SandboxSend sends text as a simulated customer: the simulator posts a
 // signed webhook that travels the same path as a real one.
-func (a *App) SandboxSend(userID, text string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
+func (s *SandboxService) SandboxSend(userID, text string) error {
+	return s.act(userID, "send", func(ctx context.Context, sim *linesim.Server) error {
+		_, err := sim.SendText(ctx, userID, text)
 		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.SendText(a.ctx, userID, text); err != nil {
-		return a.userError(fmt.Errorf("sandbox send: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
+	})
 }
 
 // SandboxFollow makes a simulated customer add (true) or block (false) the
 // official account.
-func (a *App) SandboxFollow(userID string, follow bool) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if follow {
-		err = sim.Follow(a.ctx, userID)
-	} else {
-		err = sim.Unfollow(a.ctx, userID)
-	}
-	if err != nil {
-		return a.userError(fmt.Errorf("sandbox follow: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
+func (s *SandboxService) SandboxFollow(userID string, follow bool) error {
+	return s.act(userID, "follow", func(ctx context.Context, sim *linesim.Server) error {
+		if follow {
+			return sim.Follow(ctx, userID)
+		}
+		return sim.Unfollow(ctx, userID)
+	})
 }
 
 // SandboxSendSticker sends a sticker as a simulated customer.
-func (a *App) SandboxSendSticker(userID, packageID, stickerID string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
+func (s *SandboxService) SandboxSendSticker(userID, packageID, stickerID string) error {
+	return s.act(userID, "sticker", func(ctx context.Context, sim *linesim.Server) error {
+		_, err := sim.SendSticker(ctx, userID, packageID, stickerID)
 		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.SendSticker(a.ctx, userID, packageID, stickerID); err != nil {
-		return a.userError(fmt.Errorf("sandbox sticker: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
+	})
 }
 
 // SandboxSendImage sends a small generated photo as a simulated customer;
 // the app downloads it through the content API like a real one.
-func (a *App) SandboxSendImage(userID string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
+func (s *SandboxService) SandboxSendImage(userID string) error {
+	return s.act(userID, "image", func(ctx context.Context, sim *linesim.Server) error {
+		_, _, err := sim.SendImage(ctx, userID, linesim.SamplePhoto(), "image/png")
 		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, _, err := sim.SendImage(a.ctx, userID, samplePhoto(), "image/png"); err != nil {
-		return a.userError(fmt.Errorf("sandbox image: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
+	})
 }
 
 // SandboxPostback taps a postback button as a simulated customer: label is
 // what the phone shows, data what the webhook carries.
-func (a *App) SandboxPostback(userID, label, data string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
+func (s *SandboxService) SandboxPostback(userID, label, data string) error {
+	return s.act(userID, "postback", func(ctx context.Context, sim *linesim.Server) error {
+		_, err := sim.Postback(ctx, userID, label, data)
 		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
+	})
+}
+
+// SandboxTap taps one of the phone's buttons (SandboxPhoneActions) as the
+// simulated customer; value is the picked date (or time) of a datetime
+// picker.
+func (s *SandboxService) SandboxTap(userID string, delivery, index int, value string) error {
+	return s.act(userID, "tap", func(ctx context.Context, sim *linesim.Server) error {
+		_, err := sim.Tap(ctx, userID, delivery, index, value)
 		return err
-	}
-	if _, err := sim.Postback(a.ctx, userID, label, data); err != nil {
-		return a.userError(fmt.Errorf("sandbox postback: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
+	})
 }
 
 // SandboxSetOutage runs the outage drill in sandbox mode: the simulated
 // LINE API stops answering ("refuse", "reset" or "blackhole"), answers
 // after slowMs, or is back ("" and 0). Webhooks keep arriving.
-func (a *App) SandboxSetOutage(mode string, slowMs int) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if slowMs < 0 || slowMs > 120_000 {
-		return msgcode.New(msgcode.InvalidInput)
-	}
-	if err := sim.SetOutage(mode); err != nil {
-		if errors.Is(err, linesim.ErrBadOutage) {
-			return msgcode.New(msgcode.InvalidInput)
-		}
-		return a.userError(fmt.Errorf("sandbox outage: %w", err))
-	}
-	sim.SetSlow(msDuration(slowMs))
-	return nil
+func (s *SandboxService) SandboxSetOutage(mode string, slowMs int) error {
+	_, err := onSimErr(s.a, func(sim *linesim.Server) (struct{}, error) {
+		return struct{}{}, sim.Drill(mode, time.Duration(slowMs)*time.Millisecond)
+	})
+	return err
 }
 
 // SandboxExpireContent makes the simulated LINE answer as it does once it
 // has deleted what customers sent (all content, or none again).
-func (a *App) SandboxExpireContent(all bool) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	sim.SetContentExpired(all)
-	return nil
+func (s *SandboxService) SandboxExpireContent(all bool) error {
+	_, err := onSim(s.a, func(sim *linesim.Server) struct{} { sim.SetContentExpired(all); return struct{}{} })
+	return err
 }
 
 // SandboxPhoneActions lists the buttons a simulated customer's phone shows
 // (quick replies under the latest message, Flex buttons).
-func (a *App) SandboxPhoneActions(userID string) ([]linesim.PhoneAction, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return nil, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return nil, err
-	}
-	out := sim.Actions(userID)
-	if out == nil {
-		out = []linesim.PhoneAction{}
-	}
-	return out, nil
-}
-
-// SandboxTap taps one of those buttons as the simulated customer; value is
-// the picked date (or time) of a datetime picker.
-func (a *App) SandboxTap(userID string, delivery, index int, value string) error {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return err
-	}
-	if _, err := sim.Tap(a.context(), userID, delivery, index, value); err != nil {
-		return a.userError(fmt.Errorf("sandbox tap: %w", err))
-	}
-	a.emitPhone(userID)
-	return nil
+func (s *SandboxService) SandboxPhoneActions(userID string) ([]linesim.PhoneAction, error) {
+	return onSim(s.a, func(sim *linesim.Server) []linesim.PhoneAction {
+		if out := sim.Actions(userID); out != nil {
+			return out
+		}
+		return []linesim.PhoneAction{}
+	})
 }
 
 // SandboxRichMenu returns the rich menu the simulator shows a customer
 // (their per-user menu, else the default).
-func (a *App) SandboxRichMenu(userID string) (PhoneRichMenu, error) {
-	if _, err := a.require(auth.PermSandbox); err != nil {
-		return PhoneRichMenu{}, err
-	}
-	sim, err := a.sim()
-	if err != nil {
-		return PhoneRichMenu{}, err
-	}
-	m, ok := sim.ShownRichMenu(userID)
-	if !ok {
-		return PhoneRichMenu{Areas: []richmenu.Area{}}, nil
-	}
-	out := PhoneRichMenu{Shown: true, Width: m.Size.Width, Height: m.Size.Height, ChatBarText: m.ChatBarText,
-		Selected: m.Selected, Image: dataURL(m.ImageType, m.Image), Areas: []richmenu.Area{}}
-	for _, ar := range m.Areas {
-		var act line.RichMenuAction // LINE's action JSON has the same fields
-		if err := json.Unmarshal(ar.Action, &act); err != nil {
-			continue
+func (s *SandboxService) SandboxRichMenu(userID string) (PhoneRichMenu, error) {
+	return onSim(s.a, func(sim *linesim.Server) PhoneRichMenu {
+		m, ok := sim.ShownRichMenu(userID)
+		if !ok {
+			return PhoneRichMenu{Areas: []richmenu.Area{}}
 		}
-		out.Areas = append(out.Areas, richmenu.Area{X: ar.Bounds.X, Y: ar.Bounds.Y, Width: ar.Bounds.Width, Height: ar.Bounds.Height, Action: act})
-	}
-	return out, nil
+		out := PhoneRichMenu{Shown: true, Width: m.Size.Width, Height: m.Size.Height, ChatBarText: m.ChatBarText,
+			Selected: m.Selected, Image: dataURL(m.ImageType, m.Image), Areas: []richmenu.Area{}}
+		for _, ar := range m.Areas {
+			var act line.RichMenuAction // LINE's action JSON has the same fields
+			if err := json.Unmarshal(ar.Action, &act); err != nil {
+				continue
+			}
+			out.Areas = append(out.Areas, richmenu.Area{X: ar.Bounds.X, Y: ar.Bounds.Y, Width: ar.Bounds.Width, Height: ar.Bounds.Height, Action: act})
+		}
+		return out
+	})
+}
+
+// act does what a simulated customer does on their phone, then tells the
+// phone panel to refresh.
+func (s *SandboxService) act(userID, what string, fn func(ctx context.Context, sim *linesim.Server) error) error {
+	return run(s.a, auth.PermSandbox, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) error {
+		sim, err := eng.Simulator()
+		if err != nil {
+			return err
+		}
+		if err := fn(ctx, sim); err != nil {
+			return fmt.Errorf("sandbox %s: %w", what, err)
+		}
+		s.a.emitPhone(userID)
+		return nil
+	})
+}
+
+// onSim reads the simulator: call with the sandbox permission, in sandbox
+// mode only.
+func onSim[T any](a *App, fn func(sim *linesim.Server) T) (T, error) {
+	return onSimErr(a, func(sim *linesim.Server) (T, error) { return fn(sim), nil })
+}
+
+func onSimErr[T any](a *App, fn func(sim *linesim.Server) (T, error)) (T, error) {
+	return call(a, auth.PermSandbox, func(_ context.Context, _ auth.Staff, eng *engine.Engine) (T, error) {
+		sim, err := eng.Simulator()
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(sim)
+	})
 }

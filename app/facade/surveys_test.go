@@ -43,7 +43,7 @@ func TestSurveyAnswerImportReport(t *testing.T) {
 	if len(res.Issues) != 1 || res.Issues[0].Line != 2 || res.Issues[0].Reason != survey.ReasonCustomer {
 		t.Fatalf("issues: %+v", res.Issues)
 	}
-	saved, err := app.SaveImportReport("ja")
+	saved, err := customerSvc(app).SaveImportReport("ja")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,6 +146,7 @@ type Engine struct {
 	erase     *erasure.Eraser     // APPI erasure and retention (schedule.go)
 	authp     authParts           // staff and sessions, built on first use (services.go)
 	customers *customer.Service   // customers (services.go)
+	feat      featureParts        // imports and linking (linking.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -241,6 +242,7 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 	e := &Engine{dir: dir, secrets: sec, db: db, log: slog.New(slog.DiscardHandler)}
 	e.erase = erasure.New(db, e.ErasureHooks(), e.now)
 	e.customers = customer.New(db, e.now)
+	e.openFeatures() // linking.go
 	if e.backups, err = backup.NewService(backup.ServiceConfig{DB: db, DataDir: dir.Path, InstallID: id,
 		Key: sec.DBKey, Clock: e.now}); err != nil {
 		db.Close()

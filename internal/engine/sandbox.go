@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/linesim"
@@ -39,4 +40,15 @@ func sandboxCustomers(dir datadir.Dir) []linesim.Customer {
 		})
 	}
 	return out
+}
+
+// ErrNotSandbox is asking for the simulator outside sandbox mode.
+var ErrNotSandbox = errors.New("engine: not in sandbox mode")
+
+// Simulator is the sandbox's LINE simulator; ErrNotSandbox in live mode.
+func (e *Engine) Simulator() (*linesim.Server, error) {
+	if e.sim == nil {
+		return nil, ErrNotSandbox
+	}
+	return e.sim, nil
 }

@@ -72,7 +72,7 @@ type CodeInfo struct {
 // transaction that stores the code; an email or SMS delivery row with its
 // idempotency key is stored there too, before the send.
 func (s *Service) Issue(ctx context.Context, actor string, req IssueRequest) (Issued, error) {
-	card, err := customer.New(s.db, s.now).Card(ctx, req.CustomerID)
+	card, err := s.customers.Card(ctx, req.CustomerID)
 	if errors.Is(err, customer.ErrNotFound) {
 		return Issued{}, fmt.Errorf("customer %d: %w", req.CustomerID, ErrNotFound)
 	}

@@ -100,6 +100,8 @@ type Service struct {
 	newKey   func() string
 	newCode  func() string
 	channels func(ctx context.Context) (email, sms bool)
+
+	customers *customer.Service // the cards codes are issued for and links shown with
 }
 
 // New returns a Service.
@@ -112,6 +114,7 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.customers = customer.New(cfg.DB, s.now)
 	if s.newKey == nil {
 		s.newKey = uuid.NewString
 	}

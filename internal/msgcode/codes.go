@@ -102,9 +102,8 @@ const (
 	WeakPassword          = "errors.weakPassword"
 )
 
-// own are the codes no rule produces: the bound layer returns them itself
-// (a guard, a missing file picker, a masked role asking for content).
+// own are the codes the bound layer returns itself (a guard, a missing
+// file picker) rather than through a rule.
 func own() []string {
-	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, ImportRunning, ContentMasked,
-		BackupFailed}
+	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, BackupFailed}
 }

@@ -119,8 +119,10 @@ func rules() []rule {
 		{code: ImageInvalid, errs: []error{inbox.ErrBadImage}},
 		{code: ImageTooLarge, errs: []error{inbox.ErrImageSize}},
 		{code: NoMediaHost, errs: []error{inbox.ErrNoMediaHost}},
+		{code: ContentMasked, errs: []error{inbox.ErrMasked}},
+		{code: NotSandbox, errs: []error{engine.ErrNotSandbox}},
 		{code: InvalidInput, errs: []error{inbox.ErrBadStatus, inbox.ErrBadAssignee, inbox.ErrNotAuthor, inbox.ErrTooLongNote,
-			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid}},
+			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid, linesim.ErrBadOutage}},
 
 		// Staff and sessions.
 		{code: Forbidden, errs: []error{auth.ErrForbidden}},
@@ -151,6 +153,7 @@ func rules() []rule {
 		{code: ImportNothingValid, errs: []error{importer.ErrNothingValid}},
 		{code: ImportUnreadable, errs: []error{importer.ErrUnreadable}},
 		{code: ImportNoProfile, errs: []error{importer.ErrNoProfile}},
+		{code: ImportRunning, errs: []error{importer.ErrRunning}},
 
 		// Segments and campaigns.
 		{code: CampaignOwnApproval, errs: []error{campaign.ErrOwnApproval}},

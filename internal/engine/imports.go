@@ -1,0 +1,22 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"tsunagu/internal/export"
+	"tsunagu/internal/importer"
+)
+
+// Imports is the data folder's import runner: one import at a time across
+// every window and seat, cancellable from any of them.
+func (e *Engine) Imports() *importer.Runner { return e.feat.imports }
+
+// ExportCustomers writes every customer to path as CSV in encoding
+// (utf-8-bom or sjis), audited under actor before the file is written.
+func (e *Engine) ExportCustomers(ctx context.Context, path, encoding, actor string) (export.Result, error) {
+	return export.ToFile(ctx, e.db, path, encoding, actor)
+}
+
+// Now is the engine's clock (Options.Clock, else time.Now).
+func (e *Engine) Now() time.Time { return e.now() }
