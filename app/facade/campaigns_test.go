@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"tsunagu/internal/mask"
 	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
@@ -57,7 +58,7 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 		t.Fatalf("SegmentCount = %+v, %v", counts, err)
 	}
 	p, err := camp.SegmentPreview(rules, 0, 5)
-	if err != nil || len(p.Rows) != 5 || p.Rows[0].Name != Mask || p.Rows[0].Email == "y0@example.jp" {
+	if err != nil || len(p.Rows) != 5 || p.Rows[0].Name != mask.Placeholder || p.Rows[0].Email == "y0@example.jp" {
 		t.Fatalf("agency preview not masked: %+v, %v", p.Rows, err)
 	}
 

@@ -16,7 +16,6 @@ import (
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
-	"tsunagu/internal/linesim"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 )
@@ -191,18 +190,6 @@ func (a *App) inbox() (*inbox.Inbox, error) {
 		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng.Inbox(), nil
-}
-
-func (a *App) sim() (*linesim.Server, error) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if a.eng == nil {
-		return nil, msgcode.New(msgcode.NotStarted)
-	}
-	if a.eng.Sim() == nil {
-		return nil, msgcode.New(msgcode.NotSandbox)
-	}
-	return a.eng.Sim(), nil
 }
 
 func (a *App) emitPhone(userID string) {

@@ -12,26 +12,19 @@ import (
 	"tsunagu/internal/engine"
 )
 
-// Role enforcement. Every exported method of App starts with a guard:
-//
-//	func (a *App) Something(...) (T, error) {
-//		st, err := a.require(auth.PermX)
-//		if err != nil {
-//			return T{}, err
-//		}
-//		...
-//	}
-//
-// require fails with errors.signInRequired (no session), errors.sessionLocked
-// (idle lock: the UI shows the lock screen), errors.sessionEnded
-// (deactivated, role or password changed elsewhere) or errors.forbidden (the
-// role lacks the permission). The only methods without a guard are the ones
-// needed before signing in (Status, AuthState, SignIn, CreateFirstAdmin);
+// Role enforcement. Every bound method goes through call/run (call.go),
+// whose guard is requireService: it fails with errors.signInRequired (no
+// session), errors.sessionLocked (idle lock: the UI shows the lock screen),
+// errors.sessionEnded (deactivated, role or password changed elsewhere) or
+// errors.forbidden (the role lacks the permission; auth.Authorize audits
+// it). The only methods without a guard are the ones needed before signing
+// in or on a locked session (SessionService's public methods and Status);
 // guard_test.go lists every method with its permission and fails for a
 // method missing from its table, so a new method cannot be left unguarded.
 //
-// Results shown to a masked role (agency) must go through the mask helpers
-// in mask.go: check st.Role.Masked().
+// Results for a masked role (agency) are masked by the feature that owns
+// the data (customer.Service.As, inbox.Inbox.As, segment.Preview.Mask ...),
+// given the staff member that call passes in.
 
 // security is App's sign-in state: one session per window.
 type security struct {

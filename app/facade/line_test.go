@@ -55,7 +55,7 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 	if err != nil || len(convs) != 1 {
 		t.Fatalf("conversations: %v %v", convs, err)
 	}
-	sim, err := app.sim()
+	sim, err := app.eng.Simulator()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,9 +88,7 @@ func (s *SurveyService) ImportSurveyAnswers(surveyID int64, path, encoding strin
 		if err == nil {
 			// The rejected rows are what SaveImportReport writes, as
 			// after a customer import (customers.go).
-			s.a.imp.mu.Lock()
-			s.a.imp.last = res.Issues
-			s.a.imp.mu.Unlock()
+			s.a.imp.keep(res.Issues)
 		}
 		return res, err
 	})
