@@ -53,13 +53,6 @@ func relayFlagSet(name string, fs *flag.FlagSet) any {
 	return f
 }
 
-// Audit actions (the same as the app's).
-const (
-	actionRelayEnroll     = "relay.enroll"
-	actionRelayDisconnect = "relay.disconnect"
-	actionRelayWebhook    = "relay.webhook_set"
-)
-
 func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 	f := c.flags.(*relayFlags)
 	if strings.TrimSpace(f.relay) == "" {
@@ -90,11 +83,8 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 	if strings.TrimSpace(code) == "" {
 		return exitError{2, errors.New("no enrollment code (give it on standard input)")}
 	}
-	en, err := eng.RelayEnroll(ctx, f.relay, code, transport)
+	en, err := eng.RelayEnroll(ctx, actor, f.relay, code, transport)
 	if err != nil {
-		return err
-	}
-	if err := recordCLI(ctx, eng, actor, actionRelayEnroll, en.Tenant, map[string]string{"relay": en.RelayURL}); err != nil {
 		return err
 	}
 	return c.print(en, func(w io.Writer) {
@@ -127,14 +117,7 @@ func cmdRelayDisconnect(ctx context.Context, c *cmdCtx) error {
 		return err
 	}
 	defer eng.Close()
-	prev := eng.RelayStatus()
-	if !prev.Enrolled {
-		return engine.ErrRelayNotEnrolled
-	}
-	if err := eng.RelayDisconnect(ctx); err != nil {
-		return err
-	}
-	if err := recordCLI(ctx, eng, actor, actionRelayDisconnect, prev.Tenant, nil); err != nil {
+	if err := eng.RelayDisconnect(ctx, actor); err != nil {
 		return err
 	}
 	return c.print(map[string]any{"enrolled": false}, func(w io.Writer) {
@@ -166,12 +149,8 @@ func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
 	if eng.Sandbox() {
 		return errors.New("no LINE channel is configured (sandbox mode): `tsunagu-cli channel set` first")
 	}
-	u, err := eng.RelaySetWebhookOnLINE(ctx)
+	u, err := eng.RelaySetWebhookOnLINE(ctx, actor)
 	if err != nil {
-		return err
-	}
-	en, _ := eng.RelayEnrollment()
-	if err := recordCLI(ctx, eng, actor, actionRelayWebhook, en.Tenant, nil); err != nil {
 		return err
 	}
 	return c.print(map[string]any{"webhookUrl": u}, func(w io.Writer) {

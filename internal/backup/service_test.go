@@ -180,7 +180,10 @@ func TestKeyFor(t *testing.T) {
 	if _, err := os.Stat(RecoveryFileFor(r.Path, r.KeyID)); err != nil {
 		t.Fatalf("no recovery file beside the backup: %v", err)
 	}
-	never := func() (string, error) { t.Fatal("asked for the code although the keychain has the key"); return "", nil }
+	never := func() (string, error) {
+		t.Fatal("asked for the code although the keychain has the key")
+		return "", nil
+	}
 	if got, err := KeyFor(ctx, f.kr, r.Path, r.Manifest, never); err != nil || !bytes.Equal(got, key) {
 		t.Fatalf("from the keychain: %v", err)
 	}

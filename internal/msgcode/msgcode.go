@@ -13,9 +13,11 @@ import (
 	"tsunagu/internal/auth"
 	"tsunagu/internal/automation"
 	"tsunagu/internal/autoreply"
+	"tsunagu/internal/backup"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/engine"
+	"tsunagu/internal/erasure"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
@@ -99,7 +101,7 @@ func rules() []rule {
 		// Data folder, keychain and database.
 		{code: NotFound, errs: []error{inbox.ErrNotFound, linesim.ErrUnknownCustomer, linesim.ErrNoAction, auth.ErrNotFound,
 			customer.ErrNotFound, linking.ErrNotFound, campaign.ErrNotFound, segment.ErrNotFound, survey.ErrNotFound,
-			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound}},
+			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound}},
 		{code: KeychainLocked, errs: []error{secrets.ErrLocked}},
 		{code: KeychainUnavailable, errs: []error{secrets.ErrUnavailable}},
 		{code: ChannelInvalid, errs: []error{secrets.ErrInvalid}},
@@ -120,7 +122,8 @@ func rules() []rule {
 		{code: ImageTooLarge, errs: []error{inbox.ErrImageSize}},
 		{code: NoMediaHost, errs: []error{inbox.ErrNoMediaHost}},
 		{code: InvalidInput, errs: []error{inbox.ErrBadStatus, inbox.ErrBadAssignee, inbox.ErrNotAuthor, inbox.ErrTooLongNote,
-			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid}},
+			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid, backup.ErrInvalidSettings,
+			erasure.ErrInvalidRetention}},
 
 		// Staff and sessions.
 		{code: LockedOut, errs: []error{auth.ErrLockedOut}},
