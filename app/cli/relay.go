@@ -3,60 +3,69 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/relayclient"
 )
 
-// The webhook relay from the command line (registered in main.go's
-// commands): enroll this data folder, show or end the enrollment, set the
-// webhook URL on LINE, and `sync`, which pulls, verifies and stores events
-// for a PC that only collects (or, with --once, drains and exits).
-
-var relayArgs = map[string]int{
-	"relay enroll":      0,
-	"relay status":      0,
-	"relay disconnect":  0,
-	"relay set-webhook": 0,
-	"sync":              0,
-}
-
-type relayFlags struct {
-	relay             string
-	code              string
-	allowHTTPLoopback bool
-	once              bool
-}
-
-// exitBusy: `sync` found another receiver for this data folder (another
-// `sync`, or the app) and did nothing. Distinct from 1 so that a scheduled
-// `sync --once` can treat it as "already being done".
-const exitBusy = 5
-
-func relayFlagSet(name string, fs *flag.FlagSet) any {
-	f := &relayFlags{}
-	switch name {
-	case "relay enroll":
-		fs.StringVar(&f.relay, "relay", "", "the relay's address, e.g. https://relay.example.jp (required)")
-		fs.StringVar(&f.code, "code", "", "the enrollment code (default: read from standard input, which keeps it out of the process list)")
-		fs.BoolVar(&f.allowHTTPLoopback, "allow-http-loopback", false, "for tests and development only: accept an http:// relay on this computer (127.0.0.0/8, ::1, localhost); otherwise only https:// is accepted, since the code would travel in the clear")
-	case "sync":
-		fs.BoolVar(&f.once, "once", false, "store what is queued at the relay, then exit")
+// The webhook relay from the command line: enroll this data folder, show or
+// end the enrollment, set the webhook URL on LINE (each audited by the
+// engine, as in the window), and `sync`, which pulls, verifies and stores
+// events for a PC that only collects (or, with --once, drains and exits),
+// running the schedule (backups, retention) as the window does.
+func relayCommands() []command {
+	return []command{
+		relayEnrollCommand(),
+		{name: "relay status", short: "show the webhook relay enrollment", run: cmdRelayStatus},
+		{name: "relay disconnect", short: "stop using the webhook relay and remove its keys from the keychain", run: cmdRelayDisconnect},
+		{name: "relay set-webhook", short: "set the channel's webhook URL on LINE to the relay's", run: cmdRelaySetWebhook},
+		syncCommand(),
 	}
-	return f
 }
 
-func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*relayFlags)
+type enrollFlags struct {
+	relay, code       string
+	allowHTTPLoopback bool
+}
+
+func relayEnrollCommand() command {
+	f := &enrollFlags{}
+	return command{
+		name:  "relay enroll",
+		short: "enroll this data folder with a webhook relay (--relay URL; the code from standard input, or --code)",
+		flags: func(cmd *cobra.Command) {
+			fs := cmd.Flags()
+			fs.StringVar(&f.relay, "relay", "", "the relay's address, e.g. https://relay.example.jp (required)")
+			fs.StringVar(&f.code, "code", "", "the enrollment code (default: read from standard input, which keeps it out of the process list)")
+			fs.BoolVar(&f.allowHTTPLoopback, "allow-http-loopback", false, "for tests and development only: accept an http:// relay on this computer (127.0.0.0/8, ::1, localhost); otherwise only https:// is accepted, since the code would travel in the clear")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdRelayEnroll(ctx, c, f) },
+	}
+}
+
+func syncCommand() command {
+	var once bool
+	return command{
+		name:  "sync",
+		short: "receive webhooks from the relay, verify and store them until Ctrl-C; --once: store what is queued and exit",
+		flags: func(cmd *cobra.Command) {
+			cmd.Flags().BoolVar(&once, "once", false, "store what is queued at the relay, then exit")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdSync(ctx, c, once) },
+	}
+}
+
+func cmdRelayEnroll(ctx context.Context, c *cmdCtx, f *enrollFlags) error {
 	if strings.TrimSpace(f.relay) == "" {
-		return exitError{2, errors.New("give the relay's address with --relay URL")}
+		return usageError(errors.New("give the relay's address with --relay URL"))
 	}
 	transport := relayclient.HTTPSOnly
 	if f.allowHTTPLoopback {
@@ -67,7 +76,7 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 		if errors.Is(err, relayclient.ErrInsecureURL) {
 			err = fmt.Errorf("%w\n  The enrollment code would travel in the clear: anyone on the way could redeem it and receive this branch's messages. Use the relay's https:// address.", err)
 		}
-		return exitError{2, err}
+		return usageError(err)
 	}
 	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
@@ -81,7 +90,7 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 		}
 	}
 	if strings.TrimSpace(code) == "" {
-		return exitError{2, errors.New("no enrollment code (give it on standard input)")}
+		return usageError(errors.New("no enrollment code (give it on standard input)"))
 	}
 	en, err := eng.RelayEnroll(ctx, actor, f.relay, code, transport)
 	if err != nil {
@@ -93,7 +102,7 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdRelayStatus(ctx context.Context, c *cmdCtx) error {
+func cmdRelayStatus(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, _, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
 		return err
@@ -111,7 +120,7 @@ func cmdRelayStatus(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdRelayDisconnect(ctx context.Context, c *cmdCtx) error {
+func cmdRelayDisconnect(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
 		return err
@@ -128,11 +137,10 @@ func cmdRelayDisconnect(ctx context.Context, c *cmdCtx) error {
 // startForRelay checks the permission, then starts the engine with LINE
 // (the verifier needs the channel secret).
 func (c *cmdCtx) startForRelay(ctx context.Context) (*engine.Engine, string, error) {
-	probe, actor, err := c.openAudited(ctx, auth.PermChannel)
+	actor, err := c.checkAllowed(ctx, auth.PermChannel)
 	if err != nil {
 		return nil, "", err
 	}
-	probe.Close()
 	eng, err := engine.Start(ctx, engine.Options{DataDir: c.dataDir, Keyring: c.keyring, Clock: c.clock})
 	if err != nil {
 		return nil, "", err
@@ -140,7 +148,7 @@ func (c *cmdCtx) startForRelay(ctx context.Context) (*engine.Engine, string, err
 	return eng, actor, nil
 }
 
-func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
+func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, actor, err := c.startForRelay(ctx)
 	if err != nil {
 		return err
@@ -158,14 +166,13 @@ func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdSync(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*relayFlags)
+func cmdSync(ctx context.Context, c *cmdCtx, once bool) error {
 	eng, _, err := c.startForRelay(ctx)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if f.once {
+	if once {
 		n, err := eng.RelaySync(ctx)
 		if err != nil {
 			return syncError(err)
