@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -86,115 +80,38 @@ func updateCheckCommand() command {
 	}
 }
 
-const (
-	signingKeyFile = "update-signing.key"
-	publicKeyFile  = "update-public.key"
-)
-
 func cmdUpdateKeygen(c *cmdCtx, out string) error {
 	if out == "" {
 		return usageError(errors.New("--out FOLDER is required"))
 	}
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := update.GenerateKeys(out)
 	if err != nil {
-		return fmt.Errorf("generate key: %w", err)
-	}
-	if err := os.MkdirAll(out, 0o700); err != nil {
 		return err
 	}
-	privPath, pubPath := filepath.Join(out, signingKeyFile), filepath.Join(out, publicKeyFile)
-	// O_EXCL: never overwrite a key that installed apps trust.
-	if err := writeNew(privPath, []byte(update.EncodeKey(priv)+"\n"), 0o600); err != nil {
-		return err
-	}
-	if err := writeNew(pubPath, []byte(update.EncodeKey(pub)+"\n"), 0o644); err != nil {
-		return err
-	}
-	res := map[string]string{"privateKeyFile": privPath, "publicKeyFile": pubPath, "publicKey": update.EncodeKey(pub)}
-	return c.print(res, func(w io.Writer) {
-		fmt.Fprintf(w, "private key: %s  (keep it offline; whoever has it can publish updates)\n", privPath)
-		fmt.Fprintf(w, "public key:  %s\n\n%s\n\nput the public key into the update policy (docs/install.md)\n", pubPath, update.EncodeKey(pub))
+	return c.print(k, func(w io.Writer) {
+		fmt.Fprintf(w, "private key: %s  (keep it offline; whoever has it can publish updates)\n", k.PrivateKeyFile)
+		fmt.Fprintf(w, "public key:  %s\n\n%s\n\nput the public key into the update policy (docs/install.md)\n", k.PublicKeyFile, k.PublicKey)
 	})
-}
-
-func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 func cmdUpdateSignManifest(c *cmdCtx, f *signFlags) error {
 	if f.key == "" || f.installer == "" || f.version == "" {
 		return usageError(errors.New("--key, --installer and --version are required"))
 	}
-	kb, err := os.ReadFile(f.key)
-	if err != nil {
-		return fmt.Errorf("read the signing key: %w", err)
-	}
-	priv, err := update.DecodePrivateKey(string(kb))
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.key, err)
-	}
-	size, sum, err := hashFile(f.installer)
-	if err != nil {
-		return err
-	}
-	released := f.released
-	if released == "" {
-		released = time.Now().Format(time.DateOnly)
-	}
-	m := update.Manifest{
-		Product: update.Product, Version: f.version, Released: released,
-		Notes: update.Notes{Ja: f.notesJa, En: f.notesEn}, OS: f.goos, Arch: f.arch,
-		Installer: filepath.Base(f.installer), Size: size, SHA256: sum, MinVersion: f.minVersion,
-	}
-	if err := m.Validate(); err != nil {
+	m, out, err := update.SignRelease(update.Release{KeyFile: f.key, Installer: f.installer, Version: f.version,
+		Notes: update.Notes{Ja: f.notesJa, En: f.notesEn}, MinVersion: f.minVersion, OS: f.goos, Arch: f.arch,
+		Released: f.released, OutDir: f.out}, time.Now())
+	if errors.Is(err, update.ErrBadManifest) {
 		return usageError(err)
 	}
-	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
-	}
-	body = append(body, '\n')
-	sig := update.Sign(priv, body)
-	// Check what we wrote the way the app will.
-	if _, err := update.Verify(priv.Public().(ed25519.PublicKey), body, sig); err != nil {
-		return fmt.Errorf("the new manifest does not verify: %w", err)
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Dir(f.installer)
-	}
-	for name, data := range map[string][]byte{update.ManifestName: body, update.SignatureName: sig} {
-		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
 	}
 	return c.print(m, func(w io.Writer) {
 		fmt.Fprintf(w, "signed %s %s (%d bytes, sha256 %s)\nwrote %s and %s in %s\n", m.Installer, m.Version, m.Size, m.SHA256,
 			update.ManifestName, update.SignatureName, out)
 		fmt.Fprintln(w, "copy the installer, manifest.json and manifest.json.sig into the update location (installer first, manifest last)")
 	})
-}
-
-func hashFile(path string) (int64, string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return 0, "", fmt.Errorf("read the installer: %w", err)
-	}
-	defer fh.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	if err != nil {
-		return 0, "", fmt.Errorf("read the installer: %w", err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // cmdUpdateCheck checks a published location the way the app does (the

@@ -236,6 +236,9 @@ func (s *Service) Create(ctx context.Context, actor, dir string) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	// The backup exists now: it is recorded even if the caller is being
+	// cancelled (a program closing), or the schedule would not count it.
+	ctx = context.WithoutCancel(ctx)
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO security_settings(key, value) VALUES (?, ?)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, settingLast, strconv.FormatInt(now.UnixMilli(), 10)); err != nil {
