@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -173,42 +172,24 @@ func cmdSync(ctx context.Context, c *cmdCtx, once bool) error {
 	}
 	defer eng.Close()
 	if once {
-		n, err := eng.RelaySync(ctx)
+		res, err := eng.SyncOnce(ctx)
 		if err != nil {
 			return syncError(err)
 		}
-		// A `sync --once` run by the task scheduler also does what the
-		// schedule says is due (backups, retention), like the window.
-		eng.RunScheduledWork(ctx)
-		st := eng.RelayStatus()
-		dropped := st.Forged + st.Junk
-		out := map[string]any{"received": n, "stored": n - dropped, "forged": st.Forged, "junk": st.Junk, "deadLetters": st.DeadLetters}
-		return c.print(out, func(w io.Writer) {
-			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature, %d dropped as junk\n", n, n-dropped, st.Forged, st.Junk)
-			if st.DeadLetters > 0 {
-				fmt.Fprintf(w, "%d event(s) could not be stored and wait as dead letters: `tsunagu-cli deadletters list`\n", st.DeadLetters)
+		return c.print(res, func(w io.Writer) {
+			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature, %d dropped as junk\n", res.Received, res.Stored, res.Forged, res.Junk)
+			if res.DeadLetters > 0 {
+				fmt.Fprintf(w, "%d event(s) could not be stored and wait as dead letters: `tsunagu-cli deadletters list`\n", res.DeadLetters)
 			}
 		})
 	}
-	// The schedule (backups, retention) runs beside the relay connection,
-	// as in the window: an office that runs only `sync` is backed up too.
-	// It starts once this process holds the data folder's relay lock and
-	// stops before the deferred Close.
-	sctx, stopSchedule := context.WithCancel(ctx)
-	var schedule sync.WaitGroup
-	defer func() { stopSchedule(); schedule.Wait() }()
 	last := relayclient.State("")
-	err = eng.RelayRun(ctx, func(st relayclient.Status) {
+	err = eng.RelayRun(ctx, engine.ScheduleInterval, func(st relayclient.Status) {
 		if st.State == last {
 			return
 		}
 		if last == "" {
-			// Only now: the data folder's relay lock is held.
 			fmt.Fprintln(c.stderr, "receiving from the relay; Ctrl-C stops")
-			schedule.Go(func() {
-				eng.RunScheduledWork(sctx)
-				eng.RunSchedule(sctx, engine.ScheduleInterval)
-			})
 		}
 		last = st.State
 		fmt.Fprintf(c.stderr, "%s %s\n", time.Now().Format(time.TimeOnly), st.State)

@@ -153,9 +153,6 @@ func TestCLISyncRunsTheSchedule(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if !strings.Contains(errb.String(), "receiving from the relay") {
-		t.Fatalf("sync did not say it was receiving: %q", errb.String())
-	}
 	eng, err := engine.Open(context.Background(), dir, kr)
 	if err != nil {
 		t.Fatal(err)

@@ -276,9 +276,35 @@ func (e *Engine) RelaySync(ctx context.Context) (int64, error) {
 	return c.DrainBatch(ctx, e.relayBatch)
 }
 
+// SyncResult is what one `tsunagu-cli sync --once` did.
+type SyncResult struct {
+	Received    int64 `json:"received"`
+	Stored      int64 `json:"stored"`
+	Forged      int64 `json:"forged"`      // dropped: a bad LINE signature
+	Junk        int64 `json:"junk"`        // dropped: not a webhook
+	DeadLetters int64 `json:"deadLetters"` // waiting: the inbox could not store them
+}
+
+// SyncOnce stores everything queued at the relay (RelaySync), then does
+// what the schedule says is due (backups, retention), as the window would:
+// a PC that only runs `tsunagu-cli sync --once` from a task scheduler is
+// backed up too.
+func (e *Engine) SyncOnce(ctx context.Context) (SyncResult, error) {
+	n, err := e.RelaySync(ctx)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	e.RunScheduledWork(ctx)
+	st := e.RelayStatus()
+	return SyncResult{Received: n, Stored: n - st.Forged - st.Junk, Forged: st.Forged, Junk: st.Junk, DeadLetters: st.DeadLetters}, nil
+}
+
 // RelayRun runs the pull loop in the foreground until ctx ends (`tsunagu-cli
-// sync`).
-func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)) error {
+// sync`). With schedule > 0 the scheduled work (backups, retention) runs
+// beside it, once at once and then every schedule, as in the window: from
+// the moment this process holds the data folder's relay lock until the loop
+// ends.
+func (e *Engine) RelayRun(ctx context.Context, schedule time.Duration, onStatus func(relayclient.Status)) error {
 	if !e.relayLive() {
 		return ErrRelayNoChannel
 	}
@@ -289,6 +315,15 @@ func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)
 		return err
 	}
 	defer lock.release()
+	if schedule > 0 {
+		sctx, stop := context.WithCancel(ctx)
+		var work sync.WaitGroup
+		work.Go(func() {
+			e.RunScheduledWork(sctx)
+			e.RunSchedule(sctx, schedule)
+		})
+		defer func() { stop(); work.Wait() }()
+	}
 	c, err := e.newRelayClient(ctx, onStatus)
 	if err != nil {
 		return err

@@ -133,7 +133,7 @@ func TestRelayAppLoopHoldsTheLock(t *testing.T) {
 		t.Fatalf("second receiver's sync: %v, want ErrRelayBusy", err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err = other.RelayRun(rctx, nil)
+	err = other.RelayRun(rctx, 0, nil)
 	cancel()
 	if !errors.Is(err, ErrRelayBusy) {
 		t.Fatalf("second receiver's run: %v, want ErrRelayBusy", err)
