@@ -15,21 +15,26 @@ import (
 	"tsunagu/internal/engine"
 )
 
-// Campaign commands (registered in main.go's commands): list, show, report
-// and resume. They print counts and states, never customer data.
+// Campaigns: list, show, report and resume. They print counts and states,
+// never customer data.
+func campaignCommands() []command {
+	return []command{
+		{name: "campaign list", short: "list campaigns (status, channels, author, approver)", run: cmdCampaignList},
+		{name: "campaign show", args: "ID", short: "show a campaign and its channel plan", run: cmdCampaignShow},
+		{name: "campaign report", args: "ID", short: "show a campaign's delivery report (sent per channel, skipped by reason, failures)", run: cmdCampaignReport},
+		{name: "campaign resume", args: "ID", short: "continue sending a campaign left sending by a crash (close the app first); email/SMS interrupted mid-send are reported, not resent", run: cmdCampaignResume},
+	}
+}
 
-// campaignArgs is how many positional arguments the campaign commands take.
-var campaignArgs = map[string]int{"campaign show": 1, "campaign report": 1, "campaign resume": 1}
-
-func campaignID(c *cmdCtx) (int64, error) {
-	id, err := strconv.ParseInt(c.args[0], 10, 64)
+func campaignID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, exitError{code: 2, err: fmt.Errorf("campaign ID must be a number, got %q", c.args[0])}
+		return 0, usageError(fmt.Errorf("campaign ID must be a number, got %q", arg))
 	}
 	return id, nil
 }
 
-func cmdCampaignList(ctx context.Context, c *cmdCtx) error {
+func cmdCampaignList(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, _, err := c.openAudited(ctx, auth.PermDrafts)
 	if err != nil {
 		return err
@@ -50,8 +55,8 @@ func cmdCampaignList(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdCampaignShow(ctx context.Context, c *cmdCtx) error {
-	id, err := campaignID(c)
+func cmdCampaignShow(ctx context.Context, c *cmdCtx, args []string) error {
+	id, err := campaignID(args[0])
 	if err != nil {
 		return err
 	}
@@ -110,8 +115,8 @@ func printSkipped(w io.Writer, skipped map[string]int) {
 	}
 }
 
-func cmdCampaignReport(ctx context.Context, c *cmdCtx) error {
-	id, err := campaignID(c)
+func cmdCampaignReport(ctx context.Context, c *cmdCtx, args []string) error {
+	id, err := campaignID(args[0])
 	if err != nil {
 		return err
 	}
@@ -148,8 +153,8 @@ func printReport(w io.Writer, rep campaign.Report) {
 // crash left sending) and waits for this campaign to finish. The app must
 // be closed: two processes sending one campaign would mark each other's
 // interrupted emails uncertain.
-func cmdCampaignResume(ctx context.Context, c *cmdCtx) error {
-	id, err := campaignID(c)
+func cmdCampaignResume(ctx context.Context, c *cmdCtx, args []string) error {
+	id, err := campaignID(args[0])
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,15 +10,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/export"
 	"tsunagu/internal/importer"
 )
 
-// Customer commands (registered in main.go's commands): import, export and
-// list. `import` is meant for Windows Task Scheduler and cron as much as for
-// people, so its exit codes say what happened:
+// Customers: import, export and list. `import` is meant for Windows Task
+// Scheduler and cron as much as for people, so its exit codes say what
+// happened:
 //
 //	0  imported (or dry run): every row accepted
 //	1  failed: nothing was written (bad input: a file that cannot be read,
@@ -29,31 +30,9 @@ import (
 //	2  usage error: nothing was written
 //	3  imported, but some rows were rejected: see --report
 //	4  cancelled (Ctrl+C), at any step: nothing was written
-const (
-	exitRejected  = 3
-	exitCancelled = 4
-)
-
-// exitError carries an exit code other than 1 out of a command.
-type exitError struct {
-	code int
-	err  error
+func customerCommands() []command {
+	return []command{importCommand(), exportCommand(), listCommand()}
 }
-
-func (e exitError) Error() string { return e.err.Error() }
-func (e exitError) Unwrap() error { return e.err }
-
-// exitCode is the process exit code for a command's error.
-func exitCode(err error) int {
-	var ee exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return 1
-}
-
-// customerArgs is how many positional arguments the customer commands take.
-var customerArgs = map[string]int{"import": 1, "export customers": 1}
 
 // importFlags are the flags of `import`.
 type importFlags struct {
@@ -61,57 +40,61 @@ type importFlags struct {
 	auto, dryRun                             bool
 }
 
-// exportFlags are the flags of `export customers`.
-type exportFlags struct{ encoding string }
-
-// listFlags are the flags of `customers list`.
-type listFlags struct {
-	query, branch, status string
-	limit                 int
-}
-
-// commandFlags registers a command's own flags and returns where they land.
-func commandFlags(name string, fs *flag.FlagSet) any {
-	switch name {
-	case "import":
-		f := &importFlags{}
-		fs.StringVar(&f.kind, "kind", "", "what the file holds: customers (default) or contracts (keyed by customer number and product code or account number)")
-		fs.StringVar(&f.profile, "profile", "", "saved mapping profile to use")
-		fs.BoolVar(&f.auto, "auto", false, "map columns automatically from their header names (the default without --profile)")
-		fs.BoolVar(&f.dryRun, "dry-run", false, "validate and count new/updated/unchanged/rejected rows; write nothing")
-		fs.StringVar(&f.encoding, "encoding", "", "auto, utf-8, sjis or euc-jp (default: the profile's, else auto)")
-		fs.StringVar(&f.report, "report", "", "write the rejected rows (line, column, masked value, reason) to this CSV file")
-		fs.StringVar(&f.missing, "missing", importer.MissingKeep, "customers (contracts) missing from the file: keep, or inactivate (closed for contracts) for full exports; never deleted")
-		return f
-	case "export customers":
-		f := &exportFlags{}
-		fs.StringVar(&f.encoding, "encoding", export.UTF8BOM, "utf-8-bom (Excel) or sjis")
-		return f
-	case "customers list":
-		f := &listFlags{}
-		fs.StringVar(&f.query, "query", "", "search customer number, name, kana, phone or email")
-		fs.StringVar(&f.branch, "branch", "", "only this branch")
-		fs.StringVar(&f.status, "status", "", "active or inactive")
-		fs.IntVar(&f.limit, "limit", 50, "at most this many")
-		return f
-	case "line requests":
-		return lineRequestsFlagSet(fs) // linelog.go
-	case "audit export":
-		return auditExportFlagSet(fs) // security.go
-	case "relay enroll", "sync":
-		return relayFlagSet(name, fs) // relay.go
-	case "update keygen", "update sign-manifest", "update check":
-		return updateFlagSet(name, fs) // update.go
+func importCommand() command {
+	f := &importFlags{}
+	return command{
+		name:  "import",
+		args:  "FILE",
+		short: "import customers (or --kind contracts) from a CSV file; exit 3 if rows were rejected",
+		flags: func(cmd *cobra.Command) {
+			fs := cmd.Flags()
+			fs.StringVar(&f.kind, "kind", "", "what the file holds: customers (default) or contracts (keyed by customer number and product code or account number)")
+			fs.StringVar(&f.profile, "profile", "", "saved mapping profile to use")
+			fs.BoolVar(&f.auto, "auto", false, "map columns automatically from their header names (the default without --profile)")
+			fs.BoolVar(&f.dryRun, "dry-run", false, "validate and count new/updated/unchanged/rejected rows; write nothing")
+			fs.StringVar(&f.encoding, "encoding", "", "auto, utf-8, sjis or euc-jp (default: the profile's, else auto)")
+			fs.StringVar(&f.report, "report", "", "write the rejected rows (line, column, masked value, reason) to this CSV file")
+			fs.StringVar(&f.missing, "missing", importer.MissingKeep, "customers (contracts) missing from the file: keep, or inactivate (closed for contracts) for full exports; never deleted")
+		},
+		run: func(ctx context.Context, c *cmdCtx, args []string) error { return cmdImport(ctx, c, args[0], f) },
 	}
-	return nil
 }
 
-func cmdImport(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*importFlags)
+func exportCommand() command {
+	var encoding string
+	return command{
+		name:  "export customers",
+		args:  "FILE",
+		short: "write all customers as CSV",
+		flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&encoding, "encoding", export.UTF8BOM, "utf-8-bom (Excel) or sjis")
+		},
+		run: func(ctx context.Context, c *cmdCtx, args []string) error {
+			return cmdExportCustomers(ctx, c, args[0], encoding)
+		},
+	}
+}
+
+func listCommand() command {
+	var f customer.Filter
+	return command{
+		name:  "customers list",
+		short: "list customers",
+		flags: func(cmd *cobra.Command) {
+			fs := cmd.Flags()
+			fs.StringVar(&f.Query, "query", "", "search customer number, name, kana, phone or email")
+			fs.StringVar(&f.Branch, "branch", "", "only this branch")
+			fs.StringVar(&f.Status, "status", "", "active or inactive")
+			fs.IntVar(&f.Limit, "limit", 50, "at most this many")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdCustomersList(ctx, c, f) },
+	}
+}
+
+func cmdImport(ctx context.Context, c *cmdCtx, path string, f *importFlags) error {
 	if f.auto && f.profile != "" {
-		return exitError{2, errors.New("--auto and --profile exclude each other")}
+		return usageError(errors.New("--auto and --profile exclude each other"))
 	}
-	path := c.args[0]
 	eng, actor, err := c.openAudited(ctx, auth.PermImport)
 	if err != nil {
 		return err
@@ -214,14 +197,13 @@ func printImport(w io.Writer, r importer.Result) {
 	fmt.Fprintf(w, "missing:    %d (inactivated %d)\n", r.Missing, r.Inactivated)
 }
 
-func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*exportFlags)
+func cmdExportCustomers(ctx context.Context, c *cmdCtx, file, encoding string) error {
 	eng, actor, err := c.openAudited(ctx, auth.PermExport)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	res, err := export.ToFile(ctx, eng.DB(), c.args[0], f.encoding, actor)
+	res, err := export.ToFile(ctx, eng.DB(), file, encoding, actor)
 	if err != nil {
 		return err
 	}
@@ -233,15 +215,14 @@ func cmdExportCustomers(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdCustomersList(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*listFlags)
+func cmdCustomersList(ctx context.Context, c *cmdCtx, f customer.Filter) error {
 	eng, actor, err := c.openUnmasked(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	// Audited: the list prints customers' details in full.
-	page, err := eng.Customers().ListAudited(ctx, actor, customer.Filter{Query: f.query, Branch: f.branch, Status: f.status, Limit: f.limit})
+	page, err := eng.Customers().ListAudited(ctx, actor, f)
 	if err != nil {
 		return err
 	}

@@ -3,45 +3,46 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"tsunagu/internal/auth"
 	"tsunagu/internal/linelog"
 )
 
-// `line requests`: the persisted LINE request log (registered in main.go's
-// commands). It holds no message content, token or user ID, but it shows
-// when and how much the branch sent, so it is for administrators and
-// auditors (the audit trail's permission).
-
-type lineRequestsFlags struct {
-	since time.Duration
-	limit int
+// `line requests`: the persisted LINE request log. It holds no message
+// content, token or user ID, but it shows when and how much the branch
+// sent, so it is for administrators and auditors (the audit trail's
+// permission).
+func lineLogCommands() []command {
+	var since time.Duration
+	var limit int
+	return []command{{
+		name:  "line requests",
+		short: "show the LINE request log (time, endpoint, status, request ID; no messages or tokens)",
+		flags: func(cmd *cobra.Command) {
+			cmd.Flags().DurationVar(&since, "since", 24*time.Hour, "show the attempts of this last period, e.g. 1h, 72h (kept 90 days)")
+			cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many (the newest); 0: all")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdLineRequests(ctx, c, since, limit) },
+	}}
 }
 
-func lineRequestsFlagSet(fs *flag.FlagSet) *lineRequestsFlags {
-	f := &lineRequestsFlags{}
-	fs.DurationVar(&f.since, "since", 24*time.Hour, "show the attempts of this last period, e.g. 1h, 72h (kept 90 days)")
-	fs.IntVar(&f.limit, "limit", 1000, "at most this many (the newest); 0: all")
-	return f
-}
-
-func cmdLineRequests(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*lineRequestsFlags)
-	if f.since <= 0 {
-		return exitError{2, errors.New("--since must be a positive duration, e.g. 24h")}
+func cmdLineRequests(ctx context.Context, c *cmdCtx, since time.Duration, limit int) error {
+	if since <= 0 {
+		return usageError(errors.New("--since must be a positive duration, e.g. 24h"))
 	}
 	eng, _, err := c.openAudited(ctx, auth.PermAuditRead)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	list, err := linelog.List(ctx, eng.DB().Reader(), time.Now().Add(-f.since), f.limit)
+	list, err := linelog.List(ctx, eng.DB().Reader(), time.Now().Add(-since), limit)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func cmdLineRequests(ctx context.Context, c *cmdCtx) error {
 	}
 	return c.print(list, func(w io.Writer) {
 		if len(list) == 0 {
-			fmt.Fprintf(w, "no LINE requests in the last %s\n", f.since)
+			fmt.Fprintf(w, "no LINE requests in the last %s\n", since)
 			return
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

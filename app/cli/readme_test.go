@@ -1,25 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
-// The README's table of tsunagu-cli commands is generated from the command
-// table, so it cannot drift: this test fails when they differ, and
+// The README's table of tsunagu-cli commands is generated from the
+// commands' definitions (commands), so it cannot drift: this test fails when they differ, and
 // rewrites the README's table with TSUNAGU_UPDATE_README=1.
 func TestREADMECommandTable(t *testing.T) {
 	const begin, end = "<!-- cli-commands:begin (generated: TSUNAGU_UPDATE_README=1 go test -run TestREADMECommandTable ./app/cli) -->", "<!-- cli-commands:end -->"
-	var b strings.Builder
-	b.WriteString("| command | what it does |\n| --- | --- |\n")
-	for _, c := range commands {
-		args := strings.Repeat(" ARG", positionalArgs(c.name))
-		fmt.Fprintf(&b, "| `tsunagu-cli %s%s` | %s |\n", c.name, args, strings.ReplaceAll(c.summary, "|", "\\|"))
-	}
-	want := b.String()
+	want := commandTable()
 	path := filepath.Join("..", "..", "README.md")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -41,4 +38,27 @@ func TestREADMECommandTable(t *testing.T) {
 		return
 	}
 	t.Fatalf("README.md's command table is out of date; run TSUNAGU_UPDATE_README=1 go test -run TestREADMECommandTable ./app/cli")
+}
+
+// commandTable is the README's table: each command with its arguments, its
+// help and its own flags, as --help shows them.
+func commandTable() string {
+	cmds := commands()
+	root := newRoot(context.Background(), &cmdCtx{}, cmds)
+	var b strings.Builder
+	b.WriteString("| command | what it does |\n| --- | --- |\n")
+	for _, def := range cmds {
+		what := def.short
+		if leaf, _, err := root.Find(strings.Fields(def.name)); err == nil {
+			var flags []string
+			leaf.Flags().SortFlags = false // in the order they are defined
+			leaf.LocalFlags().VisitAll(func(f *pflag.Flag) { flags = append(flags, "`--"+f.Name+"`") })
+			if len(flags) > 0 {
+				what += "; flags: " + strings.Join(flags, " ")
+			}
+		}
+		use := strings.TrimSpace(def.name + " " + def.args)
+		fmt.Fprintf(&b, "| `tsunagu-cli %s` | %s |\n", strings.ReplaceAll(use, "|", "\\|"), strings.ReplaceAll(what, "|", "\\|"))
+	}
+	return b.String()
 }

@@ -3,67 +3,68 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/relayclient"
 )
 
-// The webhook relay from the command line (registered in main.go's
-// commands): enroll this data folder, show or end the enrollment, set the
-// webhook URL on LINE, and `sync`, which pulls, verifies and stores events
-// for a PC that only collects (or, with --once, drains and exits).
-
-var relayArgs = map[string]int{
-	"relay enroll":      0,
-	"relay status":      0,
-	"relay disconnect":  0,
-	"relay set-webhook": 0,
-	"sync":              0,
-}
-
-type relayFlags struct {
-	relay             string
-	code              string
-	allowHTTPLoopback bool
-	once              bool
-}
-
-// exitBusy: `sync` found another receiver for this data folder (another
-// `sync`, or the app) and did nothing. Distinct from 1 so that a scheduled
-// `sync --once` can treat it as "already being done".
-const exitBusy = 5
-
-func relayFlagSet(name string, fs *flag.FlagSet) any {
-	f := &relayFlags{}
-	switch name {
-	case "relay enroll":
-		fs.StringVar(&f.relay, "relay", "", "the relay's address, e.g. https://relay.example.jp (required)")
-		fs.StringVar(&f.code, "code", "", "the enrollment code (default: read from standard input, which keeps it out of the process list)")
-		fs.BoolVar(&f.allowHTTPLoopback, "allow-http-loopback", false, "for tests and development only: accept an http:// relay on this computer (127.0.0.0/8, ::1, localhost); otherwise only https:// is accepted, since the code would travel in the clear")
-	case "sync":
-		fs.BoolVar(&f.once, "once", false, "store what is queued at the relay, then exit")
+// The webhook relay from the command line: enroll this data folder, show or
+// end the enrollment, set the webhook URL on LINE (each audited by the
+// engine, as in the window), and `sync`, which pulls, verifies and stores
+// events for a PC that only collects (or, with --once, drains and exits),
+// running the schedule (backups, retention) as the window does.
+func relayCommands() []command {
+	return []command{
+		relayEnrollCommand(),
+		{name: "relay status", short: "show the webhook relay enrollment", run: cmdRelayStatus},
+		{name: "relay disconnect", short: "stop using the webhook relay and remove its keys from the keychain", run: cmdRelayDisconnect},
+		{name: "relay set-webhook", short: "set the channel's webhook URL on LINE to the relay's", run: cmdRelaySetWebhook},
+		syncCommand(),
 	}
-	return f
 }
 
-// Audit actions (the same as the app's).
-const (
-	actionRelayEnroll     = "relay.enroll"
-	actionRelayDisconnect = "relay.disconnect"
-	actionRelayWebhook    = "relay.webhook_set"
-)
+type enrollFlags struct {
+	relay, code       string
+	allowHTTPLoopback bool
+}
 
-func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*relayFlags)
+func relayEnrollCommand() command {
+	f := &enrollFlags{}
+	return command{
+		name:  "relay enroll",
+		short: "enroll this data folder with a webhook relay (--relay URL; the code from standard input, or --code)",
+		flags: func(cmd *cobra.Command) {
+			fs := cmd.Flags()
+			fs.StringVar(&f.relay, "relay", "", "the relay's address, e.g. https://relay.example.jp (required)")
+			fs.StringVar(&f.code, "code", "", "the enrollment code (default: read from standard input, which keeps it out of the process list)")
+			fs.BoolVar(&f.allowHTTPLoopback, "allow-http-loopback", false, "for tests and development only: accept an http:// relay on this computer (127.0.0.0/8, ::1, localhost); otherwise only https:// is accepted, since the code would travel in the clear")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdRelayEnroll(ctx, c, f) },
+	}
+}
+
+func syncCommand() command {
+	var once bool
+	return command{
+		name:  "sync",
+		short: "receive webhooks from the relay, verify and store them until Ctrl-C; --once: store what is queued and exit",
+		flags: func(cmd *cobra.Command) {
+			cmd.Flags().BoolVar(&once, "once", false, "store what is queued at the relay, then exit")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdSync(ctx, c, once) },
+	}
+}
+
+func cmdRelayEnroll(ctx context.Context, c *cmdCtx, f *enrollFlags) error {
 	if strings.TrimSpace(f.relay) == "" {
-		return exitError{2, errors.New("give the relay's address with --relay URL")}
+		return usageError(errors.New("give the relay's address with --relay URL"))
 	}
 	transport := relayclient.HTTPSOnly
 	if f.allowHTTPLoopback {
@@ -74,7 +75,7 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 		if errors.Is(err, relayclient.ErrInsecureURL) {
 			err = fmt.Errorf("%w\n  The enrollment code would travel in the clear: anyone on the way could redeem it and receive this branch's messages. Use the relay's https:// address.", err)
 		}
-		return exitError{2, err}
+		return usageError(err)
 	}
 	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
@@ -88,13 +89,10 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 		}
 	}
 	if strings.TrimSpace(code) == "" {
-		return exitError{2, errors.New("no enrollment code (give it on standard input)")}
+		return usageError(errors.New("no enrollment code (give it on standard input)"))
 	}
-	en, err := eng.RelayEnroll(ctx, f.relay, code, transport)
+	en, err := eng.RelayEnroll(ctx, actor, f.relay, code, transport)
 	if err != nil {
-		return err
-	}
-	if err := recordCLI(ctx, eng, actor, actionRelayEnroll, en.Tenant, map[string]string{"relay": en.RelayURL}); err != nil {
 		return err
 	}
 	return c.print(en, func(w io.Writer) {
@@ -103,7 +101,7 @@ func cmdRelayEnroll(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdRelayStatus(ctx context.Context, c *cmdCtx) error {
+func cmdRelayStatus(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, _, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
 		return err
@@ -121,20 +119,13 @@ func cmdRelayStatus(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdRelayDisconnect(ctx context.Context, c *cmdCtx) error {
+func cmdRelayDisconnect(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, actor, err := c.openAudited(ctx, auth.PermChannel)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	prev := eng.RelayStatus()
-	if !prev.Enrolled {
-		return engine.ErrRelayNotEnrolled
-	}
-	if err := eng.RelayDisconnect(ctx); err != nil {
-		return err
-	}
-	if err := recordCLI(ctx, eng, actor, actionRelayDisconnect, prev.Tenant, nil); err != nil {
+	if err := eng.RelayDisconnect(ctx, actor); err != nil {
 		return err
 	}
 	return c.print(map[string]any{"enrolled": false}, func(w io.Writer) {
@@ -145,11 +136,10 @@ func cmdRelayDisconnect(ctx context.Context, c *cmdCtx) error {
 // startForRelay checks the permission, then starts the engine with LINE
 // (the verifier needs the channel secret).
 func (c *cmdCtx) startForRelay(ctx context.Context) (*engine.Engine, string, error) {
-	probe, actor, err := c.openAudited(ctx, auth.PermChannel)
+	actor, err := c.checkAllowed(ctx, auth.PermChannel)
 	if err != nil {
 		return nil, "", err
 	}
-	probe.Close()
 	eng, err := engine.Start(ctx, engine.Options{DataDir: c.dataDir, Keyring: c.keyring, Clock: c.clock})
 	if err != nil {
 		return nil, "", err
@@ -157,7 +147,7 @@ func (c *cmdCtx) startForRelay(ctx context.Context) (*engine.Engine, string, err
 	return eng, actor, nil
 }
 
-func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
+func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, actor, err := c.startForRelay(ctx)
 	if err != nil {
 		return err
@@ -166,12 +156,8 @@ func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
 	if eng.Sandbox() {
 		return errors.New("no LINE channel is configured (sandbox mode): `tsunagu-cli channel set` first")
 	}
-	u, err := eng.RelaySetWebhookOnLINE(ctx)
+	u, err := eng.RelaySetWebhookOnLINE(ctx, actor)
 	if err != nil {
-		return err
-	}
-	en, _ := eng.RelayEnrollment()
-	if err := recordCLI(ctx, eng, actor, actionRelayWebhook, en.Tenant, nil); err != nil {
 		return err
 	}
 	return c.print(map[string]any{"webhookUrl": u}, func(w io.Writer) {
@@ -179,50 +165,31 @@ func cmdRelaySetWebhook(ctx context.Context, c *cmdCtx) error {
 	})
 }
 
-func cmdSync(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*relayFlags)
+func cmdSync(ctx context.Context, c *cmdCtx, once bool) error {
 	eng, _, err := c.startForRelay(ctx)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if f.once {
-		n, err := eng.RelaySync(ctx)
+	if once {
+		res, err := eng.SyncOnce(ctx)
 		if err != nil {
 			return syncError(err)
 		}
-		// A `sync --once` run by the task scheduler also does what the
-		// schedule says is due (backups, retention), like the window.
-		eng.RunScheduledWork(ctx)
-		st := eng.RelayStatus()
-		dropped := st.Forged + st.Junk
-		out := map[string]any{"received": n, "stored": n - dropped, "forged": st.Forged, "junk": st.Junk, "deadLetters": st.DeadLetters}
-		return c.print(out, func(w io.Writer) {
-			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature, %d dropped as junk\n", n, n-dropped, st.Forged, st.Junk)
-			if st.DeadLetters > 0 {
-				fmt.Fprintf(w, "%d event(s) could not be stored and wait as dead letters: `tsunagu-cli deadletters list`\n", st.DeadLetters)
+		return c.print(res, func(w io.Writer) {
+			fmt.Fprintf(w, "%d event(s) received: %d stored, %d dropped for a bad LINE signature, %d dropped as junk\n", res.Received, res.Stored, res.Forged, res.Junk)
+			if res.DeadLetters > 0 {
+				fmt.Fprintf(w, "%d event(s) could not be stored and wait as dead letters: `tsunagu-cli deadletters list`\n", res.DeadLetters)
 			}
 		})
 	}
-	// The schedule (backups, retention) runs beside the relay connection,
-	// as in the window: an office that runs only `sync` is backed up too.
-	// It starts once this process holds the data folder's relay lock and
-	// stops before the deferred Close.
-	sctx, stopSchedule := context.WithCancel(ctx)
-	var schedule sync.WaitGroup
-	defer func() { stopSchedule(); schedule.Wait() }()
 	last := relayclient.State("")
-	err = eng.RelayRun(ctx, func(st relayclient.Status) {
+	err = eng.RelayRun(ctx, engine.ScheduleInterval, func(st relayclient.Status) {
 		if st.State == last {
 			return
 		}
 		if last == "" {
-			// Only now: the data folder's relay lock is held.
 			fmt.Fprintln(c.stderr, "receiving from the relay; Ctrl-C stops")
-			schedule.Go(func() {
-				eng.RunScheduledWork(sctx)
-				eng.RunSchedule(sctx, engine.ScheduleInterval)
-			})
 		}
 		last = st.State
 		fmt.Fprintf(c.stderr, "%s %s\n", time.Now().Format(time.TimeOnly), st.State)

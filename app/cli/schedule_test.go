@@ -106,3 +106,75 @@ func TestCLIBackupAndScheduleAgree(t *testing.T) {
 		t.Fatalf("scheduled backups audited: %d, want 1", n)
 	}
 }
+
+// TestCLISyncRunsTheSchedule: a long-running `tsunagu-cli sync` (an office
+// PC that only collects) makes the scheduled backup once it is due by the
+// injected clock, audited as the system, without waiting for the first
+// tick of the schedule.
+func TestCLISyncRunsTheSchedule(t *testing.T) {
+	kr := secretstest.Keyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	clk := &movableClock{t: time.Now()}
+	hs := relaytest.Start(t, relay.Config{})
+	code := hs.Tenant(t, "本店")
+	for _, step := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"init"}},
+		{"8c570fa6dd201bb328f1c1eac23a96d8\nsync-schedule-test-access-token-0123456789\n", []string{"channel", "set"}},
+		{code + "\n", []string{"relay", "enroll", "--relay", hs.URL, "--allow-http-loopback"}},
+	} {
+		if r := cli(t, kr, step.stdin, append(step.args, "--data-dir", dir)...); r.code != 0 {
+			t.Fatalf("%v: %+v", step.args, r)
+		}
+	}
+	folder := filepath.Join(dir, "backups")
+	if r := cli(t, kr, "", "backup", "create", folder, "--data-dir", dir); r.code != 0 {
+		t.Fatalf("backup create: %+v", r)
+	}
+	// The CLI's backup is "now" by the real clock; by the injected one a
+	// day has passed when `sync` starts.
+	clk.Add(25 * time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"sync", "--data-dir", dir}, env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, keyring: kr, clock: clk.Now})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(backupsIn(t, folder)) < 2 {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("sync made no scheduled backup: %s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	eng, err := engine.Open(context.Background(), dir, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var n int
+	eng.DB().Reader().QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'backup.create' AND actor = 'system'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("scheduled backups audited: %d, want 1", n)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the command's goroutine and the
+// test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -2,151 +2,110 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"tsunagu/internal/update"
 )
 
 // `update keygen`, `update sign-manifest` and `update check`: the tools IT
-// uses to publish an update (registered in main.go's commands; see
-// docs/install.md). They touch neither the DB nor the keychain.
-
-type updateFlags struct {
-	out, key, installer, version, notesJa, notesEn, minVersion, goos, arch, released string
-	location, publicKey, current                                                     string
+// uses to publish an update (see docs/install.md). They touch neither the
+// DB nor the keychain.
+func updateCommands() []command {
+	return []command{updateKeygenCommand(), updateSignCommand(), updateCheckCommand()}
 }
 
-// updateFlagSet declares the flags of the update commands (called from
-// commandFlags).
-func updateFlagSet(name string, fs *flag.FlagSet) any {
-	f := &updateFlags{}
-	switch name {
-	case "update keygen":
-		fs.StringVar(&f.out, "out", "", "folder for update-signing.key (keep it offline) and update-public.key")
-	case "update sign-manifest":
-		fs.StringVar(&f.key, "key", "", "the private key file from `update keygen`")
-		fs.StringVar(&f.installer, "installer", "", "the installer to publish (copy it into the update location next to the manifest)")
-		fs.StringVar(&f.version, "version", "", "the installer's version, x.y.z or x.y.z.w")
-		fs.StringVar(&f.notesJa, "notes-ja", "", "release notes in Japanese")
-		fs.StringVar(&f.notesEn, "notes-en", "", "release notes in English")
-		fs.StringVar(&f.minVersion, "min-version", "", "oldest installed version that may update with it (optional)")
-		fs.StringVar(&f.goos, "os", "windows", "windows or darwin")
-		fs.StringVar(&f.arch, "arch", "amd64", "amd64, arm64 or universal")
-		fs.StringVar(&f.released, "released", "", "release date YYYY-MM-DD (default: today)")
-		fs.StringVar(&f.out, "out", "", "folder to write manifest.json and manifest.json.sig into (default: the installer's folder)")
-	case "update check":
-		fs.StringVar(&f.location, "location", "", "the update location (folder or https:// URL), as in the policy")
-		fs.StringVar(&f.publicKey, "public-key", "", "the public key (ed25519:...) or a file holding it")
-		fs.StringVar(&f.current, "current", "0.0.0", "pretend this version is installed")
-		fs.StringVar(&f.goos, "os", "windows", "platform of the installed app")
-		fs.StringVar(&f.arch, "arch", "amd64", "architecture of the installed app")
+func updateKeygenCommand() command {
+	var out string
+	return command{
+		name:  "update keygen",
+		short: "for IT: create the Ed25519 key pair that signs update manifests",
+		flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&out, "out", "", "folder for update-signing.key (keep it offline) and update-public.key")
+		},
+		run: func(_ context.Context, c *cmdCtx, _ []string) error { return cmdUpdateKeygen(c, out) },
 	}
-	return f
 }
 
-const (
-	signingKeyFile = "update-signing.key"
-	publicKeyFile  = "update-public.key"
-)
+// signFlags are the flags of `update sign-manifest`.
+type signFlags struct {
+	key, installer, version, notesJa, notesEn, minVersion, goos, arch, released, out string
+}
 
-func cmdUpdateKeygen(_ context.Context, c *cmdCtx) error {
-	f := c.flags.(*updateFlags)
-	if f.out == "" {
-		return exitError{2, errors.New("--out FOLDER is required")}
+func updateSignCommand() command {
+	f := &signFlags{}
+	return command{
+		name:  "update sign-manifest",
+		short: "for IT: write and sign manifest.json for an installer (--key, --installer, --version required)",
+		flags: func(cmd *cobra.Command) {
+			fs := cmd.Flags()
+			fs.StringVar(&f.key, "key", "", "the private key file from `update keygen`")
+			fs.StringVar(&f.installer, "installer", "", "the installer to publish (copy it into the update location next to the manifest)")
+			fs.StringVar(&f.version, "version", "", "the installer's version, x.y.z or x.y.z.w")
+			fs.StringVar(&f.notesJa, "notes-ja", "", "release notes in Japanese")
+			fs.StringVar(&f.notesEn, "notes-en", "", "release notes in English")
+			fs.StringVar(&f.minVersion, "min-version", "", "oldest installed version that may update with it (optional)")
+			fs.StringVar(&f.goos, "os", "windows", "windows or darwin")
+			fs.StringVar(&f.arch, "arch", "amd64", "amd64, arm64 or universal")
+			fs.StringVar(&f.released, "released", "", "release date YYYY-MM-DD (default: today)")
+			fs.StringVar(&f.out, "out", "", "folder to write manifest.json and manifest.json.sig into (default: the installer's folder)")
+		},
+		run: func(_ context.Context, c *cmdCtx, _ []string) error { return cmdUpdateSignManifest(c, f) },
 	}
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+}
+
+// checkFlags are the flags of `update check`.
+type checkFlags struct{ location, publicKey, current, goos, arch string }
+
+func updateCheckCommand() command {
+	f := &checkFlags{}
+	return command{
+		name:  "update check",
+		short: "for IT: verify a published update location as the app would (--location, --public-key required)",
+		flags: func(cmd *cobra.Command) {
+			fs := cmd.Flags()
+			fs.StringVar(&f.location, "location", "", "the update location (folder or https:// URL), as in the policy")
+			fs.StringVar(&f.publicKey, "public-key", "", "the public key (ed25519:...) or a file holding it")
+			fs.StringVar(&f.current, "current", "0.0.0", "pretend this version is installed")
+			fs.StringVar(&f.goos, "os", "windows", "platform of the installed app")
+			fs.StringVar(&f.arch, "arch", "amd64", "architecture of the installed app")
+		},
+		run: func(ctx context.Context, c *cmdCtx, _ []string) error { return cmdUpdateCheck(ctx, c, f) },
+	}
+}
+
+func cmdUpdateKeygen(c *cmdCtx, out string) error {
+	if out == "" {
+		return usageError(errors.New("--out FOLDER is required"))
+	}
+	k, err := update.GenerateKeys(out)
 	if err != nil {
-		return fmt.Errorf("generate key: %w", err)
-	}
-	if err := os.MkdirAll(f.out, 0o700); err != nil {
 		return err
 	}
-	privPath, pubPath := filepath.Join(f.out, signingKeyFile), filepath.Join(f.out, publicKeyFile)
-	// O_EXCL: never overwrite a key that installed apps trust.
-	if err := writeNew(privPath, []byte(update.EncodeKey(priv)+"\n"), 0o600); err != nil {
-		return err
-	}
-	if err := writeNew(pubPath, []byte(update.EncodeKey(pub)+"\n"), 0o644); err != nil {
-		return err
-	}
-	res := map[string]string{"privateKeyFile": privPath, "publicKeyFile": pubPath, "publicKey": update.EncodeKey(pub)}
-	return c.print(res, func(w io.Writer) {
-		fmt.Fprintf(w, "private key: %s  (keep it offline; whoever has it can publish updates)\n", privPath)
-		fmt.Fprintf(w, "public key:  %s\n\n%s\n\nput the public key into the update policy (docs/install.md)\n", pubPath, update.EncodeKey(pub))
+	return c.print(k, func(w io.Writer) {
+		fmt.Fprintf(w, "private key: %s  (keep it offline; whoever has it can publish updates)\n", k.PrivateKeyFile)
+		fmt.Fprintf(w, "public key:  %s\n\n%s\n\nput the public key into the update policy (docs/install.md)\n", k.PublicKeyFile, k.PublicKey)
 	})
 }
 
-func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func cmdUpdateSignManifest(_ context.Context, c *cmdCtx) error {
-	f := c.flags.(*updateFlags)
+func cmdUpdateSignManifest(c *cmdCtx, f *signFlags) error {
 	if f.key == "" || f.installer == "" || f.version == "" {
-		return exitError{2, errors.New("--key, --installer and --version are required")}
+		return usageError(errors.New("--key, --installer and --version are required"))
 	}
-	kb, err := os.ReadFile(f.key)
-	if err != nil {
-		return fmt.Errorf("read the signing key: %w", err)
+	m, out, err := update.SignRelease(update.Release{KeyFile: f.key, Installer: f.installer, Version: f.version,
+		Notes: update.Notes{Ja: f.notesJa, En: f.notesEn}, MinVersion: f.minVersion, OS: f.goos, Arch: f.arch,
+		Released: f.released, OutDir: f.out}, time.Now())
+	if errors.Is(err, update.ErrBadManifest) {
+		return usageError(err)
 	}
-	priv, err := update.DecodePrivateKey(string(kb))
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.key, err)
-	}
-	size, sum, err := hashFile(f.installer)
 	if err != nil {
 		return err
-	}
-	released := f.released
-	if released == "" {
-		released = time.Now().Format(time.DateOnly)
-	}
-	m := update.Manifest{
-		Product: update.Product, Version: f.version, Released: released,
-		Notes: update.Notes{Ja: f.notesJa, En: f.notesEn}, OS: f.goos, Arch: f.arch,
-		Installer: filepath.Base(f.installer), Size: size, SHA256: sum, MinVersion: f.minVersion,
-	}
-	if err := m.Validate(); err != nil {
-		return exitError{2, err}
-	}
-	body, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	body = append(body, '\n')
-	sig := update.Sign(priv, body)
-	// Check what we wrote the way the app will.
-	if _, err := update.Verify(priv.Public().(ed25519.PublicKey), body, sig); err != nil {
-		return fmt.Errorf("the new manifest does not verify: %w", err)
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Dir(f.installer)
-	}
-	for name, data := range map[string][]byte{update.ManifestName: body, update.SignatureName: sig} {
-		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
 	}
 	return c.print(m, func(w io.Writer) {
 		fmt.Fprintf(w, "signed %s %s (%d bytes, sha256 %s)\nwrote %s and %s in %s\n", m.Installer, m.Version, m.Size, m.SHA256,
@@ -155,26 +114,11 @@ func cmdUpdateSignManifest(_ context.Context, c *cmdCtx) error {
 	})
 }
 
-func hashFile(path string) (int64, string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return 0, "", fmt.Errorf("read the installer: %w", err)
-	}
-	defer fh.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	if err != nil {
-		return 0, "", fmt.Errorf("read the installer: %w", err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // cmdUpdateCheck checks a published location the way the app does (the
 // installer is downloaded into a temporary folder and hashed, then removed).
-func cmdUpdateCheck(ctx context.Context, c *cmdCtx) error {
-	f := c.flags.(*updateFlags)
+func cmdUpdateCheck(ctx context.Context, c *cmdCtx, f *checkFlags) error {
 	if f.location == "" || f.publicKey == "" {
-		return exitError{2, errors.New("--location and --public-key are required")}
+		return usageError(errors.New("--location and --public-key are required"))
 	}
 	key := f.publicKey
 	if !strings.HasPrefix(key, "ed25519:") {

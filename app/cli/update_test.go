@@ -26,7 +26,7 @@ func TestCLIUpdatePublish(t *testing.T) {
 	if code, out, errs := runCLI(t, "update", "keygen", "--out", keys); code != 0 || !strings.Contains(out, "ed25519:") {
 		t.Fatalf("keygen: %d %q %q", code, out, errs)
 	}
-	if st, err := os.Stat(filepath.Join(keys, signingKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(filepath.Join(keys, update.SigningKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("private key file: %v %v", st, err)
 	}
 	if code, _, _ := runCLI(t, "update", "keygen", "--out", keys); code == 0 {
@@ -36,7 +36,7 @@ func TestCLIUpdatePublish(t *testing.T) {
 	if err := os.WriteFile(installer, []byte("MZ installer bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := runCLI(t, "update", "sign-manifest", "--key", filepath.Join(keys, signingKeyFile),
+	code, out, errs := runCLI(t, "update", "sign-manifest", "--key", filepath.Join(keys, update.SigningKeyFile),
 		"--installer", installer, "--version", "1.3.0", "--notes-ja", "修正", "--notes-en", "Fixes", "--json")
 	if code != 0 {
 		t.Fatalf("sign-manifest: %d %q %q", code, out, errs)
@@ -45,7 +45,7 @@ func TestCLIUpdatePublish(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil || m.Size != 18 || m.Installer != filepath.Base(installer) {
 		t.Fatalf("manifest %+v %v", m, err)
 	}
-	pubFile := filepath.Join(keys, publicKeyFile)
+	pubFile := filepath.Join(keys, update.PublicKeyFile)
 	if code, out, errs := runCLI(t, "update", "check", "--location", share, "--public-key", pubFile, "--current", "1.2.0"); code != 0 || !strings.Contains(out, "1.3.0 would be offered") {
 		t.Fatalf("check: %d %q %q", code, out, errs)
 	}
@@ -60,10 +60,10 @@ func TestCLIUpdatePublish(t *testing.T) {
 		t.Fatalf("check of a changed installer: %d %q", code, errs)
 	}
 	// Missing flags and a bad version are usage errors.
-	if code, _, _ := runCLI(t, "update", "sign-manifest", "--key", filepath.Join(keys, signingKeyFile)); code != 2 {
+	if code, _, _ := runCLI(t, "update", "sign-manifest", "--key", filepath.Join(keys, update.SigningKeyFile)); code != 2 {
 		t.Fatalf("sign-manifest without flags: %d", code)
 	}
-	if code, _, _ := runCLI(t, "update", "sign-manifest", "--key", filepath.Join(keys, signingKeyFile), "--installer", installer, "--version", "one"); code != 2 {
+	if code, _, _ := runCLI(t, "update", "sign-manifest", "--key", filepath.Join(keys, update.SigningKeyFile), "--installer", installer, "--version", "one"); code != 2 {
 		t.Fatalf("sign-manifest with a bad version: %d", code)
 	}
 }

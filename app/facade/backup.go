@@ -1,16 +1,16 @@
 package facade
 
+// BackupService: the recovery code and backups. The rules (defaults,
+// validation, recording, the schedule) are the engine's backup service.
+
 import (
 	"context"
 	"errors"
-	"strconv"
-	"time"
-	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
 	"tsunagu/internal/engine"
-	"tsunagu/internal/erasure"
+	"tsunagu/internal/msgcode"
 	"tsunagu/internal/recovery"
 )
 
@@ -36,83 +36,61 @@ type BackupInfo struct {
 // CreateRecoveryCode issues a new recovery code: the DB key is wrapped with
 // it into recovery.json in the data folder, and the code is returned once,
 // to be printed. A previous code stops working.
-func (a *App) CreateRecoveryCode() (string, error) {
-	st, _, eng, err := a.requireService(auth.PermBackup)
-	if err != nil {
-		return "", err
-	}
-	code, err := eng.Backups().IssueRecoveryCode(a.context(), st.Actor(), a.recoveryKDF())
-	return code, a.userError(err)
+func (s *BackupService) CreateRecoveryCode() (string, error) {
+	kdf := s.a.recoveryKDF()
+	return call(s.a, auth.PermBackup, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
+		return eng.Backups().IssueRecoveryCode(ctx, st.Actor(), kdf)
+	})
 }
 
 // BackupSettings returns the backup configuration.
-func (a *App) BackupSettings() (BackupSettings, error) {
-	_, _, eng, err := a.requireService(auth.PermBackup)
-	if err != nil {
-		return BackupSettings{}, err
-	}
-	s, err := a.backupSettings(eng)
-	return s, a.userError(err)
+func (s *BackupService) BackupSettings() (BackupSettings, error) {
+	return call(s.a, auth.PermBackup, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (BackupSettings, error) {
+		return backupSettings(ctx, eng)
+	})
 }
 
 // SetBackupSettings changes the folder, retention and schedule (each change
 // is audited).
-func (a *App) SetBackupSettings(s BackupSettings) (BackupSettings, error) {
-	st, _, eng, err := a.requireService(auth.PermBackup)
-	if err != nil {
-		return BackupSettings{}, err
-	}
-	_, err = eng.Backups().SetSettings(a.context(), st.Actor(), backup.Settings{Dir: s.Dir, Keep: s.Keep, IntervalHours: s.IntervalHours})
-	if errors.Is(err, backup.ErrInvalidSettings) {
-		return BackupSettings{}, msgcode.New(msgcode.InvalidInput)
-	}
-	if err != nil {
-		return BackupSettings{}, a.userError(err)
-	}
-	out, err := a.backupSettings(eng)
-	return out, a.userError(err)
+func (s *BackupService) SetBackupSettings(in BackupSettings) (BackupSettings, error) {
+	return call(s.a, auth.PermBackup, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (BackupSettings, error) {
+		if _, err := eng.Backups().SetSettings(ctx, st.Actor(), backup.Settings{Dir: in.Dir, Keep: in.Keep, IntervalHours: in.IntervalHours}); err != nil {
+			return BackupSettings{}, err
+		}
+		return backupSettings(ctx, eng)
+	})
 }
 
 // BackupNow makes a verified backup into the backup folder and prunes old
-// ones.
-func (a *App) BackupNow() (BackupInfo, error) {
-	st, _, eng, err := a.requireService(auth.PermBackup)
-	if err != nil {
-		return BackupInfo{}, err
-	}
-	r, err := eng.Backups().Create(a.context(), st.Actor(), "")
-	if err != nil {
-		a.opts.Logger.Error("backup failed", "err", err)
-		return BackupInfo{}, msgcode.New(msgcode.BackupFailed)
-	}
-	return BackupInfo{Path: r.Path, SizeBytes: r.SizeBytes, CreatedAt: r.CreatedAt, Verified: true}, nil
+// ones. Any failure is shown as "the backup failed"; the log has the cause.
+func (s *BackupService) BackupNow() (BackupInfo, error) {
+	return call(s.a, auth.PermBackup, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (BackupInfo, error) {
+		r, err := eng.Backups().Create(ctx, st.Actor(), "")
+		if err != nil {
+			return BackupInfo{}, errors.Join(msgcode.New(msgcode.BackupFailed), err)
+		}
+		return BackupInfo{Path: r.Path, SizeBytes: r.SizeBytes, CreatedAt: r.CreatedAt, Verified: true}, nil
+	})
 }
-
-// --- helpers ---
 
 // backupSettings is the backup screen: the backup service's settings, the
 // retention period and when the recovery code was issued.
-func (a *App) backupSettings(eng *engine.Engine) (BackupSettings, error) {
-	ctx := a.context()
+func backupSettings(ctx context.Context, eng *engine.Engine) (BackupSettings, error) {
 	bs, err := eng.Backups().Settings(ctx)
 	if err != nil {
 		return BackupSettings{}, err
 	}
-	s := BackupSettings{Dir: bs.Dir, Keep: bs.Keep, IntervalHours: bs.IntervalHours, LastBackupAt: bs.LastBackupAt,
-		RecoveryCodeCreatedAt: eng.Backups().RecoveryCodeCreatedAt()}
-	v, err := auth.GetSetting(ctx, eng.DB().Reader(), erasure.SettingRetentionDays)
+	days, err := eng.Erasure().RetentionDays(ctx)
 	if err != nil {
-		return s, err
+		return BackupSettings{}, err
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		s.RetentionDays = n
-	}
-	return s, nil
+	return BackupSettings{Dir: bs.Dir, Keep: bs.Keep, IntervalHours: bs.IntervalHours, LastBackupAt: bs.LastBackupAt,
+		RecoveryCodeCreatedAt: eng.Backups().RecoveryCodeCreatedAt(), RetentionDays: days}, nil
 }
 
 // startSchedule runs the engine's schedule (backups, retention) while the
-// window is open; the engine in use may change (a restart), so each pass
-// takes the current one.
+// window is open, on whichever engine is current (a channel change
+// replaces it).
 func (a *App) startSchedule(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -121,16 +99,7 @@ func (a *App) startSchedule(ctx context.Context) {
 	a.sec.mu.Unlock()
 	go func() {
 		defer close(done)
-		t := time.NewTicker(engine.ScheduleInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				a.scheduledWork(ctx)
-			}
-		}
+		engine.Schedule(ctx, engine.ScheduleInterval, a.engine)
 	}()
 }
 
@@ -145,22 +114,18 @@ func (a *App) stopSchedule() {
 	}
 }
 
+// scheduledWork is one pass of the schedule on the current engine.
 func (a *App) scheduledWork(ctx context.Context) {
-	a.mu.RLock()
-	eng := a.eng
-	a.mu.RUnlock()
-	if eng == nil || eng.DB() == nil {
-		return
+	if eng := a.engine(); eng != nil && eng.DB() != nil {
+		eng.RunScheduledWork(ctx)
 	}
-	eng.RunScheduledWork(ctx)
 }
 
-// secNow is the injected clock (time.Now by default).
-func (a *App) secNow() time.Time {
-	if a.opts.Clock != nil {
-		return a.opts.Clock()
-	}
-	return time.Now()
+// engine is the running engine, nil if none.
+func (a *App) engine() *engine.Engine {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.eng
 }
 
 // recoveryKDF is the argon2id cost of recovery codes: the production one,

@@ -26,7 +26,7 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	code, err := app.CreateRecoveryCode()
+	code, err := (&BackupService{app}).CreateRecoveryCode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,22 +38,22 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 		t.Fatalf("the code does not unwrap the DB key: %v", err)
 	}
 
-	if _, err := app.SetBackupSettings(BackupSettings{Dir: "relative/path", Keep: 3, IntervalHours: 24}); err == nil || err.Error() != msgcode.InvalidInput {
+	if _, err := (&BackupService{app}).SetBackupSettings(BackupSettings{Dir: "relative/path", Keep: 3, IntervalHours: 24}); err == nil || err.Error() != msgcode.InvalidInput {
 		t.Fatalf("relative backup folder: %v", err)
 	}
 	nas := filepath.Join(t.TempDir(), "nas")
-	s, err := app.SetBackupSettings(BackupSettings{Dir: nas, Keep: 3, IntervalHours: 12})
+	s, err := (&BackupService{app}).SetBackupSettings(BackupSettings{Dir: nas, Keep: 3, IntervalHours: 12})
 	if err != nil || s.Dir != nas || s.Keep != 3 || s.IntervalHours != 12 || s.RecoveryCodeCreatedAt == 0 {
 		t.Fatalf("settings %+v %v", s, err)
 	}
-	info, err := app.BackupNow()
+	info, err := (&BackupService{app}).BackupNow()
 	if err != nil || !info.Verified {
 		t.Fatalf("backup %+v %v", info, err)
 	}
 	if _, err := backup.Verify(ctx, info.Path, key); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := app.BackupSettings(); s.LastBackupAt == 0 {
+	if s, _ := (&BackupService{app}).BackupSettings(); s.LastBackupAt == 0 {
 		t.Fatal("last backup time not recorded")
 	}
 
@@ -62,13 +62,13 @@ func TestFacadeRecoveryBackupErase(t *testing.T) {
 		t.Fatal(err)
 	}
 	convs, _ := inboxSvc(app).Conversations()
-	if err := app.EraseConversation(convs[0].ID); err != nil {
+	if err := (&ErasureService{app}).EraseConversation(convs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if convs, _ := inboxSvc(app).Conversations(); len(convs) != 0 {
 		t.Fatalf("conversation left: %+v", convs)
 	}
-	if err := app.EraseConversation(convs[0].ID); err == nil || err.Error() != msgcode.NotFound {
+	if err := (&ErasureService{app}).EraseConversation(convs[0].ID); err == nil || err.Error() != msgcode.NotFound {
 		t.Fatalf("second erase: %v", err)
 	}
 	rep, err := (&AuditService{app}).AuditEntries(audit.Filter{})
@@ -95,7 +95,7 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 	firstAdmin(t, app)
 	ctx := context.Background()
 	nas := filepath.Join(t.TempDir(), "nas")
-	if _, err := app.SetBackupSettings(BackupSettings{Dir: nas, Keep: 2, IntervalHours: 6}); err != nil {
+	if _, err := (&BackupService{app}).SetBackupSettings(BackupSettings{Dir: nas, Keep: 2, IntervalHours: 6}); err != nil {
 		t.Fatal(err)
 	}
 	count := func() int {
@@ -130,7 +130,7 @@ func TestScheduledBackupAndRetention(t *testing.T) {
 	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, "古いメッセージ"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SetRetentionDays(30); err != nil {
+	if err := (&ErasureService{app}).SetRetentionDays(30); err != nil {
 		t.Fatal(err)
 	}
 	convs, _ := inboxSvc(app).Conversations()

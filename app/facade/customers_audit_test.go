@@ -115,13 +115,13 @@ func TestCustomerFeatureAudited(t *testing.T) {
 		}
 	}
 
-	if err := app.EraseCustomer(ids["E001"]); err != nil {
+	if err := (&ErasureService{app}).EraseCustomer(ids["E001"]); err != nil {
 		t.Fatal(err)
 	}
 	if e := last(audit.ActionErase); e.Actor != "staff:admin" || e.Target != customer.Target(ids["E001"]) || e.Detail["conversations"] != "1" || e.Detail["messages"] != "1" {
 		t.Errorf("erase entry %+v", e)
 	}
-	if err := app.EraseCustomer(ids["E001"]); err == nil || err.Error() != msgcode.NotFound {
+	if err := (&ErasureService{app}).EraseCustomer(ids["E001"]); err == nil || err.Error() != msgcode.NotFound {
 		t.Errorf("second erase: %v", err)
 	}
 	var n int
@@ -134,7 +134,7 @@ func TestCustomerFeatureAudited(t *testing.T) {
 	}
 
 	// Erasing a conversation unlinks its LINE user; the customer stays.
-	if err := app.EraseConversation(convL); err != nil {
+	if err := (&ErasureService{app}).EraseConversation(convL); err != nil {
 		t.Fatal(err)
 	}
 	card, err := customerSvc(app).Customer(ids["L001"])

@@ -176,22 +176,6 @@ func (a *App) statusLocked() Status {
 	return st
 }
 
-func (a *App) secretsLocked() (*secrets.Store, error) {
-	if a.eng == nil {
-		return nil, msgcode.New(msgcode.NotStarted)
-	}
-	return a.eng.Secrets(), nil
-}
-
-func (a *App) inbox() (*inbox.Inbox, error) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if a.eng == nil || a.eng.Inbox() == nil {
-		return nil, msgcode.New(msgcode.NotStarted)
-	}
-	return a.eng.Inbox(), nil
-}
-
 func (a *App) emitPhone(userID string) {
 	if a.emit != nil {
 		a.emit.Emit(engine.EventSandboxPhone, engine.SandboxPhoneEvent{UserID: userID})

@@ -83,11 +83,11 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := app.SaveChannel("", ""); err == nil || err.Error() != msgcode.ChannelInvalid {
+	if _, err := (&ChannelService{app}).SaveChannel("", ""); err == nil || err.Error() != msgcode.ChannelInvalid {
 		t.Fatalf("empty credentials: %v", err)
 	}
 	const token = "abcdEFGHijklMNOPqrstUVWXyz0123456789+/=WXYZ"
-	st, err = app.SaveChannel("8c570fa6dd201bb328f1c1eac23a96d8", token)
+	st, err = (&ChannelService{app}).SaveChannel("8c570fa6dd201bb328f1c1eac23a96d8", token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 		t.Fatalf("conversations after switch: %+v %v", convs, err)
 	}
 
-	st, err = app.ClearChannel()
+	st, err = (&ChannelService{app}).ClearChannel()
 	if err != nil || !st.Sandbox || st.ChannelConfigured || st.TokenHint != "" {
 		t.Fatalf("after ClearChannel: %+v %v", st, err)
 	}
@@ -119,7 +119,7 @@ func TestFacadeBeforeStart(t *testing.T) {
 	if _, err := inboxSvc(app).Conversations(); err == nil || err.Error() != msgcode.NotStarted {
 		t.Fatalf("Conversations before start: %v", err)
 	}
-	if _, err := app.SaveChannel("a", "b"); err == nil || err.Error() != msgcode.NotStarted {
+	if _, err := (&ChannelService{app}).SaveChannel("a", "b"); err == nil || err.Error() != msgcode.NotStarted {
 		t.Fatalf("SaveChannel before start: %v", err)
 	}
 	if st := (&SystemService{app}).Status(); st.Sandbox || st.Error != "" {

@@ -2,12 +2,10 @@ package facade
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 	"tsunagu/internal/msgcode"
 
-	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 )
@@ -56,14 +54,6 @@ func (a *App) currentSession() *auth.Session {
 	return a.sec.session
 }
 
-// require is the guard at the top of every bound method: it returns the
-// signed-in staff member if their session is valid, unlocked and their role
-// has permission p, and a message code error otherwise.
-func (a *App) require(p auth.Permission) (auth.Staff, error) {
-	st, _, _, err := a.requireService(p)
-	return st, err
-}
-
 // requireService is require for methods that go on to use the auth service
 // or the engine: the guard already looked them up.
 func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *engine.Engine, error) {
@@ -93,37 +83,9 @@ func (a *App) endSession(ss *auth.Session) {
 	}
 }
 
-// record appends an audit entry in its own transaction, for actions whose
-// change is not in the DB (keychain items) or is made by a package that does
-// not audit yet. Prefer audit.Record inside the change's own transaction.
-func (a *App) record(eng *engine.Engine, e audit.Entry) error {
-	return eng.DB().Write(a.context(), func(tx *sql.Tx) error {
-		_, err := audit.Record(a.context(), tx, e)
-		return err
-	})
-}
-
 func (a *App) context() context.Context {
 	if a.ctx == nil {
 		return context.Background()
 	}
 	return a.ctx
-}
-
-func (a *App) now() int64 {
-	if a.opts.Clock != nil {
-		return a.opts.Clock().UnixMilli()
-	}
-	return 0 // audit.Record fills in time.Now
-}
-
-// auditChannelLocked records a change of the channel credentials (kept in the
-// keychain, so not in a DB transaction). Called with a.mu held.
-func (a *App) auditChannelLocked(st auth.Staff, action string) {
-	if a.eng == nil {
-		return
-	}
-	if err := a.record(a.eng, audit.Entry{At: a.now(), Actor: st.Actor(), Action: action}); err != nil {
-		a.opts.Logger.Error("audit channel change", "err", err)
-	}
 }

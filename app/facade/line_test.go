@@ -59,7 +59,7 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := app.LineSettings(); err != nil || s.MarkReadOnLine {
+	if s, err := (&ChannelService{app}).LineSettings(); err != nil || s.MarkReadOnLine {
 		t.Fatalf("default: %+v %v", s, err)
 	}
 	if err := inboxSvc(app).MarkRead(convs[0].ID); err != nil {
@@ -68,7 +68,7 @@ func TestMarkReadOnLineSetting(t *testing.T) {
 	if sim.ReadUpTo(cs[0].UserID) != "" {
 		t.Fatal("marked read on LINE while the setting is off")
 	}
-	if s, err := app.SetLineSettings(LineSettings{MarkReadOnLine: true}); err != nil || !s.MarkReadOnLine {
+	if s, err := (&ChannelService{app}).SetLineSettings(LineSettings{MarkReadOnLine: true}); err != nil || !s.MarkReadOnLine {
 		t.Fatalf("set: %+v %v", s, err)
 	}
 	if err := inboxSvc(app).MarkRead(convs[0].ID); err != nil {

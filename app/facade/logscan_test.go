@@ -61,7 +61,7 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	if _, err := (&SessionService{app}).CreateFirstAdmin("admin", "支店長", adminPW); err != nil {
 		t.Fatal(err)
 	}
-	code, err := app.CreateRecoveryCode()
+	code, err := (&BackupService{app}).CreateRecoveryCode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	if _, err := inboxSvc(app).Reply(convs[0].ID, strings.Repeat(pii, 1000)); err == nil {
 		t.Fatal("overlong reply accepted")
 	}
-	if _, err := app.BackupNow(); err != nil {
+	if _, err := (&BackupService{app}).BackupNow(); err != nil {
 		t.Fatal(err)
 	}
 	// Failures and forbidden calls are logged: they must not carry the
@@ -94,16 +94,16 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	if _, err := (&SessionService{app}).SignIn("admin", adminPW); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.SaveChannel("bad secret with spaces", channelTok); err == nil {
+	if _, err := (&ChannelService{app}).SaveChannel("bad secret with spaces", channelTok); err == nil {
 		t.Fatal("invalid channel accepted")
 	}
-	if _, err := app.SaveChannel(channelSec, channelTok); err != nil {
+	if _, err := (&ChannelService{app}).SaveChannel(channelSec, channelTok); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ClearChannel(); err != nil {
+	if _, err := (&ChannelService{app}).ClearChannel(); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.EraseConversation(convs[0].ID); err != nil {
+	if err := (&ErasureService{app}).EraseConversation(convs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	h.Stop()

@@ -64,6 +64,11 @@ const (
 	// without storing it.
 	ActionDeadLetterReprocess = "deadletter.reprocess"
 	ActionDeadLetterDiscard   = "deadletter.discard"
+	// The webhook relay: enrolled (target the tenant, detail the relay),
+	// disconnected, the channel's webhook URL set on LINE to the relay's.
+	ActionRelayEnroll     = "relay.enroll"
+	ActionRelayDisconnect = "relay.disconnect"
+	ActionRelayWebhook    = "relay.webhook_set"
 )
 
 // Entry is one audited action.

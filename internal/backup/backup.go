@@ -54,6 +54,13 @@ type Manifest struct {
 	SHA256        string `json:"sha256"`
 }
 
+// RecoveryFileFor is where the recovery file of key keyID is kept next to
+// the backup at file: named by key, so files of older keys (before a
+// rotation) stay beside the backups that need them.
+func RecoveryFileFor(file, keyID string) string {
+	return filepath.Join(filepath.Dir(file), "recovery-"+keyID+".json")
+}
+
 // Create writes a verified backup of db into dir and returns its manifest.
 // key is the database key (the backup stays encrypted with it).
 // recoveryFile, if it exists, is copied next to the backup.
@@ -89,9 +96,7 @@ func Create(ctx context.Context, db *store.DB, key []byte, dir, installID, recov
 	}
 	if recoveryFile != "" {
 		if rf, err := recovery.Load(recoveryFile); err == nil {
-			// Named by key, so files for older keys (before a rotation)
-			// stay next to the backups that need them.
-			if err := recovery.Save(filepath.Join(dir, "recovery-"+rf.KeyID+".json"), rf); err != nil {
+			if err := recovery.Save(RecoveryFileFor(final, rf.KeyID), rf); err != nil {
 				return m, fmt.Errorf("backup: copy the recovery file: %w", err)
 			}
 		}

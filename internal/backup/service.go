@@ -76,10 +76,12 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 }
 
 // IssueRecoveryCode issues a new recovery code: the DB key is wrapped with
-// it into recovery.json in the data folder (a previous code stops working),
-// the issue is audited (recovery.create, the key's fingerprint) in the name
-// of actor, and the code is returned once, to be printed. kdf is the
-// argon2id cost; zero means recovery.DefaultKDF (tests pass a cheaper one).
+// it into recovery.json in the data folder (a previous code stops working)
+// and the code is returned once, to be printed. The issue is recorded
+// (recovery.create, the key's fingerprint) in the name of actor before the
+// file is replaced: if the entry cannot be written nothing changes, and no
+// failure can leave a working code without its entry. kdf is the argon2id
+// cost; zero means recovery.DefaultKDF (tests pass a cheaper one).
 func (s *Service) IssueRecoveryCode(ctx context.Context, actor string, kdf recovery.KDF) (string, error) {
 	if kdf == (recovery.KDF{}) {
 		kdf = recovery.DefaultKDF
@@ -93,22 +95,40 @@ func (s *Service) IssueRecoveryCode(ctx context.Context, actor string, kdf recov
 	if err != nil {
 		return "", err
 	}
-	f, err := recovery.Wrap(code, key, kdf, s.now())
+	now := s.now()
+	f, err := recovery.Wrap(code, key, kdf, now) // argon2id: slow on purpose, so outside any transaction
 	if err != nil {
 		return "", err
 	}
-	if err := recovery.Save(filepath.Join(s.dataDir, recovery.FileName), f); err != nil {
-		return "", err
-	}
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: audit.ActionRecoveryCreate,
+		_, err := audit.Record(ctx, tx, audit.Entry{At: now.UnixMilli(), Actor: actor, Action: audit.ActionRecoveryCreate,
 			Detail: map[string]string{"keyId": f.KeyID}})
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("record recovery code: %w", err)
 	}
+	// After the commit, not inside the transaction: a commit failing after
+	// the file was replaced would leave a code nobody was given, and the
+	// printed one invalid.
+	if err := recovery.Save(filepath.Join(s.dataDir, recovery.FileName), f); err != nil {
+		return "", err
+	}
 	return code, nil
+}
+
+// RecordRestore records that the backup m was restored into this data
+// folder (backup.restore), in the name of actor.
+func (s *Service) RecordRestore(ctx context.Context, actor string, m Manifest) error {
+	return audit.RecordChange(ctx, s.db, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: audit.ActionBackupRestore,
+		Target: m.File, Detail: map[string]string{"from": m.InstallID, "auditHead": m.AuditHead}})
+}
+
+// RecordKeyRestored records that the DB key keyID was put back into the
+// keychain from the recovery code (recovery.restore), in the name of actor.
+func (s *Service) RecordKeyRestored(ctx context.Context, actor, keyID string) error {
+	return audit.RecordChange(ctx, s.db, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: audit.ActionRecoveryRestore,
+		Detail: map[string]string{"keyId": keyID}})
 }
 
 // RecoveryCodeCreatedAt is when the current recovery code was issued (unix
@@ -216,6 +236,9 @@ func (s *Service) Create(ctx context.Context, actor, dir string) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	// The backup exists now: it is recorded even if the caller is being
+	// cancelled (a program closing), or the schedule would not count it.
+	ctx = context.WithoutCancel(ctx)
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO security_settings(key, value) VALUES (?, ?)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, settingLast, strconv.FormatInt(now.UnixMilli(), 10)); err != nil {

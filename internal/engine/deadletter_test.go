@@ -58,7 +58,7 @@ func newRelayEnv(t testing.TB, kr secrets.Keyring, rcfg relay.Config, em interfa
 	}
 	l := &liveRelayEngine{eng: eng, sim: sim, cust: cust, opts: opts}
 	t.Cleanup(func() { l.eng.Close() })
-	en, err := eng.RelayEnroll(ctx, rs.URL, code, relayclient.HTTPLoopback)
+	en, err := eng.RelayEnroll(ctx, "staff:admin", rs.URL, code, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/curve25519"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
@@ -135,9 +137,13 @@ func clientKeys(k secrets.RelayKeys) (relayclient.Keys, error) {
 // RelayEnroll enrolls this data folder with a relay: new keys go to the
 // keychain, their public halves and the code to the relay, and the
 // enrollment to relay.json; then the pull loop starts (with LINE set up).
-// The URL must be https:// (t: see relayclient.EnrollURL); a refused URL
-// creates no keys and sends nothing.
-func (e *Engine) RelayEnroll(ctx context.Context, relayURL, code string, t relayclient.Transport) (RelayEnrollment, error) {
+// The URL must be https:// (t: see relayclient.EnrollURL); a refused URL or
+// an empty code creates no keys and sends nothing. The enrollment is
+// audited (relay.enroll) in the name of actor (audit.RecordChange).
+func (e *Engine) RelayEnroll(ctx context.Context, actor, relayURL, code string, t relayclient.Transport) (RelayEnrollment, error) {
+	if strings.TrimSpace(code) == "" {
+		return RelayEnrollment{}, fmt.Errorf("empty enrollment code: %w", relayclient.ErrBadCode)
+	}
 	if _, err := e.RelayEnrollment(); err == nil {
 		return RelayEnrollment{}, ErrRelayEnrolled
 	}
@@ -168,18 +174,27 @@ func (e *Engine) RelayEnroll(ctx context.Context, relayURL, code string, t relay
 	if err := writeFileAtomic(e.relayPath(), data); err != nil {
 		return RelayEnrollment{}, fmt.Errorf("write %s: %w", relayFile, err)
 	}
+	// Enrolled from here on: the loop runs even if the entry could not be
+	// written, and the call reports that failure.
+	auditErr := e.recordChange(ctx, actor, audit.ActionRelayEnroll, en.Tenant, map[string]string{"relay": en.RelayURL})
 	if e.relayLive() {
 		if err := e.startRelayLoop(ctx); err != nil {
-			return rec, err
+			return rec, errors.Join(auditErr, err)
 		}
 	}
-	return rec, nil
+	return rec, auditErr
 }
 
 // RelayDisconnect stops the pull loop and forgets the enrollment and its
-// keys. Events still queued at the relay stay there until its retention
-// ends (or the operator removes the tenant).
-func (e *Engine) RelayDisconnect(ctx context.Context) error {
+// keys; audited (relay.disconnect) in the name of actor. Events still
+// queued at the relay stay there until its retention ends (or the operator
+// removes the tenant).
+func (e *Engine) RelayDisconnect(ctx context.Context, actor string) error {
+	// A damaged relay.json is disconnected too (its message says so).
+	en, err := e.RelayEnrollment()
+	if errors.Is(err, ErrRelayNotEnrolled) {
+		return err
+	}
 	e.stopRelayLoop()
 	if err := e.secrets.DeleteRelayKeys(ctx); err != nil {
 		return err
@@ -188,7 +203,7 @@ func (e *Engine) RelayDisconnect(ctx context.Context) error {
 		return err
 	}
 	e.emitRelayStatus()
-	return nil
+	return e.recordChange(ctx, actor, audit.ActionRelayDisconnect, en.Tenant, nil)
 }
 
 // RelayStatus reports the enrollment and the connection.
@@ -213,8 +228,9 @@ func (e *Engine) RelayStatus() RelayStatus {
 }
 
 // RelaySetWebhookOnLINE sets the channel's webhook URL on LINE to the
-// relay's, through LINE's set-webhook-endpoint API.
-func (e *Engine) RelaySetWebhookOnLINE(ctx context.Context) (string, error) {
+// relay's, through LINE's set-webhook-endpoint API; audited
+// (relay.webhook_set) in the name of actor.
+func (e *Engine) RelaySetWebhookOnLINE(ctx context.Context, actor string) (string, error) {
 	en, err := e.RelayEnrollment()
 	if err != nil {
 		return "", err
@@ -225,7 +241,7 @@ func (e *Engine) RelaySetWebhookOnLINE(ctx context.Context) (string, error) {
 	if err := e.client.SetWebhookEndpoint(ctx, en.WebhookURL); err != nil {
 		return "", err
 	}
-	return en.WebhookURL, nil
+	return en.WebhookURL, e.recordChange(ctx, actor, audit.ActionRelayWebhook, en.Tenant, nil)
 }
 
 // RelayUploadMedia uploads an image to the relay for LINE to fetch and
@@ -260,9 +276,35 @@ func (e *Engine) RelaySync(ctx context.Context) (int64, error) {
 	return c.DrainBatch(ctx, e.relayBatch)
 }
 
+// SyncResult is what one `tsunagu-cli sync --once` did.
+type SyncResult struct {
+	Received    int64 `json:"received"`
+	Stored      int64 `json:"stored"`
+	Forged      int64 `json:"forged"`      // dropped: a bad LINE signature
+	Junk        int64 `json:"junk"`        // dropped: not a webhook
+	DeadLetters int64 `json:"deadLetters"` // waiting: the inbox could not store them
+}
+
+// SyncOnce stores everything queued at the relay (RelaySync), then does
+// what the schedule says is due (backups, retention), as the window would:
+// a PC that only runs `tsunagu-cli sync --once` from a task scheduler is
+// backed up too.
+func (e *Engine) SyncOnce(ctx context.Context) (SyncResult, error) {
+	n, err := e.RelaySync(ctx)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	e.RunScheduledWork(ctx)
+	st := e.RelayStatus()
+	return SyncResult{Received: n, Stored: n - st.Forged - st.Junk, Forged: st.Forged, Junk: st.Junk, DeadLetters: st.DeadLetters}, nil
+}
+
 // RelayRun runs the pull loop in the foreground until ctx ends (`tsunagu-cli
-// sync`).
-func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)) error {
+// sync`). With schedule > 0 the scheduled work (backups, retention) runs
+// beside it, once at once and then every schedule, as in the window: from
+// the moment this process holds the data folder's relay lock until the loop
+// ends.
+func (e *Engine) RelayRun(ctx context.Context, schedule time.Duration, onStatus func(relayclient.Status)) error {
 	if !e.relayLive() {
 		return ErrRelayNoChannel
 	}
@@ -273,6 +315,15 @@ func (e *Engine) RelayRun(ctx context.Context, onStatus func(relayclient.Status)
 		return err
 	}
 	defer lock.release()
+	if schedule > 0 {
+		sctx, stop := context.WithCancel(ctx)
+		var work sync.WaitGroup
+		work.Go(func() {
+			e.RunScheduledWork(sctx)
+			e.RunSchedule(sctx, schedule)
+		})
+		defer func() { stop(); work.Wait() }()
+	}
 	c, err := e.newRelayClient(ctx, onStatus)
 	if err != nil {
 		return err

@@ -58,19 +58,19 @@ func TestRelayEndToEnd(t *testing.T) {
 	if st := eng.RelayStatus(); st.Enrolled {
 		t.Fatalf("enrolled before enrolling: %+v", st)
 	}
-	if _, err := eng.RelayEnroll(ctx, hs.URL, "t000000000000-WRONG", relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrBadCode) {
+	if _, err := eng.RelayEnroll(ctx, "staff:admin", hs.URL, "t000000000000-WRONG", relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrBadCode) {
 		t.Fatalf("wrong code: %v", err)
 	}
-	en, err := eng.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPLoopback)
+	en, err := eng.RelayEnroll(ctx, "staff:admin", hs.URL, code, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPLoopback); !errors.Is(err, ErrRelayEnrolled) {
+	if _, err := eng.RelayEnroll(ctx, "staff:admin", hs.URL, code, relayclient.HTTPLoopback); !errors.Is(err, ErrRelayEnrolled) {
 		t.Fatalf("second enroll: %v", err)
 	}
 	// The relay URL is plain HTTP in the test, which LINE (and the
 	// simulator's set-webhook API) refuses; set it directly.
-	if _, err := eng.RelaySetWebhookOnLINE(ctx); err == nil {
+	if _, err := eng.RelaySetWebhookOnLINE(ctx, "staff:admin"); err == nil {
 		t.Fatal("http webhook URL accepted by set-webhook-endpoint")
 	}
 	sim.SetWebhookURL(en.WebhookURL)
@@ -152,7 +152,7 @@ func TestRelayEndToEnd(t *testing.T) {
 	}
 
 	// Disconnect forgets the enrollment and the keys.
-	if err := eng.RelayDisconnect(ctx); err != nil {
+	if err := eng.RelayDisconnect(ctx, "staff:admin"); err != nil {
 		t.Fatal(err)
 	}
 	if st := eng.RelayStatus(); st.Enrolled || st.Running {

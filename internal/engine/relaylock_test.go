@@ -99,11 +99,11 @@ func TestRelayAppLoopHoldsTheLock(t *testing.T) {
 	defer func() { app.Close() }()
 
 	for _, u := range []string{"http://relay.invalid", "http://192.0.2.1:8080"} {
-		if _, err := app.RelayEnroll(ctx, u, code, relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrInsecureURL) {
+		if _, err := app.RelayEnroll(ctx, "staff:admin", u, code, relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrInsecureURL) {
 			t.Fatalf("enroll %s: %v, want ErrInsecureURL", u, err)
 		}
 	}
-	if _, err := app.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPSOnly); !errors.Is(err, relayclient.ErrInsecureURL) {
+	if _, err := app.RelayEnroll(ctx, "staff:admin", hs.URL, code, relayclient.HTTPSOnly); !errors.Is(err, relayclient.ErrInsecureURL) {
 		t.Fatalf("loopback http without the option: %v", err)
 	}
 	if _, err := app.Secrets().RelayKeys(ctx); !errors.Is(err, secrets.ErrNotFound) {
@@ -113,7 +113,7 @@ func TestRelayAppLoopHoldsTheLock(t *testing.T) {
 		t.Fatalf("a refused enrollment was recorded: %v", err)
 	}
 	// The code was never sent, so it still works.
-	en, err := app.RelayEnroll(ctx, hs.URL, code, relayclient.HTTPLoopback)
+	en, err := app.RelayEnroll(ctx, "staff:admin", hs.URL, code, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestRelayAppLoopHoldsTheLock(t *testing.T) {
 		t.Fatalf("second receiver's sync: %v, want ErrRelayBusy", err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err = other.RelayRun(rctx, nil)
+	err = other.RelayRun(rctx, 0, nil)
 	cancel()
 	if !errors.Is(err, ErrRelayBusy) {
 		t.Fatalf("second receiver's run: %v, want ErrRelayBusy", err)

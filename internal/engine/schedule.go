@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"tsunagu/internal/audit"
-	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
 	"tsunagu/internal/erasure"
 )
@@ -35,12 +33,8 @@ func (e *Engine) RunScheduledWork(ctx context.Context) {
 			e.log.Error("scheduled backup failed", "err", err)
 		}
 	}
-	if v, _ := auth.GetSetting(ctx, e.db.Reader(), erasure.SettingRetentionDays); v != "" {
-		if days, err := strconv.Atoi(v); err == nil && days > 0 {
-			if _, err := e.erase.ApplyRetention(ctx, audit.SystemActor, days); err != nil {
-				e.log.Error("retention", "err", err)
-			}
-		}
+	if _, err := e.erase.ApplyStoredRetention(ctx, audit.SystemActor); err != nil {
+		e.log.Error("retention", "err", err)
 	}
 }
 
@@ -48,6 +42,14 @@ func (e *Engine) RunScheduledWork(ctx context.Context) {
 // window and under `tsunagu-cli sync`, so an office that runs either gets
 // the same backups and retention.
 func (e *Engine) RunSchedule(ctx context.Context, every time.Duration) {
+	Schedule(ctx, every, func() *Engine { return e })
+}
+
+// Schedule runs the scheduled work of the engine current returns, every
+// interval until ctx ends. current is asked at each pass because the window
+// replaces its engine when the channel changes; nil (none running) skips
+// the pass.
+func Schedule(ctx context.Context, every time.Duration, current func() *Engine) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -55,7 +57,9 @@ func (e *Engine) RunSchedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			e.RunScheduledWork(ctx)
+			if e := current(); e != nil && e.db != nil {
+				e.RunScheduledWork(ctx)
+			}
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/auth"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/store"
 )
@@ -172,6 +173,45 @@ func (e *Eraser) compact(ctx context.Context) error {
 // SettingRetentionDays is the security setting holding the retention
 // period of conversations in days ("" or "0": keep forever).
 const SettingRetentionDays = "retention_days"
+
+// MaxRetentionDays is the longest retention period accepted: a hundred
+// years; anything longer is a typo.
+const MaxRetentionDays = 36500
+
+// ErrInvalidRetention: a retention period outside 0–MaxRetentionDays days.
+var ErrInvalidRetention = errors.New("erasure: retention period out of range")
+
+// RetentionDays is the retention period of conversations in days; 0 keeps
+// them forever (also when nothing or something unreadable is stored).
+func (e *Eraser) RetentionDays(ctx context.Context) (int, error) {
+	v, err := auth.GetSetting(ctx, e.db.Reader(), SettingRetentionDays)
+	if err != nil {
+		return 0, fmt.Errorf("retention period: %w", err)
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return n, nil
+	}
+	return 0, nil
+}
+
+// SetRetentionDays sets the retention period (0: keep forever); the change
+// is audited as a settings change in the name of actor.
+func (e *Eraser) SetRetentionDays(ctx context.Context, actor string, days int) error {
+	if days < 0 || days > MaxRetentionDays {
+		return ErrInvalidRetention
+	}
+	return auth.SetSetting(ctx, e.db, actor, SettingRetentionDays, strconv.Itoa(days))
+}
+
+// ApplyStoredRetention applies the stored retention period, if any, in the
+// name of actor (the scheduler's pass).
+func (e *Eraser) ApplyStoredRetention(ctx context.Context, actor string) (Result, error) {
+	days, err := e.RetentionDays(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return e.ApplyRetention(ctx, actor, days)
+}
 
 // ApplyRetention deletes messages (and their media) older than days, and
 // clears the previews of conversations whose last message is older. It is

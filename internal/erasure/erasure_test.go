@@ -283,3 +283,37 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("left %v", bodies)
 	}
 }
+
+// TestStoredRetention: the retention period is one setting with its bounds
+// here, audited when changed, and the scheduler's pass applies it.
+func TestStoredRetention(t *testing.T) {
+	ctx := context.Background()
+	db, _, _ := newDB(t)
+	defer db.Close()
+	addUser(t, db, "Uold", erasedText, t0.Add(-100*24*time.Hour))
+	e := New(db, Hooks{}, func() time.Time { return t0 })
+	if d, err := e.RetentionDays(ctx); err != nil || d != 0 {
+		t.Fatalf("default: %d %v", d, err)
+	}
+	if res, err := e.ApplyStoredRetention(ctx, audit.SystemActor); err != nil || res.Messages != 0 {
+		t.Fatalf("nothing stored keeps everything: %+v %v", res, err)
+	}
+	for _, bad := range []int{-1, MaxRetentionDays + 1} {
+		if err := e.SetRetentionDays(ctx, "staff:admin", bad); !errors.Is(err, ErrInvalidRetention) {
+			t.Fatalf("%d days: %v", bad, err)
+		}
+	}
+	if err := e.SetRetentionDays(ctx, "staff:admin", 90); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.RetentionDays(ctx); err != nil || d != 90 {
+		t.Fatalf("stored: %d %v", d, err)
+	}
+	if res, err := e.ApplyStoredRetention(ctx, audit.SystemActor); err != nil || res.Messages != 2 || res.Conversations != 1 {
+		t.Fatalf("applied: %+v %v", res, err)
+	}
+	set, err := audit.List(ctx, db.Reader(), audit.Filter{Action: audit.ActionSettings})
+	if err != nil || len(set) != 1 || set[0].Target != SettingRetentionDays || set[0].Detail["new"] != "90" || set[0].Actor != "staff:admin" {
+		t.Fatalf("settings entries %+v %v", set, err)
+	}
+}

@@ -13,9 +13,11 @@ import (
 	"tsunagu/internal/auth"
 	"tsunagu/internal/automation"
 	"tsunagu/internal/autoreply"
+	"tsunagu/internal/backup"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/engine"
+	"tsunagu/internal/erasure"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
@@ -99,7 +101,7 @@ func rules() []rule {
 		// Data folder, keychain and database.
 		{code: NotFound, errs: []error{inbox.ErrNotFound, linesim.ErrUnknownCustomer, linesim.ErrNoAction, auth.ErrNotFound,
 			customer.ErrNotFound, linking.ErrNotFound, campaign.ErrNotFound, segment.ErrNotFound, survey.ErrNotFound,
-			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound}},
+			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound}},
 		{code: KeychainLocked, errs: []error{secrets.ErrLocked}},
 		{code: KeychainUnavailable, errs: []error{secrets.ErrUnavailable}},
 		{code: ChannelInvalid, errs: []error{secrets.ErrInvalid}},
@@ -122,7 +124,8 @@ func rules() []rule {
 		{code: ContentMasked, errs: []error{inbox.ErrMasked}},
 		{code: NotSandbox, errs: []error{engine.ErrNotSandbox}},
 		{code: InvalidInput, errs: []error{inbox.ErrBadStatus, inbox.ErrBadAssignee, inbox.ErrNotAuthor, inbox.ErrTooLongNote,
-			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid, linesim.ErrBadOutage}},
+			inbox.ErrBadCanned, inbox.ErrBadQuery, autoreply.ErrInvalid, auth.ErrInvalid, linesim.ErrBadOutage, backup.ErrInvalidSettings,
+			erasure.ErrInvalidRetention}},
 
 		// Staff and sessions.
 		{code: Forbidden, errs: []error{auth.ErrForbidden}},

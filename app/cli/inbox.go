@@ -7,20 +7,56 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"tsunagu/internal/auth"
 )
 
-// Dead letters: webhook events the inbox could not store, kept aside so the
-// queue behind them flows on (docs/relay.md).
-
-var deadLetterArgs = map[string]int{
-	"deadletters list":    0,
-	"deadletters retry":   1,
-	"deadletters discard": 1,
+// The inbox: conversations, and dead letters: webhook events the inbox
+// could not store, kept aside so the queue behind them flows on
+// (docs/relay.md).
+func inboxCommands() []command {
+	return []command{
+		{name: "inbox list", short: "list conversations with unread counts", run: cmdInboxList},
+		{name: "deadletters list", short: "list webhook events the inbox could not store (kind, reason; never their text)", run: cmdDeadLettersList},
+		{name: "deadletters retry", args: "ID|all", short: "process dead letters again (after an update fixed the cause)", run: cmdDeadLettersRetry},
+		{name: "deadletters discard", args: "ID", short: "close a dead letter without storing it", run: cmdDeadLettersDiscard},
+	}
 }
 
-func cmdDeadLettersList(ctx context.Context, c *cmdCtx) error {
+func cmdInboxList(ctx context.Context, c *cmdCtx, _ []string) error {
+	eng, _, err := c.openUnmasked(ctx, auth.PermInboxRead)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	list, err := eng.Inbox().Conversations(ctx)
+	if err != nil {
+		return err
+	}
+	return c.print(list, func(w io.Writer) {
+		if len(list) == 0 {
+			fmt.Fprintln(w, "no conversations yet")
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tUNREAD\tSTATUS\tLAST MESSAGE")
+		for _, cv := range list {
+			name := cv.DisplayName
+			if name == "" {
+				name = cv.LineUserID
+			}
+			last := "-"
+			if cv.LastMessageAt > 0 {
+				last = time.UnixMilli(cv.LastMessageAt).Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", cv.ID, name, cv.Unread, cv.Status, last)
+		}
+		tw.Flush()
+	})
+}
+
+func cmdDeadLettersList(ctx context.Context, c *cmdCtx, _ []string) error {
 	eng, _, err := c.openAudited(ctx, auth.PermSettings)
 	if err != nil {
 		return err
@@ -45,14 +81,14 @@ func cmdDeadLettersList(ctx context.Context, c *cmdCtx) error {
 }
 
 // cmdDeadLettersRetry processes one dead letter again: ID, or "all".
-func cmdDeadLettersRetry(ctx context.Context, c *cmdCtx) error {
+func cmdDeadLettersRetry(ctx context.Context, c *cmdCtx, args []string) error {
 	eng, actor, err := c.openAudited(ctx, auth.PermSettings)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	var ids []int64
-	if c.args[0] == "all" {
+	if args[0] == "all" {
 		list, err := eng.Inbox().DeadLetters(ctx, false)
 		if err != nil {
 			return err
@@ -61,9 +97,9 @@ func cmdDeadLettersRetry(ctx context.Context, c *cmdCtx) error {
 			ids = append(ids, d.ID)
 		}
 	} else {
-		id, err := strconv.ParseInt(c.args[0], 10, 64)
+		id, err := strconv.ParseInt(args[0], 10, 64)
 		if err != nil {
-			return exitError{2, fmt.Errorf("%q is not a dead letter ID (see `tsunagu-cli deadletters list`) or \"all\"", c.args[0])}
+			return usageError(fmt.Errorf("%q is not a dead letter ID (see `tsunagu-cli deadletters list`) or \"all\"", args[0]))
 		}
 		ids = []int64{id}
 	}
@@ -100,10 +136,10 @@ func cmdDeadLettersRetry(ctx context.Context, c *cmdCtx) error {
 	return nil
 }
 
-func cmdDeadLettersDiscard(ctx context.Context, c *cmdCtx) error {
-	id, err := strconv.ParseInt(c.args[0], 10, 64)
+func cmdDeadLettersDiscard(ctx context.Context, c *cmdCtx, args []string) error {
+	id, err := strconv.ParseInt(args[0], 10, 64)
 	if err != nil {
-		return exitError{2, fmt.Errorf("%q is not a dead letter ID (see `tsunagu-cli deadletters list`)", c.args[0])}
+		return usageError(fmt.Errorf("%q is not a dead letter ID (see `tsunagu-cli deadletters list`)", args[0]))
 	}
 	eng, actor, err := c.openAudited(ctx, auth.PermSettings)
 	if err != nil {
