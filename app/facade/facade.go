@@ -1,7 +1,9 @@
-// Package facade is the one object the UI talks to. The desktop binds App to
-// Wails (window.go.facade.App in the frontend); the dev bridge serves the same
-// methods over HTTP for browser tests. App has no business rules: it calls the
-// engine and turns errors into message codes the UI translates.
+// Package facade is what the UI talks to: one bound service per feature
+// (services.go). The desktop binds them to Wails (window.go.facade.<Service>
+// in the frontend); the dev bridge serves the same methods over HTTP for
+// browser tests. The services hold no business rules: each method calls
+// the engine's internal services through the one guarded path (call.go)
+// and turns errors into message codes the UI translates (internal/msgcode).
 package facade
 
 import (
@@ -48,7 +50,9 @@ type Options struct {
 // Stop are not bound into the frontend.
 type Host struct{ app *App }
 
-// App is the bound facade: every exported method is callable from the UI.
+// App is what one window's bound services share: the running engine and
+// the window's session (the explicit staff member each call passes on).
+// It is not bound itself: Host.Services are.
 type App struct {
 	opts  Options
 	emit  inbox.Emitter
@@ -72,7 +76,7 @@ func New(opts Options) *Host {
 	return &Host{app: &App{opts: opts, staff: staffName()}}
 }
 
-// App is the object to bind.
+// App is the services' shared state, for tests.
 func (h *Host) App() *App { return h.app }
 
 // Start opens the engine. A failure (locked keychain, wrong key) is kept and

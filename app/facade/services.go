@@ -31,7 +31,6 @@ type (
 func (h *Host) Services() []any {
 	a := h.app
 	return []any{
-		a, // methods not yet moved to their service
 		&SessionService{a}, &StaffService{a}, &AuditService{a}, &SystemService{a}, &ChannelService{a},
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},
 		&AutomationService{a}, &RichMenuService{a}, &BackupService{a}, &ErasureService{a}, &SandboxService{a},
