@@ -2,12 +2,11 @@ package auth_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
@@ -37,13 +36,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	db, err := store.Create(context.Background(), filepath.Join(t.TempDir(), "t.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	clk := &clock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	svc, err := auth.New(auth.Config{DB: db, Clock: clk.Now, Params: cheap})
 	if err != nil {

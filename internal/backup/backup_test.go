@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/store"
@@ -17,13 +18,8 @@ import (
 func TestBackupVerifyRestorePrune(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(dir, "live.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	d := storetest.NewAt(t, filepath.Join(dir, "live.db"))
+	db, key := d.DB, d.Key
 	write := func(action string) {
 		t.Helper()
 		if err := db.Write(ctx, func(tx *sql.Tx) error {

@@ -2,7 +2,6 @@ package customer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/customer"
 	"tsunagu/internal/importer"
@@ -18,13 +18,7 @@ import (
 
 func setup(t *testing.T) (*store.DB, *customer.Service) {
 	t.Helper()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	db, err := store.Create(context.Background(), filepath.Join(t.TempDir(), "t.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	csv := "顧客番号,氏名,フリガナ,電話番号,携帯電話,メールアドレス,店番\n" +
 		"A001,山田 太郎,ﾔﾏﾀﾞ ﾀﾛｳ,03-1111-2222,,taro@example.jp,001\n" +
 		"A002,山田 花子,ﾔﾏﾀﾞ ﾊﾅｺ,,090-3333-4444,,002\n" +

@@ -3,13 +3,13 @@ package customer_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"tsunagu/internal/store/storetest"
 
 	"lukechampine.com/adiantum"
 
@@ -87,14 +87,8 @@ func addConversation(t *testing.T, db *store.DB, user, text, media string) {
 // stays; the erasure is audited with the customer's ID only.
 func TestEraseCustomerLeavesNoTrace(t *testing.T) {
 	ctx := context.Background()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := store.Create(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	d := storetest.NewAt(t, filepath.Join(t.TempDir(), "t.db"))
+	db, path, key := d.DB, d.Path, d.Key
 	csv := "顧客番号,氏名,フリガナ,携帯電話,メールアドレス,住所,店番,メール配信同意\n" +
 		"E001," + goneName + "," + goneKana + "," + gonePhone + "," + goneEmail + "," + goneAddr + ",001,1\n" +
 		"K001," + keptName + ",ザンゾン,09011112222," + keptEmail + ",大阪府,001,1\n"

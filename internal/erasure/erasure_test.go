@@ -3,7 +3,6 @@ package erasure
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"lukechampine.com/adiantum"
 
@@ -64,14 +64,8 @@ func addSend(t *testing.T, db *store.DB, kind, text, status string, to ...string
 
 func newDB(t *testing.T) (*store.DB, string, []byte) {
 	t.Helper()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := store.Create(context.Background(), path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, path, key
+	d := storetest.NewAt(t, filepath.Join(t.TempDir(), "t.db"))
+	return d.DB, d.Path, d.Key
 }
 
 // addUser stores a LINE user with a conversation of two messages (one

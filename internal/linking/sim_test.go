@@ -2,15 +2,14 @@ package linking_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/customer"
@@ -57,13 +56,8 @@ type env struct {
 func newEnv(t *testing.T, notifier linking.CodeNotifier) *env {
 	t.Helper()
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "linking.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
+	var err error
 	e := &env{t: t, ctx: ctx, db: db, clk: &clock{t: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)}}
 	sim := linesimtest.Start(t, linesim.Config{ChannelSecret: simSecret, AccessToken: simToken, Clock: e.clk.Now},
 		line.Config{Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})

@@ -2,13 +2,12 @@ package richmenu_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
@@ -37,13 +36,7 @@ type world struct {
 func newWorld(t *testing.T, n int) *world {
 	t.Helper()
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "rm.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	sim := linesim.New(linesim.Config{ChannelSecret: "0123456789abcdef0123456789abcdef", AccessToken: simToken})
 	if err := sim.Start(ctx); err != nil {
 		t.Fatal(err)

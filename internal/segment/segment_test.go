@@ -2,14 +2,13 @@ package segment
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/store"
@@ -21,13 +20,7 @@ func clock() time.Time { return today }
 
 func newDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(context.Background(), filepath.Join(tb.TempDir(), "seg.db"), key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := storetest.New(tb)
 	return db
 }
 

@@ -2,16 +2,14 @@ package survey_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/segment"
-	"tsunagu/internal/store"
 	"tsunagu/internal/survey"
 )
 
@@ -24,15 +22,9 @@ import (
 // runs; cold_ms is the first.
 func Benchmark_survey_segment_1m(b *testing.B) {
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(b.TempDir(), "bench.db"), key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.New(b)
 	start := time.Now()
-	err = db.Write(ctx, func(tx *sql.Tx) error {
+	err := db.Write(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 1000000)
 			 INSERT INTO customers (id, customer_no, name, name_kana, branch, status, created_at, updated_at)

@@ -2,13 +2,12 @@ package survey_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/segment"
 	"tsunagu/internal/store"
@@ -25,13 +24,7 @@ import (
 // customers without it even when unlinked friends have answered.
 func TestSurveyConditionsInRuleTrees(t *testing.T) {
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "seg.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.New(t)
 	populateSurveyAnswers(t, db)
 
 	sv := func(sid, qid, cmp, value string, values ...string) segment.Node {

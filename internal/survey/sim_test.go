@@ -3,15 +3,14 @@ package survey_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
@@ -63,13 +62,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "survey.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
+	var err error
 	e := &env{t: t, ctx: ctx, db: db, clk: &clock{t: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)}}
 	sim := linesimtest.Start(t, linesim.Config{ChannelSecret: simSecret, AccessToken: simToken, Clock: e.clk.Now},
 		line.Config{Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
