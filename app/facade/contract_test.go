@@ -14,6 +14,7 @@ import (
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/contract"
+	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/msgcode"
 	"tsunagu/internal/secrets/secretstest"
@@ -50,9 +51,10 @@ func contractSpec(t *testing.T) contract.Spec {
 		Home:        reflect.TypeFor[Status]().PkgPath(),
 		Permissions: perms,
 		Public:      public,
-		Codes:       msgcode.Codes(),
-		Events:      events,
-		Enums:       []contract.Enum{{Type: reflect.TypeFor[auth.Role](), Values: roles}},
+		// The registry's codes, and those a message carries as its error.
+		Codes:  append(msgcode.Codes(), inbox.SendErrFailed, inbox.SendErrUnreachable, inbox.SendErrUncertain, inbox.SendErrWaiting),
+		Events: events,
+		Enums:  []contract.Enum{{Type: reflect.TypeFor[auth.Role](), Values: roles}},
 		// A LINE message object is kept as LINE's own JSON.
 		Overrides: map[reflect.Type]string{reflect.TypeFor[line.Message](): "Record<string, unknown>"},
 	}

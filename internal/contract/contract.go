@@ -270,14 +270,22 @@ func qualified(t reflect.Type, n int) string {
 	return b.String() + baseName(t)
 }
 
-// resolveNames gives every named type its TS name: its Go name when no
-// other type has that name, or when it is of the home package; other types
-// whose names collide get their package's name in front (importer.ImportIssue and survey.ImportIssue
-// become ImporterImportIssue and SurveyImportIssue), then more of their
-// package path while they still collide. The names depend on the set of
-// types only, not on the order they were met in.
+// resolveNames gives every named type its TS name: the Go name with its
+// package's name in front (customer.Card is CustomerCard, segment.Node
+// SegmentNode), so names say where they come from and never shadow the
+// DOM's (Node); a Go name that already starts with its package's name
+// (customer.Customer, customer.CustomerFilters) and the types of the
+// home package (the bound services') keep their Go name. Where two types
+// still get one name, the others take more of their package path. The
+// names depend on the set of types only, not on the order they were met in.
 func (g *gen) resolveNames() error {
 	level := map[reflect.Type]int{}
+	for t := range g.named {
+		pkg := t.PkgPath()[strings.LastIndexByte(t.PkgPath(), '/')+1:]
+		if t.PkgPath() != g.spec.Home && !strings.HasPrefix(strings.ToLower(baseName(t)), strings.ToLower(pkg)) {
+			level[t] = 1
+		}
+	}
 	for {
 		byName := map[string][]reflect.Type{}
 		for t := range g.named {

@@ -248,21 +248,35 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// Type names: a name used once stays; a collision qualifies the types of
-// other packages by their package; the home package keeps its own.
-func TestNameCollisions(t *testing.T) {
+type ContractThing struct {
+	N int `json:"n"`
+}
+
+func (svc6) Thing() ContractThing { return ContractThing{} }
+
+type svc6 struct{}
+
+// Type names: the package's name in front unless the Go name starts with
+// it; the home package keeps its names.
+func TestTypeNames(t *testing.T) {
 	s := spec(t)
+	s.Methods = table(t, svc{}, &svc2{}, svc6{})
+	s.Permissions["Thing"] = "read"
 	out := generate(t, s)
-	if !strings.Contains(out, "export interface Point {") || !strings.Contains(out, "export interface ImagePoint {") {
-		t.Error("home Point or ImagePoint missing")
+	for _, w := range []string{"export interface Point {", "export interface ImagePoint {", "export interface ContractThing {", "export interface Wide {"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("home package: no %q", w)
+		}
 	}
 	s.Home = "somewhere/else"
 	out = generate(t, s)
-	if !strings.Contains(out, "export interface ContractPoint {") || !strings.Contains(out, "export interface ImagePoint {") {
-		t.Errorf("without a home both Points should be qualified:\n%s", out)
+	for _, w := range []string{"export interface ContractPoint {", "export interface ImagePoint {", "export interface ContractThing {", "export interface ContractWide {", "export type ContractKind ="} {
+		if !strings.Contains(out, w) {
+			t.Errorf("no home: no %q in\n%s", w, out)
+		}
 	}
-	if strings.Contains(out, "export interface Point {") {
-		t.Error("a colliding name kept bare")
+	if strings.Contains(out, "export interface Point {") || strings.Contains(out, "ContractContractThing") {
+		t.Error("a name left bare or qualified twice")
 	}
 }
 

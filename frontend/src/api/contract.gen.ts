@@ -7,11 +7,11 @@
 
 // The values of named string types the Go side lists.
 export const enums = {
-  Role: ['admin', 'approver', 'operator', 'auditor', 'agency'],
+  AuthRole: ['admin', 'approver', 'operator', 'auditor', 'agency'],
 } as const
 
 /** auth.Role */
-export type Role = (typeof enums.Role)[number]
+export type AuthRole = (typeof enums.AuthRole)[number]
 
 /** facade.AboutInfo */
 export interface AboutInfo {
@@ -30,50 +30,16 @@ export interface AboutInfo {
   updateError: string
 }
 
-/** richmenu.Area */
-export interface Area {
-  x: number
-  y: number
-  width: number
-  height: number
-  action: RichMenuAction
-}
-
-/** inbox.Assignee */
-export interface Assignee {
-  id: number
-  displayName: string
-}
-
-/** richmenu.Assignments */
-export interface Assignments {
-  rules: RichmenuRule[]
-  defaultDesignId: number
-}
-
-/** customer.Attribute */
-export interface Attribute {
-  key: string
-  label: string
-  type: string
-  value: string
-}
-
-/** customer.AttributeDef */
-export interface AttributeDef {
-  key: string
-  label: string
-  type: string
-  choices: string[]
-}
-
-/** customer.AttributeDefInfo */
-export interface AttributeDefInfo {
-  key: string
-  label: string
-  type: string
-  choices: string[]
-  customers: number
+/** audit.Entry */
+export interface AuditEntry {
+  seq: number
+  at: number
+  actor: string
+  action: string
+  target: string
+  detail?: Record<string, string>
+  prevHash: string
+  hash: string
 }
 
 /** audit.Filter */
@@ -89,8 +55,28 @@ export interface AuditFilter {
 
 /** facade.AuditReport */
 export interface AuditReport {
-  entries: Entry[]
+  entries: AuditEntry[]
   chain: InternalAuditReport
+}
+
+/** auth.NewStaff */
+export interface AuthNewStaff {
+  login: string
+  displayName: string
+  role: AuthRole
+  password: string
+}
+
+/** auth.Staff */
+export interface AuthStaff {
+  id: number
+  login: string
+  displayName: string
+  role: AuthRole
+  active: boolean
+  lockedUntil: number
+  createdAt: number
+  deactivatedAt: number
 }
 
 /** facade.AuthState */
@@ -108,12 +94,12 @@ export interface AuthState {
 export interface AutomationDraft {
   name: string
   kind: string
-  spec: Spec
+  spec: AutomationSpec
 }
 
 /** automation.Preview */
 export interface AutomationPreview {
-  days: PreviewDay[]
+  days: AutomationPreviewDay[]
   line: number
   email: number
   sms: number
@@ -122,12 +108,21 @@ export interface AutomationPreview {
   ms: number
 }
 
+/** automation.PreviewDay */
+export interface AutomationPreviewDay {
+  date: string
+  line: number
+  email: number
+  sms: number
+  skipped: number
+}
+
 /** automation.Rule */
 export interface AutomationRule {
   id: number
   name: string
   kind: string
-  spec: Spec
+  spec: AutomationSpec
   status: string
   version: number
   author: string
@@ -137,6 +132,46 @@ export interface AutomationRule {
   checkedThrough: string
   createdAt: number
   updatedAt: number
+}
+
+/** automation.Spec */
+export interface AutomationSpec {
+  field?: string
+  productType?: string
+  offsetDays: number
+  segmentId: number
+  rules: SegmentNode
+  channels?: string[]
+  content: CampaignContent
+  steps?: AutomationStep[]
+  at: string
+  timeZone: string
+  latenessMinutes: number
+}
+
+/** automation.Stats */
+export interface AutomationStats {
+  sent: number
+  sending: number
+  failed: number
+  uncertain: number
+  skipped: Record<string, number>
+  lastSent: number
+}
+
+/** automation.Step */
+export interface AutomationStep {
+  delayDays: number
+  delayHours: number
+  at: string
+  messages: CampaignLineMessage[]
+}
+
+/** autoreply.Day */
+export interface AutoreplyDay {
+  closed: boolean
+  open: string
+  close: string
 }
 
 /** autoreply.Rule */
@@ -153,7 +188,7 @@ export interface AutoreplyRule {
 /** autoreply.Settings */
 export interface AutoreplySettings {
   timeZone: string
-  week: Day[]
+  week: AutoreplyDay[]
   holidays: string[]
   awayEnabled: boolean
   awayText: string
@@ -183,8 +218,8 @@ export interface Campaign {
   id: number
   name: string
   segmentId: number
-  rules: Node
-  content: Content
+  rules: SegmentNode
+  content: CampaignContent
   channels: string[]
   status: string
   version: number
@@ -201,13 +236,97 @@ export interface Campaign {
   updatedAt: number
 }
 
+/** campaign.ChannelReport */
+export interface CampaignChannelReport {
+  channel: string
+  planned: number
+  sent: number
+  failed: number
+  pending: number
+  uncertain: number
+}
+
+/** campaign.Content */
+export interface CampaignContent {
+  line: CampaignLineMessage[]
+  email: CampaignEmail
+  sms: CampaignSMS
+}
+
+/** campaign.Delivery */
+export interface CampaignDelivery {
+  customerId: number
+  customerNo: string
+  name: string
+  channel: string
+  address: string
+  status: string
+  skipReason: string
+  error: string
+  sentAt: number
+}
+
+/** campaign.DeliveryFilter */
+export interface CampaignDeliveryFilter {
+  channel: string
+  status: string
+  offset: number
+  limit: number
+}
+
+/** campaign.DeliveryPage */
+export interface CampaignDeliveryPage {
+  total: number
+  rows: CampaignDelivery[]
+}
+
 /** campaign.Draft */
 export interface CampaignDraft {
   name: string
   segmentId: number
-  rules: Node
-  content: Content
+  rules: SegmentNode
+  content: CampaignContent
   channels: string[]
+}
+
+/** campaign.Email */
+export interface CampaignEmail {
+  subject: string
+  text: string
+}
+
+/** campaign.LineMessage */
+export interface CampaignLineMessage {
+  kind: string
+  text?: string
+  imageUrl?: string
+  previewUrl?: string
+  template?: string
+  fields?: Record<string, string>
+}
+
+/** campaign.Plan */
+export interface CampaignPlan {
+  matched: number
+  line: number
+  email: number
+  sms: number
+  skipped: Record<string, number>
+  lineGroups: number
+  lineRequests: number
+  quotaNeed: number
+  quotaChecked: boolean
+  quotaLimited: boolean
+  quotaLeft: number
+  quotaLimit: number
+  quotaError: string
+}
+
+/** campaign.PreviewUser */
+export interface CampaignPreviewUser {
+  name: string
+  branch: string
+  staff: string
 }
 
 /** campaign.Report */
@@ -215,16 +334,30 @@ export interface CampaignReport {
   campaignId: number
   status: string
   matched: number
-  channels: ChannelReport[]
+  channels: CampaignChannelReport[]
   skipped: Record<string, number>
   lineRequests: number
   lineSent: number
   lineFailed: number
   linePending: number
-  timeline: TimelinePoint[]
+  timeline: CampaignTimelinePoint[]
   startedAt: number
   finishedAt: number
   error: string
+}
+
+/** campaign.SMS */
+export interface CampaignSMS {
+  text: string
+}
+
+/** campaign.SMSLength */
+export interface CampaignSMSLength {
+  chars: number
+  parts: number
+  ucs2: boolean
+  maxChars: number
+  tooLong: boolean
 }
 
 /** campaign.Template */
@@ -235,116 +368,12 @@ export interface CampaignTemplate {
   needed: string[]
 }
 
-/** inbox.CannedReply */
-export interface CannedReply {
-  id: number
-  title: string
-  body: string
-  sort: number
-  updatedAt: number
-}
-
-/** customer.Card */
-export interface Card {
-  id: number
-  customerNo: string
-  name: string
-  nameKana: string
-  birthDate: string
-  gender: string
-  postalCode: string
-  address: string
-  branch: string
-  staffInCharge: string
-  status: string
-  phone: string
-  email: string
-  lineLinked: boolean
-  createdAt: number
-  updatedAt: number
-  contactPoints: ContactPoint[]
-  consents: Consent[]
-  products: Product[]
-  attributes: Attribute[]
-  tags: string[]
-  line: LineLink | null
-}
-
-/** inbox.ChangedEvent */
-export interface ChangedEvent {
-  conversationId: number
-}
-
-/** campaign.ChannelReport */
-export interface ChannelReport {
-  channel: string
-  planned: number
-  sent: number
-  failed: number
-  pending: number
-  uncertain: number
-}
-
-/** survey.Choice */
-export interface Choice {
-  id: string
-  label: string
-  next?: string
-  attrValue?: string
-}
-
-/** linking.CodeInfo */
-export interface CodeInfo {
-  id: number
-  delivery: string
-  state: string
-  issuedBy: string
-  createdAt: number
-  expiresAt: number
-}
-
-/** segment.Condition */
-export interface Condition {
-  kind: string
-  field?: string
-  cmp?: string
-  value?: string
-  values?: string[]
-  minAge?: number
-  maxAge?: number
-  productType?: string
-  productCode?: string
-  productStatus?: string
-  maturesFromDays?: number
-  maturesToDays?: number
-  amountBand?: string
-  key?: string
-  direction?: string
-  days?: number
-  survey?: string
-  question?: string
-}
-
-/** customer.Consent */
-export interface Consent {
-  channel: string
-  granted: boolean
-  source: string
-  recordedAt: number
-}
-
-/** customer.ContactPoint */
-export interface ContactPoint {
-  kind: string
-  value: string
-  source: string
-}
-
-/** campaign.Content */
-export interface Content {
-  line: LineMessage[]
-  email: Email
-  sms: SMS
+/** campaign.TimelinePoint */
+export interface CampaignTimelinePoint {
+  at: number
+  line: number
+  email: number
+  sms: number
 }
 
 /** facade.ContentPreview */
@@ -353,33 +382,11 @@ export interface ContentPreview {
   emailSubject: string
   emailText: string
   smsText: string
-  smsLength: SMSLength
+  smsLength: CampaignSMSLength
   templates: CampaignTemplate[]
   placeholders: string[]
   errors: Record<string, string>
-  sample: PreviewUser
-}
-
-/** inbox.Conversation */
-export interface Conversation {
-  id: number
-  lineUserId: string
-  displayName: string
-  pictureUrl: string
-  followState: string
-  unreachable: boolean
-  status: string
-  unread: number
-  lastMessageAt: number
-  lastKind: string
-  lastPreview: string
-  assigneeId: number
-  assigneeName: string
-  customerId: number
-  customerName: string
-  linked: boolean
-  matchMessageId?: number
-  snippet?: string
+  sample: CampaignPreviewUser
 }
 
 /** facade.ConversationLink */
@@ -387,18 +394,8 @@ export interface ConversationLink {
   conversationId: number
   displayName: string
   linked: boolean
-  link: Link | null
-  card: Card | null
-}
-
-/** segment.Counts */
-export interface Counts {
-  total: number
-  active: number
-  line: number
-  email: number
-  sms: number
-  ms: number
+  link: LinkingLink | null
+  card: CustomerCard | null
 }
 
 /** customer.Customer */
@@ -421,6 +418,72 @@ export interface Customer {
   updatedAt: number
 }
 
+/** customer.Attribute */
+export interface CustomerAttribute {
+  key: string
+  label: string
+  type: string
+  value: string
+}
+
+/** customer.AttributeDef */
+export interface CustomerAttributeDef {
+  key: string
+  label: string
+  type: string
+  choices: string[]
+}
+
+/** customer.AttributeDefInfo */
+export interface CustomerAttributeDefInfo {
+  key: string
+  label: string
+  type: string
+  choices: string[]
+  customers: number
+}
+
+/** customer.Card */
+export interface CustomerCard {
+  id: number
+  customerNo: string
+  name: string
+  nameKana: string
+  birthDate: string
+  gender: string
+  postalCode: string
+  address: string
+  branch: string
+  staffInCharge: string
+  status: string
+  phone: string
+  email: string
+  lineLinked: boolean
+  createdAt: number
+  updatedAt: number
+  contactPoints: CustomerContactPoint[]
+  consents: CustomerConsent[]
+  products: CustomerProduct[]
+  attributes: CustomerAttribute[]
+  tags: string[]
+  line: CustomerLineLink | null
+}
+
+/** customer.Consent */
+export interface CustomerConsent {
+  channel: string
+  granted: boolean
+  source: string
+  recordedAt: number
+}
+
+/** customer.ContactPoint */
+export interface CustomerContactPoint {
+  kind: string
+  value: string
+  source: string
+}
+
 /** customer.Filter */
 export interface CustomerFilter {
   query: string
@@ -440,48 +503,49 @@ export interface CustomerFilters {
   tags: string[]
 }
 
+/** customer.LineLink */
+export interface CustomerLineLink {
+  lineUserId: string
+  displayName: string
+  followState: string
+  linkedAt: number
+  method: string
+  conversationId: number
+}
+
 /** facade.CustomerLink */
 export interface CustomerLink {
   customerId: number
-  link: Link | null
+  link: LinkingLink | null
   lineDisplayName: string
   followState: string
-  openCode: CodeInfo | null
+  openCode: LinkingCodeInfo | null
   destinations: Record<string, string[]>
 }
 
-/** autoreply.Day */
-export interface Day {
-  closed: boolean
-  open: string
-  close: string
-}
-
-/** campaign.Delivery */
-export interface Delivery {
-  customerId: number
-  customerNo: string
-  name: string
-  channel: string
-  address: string
-  status: string
-  skipReason: string
-  error: string
-  sentAt: number
-}
-
-/** campaign.DeliveryFilter */
-export interface DeliveryFilter {
-  channel: string
-  status: string
-  offset: number
-  limit: number
-}
-
-/** campaign.DeliveryPage */
-export interface DeliveryPage {
+/** customer.Page */
+export interface CustomerPage {
+  customers: Customer[]
   total: number
-  rows: Delivery[]
+}
+
+/** customer.Product */
+export interface CustomerProduct {
+  id: number
+  type: string
+  productCode: string
+  accountNo: string
+  openedOn: string
+  maturesOn: string
+  status: string
+  amountBand: string
+  source: string
+}
+
+/** customer.TagInfo */
+export interface CustomerTagInfo {
+  name: string
+  customers: number
 }
 
 /** facade.DeliverySettings */
@@ -494,40 +558,43 @@ export interface DeliverySettings {
   smsCredentialSet: boolean
 }
 
-/** richmenu.Design */
-export interface Design {
-  id: number
-  name: string
-  width: number
-  height: number
-  chatBarText: string
-  selected: boolean
-  areas: Area[]
-  imageType: string
-  revision: number
-  publishedRevision: number
-  lineMenuId: string
-  publishedAt: number
-  updatedBy: string
-  updatedAt: number
+/** engine.LineStatus */
+export interface EngineLineStatus {
+  reachable: boolean
+  downSince: number
+  down: string[]
+  pendingProfiles: number
+  pendingContent: number
+  gone: number
+  waitingSends: number
+  waitingBroadcasts: number
+  sandbox: boolean
 }
 
-/** campaign.Email */
-export interface Email {
-  subject: string
-  text: string
+/** engine.RelayStatus */
+export interface EngineRelayStatus {
+  enrolled: boolean
+  relayUrl?: string
+  tenant?: string
+  webhookUrl?: string
+  enrolledAt?: string
+  running: boolean
+  state: string
+  lastEventAt?: string
+  lastError?: string
+  pending: number
+  lagMillis: number
+  handled: number
+  dropped: number
+  connects: number
+  forged: number
+  junk: number
+  deadLetters: number
 }
 
-/** audit.Entry */
-export interface Entry {
-  seq: number
-  at: number
-  actor: string
-  action: string
-  target: string
-  detail?: Record<string, string>
-  prevHash: string
-  hash: string
+/** engine.SandboxPhoneEvent */
+export interface EngineSandboxPhoneEvent {
+  userId: string
 }
 
 /** facade.ExportResult */
@@ -536,8 +603,20 @@ export interface ExportResult {
   rows: number
 }
 
+/** facade.ImportRequest */
+export interface ImportRequest {
+  kind: string
+  path: string
+  encoding: string
+  delimiter: string
+  mapping: Record<string, string>
+  profile: string
+  dryRun: boolean
+  missing: string
+}
+
 /** importer.HistoryEntry */
-export interface HistoryEntry {
+export interface ImporterHistoryEntry {
   id: number
   kind: string
   startedAt: number
@@ -556,25 +635,13 @@ export interface HistoryEntry {
   inactivated: number
 }
 
-/** facade.ImportRequest */
-export interface ImportRequest {
-  kind: string
-  path: string
-  encoding: string
-  delimiter: string
-  mapping: Record<string, string>
-  profile: string
-  dryRun: boolean
-  missing: string
-}
-
-/** survey.ImportResult */
-export interface ImportResult {
-  rows: number
-  imported: number
-  answers: number
-  issues: Issue[]
-  encoding: string
+/** importer.Issue */
+export interface ImporterIssue {
+  line: number
+  column: string
+  value: string
+  reason: string
+  endLine: number
 }
 
 /** importer.Preview */
@@ -584,8 +651,37 @@ export interface ImporterPreview {
   delimiter: string
   headers: string[]
   mapping: Record<string, string>
-  rows: PreviewRow[]
+  rows: ImporterPreviewRow[]
   mappingError: string
+}
+
+/** importer.PreviewRow */
+export interface ImporterPreviewRow {
+  line: number
+  raw: string[]
+  values: Record<string, string>
+  issue: ImporterIssue | null
+}
+
+/** importer.Profile */
+export interface ImporterProfile {
+  name: string
+  kind: string
+  encoding: string
+  delimiter: string
+  mapping: Record<string, string>
+  updatedAt: number
+}
+
+/** importer.Progress */
+export interface ImporterProgress {
+  stage: string
+  rows: number
+  bytes: number
+  totalBytes: number
+  rowsPerSec: number
+  etaSeconds: number
+  done: boolean
 }
 
 /** importer.Result */
@@ -606,11 +702,111 @@ export interface ImporterResult {
   rejected: number
   missing: number
   inactivated: number
-  issues: Issue[]
+  issues: ImporterIssue[]
   issuesTruncated: boolean
   seconds: number
   failure?: string
   failureLine?: number
+}
+
+/** inbox.Assignee */
+export interface InboxAssignee {
+  id: number
+  displayName: string
+}
+
+/** inbox.CannedReply */
+export interface InboxCannedReply {
+  id: number
+  title: string
+  body: string
+  sort: number
+  updatedAt: number
+}
+
+/** inbox.ChangedEvent */
+export interface InboxChangedEvent {
+  conversationId: number
+}
+
+/** inbox.Conversation */
+export interface InboxConversation {
+  id: number
+  lineUserId: string
+  displayName: string
+  pictureUrl: string
+  followState: string
+  unreachable: boolean
+  status: string
+  unread: number
+  lastMessageAt: number
+  lastKind: string
+  lastPreview: string
+  assigneeId: number
+  assigneeName: string
+  customerId: number
+  customerName: string
+  linked: boolean
+  matchMessageId?: number
+  snippet?: string
+}
+
+/** inbox.LineStatusEvent */
+export interface InboxLineStatusEvent {
+  reachable: boolean
+}
+
+/** inbox.ListPage */
+export interface InboxListPage {
+  conversations: InboxConversation[]
+  next: string
+  unreadTotal: number
+}
+
+/** inbox.ListQuery */
+export interface InboxListQuery {
+  assignee: string
+  status: string
+  link: string
+  follow: string
+  search: string
+  cursor: string
+  limit: number
+}
+
+/** inbox.Message */
+export interface InboxMessage {
+  id: number
+  conversationId: number
+  direction: string
+  kind: string
+  body: string
+  sentBy: string
+  via: string
+  status: string
+  error: string
+  createdAt: number
+  unsent: boolean
+  hasContent: boolean
+  fetch: string
+  label: string
+  internal: boolean
+}
+
+/** inbox.MessagePage */
+export interface InboxMessagePage {
+  messages: InboxMessage[]
+  more: boolean
+}
+
+/** inbox.Note */
+export interface InboxNote {
+  id: number
+  conversationId: number
+  authorId: number
+  authorName: string
+  body: string
+  createdAt: number
 }
 
 /** audit.Report */
@@ -636,33 +832,73 @@ export interface InternalLinkingSettings {
   identityCheck: string
 }
 
-/** importer.Issue */
-export interface Issue {
-  line: number
-  column: string
-  value: string
-  reason: string
-  endLine: number
+/** facade.LineQuota */
+export interface LineQuota {
+  limited: boolean
+  limit: number
+  used: number
+}
+
+/** line.RichMenuAction */
+export interface LineRichMenuAction {
+  type: string
+  label?: string
+  data?: string
+  displayText?: string
+  text?: string
+  uri?: string
+  mode?: string
+  initial?: string
+  min?: string
+  max?: string
+}
+
+/** facade.LineSettings */
+export interface LineSettings {
+  markReadOnLine: boolean
+}
+
+/** linesim.PhoneAction */
+export interface LinesimPhoneAction {
+  delivery: number
+  index: number
+  type: string
+  label: string
+  data?: string
+  text?: string
+  displayText?: string
+  mode?: string
+  quickReply: boolean
+}
+
+/** linking.CodeInfo */
+export interface LinkingCodeInfo {
+  id: number
+  delivery: string
+  state: string
+  issuedBy: string
+  createdAt: number
+  expiresAt: number
 }
 
 /** linking.IssueRequest */
-export interface IssueRequest {
+export interface LinkingIssueRequest {
   customerId: number
   delivery: string
   destination: string
 }
 
 /** linking.Issued */
-export interface Issued {
+export interface LinkingIssued {
   codeId: number
   expiresAt: number
   delivery: string
   sendStatus: string
-  letter: Letter | null
+  letter: LinkingLetter | null
 }
 
 /** linking.Letter */
-export interface Letter {
+export interface LinkingLetter {
   customerNo: string
   name: string
   branch: string
@@ -675,58 +911,8 @@ export interface Letter {
   prefill: string
 }
 
-/** customer.LineLink */
-export interface LineLink {
-  lineUserId: string
-  displayName: string
-  followState: string
-  linkedAt: number
-  method: string
-  conversationId: number
-}
-
-/** campaign.LineMessage */
-export interface LineMessage {
-  kind: string
-  text?: string
-  imageUrl?: string
-  previewUrl?: string
-  template?: string
-  fields?: Record<string, string>
-}
-
-/** facade.LineQuota */
-export interface LineQuota {
-  limited: boolean
-  limit: number
-  used: number
-}
-
-/** facade.LineSettings */
-export interface LineSettings {
-  markReadOnLine: boolean
-}
-
-/** engine.LineStatus */
-export interface LineStatus {
-  reachable: boolean
-  downSince: number
-  down: string[]
-  pendingProfiles: number
-  pendingContent: number
-  gone: number
-  waitingSends: number
-  waitingBroadcasts: number
-  sandbox: boolean
-}
-
-/** inbox.LineStatusEvent */
-export interface LineStatusEvent {
-  reachable: boolean
-}
-
 /** linking.Link */
-export interface Link {
+export interface LinkingLink {
   customerId: number
   lineUserId: string
   conversationId: number
@@ -743,24 +929,6 @@ export interface LinkingSettings {
   canSms: boolean
 }
 
-/** inbox.ListPage */
-export interface ListPage {
-  conversations: Conversation[]
-  next: string
-  unreadTotal: number
-}
-
-/** inbox.ListQuery */
-export interface ListQuery {
-  assignee: string
-  status: string
-  link: string
-  follow: string
-  search: string
-  cursor: string
-  limit: number
-}
-
 /** mail.Settings */
 export interface MailSettings {
   host: string
@@ -769,92 +937,6 @@ export interface MailSettings {
   user: string
   from: string
   fromName: string
-}
-
-/** inbox.Message */
-export interface Message {
-  id: number
-  conversationId: number
-  direction: string
-  kind: string
-  body: string
-  sentBy: string
-  via: string
-  status: string
-  error: string
-  createdAt: number
-  unsent: boolean
-  hasContent: boolean
-  fetch: string
-  label: string
-  internal: boolean
-}
-
-/** inbox.MessagePage */
-export interface MessagePage {
-  messages: Message[]
-  more: boolean
-}
-
-/** auth.NewStaff */
-export interface NewStaff {
-  login: string
-  displayName: string
-  role: Role
-  password: string
-}
-
-/** segment.Node */
-export interface Node {
-  op?: string
-  not?: boolean
-  children?: Node[]
-  cond?: Condition
-}
-
-/** inbox.Note */
-export interface Note {
-  id: number
-  conversationId: number
-  authorId: number
-  authorName: string
-  body: string
-  createdAt: number
-}
-
-/** update.Notes */
-export interface Notes {
-  ja: string
-  en: string
-}
-
-/** update.Offer */
-export interface Offer {
-  version: string
-  released: string
-  notes: Notes
-  installer: string
-  size: number
-  sha256: string
-}
-
-/** customer.Page */
-export interface Page {
-  customers: Customer[]
-  total: number
-}
-
-/** linesim.PhoneAction */
-export interface PhoneAction {
-  delivery: number
-  index: number
-  type: string
-  label: string
-  data?: string
-  text?: string
-  displayText?: string
-  mode?: string
-  quickReply: boolean
 }
 
 /** facade.PhoneMessage */
@@ -873,163 +955,53 @@ export interface PhoneRichMenu {
   chatBarText: string
   selected: boolean
   image: string
-  areas: Area[]
-}
-
-/** campaign.Plan */
-export interface Plan {
-  matched: number
-  line: number
-  email: number
-  sms: number
-  skipped: Record<string, number>
-  lineGroups: number
-  lineRequests: number
-  quotaNeed: number
-  quotaChecked: boolean
-  quotaLimited: boolean
-  quotaLeft: number
-  quotaLimit: number
-  quotaError: string
-}
-
-/** automation.PreviewDay */
-export interface PreviewDay {
-  date: string
-  line: number
-  email: number
-  sms: number
-  skipped: number
-}
-
-/** importer.PreviewRow */
-export interface PreviewRow {
-  line: number
-  raw: string[]
-  values: Record<string, string>
-  issue: Issue | null
-}
-
-/** campaign.PreviewUser */
-export interface PreviewUser {
-  name: string
-  branch: string
-  staff: string
-}
-
-/** customer.Product */
-export interface Product {
-  id: number
-  type: string
-  productCode: string
-  accountNo: string
-  openedOn: string
-  maturesOn: string
-  status: string
-  amountBand: string
-  source: string
-}
-
-/** importer.Profile */
-export interface Profile {
-  name: string
-  kind: string
-  encoding: string
-  delimiter: string
-  mapping: Record<string, string>
-  updatedAt: number
-}
-
-/** importer.Progress */
-export interface Progress {
-  stage: string
-  rows: number
-  bytes: number
-  totalBytes: number
-  rowsPerSec: number
-  etaSeconds: number
-  done: boolean
-}
-
-/** richmenu.PublishResult */
-export interface PublishResult {
-  created: number
-  current: number
-  orphans: number
-}
-
-/** survey.Question */
-export interface Question {
-  id: string
-  type: string
-  text: string
-  choices?: Choice[]
-  next?: string
-  attribute?: string
-}
-
-/** survey.QuestionStat */
-export interface QuestionStat {
-  id: string
-  text: string
-  type: string
-  answered: number
-  droppedHere: number
-  counts: ValueCount[]
-  texts: string[]
-}
-
-/** engine.RelayStatus */
-export interface RelayStatus {
-  enrolled: boolean
-  relayUrl?: string
-  tenant?: string
-  webhookUrl?: string
-  enrolledAt?: string
-  running: boolean
-  state: string
-  lastEventAt?: string
-  lastError?: string
-  pending: number
-  lagMillis: number
-  handled: number
-  dropped: number
-  connects: number
-  forged: number
-  junk: number
-  deadLetters: number
-}
-
-/** survey.Results */
-export interface Results {
-  surveyId: number
-  started: number
-  completed: number
-  inProgress: number
-  rate: number
-  respondents: number
-  rejected: Record<string, number>
-  questions: QuestionStat[]
-}
-
-/** line.RichMenuAction */
-export interface RichMenuAction {
-  type: string
-  label?: string
-  data?: string
-  displayText?: string
-  text?: string
-  uri?: string
-  mode?: string
-  initial?: string
-  min?: string
-  max?: string
+  areas: RichmenuArea[]
 }
 
 /** facade.RichMenuPublishResult */
 export interface RichMenuPublishResult {
-  publish: PublishResult
-  sync: Run
+  publish: RichmenuPublishResult
+  sync: RichmenuRun
+}
+
+/** richmenu.Area */
+export interface RichmenuArea {
+  x: number
+  y: number
+  width: number
+  height: number
+  action: LineRichMenuAction
+}
+
+/** richmenu.Assignments */
+export interface RichmenuAssignments {
+  rules: RichmenuRule[]
+  defaultDesignId: number
+}
+
+/** richmenu.Design */
+export interface RichmenuDesign {
+  id: number
+  name: string
+  width: number
+  height: number
+  chatBarText: string
+  selected: boolean
+  areas: RichmenuArea[]
+  imageType: string
+  revision: number
+  publishedRevision: number
+  lineMenuId: string
+  publishedAt: number
+  updatedBy: string
+  updatedAt: number
+}
+
+/** richmenu.PublishResult */
+export interface RichmenuPublishResult {
+  created: number
+  current: number
+  orphans: number
 }
 
 /** richmenu.Rule */
@@ -1039,38 +1011,8 @@ export interface RichmenuRule {
   designId: number
 }
 
-/** richmenu.Status */
-export interface RichmenuStatus {
-  dirty: boolean
-  pending: number
-  lastRun: Run | null
-  users: Record<string, number>
-}
-
-/** richmenu.Template */
-export interface RichmenuTemplate {
-  key: string
-  width: number
-  height: number
-  areas: Area[]
-}
-
-/** segment.Row */
-export interface Row {
-  id: number
-  customerNo: string
-  name: string
-  branch: string
-  status: string
-  email: string
-  mobile: string
-  linked: boolean
-  following: boolean
-  consents: string[]
-}
-
 /** richmenu.Run */
-export interface Run {
+export interface RichmenuRun {
   id: number
   actor: string
   state: string
@@ -1083,40 +1025,91 @@ export interface Run {
   finishedAt: number
 }
 
-/** campaign.SMS */
-export interface SMS {
-  text: string
+/** richmenu.Status */
+export interface RichmenuStatus {
+  dirty: boolean
+  pending: number
+  lastRun: RichmenuRun | null
+  users: Record<string, number>
 }
 
-/** campaign.SMSLength */
-export interface SMSLength {
-  chars: number
-  parts: number
-  ucs2: boolean
-  maxChars: number
-  tooLong: boolean
-}
-
-/** engine.SandboxPhoneEvent */
-export interface SandboxPhoneEvent {
-  userId: string
+/** richmenu.Template */
+export interface RichmenuTemplate {
+  key: string
+  width: number
+  height: number
+  areas: RichmenuArea[]
 }
 
 /** segment.Segment */
 export interface Segment {
   id: number
   name: string
-  rules: Node
+  rules: SegmentNode
   createdBy: string
   updatedBy: string
   updatedAt: number
+}
+
+/** segment.Condition */
+export interface SegmentCondition {
+  kind: string
+  field?: string
+  cmp?: string
+  value?: string
+  values?: string[]
+  minAge?: number
+  maxAge?: number
+  productType?: string
+  productCode?: string
+  productStatus?: string
+  maturesFromDays?: number
+  maturesToDays?: number
+  amountBand?: string
+  key?: string
+  direction?: string
+  days?: number
+  survey?: string
+  question?: string
+}
+
+/** segment.Counts */
+export interface SegmentCounts {
+  total: number
+  active: number
+  line: number
+  email: number
+  sms: number
+  ms: number
+}
+
+/** segment.Node */
+export interface SegmentNode {
+  op?: string
+  not?: boolean
+  children?: SegmentNode[]
+  cond?: SegmentCondition
 }
 
 /** segment.Preview */
 export interface SegmentPreview {
   total: number
   offset: number
-  rows: Row[]
+  rows: SegmentRow[]
+}
+
+/** segment.Row */
+export interface SegmentRow {
+  id: number
+  customerNo: string
+  name: string
+  branch: string
+  status: string
+  email: string
+  mobile: string
+  linked: boolean
+  following: boolean
+  consents: string[]
 }
 
 /** facade.SimCustomer */
@@ -1134,48 +1127,11 @@ export interface SmsSettings {
   webhookUrl: string
 }
 
-/** automation.Spec */
-export interface Spec {
-  field?: string
-  productType?: string
-  offsetDays: number
-  segmentId: number
-  rules: Node
-  channels?: string[]
-  content: Content
-  steps?: Step[]
-  at: string
-  timeZone: string
-  latenessMinutes: number
-}
-
-/** auth.Staff */
-export interface Staff {
-  id: number
-  login: string
-  displayName: string
-  role: Role
-  active: boolean
-  lockedUntil: number
-  createdAt: number
-  deactivatedAt: number
-}
-
 /** facade.StaffSummary */
 export interface StaffSummary {
   login: string
   displayName: string
-  role: Role
-}
-
-/** automation.Stats */
-export interface Stats {
-  sent: number
-  sending: number
-  failed: number
-  uncertain: number
-  skipped: Record<string, number>
-  lastSent: number
+  role: AuthRole
 }
 
 /** facade.Status */
@@ -1190,14 +1146,6 @@ export interface Status {
   error: string
 }
 
-/** automation.Step */
-export interface Step {
-  delayDays: number
-  delayHours: number
-  at: string
-  messages: LineMessage[]
-}
-
 /** survey.Survey */
 export interface Survey {
   id: number
@@ -1206,7 +1154,7 @@ export interface Survey {
   thanks: string
   answerRule: string
   status: string
-  questions: Question[]
+  questions: SurveyQuestion[]
   copiedFrom: number
   createdBy: string
   updatedBy: string
@@ -1214,18 +1162,60 @@ export interface Survey {
   hasAnswers: boolean
 }
 
-/** customer.TagInfo */
-export interface TagInfo {
-  name: string
-  customers: number
+/** survey.Choice */
+export interface SurveyChoice {
+  id: string
+  label: string
+  next?: string
+  attrValue?: string
 }
 
-/** campaign.TimelinePoint */
-export interface TimelinePoint {
-  at: number
-  line: number
-  email: number
-  sms: number
+/** survey.ImportResult */
+export interface SurveyImportResult {
+  rows: number
+  imported: number
+  answers: number
+  issues: ImporterIssue[]
+  encoding: string
+}
+
+/** survey.Question */
+export interface SurveyQuestion {
+  id: string
+  type: string
+  text: string
+  choices?: SurveyChoice[]
+  next?: string
+  attribute?: string
+}
+
+/** survey.QuestionStat */
+export interface SurveyQuestionStat {
+  id: string
+  text: string
+  type: string
+  answered: number
+  droppedHere: number
+  counts: SurveyValueCount[]
+  texts: string[]
+}
+
+/** survey.Results */
+export interface SurveyResults {
+  surveyId: number
+  started: number
+  completed: number
+  inProgress: number
+  rate: number
+  respondents: number
+  rejected: Record<string, number>
+  questions: SurveyQuestionStat[]
+}
+
+/** survey.ValueCount */
+export interface SurveyValueCount {
+  value: string
+  count: number
 }
 
 /** facade.UpdateCheck */
@@ -1233,63 +1223,73 @@ export interface UpdateCheck {
   status: string
   current: string
   latest: string
-  offer?: Offer
+  offer?: UpdateOffer
 }
 
-/** survey.ValueCount */
-export interface ValueCount {
-  value: string
-  count: number
+/** update.Notes */
+export interface UpdateNotes {
+  ja: string
+  en: string
+}
+
+/** update.Offer */
+export interface UpdateOffer {
+  version: string
+  released: string
+  notes: UpdateNotes
+  installer: string
+  size: number
+  sha256: string
 }
 
 /** Every bound method: arguments in order, and what its promise resolves to. */
 export interface Methods {
   ActivateAutomation(arg1: number): AutomationRule
   AddCustomerTag(arg1: number, arg2: string): void
-  AddNote(arg1: number, arg2: string): Note
+  AddNote(arg1: number, arg2: string): InboxNote
   AppVersion(): AboutInfo
   ApproveAutomation(arg1: number, arg2: number): AutomationRule
   ApproveCampaign(arg1: number, arg2: number): Campaign
   AssignConversation(arg1: number, arg2: number): void
-  Assignees(): Assignee[]
-  AttributeDefs(): AttributeDefInfo[]
+  Assignees(): InboxAssignee[]
+  AttributeDefs(): CustomerAttributeDefInfo[]
   AuditEntries(arg1: AuditFilter): AuditReport
   AuthState(): AuthState
   AutoReplyRules(): AutoreplyRule[]
-  AutomationStats(arg1: number): Stats
+  AutomationStats(arg1: number): AutomationStats
   Automations(): AutomationRule[]
   BackupNow(): BackupInfo
   BackupSettings(): BackupSettings
   BusinessHours(): AutoreplySettings
   Campaign(arg1: number): Campaign
-  CampaignDeliveries(arg1: number, arg2: DeliveryFilter): DeliveryPage
-  CampaignPlan(arg1: number): Plan
-  CampaignPlanDraft(arg1: CampaignDraft): Plan
+  CampaignDeliveries(arg1: number, arg2: CampaignDeliveryFilter): CampaignDeliveryPage
+  CampaignPlan(arg1: number): CampaignPlan
+  CampaignPlanDraft(arg1: CampaignDraft): CampaignPlan
   CampaignReport(arg1: number): CampaignReport
   Campaigns(): Campaign[]
   CancelCampaign(arg1: number): Campaign
   CancelImport(): void
-  CannedReplies(): CannedReply[]
+  CannedReplies(): InboxCannedReply[]
   ChangePassword(arg1: string, arg2: string): void
   CheckForUpdate(): UpdateCheck
   ClearChannel(): Status
   ConversationCustomer(arg1: number): ConversationLink
-  ConversationNotes(arg1: number): Note[]
-  ConversationPage(arg1: ListQuery): ListPage
-  Conversations(): Conversation[]
+  ConversationNotes(arg1: number): InboxNote[]
+  ConversationPage(arg1: InboxListQuery): InboxListPage
+  Conversations(): InboxConversation[]
   CopySurvey(arg1: number): Survey
   CreateAutomation(arg1: AutomationDraft): AutomationRule
   CreateCampaign(arg1: CampaignDraft): Campaign
   CreateFirstAdmin(arg1: string, arg2: string, arg3: string): AuthState
   CreateRecoveryCode(): string
-  CreateStaff(arg1: NewStaff): Staff
+  CreateStaff(arg1: AuthNewStaff): AuthStaff
   CreateTag(arg1: string): void
-  Customer(arg1: number): Card
+  Customer(arg1: number): CustomerCard
   CustomerFilterOptions(): CustomerFilters
   CustomerLink(arg1: number): CustomerLink
-  Customers(arg1: CustomerFilter): Page
+  Customers(arg1: CustomerFilter): CustomerPage
   DeactivateStaff(arg1: number): void
-  DefineAttribute(arg1: AttributeDef): void
+  DefineAttribute(arg1: CustomerAttributeDef): void
   DeleteAttribute(arg1: string): void
   DeleteAutoReplyRule(arg1: number): void
   DeleteAutomation(arg1: number): void
@@ -1308,51 +1308,51 @@ export interface Methods {
   ExportCustomers(arg1: string): InternalExportResult
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
-  GetConversation(arg1: number): Conversation
+  GetConversation(arg1: number): InboxConversation
   GetDeliverySettings(): DeliverySettings
   GetSurvey(arg1: number): Survey
   Heartbeat(): void
   ImportFields(arg1: string): string[]
-  ImportHistory(): HistoryEntry[]
+  ImportHistory(): ImporterHistoryEntry[]
   ImportPreview(arg1: ImportRequest): ImporterPreview
-  ImportProfiles(): Profile[]
-  ImportSurveyAnswers(arg1: number, arg2: string, arg3: string): ImportResult
+  ImportProfiles(): ImporterProfile[]
+  ImportSurveyAnswers(arg1: number, arg2: string, arg3: string): SurveyImportResult
   InstallUpdate(arg1: string): void
-  IssueLinkCode(arg1: IssueRequest): Issued
+  IssueLinkCode(arg1: LinkingIssueRequest): LinkingIssued
   LineSettings(): LineSettings
-  LineStatus(): LineStatus
+  LineStatus(): EngineLineStatus
   LinkConversation(arg1: number, arg2: number): void
   LinkSearchCustomers(arg1: string): Customer[]
   LinkingSettings(): LinkingSettings
-  ListStaff(): Staff[]
+  ListStaff(): AuthStaff[]
   Lock(): void
   MarkRead(arg1: number): void
   MessageContent(arg1: number): string
-  MessagePage(arg1: number, arg2: number): MessagePage
-  Messages(arg1: number): Message[]
+  MessagePage(arg1: number, arg2: number): InboxMessagePage
+  Messages(arg1: number): InboxMessage[]
   PauseAutomation(arg1: number): AutomationRule
   PauseCampaign(arg1: number): Campaign
   PickImportFile(): string
   PreviewAutomation(arg1: number): AutomationPreview
   PreviewAutomationDraft(arg1: AutomationDraft): AutomationPreview
-  PreviewCampaignContent(arg1: Content): ContentPreview
+  PreviewCampaignContent(arg1: CampaignContent): ContentPreview
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
-  RelayDisconnect(): RelayStatus
-  RelayEnroll(arg1: string, arg2: string): RelayStatus
+  RelayDisconnect(): EngineRelayStatus
+  RelayEnroll(arg1: string, arg2: string): EngineRelayStatus
   RelaySetWebhookOnLINE(): string
-  RelayStatus(): RelayStatus
+  RelayStatus(): EngineRelayStatus
   RelinkConversation(arg1: number, arg2: number, arg3: string): void
   RemoveCustomerTag(arg1: number, arg2: string): void
-  Reply(arg1: number, arg2: string): Message
-  ReplyImage(arg1: number, arg2: string): Message
+  Reply(arg1: number, arg2: string): InboxMessage
+  ReplyImage(arg1: number, arg2: string): InboxMessage
   ResetStaffPassword(arg1: number, arg2: string): void
   ResumeCampaign(arg1: number): Campaign
-  RetryMessage(arg1: number): Message
+  RetryMessage(arg1: number): InboxMessage
   RevokeLinkCode(arg1: number): void
-  RichMenuAssignments(): Assignments
-  RichMenuDesigns(): Design[]
+  RichMenuAssignments(): RichmenuAssignments
+  RichMenuDesigns(): RichmenuDesign[]
   RichMenuImage(arg1: number): string
   RichMenuStatus(): RichmenuStatus
   RichMenuTemplates(): RichmenuTemplate[]
@@ -1361,7 +1361,7 @@ export interface Methods {
   SandboxCustomers(): SimCustomer[]
   SandboxExpireContent(arg1: boolean): void
   SandboxFollow(arg1: string, arg2: boolean): void
-  SandboxPhoneActions(arg1: string): PhoneAction[]
+  SandboxPhoneActions(arg1: string): LinesimPhoneAction[]
   SandboxPostback(arg1: string, arg2: string, arg3: string): void
   SandboxRichMenu(arg1: string): PhoneRichMenu
   SandboxSend(arg1: string, arg2: string): void
@@ -1371,19 +1371,19 @@ export interface Methods {
   SandboxTap(arg1: string, arg2: number, arg3: number, arg4: string): void
   SaveAutoReplyRule(arg1: AutoreplyRule): AutoreplyRule
   SaveBusinessHours(arg1: AutoreplySettings): AutoreplySettings
-  SaveCannedReply(arg1: CannedReply): CannedReply
+  SaveCannedReply(arg1: InboxCannedReply): InboxCannedReply
   SaveChannel(arg1: string, arg2: string): Status
-  SaveImportProfile(arg1: Profile): void
+  SaveImportProfile(arg1: ImporterProfile): void
   SaveImportReport(arg1: string): string
   SaveMailSettings(arg1: MailSettings, arg2: string): void
-  SaveRichMenuAssignments(arg1: Assignments): void
-  SaveRichMenuDesign(arg1: Design): Design
+  SaveRichMenuAssignments(arg1: RichmenuAssignments): void
+  SaveRichMenuDesign(arg1: RichmenuDesign): RichmenuDesign
   SaveSMSSettings(arg1: SmsSettings, arg2: string): void
   SaveSegment(arg1: Segment): Segment
   SaveSurvey(arg1: Survey): Survey
   ScheduleCampaign(arg1: number, arg2: string, arg3: string): Campaign
-  SegmentCount(arg1: Node): Counts
-  SegmentPreview(arg1: Node, arg2: number, arg3: number): SegmentPreview
+  SegmentCount(arg1: SegmentNode): SegmentCounts
+  SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
   SendCampaign(arg1: number): Campaign
   SendSurvey(arg1: number, arg2: number): void
@@ -1402,17 +1402,17 @@ export interface Methods {
   SignIn(arg1: string, arg2: string): AuthState
   SignOut(): void
   Status(): Status
-  SurveyResults(arg1: number): Results
+  SurveyResults(arg1: number): SurveyResults
   SurveyStartData(arg1: number): string
   Surveys(): Survey[]
-  SyncRichMenus(): Run
-  TagList(): TagInfo[]
+  SyncRichMenus(): RichmenuRun
+  TagList(): CustomerTagInfo[]
   UnlinkCustomer(arg1: number, arg2: string): void
   Unlock(arg1: string): AuthState
   UpdateAutomation(arg1: number, arg2: number, arg3: AutomationDraft): AutomationRule
   UpdateCampaign(arg1: number, arg2: number, arg3: CampaignDraft): Campaign
-  UploadRichMenuImage(arg1: number, arg2: string): Design
-  UsePlaceholderRichMenuImage(arg1: number): Design
+  UploadRichMenuImage(arg1: number, arg2: string): RichmenuDesign
+  UsePlaceholderRichMenuImage(arg1: number): RichmenuDesign
 }
 
 export type MethodName = keyof Methods
@@ -1448,19 +1448,19 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ApproveCampaign: { service: 'App', permission: 'approve', result: 'Campaign' },
   AssignConversation: { service: 'App', permission: 'inbox.reply' },
   Assignees: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
-  AttributeDefs: { service: 'App', permission: 'customers.read', result: { l: 'AttributeDefInfo' } },
+  AttributeDefs: { service: 'App', permission: 'customers.read', result: { l: 'CustomerAttributeDefInfo' } },
   AuditEntries: { service: 'App', permission: 'audit.read', result: 'AuditReport' },
   AuthState: { service: 'App', permission: null, result: 'AuthState' },
   AutoReplyRules: { service: 'App', permission: 'settings', result: { l: 0 } },
-  AutomationStats: { service: 'AutomationService', permission: 'drafts', result: 'Stats' },
+  AutomationStats: { service: 'AutomationService', permission: 'drafts', result: 'AutomationStats' },
   Automations: { service: 'AutomationService', permission: 'drafts', result: { l: 'AutomationRule' } },
   BackupNow: { service: 'App', permission: 'backup' },
   BackupSettings: { service: 'App', permission: 'backup' },
   BusinessHours: { service: 'App', permission: 'settings', result: 'AutoreplySettings' },
   Campaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  CampaignDeliveries: { service: 'App', permission: 'drafts', result: 'DeliveryPage' },
-  CampaignPlan: { service: 'App', permission: 'drafts', result: 'Plan' },
-  CampaignPlanDraft: { service: 'App', permission: 'drafts', result: 'Plan' },
+  CampaignDeliveries: { service: 'App', permission: 'drafts', result: 'CampaignDeliveryPage' },
+  CampaignPlan: { service: 'App', permission: 'drafts', result: 'CampaignPlan' },
+  CampaignPlanDraft: { service: 'App', permission: 'drafts', result: 'CampaignPlan' },
   CampaignReport: { service: 'App', permission: 'drafts', result: 'CampaignReport' },
   Campaigns: { service: 'App', permission: 'drafts', result: { l: 'Campaign' } },
   CancelCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
@@ -1471,7 +1471,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ClearChannel: { service: 'App', permission: 'channel' },
   ConversationCustomer: { service: 'App', permission: 'inbox.read', result: 'ConversationLink' },
   ConversationNotes: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
-  ConversationPage: { service: 'App', permission: 'inbox.read', result: 'ListPage' },
+  ConversationPage: { service: 'App', permission: 'inbox.read', result: 'InboxListPage' },
   Conversations: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
   CopySurvey: { service: 'App', permission: 'drafts', result: 'Survey' },
   CreateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
@@ -1480,10 +1480,10 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CreateRecoveryCode: { service: 'App', permission: 'backup' },
   CreateStaff: { service: 'App', permission: 'staff' },
   CreateTag: { service: 'App', permission: 'settings' },
-  Customer: { service: 'App', permission: 'customers.read', result: 'Card' },
+  Customer: { service: 'App', permission: 'customers.read', result: 'CustomerCard' },
   CustomerFilterOptions: { service: 'App', permission: 'customers.read', result: 'CustomerFilters' },
   CustomerLink: { service: 'App', permission: 'inbox.read', result: 'CustomerLink' },
-  Customers: { service: 'App', permission: 'customers.read', result: 'Page' },
+  Customers: { service: 'App', permission: 'customers.read', result: 'CustomerPage' },
   DeactivateStaff: { service: 'App', permission: 'staff' },
   DefineAttribute: { service: 'App', permission: 'settings' },
   DeleteAttribute: { service: 'App', permission: 'settings' },
@@ -1511,12 +1511,12 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ImportFields: { service: 'App', permission: 'customers.import', result: { l: 0 } },
   ImportHistory: { service: 'App', permission: 'customers.import', result: { l: 0 } },
   ImportPreview: { service: 'App', permission: 'customers.import', result: 'ImporterPreview' },
-  ImportProfiles: { service: 'App', permission: 'customers.import', result: { l: 'Profile' } },
-  ImportSurveyAnswers: { service: 'App', permission: 'customers.import', result: 'ImportResult' },
+  ImportProfiles: { service: 'App', permission: 'customers.import', result: { l: 'ImporterProfile' } },
+  ImportSurveyAnswers: { service: 'App', permission: 'customers.import', result: 'SurveyImportResult' },
   InstallUpdate: { service: 'App', permission: 'settings' },
   IssueLinkCode: { service: 'App', permission: 'customers.edit' },
   LineSettings: { service: 'App', permission: 'inbox.read' },
-  LineStatus: { service: 'App', permission: 'inbox.read', result: 'LineStatus' },
+  LineStatus: { service: 'App', permission: 'inbox.read', result: 'EngineLineStatus' },
   LinkConversation: { service: 'App', permission: 'customers.edit' },
   LinkSearchCustomers: { service: 'App', permission: 'customers.edit', result: { l: 0 } },
   LinkingSettings: { service: 'App', permission: 'inbox.read' },
@@ -1524,7 +1524,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Lock: { service: 'App', permission: 'session' },
   MarkRead: { service: 'App', permission: 'inbox.reply' },
   MessageContent: { service: 'App', permission: 'inbox.read' },
-  MessagePage: { service: 'App', permission: 'inbox.read', result: 'MessagePage' },
+  MessagePage: { service: 'App', permission: 'inbox.read', result: 'InboxMessagePage' },
   Messages: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
   PauseAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   PauseCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
@@ -1547,8 +1547,8 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ResumeCampaign: { service: 'App', permission: 'approve', result: 'Campaign' },
   RetryMessage: { service: 'App', permission: 'inbox.reply' },
   RevokeLinkCode: { service: 'App', permission: 'customers.edit' },
-  RichMenuAssignments: { service: 'App', permission: 'settings', result: 'Assignments' },
-  RichMenuDesigns: { service: 'App', permission: 'settings', result: { l: 'Design' } },
+  RichMenuAssignments: { service: 'App', permission: 'settings', result: 'RichmenuAssignments' },
+  RichMenuDesigns: { service: 'App', permission: 'settings', result: { l: 'RichmenuDesign' } },
   RichMenuImage: { service: 'App', permission: 'settings' },
   RichMenuStatus: { service: 'App', permission: 'settings', result: 'RichmenuStatus' },
   RichMenuTemplates: { service: 'App', permission: 'settings', result: { l: 'RichmenuTemplate' } },
@@ -1573,7 +1573,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveImportReport: { service: 'App', permission: 'customers.import' },
   SaveMailSettings: { service: 'App', permission: 'settings' },
   SaveRichMenuAssignments: { service: 'App', permission: 'settings' },
-  SaveRichMenuDesign: { service: 'App', permission: 'settings', result: 'Design' },
+  SaveRichMenuDesign: { service: 'App', permission: 'settings', result: 'RichmenuDesign' },
   SaveSMSSettings: { service: 'App', permission: 'settings' },
   SaveSegment: { service: 'App', permission: 'drafts', result: 'Segment' },
   SaveSurvey: { service: 'App', permission: 'drafts', result: 'Survey' },
@@ -1598,7 +1598,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SignIn: { service: 'App', permission: null, result: 'AuthState' },
   SignOut: { service: 'App', permission: null },
   Status: { service: 'App', permission: null },
-  SurveyResults: { service: 'App', permission: 'customers.read', result: 'Results' },
+  SurveyResults: { service: 'App', permission: 'customers.read', result: 'SurveyResults' },
   SurveyStartData: { service: 'App', permission: 'drafts' },
   Surveys: { service: 'App', permission: 'customers.read', result: { l: 'Survey' } },
   SyncRichMenus: { service: 'App', permission: 'settings' },
@@ -1607,61 +1607,61 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Unlock: { service: 'App', permission: null, result: 'AuthState' },
   UpdateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   UpdateCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  UploadRichMenuImage: { service: 'App', permission: 'settings', result: 'Design' },
-  UsePlaceholderRichMenuImage: { service: 'App', permission: 'settings', result: 'Design' },
+  UploadRichMenuImage: { service: 'App', permission: 'settings', result: 'RichmenuDesign' },
+  UsePlaceholderRichMenuImage: { service: 'App', permission: 'settings', result: 'RichmenuDesign' },
 }
 
 /** The members of each struct type that hold slices or maps. */
 export const shapes: { readonly [type: string]: { readonly [member: string]: Shape } } = {
-  Assignments: { rules: { l: 0 } },
-  AttributeDef: { choices: { l: 0 } },
-  AttributeDefInfo: { choices: { l: 0 } },
-  AuditReport: { entries: { l: 'Entry' } },
+  AuditEntry: { detail: { m: 0 } },
+  AuditReport: { entries: { l: 'AuditEntry' } },
   AuthState: { permissions: { l: 0 } },
-  AutomationDraft: { spec: 'Spec' },
+  AutomationDraft: { spec: 'AutomationSpec' },
   AutomationPreview: { days: { l: 0 } },
-  AutomationRule: { spec: 'Spec' },
+  AutomationRule: { spec: 'AutomationSpec' },
+  AutomationSpec: { rules: 'SegmentNode', channels: { l: 0 }, content: 'CampaignContent', steps: { l: 'AutomationStep' } },
+  AutomationStats: { skipped: { m: 0 } },
+  AutomationStep: { messages: { l: 'CampaignLineMessage' } },
   AutoreplySettings: { holidays: { l: 0 } },
-  Campaign: { rules: 'Node', content: 'Content', channels: { l: 0 } },
-  CampaignDraft: { rules: 'Node', content: 'Content', channels: { l: 0 } },
+  Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
+  CampaignContent: { line: { l: 'CampaignLineMessage' } },
+  CampaignDeliveryPage: { rows: { l: 0 } },
+  CampaignDraft: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
+  CampaignLineMessage: { fields: { m: 0 } },
+  CampaignPlan: { skipped: { m: 0 } },
   CampaignReport: { channels: { l: 0 }, skipped: { m: 0 }, timeline: { l: 0 } },
   CampaignTemplate: { fields: { l: 0 }, needed: { l: 0 } },
-  Card: { contactPoints: { l: 0 }, consents: { l: 0 }, products: { l: 0 }, attributes: { l: 0 }, tags: { l: 0 } },
-  Condition: { values: { l: 0 } },
-  Content: { line: { l: 'LineMessage' } },
   ContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 } },
-  ConversationLink: { card: 'Card' },
+  ConversationLink: { card: 'CustomerCard' },
+  CustomerAttributeDef: { choices: { l: 0 } },
+  CustomerAttributeDefInfo: { choices: { l: 0 } },
+  CustomerCard: { contactPoints: { l: 0 }, consents: { l: 0 }, products: { l: 0 }, attributes: { l: 0 }, tags: { l: 0 } },
   CustomerFilters: { branches: { l: 0 }, tags: { l: 0 } },
   CustomerLink: { destinations: { m: { l: 0 } } },
-  DeliveryPage: { rows: { l: 0 } },
-  Design: { areas: { l: 0 } },
-  Entry: { detail: { m: 0 } },
+  CustomerPage: { customers: { l: 0 } },
+  EngineLineStatus: { down: { l: 0 } },
   ImportRequest: { mapping: { m: 0 } },
-  ImportResult: { issues: { l: 0 } },
-  ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'PreviewRow' } },
+  ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
+  ImporterPreviewRow: { raw: { l: 0 }, values: { m: 0 } },
+  ImporterProfile: { mapping: { m: 0 } },
   ImporterResult: { headers: { l: 0 }, mapping: { m: 0 }, issues: { l: 0 } },
-  LineMessage: { fields: { m: 0 } },
-  LineStatus: { down: { l: 0 } },
-  ListPage: { conversations: { l: 0 } },
-  MessagePage: { messages: { l: 0 } },
-  Node: { children: { l: 'Node' }, cond: 'Condition' },
-  Page: { customers: { l: 0 } },
+  InboxListPage: { conversations: { l: 0 } },
+  InboxMessagePage: { messages: { l: 0 } },
   PhoneRichMenu: { areas: { l: 0 } },
-  Plan: { skipped: { m: 0 } },
-  PreviewRow: { raw: { l: 0 }, values: { m: 0 } },
-  Profile: { mapping: { m: 0 } },
-  Question: { choices: { l: 0 } },
-  QuestionStat: { counts: { l: 0 }, texts: { l: 0 } },
-  Results: { rejected: { m: 0 }, questions: { l: 'QuestionStat' } },
+  RichmenuAssignments: { rules: { l: 0 } },
+  RichmenuDesign: { areas: { l: 0 } },
   RichmenuStatus: { users: { m: 0 } },
   RichmenuTemplate: { areas: { l: 0 } },
-  Row: { consents: { l: 0 } },
-  Segment: { rules: 'Node' },
-  SegmentPreview: { rows: { l: 'Row' } },
-  Spec: { rules: 'Node', channels: { l: 0 }, content: 'Content', steps: { l: 'Step' } },
-  Stats: { skipped: { m: 0 } },
-  Step: { messages: { l: 'LineMessage' } },
-  Survey: { questions: { l: 'Question' } },
+  Segment: { rules: 'SegmentNode' },
+  SegmentCondition: { values: { l: 0 } },
+  SegmentNode: { children: { l: 'SegmentNode' }, cond: 'SegmentCondition' },
+  SegmentPreview: { rows: { l: 'SegmentRow' } },
+  SegmentRow: { consents: { l: 0 } },
+  Survey: { questions: { l: 'SurveyQuestion' } },
+  SurveyImportResult: { issues: { l: 0 } },
+  SurveyQuestion: { choices: { l: 0 } },
+  SurveyQuestionStat: { counts: { l: 0 }, texts: { l: 0 } },
+  SurveyResults: { rejected: { m: 0 }, questions: { l: 'SurveyQuestionStat' } },
 }
 
 /** Every message code a bound method can reject with (internal/msgcode). */
@@ -1742,6 +1742,8 @@ export const errorCodes = [
   'errors.richMenuOffline',
   'errors.segmentInvalid',
   'errors.sendFailed',
+  'errors.sendUncertain',
+  'errors.sendWaiting',
   'errors.sessionEnded',
   'errors.sessionLocked',
   'errors.setupDone',
@@ -1770,12 +1772,12 @@ export type ErrorCode = (typeof errorCodes)[number]
 
 /** The backend's events and their payloads. */
 export interface Events {
-  'import:progress': Progress
-  'inbox:changed': ChangedEvent
+  'import:progress': ImporterProgress
+  'inbox:changed': InboxChangedEvent
   'inbox:deadletters': null
-  'inbox:lineStatus': LineStatusEvent
-  'relay:status': RelayStatus
-  'sandbox:phone': SandboxPhoneEvent
+  'inbox:lineStatus': InboxLineStatusEvent
+  'relay:status': EngineRelayStatus
+  'sandbox:phone': EngineSandboxPhoneEvent
   'status:changed': Status
 }
 
