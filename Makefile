@@ -19,7 +19,7 @@ SOLO_TESTS := ^(TestSlowClientsDoNotStarveWebhooks|TestRelayOutageThousandWebhoo
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test deps frontend frontend-deps desktop cli relay devserver test-go test-frontend test-ui bench clean
+.PHONY: run test deps frontend frontend-deps desktop cli relay devserver test-go test-frontend test-ui bench clean contract
 .PHONY: package-windows package-macos test-package
 
 ## run: start the desktop app (sandbox mode until a LINE channel is configured)
@@ -73,6 +73,11 @@ test-package: frontend
 ## NOTARY_PROFILE are set); build/darwin/package.sh --dry-run prints the steps anywhere
 package-macos: frontend
 	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/darwin/package.sh
+
+## contract: regenerate the UI contract (frontend/src/api/contract.gen.ts) from the bound services;
+## TestContractUpToDate fails while the checked-in file differs
+contract:
+	TSUNAGU_UPDATE_CONTRACT=1 go test -tags $(GOTAGS) -count=1 -run '^TestContractUpToDate$$' ./app/facade/
 
 ## bench: every benchmark (BENCH=name for one, e.g. BENCH=import_1m); each prints a `BENCH name key=value ...` line.
 ## A benchmark named `name` is `func Benchmark_name(b *testing.B)` and runs its workload once.

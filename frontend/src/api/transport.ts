@@ -1,3 +1,4 @@
+import { methodInfo, type MethodInfo } from './contract.gen'
 import { ApiError, CLIENT_CODES, toApiError } from './errors'
 
 export type Unsubscribe = () => void
@@ -32,13 +33,12 @@ export interface WailsWindow {
   }
 }
 
-/** Method names are unique across the bound services (dispatch.New checks). */
+/** The bound function of a method, on the service the contract names. */
 function findMethod(win: WailsWindow, method: string): WailsMethod | undefined {
-  for (const service of Object.values(win.go?.facade ?? {})) {
-    const fn = service?.[method]
-    if (typeof fn === 'function') return fn
-  }
-  return undefined
+  const info = (methodInfo as Record<string, MethodInfo | undefined>)[method]
+  if (!info) return undefined
+  const fn = win.go?.facade?.[info.service]?.[method]
+  return typeof fn === 'function' ? fn : undefined
 }
 
 export function createWailsTransport(win: WailsWindow): Transport {

@@ -1,18 +1,7 @@
 import { computed, reactive } from 'vue'
-import {
-  api,
-  onConnection,
-  onEvent,
-  toApiError,
-  type Assignee,
-  type CannedReply,
-  type Conversation,
-  type ListQuery,
-  type Message,
-  type Note,
-  type Status,
-} from '../api'
-import { can, session } from './session'
+import { api, onConnection, onEvent, toApiError, type InboxAssignee, type InboxCannedReply, type InboxConversation, type InboxListQuery, type InboxMessage, type InboxNote } from '../api'
+import { useSession } from '../stores/session'
+import { useAppStatus } from '../stores/appStatus'
 
 /**
  * App-wide state of the clerk's inbox. One instance per window; components
@@ -22,36 +11,35 @@ export const inbox = reactive({
   booting: true,
   bootError: null as unknown,
   connectionLost: false,
-  status: null as Status | null,
-  conversations: [] as Conversation[],
+  conversations: [] as InboxConversation[],
   conversationsLoaded: false,
   /** Filters and search of the list; changing them reloads it. */
-  query: { assignee: '', status: '', link: '', follow: '', search: '' } as Omit<ListQuery, 'cursor' | 'limit'>,
+  query: { assignee: '', status: '', link: '', follow: '', search: '' } as Omit<InboxListQuery, 'cursor' | 'limit'>,
   /** Cursor of the next page ('' when everything is loaded). */
   next: '',
   loadingMore: false,
   /** Unread messages of all conversations, from the server (null: unknown). */
   serverUnread: null as number | null,
   /** The selected conversation when the loaded pages do not hold it. */
-  selectedExtra: null as Conversation | null,
+  selectedExtra: null as InboxConversation | null,
   /** Older messages exist before inbox.messages[0]. */
   messagesMore: false,
-  notes: [] as Note[],
-  assignees: [] as Assignee[],
-  canned: [] as CannedReply[],
+  notes: [] as InboxNote[],
+  assignees: [] as InboxAssignee[],
+  canned: [] as InboxCannedReply[],
   selectedId: null as number | null,
   /** Server messages of the selected conversation (chronological). */
-  messages: [] as Message[],
+  messages: [] as InboxMessage[],
   messagesLoading: false,
   /** Outgoing replies not yet answered by the backend (negative ids). */
-  outbox: [] as Message[],
+  outbox: [] as InboxMessage[],
   retrying: [] as number[],
   drafts: {} as Record<number, string>,
   /** Last failure of something the clerk did not directly trigger. */
   backgroundError: null as { err: unknown; at: number } | null,
 })
 
-export const selectedConversation = computed<Conversation | null>(
+export const selectedConversation = computed<InboxConversation | null>(
   () =>
     inbox.conversations.find((c) => c.id === inbox.selectedId) ??
     (inbox.selectedExtra?.id === inbox.selectedId ? inbox.selectedExtra : null),
@@ -62,7 +50,7 @@ export const unreadTotal = computed(
 )
 
 /** Messages to show: server list plus this conversation's unanswered replies. */
-export const visibleMessages = computed<Message[]>(() => {
+export const visibleMessages = computed<InboxMessage[]>(() => {
   const id = inbox.selectedId
   if (id === null) return []
   return [...inbox.messages, ...inbox.outbox.filter((m) => m.conversationId === id)]
@@ -96,8 +84,9 @@ function serialized(fn: () => Promise<void>): () => Promise<void> {
   return run
 }
 
+/** The app's status (mode, channel, start failure): the appStatus store. */
 export async function refreshStatus(): Promise<void> {
-  inbox.status = await api.Status()
+  await useAppStatus().refresh()
 }
 
 const PAGE = 50
@@ -189,7 +178,7 @@ export async function refreshNotes(): Promise<void> {
   if (inbox.selectedId === id) inbox.notes = list
 }
 
-export async function addNote(body: string): Promise<Note> {
+export async function addNote(body: string): Promise<InboxNote> {
   const id = inbox.selectedId
   if (id === null) throw new Error('no conversation')
   const n = await api.AddNote(id, body)
@@ -207,10 +196,10 @@ export async function loadAssignees(): Promise<void> {
 }
 
 export async function loadCanned(): Promise<void> {
-  inbox.canned = can('inbox.reply') ? await api.CannedReplies() : []
+  inbox.canned = useSession().can('inbox.reply') ? await api.CannedReplies() : []
 }
 
-function patchConversation(id: number, patch: Partial<Conversation>) {
+function patchConversation(id: number, patch: Partial<InboxConversation>) {
   const c = inbox.conversations.find((x) => x.id === id) ?? (inbox.selectedExtra?.id === id ? inbox.selectedExtra : null)
   if (c) Object.assign(c, patch)
 }
@@ -224,7 +213,7 @@ export async function assign(conversationId: number, staffId: number): Promise<v
   void refreshConversations().catch(reportBackground)
 }
 
-export async function setStatus(conversationId: number, status: Conversation['status']): Promise<void> {
+export async function setStatus(conversationId: number, status: InboxConversation['status']): Promise<void> {
   await api.SetConversationStatus(conversationId, status)
   patchConversation(conversationId, { status })
   void refreshConversations().catch(reportBackground)
@@ -244,7 +233,8 @@ async function markSelectedReadIfNeeded(): Promise<void> {
   const conv = selectedConversation.value
   // Roles that may not reply (agency) only look: the unread count stays
   // for the clerks. (Without a known session the Go side decides.)
-  if (!conv || conv.unread <= 0 || !pageVisible() || marking === conv.id || (session.state && !can('inbox.reply'))) return
+  const session = useSession()
+  if (!conv || conv.unread <= 0 || !pageVisible() || marking === conv.id || (session.state && !session.can('inbox.reply'))) return
   marking = conv.id
   try {
     await api.MarkRead(conv.id)
@@ -275,7 +265,7 @@ export async function selectConversation(id: number | null): Promise<void> {
   }
 }
 
-function upsertMessage(m: Message) {
+function upsertMessage(m: InboxMessage) {
   if (m.conversationId !== inbox.selectedId) return
   const i = inbox.messages.findIndex((x) => x.id === m.id)
   if (i >= 0) inbox.messages.splice(i, 1, m)
@@ -287,8 +277,8 @@ let localId = 0
  * Sends a reply. Shows it at once as "sending"; resolves with the stored
  * message (which may itself be status 'failed' with an error code).
  */
-export async function sendReply(conversationId: number, text: string, staffName: string): Promise<Message> {
-  const optimistic: Message = {
+export async function sendReply(conversationId: number, text: string, staffName: string): Promise<InboxMessage> {
+  const optimistic: InboxMessage = {
     id: --localId,
     conversationId,
     direction: 'out',
@@ -299,6 +289,11 @@ export async function sendReply(conversationId: number, text: string, staffName:
     status: 'pending',
     error: '',
     createdAt: Date.now(),
+    unsent: false,
+    hasContent: false,
+    fetch: '',
+    label: '',
+    internal: false,
   }
   inbox.outbox.push(optimistic)
   try {
@@ -312,7 +307,7 @@ export async function sendReply(conversationId: number, text: string, staffName:
 }
 
 /** Sends an image (a data URL of a JPEG or PNG) as the signed-in staff member. */
-export async function sendImage(conversationId: number, dataUrl: string): Promise<Message> {
+export async function sendImage(conversationId: number, dataUrl: string): Promise<InboxMessage> {
   try {
     const saved = await api.ReplyImage(conversationId, dataUrl)
     upsertMessage(saved)
@@ -322,7 +317,7 @@ export async function sendImage(conversationId: number, dataUrl: string): Promis
   }
 }
 
-export async function retryMessage(messageId: number): Promise<Message> {
+export async function retryMessage(messageId: number): Promise<InboxMessage> {
   inbox.retrying.push(messageId)
   try {
     const m = await api.RetryMessage(messageId)
@@ -333,21 +328,9 @@ export async function retryMessage(messageId: number): Promise<Message> {
   }
 }
 
-export async function saveChannel(secret: string, token: string): Promise<Status> {
-  const s = await api.SaveChannel(secret, token)
-  inbox.status = s
-  return s
-}
-
-export async function clearChannel(): Promise<Status> {
-  const s = await api.ClearChannel()
-  inbox.status = s
-  return s
-}
-
 async function refreshAll(): Promise<void> {
   await refreshStatus()
-  if (!inbox.status?.error) await Promise.all([refreshConversations(), refreshMessages()])
+  if (!useAppStatus().current?.error) await Promise.all([refreshConversations(), refreshMessages()])
 }
 
 let started = false
@@ -359,7 +342,7 @@ export async function boot(): Promise<void> {
     await refreshStatus()
     // A start failure (locked keychain, wrong DB key, …) comes in Status.error;
     // the inbox calls would only fail with errors.notStarted.
-    if (!inbox.status?.error) {
+    if (!useAppStatus().current?.error) {
       await refreshConversations()
       void loadAssignees().catch(reportBackground)
       void loadCanned().catch(reportBackground)
@@ -384,10 +367,10 @@ export async function boot(): Promise<void> {
   onEvent('status:changed', (s) => {
     const apply = () => {
       // The engine restarted (mode change): reload what it serves.
-      if (!inbox.status?.error) void refreshConversations().catch(reportBackground)
+      if (!useAppStatus().current?.error) void refreshConversations().catch(reportBackground)
     }
     if (s && typeof s === 'object') {
-      inbox.status = s
+      useAppStatus().current = s
       apply()
     } else void refreshStatus().then(apply, reportBackground)
   })

@@ -1,7 +1,7 @@
 import { h } from 'vue'
 import { useMessage } from 'naive-ui'
 import { useI18n } from 'vue-i18n'
-import { translateError } from '../i18n/errors'
+import { translateError, type ErrorContext } from '../i18n/errors'
 
 /**
  * Toast text with a line-break opportunity after each path separator, so a
@@ -18,13 +18,16 @@ export function toastText(text: string) {
   return h('span', { class: 'toast-text', title: text }, nodes)
 }
 
-/** Toasts for success and for translated errors (unknown codes shown small). */
-export function useNotify() {
+/**
+ * Toasts for success and for translated errors (unknown codes shown small).
+ * A feature passes its catalog section to word shared codes its own way.
+ */
+export function useNotify(context?: ErrorContext) {
   const message = useMessage()
   const { t } = useI18n()
 
   function error(err: unknown) {
-    const e = translateError(t, err)
+    const e = translateError(t, err, context)
     message.error(
       () =>
         h('span', { 'data-testid': 'toast-error' }, [

@@ -1,4 +1,4 @@
-import type { Message } from '../api'
+import type { InboxMessage } from '../api'
 
 type T = (key: string, named?: Record<string, unknown>) => string
 
@@ -22,7 +22,7 @@ const LABELLED = new Set([
 const WITH_BODY = new Set(['file', 'location', 'postback'])
 
 /** What a bubble shows for a message of any kind. */
-export function messageText(m: Pick<Message, 'kind' | 'body'> & { unsent?: boolean }, t: T): string {
+export function messageText(m: Pick<InboxMessage, 'kind' | 'body'> & { unsent?: boolean }, t: T): string {
   // A message the customer took back shows only that it was withdrawn.
   if (m.unsent) return t('conversation.kind.unsend')
   if (m.kind === 'text') return m.body

@@ -1,23 +1,24 @@
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createAppI18n } from '../../src/i18n'
-import { AUTOMATION_ERRORS, automationErrorKey, isApproved, type Automation } from '../../src/api/automations'
-
-// Tests run from frontend/; the facade is next to it.
-const facade = readFileSync(resolve(process.cwd(), '..', 'app/facade/automations.go'), 'utf8')
+import { errorCodes, isApproved, type AutomationRule as Automation } from '../../src/api'
+import { translateError } from '../../src/i18n/errors'
 
 describe('automations', () => {
-  it('translates every error code the facade returns, in both languages', () => {
-    const codes = [...facade.matchAll(/"errors\.(automation\w+)"/g)].map((m) => m[1] ?? '')
+  it('translates every automation error code of the Go side, in both languages', () => {
+    const codes = errorCodes.filter((c) => c.startsWith('errors.automation'))
     expect(codes.length).toBeGreaterThan(3)
-    for (const c of codes) expect(AUTOMATION_ERRORS as readonly string[]).toContain(c)
     for (const locale of ['ja', 'en'] as const) {
-      const { te } = createAppI18n(locale).global
-      for (const c of AUTOMATION_ERRORS) expect(te(`automations.errors.${c}`), `${locale}:${c}`).toBe(true)
+      const { t, te } = createAppI18n(locale).global
+      for (const c of codes) {
+        expect(te(c), `${locale}:${c}`).toBe(true)
+        expect(translateError(t, new Error(c), 'automations'), `${locale}:${c}`).toEqual({ message: t(c), code: null })
+      }
+      // Shared codes in the automation's own words.
+      for (const c of ['segmentInvalid', 'campaignInvalid']) {
+        expect(translateError(t, `errors.${c}`, 'automations').message).toBe(t(`automations.errors.${c}`))
+      }
+      expect(translateError(t, new Error('errors.forbidden'), 'automations').message).toBe(t('errors.forbidden'))
     }
-    expect(automationErrorKey(new Error('errors.automationOwnApproval'))).toBe('automations.errors.automationOwnApproval')
-    expect(automationErrorKey(new Error('errors.forbidden'))).toBeNull()
   })
 
   it('counts an approval only by someone else, of the current version', () => {

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, defineComponent, h, nextTick, type App } from 'vue'
 import { NConfigProvider, NDialogProvider, NMessageProvider } from 'naive-ui'
 import type { Transport } from '../../src/api/transport'
-import type { Campaign, CampaignReport } from '../../src/api/campaigns'
+import type { Campaign, CampaignReport } from '../../src/api'
+import { createPinia, setActivePinia } from 'pinia'
 import { createAppI18n } from '../../src/i18n'
 
 vi.mock('vue-echarts', () => ({ default: defineComponent({ props: ['option'], setup: () => () => h('div', { class: 'chart-stub' }) }) }))
@@ -74,7 +75,10 @@ function transport(campaign: Campaign): Transport {
 let app: App | null = null
 async function mount(campaign: Campaign, login: string, permissions: string[]) {
   const { setTransport } = await import('../../src/api/client')
-  const { session } = await import('../../src/composables/session')
+  const { useSession } = await import('../../src/stores/session')
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  const session = useSession()
   const { default: CampaignDetail } = await import('../../src/components/campaigns/CampaignDetail.vue')
   setTransport(transport(campaign))
   session.state = { firstRun: false, signedIn: true, locked: false, staff: { login, displayName: login, role: 'operator' }, permissions, idleMinutes: 15, masked: false }
@@ -87,6 +91,7 @@ async function mount(campaign: Campaign, login: string, permissions: string[]) {
         h(NMessageProvider, null, () => h(NDialogProvider, null, () => h(CampaignDetail, { campaign, onChanged: (c: Campaign) => changed.push(c) }))),
       ),
   })
+  app.use(pinia)
   app.use(createAppI18n('ja'))
   app.mount(el)
   await flush()

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { RuleNode } from '../../src/api/campaigns'
-import { campaignErrorKey } from '../../src/api/campaigns'
+import type { SegmentNode as RuleNode } from '../../src/api'
+import { createAppI18n } from '../../src/i18n'
+import { translateError } from '../../src/i18n/errors'
 import {
   addChild,
   completeTree,
@@ -172,11 +173,14 @@ describe('campaign error codes', () => {
   it('maps every code of app/facade/campaigns.go to a message in both catalogs', () => {
     const codes = ['segmentInvalid', 'campaignInvalid', 'campaignState', 'campaignOwnApproval', 'campaignNotApproved', 'campaignStale', 'campaignQuota',
       'campaignOffline', 'campaignNoMailer', 'campaignNoSms', 'campaignPast', 'mailSettings', 'smsSettings', 'testSendFailed']
+    const tJa = createAppI18n('ja').global.t
+    const tEn = createAppI18n('en').global.t
     for (const c of codes) {
-      expect(campaignErrorKey(`errors.${c}`)).toBe(`campaigns.errors.${c}`)
       expect((ja.campaigns.errors as Record<string, string>)[c]).toBeTruthy()
       expect((en.campaigns.errors as Record<string, string>)[c]).toBeTruthy()
+      expect(translateError(tJa, `errors.${c}`, 'campaigns')).toEqual({ message: (ja.campaigns.errors as Record<string, string>)[c], code: null })
+      expect(translateError(tEn, `errors.${c}`, 'campaigns')).toEqual({ message: (en.campaigns.errors as Record<string, string>)[c], code: null })
     }
-    expect(campaignErrorKey('errors.forbidden')).toBeNull()
+    expect(translateError(tJa, 'errors.forbidden', 'campaigns').message).toBe(ja.errors.forbidden)
   })
 })

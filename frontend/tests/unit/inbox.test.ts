@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Transport } from '../../src/api/transport'
-import type { Conversation, Message } from '../../src/api/types'
+import type { InboxConversation as Conversation, InboxMessage as Message } from '../../src/api'
+
+const noExtras = { unsent: false, hasContent: false, fetch: '', label: '', internal: false }
 
 /** In-memory backend behind a fake transport; it emits like the real one. */
 function fakeBackend() {
@@ -17,6 +19,12 @@ function fakeBackend() {
     lastMessageAt: 0,
     lastKind: '',
     lastPreview: '',
+    unreachable: false,
+    assigneeId: 0,
+    assigneeName: '',
+    customerId: 0,
+    customerName: '',
+    linked: false,
   }
   const messages: Message[] = []
   const calls: string[] = []
@@ -36,7 +44,7 @@ function fakeBackend() {
       return null
     },
     Reply: (_id: never, text: never) => {
-      const m: Message = { id: messages.length + 1, conversationId: 1, direction: 'out', kind: 'text', body: text, sentBy: '山田', via: 'reply', status: 'sent', error: '', createdAt: Date.now() }
+      const m: Message = { id: messages.length + 1, conversationId: 1, direction: 'out', kind: 'text', body: text, sentBy: '山田', via: 'reply', status: 'sent', error: '', createdAt: Date.now(), ...noExtras }
       messages.push(m)
       emit('inbox:changed', { conversationId: 1 })
       return m
@@ -56,7 +64,7 @@ function fakeBackend() {
     onConnection: () => () => {},
   }
   function customerWrites(text: string) {
-    messages.push({ id: messages.length + 1, conversationId: 1, direction: 'in', kind: 'text', body: text, sentBy: '', via: '', status: 'received', error: '', createdAt: Date.now() })
+    messages.push({ id: messages.length + 1, conversationId: 1, direction: 'in', kind: 'text', body: text, sentBy: '', via: '', status: 'received', error: '', createdAt: Date.now(), ...noExtras })
     conv.unread++
     conv.lastPreview = text
     emit('inbox:changed', { conversationId: 1 })
@@ -67,8 +75,11 @@ function fakeBackend() {
 const settle = () => new Promise((r) => setTimeout(r, 20))
 
 describe('inbox store', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     vi.resetModules()
+    // The stores of the freshly imported modules.
+    const { createPinia, setActivePinia } = await import('pinia')
+    setActivePinia(createPinia())
   })
 
   it('shows new messages without reload, marks the open conversation read once, and does not loop', async () => {

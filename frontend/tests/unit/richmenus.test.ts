@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { createAppI18n } from '../../src/i18n'
-import { richMenuErrorKey } from '../../src/api/richmenus'
+import { translateError } from '../../src/i18n/errors'
+import { errorCodes } from '../../src/api'
 
 describe('rich menu error codes', () => {
-  it('maps every backend code (app/facade/richmenus.go) to a message in both languages', () => {
-    for (const c of ['richMenuInvalid', 'richMenuInUse', 'richMenuNoImage', 'richMenuBusy', 'richMenuOffline']) {
-      const key = richMenuErrorKey(`errors.${c}`)
-      expect(key).toBe(`richmenus.errors.${c}`)
-      for (const locale of ['ja', 'en'] as const) expect(createAppI18n(locale).global.te(key ?? ''), `${locale}:${c}`).toBe(true)
+  it('translates every backend code of the feature in both languages', () => {
+    const codes = ['richMenuInvalid', 'richMenuInUse', 'richMenuNoImage', 'richMenuBusy', 'richMenuOffline']
+    for (const c of codes) {
+      expect(errorCodes as readonly string[]).toContain(`errors.${c}`)
+      for (const locale of ['ja', 'en'] as const) {
+        const { t, te } = createAppI18n(locale).global
+        expect(te(`errors.${c}`), `${locale}:${c}`).toBe(true)
+        expect(translateError(t, `errors.${c}`)).toEqual({ message: t(`errors.${c}`), code: null })
+      }
     }
-    expect(richMenuErrorKey('errors.notFound')).toBeNull()
+    const { t } = createAppI18n('ja').global
+    expect(translateError(t, 'errors.notFound').message).toBe(t('errors.notFound'))
   })
 })

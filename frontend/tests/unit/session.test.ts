@@ -1,17 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { setTransport } from '../../src/api'
 import type { Transport } from '../../src/api/transport'
-import type { AuthState } from '../../src/api/security'
-import {
-  HEARTBEAT_INTERVAL_MS,
-  can,
-  loadSession,
-  reportActivity,
-  resetSessionForTest,
-  session,
-  signIn,
-  watchSession,
-} from '../../src/composables/session'
+import type { AuthState } from '../../src/api'
+import { createPinia, setActivePinia } from 'pinia'
+import { HEARTBEAT_INTERVAL_MS, useSession } from '../../src/stores/session'
 
 const signedIn: AuthState = {
   firstRun: false,
@@ -41,25 +33,29 @@ function backend(handlers: Record<string, (...a: unknown[]) => unknown>) {
 }
 
 describe('session store', () => {
-  beforeEach(() => resetSessionForTest())
+  let session: ReturnType<typeof useSession>
+  beforeEach(() => {
+    setActivePinia(createPinia())
+    session = useSession()
+  })
 
   it('signs in and knows the role permissions', async () => {
     backend({ SignIn: () => signedIn })
-    await signIn('tanaka', 'pw')
+    await session.signIn('tanaka', 'pw')
     expect(session.state?.staff?.role).toBe('operator')
-    expect(can('inbox.reply')).toBe(true)
-    expect(can('staff')).toBe(false)
+    expect(session.can('inbox.reply')).toBe(true)
+    expect(session.can('staff')).toBe(false)
   })
 
   it('reports input at most once per interval, and not while locked', async () => {
     const calls = backend({ AuthState: () => signedIn, Heartbeat: () => null })
-    await loadSession()
-    reportActivity(1_000_000)
-    reportActivity(1_000_000 + 1000)
-    reportActivity(1_000_000 + HEARTBEAT_INTERVAL_MS + 1)
+    await session.load()
+    session.reportActivity(1_000_000)
+    session.reportActivity(1_000_000 + 1000)
+    session.reportActivity(1_000_000 + HEARTBEAT_INTERVAL_MS + 1)
     expect(calls.filter((c) => c === 'Heartbeat')).toHaveLength(2)
     session.state = { ...signedIn, locked: true }
-    reportActivity(1_000_000 + 3 * HEARTBEAT_INTERVAL_MS)
+    session.reportActivity(1_000_000 + 3 * HEARTBEAT_INTERVAL_MS)
     expect(calls.filter((c) => c === 'Heartbeat')).toHaveLength(2)
   })
 
@@ -70,8 +66,8 @@ describe('session store', () => {
         throw { error: 'errors.sessionLocked' }
       },
     })
-    await loadSession()
-    const stop = watchSession()
+    await session.load()
+    const stop = session.watch()
     const { api } = await import('../../src/api')
     await expect(api.Conversations()).rejects.toBeTruthy()
     expect(session.state?.locked).toBe(true)
@@ -87,8 +83,8 @@ describe('session store', () => {
         throw { error: 'errors.sessionEnded' }
       },
     })
-    await loadSession()
-    const stop = watchSession()
+    await session.load()
+    const stop = session.watch()
     const { api } = await import('../../src/api')
     await expect(api.ListStaff()).rejects.toBeTruthy()
     await new Promise((r) => setTimeout(r, 0))

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHttpTransport, createWailsTransport, pickTransport, type WailsWindow } from '../../src/api/transport'
-import { api, setTransport, transport } from '../../src/api/client'
+import { api, normalize, setTransport, transport } from '../../src/api/client'
+import type { Transport } from '../../src/api/transport'
 import { ApiError } from '../../src/api/errors'
+import { methodInfo } from '../../src/api/contract.gen'
 
 const status = {
   sandbox: true,
@@ -13,11 +15,17 @@ const status = {
   rejectedWebhooks: 0,
 }
 
-function wailsWindow(app: Record<string, (...a: unknown[]) => Promise<unknown>>) {
+/** A Wails window binding each method on the service the contract names. */
+function wailsWindow(methods: Record<string, (...a: unknown[]) => Promise<unknown>>) {
   const handlers = new Map<string, (...d: unknown[]) => void>()
   const off = vi.fn()
+  const facade: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>> = {}
+  for (const [name, fn] of Object.entries(methods)) {
+    const service = (methodInfo as Record<string, { service: string }>)[name]!.service
+    facade[service] = { ...facade[service], [name]: fn }
+  }
   const win: WailsWindow = {
-    go: { facade: { App: app } },
+    go: { facade },
     runtime: {
       EventsOn: vi.fn((name: string, cb: (...d: unknown[]) => void) => {
         handlers.set(name, cb)
@@ -95,6 +103,19 @@ describe('Wails transport', () => {
     const t = createWailsTransport(wailsWindow({ Reply }).win)
     await expect(t.call('Reply', [3, 'こんにちは'])).resolves.toEqual({ id: 9, conversationId: 3, body: 'こんにちは' })
     expect(Reply).toHaveBeenCalledWith(3, 'こんにちは')
+  })
+
+  it('calls the method on the service the contract names, and only there', async () => {
+    const service = methodInfo.Reply.service
+    const right = vi.fn(async () => ({ id: 1 }))
+    const wrong = vi.fn(async () => ({ id: 2 }))
+    const other = service === 'App' ? 'AutomationService' : 'App'
+    const win: WailsWindow = { go: { facade: { [other]: { Reply: wrong }, [service]: { Reply: right } } } }
+    await expect(createWailsTransport(win).call('Reply', [1, 'x'])).resolves.toEqual({ id: 1 })
+    expect(wrong).not.toHaveBeenCalled()
+    // A method the contract does not know is never looked for.
+    const err = await failure(createWailsTransport(win).call('NoSuchMethod', []))
+    expect(err.code).toBe('errors.internal')
   })
 
   it('turns void results into null', async () => {
@@ -187,5 +208,57 @@ describe('HTTP transport', () => {
     es.fire('error')
     es.fire('open')
     expect(states).toEqual(['lost', 'open'])
+  })
+})
+
+describe('the one call()', () => {
+  function fake(results: Record<string, unknown>): Transport {
+    return {
+      kind: 'http',
+      call: async (method) => structuredClone(results[method]),
+      on: () => () => {},
+      onConnection: () => () => {},
+    }
+  }
+
+  it('turns the null of a nil slice or map into [] or {}, as deep as the result holds them', async () => {
+    setTransport(
+      fake({
+        Segments: null,
+        ConversationPage: { conversations: null, next: '', unreadTotal: 0 },
+        Customer: { id: 1, contactPoints: null, consents: [], products: null, attributes: null, tags: null, line: null },
+        CampaignReport: { channels: null, skipped: null, timeline: [] },
+        CustomerLink: { customerId: 1, link: null, destinations: { email: null, sms: ['090'] } },
+      }),
+    )
+    await expect(api.Segments()).resolves.toEqual([])
+    expect((await api.ConversationPage({ assignee: '', status: '', link: '', follow: '', search: '', cursor: '', limit: 1 })).conversations).toEqual([])
+    const card = await api.Customer(1)
+    expect(card).toMatchObject({ contactPoints: [], products: [], attributes: [], tags: [], line: null })
+    const rep = await api.CampaignReport(1)
+    expect(rep.channels).toEqual([])
+    expect(rep.skipped).toEqual({})
+    expect((await api.CustomerLink(1)).destinations).toEqual({ email: [], sms: ['090'] })
+  })
+
+  it('leaves absent (omitempty) members absent and recurses into trees', () => {
+    const tree = { op: 'and', children: [{ op: 'or', children: null }, { cond: { kind: 'tag', values: null } }] }
+    expect(normalize(structuredClone(tree), 'SegmentNode')).toEqual({
+      op: 'and',
+      children: [{ op: 'or', children: [] }, { cond: { kind: 'tag', values: [] } }],
+    })
+    expect(normalize({ op: 'and' }, 'SegmentNode')).toEqual({ op: 'and' })
+    expect(normalize(null, { l: 'SegmentNode' })).toEqual([])
+    expect(normalize(null, { p: { l: 0 } })).toBeNull()
+  })
+
+  it('gives every session failure to the session listeners and rejects', async () => {
+    const { onSessionError } = await import('../../src/api/session-errors')
+    setTransport({ ...fake({}), call: async () => Promise.reject(new ApiError('errors.sessionLocked')) })
+    const seen: string[] = []
+    const off = onSessionError((c) => seen.push(c))
+    await expect(api.Lock()).rejects.toBeInstanceOf(ApiError)
+    off()
+    expect(seen).toEqual(['errors.sessionLocked'])
   })
 })

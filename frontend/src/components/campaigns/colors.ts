@@ -1,13 +1,20 @@
-import type { Channel, SkipReason } from '../../api/campaigns'
+// Channels and skip reasons are plain strings on the wire (campaign.Channel
+// and campaign.Skip* are string constants in Go); the charts know these.
+
+export const CHANNELS = ['line', 'email', 'sms'] as const
+export type Channel = (typeof CHANNELS)[number]
+
+export const SKIP_REASONS = ['no_consent', 'blocked', 'no_contact', 'inactive', 'duplicate'] as const
+export type SkipReason = (typeof SKIP_REASONS)[number]
 
 /** One colour per channel in every chart and badge. */
-export const CHANNEL_COLORS: Record<Channel, string> = {
+export const CHANNEL_COLORS: Readonly<Record<Channel, string>> = {
   line: '#06c755',
   email: '#1f4e8c',
   sms: '#c97a00',
 }
 
-export const SKIP_COLORS: Record<SkipReason, string> = {
+export const SKIP_COLORS: Readonly<Record<SkipReason, string>> = {
   no_consent: '#8e6bbf',
   blocked: '#b3261e',
   no_contact: '#7c8796',
@@ -15,4 +22,7 @@ export const SKIP_COLORS: Record<SkipReason, string> = {
   duplicate: '#4a90a4',
 }
 
-export const SKIP_REASONS: SkipReason[] = ['no_consent', 'blocked', 'no_contact', 'inactive', 'duplicate']
+/** The colour of a channel the Go side names; grey for one these charts do not know. */
+export function channelColor(channel: string): string {
+  return (CHANNEL_COLORS as Record<string, string | undefined>)[channel] ?? '#7c8796'
+}

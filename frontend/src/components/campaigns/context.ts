@@ -1,9 +1,9 @@
 import type { InjectionKey, Ref } from 'vue'
-import type { RuleNode } from '../../api/campaigns'
+import type { SegmentNode } from '../../api'
 
 /** What the recursive rule editor shares: the tree and the choices offered. */
 export interface RuleEditorContext {
-  tree: Ref<RuleNode>
+  tree: Ref<SegmentNode>
   branches: Ref<string[]>
   tags: Ref<string[]>
   readonly: Ref<boolean>

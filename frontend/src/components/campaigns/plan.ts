@@ -1,4 +1,4 @@
-import type { Campaign, CampaignPlan } from '../../api/campaigns'
+import type { Campaign, CampaignPlan } from '../../api'
 
 export interface QuotaState {
   key: string

@@ -2,7 +2,7 @@
 // rule tree by path (immutably, so the editor can compare and debounce),
 // which conditions are complete enough to count, the SMS length counter and
 // the channel order. No Vue, no I/O: unit-tested in tests/unit/campaigns.test.ts.
-import type { Channel, Condition, ConditionKind, RuleNode, SmsLength } from '../../api/campaigns'
+import type { SegmentCondition, SegmentNode, CampaignSMSLength } from '../../api'
 
 /** A node's position: child indexes from the root. */
 export type Path = readonly number[]
@@ -11,8 +11,13 @@ export type Path = readonly number[]
 export const MAX_DEPTH = 6
 export const MAX_CONDITIONS = 60
 
-/** Condition kinds the builder offers (survey: components/surveys/SurveyCondition.vue). */
-export const CONDITION_KINDS: ConditionKind[] = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey']
+/**
+ * The condition kinds the builder offers (survey: components/surveys/SurveyCondition.vue).
+ * segment.Condition's kind is a plain string on the wire; the editor keeps
+ * its own list, and the Go side refuses a kind it does not know.
+ */
+export const CONDITION_KINDS = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey'] as const
+export type ConditionKind = (typeof CONDITION_KINDS)[number]
 
 export const FIELDS = ['branch', 'staff', 'status', 'gender', 'postal_prefix', 'age'] as const
 export const LINE_STATES = ['linked', 'following', 'blocked'] as const
@@ -20,12 +25,12 @@ export const CONSENT_CHANNELS = ['line', 'email', 'sms', 'postal'] as const
 export const ATTRIBUTE_CMPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'in', 'between'] as const
 export const FIELD_CMPS = ['eq', 'ne', 'in'] as const
 
-export function emptyTree(): RuleNode {
+export function emptyTree(): SegmentNode {
   return { op: 'and', children: [] }
 }
 
 /** A fresh condition of kind with sensible defaults. */
-export function newCondition(kind: ConditionKind): Condition {
+export function newCondition(kind: ConditionKind): SegmentCondition {
   switch (kind) {
     case 'field':
       return { kind, field: 'branch', cmp: 'eq', value: '' }
@@ -46,14 +51,14 @@ export function newCondition(kind: ConditionKind): Condition {
   }
 }
 
-export function nodeAt(tree: RuleNode, path: Path): RuleNode | undefined {
-  let n: RuleNode | undefined = tree
+export function nodeAt(tree: SegmentNode, path: Path): SegmentNode | undefined {
+  let n: SegmentNode | undefined = tree
   for (const i of path) n = n?.children?.[i]
   return n
 }
 
 /** Returns a copy of tree with the node at path replaced by fn(node). */
-export function updateAt(tree: RuleNode, path: Path, fn: (n: RuleNode) => RuleNode): RuleNode {
+export function updateAt(tree: SegmentNode, path: Path, fn: (n: SegmentNode) => SegmentNode): SegmentNode {
   if (path.length === 0) return fn(tree)
   const [i, ...rest] = path as number[]
   const children = [...(tree.children ?? [])]
@@ -64,24 +69,24 @@ export function updateAt(tree: RuleNode, path: Path, fn: (n: RuleNode) => RuleNo
 }
 
 /** Appends child to the group at path. */
-export function addChild(tree: RuleNode, path: Path, child: RuleNode): RuleNode {
+export function addChild(tree: SegmentNode, path: Path, child: SegmentNode): SegmentNode {
   return updateAt(tree, path, (g) => ({ ...g, children: [...(g.children ?? []), child] }))
 }
 
 /** Removes the node at path (the root cannot be removed). */
-export function removeAt(tree: RuleNode, path: Path): RuleNode {
+export function removeAt(tree: SegmentNode, path: Path): SegmentNode {
   if (path.length === 0) return tree
   const parent = path.slice(0, -1)
   const idx = path[path.length - 1]
   return updateAt(tree, parent, (g) => ({ ...g, children: (g.children ?? []).filter((_, i) => i !== idx) }))
 }
 
-export function setOp(tree: RuleNode, path: Path, op: 'and' | 'or'): RuleNode {
+export function setOp(tree: SegmentNode, path: Path, op: 'and' | 'or'): SegmentNode {
   return updateAt(tree, path, (g) => ({ ...g, op }))
 }
 
 /** Turns the node at path into an exclusion or back. */
-export function setNot(tree: RuleNode, path: Path, not: boolean): RuleNode {
+export function setNot(tree: SegmentNode, path: Path, not: boolean): SegmentNode {
   return updateAt(tree, path, (n) => {
     const out = { ...n }
     if (not) out.not = true
@@ -90,16 +95,16 @@ export function setNot(tree: RuleNode, path: Path, not: boolean): RuleNode {
   })
 }
 
-export function setCondition(tree: RuleNode, path: Path, cond: Condition): RuleNode {
+export function setCondition(tree: SegmentNode, path: Path, cond: SegmentCondition): SegmentNode {
   return updateAt(tree, path, (n) => ({ ...n, cond }))
 }
 
-export function conditionCount(n: RuleNode): number {
+export function conditionCount(n: SegmentNode): number {
   if (n.cond) return 1
   return (n.children ?? []).reduce((s, c) => s + conditionCount(c), 0)
 }
 
-export function depth(n: RuleNode): number {
+export function depth(n: SegmentNode): number {
   if (n.cond || !n.children?.length) return 0
   return 1 + Math.max(...n.children.map(depth))
 }
@@ -107,7 +112,7 @@ export function depth(n: RuleNode): number {
 const filled = (s: string | undefined) => (s ?? '').trim() !== ''
 
 /** Whether c is filled in enough for the Go side to accept it. */
-export function conditionComplete(c: Condition): boolean {
+export function conditionComplete(c: SegmentCondition): boolean {
   switch (c.kind) {
     case 'field':
       if (c.field === 'age') return (c.minAge ?? 0) > 0 || (c.maxAge ?? 0) > 0 ? !(c.maxAge && c.minAge && c.maxAge < c.minAge) : false
@@ -129,6 +134,8 @@ export function conditionComplete(c: Condition): boolean {
       return (c.days ?? 0) > 0 && (c.days ?? 0) <= 3650
     case 'survey':
       return filled(c.survey)
+    default:
+      return false // a kind this editor does not know
   }
 }
 
@@ -137,10 +144,10 @@ export function conditionComplete(c: Condition): boolean {
  * empty by that), so the live count follows what is complete. The root stays
  * a group: an empty AND matches every customer.
  */
-export function completeTree(n: RuleNode): RuleNode {
-  const prune = (x: RuleNode): RuleNode | null => {
+export function completeTree(n: SegmentNode): SegmentNode {
+  const prune = (x: SegmentNode): SegmentNode | null => {
     if (x.cond) return conditionComplete(x.cond) ? x : null
-    const children = (x.children ?? []).map(prune).filter((c): c is RuleNode => c !== null)
+    const children = (x.children ?? []).map(prune).filter((c): c is SegmentNode => c !== null)
     if (children.length === 0) return null
     return { ...x, children }
   }
@@ -148,7 +155,7 @@ export function completeTree(n: RuleNode): RuleNode {
 }
 
 /** Incomplete conditions (to show "N conditions are not filled in yet"). */
-export function incompleteCount(n: RuleNode): number {
+export function incompleteCount(n: SegmentNode): number {
   if (n.cond) return conditionComplete(n.cond) ? 0 : 1
   return (n.children ?? []).reduce((s, c) => s + incompleteCount(c), 0)
 }
@@ -162,7 +169,7 @@ const GSM_SINGLE = 160
 const GSM_MULTI = 153
 
 /** internal/campaign.MeasureSMS: the length as the carrier bills it. */
-export function measureSms(text: string): SmsLength {
+export function measureSms(text: string): CampaignSMSLength {
   const chars = [...text]
   let n = chars.length
   const ucs2 = chars.some((ch) => {
@@ -181,7 +188,7 @@ export function measureSms(text: string): SmsLength {
 }
 
 /** What the counter under the SMS text shows. */
-export function smsCounter(l: SmsLength): { key: string; named: Record<string, number> ; level: 'ok' | 'warn' | 'error' } {
+export function smsCounter(l: CampaignSMSLength): { key: string; named: Record<string, number> ; level: 'ok' | 'warn' | 'error' } {
   const named = { n: l.chars, parts: l.parts, max: l.maxChars, single: l.ucs2 ? SMS_SINGLE : GSM_SINGLE }
   if (l.tooLong) return { key: 'campaigns.sms.counterTooLong', named, level: 'error' }
   if (l.parts > 1) return { key: 'campaigns.sms.counterParts', named, level: 'warn' }
@@ -190,20 +197,20 @@ export function smsCounter(l: SmsLength): { key: string; named: Record<string, n
 
 // ------------------------------------------------------------ channels ----
 
-export const ALL_CHANNELS: Channel[] = ['line', 'email', 'sms']
+export const ALL_CHANNELS: string[] = ['line', 'email', 'sms']
 
 /** Moves ch one place earlier (dir -1) or later (+1) in the order. */
-export function moveChannel(order: Channel[], ch: Channel, dir: -1 | 1): Channel[] {
+export function moveChannel(order: string[], ch: string, dir: -1 | 1): string[] {
   const i = order.indexOf(ch)
   const j = i + dir
   if (i < 0 || j < 0 || j >= order.length) return order
   const out = [...order]
-  ;[out[i], out[j]] = [out[j] as Channel, out[i] as Channel]
+  ;[out[i], out[j]] = [out[j] as string, out[i] as string]
   return out
 }
 
 /** Adds ch at the end or removes it, keeping the order of the others. */
-export function toggleChannel(order: Channel[], ch: Channel, on: boolean): Channel[] {
+export function toggleChannel(order: string[], ch: string, on: boolean): string[] {
   if (on) return order.includes(ch) ? order : [...order, ch]
   return order.filter((c) => c !== ch)
 }

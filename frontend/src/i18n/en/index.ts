@@ -1,0 +1,17 @@
+// The English catalog, one file per feature like ../ja.
+import type { Catalog } from '../ja'
+import app from './app'
+import inbox from './inbox'
+import settings from './settings'
+import security from './security'
+import customers from './customers'
+import linking from './linking'
+import campaigns from './campaigns'
+import automations from './automations'
+import richmenus from './richmenus'
+import surveys from './surveys'
+import errors from './errors'
+
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...errors }
+
+export default en

@@ -1,0 +1,84 @@
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, toApiError, type AuthState } from '../api'
+import { onSessionError } from '../api/session-errors'
+
+/** Minimum time between two heartbeats: input is reported, not every key. */
+export const HEARTBEAT_INTERVAL_MS = 20_000
+
+/**
+ * Who is signed in to this window, and whether the screen is locked. The
+ * Go side enforces everything (every bound method checks the session and
+ * the role); this store only chooses the screen: first-run setup, sign-in,
+ * the lock screen, or the app.
+ */
+export const useSession = defineStore('session', () => {
+  const loaded = ref(false)
+  /** Set when AuthState itself failed (e.g. the engine did not start). */
+  const error = ref<unknown>(null)
+  const state = ref<AuthState | null>(null)
+  let lastBeat = 0
+
+  function can(permission: string): boolean {
+    return state.value?.permissions.includes(permission) ?? false
+  }
+
+  async function load(): Promise<void> {
+    try {
+      state.value = await api.AuthState()
+      error.value = null
+    } catch (err) {
+      error.value = toApiError(err)
+    } finally {
+      loaded.value = true
+    }
+  }
+
+  async function signIn(login: string, password: string): Promise<void> {
+    state.value = await api.SignIn(login, password)
+  }
+
+  async function unlock(password: string): Promise<void> {
+    state.value = await api.Unlock(password)
+  }
+
+  async function signOut(): Promise<void> {
+    try {
+      await api.SignOut()
+    } finally {
+      await load()
+    }
+  }
+
+  async function lock(): Promise<void> {
+    await api.Lock()
+    await load()
+  }
+
+  /**
+   * Called on user input (keys, clicks, pointer moves). The Go side locks the
+   * session after the idle timeout unless it hears of input; background
+   * refreshes do not count, so an unattended screen locks.
+   */
+  function reportActivity(now = Date.now()): void {
+    const st = state.value
+    if (!st?.signedIn || st.locked || now - lastBeat < HEARTBEAT_INTERVAL_MS) return
+    lastBeat = now
+    api.Heartbeat().catch(() => {
+      /* session errors reach onSessionError below */
+    })
+  }
+
+  /** Starts listening for session failures of any call. */
+  function watch(): () => void {
+    return onSessionError((code) => {
+      if (code === 'errors.sessionLocked' && state.value?.signedIn) {
+        state.value = { ...state.value, locked: true }
+        return
+      }
+      void load()
+    })
+  }
+
+  return { loaded, error, state, can, load, signIn, unlock, signOut, lock, reportActivity, watch }
+})
