@@ -130,17 +130,17 @@ func TestContractEventsAsEmitted(t *testing.T) {
 	t.Cleanup(func() { h.Stop() })
 	app := h.App()
 	firstAdmin(t, app)
-	cs, err := app.SandboxCustomers()
+	cs, err := sandboxSvc(app).SandboxCustomers()
 	if err != nil || len(cs) == 0 {
 		t.Fatalf("sandbox customers: %v %v", cs, err)
 	}
-	if err := app.SandboxSend(cs[0].UserID, "こんにちは"); err != nil {
+	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, "こんにちは"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SandboxFollow(cs[0].UserID, false); err != nil {
+	if err := sandboxSvc(app).SandboxFollow(cs[0].UserID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.ClearChannel(); err != nil { // restarts the engine: status:changed
+	if _, err := (&ChannelService{app}).ClearChannel(); err != nil { // restarts the engine: status:changed
 		t.Fatal(err)
 	}
 

@@ -79,12 +79,19 @@ export interface AuthStaff {
   deactivatedAt: number
 }
 
+/** auth.StaffSummary */
+export interface AuthStaffSummary {
+  login: string
+  displayName: string
+  role: AuthRole
+}
+
 /** facade.AuthState */
 export interface AuthState {
   firstRun: boolean
   signedIn: boolean
   locked: boolean
-  staff?: StaffSummary
+  staff?: AuthStaffSummary
   permissions: string[]
   idleMinutes: number
   masked: boolean
@@ -253,6 +260,19 @@ export interface CampaignContent {
   sms: CampaignSMS
 }
 
+/** campaign.ContentPreview */
+export interface CampaignContentPreview {
+  line: unknown[]
+  emailSubject: string
+  emailText: string
+  smsText: string
+  smsLength: CampaignSMSLength
+  templates: CampaignTemplate[]
+  placeholders: string[]
+  errors: Record<string, string>
+  sample: CampaignPreviewUser
+}
+
 /** campaign.Delivery */
 export interface CampaignDelivery {
   customerId: number
@@ -278,6 +298,16 @@ export interface CampaignDeliveryFilter {
 export interface CampaignDeliveryPage {
   total: number
   rows: CampaignDelivery[]
+}
+
+/** campaign.DeliverySettings */
+export interface CampaignDeliverySettings {
+  mail: MailSettings
+  mailConfigured: boolean
+  mailPasswordSet: boolean
+  sms: SmsSettings
+  smsConfigured: boolean
+  smsCredentialSet: boolean
 }
 
 /** campaign.Draft */
@@ -374,28 +404,6 @@ export interface CampaignTimelinePoint {
   line: number
   email: number
   sms: number
-}
-
-/** facade.ContentPreview */
-export interface ContentPreview {
-  line: unknown[]
-  emailSubject: string
-  emailText: string
-  smsText: string
-  smsLength: CampaignSMSLength
-  templates: CampaignTemplate[]
-  placeholders: string[]
-  errors: Record<string, string>
-  sample: CampaignPreviewUser
-}
-
-/** facade.ConversationLink */
-export interface ConversationLink {
-  conversationId: number
-  displayName: string
-  linked: boolean
-  link: LinkingLink | null
-  card: CustomerCard | null
 }
 
 /** customer.Customer */
@@ -513,16 +521,6 @@ export interface CustomerLineLink {
   conversationId: number
 }
 
-/** facade.CustomerLink */
-export interface CustomerLink {
-  customerId: number
-  link: LinkingLink | null
-  lineDisplayName: string
-  followState: string
-  openCode: LinkingCodeInfo | null
-  destinations: Record<string, string[]>
-}
-
 /** customer.Page */
 export interface CustomerPage {
   customers: Customer[]
@@ -546,16 +544,6 @@ export interface CustomerProduct {
 export interface CustomerTagInfo {
   name: string
   customers: number
-}
-
-/** facade.DeliverySettings */
-export interface DeliverySettings {
-  mail: MailSettings
-  mailConfigured: boolean
-  mailPasswordSet: boolean
-  sms: SmsSettings
-  smsConfigured: boolean
-  smsCredentialSet: boolean
 }
 
 /** engine.LineStatus */
@@ -881,6 +869,25 @@ export interface LinkingCodeInfo {
   expiresAt: number
 }
 
+/** linking.ConversationLink */
+export interface LinkingConversationLink {
+  conversationId: number
+  displayName: string
+  linked: boolean
+  link: LinkingLink | null
+  card: CustomerCard | null
+}
+
+/** linking.CustomerLink */
+export interface LinkingCustomerLink {
+  customerId: number
+  link: LinkingLink | null
+  lineDisplayName: string
+  followState: string
+  openCode: LinkingCodeInfo | null
+  destinations: Record<string, string[]>
+}
+
 /** linking.IssueRequest */
 export interface LinkingIssueRequest {
   customerId: number
@@ -1127,13 +1134,6 @@ export interface SmsSettings {
   webhookUrl: string
 }
 
-/** facade.StaffSummary */
-export interface StaffSummary {
-  login: string
-  displayName: string
-  role: AuthRole
-}
-
 /** facade.Status */
 export interface Status {
   sandbox: boolean
@@ -1273,7 +1273,7 @@ export interface Methods {
   ChangePassword(arg1: string, arg2: string): void
   CheckForUpdate(): UpdateCheck
   ClearChannel(): Status
-  ConversationCustomer(arg1: number): ConversationLink
+  ConversationCustomer(arg1: number): LinkingConversationLink
   ConversationNotes(arg1: number): InboxNote[]
   ConversationPage(arg1: InboxListQuery): InboxListPage
   Conversations(): InboxConversation[]
@@ -1286,7 +1286,7 @@ export interface Methods {
   CreateTag(arg1: string): void
   Customer(arg1: number): CustomerCard
   CustomerFilterOptions(): CustomerFilters
-  CustomerLink(arg1: number): CustomerLink
+  CustomerLink(arg1: number): LinkingCustomerLink
   Customers(arg1: CustomerFilter): CustomerPage
   DeactivateStaff(arg1: number): void
   DefineAttribute(arg1: CustomerAttributeDef): void
@@ -1309,7 +1309,7 @@ export interface Methods {
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
   GetConversation(arg1: number): InboxConversation
-  GetDeliverySettings(): DeliverySettings
+  GetDeliverySettings(): CampaignDeliverySettings
   GetSurvey(arg1: number): Survey
   Heartbeat(): void
   ImportFields(arg1: string): string[]
@@ -1335,7 +1335,7 @@ export interface Methods {
   PickImportFile(): string
   PreviewAutomation(arg1: number): AutomationPreview
   PreviewAutomationDraft(arg1: AutomationDraft): AutomationPreview
-  PreviewCampaignContent(arg1: CampaignContent): ContentPreview
+  PreviewCampaignContent(arg1: CampaignContent): CampaignContentPreview
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
@@ -1418,7 +1418,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'App' | 'AutomationService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1441,174 +1441,174 @@ export interface MethodInfo {
 
 export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ActivateAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
-  AddCustomerTag: { service: 'App', permission: 'customers.edit' },
-  AddNote: { service: 'App', permission: 'inbox.reply' },
-  AppVersion: { service: 'App', permission: 'session' },
+  AddCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
+  AddNote: { service: 'InboxService', permission: 'inbox.reply' },
+  AppVersion: { service: 'SystemService', permission: 'session' },
   ApproveAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
-  ApproveCampaign: { service: 'App', permission: 'approve', result: 'Campaign' },
-  AssignConversation: { service: 'App', permission: 'inbox.reply' },
-  Assignees: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
-  AttributeDefs: { service: 'App', permission: 'customers.read', result: { l: 'CustomerAttributeDefInfo' } },
-  AuditEntries: { service: 'App', permission: 'audit.read', result: 'AuditReport' },
-  AuthState: { service: 'App', permission: null, result: 'AuthState' },
-  AutoReplyRules: { service: 'App', permission: 'settings', result: { l: 0 } },
+  ApproveCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  AssignConversation: { service: 'InboxService', permission: 'inbox.reply' },
+  Assignees: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
+  AttributeDefs: { service: 'CustomerService', permission: 'customers.read', result: { l: 'CustomerAttributeDefInfo' } },
+  AuditEntries: { service: 'AuditService', permission: 'audit.read', result: 'AuditReport' },
+  AuthState: { service: 'SessionService', permission: null, result: 'AuthState' },
+  AutoReplyRules: { service: 'InboxService', permission: 'settings', result: { l: 0 } },
   AutomationStats: { service: 'AutomationService', permission: 'drafts', result: 'AutomationStats' },
   Automations: { service: 'AutomationService', permission: 'drafts', result: { l: 'AutomationRule' } },
-  BackupNow: { service: 'App', permission: 'backup' },
-  BackupSettings: { service: 'App', permission: 'backup' },
-  BusinessHours: { service: 'App', permission: 'settings', result: 'AutoreplySettings' },
-  Campaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  CampaignDeliveries: { service: 'App', permission: 'drafts', result: 'CampaignDeliveryPage' },
-  CampaignPlan: { service: 'App', permission: 'drafts', result: 'CampaignPlan' },
-  CampaignPlanDraft: { service: 'App', permission: 'drafts', result: 'CampaignPlan' },
-  CampaignReport: { service: 'App', permission: 'drafts', result: 'CampaignReport' },
-  Campaigns: { service: 'App', permission: 'drafts', result: { l: 'Campaign' } },
-  CancelCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  CancelImport: { service: 'App', permission: 'customers.import' },
-  CannedReplies: { service: 'App', permission: 'inbox.reply', result: { l: 0 } },
-  ChangePassword: { service: 'App', permission: 'session' },
-  CheckForUpdate: { service: 'App', permission: 'session' },
-  ClearChannel: { service: 'App', permission: 'channel' },
-  ConversationCustomer: { service: 'App', permission: 'inbox.read', result: 'ConversationLink' },
-  ConversationNotes: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
-  ConversationPage: { service: 'App', permission: 'inbox.read', result: 'InboxListPage' },
-  Conversations: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
-  CopySurvey: { service: 'App', permission: 'drafts', result: 'Survey' },
+  BackupNow: { service: 'BackupService', permission: 'backup' },
+  BackupSettings: { service: 'BackupService', permission: 'backup' },
+  BusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
+  Campaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  CampaignDeliveries: { service: 'CampaignService', permission: 'drafts', result: 'CampaignDeliveryPage' },
+  CampaignPlan: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
+  CampaignPlanDraft: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
+  CampaignReport: { service: 'CampaignService', permission: 'drafts', result: 'CampaignReport' },
+  Campaigns: { service: 'CampaignService', permission: 'drafts', result: { l: 'Campaign' } },
+  CancelCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  CancelImport: { service: 'CustomerService', permission: 'customers.import' },
+  CannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
+  ChangePassword: { service: 'SessionService', permission: 'session' },
+  CheckForUpdate: { service: 'SystemService', permission: 'session' },
+  ClearChannel: { service: 'ChannelService', permission: 'channel' },
+  ConversationCustomer: { service: 'LinkingService', permission: 'inbox.read', result: 'LinkingConversationLink' },
+  ConversationNotes: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
+  ConversationPage: { service: 'InboxService', permission: 'inbox.read', result: 'InboxListPage' },
+  Conversations: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
+  CopySurvey: { service: 'SurveyService', permission: 'drafts', result: 'Survey' },
   CreateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
-  CreateCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  CreateFirstAdmin: { service: 'App', permission: null, result: 'AuthState' },
-  CreateRecoveryCode: { service: 'App', permission: 'backup' },
-  CreateStaff: { service: 'App', permission: 'staff' },
-  CreateTag: { service: 'App', permission: 'settings' },
-  Customer: { service: 'App', permission: 'customers.read', result: 'CustomerCard' },
-  CustomerFilterOptions: { service: 'App', permission: 'customers.read', result: 'CustomerFilters' },
-  CustomerLink: { service: 'App', permission: 'inbox.read', result: 'CustomerLink' },
-  Customers: { service: 'App', permission: 'customers.read', result: 'CustomerPage' },
-  DeactivateStaff: { service: 'App', permission: 'staff' },
-  DefineAttribute: { service: 'App', permission: 'settings' },
-  DeleteAttribute: { service: 'App', permission: 'settings' },
-  DeleteAutoReplyRule: { service: 'App', permission: 'settings' },
+  CreateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  CreateFirstAdmin: { service: 'SessionService', permission: null, result: 'AuthState' },
+  CreateRecoveryCode: { service: 'BackupService', permission: 'backup' },
+  CreateStaff: { service: 'StaffService', permission: 'staff' },
+  CreateTag: { service: 'CustomerService', permission: 'settings' },
+  Customer: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerCard' },
+  CustomerFilterOptions: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerFilters' },
+  CustomerLink: { service: 'LinkingService', permission: 'inbox.read', result: 'LinkingCustomerLink' },
+  Customers: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerPage' },
+  DeactivateStaff: { service: 'StaffService', permission: 'staff' },
+  DefineAttribute: { service: 'CustomerService', permission: 'settings' },
+  DeleteAttribute: { service: 'CustomerService', permission: 'settings' },
+  DeleteAutoReplyRule: { service: 'InboxService', permission: 'settings' },
   DeleteAutomation: { service: 'AutomationService', permission: 'drafts' },
-  DeleteCannedReply: { service: 'App', permission: 'settings' },
-  DeleteNote: { service: 'App', permission: 'inbox.reply' },
-  DeleteRichMenuDesign: { service: 'App', permission: 'settings' },
-  DeleteSegment: { service: 'App', permission: 'drafts' },
-  DeleteSurvey: { service: 'App', permission: 'drafts' },
-  DeleteTag: { service: 'App', permission: 'settings' },
-  EnterSurveyAnswers: { service: 'App', permission: 'customers.edit' },
-  EraseConversation: { service: 'App', permission: 'customers.erase' },
-  EraseCustomer: { service: 'App', permission: 'customers.erase' },
-  ExpandCannedReply: { service: 'App', permission: 'inbox.reply' },
-  ExportAudit: { service: 'App', permission: 'audit.export' },
-  ExportCampaignReport: { service: 'App', permission: 'export' },
-  ExportCustomers: { service: 'App', permission: 'export' },
-  ExportSurveyAnswers: { service: 'App', permission: 'export' },
-  FetchContent: { service: 'App', permission: 'inbox.read' },
-  GetConversation: { service: 'App', permission: 'inbox.read' },
-  GetDeliverySettings: { service: 'App', permission: 'settings' },
-  GetSurvey: { service: 'App', permission: 'customers.read', result: 'Survey' },
-  Heartbeat: { service: 'App', permission: null },
-  ImportFields: { service: 'App', permission: 'customers.import', result: { l: 0 } },
-  ImportHistory: { service: 'App', permission: 'customers.import', result: { l: 0 } },
-  ImportPreview: { service: 'App', permission: 'customers.import', result: 'ImporterPreview' },
-  ImportProfiles: { service: 'App', permission: 'customers.import', result: { l: 'ImporterProfile' } },
-  ImportSurveyAnswers: { service: 'App', permission: 'customers.import', result: 'SurveyImportResult' },
-  InstallUpdate: { service: 'App', permission: 'settings' },
-  IssueLinkCode: { service: 'App', permission: 'customers.edit' },
-  LineSettings: { service: 'App', permission: 'inbox.read' },
-  LineStatus: { service: 'App', permission: 'inbox.read', result: 'EngineLineStatus' },
-  LinkConversation: { service: 'App', permission: 'customers.edit' },
-  LinkSearchCustomers: { service: 'App', permission: 'customers.edit', result: { l: 0 } },
-  LinkingSettings: { service: 'App', permission: 'inbox.read' },
-  ListStaff: { service: 'App', permission: 'staff', result: { l: 0 } },
-  Lock: { service: 'App', permission: 'session' },
-  MarkRead: { service: 'App', permission: 'inbox.reply' },
-  MessageContent: { service: 'App', permission: 'inbox.read' },
-  MessagePage: { service: 'App', permission: 'inbox.read', result: 'InboxMessagePage' },
-  Messages: { service: 'App', permission: 'inbox.read', result: { l: 0 } },
+  DeleteCannedReply: { service: 'InboxService', permission: 'settings' },
+  DeleteNote: { service: 'InboxService', permission: 'inbox.reply' },
+  DeleteRichMenuDesign: { service: 'RichMenuService', permission: 'settings' },
+  DeleteSegment: { service: 'CampaignService', permission: 'drafts' },
+  DeleteSurvey: { service: 'SurveyService', permission: 'drafts' },
+  DeleteTag: { service: 'CustomerService', permission: 'settings' },
+  EnterSurveyAnswers: { service: 'SurveyService', permission: 'customers.edit' },
+  EraseConversation: { service: 'ErasureService', permission: 'customers.erase' },
+  EraseCustomer: { service: 'ErasureService', permission: 'customers.erase' },
+  ExpandCannedReply: { service: 'InboxService', permission: 'inbox.reply' },
+  ExportAudit: { service: 'AuditService', permission: 'audit.export' },
+  ExportCampaignReport: { service: 'CampaignService', permission: 'export' },
+  ExportCustomers: { service: 'CustomerService', permission: 'export' },
+  ExportSurveyAnswers: { service: 'SurveyService', permission: 'export' },
+  FetchContent: { service: 'InboxService', permission: 'inbox.read' },
+  GetConversation: { service: 'InboxService', permission: 'inbox.read' },
+  GetDeliverySettings: { service: 'CampaignService', permission: 'settings' },
+  GetSurvey: { service: 'SurveyService', permission: 'customers.read', result: 'Survey' },
+  Heartbeat: { service: 'SessionService', permission: null },
+  ImportFields: { service: 'CustomerService', permission: 'customers.import', result: { l: 0 } },
+  ImportHistory: { service: 'CustomerService', permission: 'customers.import', result: { l: 0 } },
+  ImportPreview: { service: 'CustomerService', permission: 'customers.import', result: 'ImporterPreview' },
+  ImportProfiles: { service: 'CustomerService', permission: 'customers.import', result: { l: 'ImporterProfile' } },
+  ImportSurveyAnswers: { service: 'SurveyService', permission: 'customers.import', result: 'SurveyImportResult' },
+  InstallUpdate: { service: 'SystemService', permission: 'settings' },
+  IssueLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
+  LineSettings: { service: 'ChannelService', permission: 'inbox.read' },
+  LineStatus: { service: 'InboxService', permission: 'inbox.read', result: 'EngineLineStatus' },
+  LinkConversation: { service: 'LinkingService', permission: 'customers.edit' },
+  LinkSearchCustomers: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
+  LinkingSettings: { service: 'LinkingService', permission: 'inbox.read' },
+  ListStaff: { service: 'StaffService', permission: 'staff', result: { l: 0 } },
+  Lock: { service: 'SessionService', permission: 'session' },
+  MarkRead: { service: 'InboxService', permission: 'inbox.reply' },
+  MessageContent: { service: 'InboxService', permission: 'inbox.read' },
+  MessagePage: { service: 'InboxService', permission: 'inbox.read', result: 'InboxMessagePage' },
+  Messages: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
   PauseAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
-  PauseCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  PickImportFile: { service: 'App', permission: 'customers.import' },
+  PauseCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  PickImportFile: { service: 'CustomerService', permission: 'customers.import' },
   PreviewAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
   PreviewAutomationDraft: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
-  PreviewCampaignContent: { service: 'App', permission: 'drafts', result: 'ContentPreview' },
-  PublishRichMenus: { service: 'App', permission: 'settings' },
-  Quota: { service: 'App', permission: 'inbox.read' },
-  ReactivateStaff: { service: 'App', permission: 'staff' },
-  RelayDisconnect: { service: 'App', permission: 'channel' },
-  RelayEnroll: { service: 'App', permission: 'channel' },
-  RelaySetWebhookOnLINE: { service: 'App', permission: 'channel' },
-  RelayStatus: { service: 'App', permission: 'channel' },
-  RelinkConversation: { service: 'App', permission: 'customers.edit' },
-  RemoveCustomerTag: { service: 'App', permission: 'customers.edit' },
-  Reply: { service: 'App', permission: 'inbox.reply' },
-  ReplyImage: { service: 'App', permission: 'inbox.reply' },
-  ResetStaffPassword: { service: 'App', permission: 'staff' },
-  ResumeCampaign: { service: 'App', permission: 'approve', result: 'Campaign' },
-  RetryMessage: { service: 'App', permission: 'inbox.reply' },
-  RevokeLinkCode: { service: 'App', permission: 'customers.edit' },
-  RichMenuAssignments: { service: 'App', permission: 'settings', result: 'RichmenuAssignments' },
-  RichMenuDesigns: { service: 'App', permission: 'settings', result: { l: 'RichmenuDesign' } },
-  RichMenuImage: { service: 'App', permission: 'settings' },
-  RichMenuStatus: { service: 'App', permission: 'settings', result: 'RichmenuStatus' },
-  RichMenuTemplates: { service: 'App', permission: 'settings', result: { l: 'RichmenuTemplate' } },
-  RunImport: { service: 'App', permission: 'customers.import', result: 'ImporterResult' },
-  SandboxChat: { service: 'App', permission: 'sandbox', result: { l: 0 } },
-  SandboxCustomers: { service: 'App', permission: 'sandbox', result: { l: 0 } },
-  SandboxExpireContent: { service: 'App', permission: 'sandbox' },
-  SandboxFollow: { service: 'App', permission: 'sandbox' },
-  SandboxPhoneActions: { service: 'App', permission: 'sandbox', result: { l: 0 } },
-  SandboxPostback: { service: 'App', permission: 'sandbox' },
-  SandboxRichMenu: { service: 'App', permission: 'sandbox', result: 'PhoneRichMenu' },
-  SandboxSend: { service: 'App', permission: 'sandbox' },
-  SandboxSendImage: { service: 'App', permission: 'sandbox' },
-  SandboxSendSticker: { service: 'App', permission: 'sandbox' },
-  SandboxSetOutage: { service: 'App', permission: 'sandbox' },
-  SandboxTap: { service: 'App', permission: 'sandbox' },
-  SaveAutoReplyRule: { service: 'App', permission: 'settings' },
-  SaveBusinessHours: { service: 'App', permission: 'settings', result: 'AutoreplySettings' },
-  SaveCannedReply: { service: 'App', permission: 'settings' },
-  SaveChannel: { service: 'App', permission: 'channel' },
-  SaveImportProfile: { service: 'App', permission: 'customers.import' },
-  SaveImportReport: { service: 'App', permission: 'customers.import' },
-  SaveMailSettings: { service: 'App', permission: 'settings' },
-  SaveRichMenuAssignments: { service: 'App', permission: 'settings' },
-  SaveRichMenuDesign: { service: 'App', permission: 'settings', result: 'RichmenuDesign' },
-  SaveSMSSettings: { service: 'App', permission: 'settings' },
-  SaveSegment: { service: 'App', permission: 'drafts', result: 'Segment' },
-  SaveSurvey: { service: 'App', permission: 'drafts', result: 'Survey' },
-  ScheduleCampaign: { service: 'App', permission: 'approve', result: 'Campaign' },
-  SegmentCount: { service: 'App', permission: 'customers.read' },
-  SegmentPreview: { service: 'App', permission: 'customers.read', result: 'SegmentPreview' },
-  Segments: { service: 'App', permission: 'drafts', result: { l: 'Segment' } },
-  SendCampaign: { service: 'App', permission: 'approve', result: 'Campaign' },
-  SendSurvey: { service: 'App', permission: 'inbox.reply' },
-  SendTestEmail: { service: 'App', permission: 'settings' },
-  SendTestSMS: { service: 'App', permission: 'settings' },
-  SetBackupSettings: { service: 'App', permission: 'backup' },
-  SetConversationStatus: { service: 'App', permission: 'inbox.reply' },
-  SetCustomerAttribute: { service: 'App', permission: 'customers.edit' },
-  SetCustomerConsent: { service: 'App', permission: 'customers.edit' },
-  SetIdleMinutes: { service: 'App', permission: 'settings' },
-  SetLineSettings: { service: 'App', permission: 'settings' },
-  SetLinkingSettings: { service: 'App', permission: 'settings' },
-  SetRetentionDays: { service: 'App', permission: 'settings' },
-  SetStaffRole: { service: 'App', permission: 'staff' },
-  SetSurveyStatus: { service: 'App', permission: 'drafts' },
-  SignIn: { service: 'App', permission: null, result: 'AuthState' },
-  SignOut: { service: 'App', permission: null },
-  Status: { service: 'App', permission: null },
-  SurveyResults: { service: 'App', permission: 'customers.read', result: 'SurveyResults' },
-  SurveyStartData: { service: 'App', permission: 'drafts' },
-  Surveys: { service: 'App', permission: 'customers.read', result: { l: 'Survey' } },
-  SyncRichMenus: { service: 'App', permission: 'settings' },
-  TagList: { service: 'App', permission: 'customers.read', result: { l: 0 } },
-  UnlinkCustomer: { service: 'App', permission: 'customers.edit' },
-  Unlock: { service: 'App', permission: null, result: 'AuthState' },
+  PreviewCampaignContent: { service: 'CampaignService', permission: 'drafts', result: 'CampaignContentPreview' },
+  PublishRichMenus: { service: 'RichMenuService', permission: 'settings' },
+  Quota: { service: 'InboxService', permission: 'inbox.read' },
+  ReactivateStaff: { service: 'StaffService', permission: 'staff' },
+  RelayDisconnect: { service: 'ChannelService', permission: 'channel' },
+  RelayEnroll: { service: 'ChannelService', permission: 'channel' },
+  RelaySetWebhookOnLINE: { service: 'ChannelService', permission: 'channel' },
+  RelayStatus: { service: 'ChannelService', permission: 'channel' },
+  RelinkConversation: { service: 'LinkingService', permission: 'customers.edit' },
+  RemoveCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
+  Reply: { service: 'InboxService', permission: 'inbox.reply' },
+  ReplyImage: { service: 'InboxService', permission: 'inbox.reply' },
+  ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
+  ResumeCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  RetryMessage: { service: 'InboxService', permission: 'inbox.reply' },
+  RevokeLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
+  RichMenuAssignments: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuAssignments' },
+  RichMenuDesigns: { service: 'RichMenuService', permission: 'settings', result: { l: 'RichmenuDesign' } },
+  RichMenuImage: { service: 'RichMenuService', permission: 'settings' },
+  RichMenuStatus: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuStatus' },
+  RichMenuTemplates: { service: 'RichMenuService', permission: 'settings', result: { l: 'RichmenuTemplate' } },
+  RunImport: { service: 'CustomerService', permission: 'customers.import', result: 'ImporterResult' },
+  SandboxChat: { service: 'SandboxService', permission: 'sandbox', result: { l: 0 } },
+  SandboxCustomers: { service: 'SandboxService', permission: 'sandbox', result: { l: 0 } },
+  SandboxExpireContent: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxFollow: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxPhoneActions: { service: 'SandboxService', permission: 'sandbox', result: { l: 0 } },
+  SandboxPostback: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxRichMenu: { service: 'SandboxService', permission: 'sandbox', result: 'PhoneRichMenu' },
+  SandboxSend: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxSendImage: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxSendSticker: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxSetOutage: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxTap: { service: 'SandboxService', permission: 'sandbox' },
+  SaveAutoReplyRule: { service: 'InboxService', permission: 'settings' },
+  SaveBusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
+  SaveCannedReply: { service: 'InboxService', permission: 'settings' },
+  SaveChannel: { service: 'ChannelService', permission: 'channel' },
+  SaveImportProfile: { service: 'CustomerService', permission: 'customers.import' },
+  SaveImportReport: { service: 'CustomerService', permission: 'customers.import' },
+  SaveMailSettings: { service: 'CampaignService', permission: 'settings' },
+  SaveRichMenuAssignments: { service: 'RichMenuService', permission: 'settings' },
+  SaveRichMenuDesign: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
+  SaveSMSSettings: { service: 'CampaignService', permission: 'settings' },
+  SaveSegment: { service: 'CampaignService', permission: 'drafts', result: 'Segment' },
+  SaveSurvey: { service: 'SurveyService', permission: 'drafts', result: 'Survey' },
+  ScheduleCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  SegmentCount: { service: 'CampaignService', permission: 'customers.read' },
+  SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
+  Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },
+  SendCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  SendSurvey: { service: 'SurveyService', permission: 'inbox.reply' },
+  SendTestEmail: { service: 'CampaignService', permission: 'settings' },
+  SendTestSMS: { service: 'CampaignService', permission: 'settings' },
+  SetBackupSettings: { service: 'BackupService', permission: 'backup' },
+  SetConversationStatus: { service: 'InboxService', permission: 'inbox.reply' },
+  SetCustomerAttribute: { service: 'CustomerService', permission: 'customers.edit' },
+  SetCustomerConsent: { service: 'CustomerService', permission: 'customers.edit' },
+  SetIdleMinutes: { service: 'StaffService', permission: 'settings' },
+  SetLineSettings: { service: 'ChannelService', permission: 'settings' },
+  SetLinkingSettings: { service: 'LinkingService', permission: 'settings' },
+  SetRetentionDays: { service: 'ErasureService', permission: 'settings' },
+  SetStaffRole: { service: 'StaffService', permission: 'staff' },
+  SetSurveyStatus: { service: 'SurveyService', permission: 'drafts' },
+  SignIn: { service: 'SessionService', permission: null, result: 'AuthState' },
+  SignOut: { service: 'SessionService', permission: null },
+  Status: { service: 'SystemService', permission: null },
+  SurveyResults: { service: 'SurveyService', permission: 'customers.read', result: 'SurveyResults' },
+  SurveyStartData: { service: 'SurveyService', permission: 'drafts' },
+  Surveys: { service: 'SurveyService', permission: 'customers.read', result: { l: 'Survey' } },
+  SyncRichMenus: { service: 'RichMenuService', permission: 'settings' },
+  TagList: { service: 'CustomerService', permission: 'customers.read', result: { l: 0 } },
+  UnlinkCustomer: { service: 'LinkingService', permission: 'customers.edit' },
+  Unlock: { service: 'SessionService', permission: null, result: 'AuthState' },
   UpdateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
-  UpdateCampaign: { service: 'App', permission: 'drafts', result: 'Campaign' },
-  UploadRichMenuImage: { service: 'App', permission: 'settings', result: 'RichmenuDesign' },
-  UsePlaceholderRichMenuImage: { service: 'App', permission: 'settings', result: 'RichmenuDesign' },
+  UpdateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  UploadRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
+  UsePlaceholderRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
 }
 
 /** The members of each struct type that hold slices or maps. */
@@ -1625,19 +1625,17 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   AutoreplySettings: { holidays: { l: 0 } },
   Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignContent: { line: { l: 'CampaignLineMessage' } },
+  CampaignContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 } },
   CampaignDeliveryPage: { rows: { l: 0 } },
   CampaignDraft: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignLineMessage: { fields: { m: 0 } },
   CampaignPlan: { skipped: { m: 0 } },
   CampaignReport: { channels: { l: 0 }, skipped: { m: 0 }, timeline: { l: 0 } },
   CampaignTemplate: { fields: { l: 0 }, needed: { l: 0 } },
-  ContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 } },
-  ConversationLink: { card: 'CustomerCard' },
   CustomerAttributeDef: { choices: { l: 0 } },
   CustomerAttributeDefInfo: { choices: { l: 0 } },
   CustomerCard: { contactPoints: { l: 0 }, consents: { l: 0 }, products: { l: 0 }, attributes: { l: 0 }, tags: { l: 0 } },
   CustomerFilters: { branches: { l: 0 }, tags: { l: 0 } },
-  CustomerLink: { destinations: { m: { l: 0 } } },
   CustomerPage: { customers: { l: 0 } },
   EngineLineStatus: { down: { l: 0 } },
   ImportRequest: { mapping: { m: 0 } },
@@ -1647,6 +1645,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   ImporterResult: { headers: { l: 0 }, mapping: { m: 0 }, issues: { l: 0 } },
   InboxListPage: { conversations: { l: 0 } },
   InboxMessagePage: { messages: { l: 0 } },
+  LinkingConversationLink: { card: 'CustomerCard' },
+  LinkingCustomerLink: { destinations: { m: { l: 0 } } },
   PhoneRichMenu: { areas: { l: 0 } },
   RichmenuAssignments: { rules: { l: 0 } },
   RichmenuDesign: { areas: { l: 0 } },

@@ -109,7 +109,7 @@ describe('Wails transport', () => {
     const service = methodInfo.Reply.service
     const right = vi.fn(async () => ({ id: 1 }))
     const wrong = vi.fn(async () => ({ id: 2 }))
-    const other = service === 'App' ? 'AutomationService' : 'App'
+    const other = service === 'AutomationService' ? 'AuditService' : 'AutomationService'
     const win: WailsWindow = { go: { facade: { [other]: { Reply: wrong }, [service]: { Reply: right } } } }
     await expect(createWailsTransport(win).call('Reply', [1, 'x'])).resolves.toEqual({ id: 1 })
     expect(wrong).not.toHaveBeenCalled()

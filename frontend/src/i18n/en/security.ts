@@ -94,6 +94,7 @@ const en: typeof ja = {
       staff: 'Staff management',
       settings: 'Settings',
       channel: 'LINE channel',
+      relay: 'Webhook relay',
       message: 'Sending messages',
       conversation: 'Conversations',
       canned_reply: 'Templates',
@@ -133,6 +134,7 @@ const en: typeof ja = {
       },
       settings: { change: 'Changed a setting' },
       channel: { set: 'Set up LINE channel', clear: 'Removed LINE channel credentials' },
+      relay: { enroll: 'Enrolled with the webhook relay', disconnect: 'Disconnected from the webhook relay', webhook_set: 'Set the LINE webhook URL to the relay' },
       message: { send: 'Sent a message', retry: 'Resent a message' },
       conversation: {
         view: 'Viewed a conversation',
