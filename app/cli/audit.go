@@ -26,7 +26,7 @@ func cmdAuditVerify(ctx context.Context, c *cmdCtx, _ []string) error {
 		return err
 	}
 	defer eng.Close()
-	rep, err := audit.Verify(ctx, eng.DB().Reader())
+	rep, err := eng.AuditTrail().Verify(ctx)
 	if err != nil {
 		return err
 	}
@@ -68,21 +68,9 @@ func auditExportCommand() command {
 				return err
 			}
 			defer eng.Close()
-			x, err := audit.BeginExport(ctx, eng.DB().Reader(), filter)
+			n, err := eng.AuditTrail().Export(ctx, actor, filter, audit.ExportOptions{JSON: c.json, Detail: detail}, c.stdout)
 			if err != nil {
 				return err
-			}
-			defer x.Close()
-			if err := x.Record(ctx, eng.DB(), actor, detail); err != nil {
-				return err
-			}
-			write := x.WriteCSV
-			if c.json {
-				write = x.WriteJSON
-			}
-			n, err := write(ctx, c.stdout)
-			if err != nil {
-				return fmt.Errorf("after %d of %d entries: %w", n, x.Count, err)
 			}
 			fmt.Fprintf(c.stderr, "exported %d audit entries (%s to %s)\n", n, orDefault(from, "first entry"), orDefault(to, "last entry"))
 			return nil

@@ -103,7 +103,7 @@ func cmdImport(ctx context.Context, c *cmdCtx, path string, f *importFlags) erro
 
 	opts := importer.Options{Kind: f.kind, DryRun: f.dryRun, Missing: f.missing, Staff: actor, FileName: filepath.Base(path)}
 	if f.profile != "" {
-		p, err := importer.LoadProfile(ctx, eng.DB(), f.profile)
+		p, err := eng.Imports().Profile(ctx, f.profile)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,6 @@ func cmdImport(ctx context.Context, c *cmdCtx, path string, f *importFlags) erro
 	if f.encoding != "" {
 		opts.Encoding = f.encoding
 	}
-	opts.Audit = importer.Audited(actor, opts.Profile)
 	var reported []importer.Issue
 	if f.report != "" {
 		// Every issue, not only the Result's first MaxIssues; they are
@@ -128,7 +127,7 @@ func cmdImport(ctx context.Context, c *cmdCtx, path string, f *importFlags) erro
 	if !c.json {
 		opts.Progress = func(p importer.Progress) { printProgress(c.stderr, p) }
 	}
-	res, err := importer.Import(ctx, eng.DB(), path, opts)
+	res, err := eng.Imports().Run(ctx, actor, path, opts)
 	if f.report != "" && (err == nil || res.Rejected > 0) {
 		err = errors.Join(err, writeReport(f.report, reported))
 	}
@@ -203,7 +202,7 @@ func cmdExportCustomers(ctx context.Context, c *cmdCtx, file, encoding string) e
 		return err
 	}
 	defer eng.Close()
-	res, err := export.ToFile(ctx, eng.DB(), file, encoding, actor)
+	res, err := eng.ExportCustomers(ctx, file, encoding, actor)
 	if err != nil {
 		return err
 	}

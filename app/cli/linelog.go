@@ -42,7 +42,7 @@ func cmdLineRequests(ctx context.Context, c *cmdCtx, since time.Duration, limit 
 		return err
 	}
 	defer eng.Close()
-	list, err := linelog.List(ctx, eng.DB().Reader(), time.Now().Add(-since), limit)
+	list, err := eng.LineRequests(ctx, time.Now().Add(-since), limit)
 	if err != nil {
 		return err
 	}

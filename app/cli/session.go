@@ -31,9 +31,6 @@ import (
 // required.
 const StaffEnv = "TSUNAGU_STAFF"
 
-// settingCLISignin is the security setting of `staff require-signin`.
-const settingCLISignin = "cli_requires_signin"
-
 // openAudited opens the DB and returns the audit actor of this invocation:
 // the OS user, or the signed-in staff member when an administrator requires
 // it. If perm is not empty, a staff member must have it.
@@ -83,11 +80,15 @@ func (c *cmdCtx) openSignedIn(ctx context.Context, perm auth.Permission) (*engin
 }
 
 func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permission) (string, auth.Role, error) {
-	required, err := auth.GetSetting(ctx, eng.DB().Reader(), settingCLISignin)
+	svc, err := eng.Auth()
 	if err != nil {
 		return "", "", err
 	}
-	if required != "on" {
+	required, err := svc.CLISignInRequired(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if !required {
 		return audit.OSActor(osUser()), "", nil
 	}
 	login := os.Getenv(StaffEnv)
@@ -95,10 +96,6 @@ func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permi
 		return "", "", fmt.Errorf("an administrator requires a staff sign-in for tsunagu-cli: set %s to your login and enter your password", StaffEnv)
 	}
 	pw, err := c.readSecretLine("Password for " + login + ": ")
-	if err != nil {
-		return "", "", err
-	}
-	svc, err := eng.Auth()
 	if err != nil {
 		return "", "", err
 	}

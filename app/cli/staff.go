@@ -114,7 +114,11 @@ func cmdStaffRequireSignin(ctx context.Context, c *cmdCtx, args []string) error 
 		return err
 	}
 	defer eng.Close()
-	if err := auth.SetSetting(ctx, eng.DB(), actor, settingCLISignin, v); err != nil {
+	svc, err := eng.Auth()
+	if err != nil {
+		return err
+	}
+	if err := svc.SetCLISignIn(ctx, actor, v == "on"); err != nil {
 		return err
 	}
 	return c.print(map[string]string{"requireSignin": v}, func(w io.Writer) { fmt.Fprintf(w, "staff sign-in for tsunagu-cli: %s\n", v) })

@@ -116,7 +116,7 @@ func (a *App) stopSchedule() {
 
 // scheduledWork is one pass of the schedule on the current engine.
 func (a *App) scheduledWork(ctx context.Context) {
-	if eng := a.engine(); eng != nil && eng.DB() != nil {
+	if eng := a.engine(); eng != nil {
 		eng.RunScheduledWork(ctx)
 	}
 }

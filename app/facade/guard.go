@@ -38,7 +38,7 @@ func (a *App) authService() (*auth.Service, *engine.Engine, error) {
 	a.mu.RLock()
 	eng := a.eng
 	a.mu.RUnlock()
-	if eng == nil || eng.DB() == nil {
+	if eng == nil {
 		return nil, nil, msgcode.New(msgcode.NotStarted)
 	}
 	svc, err := eng.Auth()

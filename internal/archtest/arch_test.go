@@ -229,3 +229,34 @@ func TestOnlyFrontendAPITouchesWails(t *testing.T) {
 		t.Fatalf("only %d frontend sources found under %s", n, src)
 	}
 }
+
+// The programs use the engine's services; they never reach past them into
+// its database or keychain items (engine.DB, engine.Secrets are for tests
+// and the engine's own packages), so every rule stays in internal/.
+func TestProgramsUseServicesNotTheDB(t *testing.T) {
+	reach := regexp.MustCompile(`\.(DB|Secrets)\(\)`)
+	n := 0
+	err := filepath.WalkDir(filepath.Join(root(t), "app"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		n++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if loc := reach.FindStringIndex(line); loc != nil {
+				rel, _ := filepath.Rel(root(t), path)
+				t.Errorf("%s:%d reaches into the engine (%q); call one of its services", filepath.ToSlash(rel), i+1, line[loc[0]:loc[1]])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Fatalf("only %d program sources found", n)
+	}
+}

@@ -104,21 +104,6 @@ func BeginExport(ctx context.Context, db *sql.DB, f Filter) (*Export, error) {
 	return x, nil
 }
 
-// Record audits the export (ActionExport in the name of actor, detail
-// plus the count as "entries") in its own transaction. Call it after
-// BeginExport and before writing: the snapshot does not see this entry, so
-// the file holds exactly what the entry says.
-func (x *Export) Record(ctx context.Context, w Writer, actor string, detail map[string]string) error {
-	d := map[string]string{"entries": strconv.FormatInt(x.Count, 10)}
-	for k, v := range detail {
-		d[k] = v
-	}
-	return w.Write(ctx, func(tx *sql.Tx) error {
-		_, err := Record(ctx, tx, Entry{Actor: actor, Action: ActionExport, Detail: d})
-		return err
-	})
-}
-
 // Close ends the read transaction.
 func (x *Export) Close() error {
 	err := x.tx.Rollback()

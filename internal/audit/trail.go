@@ -92,3 +92,6 @@ func (t *Trail) Export(ctx context.Context, actor string, f Filter, opts ExportO
 	}
 	return n, nil
 }
+
+// Verify checks the whole trail's hash chain (audit.Verify).
+func (t *Trail) Verify(ctx context.Context) (Report, error) { return Verify(ctx, t.db.Reader()) }

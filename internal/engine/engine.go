@@ -305,10 +305,12 @@ func (e *Engine) Outbox() *outbox.Outbox { return e.outbox }
 // engine was opened without LINE.
 func (e *Engine) Line() *line.Client { return e.client }
 
-// DB is the open customer DB.
+// DB is the open customer DB, for tests and the engine's own files: the
+// programs call services instead (archtest).
 func (e *Engine) DB() *store.DB { return e.db }
 
-// Secrets is this data folder's keychain items.
+// Secrets is this data folder's keychain items, for tests and the
+// engine's own files: the programs call services instead (archtest).
 func (e *Engine) Secrets() *secrets.Store { return e.secrets }
 
 // DataDir is the data folder path.

@@ -6,6 +6,7 @@ import (
 
 	"tsunagu/internal/export"
 	"tsunagu/internal/importer"
+	"tsunagu/internal/linelog"
 )
 
 // Imports is the data folder's import runner: one import at a time across
@@ -20,3 +21,9 @@ func (e *Engine) ExportCustomers(ctx context.Context, path, encoding, actor stri
 
 // Now is the engine's clock (Options.Clock, else time.Now).
 func (e *Engine) Now() time.Time { return e.now() }
+
+// LineRequests is the LINE request log since a time, newest first, at most
+// limit entries (no messages or tokens are in it).
+func (e *Engine) LineRequests(ctx context.Context, since time.Time, limit int) ([]linelog.Entry, error) {
+	return linelog.List(ctx, e.db.Reader(), since, limit)
+}

@@ -134,3 +134,8 @@ func SaveReport(path string, issues []Issue, lang string) error {
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o600)
 }
+
+// Profile is the saved mapping profile called name.
+func (r *Runner) Profile(ctx context.Context, name string) (Profile, error) {
+	return LoadProfile(ctx, r.db, name)
+}
