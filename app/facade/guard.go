@@ -54,8 +54,9 @@ func (a *App) currentSession() *auth.Session {
 	return a.sec.session
 }
 
-// requireService is require for methods that go on to use the auth service
-// or the engine: the guard already looked them up.
+// requireService is the guard of call/run: the signed-in staff member if
+// their session is valid, unlocked and their role has permission p, with
+// the auth service and engine it looked up; a message code error otherwise.
 func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *engine.Engine, error) {
 	svc, eng, err := a.authService()
 	if err != nil {
@@ -69,6 +70,12 @@ func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *eng
 	if err != nil {
 		if errors.Is(err, auth.ErrSessionEnded) {
 			a.endSession(ss)
+		}
+		if errors.Is(err, auth.ErrForbidden) {
+			// Logged without names: the permission says enough. The
+			// audit trail names the staff member: auditors look there.
+			a.opts.Logger.Warn("forbidden call", "permission", p, "err", err)
+			return auth.Staff{}, nil, nil, msgcode.New(msgcode.Forbidden)
 		}
 		return auth.Staff{}, nil, nil, a.userError(err)
 	}

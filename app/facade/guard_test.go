@@ -37,7 +37,7 @@ var public = map[string]bool{
 
 // methodPerms is the permission every other bound method requires. A method
 // missing here fails TestEveryMethodIsGuarded: add it with its permission
-// (and its `a.require(perm)` guard).
+// (and its call(s.a, perm, ...) guard).
 var methodPerms = map[string]auth.Permission{
 	// surveys.go (issue 11, surveys)
 	"Surveys":             auth.PermCustomersRead,
