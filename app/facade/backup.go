@@ -6,7 +6,10 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os/user"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
 	"tsunagu/internal/engine"
@@ -41,6 +44,26 @@ func (s *BackupService) CreateRecoveryCode() (string, error) {
 	return call(s.a, auth.PermBackup, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
 		return eng.Backups().IssueRecoveryCode(ctx, st.Actor(), kdf)
 	})
+}
+
+// RestoreKeyFromCode puts a lost database key back into this keychain from
+// the recovery code (the window's answer to errors.dbKeyMissing), starts
+// the engine and returns the new state. It is public: the staff table is in
+// the closed database, so nobody can sign in; the recovery code is the
+// credential (docs/security.md). The restore is audited in the name of the
+// OS user at this PC. Attempts are serialised (each costs argon2id's
+// memory), and a running engine or a present key is never touched.
+func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
+	a := s.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.eng != nil {
+		return Status{}, a.userError(engine.ErrKeyPresent)
+	}
+	if _, err := engine.RecoverKey(a.context(), a.opts.DataDir, a.opts.Keyring, code, audit.OSActor(osUser())); err != nil {
+		return Status{}, a.userError(fmt.Errorf("restore the database key from the recovery code: %w", err))
+	}
+	return a.restartLocked()
 }
 
 // BackupSettings returns the backup configuration.
@@ -135,4 +158,13 @@ func (a *App) recoveryKDF() recovery.KDF {
 		return recovery.KDF{Time: p.Time, Memory: p.Memory, Threads: p.Threads}
 	}
 	return recovery.DefaultKDF
+}
+
+// osUser is the OS account at this PC: who restored a key before anyone
+// could sign in (the CLI records the same).
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
 }
