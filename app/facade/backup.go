@@ -50,8 +50,8 @@ func (s *BackupService) CreateRecoveryCode() (string, error) {
 // the recovery code (the window's answer to errors.dbKeyMissing), starts
 // the engine and returns the new state. It is public: the staff table is in
 // the closed database, so nobody can sign in; the recovery code is the
-// credential (docs/security.md). The restore is audited in the name of the
-// OS user at this PC. Attempts are serialised (each costs argon2id's
+// credential (docs/security.md). The restore is audited as the holder of
+// the code at this PC's OS account (audit.RecoveryActor). Attempts are serialised (each costs argon2id's
 // memory), and a running engine or a present key is never touched.
 func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
 	a := s.a
@@ -60,7 +60,7 @@ func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
 	if a.eng != nil {
 		return Status{}, a.userError(engine.ErrKeyPresent)
 	}
-	if _, err := engine.RecoverKey(a.context(), a.opts.DataDir, a.opts.Keyring, code, audit.OSActor(osUser())); err != nil {
+	if _, err := engine.RecoverKey(a.context(), a.opts.DataDir, a.opts.Keyring, code, audit.RecoveryActor(osUser())); err != nil {
 		return Status{}, a.userError(fmt.Errorf("restore the database key from the recovery code: %w", err))
 	}
 	return a.restartLocked()

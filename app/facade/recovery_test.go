@@ -122,7 +122,7 @@ func TestRecoveryFromTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries, err := audit.List(ctx, app.engine().DB().Reader(), audit.Filter{Action: audit.ActionRecoveryRestore})
-	if err != nil || len(entries) != 1 || entries[0].Actor != audit.OSActor(osUser()) || entries[0].Detail["keyId"] == "" {
+	if err != nil || len(entries) != 1 || entries[0].Actor != audit.RecoveryActor(osUser()) || entries[0].Detail["keyId"] == "" {
 		t.Fatalf("recovery.restore entries (one: the window's; the CLI call above is not the facade's): %+v %v", entries, err)
 	}
 }
