@@ -48,10 +48,11 @@ func (s *BackupService) CreateRecoveryCode() (string, error) {
 
 // RestoreKeyFromCode puts a lost database key back into this keychain from
 // the recovery code (the window's answer to errors.dbKeyMissing), starts
-// the engine and returns the new state. It is public: the staff table is in
-// the closed database, so nobody can sign in; the recovery code is the
-// credential (docs/security.md). The restore is audited as the holder of
-// the code at this PC's OS account (audit.RecoveryActor). Attempts are serialised (each costs argon2id's
+// the engine and returns the new state (a start failure in Status.Error).
+// It is public: the staff table is in the closed database, so nobody can
+// sign in; the recovery code is the credential (docs/security.md). The
+// restore is audited as the holder of the code at this PC's OS account
+// (audit.RecoveryActor). Attempts are serialised (each costs argon2id's
 // memory), and a running engine or a present key is never touched.
 func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
 	a := s.a
@@ -63,7 +64,10 @@ func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
 	if _, err := engine.RecoverKey(a.context(), a.opts.DataDir, a.opts.Keyring, code, audit.RecoveryActor(osUser())); err != nil {
 		return Status{}, a.userError(fmt.Errorf("restore the database key from the recovery code: %w", err))
 	}
-	return a.restartLocked()
+	// The key is back; a start that still fails (e.g. a newer schema) is
+	// the state to show, as for RetryStart, not a failed restore.
+	st, _ := a.restartLocked()
+	return st, nil
 }
 
 // BackupSettings returns the backup configuration.
