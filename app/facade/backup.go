@@ -6,7 +6,10 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os/user"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/backup"
 	"tsunagu/internal/engine"
@@ -41,6 +44,30 @@ func (s *BackupService) CreateRecoveryCode() (string, error) {
 	return call(s.a, auth.PermBackup, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
 		return eng.Backups().IssueRecoveryCode(ctx, st.Actor(), kdf)
 	})
+}
+
+// RestoreKeyFromCode puts a lost database key back into this keychain from
+// the recovery code (the window's answer to errors.dbKeyMissing), starts
+// the engine and returns the new state (a start failure in Status.Error).
+// It is public: the staff table is in the closed database, so nobody can
+// sign in; the recovery code is the credential (docs/security.md). The
+// restore is audited as the holder of the code at this PC's OS account
+// (audit.RecoveryActor). Attempts are serialised (each costs argon2id's
+// memory), and a running engine or a present key is never touched.
+func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
+	a := s.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.eng != nil {
+		return Status{}, a.userError(engine.ErrKeyPresent)
+	}
+	if _, err := engine.RecoverKey(a.context(), a.opts.DataDir, a.opts.Keyring, code, audit.RecoveryActor(osUser())); err != nil {
+		return Status{}, a.userError(fmt.Errorf("restore the database key from the recovery code: %w", err))
+	}
+	// The key is back; a start that still fails (e.g. a newer schema) is
+	// the state to show, as for RetryStart, not a failed restore.
+	st, _ := a.restartLocked()
+	return st, nil
 }
 
 // BackupSettings returns the backup configuration.
@@ -135,4 +162,13 @@ func (a *App) recoveryKDF() recovery.KDF {
 		return recovery.KDF{Time: p.Time, Memory: p.Memory, Threads: p.Threads}
 	}
 	return recovery.DefaultKDF
+}
+
+// osUser is the OS account at this PC: who restored a key before anyone
+// could sign in (the CLI records the same).
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os/user"
 	"sync"
 	"time"
 	"tsunagu/internal/msgcode"
@@ -54,10 +53,9 @@ type Host struct{ app *App }
 // the window's session (the explicit staff member each call passes on).
 // It is not bound itself: Host.Services are.
 type App struct {
-	opts  Options
-	emit  inbox.Emitter
-	ctx   context.Context
-	staff string
+	opts Options
+	emit inbox.Emitter
+	ctx  context.Context
 
 	mu  sync.RWMutex
 	eng *engine.Engine
@@ -73,7 +71,7 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Host{app: &App{opts: opts, staff: staffName()}}
+	return &Host{app: &App{opts: opts}}
 }
 
 // App is the services' shared state, for tests.
@@ -111,7 +109,7 @@ type Status struct {
 	TokenHint         string `json:"tokenHint"`
 	Version           string `json:"version"`
 	DataDir           string `json:"dataDir"`
-	StaffName         string `json:"staffName"`
+	StaffName         string `json:"staffName"` // the signed-in staff member's display name; "" before sign-in
 	RejectedWebhooks  int64  `json:"rejectedWebhooks"`
 	Error             string `json:"error"` // a message code when the engine could not start
 }
@@ -165,7 +163,12 @@ func (a *App) restartLocked() (Status, error) {
 }
 
 func (a *App) statusLocked() Status {
-	st := Status{Version: a.opts.Version, DataDir: a.opts.DataDir, StaffName: a.staff}
+	st := Status{Version: a.opts.Version, DataDir: a.opts.DataDir}
+	// Never the OS login name: before sign-in nobody is in charge, and the
+	// PC's account is often shared by a branch.
+	if ss := a.currentSession(); ss != nil && !ss.Ended() {
+		st.StaffName = ss.Staff().DisplayName
+	}
 	if a.eng == nil {
 		if a.err != nil {
 			st.Error = msgcode.Code(a.err)
@@ -195,14 +198,4 @@ func (a *App) userError(err error) error {
 	code := msgcode.Code(err)
 	a.opts.Logger.Warn("request failed", "code", code, "err", err)
 	return errors.New(code)
-}
-
-func staffName() string {
-	if u, err := user.Current(); err == nil {
-		if u.Name != "" {
-			return u.Name
-		}
-		return u.Username
-	}
-	return "staff"
 }

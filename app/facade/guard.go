@@ -16,7 +16,9 @@ import (
 // errors.sessionEnded (deactivated, role or password changed elsewhere) or
 // errors.forbidden (the role lacks the permission; auth.Authorize audits
 // it). The only methods without a guard are the ones needed before signing
-// in or on a locked session (SessionService's public methods and Status);
+// in or on a locked session (SessionService's public methods and Status),
+// and the two of the start error screen that act only while the engine is
+// not running (RetryStart, RestoreKeyFromCode: nobody can sign in then);
 // guard_test.go lists every method with its permission and fails for a
 // method missing from its table, so a new method cannot be left unguarded.
 //

@@ -12,3 +12,19 @@ func (a *App) status() Status {
 	defer a.mu.RUnlock()
 	return a.statusLocked()
 }
+
+// RetryStart starts the engine again if it is not running (the start error
+// screen's 再試行: meanwhile the keychain may have been unlocked or the key
+// restored from the CLI), and returns the new state; a failure is in
+// Status.Error. It is public like Status: while the engine is not running
+// nobody can sign in, and a running engine is left alone.
+func (s *SystemService) RetryStart() Status {
+	a := s.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.eng != nil {
+		return a.statusLocked()
+	}
+	st, _ := a.restartLocked() // the error is st.Error, already logged
+	return st
+}

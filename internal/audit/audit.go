@@ -89,6 +89,11 @@ func StaffActor(login string) string { return "staff:" + login }
 // OSActor is the actor of a tsunagu-cli command run by an OS user.
 func OSActor(user string) string { return "os:" + user }
 
+// RecoveryActor is the actor of a database key restored in the window from
+// the recovery code, before anyone could sign in: whoever held the code,
+// at the OS account user.
+func RecoveryActor(user string) string { return "recovery:" + user }
+
 // SystemActor is the actor of scheduled work (backups, retention).
 const SystemActor = "system"
 

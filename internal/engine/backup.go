@@ -19,6 +19,11 @@ import (
 // these open the folder themselves. Record what they did with the restored
 // folder's Backups() once it is open (the actor signs in against it).
 
+// ErrKeyPresent: the keychain already holds a database key for this data
+// folder (or the database is open): there is nothing to restore, and a
+// restore never overwrites a key.
+var ErrKeyPresent = errors.New("the database key is already in the keychain")
+
 // ErrNotEmpty: a backup is restored only into a folder without a database.
 var ErrNotEmpty = errors.New("the data folder already has a database: restore into a new, empty data folder")
 
@@ -97,9 +102,36 @@ func RestoreKey(ctx context.Context, dataDir string, kr secrets.Keyring, code fu
 		return "", store.ErrWrongKey
 	}
 	if err := secrets.New(kr, id).ImportDBKey(ctx, key); err != nil {
+		if errors.Is(err, secrets.ErrExists) {
+			return "", fmt.Errorf("%w: %w", ErrKeyPresent, err)
+		}
 		return "", err
 	}
 	return rf.KeyID, nil
+}
+
+// RecoverKey is RestoreKey for the window's recovery screen, where nobody
+// can sign in (the staff table is in the closed database): the recovery
+// code is the credential. Once the database opens with the restored key,
+// the restore is recorded (recovery.restore) in the name of actor. kr nil:
+// the OS keychain.
+func RecoverKey(ctx context.Context, dataDir string, kr secrets.Keyring, code, actor string) (string, error) {
+	if kr == nil {
+		kr = secrets.OSKeyring()
+	}
+	keyID, err := RestoreKey(ctx, dataDir, kr, func() (string, error) { return code, nil })
+	if err != nil {
+		return "", err
+	}
+	e, err := Open(ctx, dataDir, kr)
+	if err != nil {
+		return keyID, fmt.Errorf("open after the key restore: %w", err)
+	}
+	defer e.Close()
+	if err := e.Backups().RecordKeyRestored(ctx, actor, keyID); err != nil {
+		return keyID, fmt.Errorf("record the key restore: %w", err)
+	}
+	return keyID, nil
 }
 
 // Rotation is a finished key rotation and the recovery code of the new key

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tsunagu/internal/audit"
@@ -131,4 +132,51 @@ func mustKey(t *testing.T, e *Engine) []byte {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestRecoverKey: the window's restore from the recovery code puts a lost
+// keychain item back, records it once in the name of who did it, and
+// refuses a wrong code and a keychain that still has its key.
+func TestRecoverKey(t *testing.T) {
+	ctx := context.Background()
+	kr := secretstest.Keyring(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := Init(ctx, dir, kr); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, dir, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := e.Backups().IssueRecoveryCode(ctx, "staff:admin", cheapKDF)
+	e.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RecoverKey(ctx, dir, kr, code, "os:clerk"); !errors.Is(err, ErrKeyPresent) {
+		t.Fatalf("restore over a present key: %v, want ErrKeyPresent", err)
+	}
+
+	kr.Delete(secrets.Service, readInstallID(t, dir)+"/"+string(secrets.ItemDBKey))
+	if _, err := RecoverKey(ctx, dir, kr, "0000-0000-0000-0000-0000-0000-0000-0000", "os:clerk"); !errors.Is(err, recovery.ErrBadCode) {
+		t.Fatalf("wrong code: %v, want ErrBadCode", err)
+	}
+	if _, err := Open(ctx, dir, kr); !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("a wrong code stored a key: %v", err)
+	}
+	// Typed from paper: lower case, spaces for dashes.
+	typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+	keyID, err := RecoverKey(ctx, dir, kr, typed, "os:clerk")
+	if err != nil || keyID == "" {
+		t.Fatalf("recover: %q %v", keyID, err)
+	}
+	e, err = Open(ctx, dir, kr)
+	if err != nil {
+		t.Fatalf("does not open after the recovery: %v", err)
+	}
+	defer e.Close()
+	got, err := audit.List(ctx, e.DB().Reader(), audit.Filter{Action: audit.ActionRecoveryRestore})
+	if err != nil || len(got) != 1 || got[0].Actor != "os:clerk" || got[0].Detail["keyId"] != keyID {
+		t.Fatalf("recovery.restore entries: %+v %v", got, err)
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"tsunagu/internal/linking"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/outbox"
+	"tsunagu/internal/recovery"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/richmenu"
 	"tsunagu/internal/secrets"
@@ -109,6 +110,9 @@ func rules() []rule {
 		{code: DBWrongKey, errs: []error{store.ErrWrongKey}},
 		{code: DBPlaintext, errs: []error{store.ErrPlaintext, store.ErrNotEncrypted}},
 		{code: DBTooNew, errs: []error{store.ErrTooNew}},
+		{code: RecoveryBadCode, errs: []error{recovery.ErrBadCode}},
+		{code: RecoveryNoFile, errs: []error{recovery.ErrNoFile}},
+		{code: RecoveryKeyPresent, errs: []error{engine.ErrKeyPresent}},
 
 		// Inbox and LINE.
 		{code: EmptyMessage, errs: []error{inbox.ErrEmpty}},

@@ -10,6 +10,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
+	"tsunagu/internal/recovery"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/store"
 	"tsunagu/internal/survey"
@@ -36,6 +37,9 @@ func TestCode(t *testing.T) {
 		{wrap(store.ErrPlaintext), DBPlaintext},
 		{wrap(store.ErrTooNew), DBTooNew},
 		{wrap(secrets.ErrLocked), KeychainLocked},
+		{wrap(recovery.ErrBadCode), RecoveryBadCode},
+		{wrap(recovery.ErrNoFile), RecoveryNoFile},
+		{fmt.Errorf("%w: %w", engine.ErrKeyPresent, &secrets.ItemError{Item: secrets.ItemDBKey, Op: "create", Err: secrets.ErrExists}), RecoveryKeyPresent},
 		{wrap(secrets.ErrUnavailable), KeychainUnavailable},
 		{wrap(&secrets.ItemError{Item: secrets.ItemChannelToken, Op: "set", Err: secrets.ErrInvalid}), ChannelInvalid},
 		{wrap(survey.ErrNotSent), SendFailed},

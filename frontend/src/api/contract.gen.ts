@@ -1348,8 +1348,10 @@ export interface Methods {
   Reply(arg1: number, arg2: string): InboxMessage
   ReplyImage(arg1: number, arg2: string): InboxMessage
   ResetStaffPassword(arg1: number, arg2: string): void
+  RestoreKeyFromCode(arg1: string): Status
   ResumeCampaign(arg1: number): Campaign
   RetryMessage(arg1: number): InboxMessage
+  RetryStart(): Status
   RevokeLinkCode(arg1: number): void
   RichMenuAssignments(): RichmenuAssignments
   RichMenuDesigns(): RichmenuDesign[]
@@ -1544,8 +1546,10 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Reply: { service: 'InboxService', permission: 'inbox.reply' },
   ReplyImage: { service: 'InboxService', permission: 'inbox.reply' },
   ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
+  RestoreKeyFromCode: { service: 'BackupService', permission: null },
   ResumeCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   RetryMessage: { service: 'InboxService', permission: 'inbox.reply' },
+  RetryStart: { service: 'SystemService', permission: null },
   RevokeLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
   RichMenuAssignments: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuAssignments' },
   RichMenuDesigns: { service: 'RichMenuService', permission: 'settings', result: { l: 'RichmenuDesign' } },
@@ -1728,6 +1732,9 @@ export const errorCodes = [
   'errors.notSandbox',
   'errors.notStarted',
   'errors.quotaExceeded',
+  'errors.recoveryBadCode',
+  'errors.recoveryKeyPresent',
+  'errors.recoveryNoFile',
   'errors.relayBadCode',
   'errors.relayBadUrl',
   'errors.relayEnrolled',

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, type Status } from '../api'
+import { useSession } from './session'
 
 /**
  * The running app as the header, banner, settings and inbox show it:
@@ -24,5 +25,26 @@ export const useAppStatus = defineStore('appStatus', () => {
     return current.value
   }
 
-  return { current, refresh, saveChannel, clearChannel }
+  /** 再試行 on the start error screen: the Go side starts the engine again
+   * (not only re-reads the saved error). */
+  async function retryStart(): Promise<Status> {
+    return started(await api.RetryStart())
+  }
+
+  /** Puts a lost database key back from the recovery code and starts the
+   * engine (only while it is not running; audited). */
+  async function restoreKey(code: string): Promise<Status> {
+    return started(await api.RestoreKeyFromCode(code))
+  }
+
+  // Once the engine runs, the session chooses the screen (sign-in) before
+  // the shell sees the new status: it would otherwise mount the views
+  // without a session for a moment.
+  async function started(st: Status): Promise<Status> {
+    if (!st.error) await useSession().load()
+    current.value = st
+    return st
+  }
+
+  return { current, refresh, saveChannel, clearChannel, retryStart, restoreKey }
 })

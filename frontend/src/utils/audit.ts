@@ -183,6 +183,7 @@ export function actorLabel(t: T, actor: string): string {
   if (actor === 'system') return t('audit.actors.system')
   if (actor === 'unknown') return t('audit.actors.unknown')
   if (actor.startsWith('os:')) return t('audit.actors.os', { name: actor.slice(3) })
+  if (actor.startsWith('recovery:')) return t('audit.actors.recovery', { name: actor.slice(9) })
   return actor
 }
 

@@ -10,7 +10,7 @@
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
 import { before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname, resolve } from 'node:path'
@@ -57,6 +57,27 @@ function startDevserver(ui, bin, args) {
       reject(new Error(`devserver exited early (code ${code}, signal ${signal}). Output:\n${ui.serverOutput}`))
     })
   })
+}
+
+/** Stops the bridge (SIGTERM, then SIGKILL after 5 s) and waits for it. */
+async function stopDevserver(ui) {
+  const server = ui.server
+  if (server && server.exitCode === null) {
+    server.removeAllListeners('exit')
+    const exited = new Promise((r) => server.once('exit', r))
+    server.kill('SIGTERM')
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+/** Restarts the bridge on the same data folder, as a restart of the app
+ * would (e.g. after the test changed the keychain under it). Its port is
+ * new: ui.baseUrl changes, so go to it again. */
+export async function restartDevserver(ui) {
+  await stopDevserver(ui)
+  ui.baseUrl = await startDevserver(ui, ui.devserver.bin, ui.devserver.args)
 }
 
 /**
@@ -108,6 +129,7 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
       writeFileSync(ui.csvPath, pickFile.contents)
       extraArgs.push('--pick-file', ui.csvPath, '--save-dir', ui.filesDir)
     }
+    ui.devserver = { bin, args: extraArgs }
     ui.baseUrl = await startDevserver(ui, bin, extraArgs)
 
     ui.browser = await chromium.launch({
@@ -140,15 +162,7 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
 
   after(async () => {
     await ui.browser?.close().catch(() => {})
-    const server = ui.server
-    if (server && server.exitCode === null) {
-      server.removeAllListeners('exit')
-      const exited = new Promise((r) => server.once('exit', r))
-      server.kill('SIGTERM')
-      const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await stopDevserver(ui)
     if (ui.dataDir) rmSync(ui.dataDir, { recursive: true, force: true })
     if (ui.filesDir) rmSync(ui.filesDir, { recursive: true, force: true })
   })
@@ -190,4 +204,16 @@ export async function pickImportFile(page) {
   await page.getByTestId('import-view').waitFor()
   await page.getByTestId('import-pick').click()
   await page.waitForFunction(() => document.querySelector('[data-testid="import-path"]')?.value.endsWith('.csv'))
+}
+
+/** Prints the page as Chromium's print path does (print media, A4) to
+ * test-artifacts/ui/<name>.pdf and returns its text (pdftotext); page 1 is
+ * also rendered to <name>.png, to look at. */
+export async function printToText(ui, name) {
+  const pdf = join(artifactsDir, `${name}.pdf`)
+  await ui.page.emulateMedia({ media: 'print' })
+  writeFileSync(pdf, await ui.page.pdf({ format: 'A4', printBackground: true }))
+  await ui.page.emulateMedia({ media: 'screen' })
+  execFileSync('pdftoppm', ['-png', '-r', '70', '-f', '1', '-l', '1', '-singlefile', pdf, join(artifactsDir, name)])
+  return execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' })
 }

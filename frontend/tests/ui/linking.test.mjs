@@ -8,7 +8,7 @@
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/linking.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, printToText } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,生年月日,携帯電話,店番,担当者\n' +
@@ -82,6 +82,11 @@ test('a customer links with a printed code; a second friend is linked by hand an
   assert.equal(await letter.evaluate((el) => getComputedStyle(el).visibility), 'visible')
   await ui.shot('linking-letter-print-ja.png')
   await page.emulateMedia({ media: 'screen' })
+  // On paper (Chromium's print path): the letter with its code, nothing else.
+  const printed = await printToText(ui, 'linking-letter-print')
+  assert.ok(printed.replace(/\s+/g, '').includes(code), `the printed letter holds ${code}:\n${printed}`)
+  assert.match(printed, /連携 花子 様/)
+  assert.doesNotMatch(printed, /受信箱|連携コードの発行|閉じる前に印刷/, 'the letter prints alone')
   await issue.getByTestId('issue-close').click()
   await issue.waitFor({ state: 'detached' })
   await section.getByTestId('customer-open-code').filter({ hasText: '未使用' }).waitFor()

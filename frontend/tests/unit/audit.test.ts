@@ -52,6 +52,7 @@ describe('audit trail labels', () => {
     expect(actionLabel(t, te, 'a b')).toBe('a b')
     expect(actorLabel(t, 'staff:admin')).toBe('staff:admin')
     expect(actorLabel(t, 'system')).toBe('システム（自動処理）')
+    expect(actorLabel(t, 'recovery:suzuki')).toBe('復旧コードの入力者（OS のユーザー suzuki）')
     expect(targetLabel(t, te, 'staff.create', 'staff:tanaka')).toBe('職員 tanaka')
     expect(targetLabel(t, te, 'settings.change', 'idle_minutes')).toBe('画面ロックまでの時間（分）')
     expect(detailItems(t, te, 'staff.create', { role: 'operator' })).toEqual([{ key: 'role', label: '権限', value: '担当者' }])
