@@ -191,3 +191,16 @@ export async function pickImportFile(page) {
   await page.getByTestId('import-pick').click()
   await page.waitForFunction(() => document.querySelector('[data-testid="import-path"]')?.value.endsWith('.csv'))
 }
+
+/** After signing in with a password an administrator set: chooses the
+ * staff member's own on the screen that insists on it, and waits for the app. */
+export async function chooseOwnPassword(page, current, next) {
+  await page.getByTestId('choose-password-form').waitFor()
+  await page.getByTestId('choose-current').fill(current)
+  await page.getByTestId('choose-new').fill(next)
+  await page.getByTestId('choose-confirm').fill(next)
+  await page.getByTestId('choose-password-submit').click()
+  const err = page.getByTestId('choose-password-error')
+  await Promise.race([page.getByTestId('choose-password-form').waitFor({ state: 'detached' }), err.waitFor()])
+  if (await err.isVisible()) throw new Error(`choosing the own password failed: ${await err.innerText()}`)
+}

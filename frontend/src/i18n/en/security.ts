@@ -83,6 +83,7 @@ const en: typeof ja = {
     mustChange: 'Must choose a password at first sign-in',
     initialHint: 'The administrator knows the initial password, so the staff member replaces it with their own at first sign-in.',
     rolesTitle: 'What each role may do',
+    listSep: ', ',
   },
   audit: {
     title: 'Audit trail',

@@ -81,6 +81,7 @@ const ja = {
     mustChange: '初回サインイン時にパスワード変更待ち',
     initialHint: '初期パスワードは管理者が知っているため、本人が最初のサインイン時に自分のパスワードへ変更します。',
     rolesTitle: '権限ごとにできること',
+    listSep: '、',
   },
   audit: {
     title: '監査ログ',
