@@ -570,9 +570,16 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, ss *Session, current, n
 	if err != nil {
 		return err
 	}
+	// The session is held while the epoch moves in the DB and in memory
+	// together: a Check in between (a heartbeat sent with the click that
+	// saves) would otherwise see them differ and end this session too.
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var epoch int64
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, must_change_password = 0, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?`, newHash, s.now().UnixMilli(), st.ID); err != nil {
-			return err
+		if err := tx.QueryRowContext(ctx, `UPDATE staff SET password_hash = ?, must_change_password = 0, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ? RETURNING session_epoch`,
+			newHash, s.now().UnixMilli(), st.ID).Scan(&epoch); err != nil {
+			return fmt.Errorf("change password: %w", err)
 		}
 		_, err := audit.Record(ctx, tx, s.entry(st.Actor(), audit.ActionStaffPassword, st, map[string]string{"by": "self"}))
 		return err
@@ -580,10 +587,8 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, ss *Session, current, n
 	if err != nil {
 		return err
 	}
-	ss.mu.Lock()
-	ss.staff.epoch++
+	ss.staff.epoch = epoch
 	ss.staff.MustChangePassword = false
-	ss.mu.Unlock()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -480,6 +481,44 @@ func TestRoleTableMatchesAllows(t *testing.T) {
 		}
 		if ri.Masked != ri.Role.Masked() {
 			t.Errorf("%s: masked %v", ri.Role, ri.Masked)
+		}
+	}
+}
+
+// A check of the same session while its own password changes (the UI sends
+// a heartbeat with the click that saves) must not end that session.
+func TestChangeOwnPasswordKeepsSessionUnderConcurrentChecks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.admin(t)
+	ss, err := f.svc.SignIn(ctx, "admin", adminPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := adminPW
+	for i := range 20 {
+		next := fmt.Sprintf("passphrase number %d", i)
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					f.svc.Check(ctx, ss)
+				}
+			}
+		}()
+		err := f.svc.ChangeOwnPassword(ctx, ss, pw, next)
+		close(stop)
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw = next
+		if _, err := f.svc.Check(ctx, ss); err != nil {
+			t.Fatalf("round %d: own session after the change: %v", i, err)
 		}
 	}
 }
