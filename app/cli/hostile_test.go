@@ -103,7 +103,7 @@ func TestCLIImportHostileFiles(t *testing.T) {
 	if r := cli(t, kr, "", "import", q, "--data-dir", dir, "--report", report); r.code != exitRejected || !strings.Contains(r.stdout, "new:        2") {
 		t.Errorf("unbalanced quote: %+v", r)
 	}
-	if rep, _ := os.ReadFile(report); !strings.Contains(string(rep), "2,,,quote,") {
+	if rep, _ := os.ReadFile(report); !strings.Contains(string(rep), "2,,,,quote,") {
 		t.Errorf("report:\n%s", rep)
 	}
 

@@ -16,14 +16,14 @@ import (
 
 func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	app := startApp(t, nil)
-	camp, sess, staff := &CampaignService{app}, &SessionService{app}, &StaffService{app}
+	camp, sess := &CampaignService{app}, &SessionService{app}
 	firstAdmin(t, app)
 	for _, s := range []auth.NewStaff{
 		{Login: "op", DisplayName: "作成者", Role: auth.RoleOperator, Password: "operator password 1"},
 		{Login: "ap", DisplayName: "承認者", Role: auth.RoleApprover, Password: "approver password 1"},
 		{Login: "ag", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password 12"},
 	} {
-		if _, err := staff.CreateStaff(s); err != nil {
+		if _, err := addStaff(app, s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -111,7 +111,7 @@ func TestCustomerImportThroughFacade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep, _ := os.ReadFile(saved); !strings.Contains(string(rep), "1502,氏名,,required") {
+	if rep, _ := os.ReadFile(saved); !strings.Contains(string(rep), "1502,K9999,氏名,,required") {
 		t.Errorf("report:\n%s", rep)
 	}
 	hist, err := customerSvc(app).ImportHistory()

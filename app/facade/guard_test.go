@@ -83,6 +83,7 @@ var methodPerms = map[string]auth.Permission{
 	"Lock":               auth.PermSession,
 	"ChangePassword":     auth.PermSession,
 	"ListStaff":          auth.PermStaff,
+	"StaffRoles":         auth.PermStaff,
 	"CreateStaff":        auth.PermStaff,
 	"SetStaffRole":       auth.PermStaff,
 	"DeactivateStaff":    auth.PermStaff,
@@ -307,7 +308,7 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 			continue
 		}
 		pw := "password of " + string(r)
-		if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: string(r), DisplayName: string(r), Role: r, Password: pw}); err != nil {
+		if _, err := addStaff(app, auth.NewStaff{Login: string(r), DisplayName: string(r), Role: r, Password: pw}); err != nil {
 			t.Fatal(err)
 		}
 		passwords[r] = pw
@@ -348,7 +349,7 @@ func TestAgencySeesMaskedInbox(t *testing.T) {
 	if err := sandboxSvc(app).SandboxSend(cs[0].UserID, text); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
+	if _, err := addStaff(app, auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := (&SessionService{app}).SignIn("ad", "agency password"); err != nil {
@@ -424,7 +425,7 @@ func TestIdleLockInFacade(t *testing.T) {
 func TestDeactivationEndsOtherWindow(t *testing.T) {
 	app := startApp(t, nil)
 	firstAdmin(t, app)
-	staff, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "suzuki", DisplayName: "鈴木", Role: auth.RoleAdmin, Password: "suzuki password"})
+	staff, err := addStaff(app, auth.NewStaff{Login: "suzuki", DisplayName: "鈴木", Role: auth.RoleAdmin, Password: "suzuki password"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +516,7 @@ func TestAgencyCannotFetchContent(t *testing.T) {
 			t.Fatalf("%s is expected to be masked", r)
 		}
 		login := "masked-" + string(r)
-		if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: login, DisplayName: login, Role: r, Password: "masked role password"}); err != nil {
+		if _, err := addStaff(app, auth.NewStaff{Login: login, DisplayName: login, Role: r, Password: "masked role password"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := (&SessionService{app}).SignIn(login, "masked role password"); err != nil {

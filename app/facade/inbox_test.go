@@ -50,7 +50,7 @@ func TestInboxWorkThroughFacade(t *testing.T) {
 		t.Fatalf("gif: %v", err)
 	}
 
-	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
+	if _, err := addStaff(app, auth.NewStaff{Login: "ad", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := (&SessionService{app}).SignIn("ad", "agency password"); err != nil {

@@ -80,7 +80,7 @@ func TestLinkingThroughFacade(t *testing.T) {
 		t.Fatalf("settings: %+v %v", set, err)
 	}
 
-	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ag", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
+	if _, err := addStaff(app, auth.NewStaff{Login: "ag", DisplayName: "代理店", Role: auth.RoleAgency, Password: "agency password"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := (&SessionService{app}).SignIn("ag", "agency password"); err != nil {

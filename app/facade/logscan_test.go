@@ -65,7 +65,7 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&StaffService{app}).CreateStaff(auth.NewStaff{Login: "ops", DisplayName: "担当", Role: auth.RoleOperator, Password: operatorPW}); err != nil {
+	if _, err := addStaff(app, auth.NewStaff{Login: "ops", DisplayName: "担当", Role: auth.RoleOperator, Password: operatorPW}); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := sandboxSvc(app).SandboxCustomers()

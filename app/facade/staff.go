@@ -57,3 +57,11 @@ func (s *StaffService) SetIdleMinutes(minutes int) error {
 		return svc.SetIdleTimeout(ctx, st.Actor(), minutes)
 	})
 }
+
+// StaffRoles lists every role with what it may do (auth's table), so the
+// staff screen describes roles and what a role change grants or removes.
+func (s *StaffService) StaffRoles() ([]auth.RoleInfo, error) {
+	return authCall(s.a, auth.PermStaff, func(context.Context, auth.Staff, *auth.Service) ([]auth.RoleInfo, error) {
+		return auth.RoleTable(), nil
+	})
+}

@@ -48,7 +48,7 @@ func TestSurveyAnswerImportReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, _ := os.ReadFile(saved)
-	if !strings.Contains(string(rep), "2,顧客番号,") || strings.Contains(string(rep), "9999999") {
+	if !strings.Contains(string(rep), "2,,顧客番号,") || strings.Contains(string(rep), "9999999") {
 		t.Errorf("report (value must be masked):\n%s", rep)
 	}
 }

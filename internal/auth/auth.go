@@ -38,6 +38,10 @@ var (
 	ErrNotFound       = errors.New("staff member not found")
 	ErrSelf           = errors.New("staff members cannot deactivate themselves")
 	ErrForbidden      = errors.New("the staff member's role does not allow this")
+	// ErrPasswordChange: the password was set by an administrator and
+	// must be replaced by the staff member's own before anything else.
+	ErrPasswordChange = errors.New("the staff member must choose their own password first")
+	ErrPasswordReused = errors.New("the new password is the same as the current one")
 )
 
 // Lockout policy: after LockoutThreshold consecutive failures, each further
@@ -96,6 +100,9 @@ type Staff struct {
 	LockedUntil   int64  `json:"lockedUntil"` // unix ms, 0 if not locked out
 	CreatedAt     int64  `json:"createdAt"`
 	DeactivatedAt int64  `json:"deactivatedAt"`
+	// MustChangePassword: the password was set by an administrator
+	// (account created or password reset) and not yet replaced.
+	MustChangePassword bool `json:"mustChangePassword"`
 
 	epoch int64
 }
@@ -165,6 +172,12 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, n NewStaff) (St
 		if st, err = s.insert(ctx, tx, n, hash); err != nil {
 			return err
 		}
+		// The administrator knows this password: the new staff member
+		// replaces it at first sign-in.
+		if _, err := tx.ExecContext(ctx, `UPDATE staff SET must_change_password = 1 WHERE id = ?`, st.ID); err != nil {
+			return fmt.Errorf("mark initial password: %w", err)
+		}
+		st.MustChangePassword = true
 		_, err = audit.Record(ctx, tx, s.entry(actor, audit.ActionStaffCreate, st, map[string]string{"role": string(st.Role)}))
 		return err
 	})
@@ -240,7 +253,8 @@ func (s *Service) Reactivate(ctx context.Context, actor string, id int64) error 
 }
 
 // ResetPassword sets a new password (an administrator's reset), clears a
-// lockout and ends the staff member's sessions.
+// lockout and ends the staff member's sessions. The staff member must
+// replace it with their own at their next sign-in.
 func (s *Service) ResetPassword(ctx context.Context, actor string, id int64, password string) error {
 	if err := checkPasswordPolicy(password); err != nil {
 		return err
@@ -250,7 +264,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor string, id int64, pas
 		return err
 	}
 	return s.change(ctx, actor, id, audit.ActionStaffPassword, nil, func(tx *sql.Tx, st Staff) error {
-		_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, failed_attempts = 0, locked_until = 0, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?`, hash, s.now().UnixMilli(), id)
+		_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, must_change_password = 1, failed_attempts = 0, locked_until = 0, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?`, hash, s.now().UnixMilli(), id)
 		return err
 	})
 }
@@ -416,6 +430,9 @@ func (s *Service) Check(ctx context.Context, ss *Session) (Staff, error) {
 	if err != nil {
 		return Staff{}, err
 	}
+	// Read from the row, not the sign-in snapshot: the flag is cleared by
+	// the change of password, and an administrator's reset ends the session.
+	ss.staff.MustChangePassword = cur.MustChangePassword
 	if ss.locked {
 		return Staff{}, ErrIdleLocked
 	}
@@ -441,6 +458,11 @@ func (s *Service) Authorize(ctx context.Context, ss *Session, p Permission) (Sta
 	st, err := s.Check(ctx, ss)
 	if err != nil {
 		return Staff{}, err
+	}
+	// Until an administrator-set password is replaced, only the session
+	// itself works (changing the password, lock, sign-out).
+	if st.MustChangePassword && p != PermSession {
+		return Staff{}, ErrPasswordChange
 	}
 	if st.Role.Allows(p) {
 		return st, nil
@@ -539,13 +561,25 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, ss *Session, current, n
 	if ok, _, err := CheckPassword(current, hash); err != nil || !ok {
 		return ErrBadCredentials
 	}
+	// Keeping the password an administrator chose would leave it known to
+	// them: the change must be a real one.
+	if next == current {
+		return ErrPasswordReused
+	}
 	newHash, err := HashPassword(next, s.params)
 	if err != nil {
 		return err
 	}
+	// The session is held while the epoch moves in the DB and in memory
+	// together: a Check in between (a heartbeat sent with the click that
+	// saves) would otherwise see them differ and end this session too.
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var epoch int64
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?`, newHash, s.now().UnixMilli(), st.ID); err != nil {
-			return err
+		if err := tx.QueryRowContext(ctx, `UPDATE staff SET password_hash = ?, must_change_password = 0, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ? RETURNING session_epoch`,
+			newHash, s.now().UnixMilli(), st.ID).Scan(&epoch); err != nil {
+			return fmt.Errorf("change password: %w", err)
 		}
 		_, err := audit.Record(ctx, tx, s.entry(st.Actor(), audit.ActionStaffPassword, st, map[string]string{"by": "self"}))
 		return err
@@ -553,9 +587,8 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, ss *Session, current, n
 	if err != nil {
 		return err
 	}
-	ss.mu.Lock()
-	ss.staff.epoch++
-	ss.mu.Unlock()
+	ss.staff.epoch = epoch
+	ss.staff.MustChangePassword = false
 	return nil
 }
 
@@ -615,14 +648,14 @@ func SetSetting(ctx context.Context, db *store.DB, actor, key, value string) err
 
 // --- helpers ---
 
-const staffCols = `id, login, display_name, role, password_hash, active, locked_until, created_at, coalesce(deactivated_at, 0), session_epoch`
+const staffCols = `id, login, display_name, role, password_hash, active, locked_until, created_at, coalesce(deactivated_at, 0), session_epoch, must_change_password`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanStaff(r rowScanner) (Staff, string, error) {
 	var st Staff
 	var hash string
-	err := r.Scan(&st.ID, &st.Login, &st.DisplayName, &st.Role, &hash, &st.Active, &st.LockedUntil, &st.CreatedAt, &st.DeactivatedAt, &st.epoch)
+	err := r.Scan(&st.ID, &st.Login, &st.DisplayName, &st.Role, &hash, &st.Active, &st.LockedUntil, &st.CreatedAt, &st.DeactivatedAt, &st.epoch, &st.MustChangePassword)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Staff{}, "", ErrNotFound
 	}

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -398,5 +399,126 @@ func TestChangeOwnPassword(t *testing.T) {
 	}
 	if _, err := f.svc.SignIn(ctx, "admin", "a brand new passphrase"); err != nil {
 		t.Fatalf("new password: %v", err)
+	}
+}
+
+// An administrator knows the password they set: the staff member can do
+// nothing but choose their own, and the same one again does not count.
+func TestAdministratorSetPasswordMustBeChanged(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.admin(t)
+	adminSS, err := f.svc.SignIn(ctx, "admin", adminPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.svc.Authorize(ctx, adminSS, auth.PermStaff); err != nil || st.MustChangePassword {
+		t.Fatalf("first administrator chose their own password: %+v %v", st, err)
+	}
+	clerk, err := f.svc.CreateStaff(ctx, admin.Actor(), auth.NewStaff{Login: "tanaka", DisplayName: "田中", Role: auth.RoleOperator, Password: "initial password 1"})
+	if err != nil || !clerk.MustChangePassword {
+		t.Fatalf("created: %+v %v", clerk, err)
+	}
+	ss, err := f.svc.SignIn(ctx, "tanaka", "initial password 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Authorize(ctx, ss, auth.PermInboxRead); !errors.Is(err, auth.ErrPasswordChange) {
+		t.Fatalf("inbox before own password: %v", err)
+	}
+	if _, err := f.svc.Authorize(ctx, ss, auth.PermSession); err != nil {
+		t.Fatalf("the session itself must work (to change the password): %v", err)
+	}
+	if state, err := f.svc.State(ctx, ss); err != nil || !state.MustChangePassword || !state.SignedIn {
+		t.Fatalf("state: %+v %v", state, err)
+	}
+	if err := f.svc.ChangeOwnPassword(ctx, ss, "initial password 1", "initial password 1"); !errors.Is(err, auth.ErrPasswordReused) {
+		t.Fatalf("same password again: %v", err)
+	}
+	if err := f.svc.ChangeOwnPassword(ctx, ss, "initial password 1", "my own passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Authorize(ctx, ss, auth.PermInboxRead); err != nil {
+		t.Fatalf("inbox after own password: %v", err)
+	}
+	if state, _ := f.svc.State(ctx, ss); state.MustChangePassword {
+		t.Fatal("state still asks for a change")
+	}
+	if st, _ := f.svc.Get(ctx, "tanaka"); st.MustChangePassword {
+		t.Fatal("flag not cleared in the DB")
+	}
+
+	// A reset by an administrator ends the session and asks again.
+	if err := f.svc.ResetPassword(ctx, admin.Actor(), clerk.ID, "reset password 22"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Check(ctx, ss); !errors.Is(err, auth.ErrSessionEnded) {
+		t.Fatalf("session after reset: %v", err)
+	}
+	ss, err = f.svc.SignIn(ctx, "tanaka", "reset password 22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Authorize(ctx, ss, auth.PermCustomersRead); !errors.Is(err, auth.ErrPasswordChange) {
+		t.Fatalf("customers after reset: %v", err)
+	}
+}
+
+func TestRoleTableMatchesAllows(t *testing.T) {
+	table := auth.RoleTable()
+	if len(table) != len(auth.Roles()) {
+		t.Fatalf("%d roles described, %d exist", len(table), len(auth.Roles()))
+	}
+	for _, ri := range table {
+		got := map[auth.Permission]bool{}
+		for _, p := range ri.Permissions {
+			got[p] = true
+		}
+		for _, p := range auth.Permissions() {
+			if got[p] != ri.Role.Allows(p) {
+				t.Errorf("%s/%s: described %v, allowed %v", ri.Role, p, got[p], ri.Role.Allows(p))
+			}
+		}
+		if ri.Masked != ri.Role.Masked() {
+			t.Errorf("%s: masked %v", ri.Role, ri.Masked)
+		}
+	}
+}
+
+// A check of the same session while its own password changes (the UI sends
+// a heartbeat with the click that saves) must not end that session.
+func TestChangeOwnPasswordKeepsSessionUnderConcurrentChecks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.admin(t)
+	ss, err := f.svc.SignIn(ctx, "admin", adminPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := adminPW
+	for i := range 20 {
+		next := fmt.Sprintf("passphrase number %d", i)
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					f.svc.Check(ctx, ss)
+				}
+			}
+		}()
+		err := f.svc.ChangeOwnPassword(ctx, ss, pw, next)
+		close(stop)
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw = next
+		if _, err := f.svc.Check(ctx, ss); err != nil {
+			t.Fatalf("round %d: own session after the change: %v", i, err)
+		}
 	}
 }

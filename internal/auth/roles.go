@@ -133,3 +133,20 @@ func (r Role) Permissions() []Permission {
 // Masked reports whether personal data (names, phones, emails, message
 // bodies) must be masked in results shown to role r.
 func (r Role) Masked() bool { return r == RoleAgency }
+
+// RoleInfo is a role with what it may do: the staff screen describes each
+// role from this table, so the description cannot drift from Allows.
+type RoleInfo struct {
+	Role        Role         `json:"role"`
+	Permissions []Permission `json:"permissions"`
+	Masked      bool         `json:"masked"` // personal data is masked for this role
+}
+
+// RoleTable lists every role with its permissions, in the order of Roles.
+func RoleTable() []RoleInfo {
+	out := make([]RoleInfo, 0, len(Roles()))
+	for _, r := range Roles() {
+		out = append(out, RoleInfo{Role: r, Permissions: r.Permissions(), Masked: r.Masked()})
+	}
+	return out
+}

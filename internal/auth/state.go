@@ -16,6 +16,9 @@ type State struct {
 	Permissions []string      `json:"permissions"`
 	IdleMinutes int           `json:"idleMinutes"`
 	Masked      bool          `json:"masked"` // personal data is masked for this role
+	// MustChangePassword: the password was set by an administrator; the
+	// window asks for the staff member's own before showing anything else.
+	MustChangePassword bool `json:"mustChangePassword"`
 }
 
 // StaffSummary is the signed-in staff member as a window shows them.
@@ -56,6 +59,7 @@ func (s *Service) State(ctx context.Context, ss *Session) (State, error) {
 	st.SignedIn = true
 	st.Staff = &StaffSummary{Login: staff.Login, DisplayName: staff.DisplayName, Role: staff.Role}
 	st.Masked = staff.Role.Masked()
+	st.MustChangePassword = staff.MustChangePassword
 	for _, p := range staff.Role.Permissions() {
 		st.Permissions = append(st.Permissions, string(p))
 	}

@@ -69,17 +69,23 @@ type Customer struct {
 	StaffInCharge string `json:"staffInCharge"`
 	Status        string `json:"status"`
 	Phone         string `json:"phone"` // first phone or mobile, for the list
-	Email         string `json:"email"` // first email, for the list
-	LineLinked    bool   `json:"lineLinked"`
-	CreatedAt     int64  `json:"createdAt"`
-	UpdatedAt     int64  `json:"updatedAt"`
+	// PhoneDisplay is Phone as people read it (FormatPhone), for display
+	// only: code that compares numbers uses Phone.
+	PhoneDisplay string `json:"phoneDisplay"`
+	Email        string `json:"email"` // first email, for the list
+	LineLinked   bool   `json:"lineLinked"`
+	CreatedAt    int64  `json:"createdAt"`
+	UpdatedAt    int64  `json:"updatedAt"`
 }
 
 // ContactPoint is a phone number or email address.
 type ContactPoint struct {
-	Kind   string `json:"kind"` // phone, mobile, email
-	Value  string `json:"value"`
-	Source string `json:"source"`
+	Kind  string `json:"kind"` // phone, mobile, email
+	Value string `json:"value"`
+	// Display is Value as people read it (FormatPhone for a number), for
+	// display only: linking and other comparisons use Value.
+	Display string `json:"display"`
+	Source  string `json:"source"`
 }
 
 // Consent is the latest decision of a customer for one channel.
@@ -178,6 +184,7 @@ func scanCustomer(s interface{ Scan(...any) error }) (Customer, error) {
 	var c Customer
 	err := s.Scan(&c.ID, &c.CustomerNo, &c.Name, &c.NameKana, &c.BirthDate, &c.Gender, &c.PostalCode, &c.Address,
 		&c.Branch, &c.StaffInCharge, &c.Status, &c.CreatedAt, &c.UpdatedAt, &c.Phone, &c.Email, &c.LineLinked)
+	c.PhoneDisplay = FormatPhone(c.Phone)
 	return c, err
 }
 
@@ -334,6 +341,10 @@ func (s *Service) Card(ctx context.Context, id int64) (Card, error) {
 		ORDER BY kind, o`, []any{id}, func(rows *sql.Rows) error {
 		var p ContactPoint
 		err := rows.Scan(&p.Kind, &p.Value, &p.Source)
+		p.Display = p.Value
+		if p.Kind != "email" {
+			p.Display = FormatPhone(p.Value)
+		}
 		card.ContactPoints = append(card.ContactPoints, p)
 		return err
 	}); err != nil {

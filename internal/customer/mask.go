@@ -18,6 +18,7 @@ func (c Customer) Masked() Customer {
 	c.BirthDate = ""
 	c.Address = mask.Name(c.Address)
 	c.Phone = mask.Phone(c.Phone)
+	c.PhoneDisplay = c.Phone
 	c.Email = mask.Email(c.Email)
 	return c
 }
@@ -33,6 +34,7 @@ func (c Card) Masked() Card {
 		} else {
 			p.Value = mask.Phone(p.Value)
 		}
+		p.Display = p.Value
 		points[i] = p
 	}
 	c.ContactPoints = points

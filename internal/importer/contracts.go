@@ -165,7 +165,8 @@ func (r *run) writeContract(row *row, line int) error {
 		return err
 	}
 	if !found {
-		r.reject(Issue{Line: line, Column: r.norm.header(FieldCustomerNo), Value: Mask(row.customerNo), Reason: ReasonUnknownCustomer})
+		r.reject(Issue{Line: line, Column: r.norm.header(FieldCustomerNo), Value: Mask(row.customerNo), Reason: ReasonUnknownCustomer,
+			CustomerNo: row.customerNo, Raw: row.customerNo})
 		return nil
 	}
 	stmt := r.upsert

@@ -640,6 +640,9 @@ func (r *run) produce(stop <-chan struct{}, out chan<- chunk) {
 				it.row = *row
 			}
 		}
+		if it.issue != nil {
+			it.issue.attach(rec.fields, r.headers, r.norm.header(FieldCustomerNo)) // for the owner's report
+		}
 		c.items = append(c.items, it)
 		if len(c.items) == chunkItems {
 			if !send(c) {
@@ -681,7 +684,8 @@ func (r *run) rows(ctx context.Context) error {
 				key = contractKey(&it.row)
 			}
 			if _, dup := r.seen[key]; dup {
-				r.reject(Issue{Line: it.line, Column: r.norm.header(FieldCustomerNo), Value: Mask(it.row.customerNo), Reason: ReasonDuplicate})
+				r.reject(Issue{Line: it.line, Column: r.norm.header(FieldCustomerNo), Value: Mask(it.row.customerNo), Reason: ReasonDuplicate,
+					CustomerNo: it.row.customerNo, Raw: it.row.customerNo})
 				continue
 			}
 			r.seen[key] = struct{}{}

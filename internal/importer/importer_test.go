@@ -288,7 +288,7 @@ func TestPreviewAndReport(t *testing.T) {
 	if err := WriteReport(&buf, []Issue{{Line: 3, Column: "電話番号", Value: Mask("=1+2"), Reason: ReasonPhone}, {Line: 5, EndLine: 9, Reason: ReasonColumns}}, "ja"); err != nil {
 		t.Fatal(err)
 	}
-	want := "\ufeff行,列,値（伏せ字）,理由コード,理由\r\n3,電話番号,'=*+*,phone,電話番号として読めません（0から始まる10〜11桁）\r\n5-9,,,columns,列の数が見出しと違います（引用符の崩れなど）\r\n"
+	want := "\ufeff行,顧客番号,列,値,理由コード,理由\r\n3,,電話番号,'=*+*,phone,電話番号として読めません（0から始まる10〜11桁）\r\n5-9,,,,columns,列の数が見出しと違います（引用符の崩れなど）\r\n"
 	if buf.String() != want {
 		t.Errorf("report:\n%q\nwant\n%q", buf.String(), want)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode"
 
 	"tsunagu/internal/export"
@@ -69,13 +70,57 @@ func ReasonText(code, lang string) string {
 }
 
 // Issue is one rejected value. Value is masked: it never holds the customer
-// data itself, only its shape, so reports can be mailed and logged.
+// data itself, only its shape, so what the screen shows and what may reach
+// a log is safe.
+//
+// CustomerNo and Raw are for the rejected-rows report only, which goes to
+// the person who owns the file and must fix the rows: the customer number
+// to find the row and the value as written. They never leave the process
+// as JSON (json:"-"), and String keeps them out of formatted logs.
 type Issue struct {
 	Line    int    `json:"line"`    // 1-based line in the file where the row starts
 	Column  string `json:"column"`  // header name ('' for the whole row)
 	Value   string `json:"value"`   // masked
 	Reason  string `json:"reason"`  // a Reason* code
 	EndLine int    `json:"endLine"` // for ReasonColumns: the last line the row spans
+
+	CustomerNo string `json:"-"` // the row's customer number as written ("" if none)
+	Raw        string `json:"-"` // the rejected value as written
+}
+
+// String describes the issue without the customer's data (for %v in logs).
+func (is Issue) String() string {
+	return fmt.Sprintf("line %d column %q value %q: %s", is.Line, is.Column, is.Value, is.Reason)
+}
+
+// attach fills the report-only fields from the raw record: the value of the
+// customer-number column (header customerNoHeader) and of the issue's own.
+func (is *Issue) attach(fields, headers []string, customerNoHeader string) {
+	for i, h := range headers {
+		if i >= len(fields) {
+			break
+		}
+		if customerNoHeader != "" && h == customerNoHeader {
+			is.CustomerNo = fields[i]
+		}
+		if is.Column != "" && h == is.Column {
+			is.Raw = fields[i]
+		}
+	}
+}
+
+// reportValue makes a value as written safe for a CSV cell: no invalid
+// UTF-8, no control characters (a NUL or line break would break the file),
+// and no formula (export.Neutralize).
+func reportValue(v string) string {
+	v = strings.ToValidUTF8(v, "?")
+	v = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, v)
+	return export.Neutralize(v)
 }
 
 // Mask keeps a value's shape and hides its content: letters, digits and
@@ -100,16 +145,19 @@ func Mask(v string) string {
 	return string(r)
 }
 
-// WriteReport writes issues as CSV (UTF-8 with BOM, so Excel opens it).
+// WriteReport writes issues as CSV (UTF-8 with BOM, so Excel opens it):
+// the line, the row's customer number, the column, the value as written
+// and the reason. It is written for the file's owner, who fixes the rows:
+// save it where the file itself may be, never to a log.
 func WriteReport(w io.Writer, issues []Issue, lang string) error {
 	if _, err := w.Write(utf8BOM); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	header := []string{"行", "列", "値（伏せ字）", "理由コード", "理由"}
+	header := []string{"行", "顧客番号", "列", "値", "理由コード", "理由"}
 	if lang == "en" {
-		header = []string{"line", "column", "value (masked)", "reason code", "reason"}
+		header = []string{"line", "customer number", "column", "value", "reason code", "reason"}
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -119,7 +167,11 @@ func WriteReport(w io.Writer, issues []Issue, lang string) error {
 		if is.EndLine > is.Line {
 			line = fmt.Sprintf("%d-%d", is.Line, is.EndLine)
 		}
-		if err := cw.Write([]string{line, export.Neutralize(is.Column), export.Neutralize(is.Value), is.Reason, ReasonText(is.Reason, lang)}); err != nil {
+		value := is.Raw
+		if value == "" {
+			value = is.Value // an issue made without its record (e.g. a required value: empty)
+		}
+		if err := cw.Write([]string{line, reportValue(is.CustomerNo), reportValue(is.Column), reportValue(value), is.Reason, ReasonText(is.Reason, lang)}); err != nil {
 			return err
 		}
 	}

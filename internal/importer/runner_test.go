@@ -94,7 +94,7 @@ func TestRunnerFieldsPreviewProfilesReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(report)
-	if err != nil || !strings.Contains(string(data), "3,氏名,"+Mask("山田 花子")+","+ReasonRequired) {
+	if err != nil || !strings.Contains(string(data), "3,,氏名,"+Mask("山田 花子")+","+ReasonRequired) {
 		t.Errorf("report:\n%s %v", data, err)
 	}
 	if st, err := os.Stat(report); err != nil || st.Mode().Perm() != 0o600 {

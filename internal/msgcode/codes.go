@@ -45,6 +45,8 @@ const (
 	KeychainLocked        = "errors.keychainLocked"
 	KeychainUnavailable   = "errors.keychainUnavailable"
 	LastAdmin             = "errors.lastAdmin"
+	PasswordChangeNeeded  = "errors.passwordChangeRequired"
+	PasswordReused        = "errors.passwordReused"
 	LinkCustomerTaken     = "errors.linkCustomerTaken"
 	LinkDestination       = "errors.linkDestination"
 	LinkNoBirthDate       = "errors.linkNoBirthDate"

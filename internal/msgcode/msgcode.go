@@ -142,6 +142,8 @@ func rules() []rule {
 		{code: LoginTaken, errs: []error{auth.ErrLoginTaken}},
 		{code: LastAdmin, errs: []error{auth.ErrLastAdmin}},
 		{code: CannotDeactivateSelf, errs: []error{auth.ErrSelf}},
+		{code: PasswordChangeNeeded, errs: []error{auth.ErrPasswordChange}},
+		{code: PasswordReused, errs: []error{auth.ErrPasswordReused}},
 
 		// Linking.
 		{code: LinkCustomerTaken, errs: []error{linking.ErrCustomerLinked}},

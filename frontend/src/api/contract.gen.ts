@@ -67,6 +67,13 @@ export interface AuthNewStaff {
   password: string
 }
 
+/** auth.RoleInfo */
+export interface AuthRoleInfo {
+  role: AuthRole
+  permissions: string[]
+  masked: boolean
+}
+
 /** auth.Staff */
 export interface AuthStaff {
   id: number
@@ -77,6 +84,7 @@ export interface AuthStaff {
   lockedUntil: number
   createdAt: number
   deactivatedAt: number
+  mustChangePassword: boolean
 }
 
 /** auth.StaffSummary */
@@ -95,6 +103,7 @@ export interface AuthState {
   permissions: string[]
   idleMinutes: number
   masked: boolean
+  mustChangePassword: boolean
 }
 
 /** automation.Draft */
@@ -420,6 +429,7 @@ export interface Customer {
   staffInCharge: string
   status: string
   phone: string
+  phoneDisplay: string
   email: string
   lineLinked: boolean
   createdAt: number
@@ -465,6 +475,7 @@ export interface CustomerCard {
   staffInCharge: string
   status: string
   phone: string
+  phoneDisplay: string
   email: string
   lineLinked: boolean
   createdAt: number
@@ -489,6 +500,7 @@ export interface CustomerConsent {
 export interface CustomerContactPoint {
   kind: string
   value: string
+  display: string
   source: string
 }
 
@@ -1403,6 +1415,7 @@ export interface Methods {
   SetSurveyStatus(arg1: number, arg2: string): void
   SignIn(arg1: string, arg2: string): AuthState
   SignOut(): void
+  StaffRoles(): AuthRoleInfo[]
   Status(): Status
   SurveyResults(arg1: number): SurveyResults
   SurveyStartData(arg1: number): string
@@ -1601,6 +1614,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SetSurveyStatus: { service: 'SurveyService', permission: 'drafts' },
   SignIn: { service: 'SessionService', permission: null, result: 'AuthState' },
   SignOut: { service: 'SessionService', permission: null },
+  StaffRoles: { service: 'StaffService', permission: 'staff', result: { l: 'AuthRoleInfo' } },
   Status: { service: 'SystemService', permission: null },
   SurveyResults: { service: 'SurveyService', permission: 'customers.read', result: 'SurveyResults' },
   SurveyStartData: { service: 'SurveyService', permission: 'drafts' },
@@ -1619,6 +1633,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
 export const shapes: { readonly [type: string]: { readonly [member: string]: Shape } } = {
   AuditEntry: { detail: { m: 0 } },
   AuditReport: { entries: { l: 'AuditEntry' } },
+  AuthRoleInfo: { permissions: { l: 0 } },
   AuthState: { permissions: { l: 0 } },
   AutomationDraft: { spec: 'AutomationSpec' },
   AutomationPreview: { days: { l: 0 } },
@@ -1731,6 +1746,8 @@ export const errorCodes = [
   'errors.notRetrying',
   'errors.notSandbox',
   'errors.notStarted',
+  'errors.passwordChangeRequired',
+  'errors.passwordReused',
   'errors.quotaExceeded',
   'errors.recoveryBadCode',
   'errors.recoveryKeyPresent',

@@ -1,7 +1,7 @@
 import { toErrorCode } from './errors'
 
 /** Codes that mean the session, not the call, is the problem. */
-export const SESSION_CODES = ['errors.sessionLocked', 'errors.sessionEnded', 'errors.signInRequired'] as const
+export const SESSION_CODES = ['errors.sessionLocked', 'errors.sessionEnded', 'errors.signInRequired', 'errors.passwordChangeRequired'] as const
 
 type Listener = (code: string) => void
 const listeners = new Set<Listener>()

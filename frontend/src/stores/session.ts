@@ -23,12 +23,19 @@ export const useSession = defineStore('session', () => {
     return state.value?.permissions.includes(permission) ?? false
   }
 
+  // Loads can overlap (a failing background call asks for one while the
+  // screen asks for another after a password change): only the latest
+  // one's answer counts, so a stale state cannot bring a screen back.
+  let loadSeq = 0
   async function load(): Promise<void> {
+    const mine = ++loadSeq
     try {
-      state.value = await api.AuthState()
+      const st = await api.AuthState()
+      if (mine !== loadSeq) return
+      state.value = st
       error.value = null
     } catch (err) {
-      error.value = toApiError(err)
+      if (mine === loadSeq) error.value = toApiError(err)
     } finally {
       loaded.value = true
     }

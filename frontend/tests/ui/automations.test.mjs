@@ -6,7 +6,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/automations.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
 
 // Birthdays 5, 10 and 20 days from today (month and day; born in 1980), so
 // that a "3 days before" reminder falls inside the next 30 days.
@@ -23,6 +23,7 @@ const CSV =
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-automations-', pickFile: { name: 'customers.csv', contents: CSV } })
 const APPROVER_PASSWORD = 'approver passphrase 8'
+const APPROVER_INITIAL = 'approver initial 8'
 const RULE = '誕生日 3 日前のお祝い'
 
 async function call(page, method, ...args) {
@@ -115,10 +116,12 @@ test('birthday reminder: 30-day preview, approval by another staff member, switc
   await ui.shot('automations-awaiting-approval-ja.png')
 
   // A second staff member with the approver role approves and switches it on.
-  await mustCall(page, 'CreateStaff', { login: 'suzuki', displayName: '鈴木 課長', role: 'approver', password: APPROVER_PASSWORD })
+  // An administrator sets an initial password; 鈴木 replaces it at first sign-in.
+  await mustCall(page, 'CreateStaff', { login: 'suzuki', displayName: '鈴木 課長', role: 'approver', password: APPROVER_INITIAL })
   await page.getByTestId('sign-out').click()
   await page.getByTestId('signin-form').waitFor()
-  await signIn(page, 'suzuki', APPROVER_PASSWORD)
+  await signIn(page, 'suzuki', APPROVER_INITIAL)
+  await chooseOwnPassword(page, APPROVER_INITIAL, APPROVER_PASSWORD)
   await page.getByTestId('nav-automations').click()
   // The Go side refuses an approver's approval of their own rule, and the clerk is told why.
   const own = await mustCall(page, 'CreateAutomation', {

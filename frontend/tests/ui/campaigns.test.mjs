@@ -12,7 +12,7 @@ import net from 'node:net'
 import http from 'node:http'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin, pickImportFile } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
 
 // 8001/8002 are linked to the simulated LINE friends 山田 花子 / 佐藤 健一;
 // 8003 has email consent, 8004 SMS consent, 8005 no consent at all; 8006
@@ -29,6 +29,7 @@ const CSV =
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-campaigns-', pickFile: { name: 'customers.csv', contents: CSV } })
 
 const APPROVER_PASSWORD = 'approver passphrase 8'
+const APPROVER_INITIAL = 'approver initial 8'
 const SMS_SECRET = 'webhook-signing-secret-for-ui-test'
 const CAMPAIGN = '定期預金 満期のご案内'
 
@@ -325,10 +326,12 @@ test('segment, campaign with approval by another staff member, send and report',
   assert.equal(created.author, 'staff:tanaka')
 
   // A second staff member with the approver role.
-  await mustCall(page, 'CreateStaff', { login: 'suzuki', displayName: '鈴木 課長', role: 'approver', password: APPROVER_PASSWORD })
+  // An administrator sets an initial password; 鈴木 replaces it at first sign-in.
+  await mustCall(page, 'CreateStaff', { login: 'suzuki', displayName: '鈴木 課長', role: 'approver', password: APPROVER_INITIAL })
   await page.getByTestId('sign-out').click()
   await page.getByTestId('signin-form').waitFor()
-  await signIn(page, 'suzuki', APPROVER_PASSWORD)
+  await signIn(page, 'suzuki', APPROVER_INITIAL)
+  await chooseOwnPassword(page, APPROVER_INITIAL, APPROVER_PASSWORD)
   await page.getByTestId('nav-campaigns').click()
 
   // The Go side refuses the approver's own campaign whatever the UI shows.

@@ -217,3 +217,16 @@ export async function printToText(ui, name) {
   execFileSync('pdftoppm', ['-png', '-r', '70', '-f', '1', '-l', '1', '-singlefile', pdf, join(artifactsDir, name)])
   return execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' })
 }
+
+/** After signing in with a password an administrator set: chooses the
+ * staff member's own on the screen that insists on it, and waits for the app. */
+export async function chooseOwnPassword(page, current, next) {
+  await page.getByTestId('choose-password-form').waitFor()
+  await page.getByTestId('choose-current').fill(current)
+  await page.getByTestId('choose-new').fill(next)
+  await page.getByTestId('choose-confirm').fill(next)
+  await page.getByTestId('choose-password-submit').click()
+  const err = page.getByTestId('choose-password-error')
+  await Promise.race([page.getByTestId('choose-password-form').waitFor({ state: 'detached' }), err.waitFor()])
+  if (await err.isVisible()) throw new Error(`choosing the own password failed: ${await err.innerText()}`)
+}

@@ -4,10 +4,11 @@
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, submitFirstRun } from './harness.mjs'
+import { useUiHarness, submitFirstRun, chooseOwnPassword } from './harness.mjs'
 
 const ADMIN_PASSWORD = 'branch manager passphrase'
 const OPERATOR_PASSWORD = 'operator passphrase 1'
+const OPERATOR_INITIAL = 'initial passphrase 1' // set by the administrator, replaced at first sign-in
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-sec-' })
 
@@ -51,7 +52,7 @@ test('sign-in, staff, audit trail, lock and a forbidden action', async () => {
   await page.getByTestId('nav-staff').click()
   await page.getByTestId('new-staff-login').fill('tanaka')
   await page.getByTestId('new-staff-name').fill('田中 一郎')
-  await page.getByTestId('new-staff-password').fill(OPERATOR_PASSWORD)
+  await page.getByTestId('new-staff-password').fill(OPERATOR_INITIAL)
   await page.getByTestId('staff-create').click()
   await page.locator('[data-testid="staff-row"][data-login="tanaka"]').waitFor()
   await ui.shot('security-staff-ja.png')
@@ -86,7 +87,8 @@ test('sign-in, staff, audit trail, lock and a forbidden action', async () => {
   await page.getByTestId('signin-form').waitFor()
   await signIn('tanaka', 'wrong password')
   await page.getByTestId('signin-error').filter({ hasText: '正しくありません' }).waitFor()
-  await signIn('tanaka', OPERATOR_PASSWORD)
+  await signIn('tanaka', OPERATOR_INITIAL)
+  await chooseOwnPassword(page, OPERATOR_INITIAL, OPERATOR_PASSWORD)
   await page.getByTestId('staff-role').filter({ hasText: '担当者' }).waitFor()
   assert.equal(await page.getByTestId('nav-staff').count(), 0)
   assert.equal(await page.getByTestId('nav-audit').count(), 0)
@@ -113,6 +115,7 @@ test('sign-in, staff, audit trail, lock and a forbidden action', async () => {
   for (const [what, v] of Object.entries({
     'admin password': ADMIN_PASSWORD,
     'operator password': OPERATOR_PASSWORD,
+    'initial password': OPERATOR_INITIAL,
     'recovery code': code.trim(),
     'channel token': 'operator-should-not-be-able-to-set-this-token',
     'channel secret': '0123456789abcdef0123456789abcdef',

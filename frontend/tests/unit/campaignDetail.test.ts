@@ -81,7 +81,7 @@ async function mount(campaign: Campaign, login: string, permissions: string[]) {
   const session = useSession()
   const { default: CampaignDetail } = await import('../../src/components/campaigns/CampaignDetail.vue')
   setTransport(transport(campaign))
-  session.state = { firstRun: false, signedIn: true, locked: false, staff: { login, displayName: login, role: 'operator' }, permissions, idleMinutes: 15, masked: false }
+  session.state = { firstRun: false, signedIn: true, locked: false, staff: { login, displayName: login, role: 'operator' }, permissions, idleMinutes: 15, masked: false, mustChangePassword: false }
   const changed: Campaign[] = []
   const el = document.createElement('div')
   document.body.appendChild(el)

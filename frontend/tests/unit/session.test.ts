@@ -13,6 +13,7 @@ const signedIn: AuthState = {
   permissions: ['inbox.read', 'inbox.reply'],
   idleMinutes: 5,
   masked: false,
+  mustChangePassword: false,
 }
 
 function backend(handlers: Record<string, (...a: unknown[]) => unknown>) {

@@ -20,6 +20,8 @@ const en: typeof ja = {
     invalidInput: 'Please check your input.',
     lastAdmin: 'The last administrator cannot be deactivated or given another role.',
     cannotDeactivateSelf: 'You cannot deactivate your own account.',
+    passwordChangeRequired: 'Your password was set by an administrator. Choose your own password first.',
+    passwordReused: 'The new password is the same as the current one. Choose a different one.',
     backupFailed: 'The backup could not be created. Check the backup folder.',
     noFilePicker: 'Files cannot be chosen here. Type the path instead.',
     importRunning: 'Another import is running. Try again when it has finished.',

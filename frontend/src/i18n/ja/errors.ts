@@ -18,6 +18,8 @@ const ja = {
     invalidInput: '入力内容を確認してください。',
     lastAdmin: '最後の管理者は無効にしたり権限を変えたりできません。',
     cannotDeactivateSelf: '自分自身のアカウントは無効にできません。',
+    passwordChangeRequired: '管理者が設定したパスワードのままです。先にご自身のパスワードを設定してください。',
+    passwordReused: '新しいパスワードが現在のパスワードと同じです。別のパスワードにしてください。',
     backupFailed: 'バックアップを作成できませんでした。保存先フォルダを確認してください。',
     noFilePicker: 'この画面ではファイルを選べません。パスを入力してください。',
     importRunning: '別の取込が実行中です。終わってからもう一度お試しください。',
