@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"time"
@@ -149,8 +148,11 @@ type run struct {
 	byNo          map[string]*row // for RETURNING
 	returning     bool            // the upsert returns IDs: tags or attributes are mapped
 	consents      []string        // mapped consent fields (= customers columns)
+	columnValues  []int           // row.values index of each mapped customers column, in upsertSQL's order
+	consentValues []int           // row.values index of each of consents
 	maxID         int64           // the largest customer ID: new customers get the next ones
 	seen          map[uint64]struct{}
+	anyActive     bool // an active customer existed before the import
 	consentSource string
 	lastEvent     time.Time
 	stageName     string
@@ -212,6 +214,7 @@ func (r *run) produce(stop <-chan struct{}, out chan<- chunk) {
 				it.issue = issue
 			} else {
 				it.row = *row
+				it.issue = r.duplicate(&it.row, rec.line)
 			}
 		}
 		c.items = append(c.items, it)
@@ -224,6 +227,25 @@ func (r *run) produce(stop <-chan struct{}, out chan<- chunk) {
 	}
 }
 
+// duplicate records a valid row's customer (contract) in r.seen and returns
+// the issue rejecting it if an earlier row had the same one. The producer
+// does this rather than the writer: the writer is the import's bottleneck.
+// The writer reads r.seen only after the producer is done (missing).
+func (r *run) duplicate(row *row, line int) *Issue {
+	var key uint64
+	if r.opts.Kind == KindContracts {
+		key = contractKey(row)
+	} else {
+		key = hashString(row.customerNo)
+	}
+	if _, dup := r.seen[key]; dup {
+		return &Issue{Line: line, Column: r.norm.header(FieldCustomerNo), Value: Mask(row.customerNo), Reason: ReasonDuplicate}
+	}
+	r.seen[key] = struct{}{}
+	return nil
+}
+
+// rows writes the file's rows as the producer delivers them.
 func (r *run) rows(ctx context.Context) error {
 	stop := make(chan struct{})
 	chunks := make(chan chunk, chunksAhead)
@@ -249,21 +271,13 @@ func (r *run) rows(ctx context.Context) error {
 				r.reject(*it.issue)
 				continue
 			}
-			contracts := r.opts.Kind == KindContracts
-			key := hashString(it.row.customerNo)
-			if contracts {
-				key = contractKey(&it.row)
+			var err error
+			if r.opts.Kind == KindContracts {
+				err = r.writeContract(&it.row, it.line)
+			} else {
+				err = r.write(&it.row)
 			}
-			if _, dup := r.seen[key]; dup {
-				r.reject(Issue{Line: it.line, Column: r.norm.header(FieldCustomerNo), Value: Mask(it.row.customerNo), Reason: ReasonDuplicate})
-				continue
-			}
-			r.seen[key] = struct{}{}
-			write := func() error { return r.write(&it.row) }
-			if contracts {
-				write = func() error { return r.writeContract(&it.row, it.line) }
-			}
-			if err := write(); err != nil {
+			if err != nil {
 				if cerr := ctx.Err(); cerr != nil {
 					return cerr // the statement was interrupted by the cancellation
 				}
@@ -312,8 +326,11 @@ func (r *run) progress(done bool) {
 	r.opts.Progress(p)
 }
 
+// hashString is FNV-1a (hash/fnv's New64a), without its allocations.
 func hashString(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
+	h := newFNV()
+	for i := 0; i < len(s); i++ {
+		h = (h ^ fnv64(s[i])) * fnvPrime
+	}
+	return uint64(h)
 }

@@ -32,10 +32,23 @@ func (r *run) prepare(c *sqlite3.Conn) error {
 	if r.opts.Kind == KindContracts {
 		return r.prepareContracts(c)
 	}
+	// Before any row is written: with no active customer yet (a first
+	// import), none can be missing and missing skips reading the table.
+	var active int64
+	if err := queryInt(c, `SELECT EXISTS (SELECT 1 FROM customers WHERE status = 'active')`, &active); err != nil {
+		return fmt.Errorf("import: prepare: %w", err)
+	}
+	r.anyActive = active != 0
 	r.pending = make([]*row, 0, upsertRows)
+	for _, c := range customerColumns {
+		if r.norm.fields[c.field] {
+			r.columnValues = append(r.columnValues, fieldIndex[c.field])
+		}
+	}
 	for _, c := range consentFields {
 		if r.norm.fields[c.field] {
 			r.consents = append(r.consents, c.field)
+			r.consentValues = append(r.consentValues, fieldIndex[c.field])
 		}
 	}
 	r.returning = r.norm.fields[FieldTags] || len(r.norm.attrs) > 0
@@ -214,21 +227,19 @@ func (r *run) bindPending(stmt *sqlite3.Stmt) error {
 			return err
 		}
 		p++
-		for _, c := range customerColumns {
-			if r.norm.fields[c.field] {
-				if err := stmt.BindText(p, row.values[fieldIndex[c.field]]); err != nil {
-					return err
-				}
-				p++
+		for _, i := range r.columnValues {
+			if err := stmt.BindText(p, row.values[i]); err != nil {
+				return err
 			}
+			p++
 		}
 		if err := stmt.BindInt64(p, int64(row.hash)); err != nil {
 			return err
 		}
 		p++
-		for _, k := range r.consents {
+		for _, i := range r.consentValues {
 			var err error
-			switch row.values[fieldIndex[k]] {
+			switch row.values[i] {
 			case "1":
 				err = stmt.BindInt64(p, 1)
 			case "0":
@@ -290,6 +301,9 @@ func (r *run) stepReturning(stmt *sqlite3.Stmt) (changed int, err error) {
 // missing counts, and with MissingInactivate marks inactive, the active
 // customers whose number was not in the file.
 func (r *run) missing() error {
+	if !r.anyActive {
+		return nil
+	}
 	stmt, _, err := r.c.Prepare(`SELECT id, customer_no FROM customers WHERE status = 'active' AND updated_import IS NOT ?`)
 	if err != nil {
 		return fmt.Errorf("import: missing customers: %w", err)
