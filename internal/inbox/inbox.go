@@ -123,6 +123,7 @@ type Config struct {
 	Clock         func() time.Time // nil: time.Now
 	ReplyTokenTTL time.Duration    // 0: DefaultReplyTokenTTL
 	ProfileTTL    time.Duration    // 0: DefaultProfileTTL
+	SendTimeout   time.Duration    // 0: SendTimeout (a staff send; tests shorten it)
 	Logger        *slog.Logger     // nil: discard; never given message content
 	// Hooks act on each fresh 1:1 event inside the webhook's transaction,
 	// in this order (see Hook).
@@ -145,6 +146,7 @@ type Inbox struct {
 	now        func() time.Time
 	ttl        time.Duration
 	profileTTL time.Duration
+	sendTO     time.Duration // bounds a staff send (SendTimeout)
 	log        *slog.Logger
 	newKey     func() string
 	hooks      []Hook
@@ -176,6 +178,7 @@ func New(cfg Config) (*Inbox, error) {
 		now:        cfg.Clock,
 		ttl:        cfg.ReplyTokenTTL,
 		profileTTL: cfg.ProfileTTL,
+		sendTO:     cfg.SendTimeout,
 		log:        cfg.Logger,
 		newKey:     func() string { return uuid.NewString() },
 		hooks:      cfg.Hooks,
@@ -196,6 +199,9 @@ func New(cfg Config) (*Inbox, error) {
 	}
 	if ib.ttl <= 0 {
 		ib.ttl = DefaultReplyTokenTTL
+	}
+	if ib.sendTO <= 0 {
+		ib.sendTO = SendTimeout
 	}
 	changed := func() { ib.emitLineStatus() }
 	ib.brProfile = newBreaker(cfg.Fetch.Breaker, ib.now, changed)
