@@ -342,22 +342,24 @@ func TestSlowAPIThousandWebhooks(t *testing.T) {
 // The real shape: LINE answers every request after 30 seconds, longer
 // than a LINE client's default 15 s attempt. Webhooks still go through at
 // once, and each profile and photo is fetched once, in about one slow
-// answer's time (the lanes work in parallel).
+// answer's time (the lanes work in parallel): 16 customers and 16 photos,
+// as many as the shipped small-content lane has workers (more would only
+// add a second 30-s round).
 func TestAPIAnswersAfter30Seconds(t *testing.T) {
 	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	if testing.Short() {
 		t.Skip("takes 30 s")
 	}
 	e := newOutageEnv(t, Config{}) // the shipped defaults
-	users := e.customers(20)
+	users := e.customers(defaultLanes[LaneSmall].Workers)
 	e.sim.SetSlow(30 * time.Second)
-	slowest := e.burst(users, 40)
+	slowest := e.burst(users, 2*len(users)) // a text, then a photo, from each
 	if slowest >= 30*time.Second {
 		t.Fatalf("a webhook took %v: it waited on LINE", slowest)
 	}
 	took := e.waitFor(75*time.Second, "filled in", func() bool { return e.count(`SELECT COUNT(*) FROM fetch_jobs`) == 0 })
 	t.Logf("filled in after %v", took)
-	e.checkFilledOnce(20)
+	e.checkFilledOnce(len(users))
 }
 
 // A restart in the middle of an outage loses no pending fetch: the jobs
