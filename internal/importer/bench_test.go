@@ -185,7 +185,7 @@ func benchFloor(ctx context.Context, mode, path string, key []byte, n int) (benc
 	res := Result{}
 	r := &run{opts: Options{Kind: KindCustomers, Clock: time.Now, Missing: MissingKeep, Staff: "bench"}, res: &res, in: &input{encoding: EncodingSJIS}, norm: norm}
 	start := time.Now()
-	err = withWriteTx(ctx, sqldb, func(c *sqlite3.Conn) error {
+	err = store.WriteRaw(ctx, sqldb, func(c *sqlite3.Conn) error {
 		defer r.close()
 		if err := r.prepare(c); err != nil {
 			return err

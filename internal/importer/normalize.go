@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"hash/fnv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +47,19 @@ type normalizer struct {
 	attrs   []attrColumn    // columns mapped to custom attributes
 	today   string          // YYYY-MM-DD: a later birth date is rejected
 	r       row             // reused: the caller copies a row before reading the next
+
+	// Worked out once, not per row: per column, the values index of its
+	// field (-1: not mapped) and the control characters it may hold; the
+	// fields the row hash covers, in order.
+	colIdx  []int
+	allowed []string
+	hashed  []hashedField
+}
+
+type hashedField struct {
+	name string
+	idx  int
+	tags bool
 }
 
 func newNormalizer(cols, headers []string) *normalizer {
@@ -58,9 +70,17 @@ func newNormalizer(cols, headers []string) *normalizer {
 // (its date, in the clock's time zone, is "today" for birth dates).
 func newKindNormalizer(kind string, cols, headers []string, now time.Time) *normalizer {
 	n := &normalizer{kind: kind, list: FieldsOf(kind), cols: cols, headers: headers, fields: map[string]bool{}, today: now.Format(time.DateOnly)}
-	for _, f := range cols {
+	n.colIdx, n.allowed = make([]int, len(cols)), make([]string, len(cols))
+	for i, f := range cols {
+		n.colIdx[i] = -1
 		if f != "" {
 			n.fields[f] = true
+			n.colIdx[i], n.allowed[i] = fieldIndex[f], allowedControls(f)
+		}
+	}
+	for _, f := range n.list {
+		if n.fields[f] {
+			n.hashed = append(n.hashed, hashedField{name: f, idx: fieldIndex[f], tags: f == FieldTags})
 		}
 	}
 	return n
@@ -82,14 +102,15 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 	r := &n.r
 	r.values = [maxFields]string{}
 	for i, f := range n.cols {
-		if f == "" {
+		idx := n.colIdx[i]
+		if idx < 0 {
 			continue
 		}
 		raw := export.Unneutralize(rec[i])
 		if strings.ContainsRune(raw, utf8.RuneError) {
 			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonEncoding}
 		}
-		if customer.FindControl(raw, allowedControls(f)) >= 0 {
+		if customer.FindControl(raw, n.allowed[i]) >= 0 {
 			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: ReasonControl}
 		}
 		if utf8.RuneCountInString(raw) > MaxFieldRunes {
@@ -102,7 +123,6 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 		if reason != "" {
 			return nil, &Issue{Column: n.headers[i], Value: Mask(raw), Reason: reason}
 		}
-		idx := fieldIndex[f]
 		if f == FieldAddress && r.values[idx] != "" && v != "" {
 			v = r.values[idx] + " " + v
 		}
@@ -147,27 +167,44 @@ func (n *normalizer) row(rec []string) (*row, *Issue) {
 	}
 	// The hash covers exactly what the import writes, so an unchanged row
 	// is recognised without reading the stored one.
-	h := fnv.New64a()
-	for _, f := range n.list {
-		if n.fields[f] {
-			h.Write([]byte(f))
-			h.Write([]byte{0})
-			v := r.values[fieldIndex[f]]
-			if f == FieldTags {
-				v = tagSet(v)
-			}
-			h.Write([]byte(v))
-			h.Write([]byte{0})
+	// It is stored (customers.row_hash): the bytes hashed and the hash
+	// (FNV-1a, 64 bits) must stay as they are, or every customer of the
+	// next import would count as changed.
+	h := newFNV()
+	for _, f := range n.hashed {
+		v := r.values[f.idx]
+		if f.tags {
+			v = tagSet(v)
 		}
+		h.field(f.name, v)
 	}
 	for i, a := range n.attrs {
-		h.Write([]byte(AttrPrefix + a.def.Key))
-		h.Write([]byte{0})
-		h.Write([]byte(r.attrs[i]))
-		h.Write([]byte{0})
+		h.field(AttrPrefix+a.def.Key, r.attrs[i])
 	}
-	r.hash = h.Sum64() >> 1 // fits SQLite's signed INTEGER, never negative
+	r.hash = uint64(h) >> 1 // fits SQLite's signed INTEGER, never negative
 	return r, nil
+}
+
+// fnv64 is FNV-1a as hash/fnv's New64a computes it, written out so that
+// hashing a row's strings copies and allocates nothing.
+type fnv64 uint64
+
+func newFNV() fnv64 { return 14695981039346656037 }
+
+const fnvPrime = 1099511628211
+
+// field hashes name, a zero byte, v and a zero byte.
+func (h *fnv64) field(name, v string) {
+	x := *h
+	for i := 0; i < len(name); i++ {
+		x = (x ^ fnv64(name[i])) * fnvPrime
+	}
+	x *= fnvPrime // ^ 0
+	for i := 0; i < len(v); i++ {
+		x = (x ^ fnv64(v[i])) * fnvPrime
+	}
+	x *= fnvPrime
+	*h = x
 }
 
 // allowedControls are the control characters field f may hold: tabs in

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"tsunagu/internal/line"
 	"tsunagu/internal/store"
 )
 
@@ -154,3 +155,44 @@ func (ib *Inbox) fetchCounts(ctx context.Context) (FetchCounts, error) {
 
 // wakeFetcher tells the fetcher there may be new jobs, without waiting.
 func (ib *Inbox) wakeFetcher() { ib.fetchSig.fire() }
+
+// RefreshProfile fetches a user's display name and picture and stores them
+// with the time of the fetch. If LINE answers 404 (blocked, not a friend, no
+// consent) the user is marked unreachable, which later drives the email/SMS
+// fallback; a later successful fetch or follow clears the mark. It returns
+// the user's conversation ID (0 if none). Other failures change nothing: the
+// conversation keeps what it had until a later refresh succeeds.
+func (ib *Inbox) RefreshProfile(ctx context.Context, userID string) (int64, error) {
+	if ib.send == nil {
+		return 0, ErrOffline
+	}
+	p, err := ib.send.Profile(ctx, userID)
+	unreachable := errors.Is(err, line.ErrUnreachable)
+	if err != nil && !unreachable {
+		return 0, fmt.Errorf("refresh profile: %w", err)
+	}
+	now := ib.now().UnixMilli()
+	var convID int64
+	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if unreachable {
+			_, err = tx.ExecContext(ctx, `UPDATE line_users SET unreachable_at = COALESCE(unreachable_at, ?), profile_at = ? WHERE user_id = ?`,
+				now, now, userID)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE line_users SET display_name = ?, picture_url = ?, profile_at = ?, unreachable_at = NULL WHERE user_id = ?`,
+				p.DisplayName, p.PictureURL, now, userID)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT id FROM conversations WHERE line_user_id = ?`, userID).Scan(&convID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store profile: %w", err)
+	}
+	return convID, nil
+}

@@ -42,7 +42,9 @@ type outageEnv struct {
 }
 
 // fastDrill shortens the breaker and backoffs so a test outage ends in
-// seconds; the lanes keep their shape.
+// seconds; the lanes keep their shape. attempt (if not 0) bounds each
+// request, staff sends' included: a hung one gives up after it rather than
+// the shipped 20 s.
 func fastDrill(attempt time.Duration) Config {
 	br := BreakerConfig{Failures: 3, MinOpen: 200 * time.Millisecond, MaxOpen: time.Second}
 	bo := Backoff{Min: 100 * time.Millisecond, Max: time.Second}
@@ -53,8 +55,9 @@ func fastDrill(attempt time.Duration) Config {
 		}
 	}
 	return Config{
-		Fetch: FetchConfig{Lanes: lanes, Backoff: bo, Breaker: br, Poll: 200 * time.Millisecond},
-		Queue: SendQueueConfig{Backoff: bo, Breaker: br, Poll: 200 * time.Millisecond, Timeout: attempt},
+		SendTimeout: attempt,
+		Fetch:       FetchConfig{Lanes: lanes, Backoff: bo, Breaker: br, Poll: 200 * time.Millisecond},
+		Queue:       SendQueueConfig{Backoff: bo, Breaker: br, Poll: 200 * time.Millisecond, Timeout: attempt},
 	}
 }
 
@@ -269,6 +272,7 @@ func (e *outageEnv) checkFilledOnce(users int) {
 // status area says since when; once LINE is back every profile and photo
 // is fetched exactly once.
 func TestOutageThousandWebhooksThenFillIn(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	// Each attempt hangs 5 s: a webhook that waited on LINE would take
 	// at least that.
 	e := newOutageEnv(t, fastDrill(5*time.Second))
@@ -321,6 +325,7 @@ func TestOutageThousandWebhooksThenFillIn(t *testing.T) {
 // answers (well above what a loaded test machine adds to a webhook), more
 // workers per lane (latency, not LINE's rate, bounds them here).
 func TestSlowAPIThousandWebhooks(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	cfg := fastDrill(0)
 	cfg.Fetch.Lanes = map[string]LaneConfig{LaneProfile: {Workers: 250}, LaneSmall: {Workers: 250}}
 	e := newOutageEnv(t, cfg)
@@ -337,26 +342,30 @@ func TestSlowAPIThousandWebhooks(t *testing.T) {
 // The real shape: LINE answers every request after 30 seconds, longer
 // than a LINE client's default 15 s attempt. Webhooks still go through at
 // once, and each profile and photo is fetched once, in about one slow
-// answer's time (the lanes work in parallel).
+// answer's time (the lanes work in parallel): 16 customers and 16 photos,
+// as many as the shipped small-content lane has workers (more would only
+// add a second 30-s round).
 func TestAPIAnswersAfter30Seconds(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	if testing.Short() {
 		t.Skip("takes 30 s")
 	}
 	e := newOutageEnv(t, Config{}) // the shipped defaults
-	users := e.customers(20)
+	users := e.customers(defaultLanes[LaneSmall].Workers)
 	e.sim.SetSlow(30 * time.Second)
-	slowest := e.burst(users, 40)
+	slowest := e.burst(users, 2*len(users)) // a text, then a photo, from each
 	if slowest >= 30*time.Second {
 		t.Fatalf("a webhook took %v: it waited on LINE", slowest)
 	}
 	took := e.waitFor(75*time.Second, "filled in", func() bool { return e.count(`SELECT COUNT(*) FROM fetch_jobs`) == 0 })
 	t.Logf("filled in after %v", took)
-	e.checkFilledOnce(20)
+	e.checkFilledOnce(len(users))
 }
 
 // A restart in the middle of an outage loses no pending fetch: the jobs
 // are rows.
 func TestRestartDuringOutageLosesNoFetch(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	e := newOutageEnv(t, fastDrill(500*time.Millisecond))
 	users := e.customers(20)
 	if err := e.sim.SetOutage(linesim.OutageRefuse); err != nil {
@@ -380,6 +389,7 @@ func TestRestartDuringOutageLosesNoFetch(t *testing.T) {
 // Content LINE no longer has is marked expired after one request, never
 // retried; staff can ask again (再取得), which asks LINE once more.
 func TestExpiredContentIsMarkedNotRetried(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	e := newOutageEnv(t, fastDrill(0))
 	u := e.customers(1)[0]
 	ctx := context.Background()
@@ -427,6 +437,7 @@ func TestExpiredContentIsMarkedNotRetried(t *testing.T) {
 
 // An unsend while the content waits drops its job: nothing is fetched.
 func TestUnsendDropsPendingFetch(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	e := newOutageEnv(t, fastDrill(300*time.Millisecond))
 	u := e.customers(1)[0]
 	ctx := context.Background()
@@ -480,6 +491,7 @@ func TestRedeliveryAddsNoJob(t *testing.T) {
 // retry key: it is flagged 送信不明 for staff, never resent, and holds
 // nothing back.
 func TestRepliesDuringOutageDeliveredOnceInOrder(t *testing.T) {
+	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
 	for _, mode := range []string{linesim.OutageRefuse, linesim.OutageBlackhole} {
 		t.Run(mode, func(t *testing.T) {
 			cfg := fastDrill(500 * time.Millisecond)
@@ -616,6 +628,7 @@ func (n *noLine) PushText(ctx context.Context, _, _, _ string) (line.SendResult,
 // photos, files, auto-replies) are stored, and the calls begin only when
 // the background workers run.
 func TestWebhookPathMakesNoLineCall(t *testing.T) {
+	t.Parallel() // its own DB and senders
 	f := newFixture(t)
 	nl := &noLine{t: t, calls: make(chan string, 1)}
 	ib, err := New(Config{DB: f.db, Sender: nl, Content: nl, Clock: f.clock.Now, Hooks: []Hook{ackHook{}}})

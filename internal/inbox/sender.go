@@ -67,8 +67,9 @@ const RetryKeyWindow = 23 * time.Hour
 const SendErrWaiting = "errors.sendWaiting"
 
 // sendPath is how a delivery reaches LINE: staff sends wait for one attempt
-// under SendTimeout, the background sender under its own timeout. Both use
-// the queue's client, which makes one attempt and never retries by itself:
+// under Config.SendTimeout (SendTimeout), the background sender under its
+// own timeout. Both use the queue's client, which makes one attempt and
+// never retries by itself:
 // a clerk pressing 送信 during an outage must not wait out a client's
 // retries (15 s against a refused connection); the queue retries instead.
 type sendPath struct {
@@ -76,7 +77,7 @@ type sendPath struct {
 	timeout time.Duration
 }
 
-func (ib *Inbox) staffPath() sendPath { return sendPath{s: ib.queuePath().s, timeout: SendTimeout} }
+func (ib *Inbox) staffPath() sendPath { return sendPath{s: ib.queuePath().s, timeout: ib.sendTO} }
 
 func (ib *Inbox) queuePath() sendPath {
 	s := ib.queueCfg.Sender
@@ -325,10 +326,26 @@ func (ib *Inbox) deliverLocked(ctx context.Context, convID int64, p sendPath, ta
 			return targetErr, err
 		}
 		if waiting {
-			return targetErr, nil
+			// The ones behind it wait for it, and say so (送信待ち, not
+			// 送信中 for as long as the outage lasts).
+			return targetErr, ib.markQueueWaiting(ctx, convID)
 		}
 	}
 	return targetErr, nil
+}
+
+// markQueueWaiting marks a conversation's queued messages not yet marked
+// as waiting.
+func (ib *Inbox) markQueueWaiting(ctx context.Context, convID int64) error {
+	err := ib.db.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET error = ? WHERE conversation_id = ? AND status = 'pending' AND direction = 'out' AND error = ''`,
+			SendErrWaiting, convID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark queued sends of conversation %d waiting: %w", convID, err)
+	}
+	return nil
 }
 
 func (ib *Inbox) loadQueue(ctx context.Context, convID int64) ([]queued, error) {

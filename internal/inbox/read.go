@@ -1,0 +1,94 @@
+package inbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Reading conversations and messages.
+
+// Conversations lists every conversation: unread ones first, then the most
+// recent. For the CLI and tests; screens page through List.
+func (ib *Inbox) Conversations(ctx context.Context) ([]Conversation, error) {
+	rows, err := ib.db.Reader().QueryContext(ctx, convSelect+convFrom+`
+		ORDER BY (c.unread > 0) DESC, c.last_message_at DESC, c.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	defer rows.Close()
+	out := []Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list conversations: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Messages returns a conversation's messages in order.
+func (ib *Inbox) Messages(ctx context.Context, conversationID int64) ([]Message, error) {
+	var exists int
+	err := ib.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM conversations WHERE id = ?`, conversationID).Scan(&exists)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("conversation %d: %w", conversationID, err)
+	}
+	rows, err := ib.db.Reader().QueryContext(ctx, `
+		SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("messages of conversation %d: %w", conversationID, err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("messages of conversation %d: %w", conversationID, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// FollowState is what the DB last recorded for a LINE user: "following",
+// "unfollowed", "unknown", or "" for a user never seen.
+func (ib *Inbox) FollowState(ctx context.Context, userID string) (string, error) {
+	var state string
+	err := ib.db.Reader().QueryRowContext(ctx, `SELECT follow_state FROM line_users WHERE user_id = ?`, userID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("follow state: %w", err)
+	}
+	return state, nil
+}
+
+const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at,
+	unsent_at IS NOT NULL, EXISTS (SELECT 1 FROM message_content mc WHERE mc.message_id = messages.id),
+	CASE WHEN kind = 'postback' THEN COALESCE((SELECT label FROM postback_labels p WHERE p.data = messages.body), '') ELSE '' END,
+	internal,
+	COALESCE((SELECT CASE WHEN j.status = 'pending' THEN 'pending' ELSE j.reason END FROM fetch_jobs j WHERE j.message_id = messages.id), '')`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(r scanner) (Message, error) {
+	var m Message
+	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt, &m.Unsent, &m.HasContent,
+		&m.Label, &m.Internal, &m.Fetch)
+	return m, err
+}
+
+func (ib *Inbox) message(ctx context.Context, id int64) (Message, error) {
+	m, err := scanMessage(ib.db.Reader().QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	if err != nil {
+		return Message{}, fmt.Errorf("message %d: %w", id, err)
+	}
+	return m, nil
+}
