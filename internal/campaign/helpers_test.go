@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
@@ -102,15 +102,11 @@ type envOptions struct {
 func newEnv(tb testing.TB, o envOptions) *env {
 	tb.Helper()
 	ctx := context.Background()
-	e := &env{key: make([]byte, 32), now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	rand.Read(e.key)
-	e.path = filepath.Join(tb.TempDir(), "campaign.db")
-	db, err := store.Create(ctx, e.path, e.key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	e.db = db
+	e := &env{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	d := storetest.NewAt(tb, filepath.Join(tb.TempDir(), "campaign.db"))
+	e.db, e.path, e.key = d.DB, d.Path, d.Key
+	db := d.DB
+	var err error
 	o.sim.AccessToken, o.sim.ChannelSecret, o.sim.Latency = simToken, "secret", o.latency
 	e.sim = linesim.New(o.sim)
 	if err := e.sim.Start(ctx); err != nil {

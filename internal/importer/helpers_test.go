@@ -2,14 +2,13 @@ package importer
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
@@ -20,13 +19,7 @@ import (
 // newDB creates a real encrypted database in a temp dir.
 func newDB(t testing.TB) *store.DB {
 	t.Helper()
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	db, err := store.Create(context.Background(), filepath.Join(t.TempDir(), "tsunagu.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	return db
 }
 

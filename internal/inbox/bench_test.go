@@ -2,16 +2,15 @@ package inbox
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/store"
 )
@@ -33,13 +32,7 @@ func Benchmark_inbox(b *testing.B) {
 		convs = max(msgs/10, 1)
 	}
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(b.TempDir(), "bench.db"), key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.New(b)
 	start := time.Now()
 	if err := fillInbox(ctx, db, convs, msgs); err != nil {
 		b.Fatal(err)

@@ -2,15 +2,14 @@ package inbox
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 
@@ -110,13 +109,8 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(context.Background(), filepath.Join(t.TempDir(), "inbox.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
+	var err error
 	f := &fixture{db: db, send: &fakeSender{profile: line.Profile{DisplayName: "山田 花子"}}, emit: &recorder{},
 		clock: &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}}
 	f.ib, err = New(Config{DB: db, Sender: f.send, Emitter: f.emit, Clock: f.clock.Now})

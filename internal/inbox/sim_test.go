@@ -3,13 +3,12 @@ package inbox
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/line"
 	"tsunagu/internal/linesim"
@@ -40,14 +39,7 @@ func newSimEnv(t *testing.T) *simEnv {
 // LINE client (sender, content, read marker) are set here.
 func newSimEnvWith(t *testing.T, cfg Config) *simEnv {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := store.Create(ctx, filepath.Join(t.TempDir(), "inbox.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.New(t)
 	s := linesimtest.Start(t, linesim.Config{ChannelSecret: simSecret, AccessToken: simToken},
 		line.Config{Retry: line.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
 	sim, cl := s.Server, s.Client
