@@ -80,11 +80,7 @@ func (c *cmdCtx) openSignedIn(ctx context.Context, perm auth.Permission) (*engin
 }
 
 func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permission) (string, auth.Role, error) {
-	svc, err := eng.Auth()
-	if err != nil {
-		return "", "", err
-	}
-	required, err := svc.CLISignInRequired(ctx)
+	required, err := eng.CLISignInRequired(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -96,6 +92,10 @@ func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permi
 		return "", "", fmt.Errorf("an administrator requires a staff sign-in for tsunagu-cli: set %s to your login and enter your password", StaffEnv)
 	}
 	pw, err := c.readSecretLine("Password for " + login + ": ")
+	if err != nil {
+		return "", "", err
+	}
+	svc, err := eng.Auth()
 	if err != nil {
 		return "", "", err
 	}

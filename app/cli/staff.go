@@ -114,11 +114,7 @@ func cmdStaffRequireSignin(ctx context.Context, c *cmdCtx, args []string) error 
 		return err
 	}
 	defer eng.Close()
-	svc, err := eng.Auth()
-	if err != nil {
-		return err
-	}
-	if err := svc.SetCLISignIn(ctx, actor, v == "on"); err != nil {
+	if err := eng.SetCLISignIn(ctx, actor, v == "on"); err != nil {
 		return err
 	}
 	return c.print(map[string]string{"requireSignin": v}, func(w io.Writer) { fmt.Fprintf(w, "staff sign-in for tsunagu-cli: %s\n", v) })

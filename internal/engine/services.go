@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"sync"
 
 	"tsunagu/internal/auth"
@@ -28,3 +29,14 @@ func (e *Engine) Auth() (*auth.Service, error) {
 
 // Customers is the customer service of this data folder.
 func (e *Engine) Customers() *customer.Service { return e.customers }
+
+// CLISignInRequired: whether tsunagu-cli asks for a staff sign-in
+// (auth.CLISignInRequired; no auth service is built for it).
+func (e *Engine) CLISignInRequired(ctx context.Context) (bool, error) {
+	return auth.CLISignInRequired(ctx, e.db)
+}
+
+// SetCLISignIn switches tsunagu-cli's staff sign-in; audited under actor.
+func (e *Engine) SetCLISignIn(ctx context.Context, actor string, on bool) error {
+	return auth.SetCLISignIn(ctx, e.db, actor, on)
+}
