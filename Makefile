@@ -16,6 +16,16 @@ BENCH    ?= .*
 # Load tests whose latency bounds need the machine to themselves: make test
 # runs them after the parallel run, one package at a time.
 SOLO_TESTS := ^(TestSlowClientsDoNotStarveWebhooks|TestRelayOutageThousandWebhooks)$$
+# The race detector checks every Go package of ours and of the SQLite driver.
+# SQLite itself (go-sqlite3-wasm, its C code translated to Go) is built
+# without the instrumentation, as a C SQLite through cgo would be: checking
+# every memory access of SQLite's interpreter made the DB-bound packages
+# 3-8x slower and was most of make test's CPU time (docs/decisions.md).
+RACE := -race -gcflags=github.com/ncruces/go-sqlite3-wasm/...=-race=false
+# Test packages at once. Several packages mostly wait (timeouts, slow-API
+# drills, CLI processes), so with only as many as there are cores (go's
+# default) the CPU sits idle; 4 keeps 2 cores busy.
+TEST_P ?= 4
 
 export GOFLAGS := -buildvcs=false
 
@@ -29,7 +39,7 @@ run: deps desktop
 ## test: every test, as CI runs them
 test: deps frontend cli relay devserver desktop
 	go vet -tags $(GOTAGS) ./...
-	.ci/keyring-session go test -tags $(GOTAGS) -race -count=1 -skip '$(SOLO_TESTS)' ./...
+	.ci/keyring-session go test -tags $(GOTAGS) $(RACE) -count=1 -p $(TEST_P) -skip '$(SOLO_TESTS)' ./...
 	go test -tags $(GOTAGS) -count=1 -p 1 -run '$(SOLO_TESTS)' ./app/relay/ ./internal/engine/
 	cd $(FRONTEND) && npm run test:unit
 	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test $(FRONTEND)/tests/ui/
