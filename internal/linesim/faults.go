@@ -68,7 +68,11 @@ type Request struct {
 	BodySHA256 string
 	Status     int // 0: no answer (dropped or timed out)
 	Fault      bool
-	At         time.Time
+	// Accepted: the endpoint ran and succeeded (2xx), whether or not the
+	// client got the answer (a drop or a timeout after accepting). A
+	// request whose client went away before it was served is not.
+	Accepted bool
+	At       time.Time
 }
 
 // InjectFaults queues faults for endpoint: each of the next requests to it
@@ -217,6 +221,7 @@ func (s *Server) serveFaulty(w http.ResponseWriter, r *http.Request, ep endpoint
 
 	out := &recorder{header: w.Header()}
 	ep.serve(out, r, reqID)
+	rec.Accepted = out.status == 0 || out.status/100 == 2
 	switch {
 	case fault != nil && fault.DropAfter:
 		rec.Fault = true
