@@ -169,9 +169,11 @@ func TestCLISyncTwoProcesses(t *testing.T) {
 	first.Wait()
 	post()
 	third := cliProcess(t, "sync", "--once", "--json", "--data-dir", dir)
+	var stderr strings.Builder
+	third.Stderr = &stderr
 	out, err := third.Output()
 	var got struct{ Received, Stored int64 }
 	if err != nil || json.Unmarshal(out, &got) != nil || got.Received != 1 || got.Stored != 1 {
-		t.Fatalf("sync after the holder was killed: %v %s", err, out)
+		t.Fatalf("sync after the holder was killed: %v %s\nstderr: %s", err, out, stderr.String())
 	}
 }

@@ -109,6 +109,17 @@ func TestCLIRequireSignin(t *testing.T) {
 	if r := cli(t, kr, "admin password 1\n"+secret+"\n"+token+"\n", "channel", "set", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("channel set signed in: %+v", r)
 	}
+	// A second administrator added by the first has a password the first
+	// knows: like the window, the CLI refuses them until they chose their
+	// own.
+	if r := cli(t, kr, "admin password 1\n加藤\nkato initial password\n", "staff", "add", "kato", "admin", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("staff add kato: %+v", r)
+	}
+	t.Setenv(StaffEnv, "kato")
+	if r := cli(t, kr, "kato initial password\n", "staff", "list", "--data-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "choose their own password") {
+		t.Fatalf("administrator-set password accepted by the CLI: %+v", r)
+	}
+	t.Setenv(StaffEnv, "admin")
 	r := cli(t, kr, "admin password 1\n", "staff", "require-signin", "off", "--data-dir", dir)
 	if r.code != 0 {
 		t.Fatalf("signed in: %+v", r)

@@ -104,8 +104,19 @@ func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permi
 		return "", "", err
 	}
 	st := ss.Staff()
-	if perm != "" && !st.Role.Allows(perm) {
-		return "", "", fmt.Errorf("staff %s (%s) may not do this", st.Login, st.Role)
+	if perm == "" {
+		return st.Actor(), st.Role, nil
+	}
+	// The window's guard: an administrator-set password must be replaced
+	// first, and a refusal is audited.
+	if _, err := svc.Authorize(ctx, ss, perm); err != nil {
+		switch {
+		case errors.Is(err, auth.ErrPasswordChange):
+			return "", "", fmt.Errorf("staff %s must choose their own password first: sign in to the Tsunagu window once, which asks for it", st.Login)
+		case errors.Is(err, auth.ErrForbidden):
+			return "", "", fmt.Errorf("staff %s (%s) may not do this", st.Login, st.Role)
+		}
+		return "", "", err
 	}
 	return st.Actor(), st.Role, nil
 }

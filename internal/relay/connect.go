@@ -425,6 +425,14 @@ func (s *Server) fetch(ctx context.Context, id string, n, maxBytes int) ([]*nats
 	left := maxBytes
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
+	// giveBack returns what came in, in order, to the queue at once.
+	giveBack := func(err error) ([]*nats.Msg, error) {
+		for _, m := range msgs {
+			m.Nak()
+		}
+		return nil, err
+	}
+	done := ctx.Done()
 	// The request ends with a status (404 no more, 408, 409 the next one
 	// is over the byte limit) or, silently, when the count or the bytes
 	// are used up exactly; reading on past that would lose nothing, but
@@ -432,12 +440,18 @@ func (s *Server) fetch(ctx context.Context, id string, n, maxBytes int) ([]*nats
 	// AckWait, so the sizes are counted as the server counts them.
 	for len(msgs) < n && left > 0 {
 		select {
-		case <-ctx.Done():
-			for _, m := range msgs {
-				m.Nak() // in order, for the next connection
-			}
-			return nil, ctx.Err()
+		case <-done:
+			// The request is out and JetStream answers it at once
+			// (no_wait). Stopping here would leave the events of that
+			// answer delivered to nobody, and the desktop's next
+			// connection would wait out AckWait for them: read the
+			// answer to its end, briefly, and hand it all back.
+			done = nil
+			t.Reset(time.Second)
 		case <-t.C:
+			if ctx.Err() != nil {
+				return giveBack(ctx.Err())
+			}
 			if len(msgs) == 0 {
 				return nil, errors.New("relay: fetch: no answer from JetStream")
 			}
@@ -448,14 +462,20 @@ func (s *Server) fetch(ctx context.Context, id string, n, maxBytes int) ([]*nats
 				case "100": // heartbeat
 					continue
 				case "404", "408", "409":
+					if ctx.Err() != nil {
+						return giveBack(ctx.Err())
+					}
 					return msgs, nil
 				default:
-					return msgs, fmt.Errorf("relay: fetch: status %s %s", st, m.Header.Get("Description"))
+					return giveBack(fmt.Errorf("relay: fetch: status %s %s", st, m.Header.Get("Description")))
 				}
 			}
 			left -= m.Size()
 			msgs = append(msgs, m)
 		}
+	}
+	if ctx.Err() != nil {
+		return giveBack(ctx.Err())
 	}
 	return msgs, nil
 }
