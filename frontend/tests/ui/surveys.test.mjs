@@ -132,3 +132,22 @@ test('a survey is built, answered in the sandbox phone and charted', async () =>
   await page.getByTestId('survey-frozen').waitFor()
   assert.deepEqual(pageErrors, [])
 })
+
+test('typing into the builder while the survey list still loads keeps what was typed', async () => {
+  const { page, pageErrors } = ui
+  // The list answers slowly (a loaded PC); the builder is already there.
+  await page.getByTestId('nav-inbox').click()
+  await page.route('**/api/call/Surveys', async (route) => {
+    await new Promise((r) => setTimeout(r, 1500))
+    await route.continue()
+  })
+  await page.getByTestId('nav-surveys').click()
+  await page.getByTestId('survey-name').locator('input').fill('窓口アンケート（入力中）')
+  // The list arrives (with the survey of the test above) ...
+  await page.locator('[data-testid="survey-item"][data-name="資産運用アンケート"]').waitFor()
+  await page.waitForTimeout(300)
+  // ... and does not replace the new survey being typed.
+  assert.equal(await page.getByTestId('survey-name').locator('input').inputValue(), '窓口アンケート（入力中）')
+  await page.unroute('**/api/call/Surveys')
+  assert.deepEqual(pageErrors, [])
+})
