@@ -41,6 +41,10 @@ var DefaultRateLimits = map[string]float64{
 	EndpointLoading:    2000,
 	// Not among LINE's published figures: the "other APIs" limit.
 	EndpointMarkAsReadByToken: 2000,
+	// LINE's rate-limit table names no insight or aggregation-unit
+	// endpoint: they fall under "other API endpoints".
+	EndpointInsight:         2000,
+	EndpointAggregationUnit: 2000,
 }
 
 // Fault is one misbehaviour, injected into the next request to an endpoint.
