@@ -30,8 +30,10 @@ const (
 	// EndpointMarkAsReadByToken is POST /v2/bot/chat/markAsRead (see
 	// MarkAsReadByToken); EndpointMarkAsRead is the older chat form.
 	EndpointMarkAsReadByToken Endpoint = "markAsReadByToken"
-	// EndpointInsight is GET /v2/bot/insight/* (insight.go).
-	EndpointInsight Endpoint = "insight"
+	// The statistics reads (insight.go): LINE allows each 60 an hour.
+	EndpointStatisticsPerUnit Endpoint = "statisticsPerUnit"
+	EndpointFollowers         Endpoint = "followers"
+	EndpointDemographics      Endpoint = "demographics"
 	// EndpointAggregationUnit is GET /v2/bot/message/aggregation/*: the
 	// aggregation units used this month.
 	EndpointAggregationUnit Endpoint = "aggregationUnit"
@@ -53,8 +55,12 @@ var DefaultLimits = map[Endpoint]float64{
 	EndpointLoading:    2000,
 	// Not listed among LINE's published limits; the "other APIs" figure.
 	EndpointMarkAsReadByToken: 2000,
-	// LINE's table names neither; both fall under "other API endpoints".
-	EndpointInsight:         2000,
+	// LINE's table: 60 requests per hour each (a limit under one a
+	// second is kept per hour; see bucket).
+	EndpointStatisticsPerUnit: 60.0 / 3600,
+	EndpointFollowers:         60.0 / 3600,
+	EndpointDemographics:      60.0 / 3600,
+	// Not in LINE's table: "other API endpoints".
 	EndpointAggregationUnit: 2000,
 }
 

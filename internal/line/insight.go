@@ -20,8 +20,11 @@ import (
 //     with fewer than 20 people behind it. Such a figure is Withheld, never
 //     zero.
 //   - Delay: LINE aggregates once a day, so statistics appear about a day
-//     after the events; until then a unit has nothing (Pending) and a
-//     day's follower count is "unready".
+//     after the events (LINE suggests waiting a few days); until then a
+//     unit has nothing (Pending) and a day's follower count is "unready".
+//     Interactions are counted for 14 days after the send.
+//   - Rate: 60 requests an hour to each statistics endpoint; the client
+//     waits rather than draw LINE's 429 (see bucket).
 //
 // The SDK's generated insight types decode LINE's null as 0 (their fields
 // are plain int64), which would turn "withheld" into a fake zero. So the
@@ -134,7 +137,7 @@ func (c *Client) StatisticsPerUnit(ctx context.Context, unit string, from, to ti
 	if td.Before(fd) || td.After(fd.AddDate(0, 0, MaxStatsPeriodDays)) {
 		return UnitStats{}, fmt.Errorf("line: statistics per unit: period %s to %s: to must be 0 to %d days after from", f, t, MaxStatsPeriodDays)
 	}
-	raw, err := c.insightGet(ctx, "statistics per unit", func(api *insight.InsightAPI) (*http.Response, error) {
+	raw, err := c.insightGet(ctx, EndpointStatisticsPerUnit, "statistics per unit", func(api *insight.InsightAPI) (*http.Response, error) {
 		res, _, err := api.GetStatisticsPerUnitWithHttpInfo(unit, f, t)
 		return res, err
 	})
@@ -216,7 +219,7 @@ type Followers struct {
 // Followers fetches the friend counts for date's JST day.
 func (c *Client) Followers(ctx context.Context, date time.Time) (Followers, error) {
 	d := statsDate(date)
-	raw, err := c.insightGet(ctx, "followers", func(api *insight.InsightAPI) (*http.Response, error) {
+	raw, err := c.insightGet(ctx, EndpointFollowers, "followers", func(api *insight.InsightAPI) (*http.Response, error) {
 		res, _, err := api.GetNumberOfFollowersWithHttpInfo(d)
 		return res, err
 	})
@@ -261,7 +264,7 @@ type Demographics struct {
 
 // Demographics fetches the friends' demographics.
 func (c *Client) Demographics(ctx context.Context) (Demographics, error) {
-	raw, err := c.insightGet(ctx, "demographics", func(api *insight.InsightAPI) (*http.Response, error) {
+	raw, err := c.insightGet(ctx, EndpointDemographics, "demographics", func(api *insight.InsightAPI) (*http.Response, error) {
 		res, _, err := api.GetFriendsDemographicsWithHttpInfo()
 		return res, err
 	})
@@ -370,9 +373,9 @@ func (c *Client) UnitNames(ctx context.Context) ([]string, error) {
 
 // insightGet makes one insight read through the SDK's insight client and
 // returns LINE's raw JSON answer (see the note at the top of this file).
-func (c *Client) insightGet(ctx context.Context, op string, call func(*insight.InsightAPI) (*http.Response, error)) ([]byte, error) {
+func (c *Client) insightGet(ctx context.Context, ep Endpoint, op string, call func(*insight.InsightAPI) (*http.Response, error)) ([]byte, error) {
 	var raw []byte
-	_, _, err := c.doHTTP(ctx, EndpointInsight, retryIdempotent, func(actx context.Context) (*http.Response, error) {
+	_, _, err := c.doHTTP(ctx, ep, retryIdempotent, func(actx context.Context) (*http.Response, error) {
 		raw = nil
 		hc := *c.hc
 		hc.Transport = &bodyTap{next: c.hc.Transport, body: &raw}

@@ -141,7 +141,7 @@ func TestStatisticsPerUnitCampaign(t *testing.T) {
 	// The reads went through the SDK to the insight endpoint.
 	n := 0
 	for _, r := range e.client.Requests() {
-		if r.Endpoint == EndpointInsight && r.Status == 200 {
+		if r.Endpoint == EndpointStatisticsPerUnit && r.Status == 200 {
 			n++
 		}
 	}
@@ -259,19 +259,47 @@ func TestFollowersAndDemographics(t *testing.T) {
 		t.Errorf("2016-10-31: %+v, %v", f, err)
 	}
 
-	// 19 friends are left: too few for demographics.
+	// 19 friends are left: a targeted reach too small for demographics.
 	d, err := c.Demographics(ctx)
 	if err != nil || d.Available || d.Genders != nil {
 		t.Fatalf("19 friends: %+v, %v", d, err)
 	}
-	sim.AddCustomer(linesim.Customer{UserID: linesim.NewUserID(), DisplayName: "new", Following: true, AppType: "android"})
+	sim.AddCustomer(linesim.Customer{UserID: linesim.NewUserID(), DisplayName: "new", Following: true,
+		Gender: "male", Age: "from20to24", Area: "大阪", AppType: "android"})
 	clk.Advance(linesim.DefaultInsightDelay)
 	d, err = c.Demographics(ctx)
 	if err != nil || !d.Available {
 		t.Fatalf("20 friends: %+v, %v", d, err)
 	}
-	// Of the 19 left, ids[5:] holds 4 men (8, 12, 16, 20) and 15 women; one unknown.
-	if fmt.Sprint(d.Genders) != "[{female 75} {male 20} {unknown 5}]" || fmt.Sprint(d.AppTypes) != "[{android 5} {unknown 95}]" {
+	// Of the 19 left, ids[5:] holds 4 men (8, 12, 16, 20) and 15 women.
+	if fmt.Sprint(d.Genders) != "[{female 75} {male 25}]" || fmt.Sprint(d.AppTypes) != "[{android 5} {unknown 95}]" {
 		t.Errorf("demographics: %+v", d)
+	}
+}
+
+// A limit of 60 an hour lets a report's reads leave at once, and never
+// more than the allowance in any hour.
+func TestHourlyBucket(t *testing.T) {
+	b := newBuckets(nil)[EndpointStatisticsPerUnit]
+	if b.perHour != 60 {
+		t.Fatalf("statistics per unit: %d an hour, want LINE's 60", b.perHour)
+	}
+	b = &bucket{perHour: 3}
+	t0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	var got []time.Duration
+	for _, now := range []time.Time{t0, t0, t0, t0, t0.Add(30 * time.Minute), t0.Add(30 * time.Minute), t0.Add(3 * time.Hour)} {
+		got = append(got, b.reserve(now).Sub(t0))
+	}
+	if fmt.Sprint(got) != "[0s 0s 0s 1h0m0s 1h0m0s 1h0m0s 3h0m0s]" {
+		t.Errorf("departures %v", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	full := &bucket{perHour: 1}
+	if err := full.wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second request in the hour: %v, want to wait", err)
 	}
 }

@@ -111,12 +111,12 @@ func (s *Server) routes() http.Handler {
 		{EndpointLoading, "POST /v2/bot/chat/loading/start", s.handleLoading},
 		{EndpointBotInfo, "GET /v2/bot/info", s.handleBotInfo},
 		{EndpointWebhookEndpoint, "PUT /v2/bot/channel/webhook/endpoint", s.handleSetWebhookEndpoint},
-		{EndpointAggregationUnit, "GET /v2/bot/message/aggregation/info", s.handleUnitUsage},     // units.go
-		{EndpointAggregationUnit, "GET /v2/bot/message/aggregation/list", s.handleUnitList},      // units.go
-		{EndpointInsight, "GET /v2/bot/insight/message/event/aggregation", s.handleStatsPerUnit}, // insight.go
-		{EndpointInsight, "GET /v2/bot/insight/followers", s.handleFollowers},
-		{EndpointInsight, "GET /v2/bot/insight/message/delivery", s.handleDeliveryCount},
-		{EndpointInsight, "GET /v2/bot/insight/demographic", s.handleDemographic},
+		{EndpointAggregationUnit, "GET /v2/bot/message/aggregation/info", s.handleUnitUsage},         // units.go
+		{EndpointAggregationUnit, "GET /v2/bot/message/aggregation/list", s.handleUnitList},          // units.go
+		{EndpointInsightUnit, "GET /v2/bot/insight/message/event/aggregation", s.handleStatsPerUnit}, // insight.go
+		{EndpointInsightFollowers, "GET /v2/bot/insight/followers", s.handleFollowers},
+		{EndpointInsightDelivery, "GET /v2/bot/insight/message/delivery", s.handleDeliveryCount},
+		{EndpointInsightDemographic, "GET /v2/bot/insight/demographic", s.handleDemographic},
 		{"", "/", func(w http.ResponseWriter, _ *http.Request, _ string) {
 			writeError(w, http.StatusNotFound, errorBody{Message: msgNotFound})
 		}},

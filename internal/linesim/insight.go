@@ -23,6 +23,8 @@ import (
 //     it (LINE aggregates once a day; figures appear the next day).
 //   - The privacy rule: a figure under 20, or one behind which fewer than
 //     20 users stand, is null. A zero is therefore never shown.
+//   - Interactions count for 14 days after the message was sent; then its
+//     statistics are frozen.
 //   - Daily figures (followers, deliveries) for a JST date are "unready"
 //     until InsightDelay after the date ends, and "out_of_service" for
 //     dates before LINE began counting.
@@ -40,15 +42,24 @@ const privacyThreshold = 20
 // statistics request may be (20210301 to 20210331 at most).
 const maxStatsPeriodDays = 30
 
-// EndpointInsight names the /v2/bot/insight/* endpoints for rate limits
-// and faults.
-const EndpointInsight = "insight"
+// The statistics endpoints, named for rate limits and faults. LINE limits
+// each to 60 requests an hour.
+const (
+	EndpointInsightUnit        = "insightUnit"        // statistics per unit
+	EndpointInsightFollowers   = "insightFollowers"   // number of followers
+	EndpointInsightDelivery    = "insightDelivery"    // number of message deliveries
+	EndpointInsightDemographic = "insightDemographic" // friend demographics
+)
+
+// interactionWindow is how long after a message was sent LINE still counts
+// interactions with it; its statistics are frozen after that.
+const interactionWindow = 14 * 24 * time.Hour
 
 // The first dates LINE has figures for: before them the daily endpoints
 // answer status "out_of_service".
 var (
 	followersSince  = time.Date(2016, 11, 1, 0, 0, 0, 0, jst)
-	deliveriesSince = time.Date(2017, 3, 31, 0, 0, 0, 0, jst)
+	deliveriesSince = time.Date(2017, 3, 1, 0, 0, 0, 0, jst)
 )
 
 // Errors from the interaction methods.
@@ -112,6 +123,10 @@ func (c *customer) blockedAt(t time.Time) bool {
 	return blocked
 }
 
+// targetable reports whether LINE knows c's gender, age and area: the
+// "targeted reach" of the followers insight.
+func (c *customer) targetable() bool { return c.Gender != "" && c.Age != "" && c.Area != "" }
+
 // Kinds of interaction.
 const (
 	kindImpression = "impression"
@@ -127,6 +142,7 @@ type interaction struct {
 	url                     string // click
 	percent                 int    // play: how far it was played, 0 to 100
 	at                      time.Time
+	sentAt                  time.Time // when the message was delivered
 }
 
 // OpenMessage has the customer display the messages ref names: every
@@ -210,7 +226,7 @@ func (s *Server) deliveredLocked(userID, ref string) ([]Delivery, error) {
 }
 
 func (s *Server) recordLocked(d Delivery, e interaction) {
-	e.userID, e.requestID, e.unit, e.seq = d.UserID, d.RequestID, d.Unit, d.Seq
+	e.userID, e.requestID, e.unit, e.seq, e.sentAt = d.UserID, d.RequestID, d.Unit, d.Seq, d.At
 	s.insight.events = append(s.insight.events, e)
 }
 
@@ -377,7 +393,8 @@ func (s *Server) handleStatsPerUnit(w http.ResponseWriter, r *http.Request, _ st
 	clicks := map[clickKey]*tally{}
 	clicksOfRequest := map[string]*tally{}
 	for _, e := range s.insight.events {
-		if e.unit != unit || !seqs[e.seq] || e.at.Before(from) || !e.at.Before(end) || !visible(e.at) {
+		if e.unit != unit || !seqs[e.seq] || e.at.Before(from) || !e.at.Before(end) || !visible(e.at) ||
+			e.at.Sub(e.sentAt) > interactionWindow {
 			continue
 		}
 		b := bubbles[e.seq]
@@ -496,7 +513,7 @@ func (s *Server) handleFollowers(w http.ResponseWriter, r *http.Request, _ strin
 		switch {
 		case c.blockedAt(end):
 			blocks++
-		case c.Gender != "" && c.Age != "" && c.Area != "":
+		case c.targetable():
 			targeted++
 		}
 	}
@@ -551,15 +568,19 @@ type tile struct {
 
 // handleDemographic is GET /v2/bot/insight/demographic: the shares of the
 // friends LINE had aggregated InsightDelay ago; available is false while
-// fewer than 20 friends stand behind it.
+// the targeted reach (friends whose demographics LINE knows) is under 20.
 func (s *Server) handleDemographic(w http.ResponseWriter, _ *http.Request, _ string) {
 	now := s.now()
 	s.mu.Lock()
 	asOf := now.Add(-s.insight.delay)
 	var friends []*customer
+	targetable := 0
 	for _, id := range s.order {
 		if c := s.customers[id]; c.friendAt(asOf) {
 			friends = append(friends, c)
+			if c.targetable() {
+				targetable++
+			}
 		}
 	}
 	type pair struct {
@@ -590,7 +611,7 @@ func (s *Server) handleDemographic(w http.ResponseWriter, _ *http.Request, _ str
 	}
 	s.mu.Unlock()
 
-	if len(friends) < privacyThreshold {
+	if targetable < privacyThreshold {
 		writeJSON(w, http.StatusOK, struct {
 			Available bool `json:"available"`
 		}{false})

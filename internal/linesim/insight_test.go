@@ -421,7 +421,7 @@ func TestDemographicsAndDeliveries(t *testing.T) {
 	s := startSim(t, Config{Clock: clk.Now})
 	var ids []string
 	for i := range 19 {
-		c := Customer{UserID: NewUserID(), DisplayName: "c", Following: true, Gender: "male", AppType: "ios"}
+		c := Customer{UserID: NewUserID(), DisplayName: "c", Following: true, Gender: "male", Age: "from50", Area: "福岡", AppType: "ios"}
 		if i%2 == 0 {
 			c.Gender = "female"
 		}
@@ -441,14 +441,21 @@ func TestDemographicsAndDeliveries(t *testing.T) {
 	if m := demo(); m["available"] != false || len(m) != 1 {
 		t.Errorf("19 friends: %v", m)
 	}
-	s.AddCustomer(Customer{UserID: NewUserID(), DisplayName: "20th", Following: true})
+	// A friend LINE knows nothing about is not in the targeted reach.
+	s.AddCustomer(Customer{UserID: NewUserID(), DisplayName: "unknown", Following: true})
+	clk.Advance(DefaultInsightDelay)
 	if m := demo(); m["available"] != false {
-		t.Errorf("the 20th friend before the delay: %v", m)
+		t.Errorf("targeted reach 19: %v", m)
+	}
+	s.AddCustomer(Customer{UserID: NewUserID(), DisplayName: "20th", Following: true, Gender: "male", Age: "from70", Area: "福岡"})
+	if m := demo(); m["available"] != false {
+		t.Errorf("the 20th targetable friend before the delay: %v", m)
 	}
 	clk.Advance(DefaultInsightDelay)
 	m := demo()
-	if m["available"] != true || fmt.Sprint(m["genders"]) != "[map[gender:female percentage:50] map[gender:male percentage:45] map[gender:unknown percentage:5]]" ||
-		fmt.Sprint(m["subscriptionPeriods"]) != "[map[percentage:100 subscriptionPeriod:within7days]]" {
+	if m["available"] != true || fmt.Sprint(m["genders"]) != "[map[gender:female percentage:47.6] map[gender:male percentage:47.6] map[gender:unknown percentage:4.8]]" ||
+		fmt.Sprint(m["subscriptionPeriods"]) != "[map[percentage:100 subscriptionPeriod:within7days]]" ||
+		fmt.Sprint(m["ages"]) != "[map[age:from50 percentage:90.5] map[age:from70 percentage:4.8] map[age:unknown percentage:4.8]]" {
 		t.Errorf("demographics: %v", m)
 	}
 
@@ -464,7 +471,7 @@ func TestDemographicsAndDeliveries(t *testing.T) {
 	if string(res.raw) != `{"status":"ready","apiPush":2,"apiMulticast":5,"apiReply":0}` {
 		t.Errorf("delivery %s: %s", day, res.raw)
 	}
-	res = call(t, s, http.MethodGet, "/v2/bot/insight/message/delivery?date=20170330", testToken, nil, "")
+	res = call(t, s, http.MethodGet, "/v2/bot/insight/message/delivery?date=20170228", testToken, nil, "")
 	if string(res.raw) != `{"status":"out_of_service"}` {
 		t.Errorf("before LINE counted: %s", res.raw)
 	}
@@ -472,3 +479,53 @@ func TestDemographicsAndDeliveries(t *testing.T) {
 
 // sp joins values with spaces.
 func sp(vals ...any) string { return strings.TrimSuffix(fmt.Sprintln(vals...), "\n") }
+
+// LINE allows 60 requests an hour to each statistics endpoint.
+func TestInsightRateLimitPerHour(t *testing.T) {
+	s := startSim(t, Config{})
+	for i := range 60 {
+		if res := call(t, s, http.MethodGet, "/v2/bot/insight/followers?date=20260101", testToken, nil, ""); res.status != http.StatusOK {
+			t.Fatalf("request %d: %d", i+1, res.status)
+		}
+	}
+	res := call(t, s, http.MethodGet, "/v2/bot/insight/followers?date=20260101", testToken, nil, "")
+	if res.status != http.StatusTooManyRequests || res.body.Message != msgRateLimited {
+		t.Errorf("61st in the hour: %d %s", res.status, res.raw)
+	}
+	// Each endpoint has its own count.
+	if res := call(t, s, http.MethodGet, "/v2/bot/insight/demographic", testToken, nil, ""); res.status != http.StatusOK {
+		t.Errorf("demographics after 60 follower reads: %d", res.status)
+	}
+	if res := call(t, s, http.MethodGet, "/v2/bot/message/aggregation/info", testToken, nil, ""); res.status != http.StatusOK {
+		t.Errorf("unit count: %d", res.status)
+	}
+}
+
+// Interactions count for 14 days after the send, then the figures freeze.
+func TestInteractionWindow(t *testing.T) {
+	clk := newFakeClock()
+	s := startSim(t, Config{Clock: clk.Now})
+	var users []string
+	for i := range 40 {
+		users = append(users, addFollower(s, fmt.Sprintf("c%d", i)))
+	}
+	res := call(t, s, http.MethodPost, "/v2/bot/message/multicast", testToken, nil, sendBody(t, users, []string{"late"}, textMsg("https://example.com/x")))
+	req := res.header.Get("X-Line-Request-Id")
+	clk.Advance(13 * 24 * time.Hour)
+	for _, u := range users[:20] {
+		if err := s.ClickURL(u, req, "https://example.com/x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(2 * 24 * time.Hour) // day 15
+	for _, u := range users[20:] {
+		if err := s.ClickURL(u, req, "https://example.com/x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(DefaultInsightDelay)
+	st, raw := getStats(t, s, "customAggregationUnit=late&from=20260401&to=20260501")
+	if val(st.Overview["uniqueClick"]) != "20" || val(st.Clicks[0].Click) != "20" {
+		t.Errorf("clicks after day 14 counted: %s", raw.raw)
+	}
+}
