@@ -87,6 +87,14 @@ func newInsightState(delay time.Duration, unitsPerMonth int) insightState {
 	return insightState{delay: delay, unitsPerMonth: unitsPerMonth, units: map[string]*unitMonth{}}
 }
 
+// SetInsightDelay changes LINE's aggregation delay (see
+// Config.InsightDelay); 0 shows every event at once, for the sandbox.
+func (s *Server) SetInsightDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.insight.delay = max(d, 0)
+}
+
 // blockChange is a friend blocking (or unblocking) the account.
 type blockChange struct {
 	at      time.Time

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -527,5 +528,46 @@ func TestInteractionWindow(t *testing.T) {
 	st, raw := getStats(t, s, "customAggregationUnit=late&from=20260401&to=20260501")
 	if val(st.Overview["uniqueClick"]) != "20" || val(st.Clicks[0].Click) != "20" {
 		t.Errorf("clicks after day 14 counted: %s", raw.raw)
+	}
+}
+
+// The sandbox drives interactions and the delay through the control API.
+func TestInsightControl(t *testing.T) {
+	s := startSim(t, Config{})
+	var users []string
+	for i := range 20 {
+		users = append(users, addFollower(s, fmt.Sprintf("c%d", i)))
+	}
+	res := call(t, s, http.MethodPost, "/v2/bot/message/multicast", testToken, nil, sendBody(t, users, []string{"sandbox"}, textMsg("https://example.com/a")))
+	req := res.header.Get("X-Line-Request-Id")
+	ctl := httptest.NewServer(s.ControlHandler())
+	defer ctl.Close()
+	post := func(path, body string) int {
+		t.Helper()
+		r, err := http.Post(ctl.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	for _, u := range users {
+		if code := post("/interact", `{"userId":"`+u+`","ref":"`+req+`","kind":"click","url":"https://example.com/a"}`); code != http.StatusNoContent {
+			t.Fatalf("click: %d", code)
+		}
+	}
+	if code := post("/interact", `{"userId":"`+users[0]+`","ref":"`+req+`","kind":"click","url":"https://example.com/b"}`); code != http.StatusBadRequest {
+		t.Errorf("a URL the message lacks: %d", code)
+	}
+	day := s.Deliveries(users[0])[0].At.In(jst).Format("20060102") // the clicks are later the same day, or the next: to covers it
+	next := s.Deliveries(users[0])[0].At.In(jst).AddDate(0, 0, 1).Format("20060102")
+	if st, _ := getStats(t, s, "customAggregationUnit=sandbox&from="+day+"&to="+next); len(st.Messages) != 0 {
+		t.Errorf("before the delay: %+v", st)
+	}
+	if code := post("/insight/delay", `{"ms":0}`); code != http.StatusNoContent {
+		t.Fatalf("delay: %d", code)
+	}
+	if st, raw := getStats(t, s, "customAggregationUnit=sandbox&from="+day+"&to="+next); val(st.Overview["uniqueClick"]) != "20" {
+		t.Errorf("with no delay: %s", raw.raw)
 	}
 }
