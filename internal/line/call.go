@@ -30,6 +30,13 @@ const (
 	// EndpointMarkAsReadByToken is POST /v2/bot/chat/markAsRead (see
 	// MarkAsReadByToken); EndpointMarkAsRead is the older chat form.
 	EndpointMarkAsReadByToken Endpoint = "markAsReadByToken"
+	// The statistics reads (insight.go): LINE allows each 60 an hour.
+	EndpointStatisticsPerUnit Endpoint = "statisticsPerUnit"
+	EndpointFollowers         Endpoint = "followers"
+	EndpointDemographics      Endpoint = "demographics"
+	// EndpointAggregationUnit is GET /v2/bot/message/aggregation/*: the
+	// aggregation units used this month.
+	EndpointAggregationUnit Endpoint = "aggregationUnit"
 )
 
 // DefaultLimits are LINE's published rate limits in requests per second:
@@ -48,6 +55,13 @@ var DefaultLimits = map[Endpoint]float64{
 	EndpointLoading:    2000,
 	// Not listed among LINE's published limits; the "other APIs" figure.
 	EndpointMarkAsReadByToken: 2000,
+	// LINE's table: 60 requests per hour each (a limit under one a
+	// second is kept per hour; see bucket).
+	EndpointStatisticsPerUnit: 60.0 / 3600,
+	EndpointFollowers:         60.0 / 3600,
+	EndpointDemographics:      60.0 / 3600,
+	// Not in LINE's table: "other API endpoints".
+	EndpointAggregationUnit: 2000,
 }
 
 // RetryPolicy says how often and how patiently a call is retried.
@@ -114,6 +128,18 @@ type attemptFunc func(api *messaging_api.MessagingApiAPI) (*http.Response, error
 // *APIError with LINE's message, or one wrapping ErrMonthlyLimit. A 409 is
 // returned as an *APIError with the response, for the caller to judge.
 func (c *Client) do(ctx context.Context, ep Endpoint, mode retryMode, attempt attemptFunc) (*http.Response, int, error) {
+	return c.doHTTP(ctx, ep, mode, func(actx context.Context) (*http.Response, error) {
+		api, err := c.api(actx)
+		if err != nil {
+			return nil, err
+		}
+		return attempt(api)
+	})
+}
+
+// doHTTP is do for any SDK client: attempt gets the attempt's context
+// (timeout and endpoint tag) and builds its own client on it.
+func (c *Client) doHTTP(ctx context.Context, ep Endpoint, mode retryMode, attempt func(context.Context) (*http.Response, error)) (*http.Response, int, error) {
 	var lastErr error
 	for n := 1; ; n++ {
 		if err := c.limits[ep].wait(ctx); err != nil {
@@ -164,16 +190,12 @@ func (c *Client) do(ctx context.Context, ep Endpoint, mode retryMode, attempt at
 
 // attempt runs one HTTP attempt under the attempt timeout, tagged with the
 // endpoint for the request log.
-func (c *Client) attempt(ctx context.Context, ep Endpoint, fn attemptFunc) (*http.Response, error) {
+func (c *Client) attempt(ctx context.Context, ep Endpoint, fn func(context.Context) (*http.Response, error)) (*http.Response, error) {
 	actx, cancel := context.WithTimeout(context.WithValue(ctx, endpointKey{}, ep), c.timeout)
 	defer cancel()
-	api, err := c.api(actx)
-	if err != nil {
-		return nil, err
-	}
 	// The SDK has read (and for errors, buffered) the whole answer by the
 	// time it returns, so cancelling actx afterwards loses nothing.
-	return fn(api)
+	return fn(actx)
 }
 
 // endpointKey tags a request's context with its Endpoint.

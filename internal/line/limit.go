@@ -2,6 +2,7 @@ package line
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -10,11 +11,19 @@ import (
 // configured rate, evenly spaced. Even spacing keeps a client under LINE's
 // limit however LINE windows its count, and lets many goroutines share one
 // endpoint's budget: each reserves the next free slot and sleeps until it.
+//
+// A rate under one a second is a limit LINE states per hour (60 an hour for
+// the statistics reads). Spacing those a minute apart would make a report
+// wait a minute per figure, so such a bucket instead lets a request leave
+// when fewer than the hour's allowance left in the trailing hour: any hour
+// holds at most that many, however LINE windows its count.
 type bucket struct {
 	interval time.Duration
+	perHour  int // > 0: the trailing-hour allowance replaces the spacing
 
 	mu   sync.Mutex
-	next time.Time // the earliest time the next request may leave
+	next time.Time   // the earliest time the next request may leave
+	sent []time.Time // perHour: the reserved departures of the last hour, in order
 }
 
 func newBuckets(overrides map[Endpoint]float64) map[Endpoint]*bucket {
@@ -23,9 +32,39 @@ func newBuckets(overrides map[Endpoint]float64) map[Endpoint]*bucket {
 		if r, ok := overrides[ep]; ok && r > 0 {
 			rate = r
 		}
-		m[ep] = &bucket{interval: time.Duration(float64(time.Second) / rate)}
+		b := &bucket{interval: time.Duration(float64(time.Second) / rate)}
+		if rate < 1 {
+			b.perHour = max(1, int(math.Round(rate*3600)))
+		}
+		m[ep] = b
 	}
 	return m
+}
+
+// reserve returns when the next request may leave, and books it.
+func (b *bucket) reserve(now time.Time) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.perHour == 0 {
+		at := b.next
+		if at.Before(now) {
+			at = now
+		}
+		b.next = at.Add(b.interval)
+		return at
+	}
+	i := 0
+	for i < len(b.sent) && !b.sent[i].After(now.Add(-time.Hour)) {
+		i++
+	}
+	b.sent = b.sent[i:]
+	at := now
+	if len(b.sent) >= b.perHour {
+		// An hour after the departure that would make this one too many.
+		at = b.sent[len(b.sent)-b.perHour].Add(time.Hour)
+	}
+	b.sent = append(b.sent, at)
+	return at
 }
 
 // wait blocks until the caller may send, or ctx ends. A cancelled wait
@@ -34,14 +73,8 @@ func (b *bucket) wait(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	b.mu.Lock()
 	now := time.Now()
-	at := b.next
-	if at.Before(now) {
-		at = now
-	}
-	b.next = at.Add(b.interval)
-	b.mu.Unlock()
+	at := b.reserve(now)
 	d := at.Sub(now)
 	if d <= 0 {
 		return ctx.Err()

@@ -21,13 +21,41 @@ import (
 //
 // On failure the result still carries the status and request ID LINE gave.
 func (c *Client) Push(ctx context.Context, to string, msgs []Message, retryKey string) (SendResult, error) {
+	return c.PushWithOptions(ctx, to, msgs, retryKey, SendOptions{})
+}
+
+// SendOptions are the optional parts of a push or multicast.
+type SendOptions struct {
+	// AggregationUnit is the customAggregationUnits name LINE counts the
+	// send's statistics under (see StatisticsPerUnit); "" means none. It
+	// must pass ValidateUnitName. A channel may use 1,000 names a JST
+	// month: LINE sends past that but aggregates nothing for a new name.
+	AggregationUnit string
+}
+
+func (o SendOptions) units() ([]string, error) {
+	if o.AggregationUnit == "" {
+		return nil, nil
+	}
+	if err := ValidateUnitName(o.AggregationUnit); err != nil {
+		return nil, err
+	}
+	return []string{o.AggregationUnit}, nil
+}
+
+// PushWithOptions is Push with opts.
+func (c *Client) PushWithOptions(ctx context.Context, to string, msgs []Message, retryKey string, opts SendOptions) (SendResult, error) {
 	if to == "" {
 		return SendResult{}, errors.New("line: push: no recipient")
 	}
 	if err := checkSend(msgs, retryKey); err != nil {
 		return SendResult{}, fmt.Errorf("line: push: %w", err)
 	}
-	req := &messaging_api.PushMessageRequest{To: to, Messages: asSDK(msgs)}
+	units, err := opts.units()
+	if err != nil {
+		return SendResult{}, fmt.Errorf("line: push: %w", err)
+	}
+	req := &messaging_api.PushMessageRequest{To: to, Messages: asSDK(msgs), CustomAggregationUnits: units}
 	res, n, err := c.do(ctx, EndpointPush, retryIdempotent, func(api *messaging_api.MessagingApiAPI) (*http.Response, error) {
 		res, _, err := api.PushMessageWithHttpInfo(req, retryKey)
 		return res, err
@@ -40,13 +68,23 @@ func (c *Client) Push(ctx context.Context, to string, msgs []Message, retryKey s
 // retries like Push. LINE answers 200 even for recipients who blocked the
 // account or are unknown, and silently skips them.
 func (c *Client) Multicast(ctx context.Context, to []string, msgs []Message, retryKey string) (SendResult, error) {
+	return c.MulticastWithOptions(ctx, to, msgs, retryKey, SendOptions{})
+}
+
+// MulticastWithOptions is Multicast with opts. Every chunk of one delivery
+// should carry the same AggregationUnit.
+func (c *Client) MulticastWithOptions(ctx context.Context, to []string, msgs []Message, retryKey string, opts SendOptions) (SendResult, error) {
 	if len(to) == 0 || len(to) > MaxMulticastRecipients {
 		return SendResult{}, fmt.Errorf("line: multicast: %d recipients, want 1 to %d", len(to), MaxMulticastRecipients)
 	}
 	if err := checkSend(msgs, retryKey); err != nil {
 		return SendResult{}, fmt.Errorf("line: multicast: %w", err)
 	}
-	req := &messaging_api.MulticastRequest{To: to, Messages: asSDK(msgs)}
+	units, err := opts.units()
+	if err != nil {
+		return SendResult{}, fmt.Errorf("line: multicast: %w", err)
+	}
+	req := &messaging_api.MulticastRequest{To: to, Messages: asSDK(msgs), CustomAggregationUnits: units}
 	res, n, err := c.do(ctx, EndpointMulticast, retryIdempotent, func(api *messaging_api.MessagingApiAPI) (*http.Response, error) {
 		res, _, err := api.MulticastWithHttpInfo(req, retryKey)
 		return res, err

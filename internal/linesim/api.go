@@ -111,6 +111,12 @@ func (s *Server) routes() http.Handler {
 		{EndpointLoading, "POST /v2/bot/chat/loading/start", s.handleLoading},
 		{EndpointBotInfo, "GET /v2/bot/info", s.handleBotInfo},
 		{EndpointWebhookEndpoint, "PUT /v2/bot/channel/webhook/endpoint", s.handleSetWebhookEndpoint},
+		{EndpointAggregationUnit, "GET /v2/bot/message/aggregation/info", s.handleUnitUsage},         // units.go
+		{EndpointAggregationUnit, "GET /v2/bot/message/aggregation/list", s.handleUnitList},          // units.go
+		{EndpointInsightUnit, "GET /v2/bot/insight/message/event/aggregation", s.handleStatsPerUnit}, // insight.go
+		{EndpointInsightFollowers, "GET /v2/bot/insight/followers", s.handleFollowers},
+		{EndpointInsightDelivery, "GET /v2/bot/insight/message/delivery", s.handleDeliveryCount},
+		{EndpointInsightDemographic, "GET /v2/bot/insight/demographic", s.handleDemographic},
 		{"", "/", func(w http.ResponseWriter, _ *http.Request, _ string) {
 			writeError(w, http.StatusNotFound, errorBody{Message: msgNotFound})
 		}},
@@ -151,6 +157,8 @@ type sendRequest struct {
 	To         json.RawMessage   `json:"to"`
 	ReplyToken *string           `json:"replyToken"`
 	Messages   []json.RawMessage `json:"messages"`
+	// Units is customAggregationUnits (push and multicast; units.go).
+	Units json.RawMessage `json:"customAggregationUnits"`
 }
 
 // message is one accepted message object.
@@ -166,6 +174,10 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, reqID string
 		return
 	}
 	req, msgs, ok := decodeSend(w, r, "to", false)
+	if !ok {
+		return
+	}
+	unit, ok := checkUnits(w, req.Units)
 	if !ok {
 		return
 	}
@@ -200,11 +212,12 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, reqID string
 	if retryKey != "" {
 		s.retryKeys[retryKey] = acceptedPush{requestID: reqID, sent: sent, at: now}
 	}
+	unit = s.countUnitLocked(unit, now)
 	// LINE accepts a push to a user who blocked the account (200) but
 	// does not deliver it.
 	var delivered []Delivery
 	if c.Following {
-		delivered = s.deliverLocked(c, msgs, ViaPush, retryKey, reqID, now)
+		delivered = s.deliverLocked(c, msgs, sendInfo{via: ViaPush, retryKey: retryKey, reqID: reqID, unit: unit, sent: sent}, now)
 	}
 	s.mu.Unlock()
 
@@ -218,6 +231,10 @@ func (s *Server) handleMulticast(w http.ResponseWriter, r *http.Request, reqID s
 		return
 	}
 	req, msgs, ok := decodeSend(w, r, "to", true)
+	if !ok {
+		return
+	}
+	unit, ok := checkUnits(w, req.Units)
 	if !ok {
 		return
 	}
@@ -268,9 +285,10 @@ func (s *Server) handleMulticast(w http.ResponseWriter, r *http.Request, reqID s
 	if retryKey != "" {
 		s.retryKeys[retryKey] = acceptedPush{requestID: reqID, at: now}
 	}
+	unit = s.countUnitLocked(unit, now)
 	var delivered []Delivery
 	for _, c := range targets {
-		delivered = append(delivered, s.deliverLocked(c, msgs, ViaMulticast, retryKey, reqID, now)...)
+		delivered = append(delivered, s.deliverLocked(c, msgs, sendInfo{via: ViaMulticast, retryKey: retryKey, reqID: reqID, unit: unit}, now)...)
 	}
 	s.mu.Unlock()
 
@@ -303,7 +321,7 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request, reqID strin
 	var delivered []Delivery
 	// Replies are free: they do not count against the monthly quota.
 	if c := s.customers[tok.userID]; c != nil && c.Following {
-		delivered = s.deliverLocked(c, msgs, ViaReply, "", reqID, now)
+		delivered = s.deliverLocked(c, msgs, sendInfo{via: ViaReply, reqID: reqID, sent: sent}, now)
 	}
 	s.mu.Unlock()
 
@@ -613,13 +631,23 @@ func (s *Server) newSentMessagesLocked(n int) []sentMessage {
 	return sent
 }
 
+// sendInfo is what a send's deliveries share.
+type sendInfo struct {
+	via, retryKey, reqID string
+	unit                 string        // counted aggregation unit, or ""
+	sent                 []sentMessage // IDs LINE answered with (push, reply)
+}
+
 // deliverLocked puts msgs on c's phone and returns the deliveries for
 // OnDelivery.
-func (s *Server) deliverLocked(c *customer, msgs []message, via, retryKey, reqID string, now time.Time) []Delivery {
+func (s *Server) deliverLocked(c *customer, msgs []message, si sendInfo, now time.Time) []Delivery {
 	out := make([]Delivery, 0, len(msgs))
-	for _, m := range msgs {
-		d := Delivery{UserID: c.UserID, Type: m.typ, Text: m.text, Message: m.raw, Via: via,
-			RetryKey: retryKey, RequestID: reqID, At: now}
+	for i, m := range msgs {
+		d := Delivery{UserID: c.UserID, Type: m.typ, Text: m.text, Message: m.raw, Via: si.via,
+			RetryKey: si.retryKey, RequestID: si.reqID, Seq: i + 1, Unit: si.unit, At: now}
+		if i < len(si.sent) {
+			d.MessageID = si.sent[i].ID
+		}
 		c.deliveries = append(c.deliveries, d)
 		c.chat = append(c.chat, PhoneMessage{From: FromOfficial, Type: m.typ, Text: m.text, At: now})
 		out = append(out, d)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"math"
 	"net/http"
 	"time"
 )
@@ -41,6 +42,13 @@ var DefaultRateLimits = map[string]float64{
 	EndpointLoading:    2000,
 	// Not among LINE's published figures: the "other APIs" limit.
 	EndpointMarkAsReadByToken: 2000,
+	// LINE's table: 60 requests per hour for each statistics endpoint.
+	EndpointInsightUnit:        60.0 / 3600,
+	EndpointInsightFollowers:   60.0 / 3600,
+	EndpointInsightDelivery:    60.0 / 3600,
+	EndpointInsightDemographic: 60.0 / 3600,
+	// Not in LINE's table: "other API endpoints".
+	EndpointAggregationUnit: 2000,
 }
 
 // Fault is one misbehaviour, injected into the next request to an endpoint.
@@ -117,19 +125,40 @@ func (s *Server) Requests() []Request {
 }
 
 // window is a token bucket holding one second of requests: it allows the
-// limit in any one-second burst, and the limit per second on average.
+// limit in any one-second burst, and the limit per second on average. A
+// limit under one request a second is one LINE states per hour (60 an hour
+// for the insight endpoints): it counts the requests of the trailing hour
+// instead.
 type window struct {
 	rate   float64
 	tokens float64
 	last   time.Time
+
+	perHour int         // > 0: at most this many in any hour
+	log     []time.Time // the trailing hour's requests, oldest first
 }
 
 func newWindow(rate float64) *window {
+	if rate < 1 {
+		return &window{rate: rate, perHour: max(1, int(math.Round(rate*3600)))}
+	}
 	return &window{rate: rate, tokens: max(rate, 1)}
 }
 
 // allow takes a token if there is one. Called with s.mu held.
 func (w *window) allow(now time.Time) bool {
+	if w.perHour > 0 {
+		i := 0
+		for i < len(w.log) && !w.log[i].After(now.Add(-time.Hour)) {
+			i++
+		}
+		w.log = w.log[i:]
+		if len(w.log) >= w.perHour {
+			return false
+		}
+		w.log = append(w.log, now)
+		return true
+	}
 	if !w.last.IsZero() {
 		w.tokens = min(max(w.rate, 1), w.tokens+now.Sub(w.last).Seconds()*w.rate)
 	}

@@ -207,6 +207,9 @@ func (s *Server) closeOutage() {
 //	GET  /outage                 {"mode": "...", "slowMs": n}
 //	POST /outage                 {"mode": "refuse"|"reset"|"blackhole"|"", "slowMs": n}
 //	POST /content/expire         {"messageIds": ["..."]} or {"all": true|false}
+//	POST /interact               {"userId": "U…", "ref": "<request or message ID>",
+//	                              "kind": "open"|"click"|"play", "url": "...", "percent": n}
+//	POST /insight/delay          {"ms": n}: LINE's aggregation delay (insight.go)
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	type outageBody struct {
@@ -245,6 +248,46 @@ func (s *Server) ControlHandler() http.Handler {
 		if b.All != nil {
 			s.SetContentExpired(*b.All)
 		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /interact", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			UserID  string `json:"userId"`
+			Ref     string `json:"ref"`
+			Kind    string `json:"kind"`
+			URL     string `json:"url"`
+			Percent int    `json:"percent"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&b); err != nil {
+			writeError(w, http.StatusBadRequest, errorBody{Message: "bad interaction"})
+			return
+		}
+		var err error
+		switch b.Kind {
+		case "open":
+			err = s.OpenMessage(b.UserID, b.Ref)
+		case "click":
+			err = s.ClickURL(b.UserID, b.Ref, b.URL)
+		case "play":
+			err = s.PlayMedia(b.UserID, b.Ref, b.Percent)
+		default:
+			err = fmt.Errorf("linesim: unknown interaction %q", b.Kind)
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, errorBody{Message: err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /insight/delay", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Ms *int64 `json:"ms"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&b); err != nil || b.Ms == nil || *b.Ms < 0 {
+			writeError(w, http.StatusBadRequest, errorBody{Message: "bad delay"})
+			return
+		}
+		s.SetInsightDelay(time.Duration(*b.Ms) * time.Millisecond)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux

@@ -32,6 +32,12 @@ type Customer struct {
 	PictureURL  string
 	Language    string // BCP 47, e.g. "ja"; empty means not consented
 	Following   bool   // friend of the official account and not blocking it
+	// Demographics LINE estimates for the friend-demographics insight
+	// (insight.go); "" is LINE's "unknown".
+	Gender  string // male, female
+	Age     string // one of LINE's age groups, e.g. "from30to34", "from70"
+	Area    string // region, e.g. "東京"
+	AppType string // ios, android, others
 }
 
 // Via values of a Delivery.
@@ -56,7 +62,17 @@ type Delivery struct {
 	Via       string // ViaPush, ViaReply or ViaMulticast
 	RetryKey  string // X-Line-Retry-Key of the push, if any
 	RequestID string // x-line-request-id LINE answered the send with
-	At        time.Time
+	// MessageID is the sent message's ID LINE answered a push or reply
+	// with; LINE returns none for a multicast, so it is "" there.
+	MessageID string
+	// Seq is the message's 1-based position among the request's
+	// messages: LINE's bubble "seq" in the statistics.
+	Seq int
+	// Unit is the customAggregationUnits name the send was counted under;
+	// "" if it had none, or if the name was over the month's unit limit
+	// (units.go).
+	Unit string
+	At   time.Time
 }
 
 // PhoneMessage is one message in the chat as the customer's phone shows it.
@@ -97,6 +113,14 @@ type Config struct {
 	MonthlyQuota int64
 	// Latency delays every API answer, as a network and LINE's servers do.
 	Latency time.Duration
+	// InsightDelay is how long after an event LINE's statistics include
+	// it (insight.go); 0 means DefaultInsightDelay. Tests move the Clock
+	// past it.
+	InsightDelay time.Duration
+	// UnitsPerMonth is how many distinct customAggregationUnits names a
+	// channel may use in a JST calendar month; 0 means LINE's
+	// DefaultUnitsPerMonth (1,000).
+	UnitsPerMonth int
 }
 
 // DefaultReplyTokenTTL is how long a reply token stays valid by default.
@@ -148,6 +172,8 @@ type Server struct {
 
 	rich richMenuState // rich menus, the default menu (richmenu.go)
 
+	insight insightState // aggregation units and interactions (units.go, insight.go)
+
 	outage     outageState     // connection-level faults (outage.go)
 	expired    map[string]bool // content LINE no longer has, by message ID
 	allExpired bool            // all content expired
@@ -168,6 +194,11 @@ type customer struct {
 	readAt     time.Time // last mark-as-read
 	readUpTo   uint64    // the newest message marked read by token (message IDs increase)
 	loadingEnd time.Time // loading animation shown until
+	// firstFollow is when the customer first became a friend (zero:
+	// never); blocks are their block/unblock changes, oldest first. The
+	// followers insight counts from these (insight.go).
+	firstFollow time.Time
+	blocks      []blockChange
 }
 
 // acceptedPush is what LINE remembers of a push accepted with a retry key.
@@ -214,6 +245,7 @@ func New(cfg Config) *Server {
 		limits:      map[string]*window{},
 		latency:     cfg.Latency,
 		quota:       cfg.MonthlyQuota,
+		insight:     newInsightState(cfg.InsightDelay, cfg.UnitsPerMonth),
 	}
 	for ep, rate := range DefaultRateLimits {
 		if r, ok := cfg.RateLimits[ep]; ok {
@@ -326,11 +358,16 @@ func (s *Server) AddCustomer(c Customer) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	if cu, ok := s.customers[c.UserID]; ok {
+		cu.setFollowing(c.Following, now)
 		cu.Customer = c
 		return
 	}
-	s.customers[c.UserID] = &customer{Customer: c}
+	cu := &customer{Customer: Customer{UserID: c.UserID}}
+	cu.setFollowing(c.Following, now)
+	cu.Customer = c
+	s.customers[c.UserID] = cu
 	s.order = append(s.order, c.UserID)
 }
 

@@ -223,6 +223,7 @@ func (s *Server) Follow(ctx context.Context, userID string) error {
 	}
 	ev := s.newEventLocked("follow", userID, now, true)
 	ev.Follow = &wireFollow{IsUnblocked: c.blocked}
+	c.setFollowing(true, now)
 	c.Following, c.blocked = true, false
 	s.events[ev.WebhookEventID] = ev
 	url := s.webhookURL
@@ -245,6 +246,7 @@ func (s *Server) Unfollow(ctx context.Context, userID string) error {
 		s.mu.Unlock()
 		return errors.New("linesim: customer does not follow the official account")
 	}
+	c.setFollowing(false, now)
 	c.Following, c.blocked = false, true
 	ev := s.newEventLocked("unfollow", userID, now, false)
 	s.events[ev.WebhookEventID] = ev
