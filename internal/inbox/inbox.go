@@ -276,12 +276,12 @@ type Message struct {
 	// OriginCampaign, OriginSurvey, OriginReminder, OriginWelcome,
 	// OriginAutoreply; "" for a staff reply. OriginName is the
 	// campaign's, survey's or automation's name, "" if none or erased.
-	Origin     string `json:"origin"`
-	OriginName string `json:"originName"`
+	Origin     string `json:"origin,omitempty"`
+	OriginName string `json:"originName,omitempty"`
 	// Tracked: recorded from a campaign's or the outbox's send
 	// (RecordSent); its status is that send's, and it is retried there,
 	// not from the thread.
-	Tracked bool `json:"tracked"`
+	Tracked bool `json:"tracked,omitempty"`
 }
 
 // notify tells the UI that a conversation changed.
