@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
-	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 )
 
@@ -343,12 +341,9 @@ func (w *rowWriter) request(ctx context.Context, g *lineGroup, users []string, i
 	if _, err := w.lines.ExecContext(ctx, w.campaign, p.id, idsJSON(ids)); err != nil {
 		return lineRequest{}, fmt.Errorf("campaign: store recipients: %w", err)
 	}
-	// What the campaign sends is in each recipient's conversation, from
-	// the transaction that commits the request; its status is the request's.
-	if err := inbox.RecordSent(ctx, w.tx, inbox.Sent{Source: target(w.campaign), To: users, Messages: g.msgs,
-		CampaignRequest: p.id, At: time.UnixMilli(now)}); err != nil {
-		return lineRequest{}, fmt.Errorf("campaign: %w", err)
-	}
+	// The request's copies in the recipients' threads are written after
+	// the send (threads.go): the request, committed here, is what they
+	// are written from.
 	return p, nil
 }
 

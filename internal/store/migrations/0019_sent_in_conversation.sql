@@ -42,3 +42,11 @@ BEGIN
     DELETE FROM messages_fts WHERE rowid = old.id;
     INSERT INTO messages_fts(rowid, body) SELECT new.id, new.body WHERE new.kind = 'text' AND new.body <> '';
 END;
+
+-- 1 once a campaign's LINE request has its copies in the recipients'
+-- threads (package campaign, threads.go: written after the send, in
+-- batches; the scheduler finishes what a crash left). Requests sent before
+-- this migration are written too, in the background, so the threads show
+-- the campaigns already sent.
+ALTER TABLE campaign_line_requests ADD COLUMN in_threads INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX campaign_line_requests_unthreaded ON campaign_line_requests(campaign_id, id) WHERE in_threads = 0;
