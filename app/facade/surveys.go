@@ -8,6 +8,7 @@ import (
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
+	"tsunagu/internal/inbox"
 	"tsunagu/internal/survey"
 )
 
@@ -67,6 +68,10 @@ func (s *SurveyService) SendSurvey(conversationID, surveyID int64) error {
 		user, err := eng.SendSurvey(ctx, st.Actor(), conversationID, surveyID)
 		if err == nil {
 			s.a.emitPhone(user)
+			// The invitation is now in the thread (inbox.RecordSent).
+			if s.a.emit != nil {
+				s.a.emit.Emit(inbox.EventChanged, inbox.ChangedEvent{ConversationID: conversationID})
+			}
 		}
 		return err
 	})

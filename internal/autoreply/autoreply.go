@@ -471,5 +471,5 @@ func (s *Service) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEven
 }
 
 func reply(text string) inbox.HookResult {
-	return inbox.HookResult{Replies: []inbox.HookReply{{Text: text, SentBy: SentBy, Audit: Actor}}}
+	return inbox.HookResult{Replies: []inbox.HookReply{{Text: text, SentBy: SentBy, Audit: Actor, Source: "autoreply"}}}
 }

@@ -194,9 +194,11 @@ type Service struct {
 
 	mu      sync.Mutex
 	running map[int64]*run // campaigns being sent by this process
-	bgCtx   context.Context
-	bgStop  context.CancelFunc
-	bg      sync.WaitGroup
+	// campaigns whose copies are being written into the threads (threads.go)
+	threading map[int64]bool
+	bgCtx     context.Context
+	bgStop    context.CancelFunc
+	bg        sync.WaitGroup
 }
 
 // New returns a service.
@@ -215,7 +217,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, db: cfg.DB, segs: cfg.Segments, now: cfg.Clock, log: cfg.Logger,
-		firstChunk: defaultFirstChunk, maxChunk: defaultMaxChunk, perRequest: line.MaxMulticastRecipients, running: map[int64]*run{}, bgCtx: ctx, bgStop: stop}, nil
+		firstChunk: defaultFirstChunk, maxChunk: defaultMaxChunk, perRequest: line.MaxMulticastRecipients, running: map[int64]*run{}, threading: map[int64]bool{}, bgCtx: ctx, bgStop: stop}, nil
 }
 
 // Close stops background sends (they resume at the next start) and waits.

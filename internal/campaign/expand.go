@@ -341,6 +341,9 @@ func (w *rowWriter) request(ctx context.Context, g *lineGroup, users []string, i
 	if _, err := w.lines.ExecContext(ctx, w.campaign, p.id, idsJSON(ids)); err != nil {
 		return lineRequest{}, fmt.Errorf("campaign: store recipients: %w", err)
 	}
+	// The request's copies in the recipients' threads are written after
+	// the send (threads.go): the request, committed here, is what they
+	// are written from.
 	return p, nil
 }
 

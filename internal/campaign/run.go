@@ -80,6 +80,7 @@ func (s *Service) launch(id int64) {
 		if err := s.send(s.bgCtx, id, r); err != nil && !errors.Is(err, errPaused) && s.bgCtx.Err() == nil {
 			s.log.Warn("campaign send stopped", "campaign", id, "err", err)
 		}
+		s.threadLater(id)
 	})
 }
 
@@ -115,6 +116,7 @@ func (s *Service) Run(ctx context.Context, actor string, id int64) error {
 		s.mu.Lock()
 		delete(s.running, id)
 		s.mu.Unlock()
+		s.threadLater(id)
 	}()
 	return s.send(ctx, id, r)
 }
@@ -781,4 +783,5 @@ func (s *Service) tick(ctx context.Context, resume bool) {
 		}
 		s.launch(d.id)
 	}
+	s.threadLeftovers(ctx)
 }

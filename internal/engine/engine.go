@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -252,7 +253,7 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 		db.Close()
 		return nil, err
 	}
-	if e.outbox, err = outbox.New(outbox.Config{DB: db}); err != nil {
+	if e.outbox, err = outbox.New(outbox.Config{DB: db, Record: recordSent}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -443,13 +444,19 @@ func (e *Engine) newInbox(opts Options) error {
 	if err != nil {
 		return err
 	}
-	ob, err := outbox.New(outbox.Config{DB: e.db, Sender: e.client, Clock: opts.Clock})
+	ob, err := outbox.New(outbox.Config{DB: e.db, Sender: e.client, Clock: opts.Clock, Record: recordSent})
 	if err != nil {
 		return err
 	}
 	e.outbox = ob
 	e.inbox = ib
 	return nil
+}
+
+// recordSent puts what the outbox sends (survey invitations, reminders,
+// welcome steps) into the recipients' conversations.
+func recordSent(ctx context.Context, tx *sql.Tx, r outbox.Recorded) error {
+	return inbox.RecordSent(ctx, tx, inbox.Sent{Source: r.Source, To: r.To, Messages: r.Messages, OutboxRequest: r.RequestID, At: r.At})
 }
 
 func randomHex(n int) string {

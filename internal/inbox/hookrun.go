@@ -150,9 +150,13 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, c store.Exece
 		if token != "" {
 			tok, tokUntil = token, until
 		}
+		var source any
+		if r.Source != "" {
+			source = r.Source
+		}
 		res, err := c.ExecContext(ctx, `
-			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload, send_token, send_token_until)
-			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`, convID, r.Text, r.SentBy, via, key, now, payload, tok, tokUntil)
+			INSERT INTO messages (conversation_id, direction, kind, body, sent_by, via, retry_key, status, created_at, payload, send_token, send_token_until, source)
+			VALUES (?, 'out', 'text', ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`, convID, r.Text, r.SentBy, via, key, now, payload, tok, tokUntil, source)
 		if err != nil {
 			return nil, fmt.Errorf("store hook reply: %w", err)
 		}
@@ -162,6 +166,12 @@ func (ib *Inbox) storeHookReplies(ctx context.Context, tx *sql.Tx, c store.Exece
 		}
 		if err := touchConversation(ctx, c, convID, now, "text", r.Text, false); err != nil {
 			return nil, err
+		}
+		if r.Message != nil {
+			// A tap on one of its buttons shows the button's label.
+			if err := registerPostbackLabels(ctx, c, *r.Message, now); err != nil {
+				return nil, err
+			}
 		}
 		if err := recordSend(ctx, tx, actor, audit.ActionMessageSend, convID, id, via, at); err != nil {
 			return nil, err

@@ -75,6 +75,9 @@ type HookReply struct {
 	Text   string
 	SentBy string
 	Audit  string // audit actor, e.g. audit.SystemActor or "system:autoreply"
+	// Source is the feature that answers ("autoreply", "linking",
+	// "survey", or with an ID: "survey:3"); the thread shows its kind.
+	Source string
 	// Message, when set, is sent as it is (stored as the message's payload,
 	// so a retry resends the same bytes); Text is then only its summary.
 	Message *line.Message

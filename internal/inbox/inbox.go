@@ -272,6 +272,16 @@ type Message struct {
 	// Internal: a hook handled it as an exchange with the app (a link
 	// code); it never counted as unread.
 	Internal bool `json:"internal"`
+	// Origin is what sent an outgoing message no staff member typed:
+	// OriginCampaign, OriginSurvey, OriginReminder, OriginWelcome,
+	// OriginAutoreply; "" for a staff reply. OriginName is the
+	// campaign's, survey's or automation's name, "" if none or erased.
+	Origin     string `json:"origin,omitempty"`
+	OriginName string `json:"originName,omitempty"`
+	// Tracked: recorded from a campaign's or the outbox's send
+	// (RecordSent); its status is that send's, and it is retried there,
+	// not from the thread.
+	Tracked bool `json:"tracked,omitempty"`
 }
 
 // notify tells the UI that a conversation changed.

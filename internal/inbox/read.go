@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Reading conversations and messages.
@@ -70,19 +71,66 @@ func (ib *Inbox) FollowState(ctx context.Context, userID string) (string, error)
 	return state, nil
 }
 
-const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''), status, error, created_at,
+// A recorded send's delivery status is its request's (RecordSent); a
+// pruned request leaves the row's own.
+const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sent_by,''), COALESCE(via,''),
+	CASE WHEN outbox_request IS NOT NULL THEN COALESCE((SELECT r.status FROM outbox_requests r WHERE r.id = messages.outbox_request), status)
+	     WHEN campaign_request IS NOT NULL THEN COALESCE((SELECT r.status FROM campaign_line_requests r WHERE r.id = messages.campaign_request), status)
+	     ELSE status END,
+	error, created_at,
 	unsent_at IS NOT NULL, EXISTS (SELECT 1 FROM message_content mc WHERE mc.message_id = messages.id),
 	CASE WHEN kind = 'postback' THEN COALESCE((SELECT label FROM postback_labels p WHERE p.data = messages.body), '') ELSE '' END,
 	internal,
-	COALESCE((SELECT CASE WHEN j.status = 'pending' THEN 'pending' ELSE j.reason END FROM fetch_jobs j WHERE j.message_id = messages.id), '')`
+	COALESCE((SELECT CASE WHEN j.status = 'pending' THEN 'pending' ELSE j.reason END FROM fetch_jobs j WHERE j.message_id = messages.id), ''),
+	COALESCE(source, ''), outbox_request IS NOT NULL OR campaign_request IS NOT NULL,
+	CASE WHEN source LIKE 'campaign:%' THEN (SELECT name FROM campaigns WHERE id = CAST(substr(source, 10) AS INTEGER))
+	     WHEN source LIKE 'survey:%' THEN (SELECT name FROM surveys WHERE id = CAST(substr(source, 8) AS INTEGER))
+	     WHEN source LIKE 'automation:%' THEN (SELECT name FROM automations WHERE id = CAST(substr(source, 12) AS INTEGER))
+	END,
+	CASE WHEN source LIKE 'automation:%' THEN (SELECT kind FROM automations WHERE id = CAST(substr(source, 12) AS INTEGER)) END`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMessage(r scanner) (Message, error) {
-	var m Message
+	var (
+		m                  Message
+		source             string
+		sourceName, autoKd sql.NullString
+	)
 	err := r.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Kind, &m.Body, &m.SentBy, &m.Via, &m.Status, &m.Error, &m.CreatedAt, &m.Unsent, &m.HasContent,
-		&m.Label, &m.Internal, &m.Fetch)
+		&m.Label, &m.Internal, &m.Fetch, &source, &m.Tracked, &sourceName, &autoKd)
+	m.Origin = origin(source, autoKd.String)
+	m.OriginName = sourceName.String
 	return m, err
+}
+
+// Origins of outgoing messages no staff member typed (Message.Origin).
+const (
+	OriginCampaign  = "campaign"
+	OriginSurvey    = "survey"
+	OriginReminder  = "reminder"  // a date automation (birthday, maturity)
+	OriginWelcome   = "welcome"   // a welcome series step
+	OriginAutoreply = "autoreply" // a keyword or away reply, a linking answer
+)
+
+// origin names the kind of feature a message's source is.
+func origin(source, automationKind string) string {
+	feature, _, _ := strings.Cut(source, ":")
+	switch feature {
+	case "":
+		return ""
+	case "campaign":
+		return OriginCampaign
+	case "survey":
+		return OriginSurvey
+	case "automation":
+		if automationKind == "welcome" {
+			return OriginWelcome
+		}
+		return OriginReminder
+	default: // autoreply, linking
+		return OriginAutoreply
+	}
 }
 
 func (ib *Inbox) message(ctx context.Context, id int64) (Message, error) {

@@ -58,7 +58,7 @@ func (h hook) HandleEvent(ctx context.Context, tx *sql.Tx, ev inbox.HookEvent) (
 // answer is a reply that ends the chain and keeps the customer's message
 // out of the unread count: it was an exchange with the app.
 func answer(text string) inbox.HookResult {
-	return inbox.HookResult{Replies: []inbox.HookReply{{Text: text, SentBy: SentBy, Audit: Actor}}, Stop: true, Internal: true}
+	return inbox.HookResult{Replies: []inbox.HookReply{{Text: text, SentBy: SentBy, Audit: Actor, Source: "linking"}}, Stop: true, Internal: true}
 }
 
 // redeem checks a code message from a LINE user who is not linked.

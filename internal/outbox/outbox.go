@@ -54,15 +54,30 @@ type Config struct {
 	Sender  Sender           // nil: sends can be enqueued but not sent
 	Clock   func() time.Time // nil: time.Now
 	Workers int              // 0: DefaultWorkers
+	// Record is called for each request in the transaction that
+	// enqueues it, so that what is sent shows in the recipients'
+	// conversations (the engine passes the inbox's RecordSent); nil:
+	// nothing is recorded.
+	Record func(ctx context.Context, tx *sql.Tx, r Recorded) error
+}
+
+// Recorded is one enqueued request as Config.Record sees it.
+type Recorded struct {
+	Source    string // Request.Source
+	RequestID int64  // outbox_requests.id: its status is the delivery's
+	To        []string
+	Messages  []line.Message
+	At        time.Time
 }
 
 // Outbox stores and sends pushes and multicasts.
 type Outbox struct {
-	db      *store.DB
-	send    Sender
-	now     func() time.Time
-	workers int
-	newKey  func() string
+	db       *store.DB
+	send     Sender
+	now      func() time.Time
+	workers  int
+	newKey   func() string
+	recordTo func(ctx context.Context, tx *sql.Tx, r Recorded) error
 }
 
 // Errors a caller can act on.
@@ -78,7 +93,7 @@ func New(cfg Config) (*Outbox, error) {
 		return nil, errors.New("outbox: DB is required")
 	}
 	o := &Outbox{db: cfg.DB, send: cfg.Sender, now: cfg.Clock, workers: cfg.Workers,
-		newKey: func() string { return uuid.NewString() }}
+		newKey: func() string { return uuid.NewString() }, recordTo: cfg.Record}
 	if o.now == nil {
 		o.now = time.Now
 	}
@@ -212,6 +227,12 @@ func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, req Request, triedAt a
 		reqs[i] = pendingRequest{retryKey: o.newKey(), to: chunk}
 		if err := stmt.QueryRowContext(ctx, id, i, reqs[i].retryKey, strings.Join(chunk, "\n"), len(chunk), triedAt).Scan(&reqs[i].id); err != nil {
 			return 0, "", nil, fmt.Errorf("outbox: store request %d: %w", i, err)
+		}
+		if o.recordTo != nil {
+			rec := Recorded{Source: req.Source, RequestID: reqs[i].id, To: chunk, Messages: req.Messages, At: time.UnixMilli(now)}
+			if err := o.recordTo(ctx, tx, rec); err != nil {
+				return 0, "", nil, fmt.Errorf("outbox: record request %d: %w", i, err)
+			}
 		}
 	}
 	return id, kind, reqs, nil

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/inbox"
 )
 
 // ErrNoImage means a menu to publish has no image yet.
@@ -116,6 +118,19 @@ func (s *Service) publishDesign(ctx context.Context, actor string, d Design) err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE richmenu_settings SET dirty = 1 WHERE id = 1`); err != nil {
 			return err
+		}
+		// A tap on a menu area arrives as its postback data only: the
+		// thread shows what the area says instead.
+		for _, a := range d.Areas {
+			label := a.Action.DisplayText
+			if label == "" {
+				label = a.Action.Label
+			}
+			if (a.Action.Type == "postback" || a.Action.Type == "datetimepicker") && a.Action.Data != "" && label != "" {
+				if err := inbox.RegisterPostbackLabel(ctx, tx, a.Action.Data, label, time.UnixMilli(now)); err != nil {
+					return fmt.Errorf("richmenu: %w", err)
+				}
+			}
 		}
 		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionPublish, Target: designTarget(d.ID),
 			Detail: map[string]string{"revision": strconv.Itoa(d.Revision), "lineMenuId": id, "replaces": d.LineMenuID}})

@@ -64,11 +64,11 @@ func consumed(replies ...inbox.HookReply) inbox.HookResult {
 }
 
 func textReply(text string) inbox.HookReply {
-	return inbox.HookReply{Text: text, SentBy: SentBy, Audit: Actor}
+	return inbox.HookReply{Text: text, SentBy: SentBy, Audit: Actor, Source: "survey"}
 }
 
 func messageReply(m line.Message, summary string) inbox.HookReply {
-	return inbox.HookReply{Text: summary, SentBy: SentBy, Audit: Actor, Message: &m}
+	return inbox.HookReply{Text: summary, SentBy: SentBy, Audit: Actor, Source: "survey", Message: &m}
 }
 
 // Start starts (or offers to resume) a survey for a LINE user inside the

@@ -791,6 +791,9 @@ export interface InboxMessage {
   fetch: string
   label: string
   internal: boolean
+  origin?: string
+  originName?: string
+  tracked?: boolean
 }
 
 /** inbox.MessagePage */

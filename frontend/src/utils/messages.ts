@@ -18,14 +18,16 @@ const LABELLED = new Set([
   'unsend',
   'other',
 ])
-/** Kinds whose body adds something useful after the label (file name, address, postback data). */
-const WITH_BODY = new Set(['file', 'location', 'postback'])
+/** Kinds whose body adds something useful after the label (file name, address). A postback's body is
+ * its data, meant for the program (action=reserve): it shows the button's label, or nothing. */
+const WITH_BODY = new Set(['file', 'location'])
 
 /** What a bubble shows for a message of any kind. */
-export function messageText(m: Pick<InboxMessage, 'kind' | 'body'> & { unsent?: boolean }, t: T): string {
+export function messageText(m: Pick<InboxMessage, 'kind' | 'body'> & { unsent?: boolean; label?: string }, t: T): string {
   // A message the customer took back shows only that it was withdrawn.
   if (m.unsent) return t('conversation.kind.unsend')
   if (m.kind === 'text') return m.body
+  if (m.kind === 'postback') return m.label ? `${t('conversation.kind.postback')} ${m.label}` : t('conversation.kind.postback')
   const label = t(`conversation.kind.${LABELLED.has(m.kind) ? m.kind : 'other'}`)
   return WITH_BODY.has(m.kind) && m.body ? `${label} ${m.body}` : label
 }

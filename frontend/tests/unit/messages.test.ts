@@ -19,8 +19,10 @@ describe('message display', () => {
     expect(previewText({ lastKind: 'text', lastPreview: '[image]' }, t)).toBe('[image]')
     expect(previewText({ lastKind: 'text', lastPreview: '住宅ローンについて' }, t)).toBe('住宅ローンについて')
   })
-  it('labels postbacks (with their data), video completions, account links and withdrawn messages', () => {
-    expect(messageText({ kind: 'postback', body: 'action=reserve' }, t)).toBe('［ボタン操作］ action=reserve')
+  it('labels postbacks (by what the button said, never their data), video completions, account links and withdrawn messages', () => {
+    expect(messageText({ kind: 'postback', body: 'action=reserve', label: '来店予約をする' }, t)).toBe('［ボタン操作］ 来店予約をする')
+    expect(messageText({ kind: 'postback', body: 'action=reserve' }, t)).toBe('［ボタン操作］')
+    expect(previewText({ lastKind: 'postback', lastPreview: 'action=reserve' }, t)).toBe('［ボタン操作］')
     expect(messageText({ kind: 'videoPlayComplete', body: 'video-1' }, t)).toBe('［動画を最後まで視聴］')
     expect(messageText({ kind: 'accountLink', body: 'ok' }, t)).toBe('［アカウント連携］')
     // An unsent message never shows its text, even if some were left.

@@ -101,6 +101,17 @@ const ja = {
     assignedTo: '担当: {name}',
     loadOlder: '以前のメッセージを表示',
     internal: '連携などの自動処理で扱われたメッセージ（未読に数えません）',
+    // What sent an outgoing message no staff member typed.
+    origin: {
+      campaign: 'キャンペーン',
+      survey: 'アンケート',
+      reminder: 'リマインド',
+      welcome: 'あいさつ/ステップ',
+      autoreply: '自動応答',
+      named: '{kind}「{name}」',
+      help: 'アプリが自動で送ったメッセージです（職員の返信ではありません）。',
+    },
+    newMessages: '新着メッセージ {n} 件',
     sideLabel: 'お客さま情報とメモ',
     tabCustomer: 'お客さま',
     tabNotes: 'メモ',
