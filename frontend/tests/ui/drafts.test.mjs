@@ -127,6 +127,18 @@ test('lock, idle lock, sign-out and restart keep a reply draft and an unsaved ca
   await page.mouse.move(0, 0)
   await ui.shot('drafts-campaign-after-lock-ja.png')
 
+  // The automation editor keeps its unsaved work the same way.
+  await page.getByTestId('nav-automations').click()
+  await page.getByTestId('automation-new').click()
+  await page.getByTestId('automation-name').locator('input').fill('口座開設のお礼（下書き）')
+  await page.getByTestId('lock-now').click()
+  await unlock(page)
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="automation-name"] input')?.value === '口座開設のお礼（下書き）',
+  )
+  await page.getByTestId('nav-campaigns').click()
+  await expectCampaignEditor(page, CAMPAIGN, CAMPAIGN_TEXT)
+
   // --- 3. Idle lock: the shortest idle time (1 minute), then no input. ---
   const idle = await call(page, 'SetIdleMinutes', 1)
   assert.ok(idle.ok, JSON.stringify(idle.body))
