@@ -22,12 +22,15 @@ interface Options<T> {
  * The editor's first state is not a draft: only what differs from it is
  * kept, and going back to it deletes the draft.
  */
-export function useDraft<T>(kind: DraftKind, key: string, opts: Options<T>) {
+export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts: Options<T>) {
   const drafts = useDrafts()
+  const keyOf = typeof key === 'function' ? key : () => key
+  let currentKey = keyOf()
   const initial = JSON.stringify(opts.read())
   /** A draft of this editor exists (restored or typed). */
   const hasDraft = ref(false)
   let ready = false
+  // Saved or sent: nothing is kept until the editor is emptied for new work.
   let done = false
 
   function current(): string {
@@ -35,9 +38,11 @@ export function useDraft<T>(kind: DraftKind, key: string, opts: Options<T>) {
     return now === initial ? '' : now
   }
 
-  onMounted(async () => {
+  async function restore(k: string) {
+    ready = false
     try {
-      const body = await drafts.load(kind, key)
+      const body = await drafts.load(kind, k)
+      if (k !== currentKey) return
       // Typed meanwhile, or already saved: what is on screen wins.
       const saved = body ? (JSON.parse(body) as T) : null
       if (saved !== null && !done && current() === '' && (opts.accept?.(saved) ?? true)) {
@@ -48,17 +53,36 @@ export function useDraft<T>(kind: DraftKind, key: string, opts: Options<T>) {
     } catch {
       // No draft to show; what is typed from now on is still kept.
     } finally {
-      ready = true
+      if (k === currentKey) ready = true
     }
-  })
+  }
+
+  onMounted(() => void restore(currentKey))
+
+  // One editor over several records (e.g. the note of whichever
+  // conversation is open): the previous one's draft is already queued.
+  if (typeof key === 'function') {
+    watch(keyOf, (k) => {
+      currentKey = k
+      done = false
+      hasDraft.value = false
+      ready = false
+      opts.apply(JSON.parse(initial) as T)
+      void restore(k)
+    })
+  }
 
   watch(
     () => JSON.stringify(opts.read()),
     () => {
-      if (!ready || done) return
+      if (!ready) return
       const body = current()
+      if (done) {
+        if (body === '') done = false
+        return
+      }
       hasDraft.value = body !== ''
-      drafts.schedule(kind, key, body)
+      drafts.schedule(kind, currentKey, body)
     },
   )
 
@@ -70,14 +94,14 @@ export function useDraft<T>(kind: DraftKind, key: string, opts: Options<T>) {
   async function clear(): Promise<void> {
     done = true
     hasDraft.value = false
-    await drafts.discard(kind, key).catch(() => {})
+    await drafts.discard(kind, currentKey).catch(() => {})
   }
 
   /** Throws the draft away: the editor goes back to its first state. */
   async function discardDraft(): Promise<void> {
     opts.apply(JSON.parse(initial) as T)
     hasDraft.value = false
-    await drafts.discard(kind, key).catch(() => {})
+    await drafts.discard(kind, currentKey).catch(() => {})
   }
 
   return { hasDraft, clear, discardDraft }

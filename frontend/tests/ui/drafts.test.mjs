@@ -18,6 +18,7 @@ const SATO_OWN = 'sato chose this pass 2'
 const CUSTOMER_TEXT = '定期預金の満期について相談したいです'
 const REPLY = 'お問い合わせありがとうございます。満期のお手続きについて'
 const REPLY_MORE = '、窓口でご案内いたします。'
+const NOTE = '満期日は12月15日。ご来店希望とのこと'
 const CAMPAIGN = '年末のごあいさつ（下書き）'
 const CAMPAIGN_TEXT = 'いつもつなぐ信用金庫をご利用いただきありがとうございます。'
 const CAMPAIGN_MORE = '年末年始の営業日をお知らせします。'
@@ -100,6 +101,9 @@ test('lock, idle lock, sign-out and restart keep a reply draft and an unsaved ca
   // --- 1. Manual lock right after typing a reply (no time to debounce). ---
   await pane.getByTestId('composer-input').fill(REPLY)
   await item.getByTestId('draft-tag').filter({ hasText: '下書きあり' }).waitFor()
+  // An unsaved internal note too, in the メモ tab.
+  await pane.getByTestId('side-tab-notes').click()
+  await pane.getByTestId('note-input').fill(NOTE)
   await page.getByTestId('lock-now').click()
   await page.getByTestId('lock-screen').waitFor()
   assert.equal(await page.getByTestId('conversation-list').count(), 0, 'no inbox behind the lock screen')
@@ -110,8 +114,11 @@ test('lock, idle lock, sign-out and restart keep a reply draft and an unsaved ca
   assert.equal(await page.locator('[data-testid="conversation-item"][aria-selected="true"]').getAttribute('data-conversation-id'), convId)
   await page.waitForFunction((t) => document.querySelector('[data-testid="composer-input"]')?.value === t, REPLY)
   await item.getByTestId('draft-tag').waitFor()
+  await pane.getByTestId('notes-panel').waitFor() // the same tab
+  await page.waitForFunction((t) => document.querySelector('[data-testid="note-input"]')?.value === t, NOTE)
   await page.mouse.move(0, 0)
   await ui.shot('drafts-reply-after-lock-ja.png')
+  await pane.getByTestId('side-tab-customer').click()
 
   // --- 2. Manual lock with an unsaved new campaign open. ---
   await page.getByTestId('nav-campaigns').click()
@@ -179,6 +186,9 @@ test('lock, idle lock, sign-out and restart keep a reply draft and an unsaved ca
   await ui.shot('drafts-list-after-restart-ja.png')
   await itemAfter.click()
   await page.waitForFunction((t) => document.querySelector('[data-testid="composer-input"]')?.value === t, REPLY + REPLY_MORE)
+  await pane.getByTestId('side-tab-notes').click()
+  await page.waitForFunction((t) => document.querySelector('[data-testid="note-input"]')?.value === t, NOTE)
+  await pane.getByTestId('side-tab-customer').click()
   await page.getByTestId('nav-campaigns').click()
   const waiting = page.getByTestId('campaign-draft-waiting')
   await waiting.filter({ hasText: '作成途中の新しいキャンペーンがあります' }).waitFor()
@@ -201,6 +211,9 @@ test('lock, idle lock, sign-out and restart keep a reply draft and an unsaved ca
   await satoItem.click()
   await pane.getByTestId('message-bubble').filter({ hasText: CUSTOMER_TEXT }).first().waitFor()
   assert.equal(await pane.getByTestId('composer-input').inputValue(), '', "sato's composer is empty")
+  await pane.getByTestId('side-tab-notes').click()
+  await page.waitForTimeout(500) // the note's draft load has answered
+  assert.equal(await pane.getByTestId('note-input').inputValue(), '', "sato's note is empty")
   assert.equal((await call(page, 'GetDraft', 'reply', convId)).body.body, '', 'the bridge gives sato no draft')
   await page.getByTestId('nav-campaigns').click()
   await page.getByTestId('campaign-new').click()
