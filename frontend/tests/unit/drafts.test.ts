@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
+import { createApp, defineComponent, h, nextTick, ref } from 'vue'
+import { useDraft } from '../../src/composables/useDraft'
 import { setTransport, type AuthState } from '../../src/api'
 import type { Transport } from '../../src/api/transport'
 import { DRAFT_DEBOUNCE_MS, useDrafts } from '../../src/stores/drafts'
@@ -126,5 +128,81 @@ describe('drafts store', () => {
     expect(drafts.waiting('reply', '3')).toBeUndefined()
     expect(await drafts.load('reply', '3')).toBe('')
     expect([...be.db.keys()].some((k) => k.startsWith('sato/'))).toBe(false)
+  })
+})
+
+describe('useDraft', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => vi.useRealTimers())
+
+  /** Mounts one note editor over the conversation `key`. */
+  function mountEditor(key: ReturnType<typeof ref<string>>) {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    useSession().state = tanaka
+    const text = ref('')
+    let api: ReturnType<typeof useDraft<string>> | undefined
+    const Editor = defineComponent({
+      setup() {
+        api = useDraft('note', () => key.value as string, { read: () => text.value, apply: (v: string) => (text.value = v) })
+        return () => h('div')
+      },
+    })
+    const app = createApp(Editor)
+    app.use(pinia)
+    app.mount(document.createElement('div'))
+    return { text, kept: api!, app }
+  }
+  const settle = async () => {
+    await vi.advanceTimersByTimeAsync(DRAFT_DEBOUNCE_MS + 10)
+    await nextTick()
+  }
+
+  it('restores, saves per record when the record changes, and starts again after a save', async () => {
+    const be = backend()
+    be.db.set('tanaka/note/1', '"会話 1 のメモ"')
+    const key = ref('1')
+    const { text, kept, app } = mountEditor(key)
+    await settle()
+    expect(text.value).toBe('会話 1 のメモ')
+    expect(kept.hasDraft.value).toBe(true)
+
+    text.value = '会話 1 のメモ（追記）'
+    await nextTick()
+    key.value = '2' // another conversation opened before the debounce
+    await settle()
+    expect(be.db.get('tanaka/note/1')).toBe('"会話 1 のメモ（追記）"')
+    expect(text.value).toBe('') // conversation 2 has no draft: not 1's text
+    expect(be.db.has('tanaka/note/2')).toBe(false)
+
+    text.value = '会話 2 のメモ'
+    await settle()
+    expect(be.db.get('tanaka/note/2')).toBe('"会話 2 のメモ"')
+
+    // Saved for real: the draft goes, and the next note is kept again.
+    await kept.clear()
+    text.value = ''
+    await settle()
+    expect(be.db.has('tanaka/note/2')).toBe(false)
+    text.value = '次のメモ'
+    await settle()
+    expect(be.db.get('tanaka/note/2')).toBe('"次のメモ"')
+    app.unmount()
+  })
+
+  it('keeps nothing for an editor left in its first state', async () => {
+    const be = backend()
+    const key = ref('5')
+    const { text, app } = mountEditor(key)
+    await settle()
+    text.value = 'x'
+    await nextTick()
+    text.value = ''
+    await settle()
+    expect(be.calls.filter((c) => c === 'SaveDraft')).toHaveLength(0)
+    expect(be.db.size).toBe(0)
+    app.unmount()
   })
 })
