@@ -115,6 +115,24 @@ describe('drafts store', () => {
     expect(be.db.get('tanaka/reply/3')).toBe('"途中"')
   })
 
+  it('reports a draft the Go side refuses as too large and keeps it waiting', async () => {
+    backend()
+    setTransport({
+      kind: 'http',
+      call: async () => {
+        throw { error: 'errors.draftTooLarge' }
+      },
+      on: () => () => {},
+      onConnection: () => () => {},
+    })
+    useSession().state = tanaka
+    const drafts = useDrafts()
+    drafts.schedule('campaign', 'new', '{"name":"大きな下書き"}')
+    await vi.advanceTimersByTimeAsync(DRAFT_DEBOUNCE_MS)
+    expect((drafts.lastError?.err as { error: string }).error).toBe('errors.draftTooLarge')
+    expect(drafts.waiting('campaign', 'new')).toBe('{"name":"大きな下書き"}')
+  })
+
   it('never hands one person’s waiting draft to another', async () => {
     const be = backend()
     const session = useSession()
