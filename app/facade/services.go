@@ -25,6 +25,7 @@ type (
 	BackupService     struct{ a *App } // backup.go
 	ErasureService    struct{ a *App } // erasure.go
 	SandboxService    struct{ a *App } // sandbox.go
+	DraftService      struct{ a *App } // drafts.go
 )
 
 // Services are the objects to bind, in the order of the list above.
@@ -34,5 +35,6 @@ func (h *Host) Services() []any {
 		&SessionService{a}, &StaffService{a}, &AuditService{a}, &SystemService{a}, &ChannelService{a},
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},
 		&AutomationService{a}, &RichMenuService{a}, &BackupService{a}, &ErasureService{a}, &SandboxService{a},
+		&DraftService{a},
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"tsunagu/internal/backup"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
+	"tsunagu/internal/drafts"
 	"tsunagu/internal/erasure"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/keyrotate"
@@ -147,6 +148,7 @@ type Engine struct {
 	erase     *erasure.Eraser     // APPI erasure and retention (schedule.go)
 	authp     authParts           // staff and sessions, built on first use (services.go)
 	customers *customer.Service   // customers (services.go)
+	drafts    *drafts.Service     // unsent work of each staff member (services.go)
 	feat      featureParts        // imports and linking (linking.go)
 }
 
@@ -243,6 +245,7 @@ func Open(ctx context.Context, dataDir string, kr secrets.Keyring) (*Engine, err
 	e := &Engine{dir: dir, secrets: sec, db: db, log: slog.New(slog.DiscardHandler)}
 	e.erase = erasure.New(db, e.ErasureHooks(), e.now)
 	e.customers = customer.New(db, e.now)
+	e.drafts = drafts.New(db, e.now)
 	e.openFeatures() // linking.go
 	if e.backups, err = backup.NewService(backup.ServiceConfig{DB: db, DataDir: dir.Path, InstallID: id,
 		Key: sec.DBKey, Clock: e.now}); err != nil {

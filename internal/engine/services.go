@@ -6,6 +6,7 @@ import (
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
+	"tsunagu/internal/drafts"
 )
 
 // authParts builds the staff service once per engine, on first use: its
@@ -29,6 +30,9 @@ func (e *Engine) Auth() (*auth.Service, error) {
 
 // Customers is the customer service of this data folder.
 func (e *Engine) Customers() *customer.Service { return e.customers }
+
+// Drafts keeps each staff member's unsent work (replies, unsaved editors).
+func (e *Engine) Drafts() *drafts.Service { return e.drafts }
 
 // CLISignInRequired: whether tsunagu-cli asks for a staff sign-in
 // (auth.CLISignInRequired; no auth service is built for it).

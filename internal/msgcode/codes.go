@@ -10,6 +10,7 @@ const (
 	AutomationState       = "errors.automationState"
 	BackupFailed          = "errors.backupFailed"
 	BadCredentials        = "errors.badCredentials"
+	DraftTooLarge         = "errors.draftTooLarge"
 	CampaignInvalid       = "errors.campaignInvalid"
 	CampaignNoMailer      = "errors.campaignNoMailer"
 	CampaignNoSMS         = "errors.campaignNoSms"

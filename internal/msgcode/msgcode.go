@@ -16,6 +16,7 @@ import (
 	"tsunagu/internal/backup"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/customer"
+	"tsunagu/internal/drafts"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
 	"tsunagu/internal/importer"
@@ -201,6 +202,11 @@ func rules() []rule {
 		{code: AutomationStale, errs: []error{automation.ErrStale}},
 		{code: AutomationState, errs: []error{automation.ErrState}},
 		{code: AutomationInvalid, errs: []error{automation.ErrInvalid}},
+
+		// Drafts (unsent work kept across lock and restart).
+		{code: NotFound, errs: []error{drafts.ErrNotFound}},
+		{code: DraftTooLarge, errs: []error{drafts.ErrTooLarge}},
+		{code: InvalidInput, errs: []error{drafts.ErrInvalid}},
 
 		// Webhook relay.
 		{code: RelayBadCode, errs: []error{relayclient.ErrBadCode}},

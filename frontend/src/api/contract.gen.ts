@@ -558,6 +558,14 @@ export interface CustomerTagInfo {
   customers: number
 }
 
+/** drafts.Draft */
+export interface DraftsDraft {
+  kind: string
+  key: string
+  body: string
+  updatedAt: number
+}
+
 /** engine.LineStatus */
 export interface EngineLineStatus {
   reachable: boolean
@@ -1309,6 +1317,7 @@ export interface Methods {
   DeleteAutoReplyRule(arg1: number): void
   DeleteAutomation(arg1: number): void
   DeleteCannedReply(arg1: number): void
+  DeleteDraft(arg1: string, arg2: string): void
   DeleteNote(arg1: number): void
   DeleteRichMenuDesign(arg1: number): void
   DeleteSegment(arg1: number): void
@@ -1325,6 +1334,7 @@ export interface Methods {
   FetchContent(arg1: number): void
   GetConversation(arg1: number): InboxConversation
   GetDeliverySettings(): CampaignDeliverySettings
+  GetDraft(arg1: string, arg2: string): DraftsDraft
   GetSurvey(arg1: number): Survey
   Heartbeat(): void
   ImportFields(arg1: string): string[]
@@ -1339,6 +1349,7 @@ export interface Methods {
   LinkConversation(arg1: number, arg2: number): void
   LinkSearchCustomers(arg1: string): Customer[]
   LinkingSettings(): LinkingSettings
+  ListDrafts(arg1: string): DraftsDraft[]
   ListStaff(): AuthStaff[]
   Lock(): void
   MarkRead(arg1: number): void
@@ -1390,6 +1401,7 @@ export interface Methods {
   SaveBusinessHours(arg1: AutoreplySettings): AutoreplySettings
   SaveCannedReply(arg1: InboxCannedReply): InboxCannedReply
   SaveChannel(arg1: string, arg2: string): Status
+  SaveDraft(arg1: string, arg2: string, arg3: string): DraftsDraft
   SaveImportProfile(arg1: ImporterProfile): void
   SaveImportReport(arg1: string): string
   SaveMailSettings(arg1: MailSettings, arg2: string): void
@@ -1436,7 +1448,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1508,6 +1520,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   DeleteAutoReplyRule: { service: 'InboxService', permission: 'settings' },
   DeleteAutomation: { service: 'AutomationService', permission: 'drafts' },
   DeleteCannedReply: { service: 'InboxService', permission: 'settings' },
+  DeleteDraft: { service: 'DraftService', permission: 'session' },
   DeleteNote: { service: 'InboxService', permission: 'inbox.reply' },
   DeleteRichMenuDesign: { service: 'RichMenuService', permission: 'settings' },
   DeleteSegment: { service: 'CampaignService', permission: 'drafts' },
@@ -1524,6 +1537,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
   GetConversation: { service: 'InboxService', permission: 'inbox.read' },
   GetDeliverySettings: { service: 'CampaignService', permission: 'settings' },
+  GetDraft: { service: 'DraftService', permission: 'session' },
   GetSurvey: { service: 'SurveyService', permission: 'customers.read', result: 'Survey' },
   Heartbeat: { service: 'SessionService', permission: null },
   ImportFields: { service: 'CustomerService', permission: 'customers.import', result: { l: 0 } },
@@ -1538,6 +1552,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   LinkConversation: { service: 'LinkingService', permission: 'customers.edit' },
   LinkSearchCustomers: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
   LinkingSettings: { service: 'LinkingService', permission: 'inbox.read' },
+  ListDrafts: { service: 'DraftService', permission: 'session', result: { l: 0 } },
   ListStaff: { service: 'StaffService', permission: 'staff', result: { l: 0 } },
   Lock: { service: 'SessionService', permission: 'session' },
   MarkRead: { service: 'InboxService', permission: 'inbox.reply' },
@@ -1589,6 +1604,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveBusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
   SaveCannedReply: { service: 'InboxService', permission: 'settings' },
   SaveChannel: { service: 'ChannelService', permission: 'channel' },
+  SaveDraft: { service: 'DraftService', permission: 'session' },
   SaveImportProfile: { service: 'CustomerService', permission: 'customers.import' },
   SaveImportReport: { service: 'CustomerService', permission: 'customers.import' },
   SaveMailSettings: { service: 'CampaignService', permission: 'settings' },
@@ -1713,6 +1729,7 @@ export const errorCodes = [
   'errors.dbPlaintext',
   'errors.dbTooNew',
   'errors.dbWrongKey',
+  'errors.draftTooLarge',
   'errors.emptyMessage',
   'errors.forbidden',
   'errors.imageInvalid',

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, toApiError, type AuthState } from '../api'
 import { onSessionError } from '../api/session-errors'
+import { useDrafts } from './drafts'
 
 /** Minimum time between two heartbeats: input is reported, not every key. */
 export const HEARTBEAT_INTERVAL_MS = 20_000
@@ -41,15 +42,28 @@ export const useSession = defineStore('session', () => {
     }
   }
 
+  // Drafts a lock interrupted are written once their author is back;
+  // another person's are dropped unseen.
+  function resumeDrafts() {
+    const drafts = useDrafts()
+    drafts.forgetOthers()
+    void drafts.flush()
+  }
+
   async function signIn(login: string, password: string): Promise<void> {
     state.value = await api.SignIn(login, password)
+    resumeDrafts()
   }
 
   async function unlock(password: string): Promise<void> {
     state.value = await api.Unlock(password)
+    resumeDrafts()
   }
 
+  // Before the session ends, what the person typed is written (issue 19):
+  // after a lock or a sign-out it is no longer allowed to.
   async function signOut(): Promise<void> {
+    await useDrafts().flush().catch(() => {})
     try {
       await api.SignOut()
     } finally {
@@ -58,6 +72,7 @@ export const useSession = defineStore('session', () => {
   }
 
   async function lock(): Promise<void> {
+    await useDrafts().flush().catch(() => {})
     await api.Lock()
     await load()
   }

@@ -93,6 +93,7 @@ const en: typeof ja = {
     richMenuNoImage: 'A menu without an image cannot be published. Upload an image or create a placeholder.',
     richMenuBusy: 'A sync is running. Try again when it has finished.',
     richMenuOffline: 'Rich menus need a LINE connection.',
+    draftTooLarge: 'The draft could not be kept: it is too large or you keep too many. Send, save or discard other drafts first (what you typed is still on screen).',
     automationInvalid: 'The rule is not valid (check the name, the HH:MM time, channels and texts, and the lateness).',
     automationState: 'This is not possible in the rule’s current state. Refresh the screen.',
     automationOwnApproval: 'You cannot approve a rule you created. Ask another approver.',

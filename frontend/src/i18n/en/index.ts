@@ -10,8 +10,9 @@ import campaigns from './campaigns'
 import automations from './automations'
 import richmenus from './richmenus'
 import surveys from './surveys'
+import drafts from './drafts'
 import errors from './errors'
 
-const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...errors }
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors }
 
 export default en

@@ -12,9 +12,10 @@ import campaigns from './campaigns'
 import automations from './automations'
 import richmenus from './richmenus'
 import surveys from './surveys'
+import drafts from './drafts'
 import errors from './errors'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...errors }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors }
 
 export default ja
 export type Catalog = typeof ja

@@ -1,0 +1,108 @@
+import { onBeforeUnmount, onMounted, ref, watch } from 'vue'
+import { useDrafts, type DraftKind } from '../stores/drafts'
+
+interface Options<T> {
+  /** The editor's current state (serialised as JSON). */
+  read: () => T
+  /** Puts a restored draft back into the editor. */
+  apply: (saved: T) => void
+  /** Called after a draft was restored (to say so quietly). */
+  restored?: () => void
+  /** Whether a saved draft still fits the editor (e.g. the same version). */
+  accept?: (saved: T) => boolean
+}
+
+/**
+ * Keeps one editor's unsent work as a draft (stores/drafts.ts): restores it
+ * when the editor opens, saves it while the person types, and writes it at
+ * once when the editor goes away (a lock unmounts the app). Call clear()
+ * when the work was saved or sent; discardDraft() when the person throws
+ * it away.
+ *
+ * The editor's first state is not a draft: only what differs from it is
+ * kept, and going back to it deletes the draft.
+ */
+export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts: Options<T>) {
+  const drafts = useDrafts()
+  const keyOf = typeof key === 'function' ? key : () => key
+  let currentKey = keyOf()
+  const initial = JSON.stringify(opts.read())
+  /** A draft of this editor exists (restored or typed). */
+  const hasDraft = ref(false)
+  let ready = false
+  // Saved or sent: nothing is kept until the editor is emptied for new work.
+  let done = false
+
+  function current(): string {
+    const now = JSON.stringify(opts.read())
+    return now === initial ? '' : now
+  }
+
+  async function restore(k: string) {
+    ready = false
+    try {
+      const body = await drafts.load(kind, k)
+      if (k !== currentKey) return
+      // Typed meanwhile, or already saved: what is on screen wins.
+      const saved = body ? (JSON.parse(body) as T) : null
+      if (saved !== null && !done && current() === '' && (opts.accept?.(saved) ?? true)) {
+        opts.apply(saved)
+        hasDraft.value = true
+        opts.restored?.()
+      }
+    } catch {
+      // No draft to show; what is typed from now on is still kept.
+    } finally {
+      if (k === currentKey) ready = true
+    }
+  }
+
+  onMounted(() => void restore(currentKey))
+
+  // One editor over several records (e.g. the note of whichever
+  // conversation is open): the previous one's draft is already queued.
+  if (typeof key === 'function') {
+    watch(keyOf, (k) => {
+      currentKey = k
+      done = false
+      hasDraft.value = false
+      ready = false
+      opts.apply(JSON.parse(initial) as T)
+      void restore(k)
+    })
+  }
+
+  watch(
+    () => JSON.stringify(opts.read()),
+    () => {
+      if (!ready) return
+      const body = current()
+      if (done) {
+        if (body === '') done = false
+        return
+      }
+      hasDraft.value = body !== ''
+      drafts.schedule(kind, currentKey, body)
+    },
+  )
+
+  onBeforeUnmount(() => {
+    if (ready && !done) void drafts.flush()
+  })
+
+  /** The work was saved or sent: its draft goes. */
+  async function clear(): Promise<void> {
+    done = true
+    hasDraft.value = false
+    await drafts.discard(kind, currentKey).catch(() => {})
+  }
+
+  /** Throws the draft away: the editor goes back to its first state. */
+  async function discardDraft(): Promise<void> {
+    opts.apply(JSON.parse(initial) as T)
+    hasDraft.value = false
+    await drafts.discard(kind, currentKey).catch(() => {})
+  }
+
+  return { hasDraft, clear, discardDraft }
+}
