@@ -130,7 +130,7 @@ test('a campaign day: set-up channels, no empty placeholder, 差し戻し, confi
   await page.getByTestId('line-text').first().fill('{氏名} 様\n担当：{担当者}')
   const gap = editor.locator('[data-testid="placeholder-gap"][data-token="{担当者}"][data-missing="1"]')
   await gap.waitFor()
-  assert.match(await gap.innerText(), /担当者 が空になるお客さまが 1 人います/)
+  assert.match(await gap.innerText(), /「担当者」が空になるお客さまが 1 人います/)
   assert.match(await gap.innerText(), /このままでは送れません/)
   const phone = editor.getByTestId('line-preview')
   await phone.locator('[data-testid="preview-message"]').filter({ hasText: '担当：［担当者なし］' }).waitFor()
@@ -253,6 +253,8 @@ test('a campaign day: set-up channels, no empty placeholder, 差し戻し, confi
   await row.waitFor()
   assert.match(await row.innerText(), /メール未選択/)
   assert.ok(!(await row.innerText()).includes('連絡先なし'), 'a customer with an email address is not reported as having no contact')
+  // 4: the sent campaign's preview is still the worst case (the replacement text), not a sample.
+  await detail.getByTestId('line-preview').locator('[data-testid="preview-message"]').filter({ hasText: '担当：窓口担当' }).waitFor()
   await report.evaluate((el) => {
     const pane = el.closest('section.main')
     pane.scrollTop += el.getBoundingClientRect().top - pane.getBoundingClientRect().top - 8
