@@ -515,7 +515,7 @@ func (s *Service) Return(ctx context.Context, actor string, id int64, version in
 			return fmt.Errorf("campaign: send back: %w", err)
 		}
 		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionReturn, Target: target(id),
-			Detail: map[string]string{"version": strconv.Itoa(c.Version), "comment": comment}})
+			Detail: map[string]string{"version": strconv.Itoa(c.Version), "reason": comment}})
 		return err
 	})
 	if err != nil {
