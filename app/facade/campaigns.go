@@ -118,12 +118,13 @@ func (s *CampaignService) CampaignPlanDraft(d campaign.Draft) (campaign.Plan, er
 // ContentPreview is a campaign's content rendered for a sample customer.
 type ContentPreview = campaign.ContentPreview
 
-// PreviewCampaignContent renders content for a sample customer (name
-// "山田 花子") and validates each channel; what is wrong comes back per
-// channel as a message code.
-func (s *CampaignService) PreviewCampaignContent(content campaign.Content) (ContentPreview, error) {
+// PreviewCampaignContent renders content for the worst case: a sample
+// customer (name "山田 花子") without the placeholders in lacking (those the
+// plan's gaps say some recipients have no value for); validates each
+// channel; what is wrong comes back per channel as a message code.
+func (s *CampaignService) PreviewCampaignContent(content campaign.Content, lacking []string) (ContentPreview, error) {
 	return call(s.a, auth.PermDrafts, func(context.Context, auth.Staff, *engine.Engine) (ContentPreview, error) {
-		p, problems := campaign.PreviewContent(content)
+		p, problems := campaign.PreviewContent(content, lacking)
 		for ch, err := range problems {
 			p.Errors[ch] = msgcode.Code(err)
 		}
@@ -135,6 +136,38 @@ func (s *CampaignService) PreviewCampaignContent(content campaign.Content) (Cont
 func (s *CampaignService) ApproveCampaign(id int64, version int) (campaign.Campaign, error) {
 	return campaignAct(s.a, auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
 		return svc.Approve(ctx, actor, id, version)
+	})
+}
+
+// ReturnCampaign sends a draft back to its author with a required comment
+// (差し戻し); never the author's own. Audited.
+func (s *CampaignService) ReturnCampaign(id int64, version int, comment string) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermApprove, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.Return(ctx, actor, id, version, comment)
+	})
+}
+
+// RequestCampaignApproval puts a campaign that was sent back in front of the
+// approvers again, after its placeholders are checked. Audited.
+func (s *CampaignService) RequestCampaignApproval(id int64, version int) (campaign.Campaign, error) {
+	return campaignAct(s.a, auth.PermDrafts, func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error) {
+		return svc.RequestApproval(ctx, actor, id, version)
+	})
+}
+
+// CampaignsWaitingForApproval counts the campaigns the signed-in approver
+// may approve (not their own), for the navigation badge.
+func (s *CampaignService) CampaignsWaitingForApproval() (int, error) {
+	return call(s.a, auth.PermApprove, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (int, error) {
+		return eng.Campaigns().WaitingFor(ctx, st.Actor())
+	})
+}
+
+// CampaignChannelSetup says which channels can send now (the editor's
+// defaults; the others are shown disabled with the way to their settings).
+func (s *CampaignService) CampaignChannelSetup() (campaign.ChannelSetup, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.ChannelSetup, error) {
+		return eng.Campaigns().Setup(ctx), nil
 	})
 }
 
@@ -257,11 +290,16 @@ func (s *CampaignService) SendTestSMS(to string) error {
 // --- helpers ---
 
 // campaignAct is call for a change of a campaign by the signed-in staff
-// member (the service audits it under actor).
+// member (the service audits it under actor). Every window hears of the
+// change (the approvers' badge, open lists and details).
 func campaignAct(a *App, p auth.Permission, do func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error)) (campaign.Campaign, error) {
-	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (campaign.Campaign, error) {
+	c, err := call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (campaign.Campaign, error) {
 		return do(ctx, eng.Campaigns(), st.Actor())
 	})
+	if err == nil && a.emit != nil {
+		a.emit.Emit(campaign.EventChanged, campaign.ChangedEvent{CampaignID: c.ID})
+	}
+	return c, err
 }
 
 // exportFile asks the person where to save a report (suggesting name) and

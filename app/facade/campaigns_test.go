@@ -76,7 +76,7 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	if err != nil || plan.Email != 10 || plan.Skipped[campaign.SkipNoConsent] != 10 {
 		t.Fatalf("plan = %+v, %v", plan, err)
 	}
-	prev, err := camp.PreviewCampaignContent(d.Content)
+	prev, err := camp.PreviewCampaignContent(d.Content, nil)
 	if err != nil || prev.EmailText != "山田 花子 様" {
 		t.Fatalf("preview = %+v, %v", prev, err)
 	}

@@ -3,6 +3,7 @@ package facade
 import (
 	"reflect"
 
+	"tsunagu/internal/campaign"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/inbox"
@@ -22,5 +23,6 @@ func Events() map[string]reflect.Type {
 		importer.EventProgress:   reflect.TypeFor[importer.Progress](),
 		engine.EventSandboxPhone: reflect.TypeFor[engine.SandboxPhoneEvent](),
 		engine.EventRelayStatus:  reflect.TypeFor[engine.RelayStatus](),
+		campaign.EventChanged:    reflect.TypeFor[campaign.ChangedEvent](),
 	}
 }

@@ -83,6 +83,9 @@ const (
 	SkipBlocked    = "blocked"
 	SkipNoContact  = "no_contact"
 	SkipStopped    = "stopped" // the rule was paused or edited before the claim
+	// A placeholder the message uses has no value for the customer (no
+	// staff in charge for {担当者}, say): campaign's one rule, no hole.
+	SkipPlaceholder = "placeholder"
 )
 
 // due is one customer's occurrence on a day, with the channel that reaches
@@ -192,6 +195,11 @@ func (s *Service) decide(ctx context.Context, r Rule, d day, fn func(due)) error
 		}
 		dd := choose(id, bits, lineUser, em, mob, r.Spec.Channels)
 		dd.person = campaign.Person{Name: name, Branch: branch, Staff: staff}
+		if dd.channel != "none" {
+			if skip, open := r.Spec.Content.SkipsFor(r.Spec.Content.Lacking(dd.channel, dd.person)); skip || len(open) > 0 {
+				dd.channel, dd.address, dd.reason = "none", "", SkipPlaceholder
+			}
+		}
 		fn(dd)
 	}
 	if err := rows.Err(); err != nil {

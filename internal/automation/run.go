@@ -340,10 +340,20 @@ func (s *Service) sendDirect(ctx context.Context, r Rule, o occ, res *TickResult
 	}
 	var err error
 	if o.channel == campaign.ChannelEmail {
-		subject, text := r.Spec.Content.RenderEmail(o.person)
-		err = s.ntf.SendEmail(ctx, o.address, subject, text, o.key)
+		var subject, text string
+		if subject, text, err = r.Spec.Content.RenderEmail(o.person); err == nil {
+			err = s.ntf.SendEmail(ctx, o.address, subject, text, o.key)
+		}
 	} else {
-		err = s.ntf.SendSMS(ctx, o.address, r.Spec.Content.RenderSMS(o.person), o.key)
+		var text string
+		if text, err = r.Spec.Content.RenderSMS(o.person); err == nil {
+			err = s.ntf.SendSMS(ctx, o.address, text, o.key)
+		}
+	}
+	if errors.Is(err, campaign.ErrPlaceholder) {
+		// The value went away after the claim: not sent, never with a hole.
+		s.finishDirect(ctx, o.id, "failed", SkipPlaceholder, res)
+		return
 	}
 	s.fail(FailEmailSent)
 	switch {

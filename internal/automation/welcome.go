@@ -159,7 +159,9 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 	now := s.now()
 	c := &claimed{}
 	occurs := "step-" + strconv.Itoa(step+1)
-	msgs, _, err := renderLine(r.Spec.Steps[step].Messages, campaign.Person{})
+	// Rendered for validity (and for the multicast when nobody is greeted
+	// by name); {氏名} falls back as it does per friend.
+	msgs, _, err := renderLine(r.Spec.Steps[step].Messages, campaign.Person{Name: inbox.UnknownName})
 	if err != nil {
 		return nil, fmt.Errorf("welcome: render: %w", err)
 	}

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/line"
@@ -70,6 +71,8 @@ const (
 	ActionSend     = "campaign.send"
 	ActionFinish   = "campaign.finish"
 	ActionExport   = "campaign.export"
+	ActionReturn   = "campaign.return"  // 差し戻し: sent back to its author with a comment
+	ActionRequest  = "campaign.request" // the author asks for approval again
 )
 
 // Errors a caller can act on.
@@ -84,7 +87,18 @@ var (
 	ErrNoSMS       = errors.New("campaign: SMS is not set up")
 	ErrQuota       = errors.New("campaign: not enough LINE monthly quota")
 	ErrPast        = errors.New("campaign: the scheduled time has passed")
+	ErrReturned    = errors.New("campaign: sent back to its author; it waits for their changes and new request")
+	ErrComment     = errors.New("campaign: sending a campaign back needs a comment (what to change)")
 )
+
+// EventChanged is the UI event after any change of a campaign (payload
+// ChangedEvent): lists, the approval badge and open details refresh.
+const EventChanged = "campaigns:changed"
+
+// ChangedEvent names the campaign that changed.
+type ChangedEvent struct {
+	CampaignID int64 `json:"campaignId"`
+}
 
 // QuotaError says by how much a campaign does not fit this month's quota.
 type QuotaError struct {
@@ -127,7 +141,15 @@ type Campaign struct {
 	Error           string       `json:"error"`
 	CreatedAt       int64        `json:"createdAt"`
 	UpdatedAt       int64        `json:"updatedAt"`
+	// 差し戻し: set while the campaign is back with its author (a draft
+	// that does not wait for approval); cleared by RequestApproval.
+	ReturnedBy    string `json:"returnedBy"`
+	ReturnComment string `json:"returnComment"`
+	ReturnedAt    int64  `json:"returnedAt"`
 }
+
+// WaitingForApproval reports whether the campaign waits for an approver.
+func (c Campaign) WaitingForApproval() bool { return c.Status == StatusDraft && c.ReturnedAt == 0 }
 
 // Approved reports whether the current version carries a valid approval.
 func (c Campaign) Approved() bool {
@@ -238,7 +260,7 @@ func target(id int64) string { return "campaign:" + strconv.FormatInt(id, 10) }
 
 const campaignColumns = `id, name, coalesce(segment_id, 0), rules, content, channels, status, version, author, approved_by,
 	approved_version, coalesce(approved_at, 0), coalesce(scheduled_at, 0), time_zone, coalesce(started_at, 0),
-	coalesce(finished_at, 0), error, created_at, updated_at`
+	coalesce(finished_at, 0), error, created_at, updated_at, returned_by, return_comment, coalesce(returned_at, 0)`
 
 type scanner interface{ Scan(...any) error }
 
@@ -248,7 +270,8 @@ func scanCampaign(r scanner) (Campaign, error) {
 		rules, content, channels string
 	)
 	if err := r.Scan(&c.ID, &c.Name, &c.SegmentID, &rules, &content, &channels, &c.Status, &c.Version, &c.Author, &c.ApprovedBy,
-		&c.ApprovedVersion, &c.ApprovedAt, &c.ScheduledAt, &c.TimeZone, &c.StartedAt, &c.FinishedAt, &c.Error, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.ApprovedVersion, &c.ApprovedAt, &c.ScheduledAt, &c.TimeZone, &c.StartedAt, &c.FinishedAt, &c.Error, &c.CreatedAt, &c.UpdatedAt,
+		&c.ReturnedBy, &c.ReturnComment, &c.ReturnedAt); err != nil {
 		return Campaign{}, err
 	}
 	if err := json.Unmarshal([]byte(rules), &c.Rules); err != nil {
@@ -436,9 +459,17 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64, version i
 		if actor == c.Author {
 			return ErrOwnApproval
 		}
+		if c.ReturnedAt != 0 {
+			return ErrReturned
+		}
 		// Content is checked again: it may have been stored by an older
 		// version with looser rules.
 		if err := c.Content.Validate(c.Channels); err != nil {
+			return err
+		}
+		// Every placeholder resolves for every recipient (or a rule says
+		// what they get): an approver never approves a hole.
+		if err := s.checkPlaceholders(ctx, tx, c.Rules, c.Channels, c.Content); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'approved', approved_by = ?, approved_version = version,
@@ -453,6 +484,93 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64, version i
 		return Campaign{}, err
 	}
 	return s.Get(ctx, id)
+}
+
+// maxComment bounds a 差し戻し comment.
+const maxComment = 1000
+
+// Return sends a draft back to its author with comment (差し戻し): it no
+// longer waits for approval until the author requests it again. version is
+// what the approver looked at; the author cannot send back their own.
+func (s *Service) Return(ctx context.Context, actor string, id int64, version int, comment string) (Campaign, error) {
+	comment = strings.TrimSpace(comment)
+	if comment == "" || utf8.RuneCountInString(comment) > maxComment {
+		return Campaign{}, fmt.Errorf("comment of 1 to %d characters: %w", maxComment, ErrComment)
+	}
+	now := s.now().UnixMilli()
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		c, err := getCampaign(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != StatusDraft || c.ReturnedAt != 0 {
+			return fmt.Errorf("send back a %s campaign: %w", c.Status, ErrState)
+		}
+		if c.Version != version {
+			return ErrStale
+		}
+		if actor == c.Author {
+			return ErrOwnApproval
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET returned_by = ?, return_comment = ?, returned_at = ?, updated_at = ? WHERE id = ?`,
+			actor, comment, now, now, id); err != nil {
+			return fmt.Errorf("campaign: send back: %w", err)
+		}
+		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionReturn, Target: target(id),
+			Detail: map[string]string{"version": strconv.Itoa(c.Version), "reason": comment}})
+		return err
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+// RequestApproval puts a campaign that was sent back in front of the
+// approvers again (version: what the author saved last). Its placeholders
+// are checked first: a request that no approver could approve is refused.
+func (s *Service) RequestApproval(ctx context.Context, actor string, id int64, version int) (Campaign, error) {
+	now := s.now().UnixMilli()
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		c, err := getCampaign(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != StatusDraft || c.ReturnedAt == 0 {
+			return fmt.Errorf("request approval of a %s campaign: %w", c.Status, ErrState)
+		}
+		if c.Version != version {
+			return ErrStale
+		}
+		if err := c.Content.Validate(c.Channels); err != nil {
+			return err
+		}
+		if err := s.checkPlaceholders(ctx, tx, c.Rules, c.Channels, c.Content); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET returned_by = '', return_comment = '', returned_at = NULL, updated_at = ? WHERE id = ?`,
+			now, id); err != nil {
+			return fmt.Errorf("campaign: request approval: %w", err)
+		}
+		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionRequest, Target: target(id),
+			Detail: map[string]string{"version": strconv.Itoa(c.Version)}})
+		return err
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+// WaitingFor counts the campaigns waiting for approval that actor may
+// approve (not their own).
+func (s *Service) WaitingFor(ctx context.Context, actor string) (int, error) {
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM campaigns WHERE status = 'draft' AND returned_at IS NULL AND author != ?`, actor).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("campaign: waiting for approval: %w", err)
+	}
+	return n, nil
 }
 
 // DefaultTimeZone is the schedule's zone when none is given.
@@ -560,6 +678,11 @@ func (s *Service) transition(ctx context.Context, actor string, id int64, action
 	return s.Get(ctx, id)
 }
 
+// started reports whether a campaign's send has begun (or ended).
+func started(status string) bool {
+	return status == StatusSending || status == StatusPaused || status == StatusDone
+}
+
 // SendNow starts sending an approved campaign in the background, after the
 // quota check. It returns once the recipients are materialised (or the
 // campaign was refused).
@@ -568,6 +691,11 @@ func (s *Service) SendNow(ctx context.Context, actor string, id int64) (Campaign
 	if err != nil {
 		return Campaign{}, err
 	}
+	// Pressed again (a second click, a second seat): it already goes out,
+	// which is what was asked; not an error.
+	if started(c.Status) {
+		return c, nil
+	}
 	if c.Status != StatusApproved && c.Status != StatusScheduled {
 		if c.Status == StatusDraft {
 			return Campaign{}, ErrNotApproved
@@ -575,6 +703,10 @@ func (s *Service) SendNow(ctx context.Context, actor string, id int64) (Campaign
 		return Campaign{}, fmt.Errorf("send a %s campaign: %w", c.Status, ErrState)
 	}
 	if err := s.materialise(ctx, actor, id); err != nil {
+		// Another press won the race inside the transaction.
+		if cur, gerr := s.Get(ctx, id); errors.Is(err, ErrState) && gerr == nil && started(cur.Status) {
+			return cur, nil
+		}
 		return Campaign{}, err
 	}
 	s.launch(id)

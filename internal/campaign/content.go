@@ -20,6 +20,21 @@ type Content struct {
 	Line  []LineMessage `json:"line"`
 	Email Email         `json:"email"`
 	SMS   SMS           `json:"sms"`
+	// Missing says, per placeholder, what a recipient without its value
+	// gets; a placeholder used without a rule must resolve for everyone.
+	Missing map[string]MissingRule `json:"missing,omitempty"`
+}
+
+// What happens to a recipient who lacks a placeholder's value.
+const (
+	MissingFallback = "fallback" // the rule's text stands in for the value
+	MissingSkip     = "skip"     // the recipient is not sent to (reason SkipPlaceholder)
+)
+
+// MissingRule is the choice made for recipients without a placeholder's value.
+type MissingRule struct {
+	Action string `json:"action"`         // MissingFallback or MissingSkip
+	Text   string `json:"text,omitempty"` // the fallback text
 }
 
 // LineMessage is one of up to five LINE messages.
@@ -46,13 +61,138 @@ type SMS struct {
 // Personalisation placeholders and the customer fields they take.
 var Placeholders = []string{"{氏名}", "{支店}", "{担当者}"}
 
+// ErrPlaceholder means a placeholder has no value for a recipient and no
+// rule says what to do instead: nothing is sent with a hole in it.
+var ErrPlaceholder = errors.New("campaign: a placeholder has no value for some recipients")
+
+// PlaceholderError names the placeholders some recipients lack, with how
+// many lack each (Count is 0 for one recipient at render time).
+type PlaceholderError struct {
+	Gaps []PlaceholderGap
+}
+
+func (e *PlaceholderError) Error() string {
+	parts := make([]string, 0, len(e.Gaps))
+	for _, g := range e.Gaps {
+		parts = append(parts, fmt.Sprintf("%s: %d recipients", g.Token, g.Missing))
+	}
+	return fmt.Sprintf("%v (%s); choose a fallback text or to skip them", ErrPlaceholder, strings.Join(parts, ", "))
+}
+
+func (e *PlaceholderError) Unwrap() error { return ErrPlaceholder }
+
 // Person is what placeholders are filled from.
 type Person struct {
 	Name, Branch, Staff string
 }
 
-func (p Person) fill(s string) string {
-	return strings.NewReplacer("{氏名}", p.Name, "{支店}", p.Branch, "{担当者}", p.Staff).Replace(s)
+// value is the person's value of a placeholder ("" when they lack it).
+func (p Person) value(token string) string {
+	switch token {
+	case "{氏名}":
+		return strings.TrimSpace(p.Name)
+	case "{支店}":
+		return strings.TrimSpace(p.Branch)
+	case "{担当者}":
+		return strings.TrimSpace(p.Staff)
+	}
+	return ""
+}
+
+// fill is THE renderer of placeholders (LINE, email, SMS, Flex fields; the
+// automations use it through Content too): each placeholder in s becomes
+// the person's value, else the fallback text its rule gives. A placeholder
+// with neither is an error, never an empty gap in what a customer reads.
+func (c Content) fill(s string, p Person) (string, error) {
+	var (
+		pairs   []string
+		missing []PlaceholderGap
+	)
+	for _, tok := range Placeholders {
+		if !strings.Contains(s, tok) {
+			continue
+		}
+		v := p.value(tok)
+		if v == "" {
+			if r, ok := c.Missing[tok]; ok && r.Action == MissingFallback {
+				v = r.Text
+			} else {
+				missing = append(missing, PlaceholderGap{Token: tok, Missing: 1})
+				continue
+			}
+		}
+		pairs = append(pairs, tok, v)
+	}
+	if len(missing) > 0 {
+		return "", &PlaceholderError{Gaps: missing}
+	}
+	if len(pairs) == 0 {
+		return s, nil
+	}
+	return strings.NewReplacer(pairs...).Replace(s), nil
+}
+
+// texts returns every text of channel's content that may hold placeholders.
+func (c Content) texts(channel string) []string {
+	switch channel {
+	case ChannelLine:
+		var out []string
+		for _, m := range c.Line {
+			out = append(out, m.Text)
+			for _, v := range m.Fields {
+				out = append(out, v)
+			}
+		}
+		return out
+	case ChannelEmail:
+		return []string{c.Email.Subject, c.Email.Text}
+	case ChannelSMS:
+		return []string{c.SMS.Text}
+	}
+	return nil
+}
+
+// Tokens returns the placeholders channel's content uses, in Placeholders order.
+func (c Content) Tokens(channel string) []string {
+	var out []string
+	texts := c.texts(channel)
+	for _, tok := range Placeholders {
+		for _, t := range texts {
+			if strings.Contains(t, tok) {
+				out = append(out, tok)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Lacking returns the placeholders of channel's content that p has no
+// value for (whatever the rules say about them).
+func (c Content) Lacking(channel string, p Person) []string {
+	var out []string
+	for _, tok := range c.Tokens(channel) {
+		if p.value(tok) == "" {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// SkipsFor reports whether a recipient lacking tokens is skipped by a rule,
+// and which of tokens no rule covers (unresolved: the send must stop).
+func (c Content) SkipsFor(tokens []string) (skip bool, unresolved []string) {
+	for _, tok := range tokens {
+		r, ok := c.Missing[tok]
+		switch {
+		case ok && r.Action == MissingSkip:
+			skip = true
+		case ok && r.Action == MissingFallback && strings.TrimSpace(r.Text) != "":
+		default:
+			unresolved = append(unresolved, tok)
+		}
+	}
+	return skip, unresolved
 }
 
 // SMS length: a message with any character outside GSM 7-bit is sent as
@@ -107,6 +247,21 @@ const (
 
 // Validate checks every channel's content that is used by channels.
 func (c Content) Validate(channels []string) error {
+	for tok, r := range c.Missing {
+		if !contains(Placeholders, tok) {
+			return fmt.Errorf("%w: no placeholder %q", ErrInvalid, tok)
+		}
+		switch r.Action {
+		case MissingSkip:
+		case MissingFallback:
+			// A fallback that is itself empty would be the same hole.
+			if strings.TrimSpace(r.Text) == "" || utf8.RuneCountInString(r.Text) > 50 || strings.ContainsAny(r.Text, "{}\r\n") {
+				return fmt.Errorf("%w: the text for customers without %s must be 1 to 50 characters on one line", ErrInvalid, tok)
+			}
+		default:
+			return fmt.Errorf("%w: what to do without %s: %q", ErrInvalid, tok, r.Action)
+		}
+	}
 	for _, ch := range channels {
 		switch ch {
 		case ChannelLine:
@@ -173,7 +328,7 @@ func (c Content) LineUses(placeholders ...string) bool {
 func (c Content) RenderLine(p Person) ([]line.Message, error) {
 	out := make([]line.Message, 0, len(c.Line))
 	for i, m := range c.Line {
-		raw, err := m.object(p)
+		raw, err := m.object(c, p)
 		if err != nil {
 			return nil, fmt.Errorf("LINE message %d: %w", i+1, err)
 		}
@@ -190,10 +345,13 @@ func (c Content) RenderLine(p Person) ([]line.Message, error) {
 	return out, nil
 }
 
-func (m LineMessage) object(p Person) ([]byte, error) {
+func (m LineMessage) object(c Content, p Person) ([]byte, error) {
 	switch m.Kind {
 	case "text":
-		t := p.fill(m.Text)
+		t, err := c.fill(m.Text, p)
+		if err != nil {
+			return nil, err
+		}
 		if err := line.ValidateText(t); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
@@ -210,7 +368,7 @@ func (m LineMessage) object(p Person) ([]byte, error) {
 		}
 		return json.Marshal(map[string]string{"type": "image", "originalContentUrl": m.ImageURL, "previewImageUrl": preview})
 	case "flex":
-		return flexMessage(m.Template, m.Fields, p)
+		return flexMessage(m.Template, m.Fields, func(v string) (string, error) { return c.fill(v, p) })
 	}
 	return nil, fmt.Errorf("%w: message kind %q", ErrInvalid, m.Kind)
 }
@@ -224,12 +382,18 @@ func checkHTTPS(u string) error {
 }
 
 // RenderEmail fills the email's placeholders for one person.
-func (c Content) RenderEmail(p Person) (subject, text string) {
-	return p.fill(c.Email.Subject), p.fill(c.Email.Text)
+func (c Content) RenderEmail(p Person) (subject, text string, err error) {
+	if subject, err = c.fill(c.Email.Subject, p); err != nil {
+		return "", "", err
+	}
+	if text, err = c.fill(c.Email.Text, p); err != nil {
+		return "", "", err
+	}
+	return subject, text, nil
 }
 
 // RenderSMS fills the SMS text's placeholders for one person.
-func (c Content) RenderSMS(p Person) string { return p.fill(c.SMS.Text) }
+func (c Content) RenderSMS(p Person) (string, error) { return c.fill(c.SMS.Text, p) }
 
 // PreviewUser is the sample customer a preview is rendered for.
 type PreviewUser struct {

@@ -203,7 +203,12 @@ func (x *expansion) step(ctx context.Context, tx *sql.Tx, n int, now int64) ([]l
 			if rerr != nil {
 				return
 			}
-			r := choose(c, x.channels, x.seenEmail, x.seenMobile)
+			r := choose(c, x.channels, x.content, x.seenEmail, x.seenMobile)
+			if len(r.unresolved) > 0 {
+				// Checked when the send started; a value removed since
+				// then skips the customer rather than leave a hole.
+				r.channel, r.address, r.reason = "none", "", SkipPlaceholder
+			}
 			if r.channel != ChannelLine {
 				direct = append(direct, r)
 				return

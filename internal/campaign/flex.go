@@ -50,7 +50,7 @@ func flexRow(label, value string) obj {
 
 // flexMessage builds a Flex message from a template; fields may hold
 // placeholders.
-func flexMessage(name string, fields map[string]string, p Person) ([]byte, error) {
+func flexMessage(name string, fields map[string]string, fill func(string) (string, error)) ([]byte, error) {
 	var tpl *Template
 	for i := range Templates {
 		if Templates[i].Name == name {
@@ -65,7 +65,11 @@ func flexMessage(name string, fields map[string]string, p Person) ([]byte, error
 		if !contains(tpl.Fields, k) {
 			return nil, fmt.Errorf("%w: template %s has no field %q", ErrInvalid, name, k)
 		}
-		v = strings.TrimSpace(p.fill(v))
+		v, err := fill(v)
+		if err != nil {
+			return nil, err
+		}
+		v = strings.TrimSpace(v)
 		if utf8.RuneCountInString(v) > maxFlexField {
 			return nil, fmt.Errorf("%w: field %s is longer than %d characters", ErrInvalid, k, maxFlexField)
 		}

@@ -170,6 +170,7 @@ type person struct {
 	email, mobile             string
 	tagged                    bool
 	branch                    string
+	staff                     string // staff in charge ({担当者}); "" for none
 	product                   string
 	maturesInDays             int
 }
@@ -229,8 +230,8 @@ func (e *env) load(tb testing.TB, ps []person) {
 			if !p.active {
 				status = "inactive"
 			}
-			err := tx.QueryRowContext(ctx, `INSERT INTO customers (customer_no, name, branch, status, email, mobile, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.no, p.name, p.branch, status, p.email, p.mobile, now, now).Scan(&p.id)
+			err := tx.QueryRowContext(ctx, `INSERT INTO customers (customer_no, name, branch, staff_in_charge, status, email, mobile, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.no, p.name, p.branch, p.staff, status, p.email, p.mobile, now, now).Scan(&p.id)
 			if err != nil {
 				return err
 			}

@@ -22,10 +22,26 @@ const (
 	SkipNoContact = "no_contact" // no LINE link, email or mobile for the campaign's channels
 	SkipInactive  = "inactive"   // the customer record is inactive
 	SkipDuplicate = "duplicate"  // the address is shared with a customer already served (a family email)
+	// The customer has an email address / mobile number, but the campaign
+	// does not send by email / SMS: "no contact" would be untrue.
+	SkipEmailOff = "email_off"
+	SkipSMSOff   = "sms_off"
+	// A placeholder has no value for the customer and the campaign's rule
+	// for it is to skip them.
+	SkipPlaceholder = "placeholder"
 )
 
 // SkipReasons lists the reasons in report order.
-var SkipReasons = []string{SkipNoConsent, SkipBlocked, SkipNoContact, SkipInactive, SkipDuplicate}
+var SkipReasons = []string{SkipNoConsent, SkipBlocked, SkipNoContact, SkipEmailOff, SkipSMSOff, SkipPlaceholder, SkipInactive, SkipDuplicate}
+
+// PlaceholderGap is how many of a campaign's recipients have no value for
+// a placeholder their message uses, and what the campaign does about it
+// ("" : nothing yet, so it cannot be approved or sent).
+type PlaceholderGap struct {
+	Token   string `json:"token"`
+	Missing int    `json:"missing"`
+	Action  string `json:"action"`
+}
 
 // Plan is who a campaign reaches on which channel, and who it skips.
 type Plan struct {
@@ -42,6 +58,11 @@ type Plan struct {
 	QuotaLeft    int64          `json:"quotaLeft"`
 	QuotaLimit   int64          `json:"quotaLimit"`
 	QuotaError   string         `json:"quotaError"` // why the quota could not be read
+	// Gaps: per placeholder the chosen channels use, the recipients without
+	// a value for it; Unresolved: recipients a gap without a rule leaves
+	// with a hole (the campaign cannot be approved or sent while > 0).
+	Gaps       []PlaceholderGap `json:"gaps"`
+	Unresolved int              `json:"unresolved"`
 }
 
 // candidate is one customer the rules matched, with what reaching them needs.
@@ -53,6 +74,7 @@ type candidate struct {
 	linked, reachable       bool
 	consentLine, consentEml bool
 	consentSMS              bool
+	hasEmail, hasMobile     bool // whatever the channels: for the true skip reason
 	email, mobile           string
 }
 
@@ -63,6 +85,8 @@ type recipient struct {
 	channel    string // line, email, sms, none
 	address    string
 	reason     string
+	lacks      []string // placeholders of the channel's content the person has no value for
+	unresolved []string // of lacks, those no rule covers: this recipient must not be sent to
 }
 
 // resolve evaluates the campaign's rules and chooses each customer's
@@ -75,7 +99,7 @@ func (s *Service) resolve(ctx context.Context, q queryer, rules segment.Node, ch
 	var out []recipient
 	seenEmail, seenMobile := map[string]bool{}, map[string]bool{}
 	err = scanCandidates(ctx, q, cq.Where, cq.Args, channels, content, func(c candidate) {
-		out = append(out, choose(c, channels, seenEmail, seenMobile))
+		out = append(out, choose(c, channels, content, seenEmail, seenMobile))
 	})
 	return out, err
 }
@@ -88,6 +112,8 @@ const (
 	flagConsentLine
 	flagConsentEmail
 	flagConsentSMS
+	flagHasEmail
+	flagHasMobile
 )
 
 // scanCandidates reads, in customer ID order, what choosing a channel needs
@@ -107,16 +133,27 @@ func scanCandidates(ctx context.Context, q queryer, where string, args []any, ch
 			flags += " | (" + segment.ConsentExpr("c", ch) + " << " + strconv.Itoa(3+i) + ")"
 		}
 	}
+	// Whether there is an address for a channel the campaign does not use:
+	// only to say why such a customer is skipped.
+	if !uses[ChannelEmail] {
+		flags += " | ((" + segment.EmailExpr("c") + " != '') << 6)"
+	}
+	if !uses[ChannelSMS] {
+		flags += " | ((" + segment.MobileExpr("c") + " != '') << 7)"
+	}
 	cols := "c.id, " + flags + ", coalesce(l.line_user_id, '')"
-	// Email and mobile only for their channels; names only when the LINE
-	// messages are personalised (email and SMS are rendered at send time).
+	// Email and mobile only for their channels; names only when a chosen
+	// channel's content uses placeholders (to check each has a value).
 	if uses[ChannelEmail] {
 		cols += ", " + segment.EmailExpr("c")
 	}
 	if uses[ChannelSMS] {
 		cols += ", " + segment.MobileExpr("c")
 	}
-	person := uses[ChannelLine] && content.LinePersonalised()
+	person := false
+	for _, ch := range channels {
+		person = person || len(content.Tokens(ch)) > 0
+	}
 	if person {
 		cols += ", c.name, c.branch, c.staff_in_charge"
 	}
@@ -149,6 +186,8 @@ func scanCandidates(ctx context.Context, q queryer, where string, args []any, ch
 		}
 		c.active, c.linked, c.reachable = bits&flagActive != 0, bits&flagLinked != 0, bits&flagReachable != 0
 		c.consentLine, c.consentEml, c.consentSMS = bits&flagConsentLine != 0, bits&flagConsentEmail != 0, bits&flagConsentSMS != 0
+		c.hasEmail = bits&flagHasEmail != 0 || c.email != ""
+		c.hasMobile = bits&flagHasMobile != 0 || c.mobile != ""
 		fn(c)
 	}
 	if err := rows.Err(); err != nil {
@@ -159,16 +198,35 @@ func scanCandidates(ctx context.Context, q queryer, where string, args []any, ch
 
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// choose picks the first channel in order that reaches c with consent.
-func choose(c candidate, channels []string, seenEmail, seenMobile map[string]bool) recipient {
+// choose picks the first channel in order that reaches c with consent
+// and whose content c has every placeholder's value for (or a rule other
+// than skipping covers it). A recipient chosen with an uncovered
+// placeholder carries it in unresolved: the plan counts them, and a send
+// refuses or skips them; nothing goes out with a hole.
+func choose(c candidate, channels []string, content Content, seenEmail, seenMobile map[string]bool) recipient {
 	r := recipient{customerID: c.id, person: c.person, channel: "none"}
 	if !c.active {
 		r.reason = SkipInactive
 		return r
 	}
-	var noConsent, blocked, duplicate bool
+	var noConsent, blocked, duplicate, placeholder bool
+	take := func(ch, address string) bool {
+		lacks := content.Lacking(ch, c.person)
+		if len(lacks) > 0 {
+			r.lacks = lacks
+			skip, open := content.SkipsFor(lacks)
+			if skip {
+				placeholder = true
+				return false
+			}
+			r.unresolved = open
+		}
+		r.channel, r.address = ch, address
+		return true
+	}
 	for _, ch := range channels {
 		switch ch {
 		case ChannelLine:
@@ -179,8 +237,9 @@ func choose(c candidate, channels []string, seenEmail, seenMobile map[string]boo
 			case !c.consentLine:
 				noConsent = true
 			default:
-				r.channel, r.address = ChannelLine, c.lineUser
-				return r
+				if take(ChannelLine, c.lineUser) {
+					return r
+				}
 			}
 		case ChannelEmail:
 			email := strings.ToLower(strings.TrimSpace(c.email))
@@ -191,9 +250,10 @@ func choose(c candidate, channels []string, seenEmail, seenMobile map[string]boo
 			case seenEmail[email]:
 				duplicate = true
 			default:
-				seenEmail[email] = true
-				r.channel, r.address = ChannelEmail, email
-				return r
+				if take(ChannelEmail, email) {
+					seenEmail[email] = true
+					return r
+				}
 			}
 		case ChannelSMS:
 			e164, err := sms.E164(c.mobile)
@@ -204,19 +264,34 @@ func choose(c candidate, channels []string, seenEmail, seenMobile map[string]boo
 			case seenMobile[e164]:
 				duplicate = true
 			default:
-				seenMobile[e164] = true
-				r.channel, r.address = ChannelSMS, e164
-				return r
+				if take(ChannelSMS, e164) {
+					seenMobile[e164] = true
+					return r
+				}
 			}
 		}
 	}
+	chosen := func(ch string) bool {
+		for _, x := range channels {
+			if x == ch {
+				return true
+			}
+		}
+		return false
+	}
 	switch {
+	case placeholder:
+		r.reason = SkipPlaceholder
 	case duplicate:
 		r.reason = SkipDuplicate
 	case noConsent:
 		r.reason = SkipNoConsent
 	case blocked:
 		r.reason = SkipBlocked
+	case c.hasEmail && !chosen(ChannelEmail):
+		r.reason = SkipEmailOff
+	case c.hasMobile && !chosen(ChannelSMS):
+		r.reason = SkipSMSOff
 	default:
 		r.reason = SkipNoContact
 	}
@@ -240,7 +315,8 @@ func groupLine(content Content, rs []recipient) ([]*lineGroup, error) {
 	personal := content.LinePersonalised()
 	var shared []line.Message
 	for _, r := range rs {
-		if r.channel != ChannelLine {
+		// A recipient with an uncovered placeholder is never rendered.
+		if r.channel != ChannelLine || len(r.unresolved) > 0 {
 			continue
 		}
 		msgs, key := shared, ""
@@ -306,6 +382,7 @@ func (s *Service) plan(ctx context.Context, rules segment.Node, content Content,
 		return Plan{}, err
 	}
 	p := Plan{Matched: len(rs), Skipped: map[string]int{}}
+	p.Gaps, p.Unresolved = gaps(content, channels, rs)
 	for _, r := range rs {
 		switch r.channel {
 		case ChannelLine:
@@ -325,9 +402,105 @@ func (s *Service) plan(ctx context.Context, rules segment.Node, content Content,
 		}
 		p.LineGroups = len(groups)
 		p.LineRequests, p.QuotaNeed = requestCount(groups)
+		// A recipient with a hole is not rendered, but counts: once the
+		// campaign says what they get, they get every message.
+		for _, r := range rs {
+			if r.channel == ChannelLine && len(r.unresolved) > 0 {
+				p.QuotaNeed += int64(len(content.Line))
+			}
+		}
 		s.quota(ctx, &p)
 	}
 	return p, nil
+}
+
+// gaps counts, per placeholder the channels' content uses, the recipients
+// without its value, and the recipients an uncovered one would leave with
+// a hole.
+func gaps(content Content, channels []string, rs []recipient) ([]PlaceholderGap, int) {
+	used := map[string]bool{}
+	for _, ch := range channels {
+		for _, tok := range content.Tokens(ch) {
+			used[tok] = true
+		}
+	}
+	missing := map[string]int{}
+	unresolved := 0
+	for _, r := range rs {
+		for _, tok := range r.lacks {
+			missing[tok]++
+		}
+		if len(r.unresolved) > 0 {
+			unresolved++
+		}
+	}
+	out := []PlaceholderGap{}
+	for _, tok := range Placeholders {
+		if used[tok] {
+			out = append(out, PlaceholderGap{Token: tok, Missing: missing[tok], Action: content.Missing[tok].Action})
+		}
+	}
+	return out, unresolved
+}
+
+// checkPlaceholders resolves every recipient of rules (in q: the approval's
+// or the send's transaction) and refuses with a *PlaceholderError when a
+// placeholder would leave some of them with a hole. It reads nothing when
+// the content's rules cover every placeholder it uses.
+func (s *Service) checkPlaceholders(ctx context.Context, q queryer, rules segment.Node, channels []string, content Content) error {
+	open := map[string]bool{}
+	for _, ch := range channels {
+		_, un := content.SkipsFor(content.Tokens(ch))
+		for _, tok := range un {
+			open[tok] = true
+		}
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	// The usual case, everyone has every value, costs one count: only when
+	// some matched customer lacks one are the recipients resolved exactly
+	// (which of them a channel using it would reach).
+	cq, err := s.segs.Compiler().Compile(rules)
+	if err != nil {
+		return err
+	}
+	var blank []string
+	for _, tok := range Placeholders {
+		if open[tok] {
+			blank = append(blank, blankExpr(tok))
+		}
+	}
+	var some bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM customers c WHERE (`+cq.Where+`) AND (`+strings.Join(blank, " OR ")+`))`, cq.Args...).Scan(&some); err != nil {
+		return fmt.Errorf("campaign: check placeholders: %w", err)
+	}
+	if !some {
+		return nil
+	}
+	rs, err := s.resolve(ctx, q, rules, channels, content)
+	if err != nil {
+		return err
+	}
+	g, n := gaps(content, channels, rs)
+	if n == 0 {
+		return nil
+	}
+	pe := &PlaceholderError{}
+	for _, x := range g {
+		if x.Missing > 0 && x.Action == "" {
+			pe.Gaps = append(pe.Gaps, x)
+		}
+	}
+	return pe
+}
+
+// blankExpr is "customer c has no value for token" in SQL: blank after
+// trimming spaces, tabs, line breaks and the full-width space (as
+// Person.value trims; the renderer stays the final check either way).
+func blankExpr(token string) string {
+	col := map[string]string{"{氏名}": "c.name", "{支店}": "c.branch", "{担当者}": "c.staff_in_charge"}[token]
+	return "trim(" + col + ", ' ' || char(9, 10, 13, 12288)) = ''"
 }
 
 // quota fills in the monthly quota numbers, if LINE can be asked.
@@ -471,6 +644,12 @@ func (s *Service) materialise(ctx context.Context, actor string, id int64) error
 		if err != nil {
 			return err
 		}
+		// Data may have changed since the approval (a customer lost their
+		// staff in charge): the placeholders are checked again, on the
+		// customers being frozen.
+		if err := s.checkPlaceholders(ctx, tx, c.Rules, c.Channels, c.Content); err != nil {
+			return err
+		}
 		var q Plan
 		if quota != nil {
 			q = <-quota
@@ -525,8 +704,8 @@ func segmentIDs(ctx context.Context, tx *sql.Tx, cq segment.Query) ([]int64, err
 func (s *Service) checkExact(ctx context.Context, tx *sql.Tx, c Campaign, cq segment.Query, missing map[string]error, q Plan) error {
 	n := map[string]int{}
 	seenEmail, seenMobile := map[string]bool{}, map[string]bool{}
-	err := scanCandidates(ctx, tx, cq.Where, cq.Args, c.Channels, Content{}, func(cand candidate) {
-		n[choose(cand, c.Channels, seenEmail, seenMobile).channel]++
+	err := scanCandidates(ctx, tx, cq.Where, cq.Args, c.Channels, c.Content, func(cand candidate) {
+		n[choose(cand, c.Channels, c.Content, seenEmail, seenMobile).channel]++
 	})
 	if err != nil {
 		return err
@@ -586,4 +765,18 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ChannelSetup says which channels can send now: the editor ticks those by
+// default and shows the others disabled, with the way to their settings.
+type ChannelSetup struct {
+	Line  bool `json:"line"`
+	Email bool `json:"email"`
+	SMS   bool `json:"sms"`
+}
+
+// Setup reports which channels are set up.
+func (s *Service) Setup(ctx context.Context) ChannelSetup {
+	missing := s.missingSetup(ctx, []string{ChannelEmail, ChannelSMS})
+	return ChannelSetup{Line: s.cfg.Line != nil, Email: missing[ChannelEmail] == nil, SMS: missing[ChannelSMS] == nil}
 }

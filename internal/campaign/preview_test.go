@@ -10,7 +10,7 @@ func TestPreviewContent(t *testing.T) {
 	p, problems := PreviewContent(Content{
 		Line:  []LineMessage{{Kind: "text", Text: "{氏名} 様、{支店}です"}},
 		Email: Email{Subject: "お知らせ", Text: "{氏名} 様"},
-	})
+	}, nil)
 	if len(problems) != 0 {
 		t.Fatalf("problems: %v", problems)
 	}
@@ -26,7 +26,7 @@ func TestPreviewContent(t *testing.T) {
 	p, problems = PreviewContent(Content{
 		Email: Email{Subject: "a\nBcc: x", Text: "本文"},
 		SMS:   SMS{Text: strings.Repeat("長", SMSMultiPart*SMSMaxParts+1)},
-	})
+	}, nil)
 	if len(problems) != 2 || !errors.Is(problems[ChannelEmail], ErrInvalid) || !errors.Is(problems[ChannelSMS], ErrInvalid) {
 		t.Fatalf("problems: %v", problems)
 	}

@@ -207,7 +207,8 @@ var (
 	statusText  = map[string]string{"skipped": "対象外", "pending": "未送信", "sending": "送信中", "sent": "送信済",
 		"failed": "失敗", "uncertain": "要確認", "queued": "未送信"}
 	reasonText = map[string]string{"": "", SkipNoConsent: "同意なし", SkipBlocked: "ブロック", SkipNoContact: "連絡先なし",
-		SkipInactive: "無効な顧客", SkipDuplicate: "重複"}
+		SkipInactive: "無効な顧客", SkipDuplicate: "重複", SkipEmailOff: "メール未選択・アドレスあり", SkipSMSOff: "SMS未選択・携帯番号あり",
+		SkipPlaceholder: "差し込み項目が空"}
 )
 
 // ExportReport writes the per-recipient report as CSV (UTF-8 with BOM, for

@@ -566,9 +566,13 @@ func (s *Service) sendEmail(ctx context.Context, id int64, r *run) error {
 		return err
 	}
 	return s.sendDirect(ctx, id, ChannelEmail, r, func(ctx context.Context, row directRow) directOutcome {
-		subject, text := c.Content.RenderEmail(row.person)
+		subject, text, err := c.Content.RenderEmail(row.person)
+		if err != nil {
+			// The value went away after the row was written: not sent.
+			return directOutcome{customerID: row.customerID, status: "failed", err: err}
+		}
 		msgID := mail.MessageID(row.key, m.From())
-		err := m.Send(ctx, mail.Message{To: row.address, Subject: subject, Text: text, MessageID: msgID})
+		err = m.Send(ctx, mail.Message{To: row.address, Subject: subject, Text: text, MessageID: msgID})
 		s.fail(FailEmailAccepted)
 		switch {
 		case err == nil:
@@ -601,7 +605,11 @@ func (s *Service) sendSMS(ctx context.Context, id int64, r *run) error {
 		return err
 	}
 	return s.sendDirect(ctx, id, ChannelSMS, r, func(ctx context.Context, row directRow) directOutcome {
-		pid, err := snd.Send(ctx, row.address, c.Content.RenderSMS(row.person), row.key)
+		text, err := c.Content.RenderSMS(row.person)
+		if err != nil {
+			return directOutcome{customerID: row.customerID, status: "failed", err: err}
+		}
+		pid, err := snd.Send(ctx, row.address, text, row.key)
 		s.fail(FailSMSAccepted)
 		switch {
 		case err == nil:

@@ -250,6 +250,14 @@ export interface Campaign {
   error: string
   createdAt: number
   updatedAt: number
+  returnedBy: string
+  returnComment: string
+  returnedAt: number
+}
+
+/** campaign.ChangedEvent */
+export interface CampaignChangedEvent {
+  campaignId: number
 }
 
 /** campaign.ChannelReport */
@@ -262,11 +270,19 @@ export interface CampaignChannelReport {
   uncertain: number
 }
 
+/** campaign.ChannelSetup */
+export interface CampaignChannelSetup {
+  line: boolean
+  email: boolean
+  sms: boolean
+}
+
 /** campaign.Content */
 export interface CampaignContent {
   line: CampaignLineMessage[]
   email: CampaignEmail
   sms: CampaignSMS
+  missing?: Record<string, CampaignMissingRule>
 }
 
 /** campaign.ContentPreview */
@@ -280,6 +296,7 @@ export interface CampaignContentPreview {
   placeholders: string[]
   errors: Record<string, string>
   sample: CampaignPreviewUser
+  unresolved: string[]
 }
 
 /** campaign.Delivery */
@@ -344,6 +361,19 @@ export interface CampaignLineMessage {
   fields?: Record<string, string>
 }
 
+/** campaign.MissingRule */
+export interface CampaignMissingRule {
+  action: string
+  text?: string
+}
+
+/** campaign.PlaceholderGap */
+export interface CampaignPlaceholderGap {
+  token: string
+  missing: number
+  action: string
+}
+
 /** campaign.Plan */
 export interface CampaignPlan {
   matched: number
@@ -359,6 +389,8 @@ export interface CampaignPlan {
   quotaLeft: number
   quotaLimit: number
   quotaError: string
+  gaps: CampaignPlaceholderGap[]
+  unresolved: number
 }
 
 /** campaign.PreviewUser */
@@ -1285,11 +1317,13 @@ export interface Methods {
   BackupSettings(): BackupSettings
   BusinessHours(): AutoreplySettings
   Campaign(arg1: number): Campaign
+  CampaignChannelSetup(): CampaignChannelSetup
   CampaignDeliveries(arg1: number, arg2: CampaignDeliveryFilter): CampaignDeliveryPage
   CampaignPlan(arg1: number): CampaignPlan
   CampaignPlanDraft(arg1: CampaignDraft): CampaignPlan
   CampaignReport(arg1: number): CampaignReport
   Campaigns(): Campaign[]
+  CampaignsWaitingForApproval(): number
   CancelCampaign(arg1: number): Campaign
   CancelImport(): void
   CannedReplies(): InboxCannedReply[]
@@ -1361,7 +1395,7 @@ export interface Methods {
   PickImportFile(): string
   PreviewAutomation(arg1: number): AutomationPreview
   PreviewAutomationDraft(arg1: AutomationDraft): AutomationPreview
-  PreviewCampaignContent(arg1: CampaignContent): CampaignContentPreview
+  PreviewCampaignContent(arg1: CampaignContent, arg2: string[]): CampaignContentPreview
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
@@ -1373,11 +1407,13 @@ export interface Methods {
   RemoveCustomerTag(arg1: number, arg2: string): void
   Reply(arg1: number, arg2: string): InboxMessage
   ReplyImage(arg1: number, arg2: string): InboxMessage
+  RequestCampaignApproval(arg1: number, arg2: number): Campaign
   ResetStaffPassword(arg1: number, arg2: string): void
   RestoreKeyFromCode(arg1: string): Status
   ResumeCampaign(arg1: number): Campaign
   RetryMessage(arg1: number): InboxMessage
   RetryStart(): Status
+  ReturnCampaign(arg1: number, arg2: number, arg3: string): Campaign
   RevokeLinkCode(arg1: number): void
   RichMenuAssignments(): RichmenuAssignments
   RichMenuDesigns(): RichmenuDesign[]
@@ -1488,11 +1524,13 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   BackupSettings: { service: 'BackupService', permission: 'backup' },
   BusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
   Campaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  CampaignChannelSetup: { service: 'CampaignService', permission: 'drafts' },
   CampaignDeliveries: { service: 'CampaignService', permission: 'drafts', result: 'CampaignDeliveryPage' },
   CampaignPlan: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
   CampaignPlanDraft: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
   CampaignReport: { service: 'CampaignService', permission: 'drafts', result: 'CampaignReport' },
   Campaigns: { service: 'CampaignService', permission: 'drafts', result: { l: 'Campaign' } },
+  CampaignsWaitingForApproval: { service: 'CampaignService', permission: 'approve' },
   CancelCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   CancelImport: { service: 'CustomerService', permission: 'customers.import' },
   CannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
@@ -1576,11 +1614,13 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   RemoveCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   Reply: { service: 'InboxService', permission: 'inbox.reply' },
   ReplyImage: { service: 'InboxService', permission: 'inbox.reply' },
+  RequestCampaignApproval: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
   RestoreKeyFromCode: { service: 'BackupService', permission: null },
   ResumeCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   RetryMessage: { service: 'InboxService', permission: 'inbox.reply' },
   RetryStart: { service: 'SystemService', permission: null },
+  ReturnCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   RevokeLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
   RichMenuAssignments: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuAssignments' },
   RichMenuDesigns: { service: 'RichMenuService', permission: 'settings', result: { l: 'RichmenuDesign' } },
@@ -1662,12 +1702,12 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   AutomationStep: { messages: { l: 'CampaignLineMessage' } },
   AutoreplySettings: { holidays: { l: 0 } },
   Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
-  CampaignContent: { line: { l: 'CampaignLineMessage' } },
-  CampaignContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 } },
+  CampaignContent: { line: { l: 'CampaignLineMessage' }, missing: { m: 0 } },
+  CampaignContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 }, unresolved: { l: 0 } },
   CampaignDeliveryPage: { rows: { l: 0 } },
   CampaignDraft: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignLineMessage: { fields: { m: 0 } },
-  CampaignPlan: { skipped: { m: 0 } },
+  CampaignPlan: { skipped: { m: 0 }, gaps: { l: 0 } },
   CampaignReport: { channels: { l: 0 }, skipped: { m: 0 }, timeline: { l: 0 } },
   CampaignTemplate: { fields: { l: 0 }, needed: { l: 0 } },
   CustomerAttributeDef: { choices: { l: 0 } },
@@ -1712,6 +1752,7 @@ export const errorCodes = [
   'errors.automationState',
   'errors.backupFailed',
   'errors.badCredentials',
+  'errors.campaignComment',
   'errors.campaignInvalid',
   'errors.campaignNoMailer',
   'errors.campaignNoSms',
@@ -1719,7 +1760,9 @@ export const errorCodes = [
   'errors.campaignOffline',
   'errors.campaignOwnApproval',
   'errors.campaignPast',
+  'errors.campaignPlaceholder',
   'errors.campaignQuota',
+  'errors.campaignReturned',
   'errors.campaignStale',
   'errors.campaignState',
   'errors.cannotDeactivateSelf',
@@ -1816,6 +1859,7 @@ export type ErrorCode = (typeof errorCodes)[number]
 
 /** The backend's events and their payloads. */
 export interface Events {
+  'campaigns:changed': CampaignChangedEvent
   'import:progress': ImporterProgress
   'inbox:changed': InboxChangedEvent
   'inbox:deadletters': null

@@ -26,7 +26,7 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
   const drafts = useDrafts()
   const keyOf = typeof key === 'function' ? key : () => key
   let currentKey = keyOf()
-  const initial = JSON.stringify(opts.read())
+  let initial = JSON.stringify(opts.read())
   /** A draft of this editor exists (restored or typed). */
   const hasDraft = ref(false)
   let ready = false
@@ -90,6 +90,17 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
     if (ready && !done) void drafts.flush()
   })
 
+  /**
+   * Applies defaults that arrive after the editor opened (e.g. which
+   * channels can send): only to an untouched editor, and as part of its
+   * first state, so they alone never make a draft.
+   */
+  function defaults(change: () => void): void {
+    if (current() !== '' || hasDraft.value) return
+    change()
+    initial = JSON.stringify(opts.read())
+  }
+
   /** The work was saved or sent: its draft goes. */
   async function clear(): Promise<void> {
     done = true
@@ -104,5 +115,5 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
     await drafts.discard(kind, currentKey).catch(() => {})
   }
 
-  return { hasDraft, clear, discardDraft }
+  return { hasDraft, clear, discardDraft, defaults }
 }

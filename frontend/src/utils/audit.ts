@@ -85,6 +85,8 @@ export const AUDIT_ACTIONS = [
   'campaign.create',
   'campaign.edit',
   'campaign.approve',
+  'campaign.return',
+  'campaign.request',
   'campaign.schedule',
   'campaign.send',
   'campaign.pause',

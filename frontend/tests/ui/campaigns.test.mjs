@@ -349,6 +349,8 @@ test('segment, campaign with approval by another staff member, send and report',
   await page.locator('[data-testid="campaign-row"]').filter({ hasText: CAMPAIGN }).click()
   await page.locator('[data-testid="campaign-detail"][data-status="draft"]').waitFor()
   await detail.getByTestId('campaign-approve').click()
+  await page.getByTestId('approve-confirm').waitFor() // 承認 asks first (issue 19 item 15)
+  await page.locator('.n-dialog__action button').filter({ hasText: '承認する' }).click()
   await page.locator('[data-testid="campaign-detail"][data-status="approved"]').waitFor()
   assert.match(await detail.getByTestId('approval-state').innerText(), /suzuki さんが承認しました/)
 
@@ -364,6 +366,8 @@ test('segment, campaign with approval by another staff member, send and report',
   await settle(page)
   await ui.shot('campaigns-approval-reset-ja.png')
   await detail.getByTestId('campaign-approve').click()
+  await page.getByTestId('approve-confirm').waitFor() // 承認 asks first (issue 19 item 15)
+  await page.locator('.n-dialog__action button').filter({ hasText: '承認する' }).click()
   await page.locator('[data-testid="campaign-detail"][data-status="approved"]').waitFor()
 
   // Schedule (default an hour from now, Asia/Tokyo), then send it now anyway.

@@ -32,6 +32,9 @@ const base: Campaign = {
   error: '',
   createdAt: 1,
   updatedAt: 1,
+  returnedBy: '',
+  returnComment: '',
+  returnedAt: 0,
 }
 const report: CampaignReport = {
   campaignId: 7,

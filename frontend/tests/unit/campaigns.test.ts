@@ -143,7 +143,7 @@ describe('channels, schedule and progress', () => {
 })
 
 describe('approval and quota', () => {
-  const plan = { matched: 5, line: 3, email: 1, sms: 0, skipped: {}, lineGroups: 1, lineRequests: 1, quotaNeed: 6, quotaChecked: true, quotaLimited: true, quotaLeft: 10, quotaLimit: 200, quotaError: '' }
+  const plan = { matched: 5, line: 3, email: 1, sms: 0, skipped: {}, lineGroups: 1, lineRequests: 1, quotaNeed: 6, quotaChecked: true, quotaLimited: true, quotaLeft: 10, quotaLimit: 200, quotaError: '', gaps: [], unresolved: 0 }
 
   it('never lets the author approve, and explains why', () => {
     expect(approveBlocker({ author: 'staff:tanaka', status: 'draft' }, 'staff:tanaka', true)).toBe('campaigns.approval.ownBlocked')

@@ -4,7 +4,7 @@
 export const CHANNELS = ['line', 'email', 'sms'] as const
 export type Channel = (typeof CHANNELS)[number]
 
-export const SKIP_REASONS = ['no_consent', 'blocked', 'no_contact', 'inactive', 'duplicate'] as const
+export const SKIP_REASONS = ['no_consent', 'blocked', 'no_contact', 'email_off', 'sms_off', 'placeholder', 'inactive', 'duplicate'] as const
 export type SkipReason = (typeof SKIP_REASONS)[number]
 
 /** One colour per channel in every chart and badge. */
@@ -18,6 +18,9 @@ export const SKIP_COLORS: Readonly<Record<SkipReason, string>> = {
   no_consent: '#8e6bbf',
   blocked: '#b3261e',
   no_contact: '#7c8796',
+  email_off: '#6f8fb8',
+  sms_off: '#d9a441',
+  placeholder: '#c0392b',
   inactive: '#a0a8b4',
   duplicate: '#4a90a4',
 }

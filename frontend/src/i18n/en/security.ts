@@ -228,6 +228,8 @@ const en: typeof ja = {
         create: 'Created a campaign',
         edit: 'Changed a campaign',
         approve: 'Approved a campaign',
+        return: 'Sent a campaign back to its author',
+        request: 'Requested approval of a campaign again',
         schedule: 'Scheduled a campaign',
         send: 'Started sending a campaign',
         pause: 'Paused a campaign',
