@@ -30,6 +30,13 @@ export interface AboutInfo {
   updateError: string
 }
 
+/** facade.AuditActor */
+export interface AuditActor {
+  actor: string
+  displayName: string
+  login: string
+}
+
 /** audit.Entry */
 export interface AuditEntry {
   seq: number
@@ -749,6 +756,7 @@ export interface InboxConversation {
   linked: boolean
   matchMessageId?: number
   snippet?: string
+  matchedName?: boolean
 }
 
 /** inbox.LineStatusEvent */
@@ -869,6 +877,19 @@ export interface LinesimPhoneAction {
   displayText?: string
   mode?: string
   quickReply: boolean
+}
+
+/** linking.Candidate */
+export interface LinkingCandidate {
+  id: number
+  customerNo: string
+  name: string
+  nameKana: string
+  birthDate: string
+  branch: string
+  phoneTail: string
+  lineLinked: boolean
+  nameDiffers: boolean
 }
 
 /** linking.CodeInfo */
@@ -1102,6 +1123,14 @@ export interface SegmentCounts {
   ms: number
 }
 
+/** segment.Match */
+export interface SegmentMatch {
+  productType: string
+  productCode: string
+  openedOn: string
+  maturesOn: string
+}
+
 /** segment.Node */
 export interface SegmentNode {
   op?: string
@@ -1129,6 +1158,7 @@ export interface SegmentRow {
   linked: boolean
   following: boolean
   consents: string[]
+  matches: SegmentMatch[]
 }
 
 /** facade.SimCustomer */
@@ -1265,6 +1295,7 @@ export interface Methods {
   AssignConversation(arg1: number, arg2: number): void
   Assignees(): InboxAssignee[]
   AttributeDefs(): CustomerAttributeDefInfo[]
+  AuditActors(): AuditActor[]
   AuditEntries(arg1: AuditFilter): AuditReport
   AuthState(): AuthState
   AutoReplyRules(): AutoreplyRule[]
@@ -1333,7 +1364,8 @@ export interface Methods {
   IssueLinkCode(arg1: LinkingIssueRequest): LinkingIssued
   LineSettings(): LineSettings
   LineStatus(): EngineLineStatus
-  LinkConversation(arg1: number, arg2: number): void
+  LinkCandidates(arg1: number, arg2: string): LinkingCandidate[]
+  LinkConversation(arg1: number, arg2: number, arg3: string): void
   LinkSearchCustomers(arg1: string): Customer[]
   LinkingSettings(): LinkingSettings
   ListStaff(): AuthStaff[]
@@ -1464,6 +1496,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   AssignConversation: { service: 'InboxService', permission: 'inbox.reply' },
   Assignees: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
   AttributeDefs: { service: 'CustomerService', permission: 'customers.read', result: { l: 'CustomerAttributeDefInfo' } },
+  AuditActors: { service: 'AuditService', permission: 'audit.read', result: { l: 0 } },
   AuditEntries: { service: 'AuditService', permission: 'audit.read', result: 'AuditReport' },
   AuthState: { service: 'SessionService', permission: null, result: 'AuthState' },
   AutoReplyRules: { service: 'InboxService', permission: 'settings', result: { l: 0 } },
@@ -1532,6 +1565,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   IssueLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
   LineSettings: { service: 'ChannelService', permission: 'inbox.read' },
   LineStatus: { service: 'InboxService', permission: 'inbox.read', result: 'EngineLineStatus' },
+  LinkCandidates: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
   LinkConversation: { service: 'LinkingService', permission: 'customers.edit' },
   LinkSearchCustomers: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
   LinkingSettings: { service: 'LinkingService', permission: 'inbox.read' },
@@ -1675,7 +1709,7 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   SegmentCondition: { values: { l: 0 } },
   SegmentNode: { children: { l: 'SegmentNode' }, cond: 'SegmentCondition' },
   SegmentPreview: { rows: { l: 'SegmentRow' } },
-  SegmentRow: { consents: { l: 0 } },
+  SegmentRow: { consents: { l: 0 }, matches: { l: 0 } },
   Survey: { questions: { l: 'SurveyQuestion' } },
   SurveyImportResult: { issues: { l: 0 } },
   SurveyQuestion: { choices: { l: 0 } },
@@ -1728,6 +1762,7 @@ export const errorCodes = [
   'errors.keychainLocked',
   'errors.keychainUnavailable',
   'errors.lastAdmin',
+  'errors.linkConsentChoice',
   'errors.linkCustomerTaken',
   'errors.linkDestination',
   'errors.linkNoBirthDate',
