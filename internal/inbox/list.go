@@ -294,15 +294,14 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 // first) whose LINE display name, or linked customer's name or kana, holds
 // the folded query key. Few rows: one per LINE friend.
 func (ib *Inbox) searchNames(ctx context.Context, q ListQuery, key string, where []string, args []any) ([]Conversation, error) {
-	like := "%" + likeEscape(key) + "%"
-	f := textfold.SQLFunc
-	query := convSelect + convFrom + ` WHERE (` + f + `(u.display_name) LIKE ? ESCAPE '\' OR ` +
-		f + `(cu.name) LIKE ? ESCAPE '\' OR ` + f + `(cu.name_kana) LIKE ? ESCAPE '\')`
+	// line_user_search holds each LINE user's names as one folded key,
+	// kept by triggers (migration 0019): a plain LIKE over short keys.
+	query := convSelect + convFrom + ` JOIN line_user_search k ON k.user_id = c.line_user_id WHERE k.key LIKE ? ESCAPE '\'`
 	for _, w := range where {
 		query += " AND " + w
 	}
 	query += ` ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
-	rows, err := ib.db.Reader().QueryContext(ctx, query, append(append([]any{like, like, like}, args...), q.Limit)...)
+	rows, err := ib.db.Reader().QueryContext(ctx, query, append(append([]any{"%" + likeEscape(key) + "%"}, args...), q.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("search conversations by name: %w", err)
 	}

@@ -371,6 +371,25 @@ func TestSearchNamesAcrossConversationsAndCustomers(t *testing.T) {
 	if err != nil || len(page.Conversations) != 1 || page.Conversations[0].ID != idM {
 		t.Fatalf("second page: %+v %v", page, err)
 	}
+	// The names' key follows the link and the customer: unlinked, a
+	// customer's name no longer finds the conversation; renamed, the new
+	// name does.
+	if _, err := e.db.Writer().Exec(`UPDATE customers SET name = '佐藤 健二' WHERE name = '佐藤 健一'`); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := e.ib.List(ctx, ListQuery{Search: "健二"}); len(page.Conversations) != 1 || page.Conversations[0].ID != idK {
+		t.Fatalf("renamed customer: %+v", page.Conversations)
+	}
+	if _, err := e.db.Writer().Exec(`DELETE FROM customer_line_links WHERE line_user_id = ?`, hanako); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := e.ib.List(ctx, ListQuery{Search: "山崎"}); len(page.Conversations) != 0 {
+		t.Fatalf("unlinked customer's name still finds: %+v", page.Conversations)
+	}
+	var keys int
+	if err := e.db.Reader().QueryRow(`SELECT count(*) FROM line_user_search WHERE key LIKE '%ヤマサキ%'`).Scan(&keys); err != nil || keys != 0 {
+		t.Fatalf("an unlinked customer's kana is kept in %d keys: %v", keys, err)
+	}
 }
 
 func TestSearchIndexFollowsUnsendAndErasure(t *testing.T) {

@@ -32,3 +32,58 @@ BEGIN
     DELETE FROM messages_fts WHERE rowid = old.id;
     INSERT INTO messages_fts(rowid, body) SELECT new.id, tsunagu_fold(new.body) WHERE new.kind = 'text' AND new.body <> '';
 END;
+
+-- The inbox search finds a conversation by who it is with: the LINE display
+-- name and the linked customer's name and kana, as one search key per LINE
+-- user (folded, joined by line breaks). Kept by triggers wherever one of the
+-- three changes, so a search is a plain LIKE over short keys, not a fold of
+-- every conversation's names per query. No copy of the names outlives them:
+-- the row goes with the LINE user, and an erased customer's link goes with
+-- the customer (whose delete cascades to the link, firing its trigger).
+CREATE TABLE line_user_search (
+    user_id TEXT PRIMARY KEY,                     -- line_users(user_id)
+    key     TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE VIEW line_user_search_keys AS
+SELECT u.user_id,
+       tsunagu_fold(u.display_name) || char(10) || coalesce((
+           SELECT tsunagu_fold(c.name) || char(10) || tsunagu_fold(c.name_kana)
+           FROM customer_line_links l JOIN customers c ON c.id = l.customer_id
+           WHERE l.line_user_id = u.user_id), '') AS key
+FROM line_users u;
+
+INSERT INTO line_user_search (user_id, key) SELECT user_id, key FROM line_user_search_keys;
+
+CREATE TRIGGER line_user_search_user_insert AFTER INSERT ON line_users
+BEGIN
+    INSERT OR REPLACE INTO line_user_search (user_id, key) SELECT user_id, key FROM line_user_search_keys WHERE user_id = new.user_id;
+END;
+CREATE TRIGGER line_user_search_user_name AFTER UPDATE OF display_name ON line_users
+WHEN old.display_name IS NOT new.display_name
+BEGIN
+    INSERT OR REPLACE INTO line_user_search (user_id, key) SELECT user_id, key FROM line_user_search_keys WHERE user_id = new.user_id;
+END;
+CREATE TRIGGER line_user_search_user_delete AFTER DELETE ON line_users
+BEGIN
+    DELETE FROM line_user_search WHERE user_id = old.user_id;
+END;
+CREATE TRIGGER line_user_search_link_insert AFTER INSERT ON customer_line_links
+BEGIN
+    INSERT OR REPLACE INTO line_user_search (user_id, key) SELECT user_id, key FROM line_user_search_keys WHERE user_id = new.line_user_id;
+END;
+CREATE TRIGGER line_user_search_link_update AFTER UPDATE ON customer_line_links
+BEGIN
+    INSERT OR REPLACE INTO line_user_search (user_id, key) SELECT user_id, key FROM line_user_search_keys WHERE user_id IN (old.line_user_id, new.line_user_id);
+END;
+CREATE TRIGGER line_user_search_link_delete AFTER DELETE ON customer_line_links
+BEGIN
+    INSERT OR REPLACE INTO line_user_search (user_id, key) SELECT user_id, key FROM line_user_search_keys WHERE user_id = old.line_user_id;
+END;
+CREATE TRIGGER line_user_search_customer_name AFTER UPDATE OF name, name_kana ON customers
+WHEN old.name IS NOT new.name OR old.name_kana IS NOT new.name_kana
+BEGIN
+    INSERT OR REPLACE INTO line_user_search (user_id, key)
+    SELECT user_id, key FROM line_user_search_keys
+    WHERE user_id = (SELECT line_user_id FROM customer_line_links WHERE customer_id = new.id);
+END;
