@@ -34,3 +34,43 @@ func (s *AuditService) ExportAudit(f audit.Filter) (string, error) {
 		return out.String(), err
 	})
 }
+
+// AuditActor is one choice of the audit viewer's actor filter: the actor as
+// stored (the filter's value) and, for staff, their name and login.
+type AuditActor struct {
+	Actor       string `json:"actor"`
+	DisplayName string `json:"displayName"` // staff only
+	Login       string `json:"login"`       // staff only
+}
+
+// AuditActors lists who appears in the audit trail, staff with their
+// names, so the filter is picked from a list rather than typed as an ID.
+func (s *AuditService) AuditActors() ([]AuditActor, error) {
+	return call(s.a, auth.PermAuditRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]AuditActor, error) {
+		actors, err := eng.AuditTrail().Actors(ctx)
+		if err != nil {
+			return nil, err
+		}
+		svc, err := eng.Auth()
+		if err != nil {
+			return nil, err
+		}
+		staff, err := svc.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names := map[string]auth.Staff{}
+		for _, st := range staff {
+			names[st.Actor()] = st
+		}
+		out := make([]AuditActor, 0, len(actors))
+		for _, a := range actors {
+			row := AuditActor{Actor: a}
+			if st, ok := names[a]; ok {
+				row.DisplayName, row.Login = st.DisplayName, st.Login
+			}
+			out = append(out, row)
+		}
+		return out, nil
+	})
+}

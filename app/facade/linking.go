@@ -47,10 +47,21 @@ func (s *LinkingService) LinkSearchCustomers(query string) ([]customer.Customer,
 	})
 }
 
-// LinkConversation links the conversation's LINE user to a customer.
-func (s *LinkingService) LinkConversation(conversationID, customerID int64) error {
+// LinkCandidates finds customers to link the conversation to, each with
+// birth date, the last 4 digits of a phone and whether the LINE name
+// differs from the customer's.
+func (s *LinkingService) LinkCandidates(conversationID int64, query string) ([]linking.Candidate, error) {
+	return call(s.a, auth.PermCustomersEdit, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]linking.Candidate, error) {
+		return eng.Linking().Candidates(ctx, conversationID, query)
+	})
+}
+
+// LinkConversation links the conversation's LINE user to a customer and
+// records how the customer consented to LINE messages (written, verbal,
+// line; none: not asked), in one audited change.
+func (s *LinkingService) LinkConversation(conversationID, customerID int64, consent string) error {
 	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
-		return s.changed(conversationID, eng.Linking().LinkConversation(ctx, st.Actor(), conversationID, customerID))
+		return s.changed(conversationID, eng.Linking().LinkWithConsent(ctx, st.Actor(), conversationID, customerID, consent))
 	})
 }
 

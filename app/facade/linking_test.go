@@ -56,10 +56,10 @@ func TestLinkingThroughFacade(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].ID != custID {
 		t.Fatalf("search: %+v %v", found, err)
 	}
-	if err := linkingSvc(app).LinkConversation(conv.ID, custID); err != nil {
+	if err := linkingSvc(app).LinkConversation(conv.ID, custID, linking.ConsentNone); err != nil {
 		t.Fatal(err)
 	}
-	if err := linkingSvc(app).LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.LinkCustomerTaken {
+	if err := linkingSvc(app).LinkConversation(other.ID, custID, linking.ConsentNone); err == nil || err.Error() != msgcode.LinkCustomerTaken {
 		t.Fatalf("second user for a customer: %v", err)
 	}
 	if _, err := linkingSvc(app).IssueLinkCode(linking.IssueRequest{CustomerID: custID, Delivery: "letter"}); err == nil || err.Error() != msgcode.LinkCustomerTaken {
@@ -91,7 +91,7 @@ func TestLinkingThroughFacade(t *testing.T) {
 		masked.DisplayName == conv.DisplayName || masked.Link.LineUserID == cs[0].UserID || masked.Card.CustomerNo != "8001" {
 		t.Fatalf("agency sees: %+v %v", masked, err)
 	}
-	if err := linkingSvc(app).LinkConversation(other.ID, custID); err == nil || err.Error() != msgcode.Forbidden {
+	if err := linkingSvc(app).LinkConversation(other.ID, custID, linking.ConsentNone); err == nil || err.Error() != msgcode.Forbidden {
 		t.Fatalf("agency link: %v", err)
 	}
 }

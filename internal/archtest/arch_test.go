@@ -165,19 +165,37 @@ func TestOnlyLineImportsTheLINESDK(t *testing.T) {
 	importedOnlyBy(t, []string{"github.com/line/line-bot-sdk-go"}, module+"/internal/line")
 }
 
+// One text normaliser: width folding (the core of every search key) lives
+// in internal/textfold only; a second folding elsewhere would let a search
+// and the value it compares disagree (ＬＩＮＥ vs LINE, 髙橋 vs 高橋).
+func TestOneTextNormaliser(t *testing.T) {
+	importedOnlyBy(t, []string{"golang.org/x/text/width"}, module+"/internal/textfold")
+	for _, p := range packages(t) {
+		if under(p.ImportPath, module+"/internal/textfold") {
+			for _, imp := range p.Imports {
+				if under(imp, module) {
+					t.Errorf("%s imports %s: the normaliser is a leaf the store can use", p.ImportPath, imp)
+				}
+			}
+		}
+	}
+}
+
 // Only the desktop program calls Wails.
 func TestOnlyDesktopImportsWails(t *testing.T) {
 	importedOnlyBy(t, []string{"github.com/wailsapp/wails"}, module+"/app/desktop", module)
 }
 
 // The store knows SQL, migrations and encryption, nothing of any feature.
+// It registers the one search key (internal/textfold, which imports nothing
+// of Tsunagu) as a SQL function.
 func TestStoreKnowsNoFeature(t *testing.T) {
 	for _, p := range packages(t) {
 		if !under(p.ImportPath, module+"/internal/store") {
 			continue
 		}
 		for _, imp := range p.Imports {
-			if under(imp, module) && !under(imp, module+"/internal/store") {
+			if under(imp, module) && !under(imp, module+"/internal/store") && imp != module+"/internal/textfold" {
 				t.Errorf("%s imports %s", p.ImportPath, imp)
 			}
 		}

@@ -95,3 +95,22 @@ func (t *Trail) Export(ctx context.Context, actor string, f Filter, opts ExportO
 
 // Verify checks the whole trail's hash chain (audit.Verify).
 func (t *Trail) Verify(ctx context.Context) (Report, error) { return Verify(ctx, t.db.Reader()) }
+
+// Actors lists every actor the trail holds, in order, for the viewer's
+// actor filter. Each is one seek of audit_by_actor (the next actor after
+// the last), so the cost follows the number of actors, not of entries.
+func (t *Trail) Actors(ctx context.Context) ([]string, error) {
+	out := []string{}
+	last := ""
+	for {
+		var next sql.NullString
+		if err := t.db.Reader().QueryRowContext(ctx, `SELECT min(actor) FROM audit_log WHERE actor > ?`, last).Scan(&next); err != nil {
+			return nil, fmt.Errorf("audit actors: %w", err)
+		}
+		if !next.Valid {
+			return out, nil
+		}
+		out = append(out, next.String)
+		last = next.String
+	}
+}

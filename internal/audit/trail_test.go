@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +46,22 @@ func TestTrailPageRecordAndExport(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), audit.ActionExport) {
 		t.Fatal("the export's own entry is in the file")
+	}
+}
+
+func TestActors(t *testing.T) {
+	ctx := context.Background()
+	tr := audit.NewTrail(openDB(t), nil)
+	if got, err := tr.Actors(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("empty trail: %v %v", got, err)
+	}
+	for _, a := range []string{"staff:tanaka", "system", "staff:sato", "staff:tanaka"} {
+		if err := tr.Record(ctx, audit.Entry{Actor: a, Action: "test.action"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := tr.Actors(ctx)
+	if err != nil || !slices.Equal(got, []string{"staff:sato", "staff:tanaka", "system"}) {
+		t.Fatalf("actors %v %v", got, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tsunagu/internal/store"
+	"tsunagu/internal/textfold"
 )
 
 // Errors callers may test with errors.Is.
@@ -222,16 +223,18 @@ func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + escapeLike(NormalizeText(q)) + "%"
-		kana := "%" + escapeLike(ToKatakana(NormalizeText(q))) + "%"
+		// Names and kana compare as search keys (textfold.Fold, in SQL
+		// tsunagu_fold): widths, hiragana/katakana, 異体字 (髙橋 is 高橋),
+		// case and spaces fold the same way on both sides.
+		key := "%" + escapeLike(textfold.Fold(q)) + "%"
+		fold := textfold.SQLFunc
 		alts := []string{
-			`c.customer_no LIKE ? ESCAPE '\'`, `c.name LIKE ? ESCAPE '\'`, `c.name_kana LIKE ? ESCAPE '\'`,
-			`replace(c.name, ' ', '') LIKE ? ESCAPE '\'`,
+			`c.customer_no LIKE ? ESCAPE '\'`, fold + `(c.name) LIKE ? ESCAPE '\'`, fold + `(c.name_kana) LIKE ? ESCAPE '\'`,
 		}
 		// The number in its one form (NormalizeCustomerNo); LIKE ignores
 		// ASCII case, so a search finds a number typed in either case.
 		no := "%" + escapeLike(NormalizeCustomerNo(q)) + "%"
-		args = append(args, no, like, kana, "%"+escapeLike(strings.ReplaceAll(NormalizeText(q), " ", ""))+"%")
+		args = append(args, no, key, key)
 		// Imported contacts are columns of customers; contact_points holds
 		// the ones entered by hand (migration 0007).
 		email := "%" + escapeLike(strings.ToLower(NormalizeText(q))) + "%"

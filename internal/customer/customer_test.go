@@ -290,3 +290,48 @@ func TestCardConsentsPerChannel(t *testing.T) {
 		t.Errorf("A002 consents %+v %v, want none", card.Consents, err)
 	}
 }
+
+// Names are searched as search keys (textfold.Fold): 異体字, widths, kana and
+// spaces fold on both sides, as a clerk expects.
+func TestSearchFoldsVariantsAndWidths(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	csv := "顧客番号,氏名,フリガナ\n" +
+		"C001,高橋 一郎,タカハシ イチロウ\n" +
+		"C002,髙橋 二郎,ﾀｶﾊｼ ｼﾞﾛｳ\n" +
+		"C003,髙橋 三郎,たかはし さぶろう\n" +
+		"C004,高橋 四郎,タカハシ シロウ\n" +
+		"C005,山﨑 花子,ヤマサキ ハナコ\n" +
+		"C006,山崎 桜,ヤマザキ サクラ\n" +
+		"C007,ＬＩＮＥ 太郎,ライン タロウ\n" +
+		"C008,高梁 五郎,タカハシ ゴロウ\n"
+	path := filepath.Join(t.TempDir(), "c.csv")
+	os.WriteFile(path, []byte(csv), 0o600)
+	if _, err := importer.Import(ctx, db, path, importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := customer.New(db, nil)
+	for q, want := range map[string][]string{
+		"高橋":        {"C001", "C002", "C003", "C004"},
+		"髙橋":        {"C001", "C002", "C003", "C004"},
+		"山崎":        {"C005", "C006"},
+		"山﨑 花子":     {"C005"},
+		"LINE":      {"C007"},
+		"line太郎":    {"C007"},
+		"たかはし":      {"C001", "C002", "C003", "C004", "C008"},
+		"ﾀｶﾊｼｻﾌﾞﾛｳ": {"C003"},
+		"櫻":         {"C006"},
+	} {
+		page, err := svc.List(ctx, customer.Filter{Query: q})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var got []string
+		for _, c := range page.Customers {
+			got = append(got, c.CustomerNo)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q: got %v, want %v", q, got, want)
+		}
+	}
+}

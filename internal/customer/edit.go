@@ -17,27 +17,34 @@ import (
 // SetConsent records a customer's decision for a channel; source says who or
 // what recorded it (e.g. "staff:<login>", "line"). actor is audited.
 func (s *Service) SetConsent(ctx context.Context, actor string, customerID int64, channel string, granted bool, source string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		return s.SetConsentTx(ctx, tx, actor, customerID, channel, granted, source)
+	})
+}
+
+// SetConsentTx is SetConsent inside tx, for a change that records a consent
+// together with something else (linking a LINE friend), audited in the
+// same transaction.
+func (s *Service) SetConsentTx(ctx context.Context, tx *sql.Tx, actor string, customerID int64, channel string, granted bool, source string) error {
 	col, ok := ConsentColumn(channel)
 	if !ok {
 		return fmt.Errorf("consent channel %q: %w", channel, ErrInvalid)
 	}
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		if err := s.record(ctx, tx, actor, ActionConsent, customerID, map[string]string{
-			"channel": channel, "granted": strconv.FormatBool(granted), "source": source}); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE customers SET `+col+` = ?, `+col+`_source = ?, `+col+`_at = ? WHERE id = ?`,
-			granted, source, s.now().UnixMilli(), customerID)
-		if err != nil {
-			return fmt.Errorf("consent of customer %d: %w", customerID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
-		}
-		return nil
-	})
+	if err := s.record(ctx, tx, actor, ActionConsent, customerID, map[string]string{
+		"channel": channel, "granted": strconv.FormatBool(granted), "source": source}); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE customers SET `+col+` = ?, `+col+`_source = ?, `+col+`_at = ? WHERE id = ?`,
+		granted, source, s.now().UnixMilli(), customerID)
+	if err != nil {
+		return fmt.Errorf("consent of customer %d: %w", customerID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
+	}
+	return nil
 }
 
 // Consented reports whether the customer has granted consent for channel.

@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
-	"golang.org/x/text/width"
+
+	"tsunagu/internal/textfold"
 )
 
 // The canonical forms of customer values. Core-banking exports mix
@@ -16,18 +17,9 @@ import (
 // and Japanese era dates; everything is stored in one form so that search,
 // deduplication and change detection compare like with like.
 
-// NormalizeText folds character widths the way Japanese staff expect:
-// half-width katakana become full-width (ｶﾞ → ガ), full-width ASCII and the
-// ideographic space become ASCII, then runs of spaces collapse. Unlike NFKC
-// it keeps characters such as ① and ㈱, which appear in names and addresses
-// on purpose.
-func NormalizeText(s string) string {
-	if isPlainASCII(s) {
-		return collapseSpaces(s)
-	}
-	s = norm.NFC.String(width.Fold.String(s))
-	return collapseSpaces(s)
-}
+// NormalizeText is the stored form of customer text: textfold.Width (one
+// normaliser for the whole product; searches compare textfold.Fold keys).
+func NormalizeText(s string) string { return textfold.Width(s) }
 
 // NormalizeKey applies NFKC (compatibility folding) for identifiers and
 // numbers, where ① means 1 and ＡＢ means AB.
@@ -269,12 +261,4 @@ func isPlainASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-func collapseSpaces(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "  ") && !strings.ContainsAny(s, "\t\r\n") {
-		return s
-	}
-	return strings.Join(strings.Fields(s), " ")
 }

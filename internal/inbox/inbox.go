@@ -246,6 +246,9 @@ type Conversation struct {
 	// Search results only: the newest matching message and a snippet of it.
 	MatchMessageID int64  `json:"matchMessageId,omitempty"`
 	Snippet        string `json:"snippet,omitempty"`
+	// MatchedName: the search found the conversation by the LINE name or
+	// the linked customer's name or kana (no snippet).
+	MatchedName bool `json:"matchedName,omitempty"`
 }
 
 // Message is one message in or out, or a follow/unfollow marker.

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"tsunagu/internal/textfold"
 )
 
 // ListQuery selects and pages the conversation list. The zero value is the
@@ -183,10 +186,19 @@ func (ib *Inbox) List(ctx context.Context, q ListQuery) (ListPage, error) {
 	return page, nil
 }
 
-// search walks the matching messages newest first and stops as soon as it
-// has a page of distinct conversations: a common word costs no more than a
-// rare one. Queries of 3 characters or more use the trigram index; shorter
-// ones (e.g. 預金) scan the text messages with LIKE, newest first.
+// search finds conversations by who they are with and by what was said.
+// Every comparison is on search keys (textfold.Fold, tsunagu_fold in SQL):
+// the query and the text fold alike, so ＬＩＮＥ finds "line" and 高橋 finds
+// 髙橋.
+//
+// The first page starts with the conversations whose LINE name or linked
+// customer's name or kana holds the query (most recent first, at most a
+// page: the inbox has one conversation per LINE friend, so a name rarely
+// matches more). Then it walks the matching messages newest first and stops
+// as soon as it has a page of distinct conversations: a common word costs
+// no more than a rare one. Queries of 3 characters or more (folded) use the
+// trigram index of folded text (migration 0019); shorter ones (e.g. 預金)
+// scan the text messages with LIKE, newest first.
 func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []string, args []any) (ListPage, error) {
 	before := int64(-1)
 	if q.Cursor != "" {
@@ -194,13 +206,34 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 			return ListPage{}, fmt.Errorf("%w: cursor", ErrBadQuery)
 		}
 	}
+	key := textfold.Fold(s)
+	page := ListPage{Conversations: []Conversation{}}
+	if key == "" {
+		return page, nil
+	}
+	seen := map[int64]bool{}
+	if q.Cursor == "" {
+		named, err := ib.searchNames(ctx, q, key, where, args)
+		if err != nil {
+			return ListPage{}, err
+		}
+		for _, c := range named {
+			seen[c.ID] = true
+		}
+		page.Conversations = append(page.Conversations, named...)
+		if len(page.Conversations) >= q.Limit {
+			// A full page of names: the messages follow on the next page.
+			page.Next = "s" + strconv.FormatInt(math.MaxInt64, 10)
+			return page, nil
+		}
+	}
 	var query string
 	var qargs []any
-	if utf8.RuneCountInString(s) >= minFTSRunes {
+	if utf8.RuneCountInString(key) >= minFTSRunes {
 		query = convSelect + `, m.id, m.body FROM messages_fts f JOIN messages m ON m.id = f.rowid
 			JOIN conversations c ON c.id = m.conversation_id` + convJoins + `
 			WHERE messages_fts MATCH ?`
-		qargs = append(qargs, `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+		qargs = append(qargs, `"`+strings.ReplaceAll(key, `"`, `""`)+`"`)
 		if before > 0 {
 			query += ` AND f.rowid < ?`
 			qargs = append(qargs, before)
@@ -212,8 +245,8 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 	} else {
 		query = convSelect + `, m.id, m.body FROM messages m
 			JOIN conversations c ON c.id = m.conversation_id` + convJoins + `
-			WHERE m.kind = 'text' AND m.body LIKE ? ESCAPE '\'`
-		qargs = append(qargs, "%"+likeEscape(s)+"%")
+			WHERE m.kind = 'text' AND ` + textfold.SQLFunc + `(m.body) LIKE ? ESCAPE '\'`
+		qargs = append(qargs, "%"+likeEscape(key)+"%")
 		if before > 0 {
 			query += ` AND m.id < ?`
 			qargs = append(qargs, before)
@@ -228,8 +261,6 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 		return ListPage{}, fmt.Errorf("search conversations: %w", err)
 	}
 	defer rows.Close()
-	page := ListPage{Conversations: []Conversation{}}
-	seen := map[int64]bool{}
 	for rows.Next() {
 		var (
 			msgID int64
@@ -259,6 +290,34 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 	return page, nil
 }
 
+// searchNames returns the conversations (at most a page, most recent
+// first) whose LINE display name, or linked customer's name or kana, holds
+// the folded query key. Few rows: one per LINE friend.
+func (ib *Inbox) searchNames(ctx context.Context, q ListQuery, key string, where []string, args []any) ([]Conversation, error) {
+	// line_user_search holds each LINE user's names as one folded key,
+	// kept by triggers (migration 0019): a plain LIKE over short keys.
+	query := convSelect + convFrom + ` JOIN line_user_search k ON k.user_id = c.line_user_id WHERE k.key LIKE ? ESCAPE '\'`
+	for _, w := range where {
+		query += " AND " + w
+	}
+	query += ` ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
+	rows, err := ib.db.Reader().QueryContext(ctx, query, append(append([]any{"%" + likeEscape(key) + "%"}, args...), q.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("search conversations by name: %w", err)
+	}
+	defer rows.Close()
+	var out []Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("search conversations by name: %w", err)
+		}
+		c.MatchedName = true
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -271,11 +330,7 @@ func snippet(text, q string, width int) string {
 	if len(r) <= width {
 		return text
 	}
-	i := strings.Index(strings.ToLower(text), strings.ToLower(q))
-	at := 0
-	if i >= 0 {
-		at = utf8.RuneCountInString(text[:i])
-	}
+	at := matchAt(text, q)
 	start := max(0, at-width/3)
 	end := min(len(r), start+width)
 	start = max(0, end-width)
@@ -287,6 +342,37 @@ func snippet(text, q string, width int) string {
 		out += "…"
 	}
 	return out
+}
+
+// matchAt is the rune index in text where the query matches as search keys
+// do (textfold.Fold of both), 0 if it does not.
+func matchAt(text, q string) int {
+	if i := strings.Index(strings.ToLower(text), strings.ToLower(q)); i >= 0 {
+		return utf8.RuneCountInString(text[:i]) // as typed: no folding needed
+	}
+	key := textfold.Fold(q)
+	if key == "" {
+		return 0
+	}
+	n := 0
+	for i := range text {
+		if strings.HasPrefix(textfold.Fold(prefixRunes(text[i:], 2*utf8.RuneCountInString(q)+4)), key) {
+			return n
+		}
+		n++
+	}
+	return 0
+}
+
+// prefixRunes is s cut to its first n runes.
+func prefixRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // Conversation returns one conversation.

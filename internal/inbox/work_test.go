@@ -281,7 +281,8 @@ func TestSearchJapanese(t *testing.T) {
 		{"満期が近い", []int64{idb}},
 		{"預金", []int64{idc, idb}}, // 2 characters: the LIKE fallback
 		{"残高", []int64{idc}},
-		{"atm", []int64{}}, // full-width text is not folded to ASCII
+		{"atm", []int64{idc}}, // full-width text folds to ASCII (textfold)
+		{"ａｔｍの利用", []int64{idc}},
 		{"ＡＴＭ", []int64{idc}},
 		{"外貨", []int64{}},
 		{`"; DROP`, []int64{}},
@@ -309,6 +310,85 @@ func TestSearchJapanese(t *testing.T) {
 	page, _ := e.ib.List(ctx, ListQuery{Search: "預金", Status: "open"})
 	if len(page.Conversations) != 1 || page.Conversations[0].ID != idc {
 		t.Fatalf("search with filter: %+v", page.Conversations)
+	}
+}
+
+// A search finds conversations by name too: the LINE display name and the
+// linked customer's name and kana, folded like the messages (異体字, width,
+// kana), before the conversations that only mention it.
+func TestSearchNamesAcrossConversationsAndCustomers(t *testing.T) {
+	e := newWorkEnv(t, nil, nil)
+	ctx := context.Background()
+	kenichi, hanako, mention, line := e.customer(t, "けんいち"), e.customer(t, "はなこ"), e.customer(t, "m"), e.customer(t, "ＬＩＮＥ太郎")
+	e.say(t, kenichi, "こんにちは")
+	e.say(t, hanako, "口座のことで")
+	e.say(t, mention, "佐藤さんに伝えてください")
+	e.say(t, line, "はい")
+	linkCustomer(t, e.db, kenichi, "佐藤 健一")
+	linkCustomer(t, e.db, hanako, "山﨑 花子")
+	if _, err := e.db.Writer().Exec(`UPDATE customers SET name_kana = 'ヤマサキ ハナコ' WHERE name = '山﨑 花子'`); err != nil {
+		t.Fatal(err)
+	}
+	idK, idH, idM, idL := e.convID(t, kenichi), e.convID(t, hanako), e.convID(t, mention), e.convID(t, line)
+	for _, tt := range []struct {
+		q    string
+		want []int64
+	}{
+		{"佐藤", []int64{idK, idM}}, // the customer by name first, then the message
+		{"佐藤健一", []int64{idK}},
+		{"山崎", []int64{idH}},   // 異体字: 山﨑
+		{"やまさき", []int64{idH}}, // kana
+		{"ｹﾝｲﾁ", []int64{idK}}, // the LINE name, half-width
+		{"line", []int64{idL}}, // the LINE name, full-width
+		{"ＬＩＮＥ太", []int64{idL}},
+	} {
+		page, err := e.ib.List(ctx, ListQuery{Search: tt.q})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.q, err)
+		}
+		var got []int64
+		for _, c := range page.Conversations {
+			got = append(got, c.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("search %q = %v, want %v", tt.q, got, tt.want)
+		}
+		if len(page.Conversations) > 0 && page.Conversations[0].ID == idK && !page.Conversations[0].MatchedName {
+			t.Errorf("search %q: the name match is not marked", tt.q)
+		}
+	}
+	// Filters apply to name matches too.
+	page, err := e.ib.List(ctx, ListQuery{Search: "佐藤", Link: "unlinked"})
+	if err != nil || len(page.Conversations) != 1 || page.Conversations[0].ID != idM {
+		t.Fatalf("name search with filter: %+v %v", page.Conversations, err)
+	}
+	// A page full of names continues with the messages.
+	page, err = e.ib.List(ctx, ListQuery{Search: "佐藤", Limit: 1})
+	if err != nil || len(page.Conversations) != 1 || page.Conversations[0].ID != idK || page.Next == "" {
+		t.Fatalf("first page: %+v %v", page, err)
+	}
+	page, err = e.ib.List(ctx, ListQuery{Search: "佐藤", Limit: 1, Cursor: page.Next})
+	if err != nil || len(page.Conversations) != 1 || page.Conversations[0].ID != idM {
+		t.Fatalf("second page: %+v %v", page, err)
+	}
+	// The names' key follows the link and the customer: unlinked, a
+	// customer's name no longer finds the conversation; renamed, the new
+	// name does.
+	if _, err := e.db.Writer().Exec(`UPDATE customers SET name = '佐藤 健二' WHERE name = '佐藤 健一'`); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := e.ib.List(ctx, ListQuery{Search: "健二"}); len(page.Conversations) != 1 || page.Conversations[0].ID != idK {
+		t.Fatalf("renamed customer: %+v", page.Conversations)
+	}
+	if _, err := e.db.Writer().Exec(`DELETE FROM customer_line_links WHERE line_user_id = ?`, hanako); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := e.ib.List(ctx, ListQuery{Search: "山崎"}); len(page.Conversations) != 0 {
+		t.Fatalf("unlinked customer's name still finds: %+v", page.Conversations)
+	}
+	var keys int
+	if err := e.db.Reader().QueryRow(`SELECT count(*) FROM line_user_search WHERE key LIKE '%ヤマサキ%'`).Scan(&keys); err != nil || keys != 0 {
+		t.Fatalf("an unlinked customer's kana is kept in %d keys: %v", keys, err)
 	}
 }
 

@@ -72,12 +72,29 @@ func (s *Service) link(ctx context.Context, where string, arg any) (*Link, error
 // (method manual, audited). Either side already linked fails with
 // ErrUserLinked or ErrCustomerLinked: Relink moves a link.
 func (s *Service) LinkConversation(ctx context.Context, actor string, convID, customerID int64) error {
+	return s.LinkWithConsent(ctx, actor, convID, customerID, ConsentNone)
+}
+
+// LinkWithConsent is LinkConversation that also records, in the same
+// transaction, the customer's consent to LINE messages and how it was given
+// (consent: ConsentWritten, ConsentVerbal or ConsentLINE, the consent's
+// source; ConsentNone records nothing). Both are audited.
+func (s *Service) LinkWithConsent(ctx context.Context, actor string, convID, customerID int64, consent string) error {
+	if err := checkConsent(consent); err != nil {
+		return err
+	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		user, err := conversationUser(ctx, tx, convID)
 		if err != nil {
 			return err
 		}
-		return s.linkTx(ctx, tx, actor, customerID, user, "manual", map[string]string{"conversation": itoa(convID)})
+		if err := s.linkTx(ctx, tx, actor, customerID, user, "manual", map[string]string{"conversation": itoa(convID)}); err != nil {
+			return err
+		}
+		if consent == ConsentNone {
+			return nil
+		}
+		return s.customers.SetConsentTx(ctx, tx, actor, customerID, customer.ChannelLINE, true, consent)
 	})
 }
 

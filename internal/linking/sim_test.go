@@ -707,3 +707,55 @@ func TestLetterWithoutLINE(t *testing.T) {
 		t.Fatalf("0 days: %v", err)
 	}
 }
+
+// Linking by hand records how the customer consented to LINE messages in the
+// same change, audited; a link without a choice is refused before anything
+// changes. Candidates compare the LINE name with the customer's.
+func TestLinkWithConsentAndCandidates(t *testing.T) {
+	e := newEnv(t, nil)
+	c1 := e.customer("4001", "山﨑 花子", "1980-05-06")
+	c2 := e.customer("4002", "鈴木 一郎", "")
+	if _, err := e.db.Writer().Exec(`UPDATE customers SET phone = '0312345678' WHERE id = ?`, c1); err != nil {
+		t.Fatal(err)
+	}
+	a := e.friend("山崎花子")
+	e.send(a, "こんにちは")
+	conv := e.conversation(a)
+
+	cands, err := e.svc.Candidates(e.ctx, conv, "4")
+	if err != nil || len(cands) != 2 {
+		t.Fatalf("candidates: %+v %v", cands, err)
+	}
+	if c := cands[0]; c.ID != c1 || c.NameDiffers || c.PhoneTail != "5678" || c.BirthDate != "1980-05-06" {
+		t.Errorf("山﨑 for LINE name 山崎花子: %+v", c)
+	}
+	if c := cands[1]; c.ID != c2 || !c.NameDiffers || c.PhoneTail != "" {
+		t.Errorf("鈴木 for LINE name 山崎花子: %+v", c)
+	}
+
+	if err := e.svc.LinkWithConsent(e.ctx, staff, conv, c1, ""); !errors.Is(err, linking.ErrConsentChoice) {
+		t.Fatalf("no consent choice: %v", err)
+	}
+	if e.linkedTo(a) != 0 {
+		t.Fatal("linked although refused")
+	}
+	if err := e.svc.LinkWithConsent(e.ctx, staff, conv, c1, linking.ConsentWritten); err != nil {
+		t.Fatal(err)
+	}
+	if e.linkedTo(a) != c1 {
+		t.Fatal("not linked")
+	}
+	var granted bool
+	var source string
+	if err := e.db.Reader().QueryRow(`SELECT consent_line, consent_line_source FROM customers WHERE id = ?`, c1).Scan(&granted, &source); err != nil {
+		t.Fatal(err)
+	}
+	if !granted || source != linking.ConsentWritten {
+		t.Fatalf("consent %v from %q", granted, source)
+	}
+	var n int
+	if err := e.db.Reader().QueryRow(`SELECT count(*) FROM audit_log WHERE action = ? AND target = ? AND actor = ?`,
+		customer.ActionConsent, customer.Target(c1), staff).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("consent audited %d times: %v", n, err)
+	}
+}

@@ -57,6 +57,7 @@ const (
 	LinkNoNotifier        = "errors.linkNoNotifier"
 	LinkNotLinked         = "errors.linkNotLinked"
 	LinkReasonRequired    = "errors.linkReasonRequired"
+	LinkConsentChoice     = "errors.linkConsentChoice"
 	LinkUserTaken         = "errors.linkUserTaken"
 	LockedOut             = "errors.lockedOut"
 	LoginTaken            = "errors.loginTaken"

@@ -151,6 +151,7 @@ func rules() []rule {
 		{code: LinkUserTaken, errs: []error{linking.ErrUserLinked}},
 		{code: LinkNotLinked, errs: []error{linking.ErrNotLinked}},
 		{code: LinkReasonRequired, errs: []error{linking.ErrReasonRequired}},
+		{code: LinkConsentChoice, errs: []error{linking.ErrConsentChoice}},
 		{code: LinkNoNotifier, errs: []error{linking.ErrNoNotifier}},
 		{code: LinkDestination, errs: []error{linking.ErrDestination}},
 		{code: LinkNoBirthDate, errs: []error{linking.ErrNoBirthDate}},

@@ -251,31 +251,8 @@ func (cp *Compiler) cond(c Condition, drive bool) (string, []any, error) {
 			return col + " IN (" + ph + ")", args, nil
 		}
 	case KindProduct:
-		where := []string{}
-		var args []any
-		if c.ProductType != "" {
-			where = append(where, "p.type = ?")
-			args = append(args, c.ProductType)
-		}
-		if c.ProductCode != "" {
-			where = append(where, "p.product_code = ?")
-			args = append(args, c.ProductCode)
-		}
-		switch c.ProductStatus {
-		case "", "active":
-			where = append(where, "p.status = 'active'")
-		case "closed":
-			where = append(where, "p.status = 'closed'")
-		}
-		if c.MaturesFromDays != 0 || c.MaturesToDays != 0 {
-			where = append(where, "p.matures_on BETWEEN ? AND ?")
-			args = append(args, day(today.AddDate(0, 0, c.MaturesFromDays)), day(today.AddDate(0, 0, c.MaturesToDays)))
-		}
-		if c.AmountBand != "" {
-			where = append(where, "p.amount_band = ?")
-			args = append(args, c.AmountBand)
-		}
-		return member("products p", "p.customer_id", strings.Join(where, " AND "), drive), args, nil
+		where, args := cp.productWhere(c)
+		return member("products p", "p.customer_id", where, drive), args, nil
 	case KindAttribute:
 		cmp, args := attrCompare(c)
 		return member("customer_attributes a JOIN attribute_defs d ON d.id = a.attr_id", "a.customer_id", "d.key = ? AND "+cmp, drive),
@@ -318,6 +295,39 @@ func (cp *Compiler) cond(c Condition, drive bool) (string, []any, error) {
 		return "(c.id IN (" + set + "))", args, nil
 	}
 	return "", nil, fmt.Errorf("%w: %s", ErrUnsupported, c.Kind)
+}
+
+// productWhere is a product condition's test of one products row (alias
+// p): the condition itself (cond) and the preview's reasons (Matches)
+// use the same SQL.
+func (cp *Compiler) productWhere(c Condition) (string, []any) {
+	today := cp.now().In(cp.loc)
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	where := []string{}
+	var args []any
+	if c.ProductType != "" {
+		where = append(where, "p.type = ?")
+		args = append(args, c.ProductType)
+	}
+	if c.ProductCode != "" {
+		where = append(where, "p.product_code = ?")
+		args = append(args, c.ProductCode)
+	}
+	switch c.ProductStatus {
+	case "", "active":
+		where = append(where, "p.status = 'active'")
+	case "closed":
+		where = append(where, "p.status = 'closed'")
+	}
+	if c.MaturesFromDays != 0 || c.MaturesToDays != 0 {
+		where = append(where, "p.matures_on BETWEEN ? AND ?")
+		args = append(args, day(today.AddDate(0, 0, c.MaturesFromDays)), day(today.AddDate(0, 0, c.MaturesToDays)))
+	}
+	if c.AmountBand != "" {
+		where = append(where, "p.amount_band = ?")
+		args = append(args, c.AmountBand)
+	}
+	return strings.Join(where, " AND "), args
 }
 
 // intersect compiles extension conditions as "c.id IN (a INTERSECT b ...)".

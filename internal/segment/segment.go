@@ -83,6 +83,18 @@ type Row struct {
 	Linked     bool     `json:"linked"`
 	Following  bool     `json:"following"`
 	Consents   []string `json:"consents"` // channels with consent granted
+	// Matches says why the customer is in the segment where a product
+	// condition put them there: the products that meet it.
+	Matches []Match `json:"matches"`
+}
+
+// Match is a product of a previewed customer that meets a product
+// condition of the rules (e.g. 定期預金 maturing 2027-01-15).
+type Match struct {
+	ProductType string `json:"productType"`
+	ProductCode string `json:"productCode"`
+	OpenedOn    string `json:"openedOn"`  // YYYY-MM-DD or ""
+	MaturesOn   string `json:"maturesOn"` // YYYY-MM-DD or ""
 }
 
 // Preview is one page of a segment's customers.
@@ -181,9 +193,83 @@ func (s *Service) Preview(ctx context.Context, n Node, offset, limit int) (Previ
 		if consents != "" {
 			r.Consents = strings.Split(consents, ",")
 		}
+		r.Matches = []Match{}
 		p.Rows = append(p.Rows, r)
 	}
-	return p, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Preview{}, fmt.Errorf("segment: preview: %w", err)
+	}
+	if err := s.matches(ctx, n, p.Rows); err != nil {
+		return Preview{}, err
+	}
+	return p, nil
+}
+
+// matches fills each row's Matches: for every product condition the rules
+// require (not under a NOT, which matches by absence), the products of the
+// page's customers that meet it, soonest maturity first, each product
+// once.
+func (s *Service) matches(ctx context.Context, n Node, page []Row) error {
+	conds := productConds(n, false, nil)
+	if len(conds) == 0 || len(page) == 0 {
+		return nil
+	}
+	at := make(map[int64]int, len(page))
+	ids := make([]string, 0, len(page))
+	for i, r := range page {
+		at[r.ID] = i
+		ids = append(ids, strconv.FormatInt(r.ID, 10))
+	}
+	seen := map[int64]bool{}
+	for _, c := range conds {
+		where, args := s.cp.productWhere(*c)
+		if where == "" {
+			where = "1"
+		}
+		// The IDs are integers of our own, not input.
+		rows, err := s.db.Reader().QueryContext(ctx, `SELECT p.id, p.customer_id, p.type, p.product_code, p.opened_on, p.matures_on
+			FROM products p WHERE p.customer_id IN (`+strings.Join(ids, ",")+`) AND `+where+`
+			ORDER BY p.matures_on = '', p.matures_on, p.id`, args...)
+		if err != nil {
+			return fmt.Errorf("segment: preview reasons: %w", err)
+		}
+		for rows.Next() {
+			var (
+				id, cust int64
+				m        Match
+			)
+			if err := rows.Scan(&id, &cust, &m.ProductType, &m.ProductCode, &m.OpenedOn, &m.MaturesOn); err != nil {
+				rows.Close()
+				return fmt.Errorf("segment: preview reasons: %w", err)
+			}
+			if !seen[id] {
+				seen[id] = true
+				page[at[cust]].Matches = append(page[at[cust]].Matches, m)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("segment: preview reasons: %w", err)
+		}
+	}
+	return nil
+}
+
+// productConds collects the product conditions of n that a customer meets
+// by holding a product: those under an even number of NOTs.
+func productConds(n Node, negated bool, out []*Condition) []*Condition {
+	negated = negated != n.Not
+	if n.Cond != nil {
+		if n.Cond.Kind == KindProduct && !negated {
+			out = append(out, n.Cond)
+		}
+		return out
+	}
+	for _, ch := range n.Children {
+		out = productConds(ch, negated, out)
+	}
+	return out
 }
 
 // Save stores a segment (id 0: a new one) and audits it.

@@ -374,3 +374,54 @@ func TestZeroRulesMeanEveryone(t *testing.T) {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
 }
+
+// The preview says why each customer matched a product condition: the
+// product and its date. A product condition under NOT (matched by having
+// none) gives no reason, and other conditions none.
+func TestPreviewShowsTheMatchedProduct(t *testing.T) {
+	db := newDB(t)
+	fs := population(60)
+	load(t, db, fs)
+	svc := New(db, clock, nil)
+	ctx := context.Background()
+	soon := cond(Condition{Kind: KindProduct, ProductType: "定期預金", MaturesFromDays: 0, MaturesToDays: 60})
+	p, err := svc.Preview(ctx, or(soon, cond(Condition{Kind: KindTag, Value: "VIP"})), 0, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byNo := map[string]Row{}
+	for _, r := range p.Rows {
+		byNo[r.CustomerNo] = r
+	}
+	checked := 0
+	for _, f := range fs {
+		r, ok := byNo[fmt.Sprintf("N%05d", f.i)]
+		if !ok {
+			continue
+		}
+		hit := f.product == "定期預金" && !f.closed && f.matures >= 0 && f.matures <= 60
+		if !hit {
+			if len(r.Matches) != 0 {
+				t.Errorf("%s (tag only) has reasons %+v", r.CustomerNo, r.Matches)
+			}
+			continue
+		}
+		want := today.AddDate(0, 0, f.matures).Format("2006-01-02")
+		if len(r.Matches) != 1 || r.Matches[0].ProductType != "定期預金" || r.Matches[0].MaturesOn != want {
+			t.Errorf("%s: reasons %+v, want 定期預金 %s", r.CustomerNo, r.Matches, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no customer matched the product condition: the fixture does not test anything")
+	}
+	p, err = svc.Preview(ctx, not(cond(Condition{Kind: KindProduct, ProductType: "住宅ローン"})), 0, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Rows {
+		if len(r.Matches) != 0 {
+			t.Errorf("%s: reasons %+v under NOT", r.CustomerNo, r.Matches)
+		}
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/ncruces/go-sqlite3/ext/fts5"
 
 	"tsunagu/internal/store/blockvfs"
+	"tsunagu/internal/textfold"
 )
 
 // Errors a clerk or administrator may see (the UI translates them). They are
@@ -300,6 +301,16 @@ func open(ctx context.Context, path string, key []byte) (_ *DB, err error) {
 	return &DB{writer: writer, reader: reader}, nil
 }
 
+// foldFunc is tsunagu_fold(text): NULL stays NULL, anything else is
+// folded as text.
+func foldFunc(ctx sqlite3.Context, arg ...sqlite3.Value) {
+	if arg[0].Type() == sqlite3.NULL {
+		ctx.ResultNull()
+		return
+	}
+	ctx.ResultText(textfold.Fold(arg[0].Text()))
+}
+
 // initConn returns the driver hook run first on every new connection.
 //
 // The key is given as a PRAGMA, not a URI parameter: URI parameters are
@@ -316,6 +327,12 @@ func initConn(hexKey string, readOnly bool) func(*sqlite3.Conn) error {
 		// tables (a later migration adds them for Japanese search).
 		if err := fts5.Register(c); err != nil {
 			return fmt.Errorf("register fts5: %w", err)
+		}
+		// The search key (textfold.Fold) inside SQL, before the first read:
+		// the inbox's message index is built with it (migration 0019), and
+		// a search folds a column with the same code that folds the query.
+		if err := c.CreateFunction(textfold.SQLFunc, 1, sqlite3.DETERMINISTIC|sqlite3.INNOCUOUS, foldFunc); err != nil {
+			return fmt.Errorf("register %s: %w", textfold.SQLFunc, err)
 		}
 		// Read before anything can write: a wrong key fails here with
 		// SQLITE_NOTADB.

@@ -30,6 +30,13 @@ export interface AboutInfo {
   updateError: string
 }
 
+/** facade.AuditActor */
+export interface AuditActor {
+  actor: string
+  displayName: string
+  login: string
+}
+
 /** audit.Entry */
 export interface AuditEntry {
   seq: number
@@ -789,6 +796,7 @@ export interface InboxConversation {
   linked: boolean
   matchMessageId?: number
   snippet?: string
+  matchedName?: boolean
 }
 
 /** inbox.LineStatusEvent */
@@ -912,6 +920,19 @@ export interface LinesimPhoneAction {
   displayText?: string
   mode?: string
   quickReply: boolean
+}
+
+/** linking.Candidate */
+export interface LinkingCandidate {
+  id: number
+  customerNo: string
+  name: string
+  nameKana: string
+  birthDate: string
+  branch: string
+  phoneTail: string
+  lineLinked: boolean
+  nameDiffers: boolean
 }
 
 /** linking.CodeInfo */
@@ -1145,6 +1166,14 @@ export interface SegmentCounts {
   ms: number
 }
 
+/** segment.Match */
+export interface SegmentMatch {
+  productType: string
+  productCode: string
+  openedOn: string
+  maturesOn: string
+}
+
 /** segment.Node */
 export interface SegmentNode {
   op?: string
@@ -1172,6 +1201,7 @@ export interface SegmentRow {
   linked: boolean
   following: boolean
   consents: string[]
+  matches: SegmentMatch[]
 }
 
 /** facade.SimCustomer */
@@ -1308,6 +1338,7 @@ export interface Methods {
   AssignConversation(arg1: number, arg2: number): void
   Assignees(): InboxAssignee[]
   AttributeDefs(): CustomerAttributeDefInfo[]
+  AuditActors(): AuditActor[]
   AuditEntries(arg1: AuditFilter): AuditReport
   AuthState(): AuthState
   AutoReplyRules(): AutoreplyRule[]
@@ -1380,7 +1411,8 @@ export interface Methods {
   IssueLinkCode(arg1: LinkingIssueRequest): LinkingIssued
   LineSettings(): LineSettings
   LineStatus(): EngineLineStatus
-  LinkConversation(arg1: number, arg2: number): void
+  LinkCandidates(arg1: number, arg2: string): LinkingCandidate[]
+  LinkConversation(arg1: number, arg2: number, arg3: string): void
   LinkSearchCustomers(arg1: string): Customer[]
   LinkingSettings(): LinkingSettings
   ListDrafts(arg1: string): DraftsDraft[]
@@ -1515,6 +1547,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   AssignConversation: { service: 'InboxService', permission: 'inbox.reply' },
   Assignees: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
   AttributeDefs: { service: 'CustomerService', permission: 'customers.read', result: { l: 'CustomerAttributeDefInfo' } },
+  AuditActors: { service: 'AuditService', permission: 'audit.read', result: { l: 0 } },
   AuditEntries: { service: 'AuditService', permission: 'audit.read', result: 'AuditReport' },
   AuthState: { service: 'SessionService', permission: null, result: 'AuthState' },
   AutoReplyRules: { service: 'InboxService', permission: 'settings', result: { l: 0 } },
@@ -1587,6 +1620,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   IssueLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
   LineSettings: { service: 'ChannelService', permission: 'inbox.read' },
   LineStatus: { service: 'InboxService', permission: 'inbox.read', result: 'EngineLineStatus' },
+  LinkCandidates: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
   LinkConversation: { service: 'LinkingService', permission: 'customers.edit' },
   LinkSearchCustomers: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
   LinkingSettings: { service: 'LinkingService', permission: 'inbox.read' },
@@ -1734,7 +1768,7 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   SegmentCondition: { values: { l: 0 } },
   SegmentNode: { children: { l: 'SegmentNode' }, cond: 'SegmentCondition' },
   SegmentPreview: { rows: { l: 'SegmentRow' } },
-  SegmentRow: { consents: { l: 0 } },
+  SegmentRow: { consents: { l: 0 }, matches: { l: 0 } },
   Survey: { questions: { l: 'SurveyQuestion' } },
   SurveyImportResult: { issues: { l: 0 } },
   SurveyQuestion: { choices: { l: 0 } },
@@ -1791,6 +1825,7 @@ export const errorCodes = [
   'errors.keychainLocked',
   'errors.keychainUnavailable',
   'errors.lastAdmin',
+  'errors.linkConsentChoice',
   'errors.linkCustomerTaken',
   'errors.linkDestination',
   'errors.linkNoBirthDate',

@@ -125,6 +125,8 @@ test('a customer links with a printed code; a second friend is linked by hand an
   await row.getByTestId('link-search-select').click()
   await search.getByTestId('link-confirm-customer').filter({ hasText: '手動 次郎' }).waitFor()
   await page.waitForTimeout(300)
+  // How the customer consented is chosen before linking (issue 19 item 10).
+  await search.getByTestId('link-consent-verbal').click()
   await ui.shot('linking-manual-confirm-ja.png')
   await search.getByTestId('link-confirm').click()
   await search.waitFor({ state: 'detached' })

@@ -139,6 +139,9 @@ const en: typeof ja = {
       notFollowing: 'Unreachable',
       noConsent: 'None',
       empty: 'No customer matches.',
+      matched: 'Why they match',
+      matchMatures: '{product}, matures {date}',
+      matchOpened: '{product}, opened {date}',
     },
   },
   campaigns: {

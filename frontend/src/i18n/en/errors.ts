@@ -83,6 +83,7 @@ const en: typeof ja = {
     linkUserTaken: 'This LINE friend is already linked to another customer. Use “Move to another customer” instead.',
     linkNotLinked: 'This customer is not linked to LINE.',
     linkReasonRequired: 'Please enter a reason.',
+    linkConsentChoice: 'Choose how the customer agreed to LINE messages (in writing, verbally or on LINE) or that they were not asked.',
     linkNoNotifier: 'Email and SMS sending are not set up. Please print the letter.',
     linkDestination: 'Choose one of the customer’s own email addresses or mobile numbers.',
     linkNoBirthDate: 'The identity check is on, but this customer has no birth date on file, so no code can be issued.',

@@ -137,6 +137,9 @@ const ja = {
       notFollowing: '配信不可',
       noConsent: '同意なし',
       empty: '条件に当てはまるお客さまはいません。',
+      matched: '当てはまった理由',
+      matchMatures: '{product} {date} 満期',
+      matchOpened: '{product} {date} 開始',
     },
   },
   campaigns: {

@@ -81,6 +81,7 @@ const ja = {
     linkUserTaken: 'この LINE の友だちはすでに別の顧客と連携しています。付け替える場合は「別の顧客に付け替え」を使ってください。',
     linkNotLinked: 'この顧客は LINE と連携していません。',
     linkReasonRequired: '理由を入力してください。',
+    linkConsentChoice: 'LINE 配信の同意をどう確認したか（書面・口頭・LINE 上）か、確認していないことを選んでください。',
     linkNoNotifier: 'メール・SMS の送信は設定されていません。印刷してお渡しください。',
     linkDestination: '送信先は、この顧客に登録されたメールアドレスか携帯電話番号から選んでください。',
     linkNoBirthDate: '本人確認が有効ですが、この顧客の生年月日が登録されていないため、コードを発行できません。',
