@@ -197,8 +197,9 @@ func (ib *Inbox) List(ctx context.Context, q ListQuery) (ListPage, error) {
 // matches more). Then it walks the matching messages newest first and stops
 // as soon as it has a page of distinct conversations: a common word costs
 // no more than a rare one. Queries of 3 characters or more (folded) use the
-// trigram index of folded text (migration 0019); shorter ones (e.g. 預金)
-// scan the text messages with LIKE, newest first.
+// trigram index of folded text (migration 0022); shorter ones (e.g. 預金)
+// scan the text messages with LIKE, newest first; campaign copies are in
+// neither (one campaign word would list every recipient).
 func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []string, args []any) (ListPage, error) {
 	before := int64(-1)
 	if q.Cursor != "" {
@@ -245,7 +246,7 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 	} else {
 		query = convSelect + `, m.id, m.body FROM messages m
 			JOIN conversations c ON c.id = m.conversation_id` + convJoins + `
-			WHERE m.kind = 'text' AND ` + textfold.SQLFunc + `(m.body) LIKE ? ESCAPE '\'`
+			WHERE m.kind = 'text' AND m.campaign_request IS NULL AND ` + textfold.SQLFunc + `(m.body) LIKE ? ESCAPE '\'`
 		qargs = append(qargs, "%"+likeEscape(key)+"%")
 		if before > 0 {
 			query += ` AND m.id < ?`
@@ -295,7 +296,7 @@ func (ib *Inbox) search(ctx context.Context, q ListQuery, s string, where []stri
 // the folded query key. Few rows: one per LINE friend.
 func (ib *Inbox) searchNames(ctx context.Context, q ListQuery, key string, where []string, args []any) ([]Conversation, error) {
 	// line_user_search holds each LINE user's names as one folded key,
-	// kept by triggers (migration 0019): a plain LIKE over short keys.
+	// kept by triggers (migration 0022): a plain LIKE over short keys.
 	query := convSelect + convFrom + ` JOIN line_user_search k ON k.user_id = c.line_user_id WHERE k.key LIKE ? ESCAPE '\'`
 	for _, w := range where {
 		query += " AND " + w
