@@ -119,7 +119,7 @@ const en: typeof ja = {
     hintCtrl: 'Ctrl + Enter to send',
     hintMac: '⌘ + Enter to send',
     counter: '{count} / {max} characters',
-    tooLong: 'Over {max} characters',
+    tooLong: 'Over {max} characters: shorten it by {over} (your text is kept as typed)',
     blocked: 'This customer has blocked the official account, so messages cannot be sent.',
     canned: 'Templates',
     image: 'Image',

@@ -117,7 +117,7 @@ const ja = {
     hintCtrl: 'Ctrl + Enter で送信',
     hintMac: '⌘ + Enter で送信',
     counter: '{count} / {max} 文字',
-    tooLong: '{max} 文字を超えています',
+    tooLong: '{max} 文字を超えています。あと {over} 文字減らしてください（入力した文はそのまま残っています）',
     blocked: 'このお客さまは公式アカウントをブロックしているため、メッセージを送信できません。',
     canned: '定型文',
     image: '画像',
