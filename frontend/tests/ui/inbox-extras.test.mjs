@@ -10,6 +10,28 @@ import { useUiHarness, signInFirstAdmin } from './harness.mjs'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-inboxx-' })
 
+// Records what the page asks of the browser's notification and audio APIs:
+// a Notification stand-in that records instead of showing (headless Chromium
+// has no notification centre), and a count of the chime's oscillators.
+function spyOnAlerts() {
+  window.__notes = []
+  window.__chimes = 0
+  window.Notification = class {
+    static permission = 'granted'
+    static requestPermission() {
+      return Promise.resolve('granted')
+    }
+    constructor(title, o) {
+      window.__notes.push({ title, body: o?.body ?? '' })
+    }
+  }
+  const create = AudioContext.prototype.createOscillator
+  AudioContext.prototype.createOscillator = function (...a) {
+    window.__chimes++
+    return create.apply(this, a)
+  }
+}
+
 /** The simulated customer number i writes text; resolves with their name. */
 async function customerWrites(page, i, text) {
   const phonePanel = page.getByTestId('phone-panel')
@@ -43,6 +65,7 @@ function boxes(page, selectors) {
 test('item 9: the reply box fits its column at 1366×768 and 1920×1080, over-length message and hint readable', async () => {
   const { page } = ui
   await page.setViewportSize({ width: 1366, height: 768 })
+  await page.context().addInitScript(spyOnAlerts)
   await signInFirstAdmin(ui)
   await page.getByTestId('nav-inbox').click()
   const name = await customerWrites(page, 0, '口座の住所変更をしたいです')
@@ -78,4 +101,88 @@ test('item 9: the reply box fits its column at 1366×768 and 1920×1080, over-le
   }
   await page.setViewportSize({ width: 1366, height: 768 })
   await pane.getByTestId('composer-input').fill('')
+})
+
+test('item 15d: Alt+↓/↑ moves between conversations, also while typing a reply; a hint says so', async () => {
+  const { page } = ui
+  await customerWrites(page, 1, '振込の限度額を上げたい')
+  const items = page.getByTestId('conversation-item')
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length >= 2)
+  const hint = page.getByTestId('inbox-move-hint')
+  await hint.waitFor()
+  assert.match(await hint.innerText(), /Alt \+ ↑ \/ ↓ で前後の会話へ/)
+
+  await items.nth(0).click()
+  const first = await items.nth(0).getAttribute('data-conversation-id')
+  const second = await items.nth(1).getAttribute('data-conversation-id')
+  const selected = () => page.locator('[data-testid="conversation-item"][aria-selected="true"]').getAttribute('data-conversation-id')
+  assert.equal(await selected(), first)
+
+  // While typing: plain ↓ stays in the text, Alt+↓ goes to the next conversation.
+  const input = page.getByTestId('composer-input')
+  await input.click()
+  await input.type('下書き')
+  await page.keyboard.press('ArrowDown')
+  assert.equal(await selected(), first, 'a plain arrow does not leave the conversation while typing')
+  await page.keyboard.press('Alt+ArrowDown')
+  await page.waitForFunction((id) => document.querySelector('[data-testid="conversation-item"][aria-selected="true"]')?.getAttribute('data-conversation-id') === id, second)
+  await page.keyboard.press('Alt+ArrowUp')
+  await page.waitForFunction((id) => document.querySelector('[data-testid="conversation-item"][aria-selected="true"]')?.getAttribute('data-conversation-id') === id, first)
+  assert.equal(await input.inputValue(), '下書き', 'what was typed is still there')
+  await page.mouse.move(0, 0)
+  await ui.shot('inbox-extras-15d-keyboard.png')
+  await input.fill('')
+})
+
+test('item 15c: a new message chimes and shows a desktop notification with the count only; each clerk can turn both off', async () => {
+  const { page } = ui
+  // The window goes to the background (another application in front).
+  await page.evaluate(() => {
+    document.hasFocus = () => false
+    window.__notes = []
+    window.__chimes = 0
+  })
+  const text = '至急：カードを紛失しました'
+  const name = await customerWrites(page, 2, text)
+  await page.waitForFunction(() => window.__notes.length > 0)
+  const notes = await page.evaluate(() => window.__notes)
+  assert.equal(notes.length, 1)
+  assert.equal(notes[0].title, 'つなぐ')
+  assert.match(notes[0].body, /^新しいメッセージ（\d+ 件）$/)
+  for (const secret of [name, text, '山田', 'カード']) assert.ok(!JSON.stringify(notes).includes(secret), `the notification holds no ${secret}`)
+  assert.ok((await page.evaluate(() => window.__chimes)) > 0, 'a chime played')
+
+  // In front, a new message still chimes but shows no notification.
+  await page.evaluate(() => {
+    document.hasFocus = () => true
+    window.__notes = []
+    window.__chimes = 0
+  })
+  await customerWrites(page, 2, '追加の質問です')
+  await page.waitForFunction(() => window.__chimes > 0)
+  assert.equal((await page.evaluate(() => window.__notes)).length, 0, 'no notification while the window is in front')
+
+  // The clerk turns both off: nothing at all for the next message.
+  await page.getByTestId('inbox-alerts').click()
+  const panel = page.getByTestId('inbox-alerts-panel')
+  await panel.waitFor()
+  await panel.getByTestId('inbox-alerts-sound').click()
+  await panel.getByTestId('inbox-alerts-desktop').click()
+  await page.locator('[data-testid="inbox-alerts-sound"][aria-checked="false"]').waitFor()
+  await page.locator('[data-testid="inbox-alerts-desktop"][aria-checked="false"]').waitFor()
+  await ui.shot('inbox-extras-15c-alerts-off.png')
+  await page.keyboard.press('Escape')
+  await page.evaluate(() => {
+    document.hasFocus = () => false
+    window.__notes = []
+    window.__chimes = 0
+  })
+  await customerWrites(page, 2, 'もう一件あります')
+  await page.waitForTimeout(800)
+  assert.deepEqual(await page.evaluate(() => [window.__notes.length, window.__chimes]), [0, 0], 'silent once turned off')
+  // Kept for this staff member (on this PC), under their sign-in.
+  const stored = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('tsunagu.newMessageAlerts.')))
+  assert.equal(stored.length, 1)
+  assert.deepEqual(JSON.parse(stored[0][1]), { sound: false, desktop: false })
+  await page.evaluate(() => (document.hasFocus = () => true))
 })

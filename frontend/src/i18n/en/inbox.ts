@@ -7,6 +7,14 @@ const en: typeof ja = {
   inbox: {
     title: 'Inquiries',
     listLabel: 'Conversations (use ↑ ↓ to move)',
+    moveHint: 'previous / next conversation (also while typing)',
+    alerts: {
+      button: 'New message alerts',
+      heading: 'New message alerts (your setting)',
+      sound: 'Play a sound',
+      desktop: 'Show a desktop notification (when the window is in the background)',
+      note: 'Notifications show only the count, never a customer name or message.',
+    },
     loading: 'Loading conversations…',
     empty: 'No inquiries yet',
     emptyHint: 'When a customer messages you on LINE, it will appear here.',
