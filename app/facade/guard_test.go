@@ -110,6 +110,7 @@ var methodPerms = map[string]auth.Permission{
 	// line.go (issue 3)
 	"Quota":              auth.PermInboxRead,
 	"MessageContent":     auth.PermInboxRead,
+	"SaveMessageContent": auth.PermInboxRead,
 	"SandboxSendSticker": auth.PermSandbox,
 	"SandboxSendImage":   auth.PermSandbox,
 	"SandboxPostback":    auth.PermSandbox,

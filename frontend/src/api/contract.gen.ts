@@ -1390,6 +1390,7 @@ export interface Methods {
   SaveImportProfile(arg1: ImporterProfile): void
   SaveImportReport(arg1: string): string
   SaveMailSettings(arg1: MailSettings, arg2: string): void
+  SaveMessageContent(arg1: number): string
   SaveRichMenuAssignments(arg1: RichmenuAssignments): void
   SaveRichMenuDesign(arg1: RichmenuDesign): RichmenuDesign
   SaveSMSSettings(arg1: SmsSettings, arg2: string): void
@@ -1589,6 +1590,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveImportProfile: { service: 'CustomerService', permission: 'customers.import' },
   SaveImportReport: { service: 'CustomerService', permission: 'customers.import' },
   SaveMailSettings: { service: 'CampaignService', permission: 'settings' },
+  SaveMessageContent: { service: 'InboxService', permission: 'inbox.read' },
   SaveRichMenuAssignments: { service: 'RichMenuService', permission: 'settings' },
   SaveRichMenuDesign: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
   SaveSMSSettings: { service: 'CampaignService', permission: 'settings' },

@@ -6,9 +6,16 @@
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/inbox-extras.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
 import { useUiHarness, signInFirstAdmin } from './harness.mjs'
 
-const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-inboxx-' })
+// Where the dev bridge's save dialog puts files (the photo viewer's 保存).
+const saveDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-inboxx-save-'))
+after(() => rmSync(saveDir, { recursive: true, force: true }))
+const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-inboxx-', devserverArgs: ['--save-dir', saveDir] })
 
 // Records what the page asks of the browser's notification and audio APIs:
 // a Notification stand-in that records instead of showing (headless Chromium
@@ -185,4 +192,63 @@ test('item 15c: a new message chimes and shows a desktop notification with the c
   assert.equal(stored.length, 1)
   assert.deepEqual(JSON.parse(stored[0][1]), { sound: false, desktop: false })
   await page.evaluate(() => (document.hasFocus = () => true))
+})
+
+test('item 15a: a received photo opens in a viewer with zoom and 保存 (audited), from the keyboard too; Esc closes', async () => {
+  const { page } = ui
+  const phonePanel = page.getByTestId('phone-panel')
+  const c = phonePanel.getByTestId('phone-customer').nth(3)
+  const name = await c.getAttribute('data-name')
+  await c.click()
+  await phonePanel.getByTestId('phone-photo').click()
+  const item = page.getByTestId('conversation-item').filter({ hasText: name })
+  await item.waitFor()
+  await item.click()
+  const pane = page.getByTestId('conversation-pane')
+  const open = pane.getByTestId('message-image-open')
+  await open.waitFor().catch(async (e) => { await ui.shot('DEBUG.png'); throw e })
+
+  // Keyboard: the photo is a button; Enter opens the viewer.
+  await open.focus()
+  await page.keyboard.press('Enter')
+  const viewer = page.getByTestId('image-viewer')
+  await viewer.waitFor()
+  await page.waitForFunction(() => document.querySelector('[data-testid="viewer-image"]')?.style.width)
+  const width = () => page.getByTestId('viewer-image').evaluate((el) => el.getBoundingClientRect().width)
+  const zoomText = () => page.getByTestId('viewer-zoom').innerText()
+  const w0 = await width()
+  const z0 = await zoomText()
+  await page.getByTestId('viewer-zoom-in').click()
+  await page.waitForFunction((z) => document.querySelector('[data-testid="viewer-zoom"]')?.textContent?.trim() !== z, z0)
+  assert.ok((await width()) > w0, 'zooming in enlarges the photo')
+  await page.keyboard.press('-')
+  await page.keyboard.press('-')
+  assert.ok((await width()) < w0, 'the − key zooms out')
+  await page.keyboard.press('0')
+  assert.equal(await zoomText(), z0, '0 fits it again')
+  await page.keyboard.press('Escape')
+  await viewer.waitFor({ state: 'detached' })
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'message-image-open', 'the focus is back on the photo')
+
+  // Mouse: open, zoom, save through the app's save dialog.
+  await open.click()
+  await viewer.waitFor()
+  await page.getByTestId('viewer-zoom-in').click()
+  await ui.shot('inbox-extras-15a-viewer.png')
+  await page.getByTestId('viewer-save').click()
+  await page.locator('.n-message').filter({ hasText: /写真を保存しました（image-\d{8}-\d{6}\.(jpg|png)）/ }).waitFor()
+  const saved = readdirSync(saveDir).filter((f) => /^image-/.test(f))
+  assert.equal(saved.length, 1, `one photo saved: ${saved}`)
+  assert.ok(readFileSync(join(saveDir, saved[0])).length > 100, 'the saved file holds the photo')
+  await page.keyboard.press('Escape')
+  await viewer.waitFor({ state: 'detached' })
+
+  // On the audit trail as a content export.
+  await page.getByTestId('nav-audit').click()
+  await page.getByTestId('audit-view').waitFor()
+  const row = page.locator('[data-testid="audit-row"][data-action="conversation.content_export"]').first()
+  await row.waitFor()
+  assert.match(await row.innerText(), /お客さまの写真・ファイルを保存（持ち出し）/)
+  assert.match(await row.innerText(), /［画像］/)
+  await page.getByTestId('nav-inbox').click()
 })

@@ -76,6 +76,18 @@ const en: typeof ja = {
       waiting: 'Waiting to send',
     },
     waitingHelp: 'LINE cannot be reached. It will be sent automatically once LINE answers again (never twice).',
+    viewer: {
+      open: 'View larger',
+      label: 'Photo',
+      tools: 'Photo tools',
+      zoomIn: 'Zoom in',
+      zoomOut: 'Zoom out',
+      fit: 'Fit to window',
+      keys: '+ / − to zoom, 0 to fit, Esc to close',
+      save: 'Save',
+      close: 'Close',
+      saved: 'Photo saved ({file}).',
+    },
     content: {
       pending: 'Fetching from LINE…',
       expired: 'Expired',

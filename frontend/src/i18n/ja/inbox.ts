@@ -74,6 +74,18 @@ const ja = {
       waiting: '送信待ち',
     },
     waitingHelp: 'LINE に接続できないため待っています。接続が戻ると自動で送信します（二重には届きません）。',
+    viewer: {
+      open: '拡大して表示',
+      label: '写真の表示',
+      tools: '写真の操作',
+      zoomIn: '拡大',
+      zoomOut: '縮小',
+      fit: '画面に合わせる',
+      keys: '＋／− で拡大・縮小、0 で画面に合わせる、Esc で閉じる',
+      save: '保存',
+      close: '閉じる',
+      saved: '写真を保存しました（{file}）。',
+    },
     content: {
       pending: 'LINE から取得しています…',
       expired: '期限切れ',
