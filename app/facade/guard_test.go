@@ -158,6 +158,7 @@ var methodPerms = map[string]auth.Permission{
 	"DeleteNote":            auth.PermInboxReply,
 	"CannedReplies":         auth.PermInboxReply,
 	"ExpandCannedReply":     auth.PermInboxReply,
+	"SearchCannedReplies":   auth.PermInboxReply,
 	"SaveCannedReply":       auth.PermSettings,
 	"DeleteCannedReply":     auth.PermSettings,
 	"ReplyImage":            auth.PermInboxReply,

@@ -1397,6 +1397,7 @@ export interface Methods {
   SaveSegment(arg1: Segment): Segment
   SaveSurvey(arg1: Survey): Survey
   ScheduleCampaign(arg1: number, arg2: string, arg3: string): Campaign
+  SearchCannedReplies(arg1: string): InboxCannedReply[]
   SegmentCount(arg1: SegmentNode): SegmentCounts
   SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
@@ -1597,6 +1598,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveSegment: { service: 'CampaignService', permission: 'drafts', result: 'Segment' },
   SaveSurvey: { service: 'SurveyService', permission: 'drafts', result: 'Survey' },
   ScheduleCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  SearchCannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   SegmentCount: { service: 'CampaignService', permission: 'customers.read' },
   SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
   Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },

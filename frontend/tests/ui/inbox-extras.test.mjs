@@ -252,3 +252,63 @@ test('item 15a: a received photo opens in a viewer with zoom and 保存 (audited
   assert.match(await row.innerText(), /［画像］/)
   await page.getByTestId('nav-inbox').click()
 })
+
+test('item 15e: the canned-reply picker leads to creating one when empty, searches like every search and previews on hover and keys', async () => {
+  const { page } = ui
+  await page.getByTestId('conversation-item').first().click()
+  const pane = page.getByTestId('conversation-pane')
+  await pane.getByTestId('composer-input').fill('')
+
+  // None yet: it says so and leads to the settings where they are made.
+  await pane.getByTestId('composer-canned').click()
+  const empty = page.getByTestId('canned-empty')
+  await empty.waitFor()
+  assert.match(await empty.innerText(), /定型文はまだありません/)
+  await ui.shot('inbox-extras-15e-canned-empty.png')
+  await page.getByTestId('canned-create').click()
+  const settings = page.getByTestId('inbox-settings-view')
+  await settings.waitFor()
+  for (const [title, body] of [
+    ['住所変更の手続き', '{氏名}様\n住所変更は窓口またはＷＥＢで承ります。'],
+    ['営業時間のご案内', '平日 9:00〜15:00 です。ATM は 21 時まで使えます。'],
+    ['ｶｰﾄﾞ紛失', '至急、紛失の届出をお願いします。担当：{担当者}'],
+  ]) {
+    await settings.getByTestId('canned-new').click()
+    await settings.getByTestId('canned-title').fill(title)
+    await settings.getByTestId('canned-body').fill(body)
+    await settings.getByTestId('canned-save').click()
+    await settings.getByTestId('canned-item').filter({ hasText: title }).waitFor()
+  }
+  await page.getByTestId('nav-inbox').click()
+  await page.getByTestId('conversation-item').first().click()
+
+  await pane.getByTestId('composer-canned').click()
+  const options = page.getByTestId('canned-option')
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="canned-option"]').length === 3)
+  const preview = page.getByTestId('canned-preview')
+  // Hover previews the whole text.
+  await options.filter({ hasText: '営業時間のご案内' }).hover()
+  await preview.filter({ hasText: 'ATM は 21 時まで使えます' }).waitFor()
+  // Search: lower-case ASCII finds full-width ＷＥＢ; full-width カタカナ finds half-width ｶｰﾄﾞ.
+  const search = page.getByTestId('canned-search')
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'canned-search', 'the search has the focus')
+  await search.fill('web')
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="canned-option"]')].map((e) => e.textContent).join('|').match(/^[^|]*住所変更の手続き[^|]*$/))
+  await search.fill('カード')
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="canned-option"]')].map((e) => e.textContent).join('|').match(/^[^|]*ｶｰﾄﾞ紛失[^|]*$/))
+  await preview.filter({ hasText: '紛失の届出をお願いします' }).waitFor()
+  await search.fill('振込')
+  await page.getByTestId('canned-no-match').filter({ hasText: '「振込」を含む定型文はありません' }).waitFor()
+  // Keys: ↓ moves the preview, Enter inserts.
+  await page.mouse.move(0, 0)
+  await search.fill('')
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="canned-option"]').length === 3)
+  await preview.filter({ hasText: '住所変更は窓口' }).waitFor()
+  await page.keyboard.press('ArrowDown')
+  await preview.filter({ hasText: 'ATM は 21 時まで使えます' }).waitFor()
+  await ui.shot('inbox-extras-15e-canned-picker.png')
+  await page.keyboard.press('Enter')
+  await page.waitForFunction(() => document.querySelector('[data-testid="composer-input"]')?.value.includes('ATM は 21 時まで使えます'))
+  await page.getByTestId('canned-picker').waitFor({ state: 'hidden' })
+  await pane.getByTestId('composer-input').fill('')
+})
