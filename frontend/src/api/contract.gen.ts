@@ -791,6 +791,7 @@ export interface InboxMessage {
   fetch: string
   label: string
   internal: boolean
+  stickerUrl?: string
 }
 
 /** inbox.MessagePage */

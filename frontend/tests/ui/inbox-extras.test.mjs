@@ -312,3 +312,38 @@ test('item 15e: the canned-reply picker leads to creating one when empty, search
   await page.getByTestId('canned-picker').waitFor({ state: 'hidden' })
   await pane.getByTestId('composer-input').fill('')
 })
+
+test('item 15b: a sticker shows as its image, served on loopback in the sandbox; its label when the image cannot load', async () => {
+  const { page } = ui
+  const hosts = new Set()
+  const onRequest = (req) => hosts.add(new URL(req.url()).hostname)
+  page.on('request', onRequest)
+  const phonePanel = page.getByTestId('phone-panel')
+  const c = phonePanel.getByTestId('phone-customer').nth(1)
+  const name = await c.getAttribute('data-name')
+  await c.click()
+  await phonePanel.getByTestId('phone-sticker').click()
+  const item = page.getByTestId('conversation-item').filter({ hasText: name })
+  await item.click()
+  const pane = page.getByTestId('conversation-pane')
+  const sticker = pane.locator('[data-testid="message-bubble"][data-kind="sticker"] [data-testid="sticker-image"]').last()
+  await sticker.waitFor()
+  await page.waitForFunction(() => {
+    const imgs = document.querySelectorAll('[data-testid="sticker-image"]')
+    const img = imgs[imgs.length - 1]
+    return img && img.complete && img.naturalWidth > 0
+  })
+  assert.match(await sticker.getAttribute('src'), /^http:\/\/127\.0\.0\.1:\d+\/stickershop\/v1\/sticker\/1988\/android\/sticker\.png$/)
+  assert.equal(await sticker.getAttribute('alt'), '［スタンプ］')
+  await page.mouse.move(0, 0)
+  await ui.shot('inbox-extras-15b-sticker.png')
+  page.off('request', onRequest)
+  assert.deepEqual([...hosts].filter((h) => h !== '127.0.0.1'), [], 'nothing was fetched from outside this PC')
+
+  // The image cannot be loaded (offline, gone from LINE): the label instead.
+  await page.route('**/stickershop/v1/sticker/**', (route) => route.abort())
+  await page.getByTestId('conversation-item').filter({ hasNotText: name }).first().click()
+  await item.click()
+  await pane.locator('[data-testid="message-bubble"][data-kind="sticker"] [data-testid="sticker-label"]').filter({ hasText: '［スタンプ］' }).last().waitFor()
+  await page.unroute('**/stickershop/v1/sticker/**')
+})
