@@ -3,6 +3,8 @@ package desktop
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
@@ -33,5 +35,18 @@ func (d dialogs) SaveFile(_ context.Context, title, defaultName string) (string,
 	if ctx == nil {
 		return "", errNoWindow
 	}
-	return runtime.SaveFileDialog(*ctx, runtime.SaveDialogOptions{Title: title, DefaultFilename: defaultName, Filters: csvFilters})
+	return runtime.SaveFileDialog(*ctx, runtime.SaveDialogOptions{Title: title, DefaultFilename: defaultName, Filters: saveFilters(defaultName)})
+}
+
+// saveFilters offers the type of the suggested file: a customer's photo
+// must not be offered as CSV.
+func saveFilters(name string) []runtime.FileFilter {
+	ext := strings.ToLower(filepath.Ext(name))
+	switch ext {
+	case ".csv", ".tsv", ".txt":
+		return csvFilters
+	case "":
+		return nil
+	}
+	return []runtime.FileFilter{{DisplayName: "*" + ext, Pattern: "*" + ext + ";*" + strings.ToUpper(ext)}, {DisplayName: "*", Pattern: "*"}}
 }

@@ -116,6 +116,7 @@ var methodPerms = map[string]auth.Permission{
 	// line.go (issue 3)
 	"Quota":              auth.PermInboxRead,
 	"MessageContent":     auth.PermInboxRead,
+	"SaveMessageContent": auth.PermInboxRead,
 	"SandboxSendSticker": auth.PermSandbox,
 	"SandboxSendImage":   auth.PermSandbox,
 	"SandboxPostback":    auth.PermSandbox,
@@ -163,6 +164,7 @@ var methodPerms = map[string]auth.Permission{
 	"DeleteNote":            auth.PermInboxReply,
 	"CannedReplies":         auth.PermInboxReply,
 	"ExpandCannedReply":     auth.PermInboxReply,
+	"SearchCannedReplies":   auth.PermInboxReply,
 	"SaveCannedReply":       auth.PermSettings,
 	"DeleteCannedReply":     auth.PermSettings,
 	"ReplyImage":            auth.PermInboxReply,

@@ -124,6 +124,14 @@ func (s *InboxService) CannedReplies() ([]inbox.CannedReply, error) {
 	})
 }
 
+// SearchCannedReplies lists the canned replies whose title or text holds
+// every word of query (all for a blank one), normalised as every search is.
+func (s *InboxService) SearchCannedReplies(query string) ([]inbox.CannedReply, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]inbox.CannedReply, error) {
+		return eng.Inbox().SearchCannedReplies(ctx, query)
+	})
+}
+
 // ExpandCannedReply returns a canned reply's text for a conversation with
 // {氏名} and {担当者} (the signed-in staff member) filled in.
 func (s *InboxService) ExpandCannedReply(conversationID, cannedID int64) (string, error) {

@@ -49,3 +49,29 @@ func (s *InboxService) MessageContent(messageID int64) (string, error) {
 		return eng.Inbox().As(st).ContentURL(ctx, messageID)
 	})
 }
+
+// SaveMessageContent asks where to save a customer's photo (or file),
+// suggesting a name by kind and time, and writes it there; audited as a
+// content export (conversation.content_export). Masked roles are refused,
+// audited. The saved path, or "" when the dialog was cancelled.
+func (s *InboxService) SaveMessageContent(messageID int64) (string, error) {
+	return call(s.a, auth.PermInboxRead, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
+		v := eng.Inbox().As(st)
+		name, err := v.ContentFile(ctx, messageID)
+		if err != nil {
+			return "", err
+		}
+		fp, err := s.a.opts.filePicker()
+		if err != nil {
+			return "", err
+		}
+		path, err := fp.SaveFile(ctx, "", name)
+		if err != nil || path == "" {
+			return "", err
+		}
+		if err := v.ExportContent(ctx, messageID, path); err != nil {
+			return "", err
+		}
+		return path, nil
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"tsunagu/internal/automation"
 	"tsunagu/internal/autoreply"
 	"tsunagu/internal/inbox"
+	"tsunagu/internal/line"
 )
 
 // inboxHooks are the features that act on incoming 1:1 events, in order:
@@ -42,6 +43,16 @@ func (e *Engine) AutoReply() *autoreply.Service {
 // LINE, accepts only https URLs); in live mode the webhook relay (relay.go),
 // and without an enrolled relay image replies fail with
 // inbox.ErrNoMediaHost.
+// stickerImageBase is where the conversation's sticker images come from:
+// the simulator in the sandbox (loopback, so no test reaches the
+// internet), else LINE's sticker CDN.
+func (e *Engine) stickerImageBase() string {
+	if e.sim != nil {
+		return e.sim.StickerImageBase()
+	}
+	return line.StickerImageBase
+}
+
 func (e *Engine) mediaHost() inbox.MediaHost {
 	if !e.sandbox {
 		return relayMedia{e}

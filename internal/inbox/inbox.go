@@ -131,6 +131,10 @@ type Config struct {
 	// MediaHost puts images staff send where LINE can fetch them; nil:
 	// image replies fail with ErrNoMediaHost.
 	MediaHost MediaHost
+	// StickerImageBase is the URL prefix of sticker images (the LINE CDN's
+	// line.StickerImageBase, the simulator's in the sandbox); "" shows
+	// stickers as their text label only.
+	StickerImageBase string
 	// Fetch and Queue configure the background fetcher and sender (Run).
 	Fetch FetchConfig
 	Queue SendQueueConfig
@@ -151,6 +155,7 @@ type Inbox struct {
 	newKey     func() string
 	hooks      []Hook
 	media      MediaHost
+	stickers   string // StickerImageBase
 
 	// Background work (Run): fetch jobs and the send queue, woken by
 	// new work, held back per LINE endpoint by a breaker.
@@ -183,6 +188,7 @@ func New(cfg Config) (*Inbox, error) {
 		newKey:     func() string { return uuid.NewString() },
 		hooks:      cfg.Hooks,
 		media:      cfg.MediaHost,
+		stickers:   cfg.StickerImageBase,
 		fetchCfg:   cfg.Fetch.withDefaults(),
 		queueCfg:   cfg.Queue.withDefaults(),
 		fetchSig:   newSignal(),
@@ -285,6 +291,9 @@ type Message struct {
 	// (RecordSent); its status is that send's, and it is retried there,
 	// not from the thread.
 	Tracked bool `json:"tracked,omitempty"`
+	// StickerURL is a sticker's image (Config.StickerImageBase); "" for
+	// other kinds and for masked roles.
+	StickerURL string `json:"stickerUrl,omitempty"`
 }
 
 // notify tells the UI that a conversation changed.

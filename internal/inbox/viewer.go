@@ -184,14 +184,25 @@ func (v Viewer) conversations(list []Conversation) []Conversation {
 }
 
 func (v Viewer) messages(list []Message) []Message {
-	if !v.st.Role.Masked() {
-		return list
-	}
 	out := make([]Message, len(list))
 	for i, m := range list {
-		m.Body = mask.Body(m.Body)
-		m.SentBy = mask.Name(m.SentBy)
+		if v.st.Role.Masked() {
+			m.Body = mask.Body(m.Body)
+			m.SentBy = mask.Name(m.SentBy)
+		} else if m.Kind == "sticker" && !m.Unsent {
+			m.StickerURL = v.ib.stickerURL(m.Body)
+		}
 		out[i] = m
 	}
 	return out
+}
+
+// stickerURL is the image of a sticker stored as "packageId/stickerId";
+// "" without a base or for a body of another shape.
+func (ib *Inbox) stickerURL(body string) string {
+	_, id, ok := strings.Cut(body, "/")
+	if ib.stickers == "" || !ok || id == "" || len(id) > 12 || strings.Trim(id, "0123456789") != "" {
+		return ""
+	}
+	return ib.stickers + id + "/android/sticker.png"
 }

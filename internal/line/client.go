@@ -31,6 +31,13 @@ import (
 // DefaultEndpoint is the Messaging API's base URL.
 const DefaultEndpoint = "https://api.line.me"
 
+// StickerImageBase is where LINE's sticker CDN serves a sticker's image:
+// StickerImageBase + "{stickerId}/android/sticker.png" (the pattern LINE's
+// own sticker list links to; the Messaging API has no endpoint for it). The
+// app shows it in the conversation and falls back to the text label when
+// the image cannot be loaded.
+const StickerImageBase = "https://stickershop.line-scdn.net/stickershop/v1/sticker/"
+
 // DefaultDataEndpoint serves message content (images, video, audio, files).
 const DefaultDataEndpoint = "https://api-data.line.me"
 

@@ -81,6 +81,8 @@ type endpoint struct {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	// Not the Messaging API: the sticker CDN's images (sticker.go).
+	mux.HandleFunc("GET "+StickerImagePath+"{stickerId}/android/sticker.png", handleStickerImage)
 	for _, ep := range []endpoint{
 		{EndpointPush, "POST /v2/bot/message/push", s.handlePush},
 		{EndpointReply, "POST /v2/bot/message/reply", s.handleReply},

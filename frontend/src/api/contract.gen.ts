@@ -842,6 +842,7 @@ export interface InboxMessage {
   origin?: string
   originName?: string
   tracked?: boolean
+  stickerUrl?: string
 }
 
 /** inbox.MessagePage */
@@ -1473,12 +1474,14 @@ export interface Methods {
   SaveImportProfile(arg1: ImporterProfile): void
   SaveImportReport(arg1: string): string
   SaveMailSettings(arg1: MailSettings, arg2: string): void
+  SaveMessageContent(arg1: number): string
   SaveRichMenuAssignments(arg1: RichmenuAssignments): void
   SaveRichMenuDesign(arg1: RichmenuDesign): RichmenuDesign
   SaveSMSSettings(arg1: SmsSettings, arg2: string): void
   SaveSegment(arg1: Segment): Segment
   SaveSurvey(arg1: Survey): Survey
   ScheduleCampaign(arg1: number, arg2: string, arg3: string): Campaign
+  SearchCannedReplies(arg1: string): InboxCannedReply[]
   SegmentCount(arg1: SegmentNode): SegmentCounts
   SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
@@ -1682,12 +1685,14 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveImportProfile: { service: 'CustomerService', permission: 'customers.import' },
   SaveImportReport: { service: 'CustomerService', permission: 'customers.import' },
   SaveMailSettings: { service: 'CampaignService', permission: 'settings' },
+  SaveMessageContent: { service: 'InboxService', permission: 'inbox.read' },
   SaveRichMenuAssignments: { service: 'RichMenuService', permission: 'settings' },
   SaveRichMenuDesign: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
   SaveSMSSettings: { service: 'CampaignService', permission: 'settings' },
   SaveSegment: { service: 'CampaignService', permission: 'drafts', result: 'Segment' },
   SaveSurvey: { service: 'SurveyService', permission: 'drafts', result: 'Survey' },
   ScheduleCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  SearchCannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   SegmentCount: { service: 'CampaignService', permission: 'customers.read' },
   SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
   Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },

@@ -64,6 +64,7 @@ export const AUDIT_ACTIONS = [
   'conversation.status',
   'conversation.note_add',
   'conversation.note_delete',
+  'conversation.content_export',
   'canned_reply.save',
   'canned_reply.delete',
   'autoreply.rule_save',
@@ -231,6 +232,8 @@ function detailValue(t: T, te: TE, key: string, value: string): string {
       return value === 'self' ? t('audit.bySelf') : value
     case 'permission':
       return lookup(t, te, 'audit.permissions', value) ?? value
+    case 'content':
+      return lookup(t, te, 'conversation.kind', value) ?? value
     case 'status':
       return lookup(t, te, 'conversation.delivery', value) ?? value
     case 'error': {

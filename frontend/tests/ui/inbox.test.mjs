@@ -78,7 +78,7 @@ test('canned reply, note, assignment, filters and search (ja, then en)', async (
   const pane = page.getByTestId('conversation-pane')
   await pane.getByTestId('message-bubble').filter({ hasText: '住所変更の手続き' }).waitFor()
   await pane.getByTestId('composer-canned').click()
-  await page.locator('.n-base-select-option').filter({ hasText: CANNED_TITLE }).click()
+  await page.getByTestId('canned-option').filter({ hasText: CANNED_TITLE }).click()
   const expected = `${first}様\n担当の${ADMIN_NAME}です。住所変更の書類をご自宅にお送りします。`
   await page.waitForFunction((v) => document.querySelector('[data-testid="composer-input"]')?.value === v, expected)
   await pane.getByTestId('composer-send').click()

@@ -121,7 +121,9 @@ test('a simulated customer sends a sticker, a photo and taps a postback button',
   const item = page.getByTestId('conversation-item').filter({ hasText: name })
   await item.click()
   const pane = page.getByTestId('conversation-pane')
-  for (const label of ['［スタンプ］', '［ボタン操作］ action=reserve']) {
+  // The sticker as its image (served by the simulator), labelled for screen readers.
+  await pane.locator('[data-testid="message-bubble"][data-direction="in"] [data-testid="sticker-image"][alt="［スタンプ］"]').waitFor()
+  for (const label of ['［ボタン操作］ action=reserve']) {
     await pane.locator('[data-testid="message-bubble"][data-direction="in"]').filter({ hasText: label }).waitFor()
   }
   // The photo was downloaded through the content API into the encrypted

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { nextTick, ref } from 'vue'
-import { shouldNotify, startDesktopNotifications, windowInBackground } from '../../src/composables/desktopNotify'
+import { shouldNotify, startDesktopNotifications, windowInBackground, type WebNotify } from '../../src/composables/desktopNotify'
 
 const flush = async () => {
   await nextTick()
@@ -67,8 +67,57 @@ describe('desktop notifications', () => {
     expect(runtime.SendNotification).not.toHaveBeenCalled()
   })
 
-  it('do nothing without the Wails runtime (browser bridge)', () => {
-    const stop = startDesktopNotifications(ref(0), () => ({ title: '', body: '' }), undefined, () => true)
+  it('use the web Notification API without the Wails runtime (browser), asking once for permission', async () => {
+    const unread = ref(0)
+    const shown: Array<{ title: string; body?: string; tag?: string }> = []
+    const requestPermission = vi.fn(async () => 'granted' as NotificationPermission)
+    const web = Object.assign(
+      function (this: unknown, title: string, o?: NotificationOptions) {
+        shown.push({ title, body: o?.body, tag: o?.tag })
+      },
+      { permission: 'default' as NotificationPermission, requestPermission },
+    ) as unknown as WebNotify
+    startDesktopNotifications(unread, (n) => ({ title: 'つなぐ', body: `新しいメッセージ（${n} 件）` }), undefined, () => true, { web })
+    unread.value = 2
+    await flush()
+    expect(requestPermission).toHaveBeenCalledTimes(1)
+    expect(shown).toEqual([{ title: 'つなぐ', body: '新しいメッセージ（2 件）', tag: 'tsunagu-unread' }])
+  })
+
+  it('do nothing visible with neither the runtime nor the web API', async () => {
+    const unread = ref(0)
+    const chime = vi.fn()
+    const stop = startDesktopNotifications(unread, () => ({ title: '', body: '' }), undefined, () => true, { web: undefined, chime })
+    unread.value = 1
+    await flush()
+    expect(chime).not.toHaveBeenCalled() // sound is off unless the preferences say so
     expect(typeof stop).toBe('function')
+  })
+
+  it('chime on every rise, in front too, and follow the staff member\'s switches', async () => {
+    const unread = ref(0)
+    const prefs = { sound: true, desktop: true }
+    const chime = vi.fn()
+    const runtime = { SendNotification: vi.fn(async () => {}) }
+    let background = false
+    startDesktopNotifications(unread, () => ({ title: 't', body: 'b' }), runtime, () => background, { prefs: () => prefs, chime })
+    unread.value = 1 // in front: a chime, no notification
+    await flush()
+    expect(chime).toHaveBeenCalledTimes(1)
+    expect(runtime.SendNotification).not.toHaveBeenCalled()
+    background = true
+    unread.value = 2
+    await flush()
+    expect(chime).toHaveBeenCalledTimes(2)
+    expect(runtime.SendNotification).toHaveBeenCalledTimes(1)
+    unread.value = 1 // read: silence
+    await flush()
+    expect(chime).toHaveBeenCalledTimes(2)
+    prefs.sound = false
+    prefs.desktop = false
+    unread.value = 3
+    await flush()
+    expect(chime).toHaveBeenCalledTimes(2)
+    expect(runtime.SendNotification).toHaveBeenCalledTimes(1)
   })
 })

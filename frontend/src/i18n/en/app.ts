@@ -22,8 +22,8 @@ const en: typeof ja = {
     copied: 'Copied',
   },
   desktopNotify: {
-    title: 'Tsunagu: new message',
-    body: '{n} unread message(s).',
+    title: 'Tsunagu',
+    body: 'New messages ({n})',
   },
   update: {
     title: 'Updates',

@@ -188,6 +188,7 @@ const en: typeof ja = {
         assign: 'Changed the assignee',
         status: 'Changed the status',
         note_add: 'Added a note',
+        content_export: 'Saved a customer photo or file (export)',
         note_delete: 'Deleted a note',
       },
       canned_reply: { save: 'Saved a template', delete: 'Deleted a template' },
@@ -300,6 +301,8 @@ const en: typeof ja = {
       linking_identity_check: 'Identity check when linking',
     },
     detailKeys: {
+      content: 'Content',
+      bytes: 'Size (bytes)',
       role: 'Role',
       reason: 'Reason',
       by: 'By',

@@ -20,8 +20,8 @@ const ja = {
     copied: 'コピーしました',
   },
   desktopNotify: {
-    title: 'つなぐ：新しいメッセージ',
-    body: '未読のメッセージが {n} 件あります。',
+    title: 'つなぐ',
+    body: '新しいメッセージ（{n} 件）',
   },
   update: {
     title: 'アップデート',

@@ -186,6 +186,7 @@ const ja = {
         assign: '担当者を変更',
         status: '対応状況を変更',
         note_add: 'メモを追加',
+        content_export: 'お客さまの写真・ファイルを保存（持ち出し）',
         note_delete: 'メモを削除',
       },
       canned_reply: { save: '定型文を保存', delete: '定型文を削除' },
@@ -298,6 +299,8 @@ const ja = {
       linking_identity_check: '連携時の本人確認',
     },
     detailKeys: {
+      content: '内容',
+      bytes: 'サイズ（バイト）',
       role: '権限',
       reason: '理由',
       by: '操作',
