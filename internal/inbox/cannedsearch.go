@@ -4,27 +4,32 @@ import (
 	"context"
 	"strings"
 
-	"tsunagu/internal/customer"
+	"tsunagu/internal/textfold"
 )
 
 // SearchCannedReplies lists the canned replies whose title or text holds
-// every word of q, in their order; all of them for a blank q. Both sides go
-// through customer.NormalizeText, the one text normaliser the customer and
-// inbox searches use (full-width ＡＢＣ finds ABC, half-width ｶﾅ finds カナ),
-// and case is ignored, so the picker finds what the clerk expects whatever
-// the IME produced.
+// every word of q; all of them for a blank q. Both sides are folded by
+// textfold.Fold, the one normaliser of every search (full-width ＡＢＣ finds
+// abc, half-width ｶﾅ and ひらがな find カナ, 髙 finds 高), so the picker finds
+// what the clerk expects whatever the IME produced.
 func (ib *Inbox) SearchCannedReplies(ctx context.Context, q string) ([]CannedReply, error) {
 	all, err := ib.CannedReplies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	words := strings.Fields(cannedFold(q))
+	// Words first: the fold drops spaces.
+	var words []string
+	for _, w := range strings.Fields(q) {
+		if f := textfold.Fold(w); f != "" {
+			words = append(words, f)
+		}
+	}
 	if len(words) == 0 {
 		return all, nil
 	}
 	out := []CannedReply{}
 	for _, c := range all {
-		hay := cannedFold(c.Title + "\n" + c.Body)
+		hay := textfold.Fold(c.Title + "\n" + c.Body)
 		match := true
 		for _, w := range words {
 			if !strings.Contains(hay, w) {
@@ -38,5 +43,3 @@ func (ib *Inbox) SearchCannedReplies(ctx context.Context, q string) ([]CannedRep
 	}
 	return out, nil
 }
-
-func cannedFold(s string) string { return strings.ToLower(customer.NormalizeText(s)) }
