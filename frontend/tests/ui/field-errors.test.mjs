@@ -114,6 +114,7 @@ test('field errors: named, marked, scrolled to; nothing on an untouched form', a
   assert.match(await summary.innerText(), /Please fix these fields \(1\)/)
   assert.match(await summary.innerText(), /Email subject: ?Enter a value\./)
   assert.doesNotMatch(await summary.innerText(), /[\u3040-\u30ff]/, 'no Japanese left in the English list')
+  assert.equal(await page.getByTestId('plan-error').innerText(), 'Email subject: Enter a value.', 'the plan names the field too, reworded')
   await ui.shot('field-errors-campaign-subject-en.png')
   await page.getByTestId('lang-ja').click()
   await editor.getByRole('button', { name: 'キャンセル' }).click().catch(() => {})
