@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"tsunagu/internal/dispatch"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/msgcode"
 )
 
@@ -28,7 +29,17 @@ func (c caller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, dispatch.ErrBadArgs):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msgcode.Internal, "detail": err.Error()})
 	case err != nil:
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		// The bound methods reject with a msgcode.Error; its fields travel
+		// as JSON beside the code, as the UI's HTTP transport reads them.
+		body := struct {
+			Error  string                `json:"error"`
+			Fields []fielderr.FieldError `json:"fields,omitempty"`
+		}{Error: err.Error()}
+		var ue *msgcode.Error
+		if errors.As(err, &ue) {
+			body.Error, body.Fields = ue.Code, ue.Fields
+		}
+		writeJSON(w, http.StatusBadRequest, body)
 	default:
 		writeJSON(w, http.StatusOK, result)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/contract"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/msgcode"
@@ -54,7 +55,9 @@ func contractSpec(t *testing.T) contract.Spec {
 		// The registry's codes, and those a message carries as its error.
 		Codes:  append(msgcode.Codes(), inbox.SendErrFailed, inbox.SendErrUnreachable, inbox.SendErrUncertain, inbox.SendErrWaiting),
 		Events: events,
-		Enums:  []contract.Enum{{Type: reflect.TypeFor[auth.Role](), Values: roles}},
+		// A validation failure's wrong fields (msgcode.Error, api/errors.ts).
+		Extra: []reflect.Type{reflect.TypeFor[fielderr.FieldError]()},
+		Enums: []contract.Enum{{Type: reflect.TypeFor[auth.Role](), Values: roles}},
 		// A LINE message object is kept as LINE's own JSON.
 		Overrides: map[reflect.Type]string{reflect.TypeFor[line.Message](): "Record<string, unknown>"},
 	}

@@ -8,7 +8,6 @@ package facade
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -190,12 +189,13 @@ func (a *App) emitPhone(userID string) {
 }
 
 // userError logs the full error (it carries context, never secrets or
-// customer data) and returns only its message code to the UI.
+// customer data) and returns only its message code, and the wrong fields of
+// a validation failure, to the UI (msgcode.Error).
 func (a *App) userError(err error) error {
 	if err == nil {
 		return nil
 	}
-	code := msgcode.Code(err)
-	a.opts.Logger.Warn("request failed", "code", code, "err", err)
-	return errors.New(code)
+	ue := msgcode.For(err)
+	a.opts.Logger.Warn("request failed", "code", ue.Code, "err", err)
+	return ue
 }

@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/outbox"
@@ -325,11 +326,14 @@ func (s *Service) List(ctx context.Context) ([]Campaign, error) {
 
 func (d *Draft) normalise() error {
 	d.Name = strings.TrimSpace(d.Name)
-	if d.Name == "" || len([]rune(d.Name)) > 100 {
-		return fmt.Errorf("%w: name must be 1 to 100 characters", ErrInvalid)
+	if d.Name == "" {
+		return fielderr.New(ErrInvalid, "name", fielderr.Required)
+	}
+	if len([]rune(d.Name)) > 100 {
+		return fielderr.NewMax(ErrInvalid, "name", fielderr.TooLong, 100)
 	}
 	if len(d.Channels) == 0 {
-		return fmt.Errorf("%w: choose at least one channel", ErrInvalid)
+		return fielderr.New(ErrInvalid, "channels", fielderr.Choose)
 	}
 	seen := map[string]bool{}
 	for _, ch := range d.Channels {
@@ -344,7 +348,7 @@ func (d *Draft) normalise() error {
 	if err := d.Rules.Validate(); err != nil {
 		return err
 	}
-	return d.Content.Validate(d.Channels)
+	return fielderr.Under("content", d.Content.Validate(d.Channels))
 }
 
 func (s *Service) segmentRef(ctx context.Context, tx *sql.Tx, id int64) (any, error) {

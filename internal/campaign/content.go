@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 )
 
@@ -243,10 +244,15 @@ func MeasureSMS(text string) SMSLength {
 const (
 	maxSubject   = 200
 	maxEmailText = 20000
+	// maxFallback: the text sent in place of a placeholder a customer lacks.
+	maxFallback = 50
 )
 
-// Validate checks every channel's content that is used by channels.
+// Validate checks every channel's content that is used by channels. A wrong
+// field is named by its path in Content ("email.subject", "line.0.text"),
+// and every wrong field is reported, not just the first.
 func (c Content) Validate(channels []string) error {
+	var l fielderr.List
 	for tok, r := range c.Missing {
 		if !contains(Placeholders, tok) {
 			return fmt.Errorf("%w: no placeholder %q", ErrInvalid, tok)
@@ -255,8 +261,16 @@ func (c Content) Validate(channels []string) error {
 		case MissingSkip:
 		case MissingFallback:
 			// A fallback that is itself empty would be the same hole.
-			if strings.TrimSpace(r.Text) == "" || utf8.RuneCountInString(r.Text) > 50 || strings.ContainsAny(r.Text, "{}\r\n") {
-				return fmt.Errorf("%w: the text for customers without %s must be 1 to 50 characters on one line", ErrInvalid, tok)
+			field := "missing." + tok + ".text"
+			switch {
+			case strings.TrimSpace(r.Text) == "":
+				l.Add(field, fielderr.Required)
+			case strings.ContainsAny(r.Text, "\r\n"):
+				l.Add(field, fielderr.OneLine)
+			case utf8.RuneCountInString(r.Text) > maxFallback:
+				l.AddMax(field, fielderr.TooLong, maxFallback)
+			case strings.ContainsAny(r.Text, "{}"):
+				return fmt.Errorf("%w: the text for customers without %s cannot hold a placeholder", ErrInvalid, tok)
 			}
 		default:
 			return fmt.Errorf("%w: what to do without %s: %q", ErrInvalid, tok, r.Action)
@@ -265,36 +279,48 @@ func (c Content) Validate(channels []string) error {
 	for _, ch := range channels {
 		switch ch {
 		case ChannelLine:
-			if len(c.Line) == 0 || len(c.Line) > line.MaxMessages {
-				return fmt.Errorf("%w: LINE needs 1 to %d messages", ErrInvalid, line.MaxMessages)
+			if len(c.Line) == 0 {
+				l.Add("line", fielderr.Required)
+				continue
+			}
+			if len(c.Line) > line.MaxMessages {
+				l.AddMax("line", fielderr.TooMany, line.MaxMessages)
+				continue
 			}
 			// Rendered with a long sample name, so that a personalised
 			// text still fits LINE's limits for real names.
 			if _, err := c.RenderLine(Person{Name: strings.Repeat("長", 40), Branch: "本店営業部", Staff: "担当 太郎"}); err != nil {
-				return err
+				if !l.Merge(err) {
+					return err
+				}
 			}
 		case ChannelEmail:
-			if strings.TrimSpace(c.Email.Subject) == "" || strings.TrimSpace(c.Email.Text) == "" {
-				return fmt.Errorf("%w: email needs a subject and a text", ErrInvalid)
+			subject := strings.TrimSpace(c.Email.Subject)
+			switch {
+			case subject == "":
+				l.Add("email.subject", fielderr.Required)
+			case strings.ContainsAny(c.Email.Subject, "\r\n"):
+				l.Add("email.subject", fielderr.OneLine)
+			case utf8.RuneCountInString(c.Email.Subject) > maxSubject:
+				l.AddMax("email.subject", fielderr.TooLong, maxSubject)
 			}
-			if utf8.RuneCountInString(c.Email.Subject) > maxSubject || strings.ContainsAny(c.Email.Subject, "\r\n") {
-				return fmt.Errorf("%w: email subject is one line of at most %d characters", ErrInvalid, maxSubject)
-			}
-			if utf8.RuneCountInString(c.Email.Text) > maxEmailText {
-				return fmt.Errorf("%w: email text is longer than %d characters", ErrInvalid, maxEmailText)
+			switch {
+			case strings.TrimSpace(c.Email.Text) == "":
+				l.Add("email.text", fielderr.Required)
+			case utf8.RuneCountInString(c.Email.Text) > maxEmailText:
+				l.AddMax("email.text", fielderr.TooLong, maxEmailText)
 			}
 		case ChannelSMS:
 			if strings.TrimSpace(c.SMS.Text) == "" {
-				return fmt.Errorf("%w: SMS needs a text", ErrInvalid)
-			}
-			if l := MeasureSMS(c.SMS.Text); l.TooLong {
-				return fmt.Errorf("%w: SMS needs %d parts, at most %d", ErrInvalid, l.Parts, SMSMaxParts)
+				l.Add("sms.text", fielderr.Required)
+			} else if m := MeasureSMS(c.SMS.Text); m.TooLong {
+				l.AddMax("sms.text", fielderr.SMSParts, SMSMaxParts)
 			}
 		default:
 			return fmt.Errorf("%w: channel %q", ErrInvalid, ch)
 		}
 	}
-	return nil
+	return l.Err(ErrInvalid)
 }
 
 // LinePersonalised reports whether the LINE messages differ per customer.
@@ -330,7 +356,7 @@ func (c Content) RenderLine(p Person) ([]line.Message, error) {
 	for i, m := range c.Line {
 		raw, err := m.object(c, p)
 		if err != nil {
-			return nil, fmt.Errorf("LINE message %d: %w", i+1, err)
+			return nil, fielderr.Under(fmt.Sprintf("line.%d", i), fmt.Errorf("LINE message %d: %w", i+1, err))
 		}
 		// The SDK must be able to read it back as one of its types.
 		msg, err := line.ParseSDKMessage(raw)
@@ -353,6 +379,13 @@ func (m LineMessage) object(c Content, p Person) ([]byte, error) {
 			return nil, err
 		}
 		if err := line.ValidateText(t); err != nil {
+			switch {
+			case errors.Is(err, line.ErrTextEmpty):
+				err = fmt.Errorf("%w: %w", err, &fielderr.Error{Fields: []fielderr.FieldError{{Field: "text", Code: fielderr.Required}}})
+			case errors.Is(err, line.ErrTextTooLong):
+				// LINE counts UTF-16 units; a clerk's characters are close enough for the hint.
+				err = fmt.Errorf("%w: %w", err, &fielderr.Error{Fields: []fielderr.FieldError{{Field: "text", Code: fielderr.TooLong, Max: line.MaxTextLength}}})
+			}
 			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		return json.Marshal(map[string]string{"type": "text", "text": t})
@@ -361,10 +394,11 @@ func (m LineMessage) object(c Content, p Person) ([]byte, error) {
 		if preview == "" {
 			preview = m.ImageURL
 		}
-		for _, u := range []string{m.ImageURL, preview} {
-			if err := checkHTTPS(u); err != nil {
-				return nil, err
-			}
+		if err := checkHTTPS(m.ImageURL); err != nil {
+			return nil, fielderr.Under("imageUrl", err)
+		}
+		if err := checkHTTPS(preview); err != nil {
+			return nil, fielderr.Under("previewUrl", err)
 		}
 		return json.Marshal(map[string]string{"type": "image", "originalContentUrl": m.ImageURL, "previewImageUrl": preview})
 	case "flex":
@@ -376,7 +410,9 @@ func (m LineMessage) object(c Content, p Person) ([]byte, error) {
 func checkHTTPS(u string) error {
 	parsed, err := url.Parse(u)
 	if err != nil || parsed.Scheme != "https" || parsed.Host == "" || len(u) > 2000 {
-		return fmt.Errorf("%w: image URL must be an https URL of at most 2000 characters", ErrInvalid)
+		// The field is the caller's (Under): an image, preview or link URL.
+		return fmt.Errorf("%w: URL must be an https URL of at most 2000 characters: %w", ErrInvalid,
+			&fielderr.Error{Fields: []fielderr.FieldError{{Field: "", Code: fielderr.HTTPS}}})
 	}
 	return nil
 }

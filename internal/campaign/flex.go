@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"tsunagu/internal/fielderr"
 	"unicode/utf8"
 )
 
@@ -58,7 +59,7 @@ func flexMessage(name string, fields map[string]string, fill func(string) (strin
 		}
 	}
 	if tpl == nil {
-		return nil, fmt.Errorf("%w: unknown Flex template %q", ErrInvalid, name)
+		return nil, fielderr.New(ErrInvalid, "template", fielderr.Choose)
 	}
 	f := make(map[string]string, len(fields))
 	for k, v := range fields {
@@ -71,13 +72,13 @@ func flexMessage(name string, fields map[string]string, fill func(string) (strin
 		}
 		v = strings.TrimSpace(v)
 		if utf8.RuneCountInString(v) > maxFlexField {
-			return nil, fmt.Errorf("%w: field %s is longer than %d characters", ErrInvalid, k, maxFlexField)
+			return nil, fielderr.NewMax(ErrInvalid, "fields."+k, fielderr.TooLong, maxFlexField)
 		}
 		f[k] = v
 	}
 	for _, k := range tpl.Needed {
 		if f[k] == "" {
-			return nil, fmt.Errorf("%w: template %s needs %s", ErrInvalid, name, k)
+			return nil, fielderr.New(ErrInvalid, "fields."+k, fielderr.Required)
 		}
 	}
 	var title, alt string
@@ -121,14 +122,14 @@ func flexMessage(name string, fields map[string]string, fill func(string) (strin
 	}
 	if u := f["url"]; u != "" {
 		if err := checkHTTPS(u); err != nil {
-			return nil, fmt.Errorf("%w: the link must be an https URL", ErrInvalid)
+			return nil, fielderr.New(ErrInvalid, "fields.url", fielderr.HTTPS)
 		}
 		label := f["button"]
 		if label == "" {
 			label = "詳しく見る"
 		}
 		if utf8.RuneCountInString(label) > maxButtonLabel {
-			return nil, fmt.Errorf("%w: button label is longer than %d characters", ErrInvalid, maxButtonLabel)
+			return nil, fielderr.NewMax(ErrInvalid, "fields.button", fielderr.TooLong, maxButtonLabel)
 		}
 		bubble["footer"] = obj{"type": "box", "layout": "vertical", "contents": []any{
 			obj{"type": "button", "style": "primary", "color": brandColor, "action": obj{"type": "uri", "label": label, "uri": u}},
@@ -145,13 +146,13 @@ func flexMessage(name string, fields map[string]string, fill func(string) (strin
 // characters), which the survey hook turns into the tapper's own survey.
 func surveyButton(data, label string) (obj, error) {
 	if !strings.HasPrefix(data, "svs:") || len(data) != 26 || strings.Trim(data[4:], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-		return nil, fmt.Errorf("%w: pick the survey of the card", ErrInvalid)
+		return nil, fielderr.New(ErrInvalid, "fields.survey", fielderr.Choose)
 	}
 	if label == "" {
 		label = "回答する"
 	}
 	if utf8.RuneCountInString(label) > maxButtonLabel {
-		return nil, fmt.Errorf("%w: button label is longer than %d characters", ErrInvalid, maxButtonLabel)
+		return nil, fielderr.NewMax(ErrInvalid, "fields.button", fielderr.TooLong, maxButtonLabel)
 	}
 	return obj{"type": "box", "layout": "vertical", "contents": []any{
 		obj{"type": "button", "style": "primary", "color": brandColor, "action": obj{"type": "postback", "label": label, "data": data, "displayText": label}},

@@ -45,6 +45,9 @@ type Spec struct {
 	// Home is the package path whose types keep their Go name when another
 	// package has a type of the same name (the bound services' package).
 	Home string
+	// Extra are types the UI reads outside any result or event: the wrong
+	// fields a rejection carries (fielderr.FieldError).
+	Extra []reflect.Type
 	// Overrides give the TypeScript type of a type with its own JSON
 	// encoding (a json.Marshaler): the generator cannot see what it writes.
 	Overrides map[reflect.Type]string
@@ -120,6 +123,9 @@ func Generate(spec Spec) ([]byte, error) {
 		if e.Payload != nil {
 			g.visit(e.Payload, map[reflect.Type]bool{})
 		}
+	}
+	for _, t := range spec.Extra {
+		g.visit(t, map[reflect.Type]bool{})
 	}
 	if g.err != nil {
 		return nil, g.err

@@ -7,6 +7,7 @@ package msgcode
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 
@@ -19,6 +20,7 @@ import (
 	"tsunagu/internal/drafts"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
@@ -37,14 +39,42 @@ import (
 	"tsunagu/internal/update"
 )
 
-// Error is an error shown by its message code alone. Error() is the code:
-// that is what Wails and the dev bridge hand to the UI.
-type Error struct{ Code string }
+// Error is what the UI gets for a failed call: its message code and, for a
+// validation failure, the wrong fields (fielderr). Error() is its one wire
+// form, which Wails hands to the UI as the rejection's text: the bare code,
+// or with fields the JSON of Error ({"code":…,"fields":[…]}); the UI's
+// toApiError reads both.
+type Error struct {
+	Code   string                `json:"code"`
+	Fields []fielderr.FieldError `json:"fields,omitempty"`
+}
 
-func (e *Error) Error() string { return e.Code }
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Code
+	}
+	b, err := json.Marshal(e)
+	if err != nil { // cannot happen for strings and ints; the code alone still says what failed
+		return e.Code
+	}
+	return string(b)
+}
 
 // New returns the error for code.
 func New(code string) error { return &Error{Code: code} }
+
+// For is err as the UI gets it: its code (Code) and the wrong fields it
+// carries (fielderr), nil for nil.
+func For(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: Code(err), Fields: fielderr.Fields(err)}
+}
 
 // Code maps err to the message code shown to staff: its own code for an
 // Error, the first rule whose error err wraps, else Internal.
@@ -81,6 +111,9 @@ func Codes() []string {
 		}
 	}
 	for _, c := range own() {
+		add(c)
+	}
+	for _, c := range fielderr.Codes() {
 		add(c)
 	}
 	for _, r := range rules() {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 )
 
@@ -72,39 +73,48 @@ type Design struct {
 }
 
 // Validate checks a design as LINE would, plus Tsunagu's own rule that tap
-// areas do not overlap (a tap must do one obvious thing).
+// areas do not overlap (a tap must do one obvious thing). Every wrong field
+// is reported by its path in Design ("chatBarText", "areas.1.action.uri").
 func (d Design) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)
-	}
+	var l fielderr.List
 	name := strings.TrimSpace(d.Name)
-	if name == "" || utf8.RuneCountInString(name) > MaxName {
-		return bad("name must be 1 to %d characters", MaxName)
+	if name == "" {
+		l.Add("name", fielderr.Required)
+	} else if utf8.RuneCountInString(name) > MaxName {
+		l.AddMax("name", fielderr.TooLong, MaxName)
 	}
 	if err := checkSize(d.Width, d.Height); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(d.ChatBarText); n == 0 || n > MaxChatBar {
-		return bad("chat bar text must be 1 to %d characters", MaxChatBar)
+	if n := utf8.RuneCountInString(d.ChatBarText); n == 0 {
+		l.Add("chatBarText", fielderr.Required)
+	} else if n > MaxChatBar {
+		l.AddMax("chatBarText", fielderr.TooLong, MaxChatBar)
 	}
-	if len(d.Areas) == 0 || len(d.Areas) > MaxAreas {
-		return bad("a menu has 1 to %d tap areas", MaxAreas)
+	if len(d.Areas) == 0 {
+		l.Add("areas", fielderr.Required)
+	} else if len(d.Areas) > MaxAreas {
+		l.AddMax("areas", fielderr.TooMany, MaxAreas)
 	}
 	for i, a := range d.Areas {
+		at := fmt.Sprintf("areas.%d", i)
 		if a.Width < 1 || a.Height < 1 || a.X < 0 || a.Y < 0 || a.X+a.Width > d.Width || a.Y+a.Height > d.Height {
-			return bad("area %d is outside the image", i+1)
+			l.Add(at, fielderr.Outside)
 		}
 		for j := range i {
 			b := d.Areas[j]
 			if a.X < b.X+b.Width && b.X < a.X+a.Width && a.Y < b.Y+b.Height && b.Y < a.Y+a.Height {
-				return bad("areas %d and %d overlap", j+1, i+1)
+				l.Add(at, fielderr.Overlap)
+				break
 			}
 		}
 		if err := ValidateAction(a.Action); err != nil {
-			return fmt.Errorf("area %d: %w", i+1, err)
+			if !l.Merge(fielderr.Under(at+".action", err)) {
+				return fmt.Errorf("area %d: %w", i+1, err)
+			}
 		}
 	}
-	return nil
+	return l.Err(ErrInvalid)
 }
 
 func checkSize(w, h int) error {
@@ -116,58 +126,54 @@ func checkSize(w, h int) error {
 }
 
 // ValidateAction checks one tap action: postback (data), message (text),
-// uri (https, tel or line) or datetimepicker (data and mode).
+// uri (https, tel or line) or datetimepicker (data and mode). A wrong field
+// is named by its JSON name in the action ("uri", "label").
 func ValidateAction(a line.RichMenuAction) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
-	}
-	between := func(what, v string, max int) error {
-		if n := utf8.RuneCountInString(v); n == 0 || n > max {
-			return bad("%s must be 1 to %d characters", what, max)
+	var l fielderr.List
+	between := func(field, v string, max int) {
+		if n := utf8.RuneCountInString(v); n == 0 {
+			l.Add(field, fielderr.Required)
+		} else if n > max {
+			l.AddMax(field, fielderr.TooLong, max)
 		}
-		return nil
 	}
 	if utf8.RuneCountInString(a.Label) > MaxLabel {
-		return bad("label must be at most %d characters", MaxLabel)
+		l.AddMax("label", fielderr.TooLong, MaxLabel)
 	}
 	switch a.Type {
 	case "postback":
-		if err := between("postback data", a.Data, MaxData); err != nil {
-			return err
-		}
+		between("data", a.Data, MaxData)
 		if utf8.RuneCountInString(a.DisplayText) > MaxText {
-			return bad("display text must be at most %d characters", MaxText)
+			l.AddMax("displayText", fielderr.TooLong, MaxText)
 		}
 	case "message":
-		return between("message text", a.Text, MaxText)
+		between("text", a.Text, MaxText)
 	case "uri":
-		if err := between("link", a.URI, MaxURI); err != nil {
-			return err
+		before := l.Len()
+		if between("uri", a.URI, MaxURI); l.Len() > before {
+			break
 		}
 		u, err := url.Parse(a.URI)
-		if err != nil {
-			return bad("link is not a URL")
-		}
-		switch u.Scheme {
-		case "https":
+		switch {
+		case err != nil:
+			l.Add("uri", fielderr.LinkScheme)
+		case u.Scheme == "https":
 			if u.Host == "" {
-				return bad("link has no host")
+				l.Add("uri", fielderr.LinkScheme)
 			}
-		case "tel", "line":
+		case u.Scheme == "tel", u.Scheme == "line":
 		default:
-			return bad("link must start with https:, tel: or line:")
+			l.Add("uri", fielderr.LinkScheme)
 		}
 	case "datetimepicker":
-		if err := between("postback data", a.Data, MaxData); err != nil {
-			return err
-		}
+		between("data", a.Data, MaxData)
 		if a.Mode != "date" && a.Mode != "time" && a.Mode != "datetime" {
-			return bad("date picker mode must be date, time or datetime")
+			l.Add("mode", fielderr.Choose)
 		}
 	default:
-		return bad("unknown action type %q", a.Type)
+		l.Add("type", fielderr.Choose)
 	}
-	return nil
+	return l.Err(ErrInvalid)
 }
 
 // CheckImage validates a menu image for a width x height design: JPEG or

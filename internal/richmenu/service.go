@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/store"
@@ -180,7 +181,7 @@ func (s *Service) SaveDesign(ctx context.Context, actor string, d Design) (Desig
 	})
 	if err != nil {
 		if store.IsUnique(err) {
-			return Design{}, fmt.Errorf("%w: a menu with this name exists", ErrInvalid)
+			return Design{}, fielderr.New(ErrInvalid, "name", fielderr.Taken)
 		}
 		if errors.Is(err, ErrNotFound) {
 			return Design{}, err
@@ -323,20 +324,20 @@ func loadAssignments(ctx context.Context, q querier) (Assignments, error) {
 // SetAssignments replaces the rules and default; the next sync applies them.
 func (s *Service) SetAssignments(ctx context.Context, actor string, a Assignments) error {
 	if len(a.Rules) > MaxRules {
-		return fmt.Errorf("%w: at most %d rules", ErrInvalid, MaxRules)
+		return fielderr.NewMax(ErrInvalid, "rules", fielderr.TooMany, MaxRules)
 	}
 	for i, r := range a.Rules {
 		switch r.Match {
 		case MatchSegment:
 			if r.SegmentID <= 0 {
-				return fmt.Errorf("%w: rule %d has no segment", ErrInvalid, i+1)
+				return fielderr.New(ErrInvalid, fmt.Sprintf("rules.%d.segmentId", i), fielderr.Choose)
 			}
 		case MatchLinked, MatchUnlinked:
 		default:
-			return fmt.Errorf("%w: rule %d: unknown match %q", ErrInvalid, i+1, r.Match)
+			return fielderr.New(ErrInvalid, fmt.Sprintf("rules.%d.match", i), fielderr.Choose)
 		}
 		if r.DesignID <= 0 {
-			return fmt.Errorf("%w: rule %d has no menu", ErrInvalid, i+1)
+			return fielderr.New(ErrInvalid, fmt.Sprintf("rules.%d.designId", i), fielderr.Choose)
 		}
 	}
 	now := s.now().UnixMilli()
@@ -351,7 +352,8 @@ func (s *Service) SetAssignments(ctx context.Context, actor string, a Assignment
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO richmenu_rules (position, match, segment_id, design_id) VALUES (?, ?, ?, ?)`,
 				i+1, r.Match, seg, r.DesignID); err != nil {
-				return fmt.Errorf("%w: rule %d names an unknown segment or menu", ErrInvalid, i+1)
+				// A segment or menu deleted meanwhile: the clerk picks again.
+				return fielderr.New(ErrInvalid, fmt.Sprintf("rules.%d", i), fielderr.Choose)
 			}
 		}
 		var def any
@@ -359,7 +361,7 @@ func (s *Service) SetAssignments(ctx context.Context, actor string, a Assignment
 			def = a.DefaultDesignID
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE richmenu_settings SET default_design_id = ?, dirty = 1 WHERE id = 1`, def); err != nil {
-			return fmt.Errorf("%w: the default names an unknown menu", ErrInvalid)
+			return fielderr.New(ErrInvalid, "defaultDesignId", fielderr.Choose)
 		}
 		_, err := audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionAssign, Target: "richmenu:assignments",
 			Detail: map[string]string{"rules": strconv.Itoa(len(a.Rules)), "default": strconv.FormatInt(a.DefaultDesignID, 10)}})

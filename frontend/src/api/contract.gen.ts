@@ -650,6 +650,13 @@ export interface ExportResult {
   rows: number
 }
 
+/** fielderr.FieldError */
+export interface FieldError {
+  field: string
+  code: string
+  max?: number
+}
+
 /** facade.ImportRequest */
 export interface ImportRequest {
   kind: string
@@ -1813,6 +1820,18 @@ export const errorCodes = [
   'errors.dbWrongKey',
   'errors.draftTooLarge',
   'errors.emptyMessage',
+  'errors.fieldChoose',
+  'errors.fieldFormat',
+  'errors.fieldHttps',
+  'errors.fieldLinkScheme',
+  'errors.fieldOneLine',
+  'errors.fieldOutside',
+  'errors.fieldOverlap',
+  'errors.fieldRequired',
+  'errors.fieldSmsParts',
+  'errors.fieldTaken',
+  'errors.fieldTooLong',
+  'errors.fieldTooMany',
   'errors.forbidden',
   'errors.imageInvalid',
   'errors.imageTooLarge',

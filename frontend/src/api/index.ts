@@ -3,7 +3,7 @@
 // contract`); the modules beside it add behaviour only, never signatures.
 export * from './contract.gen'
 export { api, call, onEvent, onConnection, transport, setTransport, normalize, type Api } from './client'
-export { ApiError, toApiError, toErrorCode, CLIENT_CODES } from './errors'
+export { ApiError, toApiError, toErrorCode, fieldErrors, CLIENT_CODES } from './errors'
 export { isApproved } from './automations'
 export { newSurvey, newQuestion, type QuestionType } from './surveys'
 export { ROLES, emptyAuditFilter } from './security'

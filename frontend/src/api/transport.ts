@@ -144,7 +144,8 @@ export function createHttpTransport(opts: HttpTransportOptions = {}): Transport 
       }
       if (!res.ok) {
         const code = (body as { error?: unknown } | null)?.error
-        throw new ApiError(typeof code === 'string' && code !== '' ? code : CLIENT_CODES.badResponse)
+        if (typeof code !== 'string' || code === '') throw new ApiError(CLIENT_CODES.badResponse)
+        throw toApiError(body)
       }
       return body
     },

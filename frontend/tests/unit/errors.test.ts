@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createAppI18n } from '../../src/i18n'
 import { ERROR_CODES, errorKey, errorText, translateError } from '../../src/i18n/errors'
 import { CLIENT_CODES, errorCodes } from '../../src/api'
-import { ApiError, toErrorCode } from '../../src/api/errors'
+import { ApiError, toApiError, toErrorCode } from '../../src/api/errors'
 import ja from '../../src/i18n/ja'
 import en from '../../src/i18n/en'
 
@@ -82,5 +82,35 @@ describe('error codes', () => {
     expect(toErrorCode({ error: 'errors.dbLocked' })).toBe('errors.dbLocked')
     expect(toErrorCode(new Error('errors.sendFailed'))).toBe('errors.sendFailed')
     expect(toErrorCode(42)).toBe('')
+  })
+})
+
+describe('field errors', () => {
+  const fields = [{ field: 'content.email.subject', code: 'errors.fieldRequired' }]
+
+  it('reads the wrong fields from a Wails rejection (the JSON of msgcode.Error) and from the bridge', () => {
+    const wails = toApiError(JSON.stringify({ code: 'errors.campaignInvalid', fields }))
+    expect(wails.code).toBe('errors.campaignInvalid')
+    expect(wails.fields).toEqual(fields)
+    const http = toApiError({ error: 'errors.richMenuInvalid', fields: [{ field: 'areas.1.action.uri', code: 'errors.fieldLinkScheme' }] })
+    expect(http.code).toBe('errors.richMenuInvalid')
+    expect(http.fields[0]?.field).toBe('areas.1.action.uri')
+    // A plain code has none; text that only looks like JSON stays a code.
+    expect(toApiError('errors.notFound').fields).toEqual([])
+    expect(toApiError('{not json').code).toBe('{not json')
+    expect(toErrorCode(JSON.stringify({ code: 'errors.campaignInvalid', fields }))).toBe('errors.campaignInvalid')
+    // Malformed entries are dropped, not shown.
+    expect(toApiError({ error: 'errors.campaignInvalid', fields: [{ field: 3 }, null, ...fields] }).fields).toEqual(fields)
+  })
+
+  it('every field code has its words in both catalogs, with the limit filled in', () => {
+    const fieldCodes = errorCodes.filter((c) => c.startsWith('errors.field'))
+    expect(fieldCodes.length).toBeGreaterThanOrEqual(12)
+    for (const c of fieldCodes) {
+      expect(tJa(c, { max: 20 }), c).not.toContain('{')
+      expect(tEn(c, { max: 20 }), c).not.toContain('{')
+    }
+    expect(tJa('errors.fieldTooLong', { max: 20 })).toBe('20 文字以内にしてください。')
+    expect(tEn('errors.fieldItem', { label: 'Email subject', message: 'Enter a value.' })).toBe('Email subject: Enter a value.')
   })
 })

@@ -170,6 +170,18 @@ const en: typeof ja = {
       email: 'Email',
       sms: 'SMS',
     },
+    // Fields named in the list of what is wrong (useFieldErrors).
+    fields: {
+      lineMessages: 'LINE messages',
+      lineMessage: 'LINE message {n}: {part}',
+      text: 'text',
+      imageUrl: 'image URL',
+      previewUrl: 'preview image URL',
+      template: 'card type',
+      emailSubject: 'Email subject',
+      emailText: 'Email text',
+      smsText: 'SMS text',
+    },
     editor: {
       newTitle: 'New campaign',
       editTitle: 'Edit campaign',

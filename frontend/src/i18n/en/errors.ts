@@ -5,6 +5,23 @@ import type ja from '../ja/errors'
 // fails to compile.
 const en: typeof ja = {
   errors: {
+    // What is wrong with one field (internal/fielderr), shown under the
+    // field after its own label; {max} is the limit.
+    fieldRequired: 'Enter a value.',
+    fieldTooLong: 'Use at most {max} characters.',
+    fieldTooMany: 'Use at most {max} entries.',
+    fieldOneLine: 'Keep it on one line, without line breaks.',
+    fieldHttps: 'Enter a link that starts with https:.',
+    fieldLinkScheme: 'Enter a link that starts with https:, tel: or line:.',
+    fieldChoose: 'Choose one.',
+    fieldTaken: 'This name is already in use. Choose another name.',
+    fieldOutside: 'The area reaches outside the image. Fix its position and size.',
+    fieldOverlap: 'The area overlaps another area. Fix its position and size.',
+    fieldFormat: 'This is not in the expected form. Follow the example.',
+    fieldSmsParts: 'Shorten the text to fit in {max} SMS parts.',
+    // The list of wrong fields above a form.
+    fieldItem: '{label}: {message}',
+    fieldSummary: 'Please fix these fields ({n})',
     imageInvalid: 'Choose a JPEG or PNG image.',
     imageTooLarge: 'The image is larger than 10 MB.',
     noMediaHost: 'Images cannot be sent on this connection (no image host is set up).',

@@ -168,6 +168,18 @@ const ja = {
       email: 'メール',
       sms: 'SMS',
     },
+    // Fields named in the list of what is wrong (useFieldErrors).
+    fields: {
+      lineMessages: 'LINE のメッセージ',
+      lineMessage: 'LINE のメッセージ {n} の{part}',
+      text: '本文',
+      imageUrl: '画像の URL',
+      previewUrl: 'プレビュー画像の URL',
+      template: 'カードの種類',
+      emailSubject: 'メールの件名',
+      emailText: 'メールの本文',
+      smsText: 'SMS の本文',
+    },
     editor: {
       newTitle: '新しいキャンペーン',
       editTitle: 'キャンペーンの編集',

@@ -3,6 +3,23 @@
 
 const ja = {
   errors: {
+    // What is wrong with one field (internal/fielderr), shown under the
+    // field after its own label; {max} is the limit.
+    fieldRequired: '入力してください。',
+    fieldTooLong: '{max} 文字以内にしてください。',
+    fieldTooMany: '{max} 件までにしてください。',
+    fieldOneLine: '改行を入れずに 1 行で入力してください。',
+    fieldHttps: 'https: で始まるリンクを入力してください。',
+    fieldLinkScheme: 'https:・tel:・line: のいずれかで始まるリンクを入力してください。',
+    fieldChoose: '選んでください。',
+    fieldTaken: '同じ名前がすでにあります。別の名前にしてください。',
+    fieldOutside: '画像の外にはみ出しています。位置と大きさを直してください。',
+    fieldOverlap: 'ほかのエリアと重なっています。位置と大きさを直してください。',
+    fieldFormat: '形式が正しくありません。入力例のとおりに入力してください。',
+    fieldSmsParts: 'SMS {max} 通分に収まるよう短くしてください。',
+    // The list of wrong fields above a form.
+    fieldItem: '{label}：{message}',
+    fieldSummary: '次の項目を直してください（{n} 件）',
     imageInvalid: 'JPEG か PNG の画像を選んでください。',
     imageTooLarge: '画像が 10 MB を超えています。',
     noMediaHost: 'この接続では画像を送信できません（画像の公開先が設定されていません）。',
