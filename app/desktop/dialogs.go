@@ -35,3 +35,11 @@ func (d dialogs) SaveFile(_ context.Context, title, defaultName string) (string,
 	}
 	return runtime.SaveFileDialog(*ctx, runtime.SaveDialogOptions{Title: title, DefaultFilename: defaultName, Filters: csvFilters})
 }
+
+func (d dialogs) OpenFolder(_ context.Context, title string) (string, error) {
+	ctx := d.window.Load()
+	if ctx == nil {
+		return "", errNoWindow
+	}
+	return runtime.OpenDirectoryDialog(*ctx, runtime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
+}

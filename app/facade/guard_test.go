@@ -83,6 +83,7 @@ var methodPerms = map[string]auth.Permission{
 	"Lock":               auth.PermSession,
 	"ChangePassword":     auth.PermSession,
 	"ListStaff":          auth.PermStaff,
+	"ActorNames":         auth.PermSession, // issue 19 item 13
 	"StaffRoles":         auth.PermStaff,
 	"CreateStaff":        auth.PermStaff,
 	"SetStaffRole":       auth.PermStaff,
@@ -95,6 +96,7 @@ var methodPerms = map[string]auth.Permission{
 	"InstallUpdate":      auth.PermSettings,
 	"AuditEntries":       auth.PermAuditRead,
 	"ExportAudit":        auth.PermAuditExport,
+	"PickBackupFolder":   auth.PermBackup, // issue 19 item 15
 	"CreateRecoveryCode": auth.PermBackup,
 	"BackupSettings":     auth.PermBackup,
 	"SetBackupSettings":  auth.PermBackup,
