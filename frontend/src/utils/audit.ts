@@ -238,9 +238,10 @@ function detailValue(t: T, te: TE, key: string, value: string): string {
       return lookup(t, te, 'audit.reasons', value) ?? value
     case 'by':
       return value === 'self' ? t('audit.bySelf') : personName(value, t)
+    case 'kind':
     case 'type':
       // A file's media type ("image/png") as people say it.
-      return /^image\/[a-z]+$/.test(value) ? t('audit.imageType', { type: value.slice(6).toUpperCase() }) : (lookup(t, te, 'audit.types', value) ?? value)
+      return /^image\/[a-z]+$/.test(value) ? t('audit.imageType', { type: value.slice(6).toUpperCase() }) : value === 'customers' || value === 'contracts' ? t(`import.kind.${value}Short`) : value
     case 'source':
     case 'staff':
       return personName(value, t)

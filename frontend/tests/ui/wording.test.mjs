@@ -37,7 +37,7 @@ const FORBIDDEN = [
   [/(?<![\w@.-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{10,}(?![\w-])/i, 'a hash or internal ID'],
   [/SHA-?256/i, 'a hash name'],
   [/(?<![\w-])q\d+(?![\w-])/, 'a question ID'],
-  [/(?<![\w-])(applied|calls|planned|lineMenuId|revision|designId|lineUserId|created|current|orphans|entries|encoding|profile)(?![\w-])/, 'a raw detail key'],
+  [/(?<![\w-])(applied|calls|planned|lineMenuId|revision|designId|lineUserId|created|current|orphans|entries|encoding|profile|customers|contracts)(?![\w-])/, 'a raw detail key or value'],
   [/(?<![\w@-])(auth|staff|richmenu|customer|import|audit|backup|survey|campaign|conversation|message|linking|segment|automation|settings)\.[a-z_]+/, 'a raw action code'],
   [/顧客 \d{1,3}(?!\d)/, 'a customer by internal ID'],
 ]
@@ -218,6 +218,12 @@ test('the rail fits 1366×768 without mid-word breaks; a long name keeps the hea
     const broken = r.items.flatMap((i) => i.midWord)
     assert.deepEqual(broken, [], `${w}×${h} ${lang}: labels broken mid-word`)
     assert.deepEqual(r.items.filter((i) => i.overflows).map((i) => i.text), [], `${w}×${h} ${lang}: labels wider than the rail`)
+    // A short name is never shortened: the tagline gives way first.
+    const cut = await page.evaluate(() => {
+      const s = document.querySelector('[data-testid="staff-name"] .staff-text')
+      return !s || s.scrollWidth > s.clientWidth + 1
+    })
+    assert.equal(cut, false, `${w}×${h} ${lang}: the short name 田中 支店長 is cut off`)
     await ui.shot(`words-rail-${w}x${h}-${lang}.png`)
   }
   await page.evaluate(() => localStorage.setItem('tsunagu.locale', 'ja'))

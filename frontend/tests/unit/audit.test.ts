@@ -66,6 +66,8 @@ describe('audit trail labels', () => {
     expect(detailItems(t, te, 'auth.signin_failed', { reason: 'bad_password' })[0]?.value).toBe('パスワードの誤り')
     expect(detailItems(t, te, 'import.run', { new: '3' })[0]?.label).toBe('新規')
     expect(detailItems(t, te, 'settings.change', { new: '5' })[0]?.label).toBe('変更後')
+    // What was imported, in words.
+    expect(detailItems(t, te, 'import.run', { kind: 'customers' })[0]?.value).toBe('顧客')
     // Who recorded a consent: a person, not an actor code.
     expect(detailItems(t, te, 'customer.consent', { source: 'staff:tanaka' })[0]?.value).toBe('tanaka')
     // Internal IDs, hashes and API call counts are not shown (the CSV has them).
