@@ -221,7 +221,12 @@ test('the rail fits 1366×768 without mid-word breaks; a long name keeps the hea
     // A short name is never shortened: the tagline gives way first.
     const cut = await page.evaluate(() => {
       const s = document.querySelector('[data-testid="staff-name"] .staff-text')
-      return !s || s.scrollWidth > s.clientWidth + 1
+      if (!s) return true
+      // Fractional widths: the text's own box against the element's (an
+      // ellipsis shows as soon as the text is wider by any fraction).
+      const range = document.createRange()
+      range.selectNodeContents(s)
+      return range.getBoundingClientRect().width > s.getBoundingClientRect().width + 0.01
     })
     assert.equal(cut, false, `${w}×${h} ${lang}: the short name 田中 支店長 is cut off`)
     await ui.shot(`words-rail-${w}x${h}-${lang}.png`)
