@@ -50,3 +50,11 @@ func saveFilters(name string) []runtime.FileFilter {
 	}
 	return []runtime.FileFilter{{DisplayName: "*" + ext, Pattern: "*" + ext + ";*" + strings.ToUpper(ext)}, {DisplayName: "*", Pattern: "*"}}
 }
+
+func (d dialogs) OpenFolder(_ context.Context, title string) (string, error) {
+	ctx := d.window.Load()
+	if ctx == nil {
+		return "", errNoWindow
+	}
+	return runtime.OpenDirectoryDialog(*ctx, runtime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
+}

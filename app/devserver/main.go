@@ -41,6 +41,7 @@ func run() error {
 	static := flag.String("static", "frontend/dist", "built frontend to serve")
 	picker := presetPicker{}
 	flag.StringVar(&picker.open, "pick-file", "", "path the file-open dialog answers (none: cancelled; the import wizard also takes a typed path)")
+	flag.StringVar(&picker.dir, "pick-dir", "", "folder the folder dialog answers (the backup folder; none: cancelled)")
 	flag.StringVar(&picker.saveDir, "save-dir", os.TempDir(), "folder the file-save dialog answers with (export, import report)")
 	appVersion := flag.String("app-version", version.Version, "the version the bridge reports (UI tests of the update check)")
 	updatePolicy := flag.String("update-policy", "", "an update policy file for UI tests (update.ReadPolicyFile, unprotected); the installer is never run, its path is printed as UPDATE-LAUNCH")

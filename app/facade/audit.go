@@ -4,34 +4,110 @@ package facade
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 )
 
-// AuditReport is the audit viewer's page: entries and the chain's state
-// (audit.Page under the contract's name).
-type AuditReport audit.Page
+// AuditReport is the audit viewer's page: entries, the chain's state, and
+// Names: what the recorded actors and targets are called on screen (a
+// staff actor or target by display name, "customer:<id>" by customer
+// number), so the viewer shows no login or internal ID. Codes absent from
+// Names (an erased customer) are named by the UI without their ID.
+type AuditReport struct {
+	Entries []audit.Entry     `json:"entries"`
+	Chain   audit.Report      `json:"chain"`
+	Names   map[string]string `json:"names"`
+}
 
 // AuditEntries lists audit entries matching the filter, newest first, with
 // the result of verifying the whole chain.
 func (s *AuditService) AuditEntries(f audit.Filter) (AuditReport, error) {
 	return call(s.a, auth.PermAuditRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (AuditReport, error) {
 		p, err := eng.AuditTrail().Page(ctx, f)
-		return AuditReport(p), err
+		if err != nil {
+			return AuditReport{}, err
+		}
+		names, err := auditNames(ctx, eng, p.Entries)
+		return AuditReport{Entries: p.Entries, Chain: p.Chain, Names: names}, err
 	})
 }
 
-// ExportAudit returns every entry matching the filter (no limit; oldest
-// first) as CSV (UTF-8 with BOM, for Excel), and records the export with
-// the count it holds.
-func (s *AuditService) ExportAudit(f audit.Filter) (string, error) {
-	return call(s.a, auth.PermAuditExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (string, error) {
-		var out strings.Builder
-		_, err := eng.AuditTrail().Export(ctx, st.Actor(), f, audit.ExportOptions{}, &out)
-		return out.String(), err
+// auditNames resolves the staff actors and targets and the customer
+// targets of entries to what people call them.
+func auditNames(ctx context.Context, eng *engine.Engine, entries []audit.Entry) (map[string]string, error) {
+	svc, err := eng.Auth()
+	if err != nil {
+		return nil, err
+	}
+	staff, err := svc.ActorNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	var ids []int64
+	for _, e := range entries {
+		for _, code := range []string{e.Actor, e.Target} {
+			if n, ok := staff[code]; ok {
+				names[code] = n
+			} else if id, ok := strings.CutPrefix(code, "customer:"); ok {
+				if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+					ids = append(ids, n)
+				}
+			}
+		}
+	}
+	numbers, err := eng.Customers().Numbers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, no := range numbers {
+		names["customer:"+strconv.FormatInt(id, 10)] = no
+	}
+	return names, nil
+}
+
+// AuditExport is a written audit export: where, and how many entries.
+type AuditExport struct {
+	Path    string `json:"path"`
+	Entries int64  `json:"entries"`
+}
+
+// ExportAudit asks where to save, then writes every entry matching the
+// filter (no limit; oldest first) there as CSV (UTF-8 with BOM, for Excel)
+// through audit.Trail.Export, as tsunagu-cli audit export does: the export
+// is recorded first with its count and range. An empty Path: cancelled.
+func (s *AuditService) ExportAudit(f audit.Filter) (AuditExport, error) {
+	return call(s.a, auth.PermAuditExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (AuditExport, error) {
+		fp, err := s.a.opts.filePicker()
+		if err != nil {
+			return AuditExport{}, err
+		}
+		path, err := fp.SaveFile(ctx, "CSV", "audit-"+eng.Now().Format("20060102")+".csv")
+		if err != nil || path == "" {
+			return AuditExport{}, err
+		}
+		out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return AuditExport{}, fmt.Errorf("audit export: create %s: %w", filepath.Base(path), err)
+		}
+		f.Limit, f.Before = 0, 0 // an export is the whole range, not a page
+		n, err := eng.AuditTrail().Export(ctx, st.Actor(), f, audit.ExportOptions{Detail: exportDetail(f)}, out)
+		if cerr := out.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("audit export: close %s: %w", filepath.Base(path), cerr)
+		}
+		if err != nil {
+			_ = os.Remove(path) // never leave a file shorter than its audit entry says
+			return AuditExport{}, err
+		}
+		return AuditExport{Path: path, Entries: n}, nil
 	})
 }
 
@@ -73,4 +149,24 @@ func (s *AuditService) AuditActors() ([]AuditActor, error) {
 		}
 		return out, nil
 	})
+}
+
+// exportDetail is the filter as the export's own audit entry records it:
+// the days as the CLI's --from/--to (local dates, "to" included), and the
+// actor and action filters when set.
+func exportDetail(f audit.Filter) map[string]string {
+	d := map[string]string{}
+	if f.From > 0 {
+		d["from"] = time.UnixMilli(f.From).Format(time.DateOnly)
+	}
+	if f.To > 0 {
+		d["to"] = time.UnixMilli(f.To - 1).Format(time.DateOnly)
+	}
+	if f.Actor != "" {
+		d["actor"] = f.Actor
+	}
+	if f.Action != "" {
+		d["action"] = f.Action
+	}
+	return d
 }

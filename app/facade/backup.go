@@ -26,6 +26,15 @@ type BackupSettings struct {
 	LastBackupAt          int64  `json:"lastBackupAt"`
 	RecoveryCodeCreatedAt int64  `json:"recoveryCodeCreatedAt"`
 	RetentionDays         int    `json:"retentionDays"` // read-only here: SetRetentionDays
+	// Placement of Dir: inside the data folder or on the same disk, the
+	// screen warns that such a backup does not survive the PC's loss.
+	Placement backup.Placement `json:"placement"`
+}
+
+// BackupFolder is a folder chosen in the folder dialog and its placement.
+type BackupFolder struct {
+	Dir       string           `json:"dir"` // "": cancelled
+	Placement backup.Placement `json:"placement"`
 }
 
 // BackupInfo describes a backup just made.
@@ -88,6 +97,22 @@ func (s *BackupService) SetBackupSettings(in BackupSettings) (BackupSettings, er
 	})
 }
 
+// PickBackupFolder asks for a backup folder in the folder dialog and says
+// where it lies (nothing is saved: SetBackupSettings does that).
+func (s *BackupService) PickBackupFolder() (BackupFolder, error) {
+	return call(s.a, auth.PermBackup, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (BackupFolder, error) {
+		fp, err := s.a.opts.filePicker()
+		if err != nil {
+			return BackupFolder{}, err
+		}
+		dir, err := fp.OpenFolder(ctx, "Backup")
+		if err != nil || dir == "" {
+			return BackupFolder{}, err
+		}
+		return BackupFolder{Dir: dir, Placement: eng.Backups().Placement(dir)}, nil
+	})
+}
+
 // BackupNow makes a verified backup into the backup folder and prunes old
 // ones. Any failure is shown as "the backup failed"; the log has the cause.
 func (s *BackupService) BackupNow() (BackupInfo, error) {
@@ -112,7 +137,7 @@ func backupSettings(ctx context.Context, eng *engine.Engine) (BackupSettings, er
 		return BackupSettings{}, err
 	}
 	return BackupSettings{Dir: bs.Dir, Keep: bs.Keep, IntervalHours: bs.IntervalHours, LastBackupAt: bs.LastBackupAt,
-		RecoveryCodeCreatedAt: eng.Backups().RecoveryCodeCreatedAt(), RetentionDays: days}, nil
+		RecoveryCodeCreatedAt: eng.Backups().RecoveryCodeCreatedAt(), RetentionDays: days, Placement: eng.Backups().Placement(bs.Dir)}, nil
 }
 
 // startSchedule runs the engine's schedule (backups, retention) while the

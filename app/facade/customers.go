@@ -19,6 +19,7 @@ import (
 type FilePicker interface {
 	OpenFile(ctx context.Context, title string) (string, error)
 	SaveFile(ctx context.Context, title, defaultName string) (string, error)
+	OpenFolder(ctx context.Context, title string) (string, error) // the backup folder
 }
 
 // filePicker is the picker, or errors.noFilePicker without one.

@@ -20,7 +20,8 @@ import (
 // does.
 type pickerStub struct{ open, saveDir string }
 
-func (p pickerStub) OpenFile(context.Context, string) (string, error) { return p.open, nil }
+func (p pickerStub) OpenFile(context.Context, string) (string, error)   { return p.open, nil }
+func (p pickerStub) OpenFolder(context.Context, string) (string, error) { return p.saveDir, nil }
 func (p pickerStub) SaveFile(_ context.Context, _, name string) (string, error) {
 	return filepath.Join(p.saveDir, name), nil
 }

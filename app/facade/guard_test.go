@@ -88,6 +88,7 @@ var methodPerms = map[string]auth.Permission{
 	"ListDrafts":         auth.PermSession,
 	"DeleteDraft":        auth.PermSession,
 	"ListStaff":          auth.PermStaff,
+	"ActorNames":         auth.PermSession, // issue 19 item 13
 	"StaffRoles":         auth.PermStaff,
 	"CreateStaff":        auth.PermStaff,
 	"SetStaffRole":       auth.PermStaff,
@@ -101,6 +102,7 @@ var methodPerms = map[string]auth.Permission{
 	"AuditEntries":       auth.PermAuditRead,
 	"AuditActors":        auth.PermAuditRead,
 	"ExportAudit":        auth.PermAuditExport,
+	"PickBackupFolder":   auth.PermBackup, // issue 19 item 15
 	"CreateRecoveryCode": auth.PermBackup,
 	"BackupSettings":     auth.PermBackup,
 	"SetBackupSettings":  auth.PermBackup,

@@ -65,3 +65,12 @@ func (s *StaffService) StaffRoles() ([]auth.RoleInfo, error) {
 		return auth.RoleTable(), nil
 	})
 }
+
+// ActorNames maps recorded actors ("staff:tanaka") to staff display names
+// for every signed-in role: screens show who imported, approved or wrote
+// something by name, never by login (auth.Service.ActorNames).
+func (s *StaffService) ActorNames() (map[string]string, error) {
+	return authCall(s.a, auth.PermSession, func(ctx context.Context, _ auth.Staff, svc *auth.Service) (map[string]string, error) {
+		return svc.ActorNames(ctx)
+	})
+}

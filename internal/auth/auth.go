@@ -202,6 +202,30 @@ func (s *Service) List(ctx context.Context) ([]Staff, error) {
 	return out, rows.Err()
 }
 
+// ActorNames maps every account's audit actor ("staff:tanaka") to its
+// display name, deactivated accounts included: the one place a screen
+// learns who a recorded actor is, so no screen shows a login or an
+// actor code where a person is meant.
+func (s *Service) ActorNames(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT login, display_name FROM staff`)
+	if err != nil {
+		return nil, fmt.Errorf("staff display names: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var login, name string
+		if err := rows.Scan(&login, &name); err != nil {
+			return nil, fmt.Errorf("staff display names: %w", err)
+		}
+		if name = strings.TrimSpace(name); name == "" {
+			name = login
+		}
+		out[audit.StaffActor(login)] = name
+	}
+	return out, rows.Err()
+}
+
 // Get returns one account by login.
 func (s *Service) Get(ctx context.Context, login string) (Staff, error) {
 	st, _, err := scanStaff(s.db.Reader().QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE login = ?`, login))

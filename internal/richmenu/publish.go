@@ -21,6 +21,10 @@ type PublishResult struct {
 	Created int `json:"created"` // LINE menus created (new or changed designs)
 	Current int `json:"current"` // designs already on LINE as they are
 	Orphans int `json:"orphans"` // leftover LINE menus of an interrupted publish, deleted
+	// Assigned counts the designs the rules and the default use: 0 means
+	// there was nothing to publish (the screen says what to do, not "0").
+	Assigned   int  `json:"assigned"`
+	HasDefault bool `json:"hasDefault"` // friends no rule matches get a menu
 }
 
 // Publish puts every assigned design on LINE that is not there in its
@@ -42,6 +46,10 @@ func (s *Service) publishLocked(ctx context.Context, actor string, onlyMissing b
 	var res PublishResult
 	designs, err := s.assignedDesigns(ctx)
 	if err != nil {
+		return res, err
+	}
+	res.Assigned = len(designs)
+	if res.HasDefault, err = s.hasDefault(ctx); err != nil {
 		return res, err
 	}
 	onLine, err := s.line.RichMenus(ctx)
@@ -136,6 +144,17 @@ func (s *Service) publishDesign(ctx context.Context, actor string, d Design) err
 			Detail: map[string]string{"revision": strconv.Itoa(d.Revision), "lineMenuId": id, "replaces": d.LineMenuID}})
 		return err
 	})
+}
+
+// hasDefault reports whether a default design is set and still exists.
+func (s *Service) hasDefault(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM richmenu_designs
+		WHERE id = (SELECT default_design_id FROM richmenu_settings WHERE id = 1)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("richmenu: default design: %w", err)
+	}
+	return n > 0, nil
 }
 
 // assignedDesigns are the designs the rules and the default use.

@@ -49,6 +49,12 @@ export interface AuditEntry {
   hash: string
 }
 
+/** facade.AuditExport */
+export interface AuditExport {
+  path: string
+  entries: number
+}
+
 /** audit.Filter */
 export interface AuditFilter {
   actor: string
@@ -64,6 +70,7 @@ export interface AuditFilter {
 export interface AuditReport {
   entries: AuditEntry[]
   chain: InternalAuditReport
+  names: Record<string, string>
 }
 
 /** auth.NewStaff */
@@ -218,12 +225,24 @@ export interface AutoreplySettings {
   awayIntervalHours: number
 }
 
+/** facade.BackupFolder */
+export interface BackupFolder {
+  dir: string
+  placement: BackupPlacement
+}
+
 /** facade.BackupInfo */
 export interface BackupInfo {
   path: string
   sizeBytes: number
   createdAt: number
   verified: boolean
+}
+
+/** backup.Placement */
+export interface BackupPlacement {
+  insideDataDir: boolean
+  sameDisk: boolean
 }
 
 /** facade.BackupSettings */
@@ -234,6 +253,7 @@ export interface BackupSettings {
   lastBackupAt: number
   recoveryCodeCreatedAt: number
   retentionDays: number
+  placement: BackupPlacement
 }
 
 /** campaign.Campaign */
@@ -1093,6 +1113,8 @@ export interface RichmenuPublishResult {
   created: number
   current: number
   orphans: number
+  assigned: number
+  hasDefault: boolean
 }
 
 /** richmenu.Rule */
@@ -1338,6 +1360,7 @@ export interface UpdateOffer {
 /** Every bound method: arguments in order, and what its promise resolves to. */
 export interface Methods {
   ActivateAutomation(arg1: number): AutomationRule
+  ActorNames(): Record<string, string>
   AddCustomerTag(arg1: number, arg2: string): void
   AddNote(arg1: number, arg2: string): InboxNote
   AppVersion(): AboutInfo
@@ -1400,7 +1423,7 @@ export interface Methods {
   EraseConversation(arg1: number): void
   EraseCustomer(arg1: number): void
   ExpandCannedReply(arg1: number, arg2: number): string
-  ExportAudit(arg1: AuditFilter): string
+  ExportAudit(arg1: AuditFilter): AuditExport
   ExportCampaignReport(arg1: number): ExportResult
   ExportCustomers(arg1: string): InternalExportResult
   ExportSurveyAnswers(arg1: number): ExportResult
@@ -1432,6 +1455,7 @@ export interface Methods {
   Messages(arg1: number): InboxMessage[]
   PauseAutomation(arg1: number): AutomationRule
   PauseCampaign(arg1: number): Campaign
+  PickBackupFolder(): BackupFolder
   PickImportFile(): string
   PreviewAutomation(arg1: number): AutomationPreview
   PreviewAutomationDraft(arg1: AutomationDraft): AutomationPreview
@@ -1549,6 +1573,7 @@ export interface MethodInfo {
 
 export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ActivateAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
+  ActorNames: { service: 'StaffService', permission: 'session', result: { m: 0 } },
   AddCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   AddNote: { service: 'InboxService', permission: 'inbox.reply' },
   AppVersion: { service: 'SystemService', permission: 'session' },
@@ -1643,6 +1668,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Messages: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
   PauseAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   PauseCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  PickBackupFolder: { service: 'BackupService', permission: 'backup' },
   PickImportFile: { service: 'CustomerService', permission: 'customers.import' },
   PreviewAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
   PreviewAutomationDraft: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
@@ -1737,7 +1763,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
 /** The members of each struct type that hold slices or maps. */
 export const shapes: { readonly [type: string]: { readonly [member: string]: Shape } } = {
   AuditEntry: { detail: { m: 0 } },
-  AuditReport: { entries: { l: 'AuditEntry' } },
+  AuditReport: { entries: { l: 'AuditEntry' }, names: { m: 0 } },
   AuthRoleInfo: { permissions: { l: 0 } },
   AuthState: { permissions: { l: 0 } },
   AutomationDraft: { spec: 'AutomationSpec' },

@@ -1,4 +1,5 @@
 import { errorKey } from '../i18n/errors'
+import { personName } from './names'
 
 type T = (key: string, named?: Record<string, unknown>) => string
 type TE = (key: string) => boolean
@@ -181,22 +182,28 @@ export function actionOptions(t: T, te: TE) {
   ]
 }
 
-/** The actor as a person reads it: staff logins stay, system and CLI actors are named. */
-export function actorLabel(t: T, actor: string): string {
-  if (actor === 'system') return t('audit.actors.system')
-  if (actor === 'unknown') return t('audit.actors.unknown')
-  if (actor.startsWith('os:')) return t('audit.actors.os', { name: actor.slice(3) })
-  if (actor.startsWith('recovery:')) return t('audit.actors.recovery', { name: actor.slice(9) })
-  return actor
+/**
+ * The actor as a person reads it: staff by display name (the Go side's
+ * names for this page, else the actors store), system and CLI actors named.
+ */
+export function actorLabel(t: T, actor: string, names: Record<string, string> = {}): string {
+  return names[actor] ?? personName(actor, t)
 }
 
-/** The target: staff, conversations and customers named; settings by their screen label. */
-export function targetLabel(t: T, te: TE, action: string, target: string): string {
+/**
+ * The target: staff by display name, customers by customer number (the
+ * report's names; an erased customer has none), settings by their screen
+ * label; rich-menu designs and sync runs by what they are, not their IDs.
+ */
+export function targetLabel(t: T, te: TE, action: string, target: string, names: Record<string, string> = {}): string {
   if (!target) return ''
   if (action === 'settings.change') return lookup(t, te, 'audit.settingNames', target) ?? target
-  const m = /^(staff|conversation|customer|import|attribute|tag|campaign|segment|automation):(.+)$/.exec(target)
+  if (target.startsWith('staff:')) return t('audit.targets.staff', { name: names[target] ?? personName(target, t) })
+  if (target.startsWith('customer:')) return names[target] ? t('audit.targets.customer', { no: names[target] }) : t('audit.targets.customerGone')
+  if (target.startsWith('richmenu:')) return t(target === 'richmenu:assignments' ? 'audit.targets.richmenuAssignments' : target.startsWith('richmenu:sync:') ? 'audit.targets.richmenuSync' : 'audit.targets.richmenu')
+  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey):(.+)$/.exec(target)
   if (!m) return target
-  const named = m[1] === 'staff' || m[1] === 'attribute' || m[1] === 'tag'
+  const named = m[1] === 'attribute' || m[1] === 'tag'
   return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })
 }
 
@@ -204,11 +211,15 @@ export interface DetailItem {
   key: string
   label: string
   value: string
-  /** Full value when the shown one is shortened (hashes, key IDs). */
-  full?: string
 }
 
 const LONG_HEX = /^[0-9a-f]{20,}$/i
+
+/**
+ * Details that are internal identifiers (LINE's menu IDs, key IDs, file
+ * hashes, call counts): kept in the record and its CSV export, not shown.
+ */
+const HIDDEN_KEYS = new Set(['lineMenuId', 'replaces', 'calls', 'keyId', 'oldKeyId', 'newKeyId', 'sha256', 'auditHead', 'timeZone', 'default', 'originalContentUrl', 'previewImageUrl'])
 
 const ENCODINGS: Record<string, string> = { 'utf-8': 'UTF-8', 'utf-8-bom': 'UTF-8 (BOM)', sjis: 'Shift_JIS', 'euc-jp': 'EUC-JP' }
 
@@ -229,7 +240,14 @@ function detailValue(t: T, te: TE, key: string, value: string): string {
     case 'reason':
       return lookup(t, te, 'audit.reasons', value) ?? value
     case 'by':
-      return value === 'self' ? t('audit.bySelf') : value
+      return value === 'self' ? t('audit.bySelf') : personName(value, t)
+    case 'kind':
+    case 'type':
+      // A file's media type ("image/png") as people say it.
+      return /^image\/[a-z]+$/.test(value) ? t('audit.imageType', { type: value.slice(6).toUpperCase() }) : value === 'customers' || value === 'contracts' ? t(`import.kind.${value}Short`) : value
+    case 'source':
+    case 'staff':
+      return personName(value, t)
     case 'permission':
       return lookup(t, te, 'audit.permissions', value) ?? value
     case 'content':
@@ -243,22 +261,43 @@ function detailValue(t: T, te: TE, key: string, value: string): string {
     case 'old':
     case 'new':
       return value === '' ? t('audit.none') : value
+    case 'state':
+      return lookup(t, te, 'audit.states', value) ?? value
+    case 'resumed':
+      return value === 'true' ? t('audit.yes') : value === 'false' ? t('audit.no') : value
+    case 'revision':
+    case 'version':
+      return /^\d+$/.test(value) ? t('audit.revisionN', { n: value }) : value
+    case 'planned':
+    case 'applied':
+      return /^\d+$/.test(value) ? t('audit.people', { n: value }) : value
+    case 'bytes':
+      return /^\d+$/.test(value) ? `${Math.max(1, Math.round(Number(value) / 1024)).toLocaleString()} KB` : value
     default:
       return value
   }
 }
 
+/** An action filter as recorded ("auth." for a group, or one action) in words. */
+function filterLabel(t: T, te: TE, value: string): string {
+  if (value.endsWith('.')) return lookup(t, te, 'audit.groups', value.slice(0, -1)) ?? value
+  return actionLabel(t, te, value)
+}
+
 /** Detail pairs with translated names and, where simple, translated values. */
 export function detailItems(t: T, te: TE, action: string, detail: Record<string, string> | null | undefined): DetailItem[] {
   if (!detail) return []
-  // Imports record counts under the names the import screen shows.
+  // Imports record counts under the names the import screen shows; an
+  // audit export its range and filter.
   const counts = action.startsWith('import.')
-  return Object.entries(detail).map(([key, raw]) => {
-    const value = detailValue(t, te, key, String(raw ?? ''))
-    const label = (counts ? lookup(t, te, 'import.counts', key) : null) ?? lookup(t, te, 'audit.detailKeys', key) ?? key
-    if (LONG_HEX.test(value)) return { key, label, value: `${value.slice(0, 12)}…`, full: value }
-    return { key, label, value }
-  })
+  const exported = action === 'audit.export'
+  return Object.entries(detail)
+    .filter(([key, raw]) => !HIDDEN_KEYS.has(key) && !LONG_HEX.test(String(raw ?? '')))
+    .map(([key, raw]) => {
+      const value = exported && key === 'actor' ? personName(String(raw), t) : exported && key === 'action' ? filterLabel(t, te, String(raw)) : detailValue(t, te, key, String(raw ?? ''))
+      const label = (counts ? lookup(t, te, 'import.counts', key) : null) ?? (exported ? lookup(t, te, 'audit.exportKeys', key) : null) ?? lookup(t, te, 'audit.detailKeys', key) ?? lookup(t, te, 'audit.detailKeys', 'other') ?? key
+      return { key, label, value }
+    })
 }
 
 /** The detail exactly as recorded, for auditors (tooltip, CSV). */

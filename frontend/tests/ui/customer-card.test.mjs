@@ -65,7 +65,7 @@ test('contracts import, attribute and tag administration, and card edits', async
   assert.match(await page.getByTestId('import-issue').first().innerText(), /^5\s+顧客番号\s+.*顧客番号が顧客データベースにありません/)
   await page.getByTestId('import-run').click()
   await page.getByTestId('import-done').waitFor()
-  assert.match(await page.getByTestId('import-history').innerText(), /契約\s+契約\.csv\s+staff:tanaka\s+3/)
+  assert.match(await page.getByTestId('import-history').innerText(), /契約\s+契約\.csv\s+田中 支店長\s+3/)
   await page.waitForTimeout(300)
   await ui.shot('contracts-2-done-ja.png')
 
@@ -127,7 +127,7 @@ test('contracts import, attribute and tag administration, and card edits', async
   assert.match(products, /カードローン\s+601 · 0000002\s*1985-01-01\s*解約/)
 
   await page.getByTestId('consent-grant-email').click()
-  await page.locator('[data-testid="card-consents"] tr', { hasText: 'メール' }).getByText('staff:tanaka').waitFor()
+  await page.locator('[data-testid="card-consents"] tr', { hasText: 'メール' }).getByText('田中 支店長', { exact: false }).waitFor()
   await page.getByTestId('consent-refuse-sms').click()
   await page.locator('[data-testid="card-consents"] tr', { hasText: 'SMS' }).getByText('拒否', { exact: true }).waitFor()
 

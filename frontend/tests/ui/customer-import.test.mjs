@@ -105,7 +105,7 @@ test('a clerk imports a Shift_JIS CSV through the wizard and finds the customers
   // number and the value as written (the screen and the logs stay masked).
   assert.match(report, /^\ufeff行,顧客番号,列,値,/)
   assert.match(report, /6,1004,生年月日,H31\/5\/1,date,/)
-  assert.match(await page.getByTestId('import-history').innerText(), /勘定系_顧客\.csv\s+staff:tanaka\s+3\s+0\s+0\s+1/)
+  assert.match(await page.getByTestId('import-history').innerText(), /勘定系_顧客\.csv\s+田中 支店長\s+3\s+0\s+0\s+1/)
   await page.waitForTimeout(300) // let the step icons finish their transition
   await ui.shot('import-4-done-ja.png')
 

@@ -50,19 +50,35 @@ describe('audit trail labels', () => {
     expect(actionLabel(t, te, 'staff.create')).toBe('職員を追加')
     expect(actionLabel(t, te, 'future.thing')).toBe('future.thing')
     expect(actionLabel(t, te, 'a b')).toBe('a b')
-    expect(actorLabel(t, 'staff:admin')).toBe('staff:admin')
+    // Staff by display name: the report's names first, never the actor code.
+    expect(actorLabel(t, 'staff:admin', { 'staff:admin': '支店長' })).toBe('支店長')
+    expect(actorLabel(t, 'staff:admin')).toBe('admin')
     expect(actorLabel(t, 'system')).toBe('システム（自動処理）')
     expect(actorLabel(t, 'recovery:suzuki')).toBe('復旧コードの入力者（OS のユーザー suzuki）')
-    expect(targetLabel(t, te, 'staff.create', 'staff:tanaka')).toBe('職員 tanaka')
+    expect(targetLabel(t, te, 'staff.create', 'staff:tanaka', { 'staff:tanaka': '田中 花子' })).toBe('職員 田中 花子')
+    // Customers by number, never by internal ID; an erased one by what it is.
+    expect(targetLabel(t, te, 'customer.view', 'customer:5', { 'customer:5': '1001' })).toBe('顧客番号 1001')
+    expect(targetLabel(t, te, 'customer.view', 'customer:5')).toBe('消去済みの顧客')
+    expect(targetLabel(t, te, 'richmenu.publish', 'richmenu:3')).toBe('リッチメニュー')
     expect(targetLabel(t, te, 'settings.change', 'idle_minutes')).toBe('画面ロックまでの時間（分）')
     expect(detailItems(t, te, 'staff.create', { role: 'operator' })).toEqual([{ key: 'role', label: '権限', value: '担当者' }])
     expect(detailItems(t, te, 'access.denied', { permission: 'audit.read', role: 'auditor' }).map((d) => d.value)).toEqual(['監査ログの閲覧', '監査担当'])
     expect(detailItems(t, te, 'auth.signin_failed', { reason: 'bad_password' })[0]?.value).toBe('パスワードの誤り')
     expect(detailItems(t, te, 'import.run', { new: '3' })[0]?.label).toBe('新規')
     expect(detailItems(t, te, 'settings.change', { new: '5' })[0]?.label).toBe('変更後')
-    const key = detailItems(t, te, 'recovery.create', { keyId: '1dd73f1d0f8301d3aabbccdd' })[0]
-    expect(key?.value).toBe('1dd73f1d0f83…')
-    expect(key?.full).toBe('1dd73f1d0f8301d3aabbccdd')
+    // What was imported, in words.
+    expect(detailItems(t, te, 'import.run', { kind: 'customers' })[0]?.value).toBe('顧客')
+    // Who recorded a consent: a person, not an actor code.
+    expect(detailItems(t, te, 'customer.consent', { source: 'staff:tanaka' })[0]?.value).toBe('tanaka')
+    // Internal IDs, hashes and API call counts are not shown (the CSV has them).
+    expect(detailItems(t, te, 'recovery.create', { keyId: '1dd73f1d0f8301d3aabbccdd' })).toEqual([])
+    expect(detailItems(t, te, 'import.run', { sha256: '733d92e3fe5c'.repeat(5), rows: '2' }).map((d) => d.key)).toEqual(['rows'])
+    const sync = detailItems(t, te, 'richmenu.sync', { state: 'done', planned: '3', applied: '2', calls: '1', resumed: 'false' })
+    expect(sync.map((d) => `${d.label}=${d.value}`)).toEqual(['結果=完了', '対象の友だち=3 人', '切り替えた友だち=2 人', '中断からの再開=いいえ'])
+    const pub = detailItems(t, te, 'richmenu.publish', { revision: '2', lineMenuId: 'richmenu-0a1b2c', replaces: '' })
+    expect(pub.map((d) => `${d.label}=${d.value}`)).toEqual(['版=第 2 版'])
+    const exp = detailItems(t, te, 'audit.export', { from: '2026-04-01', actor: 'staff:x', action: 'auth.', entries: '3' })
+    expect(exp.map((d) => `${d.label}=${d.value}`)).toEqual(['期間の開始日=2026-04-01', '操作者=x', '操作=サインイン・画面ロック', '件数=3'])
     expect(rawDetail({ role: 'operator' })).toBe('role=operator')
   })
 

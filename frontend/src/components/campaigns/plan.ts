@@ -1,3 +1,4 @@
+import { personName } from '../../utils/names'
 import type { Campaign, CampaignPlan } from '../../api'
 
 export interface QuotaState {
@@ -46,7 +47,7 @@ export function approveBlocker(c: Pick<Campaign, 'author' | 'status'>, me: strin
   return null
 }
 
-/** "staff:tanaka" → "tanaka". */
+/** "staff:tanaka" → the staff member's display name (utils/names personName). */
 export function actorName(actor: string): string {
-  return actor.replace(/^(staff|os):/, '')
+  return personName(actor)
 }

@@ -70,7 +70,8 @@ const en: typeof ja = {
       waiting: '{fetches} to fetch · {sends} to send',
       help: 'Customer messages are received and stored. Photos, names and sends follow automatically as soon as LINE answers.',
     },
-    staff: 'Staff',
+    signedIn: 'Signed in:',
+    signedInAs: 'Signed in as {name}',
     staffUnknown: 'Staff not set',
     settings: 'Settings',
     language: 'Language',
@@ -93,6 +94,7 @@ const en: typeof ja = {
   },
   nav: {
     label: 'Menu',
+    more: 'More',
     inbox: 'Inbox',
     staff: 'Staff',
     audit: 'Audit',

@@ -199,7 +199,7 @@ const en: typeof ja = {
       tags: 'Tags (separated by ; or 、, added only)',
       attr: 'Attribute: {label}',
     },
-    history: { title: 'Import history', when: 'When', kind: 'Kind', file: 'File', who: 'By', profile: 'Profile', empty: 'No imports yet.' },
+    history: { title: 'Import history', when: 'When', kind: 'Kind', file: 'File', who: 'By', profile: 'Profile', empty: 'No imports yet.', fileCheck: 'File check: {value}' },
   },
 }
 

@@ -144,6 +144,12 @@ const en: typeof ja = {
   backup: {
     title: 'Backups',
     dir: 'Backup folder (e.g. a NAS)',
+    pickDir: 'Choose folder…',
+    placement: {
+      inside: 'This folder is inside the data folder. If the PC fails, is lost or stolen, the backups are lost with the data. Use “Choose folder” to pick a folder outside this PC, such as a NAS or a USB drive.',
+      sameDisk: 'This folder is on the same disk as the data. If the disk fails or the PC is lost or stolen, the backups are lost with it. Pick a folder outside this PC, such as a NAS or a USB drive.',
+      unchecked: 'The folder you typed is checked when you save.',
+    },
     keep: 'Backups to keep',
     interval: 'Automatic backup every (hours, 0 = off)',
     save: 'Save',

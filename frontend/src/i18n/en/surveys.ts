@@ -89,7 +89,7 @@ const en: typeof ja = {
     import: {
       saveReport: 'Save the rejected rows as CSV',
       title: 'Import answers from CSV',
-      lead: 'A CSV whose first row has “顧客番号” (customer number) and each question’s ID (q1 …). The encoding is detected.',
+      lead: 'A CSV whose first row has “顧客番号” (customer number) and each question’s text (the headings of an exported CSV work as they are). The encoding is detected.',
       pick: 'Choose a CSV file and import',
       summary: 'Imported {imported} of {rows} rows ({answers} answers). Rows with problems: {issues}',
       line: 'Line',

@@ -68,7 +68,9 @@ const ja = {
       waiting: '取得待ち {fetches} 件・送信待ち {sends} 件',
       help: 'お客さまからのメッセージは受信・保存されています。画像やお名前の取得と送信は、LINE に接続できしだい自動で行います。',
     },
-    staff: '担当者',
+    // Not 担当者: that is a role's name (roles.operator).
+    signedIn: 'ログイン中：',
+    signedInAs: 'ログイン中：{name}',
     staffUnknown: '担当者未設定',
     settings: '設定',
     language: '表示言語',
@@ -91,6 +93,7 @@ const ja = {
   },
   nav: {
     label: 'メニュー',
+    more: 'さらに表示',
     inbox: '受信箱',
     staff: '職員',
     audit: '監査ログ',

@@ -197,7 +197,7 @@ const ja = {
       tags: 'タグ（「;」「、」で区切る・追加のみ）',
       attr: '属性：{label}',
     },
-    history: { title: '取込の履歴', when: '日時', kind: '種類', file: 'ファイル', who: '実行者', profile: '取込設定', empty: 'まだ取込はありません。' },
+    history: { title: '取込の履歴', when: '日時', kind: '種類', file: 'ファイル', who: '実行者', profile: '取込設定', empty: 'まだ取込はありません。', fileCheck: 'ファイル確認用：{value}' },
   },
 }
 

@@ -87,7 +87,7 @@ const ja = {
     import: {
       saveReport: '不備の一覧を CSV で保存',
       title: 'CSV で回答を取り込む',
-      lead: '1行目に「顧客番号」と各質問の ID（q1 など）を並べた CSV を取り込みます。文字コードは自動で判別します。',
+      lead: '1行目に「顧客番号」と各質問の質問文を並べた CSV を取り込みます（書き出した CSV の見出しもそのまま使えます）。文字コードは自動で判別します。',
       pick: 'CSV ファイルを選んで取り込む',
       summary: '{rows} 行中 {imported} 行（{answers} 件の回答）を取り込みました。問題のある行：{issues} 行',
       line: '行',
