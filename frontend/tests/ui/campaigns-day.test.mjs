@@ -72,7 +72,7 @@ async function linkFriends(page, pairs) {
     }
     assert.ok(conv, `conversation of ${displayName}`)
     const cust = (await mustCall(page, 'Customers', { query: customerNo, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === customerNo)
-    await mustCall(page, 'LinkConversation', conv.id, cust.id)
+    await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
   }
   return sims
 }
