@@ -68,16 +68,25 @@ func TestCLILineRequests(t *testing.T) {
 			t.Fatalf("staff add %s: %+v", s.login, r)
 		}
 	}
+	// The two the administrator added choose their own passwords first.
+	pw := map[string]string{"admin": "admin password 1"}
+	for _, login := range []string{"kansa", "tanaka"} {
+		t.Setenv(StaffEnv, login)
+		pw[login] = login + " own password 2"
+		if r := cli(t, kr, login+" password 1\n"+pw[login]+"\n"+pw[login]+"\n", "staff", "password", "--data-dir", dir); r.code != 0 {
+			t.Fatalf("%s chooses a password: %+v", login, r)
+		}
+	}
 	if r := cli(t, kr, "", "staff", "require-signin", "on", "--data-dir", dir); r.code != 0 {
 		t.Fatalf("require-signin: %+v", r)
 	}
 	t.Setenv(StaffEnv, "tanaka")
-	if r := cli(t, kr, "tanaka password 1\n", "line", "requests", "--data-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "may not") {
+	if r := cli(t, kr, pw["tanaka"]+"\n", "line", "requests", "--data-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "may not") {
 		t.Fatalf("operator read the request log: %+v", r)
 	}
 	for _, login := range []string{"kansa", "admin"} {
 		t.Setenv(StaffEnv, login)
-		if r := cli(t, kr, login+" password 1\n", "line", "requests", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "req-limited") {
+		if r := cli(t, kr, pw[login]+"\n", "line", "requests", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "req-limited") {
 			t.Fatalf("%s: %+v", login, r)
 		}
 	}

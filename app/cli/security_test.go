@@ -119,6 +119,17 @@ func TestCLIRequireSignin(t *testing.T) {
 	if r := cli(t, kr, "kato initial password\n", "staff", "list", "--data-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "choose their own password") {
 		t.Fatalf("administrator-set password accepted by the CLI: %+v", r)
 	}
+	// They choose their own (two different new ones change nothing), and
+	// then may work.
+	if r := cli(t, kr, "kato initial password\nkato own password 1\nkato own password 2\n", "staff", "password", "--data-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "differ") {
+		t.Fatalf("mismatched new passwords: %+v", r)
+	}
+	if r := cli(t, kr, "kato initial password\nkato own password 1\nkato own password 1\n", "staff", "password", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("staff password: %+v", r)
+	}
+	if r := cli(t, kr, "kato own password 1\n", "staff", "list", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "kato") {
+		t.Fatalf("after choosing their own password: %+v", r)
+	}
 	t.Setenv(StaffEnv, "admin")
 	r := cli(t, kr, "admin password 1\n", "staff", "require-signin", "off", "--data-dir", dir)
 	if r.code != 0 {

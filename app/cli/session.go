@@ -112,7 +112,7 @@ func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permi
 	if _, err := svc.Authorize(ctx, ss, perm); err != nil {
 		switch {
 		case errors.Is(err, auth.ErrPasswordChange):
-			return "", "", fmt.Errorf("staff %s must choose their own password first: sign in to the Tsunagu window once, which asks for it", st.Login)
+			return "", "", fmt.Errorf("staff %s must choose their own password first: tsunagu-cli staff password (or sign in to the Tsunagu window once)", st.Login)
 		case errors.Is(err, auth.ErrForbidden):
 			return "", "", fmt.Errorf("staff %s (%s) may not do this", st.Login, st.Role)
 		}

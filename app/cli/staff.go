@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 
 	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
 )
 
 // Staff accounts, and whether the CLI requires a staff sign-in
@@ -19,7 +21,51 @@ func staffCommands() []command {
 		{name: "staff deactivate", args: "LOGIN", short: "end a staff member's access at once (their history stays)", run: staffChange("deactivated: their sessions ended", (*auth.Service).Deactivate)},
 		{name: "staff reactivate", args: "LOGIN", short: "let a deactivated staff member sign in again", run: staffChange("reactivated", (*auth.Service).Reactivate)},
 		{name: "staff require-signin", args: "on|off", short: "require a staff sign-in (TSUNAGU_STAFF + password) for tsunagu-cli", run: cmdStaffRequireSignin},
+		{name: "staff password", short: "choose your own password (TSUNAGU_STAFF; current, new and new again on standard input)", run: cmdStaffPassword},
 	}
+}
+
+// cmdStaffPassword lets the staff member named by TSUNAGU_STAFF replace
+// their password, as the window's own-password form does: a password an
+// administrator set must be replaced before anything else, also for
+// someone who only uses the CLI.
+func cmdStaffPassword(ctx context.Context, c *cmdCtx, _ []string) error {
+	login := os.Getenv(StaffEnv)
+	if login == "" {
+		return fmt.Errorf("set %s to your login", StaffEnv)
+	}
+	current, err := c.readSecretLine("Current password for " + login + ": ")
+	if err != nil {
+		return err
+	}
+	next, err := c.readSecretLine("New password: ")
+	if err != nil {
+		return err
+	}
+	again, err := c.readSecretLine("New password again: ")
+	if err != nil {
+		return err
+	}
+	if next != again {
+		return errors.New("the two new passwords differ: nothing was changed")
+	}
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	svc, err := eng.Auth()
+	if err != nil {
+		return err
+	}
+	ss, err := svc.SignIn(ctx, login, current)
+	if err != nil {
+		return err
+	}
+	if err := svc.ChangeOwnPassword(ctx, ss, current, next); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"login": login, "result": "password changed"}, func(w io.Writer) { fmt.Fprintf(w, "staff %s: password changed\n", login) })
 }
 
 func cmdStaffList(ctx context.Context, c *cmdCtx, _ []string) error {
