@@ -104,7 +104,7 @@ test('birthday reminder: 30-day preview, approval by another staff member, switc
   await page.getByTestId('automation-save').click()
   const detail = page.getByTestId('automation-detail')
   await page.locator('[data-testid="automation-detail"][data-approved="false"]').waitFor()
-  assert.match(await page.getByTestId('automation-approval').innerText(), /作成者（tanaka）以外の承認者による承認が必要です/)
+  assert.match(await page.getByTestId('automation-approval').innerText(), /作成者（田中 支店長）以外の承認者による承認が必要です/)
   // The author (an administrator, who has no approve permission) gets no approve button.
   assert.equal(await detail.getByTestId('automation-approve').count(), 0)
   const rules = await mustCall(page, 'Automations')
@@ -143,7 +143,7 @@ test('birthday reminder: 30-day preview, approval by another staff member, switc
   await page.locator('[data-testid="automation-row"]').filter({ hasText: RULE }).click()
   await page.getByTestId('automation-approve').click()
   await page.locator('[data-testid="automation-detail"][data-approved="true"]').waitFor()
-  assert.match(await page.getByTestId('automation-approval').innerText(), /suzuki さんが承認しました/)
+  assert.match(await page.getByTestId('automation-approval').innerText(), /鈴木 課長 さんが承認しました/)
   await page.getByTestId('automation-activate').click()
   await page.locator('[data-testid="automation-detail"][data-status="active"]').waitFor()
   await page.getByTestId('automation-detail-preview').waitFor()
@@ -153,7 +153,7 @@ test('birthday reminder: 30-day preview, approval by another staff member, switc
 
   // English: the same screen in the other catalog.
   await page.getByTestId('lang-en').click()
-  await page.getByTestId('automation-detail').getByText('Approved by suzuki').waitFor()
+  await page.getByTestId('automation-detail').getByText('Approved by 鈴木 課長').waitFor()
   assert.match(await page.getByTestId('automation-detail-preview-total').innerText(), /email 3/)
   await settle(page)
   await ui.shot('automations-active-approved-en.png')

@@ -186,7 +186,7 @@ test('a campaign day: set-up channels, no empty placeholder, 差し戻し, confi
   await openCampaign(page)
   await detail.getByTestId('returned-note').waitFor()
   assert.match(await detail.getByTestId('return-comment').innerText(), new RegExp(COMMENT))
-  assert.match(await detail.getByTestId('returned-note').innerText(), /suzuki さんが差し戻しました/)
+  assert.match(await detail.getByTestId('returned-note').innerText(), /鈴木 課長 さんが差し戻しました/)
   await settle(page)
   await ui.shot('campaigns-day-returned-ja.png')
   await detail.getByTestId('campaign-edit').click()

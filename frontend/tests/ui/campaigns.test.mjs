@@ -352,7 +352,7 @@ test('segment, campaign with approval by another staff member, send and report',
   await page.getByTestId('approve-confirm').waitFor() // 承認 asks first (issue 19 item 15)
   await page.locator('.n-dialog__action button').filter({ hasText: '承認する' }).click()
   await page.locator('[data-testid="campaign-detail"][data-status="approved"]').waitFor()
-  assert.match(await detail.getByTestId('approval-state').innerText(), /suzuki さんが承認しました/)
+  assert.match(await detail.getByTestId('approval-state').innerText(), /鈴木 課長 さんが承認しました/)
 
   // Any edit withdraws the approval, and the editor says so first.
   await detail.getByTestId('campaign-edit').click()

@@ -44,6 +44,14 @@ test('field errors: named, marked, scrolled to; nothing on an untouched form', a
   const { page, pageErrors } = ui
   await page.setViewportSize({ width: 1366, height: 768 })
   await signInFirstAdmin(ui)
+  // Email is set up (a loopback address nobody answers: nothing is sent
+  // here), so a new campaign offers LINE and email; SMS is not.
+  const saved0 = await page.evaluate(async () => {
+    const body = [{ host: '127.0.0.1', port: 2525, tls: 'none', user: '', from: 'info@example.jp', fromName: 'つなぐ信用金庫' }, '']
+    const r = await fetch('/api/call/SaveMailSettings', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    return { ok: r.ok, text: await r.text() }
+  })
+  assert.ok(saved0.ok, `SaveMailSettings: ${saved0.text}`)
 
   // 1. A new campaign nobody has touched: no red, no list, no channel error,
   // also after the live preview and plan have answered.
@@ -73,7 +81,6 @@ test('field errors: named, marked, scrolled to; nothing on an untouched form', a
   // 2. Email only, a text but no subject: the server's error names the subject.
   await page.getByTestId('campaign-name').fill('件名のないお知らせ')
   await editor.getByTestId('channel-line').click()
-  await editor.getByTestId('channel-sms').click()
   await page.getByTestId('email-text').fill('いつもありがとうございます。')
   await page.evaluate(() => window.scrollTo(0, 0))
   await editor.evaluate((el) => el.closest('main, .content, [data-testid="campaigns-view"]')?.scrollTo?.(0, 0))

@@ -364,7 +364,7 @@ test('English: the new parts of the inbox have no untranslated Japanese', async 
   await page.getByTestId('inbox-alerts').click()
   texts.alerts = await page.getByTestId('inbox-alerts-panel').innerText()
   await page.keyboard.press('Escape')
-  await page.mouse.click(5, 700)
+  await page.getByTestId('inbox-move-hint').click() // away from the panel (not the rail: its items now reach the bottom)
   await pane.getByTestId('composer-input').fill('')
   await pane.getByTestId('composer-canned').click()
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="canned-option"]').length === 3)
