@@ -1,7 +1,8 @@
 // End-to-end UI test of issue 19 item 6 on the automation editor: a new
 // rule nobody has touched shows no error; a save names every wrong field
 // (the name, a welcome step's time and text, the email subject), marks it
-// red, and focuses and scrolls to the first.
+// red, and focuses and scrolls to the first. Then the survey builder: a
+// question's text and a choice's wording, named by their question number.
 //   TSUNAGU_DEVSERVER=... node --test frontend/tests/ui/field-errors-2.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -96,5 +97,41 @@ test('automation editor: wrong fields named, marked, focused; nothing on an unto
   saved = page.waitForResponse((r) => r.url().includes('/api/call/CreateAutomation'))
   await editor.getByTestId('automation-save').click()
   assert.equal((await saved).status(), 200)
+  assert.deepEqual(pageErrors, [])
+})
+
+test('survey builder: the question text and a choice wording named and marked', async () => {
+  const { page, pageErrors } = ui // signed in by the test above
+  await page.getByTestId('nav-surveys').click()
+  await page.getByTestId('surveys-view').waitFor()
+  await page.waitForTimeout(300)
+  assert.deepEqual(await markedFields(page), [], 'an untouched builder marks no field')
+  assert.equal(await page.getByTestId('field-error-summary').count(), 0)
+
+  // A name, but question 1 has no text and its choice 2 no wording.
+  await page.getByTestId('survey-name').locator('input').fill('ご来店アンケート')
+  const card = page.getByTestId('survey-question').nth(0)
+  await card.getByTestId('survey-choice').nth(1).getByTestId('choice-label').locator('input').fill('')
+  const saved = page.waitForResponse((r) => r.url().includes('/api/call/SaveSurvey'))
+  await page.getByTestId('survey-save').click()
+  const body = await (await saved).json()
+  assert.ok(body.fields, JSON.stringify(body))
+  assert.deepEqual(body.fields.map((f) => f.field), ['questions.0.text', 'questions.0.choices.1.label'])
+  await page.locator('[data-field="questions.0.text"][data-field-error="true"]').waitFor()
+  const marked = await markedFields(page)
+  assert.deepEqual(marked.map((f) => f.field), ['questions.0.text', 'questions.0.choices.1.label'])
+  assert.ok(marked.every((f) => f.red && f.feedback === '入力してください。'), JSON.stringify(marked))
+  const summary = await page.getByTestId('field-error-summary').innerText()
+  assert.match(summary, /質問 1 の質問文/)
+  assert.match(summary, /質問 1 の選択肢 2 の文言/)
+  await page.waitForFunction(() => document.activeElement?.closest('[data-field]')?.getAttribute('data-field') === 'questions.0.text')
+  await ui.shot('field-errors-survey-ja.png')
+
+  // Fixed, it saves.
+  await card.getByTestId('question-text').locator('textarea').fill('ご来店の目的は？')
+  await card.getByTestId('survey-choice').nth(1).getByTestId('choice-label').locator('input').fill('いいえ')
+  assert.deepEqual(await markedFields(page), [], 'fixed fields are no longer marked')
+  await page.getByTestId('survey-save').click()
+  await page.locator('[data-testid="survey-item"][data-name="ご来店アンケート"]').waitFor()
   assert.deepEqual(pageErrors, [])
 })
