@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"tsunagu/internal/fielderr"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
@@ -253,82 +254,118 @@ func target(id int64) string { return "automation:" + strconv.FormatInt(id, 10) 
 
 var hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 
+// normalise checks a draft and fills its defaults. Every wrong field is
+// reported with its path in the Draft JSON the editor sent (spec.steps.1.at),
+// so the editor can mark all of them at once.
 func (d *Draft) normalise() error {
+	var l fielderr.List
 	d.Name = strings.TrimSpace(d.Name)
-	if d.Name == "" || len([]rune(d.Name)) > 100 {
-		return fmt.Errorf("%w: name must be 1 to 100 characters", ErrInvalid)
+	if d.Name == "" {
+		l.Add("name", fielderr.Required)
+	} else if len([]rune(d.Name)) > 100 {
+		l.AddMax("name", fielderr.TooLong, 100)
 	}
 	sp := &d.Spec
 	if _, err := loadLocation(sp.TimeZone); err != nil {
-		return fmt.Errorf("%w: unknown time zone", ErrInvalid)
+		l.Add("spec.timeZone", fielderr.Choose)
 	}
 	if sp.TimeZone == "" {
 		sp.TimeZone = DefaultTimeZone
 	}
 	if sp.LatenessMinutes < 0 || time.Duration(sp.LatenessMinutes)*time.Minute > MaxLateness {
-		return fmt.Errorf("%w: lateness must be 0 to %d minutes", ErrInvalid, int(MaxLateness.Minutes()))
+		l.Add("spec.latenessMinutes", fielderr.Format)
 	}
 	switch d.Kind {
 	case KindDate:
 		switch sp.Field {
 		case FieldMaturity, FieldAnniversary, FieldBirthday:
 		default:
-			return fmt.Errorf("%w: unknown date field", ErrInvalid)
+			l.Add("spec.field", fielderr.Choose)
 		}
 		if sp.Field == FieldBirthday {
 			sp.ProductType = ""
 		}
 		if sp.OffsetDays < -365 || sp.OffsetDays > 365 {
-			return fmt.Errorf("%w: offset must be within a year", ErrInvalid)
+			l.Add("spec.offsetDays", fielderr.Format)
 		}
 		if !hhmm.MatchString(sp.At) {
-			return fmt.Errorf("%w: send time must be HH:MM", ErrInvalid)
+			l.Add("spec.at", fielderr.Format)
 		}
-		if len(sp.Channels) == 0 {
-			return fmt.Errorf("%w: choose at least one channel", ErrInvalid)
-		}
+		channelsOK := len(sp.Channels) > 0
 		seen := map[string]bool{}
 		for _, ch := range sp.Channels {
 			if ch != campaign.ChannelLine && ch != campaign.ChannelEmail && ch != campaign.ChannelSMS || seen[ch] {
-				return fmt.Errorf("%w: channels must be distinct of line, email, sms", ErrInvalid)
+				channelsOK = false
 			}
 			seen[ch] = true
 		}
-		if err := sp.Content.Validate(sp.Channels); err != nil {
+		if !channelsOK {
+			l.Add("spec.channels", fielderr.Choose)
+		} else if err := sp.Content.Validate(sp.Channels); err != nil && !l.Merge(fielderr.Under("spec.content", err)) {
 			return err
 		}
 		if sp.Rules.Op != "" || sp.Rules.Cond != nil {
 			if err := sp.Rules.Validate(); err != nil {
-				return err
+				// The rules come from the chosen saved segment, not typed here.
+				if !l.Merge(fielderr.Under("spec.rules", err)) {
+					return err
+				}
 			}
 		}
 		sp.Steps = nil
 	case KindWelcome:
-		if len(sp.Steps) == 0 || len(sp.Steps) > 10 {
-			return fmt.Errorf("%w: a welcome series has 1 to 10 steps", ErrInvalid)
+		if len(sp.Steps) == 0 {
+			l.Add("spec.steps", fielderr.Required)
+		} else if len(sp.Steps) > 10 {
+			l.AddMax("spec.steps", fielderr.TooMany, 10)
 		}
 		for i, st := range sp.Steps {
+			at := "spec.steps." + strconv.Itoa(i)
 			if st.DelayDays < 0 || st.DelayDays > 90 || st.DelayHours < 0 || st.DelayHours > 24*90 {
-				return fmt.Errorf("%w: step %d: delay out of range", ErrInvalid, i+1)
+				l.Add(at+".delayDays", fielderr.Format)
 			}
 			if st.At != "" && !hhmm.MatchString(st.At) {
-				return fmt.Errorf("%w: step %d: send time must be HH:MM", ErrInvalid, i+1)
+				l.Add(at+".at", fielderr.Format)
 			}
 			if err := (campaign.Content{Line: st.Messages}).Validate([]string{campaign.ChannelLine}); err != nil {
-				return fmt.Errorf("step %d: %w", i+1, err)
+				// Content names its LINE messages "line"; here they are "messages".
+				if !l.Merge(underMessages(at, err)) {
+					return fmt.Errorf("step %d: %w", i+1, err)
+				}
+				continue
 			}
 			// A new friend is not yet a customer: there is a LINE name to
 			// greet, but no branch or staff member in charge.
 			if (campaign.Content{Line: st.Messages}).LineUses("{支店}", "{担当者}") {
-				return fmt.Errorf("%w: step %d: a welcome message can use {氏名} (the LINE name) but not {支店} or {担当者}", ErrInvalid, i+1)
+				l.Add(at+".messages", fielderr.Format)
 			}
 		}
-		sp.Field, sp.ProductType, sp.OffsetDays, sp.Channels = "", "", 0, []string{campaign.ChannelLine}
-		sp.Rules, sp.SegmentID, sp.Content = segment.Node{}, 0, campaign.Content{}
+		if l.Len() == 0 {
+			sp.Field, sp.ProductType, sp.OffsetDays, sp.Channels = "", "", 0, []string{campaign.ChannelLine}
+			sp.Rules, sp.SegmentID, sp.Content = segment.Node{}, 0, campaign.Content{}
+		}
 	default:
-		return fmt.Errorf("%w: unknown kind", ErrInvalid)
+		l.Add("kind", fielderr.Choose)
 	}
-	return nil
+	return l.Err(ErrInvalid)
+}
+
+// underMessages puts a step's content errors ("line", "line.0.text") under
+// the step's own JSON name for them ("spec.steps.0.messages.0.text").
+func underMessages(step string, err error) error {
+	var l fielderr.List
+	for _, f := range fielderr.Fields(err) {
+		path := step + ".messages" + strings.TrimPrefix(f.Field, "line")
+		if f.Max > 0 {
+			l.AddMax(path, f.Code, f.Max)
+		} else {
+			l.Add(path, f.Code)
+		}
+	}
+	if l.Len() == 0 {
+		return err
+	}
+	return l.Err(ErrInvalid)
 }
 
 const ruleColumns = `id, name, kind, spec, status, version, author, approved_by, approved_version, approved_at, checked_through, created_at, updated_at`
@@ -398,7 +435,7 @@ func specJSON(sp Spec) string {
 
 func uniqueName(err error) error {
 	if err != nil && store.IsUnique(err) {
-		return fmt.Errorf("%w: a rule with this name exists", ErrInvalid)
+		return fielderr.New(ErrInvalid, "name", fielderr.Taken)
 	}
 	return err
 }

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
+
+	"tsunagu/internal/fielderr"
 
 	"tsunagu/internal/customer"
 )
@@ -55,103 +58,109 @@ func clean(sv Survey) Survey {
 }
 
 // validate checks a survey's shape and its attribute mappings against the
-// defined attributes.
+// defined attributes. Every wrong field is reported with its path in the
+// survey JSON the builder sent (questions.1.choices.0.label), so the builder
+// can mark all of them at once.
 func validate(ctx context.Context, q querier, sv Survey) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	var l fielderr.List
+	if sv.Name == "" {
+		l.Add("name", fielderr.Required)
+	} else if len([]rune(sv.Name)) > maxName {
+		l.AddMax("name", fielderr.TooLong, maxName)
 	}
-	if sv.Name == "" || len([]rune(sv.Name)) > maxName {
-		return bad("name must be 1 to %d characters", maxName)
+	if len([]rune(sv.Intro)) > maxIntro {
+		l.AddMax("intro", fielderr.TooLong, maxIntro)
 	}
-	if len([]rune(sv.Intro)) > maxIntro || len([]rune(sv.Thanks)) > maxIntro {
-		return bad("intro and thanks must be at most %d characters", maxIntro)
+	if len([]rune(sv.Thanks)) > maxIntro {
+		l.AddMax("thanks", fielderr.TooLong, maxIntro)
 	}
 	if sv.AnswerRule != RuleFirst && sv.AnswerRule != RuleLatest {
-		return bad("answer rule %q", sv.AnswerRule)
+		l.Add("answerRule", fielderr.Choose)
 	}
 	if len(sv.Questions) > MaxQuestions {
-		return bad("more than %d questions", MaxQuestions)
+		l.AddMax("questions", fielderr.TooMany, MaxQuestions)
 	}
+	qpath := func(i int) string { return "questions." + strconv.Itoa(i) }
 	index := map[string]int{}
 	for i, qu := range sv.Questions {
 		if !idPattern.MatchString(qu.ID) || qu.ID == End {
-			return bad("question %d: ID must be 1 to %d letters, digits, - or _", i+1, maxIDLen)
+			l.Add(qpath(i)+".id", fielderr.Format)
+			continue
 		}
 		if _, dup := index[qu.ID]; dup {
-			return bad("question ID %q twice", qu.ID)
+			l.Add(qpath(i)+".id", fielderr.Taken)
+			continue
 		}
 		index[qu.ID] = i
 	}
 	// Skip logic only jumps forward, so every run ends.
-	forward := func(from int, to string) error {
+	forward := func(from int, to string) bool {
 		if to == "" || to == End {
-			return nil
+			return true
 		}
 		j, ok := index[to]
-		if !ok {
-			return bad("question %d jumps to unknown question %q", from+1, to)
-		}
-		if j <= from {
-			return bad("question %d jumps back to question %d", from+1, j+1)
-		}
-		return nil
+		return ok && j > from
 	}
 	defs, err := attributeDefs(ctx, q)
 	if err != nil {
 		return err
 	}
 	for i, qu := range sv.Questions {
-		n := i + 1
-		if qu.Text == "" || len([]rune(qu.Text)) > MaxQuestionText {
-			return bad("question %d: text must be 1 to %d characters", n, MaxQuestionText)
+		at := qpath(i)
+		if qu.Text == "" {
+			l.Add(at+".text", fielderr.Required)
+		} else if len([]rune(qu.Text)) > MaxQuestionText {
+			l.AddMax(at+".text", fielderr.TooLong, MaxQuestionText)
 		}
-		if err := forward(i, qu.Next); err != nil {
-			return err
+		if !forward(i, qu.Next) {
+			l.Add(at+".next", fielderr.Choose)
 		}
 		switch qu.Type {
 		case TypeSingle, TypeMulti:
-			if len(qu.Choices) < 2 || len(qu.Choices) > MaxChoices {
-				return bad("question %d: 2 to %d choices", n, MaxChoices)
+			if len(qu.Choices) < 2 {
+				l.Add(at+".choices", fielderr.Required)
+			} else if len(qu.Choices) > MaxChoices {
+				l.AddMax(at+".choices", fielderr.TooMany, MaxChoices)
 			}
 			ids := map[string]bool{}
 			labels := map[string]bool{}
-			for _, c := range qu.Choices {
-				if !idPattern.MatchString(c.ID) || ids[c.ID] {
-					return bad("question %d: choice IDs must be unique letters and digits", n)
+			for j, c := range qu.Choices {
+				cat := at + ".choices." + strconv.Itoa(j)
+				if !idPattern.MatchString(c.ID) {
+					l.Add(cat+".id", fielderr.Format)
+				} else if ids[c.ID] {
+					l.Add(cat+".id", fielderr.Taken)
 				}
-				if c.Label == "" || len([]rune(c.Label)) > MaxLabel {
-					return bad("question %d: choice labels must be 1 to %d characters", n, MaxLabel)
-				}
-				if labels[c.Label] {
-					return bad("question %d: choice %q twice", n, c.Label)
+				switch {
+				case c.Label == "":
+					l.Add(cat+".label", fielderr.Required)
+				case len([]rune(c.Label)) > MaxLabel:
+					l.AddMax(cat+".label", fielderr.TooLong, MaxLabel)
+				case labels[c.Label]:
+					l.Add(cat+".label", fielderr.Taken)
 				}
 				ids[c.ID], labels[c.Label] = true, true
-				if qu.Type == TypeMulti && c.Next != "" {
-					return bad("question %d: a multiple choice answer cannot jump", n)
-				}
-				if err := forward(i, c.Next); err != nil {
-					return err
+				// A multiple choice answer cannot jump: only one path follows.
+				if qu.Type == TypeMulti && c.Next != "" || !forward(i, c.Next) {
+					l.Add(cat+".next", fielderr.Choose)
 				}
 			}
 		case TypeNumber, TypeDate, TypeText:
 			if len(qu.Choices) > 0 {
-				return bad("question %d: only choice questions have choices", n)
+				l.Add(at+".choices", fielderr.Format)
 			}
 		default:
-			return bad("question %d: type %q", n, qu.Type)
+			l.Add(at+".type", fielderr.Choose)
 		}
 		if qu.Attribute == "" {
 			continue
 		}
 		def, ok := defs[qu.Attribute]
-		if !ok {
-			return bad("question %d: no attribute %q", n, qu.Attribute)
-		}
-		if err := compatible(qu, def); err != nil {
-			return bad("question %d: %v", n, err)
+		if !ok || compatible(qu, def) != nil {
+			l.Add(at+".attribute", fielderr.Choose)
 		}
 	}
-	return nil
+	return l.Err(ErrInvalid)
 }
 
 // compatible checks that every answer the question can take is a valid

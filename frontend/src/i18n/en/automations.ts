@@ -66,6 +66,12 @@ const en: typeof ja = {
     pause: 'Pause',
     delete: 'Delete',
     stats: 'Sent so far {sent} · not sent {skipped} · failed {failed}',
+    fields: {
+      sendAt: 'Send time',
+      steps: 'Steps',
+      other: 'Rule settings',
+      step: { at: 'Step {n} send time', delayDays: 'Step {n} days', messages: 'Step {n} message' },
+    },
     errors: {
       segmentInvalid: 'The recipient conditions are not valid.',
       campaignInvalid: 'A message text is not valid. Check each channel’s text.',

@@ -5,6 +5,16 @@ import type ja from '../ja/surveys'
 // fails to compile.
 const en: typeof ja = {
   surveys: {
+    fields: {
+      name: 'Survey name',
+      intro: 'First message',
+      thanks: 'Thank-you message',
+      answerRule: 'Answer rule',
+      questions: 'Questions',
+      question: 'Question {n} {part}',
+      choice: 'Question {n} choice {m} {part}',
+      part: { question: 'settings', text: 'text', next: 'next question', label: 'wording', choices: 'choices', id: 'ID', attribute: 'customer attribute', type: 'type' },
+    },
     nav: 'Surveys',
     listTitle: 'Surveys',
     new: 'New',

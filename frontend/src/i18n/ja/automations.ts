@@ -64,6 +64,12 @@ const ja = {
     pause: '一時停止',
     delete: '削除',
     stats: 'これまでに送信 {sent} 件・送らなかった分 {skipped} 件・失敗 {failed} 件',
+    fields: {
+      sendAt: '送信時刻',
+      steps: 'ステップ',
+      other: 'ルールの設定',
+      step: { at: 'ステップ {n} の送信時刻', delayDays: 'ステップ {n} の日数', messages: 'ステップ {n} のメッセージ' },
+    },
     errors: {
       segmentInvalid: '配信対象の条件が正しくありません。',
       campaignInvalid: '本文が正しくありません。各チャネルの本文を確認してください。',

@@ -3,6 +3,16 @@
 
 const ja = {
   surveys: {
+    fields: {
+      name: 'アンケート名',
+      intro: '最初のメッセージ',
+      thanks: 'お礼のメッセージ',
+      answerRule: '回答の扱い',
+      questions: '質問',
+      question: '質問 {n} の{part}',
+      choice: '質問 {n} の選択肢 {m} の{part}',
+      part: { question: '設定', text: '質問文', next: '次の質問', label: '文言', choices: '選択肢', id: 'ID', attribute: '顧客属性', type: '種類' },
+    },
     nav: 'アンケート',
     listTitle: 'アンケート',
     new: '新規作成',
