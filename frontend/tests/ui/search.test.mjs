@@ -148,7 +148,7 @@ test('search folds 異体字, widths and kana across customers, conversations an
   await page.getByTestId('audit-search').click()
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll('[data-testid="audit-row"] td:nth-child(3)')]
-    return rows.length > 0 && rows.every((td) => td.getAttribute('title') === 'staff:tanaka')
+    return rows.length > 0 && rows.every((td) => td.textContent.trim() === '田中 支店長')
   })
   assert.doesNotMatch(await page.getByTestId('audit-actor').innerText(), /staff:/)
   assert.deepEqual(pageErrors, [], `page errors: ${pageErrors.join('\n')}`)
