@@ -69,15 +69,11 @@ func cmdStaffPassword(ctx context.Context, c *cmdCtx, _ []string) error {
 }
 
 func cmdStaffList(ctx context.Context, c *cmdCtx, _ []string) error {
-	eng, _, err := c.openAudited(ctx, auth.PermStaff)
+	eng, svc, _, err := c.openStaffAdmin(ctx)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	svc, err := eng.Auth()
-	if err != nil {
-		return err
-	}
 	list, err := svc.List(ctx)
 	if err != nil {
 		return err
@@ -96,15 +92,11 @@ func cmdStaffList(ctx context.Context, c *cmdCtx, _ []string) error {
 // (one per line). The first administrator of a folder without staff is
 // created as such (nobody could approve them otherwise).
 func cmdStaffAdd(ctx context.Context, c *cmdCtx, args []string) error {
-	eng, actor, err := c.openAudited(ctx, auth.PermStaff)
+	eng, svc, actor, err := c.openStaffAdmin(ctx)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	svc, err := eng.Auth()
-	if err != nil {
-		return err
-	}
 	name, err := c.readLine("Display name: ")
 	if err != nil {
 		return err
@@ -130,15 +122,11 @@ func cmdStaffAdd(ctx context.Context, c *cmdCtx, args []string) error {
 // by the auth service.
 func staffChange(what string, change func(svc *auth.Service, ctx context.Context, actor string, id int64) error) func(context.Context, *cmdCtx, []string) error {
 	return func(ctx context.Context, c *cmdCtx, args []string) error {
-		eng, actor, err := c.openAudited(ctx, auth.PermStaff)
+		eng, svc, actor, err := c.openStaffAdmin(ctx)
 		if err != nil {
 			return err
 		}
 		defer eng.Close()
-		svc, err := eng.Auth()
-		if err != nil {
-			return err
-		}
 		st, err := svc.Get(ctx, args[0])
 		if err != nil {
 			return fmt.Errorf("staff %s: %w", args[0], err)
@@ -164,4 +152,19 @@ func cmdStaffRequireSignin(ctx context.Context, c *cmdCtx, args []string) error 
 		return err
 	}
 	return c.print(map[string]string{"requireSignin": v}, func(w io.Writer) { fmt.Fprintf(w, "staff sign-in for tsunagu-cli: %s\n", v) })
+}
+
+// openStaffAdmin opens the engine for a staff administration command
+// (signed in with PermStaff where required) with its auth service.
+func (c *cmdCtx) openStaffAdmin(ctx context.Context) (*engine.Engine, *auth.Service, string, error) {
+	eng, actor, err := c.openAudited(ctx, auth.PermStaff)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	svc, err := eng.Auth()
+	if err != nil {
+		eng.Close()
+		return nil, nil, "", err
+	}
+	return eng, svc, actor, nil
 }
