@@ -63,12 +63,14 @@ func consumed(replies ...inbox.HookReply) inbox.HookResult {
 	return inbox.HookResult{Replies: replies, Stop: true, Internal: true}
 }
 
-func textReply(text string) inbox.HookReply {
-	return inbox.HookReply{Text: text, SentBy: SentBy, Audit: Actor, Source: "survey"}
+// The replies name their survey (as its deliveries do), so the thread says
+// which survey asked.
+func textReply(surveyID int64, text string) inbox.HookReply {
+	return inbox.HookReply{Text: text, SentBy: SentBy, Audit: Actor, Source: target(surveyID)}
 }
 
-func messageReply(m line.Message, summary string) inbox.HookReply {
-	return inbox.HookReply{Text: summary, SentBy: SentBy, Audit: Actor, Source: "survey", Message: &m}
+func messageReply(surveyID int64, m line.Message, summary string) inbox.HookReply {
+	return inbox.HookReply{Text: summary, SentBy: SentBy, Audit: Actor, Source: target(surveyID), Message: &m}
 }
 
 // Start starts (or offers to resume) a survey for a LINE user inside the
@@ -110,7 +112,7 @@ func (s *Service) Start(ctx context.Context, tx *sql.Tx, lineUserID string, surv
 		if err != nil {
 			return nil, err
 		}
-		return []inbox.HookReply{messageReply(m, textResume)}, nil
+		return []inbox.HookReply{messageReply(sv.ID, m, textResume)}, nil
 	}
 	if sv.AnswerRule == RuleFirst {
 		var done bool
@@ -123,7 +125,7 @@ func (s *Service) Start(ctx context.Context, tx *sql.Tx, lineUserID string, surv
 			if err != nil {
 				return nil, err
 			}
-			return []inbox.HookReply{messageReply(m, textAlready)}, nil
+			return []inbox.HookReply{messageReply(sv.ID, m, textAlready)}, nil
 		}
 	}
 	if err := pauseOthers(ctx, tx, lineUserID, 0, now); err != nil {
@@ -142,7 +144,7 @@ func (s *Service) Start(ctx context.Context, tx *sql.Tx, lineUserID string, surv
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, messageReply(m, sv.Intro))
+		out = append(out, messageReply(sv.ID, m, sv.Intro))
 	}
 	r, err := s.ask(ctx, tx, sv, sess, "")
 	if err != nil {
@@ -170,7 +172,7 @@ func (s *Service) startFromCard(ctx context.Context, tx *sql.Tx, ev inbox.HookEv
 	}
 	replies, err := s.Start(ctx, tx, ev.UserID, surveyID, "campaign")
 	if errors.Is(err, ErrNotOpen) {
-		return consumed(textReply(textClosed)), s.reject(ctx, tx, surveyID, "stale")
+		return consumed(textReply(surveyID, textClosed)), s.reject(ctx, tx, surveyID, "stale")
 	}
 	if err != nil {
 		return inbox.HookResult{}, err
@@ -298,7 +300,7 @@ func (s *Service) text(ctx context.Context, tx *sql.Tx, ev inbox.HookEvent) (inb
 		if err := saveSession(ctx, tx, sess, s.now().UnixMilli()); err != nil {
 			return inbox.HookResult{}, err
 		}
-		return consumed(textReply(textPaused)), nil
+		return consumed(textReply(sv.ID, textPaused)), nil
 	}
 	q, _, ok := sv.question(sess.questionID)
 	if !ok || sv.Status != StatusOpen {
@@ -345,7 +347,7 @@ func (s *Service) answer(ctx context.Context, tx *sql.Tx, sv Survey, sess *sessi
 		if err := record(ctx, tx, now, Actor, ActionComplete, sv.ID, map[string]string{"run": itoa(sess.id)}); err != nil {
 			return inbox.HookResult{}, err
 		}
-		return consumed(textReply(sv.Thanks)), nil
+		return consumed(textReply(sv.ID, sv.Thanks)), nil
 	}
 	sess.questionID = next
 	if err := saveSession(ctx, tx, sess, now); err != nil {
@@ -460,7 +462,7 @@ func (s *Service) ask(ctx context.Context, tx *sql.Tx, sv Survey, sess *session,
 	if err != nil {
 		return inbox.HookReply{}, fmt.Errorf("survey %d question %s: %w", sv.ID, q.ID, err)
 	}
-	return messageReply(m, summary), nil
+	return messageReply(sv.ID, m, summary), nil
 }
 
 // issue stores a fresh token for the session's question.

@@ -300,6 +300,20 @@ func TestSurveyEndToEnd(t *testing.T) {
 	if strings.Join(taps, ",") != "ある,投資信託,NISA,回答する,日付を選ぶ" {
 		t.Fatalf("taps in the thread = %q", taps)
 	}
+	// Every question and the thanks say which survey asked (issue 19 item 8).
+	var asked int
+	for _, m := range msgs {
+		if m.Direction != "out" {
+			continue
+		}
+		asked++
+		if m.Origin != inbox.OriginSurvey || m.OriginName != sv.Name {
+			t.Fatalf("a survey message in the thread names %q/%q, want the survey %q: %+v", m.Origin, m.OriginName, sv.Name, m)
+		}
+	}
+	if asked < 6 {
+		t.Fatalf("survey messages in the thread = %d", asked)
+	}
 
 	// Redelivery of an answered event stores nothing twice and sends
 	// nothing more.
