@@ -87,19 +87,10 @@ func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permi
 	if !required {
 		return audit.OSActor(osUser()), "", nil
 	}
-	login := os.Getenv(StaffEnv)
-	if login == "" {
+	if os.Getenv(StaffEnv) == "" {
 		return "", "", fmt.Errorf("an administrator requires a staff sign-in for tsunagu-cli: set %s to your login and enter your password", StaffEnv)
 	}
-	pw, err := c.readSecretLine("Password for " + login + ": ")
-	if err != nil {
-		return "", "", err
-	}
-	svc, err := eng.Auth()
-	if err != nil {
-		return "", "", err
-	}
-	ss, err := svc.SignIn(ctx, login, pw)
+	svc, ss, _, err := c.staffSignIn(ctx, eng, "Password for ")
 	if err != nil {
 		return "", "", err
 	}
@@ -119,6 +110,30 @@ func (c *cmdCtx) signIn(ctx context.Context, eng *engine.Engine, perm auth.Permi
 		return "", "", err
 	}
 	return st.Actor(), st.Role, nil
+}
+
+// staffSignIn signs in the staff member named by TSUNAGU_STAFF with the
+// password typed after prompt: the one way the CLI checks a staff password.
+// It returns the password too, for a command that needs it again (changing
+// it).
+func (c *cmdCtx) staffSignIn(ctx context.Context, eng *engine.Engine, prompt string) (*auth.Service, *auth.Session, string, error) {
+	login := os.Getenv(StaffEnv)
+	if login == "" {
+		return nil, nil, "", fmt.Errorf("set %s to your login", StaffEnv)
+	}
+	pw, err := c.readSecretLine(prompt + login + ": ")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	svc, err := eng.Auth()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ss, err := svc.SignIn(ctx, login, pw)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return svc, ss, pw, nil
 }
 
 func osUser() string {

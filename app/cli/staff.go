@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"tsunagu/internal/auth"
@@ -30,11 +29,12 @@ func staffCommands() []command {
 // administrator set must be replaced before anything else, also for
 // someone who only uses the CLI.
 func cmdStaffPassword(ctx context.Context, c *cmdCtx, _ []string) error {
-	login := os.Getenv(StaffEnv)
-	if login == "" {
-		return fmt.Errorf("set %s to your login", StaffEnv)
+	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
+	if err != nil {
+		return err
 	}
-	current, err := c.readSecretLine("Current password for " + login + ": ")
+	defer eng.Close()
+	svc, ss, current, err := c.staffSignIn(ctx, eng, "Current password for ")
 	if err != nil {
 		return err
 	}
@@ -49,22 +49,10 @@ func cmdStaffPassword(ctx context.Context, c *cmdCtx, _ []string) error {
 	if next != again {
 		return errors.New("the two new passwords differ: nothing was changed")
 	}
-	eng, err := engine.Open(ctx, c.dataDir, c.keyring)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	svc, err := eng.Auth()
-	if err != nil {
-		return err
-	}
-	ss, err := svc.SignIn(ctx, login, current)
-	if err != nil {
-		return err
-	}
 	if err := svc.ChangeOwnPassword(ctx, ss, current, next); err != nil {
 		return err
 	}
+	login := ss.Staff().Login
 	return c.print(map[string]string{"login": login, "result": "password changed"}, func(w io.Writer) { fmt.Fprintf(w, "staff %s: password changed\n", login) })
 }
 
