@@ -1,4 +1,4 @@
-import { onBeforeUnmount, onMounted, ref, watch } from 'vue'
+import { computed, onBeforeUnmount, onMounted, ref, watch } from 'vue'
 import { useDrafts, type DraftKind } from '../stores/drafts'
 
 interface Options<T> {
@@ -26,7 +26,9 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
   const drafts = useDrafts()
   const keyOf = typeof key === 'function' ? key : () => key
   let currentKey = keyOf()
-  let initial = JSON.stringify(opts.read())
+  const initial = ref(JSON.stringify(opts.read()))
+  /** Nothing typed: the editor shows its first state (late defaults included). */
+  const pristine = computed(() => JSON.stringify(opts.read()) === initial.value)
   /** A draft of this editor exists (restored or typed). */
   const hasDraft = ref(false)
   let ready = false
@@ -35,7 +37,7 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
 
   function current(): string {
     const now = JSON.stringify(opts.read())
-    return now === initial ? '' : now
+    return now === initial.value ? '' : now
   }
 
   async function restore(k: string) {
@@ -67,7 +69,7 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
       done = false
       hasDraft.value = false
       ready = false
-      opts.apply(JSON.parse(initial) as T)
+      opts.apply(JSON.parse(initial.value) as T)
       void restore(k)
     })
   }
@@ -98,7 +100,7 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
   function defaults(change: () => void): void {
     if (current() !== '' || hasDraft.value) return
     change()
-    initial = JSON.stringify(opts.read())
+    initial.value = JSON.stringify(opts.read())
   }
 
   /** The work was saved or sent: its draft goes. */
@@ -110,10 +112,10 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
 
   /** Throws the draft away: the editor goes back to its first state. */
   async function discardDraft(): Promise<void> {
-    opts.apply(JSON.parse(initial) as T)
+    opts.apply(JSON.parse(initial.value) as T)
     hasDraft.value = false
     await drafts.discard(kind, currentKey).catch(() => {})
   }
 
-  return { hasDraft, clear, discardDraft, defaults }
+  return { hasDraft, pristine, clear, discardDraft, defaults }
 }
