@@ -17,11 +17,10 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
 	"tsunagu/internal/audit"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/store"
+	"tsunagu/internal/textfold"
 )
 
 // SentBy is what the thread shows as the sender of an automatic reply.
@@ -87,10 +86,10 @@ type Rule struct {
 }
 
 // Matches reports whether a customer's text triggers the rule. Both sides
-// are compared after NFKC normalisation (full- and half-width alike),
-// lower-cased and trimmed, so "ＡＴＭ" matches "atm".
+// are compared by the one search key (textfold.Fold: width, kana, 異体字,
+// case, spaces), so "ＡＴＭ" matches "atm" and 「よやく」 matches 「ヨヤク」.
 func (r Rule) Matches(text string) bool {
-	k, t := normalize(r.Keyword), normalize(text)
+	k, t := textfold.Fold(r.Keyword), textfold.Fold(text)
 	if k == "" {
 		return false
 	}
@@ -98,10 +97,6 @@ func (r Rule) Matches(text string) bool {
 		return t == k
 	}
 	return strings.Contains(t, k)
-}
-
-func normalize(s string) string {
-	return strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))
 }
 
 func (r Rule) validate() error {

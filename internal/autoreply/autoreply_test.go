@@ -33,6 +33,10 @@ func TestRuleMatches(t *testing.T) {
 		{Rule{Keyword: "atm", Match: MatchExact}, "ATM", true},
 		{Rule{Keyword: "  ", Match: MatchContains}, "何でも", false},
 		{Rule{Keyword: "ローン", Match: MatchContains}, "預金", false},
+		// The one search key: kana, spaces and 異体字 fold as in every search.
+		{Rule{Keyword: "よやく", Match: MatchContains}, "ヨヤクしたいです", true},
+		{Rule{Keyword: "口座開設", Match: MatchContains}, "口座　開設の方法", true},
+		{Rule{Keyword: "髙橋", Match: MatchExact}, "高橋", true},
 	} {
 		if got := tt.rule.Matches(tt.text); got != tt.want {
 			t.Errorf("%+v matches %q = %v, want %v", tt.rule, tt.text, got, tt.want)

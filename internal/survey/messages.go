@@ -8,6 +8,7 @@ import (
 
 	"tsunagu/internal/customer"
 	"tsunagu/internal/line"
+	"tsunagu/internal/textfold"
 )
 
 // Postback data: "sv:<survey>:<token>:<action>" for a question's buttons,
@@ -51,8 +52,15 @@ const (
 	hintText        = "（メッセージでお答えください）"
 )
 
-// stopWords pause a running survey when sent as a message.
-var stopWords = map[string]bool{"やめる": true, "中止": true, "中断": true, "stop": true, "ストップ": true, "終了": true}
+// isStopWord reports whether a message pauses a running survey: one of the
+// stop words, compared by the one search key (so ＳＴＯＰ and ヤメル count).
+func isStopWord(text string) bool {
+	switch textfold.Fold(text) {
+	case textfold.Fold("やめる"), textfold.Fold("中止"), textfold.Fold("中断"), "stop", textfold.Fold("ストップ"), textfold.Fold("終了"):
+		return true
+	}
+	return false
+}
 
 func data(surveyID int64, token, act string) string {
 	return dataPrefix + strconv.FormatInt(surveyID, 10) + ":" + token + ":" + act

@@ -295,7 +295,7 @@ func (s *Service) text(ctx context.Context, tx *sql.Tx, ev inbox.HookEvent) (inb
 	if err != nil {
 		return inbox.HookResult{}, err
 	}
-	if stopWords[strings.ToLower(customer.NormalizeKey(ev.Text))] {
+	if isStopWord(ev.Text) {
 		sess.state = "paused"
 		if err := saveSession(ctx, tx, sess, s.now().UnixMilli()); err != nil {
 			return inbox.HookResult{}, err
