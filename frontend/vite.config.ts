@@ -33,5 +33,8 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['tests/unit/**/*.test.ts'],
+    // Speed targets live in benchmarks, not in unit tests: vitest's 5 s
+    // default failed mounting whole screens on a loaded 2-core CI machine.
+    testTimeout: 30_000,
   },
 })
