@@ -24,7 +24,8 @@ func (c Customer) Masked() Customer {
 }
 
 // Masked returns the card with its personal values hidden: the customer,
-// every contact point, the LINE user and the custom attribute values.
+// every contact point, the account numbers of its products, the LINE user
+// and the custom attribute values.
 func (c Card) Masked() Card {
 	c.Customer = c.Customer.Masked()
 	points := make([]ContactPoint, len(c.ContactPoints))
@@ -38,6 +39,12 @@ func (c Card) Masked() Card {
 		points[i] = p
 	}
 	c.ContactPoints = points
+	products := make([]Product, len(c.Products))
+	for i, p := range c.Products {
+		p.AccountNo = mask.Account(p.AccountNo)
+		products[i] = p
+	}
+	c.Products = products
 	if c.Line != nil {
 		l := *c.Line
 		l.DisplayName = mask.Name(l.DisplayName)

@@ -89,12 +89,14 @@ func TestViewerMasksForMaskedRoles(t *testing.T) {
 // Masking returns a copy: the card it was made from keeps its values.
 func TestCardMaskedIsACopy(t *testing.T) {
 	c := customer.Card{Customer: customer.Customer{Name: "山田"}, ContactPoints: []customer.ContactPoint{{Kind: "email", Value: "a@b.jp"}},
-		Line: &customer.LineLink{LineUserID: "U1"}, Attributes: []customer.Attribute{{Key: "k", Value: "v"}}}
+		Line: &customer.LineLink{LineUserID: "U1"}, Attributes: []customer.Attribute{{Key: "k", Value: "v"}},
+		Products: []customer.Product{{ProductCode: "TEIKI1", AccountNo: "1234567"}}}
 	m := c.Masked()
-	if m.ContactPoints[0].Value != mask.Email("a@b.jp") || m.Line.LineUserID != mask.Placeholder {
+	if m.ContactPoints[0].Value != mask.Email("a@b.jp") || m.Line.LineUserID != mask.Placeholder ||
+		m.Products[0].AccountNo != "*****67" || m.Products[0].ProductCode != "TEIKI1" {
 		t.Errorf("masked: %+v", m)
 	}
-	if c.Name != "山田" || c.ContactPoints[0].Value != "a@b.jp" || c.Line.LineUserID != "U1" || c.Attributes[0].Value != "v" {
+	if c.Name != "山田" || c.ContactPoints[0].Value != "a@b.jp" || c.Line.LineUserID != "U1" || c.Attributes[0].Value != "v" || c.Products[0].AccountNo != "1234567" {
 		t.Errorf("original changed: %+v", c)
 	}
 }

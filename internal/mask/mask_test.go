@@ -21,6 +21,9 @@ func TestMask(t *testing.T) {
 		{"empty email", Email, "", ""},
 		{"body", Body, "口座番号は1234567です", Placeholder},
 		{"empty body", Body, "", ""},
+		{"account", Account, "0123456", "*****56"},
+		{"short account", Account, "123", Placeholder},
+		{"empty account", Account, "", ""},
 	}
 	for _, tt := range tests {
 		if got := tt.fn(tt.in); got != tt.want {
