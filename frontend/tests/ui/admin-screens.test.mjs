@@ -145,6 +145,14 @@ test('admin screens: nothing to publish, audit period and export, backup folder,
   await chooseOwnPassword(page, 'initial password 1', 'kansa own passphrase 1')
   await page.getByTestId('audit-view').waitFor()
   await rows.first().waitFor()
+  // Signing in asked for nothing the role may not have: the trail holds no
+  // refusal for the auditor (the screens ask only what the role allows),
+  // also after the status bar's 5-second refresh.
+  await page.waitForTimeout(5500)
+  const denied = await call(page, 'AuditEntries', { action: 'access.denied', actor: 'staff:kansa', limit: 50 })
+  assert.ok(denied.ok, JSON.stringify(denied.body))
+  const mine = denied.body.entries
+  assert.deepEqual(mine.map((e) => e.detail), [], 'no refused call at the auditor\'s sign-in')
   await inputs.nth(0).fill(today())
   await inputs.nth(1).fill(today())
   await inputs.nth(1).press('Enter')
