@@ -346,7 +346,7 @@ func (d *Draft) normalise() error {
 		d.Rules = segment.Node{Op: "and"} // nothing chosen: every customer
 	}
 	if err := d.Rules.Validate(); err != nil {
-		return err
+		return fielderr.Under("rules", err)
 	}
 	return fielderr.Under("content", d.Content.Validate(d.Channels))
 }

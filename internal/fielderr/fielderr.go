@@ -28,11 +28,13 @@ const (
 	Overlap    = "errors.fieldOverlap"    // two tap areas overlap
 	Format     = "errors.fieldFormat"     // not in the expected form (address, number, time)
 	SMSParts   = "errors.fieldSmsParts"   // an SMS longer than Max parts
+	Range      = "errors.fieldRange"      // the end of a range is before its start
+	AtMost     = "errors.fieldAtMost"     // a number above Max
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names
@@ -41,7 +43,7 @@ func Codes() []string {
 type FieldError struct {
 	Field string `json:"field"`
 	Code  string `json:"code"`
-	// Max is the limit for TooLong, TooMany and SMSParts.
+	// Max is the limit for TooLong, TooMany, SMSParts and AtMost.
 	Max int `json:"max,omitempty"`
 }
 

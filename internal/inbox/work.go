@@ -11,6 +11,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
+	"tsunagu/internal/fielderr"
 )
 
 // Audit actions of the inbox's own work (the audit trail holds IDs and
@@ -295,6 +296,12 @@ func CustomerName(ctx context.Context, q interface {
 	return name, nil
 }
 
+// The limits of a canned reply, in characters.
+const (
+	MaxCannedTitle = 60
+	MaxCannedBody  = 5000
+)
+
 // CannedReply is a text staff insert in the composer.
 type CannedReply struct {
 	ID        int64  `json:"id"`
@@ -325,8 +332,20 @@ func (ib *Inbox) CannedReplies(ctx context.Context) ([]CannedReply, error) {
 // SaveCannedReply creates (ID 0) or updates a canned reply; audited.
 func (ib *Inbox) SaveCannedReply(ctx context.Context, actor string, c CannedReply) (CannedReply, error) {
 	c.Title, c.Body = strings.TrimSpace(c.Title), strings.TrimSpace(c.Body)
-	if c.Title == "" || len([]rune(c.Title)) > 60 || c.Body == "" || len([]rune(c.Body)) > 5000 {
-		return CannedReply{}, ErrBadCanned
+	// Both fields at once, by their JSON names, for the editor to mark.
+	var l fielderr.List
+	if c.Title == "" {
+		l.Add("title", fielderr.Required)
+	} else if len([]rune(c.Title)) > MaxCannedTitle {
+		l.AddMax("title", fielderr.TooLong, MaxCannedTitle)
+	}
+	if c.Body == "" {
+		l.Add("body", fielderr.Required)
+	} else if len([]rune(c.Body)) > MaxCannedBody {
+		l.AddMax("body", fielderr.TooLong, MaxCannedBody)
+	}
+	if err := l.Err(ErrBadCanned); err != nil {
+		return CannedReply{}, err
 	}
 	now := ib.now().UnixMilli()
 	c.UpdatedAt = now

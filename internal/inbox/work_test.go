@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/erasure"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/linesim"
 	"tsunagu/internal/store"
 )
@@ -595,6 +597,20 @@ func TestNotesNeverSentAndCannedReplies(t *testing.T) {
 	}
 	if _, err := e.ib.SaveCannedReply(ctx, "staff:admin", CannedReply{Title: "", Body: "x"}); !errors.Is(err, ErrBadCanned) {
 		t.Fatal(err)
+	}
+	// Each wrong field by its JSON name, both at once (issue 19 item 6).
+	for _, tt := range []struct {
+		c    CannedReply
+		want []fielderr.FieldError
+	}{
+		{CannedReply{Title: " ", Body: "\n"}, []fielderr.FieldError{{Field: "title", Code: fielderr.Required}, {Field: "body", Code: fielderr.Required}}},
+		{CannedReply{Title: strings.Repeat("題", MaxCannedTitle+1), Body: "x"}, []fielderr.FieldError{{Field: "title", Code: fielderr.TooLong, Max: MaxCannedTitle}}},
+		{CannedReply{Title: "長文", Body: strings.Repeat("あ", MaxCannedBody+1)}, []fielderr.FieldError{{Field: "body", Code: fielderr.TooLong, Max: MaxCannedBody}}},
+	} {
+		_, err := e.ib.SaveCannedReply(ctx, "staff:admin", tt.c)
+		if got := fielderr.Fields(err); !errors.Is(err, ErrBadCanned) || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("SaveCannedReply(%.20q…) = %v, fields %+v, want %+v", tt.c.Title, err, got, tt.want)
+		}
 	}
 	for _, tt := range []struct {
 		conv int64

@@ -15,7 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"tsunagu/internal/fielderr"
 )
 
 // ErrInvalid wraps every validation failure of a rule tree.
@@ -115,13 +118,38 @@ func (n Node) JSON() string {
 	return string(b)
 }
 
-// Validate checks the tree's shape and every condition.
+// Validate checks the tree's shape and every condition. A wrong condition
+// is reported with its path in the tree's JSON (fielderr:
+// "children.1.cond.maxAge"), all of them at once, so that the editor marks
+// each one; a caller that holds the tree under a name puts the paths in
+// place (fielderr.Under("rules", err)). A malformed shape (a group with a
+// condition, an unknown op, nesting deeper than MaxDepth) is a plain
+// ErrInvalid: no editor builds one, and there is no field to mark.
 func (n Node) Validate() error {
 	count := 0
-	return n.validate(0, &count)
+	var l fielderr.List
+	if err := n.validate("", 0, &count, &l); errors.Is(err, errTooMany) {
+		// The tree as a whole (the caller's "rules").
+		return fielderr.NewMax(ErrInvalid, "", fielderr.TooMany, MaxConditions)
+	} else if err != nil {
+		return err
+	}
+	return l.Err(ErrInvalid)
 }
 
-func (n Node) validate(depth int, count *int) error {
+// errTooMany stops the walk of a tree past MaxConditions conditions (it
+// may come from outside the editor: nothing more of it is read).
+var errTooMany = errors.New("segment: too many conditions")
+
+// join appends a part to a fielderr path ("" is the root).
+func join(path, part string) string {
+	if path == "" {
+		return part
+	}
+	return path + "." + part
+}
+
+func (n Node) validate(path string, depth int, count *int, l *fielderr.List) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("%w: nested deeper than %d", ErrInvalid, MaxDepth)
 	}
@@ -130,8 +158,8 @@ func (n Node) validate(depth int, count *int) error {
 		if n.Cond != nil {
 			return fmt.Errorf("%w: a group has no condition", ErrInvalid)
 		}
-		for _, c := range n.Children {
-			if err := c.validate(depth+1, count); err != nil {
+		for i, c := range n.Children {
+			if err := c.validate(join(path, "children."+strconv.Itoa(i)), depth+1, count, l); err != nil {
 				return err
 			}
 		}
@@ -142,9 +170,10 @@ func (n Node) validate(depth int, count *int) error {
 		}
 		*count++
 		if *count > MaxConditions {
-			return fmt.Errorf("%w: more than %d conditions", ErrInvalid, MaxConditions)
+			return errTooMany
 		}
-		return n.Cond.validate()
+		n.Cond.validate(join(path, "cond"), l)
+		return nil
 	}
 	return fmt.Errorf("%w: op %q", ErrInvalid, n.Op)
 }
@@ -154,16 +183,22 @@ var (
 	numberRegexp = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 )
 
-func (c Condition) validate() error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalid, c.Kind, fmt.Sprintf(format, args...))
-	}
+// MaxLastContactDays is the longest "last contact within" span (10 years).
+const MaxLastContactDays = 3650
+
+// validate adds what is wrong with c to l, each under path ("cond" of its
+// node) by the JSON name of the part that is wrong.
+func (c Condition) validate(path string, l *fielderr.List) {
+	at := func(part string) string { return join(path, part) }
 	if len(c.Values) > MaxValues {
-		return bad("more than %d values", MaxValues)
+		l.AddMax(at("values"), fielderr.TooMany, MaxValues)
 	}
-	for _, v := range append([]string{c.Value}, c.Values...) {
+	if len([]rune(c.Value)) > maxValueLen {
+		l.AddMax(at("value"), fielderr.TooLong, maxValueLen)
+	}
+	for i, v := range c.Values {
 		if len([]rune(v)) > maxValueLen {
-			return bad("value longer than %d characters", maxValueLen)
+			l.AddMax(at("values."+strconv.Itoa(i)), fielderr.TooLong, maxValueLen)
 		}
 	}
 	switch c.Kind {
@@ -171,77 +206,87 @@ func (c Condition) validate() error {
 		switch c.Field {
 		case "branch", "staff", "status", "gender":
 			if c.Cmp != "eq" && c.Cmp != "in" && c.Cmp != "ne" {
-				return bad("field %s compares with eq, ne or in", c.Field)
+				l.Add(at("cmp"), fielderr.Choose)
 			}
 			if c.Cmp == "in" && len(c.Values) == 0 {
-				return bad("in needs values")
+				l.Add(at("values"), fielderr.Required)
 			}
 		case "postal_prefix":
-			if c.Value == "" || strings.Trim(c.Value, "0123456789-") != "" {
-				return bad("postal prefix must be digits")
+			if c.Value == "" {
+				l.Add(at("value"), fielderr.Required)
+			} else if strings.Trim(c.Value, "0123456789-") != "" {
+				l.Add(at("value"), fielderr.Format)
 			}
 		case "age":
-			if c.MinAge < 0 || c.MaxAge < 0 || c.MaxAge != 0 && c.MaxAge < c.MinAge || c.MinAge == 0 && c.MaxAge == 0 {
-				return bad("age band %d-%d", c.MinAge, c.MaxAge)
+			switch {
+			case c.MinAge < 0:
+				l.Add(at("minAge"), fielderr.Format)
+			case c.MaxAge < 0:
+				l.Add(at("maxAge"), fielderr.Format)
+			case c.MinAge == 0 && c.MaxAge == 0:
+				l.Add(at("minAge"), fielderr.Required)
+			case c.MaxAge != 0 && c.MaxAge < c.MinAge:
+				l.Add(at("maxAge"), fielderr.Range)
 			}
 		default:
-			return bad("unknown field %q", c.Field)
+			l.Add(at("field"), fielderr.Choose)
 		}
 	case KindProduct:
 		if c.ProductType == "" && c.ProductCode == "" {
-			return bad("product type or code is required")
+			l.Add(at("productType"), fielderr.Required)
 		}
 		switch c.ProductStatus {
 		case "", "active", "closed", "any":
 		default:
-			return bad("product status %q", c.ProductStatus)
+			l.Add(at("productStatus"), fielderr.Choose)
 		}
 		if c.MaturesFromDays > c.MaturesToDays {
-			return bad("maturity range %d-%d days", c.MaturesFromDays, c.MaturesToDays)
+			l.Add(at("maturesToDays"), fielderr.Range)
 		}
 	case KindAttribute:
 		if c.Key == "" {
-			return bad("attribute key is required")
+			l.Add(at("key"), fielderr.Required)
 		}
 		switch c.Cmp {
 		case "eq", "ne", "lt", "le", "gt", "ge", "contains", "in", "between":
 		default:
-			return bad("comparison %q", c.Cmp)
+			l.Add(at("cmp"), fielderr.Choose)
 		}
 		if c.Cmp == "between" && len(c.Values) != 2 || c.Cmp == "in" && len(c.Values) == 0 {
-			return bad("%s needs values", c.Cmp)
+			l.Add(at("values"), fielderr.Required)
 		}
 	case KindTag:
 		if c.Value == "" {
-			return bad("tag is required")
+			l.Add(at("value"), fielderr.Required)
 		}
 	case KindLine:
 		switch c.Value {
 		case "linked", "following", "blocked":
 		default:
-			return bad("LINE state %q", c.Value)
+			l.Add(at("value"), fielderr.Choose)
 		}
 	case KindConsent:
 		switch c.Value {
 		case "line", "email", "sms", "postal":
 		default:
-			return bad("channel %q", c.Value)
+			l.Add(at("value"), fielderr.Choose)
 		}
 	case KindLastContact:
 		switch c.Direction {
 		case "in", "out", "any":
 		default:
-			return bad("direction %q", c.Direction)
+			l.Add(at("direction"), fielderr.Choose)
 		}
-		if c.Days <= 0 || c.Days > 3650 {
-			return bad("days %d", c.Days)
+		if c.Days <= 0 {
+			l.Add(at("days"), fielderr.Required)
+		} else if c.Days > MaxLastContactDays {
+			l.AddMax(at("days"), fielderr.AtMost, MaxLastContactDays)
 		}
 	case KindSurvey:
 		if c.Survey == "" {
-			return bad("survey is required")
+			l.Add(at("survey"), fielderr.Choose)
 		}
 	default:
-		return fmt.Errorf("%w: unknown kind %q", ErrInvalid, c.Kind)
+		l.Add(at("kind"), fielderr.Choose)
 	}
-	return nil
 }

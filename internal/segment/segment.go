@@ -11,6 +11,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/customer"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/store"
 )
 
@@ -272,13 +273,35 @@ func productConds(n Node, negated bool, out []*Condition) []*Condition {
 	return out
 }
 
+// MaxName is the longest segment name in characters.
+const MaxName = 100
+
 // Save stores a segment (id 0: a new one) and audits it.
 func (s *Service) Save(ctx context.Context, actor string, seg Segment) (Segment, error) {
 	seg.Name = strings.TrimSpace(seg.Name)
-	if seg.Name == "" || len([]rune(seg.Name)) > 100 {
-		return Segment{}, fmt.Errorf("%w: name must be 1 to 100 characters", ErrInvalid)
+	// Every wrong field at once, by its path in the Segment the editor sent.
+	var l fielderr.List
+	if seg.Name == "" {
+		l.Add("name", fielderr.Required)
+	} else if len([]rune(seg.Name)) > MaxName {
+		l.AddMax("name", fielderr.TooLong, MaxName)
+	} else {
+		// Said with the other fields; the UNIQUE column still decides a race.
+		var n int
+		if err := s.db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM segments WHERE name = ? AND id != ?`, seg.Name, seg.ID).Scan(&n); err != nil {
+			return Segment{}, fmt.Errorf("segment: save: %w", err)
+		}
+		if n > 0 {
+			l.Add("name", fielderr.Taken)
+		}
 	}
 	seg.Rules = seg.Rules.orEmpty()
+	if err := seg.Rules.Validate(); err != nil && !l.Merge(fielderr.Under("rules", err)) {
+		return Segment{}, err
+	}
+	if err := l.Err(ErrInvalid); err != nil {
+		return Segment{}, err
+	}
 	if _, err := s.cp.Compile(seg.Rules); err != nil {
 		return Segment{}, err
 	}
@@ -308,7 +331,7 @@ func (s *Service) Save(ctx context.Context, actor string, seg Segment) (Segment,
 	})
 	if err != nil {
 		if store.IsUnique(err) {
-			return Segment{}, fmt.Errorf("%w: a segment with this name exists", ErrInvalid)
+			return Segment{}, fielderr.New(ErrInvalid, "name", fielderr.Taken)
 		}
 		return Segment{}, err
 	}

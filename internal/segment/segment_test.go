@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 	"tsunagu/internal/store/storetest"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/store"
 )
 
@@ -423,5 +425,73 @@ func TestPreviewShowsTheMatchedProduct(t *testing.T) {
 		if len(r.Matches) != 0 {
 			t.Errorf("%s: reasons %+v under NOT", r.CustomerNo, r.Matches)
 		}
+	}
+}
+
+// A wrong condition names itself by its path in the tree's JSON, every one
+// at once, so the editor can mark each (issue 19 item 6); Save puts the
+// paths under "rules" next to the name's own.
+func TestValidationNamesTheWrongFields(t *testing.T) {
+	tree := and(
+		cond(Condition{Kind: KindTag, Value: "年金"}),
+		cond(Condition{Kind: KindField, Field: "age", MinAge: 60, MaxAge: 40}),
+		or(
+			cond(Condition{Kind: KindProduct}),
+			cond(Condition{Kind: KindLastContact, Direction: "in", Days: 4000}),
+		),
+		not(cond(Condition{Kind: KindField, Field: "postal_prefix", Value: "18a"})),
+	)
+	want := []fielderr.FieldError{
+		{Field: "children.1.cond.maxAge", Code: fielderr.Range},
+		{Field: "children.2.children.0.cond.productType", Code: fielderr.Required},
+		{Field: "children.2.children.1.cond.days", Code: fielderr.AtMost, Max: MaxLastContactDays},
+		{Field: "children.3.cond.value", Code: fielderr.Format},
+	}
+	err := tree.Validate()
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Validate = %v, want ErrInvalid", err)
+	}
+	if got := fielderr.Fields(err); !reflect.DeepEqual(got, want) {
+		t.Fatalf("fields\n got %+v\nwant %+v", got, want)
+	}
+	// A condition at the root is "cond"; too many conditions is the tree itself.
+	if got := fielderr.Fields(cond(Condition{Kind: KindTag}).Validate()); !reflect.DeepEqual(got, []fielderr.FieldError{{Field: "cond.value", Code: fielderr.Required}}) {
+		t.Errorf("root condition: %+v", got)
+	}
+	many := and()
+	for range MaxConditions + 1 {
+		many.Children = append(many.Children, cond(Condition{Kind: KindTag, Value: "a"}))
+	}
+	if got := fielderr.Fields(many.Validate()); !reflect.DeepEqual(got, []fielderr.FieldError{{Field: "", Code: fielderr.TooMany, Max: MaxConditions}}) {
+		t.Errorf("too many: %+v", got)
+	}
+	// A malformed shape has no field to mark.
+	if err := (Node{Op: "xor"}).Validate(); !errors.Is(err, ErrInvalid) || fielderr.Fields(err) != nil {
+		t.Errorf("bad op: %v", err)
+	}
+
+	svc := New(newDB(t), clock, nil)
+	ctx := context.Background()
+	_, err = svc.Save(ctx, "staff:sato", Segment{Name: "  ", Rules: and(cond(Condition{Kind: KindAttribute, Cmp: "eq", Value: "x"}))})
+	if got := fielderr.Fields(err); !errors.Is(err, ErrInvalid) || !reflect.DeepEqual(got, []fielderr.FieldError{
+		{Field: "name", Code: fielderr.Required},
+		{Field: "rules.children.0.cond.key", Code: fielderr.Required},
+	}) {
+		t.Fatalf("Save = %v, fields %+v", err, got)
+	}
+	if _, err := svc.Save(ctx, "staff:sato", Segment{Name: "年金受給者", Rules: and()}); err != nil {
+		t.Fatal(err)
+	}
+	// A name in use is said together with a wrong condition.
+	_, err = svc.Save(ctx, "staff:sato", Segment{Name: "年金受給者", Rules: and(cond(Condition{Kind: KindTag}))})
+	if got := fielderr.Fields(err); !errors.Is(err, ErrInvalid) || !reflect.DeepEqual(got, []fielderr.FieldError{
+		{Field: "name", Code: fielderr.Taken},
+		{Field: "rules.children.0.cond.value", Code: fielderr.Required},
+	}) {
+		t.Fatalf("taken name: %v, fields %+v", err, got)
+	}
+	_, err = svc.Save(ctx, "staff:sato", Segment{Name: strings.Repeat("長", MaxName+1), Rules: and()})
+	if got := fielderr.Fields(err); !reflect.DeepEqual(got, []fielderr.FieldError{{Field: "name", Code: fielderr.TooLong, Max: MaxName}}) {
+		t.Fatalf("long name: %v, fields %+v", err, got)
 	}
 }

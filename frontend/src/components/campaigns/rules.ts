@@ -111,32 +111,85 @@ export function depth(n: SegmentNode): number {
 
 const filled = (s: string | undefined) => (s ?? '').trim() !== ''
 
-/** Whether c is filled in enough for the Go side to accept it. */
-export function conditionComplete(c: SegmentCondition): boolean {
+/** internal/segment.MaxLastContactDays. */
+export const MAX_LAST_CONTACT_DAYS = 3650
+
+/**
+ * What is wrong with c, the way internal/segment names it: the part (its
+ * JSON name: `value`, `maxAge`) and a field code (internal/fielderr); null
+ * when c is filled in enough for the Go side to accept it.
+ */
+export interface ConditionProblem {
+  part: string
+  code: string
+  max?: number
+}
+
+const REQUIRED = 'errors.fieldRequired'
+const CHOOSE = 'errors.fieldChoose'
+
+export function conditionProblem(c: SegmentCondition): ConditionProblem | null {
+  const need = (part: string, ok: boolean, code = REQUIRED): ConditionProblem | null => (ok ? null : { part, code })
   switch (c.kind) {
     case 'field':
-      if (c.field === 'age') return (c.minAge ?? 0) > 0 || (c.maxAge ?? 0) > 0 ? !(c.maxAge && c.minAge && c.maxAge < c.minAge) : false
-      if (c.field === 'postal_prefix') return /^[0-9-]+$/.test(c.value ?? '')
-      return c.cmp === 'in' ? (c.values ?? []).some(filled) : filled(c.value)
+      if (c.field === 'age') {
+        if (!((c.minAge ?? 0) > 0 || (c.maxAge ?? 0) > 0)) return { part: 'minAge', code: REQUIRED }
+        return need('maxAge', !(c.maxAge && c.minAge && c.maxAge < c.minAge), 'errors.fieldRange')
+      }
+      if (c.field === 'postal_prefix') return filled(c.value) ? need('value', /^[0-9-]+$/.test(c.value ?? ''), 'errors.fieldFormat') : { part: 'value', code: REQUIRED }
+      return c.cmp === 'in' ? need('values', (c.values ?? []).some(filled)) : need('value', filled(c.value))
     case 'product':
-      return (filled(c.productType) || filled(c.productCode)) && (c.maturesFromDays ?? 0) <= (c.maturesToDays ?? 0)
+      return need('productType', filled(c.productType) || filled(c.productCode)) ?? need('maturesToDays', (c.maturesFromDays ?? 0) <= (c.maturesToDays ?? 0), 'errors.fieldRange')
     case 'attribute':
-      if (!filled(c.key)) return false
-      if (c.cmp === 'between') return (c.values ?? []).length === 2 && (c.values ?? []).every(filled)
-      if (c.cmp === 'in') return (c.values ?? []).some(filled)
-      return filled(c.value)
+      if (!filled(c.key)) return { part: 'key', code: REQUIRED }
+      if (c.cmp === 'between') return need('values', (c.values ?? []).length === 2 && (c.values ?? []).every(filled))
+      if (c.cmp === 'in') return need('values', (c.values ?? []).some(filled))
+      return need('value', filled(c.value))
     case 'tag':
-      return filled(c.value)
+      return need('value', filled(c.value))
     case 'line':
     case 'consent':
-      return filled(c.value)
+      return need('value', filled(c.value), CHOOSE)
     case 'lastContact':
-      return (c.days ?? 0) > 0 && (c.days ?? 0) <= 3650
+      if ((c.days ?? 0) <= 0) return { part: 'days', code: REQUIRED }
+      return (c.days ?? 0) > MAX_LAST_CONTACT_DAYS ? { part: 'days', code: 'errors.fieldAtMost', max: MAX_LAST_CONTACT_DAYS } : null
     case 'survey':
-      return filled(c.survey)
+      return need('survey', filled(c.survey), CHOOSE)
     default:
-      return false // a kind this editor does not know
+      return { part: 'kind', code: CHOOSE } // a kind this editor does not know
   }
+}
+
+/** Whether c is filled in enough for the Go side to accept it. */
+export function conditionComplete(c: SegmentCondition): boolean {
+  return conditionProblem(c) === null
+}
+
+/**
+ * The fielderr path of the node at path in a tree held under prefix
+ * (`rules` + [2, 0] → `rules.children.2.children.0`).
+ */
+export function nodeField(prefix: string, path: Path): string {
+  return [prefix, ...path.map((i) => `children.${i}`)].filter((p) => p !== '').join('.')
+}
+
+/** Every incomplete condition of the tree as a wrong field (its path under prefix). */
+export function treeProblems(n: SegmentNode, prefix: string, path: Path = []): { field: string; code: string; max?: number }[] {
+  if (n.cond) {
+    const p = conditionProblem(n.cond)
+    return p ? [{ field: `${nodeField(prefix, path)}.cond.${p.part}`, code: p.code, ...(p.max ? { max: p.max } : {}) }] : []
+  }
+  return (n.children ?? []).flatMap((c, i) => treeProblems(c, prefix, [...path, i]))
+}
+
+/** The child indexes of a fielderr path under prefix (`rules.children.2.children.0.cond.value` → [2, 0]). */
+export function pathOfField(prefix: string, field: string): number[] | null {
+  const rest = prefix === '' ? field : field === prefix ? '' : field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : null
+  if (rest === null) return null
+  const out: number[] = []
+  const parts = rest === '' ? [] : rest.split('.')
+  for (let i = 0; i + 1 < parts.length && parts[i] === 'children'; i += 2) out.push(Number(parts[i + 1]))
+  return out
 }
 
 /**

@@ -59,6 +59,13 @@ const en: typeof ja = {
     consentGranted: 'messages: consent given',
     within: 'in the last',
     daysWithin: 'days',
+    draftWaiting: 'A new segment is in progress',
+    fields: {
+      name: 'Segment name',
+      rules: 'Conditions',
+      group: 'Group {no}',
+      condition: 'Condition {no} ({kind})',
+    },
     kind: {
       field: 'Customer data',
       product: 'Products / contracts',

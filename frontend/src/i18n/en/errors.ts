@@ -19,6 +19,8 @@ const en: typeof ja = {
     fieldOverlap: 'The area overlaps another area. Fix its position and size.',
     fieldFormat: 'This is not in the expected form. Follow the example.',
     fieldSmsParts: 'Shorten the text to fit in {max} SMS parts.',
+    fieldRange: 'The end of the range is before its start. Fix the range.',
+    fieldAtMost: 'Enter a number of at most {max}.',
     // The list of wrong fields above a form.
     fieldItem: '{label}: {message}',
     fieldSummary: 'Please fix these fields ({n})',

@@ -220,6 +220,8 @@ const en: typeof ja = {
     cannedName: 'Name',
     cannedBody: 'Text',
     cannedEmpty: 'No templates yet.',
+    cannedDraftWaiting: 'A new template is in progress',
+    cannedResume: 'Continue',
     variables: 'Insert:',
   },
   autoreply: {

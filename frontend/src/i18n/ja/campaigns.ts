@@ -57,6 +57,14 @@ const ja = {
     consentGranted: 'の配信に同意している',
     within: '過去',
     daysWithin: '日以内',
+    draftWaiting: '作成途中の新しいセグメントがあります',
+    // The names of wrong fields, in the summary and under a marked condition.
+    fields: {
+      name: 'セグメント名',
+      rules: '条件',
+      group: 'グループ {no}',
+      condition: '条件 {no}（{kind}）',
+    },
     kind: {
       field: '顧客情報',
       product: '商品・契約',

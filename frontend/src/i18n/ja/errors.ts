@@ -17,6 +17,8 @@ const ja = {
     fieldOverlap: 'ほかのエリアと重なっています。位置と大きさを直してください。',
     fieldFormat: '形式が正しくありません。入力例のとおりに入力してください。',
     fieldSmsParts: 'SMS {max} 通分に収まるよう短くしてください。',
+    fieldRange: '終わりが始まりより前になっています。範囲を直してください。',
+    fieldAtMost: '{max} 以下の数を入力してください。',
     // The list of wrong fields above a form.
     fieldItem: '{label}：{message}',
     fieldSummary: '次の項目を直してください（{n} 件）',

@@ -219,6 +219,8 @@ const ja = {
     cannedName: '名前',
     cannedBody: '本文',
     cannedEmpty: '定型文はまだありません。',
+    cannedDraftWaiting: '作成途中の新しい定型文があります',
+    cannedResume: '続きを作成',
     variables: '差し込み:',
   },
   autoreply: {
