@@ -28,11 +28,13 @@ const (
 	Overlap    = "errors.fieldOverlap"    // two tap areas overlap
 	Format     = "errors.fieldFormat"     // not in the expected form (address, number, time)
 	SMSParts   = "errors.fieldSmsParts"   // an SMS longer than Max parts
+	TooShort   = "errors.fieldTooShort"   // fewer than Min characters
+	Loopback   = "errors.fieldLoopback"   // allowed only towards this PC (an unencrypted connection)
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, TooShort, Loopback}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names
@@ -43,6 +45,8 @@ type FieldError struct {
 	Code  string `json:"code"`
 	// Max is the limit for TooLong, TooMany and SMSParts.
 	Max int `json:"max,omitempty"`
+	// Min is the least for TooShort.
+	Min int `json:"min,omitempty"`
 }
 
 // Error is one or more wrong fields. Its text is for logs: paths and codes,
@@ -57,6 +61,9 @@ func (e *Error) Error() string {
 		parts[i] = f.Field + ": " + strings.TrimPrefix(f.Code, "errors.field")
 		if f.Max > 0 {
 			parts[i] += fmt.Sprintf(" (max %d)", f.Max)
+		}
+		if f.Min > 0 {
+			parts[i] += fmt.Sprintf(" (min %d)", f.Min)
 		}
 	}
 	return "fields " + strings.Join(parts, ", ")
@@ -74,6 +81,11 @@ func (l *List) Add(field, code string) {
 // AddMax records field as wrong with code and its limit.
 func (l *List) AddMax(field, code string, limit int) {
 	l.fields = append(l.fields, FieldError{Field: field, Code: code, Max: limit})
+}
+
+// AddMin records field as too short with its least length.
+func (l *List) AddMin(field string, least int) {
+	l.fields = append(l.fields, FieldError{Field: field, Code: TooShort, Min: least})
 }
 
 // Merge adds the wrong fields err carries and reports whether it carried

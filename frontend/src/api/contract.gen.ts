@@ -675,6 +675,7 @@ export interface FieldError {
   field: string
   code: string
   max?: number
+  min?: number
 }
 
 /** facade.ImportRequest */
@@ -1850,6 +1851,7 @@ export const errorCodes = [
   'errors.fieldFormat',
   'errors.fieldHttps',
   'errors.fieldLinkScheme',
+  'errors.fieldLoopback',
   'errors.fieldOneLine',
   'errors.fieldOutside',
   'errors.fieldOverlap',
@@ -1858,6 +1860,7 @@ export const errorCodes = [
   'errors.fieldTaken',
   'errors.fieldTooLong',
   'errors.fieldTooMany',
+  'errors.fieldTooShort',
   'errors.forbidden',
   'errors.imageInvalid',
   'errors.imageTooLarge',

@@ -6,7 +6,7 @@ import type ja from '../ja/errors'
 const en: typeof ja = {
   errors: {
     // What is wrong with one field (internal/fielderr), shown under the
-    // field after its own label; {max} is the limit.
+    // field after its own label; {max} and {min} are the limits.
     fieldRequired: 'Enter a value.',
     fieldTooLong: 'Use at most {max} characters.',
     fieldTooMany: 'Use at most {max} entries.',
@@ -19,6 +19,8 @@ const en: typeof ja = {
     fieldOverlap: 'The area overlaps another area. Fix its position and size.',
     fieldFormat: 'This is not in the expected form. Follow the example.',
     fieldSmsParts: 'Shorten the text to fit in {max} SMS parts.',
+    fieldTooShort: 'Use at least {min} characters.',
+    fieldLoopback: 'Sending without encryption is allowed only to a server on this PC (localhost). Choose STARTTLS or SSL/TLS.',
     // The list of wrong fields above a form.
     fieldItem: '{label}: {message}',
     fieldSummary: 'Please fix these fields ({n})',
