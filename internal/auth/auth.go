@@ -18,8 +18,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/store"
 )
 
@@ -236,7 +238,7 @@ func (s *Service) Get(ctx context.Context, login string) (Staff, error) {
 // staff member's sessions end, so the new role applies at once.
 func (s *Service) SetRole(ctx context.Context, actor string, id int64, role Role) error {
 	if !role.Valid() {
-		return ErrInvalid
+		return fielderr.New(ErrInvalid, "role", fielderr.Choose)
 	}
 	return s.change(ctx, actor, id, audit.ActionStaffRole, map[string]string{"role": string(role)}, func(tx *sql.Tx, st Staff) error {
 		if st.Role == RoleAdmin && role != RoleAdmin && st.Active {
@@ -280,7 +282,7 @@ func (s *Service) Reactivate(ctx context.Context, actor string, id int64) error 
 // lockout and ends the staff member's sessions. The staff member must
 // replace it with their own at their next sign-in.
 func (s *Service) ResetPassword(ctx context.Context, actor string, id int64, password string) error {
-	if err := checkPasswordPolicy(password); err != nil {
+	if err := checkPasswordPolicy("password", password); err != nil {
 		return err
 	}
 	hash, err := HashPassword(password, s.params)
@@ -574,7 +576,7 @@ func (s *Service) SignOut(ctx context.Context, ss *Session) error {
 // ChangeOwnPassword changes the session's own password after checking the
 // current one. The session stays valid; others of the same staff end.
 func (s *Service) ChangeOwnPassword(ctx context.Context, ss *Session, current, next string) error {
-	if err := checkPasswordPolicy(next); err != nil {
+	if err := checkPasswordPolicy("next", next); err != nil {
 		return err
 	}
 	st := ss.Staff()
@@ -697,7 +699,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, n NewStaff, hash strin
 		return Staff{}, fmt.Errorf("insert staff: %w", err)
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
-		return Staff{}, ErrLoginTaken
+		return Staff{}, fielderr.New(ErrLoginTaken, "login", fielderr.Taken)
 	}
 	id, _ := res.LastInsertId()
 	return Staff{ID: id, Login: strings.TrimSpace(n.Login), DisplayName: strings.TrimSpace(n.DisplayName), Role: n.Role, Active: true, CreatedAt: now}, nil
@@ -734,12 +736,42 @@ func (s *Service) entry(actor, action string, st Staff, detail map[string]string
 	return audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: action, Target: "staff:" + st.Login, Detail: detail}
 }
 
+// Limits of a new account's fields, in characters.
+const (
+	maxLogin       = 64
+	maxDisplayName = 200
+)
+
+// validate checks a new account and names every wrong field by its JSON
+// name in NewStaff, so the staff form marks them all at once. A weak
+// password alone keeps its own sentinel (and message code).
 func validate(n NewStaff) error {
+	var l fielderr.List
 	login := strings.TrimSpace(n.Login)
-	if login == "" || len(login) > 64 || strings.ContainsAny(login, " \t\r\n:/\\") || strings.TrimSpace(n.DisplayName) == "" || len(n.DisplayName) > 200 || !n.Role.Valid() {
-		return ErrInvalid
+	switch {
+	case login == "":
+		l.Add("login", fielderr.Required)
+	case utf8.RuneCountInString(login) > maxLogin:
+		l.AddMax("login", fielderr.TooLong, maxLogin)
+	case strings.ContainsAny(login, " \t\r\n:/\\\u3000"):
+		// The login becomes the audit actor "staff:<login>": no separators.
+		l.Add("login", fielderr.Format)
 	}
-	return checkPasswordPolicy(n.Password)
+	name := strings.TrimSpace(n.DisplayName)
+	switch {
+	case name == "":
+		l.Add("displayName", fielderr.Required)
+	case utf8.RuneCountInString(name) > maxDisplayName:
+		l.AddMax("displayName", fielderr.TooLong, maxDisplayName)
+	}
+	if !n.Role.Valid() {
+		l.Add("role", fielderr.Choose)
+	}
+	if l.Len() == 0 {
+		return checkPasswordPolicy("password", n.Password)
+	}
+	addPasswordFault(&l, "password", n.Password)
+	return l.Err(ErrInvalid)
 }
 
 func randomToken() string {

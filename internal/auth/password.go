@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"tsunagu/internal/fielderr"
 )
 
 // Params are argon2id cost parameters.
@@ -81,11 +83,24 @@ func CheckPassword(password, stored string) (bool, Params, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, p, nil
 }
 
-// checkPasswordPolicy refuses passwords that are too short or too long.
-func checkPasswordPolicy(password string) error {
-	n := utf8.RuneCountInString(password)
-	if n < MinPasswordLen || len(password) > MaxPasswordLen || strings.TrimSpace(password) == "" {
-		return ErrWeakPassword
+// checkPasswordPolicy refuses passwords that are too short or too long;
+// field is where the form sent it, so that the screen marks that input.
+func checkPasswordPolicy(field, password string) error {
+	var l fielderr.List
+	addPasswordFault(&l, field, password)
+	return l.Err(ErrWeakPassword)
+}
+
+// addPasswordFault adds what is wrong with password to l, if anything.
+func addPasswordFault(l *fielderr.List, field, password string) {
+	switch {
+	case strings.TrimSpace(password) == "":
+		l.Add(field, fielderr.Required)
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		l.AddMin(field, MinPasswordLen)
+	case len(password) > MaxPasswordLen:
+		// The limit is in bytes (the hashing work); named as characters
+		// it holds for any text, at most 4 bytes each.
+		l.AddMax(field, fielderr.TooLong, MaxPasswordLen/4)
 	}
-	return nil
 }

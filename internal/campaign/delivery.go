@@ -59,10 +59,8 @@ func SaveMailSettings(ctx context.Context, db *store.DB, actor string, at int64,
 
 // SaveSMSSettings validates and stores the SMS settings, audited.
 func SaveSMSSettings(ctx context.Context, db *store.DB, actor string, at int64, s sms.Settings) error {
-	switch s.Provider {
-	case sms.ProviderNone, sms.ProviderTwilio, sms.ProviderWebhook:
-	default:
-		return fmt.Errorf("%w: provider %q", sms.ErrInvalid, s.Provider)
+	if err := s.Validate(); err != nil {
+		return err
 	}
 	return saveSetting(ctx, db, actor, at, settingSMS, s)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/sms"
@@ -50,7 +52,7 @@ func (e *Engine) SaveMailSettings(ctx context.Context, actor string, s mail.Sett
 	}
 	if password != "" {
 		if err := e.secrets.SetDeliverySecret(ctx, secrets.ItemSMTPPassword, password); err != nil {
-			return deliverySecretError(err, mail.ErrInvalid)
+			return deliverySecretError(err, mail.ErrInvalid, "password", password)
 		}
 	}
 	return campaign.SaveMailSettings(ctx, e.db, actor, e.now().UnixMilli(), s)
@@ -58,23 +60,40 @@ func (e *Engine) SaveMailSettings(ctx context.Context, actor string, s mail.Sett
 
 // SaveSMSSettings stores the SMS provider settings, audited; a non-empty
 // credential (the Twilio auth token, or the webhook signing secret) goes to
-// the keychain ("" keeps the stored one).
+// the keychain ("" keeps the stored one). Settings are checked before the
+// credential is stored, so a refused form changes nothing; a wrong
+// credential is the form's field "credential".
 func (e *Engine) SaveSMSSettings(ctx context.Context, actor string, s sms.Settings, credential string) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	if item, ok := smsItem(s.Provider); ok && credential != "" {
+		// The webhook signs with it: a short one is refused when sending.
+		if v := strings.Trim(credential, " \t\r\n"); s.Provider == sms.ProviderWebhook && v != "" && len(v) < sms.MinWebhookSecret {
+			var l fielderr.List
+			l.AddMin("credential", sms.MinWebhookSecret)
+			return l.Err(sms.ErrInvalid)
+		}
 		if err := e.secrets.SetDeliverySecret(ctx, item, credential); err != nil {
-			return deliverySecretError(err, sms.ErrInvalid)
+			return deliverySecretError(err, sms.ErrInvalid, "credential", credential)
 		}
 	}
 	return campaign.SaveSMSSettings(ctx, e.db, actor, e.now().UnixMilli(), s)
 }
 
 // deliverySecretError reports a secret the keychain store refused (empty,
-// line breaks) as invalid settings of its form, not as a bad LINE channel.
-func deliverySecretError(err, invalid error) error {
-	if errors.Is(err, secrets.ErrInvalid) {
-		return fmt.Errorf("%w: %v", invalid, err)
+// line breaks) as invalid settings of its form, on the form's field, not
+// as a bad LINE channel. The value only picks the reason; it is never in
+// the error.
+func deliverySecretError(err, invalid error, field, value string) error {
+	if !errors.Is(err, secrets.ErrInvalid) {
+		return err
 	}
-	return err
+	code := fielderr.OneLine
+	if strings.TrimSpace(value) == "" {
+		code = fielderr.Required
+	}
+	return fmt.Errorf("%w (%v)", fielderr.New(invalid, field, code), err)
 }
 
 // SendTestEmail sends a test message to to with the stored settings.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/mail/mailtest"
 	"tsunagu/internal/secrets"
@@ -46,6 +47,9 @@ func TestDeliverySettingsAndTestSends(t *testing.T) {
 	err = eng.SaveMailSettings(ctx, admin, s, "pass\nword")
 	if !errors.Is(err, mail.ErrInvalid) || errors.Is(err, secrets.ErrInvalid) {
 		t.Fatalf("password with a line break: %v", err)
+	}
+	if f := fielderr.Fields(err); len(f) != 1 || f[0].Field != "password" || f[0].Code != fielderr.OneLine {
+		t.Fatalf("password with a line break is not the password field's: %+v", f)
 	}
 	if bad := (mail.Settings{Host: "smtp.example.jp", Port: 25, TLS: mail.TLSNone, From: "info@example.jp"}); !errors.Is(eng.SaveMailSettings(ctx, admin, bad, "smtp secret 1"), mail.ErrInvalid) {
 		t.Fatal("unencrypted remote SMTP accepted")
@@ -89,7 +93,24 @@ func TestDeliverySettingsAndTestSends(t *testing.T) {
 	if ds, _ := eng.DeliverySettings(ctx); !ds.SMSConfigured || ds.SMSCredentialSet {
 		t.Fatalf("SMS without a credential: %+v", ds)
 	}
-	if err := eng.SaveSMSSettings(ctx, admin, web, "webhook secret"); err != nil {
+	// The webhook signs with its secret: one it would refuse when sending
+	// is refused on the form's credential field, and nothing is stored.
+	err = eng.SaveSMSSettings(ctx, admin, web, "webhook secret")
+	if f := fielderr.Fields(err); !errors.Is(err, sms.ErrInvalid) || len(f) != 1 || f[0].Field != "credential" || f[0].Code != fielderr.TooShort {
+		t.Fatalf("short webhook secret: %v %+v", err, f)
+	}
+	if ds, _ := eng.DeliverySettings(ctx); ds.SMSCredentialSet {
+		t.Fatal("a refused secret was stored")
+	}
+	// Settings the adapter would refuse are refused before the secret is stored.
+	err = eng.SaveSMSSettings(ctx, admin, sms.Settings{Provider: sms.ProviderWebhook, WebhookURL: "http://sms.example.jp/send"}, "webhook secret 16+")
+	if f := fielderr.Fields(err); !errors.Is(err, sms.ErrInvalid) || len(f) != 1 || f[0].Field != "webhookUrl" || f[0].Code != fielderr.HTTPS {
+		t.Fatalf("webhook in clear: %v %+v", err, f)
+	}
+	if ds, _ := eng.DeliverySettings(ctx); ds.SMSCredentialSet {
+		t.Fatal("a refused form stored its secret")
+	}
+	if err := eng.SaveSMSSettings(ctx, admin, web, "webhook secret 16+"); err != nil {
 		t.Fatal(err)
 	}
 	if ds, _ := eng.DeliverySettings(ctx); !ds.SMSCredentialSet || ds.SMS.WebhookURL != web.WebhookURL {

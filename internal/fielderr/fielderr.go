@@ -30,11 +30,13 @@ const (
 	SMSParts   = "errors.fieldSmsParts"   // an SMS longer than Max parts
 	Range      = "errors.fieldRange"      // the end of a range is before its start
 	AtMost     = "errors.fieldAtMost"     // a number above Max
+	TooShort   = "errors.fieldTooShort"   // fewer than Min characters
+	Loopback   = "errors.fieldLoopback"   // allowed only towards this PC (an unencrypted connection)
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names
@@ -45,6 +47,8 @@ type FieldError struct {
 	Code  string `json:"code"`
 	// Max is the limit for TooLong, TooMany, SMSParts and AtMost.
 	Max int `json:"max,omitempty"`
+	// Min is the least for TooShort.
+	Min int `json:"min,omitempty"`
 }
 
 // Error is one or more wrong fields. Its text is for logs: paths and codes,
@@ -59,6 +63,9 @@ func (e *Error) Error() string {
 		parts[i] = f.Field + ": " + strings.TrimPrefix(f.Code, "errors.field")
 		if f.Max > 0 {
 			parts[i] += fmt.Sprintf(" (max %d)", f.Max)
+		}
+		if f.Min > 0 {
+			parts[i] += fmt.Sprintf(" (min %d)", f.Min)
 		}
 	}
 	return "fields " + strings.Join(parts, ", ")
@@ -76,6 +83,11 @@ func (l *List) Add(field, code string) {
 // AddMax records field as wrong with code and its limit.
 func (l *List) AddMax(field, code string, limit int) {
 	l.fields = append(l.fields, FieldError{Field: field, Code: code, Max: limit})
+}
+
+// AddMin records field as too short with its least length.
+func (l *List) AddMin(field string, least int) {
+	l.fields = append(l.fields, FieldError{Field: field, Code: TooShort, Min: least})
 }
 
 // Merge adds the wrong fields err carries and reports whether it carried

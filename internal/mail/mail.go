@@ -24,6 +24,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"tsunagu/internal/fielderr"
 )
 
 // TLS modes.
@@ -55,22 +57,32 @@ var (
 	ErrUncertain = errors.New("mail: delivery uncertain")
 )
 
-// Validate checks the settings.
+// Validate checks the settings and names every wrong field by its JSON
+// name in Settings (fielderr), so the settings form marks them all.
 func (s Settings) Validate() error {
+	var l fielderr.List
 	switch {
-	case s.Host == "" || strings.ContainsAny(s.Host, " /:@"):
-		return fmt.Errorf("%w: host", ErrInvalid)
-	case s.Port <= 0 || s.Port > 65535:
-		return fmt.Errorf("%w: port", ErrInvalid)
+	case strings.TrimSpace(s.Host) == "":
+		l.Add("host", fielderr.Required)
+	case strings.ContainsAny(s.Host, " /:@"):
+		l.Add("host", fielderr.Format)
+	}
+	if s.Port <= 0 || s.Port > 65535 {
+		l.Add("port", fielderr.Format)
+	}
+	switch {
 	case s.TLS != TLSStartTLS && s.TLS != TLSImplicit && s.TLS != TLSNone:
-		return fmt.Errorf("%w: TLS mode %q", ErrInvalid, s.TLS)
-	case s.TLS == TLSNone && !isLoopback(s.Host):
-		return fmt.Errorf("%w: an unencrypted connection is allowed to a loopback host only", ErrInvalid)
+		l.Add("tls", fielderr.Choose)
+	case s.TLS == TLSNone && s.Host != "" && !isLoopback(s.Host):
+		// The password and every customer's address would cross the network in clear.
+		l.Add("tls", fielderr.Loopback)
 	}
-	if _, err := mail.ParseAddress(s.From); err != nil {
-		return fmt.Errorf("%w: from address", ErrInvalid)
+	if strings.TrimSpace(s.From) == "" {
+		l.Add("from", fielderr.Required)
+	} else if _, err := mail.ParseAddress(s.From); err != nil {
+		l.Add("from", fielderr.Format)
 	}
-	return nil
+	return l.Err(ErrInvalid)
 }
 
 func isLoopback(host string) bool {

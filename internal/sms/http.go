@@ -143,8 +143,8 @@ func NewWebhook(rawURL, secret string, hc *http.Client, clock func() time.Time) 
 	if err := checkURL(rawURL); err != nil {
 		return nil, err
 	}
-	if len(secret) < 16 {
-		return nil, fmt.Errorf("%w: the signing secret needs at least 16 characters", ErrInvalid)
+	if len(secret) < MinWebhookSecret {
+		return nil, fmt.Errorf("%w: the signing secret needs at least %d characters", ErrInvalid, MinWebhookSecret)
 	}
 	if clock == nil {
 		clock = time.Now

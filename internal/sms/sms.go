@@ -12,7 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
+
+	"tsunagu/internal/fielderr"
 )
 
 // Sender sends one SMS. idempotencyKey is the caller's stored key for this
@@ -78,4 +81,43 @@ type Settings struct {
 	AccountSID string `json:"accountSid"` // Twilio
 	From       string `json:"from"`       // Twilio: the sending number (E.164) or Messaging Service SID (MG...)
 	WebhookURL string `json:"webhookUrl"` // webhook
+}
+
+// MinWebhookSecret is the shortest signing secret of the webhook, in bytes.
+const MinWebhookSecret = 16
+
+// Validate checks the settings as the adapters will (NewTwilio,
+// NewWebhook) and names every wrong field by its JSON name in Settings
+// (fielderr), so that a mistake shows on the form when it is saved, not
+// on the first campaign. No provider needs nothing else.
+func (s Settings) Validate() error {
+	var l fielderr.List
+	switch s.Provider {
+	case ProviderNone:
+	case ProviderTwilio:
+		switch sid := strings.TrimSpace(s.AccountSID); {
+		case sid == "":
+			l.Add("accountSid", fielderr.Required)
+		case !strings.HasPrefix(sid, "AC") || len(sid) != 34:
+			l.Add("accountSid", fielderr.Format)
+		}
+		switch from := strings.TrimSpace(s.From); {
+		case from == "":
+			l.Add("from", fielderr.Required)
+		case !strings.HasPrefix(from, "+") && !strings.HasPrefix(from, "MG"):
+			l.Add("from", fielderr.Format)
+		}
+	case ProviderWebhook:
+		switch u, err := url.Parse(strings.TrimSpace(s.WebhookURL)); {
+		case strings.TrimSpace(s.WebhookURL) == "":
+			l.Add("webhookUrl", fielderr.Required)
+		case err != nil || u.Host == "":
+			l.Add("webhookUrl", fielderr.Format)
+		case checkURL(s.WebhookURL) != nil:
+			l.Add("webhookUrl", fielderr.HTTPS)
+		}
+	default:
+		l.Add("provider", fielderr.Choose)
+	}
+	return l.Err(ErrInvalid)
 }

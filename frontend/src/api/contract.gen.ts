@@ -675,6 +675,7 @@ export interface FieldError {
   field: string
   code: string
   max?: number
+  min?: number
 }
 
 /** facade.ImportRequest */
@@ -1851,6 +1852,7 @@ export const errorCodes = [
   'errors.fieldFormat',
   'errors.fieldHttps',
   'errors.fieldLinkScheme',
+  'errors.fieldLoopback',
   'errors.fieldOneLine',
   'errors.fieldOutside',
   'errors.fieldOverlap',
@@ -1860,6 +1862,7 @@ export const errorCodes = [
   'errors.fieldTaken',
   'errors.fieldTooLong',
   'errors.fieldTooMany',
+  'errors.fieldTooShort',
   'errors.forbidden',
   'errors.imageInvalid',
   'errors.imageTooLarge',

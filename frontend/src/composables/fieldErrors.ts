@@ -19,6 +19,8 @@ export interface FieldErrorsOptions {
   label: (path: string) => string
   /** Makes a field visible before it is scrolled to (open its tab). */
   reveal?: (path: string) => void
+  /** The form's element, when two forms on one screen share a path (`from`, `password`). */
+  root?: () => ParentNode | null | undefined
   /** The form's own checks: path -> what is wrong now (a field code), or null. */
   checks?: Record<string, () => Omit<FieldError, 'field'> | null>
 }
@@ -66,7 +68,7 @@ export function useFieldErrors(opts: FieldErrorsOptions) {
   })
 
   function message(e: FieldError): string {
-    return t(e.code, { max: e.max ?? 0 })
+    return t(e.code, { max: e.max ?? 0, min: e.min ?? 0 })
   }
 
   /** The errors shown, with their labels and messages, in the form's order of arrival. */
@@ -117,8 +119,9 @@ export function useFieldErrors(opts: FieldErrorsOptions) {
 
   /** The form item of path, or of its nearest parent shown on the form. */
   function findField(path: string): HTMLElement | null {
+    const scope = opts.root?.() ?? document
     for (let p = path; p !== ''; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
-      const el = document.querySelector<HTMLElement>(`[data-field="${CSS.escape(p)}"]`)
+      const el = scope.querySelector<HTMLElement>(`[data-field="${CSS.escape(p)}"]`)
       if (el) return el
     }
     return null

@@ -12,6 +12,10 @@ const en: typeof ja = {
     keep: 'Keep',
     campaignWaiting: 'A new campaign is in progress',
     campaignResume: 'Continue',
+    surveyWaiting: 'A new survey is in progress',
+    surveyResume: 'Continue',
+    richMenuWaiting: 'A new rich menu is in progress',
+    richMenuResume: 'Continue',
   },
 }
 

@@ -6,7 +6,7 @@ import type ja from '../ja/errors'
 const en: typeof ja = {
   errors: {
     // What is wrong with one field (internal/fielderr), shown under the
-    // field after its own label; {max} is the limit.
+    // field after its own label; {max} and {min} are the limits.
     fieldRequired: 'Enter a value.',
     fieldTooLong: 'Use at most {max} characters.',
     fieldTooMany: 'Use at most {max} entries.',
@@ -21,6 +21,8 @@ const en: typeof ja = {
     fieldSmsParts: 'Shorten the text to fit in {max} SMS parts.',
     fieldRange: 'The end of the range is before its start. Fix the range.',
     fieldAtMost: 'Enter a number of at most {max}.',
+    fieldTooShort: 'Use at least {min} characters.',
+    fieldLoopback: 'Sending without encryption is allowed only to a server on this PC (localhost). Choose STARTTLS or SSL/TLS.',
     // The list of wrong fields above a form.
     fieldItem: '{label}: {message}',
     fieldSummary: 'Please fix these fields ({n})',

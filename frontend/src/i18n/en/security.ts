@@ -111,6 +111,8 @@ const en: typeof ja = {
     selfNote: 'You cannot deactivate your own account. Ask another administrator if needed.',
     mustChange: 'Must choose a password at first sign-in',
     initialHint: 'The administrator knows the initial password, so the staff member replaces it with their own at first sign-in.',
+    loginHint: 'A login name has at most 64 characters, without spaces, ":", "/" or "\\".',
+    passwordHint: 'Passwords have at least 10 characters.',
     rolesTitle: 'What each role may do',
     listSep: ', ',
   },

@@ -19,6 +19,7 @@ const en: typeof ja = {
     listTitle: 'Surveys',
     new: 'New',
     newTitle: 'New survey',
+    loading: 'Loading…',
     none: 'No surveys yet',
     questionCount: '{n} questions',
     status: { draft: 'Draft', open: 'Open', closed: 'Closed' },

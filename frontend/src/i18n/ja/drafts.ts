@@ -12,6 +12,10 @@ const ja = {
     keep: '残す',
     campaignWaiting: '作成途中の新しいキャンペーンがあります',
     campaignResume: '続きを作成',
+    surveyWaiting: '作成途中の新しいアンケートがあります',
+    surveyResume: '続きを作成',
+    richMenuWaiting: '作成途中の新しいリッチメニューがあります',
+    richMenuResume: '続きを作成',
   },
 }
 

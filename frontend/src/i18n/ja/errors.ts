@@ -4,7 +4,7 @@
 const ja = {
   errors: {
     // What is wrong with one field (internal/fielderr), shown under the
-    // field after its own label; {max} is the limit.
+    // field after its own label; {max} and {min} are the limits.
     fieldRequired: '入力してください。',
     fieldTooLong: '{max} 文字以内にしてください。',
     fieldTooMany: '{max} 件までにしてください。',
@@ -19,6 +19,8 @@ const ja = {
     fieldSmsParts: 'SMS {max} 通分に収まるよう短くしてください。',
     fieldRange: '終わりが始まりより前になっています。範囲を直してください。',
     fieldAtMost: '{max} 以下の数を入力してください。',
+    fieldTooShort: '{min} 文字以上にしてください。',
+    fieldLoopback: '暗号化なしで送れるのは、このパソコンの中のサーバー（localhost）だけです。STARTTLS か SSL/TLS を選んでください。',
     // The list of wrong fields above a form.
     fieldItem: '{label}：{message}',
     fieldSummary: '次の項目を直してください（{n} 件）',

@@ -17,6 +17,7 @@ const ja = {
     listTitle: 'アンケート',
     new: '新規作成',
     newTitle: '新しいアンケート',
+    loading: '読み込み中…',
     none: 'まだアンケートはありません',
     questionCount: '{n} 問',
     status: { draft: '下書き', open: '回答受付中', closed: '終了' },
