@@ -1,4 +1,5 @@
 import { computed, onBeforeUnmount, onMounted, ref, watch } from 'vue'
+import type { DialogApi } from 'naive-ui'
 import { useDrafts, type DraftKind } from '../stores/drafts'
 
 interface Options<T> {
@@ -118,4 +119,18 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
   }
 
   return { hasDraft, pristine, clear, discardDraft, defaults }
+}
+
+/**
+ * Asks before an editor's draft is thrown away (下書きを破棄), then discards
+ * it: the one wording for every editor.
+ */
+export function confirmDiscard(dialog: DialogApi, t: (key: string) => string, discard: () => unknown): void {
+  dialog.warning({
+    title: t('drafts.discardTitle'),
+    content: t('drafts.discardBody'),
+    positiveText: t('drafts.discardOk'),
+    negativeText: t('drafts.keep'),
+    onPositiveClick: () => void discard(),
+  })
 }
