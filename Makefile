@@ -44,6 +44,8 @@ test: deps frontend cli relay devserver desktop
 	cd $(FRONTEND) && npm run test:unit
 	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test $(FRONTEND)/tests/ui/
 	.ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
+	.ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
+	  go test -tags $(GOTAGS),windowtest -count=1 ./app/desktop/windowtest/
 	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh # = make test-package
 
 deps:

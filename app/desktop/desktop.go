@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/user"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"tsunagu/app/facade"
+	"tsunagu/internal/audit"
 	"tsunagu/internal/datadir"
 )
 
@@ -41,7 +43,7 @@ func Run(cfg Config) error {
 		}
 	}
 	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger, FilePicker: dialogs{&window},
-		Updates: facade.UpdateOptions{Quit: quit}})
+		Updates: facade.UpdateOptions{Quit: quit}, SandboxControlBy: sandboxControlBy()})
 	ws := loadWindowState(dataDir) // windowstate.go
 	var restored sync.Once         // OnDomReady runs again if the page reloads
 	startState := options.Normal
@@ -88,6 +90,23 @@ func Run(cfg Config) error {
 		},
 		Bind: host.Services(),
 	})
+}
+
+// SandboxControlEnv set to 1 opens the sandbox's control API (a trainer's
+// scripted customers, the window test): engine/sandboxcontrol.go.
+const SandboxControlEnv = "TSUNAGU_SANDBOX_CONTROL"
+
+// sandboxControlBy is who asked for the control API, for its audit entry;
+// "" when nobody did.
+func sandboxControlBy() string {
+	if os.Getenv(SandboxControlEnv) != "1" {
+		return ""
+	}
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return audit.OSActor(name)
 }
 
 // emitter sends engine events to the frontend as Wails events.

@@ -42,6 +42,9 @@ type Options struct {
 	// (relayclient.HTTPSOnly) for the app; the dev server allows http://
 	// to loopback for the UI tests' relay.
 	RelayTransport relayclient.Transport
+	// SandboxControlBy opens the sandbox's control API in this actor's
+	// name (engine.Options.SandboxControlBy); "": closed.
+	SandboxControlBy string
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
@@ -138,6 +141,8 @@ func (a *App) startLocked() error {
 		Clock:      a.opts.Clock,
 		Logger:     a.opts.Logger,
 		AuthParams: a.opts.AuthParams,
+
+		SandboxControlBy: a.opts.SandboxControlBy,
 	})
 	a.eng, a.err = eng, err
 	if err != nil {

@@ -69,6 +69,8 @@ const (
 	ActionRelayEnroll     = "relay.enroll"
 	ActionRelayDisconnect = "relay.disconnect"
 	ActionRelayWebhook    = "relay.webhook_set"
+	// The sandbox's control API was opened (engine/sandboxcontrol.go).
+	ActionSandboxControl = "sandbox.control"
 )
 
 // Entry is one audited action.

@@ -54,6 +54,10 @@ type Options struct {
 	// AuthParams are the password hashing costs; zero: auth.DefaultParams
 	// (tests pass cheaper ones).
 	AuthParams auth.Params
+	// SandboxControlBy, when not "", opens the sandbox's control API in
+	// sandbox mode (sandboxcontrol.go), audited in this actor's name (the
+	// OS user who asked for it: audit.OSActor).
+	SandboxControlBy string
 }
 
 // InitResult says what Init found or made.
@@ -138,6 +142,7 @@ type Engine struct {
 	sim       *linesim.Server
 	hookSrv   *http.Server
 	hookURL   string
+	ctlSrv    *http.Server // the sandbox's control API, if opened (sandboxcontrol.go)
 	tokenHnt  string
 	media     *sandboxMedia       // image host of sandbox mode (hooks.go)
 	camp      campaignParts       // segments and campaigns (campaign.go)
@@ -282,6 +287,7 @@ func (e *Engine) Close() error {
 		errs = append(errs, e.hookSrv.Shutdown(ctx))
 		cancel()
 	}
+	errs = append(errs, e.closeSandboxControl())
 	if e.sim != nil {
 		errs = append(errs, e.sim.Close())
 	}
@@ -420,6 +426,13 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 		}
 		c.Following = state != "unfollowed"
 		e.sim.AddCustomer(c)
+	}
+	if opts.SandboxControlBy != "" {
+		// A trainer's aid: the window works without it (and without its
+		// file, scripts fail plainly). Not audited means not opened.
+		if err := e.startSandboxControl(ctx, opts.SandboxControlBy, opts); err != nil {
+			e.log.Warn("sandbox control API not opened", "err", err)
+		}
 	}
 	return nil
 }

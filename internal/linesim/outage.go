@@ -210,6 +210,7 @@ func (s *Server) closeOutage() {
 //	POST /interact               {"userId": "U…", "ref": "<request or message ID>",
 //	                              "kind": "open"|"click"|"play", "url": "...", "percent": n}
 //	POST /insight/delay          {"ms": n}: LINE's aggregation delay (insight.go)
+//	GET  /customers              [{"userId": "U…", "displayName": "...", "following": true}]
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	type outageBody struct {
@@ -289,6 +290,18 @@ func (s *Server) ControlHandler() http.Handler {
 		}
 		s.SetInsightDelay(time.Duration(*b.Ms) * time.Millisecond)
 		w.WriteHeader(http.StatusNoContent)
+	})
+	type customerBody struct {
+		UserID      string `json:"userId"`
+		DisplayName string `json:"displayName"`
+		Following   bool   `json:"following"`
+	}
+	mux.HandleFunc("GET /customers", func(w http.ResponseWriter, r *http.Request) {
+		out := []customerBody{}
+		for _, c := range s.Customers() {
+			out = append(out, customerBody{UserID: c.UserID, DisplayName: c.DisplayName, Following: c.Following})
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 	return mux
 }

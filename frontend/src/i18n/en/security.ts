@@ -155,6 +155,7 @@ const en: typeof ja = {
       settings: 'Settings',
       channel: 'LINE channel',
       relay: 'Webhook relay',
+      sandbox: 'Sandbox (practice)',
       message: 'Sending messages',
       conversation: 'Conversations',
       canned_reply: 'Templates',
@@ -195,6 +196,7 @@ const en: typeof ja = {
       settings: { change: 'Changed a setting' },
       channel: { set: 'Set up LINE channel', clear: 'Removed LINE channel credentials' },
       relay: { enroll: 'Enrolled with the webhook relay', disconnect: 'Disconnected from the webhook relay', webhook_set: 'Set the LINE webhook URL to the relay' },
+      sandbox: { control: 'Opened the sandbox control (simulated customers scripted from a terminal)' },
       message: { send: 'Sent a message', retry: 'Resent a message' },
       conversation: {
         view: 'Viewed a conversation',

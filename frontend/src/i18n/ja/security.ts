@@ -153,6 +153,7 @@ const ja = {
       settings: '設定の変更',
       channel: 'LINE チャネル',
       relay: '中継サーバー',
+      sandbox: 'サンドボックス（練習用）',
       message: 'メッセージの送信',
       conversation: '会話の閲覧・対応',
       canned_reply: '定型文',
@@ -193,6 +194,7 @@ const ja = {
       settings: { change: '設定を変更' },
       channel: { set: 'LINE チャネルを設定', clear: 'LINE チャネルの認証情報を削除' },
       relay: { enroll: '中継サーバーに登録', disconnect: '中継サーバーの登録を解除', webhook_set: 'LINE の Webhook URL を中継サーバーに設定' },
+      sandbox: { control: 'サンドボックスの外部操作を開始（練習用のお客さまを端末から操作）' },
       message: { send: 'メッセージを送信', retry: 'メッセージを再送信' },
       conversation: {
         view: '会話を閲覧',
