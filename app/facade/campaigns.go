@@ -9,6 +9,7 @@ import (
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/export"
+	"tsunagu/internal/insights"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/msgcode"
 	"tsunagu/internal/segment"
@@ -213,6 +214,22 @@ func (s *CampaignService) ResumeCampaign(id int64) (campaign.Campaign, error) {
 func (s *CampaignService) CampaignReport(id int64) (campaign.Report, error) {
 	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.Report, error) {
 		return eng.Campaigns().Report(ctx, id)
+	})
+}
+
+// CampaignInsights is LINE's own statistics of a campaign as last fetched
+// (opens, clicks, plays; withheld under 20 people).
+func (s *CampaignService) CampaignInsights(id int64) (insights.Report, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (insights.Report, error) {
+		return eng.CampaignInsights(ctx, id)
+	})
+}
+
+// RefreshCampaignInsights asks LINE for a campaign's statistics now (not
+// before LINE's delay, and within its hourly limit) and returns them.
+func (s *CampaignService) RefreshCampaignInsights(id int64) (insights.Report, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (insights.Report, error) {
+		return eng.RefreshCampaignInsights(ctx, id)
 	})
 }
 

@@ -199,6 +199,8 @@ var methodPerms = map[string]auth.Permission{
 	"PauseCampaign":               auth.PermDrafts,
 	"ResumeCampaign":              auth.PermApprove,
 	"CampaignReport":              auth.PermDrafts,
+	"CampaignInsights":            auth.PermDrafts,
+	"RefreshCampaignInsights":     auth.PermDrafts,
 	"CampaignDeliveries":          auth.PermDrafts,
 	"ExportCampaignReport":        auth.PermExport,
 	"GetDeliverySettings":         auth.PermSettings,

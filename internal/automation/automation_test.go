@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,27 @@ func TestSixtyDaysOfRemindersExactlyOnce(t *testing.T) {
 	// Nothing more is due: another pass sends nothing.
 	if res := e.tick(t); res.Sent != 0 {
 		t.Fatalf("a further pass sent %d", res.Sent)
+	}
+	// LINE's statistics: every LINE message went out under the reminder's
+	// one unit for the JST month it was sent in (December and January).
+	unitOf := map[string]string{}
+	for _, p := range ps {
+		o := occ[p.id]
+		if p.lineUser == "" || o.status != "sent" || o.channel != "line" {
+			continue
+		}
+		m := time.UnixMilli(o.sentAt).In(tokyo).Format("200601")
+		ds := e.sim.Deliveries(p.lineUser)
+		if len(ds) != 1 || !strings.HasPrefix(ds[0].Unit, "a"+strconv.FormatInt(r.ID, 10)+"_"+m+"_") {
+			t.Fatalf("%s: sent in %s under unit %+v", p.no, m, ds)
+		}
+		if u, ok := unitOf[m]; ok && u != ds[0].Unit {
+			t.Fatalf("two units in %s: %s and %s", m, u, ds[0].Unit)
+		}
+		unitOf[m] = ds[0].Unit
+	}
+	if len(unitOf) != 2 {
+		t.Fatalf("units by month %v, want one for each of 2 months", unitOf)
 	}
 	t.Logf("sent %d by LINE and %d by email over 60 days", nLine, nEmail)
 }
@@ -357,6 +379,19 @@ func TestWelcomeSteps(t *testing.T) {
 		if got := len(e.sim.Deliveries(u)); got != want[n] {
 			t.Errorf("%s: %d messages, want %d", n, got, want[n])
 		}
+	}
+	// LINE's statistics: each step's sends of the month share one unit of
+	// their own (all in December).
+	stepUnits := map[string]bool{}
+	for i, d := range e.sim.Deliveries(users["stays"]) {
+		prefix := "a" + strconv.FormatInt(r.ID, 10) + "s" + strconv.Itoa(i+1) + "_202612_"
+		if !strings.HasPrefix(d.Unit, prefix) {
+			t.Errorf("step %d went out under unit %q, want %s…", i+1, d.Unit, prefix)
+		}
+		stepUnits[d.Unit] = true
+	}
+	if first := e.sim.Deliveries(users["links"]); len(first) != 1 || !stepUnits[first[0].Unit] {
+		t.Errorf("another friend's step 1 under a unit of its own: %+v", first)
 	}
 	var reasons = map[string]string{}
 	rows, _ := e.db.Reader().Query(`SELECT line_user_id, stop_reason FROM automation_welcome WHERE automation_id = ?`, r.ID)

@@ -11,6 +11,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/insights"
 	"tsunagu/internal/line"
 	"tsunagu/internal/outbox"
 )
@@ -221,13 +222,20 @@ func (s *Service) claim(ctx context.Context, r Rule, batch []due, occurs string,
 			c.direct = append(c.direct, occ{id: id, key: key, channel: x.channel, address: x.address, person: x.person})
 			counts[x.channel]++
 		}
+		var unit string
+		if len(order) > 0 {
+			// A reminder's LINE sends of a month share one unit.
+			if unit, err = insights.Assign(ctx, tx, insights.Reminder(r.ID, time.UnixMilli(now)), time.UnixMilli(now)); err != nil {
+				return fmt.Errorf("claim: %w", err)
+			}
+		}
 		for _, k := range order {
 			g := groups[k]
 			to := make([]string, len(g.ds))
 			for i, x := range g.ds {
 				to[i] = x.address
 			}
-			sendID, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: to, Messages: g.msgs})
+			sendID, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: to, Messages: g.msgs, Unit: unit})
 			if err != nil {
 				return fmt.Errorf("claim: %w", err)
 			}

@@ -11,6 +11,7 @@ import (
 	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/inbox"
+	"tsunagu/internal/insights"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/store"
 )
@@ -201,6 +202,14 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 		// ({氏名}: the LINE display name, as the friend is not yet a
 		// customer), one push each.
 		sendIDs := map[string]any{}
+		var unit string
+		if len(send) > 0 {
+			// A welcome step's sends of a month share one unit.
+			var err error
+			if unit, err = insights.Assign(ctx, tx, insights.WelcomeStep(r.ID, step, now), now); err != nil {
+				return err
+			}
+		}
 		switch {
 		case len(send) == 0:
 		case personal:
@@ -213,7 +222,7 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 				if err != nil {
 					return fmt.Errorf("render: %w", err)
 				}
-				id, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: []string{e.user}, Messages: m})
+				id, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: []string{e.user}, Messages: m, Unit: unit})
 				if err != nil {
 					return err
 				}
@@ -225,7 +234,7 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 			for i, e := range send {
 				to[i] = e.user
 			}
-			id, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: to, Messages: msgs})
+			id, err := s.ob.EnqueueTx(ctx, tx, outbox.Request{Source: target(r.ID), To: to, Messages: msgs, Unit: unit})
 			if err != nil {
 				return err
 			}

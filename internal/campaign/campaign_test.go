@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,8 +239,12 @@ func TestTenThousandMixedCustomersExactlyOnce(t *testing.T) {
 		t.Fatalf("export: %d rows, %v (want %d)", rows, err, rep.Matched)
 	}
 	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\uFEFF"))).ReadAll()
-	if err != nil || len(recs) != rows+1 || recs[0][0] != "顧客番号" {
+	// The recipients, then the LINE block: nothing fetched from LINE yet.
+	if err != nil || len(recs) != rows+1+5 || recs[0][0] != "顧客番号" {
 		t.Fatalf("CSV: %d records, %v", len(recs), err)
+	}
+	if got := recs[rows+1:]; got[1][0] != csvLineTitle || got[3][0] != "配信" || got[3][3] != strconv.Itoa(len(wantLine)) || got[4][0] != csvLineWaiting {
+		t.Fatalf("CSV LINE block: %q", got)
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/insights"
 	"tsunagu/internal/line"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
@@ -663,6 +665,14 @@ func (s *Service) materialise(ctx context.Context, actor string, id int64) error
 		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_targets (campaign_id, customer_ids, total) VALUES (?, ?, ?)`,
 			id, packIDs(ids), len(ids)); err != nil {
 			return fmt.Errorf("campaign: freeze recipients: %w", err)
+		}
+		if uses[ChannelLine] {
+			// LINE counts the campaign's opens and clicks under one unit,
+			// stored before the first request is (none past the month's
+			// limit: the campaign is sent without LINE statistics).
+			if _, err := insights.Assign(ctx, tx, insights.Campaign(id), time.UnixMilli(now)); err != nil {
+				return err
+			}
 		}
 		x := s.newExpansion(c, ids)
 		if _, err := x.step(ctx, tx, s.firstChunk, now); err != nil {

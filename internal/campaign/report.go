@@ -215,7 +215,8 @@ var (
 // Excel) and audits the export. Values are defused against CSV injection;
 // no names or addresses are written, only customer numbers.
 func (s *Service) ExportReport(ctx context.Context, actor string, id int64, w io.Writer, loc *time.Location) (int, error) {
-	if _, err := s.Get(ctx, id); err != nil {
+	c, err := s.Get(ctx, id)
+	if err != nil {
 		return 0, err
 	}
 	if loc == nil {
@@ -259,6 +260,29 @@ func (s *Service) ExportReport(ctx context.Context, actor string, id int64, w io
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
+	}
+	lineStats := false
+	for _, ch := range c.Channels {
+		lineStats = lineStats || ch == ChannelLine
+	}
+	if lineStats {
+		rep, err := s.Report(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		ins, err := s.Insights(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		delivered := 0
+		for _, cr := range rep.Channels {
+			if cr.Channel == ChannelLine {
+				delivered = cr.Sent
+			}
+		}
+		if err := writeLineStats(cw, ins, delivered); err != nil {
+			return n, fmt.Errorf("campaign: export LINE statistics: %w", err)
+		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

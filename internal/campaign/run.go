@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/insights"
 	"tsunagu/internal/line"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/outbox"
@@ -242,6 +243,7 @@ type lineRequest struct {
 	retryKey string
 	to       []string
 	msgs     []line.Message
+	unit     string // the campaign's aggregation unit, "" for none
 }
 
 type lineOutcome struct {
@@ -426,6 +428,12 @@ func (s *Service) pendingLine(ctx context.Context, id int64) ([]lineRequest, err
 	if err != nil {
 		return nil, fmt.Errorf("campaign: start LINE requests: %w", err)
 	}
+	// Every request of the campaign carries its unit ("" for a campaign
+	// sent before units, or past the month's limit).
+	unit, err := insights.UnitOf(ctx, s.db.Reader(), insights.CampaignKey(id))
+	if err != nil {
+		return nil, err
+	}
 	groups := map[int][]line.Message{}
 	grows, err := s.db.Reader().QueryContext(ctx, `SELECT group_no, messages FROM campaign_line_groups WHERE campaign_id = ?`, id)
 	if err != nil {
@@ -465,22 +473,14 @@ func (s *Service) pendingLine(ctx context.Context, id int64) ([]lineRequest, err
 		if err := rows.Scan(&p.id, &g, &p.kind, &p.retryKey, &to); err != nil {
 			return nil, err
 		}
-		p.to, p.msgs = strings.Split(to, "\n"), groups[g]
+		p.to, p.msgs, p.unit = strings.Split(to, "\n"), groups[g], unit
 		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
 func (s *Service) sendLineOne(ctx context.Context, p lineRequest) lineOutcome {
-	var (
-		res line.SendResult
-		err error
-	)
-	if p.kind == "push" {
-		res, err = s.cfg.Line.Push(ctx, p.to[0], p.msgs, p.retryKey)
-	} else {
-		res, err = s.cfg.Line.Multicast(ctx, p.to, p.msgs, p.retryKey)
-	}
+	res, err := outbox.SendWith(ctx, s.cfg.Line, p.kind, p.to, p.msgs, p.retryKey, p.unit)
 	oc := lineOutcome{id: p.id, res: res, err: err, status: "sent"}
 	if err != nil {
 		oc.status = "failed"

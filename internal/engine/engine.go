@@ -389,6 +389,7 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 		ChannelSecret: secret,
 		AccessToken:   token,
 		Clock:         opts.Clock,
+		InsightDelay:  SandboxInsightDelay,
 		OnDelivery: func(d linesim.Delivery) {
 			if opts.Emitter != nil {
 				opts.Emitter.Emit(EventSandboxPhone, SandboxPhoneEvent{UserID: d.UserID})

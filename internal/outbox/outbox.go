@@ -33,6 +33,30 @@ type Sender interface {
 	Multicast(ctx context.Context, to []string, msgs []line.Message, retryKey string) (line.SendResult, error)
 }
 
+// UnitSender is a Sender that can send under a custom aggregation unit
+// (line.Client). A send with a unit goes through it; a Sender without it
+// (a test's fake) sends without the unit.
+type UnitSender interface {
+	PushWithOptions(ctx context.Context, to string, msgs []line.Message, retryKey string, opts line.SendOptions) (line.SendResult, error)
+	MulticastWithOptions(ctx context.Context, to []string, msgs []line.Message, retryKey string, opts line.SendOptions) (line.SendResult, error)
+}
+
+// SendWith makes one push (kind "push", to one recipient) or multicast
+// through s, under unit if it is not "" and s can.
+func SendWith(ctx context.Context, s Sender, kind string, to []string, msgs []line.Message, retryKey, unit string) (line.SendResult, error) {
+	if us, ok := s.(UnitSender); ok && unit != "" {
+		opts := line.SendOptions{AggregationUnit: unit}
+		if kind == "push" {
+			return us.PushWithOptions(ctx, to[0], msgs, retryKey, opts)
+		}
+		return us.MulticastWithOptions(ctx, to, msgs, retryKey, opts)
+	}
+	if kind == "push" {
+		return s.Push(ctx, to[0], msgs, retryKey)
+	}
+	return s.Multicast(ctx, to, msgs, retryKey)
+}
+
 // RetryKeyWindow is how long after its first attempt a request is still
 // resent. LINE remembers an accepted retry key for 24 hours; after that a
 // resend of a request that did get through would deliver it again, so an
@@ -110,6 +134,10 @@ type Request struct {
 	Source   string
 	To       []string // LINE user IDs; duplicates are sent once
 	Messages []line.Message
+	// Unit is the custom aggregation unit LINE counts the send's
+	// statistics under (insights.Assign); "" for none. Stored with the
+	// send, so every retry repeats it.
+	Unit string
 }
 
 // Cost is how many messages the request counts against the monthly quota
@@ -177,7 +205,7 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	sendErr := o.run(ctx, kind, req.Messages, reqs)
+	sendErr := o.run(ctx, kind, req.Messages, req.Unit, reqs)
 	res, err := o.finish(ctx, id)
 	if err != nil {
 		return res, errors.Join(sendErr, err)
@@ -205,8 +233,8 @@ func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, req Request, triedAt a
 		kind = "push"
 	}
 	now := o.now().UnixMilli()
-	res, err := tx.ExecContext(ctx, `INSERT INTO outbox_sends (kind, source, messages, created_at) VALUES (?, ?, ?, ?)`,
-		kind, req.Source, blob, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO outbox_sends (kind, source, messages, agg_unit, created_at) VALUES (?, ?, ?, ?, ?)`,
+		kind, req.Source, blob, req.Unit, now)
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("outbox: store send: %w", err)
 	}
@@ -249,11 +277,11 @@ func (o *Outbox) Send(ctx context.Context, sendID int64) (Result, error) {
 	if err := o.begin(ctx, sendID); err != nil {
 		return Result{}, err
 	}
-	kind, msgs, reqs, err := o.load(ctx, sendID)
+	kind, msgs, unit, reqs, err := o.load(ctx, sendID)
 	if err != nil {
 		return Result{}, err
 	}
-	sendErr := o.run(ctx, kind, msgs, reqs)
+	sendErr := o.run(ctx, kind, msgs, unit, reqs)
 	res, err := o.finish(ctx, sendID)
 	if err != nil {
 		return res, errors.Join(sendErr, err)
@@ -380,28 +408,28 @@ func (o *Outbox) begin(ctx context.Context, sendID int64) error {
 	return nil
 }
 
-func (o *Outbox) load(ctx context.Context, sendID int64) (string, []line.Message, []pendingRequest, error) {
+func (o *Outbox) load(ctx context.Context, sendID int64) (string, []line.Message, string, []pendingRequest, error) {
 	var (
-		kind string
-		blob []byte
+		kind, unit string
+		blob       []byte
 	)
-	err := o.db.Reader().QueryRowContext(ctx, `SELECT kind, messages FROM outbox_sends WHERE id = ?`, sendID).Scan(&kind, &blob)
+	err := o.db.Reader().QueryRowContext(ctx, `SELECT kind, messages, agg_unit FROM outbox_sends WHERE id = ?`, sendID).Scan(&kind, &blob, &unit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, nil, fmt.Errorf("send %d: %w", sendID, ErrNotFound)
+		return "", nil, "", nil, fmt.Errorf("send %d: %w", sendID, ErrNotFound)
 	}
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("outbox: load send %d: %w", sendID, err)
+		return "", nil, "", nil, fmt.Errorf("outbox: load send %d: %w", sendID, err)
 	}
 	// The stored bytes are sent unchanged, so every attempt of a request
 	// is byte-identical, before and after a restart.
 	msgs, err := line.UnmarshalMessages(blob)
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("outbox: send %d: %w", sendID, err)
+		return "", nil, "", nil, fmt.Errorf("outbox: send %d: %w", sendID, err)
 	}
 	rows, err := o.db.Reader().QueryContext(ctx, `
 		SELECT id, retry_key, recipients FROM outbox_requests WHERE send_id = ? AND status = 'pending' ORDER BY seq`, sendID)
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("outbox: load requests of send %d: %w", sendID, err)
+		return "", nil, "", nil, fmt.Errorf("outbox: load requests of send %d: %w", sendID, err)
 	}
 	defer rows.Close()
 	var reqs []pendingRequest
@@ -411,17 +439,17 @@ func (o *Outbox) load(ctx context.Context, sendID int64) (string, []line.Message
 			to string
 		)
 		if err := rows.Scan(&p.id, &p.retryKey, &to); err != nil {
-			return "", nil, nil, fmt.Errorf("outbox: load requests of send %d: %w", sendID, err)
+			return "", nil, "", nil, fmt.Errorf("outbox: load requests of send %d: %w", sendID, err)
 		}
 		p.to = strings.Split(to, "\n")
 		reqs = append(reqs, p)
 	}
-	return kind, msgs, reqs, rows.Err()
+	return kind, msgs, unit, reqs, rows.Err()
 }
 
 // run makes the requests with o.workers goroutines and writes outcomes in
 // batches as they arrive, so that the single DB writer never paces LINE.
-func (o *Outbox) run(ctx context.Context, kind string, msgs []line.Message, reqs []pendingRequest) error {
+func (o *Outbox) run(ctx context.Context, kind string, msgs []line.Message, unit string, reqs []pendingRequest) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	work := make(chan pendingRequest)
@@ -431,7 +459,7 @@ func (o *Outbox) run(ctx context.Context, kind string, msgs []line.Message, reqs
 	for range min(o.workers, len(reqs)) {
 		wg.Go(func() {
 			for p := range work {
-				oc := o.sendOne(ctx, kind, msgs, p)
+				oc := o.sendOne(ctx, kind, msgs, unit, p)
 				if errors.Is(oc.err, line.ErrMonthlyLimit) {
 					// A hard stop: nothing more can go out this
 					// month, so the rest stays pending.
@@ -505,16 +533,8 @@ func (o *Outbox) run(ctx context.Context, kind string, msgs []line.Message, reqs
 	return firstErr
 }
 
-func (o *Outbox) sendOne(ctx context.Context, kind string, msgs []line.Message, p pendingRequest) outcome {
-	var (
-		res line.SendResult
-		err error
-	)
-	if kind == "push" {
-		res, err = o.send.Push(ctx, p.to[0], msgs, p.retryKey)
-	} else {
-		res, err = o.send.Multicast(ctx, p.to, msgs, p.retryKey)
-	}
+func (o *Outbox) sendOne(ctx context.Context, kind string, msgs []line.Message, unit string, p pendingRequest) outcome {
+	res, err := SendWith(ctx, o.send, kind, p.to, msgs, p.retryKey, unit)
 	oc := outcome{id: p.id, res: res, err: err, status: "sent"}
 	if err != nil {
 		oc.status = "failed"

@@ -889,6 +889,47 @@ export interface InboxNote {
   createdAt: number
 }
 
+/** insights.Bubble */
+export interface InsightsBubble {
+  seq: number
+  opened: InsightsFigure
+  played: InsightsFigure
+  finished: InsightsFigure
+}
+
+/** insights.Figure */
+export interface InsightsFigure {
+  value: number
+  withheld: boolean
+}
+
+/** insights.Link */
+export interface InsightsLink {
+  seq: number
+  url: string
+  clicked: InsightsFigure
+  taps: InsightsFigure
+}
+
+/** insights.Report */
+export interface InsightsReport {
+  status: string
+  noUnit: boolean
+  fetchedAt: number
+  final: boolean
+  stats: InsightsStats | null
+}
+
+/** insights.Stats */
+export interface InsightsStats {
+  opened: InsightsFigure
+  clicked: InsightsFigure
+  played: InsightsFigure
+  finished: InsightsFigure
+  bubbles: InsightsBubble[]
+  links: InsightsLink[]
+}
+
 /** audit.Report */
 export interface InternalAuditReport {
   entries: number
@@ -1382,6 +1423,7 @@ export interface Methods {
   Campaign(arg1: number): Campaign
   CampaignChannelSetup(): CampaignChannelSetup
   CampaignDeliveries(arg1: number, arg2: CampaignDeliveryFilter): CampaignDeliveryPage
+  CampaignInsights(arg1: number): InsightsReport
   CampaignPlan(arg1: number): CampaignPlan
   CampaignPlanDraft(arg1: CampaignDraft): CampaignPlan
   CampaignReport(arg1: number): CampaignReport
@@ -1464,6 +1506,7 @@ export interface Methods {
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
+  RefreshCampaignInsights(arg1: number): InsightsReport
   RelayDisconnect(): EngineRelayStatus
   RelayEnroll(arg1: string, arg2: string): EngineRelayStatus
   RelaySetWebhookOnLINE(): string
@@ -1595,6 +1638,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Campaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   CampaignChannelSetup: { service: 'CampaignService', permission: 'drafts' },
   CampaignDeliveries: { service: 'CampaignService', permission: 'drafts', result: 'CampaignDeliveryPage' },
+  CampaignInsights: { service: 'CampaignService', permission: 'drafts', result: 'InsightsReport' },
   CampaignPlan: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
   CampaignPlanDraft: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
   CampaignReport: { service: 'CampaignService', permission: 'drafts', result: 'CampaignReport' },
@@ -1677,6 +1721,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   PublishRichMenus: { service: 'RichMenuService', permission: 'settings' },
   Quota: { service: 'InboxService', permission: 'inbox.read' },
   ReactivateStaff: { service: 'StaffService', permission: 'staff' },
+  RefreshCampaignInsights: { service: 'CampaignService', permission: 'drafts', result: 'InsightsReport' },
   RelayDisconnect: { service: 'ChannelService', permission: 'channel' },
   RelayEnroll: { service: 'ChannelService', permission: 'channel' },
   RelaySetWebhookOnLINE: { service: 'ChannelService', permission: 'channel' },
@@ -1796,6 +1841,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   ImporterResult: { headers: { l: 0 }, mapping: { m: 0 }, issues: { l: 0 } },
   InboxListPage: { conversations: { l: 0 } },
   InboxMessagePage: { messages: { l: 0 } },
+  InsightsReport: { stats: 'InsightsStats' },
+  InsightsStats: { bubbles: { l: 0 }, links: { l: 0 } },
   LinkingConversationLink: { card: 'CustomerCard' },
   LinkingCustomerLink: { destinations: { m: { l: 0 } } },
   PhoneRichMenu: { areas: { l: 0 } },
