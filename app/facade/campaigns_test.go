@@ -101,7 +101,9 @@ func TestCampaignFacadeApprovalAndMasking(t *testing.T) {
 	}
 
 	signIn("admin", testAdminPW)
-	if err := camp.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSNone, From: "info@example.jp"}, ""); err == nil || err.Error() != msgcode.MailSettings {
+	// Refused, and the form is told which field: the encryption.
+	if err := camp.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSNone, From: "info@example.jp"}, ""); err == nil ||
+		msgcode.Code(err) != msgcode.MailSettings || fmt.Sprint(msgcode.For(err).Fields) != "[{tls errors.fieldLoopback 0 0}]" {
 		t.Fatalf("unencrypted remote SMTP: %v", err)
 	}
 	if err := camp.SaveMailSettings(mail.Settings{Host: "smtp.example.jp", Port: 587, TLS: mail.TLSStartTLS, User: "u", From: "info@example.jp"}, "smtp secret 1"); err != nil {
