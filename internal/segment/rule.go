@@ -40,6 +40,7 @@ const (
 	KindConsent     = "consent"     // Value: line, email, sms, postal (granted)
 	KindLastContact = "lastContact" // Direction in/out within Days (Not: not within, includes never)
 	KindSurvey      = "survey"      // answered survey; compiled by an Extension (surveys do not exist yet)
+	KindClick       = "click"       // opened (Cmp clicked) or not (not_clicked) tracked link Value ("" any) of Campaign; an Extension (package clicks)
 )
 
 // Condition is one test on a customer. Which fields matter depends on Kind.
@@ -74,6 +75,9 @@ type Condition struct {
 	// Surveys (extension point): the survey and question IDs.
 	Survey   string `json:"survey,omitempty"`
 	Question string `json:"question,omitempty"`
+
+	// Tracked-link clicks: the campaign's ID.
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // Limits of a tree, so that a rule can never make a query SQLite refuses.
@@ -239,6 +243,13 @@ func (c Condition) validate() error {
 	case KindSurvey:
 		if c.Survey == "" {
 			return bad("survey is required")
+		}
+	case KindClick:
+		if c.Campaign == "" {
+			return bad("campaign is required")
+		}
+		if c.Cmp != "clicked" && c.Cmp != "not_clicked" {
+			return bad("comparison %q", c.Cmp)
 		}
 	default:
 		return fmt.Errorf("%w: unknown kind %q", ErrInvalid, c.Kind)
