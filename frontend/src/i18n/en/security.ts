@@ -317,6 +317,7 @@ const en: typeof ja = {
     },
     detailKeys: {
       content: 'Content',
+      trackedLinks: 'Tracked links',
       other: 'Other',
       state: 'Result',
       planned: 'Friends to switch',
