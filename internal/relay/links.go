@@ -95,6 +95,18 @@ func (s *Server) handleLinksUpload(w http.ResponseWriter, r *http.Request) {
 // stream and awaited together: one upload of thousands of links costs a
 // few pipelined fsyncs' time rather than one round trip each.
 func (s *Server) putLinks(ctx context.Context, tenant string, links []wire.Link) error {
+	// In windows: the client stalls beyond its pending-publish limit (4,000).
+	for len(links) > 0 {
+		part := links[:min(len(links), 1000)]
+		links = links[len(part):]
+		if err := s.putLinksWindow(ctx, tenant, part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) putLinksWindow(ctx context.Context, tenant string, links []wire.Link) error {
 	futures := make([]jetstream.PubAckFuture, 0, len(links))
 	for _, l := range links {
 		val, _ := json.Marshal(linkRecord{URL: l.URL, ExpiresAt: l.ExpiresAt})

@@ -58,6 +58,7 @@ function transport(campaign: Campaign): Transport {
     CampaignPlan: () => ({ matched: 4, line: 4, email: 0, sms: 0, skipped: {}, lineGroups: 1, lineRequests: 1, quotaNeed: 4, quotaChecked: true, quotaLimited: false, quotaLeft: 0, quotaLimit: 0, quotaError: '' }),
     CampaignReport: () => report,
     CampaignDeliveries: () => ({ total: 0, rows: [] }),
+    CampaignLinkClicks: () => [],
     PreviewCampaignContent: () => ({ line: [{ type: 'text', text: '山田 花子 様' }], emailSubject: '', emailText: '', smsText: '', smsLength: { chars: 0, parts: 1, ucs2: false, maxChars: 160, tooLong: false }, templates: [], placeholders: [], errors: {}, sample: { name: '山田 花子', branch: '', staff: '' } }),
     Campaign: () => campaign,
     PauseCampaign: () => ({ ...campaign, status: 'paused' }),
