@@ -7,6 +7,7 @@ import (
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/export"
 	"tsunagu/internal/insights"
@@ -335,4 +336,20 @@ func (a *App) exportFile(ctx context.Context, name string, write func(io.Writer)
 		return ExportResult{}, err
 	}
 	return ExportResult{Path: path, Rows: n}, nil
+}
+
+// CampaignLinkPlan lists the links of a draft's LINE messages with their
+// track / do-not-track choice, and whether links can be tracked here.
+func (s *CampaignService) CampaignLinkPlan(content campaign.Content) (campaign.LinkPlan, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (campaign.LinkPlan, error) {
+		return content.LinkPlan(eng.Clicks().Base(ctx) != ""), nil
+	})
+}
+
+// CampaignLinkClicks gives a campaign's per-person link figures (tracked
+// recipients, who opened, clicks), at once (no personal data).
+func (s *CampaignService) CampaignLinkClicks(id int64) ([]clicks.LinkStats, error) {
+	return call(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]clicks.LinkStats, error) {
+		return eng.Clicks().ForCampaign(ctx, id)
+	})
 }

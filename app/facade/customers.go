@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"tsunagu/internal/auth"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/export"
@@ -227,4 +228,11 @@ func (a *App) running() (*engine.Engine, error) {
 		return nil, msgcode.New(msgcode.NotStarted)
 	}
 	return a.eng, nil
+}
+
+// CustomerClicks lists the campaign links a customer opened (tracked links).
+func (s *CustomerService) CustomerClicks(id int64) ([]clicks.CustomerClick, error) {
+	return call(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) ([]clicks.CustomerClick, error) {
+		return eng.Clicks().ForCustomer(ctx, id)
+	})
 }

@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 	"tsunagu/internal/mail"
@@ -185,6 +186,9 @@ type Config struct {
 	Mailer func(ctx context.Context) (Mailer, error)
 	SMS    func(ctx context.Context) (sms.Sender, error)
 	Clock  func() time.Time
+	// Links tracks the LINE messages' links per recipient through the
+	// relay (package clicks); nil: links are sent as written.
+	Links *clicks.Service
 	// Workers is how many LINE requests are in flight (0: outbox.DefaultWorkers).
 	Workers int
 	// Failpoint, if set, is called at named points of a send (tests kill

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 )
@@ -24,6 +25,44 @@ type Content struct {
 	// Missing says, per placeholder, what a recipient without its value
 	// gets; a placeholder used without a rule must resolve for everyone.
 	Missing map[string]MissingRule `json:"missing,omitempty"`
+	// Untracked are the LINE links sent as written, never through the
+	// relay ("do not track", chosen per link in the editor). Every other
+	// link of the LINE messages is tracked per recipient while a relay is
+	// enrolled (package clicks).
+	Untracked []string `json:"untracked,omitempty"`
+}
+
+// LineLinks returns the distinct links of the LINE messages (in text and
+// in a Flex card's button), in order, tracked or not.
+func (c Content) LineLinks() []string {
+	var out []string
+	add := func(u string) {
+		if u != "" && !contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	for _, m := range c.Line {
+		switch m.Kind {
+		case "text":
+			for _, u := range clicks.FindLinks(m.Text) {
+				add(u)
+			}
+		case "flex":
+			add(strings.TrimSpace(m.Fields["url"]))
+		}
+	}
+	return out
+}
+
+// TrackedLinks returns the LINE links to track: LineLinks less Untracked.
+func (c Content) TrackedLinks() []string {
+	var out []string
+	for _, u := range c.LineLinks() {
+		if !contains(c.Untracked, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // What happens to a recipient who lacks a placeholder's value.
@@ -85,6 +124,9 @@ func (e *PlaceholderError) Unwrap() error { return ErrPlaceholder }
 // Person is what placeholders are filled from.
 type Person struct {
 	Name, Branch, Staff string
+	// Links maps each tracked link to this recipient's tracked URL (nil:
+	// links as written).
+	Links map[string]string
 }
 
 // value is the person's value of a placeholder ("" when they lack it).
@@ -374,7 +416,10 @@ func (c Content) RenderLine(p Person) ([]line.Message, error) {
 func (m LineMessage) object(c Content, p Person) ([]byte, error) {
 	switch m.Kind {
 	case "text":
-		t, err := c.fill(m.Text, p)
+		// Links are swapped in the campaign's own text, before the
+		// placeholders are filled: a customer's value that happens to
+		// hold a link is never rewritten.
+		t, err := c.fill(clicks.ReplaceLinks(m.Text, p.Links), p)
 		if err != nil {
 			return nil, err
 		}
@@ -402,7 +447,15 @@ func (m LineMessage) object(c Content, p Person) ([]byte, error) {
 		}
 		return json.Marshal(map[string]string{"type": "image", "originalContentUrl": m.ImageURL, "previewImageUrl": preview})
 	case "flex":
-		return flexMessage(m.Template, m.Fields, func(v string) (string, error) { return c.fill(v, p) })
+		fields := m.Fields
+		if tracked, ok := p.Links[strings.TrimSpace(m.Fields["url"])]; ok {
+			fields = make(map[string]string, len(m.Fields))
+			for k, v := range m.Fields {
+				fields[k] = v
+			}
+			fields["url"] = tracked
+		}
+		return flexMessage(m.Template, fields, func(v string) (string, error) { return c.fill(v, p) })
 	}
 	return nil, fmt.Errorf("%w: message kind %q", ErrInvalid, m.Kind)
 }
@@ -441,4 +494,27 @@ type PreviewUser struct {
 // SamplePerson is the sample customer of previews.
 func SamplePerson() Person {
 	return Person{Name: "山田 花子", Branch: "本店営業部", Staff: "佐藤"}
+}
+
+// LinkChoice is one link of the LINE messages and whether it is tracked.
+type LinkChoice struct {
+	URL     string `json:"url"`
+	Tracked bool   `json:"tracked"`
+}
+
+// LinkPlan is what the editor shows about the links: each link and its
+// choice, and whether tracking is possible at all (a relay is enrolled, or
+// the sandbox). Without it every link is sent as written.
+type LinkPlan struct {
+	Available bool         `json:"available"`
+	Links     []LinkChoice `json:"links"`
+}
+
+// LinkPlan returns the editor's view of the LINE messages' links.
+func (c Content) LinkPlan(available bool) LinkPlan {
+	p := LinkPlan{Available: available, Links: []LinkChoice{}}
+	for _, u := range c.LineLinks() {
+		p.Links = append(p.Links, LinkChoice{URL: u, Tracked: available && !contains(c.Untracked, u)})
+	}
+	return p
 }

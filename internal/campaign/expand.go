@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/line"
 )
 
@@ -80,12 +81,29 @@ type expansion struct {
 	seenEmail, seenMobile map[string]bool
 	groups                map[string]*lineGroup // by messages JSON
 	nextGroup             int
+
+	// Tracked links (package clicks): the links to track and the relay's
+	// prefix; with both, every LINE recipient gets tokens of their own
+	// (minted in the chunk's transaction) and so messages of their own.
+	links  *clicks.Service
+	track  []string
+	base   string
+	minter *clicks.Minter
 }
 
-func (s *Service) newExpansion(c Campaign, ids []int64) *expansion {
-	return &expansion{id: c.ID, content: c.Content, channels: c.Channels, personal: c.Content.LinePersonalised(),
+func (s *Service) newExpansion(ctx context.Context, c Campaign, ids []int64) *expansion {
+	x := &expansion{id: c.ID, content: c.Content, channels: c.Channels, personal: c.Content.LinePersonalised(),
 		perRequest: s.perRequest, todo: ids, seenEmail: map[string]bool{}, seenMobile: map[string]bool{}, groups: map[string]*lineGroup{}}
+	if track := c.Content.TrackedLinks(); len(track) > 0 && contains(c.Channels, ChannelLine) {
+		if base := s.cfg.Links.Base(ctx); base != "" {
+			x.links, x.track, x.base, x.personal = s.cfg.Links, track, base, true
+		}
+	}
+	return x
 }
+
+// tracking reports whether the expansion mints tracked links.
+func (x *expansion) tracking() bool { return x.base != "" }
 
 // loadExpansion rebuilds the expansion of a campaign whose snapshot is not
 // fully expanded (nil if it is): the frozen customers without a row, the
@@ -107,7 +125,7 @@ func (s *Service) loadExpansion(ctx context.Context, c Campaign) (*expansion, er
 	if err != nil {
 		return nil, err
 	}
-	x := s.newExpansion(c, nil)
+	x := s.newExpansion(ctx, c, nil)
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT customer_id, channel, address FROM campaign_recipients WHERE campaign_id = ? ORDER BY customer_id`, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("campaign: load recipients: %w", err)
@@ -160,9 +178,16 @@ func (s *Service) loadExpansion(ctx context.Context, c Campaign) (*expansion, er
 }
 
 // group returns the LINE group of a recipient's rendered messages.
-func (x *expansion) group(p Person) (*lineGroup, error) {
+func (x *expansion) group(ctx context.Context, customer int64, p Person) (*lineGroup, error) {
 	if !x.personal && x.shared != nil {
 		return x.shared, nil
+	}
+	if x.minter != nil {
+		links, err := x.minter.Links(ctx, customer, x.track)
+		if err != nil {
+			return nil, err
+		}
+		p.Links = links
 	}
 	msgs, err := x.content.RenderLine(p)
 	if err != nil {
@@ -195,14 +220,19 @@ func (x *expansion) step(ctx context.Context, tx *sql.Tx, n int, now int64) ([]l
 	final := len(chunk) == len(x.todo)
 	var (
 		direct []recipient // email, SMS and skipped
+		lineRs []recipient // LINE, in customer order
 		full   []*lineGroup
-		rerr   error // rendering a recipient's messages
 	)
+	if len(chunk) > 0 && x.tracking() {
+		m, err := x.links.NewMinter(ctx, tx, x.id, x.base)
+		if err != nil {
+			return nil, err
+		}
+		x.minter = m
+		defer func() { m.Close(); x.minter = nil }()
+	}
 	if len(chunk) > 0 {
 		err := scanCandidates(ctx, tx, `c.id IN (SELECT value FROM json_each(?))`, []any{idsJSON(chunk)}, x.channels, x.content, func(c candidate) {
-			if rerr != nil {
-				return
-			}
 			r := choose(c, x.channels, x.content, x.seenEmail, x.seenMobile)
 			if len(r.unresolved) > 0 {
 				// Checked when the send started; a value removed since
@@ -213,18 +243,22 @@ func (x *expansion) step(ctx context.Context, tx *sql.Tx, n int, now int64) ([]l
 				direct = append(direct, r)
 				return
 			}
-			g, err := x.group(r.person)
+			lineRs = append(lineRs, r)
+		})
+		if err != nil {
+			return nil, err
+		}
+		// Grouped once the scan's rows are closed: minting tracked links
+		// writes in the same transaction.
+		for _, r := range lineRs {
+			g, err := x.group(ctx, r.customerID, r.person)
 			if err != nil {
-				rerr = err
-				return
+				return nil, err
 			}
 			g.users, g.ids = append(g.users, r.address), append(g.ids, r.customerID)
 			if len(g.users) == x.perRequest {
 				full = append(full, g)
 			}
-		})
-		if err := errors.Join(err, rerr); err != nil {
-			return nil, err
 		}
 	}
 	w, err := newRowWriter(ctx, tx, x.id)
@@ -404,11 +438,28 @@ func (s *Service) expand(ctx context.Context, r *run, x *expansion, send func(li
 		if !x.done() {
 			s.fail(FailExpanding)
 		}
+		// The chunk's tracked links reach the relay before any message
+		// carrying them is sent.
+		if err := s.publishLinks(ctx, x.id); err != nil {
+			return err
+		}
 		for _, p := range reqs {
 			if !send(p) {
 				return nil
 			}
 		}
+	}
+	return nil
+}
+
+// publishLinks puts the campaign's tracked links not yet on the relay
+// there (nothing to do without tracked links: one indexed query).
+func (s *Service) publishLinks(ctx context.Context, id int64) error {
+	if s.cfg.Links == nil {
+		return nil
+	}
+	if err := s.cfg.Links.Publish(ctx, id); err != nil {
+		return fmt.Errorf("campaign %d: %w", id, err)
 	}
 	return nil
 }

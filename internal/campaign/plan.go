@@ -674,15 +674,20 @@ func (s *Service) materialise(ctx context.Context, actor string, id int64) error
 				return err
 			}
 		}
-		x := s.newExpansion(c, ids)
+		x := s.newExpansion(ctx, c, ids)
 		if _, err := x.step(ctx, tx, s.firstChunk, now); err != nil {
 			return err
+		}
+		detail := map[string]string{"matched": strconv.Itoa(len(ids)), "version": strconv.Itoa(c.Version)}
+		if x.tracking() {
+			// Tracked links are created with the send: how many links
+			// each recipient gets a token for.
+			detail["trackedLinks"] = strconv.Itoa(len(x.track))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'sending', started_at = ?, error = '', updated_at = ? WHERE id = ?`, now, now, id); err != nil {
 			return err
 		}
-		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionSend, Target: target(id), Detail: map[string]string{
-			"matched": strconv.Itoa(len(ids)), "version": strconv.Itoa(c.Version)}})
+		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionSend, Target: target(id), Detail: detail})
 		return err
 	})
 }

@@ -284,6 +284,11 @@ func (s *Service) sendLine(ctx context.Context, id int64, r *run) error {
 		}
 		return ErrOffline
 	}
+	// Requests stored by the start's transaction or an earlier run carry
+	// tracked links that may not be on the relay yet.
+	if err := s.publishLinks(ctx, id); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan lineRequest)

@@ -1,12 +1,15 @@
 package campaign
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 )
@@ -121,6 +124,9 @@ func (s *Service) recordThreadBatch(ctx context.Context, id int64) (int, error) 
 			if err != nil {
 				return fmt.Errorf("request %d: %w", r.id, err)
 			}
+			if msgs, err = untrack(ctx, tx, msgs); err != nil {
+				return fmt.Errorf("request %d: %w", r.id, err)
+			}
 			if err := inbox.RecordSent(ctx, tx, inbox.Sent{Source: target(id), To: strings.Split(r.to, "\n"), Messages: msgs,
 				CampaignRequest: r.id, At: time.UnixMilli(r.at)}); err != nil {
 				return err
@@ -136,4 +142,32 @@ func (s *Service) recordThreadBatch(ctx context.Context, id int64) (int, error) 
 		return 0, fmt.Errorf("campaign %d: write copies into the conversations: %w", id, err)
 	}
 	return n, nil
+}
+
+// untrack gives the copy of a text message with tracked links the links
+// the campaign wrote (clicks.Untrack): a clerk reads the link, not a token.
+func untrack(ctx context.Context, tx *sql.Tx, msgs []line.Message) ([]line.Message, error) {
+	for i, m := range msgs {
+		if m.Type() != "text" || !bytes.Contains(m.Bytes(), []byte("/c/")) {
+			continue
+		}
+		var v map[string]any
+		if err := json.Unmarshal(m.Bytes(), &v); err != nil {
+			return nil, err
+		}
+		text, _ := v["text"].(string)
+		orig := clicks.Untrack(ctx, tx, text)
+		if orig == text {
+			continue
+		}
+		v["text"] = orig
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		if msgs[i], err = line.ParseSDKMessage(raw); err != nil {
+			return nil, err
+		}
+	}
+	return msgs, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/segment"
@@ -27,9 +29,11 @@ const SchedulerInterval = 15 * time.Second
 // openCampaigns builds the services over the DB (no LINE: the CLI can read
 // reports and plans, and resume email/SMS).
 func (e *Engine) openCampaigns(clock func() time.Time) error {
-	e.camp.segs = segment.New(e.db, clock, survey.SegmentExtensions()) // survey answers: survey.go
+	exts := survey.SegmentExtensions() // survey answers: survey.go
+	maps.Copy(exts, clicks.SegmentExtensions())
+	e.camp.segs = segment.New(e.db, clock, exts)
 	cfg := campaign.Config{DB: e.db, Segments: e.camp.segs, Clock: clock, Logger: e.log,
-		Mailer: e.mailer, SMS: e.smsSender}
+		Mailer: e.mailer, SMS: e.smsSender, Links: e.Clicks()}
 	if e.client != nil {
 		cfg.Line, cfg.Quota = e.client, e.client
 	}

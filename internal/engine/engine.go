@@ -155,6 +155,7 @@ type Engine struct {
 	customers *customer.Service   // customers (services.go)
 	drafts    *drafts.Service     // unsent work of each staff member (services.go)
 	feat      featureParts        // imports and linking (linking.go)
+	clickParts // tracked links (clicks.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -293,6 +294,9 @@ func (e *Engine) Close() error {
 	}
 	if e.media != nil {
 		errs = append(errs, e.media.Close())
+	}
+	if e.clickHost != nil {
+		errs = append(errs, e.clickHost.Close())
 	}
 	if e.reqlog != nil {
 		// The last attempts are written before the DB closes.

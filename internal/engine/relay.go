@@ -365,7 +365,10 @@ func (e *Engine) relayBatch(ctx context.Context, events []relayclient.Event) []e
 		idx     []int
 		changed bool
 	)
-	for i, ev := range events {
+	// Clicks on tracked links come in the same queue (clicks.go).
+	hooks, hookIdx := e.splitClicks(ctx, events, out)
+	for k, ev := range hooks {
+		i := hookIdx[k]
 		wh, err := e.verifier.Parse(ev.Body, ev.Signature)
 		if errors.Is(err, line.ErrMalformedWebhook) {
 			// Signed by LINE, so not junk: keep the events that parse

@@ -20,6 +20,9 @@ type metrics struct {
 	queued      *prometheus.CounterVec
 	delivered   *prometheus.CounterVec
 	media       *prometheus.CounterVec
+	links       *prometheus.CounterVec
+	clicks      *prometheus.CounterVec
+	clickSecs   prometheus.Histogram
 	dead        *prometheus.CounterVec
 	shed        *prometheus.CounterVec
 	connections prometheus.Gauge
@@ -41,6 +44,14 @@ func newMetrics(s *Server) *metrics {
 			Help: "Events acked by the desktop."}, []string{"tenant"}),
 		media: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_media_uploaded_total",
 			Help: "Images uploaded for LINE to fetch."}, []string{"tenant"}),
+		links: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_links_published_total",
+			Help: "Tracked-link tokens published by the desktop."}, []string{"tenant"}),
+		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_clicks_total",
+			Help: "Tracked-link requests, by result (queued, dropped: redirected but not queued, neutral: unknown or expired); tenant is empty for neutral."},
+			[]string{"tenant", "result"}),
+		clickSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsunagu_relay_click_redirect_seconds",
+			Help:    "Time from receiving a tracked-link request to answering it.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .5}}),
 		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_dead_lettered_total",
 			Help: "Events moved to the dead letters, by reason (deliveries, too_large)."}, []string{"tenant", "reason"}),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_connections_shed_total",
@@ -53,7 +64,7 @@ func newMetrics(s *Server) *metrics {
 			Help:    "Time from receiving a webhook to answering 200 (sealed and stored).",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2}}),
 	}
-	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
+	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.links, m.clicks, m.clickSecs, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
 		&queueCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

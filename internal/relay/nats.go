@@ -36,6 +36,9 @@ const (
 	// events (see deliver), key TENANT.SEQ.
 	attemptsBucket = "tsunagu_relay_attempts"
 	mediaBucket    = "tsunagu_relay_media"
+	// linksBucket maps a tracked link (LinkKey: a hash of tenant and
+	// token) to its target URL and expiry.
+	linksBucket = "tsunagu_relay_links"
 	// wakePrefix: a core NATS (not stored) nudge after each queued event,
 	// so the instance holding the tenant's connection fetches at once
 	// without every instance receiving every body.
@@ -139,6 +142,7 @@ type queueConfig struct {
 	AckWait       time.Duration
 	MaxAckPending int
 	ChallengeTTL  time.Duration
+	LinkTTL       time.Duration
 }
 
 // jsObjects are the JetStream objects the relay uses.
@@ -149,6 +153,7 @@ type jsObjects struct {
 	tenants  jetstream.KeyValue
 	nonces   jetstream.KeyValue
 	attempts jetstream.KeyValue
+	links    jetstream.KeyValue
 	media    jetstream.ObjectStore
 }
 
@@ -225,6 +230,17 @@ func setupJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObj
 	if err != nil {
 		return nil, fmt.Errorf("relay: bucket %s: %w", attemptsBucket, err)
 	}
+	o.links, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      linksBucket,
+		Description: "Tsunagu relay tracked links: hash of tenant and token -> target URL and expiry",
+		History:     1,
+		TTL:         cfg.LinkTTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: bucket %s: %w", linksBucket, err)
+	}
 	o.media, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      mediaBucket,
 		Description: "Tsunagu relay media for LINE to fetch (not sealed)",
@@ -296,14 +312,15 @@ func openJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObje
 		return nil, fmt.Errorf("relay: jetstream: %w", err)
 	}
 	o := &jsObjects{js: js}
-	var e1, e2, e3, e4, e5, e6 error
+	var e1, e2, e3, e4, e5, e6, e7 error
 	o.stream, e1 = js.Stream(ctx, streamName)
 	o.dead, e5 = js.Stream(ctx, deadStream)
 	o.attempts, e6 = js.KeyValue(ctx, attemptsBucket)
 	o.tenants, e2 = js.KeyValue(ctx, tenantsBucket)
 	o.nonces, e3 = js.KeyValue(ctx, noncesBucket)
 	o.media, e4 = js.ObjectStore(ctx, mediaBucket)
-	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil {
+	o.links, e7 = js.KeyValue(ctx, linksBucket)
+	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil {
 		return o, nil
 	}
 	return setupJetStream(ctx, nc, cfg)

@@ -75,6 +75,14 @@ type Config struct {
 	// before it is moved to the tenant's dead letters, so that it cannot
 	// hold up the events behind it [10].
 	MaxDeliveries int
+	// LinkTTL bounds how long a tracked link's target is kept; a link's own
+	// expiry (set by the desktop) ends it earlier [400 days].
+	LinkTTL time.Duration
+	// ClickRate and ClickBurst limit the clicks one tenant queues per
+	// second on this instance [2,000/s, burst 4,000]; beyond them a click
+	// is still redirected but not queued (counted as dropped).
+	ClickRate  float64
+	ClickBurst int
 	// MediaTTL is how long an uploaded image is served [7 days].
 	MediaTTL time.Duration
 	// MaxMedia bounds one uploaded image [10 MiB, LINE's limit].
@@ -124,6 +132,15 @@ func (c *Config) defaults() {
 	if c.MaxQueuedPerTenant <= 0 {
 		c.MaxQueuedPerTenant = 100_000
 	}
+	if c.LinkTTL <= 0 {
+		c.LinkTTL = 400 * 24 * time.Hour
+	}
+	if c.ClickRate <= 0 {
+		c.ClickRate = 2000
+	}
+	if c.ClickBurst <= 0 {
+		c.ClickBurst = 2 * int(c.ClickRate)
+	}
 	if c.MediaTTL <= 0 {
 		c.MediaTTL = 7 * 24 * time.Hour
 	}
@@ -155,7 +172,7 @@ func (c *Config) queue() queueConfig {
 	return queueConfig{
 		Retention: c.Retention, MaxPerTenant: c.MaxQueuedPerTenant, Replicas: c.Replicas,
 		MediaTTL: c.MediaTTL, MediaMaxBytes: c.MediaMaxBytes, AckWait: c.AckWait,
-		MaxAckPending: max(c.BatchSize, 1) * 2, ChallengeTTL: 2 * time.Minute,
+		MaxAckPending: max(c.BatchSize, 1) * 2, ChallengeTTL: 2 * time.Minute, LinkTTL: c.LinkTTL,
 	}
 }
 
@@ -176,6 +193,7 @@ type Server struct {
 	mu       sync.RWMutex
 	tenants  map[string]*Tenant
 	limiters map[string]*rate.Limiter
+	clickLim map[string]*rate.Limiter
 	conns    map[string]*liveConn // the one live connection per tenant
 	// challenges bounds unauthenticated challenge requests (each one is a
 	// KV write) on this instance.
@@ -193,7 +211,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("relay: max body %d bytes is over %d, the most a desktop's connection admits sealed", cfg.MaxBody, wire.MaxBodyBytes)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tenants: map[string]*Tenant{},
-		limiters: map[string]*rate.Limiter{}, conns: map[string]*liveConn{},
+		limiters: map[string]*rate.Limiter{}, clickLim: map[string]*rate.Limiter{}, conns: map[string]*liveConn{},
 		challenges: rate.NewLimiter(50, 100), usage: map[string]*usageSnapshot{}}
 	var err error
 	if cfg.NATSURL != "" {
@@ -317,6 +335,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/challenge", s.handleChallenge)
 	mux.HandleFunc("POST /v1/media", s.handleMediaUpload)
 	mux.HandleFunc("GET /media/{tenant}/{id}", s.handleMediaGet)
+	mux.HandleFunc("POST /v1/links", s.handleLinksUpload)
+	mux.HandleFunc("GET /c/{tenant}/{token}", s.handleClick)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }
@@ -392,6 +412,7 @@ func (s *Server) applyTenant(e jetstream.KeyValueEntry) {
 		s.mu.Lock()
 		delete(s.tenants, id)
 		delete(s.limiters, id)
+		delete(s.clickLim, id)
 		if c := s.conns[id]; c != nil {
 			c.cancel()
 		}

@@ -185,11 +185,13 @@ func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Ke
 // connection is reset so the relay delivers it again after a backoff.
 type Handler func(ctx context.Context, body []byte, signature string) error
 
-// Event is one opened event of a batch.
+// Event is one opened event of a batch: a webhook (Body, Signature) or,
+// with Click set, a click on a tracked link.
 type Event struct {
 	Body       []byte
 	Signature  string
 	ReceivedAt int64 // unix ms, at the relay
+	Click      *wire.Click
 }
 
 // BatchHandler gets the opened events of one relay batch, in queue order,
@@ -486,12 +488,12 @@ func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHa
 	idx := make([]int, 0, len(events)) // opened[k] is events[idx[k]]
 	results := make([]error, len(events))
 	for i, ev := range events {
-		body, sig, err := wire.Open(&c.cfg.Keys.BoxPub, &c.cfg.Keys.BoxPriv, ev.Sealed)
+		o, err := wire.OpenAny(&c.cfg.Keys.BoxPub, &c.cfg.Keys.BoxPriv, ev.Sealed)
 		if err != nil {
 			results[i] = fmt.Errorf("%w: %w", ErrDrop, err)
 			continue
 		}
-		opened = append(opened, Event{Body: body, Signature: sig, ReceivedAt: ev.ReceivedAt})
+		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click})
 		idx = append(idx, i)
 	}
 	if len(opened) > 0 {
@@ -541,6 +543,65 @@ func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHa
 		})
 	}
 	return acked, first
+}
+
+// PublishLinks publishes tracked links (token → target URL, expiry) to the
+// relay, signed with the auth key, in uploads of at most
+// wire.MaxLinksPerUpload. Nothing but the token, URL and expiry is sent.
+func (c *Client) PublishLinks(ctx context.Context, links []wire.Link) error {
+	for len(links) > 0 {
+		part := links[:min(len(links), wire.MaxLinksPerUpload)]
+		links = links[len(part):]
+		body, err := json.Marshal(wire.LinksRequest{Links: part})
+		if err != nil {
+			return fmt.Errorf("relayclient: links: %w", err)
+		}
+		nonce, err := c.challenge(ctx)
+		if err != nil {
+			return fmt.Errorf("relayclient: links: %w", err)
+		}
+		tenant := c.cfg.Enrollment.Tenant
+		sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(wire.PurposeLinks, tenant, nonce, wire.LinksStatement(body)))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Enrollment.RelayURL+"/v1/links", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(wire.HeaderTenant, tenant)
+		req.Header.Set(wire.HeaderNonce, base64.StdEncoding.EncodeToString(nonce))
+		req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+		res, err := c.cfg.HTTPClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("relayclient: links: %w", err)
+		}
+		io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
+		res.Body.Close()
+		switch {
+		case res.StatusCode == http.StatusUnauthorized:
+			return ErrUnauthorized
+		case res.StatusCode != http.StatusNoContent && res.StatusCode != http.StatusOK:
+			return fmt.Errorf("relayclient: links: relay answered %s", res.Status)
+		}
+	}
+	return nil
+}
+
+// challenge fetches a single-use nonce for a signed HTTP request.
+func (c *Client) challenge(ctx context.Context) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Enrollment.RelayURL+"/v1/challenge", nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("challenge: %w", err)
+	}
+	defer res.Body.Close()
+	var ch wire.Challenge
+	if err := json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&ch); err != nil || res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("challenge: relay answered %s", res.Status)
+	}
+	return ch.Nonce, nil
 }
 
 // UploadMedia uploads an image (image/jpeg or image/png, at most 10 MiB)

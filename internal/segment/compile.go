@@ -284,8 +284,10 @@ func (cp *Compiler) cond(c Condition, drive bool) (string, []any, error) {
 		}
 		since := cp.now().AddDate(0, 0, -c.Days).UnixMilli()
 		args = append(args, since)
+		// Follow events and tracked-link click lines (package clicks) are
+		// not an exchange with the customer.
 		return member("customer_line_links l JOIN conversations cv ON cv.line_user_id = l.line_user_id JOIN messages m ON m.conversation_id = cv.id",
-			"l.customer_id", "m.kind NOT IN ('follow','unfollow')"+dir+" AND m.created_at >= ?", drive), args, nil
+			"l.customer_id", "m.kind NOT IN ('follow','unfollow','link_click')"+dir+" AND m.created_at >= ?", drive), args, nil
 	}
 	if ext, ok := cp.exts[c.Kind]; ok {
 		set, args, err := ext(c, cp.now())

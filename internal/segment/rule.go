@@ -43,6 +43,7 @@ const (
 	KindConsent     = "consent"     // Value: line, email, sms, postal (granted)
 	KindLastContact = "lastContact" // Direction in/out within Days (Not: not within, includes never)
 	KindSurvey      = "survey"      // answered survey; compiled by an Extension (surveys do not exist yet)
+	KindClick       = "click"       // opened (Cmp clicked) or not (not_clicked) tracked link Value ("" any) of Campaign; an Extension (package clicks)
 )
 
 // Condition is one test on a customer. Which fields matter depends on Kind.
@@ -77,6 +78,9 @@ type Condition struct {
 	// Surveys (extension point): the survey and question IDs.
 	Survey   string `json:"survey,omitempty"`
 	Question string `json:"question,omitempty"`
+
+	// Tracked-link clicks: the campaign's ID.
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // Limits of a tree, so that a rule can never make a query SQLite refuses.
@@ -285,6 +289,13 @@ func (c Condition) validate(path string, l *fielderr.List) {
 	case KindSurvey:
 		if c.Survey == "" {
 			l.Add(at("survey"), fielderr.Choose)
+		}
+	case KindClick:
+		if c.Campaign == "" {
+			l.Add(at("campaign"), fielderr.Choose)
+		}
+		if c.Cmp != "clicked" && c.Cmp != "not_clicked" {
+			l.Add(at("cmp"), fielderr.Choose)
 		}
 	default:
 		l.Add(at("kind"), fielderr.Choose)

@@ -310,6 +310,7 @@ export interface CampaignContent {
   email: CampaignEmail
   sms: CampaignSMS
   missing?: Record<string, CampaignMissingRule>
+  untracked?: string[]
 }
 
 /** campaign.ContentPreview */
@@ -386,6 +387,18 @@ export interface CampaignLineMessage {
   previewUrl?: string
   template?: string
   fields?: Record<string, string>
+}
+
+/** campaign.LinkChoice */
+export interface CampaignLinkChoice {
+  url: string
+  tracked: boolean
+}
+
+/** campaign.LinkPlan */
+export interface CampaignLinkPlan {
+  available: boolean
+  links: CampaignLinkChoice[]
 }
 
 /** campaign.MissingRule */
@@ -472,6 +485,24 @@ export interface CampaignTimelinePoint {
   line: number
   email: number
   sms: number
+}
+
+/** clicks.CustomerClick */
+export interface ClicksCustomerClick {
+  campaignId: number
+  campaignName: string
+  url: string
+  clicks: number
+  firstAt: number
+  lastAt: number
+}
+
+/** clicks.LinkStats */
+export interface ClicksLinkStats {
+  url: string
+  recipients: number
+  clickers: number
+  clicks: number
 }
 
 /** customer.Customer */
@@ -1226,6 +1257,7 @@ export interface SegmentCondition {
   days?: number
   survey?: string
   question?: string
+  campaign?: string
 }
 
 /** segment.Counts */
@@ -1424,6 +1456,8 @@ export interface Methods {
   CampaignChannelSetup(): CampaignChannelSetup
   CampaignDeliveries(arg1: number, arg2: CampaignDeliveryFilter): CampaignDeliveryPage
   CampaignInsights(arg1: number): InsightsReport
+  CampaignLinkClicks(arg1: number): ClicksLinkStats[]
+  CampaignLinkPlan(arg1: CampaignContent): CampaignLinkPlan
   CampaignPlan(arg1: number): CampaignPlan
   CampaignPlanDraft(arg1: CampaignDraft): CampaignPlan
   CampaignReport(arg1: number): CampaignReport
@@ -1447,6 +1481,7 @@ export interface Methods {
   CreateStaff(arg1: AuthNewStaff): AuthStaff
   CreateTag(arg1: string): void
   Customer(arg1: number): CustomerCard
+  CustomerClicks(arg1: number): ClicksCustomerClick[]
   CustomerFilterOptions(): CustomerFilters
   CustomerLink(arg1: number): LinkingCustomerLink
   Customers(arg1: CustomerFilter): CustomerPage
@@ -1639,6 +1674,8 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CampaignChannelSetup: { service: 'CampaignService', permission: 'drafts' },
   CampaignDeliveries: { service: 'CampaignService', permission: 'drafts', result: 'CampaignDeliveryPage' },
   CampaignInsights: { service: 'CampaignService', permission: 'drafts', result: 'InsightsReport' },
+  CampaignLinkClicks: { service: 'CampaignService', permission: 'drafts', result: { l: 0 } },
+  CampaignLinkPlan: { service: 'CampaignService', permission: 'drafts', result: 'CampaignLinkPlan' },
   CampaignPlan: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
   CampaignPlanDraft: { service: 'CampaignService', permission: 'drafts', result: 'CampaignPlan' },
   CampaignReport: { service: 'CampaignService', permission: 'drafts', result: 'CampaignReport' },
@@ -1662,6 +1699,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CreateStaff: { service: 'StaffService', permission: 'staff' },
   CreateTag: { service: 'CustomerService', permission: 'settings' },
   Customer: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerCard' },
+  CustomerClicks: { service: 'CustomerService', permission: 'customers.read', result: { l: 0 } },
   CustomerFilterOptions: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerFilters' },
   CustomerLink: { service: 'LinkingService', permission: 'inbox.read', result: 'LinkingCustomerLink' },
   Customers: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerPage' },
@@ -1820,11 +1858,12 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   AutomationStep: { messages: { l: 'CampaignLineMessage' } },
   AutoreplySettings: { holidays: { l: 0 } },
   Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
-  CampaignContent: { line: { l: 'CampaignLineMessage' }, missing: { m: 0 } },
+  CampaignContent: { line: { l: 'CampaignLineMessage' }, missing: { m: 0 }, untracked: { l: 0 } },
   CampaignContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 }, unresolved: { l: 0 } },
   CampaignDeliveryPage: { rows: { l: 0 } },
   CampaignDraft: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignLineMessage: { fields: { m: 0 } },
+  CampaignLinkPlan: { links: { l: 0 } },
   CampaignPlan: { skipped: { m: 0 }, gaps: { l: 0 } },
   CampaignReport: { channels: { l: 0 }, skipped: { m: 0 }, timeline: { l: 0 } },
   CampaignTemplate: { fields: { l: 0 }, needed: { l: 0 } },

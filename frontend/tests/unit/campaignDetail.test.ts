@@ -59,6 +59,7 @@ function transport(campaign: Campaign): Transport {
     CampaignReport: () => report,
     CampaignDeliveries: () => ({ total: 0, rows: [] }),
     CampaignInsights: () => ({ status: 'waiting', noUnit: false, fetchedAt: 0, final: false, stats: null }),
+    CampaignLinkClicks: () => [],
     PreviewCampaignContent: () => ({ line: [{ type: 'text', text: '山田 花子 様' }], emailSubject: '', emailText: '', smsText: '', smsLength: { chars: 0, parts: 1, ucs2: false, maxChars: 160, tooLong: false }, templates: [], placeholders: [], errors: {}, sample: { name: '山田 花子', branch: '', staff: '' } }),
     Campaign: () => campaign,
     PauseCampaign: () => ({ ...campaign, status: 'paused' }),

@@ -83,6 +83,10 @@ describe('condition completeness and the counted tree', () => {
     [newCondition('consent'), true],
     [newCondition('lastContact'), true],
     [{ kind: 'lastContact', direction: 'in', days: 0 }, false],
+    [newCondition('click'), false],
+    [{ kind: 'click', campaign: '12', cmp: 'clicked', value: '' }, true],
+    [{ kind: 'click', campaign: '12', cmp: 'not_clicked', value: 'https://www.example.jp/' }, true],
+    [{ kind: 'click', campaign: '12', cmp: 'opened' }, false],
   ] as const)('%j complete: %s', (c, want) => {
     expect(conditionComplete(c as never)).toBe(want)
   })

@@ -103,6 +103,11 @@ func Open(pub, priv *[KeySize]byte, sealed []byte) (body []byte, signature strin
 	if !ok {
 		return nil, "", ErrOpen
 	}
+	return openEnvelope(msg)
+}
+
+// openEnvelope reads an opened webhook envelope.
+func openEnvelope(msg []byte) (body []byte, signature string, err error) {
 	if len(msg) < 2 || msg[0] != envelopeVersion {
 		return nil, "", ErrEnvelope
 	}

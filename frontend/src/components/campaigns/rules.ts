@@ -12,11 +12,12 @@ export const MAX_DEPTH = 6
 export const MAX_CONDITIONS = 60
 
 /**
- * The condition kinds the builder offers (survey: components/surveys/SurveyCondition.vue).
+ * The condition kinds the builder offers (survey: components/surveys/SurveyCondition.vue;
+ * click: ClickCondition.vue).
  * segment.Condition's kind is a plain string on the wire; the editor keeps
  * its own list, and the Go side refuses a kind it does not know.
  */
-export const CONDITION_KINDS = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey'] as const
+export const CONDITION_KINDS = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey', 'click'] as const
 export type ConditionKind = (typeof CONDITION_KINDS)[number]
 
 export const FIELDS = ['branch', 'staff', 'status', 'gender', 'postal_prefix', 'age'] as const
@@ -48,6 +49,8 @@ export function newCondition(kind: ConditionKind): SegmentCondition {
       return { kind, direction: 'any', days: 90 }
     case 'survey':
       return { kind, survey: '' }
+    case 'click':
+      return { kind, campaign: '', cmp: 'clicked', value: '' }
   }
 }
 
@@ -155,6 +158,8 @@ export function conditionProblem(c: SegmentCondition): ConditionProblem | null {
       return (c.days ?? 0) > MAX_LAST_CONTACT_DAYS ? { part: 'days', code: 'errors.fieldAtMost', max: MAX_LAST_CONTACT_DAYS } : null
     case 'survey':
       return need('survey', filled(c.survey), CHOOSE)
+    case 'click':
+      return need('campaign', filled(c.campaign), CHOOSE) ?? need('cmp', c.cmp === 'clicked' || c.cmp === 'not_clicked', CHOOSE)
     default:
       return { part: 'kind', code: CHOOSE } // a kind this editor does not know
   }

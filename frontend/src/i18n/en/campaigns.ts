@@ -75,6 +75,13 @@ const en: typeof ja = {
       consent: 'Consent',
       lastContact: 'Last contact',
       survey: 'Survey answer',
+      click: 'Link click',
+    },
+    click: {
+      pickCampaign: 'Choose a campaign',
+      anyLink: 'any link',
+      clicked: 'opened',
+      not_clicked: 'sent but not opened',
     },
     field: {
       branch: 'Branch',
@@ -229,6 +236,20 @@ const en: typeof ja = {
       image: 'Image',
       remove: 'Remove this message',
       max: 'LINE allows at most {max} messages at a time.',
+    },
+    links: {
+      title: 'Link click tracking',
+      explain:
+        'Each checked link is replaced by a different URL for every customer (the webhook relay’s address), and who opened it when is recorded on the customer card and in the conversation. The relay receives only the URL and a number, never names or LINE IDs. Uncheck links that must not be tracked, such as terms or the privacy notice (they are sent as written).',
+      unavailable: 'No webhook relay is set up, so links are not tracked and are sent as written.',
+      tracked: 'Tracked',
+      untracked: 'Not tracked (sent as written)',
+      reportTitle: 'Link clicks (per person)',
+      colUrl: 'Link',
+      colRecipients: 'Sent to',
+      colClickers: 'Opened by',
+      colClicks: 'Clicks',
+      reportHint: 'Clicks appear as soon as the webhook relay delivers them. Who opened a link is on each customer’s card.',
     },
     flex: {
       tpl: {

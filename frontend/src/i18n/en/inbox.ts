@@ -101,6 +101,7 @@ const en: typeof ja = {
     system: {
       follow: '{name} added the account as a friend',
       unfollow: '{name} blocked the account',
+      link_click: '{name} opened the link in “{campaign}” ({link})',
     },
     kind: {
       sticker: '[Sticker]',
@@ -114,6 +115,7 @@ const en: typeof ja = {
       postback: '[Button tapped]',
       videoPlayComplete: '[Watched the video to the end]',
       accountLink: '[Account link]',
+      link_click: '[Opened a link]',
       unsend: '[Message withdrawn by the customer]',
       other: '[Unsupported message type]',
     },

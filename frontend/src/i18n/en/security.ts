@@ -321,6 +321,7 @@ const en: typeof ja = {
     },
     detailKeys: {
       content: 'Content',
+      trackedLinks: 'Tracked links',
       other: 'Other',
       state: 'Result',
       planned: 'Friends to switch',

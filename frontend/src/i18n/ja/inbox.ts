@@ -99,6 +99,7 @@ const ja = {
     system: {
       follow: '{name}さんが友だち追加しました',
       unfollow: '{name}さんがブロックしました',
+      link_click: '{name}さんが「{campaign}」のリンクを開きました（{link}）',
     },
     kind: {
       sticker: '［スタンプ］',
@@ -112,6 +113,7 @@ const ja = {
       postback: '［ボタン操作］',
       videoPlayComplete: '［動画を最後まで視聴］',
       accountLink: '［アカウント連携］',
+      link_click: '［リンクを開きました］',
       unsend: '［送信取り消しされたメッセージ］',
       other: '［表示できない種類のメッセージ］',
     },

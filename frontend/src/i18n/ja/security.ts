@@ -319,6 +319,7 @@ const ja = {
     },
     detailKeys: {
       content: '内容',
+      trackedLinks: '計測するリンクの数',
       other: 'その他',
       state: '結果',
       planned: '対象の友だち',
