@@ -150,7 +150,9 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
       ],
     })
     const context = await ui.browser.newContext({
-      viewport: { width: 1440, height: 900 },
+      // The common branch PC: every screen is tested at 1366×768 unless a
+      // test says otherwise.
+      viewport: { width: 1366, height: 768 },
       locale: 'ja-JP',
       timezoneId: 'Asia/Tokyo',
       deviceScaleFactor: 1,

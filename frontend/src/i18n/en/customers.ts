@@ -57,7 +57,7 @@ const en: typeof ja = {
       tagsAttributes: 'Tags and attributes',
       clicks: 'Link clicks',
       clickLine: 'Opened the link in “{campaign}”',
-      clickCount: '{n} times',
+      clickCount: 'clicks: {n}',
       clickLast: 'last: {at}',
       noClicks: 'No link sent to this customer has been opened yet',
       none: 'None',
