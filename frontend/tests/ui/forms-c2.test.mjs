@@ -1,6 +1,7 @@
-// End-to-end UI test of issue 19 item 6 on the backup screen: the backup
-// settings (folder, backups kept, schedule) and the security settings (idle
-// lock, conversation retention) name every wrong field by its visible label,
+// End-to-end UI test of issue 19 item 6 on the backup screen (the backup
+// settings: folder, backups kept, schedule; the security settings: idle
+// lock, conversation retention) and the link settings in the issue-code
+// dialog: they name every wrong field by its visible label,
 // mark it red with the reason, list it in the summary and focus the first;
 // an untouched screen shows nothing, and what was typed stays.
 // At 1366x768, in Japanese, with an English pass.
@@ -13,9 +14,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile } from './harness.mjs'
 
-const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-formsc2-' })
+const CSV = '顧客番号,氏名,フリガナ,生年月日,携帯電話,店番,担当者\n3001,連携 花子,レンケイ ハナコ,1980/4/1,090-1111-3001,001,田中\n'
+const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-formsc2-', pickFile: { name: 'customers.csv', contents: CSV } })
 
 /** The wrong fields the page shows: form items marked red, with their feedback. */
 async function markedFields(page, within = 'body') {
@@ -158,6 +160,75 @@ test('backup and security settings: wrong fields named, marked, focused; nothing
   assert.match(await enSummary.innerText(), /Please fix these fields \(1\)/)
   await page.mouse.move(0, 0)
   await ui.shot('forms-c2-backup-fields-en.png')
+  await page.getByTestId('lang-ja').click()
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
+})
+
+test('link settings in the issue-code dialog: the days field named, marked, focused', async () => {
+  const { page, pageErrors } = ui // signed in by the test above
+  await page.getByTestId('nav-import').click()
+  await pickImportFile(page)
+  await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
+  await page.getByTestId('import-next').click()
+  await page.getByTestId('import-dryrun').click()
+  await page.getByTestId('import-run').click()
+  await page.getByTestId('import-done').waitFor()
+  await page.getByTestId('nav-customers').click()
+  await page.locator('[data-testid="customer-row"][data-number="3001"]').click()
+  await page.getByTestId('customer-link-section').getByTestId('customer-issue-code').click()
+  const issue = page.getByTestId('issue-code-dialog')
+  await issue.getByTestId('issue-code-customer').filter({ hasText: '3001' }).waitFor()
+  await issue.getByText('連携の設定（管理者）').click()
+  const box = issue.getByTestId('link-settings')
+  await box.waitFor()
+  await page.waitForTimeout(300)
+  assert.deepEqual(await markedFields(page, '[data-testid="link-settings"]'), [], 'an untouched form marks nothing')
+
+  // An emptied days box is asked for, not sent as 0.
+  let sent = 0
+  page.on('request', (r) => {
+    if (r.url().includes('/api/call/SetLinkingSettings')) sent++
+  })
+  await clearNumber(page, 'link-days')
+  await issue.getByTestId('link-settings-save').click()
+  await box.locator('[data-field="codeValidityDays"][data-field-error="true"]').waitFor()
+  assert.deepEqual(await markedFields(page, '[data-testid="link-settings"]'), [{ field: 'codeValidityDays', feedback: '入力してください。', red: true }])
+  assert.match(await box.getByTestId('field-error-summary').innerText(), /コードの有効日数：入力してください。/)
+  assert.equal(await focusedField(page), 'codeValidityDays')
+  assert.equal(sent, 0)
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c2-link-settings-ja.png')
+
+  // The Go side names both fields with what is allowed.
+  const wrong = await call(page, 'SetLinkingSettings', { codeValidityDays: 91, identityCheck: 'pin' })
+  assert.deepEqual(wrong.body.fields, [
+    { field: 'codeValidityDays', code: 'errors.fieldBetween', min: 1, max: 90 },
+    { field: 'identityCheck', code: 'errors.fieldChoose' },
+  ])
+
+  // Fixed, it saves; the mark goes as soon as the field is typed in.
+  await page.getByTestId('link-days').locator('input').fill('30')
+  await page.getByTestId('link-days').locator('input').blur()
+  assert.equal(await box.locator('[data-field-error="true"]').count(), 0)
+  await issue.getByTestId('link-settings-save').click()
+  await page.getByText('設定を保存しました。').waitFor()
+  assert.match(await issue.innerText(), /有効期限は発行から 30 日/)
+
+  // Closed and opened again, it starts clean. English pass.
+  await page.keyboard.press('Escape')
+  await issue.waitFor({ state: 'detached' })
+  await page.getByTestId('lang-en').click()
+  await page.getByTestId('customer-link-section').getByTestId('customer-issue-code').click()
+  await issue.getByText('Link settings (administrators)').click()
+  await box.waitFor()
+  assert.equal(await box.locator('[data-field-error="true"]').count(), 0)
+  await clearNumber(page, 'link-days')
+  await issue.getByTestId('link-settings-save').click()
+  await box.getByTestId('field-error-summary').filter({ hasText: 'Days a code is valid: Enter a value.' }).waitFor()
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c2-link-settings-en.png')
+  await page.keyboard.press('Escape')
+  await issue.waitFor({ state: 'detached' })
   await page.getByTestId('lang-ja').click()
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
 })
