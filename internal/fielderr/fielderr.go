@@ -34,11 +34,12 @@ const (
 	Loopback   = "errors.fieldLoopback"   // allowed only towards this PC (an unencrypted connection)
 	Between    = "errors.fieldBetween"    // a number outside Min..Max (an emptied number box arrives as 0)
 	AbsPath    = "errors.fieldAbsPath"    // a folder that is not a full path (C:\...)
+	NoSpaces   = "errors.fieldNoSpaces"   // a key or token with a space or line break inside
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names
