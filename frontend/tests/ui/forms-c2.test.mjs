@@ -232,3 +232,92 @@ test('link settings in the issue-code dialog: the days field named, marked, focu
   await page.getByTestId('lang-ja').click()
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
 })
+
+test('LINE channel form in the settings drawer: both credentials named, marked, focused; nothing stored, nothing echoed', async () => {
+  const { page, pageErrors } = ui // signed in by the first test
+  await page.getByTestId('open-settings').click()
+  const form = page.getByTestId('settings-channel-form')
+  await form.waitFor()
+  await page.waitForTimeout(300)
+  assert.deepEqual(await markedFields(page, '[data-testid="settings-channel-form"]'), [], 'an untouched form marks nothing')
+  assert.equal(await form.getByTestId('field-error-summary').count(), 0)
+  // Its help text stays under each field while nothing is wrong.
+  assert.match(await form.innerText(), /「チャネル基本設定」タブに表示されています。/)
+
+  // Both empty: both named at once, the first focused, nothing sent.
+  let sent = 0
+  page.on('request', (r) => {
+    if (r.url().includes('/api/call/SaveChannel')) sent++
+  })
+  await page.getByTestId('settings-save').click()
+  // The help text under each field gives way to the reason (a transition).
+  await form.locator('[data-field="accessToken"][data-field-error="true"]').filter({ hasText: '入力してください。' }).waitFor()
+  await form.locator('[data-field="secret"] .n-form-item-feedback-wrapper').filter({ hasNotText: 'タブに表示されています' }).waitFor()
+  assert.deepEqual(await markedFields(page, '[data-testid="settings-channel-form"]'), [
+    { field: 'secret', feedback: '入力してください。', red: true },
+    { field: 'accessToken', feedback: '入力してください。', red: true },
+  ])
+  const summary = await form.getByTestId('field-error-summary').innerText()
+  assert.match(summary, /チャネルシークレット：入力してください。/)
+  assert.match(summary, /チャネルアクセストークン（長期）：入力してください。/)
+  assert.equal(await focusedField(page), 'secret')
+  assert.equal(sent, 0)
+
+  // Spaces pasted inside both: the Go side names both, without the values;
+  // what was typed stays, nothing is stored (still the simulator).
+  const SECRET = 'abcd efgh 1234'
+  const TOKEN = 'tokn with\u3000space'
+  await page.getByTestId('settings-secret').fill(SECRET)
+  await page.getByTestId('settings-token').fill(TOKEN)
+  const saved = page.waitForResponse((r) => r.url().includes('/api/call/SaveChannel'))
+  await page.getByTestId('settings-save').click()
+  const raw = await (await saved).text()
+  const body = JSON.parse(raw)
+  assert.deepEqual(body.fields, [
+    { field: 'secret', code: 'errors.fieldNoSpaces' },
+    { field: 'accessToken', code: 'errors.fieldNoSpaces' },
+  ])
+  assert.ok(!raw.includes('abcd') && !raw.includes('tokn'), 'the refusal echoes no credential')
+  await form.locator('[data-field="accessToken"][data-field-error="true"]').filter({ hasText: 'スペースや改行が入っています。' }).waitFor()
+  await form.locator('[data-field="secret"] .n-form-item-feedback-wrapper').filter({ hasNotText: 'タブに表示されています' }).waitFor()
+  const marked = await markedFields(page, '[data-testid="settings-channel-form"]')
+  assert.deepEqual(marked.map((f) => f.field), ['secret', 'accessToken'])
+  assert.match(marked[0].feedback, /スペースや改行が入っています。/)
+  assert.equal(await focusedField(page), 'secret')
+  assert.equal(await page.getByTestId('settings-secret').inputValue(), SECRET)
+  assert.equal(await page.getByTestId('settings-token').inputValue(), TOKEN)
+  assert.equal(await page.getByTestId('settings-error').count(), 0, 'no second, general message')
+  assert.match(await page.getByTestId('settings-mode').innerText(), /サンドボックスモード/)
+  assert.equal(await page.getByTestId('settings-token-hint').count(), 0, 'nothing stored')
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c2-channel-fields-ja.png')
+  // Fixing one field clears its mark only.
+  await page.getByTestId('settings-secret').fill('abcdefgh1234')
+  await form.locator('[data-field="secret"]:not([data-field-error])').waitFor()
+  assert.deepEqual((await markedFields(page, '[data-testid="settings-channel-form"]')).map((f) => f.field), ['accessToken'])
+
+  // English pass: closed and opened again it is clean; then both empty.
+  await page.keyboard.press('Escape')
+  await form.waitFor({ state: 'detached' })
+  await page.getByTestId('lang-en').click()
+  await page.getByTestId('open-settings').click()
+  await form.waitFor()
+  assert.equal(await form.locator('[data-field-error="true"]').count(), 0)
+  await page.getByTestId('settings-save').click()
+  await form.getByTestId('field-error-summary').filter({ hasText: 'Channel secret: Enter a value.' }).waitFor()
+  assert.match(await form.getByTestId('field-error-summary').innerText(), /Channel access token \(long-lived\): Enter a value\./)
+  await form.locator('[data-field="secret"][data-field-error="true"]').filter({ hasText: 'Enter a value.' }).waitFor()
+  await form.locator('[data-field="accessToken"] .n-form-item-feedback-wrapper').filter({ hasNotText: 'Issued on' }).waitFor()
+  assert.deepEqual((await markedFields(page, '[data-testid="settings-channel-form"]')).map((f) => [f.field, f.feedback, f.red]), [
+    ['secret', 'Enter a value.', true],
+    ['accessToken', 'Enter a value.', true],
+  ])
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c2-channel-fields-en.png')
+  await page.keyboard.press('Escape')
+  await form.waitFor({ state: 'detached' })
+  await page.getByTestId('lang-ja').click()
+
+  for (const v of [SECRET, TOKEN]) assert.ok(!ui.serverOutput.includes(v), 'the devserver log holds no credential typed')
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
+})
