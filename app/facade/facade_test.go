@@ -3,10 +3,12 @@ package facade
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/secrets/secretstest"
@@ -83,7 +85,9 @@ func TestFacadeSandboxAndChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := (&ChannelService{app}).SaveChannel("", ""); err == nil || err.Error() != msgcode.ChannelInvalid {
+	// The UI gets the code and both wrong fields (the form marks them).
+	if _, err := (&ChannelService{app}).SaveChannel("", ""); err == nil || msgcode.For(err).Code != msgcode.ChannelInvalid ||
+		!reflect.DeepEqual(msgcode.For(err).Fields, []fielderr.FieldError{{Field: "secret", Code: fielderr.Required}, {Field: "accessToken", Code: fielderr.Required}}) {
 		t.Fatalf("empty credentials: %v", err)
 	}
 	const token = "abcdEFGHijklMNOPqrstUVWXyz0123456789+/=WXYZ"

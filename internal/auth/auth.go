@@ -638,7 +638,10 @@ func (s *Service) IdleTimeout(ctx context.Context) (time.Duration, error) {
 // SetIdleTimeout changes the idle lock (1–60 minutes).
 func (s *Service) SetIdleTimeout(ctx context.Context, actor string, minutes int) error {
 	if minutes < 1 || minutes > 60 {
-		return ErrInvalid
+		// The field's name on the security settings form.
+		var l fielderr.List
+		l.AddBetween("idleMinutes", 1, 60)
+		return l.Err(ErrInvalid)
 	}
 	return SetSetting(ctx, s.db, actor, settingIdleMinutes, strconv.Itoa(minutes))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/store"
 )
 
@@ -228,6 +230,14 @@ func TestIdleLockAndUnlock(t *testing.T) {
 	}
 	if _, err := f.svc.Check(ctx, ss); err != nil {
 		t.Fatalf("after unlock: %v", err)
+	}
+	// Outside 1–60 is refused, naming the security settings form's field.
+	for _, bad := range []int{0, 61} {
+		err := f.svc.SetIdleTimeout(ctx, "staff:admin", bad)
+		want := []fielderr.FieldError{{Field: "idleMinutes", Code: fielderr.Between, Min: 1, Max: 60}}
+		if !errors.Is(err, auth.ErrInvalid) || !reflect.DeepEqual(fielderr.Fields(err), want) {
+			t.Fatalf("%d minutes: %v", bad, err)
+		}
 	}
 	// A configured timeout applies.
 	if err := f.svc.SetIdleTimeout(ctx, "staff:admin", 1); err != nil {

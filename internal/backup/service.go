@@ -11,6 +11,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/recovery"
 	"tsunagu/internal/store"
 )
@@ -40,6 +41,23 @@ const (
 // ErrInvalidSettings: keep outside 1–365, an interval outside 0–168 hours,
 // or a folder that is not an absolute path.
 var ErrInvalidSettings = errors.New("backup: invalid settings")
+
+// Validate names every wrong field at once (fielderr, by JSON name) so that
+// the backup screen marks them: the folder must be a full path because the
+// scheduler runs with another working folder than the window.
+func (in Settings) Validate() error {
+	var l fielderr.List
+	if in.Dir != "" && !filepath.IsAbs(in.Dir) {
+		l.Add("dir", fielderr.AbsPath)
+	}
+	if in.Keep < 1 || in.Keep > 365 {
+		l.AddBetween("keep", 1, 365)
+	}
+	if in.IntervalHours < 0 || in.IntervalHours > 168 {
+		l.AddBetween("intervalHours", 0, 168)
+	}
+	return l.Err(ErrInvalidSettings)
+}
 
 // Service makes the backups of one data folder: on demand (the window's
 // button, `tsunagu-cli backup create`) and when due (the engine's
@@ -181,8 +199,8 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 // SetSettings changes the folder, retention and schedule; each change is
 // audited in the name of actor. LastBackupAt is ignored.
 func (s *Service) SetSettings(ctx context.Context, actor string, in Settings) (Settings, error) {
-	if in.Keep < 1 || in.Keep > 365 || in.IntervalHours < 0 || in.IntervalHours > 168 || (in.Dir != "" && !filepath.IsAbs(in.Dir)) {
-		return Settings{}, ErrInvalidSettings
+	if err := in.Validate(); err != nil {
+		return Settings{}, err
 	}
 	cur, err := s.Settings(ctx)
 	if err != nil {

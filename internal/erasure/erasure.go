@@ -26,6 +26,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/store"
 )
@@ -198,7 +199,10 @@ func (e *Eraser) RetentionDays(ctx context.Context) (int, error) {
 // is audited as a settings change in the name of actor.
 func (e *Eraser) SetRetentionDays(ctx context.Context, actor string, days int) error {
 	if days < 0 || days > MaxRetentionDays {
-		return ErrInvalidRetention
+		// The field's name on the security settings form.
+		var l fielderr.List
+		l.AddBetween("retentionDays", 0, MaxRetentionDays)
+		return l.Err(ErrInvalidRetention)
 	}
 	return auth.SetSetting(ctx, e.db, actor, SettingRetentionDays, strconv.Itoa(days))
 }

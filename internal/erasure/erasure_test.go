@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"lukechampine.com/adiantum"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/store"
 )
@@ -293,8 +295,14 @@ func TestStoredRetention(t *testing.T) {
 		t.Fatalf("nothing stored keeps everything: %+v %v", res, err)
 	}
 	for _, bad := range []int{-1, MaxRetentionDays + 1} {
-		if err := e.SetRetentionDays(ctx, "staff:admin", bad); !errors.Is(err, ErrInvalidRetention) {
+		err := e.SetRetentionDays(ctx, "staff:admin", bad)
+		if !errors.Is(err, ErrInvalidRetention) {
 			t.Fatalf("%d days: %v", bad, err)
+		}
+		// The security settings form marks its field.
+		want := []fielderr.FieldError{{Field: "retentionDays", Code: fielderr.Between, Min: 0, Max: MaxRetentionDays}}
+		if got := fielderr.Fields(err); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d days: fields %+v, want %+v", bad, got, want)
 		}
 	}
 	if err := e.SetRetentionDays(ctx, "staff:admin", 90); err != nil {

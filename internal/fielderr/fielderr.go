@@ -32,11 +32,14 @@ const (
 	AtMost     = "errors.fieldAtMost"     // a number above Max
 	TooShort   = "errors.fieldTooShort"   // fewer than Min characters
 	Loopback   = "errors.fieldLoopback"   // allowed only towards this PC (an unencrypted connection)
+	Between    = "errors.fieldBetween"    // a number outside Min..Max (an emptied number box arrives as 0)
+	AbsPath    = "errors.fieldAbsPath"    // a folder that is not a full path (C:\...)
+	NoSpaces   = "errors.fieldNoSpaces"   // a key or token with a space or line break inside
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names
@@ -45,9 +48,9 @@ func Codes() []string {
 type FieldError struct {
 	Field string `json:"field"`
 	Code  string `json:"code"`
-	// Max is the limit for TooLong, TooMany, SMSParts and AtMost.
+	// Max is the limit for TooLong, TooMany, SMSParts, AtMost and Between.
 	Max int `json:"max,omitempty"`
-	// Min is the least for TooShort.
+	// Min is the least for TooShort and Between.
 	Min int `json:"min,omitempty"`
 }
 
@@ -88,6 +91,11 @@ func (l *List) AddMax(field, code string, limit int) {
 // AddMin records field as too short with its least length.
 func (l *List) AddMin(field string, least int) {
 	l.fields = append(l.fields, FieldError{Field: field, Code: TooShort, Min: least})
+}
+
+// AddBetween records a number field as outside lo..hi (both allowed).
+func (l *List) AddBetween(field string, lo, hi int) {
+	l.fields = append(l.fields, FieldError{Field: field, Code: Between, Min: lo, Max: hi})
 }
 
 // Merge adds the wrong fields err carries and reports whether it carried

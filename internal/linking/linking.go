@@ -25,6 +25,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/customer"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 	"tsunagu/internal/store"
 )
@@ -145,6 +146,19 @@ type Settings struct {
 	IdentityCheck string `json:"identityCheck"`
 }
 
+// Validate names every wrong field at once (fielderr, by JSON name) for
+// the link settings form.
+func (v Settings) Validate() error {
+	var l fielderr.List
+	if v.CodeValidityDays < 1 || v.CodeValidityDays > MaxCodeDays {
+		l.AddBetween("codeValidityDays", 1, MaxCodeDays)
+	}
+	if v.IdentityCheck != IdentityOff && v.IdentityCheck != IdentityBirthDate {
+		l.Add("identityCheck", fielderr.Choose)
+	}
+	return l.Err(ErrInvalidSetting)
+}
+
 // Setting keys and defaults.
 const (
 	SettingCodeDays      = "linking_code_days"
@@ -198,11 +212,8 @@ func setting(ctx context.Context, q queryer, key string) (string, error) {
 // SetSettings changes the settings in one transaction; each changed value is
 // audited (settings.change, old and new value) by actor.
 func (s *Service) SetSettings(ctx context.Context, actor string, v Settings) error {
-	if v.CodeValidityDays < 1 || v.CodeValidityDays > MaxCodeDays {
-		return fmt.Errorf("%w: code validity must be 1 to %d days", ErrInvalidSetting, MaxCodeDays)
-	}
-	if v.IdentityCheck != IdentityOff && v.IdentityCheck != IdentityBirthDate {
-		return fmt.Errorf("%w: identity check %q", ErrInvalidSetting, v.IdentityCheck)
+	if err := v.Validate(); err != nil {
+		return err
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		cur, err := readSettings(ctx, tx)

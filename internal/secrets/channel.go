@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"tsunagu/internal/fielderr"
 )
 
 // Channel holds the LINE Messaging API credentials of the bank's official
@@ -97,13 +100,19 @@ func (s *Store) HasChannel(ctx context.Context) (bool, error) {
 // If storing the token fails after the secret was stored, the previous
 // secret is put back, so Channel never pairs a new secret with an old token.
 func (s *Store) SetChannel(ctx context.Context, c Channel) error {
-	secret, err := cleanCredential(ItemChannelSecret, c.Secret)
-	if err != nil {
-		return err
-	}
-	token, err := cleanCredential(ItemChannelToken, c.AccessToken)
-	if err != nil {
-		return err
+	secret, secretErr := cleanCredential(ItemChannelSecret, c.Secret)
+	token, tokenErr := cleanCredential(ItemChannelToken, c.AccessToken)
+	if secretErr != nil || tokenErr != nil {
+		// Both wrong fields at once, by SaveChannel's argument names; the
+		// values themselves are never part of the error.
+		var l fielderr.List
+		if code := credentialCode(c.Secret); code != "" {
+			l.Add("secret", code)
+		}
+		if code := credentialCode(c.AccessToken); code != "" {
+			l.Add("accessToken", code)
+		}
+		return l.Err(cmp.Or(secretErr, tokenErr))
 	}
 
 	prev, prevErr := s.get(ctx, ItemChannelSecret)
@@ -141,6 +150,19 @@ func (s *Store) DeleteChannel(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// credentialCode is what is wrong with a credential as typed (a fielderr
+// code), "" if nothing.
+func credentialCode(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return fielderr.Required
+	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fielderr.NoSpaces
+	}
+	return ""
 }
 
 func cleanCredential(item Item, v string) (string, error) {

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
+
+	"tsunagu/internal/fielderr"
 )
 
 // Values that must never appear in any output. The token's middle part is
@@ -368,4 +371,30 @@ func TestErrorsNeverContainValues(t *testing.T) {
 		t.Fatal("malformed key accepted")
 	}
 	assertNoLeak(t, "malformed key error", fmt.Sprintf("%v %+v %#v", err, err, err))
+}
+
+// The channel form marks every wrong credential at once, by SaveChannel's
+// argument names, and stores nothing.
+func TestSetChannelNamesWrongFields(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   Channel
+		want []fielderr.FieldError
+	}{
+		{"both empty", Channel{"", " "}, []fielderr.FieldError{{Field: "secret", Code: fielderr.Required}, {Field: "accessToken", Code: fielderr.Required}}},
+		{"space in secret, token empty", Channel{"ab c", ""}, []fielderr.FieldError{{Field: "secret", Code: fielderr.NoSpaces}, {Field: "accessToken", Code: fielderr.Required}}},
+		{"line break in token", Channel{"abc", "to\nk"}, []fielderr.FieldError{{Field: "accessToken", Code: fielderr.NoSpaces}}},
+	} {
+		kr := newFake()
+		err := New(kr, idA).SetChannel(context.Background(), tc.in)
+		if got := fielderr.Fields(err); !reflect.DeepEqual(got, tc.want) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v fields %+v, want %+v", tc.name, err, got, tc.want)
+		}
+		if strings.Contains(err.Error(), "ab c") || strings.Contains(err.Error(), "to\nk") {
+			t.Errorf("%s: the error echoes the value: %v", tc.name, err)
+		}
+		if len(kr.calls) != 0 {
+			t.Errorf("%s: keychain was called: %v", tc.name, kr.calls)
+		}
+	}
 }

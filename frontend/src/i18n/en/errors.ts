@@ -23,6 +23,9 @@ const en: typeof ja = {
     fieldAtMost: 'Enter a number of at most {max}.',
     fieldTooShort: 'Use at least {min} characters.',
     fieldLoopback: 'Sending without encryption is allowed only to a server on this PC (localhost). Choose STARTTLS or SSL/TLS.',
+    fieldBetween: 'Enter a number from {min} to {max}.',
+    fieldAbsPath: 'Type the full path of the folder, starting with its drive (e.g. D:\\Backup), or use “Choose folder”.',
+    fieldNoSpaces: 'It contains a space or a line break. Copy it from the LINE Developers console and paste it as it is.',
     // The list of wrong fields above a form.
     fieldItem: '{label}: {message}',
     fieldSummary: 'Please fix these fields ({n})',

@@ -21,6 +21,9 @@ const ja = {
     fieldAtMost: '{max} 以下の数を入力してください。',
     fieldTooShort: '{min} 文字以上にしてください。',
     fieldLoopback: '暗号化なしで送れるのは、このパソコンの中のサーバー（localhost）だけです。STARTTLS か SSL/TLS を選んでください。',
+    fieldBetween: '{min} から {max} までの数を入力してください。',
+    fieldAbsPath: 'フォルダはドライブ名から（例: D:\\Backup）入力するか、「フォルダを選ぶ」で選んでください。',
+    fieldNoSpaces: 'スペースや改行が入っています。LINE Developers コンソールからそのままコピーして貼り付けてください。',
     // The list of wrong fields above a form.
     fieldItem: '{label}：{message}',
     fieldSummary: '次の項目を直してください（{n} 件）',
