@@ -181,9 +181,22 @@ func (s *Server) queueClick(ctx context.Context, t *Tenant, token string) bool {
 	if reason, _ := s.admit(ctx, t.ID, len(sealed)); reason != "" {
 		return false
 	}
-	if _, err := s.o.js.PublishAsync(subjectOf(t.ID, len(sealed)), sealed); err != nil {
-		s.log.Warn("click not queued", "tenant", t.ID, "err", err)
-		return false
+	subject := subjectOf(t.ID, len(sealed))
+	if _, err := s.o.js.PublishAsync(subject, sealed); err != nil {
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			s.log.Warn("click not queued", "tenant", t.ID, "err", err)
+			return false
+		}
+		// A burst filled the client's window of unconfirmed publishes:
+		// this click waits for its own confirmation (a slower redirect)
+		// rather than being lost.
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = s.o.js.Publish(pctx, subject, sealed)
+		cancel()
+		if err != nil {
+			s.log.Warn("click not queued", "tenant", t.ID, "err", err)
+			return false
+		}
 	}
 	s.nc.Publish(wakeSubjectOf(t.ID), nil)
 	return true
