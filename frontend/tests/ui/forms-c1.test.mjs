@@ -149,3 +149,66 @@ test('first-run form: wrong fields named, marked, focused; nothing on an untouch
   await page.getByTestId('recovery-code').waitFor()
   assert.deepEqual(pageErrors, [])
 })
+
+test('customer admin panel: attribute and tag errors named, marked, focused', async () => {
+  const { page, pageErrors } = ui // the administrator created by the test above
+  await page.getByTestId('recovery-stored').click()
+  await page.getByTestId('recovery-done').click()
+  await page.getByTestId('nav-customers').click()
+  await page.getByTestId('customers-admin').click()
+  const attr = page.getByTestId('attr-new-form')
+  const tag = page.getByTestId('tag-new-form')
+  await attr.waitFor()
+  await page.waitForTimeout(300)
+  assert.deepEqual(await markedFields(page), [], 'an untouched admin panel marks nothing')
+  assert.equal(await page.getByTestId('field-error-summary').count(), 0)
+
+  // 1. 追加 on the empty definition: the form's own checks, nothing sent.
+  await page.getByTestId('attr-new-add').click()
+  await attr.getByTestId('field-error-summary').waitFor()
+  assert.deepEqual((await markedFields(page, '[data-testid="attr-new-form"]')).map((f) => [f.field, f.feedback, f.red]), [
+    ['label', '入力してください。', true],
+    ['key', '入力してください。', true],
+  ])
+  assert.equal(await focusedField(page), 'label')
+
+  // 2. The Go side's rules: a key with a hyphen, a choice with no choices.
+  await page.getByTestId('attr-new-label').fill('年収帯')
+  await page.getByTestId('attr-new-key').fill('income-band')
+  await page.getByTestId('attr-new-type').click()
+  await page.locator('.n-base-select-option', { hasText: '選択肢' }).click()
+  await page.getByTestId('attr-new-choices').fill('、、')
+  const defined = page.waitForResponse((r) => r.url().includes('/api/call/DefineAttribute'))
+  await page.getByTestId('attr-new-add').click()
+  const body = await (await defined).json()
+  assert.deepEqual(body.fields?.map((f) => [f.field, f.code]), [['key', 'errors.fieldFormat'], ['choices', 'errors.fieldRequired']], JSON.stringify(body))
+  await attr.locator('[data-field="choices"][data-field-error="true"]').waitFor()
+  const summary = await attr.getByTestId('field-error-summary').innerText()
+  assert.match(summary, /キー：形式が正しくありません。/)
+  assert.match(summary, /選択肢：入力してください。/)
+  assert.equal(await focusedField(page), 'key')
+  assert.equal(await page.getByTestId('attr-new-key').inputValue(), 'income-band', 'what was typed stays')
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c1-attribute-ja.png')
+
+  // 3. Fixed, the attribute is added and the marks go.
+  await page.getByTestId('attr-new-key').fill('income')
+  await page.getByTestId('attr-new-choices').fill('〜300万、300万〜')
+  await page.getByTestId('attr-new-add').click()
+  await page.locator('[data-testid="admin-attributes"] tr[data-key="income"]').waitFor()
+  assert.equal(await attr.getByTestId('field-error-summary').count(), 0)
+
+  // 4. A taken tag name names the tag field, only in the tag form.
+  await page.getByTestId('tag-new-name').fill('VIP')
+  await page.getByTestId('tag-new-add').click()
+  await page.getByTestId('admin-tags').getByText('VIP').waitFor()
+  await page.getByTestId('tag-new-name').fill('ＶＩＰ')
+  await page.getByTestId('tag-new-add').click()
+  await tag.locator('[data-field="name"][data-field-error="true"]').filter({ hasText: '同じ名前がすでにあります' }).waitFor()
+  assert.match(await tag.getByTestId('field-error-summary').innerText(), /新しいタグの名前：同じ名前がすでにあります/)
+  assert.equal(await attr.getByTestId('field-error-summary').count(), 0, 'the other form stays clean')
+  assert.equal(await focusedField(page), 'name')
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c1-tag-ja.png')
+  assert.deepEqual(pageErrors, [])
+})
