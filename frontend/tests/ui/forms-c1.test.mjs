@@ -210,5 +210,14 @@ test('customer admin panel: attribute and tag errors named, marked, focused', as
   assert.equal(await focusedField(page), 'name')
   await page.mouse.move(0, 0)
   await ui.shot('forms-c1-tag-ja.png')
+
+  // English pass: the same mark and summary, translated.
+  await page.getByTestId('lang-en').click()
+  await tag.locator('[data-field="name"][data-field-error="true"]').filter({ hasText: 'This name is already in use.' }).waitFor()
+  assert.match(await tag.getByTestId('field-error-summary').innerText(), /New tag name: This name is already in use\./)
+  assert.doesNotMatch(await tag.getByTestId('field-error-summary').innerText(), /[\u3040-\u30ff\u4e00-\u9fff]/)
+  await page.mouse.move(0, 0)
+  await ui.shot('forms-c1-tag-en.png')
+  await page.getByTestId('lang-ja').click()
   assert.deepEqual(pageErrors, [])
 })
