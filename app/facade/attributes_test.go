@@ -2,6 +2,7 @@ package facade
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/customer"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/secrets/secretstest"
 )
@@ -60,7 +62,10 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	if err := customerSvc(app).DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "NISA口座", Type: "boolean"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := customerSvc(app).DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "x", Type: "text"}); err == nil || err.Error() != msgcode.InvalidValue {
+	// A taken key is the invalid-value code naming the key field (issue 19 item 6).
+	err = customerSvc(app).DefineAttribute(customer.AttributeDef{Key: "nisa", Label: "x", Type: "text"})
+	var me *msgcode.Error
+	if !errors.As(err, &me) || me.Code != msgcode.InvalidValue || len(me.Fields) != 1 || me.Fields[0].Field != "key" || me.Fields[0].Code != fielderr.Taken {
 		t.Errorf("duplicate attribute: %v", err)
 	}
 	if err := customerSvc(app).CreateTag("年金受取"); err != nil {

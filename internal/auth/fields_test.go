@@ -68,3 +68,36 @@ func TestStaffFormNamesWrongFields(t *testing.T) {
 		t.Errorf("unknown role: %v %+v", err, fielderr.Fields(err))
 	}
 }
+
+// The first-run form uses the staff rules (issue 19 item 6): every wrong
+// field of the first administrator is named by the same paths, all at
+// once, and nothing is created.
+func TestFirstAdminNamesWrongFields(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name     string
+		in       auth.NewStaff
+		sentinel error
+		want     []fielderr.FieldError
+	}{
+		{"empty form", auth.NewStaff{}, auth.ErrInvalid, []fielderr.FieldError{
+			{Field: "login", Code: fielderr.Required}, {Field: "displayName", Code: fielderr.Required}, {Field: "password", Code: fielderr.Required}}},
+		{"login with a slash, long name, short password", auth.NewStaff{Login: "branch/admin", DisplayName: strings.Repeat("長", 201), Password: "short"}, auth.ErrInvalid,
+			[]fielderr.FieldError{{Field: "login", Code: fielderr.Format}, {Field: "displayName", Code: fielderr.TooLong, Max: 200},
+				{Field: "password", Code: fielderr.TooShort, Min: auth.MinPasswordLen}}},
+		{"weak password only", auth.NewStaff{Login: "admin", DisplayName: "支店長", Password: "123456789"}, auth.ErrWeakPassword,
+			[]fielderr.FieldError{{Field: "password", Code: fielderr.TooShort, Min: auth.MinPasswordLen}}},
+	} {
+		_, err := f.svc.CreateFirstAdmin(ctx, tt.in)
+		if !errors.Is(err, tt.sentinel) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.sentinel)
+		}
+		if got := fielderr.Fields(err); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: fields %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	if done, err := f.svc.HasStaff(ctx); err != nil || done {
+		t.Errorf("a refused first administrator was created: %v %v", done, err)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 )
 
 // Administration of custom attribute definitions and tags (permission
@@ -56,20 +58,35 @@ func (s *Service) AttributeDefs(ctx context.Context) ([]AttributeDefInfo, error)
 // a key of ASCII letters, digits and underscores, a label, a known type,
 // and for a choice at least one distinct non-empty choice.
 func CleanAttributeDef(d AttributeDef) (AttributeDef, error) {
-	for _, v := range append([]string{d.Key, d.Label}, d.Choices...) {
-		if err := CheckText(v); err != nil {
-			return d, fmt.Errorf("attribute %q: %w", d.Key, err)
+	// A control character is its own fault (ErrControl); it names its field.
+	for _, f := range [...]struct{ field, v string }{{"key", d.Key}, {"label", d.Label}} {
+		if err := CheckText(f.v); err != nil {
+			return d, fielderr.New(fmt.Errorf("attribute %s: %w", f.field, err), f.field, fielderr.Format)
+		}
+	}
+	for i, c := range d.Choices {
+		if err := CheckText(c); err != nil {
+			return d, fielderr.New(fmt.Errorf("attribute choice: %w", err), "choices."+strconv.Itoa(i), fielderr.Format)
 		}
 	}
 	d.Key = strings.ToLower(NormalizeKey(d.Key))
 	d.Label = NormalizeText(d.Label)
-	if d.Key == "" || d.Label == "" || strings.IndexFunc(d.Key, func(r rune) bool {
+	// Every wrong field at once (JSON names of AttributeDef), so the
+	// administrator's form marks them all.
+	var l fielderr.List
+	switch {
+	case d.Key == "":
+		l.Add("key", fielderr.Required)
+	case strings.IndexFunc(d.Key, func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_'
-	}) >= 0 {
-		return d, fmt.Errorf("attribute key %q and label: %w", d.Key, ErrInvalid)
+	}) >= 0:
+		l.Add("key", fielderr.Format)
+	}
+	if d.Label == "" {
+		l.Add("label", fielderr.Required)
 	}
 	if !slices.Contains(AttributeTypes, d.Type) {
-		return d, fmt.Errorf("attribute type %q: %w", d.Type, ErrInvalid)
+		l.Add("type", fielderr.Choose)
 	}
 	var choices []string
 	for _, c := range d.Choices {
@@ -81,7 +98,10 @@ func CleanAttributeDef(d AttributeDef) (AttributeDef, error) {
 	if d.Type != "choice" {
 		d.Choices = nil
 	} else if len(d.Choices) == 0 {
-		return d, fmt.Errorf("attribute %s: a choice needs choices: %w", d.Key, ErrInvalid)
+		l.Add("choices", fielderr.Required)
+	}
+	if err := l.Err(ErrInvalid); err != nil {
+		return d, fmt.Errorf("attribute %q: %w", d.Key, err)
 	}
 	return d, nil
 }
@@ -135,15 +155,21 @@ func (s *Service) TagList(ctx context.Context) ([]TagInfo, error) {
 	return out, rows.Err()
 }
 
+// maxTagName is the longest tag name, in characters.
+const maxTagName = 50
+
 // CreateTag adds a tag (so staff pick it from a list); an existing name is
 // ErrInvalid.
 func (s *Service) CreateTag(ctx context.Context, actor, name string) error {
 	if err := CheckText(name); err != nil {
-		return fmt.Errorf("tag: %w", err)
+		return fielderr.New(fmt.Errorf("tag: %w", err), "name", fielderr.Format)
 	}
 	name = NormalizeText(name)
-	if name == "" || len([]rune(name)) > 50 {
-		return fmt.Errorf("tag: %w", ErrInvalid)
+	if name == "" {
+		return fielderr.New(fmt.Errorf("tag: %w", ErrInvalid), "name", fielderr.Required)
+	}
+	if len([]rune(name)) > maxTagName {
+		return fielderr.NewMax(fmt.Errorf("tag: %w", ErrInvalid), "name", fielderr.TooLong, maxTagName)
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, name)
@@ -151,7 +177,7 @@ func (s *Service) CreateTag(ctx context.Context, actor, name string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("tag %s exists: %w", name, ErrInvalid)
+			return fielderr.New(fmt.Errorf("tag exists: %w", ErrInvalid), "name", fielderr.Taken)
 		}
 		_, err = audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: ActionTagCreate, Target: "tag:" + name})
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 )
 
 // SetConsent records a customer's decision for a channel; source says who or
@@ -164,7 +165,7 @@ func (s *Service) DefineAttribute(ctx context.Context, actor string, d Attribute
 		_, err := tx.ExecContext(ctx, `INSERT INTO attribute_defs (key, label, type, choices, created_at) VALUES (?, ?, ?, ?, ?)`,
 			d.Key, d.Label, d.Type, string(choices), s.now().UnixMilli())
 		if errors.Is(err, sqlite3.CONSTRAINT) {
-			return fmt.Errorf("attribute %s: %w", d.Key, ErrInvalid)
+			return fielderr.New(fmt.Errorf("attribute %s: %w", d.Key, ErrInvalid), "key", fielderr.Taken)
 		}
 		if err != nil {
 			return err
