@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/store"
 	"tsunagu/internal/textfold"
@@ -99,16 +100,26 @@ func (r Rule) Matches(text string) bool {
 	return strings.Contains(t, k)
 }
 
+// validate names every wrong field of the rule (fielderr), so the rule
+// form marks them all at once.
 func (r Rule) validate() error {
-	switch {
-	case strings.TrimSpace(r.Keyword) == "" || len([]rune(r.Keyword)) > 100:
-		return fmt.Errorf("%w: keyword must have 1 to 100 characters", ErrInvalid)
-	case r.Match != MatchExact && r.Match != MatchContains:
-		return fmt.Errorf("%w: match must be exact or contains", ErrInvalid)
-	case strings.TrimSpace(r.Reply) == "" || len([]rune(r.Reply)) > 5000:
-		return fmt.Errorf("%w: reply must have 1 to 5,000 characters", ErrInvalid)
+	var l fielderr.List
+	switch k := len([]rune(r.Keyword)); {
+	case strings.TrimSpace(r.Keyword) == "":
+		l.Add("keyword", fielderr.Required)
+	case k > 100:
+		l.AddMax("keyword", fielderr.TooLong, 100)
 	}
-	return nil
+	if r.Match != MatchExact && r.Match != MatchContains {
+		l.Add("match", fielderr.Choose)
+	}
+	switch n := len([]rune(r.Reply)); {
+	case strings.TrimSpace(r.Reply) == "":
+		l.Add("reply", fielderr.Required)
+	case n > 5000:
+		l.AddMax("reply", fielderr.TooLong, 5000)
+	}
+	return l.Err(ErrInvalid)
 }
 
 // Rules lists the rules in the order they are tried: priority (highest
@@ -264,33 +275,43 @@ func clock(s string) (int, bool) {
 
 // Validate checks the settings.
 func (st Settings) Validate() error {
+	var l fielderr.List
 	if st.TimeZone != "" {
 		if _, err := time.LoadLocation(st.TimeZone); err != nil {
-			return fmt.Errorf("%w: time zone %q", ErrInvalid, st.TimeZone)
+			l.Add("timeZone", fielderr.Choose)
 		}
 	}
 	for i, d := range st.Week {
 		if d.Closed {
 			continue
 		}
+		at := func(f string) string { return fmt.Sprintf("week.%d.%s", i, f) }
 		o, ok1 := clock(d.Open)
 		c, ok2 := clock(d.Close)
-		if !ok1 || !ok2 || o >= c {
-			return fmt.Errorf("%w: hours of weekday %d", ErrInvalid, i)
+		switch {
+		case !ok1:
+			l.Add(at("open"), fielderr.Format)
+		case !ok2:
+			l.Add(at("close"), fielderr.Format)
+		case o >= c:
+			l.Add(at("close"), fielderr.Range)
 		}
 	}
-	for _, h := range st.Holidays {
+	for i, h := range st.Holidays {
 		if _, err := time.Parse(time.DateOnly, h); err != nil {
-			return fmt.Errorf("%w: holiday %q", ErrInvalid, h)
+			l.Add(fmt.Sprintf("holidays.%d", i), fielderr.Format)
 		}
 	}
-	if st.AwayEnabled && strings.TrimSpace(st.AwayText) == "" || len([]rune(st.AwayText)) > 5000 {
-		return fmt.Errorf("%w: away text", ErrInvalid)
+	switch {
+	case st.AwayEnabled && strings.TrimSpace(st.AwayText) == "":
+		l.Add("awayText", fielderr.Required)
+	case len([]rune(st.AwayText)) > 5000:
+		l.AddMax("awayText", fielderr.TooLong, 5000)
 	}
 	if st.AwayIntervalHours < 1 || st.AwayIntervalHours > 24*7 {
-		return fmt.Errorf("%w: away interval must be 1 to 168 hours", ErrInvalid)
+		l.AddBetween("awayIntervalHours", 1, 24*7)
 	}
-	return nil
+	return l.Err(ErrInvalid)
 }
 
 // IsOpen reports whether t is within business hours.
