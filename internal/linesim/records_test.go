@@ -42,6 +42,11 @@ func TestRequestRecordSaysWhatWasAccepted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	push(ctx, gone)
 	cancel()
+	// The server notices the client left on its own schedule, and records
+	// a request when it finishes; wait, so the records keep this order.
+	if rs := waitRecords(1); len(rs) != 1 {
+		t.Fatalf("%d records after the abandoned push, want 1", len(rs))
+	}
 	s.SetLatency(0)
 	// Served (200), then the same key again (409), then dropped after
 	// processing (no answer, but accepted).
