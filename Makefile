@@ -26,6 +26,10 @@ RACE := -race -gcflags=github.com/ncruces/go-sqlite3-wasm/...=-race=false
 # drills, CLI processes), so with only as many as there are cores (go's
 # default) the CPU sits idle; 4 keeps 2 cores busy.
 TEST_P ?= 4
+# UI test files at once. Each mostly waits (a browser, a devserver, debounces,
+# the one-minute idle lock); three at a time took the UI part from 11.5 to
+# about 8 minutes on 2 cores, and each file has its own data folder and ports.
+UI_P ?= 3
 
 export GOFLAGS := -buildvcs=false
 
@@ -42,7 +46,7 @@ test: deps frontend cli relay devserver desktop
 	.ci/keyring-session go test -tags $(GOTAGS) $(RACE) -count=1 -p $(TEST_P) -skip '$(SOLO_TESTS)' ./...
 	go test -tags $(GOTAGS) -count=1 -p 1 -run '$(SOLO_TESTS)' ./app/relay/ ./internal/engine/
 	cd $(FRONTEND) && npm run test:unit
-	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test $(FRONTEND)/tests/ui/
+	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test --test-concurrency=$(UI_P) $(FRONTEND)/tests/ui/
 	.ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
 	.ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
 	  go test -tags $(GOTAGS),windowtest -count=1 ./app/desktop/windowtest/

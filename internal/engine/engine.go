@@ -138,24 +138,24 @@ type Engine struct {
 	bgStop context.CancelFunc
 	bg     sync.WaitGroup
 
-	sandbox   bool
-	sim       *linesim.Server
-	hookSrv   *http.Server
-	hookURL   string
-	ctlSrv    *http.Server // the sandbox's control API, if opened (sandboxcontrol.go)
-	tokenHnt  string
-	media     *sandboxMedia       // image host of sandbox mode (hooks.go)
-	camp      campaignParts       // segments and campaigns (campaign.go)
-	relay     relayParts          // webhook relay pull loop (relay.go)
-	auto      *automation.Service // welcome series and date reminders (automation.go)
-	rich      *richmenu.Service   // per-segment rich menus (richmenu.go)
-	backups   *backup.Service     // backups and recovery codes (schedule.go)
-	erase     *erasure.Eraser     // APPI erasure and retention (schedule.go)
-	authp     authParts           // staff and sessions, built on first use (services.go)
-	customers *customer.Service   // customers (services.go)
-	drafts    *drafts.Service     // unsent work of each staff member (services.go)
-	feat      featureParts        // imports and linking (linking.go)
-	clickParts // tracked links (clicks.go)
+	sandbox    bool
+	sim        *linesim.Server
+	hookSrv    *http.Server
+	hookURL    string
+	ctlSrv     *http.Server // the sandbox's control API, if opened (sandboxcontrol.go)
+	tokenHnt   string
+	media      *sandboxMedia       // image host of sandbox mode (hooks.go)
+	camp       campaignParts       // segments and campaigns (campaign.go)
+	relay      relayParts          // webhook relay pull loop (relay.go)
+	auto       *automation.Service // welcome series and date reminders (automation.go)
+	rich       *richmenu.Service   // per-segment rich menus (richmenu.go)
+	backups    *backup.Service     // backups and recovery codes (schedule.go)
+	erase      *erasure.Eraser     // APPI erasure and retention (schedule.go)
+	authp      authParts           // staff and sessions, built on first use (services.go)
+	customers  *customer.Service   // customers (services.go)
+	drafts     *drafts.Service     // unsent work of each staff member (services.go)
+	feat       featureParts        // imports and linking (linking.go)
+	clickParts                     // tracked links (clicks.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the

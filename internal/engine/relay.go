@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/curve25519"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/line"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
@@ -141,15 +142,26 @@ func clientKeys(k secrets.RelayKeys) (relayclient.Keys, error) {
 // an empty code creates no keys and sends nothing. The enrollment is
 // audited (relay.enroll) in the name of actor (audit.RecordChange).
 func (e *Engine) RelayEnroll(ctx context.Context, actor, relayURL, code string, t relayclient.Transport) (RelayEnrollment, error) {
+	// The form's fields are named (relayUrl, code) so the screen marks the
+	// one to fix: a refused code is not a wrong address.
+	var wrong fielderr.List
+	sentinel := relayclient.ErrBadCode
+	if strings.TrimSpace(relayURL) == "" {
+		wrong.Add("relayUrl", fielderr.Required)
+		sentinel = relayclient.ErrBadURL
+	}
 	if strings.TrimSpace(code) == "" {
-		return RelayEnrollment{}, fmt.Errorf("empty enrollment code: %w", relayclient.ErrBadCode)
+		wrong.Add("code", fielderr.Required)
+	}
+	if err := wrong.Err(sentinel); err != nil {
+		return RelayEnrollment{}, fmt.Errorf("enrollment form: %w", err)
 	}
 	if _, err := e.RelayEnrollment(); err == nil {
 		return RelayEnrollment{}, ErrRelayEnrolled
 	}
 	base, err := relayclient.EnrollURL(relayURL, t)
 	if err != nil {
-		return RelayEnrollment{}, err
+		return RelayEnrollment{}, fielderr.New(err, "relayUrl", fielderr.HTTPS)
 	}
 	sk, err := secrets.NewRelayKeys()
 	if err != nil {
@@ -167,6 +179,12 @@ func (e *Engine) RelayEnroll(ctx context.Context, actor, relayURL, code string, 
 	en, err := relayclient.Enroll(ctx, nil, base, code, keys, t)
 	if err != nil {
 		e.secrets.DeleteRelayKeys(context.WithoutCancel(ctx))
+		switch {
+		case errors.Is(err, relayclient.ErrBadCode):
+			err = fielderr.New(err, "code", fielderr.Refused)
+		case errors.Is(err, relayclient.ErrEnrollFailed):
+			err = fielderr.New(err, "relayUrl", fielderr.Unreachable)
+		}
 		return RelayEnrollment{}, err
 	}
 	rec := RelayEnrollment{Enrollment: en, EnrolledAt: e.now().UTC()}

@@ -10,11 +10,13 @@ import (
 	"image"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 
 	"tsunagu/internal/datadir"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/relay"
 	"tsunagu/internal/relay/relaytest"
@@ -58,9 +60,26 @@ func TestRelayEndToEnd(t *testing.T) {
 	if st := eng.RelayStatus(); st.Enrolled {
 		t.Fatalf("enrolled before enrolling: %+v", st)
 	}
-	if _, err := eng.RelayEnroll(ctx, "staff:admin", hs.URL, "t000000000000-WRONG", relayclient.HTTPLoopback); !errors.Is(err, relayclient.ErrBadCode) {
-		t.Fatalf("wrong code: %v", err)
+	// Each failure names the field to fix: the code, or the address.
+	wantField := func(what string, err, sentinel error, field, code string) {
+		t.Helper()
+		if !errors.Is(err, sentinel) {
+			t.Fatalf("%s: %v, want %v", what, err, sentinel)
+		}
+		if got := fielderr.Fields(err); len(got) != 1 || got[0].Field != field || got[0].Code != code {
+			t.Fatalf("%s: fields %+v, want %s %s", what, got, field, code)
+		}
 	}
+	_, err := eng.RelayEnroll(ctx, "staff:admin", hs.URL, "t000000000000-WRONG", relayclient.HTTPLoopback)
+	wantField("wrong code", err, relayclient.ErrBadCode, "code", fielderr.Refused)
+	_, err = eng.RelayEnroll(ctx, "staff:admin", "", code, relayclient.HTTPLoopback)
+	wantField("no address", err, relayclient.ErrBadURL, "relayUrl", fielderr.Required)
+	_, err = eng.RelayEnroll(ctx, "staff:admin", "ftp://relay.example.jp", code, relayclient.HTTPLoopback)
+	wantField("not https", err, relayclient.ErrBadURL, "relayUrl", fielderr.HTTPS)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	_, err = eng.RelayEnroll(ctx, "staff:admin", closed.URL, code, relayclient.HTTPLoopback)
+	wantField("nothing listening", err, relayclient.ErrEnrollFailed, "relayUrl", fielderr.Unreachable)
 	en, err := eng.RelayEnroll(ctx, "staff:admin", hs.URL, code, relayclient.HTTPLoopback)
 	if err != nil {
 		t.Fatal(err)

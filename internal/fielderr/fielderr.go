@@ -16,30 +16,32 @@ import (
 // ja/en catalog entry (msgcode.Codes lists them, a frontend test checks the
 // catalogs); the UI puts it under the field, after the field's own label.
 const (
-	Required   = "errors.fieldRequired"   // empty
-	TooLong    = "errors.fieldTooLong"    // more than Max characters
-	TooMany    = "errors.fieldTooMany"    // more than Max entries
-	OneLine    = "errors.fieldOneLine"    // holds a line break
-	HTTPS      = "errors.fieldHttps"      // must be an https: URL
-	LinkScheme = "errors.fieldLinkScheme" // must start with https:, tel: or line:
-	Choose     = "errors.fieldChoose"     // nothing (or something unknown) chosen
-	Taken      = "errors.fieldTaken"      // the name is in use
-	Outside    = "errors.fieldOutside"    // a tap area reaches outside the image
-	Overlap    = "errors.fieldOverlap"    // two tap areas overlap
-	Format     = "errors.fieldFormat"     // not in the expected form (address, number, time)
-	SMSParts   = "errors.fieldSmsParts"   // an SMS longer than Max parts
-	Range      = "errors.fieldRange"      // the end of a range is before its start
-	AtMost     = "errors.fieldAtMost"     // a number above Max
-	TooShort   = "errors.fieldTooShort"   // fewer than Min characters
-	Loopback   = "errors.fieldLoopback"   // allowed only towards this PC (an unencrypted connection)
-	Between    = "errors.fieldBetween"    // a number outside Min..Max (an emptied number box arrives as 0)
-	AbsPath    = "errors.fieldAbsPath"    // a folder that is not a full path (C:\...)
-	NoSpaces   = "errors.fieldNoSpaces"   // a key or token with a space or line break inside
+	Required    = "errors.fieldRequired"    // empty
+	TooLong     = "errors.fieldTooLong"     // more than Max characters
+	TooMany     = "errors.fieldTooMany"     // more than Max entries
+	OneLine     = "errors.fieldOneLine"     // holds a line break
+	HTTPS       = "errors.fieldHttps"       // must be an https: URL
+	LinkScheme  = "errors.fieldLinkScheme"  // must start with https:, tel: or line:
+	Choose      = "errors.fieldChoose"      // nothing (or something unknown) chosen
+	Taken       = "errors.fieldTaken"       // the name is in use
+	Outside     = "errors.fieldOutside"     // a tap area reaches outside the image
+	Overlap     = "errors.fieldOverlap"     // two tap areas overlap
+	Format      = "errors.fieldFormat"      // not in the expected form (address, number, time)
+	SMSParts    = "errors.fieldSmsParts"    // an SMS longer than Max parts
+	Range       = "errors.fieldRange"       // the end of a range is before its start
+	AtMost      = "errors.fieldAtMost"      // a number above Max
+	TooShort    = "errors.fieldTooShort"    // fewer than Min characters
+	Loopback    = "errors.fieldLoopback"    // allowed only towards this PC (an unencrypted connection)
+	Between     = "errors.fieldBetween"     // a number outside Min..Max (an emptied number box arrives as 0)
+	AbsPath     = "errors.fieldAbsPath"     // a folder that is not a full path (C:\...)
+	NoSpaces    = "errors.fieldNoSpaces"    // a key or token with a space or line break inside
+	Refused     = "errors.fieldRefused"     // a one-time code the other side refused (wrong, used or expired)
+	Unreachable = "errors.fieldUnreachable" // no answer from the address given
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces, Refused, Unreachable}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names

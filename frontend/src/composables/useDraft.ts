@@ -1,14 +1,18 @@
 import { computed, onBeforeUnmount, onMounted, ref, watch } from 'vue'
 import type { DialogApi } from 'naive-ui'
+import { useI18n } from 'vue-i18n'
 import { useDrafts, type DraftKind } from '../stores/drafts'
+import { useNotify } from './notify'
 
 interface Options<T> {
   /** The editor's current state (serialised as JSON). */
   read: () => T
   /** Puts a restored draft back into the editor. */
   apply: (saved: T) => void
-  /** Called after a draft was restored (to say so quietly). */
-  restored?: () => void
+  /** Say so quietly (the shared 下書きを復元しました toast) when a draft
+   *  comes back: editors opened on purpose do; the reply box, restored
+   *  on every conversation switch, does not. */
+  announce?: boolean
   /** Whether a saved draft still fits the editor (e.g. the same version). */
   accept?: (saved: T) => boolean
 }
@@ -25,6 +29,8 @@ interface Options<T> {
  */
 export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts: Options<T>) {
   const drafts = useDrafts()
+  // Only announcing editors need the toast (it needs the app's providers).
+  const announced = opts.announce ? announcer() : undefined
   const keyOf = typeof key === 'function' ? key : () => key
   let currentKey = keyOf()
   const initial = ref(JSON.stringify(opts.read()))
@@ -51,7 +57,7 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
       if (saved !== null && !done && current() === '' && (opts.accept?.(saved) ?? true)) {
         opts.apply(saved)
         hasDraft.value = true
-        opts.restored?.()
+        announced?.()
       }
     } catch {
       // No draft to show; what is typed from now on is still kept.
@@ -133,4 +139,10 @@ export function confirmDiscard(dialog: DialogApi, t: (key: string) => string, di
     negativeText: t('drafts.keep'),
     onPositiveClick: () => void discard(),
   })
+}
+
+function announcer(): () => void {
+  const notify = useNotify()
+  const { t } = useI18n()
+  return () => notify.info(t('drafts.restored'))
 }

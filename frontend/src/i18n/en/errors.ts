@@ -26,6 +26,8 @@ const en: typeof ja = {
     fieldBetween: 'Enter a number from {min} to {max}.',
     fieldAbsPath: 'Type the full path of the folder, starting with its drive (e.g. D:\\Backup), or use “Choose folder”.',
     fieldNoSpaces: 'It contains a space or a line break. Copy it from the LINE Developers console and paste it as it is.',
+    fieldRefused: 'It was refused: wrong, already used or expired. Ask whoever issued it for a new code.',
+    fieldUnreachable: 'No answer from this address. Check the address and the network connection.',
     // The list of wrong fields above a form.
     fieldItem: '{label}: {message}',
     fieldSummary: 'Please fix these fields ({n})',

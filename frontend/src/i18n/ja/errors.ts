@@ -24,6 +24,8 @@ const ja = {
     fieldBetween: '{min} から {max} までの数を入力してください。',
     fieldAbsPath: 'フォルダはドライブ名から（例: D:\\Backup）入力するか、「フォルダを選ぶ」で選んでください。',
     fieldNoSpaces: 'スペースや改行が入っています。LINE Developers コンソールからそのままコピーして貼り付けてください。',
+    fieldRefused: '受け付けられませんでした。間違い・使用済み・期限切れのどれかです。発行した人に新しいコードをもらってください。',
+    fieldUnreachable: '接続できませんでした。アドレスとネットワークの接続を確かめてください。',
     // The list of wrong fields above a form.
     fieldItem: '{label}：{message}',
     fieldSummary: '次の項目を直してください（{n} 件）',
