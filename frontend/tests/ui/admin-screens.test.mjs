@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, chooseOwnPassword, call } from './harness.mjs'
 
 // In the desktop app the window and the Go side share the OS time zone, so
 // a day chosen on screen is the day the export records: the bridge (which
@@ -28,16 +28,6 @@ const ui = useUiHarness({
   devserverArgs: ['--pick-dir', pickDir],
 })
 process.on('exit', () => rmSync(pickDir, { recursive: true, force: true }))
-
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
 
 /** Today as the date picker's input shows it (yyyy-MM-dd). */
 function today() {

@@ -6,7 +6,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/automations.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose } from './harness.mjs'
 
 // Birthdays 5, 10 and 20 days from today (month and day; born in 1980), so
 // that a "3 days before" reminder falls inside the next 30 days.
@@ -26,30 +26,6 @@ const APPROVER_PASSWORD = 'approver passphrase 8'
 const APPROVER_INITIAL = 'approver initial 8'
 const RULE = '誕生日 3 日前のお祝い'
 
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      const body = await r.json().catch(() => null)
-      return { ok: r.ok, body }
-    },
-    [method, args],
-  )
-}
-async function mustCall(page, method, ...args) {
-  const r = await call(page, method, ...args)
-  assert.ok(r.ok, `${method} failed: ${JSON.stringify(r.body)}`)
-  return r.body
-}
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option').filter({ hasText: label }).first().click()
-}
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
-}
 async function settle(page) {
   await page.mouse.move(0, 0)
   await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})

@@ -15,7 +15,7 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/campaigns-day.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, importCustomers, linkFriends } from './harness.mjs'
 
 // 9001/9002 become the simulated LINE friends 山田 花子 / 佐藤 健一; 9002 has
 // no staff in charge. 9003 has only an email address (email is not set up).
@@ -33,55 +33,6 @@ const APPROVER_PASSWORD = 'approver passphrase 19'
 const CAMPAIGN = '担当者からのご挨拶'
 const COMMENT = '担当者が未登録のお客さまへの文面を決めてください。'
 
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
-async function mustCall(page, method, ...args) {
-  const r = await call(page, method, ...args)
-  assert.ok(r.ok, `${method} failed: ${JSON.stringify(r.body)}`)
-  return r.body
-}
-
-async function importCustomers(page) {
-  await pickImportFile(page)
-  await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
-  await page.getByTestId('import-next').click()
-  await page.getByTestId('import-step-mapping').waitFor()
-  await page.getByTestId('import-dryrun').click()
-  await page.getByTestId('import-step-check').waitFor()
-  await page.getByTestId('import-run').click()
-  await page.getByTestId('import-done').waitFor()
-}
-
-async function linkFriends(page, pairs) {
-  const sims = await mustCall(page, 'SandboxCustomers')
-  for (const [displayName, customerNo] of pairs) {
-    const sim = sims.find((s) => s.displayName === displayName)
-    assert.ok(sim, `simulated friend ${displayName}`)
-    await mustCall(page, 'SandboxSend', sim.userId, 'お知らせを受け取りたいです')
-    let conv
-    for (let i = 0; i < 50 && !conv; i++) {
-      conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
-      if (!conv) await page.waitForTimeout(200)
-    }
-    assert.ok(conv, `conversation of ${displayName}`)
-    const cust = (await mustCall(page, 'Customers', { query: customerNo, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === customerNo)
-    await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
-  }
-  return sims
-}
-
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
-}
 async function signOut(page) {
   await page.getByTestId('sign-out').click()
   await page.getByTestId('signin-form').waitFor()

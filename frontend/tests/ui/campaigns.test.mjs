@@ -12,7 +12,7 @@ import net from 'node:net'
 import http from 'node:http'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, importCustomers, linkFriends } from './harness.mjs'
 
 // 8001/8002 are linked to the simulated LINE friends 山田 花子 / 佐藤 健一;
 // 8003 has email consent, 8004 SMS consent, 8005 no consent at all; 8006
@@ -108,65 +108,6 @@ after(() => {
 })
 
 // ---- helpers -------------------------------------------------------------
-
-/** Calls a bound method through the dev bridge as the signed-in staff member. */
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      const body = await r.json().catch(() => null)
-      return { ok: r.ok, body }
-    },
-    [method, args],
-  )
-}
-async function mustCall(page, method, ...args) {
-  const r = await call(page, method, ...args)
-  assert.ok(r.ok, `${method} failed: ${JSON.stringify(r.body)}`)
-  return r.body
-}
-
-async function importCustomers(page) {
-  await pickImportFile(page)
-  await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
-  await page.getByTestId('import-next').click()
-  await page.getByTestId('import-step-mapping').waitFor()
-  await page.getByTestId('import-dryrun').click()
-  await page.getByTestId('import-step-check').waitFor()
-  await page.getByTestId('import-run').click()
-  await page.getByTestId('import-done').waitFor()
-}
-
-/** Links simulated LINE friends to customers: the friend writes, staff link the conversation. */
-async function linkFriends(page, pairs) {
-  const sims = await mustCall(page, 'SandboxCustomers')
-  for (const [displayName, customerNo] of pairs) {
-    const sim = sims.find((s) => s.displayName === displayName)
-    assert.ok(sim, `simulated friend ${displayName}`)
-    await mustCall(page, 'SandboxSend', sim.userId, 'お知らせを受け取りたいです')
-    let conv
-    for (let i = 0; i < 50 && !conv; i++) {
-      conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
-      if (!conv) await page.waitForTimeout(200)
-    }
-    assert.ok(conv, `conversation of ${displayName}`)
-    const cust = (await mustCall(page, 'Customers', { query: customerNo, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === customerNo)
-    await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
-  }
-  return sims
-}
-
-/** Picks an option of a Naive UI select. */
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option').filter({ hasText: label }).first().click()
-}
-
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
-}
 
 /** Scrolls the campaign pane (not the window) to the report's charts. */
 async function scrollToReport(page) {

@@ -10,7 +10,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import https from 'node:https'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,店番,担当者,LINE同意\n' + '8101,山田 花子,ヤマダ ハナコ,001,田中,同意\n' + '8102,佐藤 健一,サトウ ケンイチ,001,田中,同意\n'
@@ -20,25 +20,6 @@ const CAMPAIGN = '金利上乗せキャンペーン'
 const TARGET = 'https://www.example.jp/teiki/campaign'
 const PRIVACY = 'https://www.example.jp/privacy'
 
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
-async function mustCall(page, method, ...args) {
-  const r = await call(page, method, ...args)
-  assert.ok(r.ok, `${method} failed: ${JSON.stringify(r.body)}`)
-  return r.body
-}
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
-}
 async function settle(page) {
   await page.mouse.move(0, 0)
   await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})

@@ -10,7 +10,7 @@
 // back on an empty inbox, and the campaign editor's state was gone.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, submitFirstRun, restartDevserver, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, submitFirstRun, restartDevserver, chooseOwnPassword, call, signIn } from './harness.mjs'
 
 const ADMIN_PASSWORD = 'ui-test admin passphrase'
 const SATO_INITIAL = 'initial pass for sato 1'
@@ -25,17 +25,6 @@ const CAMPAIGN_MORE = '年末年始の営業日をお知らせします。'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-drafts-' })
 
-/** Calls a bound method through the dev bridge as the signed-in staff member. */
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
-
 /** Waits until the signed-in person's draft in the DB satisfies ok(body). */
 async function draftInDb(page, kind, key, ok) {
   for (let i = 0; i < 50; i++) {
@@ -44,13 +33,6 @@ async function draftInDb(page, kind, key, ok) {
     await page.waitForTimeout(200)
   }
   assert.fail(`the ${kind} draft ${key} never reached the DB in the expected state`)
-}
-
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-form').waitFor()
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
 }
 
 async function unlock(page) {

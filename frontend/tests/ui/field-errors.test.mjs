@@ -4,15 +4,9 @@
 //   TSUNAGU_DEVSERVER=... node --test frontend/tests/ui/field-errors.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, choose } from './harness.mjs'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-fielderrors-' })
-
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option:visible').filter({ hasText: label }).first().click()
-  await page.waitForFunction(() => ![...document.querySelectorAll('.n-base-select-menu')].some((e) => e.getClientRects().length > 0))
-}
 
 /** The wrong fields the page shows: form items marked red, with their feedback. */
 async function markedFields(page) {

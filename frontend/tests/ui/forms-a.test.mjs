@@ -18,21 +18,10 @@
 //   TSUNAGU_DEVSERVER=... node --test frontend/tests/ui/forms-a.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, restartDevserver, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, restartDevserver, chooseOwnPassword, call, signIn, choose } from './harness.mjs'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-forms-a-' })
 const PASSWORD = 'correct horse battery 1'
-
-/** Calls a bound method through the dev bridge as the signed-in staff member. */
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
 
 /** The marked fields: their path, reason and whether the input is red. */
 async function marked(page) {
@@ -50,11 +39,6 @@ async function focused(page) {
   return page.evaluate(() => document.activeElement?.closest('[data-field]')?.getAttribute('data-field') ?? null)
 }
 
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option').filter({ hasText: label }).first().click()
-}
-
 async function lockAndUnlock(page) {
   await page.getByTestId('lock-now').click()
   await page.getByTestId('lock-screen').waitFor()
@@ -62,13 +46,6 @@ async function lockAndUnlock(page) {
   await page.getByTestId('unlock-password').fill(PASSWORD)
   await page.getByTestId('unlock-submit').click()
   await page.getByTestId('lock-screen').waitFor({ state: 'detached' })
-}
-
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-form').waitFor()
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
 }
 
 /** Waits until the signed-in person's draft satisfies ok(body). */

@@ -16,7 +16,7 @@
 //   TSUNAGU_DEVSERVER=... node --test frontend/tests/ui/forms-b.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, restartDevserver, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, restartDevserver, chooseOwnPassword, call, signIn, choose } from './harness.mjs'
 
 const ADMIN_PASSWORD = 'correct horse battery 1' // signInFirstAdmin's
 const SATO_INITIAL = 'initial pass for sato 1'
@@ -29,12 +29,6 @@ const MENU = '会員メニュー（下書き）'
 const MENU_URI = 'https://example-shinkin.jp/loan'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-formsb-' })
-
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option:visible').filter({ hasText: label }).first().click()
-  await page.waitForFunction(() => ![...document.querySelectorAll('.n-base-select-menu')].some((e) => e.getClientRects().length > 0))
-}
 
 /** The wrong fields the page shows: form items marked red, with their feedback. */
 async function markedFields(page, within = 'body') {
@@ -54,17 +48,6 @@ async function focusedField(page) {
   return page.evaluate(() => document.activeElement?.closest('[data-field]')?.getAttribute('data-field') ?? null)
 }
 
-/** Calls a bound method through the dev bridge as the signed-in staff member. */
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
-
 /** Waits until the signed-in person's draft in the DB satisfies ok(body). */
 async function draftInDb(page, kind, key, ok) {
   for (let i = 0; i < 50; i++) {
@@ -73,13 +56,6 @@ async function draftInDb(page, kind, key, ok) {
     await page.waitForTimeout(200)
   }
   assert.fail(`the ${kind} draft ${key} never reached the DB in the expected state`)
-}
-
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-form').waitFor()
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
 }
 
 async function unlock(page) {

@@ -14,7 +14,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin, pickImportFile } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, call } from './harness.mjs'
 
 const CSV = '顧客番号,氏名,フリガナ,生年月日,携帯電話,店番,担当者\n3001,連携 花子,レンケイ ハナコ,1980/4/1,090-1111-3001,001,田中\n'
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-formsc2-', pickFile: { name: 'customers.csv', contents: CSV } })
@@ -35,17 +35,6 @@ async function markedFields(page, within = 'body') {
 /** The data-field of the form item holding the focused input. */
 async function focusedField(page) {
   return page.evaluate(() => document.activeElement?.closest('[data-field]')?.getAttribute('data-field') ?? null)
-}
-
-/** Calls a bound method through the dev bridge as the signed-in staff member. */
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
 }
 
 async function clearNumber(page, testid) {

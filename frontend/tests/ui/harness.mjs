@@ -232,3 +232,73 @@ export async function chooseOwnPassword(page, current, next) {
   await Promise.race([page.getByTestId('choose-password-form').waitFor({ state: 'detached' }), err.waitFor()])
   if (await err.isVisible()) throw new Error(`choosing the own password failed: ${await err.innerText()}`)
 }
+
+// ---- shared steps --------------------------------------------------------
+// One copy of what many tests do on the way to what they test.
+
+/** Calls a bound method through the dev bridge as the signed-in staff member. */
+export async function call(page, method, ...args) {
+  return page.evaluate(
+    async ([m, a]) => {
+      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
+      return { ok: r.ok, body: await r.json().catch(() => null) }
+    },
+    [method, args],
+  )
+}
+
+/** call, failing the test unless the method succeeded; its answer. */
+export async function mustCall(page, method, ...args) {
+  const r = await call(page, method, ...args)
+  assert.ok(r.ok, `${method} failed: ${JSON.stringify(r.body)}`)
+  return r.body
+}
+
+/** Signs in on the sign-in form. */
+export async function signIn(page, login, password) {
+  await page.getByTestId('signin-form').waitFor()
+  await page.getByTestId('signin-login').fill(login)
+  await page.getByTestId('signin-password').fill(password)
+  await page.getByTestId('signin-submit').click()
+}
+
+/** Picks an option of a Naive UI select, and waits for its menu to go (the
+ *  next select's options must not be confused with a fading one). */
+export async function choose(page, select, label) {
+  await select.click()
+  await page.locator('.n-base-select-option:visible').filter({ hasText: label }).first().click()
+  await page.waitForFunction(() => ![...document.querySelectorAll('.n-base-select-menu')].some((e) => e.getClientRects().length > 0))
+}
+
+/** Imports the harness's pickFile CSV through the wizard with its defaults. */
+export async function importCustomers(page) {
+  await pickImportFile(page)
+  await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
+  await page.getByTestId('import-next').click()
+  await page.getByTestId('import-step-mapping').waitFor()
+  await page.getByTestId('import-dryrun').click()
+  await page.getByTestId('import-step-check').waitFor()
+  await page.getByTestId('import-run').click()
+  await page.getByTestId('import-done').waitFor()
+}
+
+/** Links simulated LINE friends to customers ([displayName, customerNo]
+ *  pairs): the friend writes, staff link the conversation. Returns the
+ *  simulated friends. */
+export async function linkFriends(page, pairs) {
+  const sims = await mustCall(page, 'SandboxCustomers')
+  for (const [displayName, customerNo] of pairs) {
+    const sim = sims.find((s) => s.displayName === displayName)
+    assert.ok(sim, `simulated friend ${displayName}`)
+    await mustCall(page, 'SandboxSend', sim.userId, 'お知らせを受け取りたいです')
+    let conv
+    for (let i = 0; i < 50 && !conv; i++) {
+      conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
+      if (!conv) await page.waitForTimeout(200)
+    }
+    assert.ok(conv, `conversation of ${displayName}`)
+    const cust = (await mustCall(page, 'Customers', { query: customerNo, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === customerNo)
+    await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
+  }
+  return sims
+}

@@ -9,7 +9,7 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/insight.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, importCustomers, linkFriends } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,携帯電話,メールアドレス,店番,担当者,LINE同意,メール同意,SMS同意\n' +
@@ -23,55 +23,6 @@ const APPROVER_PASSWORD = 'approver passphrase 20'
 const CAMPAIGN = '定期預金 満期のご案内'
 // engine.SandboxInsightDelay, and a margin.
 const SANDBOX_DELAY_MS = 30_000
-
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
-async function mustCall(page, method, ...args) {
-  const r = await call(page, method, ...args)
-  assert.ok(r.ok, `${method} failed: ${JSON.stringify(r.body)}`)
-  return r.body
-}
-
-async function importCustomers(page) {
-  await pickImportFile(page)
-  await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
-  await page.getByTestId('import-next').click()
-  await page.getByTestId('import-step-mapping').waitFor()
-  await page.getByTestId('import-dryrun').click()
-  await page.getByTestId('import-step-check').waitFor()
-  await page.getByTestId('import-run').click()
-  await page.getByTestId('import-done').waitFor()
-}
-
-async function linkFriends(page, pairs) {
-  const sims = await mustCall(page, 'SandboxCustomers')
-  for (const [displayName, customerNo] of pairs) {
-    const sim = sims.find((s) => s.displayName === displayName)
-    assert.ok(sim, `simulated friend ${displayName}`)
-    await mustCall(page, 'SandboxSend', sim.userId, 'お知らせを受け取りたいです')
-    let conv
-    for (let i = 0; i < 50 && !conv; i++) {
-      conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
-      if (!conv) await page.waitForTimeout(200)
-    }
-    assert.ok(conv, `conversation of ${displayName}`)
-    const cust = (await mustCall(page, 'Customers', { query: customerNo, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === customerNo)
-    await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
-  }
-}
-
-async function signIn(page, login, password) {
-  await page.getByTestId('signin-login').fill(login)
-  await page.getByTestId('signin-password').fill(password)
-  await page.getByTestId('signin-submit').click()
-}
 
 async function settle(page) {
   await page.mouse.move(0, 0)

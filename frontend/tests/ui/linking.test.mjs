@@ -8,7 +8,7 @@
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/linking.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, printToText } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, printToText, importCustomers } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,生年月日,携帯電話,店番,担当者\n' +
@@ -17,17 +17,6 @@ const CSV =
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-linking-', pickFile: { name: 'customers.csv', contents: CSV } })
 
 const REPLY_TEXT = '連携ありがとうございます。担当の田中からご連絡いたします。'
-
-async function importCustomers(page) {
-  await pickImportFile(page)
-  await page.waitForFunction(() => !document.querySelector('[data-testid="import-next"]')?.disabled)
-  await page.getByTestId('import-next').click()
-  await page.getByTestId('import-step-mapping').waitFor()
-  await page.getByTestId('import-dryrun').click()
-  await page.getByTestId('import-step-check').waitFor()
-  await page.getByTestId('import-run').click()
-  await page.getByTestId('import-done').waitFor()
-}
 
 /** Types text on the simulated phone of the nth simulated customer and
  * returns their display name. */

@@ -6,16 +6,9 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... node --test frontend/tests/ui/richmenus.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, choose } from './harness.mjs'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-richmenus-' })
-
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option:visible').filter({ hasText: label }).first().click()
-  // The menu fades out; the next select's options must not be confused with it.
-  await page.waitForFunction(() => ![...document.querySelectorAll('.n-base-select-menu')].some((e) => e.getClientRects().length > 0))
-}
 
 async function newDesign(page, template, name) {
   const view = page.getByTestId('richmenus-view')

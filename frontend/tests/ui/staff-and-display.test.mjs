@@ -7,7 +7,7 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/staff-and-display.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call } from './harness.mjs'
 
 // 042-383-1791 is 府中 (a 3-digit area code): a fixed split shows 04-2383-1791.
 const CUSTOMERS = '顧客番号,氏名,フリガナ,電話番号,生年月日,店番\r\n5001,府中 一郎,ﾌﾁｭｳ ｲﾁﾛｳ,0423831791,昭和55年4月1日,001\r\n'
@@ -15,16 +15,6 @@ const INITIAL = 'initial from admin 1'
 const OWN = 'sato own passphrase'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-i19b-', pickFile: { name: '顧客.csv', contents: CUSTOMERS } })
-
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
 
 async function roleOf(page, login) {
   const r = await call(page, 'ListStaff')

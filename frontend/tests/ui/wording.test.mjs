@@ -8,26 +8,10 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/wording.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, choose } from './harness.mjs'
 
 const CUSTOMERS = '顧客番号,氏名,フリガナ,店番\r\n1001,山田 太郎,ﾔﾏﾀﾞ ﾀﾛｳ,001\r\n1002,佐藤 花子,ｻﾄｳ ﾊﾅｺ,002\r\n'
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-words-', pickFile: { name: '顧客一覧.csv', contents: CUSTOMERS } })
-
-async function call(page, method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/api/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      return { ok: r.ok, body: await r.json().catch(() => null) }
-    },
-    [method, args],
-  )
-}
-
-async function choose(page, select, label) {
-  await select.click()
-  await page.locator('.n-base-select-option:visible').filter({ hasText: label }).first().click()
-  await page.waitForFunction(() => ![...document.querySelectorAll('.n-base-select-menu')].some((e) => e.getClientRects().length > 0))
-}
 
 /** What a clerk must never read on a screen, each with why. */
 const FORBIDDEN = [
@@ -125,13 +109,11 @@ test('no internal IDs or jargon on any screen', async () => {
   const publish = page.locator('[data-testid="audit-row"][data-action="richmenu.sync"]').first()
   assert.match(await publish.innerText(), /切り替えた友だち/)
 
-
   // The header names the signed-in person, not the role name 担当者.
   const who = page.getByTestId('staff-name')
   assert.match(await who.innerText(), /ログイン中/)
   assert.doesNotMatch(await who.innerText(), /担当者/)
   assert.match(await who.innerText(), /田中 支店長/)
-
 
   // English: the same screens have no untranslated Japanese labels.
   await page.evaluate(() => localStorage.setItem('tsunagu.locale', 'en'))
