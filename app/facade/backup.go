@@ -76,7 +76,7 @@ func (s *BackupService) RestoreKeyFromCode(code string) (Status, error) {
 	// The key is back; a start that still fails (e.g. a newer schema) is
 	// the state to show, as for RetryStart, not a failed restore.
 	st, _ := a.restartLocked()
-	return st, nil
+	return a.withStaff(st), nil
 }
 
 // BackupSettings returns the backup configuration.
@@ -146,9 +146,9 @@ func backupSettings(ctx context.Context, eng *engine.Engine) (BackupSettings, er
 func (a *App) startSchedule(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	a.sec.mu.Lock()
-	a.sec.stopSchedule, a.sec.scheduleDone = cancel, done
-	a.sec.mu.Unlock()
+	a.sched.mu.Lock()
+	a.sched.stop, a.sched.done = cancel, done
+	a.sched.mu.Unlock()
 	go func() {
 		defer close(done)
 		engine.Schedule(ctx, engine.ScheduleInterval, a.engine)
@@ -156,10 +156,10 @@ func (a *App) startSchedule(ctx context.Context) {
 }
 
 func (a *App) stopSchedule() {
-	a.sec.mu.Lock()
-	cancel, done := a.sec.stopSchedule, a.sec.scheduleDone
-	a.sec.stopSchedule, a.sec.scheduleDone = nil, nil
-	a.sec.mu.Unlock()
+	a.sched.mu.Lock()
+	cancel, done := a.sched.stop, a.sched.done
+	a.sched.stop, a.sched.done = nil, nil
+	a.sched.mu.Unlock()
 	if cancel != nil {
 		cancel()
 		<-done

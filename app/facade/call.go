@@ -16,7 +16,7 @@ import (
 //			return eng.Customers().List(ctx, st, f)
 //		})
 //	}
-func call[T any](a *App, p auth.Permission, fn func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error)) (T, error) {
+func call[T any](a *Client, p auth.Permission, fn func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error)) (T, error) {
 	var zero T
 	st, _, eng, err := a.requireService(p)
 	if err != nil {
@@ -30,7 +30,7 @@ func call[T any](a *App, p auth.Permission, fn func(ctx context.Context, st auth
 }
 
 // run is call for methods without a result.
-func run(a *App, p auth.Permission, fn func(ctx context.Context, st auth.Staff, eng *engine.Engine) error) error {
+func run(a *Client, p auth.Permission, fn func(ctx context.Context, st auth.Staff, eng *engine.Engine) error) error {
 	_, err := call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (struct{}, error) {
 		return struct{}{}, fn(ctx, st, eng)
 	})

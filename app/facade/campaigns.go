@@ -310,7 +310,7 @@ func (s *CampaignService) SendTestSMS(to string) error {
 // campaignAct is call for a change of a campaign by the signed-in staff
 // member (the service audits it under actor). Every window hears of the
 // change (the approvers' badge, open lists and details).
-func campaignAct(a *App, p auth.Permission, do func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error)) (campaign.Campaign, error) {
+func campaignAct(a *Client, p auth.Permission, do func(ctx context.Context, svc *campaign.Service, actor string) (campaign.Campaign, error)) (campaign.Campaign, error) {
 	c, err := call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (campaign.Campaign, error) {
 		return do(ctx, eng.Campaigns(), st.Actor())
 	})

@@ -36,7 +36,8 @@ func (s *ChannelService) changeChannel(change func(context.Context, auth.Staff, 
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.restartLocked()
+	st, err := a.restartLocked()
+	return a.withStaff(st), err
 }
 
 // LineSettings returns the LINE settings. Staff who read the inbox may see

@@ -49,11 +49,14 @@ type Options struct {
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
 // Stop are not bound into the frontend.
-type Host struct{ app *App }
+type Host struct {
+	app    *App
+	window *Client
+}
 
-// App is what one window's bound services share: the running engine and
-// the window's session (the explicit staff member each call passes on).
-// It is not bound itself: Host.Services are.
+// App is what every client's bound services share: the running engine, the
+// schedule and the emitter. Sessions are each client's own (Client). It is
+// not bound itself: the services are.
 type App struct {
 	opts Options
 	emit inbox.Emitter
@@ -63,8 +66,8 @@ type App struct {
 	eng *engine.Engine
 	err error // why the engine is not running
 
-	sec security // the signed-in staff member (guard.go)
-	imp imports  // the running customer import (customers.go)
+	sched schedule // the backup and retention loop (backup.go)
+	imp   imports  // the running customer import (customers.go)
 	upd updates  // the last verified update offer (update.go)
 }
 
@@ -73,11 +76,30 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Host{app: &App{opts: opts}}
+	a := &App{opts: opts}
+	return &Host{app: a, window: a.NewClient("")}
 }
 
-// App is the services' shared state, for tests.
-func (h *Host) App() *App { return h.app }
+// App is the window's client, for tests: the services' shared state and
+// the window's session.
+func (h *Host) App() *Client { return h.window }
+
+// Client is one place the bound services are used from, with its own
+// session: the window, or (issue 18) a seat PC connected to this one. Each
+// signs in as its own staff member; signing out or locking one touches no
+// other. What is shared (the engine, the schedule, events) is the App's.
+type Client struct {
+	*App
+	seat string // "" for this PC's window; a seat's name otherwise
+
+	// Not named mu: App's mu (the engine) must stay reachable as c.mu.
+	sessMu  sync.Mutex
+	session *auth.Session
+}
+
+// NewClient returns a client of a with no session yet; seat names a seat
+// ("" for the window).
+func (a *App) NewClient(seat string) *Client { return &Client{App: a, seat: seat} }
 
 // Start opens the engine. A failure (locked keychain, wrong key) is kept and
 // reported through Status, so the window can explain it instead of vanishing.
@@ -167,12 +189,8 @@ func (a *App) restartLocked() (Status, error) {
 }
 
 func (a *App) statusLocked() Status {
+	// StaffName is each client's own (Client.withStaff).
 	st := Status{Version: a.opts.Version, DataDir: a.opts.DataDir}
-	// Never the OS login name: before sign-in nobody is in charge, and the
-	// PC's account is often shared by a branch.
-	if ss := a.currentSession(); ss != nil && !ss.Ended() {
-		st.StaffName = ss.Staff().DisplayName
-	}
 	if a.eng == nil {
 		if a.err != nil {
 			st.Error = msgcode.Code(a.err)

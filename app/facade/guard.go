@@ -26,13 +26,11 @@ import (
 // the data (customer.Service.As, inbox.Inbox.As, segment.Preview.Mask ...),
 // given the staff member that call passes in.
 
-// security is App's sign-in state: one session per window.
-type security struct {
-	mu      sync.Mutex
-	session *auth.Session
-
-	stopSchedule context.CancelFunc // ends the backup/retention loop
-	scheduleDone chan struct{}
+// schedule is the App's backup and retention loop (backup.go).
+type schedule struct {
+	mu   sync.Mutex
+	stop context.CancelFunc // ends the loop
+	done chan struct{}
 }
 
 // authService returns the auth service over the running engine's DB.
@@ -50,16 +48,26 @@ func (a *App) authService() (*auth.Service, *engine.Engine, error) {
 	return svc, eng, nil
 }
 
-func (a *App) currentSession() *auth.Session {
-	a.sec.mu.Lock()
-	defer a.sec.mu.Unlock()
-	return a.sec.session
+func (c *Client) currentSession() *auth.Session {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
+	return c.session
+}
+
+// withStaff is st with the name of the client's signed-in staff member.
+// Never the OS login name: before sign-in nobody is in charge, and the
+// PC's account is often shared by a branch.
+func (c *Client) withStaff(st Status) Status {
+	if ss := c.currentSession(); ss != nil && !ss.Ended() {
+		st.StaffName = ss.Staff().DisplayName
+	}
+	return st
 }
 
 // requireService is the guard of call/run: the signed-in staff member if
 // their session is valid, unlocked and their role has permission p, with
 // the auth service and engine it looked up; a message code error otherwise.
-func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *engine.Engine, error) {
+func (a *Client) requireService(p auth.Permission) (auth.Staff, *auth.Service, *engine.Engine, error) {
 	svc, eng, err := a.authService()
 	if err != nil {
 		return auth.Staff{}, nil, nil, err
@@ -84,11 +92,11 @@ func (a *App) requireService(p auth.Permission) (auth.Staff, *auth.Service, *eng
 	return st, svc, eng, nil
 }
 
-func (a *App) endSession(ss *auth.Session) {
-	a.sec.mu.Lock()
-	defer a.sec.mu.Unlock()
-	if a.sec.session == ss {
-		a.sec.session = nil
+func (c *Client) endSession(ss *auth.Session) {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
+	if c.session == ss {
+		c.session = nil
 	}
 }
 

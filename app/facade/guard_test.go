@@ -20,7 +20,7 @@ var testParams = auth.Params{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, Salt
 
 const testAdminPW = "administrator pw 1"
 
-func firstAdmin(t *testing.T, app *App) {
+func firstAdmin(t *testing.T, app *Client) {
 	t.Helper()
 	st, err := (&SessionService{app}).CreateFirstAdmin("admin", "支店長", testAdminPW)
 	if err != nil || !st.SignedIn || st.Staff.Role != auth.RoleAdmin {
@@ -250,7 +250,7 @@ func (c *testClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func startApp(t *testing.T, clk *testClock) *App {
+func startApp(t *testing.T, clk *testClock) *Client {
 	t.Helper()
 	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
@@ -268,9 +268,9 @@ func startApp(t *testing.T, clk *testClock) *App {
 }
 
 // bound lists every bound method of the app's services.
-func bound(t *testing.T, app *App) *dispatch.Table {
+func bound(t *testing.T, app *Client) *dispatch.Table {
 	t.Helper()
-	table, err := dispatch.New((&Host{app: app}).Services()...)
+	table, err := dispatch.New(app.Services()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func bound(t *testing.T, app *App) *dispatch.Table {
 
 // callByName invokes a bound method by name with zero arguments of its
 // types, as the UI could, and returns its error.
-func callByName(t *testing.T, app *App, name string) error {
+func callByName(t *testing.T, app *Client, name string) error {
 	t.Helper()
 	m, ok := bound(t, app).Lookup(name)
 	if !ok {

@@ -74,7 +74,7 @@ func TestInboxWorkThroughFacade(t *testing.T) {
 }
 
 // The bound services of this engineer's files, as the UI reaches them.
-func inboxSvc(a *App) *InboxService       { return &InboxService{a} }
-func customerSvc(a *App) *CustomerService { return &CustomerService{a} }
-func linkingSvc(a *App) *LinkingService   { return &LinkingService{a} }
-func sandboxSvc(a *App) *SandboxService   { return &SandboxService{a} }
+func inboxSvc(a *Client) *InboxService       { return &InboxService{a} }
+func customerSvc(a *Client) *CustomerService { return &CustomerService{a} }
+func linkingSvc(a *Client) *LinkingService   { return &LinkingService{a} }
+func sandboxSvc(a *Client) *SandboxService   { return &SandboxService{a} }

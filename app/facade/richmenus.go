@@ -109,7 +109,7 @@ func (s *RichMenuService) RichMenuStatus() (richmenu.Status, error) {
 
 // richCall is call(PermSettings) for the engine's rich menu service, which
 // runs only with LINE (richmenu.ErrNoLine otherwise).
-func richCall[T any](a *App, fn func(ctx context.Context, st auth.Staff, svc *richmenu.Service) (T, error)) (T, error) {
+func richCall[T any](a *Client, fn func(ctx context.Context, st auth.Staff, svc *richmenu.Service) (T, error)) (T, error) {
 	return call(a, auth.PermSettings, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
 		svc := eng.RichMenus()
 		if svc == nil {

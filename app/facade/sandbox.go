@@ -161,11 +161,11 @@ func (s *SandboxService) act(userID, what string, fn func(ctx context.Context, s
 
 // onSim reads the simulator: call with the sandbox permission, in sandbox
 // mode only.
-func onSim[T any](a *App, fn func(sim *linesim.Server) T) (T, error) {
+func onSim[T any](a *Client, fn func(sim *linesim.Server) T) (T, error) {
 	return onSimErr(a, func(sim *linesim.Server) (T, error) { return fn(sim), nil })
 }
 
-func onSimErr[T any](a *App, fn func(sim *linesim.Server) (T, error)) (T, error) {
+func onSimErr[T any](a *Client, fn func(sim *linesim.Server) (T, error)) (T, error) {
 	return call(a, auth.PermSandbox, func(_ context.Context, _ auth.Staff, eng *engine.Engine) (T, error) {
 		sim, err := eng.Simulator()
 		if err != nil {

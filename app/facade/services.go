@@ -10,27 +10,30 @@ package facade
 // whose body is a call(...) or run(...) with its permission (call.go), an
 // entry in guard_test.go's methodPerms, and `make contract`.
 type (
-	SessionService    struct{ a *App } // session.go: sign-in, lock, own password
-	StaffService      struct{ a *App } // staff.go
-	AuditService      struct{ a *App } // audit.go
-	SystemService     struct{ a *App } // system.go, update.go
-	ChannelService    struct{ a *App } // channel.go, relay.go
-	InboxService      struct{ a *App } // inbox.go, line.go, linestatus.go
-	CustomerService   struct{ a *App } // customers.go, attributes.go
-	LinkingService    struct{ a *App } // linking.go
-	CampaignService   struct{ a *App } // campaigns.go
-	SurveyService     struct{ a *App } // surveys.go
-	AutomationService struct{ a *App } // automations.go
-	RichMenuService   struct{ a *App } // richmenus.go
-	BackupService     struct{ a *App } // backup.go
-	ErasureService    struct{ a *App } // erasure.go
-	SandboxService    struct{ a *App } // sandbox.go
-	DraftService      struct{ a *App } // drafts.go
+	SessionService    struct{ a *Client } // session.go: sign-in, lock, own password
+	StaffService      struct{ a *Client } // staff.go
+	AuditService      struct{ a *Client } // audit.go
+	SystemService     struct{ a *Client } // system.go, update.go
+	ChannelService    struct{ a *Client } // channel.go, relay.go
+	InboxService      struct{ a *Client } // inbox.go, line.go, linestatus.go
+	CustomerService   struct{ a *Client } // customers.go, attributes.go
+	LinkingService    struct{ a *Client } // linking.go
+	CampaignService   struct{ a *Client } // campaigns.go
+	SurveyService     struct{ a *Client } // surveys.go
+	AutomationService struct{ a *Client } // automations.go
+	RichMenuService   struct{ a *Client } // richmenus.go
+	BackupService     struct{ a *Client } // backup.go
+	ErasureService    struct{ a *Client } // erasure.go
+	SandboxService    struct{ a *Client } // sandbox.go
+	DraftService      struct{ a *Client } // drafts.go
 )
 
 // Services are the objects to bind, in the order of the list above.
-func (h *Host) Services() []any {
-	a := h.app
+func (h *Host) Services() []any { return h.window.Services() }
+
+// Services are the objects a client calls: the window's are bound to Wails,
+// a seat's are dispatched by name over its connection.
+func (a *Client) Services() []any {
 	return []any{
 		&SessionService{a}, &StaffService{a}, &AuditService{a}, &SystemService{a}, &ChannelService{a},
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},

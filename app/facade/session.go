@@ -48,9 +48,9 @@ func (s *SessionService) SignIn(login, password string) (AuthState, error) {
 		if err != nil {
 			return AuthState{}, err
 		}
-		s.a.sec.mu.Lock()
-		s.a.sec.session = ss
-		s.a.sec.mu.Unlock()
+		s.a.sessMu.Lock()
+		s.a.session = ss
+		s.a.sessMu.Unlock()
 		if prev != nil {
 			_ = svc.SignOut(ctx, prev) // the new session stands even if the old one's audit entry fails
 		}
@@ -106,7 +106,7 @@ func (s *SessionService) ChangePassword(current, next string) error {
 // or not) Unlock, Heartbeat and SignOut. fn gets this window's session
 // (nil if none); a session that has ended by the time fn returns is
 // forgotten, so the next call starts from the sign-in screen.
-func unguarded[T any](a *App, withSession bool, fn func(ctx context.Context, svc *auth.Service, ss *auth.Session) (T, error)) (T, error) {
+func unguarded[T any](a *Client, withSession bool, fn func(ctx context.Context, svc *auth.Service, ss *auth.Session) (T, error)) (T, error) {
 	var zero T
 	svc, _, err := a.authService()
 	if err != nil {
@@ -127,7 +127,7 @@ func unguarded[T any](a *App, withSession bool, fn func(ctx context.Context, svc
 }
 
 // authCall is call for methods of the staff service (auth.Service).
-func authCall[T any](a *App, p auth.Permission, fn func(ctx context.Context, st auth.Staff, svc *auth.Service) (T, error)) (T, error) {
+func authCall[T any](a *Client, p auth.Permission, fn func(ctx context.Context, st auth.Staff, svc *auth.Service) (T, error)) (T, error) {
 	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
 		svc, err := eng.Auth()
 		if err != nil {
@@ -139,7 +139,7 @@ func authCall[T any](a *App, p auth.Permission, fn func(ctx context.Context, st 
 }
 
 // authRun is authCall for methods without a result.
-func authRun(a *App, p auth.Permission, fn func(ctx context.Context, st auth.Staff, svc *auth.Service) error) error {
+func authRun(a *Client, p auth.Permission, fn func(ctx context.Context, st auth.Staff, svc *auth.Service) error) error {
 	_, err := authCall(a, p, func(ctx context.Context, st auth.Staff, svc *auth.Service) (struct{}, error) {
 		return struct{}{}, fn(ctx, st, svc)
 	})

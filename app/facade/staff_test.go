@@ -13,7 +13,7 @@ import (
 // administrator creates the account with an initial password, and the
 // staff member replaces it with n.Password at their first sign-in (in a
 // session of their own, so this window's session is untouched).
-func addStaff(app *App, n auth.NewStaff) (auth.Staff, error) {
+func addStaff(app *Client, n auth.NewStaff) (auth.Staff, error) {
 	want := n.Password
 	n.Password = want + " (initial)"
 	st, err := (&StaffService{app}).CreateStaff(n)

@@ -6,7 +6,11 @@ package facade
 // it before sign-in, and it holds no customer data.
 func (s *SystemService) Status() Status { return s.a.status() }
 
-// status is Status for the facade's own use (channel.go).
+// status is Status for the facade's own use (channel.go), with this
+// client's staff member.
+func (c *Client) status() Status { return c.withStaff(c.App.status()) }
+
+// status is the state every client shares.
 func (a *App) status() Status {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
@@ -23,8 +27,8 @@ func (s *SystemService) RetryStart() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.eng != nil {
-		return a.statusLocked()
+		return a.withStaff(a.statusLocked())
 	}
 	st, _ := a.restartLocked() // the error is st.Error, already logged
-	return st
+	return a.withStaff(st)
 }
