@@ -6,23 +6,83 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
+
+	"tsunagu/app/facade"
 	"tsunagu/internal/dispatch"
 	"tsunagu/internal/fielderr"
 	"tsunagu/internal/msgcode"
 )
 
 // caller serves the bound services' methods over HTTP: POST
-// /api/call/{method} with a JSON array of arguments.
-type caller struct{ t *dispatch.Table }
+// /api/call/{method} with a JSON array of arguments. A browser that opened
+// the app with ?seat=NAME (a cookie) plays a seat PC (issue 18): its own
+// facade.Client, so its own sign-in, beside the window's and other seats'.
+type caller struct {
+	window    *dispatch.Table
+	newClient func(seat string) *facade.Client
 
-func (c caller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	mu    sync.Mutex
+	seats map[string]*dispatch.Table
+}
+
+// seatCookie holds the seat name a browser plays (set by ?seat=NAME).
+const seatCookie = "tsunagu_seat"
+
+func newCaller(h *facade.Host) (*caller, error) {
+	t, err := dispatch.New(h.Services()...)
+	if err != nil {
+		return nil, err
+	}
+	return &caller{window: t, newClient: h.NewClient, seats: map[string]*dispatch.Table{}}, nil
+}
+
+// table is the methods of the client the request comes from.
+func (c *caller) table(r *http.Request) (*dispatch.Table, error) {
+	ck, err := r.Cookie(seatCookie)
+	if err != nil || ck.Value == "" {
+		return c.window, nil
+	}
+	seat, err := url.QueryUnescape(ck.Value)
+	if err != nil || seat == "" {
+		return c.window, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.seats[seat]; ok {
+		return t, nil
+	}
+	t, err := dispatch.New(c.newClient(seat).Services()...)
+	if err != nil {
+		return nil, err
+	}
+	c.seats[seat] = t
+	return t, nil
+}
+
+// seatEntry sets or clears the seat cookie on a page load with ?seat=.
+func seatEntry(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && r.URL.Query().Has("seat") {
+			http.SetCookie(w, &http.Cookie{Name: seatCookie, Value: url.QueryEscape(r.URL.Query().Get("seat")), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (c *caller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msgcode.Internal})
 		return
 	}
-	result, err := c.t.Call(r.PathValue("method"), body)
+	t, err := c.table(r)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": msgcode.Internal})
+		return
+	}
+	result, err := t.Call(r.PathValue("method"), body)
 	switch {
 	case errors.Is(err, dispatch.ErrNoMethod):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": msgcode.NotFound})

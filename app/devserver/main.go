@@ -22,7 +22,6 @@ import (
 
 	"tsunagu/app/facade"
 	"tsunagu/internal/datadir"
-	"tsunagu/internal/dispatch"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/version"
 )
@@ -72,13 +71,13 @@ func run() error {
 	defer h.Stop()
 
 	mux := http.NewServeMux()
-	methods, err := dispatch.New(h.Services()...)
+	calls, err := newCaller(h)
 	if err != nil {
 		return err
 	}
-	mux.Handle("POST /api/call/{method}", caller{methods})
+	mux.Handle("POST /api/call/{method}", calls)
 	mux.Handle("GET /api/events", events)
-	mux.Handle("/", http.FileServer(http.Dir(*static)))
+	mux.Handle("/", seatEntry(http.FileServer(http.Dir(*static))))
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

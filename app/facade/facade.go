@@ -68,7 +68,7 @@ type App struct {
 
 	sched schedule // the backup and retention loop (backup.go)
 	imp   imports  // the running customer import (customers.go)
-	upd updates  // the last verified update offer (update.go)
+	upd   updates  // the last verified update offer (update.go)
 }
 
 // New returns a host for the given options.
@@ -83,6 +83,10 @@ func New(opts Options) *Host {
 // App is the window's client, for tests: the services' shared state and
 // the window's session.
 func (h *Host) App() *Client { return h.window }
+
+// NewClient returns a new client with no session: a seat (issue 18), or a
+// browser of the dev bridge playing one.
+func (h *Host) NewClient(seat string) *Client { return h.app.NewClient(seat) }
 
 // Client is one place the bound services are used from, with its own
 // session: the window, or (issue 18) a seat PC connected to this one. Each

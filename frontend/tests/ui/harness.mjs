@@ -149,14 +149,7 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
         '--disable-sync',
       ],
     })
-    const context = await ui.browser.newContext({
-      // The common branch PC: every screen is tested at 1366×768 unless a
-      // test says otherwise.
-      viewport: { width: 1366, height: 768 },
-      locale: 'ja-JP',
-      timezoneId: 'Asia/Tokyo',
-      deviceScaleFactor: 1,
-    })
+    const context = await ui.browser.newContext(branchPC)
     ui.page = await context.newPage()
     ui.page.setDefaultTimeout(15_000)
     ui.page.on('pageerror', (err) => ui.pageErrors.push(String(err)))
@@ -170,6 +163,21 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
   })
 
   return ui
+}
+
+// The common branch PC: every screen is tested at 1366×768 unless a test
+// says otherwise.
+const branchPC = { viewport: { width: 1366, height: 768 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo', deviceScaleFactor: 1 }
+
+/** A second browser playing a seat PC named seat (issue 18): its own
+ *  session on the same devserver, beside ui.page (the window). */
+export async function openSeat(ui, seat) {
+  const context = await ui.browser.newContext(branchPC)
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  page.on('pageerror', (err) => ui.pageErrors.push(`${seat}: ${err}`))
+  await page.goto(`${ui.baseUrl}/?seat=${encodeURIComponent(seat)}`)
+  return page
 }
 
 /** Fills in and submits the first-run form (creating the first administrator). */
