@@ -1,8 +1,10 @@
 package facade
 
 import (
+	"slices"
 	"testing"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/msgcode"
@@ -59,6 +61,25 @@ func TestClientsHaveTheirOwnSessions(t *testing.T) {
 	}
 	if _, err := (&SessionService{window}).Unlock(testAdminPW); err != nil {
 		t.Fatal(err)
+	}
+
+	// The trail names the seat beside the staff member; the window's
+	// entries name none.
+	rep, err := (&AuditService{window}).AuditEntries(audit.Filter{Action: audit.ActionSignIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first: the seat's sign-in, then addStaff's (through auth, no
+	// client), then the window's.
+	var got []string
+	for _, e := range rep.Entries {
+		got = append(got, e.Actor+"@"+e.Detail[audit.DetailSeat])
+	}
+	if want := []string{"staff:madoguchi@窓口2", "staff:madoguchi@", "staff:admin@"}; !slices.Equal(got, want) {
+		t.Fatalf("sign-in entries %q, want %q", got, want)
+	}
+	if !rep.Chain.OK {
+		t.Fatalf("the chain after entries with a seat: %+v", rep.Chain)
 	}
 
 	// Signing out the seat leaves the window signed in.

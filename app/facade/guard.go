@@ -6,6 +6,7 @@ import (
 	"sync"
 	"tsunagu/internal/msgcode"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 )
@@ -99,6 +100,10 @@ func (c *Client) endSession(ss *auth.Session) {
 		c.session = nil
 	}
 }
+
+// context is the App's context marked with the client's seat, so every
+// audit entry of the call names it (audit.WithSeat).
+func (c *Client) context() context.Context { return audit.WithSeat(c.App.context(), c.seat) }
 
 func (a *App) context() context.Context {
 	if a.ctx == nil {

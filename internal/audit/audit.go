@@ -99,6 +99,28 @@ func RecoveryActor(user string) string { return "recovery:" + user }
 // SystemActor is the actor of scheduled work (backups, retention).
 const SystemActor = "system"
 
+// seatKey is the context key of the seat PC a call came from.
+type seatKey struct{}
+
+// WithSeat marks ctx as a call from the seat PC named seat (issue 18):
+// every entry recorded with it names the seat beside the staff member
+// (detail "seat", inside the hash like the rest). "" is this PC.
+func WithSeat(ctx context.Context, seat string) context.Context {
+	if seat == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, seatKey{}, seat)
+}
+
+// SeatOf is the seat ctx was marked with, "" for this PC.
+func SeatOf(ctx context.Context) string {
+	s, _ := ctx.Value(seatKey{}).(string)
+	return s
+}
+
+// DetailSeat is the detail key naming the seat PC an action came from.
+const DetailSeat = "seat"
+
 // Record appends e to the trail inside tx. At defaults to now; Seq and the
 // hashes are filled in. Call it in the transaction that makes the change.
 func Record(ctx context.Context, tx *sql.Tx, e Entry) (Entry, error) {
@@ -119,6 +141,14 @@ func Record(ctx context.Context, tx *sql.Tx, e Entry) (Entry, error) {
 	}
 	e.Seq = prevSeq + 1
 	e.PrevHash = prev
+	if seat := SeatOf(ctx); seat != "" {
+		d := make(map[string]string, len(e.Detail)+1)
+		for k, v := range e.Detail {
+			d[k] = v
+		}
+		d[DetailSeat] = seat
+		e.Detail = d
+	}
 	detail, err := encodeDetail(e.Detail)
 	if err != nil {
 		return Entry{}, err

@@ -35,6 +35,14 @@ test('the window and a seat are signed in as two staff members; signing out at t
   await page.getByTestId('nav-staff').click()
   assert.equal(await header(page), 'ログイン中： 田中 支店長 管理者')
   assert.ok((await mustCall(page, 'ListStaff')).length >= 2)
+
+  // The audit trail names the seat beside the staff member.
+  await page.getByTestId('nav-audit').click()
+  const seatSignIn = page.getByTestId('audit-row').filter({ hasText: '窓口 花子' }).filter({ hasText: '操作した端末（子機）' }).first()
+  await seatSignIn.waitFor()
+  assert.match(await seatSignIn.innerText(), /窓口2/)
+  await seatSignIn.scrollIntoViewIfNeeded()
+  await ui.shot('seats-audit-ja.png')
   assert.deepEqual(ui.pageErrors, [])
   await seat.context().close()
 })

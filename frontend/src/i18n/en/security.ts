@@ -320,6 +320,7 @@ const en: typeof ja = {
       linking_identity_check: 'Identity check when linking',
     },
     detailKeys: {
+      seat: 'Seat PC it came from',
       content: 'Content',
       trackedLinks: 'Tracked links',
       other: 'Other',

@@ -318,6 +318,7 @@ const ja = {
       linking_identity_check: '連携時の本人確認',
     },
     detailKeys: {
+      seat: '操作した端末（子機）',
       content: '内容',
       trackedLinks: '計測するリンクの数',
       other: 'その他',
