@@ -96,3 +96,68 @@ func TestClientsHaveTheirOwnSessions(t *testing.T) {
 		t.Fatalf("the window after the seat signed out: %v", err)
 	}
 }
+
+// Two clients in one conversation see each other (「山田さんが対応中」), and
+// one about to reply learns that the other answered since it looked.
+func TestClientsWorkTogether(t *testing.T) {
+	window := startApp(t, nil)
+	firstAdmin(t, window)
+	if _, err := addStaff(window, auth.NewStaff{Login: "madoguchi", DisplayName: "窓口 花子", Role: auth.RoleOperator, Password: "operator password 1"}); err != nil {
+		t.Fatal(err)
+	}
+	seat := window.NewClient("窓口2")
+	if _, err := (&SessionService{seat}).SignIn("madoguchi", "operator password 1"); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := sandboxSvc(window).SandboxCustomers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sandboxSvc(window).SandboxSend(cs[0].UserID, "住所変更の手続きを教えてください"); err != nil {
+		t.Fatal(err)
+	}
+	convs, err := inboxSvc(window).Conversations()
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %v %v", convs, err)
+	}
+	id := convs[0].ID
+	msgs, err := inboxSvc(seat).Messages(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := msgs[len(msgs)-1].ID
+
+	if others, err := inboxSvc(window).ViewConversation(id); err != nil || len(others) != 0 {
+		t.Fatalf("alone in it: %+v %v", others, err)
+	}
+	others, err := inboxSvc(seat).ViewConversation(id)
+	if err != nil || len(others) != 1 || others[0].Name != "支店長" || others[0].Seat != "" {
+		t.Fatalf("the seat sees %+v %v, want the window's 支店長", others, err)
+	}
+	if others, _ := inboxSvc(window).ViewConversation(id); len(others) != 1 || others[0].Name != "窓口 花子" || others[0].Seat != "窓口2" {
+		t.Fatalf("the window sees %+v, want 窓口 花子 at 窓口2", others)
+	}
+	if _, err := inboxSvc(window).ViewConversation(id + 1000); msgcode.Code(err) != msgcode.NotFound {
+		t.Fatalf("an unknown conversation: %v", err)
+	}
+
+	// The window answers; the seat, which looked before, is told.
+	if _, err := inboxSvc(window).Reply(id, "窓口でご案内します。"); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := inboxSvc(seat).AnsweredSince(id, seen)
+	if err != nil || len(ans) != 1 || ans[0].By != "支店長" {
+		t.Fatalf("the seat is told %+v %v", ans, err)
+	}
+	if ans, _ := inboxSvc(window).AnsweredSince(id, seen); len(ans) != 0 {
+		t.Fatalf("the window is told of its own reply: %+v", ans)
+	}
+
+	// Signing out takes the seat out of the conversation.
+	if err := (&SessionService{seat}).SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if others, _ := inboxSvc(window).ViewConversation(id); len(others) != 0 {
+		t.Fatalf("after the seat signed out the window sees %+v", others)
+	}
+}

@@ -24,5 +24,6 @@ func Events() map[string]reflect.Type {
 		engine.EventSandboxPhone: reflect.TypeFor[engine.SandboxPhoneEvent](),
 		engine.EventRelayStatus:  reflect.TypeFor[engine.RelayStatus](),
 		campaign.EventChanged:    reflect.TypeFor[campaign.ChangedEvent](),
+		EventPresence:            reflect.TypeFor[PresenceEvent](),
 	}
 }

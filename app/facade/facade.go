@@ -16,6 +16,7 @@ import (
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
+	"tsunagu/internal/presence"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/secrets"
 )
@@ -66,9 +67,10 @@ type App struct {
 	eng *engine.Engine
 	err error // why the engine is not running
 
-	sched schedule // the backup and retention loop (backup.go)
-	imp   imports  // the running customer import (customers.go)
-	upd   updates  // the last verified update offer (update.go)
+	sched    schedule           // the backup and retention loop (backup.go)
+	presence *presence.Registry // who has which conversation open (presence.go)
+	imp      imports            // the running customer import (customers.go)
+	upd      updates            // the last verified update offer (update.go)
 }
 
 // New returns a host for the given options.
@@ -76,7 +78,7 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{opts: opts}
+	a := &App{opts: opts, presence: presence.New(opts.Clock)}
 	return &Host{app: a, window: a.NewClient("")}
 }
 
@@ -95,6 +97,7 @@ func (h *Host) NewClient(seat string) *Client { return h.app.NewClient(seat) }
 type Client struct {
 	*App
 	seat string // "" for this PC's window; a seat's name otherwise
+	id   string // random: the client's key in presence
 
 	// Not named mu: App's mu (the engine) must stay reachable as c.mu.
 	sessMu  sync.Mutex
@@ -103,7 +106,9 @@ type Client struct {
 
 // NewClient returns a client of a with no session yet; seat names a seat
 // ("" for the window).
-func (a *App) NewClient(seat string) *Client { return &Client{App: a, seat: seat} }
+func (a *App) NewClient(seat string) *Client {
+	return &Client{App: a, seat: seat, id: randomID()}
+}
 
 // Start opens the engine. A failure (locked keychain, wrong key) is kept and
 // reported through Status, so the window can explain it instead of vanishing.

@@ -74,6 +74,9 @@ var methodPerms = map[string]auth.Permission{
 	"Messages":           auth.PermInboxRead,
 	"MarkRead":           auth.PermInboxReply,
 	"Reply":              auth.PermInboxReply,
+	// presence.go (issue 18: working together)
+	"ViewConversation": auth.PermInboxRead,
+	"AnsweredSince":    auth.PermInboxReply,
 	"RetryMessage":       auth.PermInboxReply,
 	"SandboxCustomers":   auth.PermSandbox,
 	"SandboxChat":        auth.PermSandbox,

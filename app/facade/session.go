@@ -43,6 +43,7 @@ func (s *SessionService) CreateFirstAdmin(login, displayName, password string) (
 // SignIn is public: it starts a session for this window, replacing (and
 // ending) the one it had.
 func (s *SessionService) SignIn(login, password string) (AuthState, error) {
+	s.a.leave()
 	return unguarded(s.a, false, func(ctx context.Context, svc *auth.Service, prev *auth.Session) (AuthState, error) {
 		ss, err := svc.SignIn(ctx, login, password)
 		if err != nil {
@@ -61,6 +62,7 @@ func (s *SessionService) SignIn(login, password string) (AuthState, error) {
 
 // SignOut ends this window's session (also a locked one).
 func (s *SessionService) SignOut() error {
+	s.a.leave()
 	_, err := unguarded(s.a, true, func(ctx context.Context, svc *auth.Service, ss *auth.Session) (struct{}, error) {
 		return struct{}{}, svc.SignOut(ctx, ss)
 	})
@@ -69,6 +71,7 @@ func (s *SessionService) SignOut() error {
 
 // Lock locks the screen now.
 func (s *SessionService) Lock() error {
+	s.a.leave()
 	return authRun(s.a, auth.PermSession, func(ctx context.Context, _ auth.Staff, svc *auth.Service) error {
 		return svc.Lock(ctx, s.a.currentSession())
 	})

@@ -815,6 +815,13 @@ export interface ImporterResult {
   failureLine?: number
 }
 
+/** inbox.Answer */
+export interface InboxAnswer {
+  messageId: number
+  by: string
+  at: number
+}
+
 /** inbox.Assignee */
 export interface InboxAssignee {
   id: number
@@ -1142,6 +1149,18 @@ export interface PhoneRichMenu {
   areas: RichmenuArea[]
 }
 
+/** facade.PresenceEvent */
+export interface PresenceEvent {
+  conversationIds: number[]
+}
+
+/** presence.Person */
+export interface PresencePerson {
+  login: string
+  name: string
+  seat: string
+}
+
 /** facade.RichMenuPublishResult */
 export interface RichMenuPublishResult {
   publish: RichmenuPublishResult
@@ -1437,6 +1456,7 @@ export interface Methods {
   ActorNames(): Record<string, string>
   AddCustomerTag(arg1: number, arg2: string): void
   AddNote(arg1: number, arg2: string): InboxNote
+  AnsweredSince(arg1: number, arg2: number): InboxAnswer[]
   AppVersion(): AboutInfo
   ApproveAutomation(arg1: number, arg2: number): AutomationRule
   ApproveCampaign(arg1: number, arg2: number): Campaign
@@ -1624,6 +1644,7 @@ export interface Methods {
   UpdateCampaign(arg1: number, arg2: number, arg3: CampaignDraft): Campaign
   UploadRichMenuImage(arg1: number, arg2: string): RichmenuDesign
   UsePlaceholderRichMenuImage(arg1: number): RichmenuDesign
+  ViewConversation(arg1: number): PresencePerson[]
 }
 
 export type MethodName = keyof Methods
@@ -1655,6 +1676,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ActorNames: { service: 'StaffService', permission: 'session', result: { m: 0 } },
   AddCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   AddNote: { service: 'InboxService', permission: 'inbox.reply' },
+  AnsweredSince: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   AppVersion: { service: 'SystemService', permission: 'session' },
   ApproveAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
   ApproveCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
@@ -1842,6 +1864,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   UpdateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   UploadRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
   UsePlaceholderRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
+  ViewConversation: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
 }
 
 /** The members of each struct type that hold slices or maps. */
@@ -1885,6 +1908,7 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   LinkingConversationLink: { card: 'CustomerCard' },
   LinkingCustomerLink: { destinations: { m: { l: 0 } } },
   PhoneRichMenu: { areas: { l: 0 } },
+  PresenceEvent: { conversationIds: { l: 0 } },
   RichmenuAssignments: { rules: { l: 0 } },
   RichmenuDesign: { areas: { l: 0 } },
   RichmenuStatus: { users: { m: 0 } },
@@ -2045,6 +2069,7 @@ export interface Events {
   'inbox:changed': InboxChangedEvent
   'inbox:deadletters': null
   'inbox:lineStatus': InboxLineStatusEvent
+  'presence:changed': PresenceEvent
   'relay:status': EngineRelayStatus
   'sandbox:phone': EngineSandboxPhoneEvent
   'status:changed': Status
@@ -2054,4 +2079,5 @@ export type EventName = keyof Events
 
 /** The payload shape of each event that holds slices or maps. */
 export const eventShapes: { readonly [E in EventName]?: Shape } = {
+  'presence:changed': 'PresenceEvent',
 }

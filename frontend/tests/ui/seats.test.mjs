@@ -46,3 +46,53 @@ test('the window and a seat are signed in as two staff members; signing out at t
   assert.deepEqual(ui.pageErrors, [])
   await seat.context().close()
 })
+
+test('two seats in one conversation: each sees the other there, and a reply crossing a colleague\'s asks first', async () => {
+  const { page } = ui // the window, signed in as 田中 支店長 by the first test
+  const seat = await openSeat(ui, '窓口2')
+  await signIn(seat, 'madoguchi', 'madoguchi passphrase 18')
+  await seat.getByTestId('nav-inbox').waitFor()
+  const sims = await mustCall(page, 'SandboxCustomers')
+  await mustCall(page, 'SandboxSend', sims[0].userId, '住所が変わりました。手続きを教えてください。')
+
+  for (const p of [page, seat]) {
+    await p.getByTestId('nav-inbox').click()
+    await p.getByTestId('conversation-item').first().click()
+    await p.getByTestId('composer-input').waitFor()
+  }
+  // Each sees who else is in it, and at which PC.
+  await page.getByTestId('presence').filter({ hasText: '窓口 花子（窓口2）さんもこの会話を開いています' }).waitFor()
+  await seat.getByTestId('presence').filter({ hasText: '田中 支店長さんもこの会話を開いています' }).waitFor()
+  await ui.shot('seats-presence-window-ja.png')
+
+  // The seat begins a reply; the window answers first.
+  const SEAT_REPLY = '窓口2の窓口 花子です。ご本人確認書類をお持ちください。'
+  await seat.getByTestId('composer-input').fill(SEAT_REPLY)
+  await page.getByTestId('composer-input').fill('田中です。ご来店の際はお声がけください。')
+  await page.getByTestId('composer-send').click()
+  await page.getByTestId('message-bubble').filter({ hasText: '田中です。' }).waitFor()
+
+  // Sending now asks first; going back keeps the reply and sends nothing.
+  await seat.getByTestId('composer-send').click()
+  const dialog = seat.locator('.n-dialog').filter({ hasText: '他の職員が先に返信しています' })
+  await dialog.waitFor()
+  assert.match(await dialog.innerText(), /田中 支店長さんが \d{2}:\d{2} にこのお客さまへ返信しました（1 件）/)
+  await seat.screenshot({ path: join(artifactsDir, 'seats-answered-confirm-ja.png') })
+  await seat.getByTestId('answered-back').click()
+  await dialog.waitFor({ state: 'detached' })
+  assert.equal(await seat.getByTestId('composer-input').inputValue(), SEAT_REPLY)
+  await seat.getByTestId('message-bubble').filter({ hasText: '田中です。' }).waitFor()
+  assert.equal(await seat.getByTestId('message-bubble').filter({ hasText: '窓口2の窓口 花子です。' }).count(), 0)
+
+  // Read, then sent: no second question; the window sees it.
+  await seat.getByTestId('composer-send').click()
+  await seat.getByTestId('message-bubble').filter({ hasText: '窓口2の窓口 花子です。' }).waitFor()
+  assert.equal(await seat.locator('.n-dialog').count(), 0)
+  await page.getByTestId('message-bubble').filter({ hasText: '窓口2の窓口 花子です。' }).waitFor()
+
+  // The seat leaves (signs out): the window's note goes.
+  await seat.getByTestId('sign-out').click()
+  await page.getByTestId('presence').waitFor({ state: 'detached' })
+  assert.deepEqual(ui.pageErrors, [])
+  await seat.context().close()
+})

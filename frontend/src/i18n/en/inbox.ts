@@ -48,6 +48,17 @@ const en: typeof ja = {
     },
   },
   conversation: {
+    answered: {
+      title: 'A colleague has already replied',
+      body: '{names} replied to this customer at {at} ({count} message(s)). Read it before sending?',
+      send: 'Send anyway',
+      back: 'Go back and read it',
+    },
+    presence: {
+      others: '{names} also has this conversation open. | {names} also have this conversation open.',
+      atSeat: '{name} ({seat})',
+      and: ', ',
+    },
     loading: 'Loading messages…',
     empty: 'No messages yet',
     logLabel: 'Messages with {name}',

@@ -46,6 +46,17 @@ const ja = {
     },
   },
   conversation: {
+    answered: {
+      title: '他の職員が先に返信しています',
+      body: '{names}さんが {at} にこのお客さまへ返信しました（{count} 件）。内容を確かめてから送りますか？',
+      send: 'このまま送信',
+      back: '戻って確かめる',
+    },
+    presence: {
+      others: '{names}さんもこの会話を開いています（対応中）。',
+      atSeat: '{name}（{seat}）',
+      and: '、',
+    },
     loading: 'メッセージを読み込んでいます…',
     empty: 'まだメッセージはありません',
     logLabel: '{name}さんとのメッセージ',
