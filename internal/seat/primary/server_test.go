@@ -1,0 +1,302 @@
+package primary_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tsunagu/internal/datadir"
+	"tsunagu/internal/seat"
+	"tsunagu/internal/seat/client"
+	"tsunagu/internal/seat/primary"
+	"tsunagu/internal/secrets"
+	"tsunagu/internal/secrets/secretstest"
+	"tsunagu/internal/store"
+	"tsunagu/internal/store/storetest"
+)
+
+// A primary on loopback (a free port) with its registry and server.
+type testPrimary struct {
+	reg  *primary.Registry
+	srv  *primary.Server
+	id   seat.Identity
+	addr string
+	db   *store.DB
+}
+
+func identity(t *testing.T) seat.Identity {
+	t.Helper()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := seat.NewIdentity(k, "primary", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func startPrimary(t *testing.T, db *store.DB, id seat.Identity) *testPrimary {
+	t.Helper()
+	reg := primary.NewRegistry(db, nil)
+	srv := primary.NewServer(primary.Config{Registry: reg, Identity: id, PollInterval: 50 * time.Millisecond})
+	ln, err := primary.Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &testPrimary{reg: reg, srv: srv, id: id, addr: ln.Addr().String(), db: db}
+}
+
+// A seat: its own data folder and keychain.
+type testSeat struct {
+	dir datadir.Dir
+	sec *secrets.Store
+}
+
+func newSeat(t *testing.T) *testSeat {
+	t.Helper()
+	dir, err := datadir.Ensure(filepath.Join(t.TempDir(), "seat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := dir.InstallID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testSeat{dir: dir, sec: secrets.New(secretstest.MemKeyring(), id)}
+}
+
+func (s *testSeat) pair(p *testPrimary, code string) (client.PairResult, error) {
+	return client.Pair(context.Background(), client.PairOptions{Addr: p.addr, Code: code, Fingerprint: p.id.Fingerprint.Short(), Dir: s.dir, Secrets: s.sec})
+}
+
+func (s *testSeat) open() (*client.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return client.Open(ctx, s.dir, s.sec)
+}
+
+func issue(t *testing.T, p *testPrimary, name string) string {
+	t.Helper()
+	c, err := p.reg.IssueCode(context.Background(), "staff:admin", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Code
+}
+
+func nextEvent(t *testing.T, c *client.Conn, name string) seat.Event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				t.Fatalf("connection ended waiting for %s: %v", name, c.Err())
+			}
+			if ev.Name == name {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", name)
+		}
+	}
+}
+
+// TestSeatsEndToEnd: three seats pair with one primary over mutual TLS on
+// loopback, call it and receive its events; a revoked seat is disconnected
+// at once and refused after; a seat that pins another primary and a key
+// the primary never paired are refused.
+func TestSeatsEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	p := startPrimary(t, storetest.New(t), identity(t))
+	seats := map[string]*testSeat{}
+	conns := map[string]*client.Conn{}
+	for _, name := range []string{"窓口1", "窓口2", "支店長席"} {
+		s := newSeat(t)
+		res, err := s.pair(p, issue(t, p, name))
+		if err != nil {
+			t.Fatalf("pair %s: %v", name, err)
+		}
+		if res.Name != name || res.PrimaryShort != p.id.Fingerprint.Short() {
+			t.Fatalf("pair %s: %+v", name, res)
+		}
+		// What the seat keeps on disk: the pin and its name, no key.
+		b, err := os.ReadFile(s.dir.File(client.PairingFile))
+		if err != nil || !strings.Contains(string(b), p.id.Fingerprint.String()) {
+			t.Fatalf("seat.json: %s %v", b, err)
+		}
+		key, _ := s.sec.SeatKey(ctx)
+		files, _ := os.ReadDir(s.dir.Path)
+		for _, f := range files {
+			b, _ := os.ReadFile(s.dir.File(f.Name()))
+			if strings.Contains(string(b), fmt.Sprintf("%x", key.PrivateKey().Seed())) {
+				t.Fatalf("the seat key is in %s", f.Name())
+			}
+		}
+		seats[name] = s
+		c, err := s.open()
+		if err != nil {
+			t.Fatalf("open %s: %v", name, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns[name] = c
+	}
+
+	// Calls: who am I, and the primary's status.
+	var who primary.WhoAmI
+	if err := conns["窓口2"].Call(ctx, "whoami", nil, &who); err != nil || who.Name != "窓口2" {
+		t.Fatalf("whoami: %+v %v", who, err)
+	}
+	var st primary.Status
+	if err := conns["窓口1"].Call(ctx, "status", nil, &st); err != nil || len(st.SeatsOnline) != 3 || time.Since(st.Time) > time.Minute {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	if err := conns["窓口1"].Call(ctx, "no.such", nil, nil); !errors.Is(err, seat.ErrUnknownMethod) {
+		t.Fatalf("unknown method: %v", err)
+	}
+	// A method the later facade work would plug in, with its peer.
+	p.srv.Handle("echo", func(_ context.Context, peer primary.Peer, body json.RawMessage) (any, error) {
+		return map[string]string{"from": peer.Name, "body": string(body)}, nil
+	})
+	var echo map[string]string
+	if err := conns["支店長席"].Call(ctx, "echo", []int{1, 2}, &echo); err != nil || echo["from"] != "支店長席" || echo["body"] != "[1,2]" {
+		t.Fatalf("echo: %v %v", echo, err)
+	}
+
+	// Events reach every seat.
+	if err := p.srv.Publish("inbox.message", map[string]int{"conversation": 1}); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range conns {
+		if ev := nextEvent(t, c, "inbox.message"); string(ev.Body) != `{"conversation":1}` {
+			t.Fatalf("%s got %s", name, ev.Body)
+		}
+	}
+
+	// Revocation by the server: 窓口2 is disconnected at once, told why,
+	// and refused from then on; the others stay.
+	if _, err := p.srv.Revoke(ctx, "staff:admin", "窓口2"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-conns["窓口2"].Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("revoked seat still connected")
+	}
+	if err := conns["窓口2"].Err(); !errors.Is(err, client.ErrRevokedNow) {
+		t.Fatalf("revoked seat told: %v", err)
+	}
+	if _, err := seats["窓口2"].open(); !errors.Is(err, seat.ErrRefused) {
+		t.Fatalf("revoked seat reconnecting: %v", err)
+	}
+	if err := conns["窓口1"].Call(ctx, "whoami", nil, nil); err != nil {
+		t.Fatalf("another seat after the revocation: %v", err)
+	}
+
+	// Revocation by another program (the CLI) on the same database: the
+	// server notices and disconnects within its poll interval.
+	other := primary.NewRegistry(p.db, nil)
+	if _, err := other.Revoke(ctx, "os:admin", "支店長席"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-conns["支店長席"].Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("seat revoked by another program still connected")
+	}
+
+	// A key the primary never paired is refused at the handshake.
+	k, _ := secrets.NewSeatKey()
+	pr, _ := client.LoadPairing(seats["窓口1"].dir)
+	if _, err := client.Dial(ctx, pr, k); !errors.Is(err, seat.ErrRefused) {
+		t.Fatalf("unknown seat key: %v", err)
+	}
+
+	// A different primary (another key) at the pinned address is refused
+	// by the seat before anything is sent.
+	impostor := startPrimary(t, storetest.New(t), identity(t))
+	pr.Primary = impostor.addr
+	k1, _ := seats["窓口1"].sec.SeatKey(ctx)
+	if _, err := client.Dial(ctx, pr, k1); !errors.Is(err, seat.ErrWrongPrimary) {
+		t.Fatalf("different primary certificate: %v", err)
+	}
+}
+
+// TestPairingRefusals: a wrong fingerprint stops the code before it is
+// sent (it stays usable); wrong, reused and expired codes are refused
+// over the wire as such; repeated wrong codes pause pairing.
+func TestPairingRefusals(t *testing.T) {
+	p := startPrimary(t, storetest.New(t), identity(t))
+	code := issue(t, p, "窓口1")
+	s := newSeat(t)
+	other := identity(t)
+	_, err := client.Pair(context.Background(), client.PairOptions{Addr: p.addr, Code: code, Fingerprint: other.Fingerprint.Short(), Dir: s.dir, Secrets: s.sec})
+	if !errors.Is(err, client.ErrFingerprintMismatch) {
+		t.Fatalf("wrong fingerprint: %v", err)
+	}
+	// Confirmed by a person instead: a "no" sends nothing either.
+	_, err = client.Pair(context.Background(), client.PairOptions{Addr: p.addr, Code: code, Dir: s.dir, Secrets: s.sec,
+		Confirm: func(short string) (bool, error) {
+			if short != p.id.Fingerprint.Short() {
+				t.Errorf("shown %s", short)
+			}
+			return false, nil
+		}})
+	if !errors.Is(err, client.ErrNotConfirmed) {
+		t.Fatalf("not confirmed: %v", err)
+	}
+	if _, err := os.Stat(s.dir.File(client.PairingFile)); !os.IsNotExist(err) {
+		t.Fatal("seat.json written by a refused pairing")
+	}
+	res, err := client.Pair(context.Background(), client.PairOptions{Addr: p.addr, Code: code, Dir: s.dir, Secrets: s.sec,
+		Confirm: func(string) (bool, error) { return true, nil }})
+	if err != nil || res.Name != "窓口1" {
+		t.Fatalf("the code after the refusals: %+v %v", res, err)
+	}
+	if _, err := newSeat(t).pair(p, code); !errors.Is(err, seat.ErrCodeUsed) {
+		t.Fatalf("reused: %v", err)
+	}
+	for i := range 4 {
+		if _, err := newSeat(t).pair(p, "ZZZZZ-ZZZZ"+fmt.Sprint(i)); !errors.Is(err, seat.ErrCodeWrong) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	// The fifth wrong code (reused counts) pauses pairing, even for a good code.
+	good := issue(t, p, "窓口2")
+	if _, err := newSeat(t).pair(p, good); !errors.Is(err, seat.ErrPairingPaused) {
+		t.Fatalf("after 5 wrong codes: %v", err)
+	}
+}
+
+// TestListenAddr: the seat port is bound to one LAN or loopback address.
+func TestListenAddr(t *testing.T) {
+	for _, ok := range []string{"127.0.0.1:7443", "192.168.1.20:7443", "10.0.0.5:0", "[fe80::1]:7443", "[fd00::2]:1"} {
+		if _, err := primary.CheckListenAddr(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"0.0.0.0:7443", "[::]:7443", ":7443", "8.8.8.8:7443", "localhost:7443", "192.168.1.20"} {
+		if _, err := primary.CheckListenAddr(bad); !errors.Is(err, primary.ErrListenAddr) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
