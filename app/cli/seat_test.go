@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/seat/client"
+	"tsunagu/internal/secrets"
 	"tsunagu/internal/secrets/secretstest"
 )
 
@@ -231,6 +234,26 @@ func TestCLISeatsProcesses(t *testing.T) {
 		t.Fatalf("seat list: %+v", r)
 	}
 
+	// A seat key the primary never paired (seat.json copied to another
+	// folder whose keychain holds a key of its own) is refused.
+	xdir, err := datadir.Ensure(filepath.Join(base, "x5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretstest.CleanupDataDir(t, kr, xdir.Path)
+	xid, _ := xdir.InstallID()
+	stranger, _ := secrets.NewSeatKey()
+	if err := secrets.New(kr, xid).SetSeatKey(ctx, stranger); err != nil {
+		t.Fatal(err)
+	}
+	pj, _ := os.ReadFile(filepath.Join(dirs["窓口1"], client.PairingFile))
+	if err := os.WriteFile(xdir.File(client.PairingFile), pj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runProcess(t, "", "seat", "status", "--data-dir", xdir.Path); r.code != 1 || !strings.Contains(r.stderr, "refused this seat") {
+		t.Fatalf("unknown seat key: %+v", r)
+	}
+
 	// Another primary (another certificate) at the address a seat pinned:
 	// the seat refuses it.
 	odir := filepath.Join(base, "other")
@@ -248,7 +271,24 @@ func TestCLISeatsProcesses(t *testing.T) {
 		t.Fatalf("different primary: %+v", r)
 	}
 
-	// Seats keep no database, and no file of theirs holds a key.
+	// Each seat's key is in its keychain (its install ID's item); the seats
+	// keep no database, and no file of theirs holds the key.
+	for _, name := range names {
+		id, err := datadir.Dir{Path: dirs[name]}.ReadInstallID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := secrets.New(kr, id).SeatKey(ctx)
+		if err != nil {
+			t.Fatalf("%s's key in the keychain: %v", name, err)
+		}
+		seed := fmt.Sprintf("%x", key.PrivateKey().Seed())
+		for _, f := range []string{"install-id", client.PairingFile} {
+			if b, _ := os.ReadFile(filepath.Join(dirs[name], f)); strings.Contains(strings.ToLower(string(b)), seed) {
+				t.Fatalf("%s's key is in %s", name, f)
+			}
+		}
+	}
 	for _, name := range names {
 		entries, _ := os.ReadDir(dirs[name])
 		var files []string

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,5 +300,63 @@ func TestListenAddr(t *testing.T) {
 		if _, err := primary.CheckListenAddr(bad); !errors.Is(err, primary.ErrListenAddr) {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// TestHostilePeers: a paired seat that sends a frame over the limit, a
+// frame that is not a request, or something else than frames is
+// disconnected; so is a pairing connection that sends junk, and a client
+// that names no protocol; the primary keeps serving the other seats.
+func TestHostilePeers(t *testing.T) {
+	ctx := context.Background()
+	p := startPrimary(t, storetest.New(t), identity(t))
+	bad, good := newSeat(t), newSeat(t)
+	for s, name := range map[*testSeat]string{bad: "窓口1", good: "窓口2"} {
+		if _, err := s.pair(p, issue(t, p, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gc, err := good.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gc.Close()
+	key, _ := bad.sec.SeatKey(ctx)
+	id, err := seat.NewIdentity(key.PrivateKey(), "seat", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	notRequest, _ := json.Marshal(seat.Frame{Event: "x"})
+	notRequest = append([]byte{0, 0, 0, byte(len(notRequest))}, notRequest...)
+	closedAfter := func(cfg *tls.Config, junk []byte) error {
+		t.Helper()
+		c, err := tls.Dial("tcp", p.addr, cfg)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write(junk)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.ReadAll(c)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("the primary kept the connection open after %q", junk[:min(len(junk), 12)])
+		}
+		return err
+	}
+	for _, junk := range [][]byte{{0xff, 0xff, 0xff, 0xff}, notRequest, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")} {
+		closedAfter(seat.ClientConfig(id, seat.ProtoSeat, seat.Pin(p.id.Fingerprint)), junk)
+		closedAfter(seat.ClientConfig(id, seat.ProtoPair, seat.Pin(p.id.Fingerprint)), junk)
+	}
+	noProto := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{id.Cert}, InsecureSkipVerify: true}
+	if err := closedAfter(noProto, []byte{0, 0, 0, 0}); err == nil {
+		t.Fatal("a connection without a protocol was served")
+	}
+	if err := gc.Call(ctx, "whoami", nil, nil); err != nil {
+		t.Fatalf("the other seat after the hostile ones: %v", err)
+	}
+	// None of it paired anything.
+	list, err := p.reg.List(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("seats: %+v %v", list, err)
 	}
 }
