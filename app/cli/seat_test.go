@@ -32,7 +32,12 @@ type servedPrimary struct {
 
 func serveSeats(t *testing.T, dir string) *servedPrimary {
 	t.Helper()
-	cmd := cliProcess(t, "seat", "serve", "--listen", "127.0.0.1:0", "--json", "--data-dir", dir)
+	return serveSeatsOn(t, dir, "127.0.0.1:0")
+}
+
+func serveSeatsOn(t *testing.T, dir, addr string) *servedPrimary {
+	t.Helper()
+	cmd := cliProcess(t, "seat", "serve", "--listen", addr, "--json", "--data-dir", dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +130,17 @@ func TestCLISeatsProcesses(t *testing.T) {
 	spare := filepath.Join(base, "spare")
 	secretstest.CleanupDataDir(t, kr, spare)
 	used := p.code(t, "窓口4")
-	if r := p.pair(t, spare, used); r.code != 0 {
-		t.Fatalf("pair spare: %+v", r)
+	// Without --fingerprint the person compares it: "n" sends nothing (the
+	// code stays usable), "y" pairs.
+	for _, answer := range []string{"n", "y"} {
+		r := runProcess(t, used+"\n"+answer+"\n", "seat", "pair", "--primary", p.addr, "--data-dir", spare)
+		shown := strings.Contains(r.stderr, "shows the fingerprint "+p.fingerprint)
+		if answer == "n" && (r.code != 1 || !shown || !strings.Contains(r.stderr, "not confirmed")) {
+			t.Fatalf("pair, fingerprint not confirmed: %+v", r)
+		}
+		if answer == "y" && (r.code != 0 || !shown) {
+			t.Fatalf("pair, fingerprint confirmed: %+v", r)
+		}
 	}
 	if r := p.pair(t, filepath.Join(base, "x1"), used); r.code != 1 || !strings.Contains(r.stderr, "already used") {
 		t.Fatalf("reused code: %+v", r)
@@ -299,10 +313,22 @@ func TestCLISeatsProcesses(t *testing.T) {
 			t.Fatalf("%s's data folder holds %v", name, files)
 		}
 	}
-	// The primary stops cleanly on Ctrl-C.
+	// The primary stops cleanly on Ctrl-C; started again on the same
+	// address it has the same identity (the key is in its keychain), so its
+	// seats connect again.
 	p.cmd.Process.Signal(syscall.SIGINT)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("seat serve after Ctrl-C: %v", err)
+	}
+	if r := runProcess(t, "", "seat", "status", "--data-dir", dirs["窓口1"]); r.code != 1 || !strings.Contains(r.stderr, "connect to the primary") {
+		t.Fatalf("status while the primary is down: %+v", r)
+	}
+	again := serveSeatsOn(t, pdir, p.addr)
+	if again.fingerprint != p.fingerprint {
+		t.Fatalf("the primary's fingerprint changed on restart: %s → %s", p.fingerprint, again.fingerprint)
+	}
+	if r := runProcess(t, "", "seat", "status", "--data-dir", dirs["窓口1"]); r.code != 0 {
+		t.Fatalf("status after the primary's restart: %+v", r)
 	}
 }
 
