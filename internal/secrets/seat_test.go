@@ -70,3 +70,40 @@ func TestSeatKeyRoundTrip(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+// The seat keys in the real OS keychain: the primary's is made once and
+// read back the same by a new Store (another process would), a seat's
+// survives a round trip and is removed; two installs do not share them.
+func TestRealKeyringSeatKeys(t *testing.T) {
+	s := realStore(t)
+	ctx := realCtx(t)
+	t.Cleanup(func() {
+		for _, item := range []Item{ItemPrimaryTLSKey, ItemSeatKey} {
+			s.delete(context.Background(), item)
+		}
+	})
+	k1, err := s.PrimaryTLSKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := New(OSKeyring(), s.installID).PrimaryTLSKey(ctx)
+	if err != nil || k2 != k1 {
+		t.Fatalf("the primary's key changed on a second read (%v)", err)
+	}
+	k, _ := NewSeatKey()
+	if err := s.SetSeatKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SeatKey(ctx); err != nil || got != k {
+		t.Fatalf("seat key round trip: %v", err)
+	}
+	if _, err := New(OSKeyring(), s.installID+"-other").SeatKey(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another install sees the seat key: %v", err)
+	}
+	if err := s.DeleteSeatKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SeatKey(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}
