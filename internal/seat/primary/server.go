@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -209,6 +210,7 @@ func (s *Server) serveConn(ctx context.Context, tc *tls.Conn) {
 	cancel()
 	if err != nil {
 		s.log.Debug("seat handshake failed", "remote", remote, "err", err)
+		drainClose(tc.NetConn())
 		return
 	}
 	cs := tc.ConnectionState()
@@ -223,6 +225,20 @@ func (s *Server) serveConn(ctx context.Context, tc *tls.Conn) {
 		}
 		s.serveSeat(ctx, tc, Peer{ID: st.ID, Name: st.Name, Fingerprint: st.Fingerprint, Remote: remote})
 	}
+}
+
+// drainClose ends a refused connection without a TCP reset: in TLS 1.3
+// the seat learns of the refusal from the alert just sent, after its own
+// handshake has finished and its first request is on the way; closing with
+// that request unread would reset the connection, and some systems
+// (Windows) then drop the alert before the seat reads it.
+func drainClose(nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		tc.SetReadDeadline(time.Now().Add(time.Second))
+		io.Copy(io.Discard, io.LimitReader(tc, 64<<10))
+	}
+	nc.Close()
 }
 
 // PairRequest is what a new seat sends on a pairing connection.
