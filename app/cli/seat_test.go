@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +27,8 @@ import (
 type servedPrimary struct {
 	dir, addr, fingerprint string
 	cmd                    *exec.Cmd
+	log                    *outBuf // its standard error
+	codes                  []string
 }
 
 func serveSeats(t *testing.T, dir string) *servedPrimary {
@@ -42,7 +43,8 @@ func serveSeatsOn(t *testing.T, dir, addr string) *servedPrimary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	log := &outBuf{}
+	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func serveSeatsOn(t *testing.T, dir, addr string) *servedPrimary {
 	case <-time.After(60 * time.Second):
 		t.Fatal("seat serve did not start")
 	}
-	return &servedPrimary{dir: dir, addr: info.Listen, fingerprint: info.Fingerprint, cmd: cmd}
+	return &servedPrimary{dir: dir, addr: info.Listen, fingerprint: info.Fingerprint, cmd: cmd, log: log}
 }
 
 // runProcess runs one tsunagu-cli process to its end.
@@ -91,6 +93,7 @@ func (p *servedPrimary) code(t *testing.T, name string) string {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &c) != nil || c.PrimaryFingerprint != p.fingerprint {
 		t.Fatalf("seat code %s: %+v", name, r)
 	}
+	p.codes = append(p.codes, c.Code)
 	return c.Code
 }
 
@@ -319,6 +322,16 @@ func TestCLISeatsProcesses(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGINT)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("seat serve after Ctrl-C: %v", err)
+	}
+	// Its log tells what happened, and never a seat code.
+	log := p.log.String()
+	if !strings.Contains(log, "seat paired") || !strings.Contains(log, "revoked seat disconnected") {
+		t.Fatalf("seat serve's log: %s", log)
+	}
+	for _, c := range p.codes {
+		if strings.Contains(log, c) || strings.Contains(log, strings.ReplaceAll(c, "-", "")) {
+			t.Fatalf("seat serve logged the code %s", c)
+		}
 	}
 	if r := runProcess(t, "", "seat", "status", "--data-dir", dirs["窓口1"]); r.code != 1 || !strings.Contains(r.stderr, "connect to the primary") {
 		t.Fatalf("status while the primary is down: %+v", r)
