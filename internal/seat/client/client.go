@@ -120,19 +120,18 @@ func Pair(ctx context.Context, o PairOptions) (PairResult, error) {
 		return PairResult{}, err
 	}
 	var primary seat.Fingerprint
-	cfg := seat.ClientConfig(id, seat.ProtoPair, func(fp seat.Fingerprint) error {
-		if want != "" && fp.Short() != want {
-			return ErrFingerprintMismatch
-		}
-		primary = fp
-		return nil
-	})
-	tc, err := dial(ctx, o.Addr, cfg)
-	if err != nil {
-		return PairResult{}, err
-	}
-	defer tc.Close()
 	if want == "" {
+		// Learn the primary's fingerprint on a connection of its own and let
+		// the person take their time comparing it; the code then goes over a
+		// second connection pinned to exactly the key they confirmed.
+		probe, err := dial(ctx, o.Addr, seat.ClientConfig(id, seat.ProtoPair, func(fp seat.Fingerprint) error {
+			primary = fp
+			return nil
+		}))
+		if err != nil {
+			return PairResult{}, err
+		}
+		probe.Close()
 		ok, err := o.Confirm(primary.Short())
 		if err != nil {
 			return PairResult{}, err
@@ -141,6 +140,21 @@ func Pair(ctx context.Context, o PairOptions) (PairResult, error) {
 			return PairResult{}, ErrNotConfirmed
 		}
 	}
+	confirmed := primary
+	tc, err := dial(ctx, o.Addr, seat.ClientConfig(id, seat.ProtoPair, func(fp seat.Fingerprint) error {
+		switch {
+		case want != "" && fp.Short() != want:
+			return ErrFingerprintMismatch
+		case want == "" && !fp.Equal(confirmed):
+			return seat.ErrWrongPrimary
+		}
+		primary = fp
+		return nil
+	}))
+	if err != nil {
+		return PairResult{}, err
+	}
+	defer tc.Close()
 	body, _ := json.Marshal(map[string]string{"code": o.Code})
 	tc.SetDeadline(time.Now().Add(30 * time.Second))
 	if err := seat.WriteFrame(tc, seat.Frame{ID: 1, Method: "pair", Body: body}); err != nil {
