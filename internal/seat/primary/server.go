@@ -58,6 +58,7 @@ const (
 	handshakeTimeout = 10 * time.Second
 	writeTimeout     = 10 * time.Second
 	pairTimeout      = 30 * time.Second
+	maxConns         = 256 // connections at once, handshakes included
 	maxInFlight      = 16  // concurrent calls per seat; more wait
 	eventBuffer      = 256 // a seat this far behind is disconnected (it reconnects)
 	touchEvery       = time.Minute
@@ -163,6 +164,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	stop := context.AfterFunc(ctx, func() { tl.Close() })
 	defer stop()
+	slots := make(chan struct{}, maxConns)
 	var err error
 	for {
 		var nc net.Conn
@@ -179,9 +181,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			continue
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			// Far more than a branch has seats: someone is flooding the port.
+			nc.Close()
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer func() { <-slots }()
 			s.serveConn(ctx, nc.(*tls.Conn))
 		}()
 	}
