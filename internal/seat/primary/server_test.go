@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,5 +359,103 @@ func TestHostilePeers(t *testing.T) {
 	list, err := p.reg.List(ctx)
 	if err != nil || len(list) != 2 {
 		t.Fatalf("seats: %+v %v", list, err)
+	}
+}
+
+// serveOn runs a server for reg on addr until stop is called.
+func serveOn(t *testing.T, reg *primary.Registry, id seat.Identity, addr string) (srv *primary.Server, bound string, stop func()) {
+	t.Helper()
+	srv = primary.NewServer(primary.Config{Registry: reg, Identity: id, PollInterval: 50 * time.Millisecond})
+	ln, err := primary.Listen(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return srv, ln.Addr().String(), stop
+}
+
+// TestSessionResumes: the primary goes away while a seat is connected: the
+// session says so, a call fails at once with ErrAway (nothing is queued),
+// and when the primary is back on its address the session reconnects by
+// itself and events flow again; a revocation ends the session for good.
+func TestSessionResumes(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	reg := primary.NewRegistry(db, nil)
+	id := identity(t)
+	_, addr, stop := serveOn(t, reg, id, "127.0.0.1:0")
+	p := &testPrimary{reg: reg, id: id, addr: addr, db: db}
+	s := newSeat(t)
+	if _, err := s.pair(p, issue(t, p, "窓口1")); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := client.LoadPairing(s.dir)
+	key, _ := s.sec.SeatKey(ctx)
+	sess := client.NewSession(pr, key)
+	states := make(chan client.State, 16)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ended := make(chan error, 1)
+	go func() {
+		ended <- sess.Run(runCtx, func(st client.State, _ error) { states <- st })
+	}()
+	want := func(st client.State) {
+		t.Helper()
+		select {
+		case got := <-states:
+			if got != st {
+				t.Fatalf("state %s, want %s", got, st)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no state %s", st)
+		}
+	}
+	want(client.StateConnected)
+	var who primary.WhoAmI
+	if err := sess.Call(ctx, "whoami", nil, &who); err != nil || who.Name != "窓口1" {
+		t.Fatalf("whoami: %+v %v", who, err)
+	}
+
+	stop() // the primary shuts down
+	want(client.StateAway)
+	if err := sess.Call(ctx, "whoami", nil, nil); !errors.Is(err, client.ErrAway) {
+		t.Fatalf("a call while away: %v", err)
+	}
+
+	srv, _, _ := serveOn(t, reg, id, addr) // back, same key, same address
+	want(client.StateConnected)
+	if err := srv.Publish("inbox.message", 1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-sess.Events():
+		if ev.Name != "inbox.message" {
+			t.Fatalf("event %s", ev.Name)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event after resuming")
+	}
+
+	if _, err := srv.Revoke(ctx, "staff:admin", "窓口1"); err != nil {
+		t.Fatal(err)
+	}
+	want(client.StateRefused)
+	if err := <-ended; !errors.Is(err, client.ErrRevokedNow) {
+		t.Fatalf("session ended with %v", err)
+	}
+	if err := sess.Call(ctx, "whoami", nil, nil); !errors.Is(err, client.ErrRevokedNow) {
+		t.Fatalf("a call after the revocation: %v", err)
 	}
 }
