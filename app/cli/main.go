@@ -73,6 +73,7 @@ func commands() []command {
 		campaignCommands(), // campaign.go
 		relayCommands(),    // relay.go: relay, sync
 		updateCommands(),   // update.go
+		seatCommands(),     // seat.go: branch seats
 	)
 }
 
@@ -93,6 +94,7 @@ var groupSummaries = map[string]string{
 	"relay":       "the webhook relay",
 	"deadletters": "webhook events the inbox could not store",
 	"update":      "publishing and checking updates (for IT)",
+	"seat":        "branch seats: other PCs working on this primary's data over the LAN",
 }
 
 // Exit codes. Scripts rely on them (see customers.go for import's).

@@ -278,3 +278,28 @@ func TestProgramsUseServicesNotTheDB(t *testing.T) {
 		t.Fatalf("only %d program sources found", n)
 	}
 }
+
+// A seat (子機) keeps no customer data: the seat side of branch seats
+// (internal/seat and internal/seat/client) links no SQLite, no store, no
+// engine and no feature, only the keychain, the data folder's install ID
+// and the atomic file write (and the keychain's field errors); so a
+// seat-mode process built on it cannot open a customer database. Only the primary's side (internal/seat/primary)
+// reaches the store. (internal/seat never imports app/: the rule above.)
+func TestSeatSideLinksNoDatabase(t *testing.T) {
+	// fielderr: the keychain's field errors (a leaf).
+	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr"}
+	for _, path := range []string{module + "/internal/seat", module + "/internal/seat/client"} {
+		p, ok := packages(t)[path]
+		if !ok {
+			t.Fatalf("%s not found", path)
+		}
+		for _, d := range append(p.Deps, p.Imports...) {
+			if under(d, "github.com/ncruces/go-sqlite3") || under(d, module+"/internal/seat/primary") {
+				t.Errorf("%s links %s", path, d)
+			}
+			if under(d, module) && !slices.ContainsFunc(allowed, func(a string) bool { return under(d, a) }) {
+				t.Errorf("%s links %s; a seat may link only %s", path, d, strings.Join(allowed, ", "))
+			}
+		}
+	}
+}

@@ -122,6 +122,11 @@ export const AUDIT_ACTIONS = [
   'survey.results',
   'survey.export',
   'survey.complete',
+  // Branch seats (internal/seat/primary).
+  'seat.code',
+  'seat.pair',
+  'seat.pair_refused',
+  'seat.revoke',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */
@@ -152,6 +157,7 @@ export const AUDIT_GROUPS = [
   'db',
   'data',
   'app',
+  'seat',
 ] as const
 
 /** Codes are catalog paths only if they are plain identifiers joined by dots. */
@@ -203,9 +209,9 @@ export function targetLabel(t: T, te: TE, action: string, target: string, names:
   if (target.startsWith('staff:')) return t('audit.targets.staff', { name: names[target] ?? personName(target, t) })
   if (target.startsWith('customer:')) return names[target] ? t('audit.targets.customer', { no: names[target] }) : t('audit.targets.customerGone')
   if (target.startsWith('richmenu:')) return t(target === 'richmenu:assignments' ? 'audit.targets.richmenuAssignments' : target.startsWith('richmenu:sync:') ? 'audit.targets.richmenuSync' : 'audit.targets.richmenu')
-  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey):(.+)$/.exec(target)
+  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat):(.+)$/.exec(target)
   if (!m) return target
-  const named = m[1] === 'attribute' || m[1] === 'tag'
+  const named = m[1] === 'attribute' || m[1] === 'tag' || m[1] === 'seat'
   return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })
 }
 
@@ -221,7 +227,7 @@ const LONG_HEX = /^[0-9a-f]{20,}$/i
  * Details that are internal identifiers (LINE's menu IDs, key IDs, file
  * hashes, call counts): kept in the record and its CSV export, not shown.
  */
-const HIDDEN_KEYS = new Set(['lineMenuId', 'replaces', 'calls', 'keyId', 'oldKeyId', 'newKeyId', 'sha256', 'auditHead', 'timeZone', 'default', 'originalContentUrl', 'previewImageUrl'])
+const HIDDEN_KEYS = new Set(['lineMenuId', 'replaces', 'calls', 'keyId', 'oldKeyId', 'newKeyId', 'sha256', 'auditHead', 'timeZone', 'default', 'originalContentUrl', 'previewImageUrl', 'codeId'])
 
 const ENCODINGS: Record<string, string> = { 'utf-8': 'UTF-8', 'utf-8-bom': 'UTF-8 (BOM)', sjis: 'Shift_JIS', 'euc-jp': 'EUC-JP' }
 

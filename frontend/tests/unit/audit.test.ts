@@ -90,4 +90,12 @@ describe('audit trail labels', () => {
     expect(auth.children[0]).toEqual({ value: 'auth.', label: 'Sign-in and screen lock (all)' })
     expect(auth.children.map((c) => c.value)).toContain('auth.signin_failed')
   })
+
+  it('names a seat by its name and hides the code row it came from', () => {
+    const { t, te } = createAppI18n('ja').global
+    expect(targetLabel(t, te, 'seat.revoke', 'seat:窓口2')).toBe('子機「窓口2」')
+    const pair = detailItems(t, te, 'seat.pair', { fingerprint: '0412-7735-9018-2264', codeId: '3', remote: '192.168.1.31:50122' })
+    expect(pair.map((d) => `${d.label}=${d.value}`)).toEqual(['照合番号=0412-7735-9018-2264', '接続元（LAN のアドレス）=192.168.1.31:50122'])
+    expect(detailItems(t, te, 'seat.pair_refused', { reason: 'code_expired' })[0]?.value).toBe('期限切れのコード')
+  })
 })

@@ -47,7 +47,7 @@ func CleanupDataDir(t testing.TB, kr secrets.Keyring, dir string) {
 		if err != nil {
 			return
 		}
-		for _, it := range []secrets.Item{secrets.ItemDBKey, secrets.ItemChannelSecret, secrets.ItemChannelToken, secrets.ItemDBKeyNext, secrets.ItemDBKeyPrevious, secrets.ItemRelayBoxKey, secrets.ItemRelayAuthKey} {
+		for _, it := range []secrets.Item{secrets.ItemDBKey, secrets.ItemChannelSecret, secrets.ItemChannelToken, secrets.ItemDBKeyNext, secrets.ItemDBKeyPrevious, secrets.ItemRelayBoxKey, secrets.ItemRelayAuthKey, secrets.ItemPrimaryTLSKey, secrets.ItemSeatKey} {
 			kr.Delete(secrets.Service, id+"/"+string(it))
 		}
 	})

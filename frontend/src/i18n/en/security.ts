@@ -175,6 +175,7 @@ const en: typeof ja = {
       richmenu: 'Rich menus',
       automation: 'Automations',
       survey: 'Surveys',
+      seat: 'Branch seats (other PCs)',
     },
     actions: {
       auth: {
@@ -285,6 +286,12 @@ const en: typeof ja = {
         code_invalidated: 'Link code made void',
         relink: 'Moved a LINE link',
       },
+      seat: {
+        code: 'Issued a seat code',
+        pair: 'Paired a seat (with a seat code)',
+        pair_refused: 'Refused a seat code (wrong, used or expired)',
+        revoke: 'Revoked a seat (disconnected)',
+      },
     },
     actors: {
       system: 'System (scheduled)',
@@ -307,6 +314,7 @@ const en: typeof ja = {
       segment: 'Segment {n}',
       automation: 'Automation rule {n}',
       survey: 'Survey {n}',
+      seat: 'Seat “{name}”',
     },
     settingNames: {
       idle_minutes: 'Screen lock after (minutes)',
@@ -378,6 +386,8 @@ const en: typeof ja = {
       why: 'Why',
       conversation: 'Conversation',
       previousCustomer: 'Previous customer',
+      fingerprint: 'Fingerprint',
+      remote: 'From (LAN address)',
     },
     reasons: {
       unknown_login: 'Unregistered login name',
@@ -386,6 +396,9 @@ const en: typeof ja = {
       locked_out: 'Sign-in paused',
       idle: 'No activity',
       manual: 'Locked by staff',
+      code_wrong: 'Wrong code',
+      code_used: 'Code already used',
+      code_expired: 'Code expired',
     },
     permissions: {
       session: 'Sign-in',

@@ -173,6 +173,7 @@ const ja = {
       richmenu: 'リッチメニュー',
       automation: '自動配信',
       survey: 'アンケート',
+      seat: '子機（支店のほかの PC）',
     },
     actions: {
       auth: {
@@ -283,6 +284,12 @@ const ja = {
         code_invalidated: '連携コードを失効',
         relink: 'LINE 連携を付け替え',
       },
+      seat: {
+        code: '子機の接続コードを発行',
+        pair: '子機を登録（接続コードで接続）',
+        pair_refused: '子機の接続コードを拒否（誤り・使用済み・期限切れ）',
+        revoke: '子機の登録を取り消し（切断）',
+      },
     },
     actors: {
       system: 'システム（自動処理）',
@@ -305,6 +312,7 @@ const ja = {
       segment: '配信対象 {n}',
       automation: '自動配信ルール {n}',
       survey: 'アンケート {n}',
+      seat: '子機「{name}」',
     },
     settingNames: {
       idle_minutes: '画面ロックまでの時間（分）',
@@ -376,6 +384,8 @@ const ja = {
       why: '事由',
       conversation: '会話番号',
       previousCustomer: '付け替え前の顧客',
+      fingerprint: '照合番号',
+      remote: '接続元（LAN のアドレス）',
     },
     reasons: {
       unknown_login: '登録のないログイン名',
@@ -384,6 +394,9 @@ const ja = {
       locked_out: '一時停止中',
       idle: '一定時間操作がなかったため',
       manual: '職員がロック',
+      code_wrong: 'コードの誤り',
+      code_used: '使用済みのコード',
+      code_expired: '期限切れのコード',
     },
     permissions: {
       session: 'サインイン',
