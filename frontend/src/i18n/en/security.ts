@@ -175,6 +175,7 @@ const en: typeof ja = {
       richmenu: 'Rich menus',
       automation: 'Automations',
       survey: 'Surveys',
+      route: 'Inflow routes',
     },
     actions: {
       auth: {
@@ -275,6 +276,12 @@ const en: typeof ja = {
         export: 'Exported survey answers',
         complete: 'A customer completed a survey (LINE)',
       },
+      route: {
+        create: 'Created an inflow route',
+        update: 'Changed an inflow route',
+        archive: 'Archived an inflow route',
+        export: "Saved an inflow route's QR code, poster or report",
+      },
       access: { denied: 'Refused action (no permission)' },
       linking: {
         code_issue: 'Issued a link code',
@@ -307,6 +314,8 @@ const en: typeof ja = {
       segment: 'Segment {n}',
       automation: 'Automation rule {n}',
       survey: 'Survey {n}',
+      route: 'Inflow route {n}',
+      routes: 'Inflow route report',
     },
     settingNames: {
       idle_minutes: 'Screen lock after (minutes)',
@@ -377,6 +386,10 @@ const en: typeof ja = {
       why: 'Why',
       conversation: 'Conversation',
       previousCustomer: 'Previous customer',
+      routeTarget: 'Opens',
+      welcomeChars: 'Welcome message length',
+      pageUrl: 'Page URL',
+      what: 'Saved',
     },
     reasons: {
       unknown_login: 'Unregistered login name',

@@ -173,6 +173,7 @@ const ja = {
       richmenu: 'リッチメニュー',
       automation: '自動配信',
       survey: 'アンケート',
+      route: '流入経路',
     },
     actions: {
       auth: {
@@ -273,6 +274,12 @@ const ja = {
         export: 'アンケートの回答を書き出し',
         complete: 'お客さまがアンケートに回答完了（LINE）',
       },
+      route: {
+        create: '流入経路を作成',
+        update: '流入経路を変更',
+        archive: '流入経路をアーカイブ',
+        export: '流入経路の QR コード・ポスター・レポートを書き出し',
+      },
       access: { denied: '権限のない操作（拒否）' },
       linking: {
         code_issue: '連携コードを発行',
@@ -305,6 +312,8 @@ const ja = {
       segment: '配信対象 {n}',
       automation: '自動配信ルール {n}',
       survey: 'アンケート {n}',
+      route: '流入経路 {n}',
+      routes: '流入経路のレポート',
     },
     settingNames: {
       idle_minutes: '画面ロックまでの時間（分）',
@@ -375,6 +384,10 @@ const ja = {
       why: '事由',
       conversation: '会話番号',
       previousCustomer: '付け替え前の顧客',
+      routeTarget: '行き先',
+      welcomeChars: 'あいさつメッセージの文字数',
+      pageUrl: 'ページの URL',
+      what: '書き出した物',
     },
     reasons: {
       unknown_login: '登録のないログイン名',
