@@ -349,6 +349,26 @@ func TestAttribution(t *testing.T) {
 		t.Fatal("the route's tag was not applied at the link")
 	}
 
+	// Erasing friend 4 (an A friend, not linked) keeps A's count and drops
+	// the LINE user ID.
+	err = db.Write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE line_user_id = ?)`,
+			`DELETE FROM conversations WHERE line_user_id = ?`, `DELETE FROM line_users WHERE user_id = ?`} {
+			if _, err := tx.Exec(q, users[4]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	db.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM route_friends WHERE line_user_id = ?) + (SELECT COUNT(*) FROM route_visits WHERE claimed_by = ?)`, users[4], users[4]).Scan(&left)
+	if left != 0 {
+		t.Fatal("an erased LINE user is still in the route tables")
+	}
+
 	// A visit of a token that is no route's stores nothing.
 	var junk wire.Click
 	rand.Read(junk.ID[:])

@@ -45,3 +45,10 @@ CREATE TRIGGER route_tag_on_link AFTER INSERT ON customer_line_links BEGIN
     SELECT NEW.customer_id, r.tag_id FROM route_friends f JOIN routes r ON r.id = f.route_id
     WHERE f.line_user_id = NEW.line_user_id AND r.tag_id IS NOT NULL;
 END;
+
+-- Erasing a LINE user (package erasure deletes line_users) leaves no trace of them here: the friend
+-- stays counted for its route under a random placeholder, and the visit it claimed stays claimed.
+CREATE TRIGGER route_line_user_erase AFTER DELETE ON line_users BEGIN
+    UPDATE route_friends SET line_user_id = 'erased:' || lower(hex(randomblob(12))) WHERE line_user_id = OLD.user_id;
+    UPDATE route_visits SET claimed_by = 'erased' WHERE claimed_by = OLD.user_id;
+END;
