@@ -1,5 +1,6 @@
 // Inflow routes (流入経路, issue 20), in the sandbox at 1366×768: a route is
-// created in the editor (a wrong page URL is named at its field first), its
+// created in the editor (a wrong page URL is named at its field first; a
+// half-typed one survives leaving the screen as a draft), its
 // QR code and A4 poster are shown and saved (PDF and PNG, through the save
 // dialog), simulated people open the routes' URLs (the sandbox's loopback
 // stand-in for the relay records the visit and redirects to LINE's
@@ -108,6 +109,17 @@ test('inflow routes: editor, QR code and poster, attributed friends, the report'
   await detail.getByTestId('route-save-qr').click()
   await page.locator('.n-message').filter({ hasText: /route-qr-\d+\.png に保存しました/ }).waitFor()
   assert.equal(savedFile('route-qr-').subarray(1, 4).toString(), 'PNG')
+
+  // Unsaved work is kept: a half-typed new route survives leaving the screen.
+  await page.getByTestId('route-new').click()
+  await page.getByTestId('route-editor').getByTestId('route-name').fill('下書きの経路')
+  await page.waitForTimeout(1500)
+  await page.getByTestId('nav-inbox').click()
+  await page.getByTestId('nav-routes').click()
+  await page.getByTestId('route-editor').waitFor()
+  await page.waitForFunction(() => document.querySelector('[data-testid="route-name"]')?.value === '下書きの経路', null, { timeout: 10_000 })
+  await page.getByTestId('route-editor').getByTestId('draft-discard').waitFor()
+  await page.getByTestId('route-editor').getByTestId('route-cancel').click()
 
   // A second route, made through the API like a colleague would.
   const flyer = await mustCall(page, 'CreateRoute', { name: '秋のチラシ', target: 'friend', pageUrl: '', tag: '', welcome: '' })
