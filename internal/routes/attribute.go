@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"tsunagu/internal/audit"
@@ -24,8 +25,10 @@ const (
 // AddFriendURL is LINE's add-friend URL of an official account. It takes
 // no parameters: LINE tells nobody where a friend came from.
 func AddFriendURL(basicID string) string {
-	return "https://line.me/R/ti/p/" + url.PathEscape(basicID)
+	return addFriendBase + url.PathEscape(basicID)
 }
+
+const addFriendBase = "https://line.me/R/ti/p/"
 
 // Publish gives the relay the target of every route it does not know yet
 // (new or changed) or has not been told for a month (the relay forgets
@@ -61,6 +64,12 @@ func (s *Service) Publish(ctx context.Context) (int, error) {
 			rows.Close()
 			return 0, fmt.Errorf("routes: publish: %w", err)
 		}
+		// Known to the relay and renewed lately: nothing to do (and no
+		// need to ask LINE for the basic ID every scheduled pass).
+		fresh := at > now.Add(-republishEvery).UnixMilli()
+		if fresh && (tgt == TargetPage && have == page || tgt == TargetFriend && strings.HasPrefix(have, addFriendBase)) {
+			continue
+		}
 		p.want = page
 		if tgt == TargetFriend {
 			if friend == "" {
@@ -72,9 +81,6 @@ func (s *Service) Publish(ctx context.Context) (int, error) {
 				friend = AddFriendURL(acc.BasicID)
 			}
 			p.want = friend
-		}
-		if p.want == have && at > now.Add(-republishEvery).UnixMilli() {
-			continue
 		}
 		todo = append(todo, p)
 	}
