@@ -225,6 +225,18 @@ var methodPerms = map[string]auth.Permission{
 	"PreviewAutomation":      auth.PermDrafts,
 	"PreviewAutomationDraft": auth.PermDrafts,
 	"AutomationStats":        auth.PermDrafts,
+	// inflow routes (routes.go)
+	"Routes":            auth.PermDrafts,
+	"CreateRoute":       auth.PermDrafts,
+	"UpdateRoute":       auth.PermDrafts,
+	"ArchiveRoute":      auth.PermDrafts,
+	"RouteQRCode":       auth.PermDrafts,
+	"RouteAccount":      auth.PermDrafts,
+	"SaveRouteQRCode":   auth.PermExport,
+	"SaveRoutePoster":   auth.PermExport,
+	"RouteReport":       auth.PermDrafts,
+	"ExportRouteReport": auth.PermExport,
+	"SandboxNewFriend":  auth.PermSandbox,
 	// richmenus.go (issue 11)
 	"RichMenuDesigns":             auth.PermSettings,
 	"RichMenuTemplates":           auth.PermSettings,

@@ -26,6 +26,7 @@ type (
 	ErasureService    struct{ a *Client } // erasure.go
 	SandboxService    struct{ a *Client } // sandbox.go
 	DraftService      struct{ a *Client } // drafts.go
+	RoutesService     struct{ a *Client } // routes.go
 )
 
 // Services are the objects to bind, in the order of the list above.
@@ -38,6 +39,6 @@ func (a *Client) Services() []any {
 		&SessionService{a}, &StaffService{a}, &AuditService{a}, &SystemService{a}, &ChannelService{a},
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},
 		&AutomationService{a}, &RichMenuService{a}, &BackupService{a}, &ErasureService{a}, &SandboxService{a},
-		&DraftService{a},
+		&DraftService{a}, &RoutesService{a},
 	}
 }

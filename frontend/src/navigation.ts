@@ -13,6 +13,7 @@ import DeliverySettingsView from './views/DeliverySettingsView.vue'
 import RichMenusView from './views/RichMenusView.vue'
 import AutomationsView from './views/AutomationsView.vue'
 import SurveysView from './views/SurveysView.vue'
+import RoutesView from './views/RoutesView.vue'
 
 /**
  * The screens in the left navigation rail. A feature adds its screen here
@@ -36,6 +37,7 @@ export const navItems: NavItem[] = [
   { id: 'segments', labelKey: 'segments.nav', icon: 'filter', component: SegmentsView, permission: 'drafts' },
   { id: 'campaigns', labelKey: 'campaigns.nav', icon: 'send', component: CampaignsView, permission: 'drafts' },
   { id: 'automations', labelKey: 'automations.nav', icon: 'clock', component: AutomationsView, permission: 'drafts' },
+  { id: 'routes', labelKey: 'routes.nav', icon: 'filter', component: RoutesView, permission: 'drafts' },
   { id: 'surveys', labelKey: 'surveys.nav', icon: 'chat', component: SurveysView, permission: 'customers.read' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },
   { id: 'audit', labelKey: 'nav.audit', icon: 'shield', component: AuditView, permission: 'audit.read' },

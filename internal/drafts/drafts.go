@@ -42,6 +42,7 @@ const (
 	KindSegment    Kind = "segment"
 	KindRichMenu   Kind = "richmenu"
 	KindCanned     Kind = "canned"
+	KindRoute      Kind = "route" // inflow routes
 )
 
 // ref says which row a kind's key points at.
@@ -56,7 +57,7 @@ const (
 var kinds = map[Kind]ref{
 	KindReply: refConversation, KindNote: refConversation, KindCustomer: refCustomer,
 	KindCampaign: refNone, KindAutomation: refNone, KindSurvey: refNone, KindSegment: refNone,
-	KindRichMenu: refNone, KindCanned: refNone,
+	KindRichMenu: refNone, KindCanned: refNone, KindRoute: refNone,
 }
 
 // Limits: a draft is a form, not a file store.

@@ -90,6 +90,9 @@ func (e *Engine) splitClicks(ctx context.Context, events []relayclient.Event, ou
 		idx []int
 	)
 	for i, ev := range events {
+		if ev.Visit != nil {
+			continue // an inflow route's visit, stored by storeVisits (routes.go)
+		}
 		if ev.Click != nil {
 			cs = append(cs, *ev.Click)
 			idx = append(idx, i)
@@ -136,6 +139,7 @@ func (e *Engine) sandboxClickHost() *sandboxClicks {
 	sc := &sandboxClicks{base: "https://" + ln.Addr().String() + "/c/sandbox/", e: e}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /c/sandbox/{token}", sc.serve)
+	mux.HandleFunc("GET /r/sandbox/{token}", sc.serveVisit) // inflow routes (routes.go)
 	sc.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go sc.srv.Serve(ln)
 	e.clickHost = sc

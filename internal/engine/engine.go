@@ -58,6 +58,9 @@ type Options struct {
 	// sandbox mode (sandboxcontrol.go), audited in this actor's name (the
 	// OS user who asked for it: audit.OSActor).
 	SandboxControlBy string
+	// RouteWindow is how long before a follow an inflow route's visit may
+	// explain it; zero: routes.DefaultWindow (tests pass a short one).
+	RouteWindow time.Duration
 }
 
 // InitResult says what Init found or made.
@@ -156,6 +159,7 @@ type Engine struct {
 	drafts     *drafts.Service     // unsent work of each staff member (services.go)
 	feat       featureParts        // imports and linking (linking.go)
 	clickParts                     // tracked links (clicks.go)
+	routeParts                     // inflow routes (routes.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -177,6 +181,7 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.log = opts.Logger
 	e.clock = opts.Clock
+	e.routeWindow = opts.RouteWindow
 	e.authp.params = opts.AuthParams
 	// The LINE request log keeps linelog.Retention; older rows go now.
 	now := time.Now

@@ -27,7 +27,8 @@ import (
 // linking first (a consumed link code reaches no other hook), then the
 // keyword and away auto-replies.
 func (e *Engine) inboxHooks() []inbox.Hook {
-	return []inbox.Hook{e.linkingHook() /* linking: first */, automation.NewHook() /* welcome series: stop on reply */, e.surveyHook() /* surveys: answers consumed */, e.AutoReply()}
+	hooks := []inbox.Hook{e.linkingHook() /* linking: first */, automation.NewHook() /* welcome series: stop on reply */, e.surveyHook() /* surveys: answers consumed */, e.AutoReply()}
+	return append(hooks, e.routeHooks()... /* inflow routes: follows only (routes.go) */)
 }
 
 // AutoReply is the keyword and away auto-reply service. Like Linking it

@@ -383,7 +383,10 @@ func (e *Engine) relayBatch(ctx context.Context, events []relayclient.Event) []e
 		idx     []int
 		changed bool
 	)
-	// Clicks on tracked links come in the same queue (clicks.go).
+	// Route visits and clicks on tracked links come in the same queue
+	// (routes.go, clicks.go); visits are stored first, so that a follow of
+	// this batch finds the visit before it.
+	e.storeVisits(ctx, events, out)
 	hooks, hookIdx := e.splitClicks(ctx, events, out)
 	for k, ev := range hooks {
 		i := hookIdx[k]

@@ -38,6 +38,13 @@ func (e *Engine) RunScheduledWork(ctx context.Context) {
 		e.log.Error("retention", "err", err)
 	}
 	e.fetchInsights(ctx)
+	if svc := e.Routes(); svc != nil {
+		// Routes the relay does not know yet (it was unreachable) or
+		// must be reminded of before it forgets them.
+		if _, err := svc.Publish(ctx); err != nil {
+			e.log.Warn("inflow routes not published", "err", err)
+		}
+	}
 }
 
 // RunSchedule runs RunScheduledWork every interval until ctx ends: in the

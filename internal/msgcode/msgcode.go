@@ -31,6 +31,7 @@ import (
 	"tsunagu/internal/recovery"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/richmenu"
+	"tsunagu/internal/routes"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
@@ -136,7 +137,7 @@ func rules() []rule {
 		// Data folder, keychain and database.
 		{code: NotFound, errs: []error{inbox.ErrNotFound, linesim.ErrUnknownCustomer, linesim.ErrNoAction, auth.ErrNotFound,
 			customer.ErrNotFound, linking.ErrNotFound, campaign.ErrNotFound, segment.ErrNotFound, survey.ErrNotFound,
-			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound}},
+			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound, routes.ErrNotFound}},
 		{code: KeychainLocked, errs: []error{secrets.ErrLocked}},
 		{code: KeychainUnavailable, errs: []error{secrets.ErrUnavailable}},
 		{code: ChannelInvalid, errs: []error{secrets.ErrInvalid}},
@@ -232,6 +233,10 @@ func rules() []rule {
 		{code: RichMenuNoImage, errs: []error{richmenu.ErrNoImage}},
 		{code: RichMenuBusy, errs: []error{richmenu.ErrBusy}},
 		{code: RichMenuOffline, errs: []error{richmenu.ErrNoLine}},
+		{code: RouteInvalid, errs: []error{routes.ErrInvalid}},
+		{code: RouteNoURL, errs: []error{routes.ErrNoURL}},
+		{code: RouteBadPoster, errs: []error{routes.ErrBadPoster}},
+		{code: RouteNoAccount, errs: []error{routes.ErrNoBasicID}},
 
 		// Automations.
 		{code: AutomationOwnApproval, errs: []error{automation.ErrOwnApproval}},

@@ -337,6 +337,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /media/{tenant}/{id}", s.handleMediaGet)
 	mux.HandleFunc("POST /v1/links", s.handleLinksUpload)
 	mux.HandleFunc("GET /c/{tenant}/{token}", s.handleClick)
+	mux.HandleFunc("GET /r/{tenant}/{token}", s.handleVisit) // routes.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }

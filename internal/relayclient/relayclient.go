@@ -186,12 +186,14 @@ func Enroll(ctx context.Context, hc *http.Client, relayURL, code string, keys Ke
 type Handler func(ctx context.Context, body []byte, signature string) error
 
 // Event is one opened event of a batch: a webhook (Body, Signature) or,
-// with Click set, a click on a tracked link.
+// with Click set, a click on a tracked link, or, with Visit set, a visit
+// of an inflow route's URL.
 type Event struct {
 	Body       []byte
 	Signature  string
 	ReceivedAt int64 // unix ms, at the relay
 	Click      *wire.Click
+	Visit      *wire.Click
 }
 
 // BatchHandler gets the opened events of one relay batch, in queue order,
@@ -493,7 +495,7 @@ func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHa
 			results[i] = fmt.Errorf("%w: %w", ErrDrop, err)
 			continue
 		}
-		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click})
+		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click, Visit: o.Visit})
 		idx = append(idx, i)
 	}
 	if len(opened) > 0 {

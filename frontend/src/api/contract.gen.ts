@@ -1246,6 +1246,57 @@ export interface RichmenuTemplate {
   areas: RichmenuArea[]
 }
 
+/** routes.Account */
+export interface RoutesAccount {
+  name: string
+  basicId: string
+}
+
+/** routes.Draft */
+export interface RoutesDraft {
+  name: string
+  target: string
+  pageUrl: string
+  tag: string
+  welcome: string
+}
+
+/** routes.Report */
+export interface RoutesReport {
+  days: string[]
+  rows: RoutesReportRow[]
+}
+
+/** routes.ReportRow */
+export interface RoutesReportRow {
+  routeId: number
+  name: string
+  reason: string
+  archived: boolean
+  visits: number
+  friends: number
+  blocked: number
+  linked: number
+  perDay: number[]
+}
+
+/** routes.Route */
+export interface RoutesRoute {
+  id: number
+  name: string
+  target: string
+  pageUrl: string
+  tag: string
+  welcome: string
+  url: string
+  published: boolean
+  archived: boolean
+  friends: number
+  visits: number
+  createdAt: number
+  updatedAt: number
+}
+
 /** segment.Segment */
 export interface Segment {
   id: number
@@ -1460,6 +1511,7 @@ export interface Methods {
   AppVersion(): AboutInfo
   ApproveAutomation(arg1: number, arg2: number): AutomationRule
   ApproveCampaign(arg1: number, arg2: number): Campaign
+  ArchiveRoute(arg1: number): void
   AssignConversation(arg1: number, arg2: number): void
   Assignees(): InboxAssignee[]
   AttributeDefs(): CustomerAttributeDefInfo[]
@@ -1498,6 +1550,7 @@ export interface Methods {
   CreateCampaign(arg1: CampaignDraft): Campaign
   CreateFirstAdmin(arg1: string, arg2: string, arg3: string): AuthState
   CreateRecoveryCode(): string
+  CreateRoute(arg1: RoutesDraft): RoutesRoute
   CreateStaff(arg1: AuthNewStaff): AuthStaff
   CreateTag(arg1: string): void
   Customer(arg1: number): CustomerCard
@@ -1524,6 +1577,7 @@ export interface Methods {
   ExportAudit(arg1: AuditFilter): AuditExport
   ExportCampaignReport(arg1: number): ExportResult
   ExportCustomers(arg1: string): InternalExportResult
+  ExportRouteReport(arg1: number): ExportResult
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
   GetConversation(arg1: number): InboxConversation
@@ -1583,11 +1637,16 @@ export interface Methods {
   RichMenuImage(arg1: number): string
   RichMenuStatus(): RichmenuStatus
   RichMenuTemplates(): RichmenuTemplate[]
+  RouteAccount(): RoutesAccount
+  RouteQRCode(arg1: number): string
+  RouteReport(arg1: number): RoutesReport
+  Routes(arg1: boolean): RoutesRoute[]
   RunImport(arg1: ImportRequest): ImporterResult
   SandboxChat(arg1: string): PhoneMessage[]
   SandboxCustomers(): SimCustomer[]
   SandboxExpireContent(arg1: boolean): void
   SandboxFollow(arg1: string, arg2: boolean): void
+  SandboxNewFriend(arg1: string): SimCustomer
   SandboxPhoneActions(arg1: string): LinesimPhoneAction[]
   SandboxPostback(arg1: string, arg2: string, arg3: string): void
   SandboxRichMenu(arg1: string): PhoneRichMenu
@@ -1607,6 +1666,8 @@ export interface Methods {
   SaveMessageContent(arg1: number): string
   SaveRichMenuAssignments(arg1: RichmenuAssignments): void
   SaveRichMenuDesign(arg1: RichmenuDesign): RichmenuDesign
+  SaveRoutePoster(arg1: number, arg2: string, arg3: string): ExportResult
+  SaveRouteQRCode(arg1: number): ExportResult
   SaveSMSSettings(arg1: SmsSettings, arg2: string): void
   SaveSegment(arg1: Segment): Segment
   SaveSurvey(arg1: Survey): Survey
@@ -1642,6 +1703,7 @@ export interface Methods {
   Unlock(arg1: string): AuthState
   UpdateAutomation(arg1: number, arg2: number, arg3: AutomationDraft): AutomationRule
   UpdateCampaign(arg1: number, arg2: number, arg3: CampaignDraft): Campaign
+  UpdateRoute(arg1: number, arg2: RoutesDraft): RoutesRoute
   UploadRichMenuImage(arg1: number, arg2: string): RichmenuDesign
   UsePlaceholderRichMenuImage(arg1: number): RichmenuDesign
   ViewConversation(arg1: number): PresencePerson[]
@@ -1650,7 +1712,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1680,6 +1742,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   AppVersion: { service: 'SystemService', permission: 'session' },
   ApproveAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
   ApproveCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  ArchiveRoute: { service: 'RoutesService', permission: 'drafts' },
   AssignConversation: { service: 'InboxService', permission: 'inbox.reply' },
   Assignees: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
   AttributeDefs: { service: 'CustomerService', permission: 'customers.read', result: { l: 'CustomerAttributeDefInfo' } },
@@ -1718,6 +1781,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CreateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   CreateFirstAdmin: { service: 'SessionService', permission: null, result: 'AuthState' },
   CreateRecoveryCode: { service: 'BackupService', permission: 'backup' },
+  CreateRoute: { service: 'RoutesService', permission: 'drafts' },
   CreateStaff: { service: 'StaffService', permission: 'staff' },
   CreateTag: { service: 'CustomerService', permission: 'settings' },
   Customer: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerCard' },
@@ -1744,6 +1808,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ExportAudit: { service: 'AuditService', permission: 'audit.export' },
   ExportCampaignReport: { service: 'CampaignService', permission: 'export' },
   ExportCustomers: { service: 'CustomerService', permission: 'export' },
+  ExportRouteReport: { service: 'RoutesService', permission: 'export' },
   ExportSurveyAnswers: { service: 'SurveyService', permission: 'export' },
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
   GetConversation: { service: 'InboxService', permission: 'inbox.read' },
@@ -1803,11 +1868,16 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   RichMenuImage: { service: 'RichMenuService', permission: 'settings' },
   RichMenuStatus: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuStatus' },
   RichMenuTemplates: { service: 'RichMenuService', permission: 'settings', result: { l: 'RichmenuTemplate' } },
+  RouteAccount: { service: 'RoutesService', permission: 'drafts' },
+  RouteQRCode: { service: 'RoutesService', permission: 'drafts' },
+  RouteReport: { service: 'RoutesService', permission: 'drafts', result: 'RoutesReport' },
+  Routes: { service: 'RoutesService', permission: 'drafts', result: { l: 0 } },
   RunImport: { service: 'CustomerService', permission: 'customers.import', result: 'ImporterResult' },
   SandboxChat: { service: 'SandboxService', permission: 'sandbox', result: { l: 0 } },
   SandboxCustomers: { service: 'SandboxService', permission: 'sandbox', result: { l: 0 } },
   SandboxExpireContent: { service: 'SandboxService', permission: 'sandbox' },
   SandboxFollow: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxNewFriend: { service: 'SandboxService', permission: 'sandbox' },
   SandboxPhoneActions: { service: 'SandboxService', permission: 'sandbox', result: { l: 0 } },
   SandboxPostback: { service: 'SandboxService', permission: 'sandbox' },
   SandboxRichMenu: { service: 'SandboxService', permission: 'sandbox', result: 'PhoneRichMenu' },
@@ -1827,6 +1897,8 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveMessageContent: { service: 'InboxService', permission: 'inbox.read' },
   SaveRichMenuAssignments: { service: 'RichMenuService', permission: 'settings' },
   SaveRichMenuDesign: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
+  SaveRoutePoster: { service: 'RoutesService', permission: 'export' },
+  SaveRouteQRCode: { service: 'RoutesService', permission: 'export' },
   SaveSMSSettings: { service: 'CampaignService', permission: 'settings' },
   SaveSegment: { service: 'CampaignService', permission: 'drafts', result: 'Segment' },
   SaveSurvey: { service: 'SurveyService', permission: 'drafts', result: 'Survey' },
@@ -1862,6 +1934,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Unlock: { service: 'SessionService', permission: null, result: 'AuthState' },
   UpdateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   UpdateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  UpdateRoute: { service: 'RoutesService', permission: 'drafts' },
   UploadRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
   UsePlaceholderRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
   ViewConversation: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
@@ -1913,6 +1986,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   RichmenuDesign: { areas: { l: 0 } },
   RichmenuStatus: { users: { m: 0 } },
   RichmenuTemplate: { areas: { l: 0 } },
+  RoutesReport: { days: { l: 0 }, rows: { l: 'RoutesReportRow' } },
+  RoutesReportRow: { perDay: { l: 0 } },
   Segment: { rules: 'SegmentNode' },
   SegmentCondition: { values: { l: 0 } },
   SegmentNode: { children: { l: 'SegmentNode' }, cond: 'SegmentCondition' },
@@ -2032,6 +2107,10 @@ export const errorCodes = [
   'errors.richMenuInvalid',
   'errors.richMenuNoImage',
   'errors.richMenuOffline',
+  'errors.routeBadPoster',
+  'errors.routeInvalid',
+  'errors.routeNoAccount',
+  'errors.routeNoUrl',
   'errors.segmentInvalid',
   'errors.sendFailed',
   'errors.sendUncertain',

@@ -127,6 +127,11 @@ export const AUDIT_ACTIONS = [
   'seat.pair',
   'seat.pair_refused',
   'seat.revoke',
+  // Inflow routes (internal/routes).
+  'route.create',
+  'route.update',
+  'route.archive',
+  'route.export',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */
@@ -149,6 +154,7 @@ export const AUDIT_GROUPS = [
   'richmenu',
   'automation',
   'survey',
+  'route',
   'import',
   'deadletter',
   'audit',
@@ -209,7 +215,8 @@ export function targetLabel(t: T, te: TE, action: string, target: string, names:
   if (target.startsWith('staff:')) return t('audit.targets.staff', { name: names[target] ?? personName(target, t) })
   if (target.startsWith('customer:')) return names[target] ? t('audit.targets.customer', { no: names[target] }) : t('audit.targets.customerGone')
   if (target.startsWith('richmenu:')) return t(target === 'richmenu:assignments' ? 'audit.targets.richmenuAssignments' : target.startsWith('richmenu:sync:') ? 'audit.targets.richmenuSync' : 'audit.targets.richmenu')
-  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat):(.+)$/.exec(target)
+  if (target === 'routes') return t('audit.targets.routes')
+  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat|route):(.+)$/.exec(target)
   if (!m) return target
   const named = m[1] === 'attribute' || m[1] === 'tag' || m[1] === 'seat'
   return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })
@@ -279,6 +286,10 @@ function detailValue(t: T, te: TE, key: string, value: string): string {
     case 'planned':
     case 'applied':
       return /^\d+$/.test(value) ? t('audit.people', { n: value }) : value
+    case 'routeTarget':
+      return lookup(t, te, 'routes.target', value) ?? value
+    case 'what':
+      return lookup(t, te, 'routes.exportWhat', value) ?? value
     case 'bytes':
       return /^\d+$/.test(value) ? `${Math.max(1, Math.round(Number(value) / 1024)).toLocaleString()} KB` : value
     default:

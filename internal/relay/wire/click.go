@@ -91,11 +91,13 @@ func SealClick(recipient *[KeySize]byte, token string, at int64) ([]byte, error)
 	return out, nil
 }
 
-// Opened is one opened queue entry: a webhook (Body, Signature) or a click.
+// Opened is one opened queue entry: a webhook (Body, Signature), a click
+// or a route visit.
 type Opened struct {
 	Body      []byte
 	Signature string
 	Click     *Click
+	Visit     *Click
 }
 
 // OpenAny opens a sealed webhook or click.
@@ -104,7 +106,7 @@ func OpenAny(pub, priv *[KeySize]byte, sealed []byte) (Opened, error) {
 	if !ok {
 		return Opened{}, ErrOpen
 	}
-	if len(msg) >= 1 && msg[0] == clickVersion {
+	if len(msg) >= 1 && (msg[0] == clickVersion || msg[0] == visitVersion) {
 		if len(msg) != 1+ClickIDLen+8+TokenLen {
 			return Opened{}, ErrEnvelope
 		}
@@ -114,6 +116,9 @@ func OpenAny(pub, priv *[KeySize]byte, sealed []byte) (Opened, error) {
 		c.Token = string(msg[1+ClickIDLen+8:])
 		if !ValidToken(c.Token) {
 			return Opened{}, ErrEnvelope
+		}
+		if msg[0] == visitVersion {
+			return Opened{Visit: c}, nil // a route visit: the same fields
 		}
 		return Opened{Click: c}, nil
 	}

@@ -11,8 +11,9 @@ import automations from './automations'
 import richmenus from './richmenus'
 import surveys from './surveys'
 import drafts from './drafts'
+import routes from './routes'
 import errors from './errors'
 
-const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors }
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors }
 
 export default en

@@ -176,6 +176,7 @@ const en: typeof ja = {
       automation: 'Automations',
       survey: 'Surveys',
       seat: 'Branch seats (other PCs)',
+      route: 'Inflow routes',
     },
     actions: {
       auth: {
@@ -276,6 +277,12 @@ const en: typeof ja = {
         export: 'Exported survey answers',
         complete: 'A customer completed a survey (LINE)',
       },
+      route: {
+        create: 'Created an inflow route',
+        update: 'Changed an inflow route',
+        archive: 'Archived an inflow route',
+        export: "Saved an inflow route's QR code, poster or report",
+      },
       access: { denied: 'Refused action (no permission)' },
       linking: {
         code_issue: 'Issued a link code',
@@ -315,6 +322,8 @@ const en: typeof ja = {
       automation: 'Automation rule {n}',
       survey: 'Survey {n}',
       seat: 'Seat “{name}”',
+      route: 'Inflow route {n}',
+      routes: 'Inflow route report',
     },
     settingNames: {
       idle_minutes: 'Screen lock after (minutes)',
@@ -388,6 +397,10 @@ const en: typeof ja = {
       previousCustomer: 'Previous customer',
       fingerprint: 'Fingerprint',
       remote: 'From (LAN address)',
+      routeTarget: 'Opens',
+      welcomeChars: 'Welcome message length',
+      pageUrl: 'Page URL',
+      what: 'Saved',
     },
     reasons: {
       unknown_login: 'Unregistered login name',

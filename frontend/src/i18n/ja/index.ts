@@ -13,9 +13,10 @@ import automations from './automations'
 import richmenus from './richmenus'
 import surveys from './surveys'
 import drafts from './drafts'
+import routes from './routes'
 import errors from './errors'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors }
 
 export default ja
 export type Catalog = typeof ja

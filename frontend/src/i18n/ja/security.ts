@@ -174,6 +174,7 @@ const ja = {
       automation: '自動配信',
       survey: 'アンケート',
       seat: '子機（支店のほかの PC）',
+      route: '流入経路',
     },
     actions: {
       auth: {
@@ -274,6 +275,12 @@ const ja = {
         export: 'アンケートの回答を書き出し',
         complete: 'お客さまがアンケートに回答完了（LINE）',
       },
+      route: {
+        create: '流入経路を作成',
+        update: '流入経路を変更',
+        archive: '流入経路をアーカイブ',
+        export: '流入経路の QR コード・ポスター・レポートを書き出し',
+      },
       access: { denied: '権限のない操作（拒否）' },
       linking: {
         code_issue: '連携コードを発行',
@@ -313,6 +320,8 @@ const ja = {
       automation: '自動配信ルール {n}',
       survey: 'アンケート {n}',
       seat: '子機「{name}」',
+      route: '流入経路 {n}',
+      routes: '流入経路のレポート',
     },
     settingNames: {
       idle_minutes: '画面ロックまでの時間（分）',
@@ -386,6 +395,10 @@ const ja = {
       previousCustomer: '付け替え前の顧客',
       fingerprint: '照合番号',
       remote: '接続元（LAN のアドレス）',
+      routeTarget: '行き先',
+      welcomeChars: 'あいさつメッセージの文字数',
+      pageUrl: 'ページの URL',
+      what: '書き出した物',
     },
     reasons: {
       unknown_login: '登録のないログイン名',
