@@ -3,8 +3,10 @@ package clicks
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"tsunagu/internal/audit"
@@ -29,81 +31,86 @@ type Recorded struct {
 // (campaign.Content.ClickTag), a first click also tags the customer, once,
 // audited as a tag added by the system, in the same transaction.
 //
-// Per click it reads the token's link and appends one row to link_clicks,
-// whose one index (link_id, click_id) both refuses a redelivery and tells
-// a first click: the tables are keyed in the order they are written, so a
-// batch dirties few pages (see migration 0025).
+// A batch is a few set statements over the clicks as one JSON parameter,
+// not statements per click: link_clicks' integer key grows in arrival
+// order, so the batch's new clicks are those above the largest key before
+// it. The tables are keyed in the order they are written, so a batch
+// dirties few pages (see migration 0025).
 func (s *Service) Record(ctx context.Context, clicks []wire.Click) (Recorded, error) {
 	var r Recorded
 	if len(clicks) == 0 {
 		return r, nil
 	}
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	type row struct {
+		T string `json:"t"` // token
+		I string `json:"i"` // click ID, hex
+		A int64  `json:"a"` // clicked at, unix ms
+	}
+	rows := make([]row, len(clicks))
+	for i, c := range clicks {
+		rows[i] = row{T: c.Token, I: c.IDHex(), A: c.At}
+	}
+	batch, err := json.Marshal(rows)
+	if err != nil {
+		return r, fmt.Errorf("clicks: record: %w", err)
+	}
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		r = Recorded{}
-		find, err := tx.PrepareContext(ctx, `SELECT id, source, source_id, ifnull(customer_id, 0), ifnull(line_user_id, ''), url,
-			EXISTS (SELECT 1 FROM link_clicks k WHERE k.link_id = t.id) FROM tracked_links t WHERE token = ?`)
-		if err != nil {
-			return err
+		var (
+			before  int64
+			known   int
+			sources sql.NullString // the batch's sends, "campaign:12,automation:5"
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT ifnull(max(id), 0) FROM link_clicks), count(*), group_concat(DISTINCT t.source || ':' || t.source_id)
+			FROM json_each(?) j JOIN tracked_links t ON t.token = j.value->>'t'`, string(batch)).Scan(&before, &known, &sources); err != nil {
+			return fmt.Errorf("find tracked links: %w", err)
 		}
-		defer find.Close()
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO link_clicks (link_id, click_id, clicked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+		// In the batch's order, so that its first click on a link is the
+		// one with the lowest key. A click ID already stored is skipped.
+		res, err := tx.ExecContext(ctx, `INSERT INTO link_clicks (link_id, click_id, clicked_at)
+			SELECT t.id, unhex(j.value->>'i'), j.value->>'a' FROM json_each(?) j JOIN tracked_links t ON t.token = j.value->>'t'
+			WHERE true ORDER BY j.key ON CONFLICT DO NOTHING`, string(batch))
 		if err != nil {
-			return err
+			return fmt.Errorf("store clicks: %w", err)
 		}
-		defer ins.Close()
-		// The conversation: the LINE user's own, else the customer's linked one.
-		line, err := tx.PrepareContext(ctx, `INSERT INTO messages (conversation_id, direction, kind, body, status, source, created_at)
-			SELECT c.id, 'in', '`+KindClick+`', ?, 'received', ?, ? FROM conversations c
-			WHERE c.line_user_id = coalesce(nullif(?, ''), (SELECT l.line_user_id FROM customer_line_links l WHERE l.customer_id = ?))
-			RETURNING conversation_id`)
+		stored, _ := res.RowsAffected()
+		r.Stored, r.Duplicates, r.Unknown = int(stored), known-int(stored), len(clicks)-known
+		if stored == 0 {
+			return nil
+		}
+		// A first click on a link writes its line in the conversation: the
+		// LINE user's own, else the customer's linked one.
+		lines, err := tx.QueryContext(ctx, `INSERT INTO messages (conversation_id, direction, kind, body, status, source, created_at)
+			SELECT c.id, 'in', '`+KindClick+`', t.url, 'received', t.source || ':' || t.source_id, k.clicked_at
+			FROM link_clicks k JOIN tracked_links t ON t.id = k.link_id
+			JOIN conversations c ON c.line_user_id = coalesce(t.line_user_id, (SELECT l.line_user_id FROM customer_line_links l WHERE l.customer_id = t.customer_id))
+			WHERE k.id > ? AND NOT EXISTS (SELECT 1 FROM link_clicks p WHERE p.link_id = k.link_id AND p.id < k.id)
+			ORDER BY k.id RETURNING conversation_id`, before)
 		if err != nil {
-			return err
+			return fmt.Errorf("write click lines: %w", err)
 		}
-		defer line.Close()
-		tags := clickTags{tx: tx, at: s.now().UnixMilli(), cache: map[string]sendTag{}}
-		for _, c := range clicks {
-			var (
-				link, srcID, customer int64
-				src, user, url        string
-				clickedBefore         bool
-			)
-			err := find.QueryRowContext(ctx, c.Token).Scan(&link, &src, &srcID, &customer, &user, &url, &clickedBefore)
-			if errors.Is(err, sql.ErrNoRows) {
-				r.Unknown++
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("find tracked link: %w", err)
-			}
-			res, err := ins.ExecContext(ctx, link, c.ID[:], c.At)
-			if err != nil {
-				return fmt.Errorf("store click: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				r.Duplicates++
-				continue
-			}
-			r.Stored++
-			if clickedBefore {
-				continue
-			}
-			if customer != 0 {
-				tagged, err := tags.apply(ctx, src, srcID, customer)
-				if err != nil {
-					return fmt.Errorf("click tag: %w", err)
-				}
-				if tagged {
-					r.Tagged++
-				}
-			}
+		for lines.Next() {
 			var conv int64
-			err = line.QueryRowContext(ctx, url, messageSource(src, srcID), c.At, user, customer).Scan(&conv)
-			switch {
-			case errors.Is(err, sql.ErrNoRows): // no LINE conversation (unlinked since)
-			case err != nil:
-				return fmt.Errorf("write click line: %w", err)
-			default:
-				r.Conversations = append(r.Conversations, conv)
+			if err := lines.Scan(&conv); err != nil {
+				lines.Close()
+				return fmt.Errorf("write click lines: %w", err)
+			}
+			r.Conversations = append(r.Conversations, conv)
+		}
+		if err := errors.Join(lines.Err(), lines.Close()); err != nil {
+			return fmt.Errorf("write click lines: %w", err)
+		}
+		tags := clickTags{tx: tx, at: s.now().UnixMilli(), cache: map[string]sendTag{}}
+		for _, src := range strings.Split(sources.String, ",") {
+			kind, id, _ := strings.Cut(src, ":")
+			n, _ := strconv.ParseInt(id, 10, 64)
+			tag, err := tags.of(ctx, kind, n)
+			if err != nil {
+				return fmt.Errorf("click tag: %w", err)
+			}
+			if tag.tag != "" {
+				// Only when a send of the batch has a tag: who to tag.
+				return s.tagClickers(ctx, &tags, before, &r)
 			}
 		}
 		return nil
@@ -112,6 +119,43 @@ func (s *Service) Record(ctx context.Context, clicks []wire.Click) (Recorded, er
 		return Recorded{}, fmt.Errorf("clicks: record: %w", err)
 	}
 	return r, nil
+}
+
+// tagClickers gives the customers whose first click on a link is among the
+// clicks stored above key before their send's click tag, if it has one.
+func (s *Service) tagClickers(ctx context.Context, tags *clickTags, before int64, r *Recorded) error {
+	type first struct {
+		src         string
+		srcID, cust int64
+	}
+	rows, err := tags.tx.QueryContext(ctx, `SELECT DISTINCT t.source, t.source_id, t.customer_id
+		FROM link_clicks k JOIN tracked_links t ON t.id = k.link_id
+		WHERE k.id > ? AND t.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM link_clicks p WHERE p.link_id = k.link_id AND p.id < k.id)`, before)
+	if err != nil {
+		return fmt.Errorf("click tags: %w", err)
+	}
+	var firsts []first
+	for rows.Next() {
+		var f first
+		if err := rows.Scan(&f.src, &f.srcID, &f.cust); err != nil {
+			rows.Close()
+			return fmt.Errorf("click tags: %w", err)
+		}
+		firsts = append(firsts, f)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("click tags: %w", err)
+	}
+	for _, f := range firsts {
+		tagged, err := tags.apply(ctx, f.src, f.srcID, f.cust)
+		if err != nil {
+			return fmt.Errorf("click tag: %w", err)
+		}
+		if tagged {
+			r.Tagged++
+		}
+	}
+	return nil
 }
 
 // messageSource is the messages.source of a click line, as the inbox names
@@ -134,24 +178,31 @@ var tagQuery = map[string]string{
 	SourceAutomation: `SELECT json_extract(spec, '$.content.clickTag'), name FROM automations WHERE id = ?`,
 }
 
+// of returns the send's click tag and name (read once per batch).
+func (t *clickTags) of(ctx context.Context, src string, id int64) (sendTag, error) {
+	key := messageSource(src, id)
+	st, ok := t.cache[key]
+	if ok {
+		return st, nil
+	}
+	if q := tagQuery[src]; q != "" {
+		var tag sql.NullString
+		if err := t.tx.QueryRowContext(ctx, q, id).Scan(&tag, &st.name); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return sendTag{}, err
+		}
+		st.tag = strings.TrimSpace(customer.NormalizeText(tag.String))
+	}
+	t.cache[key] = st
+	return st, nil
+}
+
 // apply tags customer with the tag of the send (src, id), if it has one and
 // the customer does not carry it yet; it reports whether it tagged. The
 // audit entry names the send by its name (clickedIn), as staff know it.
 func (t *clickTags) apply(ctx context.Context, src string, id, cust int64) (bool, error) {
-	key := messageSource(src, id)
-	st, ok := t.cache[key]
-	if !ok {
-		if q := tagQuery[src]; q != "" {
-			var tag sql.NullString
-			if err := t.tx.QueryRowContext(ctx, q, id).Scan(&tag, &st.name); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return false, err
-			}
-			st.tag = strings.TrimSpace(customer.NormalizeText(tag.String))
-		}
-		t.cache[key] = st
-	}
-	if st.tag == "" {
-		return false, nil
+	st, err := t.of(ctx, src, id)
+	if err != nil || st.tag == "" {
+		return false, err
 	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, st.tag); err != nil {
 		return false, err
