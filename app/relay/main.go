@@ -148,6 +148,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		perClient   = fs.Int("max-conns-per-client", 256, "open connections per client address (IPv6: per /64); 0: no bound (default 0 with --behind-proxy, where the proxy is the only client)")
 		mediaTTL    = fs.Duration("media-ttl", 7*24*time.Hour, "how long uploaded images are served")
 		maxMedia    = fs.Int64("max-media", 10<<20, "largest uploaded image in bytes")
+		clickRate   = fs.Float64("click-rate", 2000, "tracked-link clicks queued per second per tenant on this instance; beyond, a click is redirected but not counted")
+		clickBurst  = fs.Int("click-burst", 4000, "burst of --click-rate")
+		clientRate  = fs.Float64("click-rate-per-client", 10, "tracked-link clicks queued per second per client address (IPv6: per /64; behind a proxy: the last X-Forwarded-For entry); beyond, a click is redirected but not counted; 0: no bound")
+		clientBurst = fs.Int("click-burst-per-client", 50, "burst of --click-rate-per-client")
+		linkMaxTTL  = fs.Duration("link-max-ttl", 400*24*time.Hour, "longest a tracked link redirects; a link published with a later expiry ends then (the desktop asks 180 days)")
 		logJSON     = fs.Bool("log-json", false, "log as JSON")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -155,6 +160,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if (*domain == "") == !*behindProxy {
 		return usageError{errors.New("serve needs exactly one of --domain NAME or --behind-proxy")}
+	}
+	if *linkMaxTTL < 24*time.Hour {
+		return usageError{errors.New("--link-max-ttl must be at least 24h (a link must outlive the message that carries it)")}
+	}
+	if *clickRate <= 0 || *clickBurst < 1 || *clientRate < 0 || *clientBurst < 1 {
+		return usageError{errors.New("--click-rate and the bursts must be positive, --click-rate-per-client 0 or more")}
+	}
+	if *clientRate == 0 {
+		*clientRate = -1 // the Config's "off"
 	}
 	if *maxBody > relay.MaxBody {
 		return usageError{fmt.Errorf("--max-body may be at most %d (what a desktop's connection admits once sealed)", relay.MaxBody)}
@@ -185,6 +199,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		Retention: *retention, MaxBody: *maxBody, TenantRate: *rate, TenantBurst: *burst,
 		MaxQueuedPerTenant: *maxQueued, MaxQueuedBytesPerTenant: *maxQBytes, MaxDeliveries: *maxDeliver,
 		BodyTimeout: *bodyTimeout, MediaTTL: *mediaTTL, MaxMedia: *maxMedia, Logger: log,
+		ClickRate: *clickRate, ClickBurst: *clickBurst, ClickRatePerClient: *clientRate, ClickBurstPerClient: *clientBurst,
+		LinkTTL: *linkMaxTTL, TrustForwardedFor: *behindProxy,
 	}
 	if c.natsURL == "" {
 		cfg.NATSListen = "127.0.0.1:0"

@@ -28,6 +28,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/line"
 	"tsunagu/internal/outbox"
 	"tsunagu/internal/segment"
@@ -175,8 +176,11 @@ type Config struct {
 	Segments *segment.Service
 	Outbox   *outbox.Outbox     // nil: LINE occurrences wait (stay 'sending') until one is given
 	Notifier *campaign.Notifier // nil: email and SMS are not sent (recorded failed)
-	Clock    func() time.Time
-	Logger   *slog.Logger
+	// Links tracks a reminder's LINE links per recipient (those its content
+	// does not mark 「計測しない」); nil, or no relay: sent as written.
+	Links  *clicks.Service
+	Clock  func() time.Time
+	Logger *slog.Logger
 	// Failpoint is called at named points of a send (crash tests).
 	Failpoint func(name string)
 }
@@ -194,6 +198,7 @@ type Service struct {
 	segs *segment.Service
 	ob   *outbox.Outbox
 	ntf  *campaign.Notifier
+	lnk  *clicks.Service
 	now  func() time.Time
 	log  *slog.Logger
 	fail func(string)
@@ -208,7 +213,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DB == nil || cfg.Segments == nil {
 		return nil, errors.New("automation: DB and segments are required")
 	}
-	s := &Service{db: cfg.DB, segs: cfg.Segments, ob: cfg.Outbox, ntf: cfg.Notifier, now: cfg.Clock, log: cfg.Logger, fail: cfg.Failpoint}
+	s := &Service{db: cfg.DB, segs: cfg.Segments, ob: cfg.Outbox, ntf: cfg.Notifier, lnk: cfg.Links, now: cfg.Clock, log: cfg.Logger, fail: cfg.Failpoint}
 	if s.now == nil {
 		s.now = time.Now
 	}

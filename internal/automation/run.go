@@ -11,6 +11,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/insights"
 	"tsunagu/internal/line"
 	"tsunagu/internal/outbox"
@@ -154,6 +155,7 @@ func (s *Service) claim(ctx context.Context, r Rule, batch []due, occurs string,
 	now := s.now().UnixMilli()
 	c := &claimed{}
 	counts := map[string]int{}
+	track, base := s.tracking(ctx, r.Spec.Content)
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			status  string
@@ -179,6 +181,17 @@ func (s *Service) claim(ctx context.Context, r Rule, batch []due, occurs string,
 		}
 		groups := map[string]*group{}
 		var order []string
+		var minter *clicks.Minter
+		if base != "" {
+			// Each recipient's links are their own (the day is the send), so
+			// their message is too: one push each instead of a multicast.
+			m, err := s.lnk.NewSourceMinter(ctx, tx, clicks.Source{Kind: clicks.SourceAutomation, ID: r.ID, Key: occurs}, base)
+			if err != nil {
+				return fmt.Errorf("claim: %w", err)
+			}
+			defer m.Close()
+			minter = m
+		}
 		for _, x := range batch {
 			key := idemKey(r.ID, x.customerID, occurs)
 			reason := x.reason
@@ -198,6 +211,11 @@ func (s *Service) claim(ctx context.Context, r Rule, batch []due, occurs string,
 				continue
 			}
 			if x.channel == campaign.ChannelLine {
+				if minter != nil {
+					if x.person.Links, err = minter.Links(ctx, x.customerID, track); err != nil {
+						return fmt.Errorf("claim: %w", err)
+					}
+				}
 				msgs, blob, err := renderLine(r.Spec.Content.Line, x.person)
 				if err != nil {
 					return fmt.Errorf("claim: render: %w", err)
@@ -272,9 +290,44 @@ func (s *Service) claim(ctx context.Context, r Rule, batch []due, occurs string,
 	return c, nil
 }
 
+// tracking returns the LINE links of content to track and the prefix of
+// tracked links, or nothing when there are none or no relay to send them
+// through (then links go as written).
+func (s *Service) tracking(ctx context.Context, content campaign.Content) ([]string, string) {
+	if s.lnk == nil {
+		return nil, ""
+	}
+	track := content.TrackedLinks()
+	if len(track) == 0 {
+		return nil, ""
+	}
+	base := s.lnk.Base(ctx)
+	if base == "" {
+		return nil, ""
+	}
+	return track, base
+}
+
+// publishLinks puts rule's tracked links not yet on the relay there before
+// any message carrying them is sent; false (logged) when the relay cannot
+// take them now: the sends wait for a later pass.
+func (s *Service) publishLinks(ctx context.Context, rule int64) bool {
+	if s.lnk == nil {
+		return true
+	}
+	if err := s.lnk.PublishSource(ctx, clicks.Source{Kind: clicks.SourceAutomation, ID: rule}); err != nil {
+		s.log.Warn("automation: tracked links not published; its LINE sends wait", "automation", rule, "err", err)
+		return false
+	}
+	return true
+}
+
 // deliver sends a claim's LINE sends and emails/SMS and records outcomes.
 func (s *Service) deliver(ctx context.Context, r Rule, c *claimed, res *TickResult) {
 	res.Skipped += c.skipped
+	if len(c.sends) > 0 && !s.publishLinks(ctx, r.ID) {
+		c.sends = nil // stay 'sending': a later pass publishes and sends them
+	}
 	for _, id := range c.sends {
 		s.sendLine(ctx, id, res)
 	}
@@ -399,20 +452,29 @@ func (s *Service) finishDirect(ctx context.Context, id int64, status, reason str
 // again with their stored retry keys, email and SMS ask the notifier,
 // which sends a key never sent and reports one that may have arrived.
 func (s *Service) resume(ctx context.Context, res *TickResult) error {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT DISTINCT outbox_send_id FROM automation_occurrences
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT DISTINCT outbox_send_id, automation_id FROM automation_occurrences
 		WHERE status = 'sending' AND outbox_send_id IS NOT NULL ORDER BY 1`)
 	if err != nil {
 		return fmt.Errorf("automation: resume: %w", err)
 	}
-	var sends []int64
+	type pendingSend struct{ id, rule int64 }
+	var sends []pendingSend
 	for rows.Next() {
-		var id int64
-		rows.Scan(&id)
-		sends = append(sends, id)
+		var p pendingSend
+		rows.Scan(&p.id, &p.rule)
+		sends = append(sends, p)
 	}
 	rows.Close()
-	for _, id := range sends {
-		s.sendLine(ctx, id, res)
+	published := map[int64]bool{}
+	for _, p := range sends {
+		ok, seen := published[p.rule]
+		if !seen {
+			ok = s.publishLinks(ctx, p.rule)
+			published[p.rule] = ok
+		}
+		if ok {
+			s.sendLine(ctx, p.id, res)
+		}
 	}
 	rows, err = s.db.Reader().QueryContext(ctx, `SELECT o.id, o.automation_id, o.idem_key, o.channel, o.address,
 		coalesce(c.name, ''), coalesce(c.branch, ''), coalesce(c.staff_in_charge, '')

@@ -121,6 +121,9 @@ func TestContentValidation(t *testing.T) {
 		{"email subject with newline", Content{Email: Email{Subject: "a\nBcc: x", Text: "本文"}}, []string{ChannelEmail}, false},
 		{"sms", Content{SMS: SMS{Text: "短いお知らせ"}}, []string{ChannelSMS}, true},
 		{"sms too long", Content{SMS: SMS{Text: strings.Repeat("長", SMSMultiPart*SMSMaxParts+1)}}, []string{ChannelSMS}, false},
+		{"click tag", Content{SMS: SMS{Text: "x"}, ClickTag: "関心あり"}, []string{ChannelSMS}, true},
+		{"click tag on two lines", Content{SMS: SMS{Text: "x"}, ClickTag: "関心\nあり"}, []string{ChannelSMS}, false},
+		{"click tag too long", Content{SMS: SMS{Text: "x"}, ClickTag: strings.Repeat("長", MaxClickTag+1)}, []string{ChannelSMS}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate(tt.ch)

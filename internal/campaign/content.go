@@ -30,7 +30,14 @@ type Content struct {
 	// link of the LINE messages is tracked per recipient while a relay is
 	// enrolled (package clicks).
 	Untracked []string `json:"untracked,omitempty"`
+	// ClickTag, if set, is the tag a customer gets at their first click on
+	// a tracked link of this content (package clicks, with the click; the
+	// tag is made if it does not exist).
+	ClickTag string `json:"clickTag,omitempty"`
 }
+
+// MaxClickTag bounds ClickTag (characters).
+const MaxClickTag = 50
 
 // LineLinks returns the distinct links of the LINE messages (in text and
 // in a Flex card's button), in order, tracked or not.
@@ -317,6 +324,12 @@ func (c Content) Validate(channels []string) error {
 		default:
 			return fmt.Errorf("%w: what to do without %s: %q", ErrInvalid, tok, r.Action)
 		}
+	}
+	switch tag := c.ClickTag; {
+	case strings.ContainsAny(tag, "\r\n\t"):
+		l.Add("clickTag", fielderr.OneLine)
+	case utf8.RuneCountInString(tag) > MaxClickTag:
+		l.AddMax("clickTag", fielderr.TooLong, MaxClickTag)
 	}
 	for _, ch := range channels {
 		switch ch {

@@ -1,13 +1,13 @@
-// Package clicks is per-person link tracking. A campaign's LINE message
-// carries, per recipient and link, https://RELAY/c/TENANT/TOKEN instead of
-// the link: the token is random, made and stored here in the transaction
-// that stores the recipient's LINE request (Minter), and published to the
-// relay (token, target URL, expiry: nothing else) before that request is
-// sent (Publish). The relay redirects a click at once and queues it sealed
-// to this desktop's key; Record attributes each click to the customer
-// through the stored token, stores it once, and writes a quiet line in the
-// customer's conversation. A click on a token this DB does not know stores
-// nothing.
+// Package clicks is per-person link tracking. A campaign's, reminder's,
+// welcome step's or staff reply's LINE message carries, per recipient and
+// link, https://RELAY/c/TENANT/TOKEN instead of the link: the token is
+// random, made and stored here in the transaction that stores the
+// recipient's LINE request (Minter), and published to the relay (token,
+// target URL, expiry: nothing else) before that request is sent (Publish).
+// The relay redirects a click at once and queues it sealed to this
+// desktop's key; Record attributes each click to the recipient through the
+// stored token, stores it once, and writes a quiet line in their
+// conversation. A click on a token this DB does not know stores nothing.
 package clicks
 
 import (
@@ -138,26 +138,67 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// Minter makes the tokens of one campaign's recipients inside the
-// transaction that stores their LINE requests.
+// Kinds of Source.
+const (
+	SourceCampaign   = "campaign"   // ID: the campaign
+	SourceAutomation = "automation" // ID: the rule; Key: the reminder's day or "step-N"
+	// The schema also admits "reply" (a staff reply in the inbox, ID its
+	// message), which nothing mints yet.
+)
+
+// Source is the send a tracked link was made for.
+type Source struct {
+	Kind string
+	ID   int64
+	Key  string // which send of the source ("" for a one-off send)
+}
+
+// Campaign is a campaign's Source.
+func Campaign(id int64) Source { return Source{Kind: SourceCampaign, ID: id} }
+
+// Recipient is who a tracked link was sent to: a customer, or (a welcome
+// step to a friend not linked yet) only a LINE user. A click is
+// attributed to the customer and written in the LINE user's conversation
+// (the customer's linked one when only the customer is known).
+type Recipient struct {
+	Customer int64  // 0: not a customer
+	LineUser string // "": the customer's linked LINE user
+}
+
+// Minter makes the tokens of one send's recipients inside the transaction
+// that stores their LINE requests.
 type Minter struct {
 	base     string
-	campaign int64
+	src      Source
 	now, exp int64
 	ins, sel *sql.Stmt
 }
 
-// NewMinter prepares minting in tx for campaign; base is Base's value. Close
-// it before tx ends.
+// NewMinter prepares minting in tx for a campaign; base is Base's value.
+// Close it before tx ends.
 func (s *Service) NewMinter(ctx context.Context, tx *sql.Tx, campaign int64, base string) (*Minter, error) {
+	return s.NewSourceMinter(ctx, tx, Campaign(campaign), base)
+}
+
+// NewSourceMinter prepares minting in tx for src; base is Base's value.
+// Close it before tx ends.
+func (s *Service) NewSourceMinter(ctx context.Context, tx *sql.Tx, src Source, base string) (*Minter, error) {
+	switch src.Kind {
+	case SourceCampaign, SourceAutomation:
+	default:
+		return nil, fmt.Errorf("clicks: unknown link source %q", src.Kind)
+	}
 	now := s.now()
-	m := &Minter{base: base, campaign: campaign, now: now.UnixMilli(), exp: now.Add(s.ttl).UnixMilli()}
+	m := &Minter{base: base, src: src, now: now.UnixMilli(), exp: now.Add(s.ttl).UnixMilli()}
 	var err error
-	if m.ins, err = tx.PrepareContext(ctx, `INSERT INTO tracked_links (token, campaign_id, customer_id, url, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, customer_id, url) DO NOTHING`); err != nil {
+	// No conflict target: the one uniqueness that can meet is
+	// tracked_links_once (a token is 192 random bits).
+	if m.ins, err = tx.PrepareContext(ctx, `INSERT INTO tracked_links (token, source, source_id, send_key, customer_id, line_user_id, url, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`); err != nil {
 		return nil, fmt.Errorf("clicks: store tracked link: %w", err)
 	}
-	if m.sel, err = tx.PrepareContext(ctx, `SELECT token FROM tracked_links WHERE campaign_id = ? AND customer_id = ? AND url = ?`); err != nil {
+	if m.sel, err = tx.PrepareContext(ctx, `SELECT token FROM tracked_links WHERE source = ? AND source_id = ? AND send_key = ?
+		AND ifnull(customer_id, 0) = ? AND ifnull(line_user_id, '') = ? AND url = ?`); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("clicks: store tracked link: %w", err)
 	}
@@ -177,18 +218,33 @@ func (m *Minter) Close() {
 // token, or the one made for them before (a retried expansion sends the
 // same link).
 func (m *Minter) Links(ctx context.Context, customer int64, urls []string) (map[string]string, error) {
+	return m.LinksFor(ctx, Recipient{Customer: customer}, urls)
+}
+
+// LinksFor is Links for any recipient.
+func (m *Minter) LinksFor(ctx context.Context, to Recipient, urls []string) (map[string]string, error) {
+	if to.Customer == 0 && to.LineUser == "" {
+		return nil, errors.New("clicks: a tracked link needs a recipient")
+	}
+	var cust, user any
+	if to.Customer != 0 {
+		cust = to.Customer
+	}
+	if to.LineUser != "" {
+		user = to.LineUser
+	}
 	out := make(map[string]string, len(urls))
 	for _, u := range urls {
 		tok, err := newToken()
 		if err != nil {
 			return nil, err
 		}
-		res, err := m.ins.ExecContext(ctx, tok, m.campaign, customer, u, m.now, m.exp)
+		res, err := m.ins.ExecContext(ctx, tok, m.src.Kind, m.src.ID, m.src.Key, cust, user, u, m.now, m.exp)
 		if err != nil {
 			return nil, fmt.Errorf("clicks: store tracked link: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			if err := m.sel.QueryRowContext(ctx, m.campaign, customer, u).Scan(&tok); err != nil {
+			if err := m.sel.QueryRowContext(ctx, m.src.Kind, m.src.ID, m.src.Key, to.Customer, to.LineUser, u).Scan(&tok); err != nil {
 				return nil, fmt.Errorf("clicks: find tracked link: %w", err)
 			}
 		}
@@ -198,11 +254,18 @@ func (m *Minter) Links(ctx context.Context, customer int64, urls []string) (map[
 }
 
 // Publish puts the campaign's tracked links that are not on the relay yet
-// there, and marks them. It is called before any request carrying them is
-// sent; with nothing to publish it costs one indexed query.
+// there, and marks them (PublishSource).
 func (s *Service) Publish(ctx context.Context, campaign int64) error {
+	return s.PublishSource(ctx, Source{Kind: SourceCampaign, ID: campaign})
+}
+
+// PublishSource puts src's tracked links (of every Key) that are not on
+// the relay yet there, and marks them. It is called before any request
+// carrying them is sent; with nothing to publish it costs one indexed
+// query.
+func (s *Service) PublishSource(ctx context.Context, src Source) error {
 	for {
-		links, err := s.unpublished(ctx, campaign, wire.MaxLinksPerUpload)
+		ids, links, err := s.unpublished(ctx, src, wire.MaxLinksPerUpload)
 		if err != nil || len(links) == 0 {
 			return err
 		}
@@ -217,14 +280,14 @@ func (s *Service) Publish(ctx context.Context, campaign int64) error {
 			return fmt.Errorf("clicks: publish %d tracked links: %w", len(links), err)
 		}
 		err = s.db.Write(ctx, func(tx *sql.Tx) error {
-			st, err := tx.PrepareContext(ctx, `UPDATE tracked_links SET published_at = ? WHERE token = ?`)
+			st, err := tx.PrepareContext(ctx, `UPDATE tracked_links SET published_at = ? WHERE id = ?`)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			now := s.now().UnixMilli()
-			for _, l := range links {
-				if _, err := st.ExecContext(ctx, now, l.Token); err != nil {
+			for _, id := range ids {
+				if _, err := st.ExecContext(ctx, now, id); err != nil {
 					return err
 				}
 			}
@@ -236,22 +299,28 @@ func (s *Service) Publish(ctx context.Context, campaign int64) error {
 	}
 }
 
-func (s *Service) unpublished(ctx context.Context, campaign int64, n int) ([]wire.Link, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT token, url, expires_at FROM tracked_links
-		WHERE campaign_id = ? AND published_at IS NULL LIMIT ?`, campaign, n)
+func (s *Service) unpublished(ctx context.Context, src Source, n int) ([]int64, []wire.Link, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, token, url, expires_at FROM tracked_links
+		WHERE source = ? AND source_id = ? AND published_at IS NULL ORDER BY id LIMIT ?`, src.Kind, src.ID, n)
 	if err != nil {
-		return nil, fmt.Errorf("clicks: unpublished links: %w", err)
+		return nil, nil, fmt.Errorf("clicks: unpublished links: %w", err)
 	}
 	defer rows.Close()
-	var out []wire.Link
+	var (
+		ids []int64
+		out []wire.Link
+	)
 	for rows.Next() {
-		var l wire.Link
-		if err := rows.Scan(&l.Token, &l.URL, &l.ExpiresAt); err != nil {
-			return nil, fmt.Errorf("clicks: unpublished links: %w", err)
+		var (
+			id int64
+			l  wire.Link
+		)
+		if err := rows.Scan(&id, &l.Token, &l.URL, &l.ExpiresAt); err != nil {
+			return nil, nil, fmt.Errorf("clicks: unpublished links: %w", err)
 		}
-		out = append(out, l)
+		ids, out = append(ids, id), append(out, l)
 	}
-	return out, rows.Err()
+	return ids, out, rows.Err()
 }
 
 // trackedPath is the end of a tracked link: /c/TENANT/TOKEN.

@@ -155,7 +155,8 @@ func TestMintPublishRecord(t *testing.T) {
 		t.Fatalf("redelivery: %+v", r)
 	}
 	cc, err := s.ForCustomer(ctx, ids[0])
-	if err != nil || len(cc) != 1 || cc[0] != (CustomerClick{CampaignID: camp, CampaignName: "満期のご案内", URL: urls[0], Clicks: 2, FirstAt: 1000, LastAt: 2000}) {
+	if err != nil || len(cc) != 1 || cc[0] != (CustomerClick{Source: KindCampaign, SourceName: "満期のご案内", CampaignID: camp, CampaignName: "満期のご案内",
+		URL: urls[0], Clicks: 2, FirstAt: 1000, LastAt: 2000}) {
 		t.Fatalf("customer 0: %+v %v", cc, err)
 	}
 	if cc, _ := s.ForCustomer(ctx, ids[2]); len(cc) != 0 {
@@ -183,10 +184,10 @@ func TestMintPublishRecord(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	db.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM tracked_links WHERE customer_id = ?) + (SELECT COUNT(*) FROM link_clicks WHERE customer_id = ?)`, ids[0], ids[0]).Scan(&n)
-	if n != 0 {
-		t.Fatalf("%d rows of the erased customer", n)
+	var n, left int
+	db.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM tracked_links WHERE customer_id = ?), (SELECT COUNT(*) FROM link_clicks)`, ids[0]).Scan(&n, &left)
+	if n != 0 || left != 1 { // customer 1's click stays
+		t.Fatalf("%d links of the erased customer, %d clicks left", n, left)
 	}
 	if r, _ := s.Record(ctx, []wire.Click{click(t, links[0][urls[1]], 4000)}); r.Unknown != 1 {
 		t.Fatalf("click of an erased customer: %+v", r)
@@ -207,5 +208,66 @@ func TestFindAndReplaceLinks(t *testing.T) {
 	// A link that only starts like a tracked one is left alone.
 	if s := ReplaceLinks("https://www.example.jp/abc", map[string]string{"https://www.example.jp/a": "X"}); s != "https://www.example.jp/abc" {
 		t.Fatalf("prefix replaced: %q", s)
+	}
+}
+
+// TestClickTag: a send whose content names a click tag tags each customer
+// at their first click, once, audited as the system's in the click's
+// transaction; a customer who already carries the tag is not tagged (nor
+// audited) again; a send without one tags nobody.
+func TestClickTag(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	s, err := New(Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, camp := seed(t, db, 3)
+	const tag = "定期預金に関心"
+	if err := db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE campaigns SET content = ? WHERE id = ?`, `{"clickTag":" `+tag+` "}`, camp); err != nil {
+			return err
+		}
+		// Customer 2 carries the tag already.
+		if _, err := tx.Exec(`INSERT INTO tags (name) VALUES (?)`, tag); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO customer_tags (customer_id, tag_id) SELECT ?, id FROM tags WHERE name = ?`, ids[2], tag)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{"https://www.example.jp/a", "https://www.example.jp/b"}
+	links := mint(t, s, camp, ids, urls)
+	r, err := s.Record(ctx, []wire.Click{click(t, links[0][urls[0]], 1000), click(t, links[0][urls[0]], 1100), click(t, links[2][urls[0]], 1200)})
+	if err != nil || r.Tagged != 1 {
+		t.Fatalf("first batch: %+v %v", r, err)
+	}
+	// Customer 0's first click on the other link: tagged already.
+	if r, err := s.Record(ctx, []wire.Click{click(t, links[0][urls[1]], 2000), click(t, links[1][urls[1]], 2100)}); err != nil || r.Tagged != 1 {
+		t.Fatalf("second batch: %+v %v", r, err)
+	}
+	var tagged int
+	db.Reader().QueryRow(`SELECT COUNT(*) FROM customer_tags k JOIN tags g ON g.id = k.tag_id WHERE g.name = ?`, tag).Scan(&tagged)
+	if tagged != 3 {
+		t.Fatalf("%d customers carry the tag, want 3", tagged)
+	}
+	rows, err := db.Reader().Query(`SELECT actor, target, detail FROM audit_log WHERE action = 'customer.tag_add' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var actor, target, detail string
+		rows.Scan(&actor, &target, &detail)
+		got = append(got, actor+" "+target+" "+detail)
+	}
+	rows.Close()
+	want := []string{
+		fmt.Sprintf(`system customer:%d {"clickedIn":"満期のご案内","customerNo":"C0000000","tag":"%s"}`, ids[0], tag),
+		fmt.Sprintf(`system customer:%d {"clickedIn":"満期のご案内","customerNo":"C0000001","tag":"%s"}`, ids[1], tag),
+	}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("audit:\n%q\nwant\n%q", got, want)
 	}
 }

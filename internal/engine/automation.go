@@ -16,7 +16,7 @@ func (e *Engine) openAutomations(clock func() time.Time) error {
 		e.auto.Close()
 	}
 	svc, err := automation.New(automation.Config{DB: e.db, Segments: e.camp.segs, Outbox: e.outbox,
-		Notifier: e.camp.notifier, Clock: clock, Logger: e.log})
+		Notifier: e.camp.notifier, Links: e.Clicks(), Clock: clock, Logger: e.log})
 	if err != nil {
 		return err
 	}

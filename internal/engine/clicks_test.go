@@ -66,7 +66,8 @@ func TestTrackedLinksThroughTheRelay(t *testing.T) {
 	relayLog := &lockedBuffer{}
 	var umu sync.Mutex
 	var uploads [][]byte
-	rs := relaytest.Start(t, relay.Config{DataDir: relayDir, Logger: slog.New(slog.NewTextHandler(relayLog, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+	// Every friend clicks from this machine's one address: no per-address limit.
+	rs := relaytest.Start(t, relay.Config{DataDir: relayDir, ClickRatePerClient: -1, Logger: slog.New(slog.NewTextHandler(relayLog, &slog.HandlerOptions{Level: slog.LevelDebug}))},
 		func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/v1/links" {

@@ -22,6 +22,7 @@ import (
 	"tsunagu/internal/auth"
 	"tsunagu/internal/automation"
 	"tsunagu/internal/backup"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/drafts"
@@ -482,8 +483,10 @@ func (e *Engine) newInbox(opts Options) error {
 
 // recordSent puts what the outbox sends (survey invitations, reminders,
 // welcome steps) into the recipients' conversations.
+// A copy shows each tracked link as written, never its token.
 func recordSent(ctx context.Context, tx *sql.Tx, r outbox.Recorded) error {
-	return inbox.RecordSent(ctx, tx, inbox.Sent{Source: r.Source, To: r.To, Messages: r.Messages, OutboxRequest: r.RequestID, At: r.At})
+	return inbox.RecordSent(ctx, tx, inbox.Sent{Source: r.Source, To: r.To, Messages: r.Messages, OutboxRequest: r.RequestID, At: r.At,
+		Untrack: func(text string) string { return clicks.Untrack(ctx, tx, text) }})
 }
 
 func randomHex(n int) string {

@@ -26,6 +26,9 @@ type Sent struct {
 	OutboxRequest   int64
 	CampaignRequest int64
 	At              time.Time
+	// Untrack, if set, turns a copy's tracked links back into the links as
+	// written (clicks.Untrack): a clerk reads the link, not a token.
+	Untrack func(text string) string
 }
 
 // RecordSent stores s as outgoing messages of each recipient's
@@ -62,6 +65,9 @@ func RecordSent(ctx context.Context, tx store.Execer, s Sent) error {
 	labels := map[string]string{}
 	for _, m := range s.Messages {
 		kind, body := Summarise(m)
+		if s.Untrack != nil {
+			body = s.Untrack(body)
+		}
 		collectPostbackLabels(m.Bytes(), labels)
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO messages (conversation_id, direction, kind, body, status, created_at, source, outbox_request, campaign_request)

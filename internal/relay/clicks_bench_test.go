@@ -27,7 +27,7 @@ import (
 // Prints: BENCH clicks redirect_p99_ms=… max_rate=… ratio=…
 func Benchmark_clicks(b *testing.B) {
 	ctx := context.Background()
-	tr := newRelay(&testing.T{}, relay.Config{DataDir: b.TempDir(), ClickRate: 1e9, ClickBurst: 1 << 30, MaxQueuedPerTenant: 10_000_000})
+	tr := newRelay(&testing.T{}, relay.Config{DataDir: b.TempDir(), ClickRate: 1e9, ClickBurst: 1 << 30, ClickRatePerClient: -1, MaxQueuedPerTenant: 10_000_000})
 	b.Cleanup(func() { tr.http.Close(); tr.srv.Close() })
 	_, code, err := tr.srv.Admin().AddTenant(ctx, "bench")
 	if err != nil {

@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -76,11 +80,16 @@ func (s *Server) handleLinksUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed links", http.StatusBadRequest)
 		return
 	}
-	for _, l := range req.Links {
+	// A link asked to live past the cap lives until the cap: refusing it
+	// would hold the desktop's send until someone changed a setting, and
+	// the bucket's own TTL (LinkTTL) would drop it then anyway.
+	maxExp := s.cfg.Clock().Add(s.cfg.LinkTTL).UnixMilli()
+	for i, l := range req.Links {
 		if !wire.ValidToken(l.Token) || !validTarget(l.URL) || l.ExpiresAt <= 0 {
 			http.Error(w, "malformed link", http.StatusBadRequest)
 			return
 		}
+		req.Links[i].ExpiresAt = min(l.ExpiresAt, maxExp)
 	}
 	if err := s.putLinks(r.Context(), t.ID, req.Links); err != nil {
 		s.log.Warn("links not stored", "tenant", t.ID, "err", err)
@@ -157,8 +166,13 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 		s.metrics.clickSecs.Observe(time.Since(start).Seconds())
 		return
 	}
+	// Over a limit the person is still redirected (the link must work);
+	// only the count is not queued.
 	result := "dropped"
-	if s.queueClick(r.Context(), t, token) {
+	switch {
+	case !s.clickClients.allow(s.clickClient(r), s.cfg.Clock()):
+		result = "client_limited"
+	case s.queueClick(r.Context(), t, token):
 		result = "queued"
 	}
 	s.metrics.clicks.WithLabelValues(id, result).Inc()
@@ -211,6 +225,89 @@ func (s *Server) clickLimiter(id string) *rate.Limiter {
 		s.clickLim[id] = l
 	}
 	return l
+}
+
+// clickClient is the address a click's per-client limit counts: the IPv4
+// address or the IPv6 /64 of the connection or, behind a proxy
+// (TrustForwardedFor), of the last X-Forwarded-For entry, the one the proxy
+// added (earlier entries are the client's to invent).
+func (s *Server) clickClient(r *http.Request) netip.Prefix {
+	host := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if s.cfg.TrustForwardedFor {
+		if xs := r.Header.Values("X-Forwarded-For"); len(xs) > 0 {
+			parts := strings.Split(xs[len(xs)-1], ",")
+			host = strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	ip = ip.Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
+
+// maxClickClients bounds the addresses clientLimits remembers; past it a
+// new address is not limited (memory stays bounded under a spread-out
+// flood, which the per-tenant limit still bounds).
+const maxClickClients = 100_000
+
+// clientLimits is the per-address click limit (ClickRatePerClient): a token
+// bucket per address, forgotten once it has been idle long enough to be
+// full again.
+type clientLimits struct {
+	rate  rate.Limit
+	burst int
+	idle  time.Duration
+
+	mu    sync.Mutex
+	m     map[netip.Prefix]*clientLimit
+	swept time.Time
+}
+
+type clientLimit struct {
+	lim  *rate.Limiter
+	last time.Time
+}
+
+func newClientLimits(perSec float64, burst int) *clientLimits {
+	idle := time.Duration(float64(burst)/perSec*float64(time.Second)) + time.Second
+	return &clientLimits{rate: rate.Limit(perSec), burst: burst, idle: idle, m: map[netip.Prefix]*clientLimit{}}
+}
+
+// allow takes one click of key's allowance at now.
+func (c *clientLimits) allow(key netip.Prefix, now time.Time) bool {
+	if c == nil || !key.IsValid() {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.swept) > c.idle {
+		for k, e := range c.m {
+			if now.Sub(e.last) > c.idle {
+				delete(c.m, k)
+			}
+		}
+		c.swept = now
+	}
+	e := c.m[key]
+	if e == nil {
+		if len(c.m) >= maxClickClients {
+			return true
+		}
+		e = &clientLimit{lim: rate.NewLimiter(c.rate, c.burst)}
+		c.m[key] = e
+	}
+	e.last = now
+	return e.lim.AllowN(now, 1)
 }
 
 // deleteTenantLinks removes a removed tenant's tracked links.

@@ -195,3 +195,115 @@ func TestSealedClickOpensOnlyWithTheKey(t *testing.T) {
 		t.Fatal("sealed a malformed token")
 	}
 }
+
+// getFrom is get with an X-Forwarded-For header (as a proxy sets it).
+func getFrom(t testing.TB, url, xff string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("X-Forwarded-For", xff)
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header.Get("Location")
+}
+
+// The per-address click limit: past an address's burst a click is still
+// redirected but not queued (client_limited). Behind a proxy the address
+// is the last X-Forwarded-For entry, so an entry the client put in front
+// changes nothing; an IPv6 /64 is one address. Other addresses keep their
+// own allowance.
+func TestClickLimitPerClient(t *testing.T) {
+	now := time.Now()
+	tr := newRelay(t, relay.Config{Clock: func() time.Time { return now }, // a still clock: no refill
+		ClickRatePerClient: 1, ClickBurstPerClient: 2, TrustForwardedFor: true})
+	a := tr.addTenant(t, "本店")
+	ctx := context.Background()
+	client, _ := relayclient.New(relayclient.Config{Enrollment: a.enroll, Keys: a.keys})
+	tok := newToken(t)
+	const target = "https://www.example.jp/teiki"
+	if err := client.PublishLinks(ctx, []wire.Link{{Token: tok, URL: target, ExpiresAt: now.Add(time.Hour).UnixMilli()}}); err != nil {
+		t.Fatal(err)
+	}
+	u := tr.http.URL + "/c/" + a.id + "/" + tok
+	for i, xff := range []string{
+		"198.51.100.1", "198.51.100.1", "198.51.100.1", // queued, queued, limited
+		"203.0.113.9, 198.51.100.1",                                  // the client's own entry in front: still limited
+		"198.51.100.2",                                               // another address: queued
+		"2001:db8:1:2::1", "2001:db8:1:2::ffff", "2001:db8:1:2:3::1", // one /64: queued, queued, limited
+	} {
+		if st, loc := getFrom(t, u, xff); st != http.StatusFound || loc != target {
+			t.Fatalf("click %d from %s: %d %q", i, xff, st, loc)
+		}
+	}
+	m := scrape(t, tr.srv)
+	if l := metricLine(m, `tsunagu_relay_clicks_total{result="queued",tenant="`+a.id+`"}`); !strings.HasSuffix(l, " 5") {
+		t.Fatalf("queued: %q", l)
+	}
+	if l := metricLine(m, `tsunagu_relay_clicks_total{result="client_limited",tenant="`+a.id+`"}`); !strings.HasSuffix(l, " 3") {
+		t.Fatalf("client_limited: %q", l)
+	}
+	var s clickSink
+	if n, err := client.DrainBatch(ctx, s.handle); err != nil || n != 5 {
+		t.Fatalf("drained %d: %v", n, err)
+	}
+}
+
+// Without TrustForwardedFor the header is the client's to invent: the
+// connection's address counts.
+func TestClickLimitIgnoresForwardedForWithoutAProxy(t *testing.T) {
+	now := time.Now()
+	tr := newRelay(t, relay.Config{Clock: func() time.Time { return now }, ClickRatePerClient: 1, ClickBurstPerClient: 1})
+	a := tr.addTenant(t, "本店")
+	client, _ := relayclient.New(relayclient.Config{Enrollment: a.enroll, Keys: a.keys})
+	tok := newToken(t)
+	if err := client.PublishLinks(context.Background(), []wire.Link{{Token: tok, URL: "https://www.example.jp/", ExpiresAt: now.Add(time.Hour).UnixMilli()}}); err != nil {
+		t.Fatal(err)
+	}
+	u := tr.http.URL + "/c/" + a.id + "/" + tok
+	getFrom(t, u, "198.51.100.1")
+	getFrom(t, u, "198.51.100.2")
+	m := scrape(t, tr.srv)
+	if l := metricLine(m, `tsunagu_relay_clicks_total{result="client_limited",tenant="`+a.id+`"}`); !strings.HasSuffix(l, " 1") {
+		t.Fatalf("client_limited: %q", l)
+	}
+}
+
+// The link lifetime cap: a link published with an expiry past LinkTTL
+// redirects until now+LinkTTL, then gets the neutral page; one within the
+// cap keeps its own expiry.
+func TestLinkLifetimeCap(t *testing.T) {
+	now := time.Now()
+	var cmu sync.Mutex
+	clock := func() time.Time { cmu.Lock(); defer cmu.Unlock(); return now }
+	tr := newRelay(t, relay.Config{Clock: clock, LinkTTL: 48 * time.Hour})
+	a := tr.addTenant(t, "本店")
+	client, _ := relayclient.New(relayclient.Config{Enrollment: a.enroll, Keys: a.keys})
+	long, short := newToken(t), newToken(t)
+	const target = "https://www.example.jp/"
+	if err := client.PublishLinks(context.Background(), []wire.Link{
+		{Token: long, URL: target, ExpiresAt: now.Add(180 * 24 * time.Hour).UnixMilli()},
+		{Token: short, URL: target, ExpiresAt: now.Add(24 * time.Hour).UnixMilli()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration, tok string) int {
+		cmu.Lock()
+		saved := now
+		now = now.Add(d)
+		cmu.Unlock()
+		defer func() { cmu.Lock(); now = saved; cmu.Unlock() }()
+		st, _, _ := get(t, tr.http.URL+"/c/"+a.id+"/"+tok)
+		return st
+	}
+	if st := at(47*time.Hour, long); st != http.StatusFound {
+		t.Fatalf("long link within the cap: %d", st)
+	}
+	if st := at(49*time.Hour, long); st != http.StatusOK {
+		t.Fatalf("long link past the cap: %d, want the neutral page", st)
+	}
+	if st, st2 := at(23*time.Hour, short), at(25*time.Hour, short); st != http.StatusFound || st2 != http.StatusOK {
+		t.Fatalf("short link: %d then %d", st, st2)
+	}
+}

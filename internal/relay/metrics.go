@@ -47,7 +47,7 @@ func newMetrics(s *Server) *metrics {
 		links: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_links_published_total",
 			Help: "Tracked-link tokens published by the desktop."}, []string{"tenant"}),
 		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_clicks_total",
-			Help: "Tracked-link requests, by result (queued, dropped: redirected but not queued, neutral: unknown or expired); tenant is empty for neutral."},
+			Help: "Tracked-link requests, by result (queued; dropped: redirected but not queued, over the tenant's rate or queue; client_limited: redirected but not queued, over the per-address rate; neutral: unknown or expired); tenant is empty for neutral."},
 			[]string{"tenant", "result"}),
 		clickSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsunagu_relay_click_redirect_seconds",
 			Help:    "Time from receiving a tracked-link request to answering it.",

@@ -75,14 +75,26 @@ type Config struct {
 	// before it is moved to the tenant's dead letters, so that it cannot
 	// hold up the events behind it [10].
 	MaxDeliveries int
-	// LinkTTL bounds how long a tracked link's target is kept; a link's own
-	// expiry (set by the desktop) ends it earlier [400 days].
+	// LinkTTL caps a tracked link's life: an upload asking for a later
+	// expiry is kept until now+LinkTTL, and the bucket drops it then; a
+	// link's own earlier expiry (the desktop asks 180 days) ends it first
+	// [400 days].
 	LinkTTL time.Duration
 	// ClickRate and ClickBurst limit the clicks one tenant queues per
 	// second on this instance [2,000/s, burst 4,000]; beyond them a click
 	// is still redirected but not queued (counted as dropped).
 	ClickRate  float64
 	ClickBurst int
+	// ClickRatePerClient and ClickBurstPerClient limit the clicks one
+	// address (IPv4, or IPv6 /64) has queued per second on this instance
+	// [10/s, burst 50: a carrier's shared address behind many phones fits];
+	// beyond them a click is still redirected but not queued (counted as
+	// client_limited). A negative rate turns the limit off.
+	ClickRatePerClient  float64
+	ClickBurstPerClient int
+	// TrustForwardedFor: the relay is behind a reverse proxy, and a
+	// click's address is the last X-Forwarded-For entry (the proxy's).
+	TrustForwardedFor bool
 	// MediaTTL is how long an uploaded image is served [7 days].
 	MediaTTL time.Duration
 	// MaxMedia bounds one uploaded image [10 MiB, LINE's limit].
@@ -141,6 +153,12 @@ func (c *Config) defaults() {
 	if c.ClickBurst <= 0 {
 		c.ClickBurst = 2 * int(c.ClickRate)
 	}
+	if c.ClickRatePerClient == 0 {
+		c.ClickRatePerClient = 10
+	}
+	if c.ClickBurstPerClient <= 0 {
+		c.ClickBurstPerClient = max(1, 5*int(c.ClickRatePerClient))
+	}
 	if c.MediaTTL <= 0 {
 		c.MediaTTL = 7 * 24 * time.Hour
 	}
@@ -194,7 +212,9 @@ type Server struct {
 	tenants  map[string]*Tenant
 	limiters map[string]*rate.Limiter
 	clickLim map[string]*rate.Limiter
-	conns    map[string]*liveConn // the one live connection per tenant
+	// clickClients is the per-address click limit (nil: off).
+	clickClients *clientLimits
+	conns        map[string]*liveConn // the one live connection per tenant
 	// challenges bounds unauthenticated challenge requests (each one is a
 	// KV write) on this instance.
 	challenges *rate.Limiter
@@ -213,6 +233,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, tenants: map[string]*Tenant{},
 		limiters: map[string]*rate.Limiter{}, clickLim: map[string]*rate.Limiter{}, conns: map[string]*liveConn{},
 		challenges: rate.NewLimiter(50, 100), usage: map[string]*usageSnapshot{}}
+	if cfg.ClickRatePerClient > 0 {
+		s.clickClients = newClientLimits(cfg.ClickRatePerClient, cfg.ClickBurstPerClient)
+	}
 	var err error
 	if cfg.NATSURL != "" {
 		opts := append([]nats.Option{nats.Name("tsunagu-relay"), nats.MaxReconnects(-1)}, cfg.NATSOptions...)

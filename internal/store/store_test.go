@@ -619,6 +619,7 @@ func TestConnectionSettings(t *testing.T) {
 		{db.Writer(), "writer", "busy_timeout", "5000"},
 		{db.Writer(), "writer", "secure_delete", "1"},
 		{db.Writer(), "writer", "query_only", "0"},
+		{db.Writer(), "writer", "cache_size", "-65536"}, // 64 MiB
 		{db.Reader(), "reader", "journal_mode", "wal"},
 		{db.Reader(), "reader", "foreign_keys", "1"},
 		{db.Reader(), "reader", "query_only", "1"},

@@ -311,6 +311,7 @@ export interface CampaignContent {
   sms: CampaignSMS
   missing?: Record<string, CampaignMissingRule>
   untracked?: string[]
+  clickTag?: string
 }
 
 /** campaign.ContentPreview */
@@ -489,6 +490,8 @@ export interface CampaignTimelinePoint {
 
 /** clicks.CustomerClick */
 export interface ClicksCustomerClick {
+  source: string
+  sourceName: string
   campaignId: number
   campaignName: string
   url: string

@@ -31,6 +31,7 @@ const en: typeof ja = {
     channelsHint: 'Sent once, on the first of LINE → email → SMS that reaches the customer with consent.',
     channel: { line: 'LINE', email: 'Email', sms: 'SMS' },
     lineText: 'LINE text',
+    clickTag: 'Tag the people who click',
     emailSubject: 'Email subject',
     emailText: 'Email text',
     smsText: 'SMS text',

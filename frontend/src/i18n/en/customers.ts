@@ -57,6 +57,8 @@ const en: typeof ja = {
       tagsAttributes: 'Tags and attributes',
       clicks: 'Link clicks',
       clickLine: 'Opened the link in “{campaign}”',
+      clickLineReminder: 'Opened the link in the reminder “{campaign}”',
+      clickLineWelcome: 'Opened the link in the welcome message “{campaign}”',
       clickCount: 'clicks: {n}',
       clickLast: 'last: {at}',
       noClicks: 'No link sent to this customer has been opened yet',

@@ -113,6 +113,8 @@ const en: typeof ja = {
       follow: '{name} added the account as a friend',
       unfollow: '{name} blocked the account',
       link_click: '{name} opened the link in “{campaign}” ({link})',
+      link_click_reminder: '{name} opened the link in the reminder “{campaign}” ({link})',
+      link_click_welcome: '{name} opened the link in the welcome message “{campaign}” ({link})',
     },
     kind: {
       sticker: '[Sticker]',

@@ -374,6 +374,7 @@ const en: typeof ja = {
       sha256: 'SHA-256',
       auditHead: 'Audit position',
       from: 'Restored from',
+      clickedIn: 'Link clicked in',
       customerNo: 'Customer no.',
       channel: 'Channel',
       granted: 'Consent',

@@ -29,6 +29,7 @@ const ja = {
     channelsHint: 'LINE → メール → SMS の順に、同意があり届く方法で 1 回だけ送ります。',
     channel: { line: 'LINE', email: 'メール', sms: 'SMS' },
     lineText: 'LINE の本文',
+    clickTag: 'クリックした人にタグを付ける',
     emailSubject: 'メールの件名',
     emailText: 'メールの本文',
     smsText: 'SMS の本文',

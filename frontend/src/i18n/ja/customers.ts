@@ -55,6 +55,8 @@ const ja = {
       tagsAttributes: 'タグ・属性',
       clicks: 'リンクのクリック',
       clickLine: '「{campaign}」のリンクを開きました',
+      clickLineReminder: 'リマインド「{campaign}」のリンクを開きました',
+      clickLineWelcome: 'あいさつメッセージ「{campaign}」のリンクを開きました',
       clickCount: '{n}回',
       clickLast: '最後: {at}',
       noClicks: '配信したリンクはまだ開かれていません',

@@ -111,6 +111,8 @@ const ja = {
       follow: '{name}さんが友だち追加しました',
       unfollow: '{name}さんがブロックしました',
       link_click: '{name}さんが「{campaign}」のリンクを開きました（{link}）',
+      link_click_reminder: '{name}さんがリマインド「{campaign}」のリンクを開きました（{link}）',
+      link_click_welcome: '{name}さんがあいさつメッセージ「{campaign}」のリンクを開きました（{link}）',
     },
     kind: {
       sticker: '［スタンプ］',

@@ -373,6 +373,7 @@ const ja = {
       auditHead: '監査ログの位置',
       from: '復元元',
       customerNo: '顧客番号',
+      clickedIn: 'リンクをクリックした配信',
       channel: '配信方法',
       granted: '同意',
       source: '記録元',
