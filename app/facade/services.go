@@ -26,6 +26,7 @@ type (
 	ErasureService    struct{ a *App } // erasure.go
 	SandboxService    struct{ a *App } // sandbox.go
 	DraftService      struct{ a *App } // drafts.go
+	DashboardService  struct{ a *App } // dashboard.go
 )
 
 // Services are the objects to bind, in the order of the list above.
@@ -35,6 +36,6 @@ func (h *Host) Services() []any {
 		&SessionService{a}, &StaffService{a}, &AuditService{a}, &SystemService{a}, &ChannelService{a},
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},
 		&AutomationService{a}, &RichMenuService{a}, &BackupService{a}, &ErasureService{a}, &SandboxService{a},
-		&DraftService{a},
+		&DraftService{a}, &DashboardService{a},
 	}
 }
