@@ -13,6 +13,7 @@ import DeliverySettingsView from './views/DeliverySettingsView.vue'
 import RichMenusView from './views/RichMenusView.vue'
 import AutomationsView from './views/AutomationsView.vue'
 import SurveysView from './views/SurveysView.vue'
+import DashboardView from './views/DashboardView.vue'
 
 /**
  * The screens in the left navigation rail. A feature adds its screen here
@@ -24,7 +25,7 @@ import SurveysView from './views/SurveysView.vue'
 export interface NavItem {
   id: string
   labelKey: string
-  icon: 'inbox' | 'user' | 'users' | 'upload' | 'shield' | 'folder' | 'chat' | 'settings' | 'clock' | 'filter' | 'send' | 'mail'
+  icon: 'inbox' | 'user' | 'users' | 'upload' | 'shield' | 'folder' | 'chat' | 'settings' | 'clock' | 'filter' | 'send' | 'mail' | 'chart'
   component: Component
   permission?: string
 }
@@ -36,6 +37,7 @@ export const navItems: NavItem[] = [
   { id: 'segments', labelKey: 'segments.nav', icon: 'filter', component: SegmentsView, permission: 'drafts' },
   { id: 'campaigns', labelKey: 'campaigns.nav', icon: 'send', component: CampaignsView, permission: 'drafts' },
   { id: 'automations', labelKey: 'automations.nav', icon: 'clock', component: AutomationsView, permission: 'drafts' },
+  { id: 'dashboard', labelKey: 'dashboard.nav', icon: 'chart', component: DashboardView, permission: 'drafts' },
   { id: 'surveys', labelKey: 'surveys.nav', icon: 'chat', component: SurveysView, permission: 'customers.read' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },
   { id: 'audit', labelKey: 'nav.audit', icon: 'shield', component: AuditView, permission: 'audit.read' },

@@ -12,7 +12,8 @@ import richmenus from './richmenus'
 import surveys from './surveys'
 import drafts from './drafts'
 import errors from './errors'
+import dashboard from './dashboard'
 
-const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors }
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors, ...dashboard }
 
 export default en

@@ -14,8 +14,9 @@ import richmenus from './richmenus'
 import surveys from './surveys'
 import drafts from './drafts'
 import errors from './errors'
+import dashboard from './dashboard'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...drafts, ...errors, ...dashboard }
 
 export default ja
 export type Catalog = typeof ja
