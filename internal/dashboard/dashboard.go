@@ -24,6 +24,11 @@ import (
 // DefaultDays is how many days the dashboard's series cover, today last.
 const DefaultDays = 30
 
+// QuotaTimeout bounds the quota lookup: the LINE client retries an
+// unreachable LINE for about a minute, and the dashboard should open at
+// once with the quota "unknown" instead.
+const QuotaTimeout = 5 * time.Second
+
 // jst is LINE's time zone for dates and the quota's month.
 var jst = time.FixedZone("JST", 9*60*60)
 
@@ -227,8 +232,10 @@ func (s *Service) Forecast(ctx context.Context) (QuotaForecast, error) {
 	q := QuotaForecast{Month: now.In(jst).Format("2006-01"), Campaigns: []campaign.Upcoming{}, Automations: []automation.Forecast{}}
 	if s.quota != nil {
 		// An unreadable quota leaves it unknown; the forecast stands alone.
-		if lq, err := s.quota.Quota(ctx); err == nil {
-			if used, err := s.quota.QuotaConsumption(ctx); err == nil {
+		qctx, cancel := context.WithTimeout(ctx, QuotaTimeout)
+		defer cancel()
+		if lq, err := s.quota.Quota(qctx); err == nil {
+			if used, err := s.quota.QuotaConsumption(qctx); err == nil {
 				q.Known, q.Limited, q.Used = true, lq.Limited, used
 				if lq.Limited {
 					q.Limit = lq.Limit

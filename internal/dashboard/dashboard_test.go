@@ -254,6 +254,13 @@ func TestForecastWithAScheduledCampaign(t *testing.T) {
 	if q, err = d.Forecast(ctx); err != nil || !q.Known || q.Limited || q.Exceeds || q.Forecast != 34 {
 		t.Fatalf("unlimited: %+v, %v", q, err)
 	}
+	// LINE unreachable: the quota is unknown, the forecast still shown.
+	if err := e.sim.Drill("refuse", 0); err != nil {
+		t.Fatal(err)
+	}
+	if q, err = d.Forecast(ctx); err != nil || q.Known || q.Exceeds || q.Forecast != 34 {
+		t.Fatalf("LINE unreachable: %+v, %v", q, err)
+	}
 }
 
 // Own counts: linked customers and consenting active customers per
