@@ -100,6 +100,10 @@ func (f *Fetcher) FetchDaily(ctx context.Context) (DailyResult, error) {
 	if budget <= 0 {
 		return res, nil
 	}
+	// Never wait for the LINE client's own rate limit (it counts real
+	// time; this pass may run under another clock, and waiting would hold
+	// up the rest of the scheduled work): stop, and go on next pass.
+	lctx := line.NoWait(ctx)
 	// The newest date LINE may have counted: its end plus the delay is past.
 	last := dayStart(now.Add(-f.delay)).AddDate(0, 0, -1)
 	first := last.AddDate(0, 0, -(f.days - 1))
@@ -127,7 +131,10 @@ func (f *Fetcher) FetchDaily(ctx context.Context) (DailyResult, error) {
 		if r, ok := known[key]; ok && (r.status != DayUnready || r.checked > now.Add(-f.refetch).UnixMilli()) {
 			continue
 		}
-		fl, err := f.daily.Followers(ctx, d)
+		fl, err := f.daily.Followers(lctx, d)
+		if errors.Is(err, line.ErrWouldWait) {
+			return res, nil
+		}
 		res.Asked++
 		budget--
 		if err != nil {
@@ -158,7 +165,10 @@ func (f *Fetcher) FetchDaily(ctx context.Context) (DailyResult, error) {
 	if checked.Valid && checked.Int64 > now.Add(-DemographicsEvery).UnixMilli() {
 		return res, nil
 	}
-	demo, err := f.daily.Demographics(ctx)
+	demo, err := f.daily.Demographics(lctx)
+	if errors.Is(err, line.ErrWouldWait) {
+		return res, nil
+	}
 	res.Asked++
 	res.Demographics = true
 	if err != nil {

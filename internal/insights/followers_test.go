@@ -225,3 +225,36 @@ func TestFetchDailyKeepsToTheHourlyAllowance(t *testing.T) {
 		t.Fatalf("used this hour %d, %v; want 5", used, err)
 	}
 }
+
+// The pass never waits for the LINE client's own rate limit (real time;
+// it would hold up the rest of the scheduled work for up to an hour): it
+// stops where the client has no request left and goes on next pass.
+func TestFetchDailyDoesNotWaitForTheClientLimit(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t, jstTime(2026, 12, 1, 10, 0), time.Hour)
+	e.friends(3, false)
+	cl, err := line.New(line.Config{Endpoint: e.sim.URL(), AccessToken: "insights-test",
+		Limits: map[line.Endpoint]float64{line.EndpointFollowers: 2.0 / 3600}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := New(Config{DB: e.db, Line: cl, Daily: cl, Clock: e.now, Delay: time.Hour, FollowerDays: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.at(jstTime(2026, 12, 20, 12, 0))
+	done := make(chan struct{})
+	var res DailyResult
+	go func() {
+		defer close(done)
+		res, err = f.FetchDaily(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("FetchDaily waits for the client's hourly limit")
+	}
+	if err != nil || res.Asked != 2 || res.Ready != 2 {
+		t.Fatalf("%+v, %v; want the 2 requests the client allows, then a quiet stop", res, err)
+	}
+}
