@@ -251,6 +251,11 @@ var methodPerms = map[string]auth.Permission{
 	"SyncRichMenus":               auth.PermSettings,
 	"RichMenuStatus":              auth.PermSettings,
 	"SandboxRichMenu":             auth.PermSandbox,
+
+	// dashboard.go (issue 20, the friends dashboard)
+	"Dashboard":        auth.PermDrafts,
+	"RefreshDashboard": auth.PermDrafts,
+	"SandboxSetQuota":  auth.PermSandbox,
 }
 
 type testClock struct {

@@ -104,6 +104,16 @@ func (s *SandboxService) SandboxSetOutage(mode string, slowMs int) error {
 	return err
 }
 
+// SandboxSetQuota gives the simulated channel a monthly message limit
+// (0: none) and this month's use, to try the dashboard's quota forecast.
+func (s *SandboxService) SandboxSetQuota(limit, used int64) error {
+	if limit < 0 || used < 0 {
+		return fmt.Errorf("sandbox quota: limit %d and used %d must not be negative", limit, used)
+	}
+	_, err := onSim(s.a, func(sim *linesim.Server) struct{} { sim.SetMonthlyQuota(limit, used); return struct{}{} })
+	return err
+}
+
 // SandboxExpireContent makes the simulated LINE answer as it does once it
 // has deleted what customers sent (all content, or none again).
 func (s *SandboxService) SandboxExpireContent(all bool) error {

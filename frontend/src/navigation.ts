@@ -14,6 +14,7 @@ import RichMenusView from './views/RichMenusView.vue'
 import AutomationsView from './views/AutomationsView.vue'
 import SurveysView from './views/SurveysView.vue'
 import RoutesView from './views/RoutesView.vue'
+import DashboardView from './views/DashboardView.vue'
 
 /**
  * The screens in the left navigation rail. A feature adds its screen here
@@ -25,7 +26,7 @@ import RoutesView from './views/RoutesView.vue'
 export interface NavItem {
   id: string
   labelKey: string
-  icon: 'inbox' | 'user' | 'users' | 'upload' | 'shield' | 'folder' | 'chat' | 'settings' | 'clock' | 'filter' | 'send' | 'mail'
+  icon: 'inbox' | 'user' | 'users' | 'upload' | 'shield' | 'folder' | 'chat' | 'settings' | 'clock' | 'filter' | 'send' | 'mail' | 'chart'
   component: Component
   permission?: string
 }
@@ -38,6 +39,7 @@ export const navItems: NavItem[] = [
   { id: 'campaigns', labelKey: 'campaigns.nav', icon: 'send', component: CampaignsView, permission: 'drafts' },
   { id: 'automations', labelKey: 'automations.nav', icon: 'clock', component: AutomationsView, permission: 'drafts' },
   { id: 'routes', labelKey: 'routes.nav', icon: 'filter', component: RoutesView, permission: 'drafts' },
+  { id: 'dashboard', labelKey: 'dashboard.nav', icon: 'chart', component: DashboardView, permission: 'drafts' },
   { id: 'surveys', labelKey: 'surveys.nav', icon: 'chat', component: SurveysView, permission: 'customers.read' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },
   { id: 'audit', labelKey: 'nav.audit', icon: 'shield', component: AuditView, permission: 'audit.read' },

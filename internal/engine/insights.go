@@ -23,7 +23,7 @@ func (e *Engine) insightsFetcher() (*insights.Fetcher, error) {
 	if e.sandbox {
 		delay = SandboxInsightDelay
 	}
-	return insights.New(insights.Config{DB: e.db, Line: e.bgClient, Clock: e.clock, Delay: delay, Logger: e.log})
+	return insights.New(insights.Config{DB: e.db, Line: e.bgClient, Daily: e.bgClient, Clock: e.clock, Delay: delay, Logger: e.log})
 }
 
 // fetchInsights is the scheduler's pass over LINE's statistics.
@@ -34,6 +34,11 @@ func (e *Engine) fetchInsights(ctx context.Context) {
 	}
 	if _, err := f.Fetch(ctx); err != nil {
 		e.log.Warn("LINE statistics", "err", err)
+	}
+	// The daily friend counts and demographics take what the units left
+	// of the hour's allowance.
+	if _, err := f.FetchDaily(ctx); err != nil {
+		e.log.Warn("LINE friend counts", "err", err)
 	}
 }
 

@@ -24,7 +24,8 @@ func (e *Engine) Erasure() *erasure.Eraser { return e.erase }
 // RunScheduledWork does, once, what the schedule says is due: a backup when
 // the newest one (made by any program) is older than the interval, and the
 // conversation retention policy, and LINE's statistics of the deliveries
-// (insights: within LINE's delay and hourly limit). Failures are logged: the next pass tries
+// (insights: within LINE's delay and hourly limit), LINE's daily friend
+// counts and today's own counts for the dashboard. Failures are logged: the next pass tries
 // again.
 func (e *Engine) RunScheduledWork(ctx context.Context) {
 	if due, err := e.backups.Due(ctx); err != nil {
@@ -45,6 +46,7 @@ func (e *Engine) RunScheduledWork(ctx context.Context) {
 			e.log.Warn("inflow routes not published", "err", err)
 		}
 	}
+	e.snapshotOwnCounts(ctx)
 }
 
 // RunSchedule runs RunScheduledWork every interval until ctx ends: in the

@@ -94,7 +94,13 @@ type Config struct {
 	Delay   time.Duration
 	Refetch time.Duration // 0: DefaultRefetch
 	PerHour int           // 0: DefaultPerHour
-	Logger  *slog.Logger
+	// Daily gives LINE's daily friend counts and demographics
+	// (line.Client); nil: FetchDaily does nothing.
+	Daily DailySource
+	// FollowerDays is how many days back FetchDaily fills the friend
+	// counts (0: DefaultFollowerDays).
+	FollowerDays int
+	Logger       *slog.Logger
 }
 
 // Fetcher fetches LINE's statistics for the stored deliveries.
@@ -105,6 +111,8 @@ type Fetcher struct {
 	delay   time.Duration
 	refetch time.Duration
 	perHour int
+	daily   DailySource
+	days    int
 	log     *slog.Logger
 }
 
@@ -113,7 +121,11 @@ func New(cfg Config) (*Fetcher, error) {
 	if cfg.DB == nil || cfg.Line == nil {
 		return nil, errors.New("insights: DB and LINE are required")
 	}
-	f := &Fetcher{db: cfg.DB, src: cfg.Line, now: cfg.Clock, delay: cfg.Delay, refetch: cfg.Refetch, perHour: cfg.PerHour, log: cfg.Logger}
+	f := &Fetcher{db: cfg.DB, src: cfg.Line, now: cfg.Clock, delay: cfg.Delay, refetch: cfg.Refetch, perHour: cfg.PerHour,
+		daily: cfg.Daily, days: cfg.FollowerDays, log: cfg.Logger}
+	if f.days <= 0 {
+		f.days = DefaultFollowerDays
+	}
 	if f.now == nil {
 		f.now = time.Now
 	}
@@ -160,10 +172,9 @@ func (f *Fetcher) FetchOne(ctx context.Context, key string) (Result, error) {
 
 func (f *Fetcher) fetch(ctx context.Context, now time.Time, cond string, arg any) (Result, error) {
 	var res Result
-	var used int
-	if err := f.db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM line_units WHERE unit IS NOT NULL AND checked_at > ?`,
-		now.Add(-time.Hour).UnixMilli()).Scan(&used); err != nil {
-		return res, fmt.Errorf("insights: count this hour's requests: %w", err)
+	used, err := usedThisHour(ctx, f.db, now)
+	if err != nil {
+		return res, err
 	}
 	budget := f.perHour - used
 	if budget <= 0 {

@@ -2,6 +2,7 @@ package line
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -67,11 +68,52 @@ func (b *bucket) reserve(now time.Time) time.Time {
 	return at
 }
 
+// ErrWouldWait means a call under NoWait found the endpoint's rate limit
+// spent: nothing was sent, and nothing of the allowance was used.
+var ErrWouldWait = errors.New("line: the endpoint's rate limit allows no request now")
+
+type noWaitKey struct{}
+
+// NoWait makes calls under the returned context fail at once with
+// ErrWouldWait where they would wait for the rate limit. For background
+// work that simply tries again on its next pass (the statistics fetcher),
+// where an hour's wait would hold up everything scheduled after it.
+func NoWait(ctx context.Context) context.Context { return context.WithValue(ctx, noWaitKey{}, true) }
+
+// tryReserve books a request leaving now, if one may.
+func (b *bucket) tryReserve(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.perHour == 0 {
+		if b.next.After(now) {
+			return false
+		}
+		b.next = now.Add(b.interval)
+		return true
+	}
+	i := 0
+	for i < len(b.sent) && !b.sent[i].After(now.Add(-time.Hour)) {
+		i++
+	}
+	b.sent = b.sent[i:]
+	if len(b.sent) >= b.perHour {
+		return false
+	}
+	b.sent = append(b.sent, now)
+	return true
+}
+
 // wait blocks until the caller may send, or ctx ends. A cancelled wait
 // still spends its slot: the bucket errs on the side of sending less.
 func (b *bucket) wait(ctx context.Context) error {
 	if b == nil {
 		return nil
+	}
+	if ctx.Value(noWaitKey{}) != nil {
+		if !b.tryReserve(time.Now()) {
+			return ErrWouldWait
+		}
+		return ctx.Err()
 	}
 	now := time.Now()
 	at := b.reserve(now)

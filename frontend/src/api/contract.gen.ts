@@ -127,6 +127,17 @@ export interface AutomationDraft {
   spec: AutomationSpec
 }
 
+/** automation.Forecast */
+export interface AutomationForecast {
+  id: number
+  name: string
+  kind: string
+  messages: number
+  inSeries: number
+  newFriends: number
+  follows: number
+}
+
 /** automation.Preview */
 export interface AutomationPreview {
   days: AutomationPreviewDay[]
@@ -488,6 +499,15 @@ export interface CampaignTimelinePoint {
   sms: number
 }
 
+/** campaign.Upcoming */
+export interface CampaignUpcoming {
+  id: number
+  name: string
+  status: string
+  scheduledAt: number
+  lineRecipients: number
+}
+
 /** clicks.CustomerClick */
 export interface ClicksCustomerClick {
   source: string
@@ -649,6 +669,45 @@ export interface CustomerProduct {
 export interface CustomerTagInfo {
   name: string
   customers: number
+}
+
+/** dashboard.Dashboard */
+export interface Dashboard {
+  days: DashboardDay[]
+  demographics: InsightsDemographics
+  quota: DashboardQuotaForecast
+  at: number
+}
+
+/** dashboard.Day */
+export interface DashboardDay {
+  date: string
+  line: InsightsFollowerDay
+  own: DashboardOwnDay
+}
+
+/** dashboard.OwnDay */
+export interface DashboardOwnDay {
+  known: boolean
+  linked: number
+  consentLine: number
+  consentEmail: number
+  consentSms: number
+}
+
+/** dashboard.QuotaForecast */
+export interface DashboardQuotaForecast {
+  month: string
+  known: boolean
+  limited: boolean
+  limit: number
+  used: number
+  remaining: number
+  forecast: number
+  campaigns: CampaignUpcoming[]
+  automations: AutomationForecast[]
+  exceeds: boolean
+  shortfall: number
 }
 
 /** drafts.Draft */
@@ -938,10 +997,29 @@ export interface InsightsBubble {
   finished: InsightsFigure
 }
 
+/** insights.Demographics */
+export interface InsightsDemographics {
+  status: string
+  checkedAt: number
+  genders: InsightsShare[]
+  ages: InsightsShare[]
+  areas: InsightsShare[]
+}
+
 /** insights.Figure */
 export interface InsightsFigure {
   value: number
   withheld: boolean
+}
+
+/** insights.FollowerDay */
+export interface InsightsFollowerDay {
+  date: string
+  status: string
+  followers: number
+  targetedReaches: number
+  blocks: number
+  checkedAt: number
 }
 
 /** insights.Link */
@@ -959,6 +1037,12 @@ export interface InsightsReport {
   fetchedAt: number
   final: boolean
   stats: InsightsStats | null
+}
+
+/** insights.Share */
+export interface InsightsShare {
+  key: string
+  percentage: number
 }
 
 /** insights.Stats */
@@ -1561,6 +1645,7 @@ export interface Methods {
   CustomerFilterOptions(): CustomerFilters
   CustomerLink(arg1: number): LinkingCustomerLink
   Customers(arg1: CustomerFilter): CustomerPage
+  Dashboard(): Dashboard
   DeactivateStaff(arg1: number): void
   DefineAttribute(arg1: CustomerAttributeDef): void
   DeleteAttribute(arg1: string): void
@@ -1619,6 +1704,7 @@ export interface Methods {
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
   RefreshCampaignInsights(arg1: number): InsightsReport
+  RefreshDashboard(): Dashboard
   RelayDisconnect(): EngineRelayStatus
   RelayEnroll(arg1: string, arg2: string): EngineRelayStatus
   RelaySetWebhookOnLINE(): string
@@ -1657,6 +1743,7 @@ export interface Methods {
   SandboxSendImage(arg1: string): void
   SandboxSendSticker(arg1: string, arg2: string, arg3: string): void
   SandboxSetOutage(arg1: string, arg2: number): void
+  SandboxSetQuota(arg1: number, arg2: number): void
   SandboxTap(arg1: string, arg2: number, arg3: number, arg4: string): void
   SaveAutoReplyRule(arg1: AutoreplyRule): AutoreplyRule
   SaveBusinessHours(arg1: AutoreplySettings): AutoreplySettings
@@ -1715,7 +1802,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1792,6 +1879,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CustomerFilterOptions: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerFilters' },
   CustomerLink: { service: 'LinkingService', permission: 'inbox.read', result: 'LinkingCustomerLink' },
   Customers: { service: 'CustomerService', permission: 'customers.read', result: 'CustomerPage' },
+  Dashboard: { service: 'DashboardService', permission: 'drafts', result: 'Dashboard' },
   DeactivateStaff: { service: 'StaffService', permission: 'staff' },
   DefineAttribute: { service: 'CustomerService', permission: 'settings' },
   DeleteAttribute: { service: 'CustomerService', permission: 'settings' },
@@ -1850,6 +1938,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Quota: { service: 'InboxService', permission: 'inbox.read' },
   ReactivateStaff: { service: 'StaffService', permission: 'staff' },
   RefreshCampaignInsights: { service: 'CampaignService', permission: 'drafts', result: 'InsightsReport' },
+  RefreshDashboard: { service: 'DashboardService', permission: 'drafts', result: 'Dashboard' },
   RelayDisconnect: { service: 'ChannelService', permission: 'channel' },
   RelayEnroll: { service: 'ChannelService', permission: 'channel' },
   RelaySetWebhookOnLINE: { service: 'ChannelService', permission: 'channel' },
@@ -1888,6 +1977,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SandboxSendImage: { service: 'SandboxService', permission: 'sandbox' },
   SandboxSendSticker: { service: 'SandboxService', permission: 'sandbox' },
   SandboxSetOutage: { service: 'SandboxService', permission: 'sandbox' },
+  SandboxSetQuota: { service: 'SandboxService', permission: 'sandbox' },
   SandboxTap: { service: 'SandboxService', permission: 'sandbox' },
   SaveAutoReplyRule: { service: 'InboxService', permission: 'settings' },
   SaveBusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
@@ -1971,6 +2061,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   CustomerCard: { contactPoints: { l: 0 }, consents: { l: 0 }, products: { l: 0 }, attributes: { l: 0 }, tags: { l: 0 } },
   CustomerFilters: { branches: { l: 0 }, tags: { l: 0 } },
   CustomerPage: { customers: { l: 0 } },
+  Dashboard: { days: { l: 0 }, demographics: 'InsightsDemographics', quota: 'DashboardQuotaForecast' },
+  DashboardQuotaForecast: { campaigns: { l: 0 }, automations: { l: 0 } },
   EngineLineStatus: { down: { l: 0 } },
   ImportRequest: { mapping: { m: 0 } },
   ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
@@ -1979,6 +2071,7 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   ImporterResult: { headers: { l: 0 }, mapping: { m: 0 }, issues: { l: 0 } },
   InboxListPage: { conversations: { l: 0 } },
   InboxMessagePage: { messages: { l: 0 } },
+  InsightsDemographics: { genders: { l: 0 }, ages: { l: 0 }, areas: { l: 0 } },
   InsightsReport: { stats: 'InsightsStats' },
   InsightsStats: { bubbles: { l: 0 }, links: { l: 0 } },
   LinkingConversationLink: { card: 'CustomerCard' },

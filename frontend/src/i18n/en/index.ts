@@ -13,7 +13,8 @@ import surveys from './surveys'
 import drafts from './drafts'
 import routes from './routes'
 import errors from './errors'
+import dashboard from './dashboard'
 
-const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors }
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard }
 
 export default en

@@ -15,8 +15,9 @@ import surveys from './surveys'
 import drafts from './drafts'
 import routes from './routes'
 import errors from './errors'
+import dashboard from './dashboard'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard }
 
 export default ja
 export type Catalog = typeof ja
