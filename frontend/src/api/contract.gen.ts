@@ -195,6 +195,7 @@ export interface AutomationStep {
   delayHours: number
   at: string
   messages: CampaignLineMessage[]
+  untracked?: string[]
 }
 
 /** autoreply.Day */
@@ -1954,7 +1955,7 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   AutomationRule: { spec: 'AutomationSpec' },
   AutomationSpec: { rules: 'SegmentNode', channels: { l: 0 }, content: 'CampaignContent', steps: { l: 'AutomationStep' } },
   AutomationStats: { skipped: { m: 0 } },
-  AutomationStep: { messages: { l: 'CampaignLineMessage' } },
+  AutomationStep: { messages: { l: 'CampaignLineMessage' }, untracked: { l: 0 } },
   AutoreplySettings: { holidays: { l: 0 } },
   Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignContent: { line: { l: 'CampaignLineMessage' }, missing: { m: 0 }, untracked: { l: 0 } },
