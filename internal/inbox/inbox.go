@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/line"
 	"tsunagu/internal/store"
 )
@@ -135,6 +136,9 @@ type Config struct {
 	// line.StickerImageBase, the simulator's in the sandbox); "" shows
 	// stickers as their text label only.
 	StickerImageBase string
+	// Links tracks the links a clerk chooses to track in a reply
+	// (ReplyTracked); nil, or no relay: every link goes as written.
+	Links *clicks.Service
 	// Fetch and Queue configure the background fetcher and sender (Run).
 	Fetch FetchConfig
 	Queue SendQueueConfig
@@ -156,6 +160,7 @@ type Inbox struct {
 	hooks      []Hook
 	media      MediaHost
 	stickers   string // StickerImageBase
+	links      *clicks.Service
 
 	// Background work (Run): fetch jobs and the send queue, woken by
 	// new work, held back per LINE endpoint by a breaker.
@@ -189,6 +194,7 @@ func New(cfg Config) (*Inbox, error) {
 		hooks:      cfg.Hooks,
 		media:      cfg.MediaHost,
 		stickers:   cfg.StickerImageBase,
+		links:      cfg.Links,
 		fetchCfg:   cfg.Fetch.withDefaults(),
 		queueCfg:   cfg.Queue.withDefaults(),
 		fetchSig:   newSignal(),

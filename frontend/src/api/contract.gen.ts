@@ -1628,6 +1628,8 @@ export interface Methods {
   RemoveCustomerTag(arg1: number, arg2: string): void
   Reply(arg1: number, arg2: string): InboxMessage
   ReplyImage(arg1: number, arg2: string): InboxMessage
+  ReplyLinksTrackable(): boolean
+  ReplyTracked(arg1: number, arg2: string, arg3: string[]): InboxMessage
   RequestCampaignApproval(arg1: number, arg2: number): Campaign
   ResetStaffPassword(arg1: number, arg2: string): void
   RestoreKeyFromCode(arg1: string): Status
@@ -1859,6 +1861,8 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   RemoveCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   Reply: { service: 'InboxService', permission: 'inbox.reply' },
   ReplyImage: { service: 'InboxService', permission: 'inbox.reply' },
+  ReplyLinksTrackable: { service: 'InboxService', permission: 'inbox.reply' },
+  ReplyTracked: { service: 'InboxService', permission: 'inbox.reply' },
   RequestCampaignApproval: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
   RestoreKeyFromCode: { service: 'BackupService', permission: null },

@@ -5,7 +5,10 @@
 // their own (the terms link as written); they open it (the sandbox's
 // loopback link host redirects); the conversation's quiet line names the
 // welcome series (「あいさつメッセージ「…」のリンクを開きました」); linked to a
-// customer, the customer card names it too. One English pass of the card.
+// customer, the customer card names it too. Then a 1:1 reply: the composer
+// offers per link to track it (not tracked by default, said plainly), the
+// ticked link goes as her own, her click is a quiet line naming the staff
+// member's reply. One English pass of the card.
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-3.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -130,12 +133,50 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   await settle(page)
   await ui.shot('clicks3-welcome-conversation-ja.png')
 
+  // A 1:1 reply (issue 20 item 2): its links go as written unless the
+  // clerk ticks one, and the composer says so; the ticked link is hers
+  // alone, the other as written; her click is a quiet line naming the
+  // staff member's reply.
+  const FORM = 'https://www.example.jp/forms/address'
+  const FAQ = 'https://www.example.jp/faq'
+  await page.getByTestId('composer-input').fill(`住所変更はこちらからどうぞ ${FORM}\nよくある質問: ${FAQ}`)
+  const replyLinks = page.getByTestId('composer-links')
+  await replyLinks.waitFor()
+  assert.match(await page.getByTestId('composer-links-hint').innerText(), /返信のリンクは計測しません（書いたとおりに送ります）/)
+  const form = replyLinks.locator(`[data-testid="composer-link"][data-url="${FORM}"]`)
+  await replyLinks.locator(`[data-testid="composer-link"][data-url="${FAQ}"]`).filter({ hasText: '計測しない（そのまま送る）' }).waitFor()
+  await form.filter({ hasText: '計測しない（そのまま送る）' }).waitFor()
+  await form.getByTestId('composer-link-track').click()
+  await form.filter({ hasText: '計測する' }).waitFor()
+  await settle(page)
+  await ui.shot('clicks3-reply-composer-ja.png')
+  await page.getByTestId('composer-send').click()
+  let replied
+  for (let i = 0; i < 100 && !replied; i++) {
+    replied = (await mustCall(page, 'SandboxChat', friend.userId)).find((x) => x.from === 'official' && x.text.includes('住所変更はこちら'))
+    if (!replied) await page.waitForTimeout(300)
+  }
+  assert.ok(replied, 'the reply was sent')
+  assert.ok(replied.text.includes(FAQ) && !replied.text.includes(FORM), replied.text)
+  const replyLink = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(replied.text)?.[0]
+  assert.ok(replyLink, replied.text)
+  assert.deepEqual(await open(replyLink), { status: 302, location: FORM })
+  const replyLine = page.getByTestId('system-line').filter({ hasText: '返信のリンクを開きました' })
+  await replyLine.waitFor({ timeout: 30000 })
+  assert.match(await replyLine.innerText(), /高橋 美咲さんが田中 支店長さんの返信のリンクを開きました（www\.example\.jp\/forms\/address）/)
+  const replyCopy = pane.getByText('住所変更はこちら', { exact: false }).first()
+  assert.ok((await replyCopy.innerText()).includes(FORM), 'the conversation shows the link as written')
+  await replyLine.scrollIntoViewIfNeeded()
+  await settle(page)
+  await ui.shot('clicks3-reply-click-ja.png')
+
   await page.getByTestId('lang-en').click()
   await page.getByTestId('nav-customers').click()
   await page.locator('[data-testid="customer-row"][data-number="8301"]').click()
   const en = page.getByTestId('card-click')
   await en.filter({ hasText: `Opened the link in the welcome message “${RULE}”` }).waitFor()
-  assert.doesNotMatch(await en.innerText(), /開きました|回|あいさつメッセージ/)
+  await en.filter({ hasText: 'Opened the link in 田中 支店長’s reply' }).waitFor()
+  assert.doesNotMatch((await en.allInnerTexts()).join('\n'), /開きました|回|あいさつメッセージ|返信/)
   await settle(page)
   await ui.shot('clicks3-welcome-card-en.png')
 })
