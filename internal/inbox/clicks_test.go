@@ -141,4 +141,23 @@ func TestReplyTrackedLinks(t *testing.T) {
 	if last.Kind != clicks.KindClick || last.Origin != OriginReply || last.OriginName != "佐藤" || last.Body != guide {
 		t.Fatalf("click line %+v", last)
 	}
+
+	// No relay now: a link chosen to be tracked is refused, nothing stored
+	// or sent (never sent untracked behind the clerk's back).
+	off, err := clicks.New(clicks.Config{DB: f.db, Clock: f.clock.Now,
+		Relay: func(context.Context) (string, clicks.Publisher, bool) { return "", nil, false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib2, err := New(Config{DB: f.db, Sender: snd, Clock: f.clock.Now, Links: off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(msgs)
+	if _, err := ib2.ReplyTracked(ctx, c.ID, by("佐藤"), text, []string{guide}); !errors.Is(err, ErrLinksUntrackable) {
+		t.Fatalf("tracked reply without a relay: %v, want ErrLinksUntrackable", err)
+	}
+	if msgs, _ = ib.Messages(ctx, c.ID); len(msgs) != before || len(f.send.replies)+len(f.send.pushes) != 2 {
+		t.Fatalf("a refused reply was stored or sent: %d messages (was %d)", len(msgs), before)
+	}
 }

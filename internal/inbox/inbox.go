@@ -88,6 +88,9 @@ var (
 	ErrNotRetrying = errors.New("message is not a failed outgoing message")
 	ErrOffline     = errors.New("inbox is open read-only: no LINE connection")
 	ErrNoActor     = errors.New("inbox: a send needs an actor for the audit trail")
+	// ErrLinksUntrackable: the clerk chose to track a link, but no relay
+	// is enrolled now; nothing was stored or sent.
+	ErrLinksUntrackable = errors.New("inbox: a link was chosen to be tracked, but no webhook relay is enrolled")
 )
 
 // Actor is who makes a send. Audit names them in the audit trail

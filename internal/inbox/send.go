@@ -58,12 +58,15 @@ func (ib *Inbox) ReplyTracked(ctx context.Context, conversationID int64, by Acto
 	if err := checkText(text); err != nil {
 		return Message{}, err
 	}
-	track, base := ib.replyTracking(ctx, text, track)
+	track, base, err := ib.replyTracking(ctx, text, track)
+	if err != nil {
+		return Message{}, err
+	}
 	unlock := ib.locks.lock(conversationID)
 	defer unlock()
 	now := ib.now()
 	var msgID int64
-	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
+	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
 		var follow, user string
 		err := tx.QueryRowContext(ctx, `
 			SELECT u.follow_state, u.user_id FROM conversations c
@@ -118,10 +121,11 @@ func (ib *Inbox) ReplyTracked(ctx context.Context, conversationID int64, by Acto
 
 // replyTracking returns the links of text among chosen (in text's order)
 // and the prefix of tracked links, or nothing when none was chosen or no
-// relay is enrolled.
-func (ib *Inbox) replyTracking(ctx context.Context, text string, chosen []string) ([]string, string) {
-	if ib.links == nil || len(chosen) == 0 {
-		return nil, ""
+// relay is enrolled. A link chosen when no relay can take it is an error
+// (ErrLinksUntrackable), never sent untracked behind the clerk's back.
+func (ib *Inbox) replyTracking(ctx context.Context, text string, chosen []string) ([]string, string, error) {
+	if len(chosen) == 0 {
+		return nil, "", nil
 	}
 	var track []string
 	for _, u := range clicks.FindLinks(text) {
@@ -130,13 +134,13 @@ func (ib *Inbox) replyTracking(ctx context.Context, text string, chosen []string
 		}
 	}
 	if len(track) == 0 {
-		return nil, ""
+		return nil, "", nil
 	}
-	base := ib.links.Base(ctx)
+	base := ib.links.Base(ctx) // "" when ib.links is nil
 	if base == "" {
-		return nil, ""
+		return nil, "", ErrLinksUntrackable
 	}
-	return track, base
+	return track, base, nil
 }
 
 // trackReply mints the reply's tokens for the friend and stores, as the
