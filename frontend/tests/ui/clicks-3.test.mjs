@@ -179,4 +179,15 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   assert.doesNotMatch((await en.allInnerTexts()).join('\n'), /開きました|回|あいさつメッセージ|返信/)
   await settle(page)
   await ui.shot('clicks3-welcome-card-en.png')
+
+  // English: the composer's choice and what it means; the click line.
+  await page.getByRole('button', { name: 'Open conversation' }).click()
+  await page.getByTestId('composer-input').fill(`See ${FAQ}`)
+  await page.getByTestId('composer-links').filter({ hasText: 'Not tracked (sent as written)' }).waitFor()
+  const enLinks = await page.getByTestId('composer-links').innerText()
+  assert.match(enLinks, /Links in a reply are not tracked/)
+  assert.doesNotMatch(enLinks, /[ぁ-んァ-ン一-龯]/)
+  await page.getByTestId('system-line').filter({ hasText: 'opened the link in 田中 支店長’s reply' }).waitFor()
+  await settle(page)
+  await ui.shot('clicks3-reply-composer-en.png')
 })
