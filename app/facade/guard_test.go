@@ -78,6 +78,8 @@ var methodPerms = map[string]auth.Permission{
 	"ViewConversation": auth.PermInboxRead,
 	"AnsweredSince":    auth.PermInboxReply,
 	"RetryMessage":       auth.PermInboxReply,
+	"ReplyTracked":       auth.PermInboxReply,
+	"ReplyLinksTrackable": auth.PermInboxReply,
 	"SandboxCustomers":   auth.PermSandbox,
 	"SandboxChat":        auth.PermSandbox,
 	"SandboxSend":        auth.PermSandbox,

@@ -43,6 +43,23 @@ func (s *InboxService) Reply(conversationID int64, text string) (inbox.Message, 
 	})
 }
 
+// ReplyTracked sends a staff reply whose links in tracked (the clerk's
+// choice; none by default) are tracked for this friend (inbox.ReplyTracked).
+func (s *InboxService) ReplyTracked(conversationID int64, text string, tracked []string) (inbox.Message, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Message, error) {
+		return eng.Inbox().ReplyTracked(ctx, conversationID, inbox.ActorOf(st), text, tracked)
+	})
+}
+
+// ReplyLinksTrackable says whether a reply's links can be tracked here (a
+// relay is enrolled, or the sandbox); the composer offers the choice only
+// then.
+func (s *InboxService) ReplyLinksTrackable() (bool, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (bool, error) {
+		return eng.Clicks().Base(ctx) != "", nil
+	})
+}
+
 // RetryMessage resends a failed message.
 func (s *InboxService) RetryMessage(messageID int64) (inbox.Message, error) {
 	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (inbox.Message, error) {

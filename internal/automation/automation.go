@@ -92,6 +92,15 @@ type Step struct {
 	DelayHours int                    `json:"delayHours"`
 	At         string                 `json:"at"` // HH:MM local, or ""
 	Messages   []campaign.LineMessage `json:"messages"`
+	// Untracked are the step's LINE links sent as written (「計測しない」);
+	// every other link is tracked per friend while a relay is enrolled,
+	// as a reminder's are (campaign.Content.Untracked).
+	Untracked []string `json:"untracked,omitempty"`
+}
+
+// content is the step's messages as campaign content (its links' choice).
+func (st Step) content() campaign.Content {
+	return campaign.Content{Line: st.Messages, Untracked: st.Untracked}
 }
 
 // Spec is what a rule does.

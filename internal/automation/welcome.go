@@ -10,6 +10,7 @@ import (
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/insights"
 	"tsunagu/internal/outbox"
@@ -168,6 +169,9 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 	}
 	// Validate allows only {氏名} in a welcome step.
 	personal := campaign.Content{Line: r.Spec.Steps[step].Messages}.LinePersonalised()
+	// A step's tracked links are each friend's own (the friend is only a
+	// LINE user yet), so their message is too: one push each.
+	track, base := s.tracking(ctx, r.Spec.Steps[step].content())
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			status  string
@@ -210,15 +214,32 @@ func (s *Service) claimWelcome(ctx context.Context, r Rule, step int, es []enrol
 				return err
 			}
 		}
+		var minter *clicks.Minter
+		if base != "" && len(send) > 0 {
+			m, err := s.lnk.NewSourceMinter(ctx, tx, clicks.Source{Kind: clicks.SourceAutomation, ID: r.ID, Key: occurs}, base)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			minter = m
+		}
 		switch {
 		case len(send) == 0:
-		case personal:
+		case personal || minter != nil:
 			for _, e := range send {
-				name, err := inbox.CustomerName(ctx, tx, e.user)
-				if err != nil {
-					return err
+				p := campaign.Person{Name: inbox.UnknownName}
+				var err error
+				if personal {
+					if p.Name, err = inbox.CustomerName(ctx, tx, e.user); err != nil {
+						return err
+					}
 				}
-				m, _, err := renderLine(r.Spec.Steps[step].Messages, campaign.Person{Name: name})
+				if minter != nil {
+					if p.Links, err = minter.LinksFor(ctx, clicks.Recipient{LineUser: e.user}, track); err != nil {
+						return err
+					}
+				}
+				m, _, err := renderLine(r.Spec.Steps[step].Messages, p)
 				if err != nil {
 					return fmt.Errorf("render: %w", err)
 				}

@@ -142,8 +142,7 @@ func newToken() (string, error) {
 const (
 	SourceCampaign   = "campaign"   // ID: the campaign
 	SourceAutomation = "automation" // ID: the rule; Key: the reminder's day or "step-N"
-	// The schema also admits "reply" (a staff reply in the inbox, ID its
-	// message), which nothing mints yet.
+	SourceReply      = "reply"      // ID: the staff reply's message (inbox)
 )
 
 // Source is the send a tracked link was made for.
@@ -184,7 +183,7 @@ func (s *Service) NewMinter(ctx context.Context, tx *sql.Tx, campaign int64, bas
 // Close it before tx ends.
 func (s *Service) NewSourceMinter(ctx context.Context, tx *sql.Tx, src Source, base string) (*Minter, error) {
 	switch src.Kind {
-	case SourceCampaign, SourceAutomation:
+	case SourceCampaign, SourceAutomation, SourceReply:
 	default:
 		return nil, fmt.Errorf("clicks: unknown link source %q", src.Kind)
 	}

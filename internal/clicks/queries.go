@@ -14,11 +14,12 @@ const (
 	KindCampaign = "campaign"
 	KindReminder = "reminder" // a date automation
 	KindWelcome  = "welcome"  // a welcome step
+	KindReply    = "reply"    // a staff reply in the inbox (SourceName: who sent it)
 )
 
 // CustomerClick is one link of one send a customer opened.
 type CustomerClick struct {
-	Source       string `json:"source"`       // KindCampaign, KindReminder, KindWelcome
+	Source       string `json:"source"`       // KindCampaign, KindReminder, KindWelcome, KindReply
 	SourceName   string `json:"sourceName"`   // the campaign's or automation's name
 	CampaignID   int64  `json:"campaignId"`   // 0 unless a campaign
 	CampaignName string `json:"campaignName"` // "" unless a campaign
@@ -36,7 +37,8 @@ func (s *Service) ForCustomer(ctx context.Context, customer int64) ([]CustomerCl
 			SELECT id, source, source_id, url FROM tracked_links WHERE customer_id = ?1
 			UNION SELECT id, source, source_id, url FROM tracked_links
 			WHERE line_user_id IN (SELECT line_user_id FROM customer_line_links WHERE customer_id = ?1))
-		SELECT t.source, t.source_id, CASE t.source WHEN 'campaign' THEN coalesce(c.name, '') WHEN 'automation' THEN coalesce(a.name, '') ELSE '' END,
+		SELECT t.source, t.source_id, CASE t.source WHEN 'campaign' THEN coalesce(c.name, '') WHEN 'automation' THEN coalesce(a.name, '')
+			WHEN 'reply' THEN coalesce((SELECT m.sent_by FROM messages m WHERE m.id = t.source_id), '') ELSE '' END,
 			coalesce(a.kind, ''), t.url, COUNT(*), MIN(k.clicked_at), MAX(k.clicked_at)
 		FROM mine t JOIN link_clicks k ON k.link_id = t.id
 		LEFT JOIN campaigns c ON t.source = 'campaign' AND c.id = t.source_id

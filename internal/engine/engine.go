@@ -467,8 +467,8 @@ func (e *Engine) newClient(endpoint, token string, sandbox bool) (*line.Client, 
 func (e *Engine) newInbox(opts Options) error {
 	ib, err := inbox.New(inbox.Config{DB: e.db, Sender: e.client, Content: e.client, ReadMarker: e.client,
 		Emitter: opts.Emitter, Clock: opts.Clock, Logger: e.log, Hooks: e.inboxHooks(), MediaHost: e.mediaHost(),
-		StickerImageBase: e.stickerImageBase(),
-		Fetch:            inbox.FetchConfig{Profiles: e.bgClient, Content: e.bgClient}, Queue: inbox.SendQueueConfig{Sender: e.bgClient}})
+		StickerImageBase: e.stickerImageBase(), Links: e.Clicks(),
+		Fetch: inbox.FetchConfig{Profiles: e.bgClient, Content: e.bgClient}, Queue: inbox.SendQueueConfig{Sender: e.bgClient}})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/line"
 	"tsunagu/internal/store"
 )
@@ -87,6 +88,9 @@ var (
 	ErrNotRetrying = errors.New("message is not a failed outgoing message")
 	ErrOffline     = errors.New("inbox is open read-only: no LINE connection")
 	ErrNoActor     = errors.New("inbox: a send needs an actor for the audit trail")
+	// ErrLinksUntrackable: the clerk chose to track a link, but no relay
+	// is enrolled now; nothing was stored or sent.
+	ErrLinksUntrackable = errors.New("inbox: a link was chosen to be tracked, but no webhook relay is enrolled")
 )
 
 // Actor is who makes a send. Audit names them in the audit trail
@@ -135,6 +139,9 @@ type Config struct {
 	// line.StickerImageBase, the simulator's in the sandbox); "" shows
 	// stickers as their text label only.
 	StickerImageBase string
+	// Links tracks the links a clerk chooses to track in a reply
+	// (ReplyTracked); nil, or no relay: every link goes as written.
+	Links *clicks.Service
 	// Fetch and Queue configure the background fetcher and sender (Run).
 	Fetch FetchConfig
 	Queue SendQueueConfig
@@ -156,6 +163,7 @@ type Inbox struct {
 	hooks      []Hook
 	media      MediaHost
 	stickers   string // StickerImageBase
+	links      *clicks.Service
 
 	// Background work (Run): fetch jobs and the send queue, woken by
 	// new work, held back per LINE endpoint by a breaker.
@@ -189,6 +197,7 @@ func New(cfg Config) (*Inbox, error) {
 		hooks:      cfg.Hooks,
 		media:      cfg.MediaHost,
 		stickers:   cfg.StickerImageBase,
+		links:      cfg.Links,
 		fetchCfg:   cfg.Fetch.withDefaults(),
 		queueCfg:   cfg.Queue.withDefaults(),
 		fetchSig:   newSignal(),

@@ -86,6 +86,7 @@ const messageColumns = `id, conversation_id, direction, kind, body, COALESCE(sen
 	CASE WHEN source LIKE 'campaign:%' THEN (SELECT name FROM campaigns WHERE id = CAST(substr(source, 10) AS INTEGER))
 	     WHEN source LIKE 'survey:%' THEN (SELECT name FROM surveys WHERE id = CAST(substr(source, 8) AS INTEGER))
 	     WHEN source LIKE 'automation:%' THEN (SELECT name FROM automations WHERE id = CAST(substr(source, 12) AS INTEGER))
+	     WHEN source LIKE 'reply:%' THEN (SELECT r.sent_by FROM messages r WHERE r.id = CAST(substr(messages.source, 7) AS INTEGER))
 	END,
 	CASE WHEN source LIKE 'automation:%' THEN (SELECT kind FROM automations WHERE id = CAST(substr(source, 12) AS INTEGER)) END`
 
@@ -111,6 +112,9 @@ const (
 	OriginReminder  = "reminder"  // a date automation (birthday, maturity)
 	OriginWelcome   = "welcome"   // a welcome series step
 	OriginAutoreply = "autoreply" // a keyword or away reply, a linking answer
+	// OriginReply is a click line's (kind link_click) on a link a staff
+	// member's reply carried; OriginName is who sent it.
+	OriginReply = "reply"
 )
 
 // origin names the kind of feature a message's source is.
@@ -123,6 +127,8 @@ func origin(source, automationKind string) string {
 		return OriginCampaign
 	case "survey":
 		return OriginSurvey
+	case "reply":
+		return OriginReply
 	case "automation":
 		if automationKind == "welcome" {
 			return OriginWelcome

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/line"
 )
 
@@ -35,6 +37,18 @@ const (
 // once LINE answers again, Run); or "failed" for good, with the error
 // returned too.
 func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text string) (Message, error) {
+	return ib.ReplyTracked(ctx, conversationID, by, text, nil)
+}
+
+// ReplyTracked is Reply with the links of text in track (those the clerk
+// chose to track; a reply's links go as written by default) tracked for
+// this friend: in the transaction that stores the reply, each gets a token
+// (clicks, source "reply", the message) and the message's payload is the
+// text carrying the tracked links, while its body, which the conversation
+// shows, keeps the links as written. The sender publishes the tokens to
+// the relay before the request leaves (sendQueued). Without a relay
+// (Links, or none enrolled) nothing is tracked.
+func (ib *Inbox) ReplyTracked(ctx context.Context, conversationID int64, by Actor, text string, track []string) (Message, error) {
 	if ib.send == nil {
 		return Message{}, ErrOffline
 	}
@@ -44,15 +58,19 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 	if err := checkText(text); err != nil {
 		return Message{}, err
 	}
+	track, base, err := ib.replyTracking(ctx, text, track)
+	if err != nil {
+		return Message{}, err
+	}
 	unlock := ib.locks.lock(conversationID)
 	defer unlock()
 	now := ib.now()
 	var msgID int64
-	err := ib.db.Write(ctx, func(tx *sql.Tx) error {
-		var follow string
+	err = ib.db.Write(ctx, func(tx *sql.Tx) error {
+		var follow, user string
 		err := tx.QueryRowContext(ctx, `
-			SELECT u.follow_state FROM conversations c
-			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&follow)
+			SELECT u.follow_state, u.user_id FROM conversations c
+			JOIN line_users u ON u.user_id = c.line_user_id WHERE c.id = ?`, conversationID).Scan(&follow, &user)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %d: %w", conversationID, ErrNotFound)
 		}
@@ -84,6 +102,11 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 		if msgID, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		if len(track) > 0 {
+			if err := ib.trackReply(ctx, tx, msgID, user, text, track, base); err != nil {
+				return err
+			}
+		}
 		if err := touchConversation(ctx, tx, conversationID, now.UnixMilli(), "text", text, false); err != nil {
 			return err
 		}
@@ -94,6 +117,58 @@ func (ib *Inbox) Reply(ctx context.Context, conversationID int64, by Actor, text
 	}
 	ib.notify(conversationID)
 	return ib.deliverNow(ctx, conversationID, msgID)
+}
+
+// replyTracking returns the links of text among chosen (in text's order)
+// and the prefix of tracked links, or nothing when none was chosen or no
+// relay is enrolled. A link chosen when no relay can take it is an error
+// (ErrLinksUntrackable), never sent untracked behind the clerk's back.
+func (ib *Inbox) replyTracking(ctx context.Context, text string, chosen []string) ([]string, string, error) {
+	if len(chosen) == 0 {
+		return nil, "", nil
+	}
+	var track []string
+	for _, u := range clicks.FindLinks(text) {
+		if slices.Contains(chosen, u) {
+			track = append(track, u)
+		}
+	}
+	if len(track) == 0 {
+		return nil, "", nil
+	}
+	base := ib.links.Base(ctx) // "" when ib.links is nil
+	if base == "" {
+		return nil, "", ErrLinksUntrackable
+	}
+	return track, base, nil
+}
+
+// trackReply mints the reply's tokens for the friend and stores, as the
+// message's payload, the text that carries them.
+func (ib *Inbox) trackReply(ctx context.Context, tx *sql.Tx, msgID int64, user, text string, track []string, base string) error {
+	m, err := ib.links.NewSourceMinter(ctx, tx, clicks.Source{Kind: clicks.SourceReply, ID: msgID}, base)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	links, err := m.LinksFor(ctx, clicks.Recipient{LineUser: user}, track)
+	if err != nil {
+		return err
+	}
+	sent := clicks.ReplaceLinks(text, links)
+	if err := checkText(sent); err != nil {
+		return err // a tracked link is longer: the text may no longer fit
+	}
+	msg, err := line.Text(sent)
+	if err != nil {
+		return err
+	}
+	payload, err := line.MarshalMessages([]line.Message{msg})
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE messages SET payload = ? WHERE id = ?`, string(payload), msgID)
+	return err
 }
 
 // deliverNow delivers a conversation's queue up to and including msgID,

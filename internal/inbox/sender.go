@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
+	"tsunagu/internal/clicks"
 	"tsunagu/internal/line"
 )
 
@@ -381,6 +382,15 @@ func (ib *Inbox) sendQueued(ctx context.Context, p sendPath, q queued) (waiting 
 			// fix it.
 			return false, err, ib.recordFailed(ctx, q.id, SendErrFailed, "")
 		}
+		// A reply's tracked links go on the relay before the request
+		// that carries them (nothing to publish: one indexed query).
+		if ib.links != nil {
+			if perr := ib.links.PublishSource(ctx, clicks.Source{Kind: clicks.SourceReply, ID: q.id}); perr != nil {
+				ib.log.Warn("inbox: tracked links of a reply not published; it waits", "message", q.id, "err", perr)
+				held := fmt.Errorf("%w: %w", errLinksHeld, perr)
+				return true, held, ib.recordWaiting(ctx, q, held, "")
+			}
+		}
 	}
 	key := q.key.String
 	if q.via == "reply" {
@@ -476,10 +486,17 @@ func temporarySend(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// errLinksHeld: a reply waits because its tracked links could not be put
+// on the relay; no request left.
+var errLinksHeld = errors.New("inbox: the reply's tracked links are not on the relay yet")
+
 // notDelivered reports whether a failed request certainly never reached
 // LINE: the connection was never made, or LINE answered 429 (it refuses
 // before processing).
 func notDelivered(err error) bool {
+	if errors.Is(err, errLinksHeld) {
+		return true
+	}
 	var apiErr *line.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Status == http.StatusTooManyRequests && !errors.Is(err, line.ErrMonthlyLimit)

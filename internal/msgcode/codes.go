@@ -63,6 +63,7 @@ const (
 	LoginTaken            = "errors.loginTaken"
 	MailSettings          = "errors.mailSettings"
 	MessageTooLong        = "errors.messageTooLong"
+	ReplyLinksUntrackable = "errors.replyLinksUntrackable"
 	MonthlyLimit          = "errors.monthlyLimit"
 	NoFilePicker          = "errors.noFilePicker"
 	NoMediaHost           = "errors.noMediaHost"

@@ -152,6 +152,7 @@ func rules() []rule {
 		// Inbox and LINE.
 		{code: EmptyMessage, errs: []error{inbox.ErrEmpty}},
 		{code: MessageTooLong, errs: []error{inbox.ErrTooLong}},
+		{code: ReplyLinksUntrackable, errs: []error{inbox.ErrLinksUntrackable}},
 		{code: Unreachable, errs: []error{inbox.ErrUnreachable, line.ErrUnreachable}},
 		{code: NotRetrying, errs: []error{inbox.ErrNotRetrying}},
 		{code: MonthlyLimit, errs: []error{line.ErrMonthlyLimit}},

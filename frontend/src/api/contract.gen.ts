@@ -206,6 +206,7 @@ export interface AutomationStep {
   delayHours: number
   at: string
   messages: CampaignLineMessage[]
+  untracked?: string[]
 }
 
 /** autoreply.Day */
@@ -1713,6 +1714,8 @@ export interface Methods {
   RemoveCustomerTag(arg1: number, arg2: string): void
   Reply(arg1: number, arg2: string): InboxMessage
   ReplyImage(arg1: number, arg2: string): InboxMessage
+  ReplyLinksTrackable(): boolean
+  ReplyTracked(arg1: number, arg2: string, arg3: string[]): InboxMessage
   RequestCampaignApproval(arg1: number, arg2: number): Campaign
   ResetStaffPassword(arg1: number, arg2: string): void
   RestoreKeyFromCode(arg1: string): Status
@@ -1947,6 +1950,8 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   RemoveCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   Reply: { service: 'InboxService', permission: 'inbox.reply' },
   ReplyImage: { service: 'InboxService', permission: 'inbox.reply' },
+  ReplyLinksTrackable: { service: 'InboxService', permission: 'inbox.reply' },
+  ReplyTracked: { service: 'InboxService', permission: 'inbox.reply' },
   RequestCampaignApproval: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
   RestoreKeyFromCode: { service: 'BackupService', permission: null },
@@ -2044,7 +2049,7 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   AutomationRule: { spec: 'AutomationSpec' },
   AutomationSpec: { rules: 'SegmentNode', channels: { l: 0 }, content: 'CampaignContent', steps: { l: 'AutomationStep' } },
   AutomationStats: { skipped: { m: 0 } },
-  AutomationStep: { messages: { l: 'CampaignLineMessage' } },
+  AutomationStep: { messages: { l: 'CampaignLineMessage' }, untracked: { l: 0 } },
   AutoreplySettings: { holidays: { l: 0 } },
   Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignContent: { line: { l: 'CampaignLineMessage' }, missing: { m: 0 }, untracked: { l: 0 } },

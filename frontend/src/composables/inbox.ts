@@ -277,7 +277,7 @@ let localId = 0
  * Sends a reply. Shows it at once as "sending"; resolves with the stored
  * message (which may itself be status 'failed' with an error code).
  */
-export async function sendReply(conversationId: number, text: string, staffName: string): Promise<InboxMessage> {
+export async function sendReply(conversationId: number, text: string, staffName: string, tracked: string[] = []): Promise<InboxMessage> {
   const optimistic: InboxMessage = {
     id: --localId,
     conversationId,
@@ -297,7 +297,8 @@ export async function sendReply(conversationId: number, text: string, staffName:
   }
   inbox.outbox.push(optimistic)
   try {
-    const saved = await api.Reply(conversationId, text)
+    // Links the clerk chose to track (none by default) go through ReplyTracked.
+    const saved = tracked.length ? await api.ReplyTracked(conversationId, text, tracked) : await api.Reply(conversationId, text)
     upsertMessage(saved)
     return saved
   } finally {

@@ -59,6 +59,7 @@ const en: typeof ja = {
       clickLine: 'Opened the link in “{campaign}”',
       clickLineReminder: 'Opened the link in the reminder “{campaign}”',
       clickLineWelcome: 'Opened the link in the welcome message “{campaign}”',
+      clickLineReply: 'Opened the link in {campaign}’s reply',
       clickCount: 'clicks: {n}',
       clickLast: 'last: {at}',
       noClicks: 'No link sent to this customer has been opened yet',

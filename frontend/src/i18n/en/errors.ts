@@ -80,6 +80,7 @@ const en: typeof ja = {
     notFound: 'The item could not be found. Please refresh and try again.',
     emptyMessage: 'Please enter a message.',
     messageTooLong: 'The message is too long. Please keep it within 5,000 characters.',
+    replyLinksUntrackable: 'Links cannot be tracked: no webhook relay is set up. The reply was not sent. Untick “Track” and send it again.',
     sendFailed: 'The message could not be sent. Please wait a moment and retry.',
     unreachable: 'The customer has blocked the official account, so the message cannot be delivered.',
     channelInvalid: 'The channel secret or access token is not valid. Please check them in the LINE Developers console.',

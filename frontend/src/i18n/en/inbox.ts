@@ -115,6 +115,7 @@ const en: typeof ja = {
       link_click: '{name} opened the link in “{campaign}” ({link})',
       link_click_reminder: '{name} opened the link in the reminder “{campaign}” ({link})',
       link_click_welcome: '{name} opened the link in the welcome message “{campaign}” ({link})',
+      link_click_reply: '{name} opened the link in {campaign}’s reply ({link})',
     },
     kind: {
       sticker: '[Sticker]',
@@ -159,6 +160,12 @@ const en: typeof ja = {
     noteDelete: 'Delete note',
   },
   composer: {
+    links: {
+      title: 'Link click tracking',
+      default: 'Links in a reply are not tracked (sent as written). Only a link you tick is replaced by a URL of this customer’s own, and opening it is recorded in the conversation and on the customer card.',
+      track: 'Track',
+      untracked: 'Not tracked (sent as written)',
+    },
     label: 'Reply',
     placeholder: 'Type your reply to the customer',
     send: 'Send',

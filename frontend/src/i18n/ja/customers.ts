@@ -57,6 +57,7 @@ const ja = {
       clickLine: '「{campaign}」のリンクを開きました',
       clickLineReminder: 'リマインド「{campaign}」のリンクを開きました',
       clickLineWelcome: 'あいさつメッセージ「{campaign}」のリンクを開きました',
+      clickLineReply: '{campaign}さんの返信のリンクを開きました',
       clickCount: '{n}回',
       clickLast: '最後: {at}',
       noClicks: '配信したリンクはまだ開かれていません',

@@ -113,6 +113,7 @@ const ja = {
       link_click: '{name}さんが「{campaign}」のリンクを開きました（{link}）',
       link_click_reminder: '{name}さんがリマインド「{campaign}」のリンクを開きました（{link}）',
       link_click_welcome: '{name}さんがあいさつメッセージ「{campaign}」のリンクを開きました（{link}）',
+      link_click_reply: '{name}さんが{campaign}さんの返信のリンクを開きました（{link}）',
     },
     kind: {
       sticker: '［スタンプ］',
@@ -159,6 +160,12 @@ const ja = {
   },
   composer: {
     label: '返信メッセージ',
+    links: {
+      title: 'リンクのクリック計測',
+      default: '返信のリンクは計測しません（書いたとおりに送ります）。チェックしたリンクだけ、このお客さま専用の URL に置き換えて送り、開いたことを会話と顧客カードに記録します。',
+      track: '計測する',
+      untracked: '計測しない（そのまま送る）',
+    },
     placeholder: 'お客さまへの返信を入力してください',
     send: '送信',
     hintCtrl: 'Ctrl + Enter で送信',
