@@ -2203,6 +2203,7 @@ export const errorCodes = [
   'errors.relayNotEnrolled',
   'errors.relayUnreachable',
   'errors.relayWebhookUrl',
+  'errors.replyLinksUntrackable',
   'errors.richMenuBusy',
   'errors.richMenuInUse',
   'errors.richMenuInvalid',

@@ -6,7 +6,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/automations.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, settle } from './harness.mjs'
 
 // Birthdays 5, 10 and 20 days from today (month and day; born in 1980), so
 // that a "3 days before" reminder falls inside the next 30 days.
@@ -25,12 +25,6 @@ const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-automations-', pickFile: { nam
 const APPROVER_PASSWORD = 'approver passphrase 8'
 const APPROVER_INITIAL = 'approver initial 8'
 const RULE = '誕生日 3 日前のお祝い'
-
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
-}
 
 test('birthday reminder: 30-day preview, approval by another staff member, switched on', async () => {
   const { page, pageErrors } = ui

@@ -12,7 +12,7 @@ import net from 'node:net'
 import http from 'node:http'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, importCustomers, linkFriends } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, importCustomers, linkFriends, settle } from './harness.mjs'
 
 // 8001/8002 are linked to the simulated LINE friends 山田 花子 / 佐藤 健一;
 // 8003 has email consent, 8004 SMS consent, 8005 no consent at all; 8006
@@ -115,13 +115,6 @@ async function scrollToReport(page) {
     const pane = el.closest('section.main')
     pane.scrollTop += el.getBoundingClientRect().top - pane.getBoundingClientRect().top - 8
   })
-}
-
-/** Before a screenshot: no hover, no toasts left over the content. */
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
 }
 
 // ---- the test ------------------------------------------------------------

@@ -11,8 +11,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-2.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import https from 'node:https'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, settle, openLink } from './harness.mjs'
 
 /** Today in Japan as the importer reads a birth date (born 1980). */
 function birthdayToday() {
@@ -39,23 +38,6 @@ const RULE = 'お誕生日のご案内'
 const TARGET = 'https://www.example.jp/birthday/gift'
 const TERMS = 'https://www.example.jp/terms'
 const TAG = '記念品に関心'
-
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
-}
-/** GET without following redirects; the sandbox link host's certificate is self-signed (loopback). */
-function open(url) {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { rejectUnauthorized: false }, (res) => {
-        res.resume()
-        resolve({ status: res.statusCode, location: res.headers.location })
-      })
-      .on('error', reject)
-  })
-}
 
 test('a tracked reminder link: the editor choice, the click named by the reminder on the card and in the conversation', async () => {
   const { page } = ui
@@ -133,7 +115,7 @@ test('a tracked reminder link: the editor choice, the click named by the reminde
   assert.ok(sent.text.includes(TERMS) && !sent.text.includes(TARGET), sent.text)
   const link = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(sent.text)?.[0]
   assert.ok(link, sent.text)
-  assert.deepEqual(await open(link), { status: 302, location: TARGET })
+  assert.deepEqual(await openLink(link), { status: 302, location: TARGET })
 
   await page.getByTestId('sign-out').click()
   await page.getByTestId('signin-form').waitFor()

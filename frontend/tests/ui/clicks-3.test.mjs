@@ -12,8 +12,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-3.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import https from 'node:https'
-import { useUiHarness, signInFirstAdmin, importCustomers, chooseOwnPassword, mustCall, signIn } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, importCustomers, chooseOwnPassword, mustCall, signIn, settle, openLink } from './harness.mjs'
 
 const CSV = '顧客番号,氏名,フリガナ,生年月日,店番,担当者,LINE同意\n8301,高橋 美咲,タカハシ ミサキ,1985/04/02,001,田中,同意\n'
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-clicks3-', pickFile: { name: 'customers.csv', contents: CSV } })
@@ -21,23 +20,6 @@ const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-clicks3-', pickFile: { name: '
 const RULE = '友だち追加のごあいさつ'
 const GUIDE = 'https://www.example.jp/welcome/guide'
 const TERMS = 'https://www.example.jp/terms'
-
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
-}
-/** GET without following redirects; the sandbox link host's certificate is self-signed (loopback). */
-function open(url) {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { rejectUnauthorized: false }, (res) => {
-        res.resume()
-        resolve({ status: res.statusCode, location: res.headers.location })
-      })
-      .on('error', reject)
-  })
-}
 
 test('a tracked welcome-step link: the step editor choice, the click named by the welcome series', async () => {
   const { page } = ui
@@ -93,7 +75,7 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   assert.ok(sent.text.includes(TERMS) && !sent.text.includes(GUIDE), sent.text)
   const link = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(sent.text)?.[0]
   assert.ok(link, sent.text)
-  assert.deepEqual(await open(link), { status: 302, location: GUIDE })
+  assert.deepEqual(await openLink(link), { status: 302, location: GUIDE })
 
   await page.getByTestId('sign-out').click()
   await page.getByTestId('signin-form').waitFor()
@@ -160,7 +142,7 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   assert.ok(replied.text.includes(FAQ) && !replied.text.includes(FORM), replied.text)
   const replyLink = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(replied.text)?.[0]
   assert.ok(replyLink, replied.text)
-  assert.deepEqual(await open(replyLink), { status: 302, location: FORM })
+  assert.deepEqual(await openLink(replyLink), { status: 302, location: FORM })
   const replyLine = page.getByTestId('system-line').filter({ hasText: '返信のリンクを開きました' })
   await replyLine.waitFor({ timeout: 30000 })
   assert.match(await replyLine.innerText(), /高橋 美咲さんが田中 支店長さんの返信のリンクを開きました（www\.example\.jp\/forms\/address）/)

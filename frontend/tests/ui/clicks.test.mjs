@@ -9,8 +9,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import https from 'node:https'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, settle, openLink } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,店番,担当者,LINE同意\n' + '8101,山田 花子,ヤマダ ハナコ,001,田中,同意\n' + '8102,佐藤 健一,サトウ ケンイチ,001,田中,同意\n'
@@ -19,23 +18,6 @@ const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-clicks-', pickFile: { name: 'c
 const CAMPAIGN = '金利上乗せキャンペーン'
 const TARGET = 'https://www.example.jp/teiki/campaign'
 const PRIVACY = 'https://www.example.jp/privacy'
-
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
-}
-/** GET without following redirects; the sandbox link host's certificate is self-signed (loopback). */
-function open(url) {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { rejectUnauthorized: false }, (res) => {
-        res.resume()
-        resolve({ status: res.statusCode, location: res.headers.location })
-      })
-      .on('error', reject)
-  })
-}
 
 test('a tracked campaign link: the editor choice, the click on the customer card and in the conversation', async () => {
   const { page } = ui
@@ -124,9 +106,9 @@ test('a tracked campaign link: the editor choice, the click on the customer card
   const kenichi = await linkOf('佐藤 健一')
   assert.notEqual(hanako, kenichi)
   // 山田 花子 opens hers: redirected to the page.
-  assert.deepEqual(await open(hanako), { status: 302, location: TARGET })
+  assert.deepEqual(await openLink(hanako), { status: 302, location: TARGET })
   // An unknown token: the neutral page, nothing recorded.
-  const unknown = await open(hanako.slice(0, -32) + 'A'.repeat(32))
+  const unknown = await openLink(hanako.slice(0, -32) + 'A'.repeat(32))
   assert.equal(unknown.status, 200)
 
   await page.getByTestId('sign-out').click()

@@ -9,7 +9,7 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/dashboard.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, importCustomers, linkFriends } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, importCustomers, linkFriends, settle } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,携帯電話,メールアドレス,店番,担当者,LINE同意,メール同意,SMS同意\n' +
@@ -22,12 +22,6 @@ const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-dashboard-', pickFile: { name:
 const APPROVER_INITIAL = 'approver initial 20d'
 const APPROVER_PASSWORD = 'approver passphrase 20d'
 const CAMPAIGN = '年末年始の窓口営業'
-
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(400)
-}
 
 /** A local time in JST (yyyy-MM-ddTHH:mm) minutes from now. */
 function jstLocal(minutes) {

@@ -10,6 +10,7 @@
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
 import { before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import https from 'node:https'
 import { spawn, execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -309,4 +310,24 @@ export async function linkFriends(page, pairs) {
     await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
   }
   return sims
+}
+
+/** Before a screenshot: the pointer out of the way, no toast left. */
+export async function settle(page) {
+  await page.mouse.move(0, 0)
+  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
+  await page.waitForTimeout(400)
+}
+
+/** GET without following redirects (a tracked link, a route's QR code);
+ *  the sandbox's loopback link host has a self-signed certificate. */
+export function openLink(url) {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { rejectUnauthorized: false }, (res) => {
+        res.resume()
+        resolve({ status: res.statusCode, location: res.headers.location })
+      })
+      .on('error', reject)
+  })
 }

@@ -9,7 +9,7 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/insight.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, importCustomers, linkFriends } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, importCustomers, linkFriends, settle } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,携帯電話,メールアドレス,店番,担当者,LINE同意,メール同意,SMS同意\n' +
@@ -23,12 +23,6 @@ const APPROVER_PASSWORD = 'approver passphrase 20'
 const CAMPAIGN = '定期預金 満期のご案内'
 // engine.SandboxInsightDelay, and a margin.
 const SANDBOX_DELAY_MS = 30_000
-
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
-}
 
 async function scrollTo(page, loc) {
   await loc.evaluate((el) => {

@@ -11,32 +11,15 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/routes.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import https from 'node:https'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { useUiHarness, signInFirstAdmin, artifactsDir, call, mustCall } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, artifactsDir, call, mustCall, settle, openLink } from './harness.mjs'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-routes-', pickFile: { name: 'unused.csv', contents: 'x\n' } })
 
 const WELCOME = '窓口のポスターからのご登録ありがとうございます。'
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/
 
-async function settle(page) {
-  await page.mouse.move(0, 0)
-  await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
-  await page.waitForTimeout(300)
-}
-/** GET without following redirects; the sandbox host's certificate is self-signed (loopback). */
-function open(url) {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { rejectUnauthorized: false }, (res) => {
-        res.resume()
-        resolve({ status: res.statusCode, location: res.headers.location })
-      })
-      .on('error', reject)
-  })
-}
 function savedFile(prefix) {
   const f = readdirSync(ui.filesDir).find((n) => n.startsWith(prefix))
   assert.ok(f, `no ${prefix}* saved in ${ui.filesDir}: ${readdirSync(ui.filesDir)}`)
@@ -113,12 +96,12 @@ test('inflow routes: editor, QR code and poster, attributed friends, the report'
   const account = await mustCall(page, 'RouteAccount')
 
   // People open the routes and add the account; one comes from nowhere.
-  const visitA = await open(url)
+  const visitA = await openLink(url)
   assert.equal(visitA.status, 302)
   assert.equal(visitA.location, `https://line.me/R/ti/p/${account.basicId}`)
   const a = await mustCall(page, 'SandboxNewFriend', '来店 一郎')
   for (let i = 0; i < 50 && (await routeFriends(page, '窓口カウンターのポスター')) < 1; i++) await page.waitForTimeout(200)
-  assert.equal((await open(flyer.url)).status, 302)
+  assert.equal((await openLink(flyer.url)).status, 302)
   await mustCall(page, 'SandboxNewFriend', '来店 二郎')
   for (let i = 0; i < 50 && (await routeFriends(page, '秋のチラシ')) < 1; i++) await page.waitForTimeout(200)
   await mustCall(page, 'SandboxNewFriend', '検索 三郎')
