@@ -145,14 +145,18 @@ func (s *Server) putLinksWindow(ctx context.Context, tenant string, links []wire
 const neutralPage = `<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>ご案内</title></head>` +
 	`<body style="font-family:sans-serif;margin:3em auto;max-width:32em;padding:0 1em;color:#333"><p>このリンクは現在ご利用いただけません。</p><p>お手数ですが、お届けしたメッセージをもう一度ご確認ください。</p></body></html>`
 
-func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+// followable is the one lookup of a tracked link's or a route's token
+// (GET /c/… and /r/…): the tenant, the token and where it leads, if the
+// tenant is usable and the token known, unexpired and pointing somewhere
+// allowed. Otherwise it answers the neutral page itself (counted, timed)
+// and ok is false: both endpoints fail alike, so neither leaks which part
+// was wrong.
+func (s *Server) followable(w http.ResponseWriter, r *http.Request, start time.Time) (t *Tenant, token string, rec linkRecord, ok bool) {
 	id, token := r.PathValue("tenant"), r.PathValue("token")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	var rec linkRecord
-	t := s.tenant(r.Context(), id, nil)
-	ok := usable(t) && wire.ValidToken(token)
+	t = s.tenant(r.Context(), id, nil)
+	ok = usable(t) && wire.ValidToken(token)
 	if ok {
 		e, err := s.o.links.Get(r.Context(), wire.LinkKey(id, token))
 		ok = err == nil && json.Unmarshal(e.Value(), &rec) == nil && rec.ExpiresAt > s.cfg.Clock().UnixMilli() && validTarget(rec.URL)
@@ -164,6 +168,14 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, neutralPage)
 		s.metrics.clickSecs.Observe(time.Since(start).Seconds())
+	}
+	return t, token, rec, ok
+}
+
+func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	t, token, rec, ok := s.followable(w, r, start)
+	if !ok {
 		return
 	}
 	// Over a limit the person is still redirected (the link must work);
@@ -175,7 +187,7 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 	case s.queueClick(r.Context(), t, token):
 		result = "queued"
 	}
-	s.metrics.clicks.WithLabelValues(id, result).Inc()
+	s.metrics.clicks.WithLabelValues(t.ID, result).Inc()
 	http.Redirect(w, r, rec.URL, http.StatusFound)
 	s.metrics.clickSecs.Observe(time.Since(start).Seconds())
 }

@@ -2,8 +2,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 
@@ -21,30 +19,15 @@ import (
 
 func (s *Server) handleVisit(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id, token := r.PathValue("tenant"), r.PathValue("token")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	var rec linkRecord
-	t := s.tenant(r.Context(), id, nil)
-	ok := usable(t) && wire.ValidToken(token)
-	if ok {
-		e, err := s.o.links.Get(r.Context(), wire.LinkKey(id, token))
-		ok = err == nil && json.Unmarshal(e.Value(), &rec) == nil && rec.ExpiresAt > s.cfg.Clock().UnixMilli() && validTarget(rec.URL)
-	}
+	t, token, rec, ok := s.followable(w, r, start)
 	if !ok {
-		s.metrics.clicks.WithLabelValues("", "neutral").Inc()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusOK)
-		io.WriteString(w, neutralPage)
-		s.metrics.clickSecs.Observe(time.Since(start).Seconds())
 		return
 	}
 	result := "visit_dropped"
 	if s.queueVisit(r.Context(), t, token) {
 		result = "visit_queued"
 	}
-	s.metrics.clicks.WithLabelValues(id, result).Inc()
+	s.metrics.clicks.WithLabelValues(t.ID, result).Inc()
 	// A plain redirect: a phone's camera app opens the URL in the browser,
 	// which hands line.me/R/ti/p/… to the LINE app.
 	http.Redirect(w, r, rec.URL, http.StatusFound)
