@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"tsunagu/app/facade"
+	"tsunagu/internal/clock"
 	"tsunagu/internal/dispatch"
 	"tsunagu/internal/fielderr"
 	"tsunagu/internal/msgcode"
@@ -184,4 +186,22 @@ func (b *broker) close() {
 		close(ch)
 		delete(b.clients, ch)
 	}
+}
+
+// moveClock moves the app's clock forward by {"advanceSeconds":N} and runs
+// what waits for a time (the automation scheduler) at once; it answers the
+// app's time now.
+func moveClock(clk *clock.Movable, h *facade.Host) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			AdvanceSeconds int64 `json:"advanceSeconds"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<10)).Decode(&body); err != nil || body.AdvanceSeconds <= 0 {
+			http.Error(w, `want {"advanceSeconds": N} with N > 0`, http.StatusBadRequest)
+			return
+		}
+		clk.Advance(time.Duration(body.AdvanceSeconds) * time.Second)
+		h.ClockMoved()
+		writeJSON(w, http.StatusOK, map[string]int64{"now": clk.Now().UnixMilli()})
+	})
 }

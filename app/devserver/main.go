@@ -5,7 +5,8 @@
 //
 // Calls: POST /api/call/<Method> with a JSON array of arguments; answers the
 // JSON result, or {"error": "<message code>"} with status 400. Events:
-// Server-Sent Events at GET /api/events.
+// Server-Sent Events at GET /api/events. With --movable-clock (UI tests),
+// POST /api/test/clock moves the app's clock forward.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"tsunagu/app/facade"
+	"tsunagu/internal/clock"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/version"
@@ -44,6 +46,8 @@ func run() error {
 	flag.StringVar(&picker.saveDir, "save-dir", os.TempDir(), "folder the file-save dialog answers with (export, import report)")
 	appVersion := flag.String("app-version", version.Version, "the version the bridge reports (UI tests of the update check)")
 	updatePolicy := flag.String("update-policy", "", "an update policy file for UI tests (update.ReadPolicyFile, unprotected); the installer is never run, its path is printed as UPDATE-LAUNCH")
+	movable := flag.Bool("movable-clock", false, "UI tests: the app's clock can be moved forward with POST /api/test/clock {\"advanceSeconds\":N} (a reminder's send time, the idle lock) instead of waiting")
+	ahead := flag.Duration("clock-ahead", 0, "with --movable-clock: start this far ahead (a restarted devserver keeps the time its test had moved to)")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -61,7 +65,14 @@ func run() error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	events := newBroker()
-	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker,
+	var clk *clock.Movable
+	var now func() time.Time // nil: time.Now
+	if *movable {
+		clk = clock.NewMovable(time.Now)
+		clk.Advance(*ahead)
+		now = clk.Now
+	}
+	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker, Clock: now,
 		Updates: devUpdates(*updatePolicy),
 		// A development tool: the UI tests' relay runs on loopback
 		// without TLS. The desktop app accepts https:// only.
@@ -77,6 +88,9 @@ func run() error {
 	}
 	mux.Handle("POST /api/call/{method}", calls)
 	mux.Handle("GET /api/events", events)
+	if clk != nil {
+		mux.Handle("POST /api/test/clock", moveClock(clk, h))
+	}
 	mux.Handle("/", seatEntry(http.FileServer(http.Dir(*static))))
 
 	ln, err := net.Listen("tcp", *listen)

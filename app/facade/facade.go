@@ -110,6 +110,18 @@ func (a *App) NewClient(seat string) *Client {
 	return &Client{App: a, seat: seat, id: randomID()}
 }
 
+// ClockMoved runs the automation scheduler's pass now: the sandbox's clock
+// (Options.Clock, an internal/clock.Movable in the dev bridge's UI tests)
+// was moved forward past a send time.
+func (h *Host) ClockMoved() {
+	a := h.app
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.eng != nil {
+		a.eng.Automations().Wake()
+	}
+}
+
 // Start opens the engine. A failure (locked keychain, wrong key) is kept and
 // reported through Status, so the window can explain it instead of vanishing.
 func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {

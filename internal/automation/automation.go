@@ -215,6 +215,7 @@ type Service struct {
 	runMu sync.Mutex // one scheduler pass at a time
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
+	wake  chan struct{} // Wake: a pass now, between the ticks
 }
 
 // New returns a service.
@@ -222,7 +223,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DB == nil || cfg.Segments == nil {
 		return nil, errors.New("automation: DB and segments are required")
 	}
-	s := &Service{db: cfg.DB, segs: cfg.Segments, ob: cfg.Outbox, ntf: cfg.Notifier, lnk: cfg.Links, now: cfg.Clock, log: cfg.Logger, fail: cfg.Failpoint}
+	s := &Service{db: cfg.DB, segs: cfg.Segments, ob: cfg.Outbox, ntf: cfg.Notifier, lnk: cfg.Links, now: cfg.Clock, log: cfg.Logger, fail: cfg.Failpoint, wake: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -251,9 +252,20 @@ func (s *Service) Start(interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-s.wake:
 			}
 		}
 	})
+}
+
+// Wake runs a scheduler pass now instead of at the next tick: the sandbox's
+// clock was moved forward (internal/clock). A pass already asked for is
+// not asked for twice.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops the scheduler and waits for a running pass.

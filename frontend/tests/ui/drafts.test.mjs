@@ -10,7 +10,7 @@
 // back on an empty inbox, and the campaign editor's state was gone.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, submitFirstRun, restartDevserver, chooseOwnPassword, call, signIn } from './harness.mjs'
+import { useUiHarness, advanceClock, submitFirstRun, restartDevserver, chooseOwnPassword, call, signIn } from './harness.mjs'
 
 const ADMIN_PASSWORD = 'ui-test admin passphrase'
 const SATO_INITIAL = 'initial pass for sato 1'
@@ -23,7 +23,7 @@ const CAMPAIGN = '年末のごあいさつ（下書き）'
 const CAMPAIGN_TEXT = 'いつもつなぐ信用金庫をご利用いただきありがとうございます。'
 const CAMPAIGN_MORE = '年末年始の営業日をお知らせします。'
 
-const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-drafts-' })
+const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-drafts-', browserClock: true })
 
 /** Waits until the signed-in person's draft in the DB satisfies ok(body). */
 async function draftInDb(page, kind, key, ok) {
@@ -148,7 +148,10 @@ test('lock, idle lock, sign-out and restart keep a reply draft and an unsaved ca
   await draftInDb(page, 'campaign', 'new', (b) => b.includes(CAMPAIGN_MORE))
   await page.mouse.move(0, 0)
   // No input from here: the lock screen comes by itself.
-  await page.getByTestId('lock-screen').waitFor({ timeout: 100_000 })
+  // A minute and a second pass (the app's and the page's clocks move
+  // together instead of the test waiting for them).
+  await advanceClock(ui, 61)
+  await page.getByTestId('lock-screen').waitFor()
   await ui.shot('drafts-idle-locked-ja.png')
   await unlock(page)
   await expectCampaignEditor(page, CAMPAIGN, CAMPAIGN_TEXT + CAMPAIGN_MORE)

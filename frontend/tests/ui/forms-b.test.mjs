@@ -16,7 +16,7 @@
 //   TSUNAGU_DEVSERVER=... node --test frontend/tests/ui/forms-b.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, restartDevserver, chooseOwnPassword, call, signIn, choose } from './harness.mjs'
+import { useUiHarness, advanceClock, signInFirstAdmin, restartDevserver, chooseOwnPassword, call, signIn, choose } from './harness.mjs'
 
 const ADMIN_PASSWORD = 'correct horse battery 1' // signInFirstAdmin's
 const SATO_INITIAL = 'initial pass for sato 1'
@@ -28,7 +28,7 @@ const INTRO = 'いつもご利用ありがとうございます。'
 const MENU = '会員メニュー（下書き）'
 const MENU_URI = 'https://example-shinkin.jp/loan'
 
-const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-formsb-' })
+const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-formsb-', browserClock: true })
 
 /** The wrong fields the page shows: form items marked red, with their feedback. */
 async function markedFields(page, within = 'body') {
@@ -300,7 +300,10 @@ test('survey builder and rich menu editor keep unsaved work across lock, idle lo
   await expectMenuDraft(page)
   await draftInDb(page, 'richmenu', 'new', (b) => b.includes(MENU_URI))
   await page.mouse.move(0, 0)
-  await page.getByTestId('lock-screen').waitFor({ timeout: 100_000 })
+  // A minute and a second pass (the app's and the page's clocks move
+  // together instead of the test waiting for them).
+  await advanceClock(ui, 61)
+  await page.getByTestId('lock-screen').waitFor()
   await ui.shot('forms-b-idle-locked-ja.png')
   await unlock(page)
   await expectMenuDraft(page)

@@ -78,7 +78,23 @@ async function stopDevserver(ui) {
  * new: ui.baseUrl changes, so go to it again. */
 export async function restartDevserver(ui) {
   await stopDevserver(ui)
-  ui.baseUrl = await startDevserver(ui, ui.devserver.bin, ui.devserver.args)
+  // The app's time never runs backwards over a restart.
+  const ahead = ui.clockAhead ? [`--clock-ahead=${ui.clockAhead}s`] : []
+  ui.baseUrl = await startDevserver(ui, ui.devserver.bin, [...ui.devserver.args, ...ahead])
+}
+
+/** Moves the app's clock forward by seconds (the dev bridge's
+ *  --movable-clock) and runs the automation scheduler's pass at once: a
+ *  reminder's send time or the idle lock is reached without waiting. */
+export async function advanceClock(ui, seconds) {
+  const r = await fetch(`${ui.baseUrl}/api/test/clock`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ advanceSeconds: seconds }),
+  })
+  assert.ok(r.ok, `moving the clock: ${r.status} ${await r.text()}`)
+  ui.clockAhead = (ui.clockAhead ?? 0) + seconds
+  if (ui.browserClock) await ui.context.clock.fastForward(seconds * 1000)
 }
 
 /**
@@ -93,8 +109,10 @@ export async function restartDevserver(ui) {
  *   ui.csvPath) that the bridge's file dialog answers (--pick-file); saved
  *   files go to the same folder (--save-dir)
  * @param {string[]} [opts.devserverArgs] more flags for the dev bridge
+ * @param {boolean} [opts.browserClock] the page's clock is Playwright's, and
+ *   advanceClock moves it too (a test of the idle lock)
  */
-export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) {
+export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browserClock = false } = {}) {
   const ui = {
     server: undefined,
     serverOutput: '',
@@ -123,7 +141,9 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
     mkdirSync(artifactsDir, { recursive: true })
 
     ui.dataDir = mkdtempSync(join(tmpdir(), dataPrefix))
-    const extraArgs = [...devserverArgs] // e.g. --update-policy FILE (about.test.mjs)
+    // --movable-clock: advanceClock() reaches a send time or the idle lock
+    // without waiting for it.
+    const extraArgs = ['--movable-clock', ...devserverArgs] // e.g. --update-policy FILE (about.test.mjs)
     if (pickFile) {
       ui.filesDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-files-'))
       ui.csvPath = join(ui.filesDir, pickFile.name)
@@ -151,6 +171,11 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [] } = {}) 
       ],
     })
     const context = await ui.browser.newContext(branchPC)
+    ui.context = context
+    ui.browserClock = browserClock
+    // The page's timers and Date under Playwright's clock, so advanceClock
+    // moves the browser's time (the idle check) with the app's.
+    if (browserClock) await context.clock.install()
     ui.page = await context.newPage()
     ui.page.setDefaultTimeout(15_000)
     ui.page.on('pageerror', (err) => ui.pageErrors.push(String(err)))
