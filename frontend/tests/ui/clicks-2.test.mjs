@@ -11,7 +11,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-2.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, advanceClock, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, settle, openLink } from './harness.mjs'
+import { useUiHarness, advanceClock, conversationOf, sentTo, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, settle, openLink } from './harness.mjs'
 
 /** Today in Japan as the importer reads a birth date (born 1980). */
 function birthdayToday() {
@@ -52,11 +52,7 @@ test('a tracked reminder link: the editor choice, the click named by the reminde
   const sim = (await mustCall(page, 'SandboxCustomers')).find((s) => s.displayName === '山田 花子')
   assert.ok(sim)
   await mustCall(page, 'SandboxSend', sim.userId, 'こんにちは')
-  let conv
-  for (let i = 0; i < 50 && !conv; i++) {
-    conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
-    if (!conv) await page.waitForTimeout(200)
-  }
+  const conv = await conversationOf(page, sim.userId)
   const cust = (await mustCall(page, 'Customers', { query: '8201', limit: 5, offset: 0 })).customers.find((c) => c.customerNo === '8201')
   await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
 
@@ -108,12 +104,7 @@ test('a tracked reminder link: the editor choice, the click named by the reminde
   // own. The app's clock moves past the send time (at most 150 s ahead)
   // instead of the test waiting for it.
   await advanceClock(ui, 180)
-  let sent
-  for (let i = 0; i < 100 && !sent; i++) {
-    sent = (await mustCall(page, 'SandboxChat', sim.userId)).find((x) => x.from === 'official' && x.text.includes('お誕生日おめでとう'))
-    if (!sent) await page.waitForTimeout(500)
-  }
-  assert.ok(sent, 'the reminder was sent')
+  const sent = await sentTo(page, sim.userId, 'お誕生日おめでとう')
   assert.ok(sent.text.includes(TERMS) && !sent.text.includes(TARGET), sent.text)
   const link = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(sent.text)?.[0]
   assert.ok(link, sent.text)

@@ -12,7 +12,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-3.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, importCustomers, chooseOwnPassword, mustCall, signIn, settle, openLink } from './harness.mjs'
+import { useUiHarness, conversationOf, sentTo, signInFirstAdmin, importCustomers, chooseOwnPassword, mustCall, signIn, settle, openLink } from './harness.mjs'
 
 const CSV = '顧客番号,氏名,フリガナ,生年月日,店番,担当者,LINE同意\n8301,高橋 美咲,タカハシ ミサキ,1985/04/02,001,田中,同意\n'
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-clicks3-', pickFile: { name: 'customers.csv', contents: CSV } })
@@ -63,15 +63,10 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   await mustCall(page, 'ApproveAutomation', created.id, created.version)
   await mustCall(page, 'ActivateAutomation', created.id)
 
-  // A new friend (not a customer): the scheduler's next pass (every 30 s)
-  // sends step 1 with a link of their own.
+  // A new friend (not a customer): the scheduler's next pass sends step 1
+  // with a link of their own.
   const friend = await mustCall(page, 'SandboxNewFriend', '高橋 美咲')
-  let sent
-  for (let i = 0; i < 200 && !sent; i++) {
-    sent = (await mustCall(page, 'SandboxChat', friend.userId)).find((x) => x.from === 'official' && x.text.includes('友だち追加ありがとう'))
-    if (!sent) await page.waitForTimeout(500)
-  }
-  assert.ok(sent, 'step 1 was sent')
+  const sent = await sentTo(page, friend.userId, '友だち追加ありがとう', ui)
   assert.ok(sent.text.includes(TERMS) && !sent.text.includes(GUIDE), sent.text)
   const link = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(sent.text)?.[0]
   assert.ok(link, sent.text)
@@ -83,12 +78,7 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   await page.getByTestId('nav-customers').waitFor()
   // The click was made for the LINE user; linked to her customer record
   // afterwards, the card names the welcome series.
-  let conv
-  for (let i = 0; i < 50 && !conv; i++) {
-    conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === friend.userId)
-    if (!conv) await page.waitForTimeout(200)
-  }
-  assert.ok(conv, 'the new friend has a conversation')
+  const conv = await conversationOf(page, friend.userId)
   const cust = (await mustCall(page, 'Customers', { query: '8301', limit: 5, offset: 0 })).customers.find((c) => c.customerNo === '8301')
   await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
   await page.getByTestId('nav-customers').click()
@@ -133,12 +123,7 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   await settle(page)
   await ui.shot('clicks3-reply-composer-ja.png')
   await page.getByTestId('composer-send').click()
-  let replied
-  for (let i = 0; i < 100 && !replied; i++) {
-    replied = (await mustCall(page, 'SandboxChat', friend.userId)).find((x) => x.from === 'official' && x.text.includes('住所変更はこちら'))
-    if (!replied) await page.waitForTimeout(300)
-  }
-  assert.ok(replied, 'the reply was sent')
+  const replied = await sentTo(page, friend.userId, '住所変更はこちら')
   assert.ok(replied.text.includes(FAQ) && !replied.text.includes(FORM), replied.text)
   const replyLink = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(replied.text)?.[0]
   assert.ok(replyLink, replied.text)

@@ -9,7 +9,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, settle, openLink } from './harness.mjs'
+import { useUiHarness, conversationOf, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, settle, openLink } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,店番,担当者,LINE同意\n' + '8101,山田 花子,ヤマダ ハナコ,001,田中,同意\n' + '8102,佐藤 健一,サトウ ケンイチ,001,田中,同意\n'
@@ -39,11 +39,7 @@ test('a tracked campaign link: the editor choice, the click on the customer card
     assert.ok(sim, name)
     friend[name] = sim
     await mustCall(page, 'SandboxSend', sim.userId, 'こんにちは')
-    let conv
-    for (let i = 0; i < 50 && !conv; i++) {
-      conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
-      if (!conv) await page.waitForTimeout(200)
-    }
+    const conv = await conversationOf(page, sim.userId)
     const cust = (await mustCall(page, 'Customers', { query: no, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === no)
     await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
     friend[name].customerId = cust.id

@@ -325,16 +325,36 @@ export async function linkFriends(page, pairs) {
     const sim = sims.find((s) => s.displayName === displayName)
     assert.ok(sim, `simulated friend ${displayName}`)
     await mustCall(page, 'SandboxSend', sim.userId, 'お知らせを受け取りたいです')
-    let conv
-    for (let i = 0; i < 50 && !conv; i++) {
-      conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === sim.userId)
-      if (!conv) await page.waitForTimeout(200)
-    }
-    assert.ok(conv, `conversation of ${displayName}`)
+    const conv = await conversationOf(page, sim.userId)
     const cust = (await mustCall(page, 'Customers', { query: customerNo, limit: 5, offset: 0 })).customers.find((c) => c.customerNo === customerNo)
     await mustCall(page, 'LinkConversation', conv.id, cust.id, 'none')
   }
   return sims
+}
+
+/** The conversation of a LINE user, once the inbox has it. */
+export async function conversationOf(page, userId) {
+  for (let i = 0; i < 50; i++) {
+    const conv = (await mustCall(page, 'Conversations')).find((c) => c.lineUserId === userId)
+    if (conv) return conv
+    await page.waitForTimeout(200)
+  }
+  assert.fail(`no conversation of ${userId}`)
+}
+
+/** The official account's message to a simulated friend that contains
+ *  text, once it was sent (a scheduler's pass, a reply's send). With
+ *  wakeScheduler (the harness's ui), the automation scheduler is asked for
+ *  a pass every few seconds instead of waiting for its 30-s tick (what it
+ *  sends may not be due yet at the first ask: an event still on its way). */
+export async function sentTo(page, userId, text, wakeScheduler) {
+  for (let i = 0; i < 100; i++) {
+    if (wakeScheduler && i % 10 === 0) await advanceClock(wakeScheduler, 1)
+    const m = (await mustCall(page, 'SandboxChat', userId)).find((x) => x.from === 'official' && x.text.includes(text))
+    if (m) return m
+    await page.waitForTimeout(300)
+  }
+  assert.fail(`nothing containing ${text} was sent`)
 }
 
 /** Before a screenshot: the pointer out of the way, no toast left. */
