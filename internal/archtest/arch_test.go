@@ -159,6 +159,12 @@ func TestOnlySecretsImportsTheKeychain(t *testing.T) {
 	importedOnlyBy(t, []string{"github.com/zalando/go-keyring"}, module+"/internal/secrets")
 }
 
+// Only internal/seat/discover speaks multicast DNS, and it refuses to from a
+// test binary outside a loopback-only network namespace (its ErrNotIsolated).
+func TestOnlyDiscoverSpeaksMDNS(t *testing.T) {
+	importedOnlyBy(t, []string{"github.com/hashicorp/mdns", "github.com/miekg/dns"}, module+"/internal/seat/discover")
+}
+
 // Only internal/line speaks the LINE SDK; other packages see Tsunagu's own
 // types.
 func TestOnlyLineImportsTheLINESDK(t *testing.T) {
