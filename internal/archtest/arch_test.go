@@ -292,8 +292,9 @@ func TestProgramsUseServicesNotTheDB(t *testing.T) {
 // seat-mode process built on it cannot open a customer database. Only the primary's side (internal/seat/primary)
 // reaches the store. (internal/seat never imports app/: the rule above.)
 func TestSeatSideLinksNoDatabase(t *testing.T) {
-	// fielderr: the keychain's field errors (a leaf).
-	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr"}
+	// fielderr: the keychain's field errors (a leaf); textfold: width
+	// folding of a typed code or address (a leaf: TestOneTextNormaliser).
+	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr", module + "/internal/textfold"}
 	for _, path := range []string{module + "/internal/seat", module + "/internal/seat/client"} {
 		p, ok := packages(t)[path]
 		if !ok {

@@ -8,15 +8,19 @@ package lan
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/awake"
@@ -234,4 +238,20 @@ func (s *Seats) Close() error {
 	}
 	s.wg.Wait()
 	return nil
+}
+
+// OfferQR is the QR code shown with a new seat code, as a data: URL: the
+// code, the primary's fingerprint and its addresses, so a seat that can
+// scan needs nothing typed. It holds nothing a seat would not be told on
+// screen anyway.
+func OfferQR(code, fingerprint string, addrs []string) (string, error) {
+	q := url.Values{"fp": {fingerprint}}
+	for _, a := range addrs {
+		q.Add("addr", a)
+	}
+	b, err := qrcode.Encode("tsunagu-seat:"+code+"?"+q.Encode(), qrcode.Medium, 320)
+	if err != nil {
+		return "", fmt.Errorf("seat code QR: %w", err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b), nil
 }
