@@ -9,16 +9,20 @@ package facade
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/awake"
 	"tsunagu/internal/engine"
+	"tsunagu/internal/fielderr"
 	"tsunagu/internal/msgcode"
 	"tsunagu/internal/seat/lan"
+	"tsunagu/internal/seat/primary"
 )
 
 // seatPort is the App's seat port: nil until opened.
@@ -74,7 +78,14 @@ func (s *SeatAdminService) IssueSeatCode(name string) (SeatCodeOffer, error) {
 			return SeatCodeOffer{}, err
 		}
 		code, err := eng.Seats().IssueCode(ctx, st.Actor(), name)
-		if err != nil {
+		switch {
+		case errors.Is(err, primary.ErrBadName) && strings.TrimSpace(name) == "":
+			return SeatCodeOffer{}, fielderr.New(err, "name", fielderr.Required)
+		case errors.Is(err, primary.ErrBadName):
+			return SeatCodeOffer{}, fielderr.New(err, "name", fielderr.OneLine) // too long or a line break: the message says both
+		case errors.Is(err, primary.ErrNameTaken):
+			return SeatCodeOffer{}, fielderr.New(err, "name", fielderr.Taken)
+		case err != nil:
 			return SeatCodeOffer{}, err
 		}
 		id, err := eng.SeatIdentity(ctx)

@@ -49,6 +49,8 @@ func TestSeatAdminAndFirstRunPairing(t *testing.T) {
 	}
 	if _, err := admin.IssueSeatCode("  "); err == nil {
 		t.Fatal("empty seat name accepted")
+	} else if code, field, fc := wrongField(t, err); code != msgcode.SeatBadName || field != "name" || fc != fielderr.Required {
+		t.Fatalf("empty name: %s %s %s", code, field, fc)
 	}
 	offer, err := admin.IssueSeatCode("窓口2")
 	if err != nil {
@@ -59,6 +61,9 @@ func TestSeatAdminAndFirstRunPairing(t *testing.T) {
 	}
 	if ov, _ = admin.SeatAdmin(); !ov.Enabled || ov.Fingerprint != offer.Fingerprint {
 		t.Fatalf("after the first code: %+v", ov)
+	}
+	if _, err := admin.IssueSeatCode("窓口2"); err != nil {
+		t.Fatalf("a second code for a name not yet paired: %v", err)
 	}
 
 	fresh := startApp(t, nil)
@@ -99,6 +104,11 @@ func TestSeatAdminAndFirstRunPairing(t *testing.T) {
 		t.Errorf("the primary itself: %v", err)
 	}
 
+	if _, err := admin.IssueSeatCode("窓口2"); err == nil {
+		t.Fatal("a code for the name of a paired seat")
+	} else if code, field, fc := wrongField(t, err); code != msgcode.SeatNameTaken || field != "name" || fc != fielderr.Taken {
+		t.Fatalf("taken name: %s %s %s", code, field, fc)
+	}
 	ov, err = admin.SeatAdmin()
 	if err != nil || len(ov.Seats) != 1 || ov.Seats[0].Name != "窓口2" || ov.Seats[0].Fingerprint != done.SeatFingerprint {
 		t.Fatalf("list %+v %v", ov, err)
