@@ -58,10 +58,9 @@ func (s *SeatPairService) FindPrimaries() ([]FoundPrimary, error) {
 // Nothing is sent to the primary but a handshake.
 func (s *SeatPairService) ProbePrimary(addr, code string) (PrimaryProbe, error) {
 	return seatFirstRun(s.a, func(ctx context.Context) (PrimaryProbe, error) {
-		hostPort, aerr := client.ParseAddr(addr)
-		cerr := client.CheckCode(code)
-		if aerr != nil || cerr != nil {
-			return PrimaryProbe{}, errors.Join(aerr, cerr)
+		hostPort, err := client.CheckForm(addr, code)
+		if err != nil {
+			return PrimaryProbe{}, err
 		}
 		fp, err := client.Probe(ctx, hostPort)
 		if err != nil {
@@ -78,10 +77,9 @@ func (s *SeatPairService) ProbePrimary(addr, code string) (PrimaryProbe, error) 
 // be restarted to open in the seat role.
 func (s *SeatPairService) PairWithPrimary(addr, code, fingerprint string) (SeatPaired, error) {
 	return seatFirstRun(s.a, func(ctx context.Context) (SeatPaired, error) {
-		hostPort, aerr := client.ParseAddr(addr)
-		cerr := client.CheckCode(code)
-		if aerr != nil || cerr != nil {
-			return SeatPaired{}, errors.Join(aerr, cerr)
+		hostPort, err := client.CheckForm(addr, code)
+		if err != nil {
+			return SeatPaired{}, err
 		}
 		dir, err := datadir.Existing(s.a.opts.DataDir)
 		if err != nil {

@@ -65,6 +65,23 @@ func CheckCode(code string) error {
 	return nil
 }
 
+// CheckForm checks the address and the code together, so that both wrong
+// fields are said at once; it returns the address as host:port.
+func CheckForm(addr, code string) (string, error) {
+	hostPort, aerr := ParseAddr(addr)
+	cerr := CheckCode(code)
+	var l fielderr.List
+	l.Merge(aerr)
+	l.Merge(cerr)
+	switch {
+	case aerr != nil:
+		return "", l.Err(ErrBadAddress) // the address is the first field of the form
+	case cerr != nil:
+		return "", l.Err(seat.ErrCodeWrong)
+	}
+	return hostPort, nil
+}
+
 // Probe connects to the primary at addr (host:port) on the pairing
 // protocol and returns its fingerprint; no code is sent.
 func Probe(ctx context.Context, addr string) (seat.Fingerprint, error) {

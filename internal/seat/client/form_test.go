@@ -54,6 +54,13 @@ func TestParseAddrAndCode(t *testing.T) {
 			t.Errorf("CheckCode(%q): %v", ok, err)
 		}
 	}
+	_, err := client.CheckForm("999.1.1.1:99999", "7KQ2M")
+	if fs := fielderr.Fields(err); len(fs) != 2 || fs[0].Field != "addr" || fs[1].Field != "code" || !errors.Is(err, client.ErrBadAddress) {
+		t.Errorf("both wrong: %+v %v", fs, err)
+	}
+	if hp, err := client.CheckForm("192.168.1.20", "7KQ2M-XH4PB"); err != nil || hp != "192.168.1.20:7443" {
+		t.Errorf("CheckForm = %q %v", hp, err)
+	}
 	for in, code := range map[string]string{"": fielderr.Required, "7KQ2M": fielderr.Format, "7KQ2M-XH4P!": fielderr.Format} {
 		if f := fieldOf(t, client.CheckCode(in)); f.Field != "code" || f.Code != code {
 			t.Errorf("CheckCode(%q): %+v", in, f)
