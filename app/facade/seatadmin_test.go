@@ -1,16 +1,20 @@
 package facade
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"tsunagu/internal/datadir"
 	"tsunagu/internal/fielderr"
 	"tsunagu/internal/msgcode"
 	"tsunagu/internal/seat/client"
+	"tsunagu/internal/secrets"
 )
 
 func wrongField(t *testing.T, err error) (code, field, fieldCode string) {
@@ -113,8 +117,37 @@ func TestSeatAdminAndFirstRunPairing(t *testing.T) {
 	if err != nil || len(ov.Seats) != 1 || ov.Seats[0].Name != "窓口2" || ov.Seats[0].Fingerprint != done.SeatFingerprint {
 		t.Fatalf("list %+v %v", ov, err)
 	}
+	// The seat connects with its pairing: online now, and revoking cuts it off at once.
+	sdir, err := datadir.Existing(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iid, err := sdir.ReadInstallID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := client.Open(ctx, sdir, secrets.New(fresh.opts.Keyring, iid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if ov, _ = admin.SeatAdmin(); len(ov.Seats) == 1 && ov.Seats[0].Online && ov.Seats[0].LastContactAt > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the connected seat is not shown online: %+v", ov.Seats)
+		}
+	}
 	if err := admin.RevokeSeat("窓口2"); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-conn.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the revoked seat is still connected")
 	}
 	if ov, _ = admin.SeatAdmin(); len(ov.Seats) != 0 {
 		t.Fatalf("revoked seat still listed: %+v", ov.Seats)

@@ -29,6 +29,27 @@ func fieldOf(t *testing.T, err error) fielderr.FieldError {
 	return fs[0]
 }
 
+func TestFormErrorFields(t *testing.T) {
+	for _, c := range []struct {
+		err          error
+		field, code string
+	}{
+		{seat.ErrCodeUsed, "code", fielderr.Refused},
+		{seat.ErrCodeExpired, "code", fielderr.Refused},
+		{seat.ErrPairingPaused, "code", fielderr.Refused},
+		{client.ErrFingerprintMismatch, "addr", fielderr.NotPrimary},
+		{seat.ErrWrongPrimary, "addr", fielderr.NotPrimary},
+	} {
+		err := client.FormError(c.err)
+		if f := fieldOf(t, err); f.Field != c.field || f.Code != c.code || !errors.Is(err, c.err) {
+			t.Errorf("%v: %+v", c.err, f)
+		}
+	}
+	if err := client.FormError(errors.New("disk full")); fielderr.Fields(err) != nil {
+		t.Errorf("another failure got a field: %v", err)
+	}
+}
+
 func TestParseAddrAndCode(t *testing.T) {
 	for in, want := range map[string]string{
 		"192.168.1.20":        "192.168.1.20:7443",
