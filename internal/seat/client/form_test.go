@@ -31,7 +31,7 @@ func fieldOf(t *testing.T, err error) fielderr.FieldError {
 
 func TestFormErrorFields(t *testing.T) {
 	for _, c := range []struct {
-		err          error
+		err         error
 		field, code string
 	}{
 		{seat.ErrCodeUsed, "code", fielderr.Refused},
@@ -54,7 +54,7 @@ func TestParseAddrAndCode(t *testing.T) {
 	for in, want := range map[string]string{
 		"192.168.1.20":        "192.168.1.20:7443",
 		" 192.168.1.20:8443 ": "192.168.1.20:8443",
-		"１９２.１６８.１.２０":       "192.168.1.20:7443",
+		"１９２.１６８.１.２０":        "192.168.1.20:7443",
 		"madoguchi-pc":        "madoguchi-pc:7443",
 		"fd00::1":             "[fd00::1]:7443",
 		"[fd00::1]:9000":      "[fd00::1]:9000",

@@ -154,9 +154,9 @@ func TestRefusesOutsideNamespace(t *testing.T) {
 func TestUnescapeAndEntries(t *testing.T) {
 	for in, want := range map[string]string{
 		`name=\230\184\139\232\176\183`: "name=渋谷",
-		`a\\b\"c`:                        `a\b"c`,
-		`plain`:                          "plain",
-		`trail\`:                         `trail\`,
+		`a\\b\"c`:                       `a\b"c`,
+		`plain`:                         "plain",
+		`trail\`:                        `trail\`,
 	} {
 		if got := unescape(in); got != want {
 			t.Errorf("unescape(%q) = %q, want %q", in, got, want)
