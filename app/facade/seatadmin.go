@@ -73,10 +73,8 @@ func (s *SeatAdminService) SeatAdmin() (SeatOverview, error) {
 // name and opens the seat port if it is off; audited (seat.code).
 func (s *SeatAdminService) IssueSeatCode(name string) (SeatCodeOffer, error) {
 	return call(s.a, auth.PermStaff, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (SeatCodeOffer, error) {
-		seats, err := s.a.openSeats(ctx, eng)
-		if err != nil {
-			return SeatCodeOffer{}, err
-		}
+		// The code first: a wrong name must not open the port. A port that
+		// then cannot open leaves a code nobody saw; it dies in 10 minutes.
 		code, err := eng.Seats().IssueCode(ctx, st.Actor(), name)
 		switch {
 		case errors.Is(err, primary.ErrBadName) && strings.TrimSpace(name) == "":
@@ -86,6 +84,10 @@ func (s *SeatAdminService) IssueSeatCode(name string) (SeatCodeOffer, error) {
 		case errors.Is(err, primary.ErrNameTaken):
 			return SeatCodeOffer{}, fielderr.New(err, "name", fielderr.Taken)
 		case err != nil:
+			return SeatCodeOffer{}, err
+		}
+		seats, err := s.a.openSeats(ctx, eng)
+		if err != nil {
 			return SeatCodeOffer{}, err
 		}
 		id, err := eng.SeatIdentity(ctx)
@@ -121,13 +123,17 @@ func (s *SeatAdminService) RevokeSeat(name string) error {
 // it at once. Audited as a settings change.
 func (s *SeatAdminService) SetSeatPort(port int) (SeatOverview, error) {
 	return call(s.a, auth.PermStaff, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (SeatOverview, error) {
+		was, err := eng.SeatPort(ctx)
+		if err != nil {
+			return SeatOverview{}, err
+		}
 		if err := eng.SetSeatPort(ctx, st.Actor(), port); err != nil {
 			return SeatOverview{}, err
 		}
 		s.a.seats.mu.Lock()
 		wasOpen := s.a.seats.open != nil
 		s.a.seats.mu.Unlock()
-		if wasOpen {
+		if wasOpen && was != port { // moving the port reconnects every seat
 			s.a.closeSeats()
 			if _, err := s.a.openSeats(ctx, eng); err != nil {
 				return SeatOverview{}, err

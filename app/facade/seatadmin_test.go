@@ -56,6 +56,9 @@ func TestSeatAdminAndFirstRunPairing(t *testing.T) {
 	} else if code, field, fc := wrongField(t, err); code != msgcode.SeatBadName || field != "name" || fc != fielderr.Required {
 		t.Fatalf("empty name: %s %s %s", code, field, fc)
 	}
+	if ov, _ = admin.SeatAdmin(); ov.Enabled {
+		t.Fatal("a refused name opened the seat port")
+	}
 	offer, err := admin.IssueSeatCode("窓口2")
 	if err != nil {
 		t.Fatal(err)
