@@ -19,6 +19,7 @@ import (
 
 	"tsunagu/app/facade"
 	"tsunagu/internal/audit"
+	"tsunagu/internal/awake"
 	"tsunagu/internal/datadir"
 )
 
@@ -43,7 +44,9 @@ func Run(cfg Config) error {
 		}
 	}
 	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger, FilePicker: dialogs{&window},
-		Updates: facade.UpdateOptions{Quit: quit}, SandboxControlBy: sandboxControlBy()})
+		Updates: facade.UpdateOptions{Quit: quit}, SandboxControlBy: sandboxControlBy(),
+		// Branch seats: the seat port on the LAN, mDNS, the PC kept awake while seats are online.
+		SeatOnLAN: true, SeatDiscovery: true, KeepAwake: awake.System()})
 	ws := loadWindowState(dataDir) // windowstate.go
 	var restored sync.Once         // OnDomReady runs again if the page reloads
 	startState := options.Normal
@@ -70,6 +73,9 @@ func Run(cfg Config) error {
 		},
 		OnDomReady: func(ctx context.Context) { restored.Do(func() { restoreWindow(ctx, ws) }) },
 		OnBeforeClose: func(ctx context.Context) bool {
+			if n := host.SeatsOnline(); n > 0 && !confirmCloseWithSeats(ctx, n) {
+				return true // stay open: seats are working on this PC's data
+			}
 			rememberWindow(ctx, dataDir, ws, logger)
 			return false
 		},

@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -57,4 +58,29 @@ func (d dialogs) OpenFolder(_ context.Context, title string) (string, error) {
 		return "", errNoWindow
 	}
 	return runtime.OpenDirectoryDialog(*ctx, runtime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
+}
+
+// confirmCloseWithSeats asks before the primary's window closes while n
+// seats are signed in: they cannot work until it is back.
+func confirmCloseWithSeats(ctx context.Context, n int) bool {
+	const quit, stay = "終了する", "キャンセル"
+	res, err := runtime.MessageDialog(ctx, runtime.MessageDialogOptions{
+		Type:          runtime.QuestionDialog,
+		Title:         "子機が接続中です",
+		Message:       seatsCloseMessage(n),
+		Buttons:       []string{quit, stay},
+		DefaultButton: stay,
+		CancelButton:  stay,
+	})
+	if err != nil {
+		return true // no dialog: do not keep a window from closing forever
+	}
+	// GTK's question dialog answers Yes/No whatever the buttons say.
+	return res == quit || res == "Yes"
+}
+
+// seatsCloseMessage is the close confirmation's text (Japanese first, as
+// the window; the English below for an English-speaking administrator).
+func seatsCloseMessage(n int) string {
+	return fmt.Sprintf("%d 台の子機が接続中です。終了すると子機では作業できなくなります。\n終了しますか？\n\n%d seat(s) are connected. If you quit, they cannot work until this PC is back.", n, n)
 }

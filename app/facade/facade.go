@@ -14,6 +14,7 @@ import (
 	"tsunagu/internal/msgcode"
 
 	"tsunagu/internal/auth"
+	"tsunagu/internal/awake"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/presence"
@@ -46,6 +47,15 @@ type Options struct {
 	// SandboxControlBy opens the sandbox's control API in this actor's
 	// name (engine.Options.SandboxControlBy); "": closed.
 	SandboxControlBy string
+	// Branch seats (seatadmin.go, seatpair.go): SeatOnLAN opens the seat
+	// port on this PC's private LAN addresses (the window); false keeps it
+	// on 127.0.0.1 (tests, the dev server: never the LAN). SeatDiscovery
+	// announces the primary and lets a new seat browse on mDNS (the window
+	// only); KeepAwake holds off sleep while seats are online (nil: the
+	// PC's sleep is not touched).
+	SeatOnLAN     bool
+	SeatDiscovery bool
+	KeepAwake     awake.Blocker
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
@@ -71,6 +81,7 @@ type App struct {
 	presence *presence.Registry // who has which conversation open (presence.go)
 	imp      imports            // the running customer import (customers.go)
 	upd      updates            // the last verified update offer (update.go)
+	seats    seatPort           // the seat port, off until used (seatadmin.go)
 }
 
 // New returns a host for the given options.
@@ -130,13 +141,18 @@ func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 	a.startSchedule(ctx) // backups and retention (backup.go)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.startLocked()
+	if err := a.startLocked(); err != nil {
+		return err
+	}
+	a.openSeatsIfPaired(a.eng)
+	return nil
 }
 
 // Stop closes the engine.
 func (h *Host) Stop() error {
 	a := h.app
 	a.stopSchedule()
+	a.closeSeats()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.eng == nil {
@@ -195,6 +211,7 @@ func (a *App) startLocked() error {
 }
 
 func (a *App) restartLocked() (Status, error) {
+	a.closeSeats() // its registry is the closing engine's
 	if a.eng != nil {
 		if err := a.eng.Close(); err != nil {
 			a.opts.Logger.Warn("closing engine", "err", err)
@@ -202,6 +219,9 @@ func (a *App) restartLocked() (Status, error) {
 		a.eng = nil
 	}
 	err := a.startLocked()
+	if err == nil {
+		a.openSeatsIfPaired(a.eng)
+	}
 	st := a.statusLocked()
 	if a.emit != nil {
 		a.emit.Emit(EventStatus, st)

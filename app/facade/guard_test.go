@@ -36,12 +36,20 @@ var public = map[string]bool{
 	// Only while the engine is not running, when nobody can sign in
 	// (system.go, backup.go; docs/security.md).
 	"RetryStart": true, "RestoreKeyFromCode": true,
+	// A new installation's 「支店の親機に接続する」, only while it is fresh:
+	// no staff account and no LINE channel (seatpair.go).
+	"FindPrimaries": true, "ProbePrimary": true, "PairWithPrimary": true,
 }
 
 // methodPerms is the permission every other bound method requires. A method
 // missing here fails TestEveryMethodIsGuarded: add it with its permission
 // (and its call(s.a, perm, ...) guard).
 var methodPerms = map[string]auth.Permission{
+	// seatadmin.go (issue 18, branch seats on the primary)
+	"SeatAdmin":     auth.PermStaff,
+	"IssueSeatCode": auth.PermStaff,
+	"RevokeSeat":    auth.PermStaff,
+	"SetSeatPort":   auth.PermStaff,
 	// surveys.go (issue 11, surveys)
 	"Surveys":             auth.PermCustomersRead,
 	"GetSurvey":           auth.PermCustomersRead,

@@ -28,6 +28,8 @@ type (
 	DraftService      struct{ a *Client } // drafts.go
 	RoutesService     struct{ a *Client } // routes.go
 	DashboardService  struct{ a *Client } // dashboard.go
+	SeatAdminService  struct{ a *Client } // seatadmin.go (the primary's seat screen)
+	SeatPairService   struct{ a *Client } // seatpair.go (a new seat's first screen)
 )
 
 // Services are the objects to bind, in the order of the list above.
@@ -41,5 +43,6 @@ func (a *Client) Services() []any {
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},
 		&AutomationService{a}, &RichMenuService{a}, &BackupService{a}, &ErasureService{a}, &SandboxService{a},
 		&DraftService{a}, &RoutesService{a}, &DashboardService{a},
+		&SeatAdminService{a}, &SeatPairService{a},
 	}
 }

@@ -159,6 +159,12 @@ func TestOnlySecretsImportsTheKeychain(t *testing.T) {
 	importedOnlyBy(t, []string{"github.com/zalando/go-keyring"}, module+"/internal/secrets")
 }
 
+// Only internal/seat/discover speaks multicast DNS, and it refuses to from a
+// test binary outside a loopback-only network namespace (its ErrNotIsolated).
+func TestOnlyDiscoverSpeaksMDNS(t *testing.T) {
+	importedOnlyBy(t, []string{"github.com/hashicorp/mdns", "github.com/miekg/dns"}, module+"/internal/seat/discover")
+}
+
 // Only internal/line speaks the LINE SDK; other packages see Tsunagu's own
 // types.
 func TestOnlyLineImportsTheLINESDK(t *testing.T) {
@@ -286,8 +292,9 @@ func TestProgramsUseServicesNotTheDB(t *testing.T) {
 // seat-mode process built on it cannot open a customer database. Only the primary's side (internal/seat/primary)
 // reaches the store. (internal/seat never imports app/: the rule above.)
 func TestSeatSideLinksNoDatabase(t *testing.T) {
-	// fielderr: the keychain's field errors (a leaf).
-	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr"}
+	// fielderr: the keychain's field errors (a leaf); textfold: width
+	// folding of a typed code or address (a leaf: TestOneTextNormaliser).
+	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr", module + "/internal/textfold"}
 	for _, path := range []string{module + "/internal/seat", module + "/internal/seat/client"} {
 		p, ok := packages(t)[path]
 		if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"tsunagu/internal/seat"
+	"tsunagu/internal/seat/lan"
 	"tsunagu/internal/seat/primary"
 )
 
@@ -20,4 +21,12 @@ func (e *Engine) SeatIdentity(ctx context.Context) (seat.Identity, error) {
 		return seat.Identity{}, err
 	}
 	return seat.NewIdentity(k.PrivateKey(), "Tsunagu primary", e.now())
+}
+
+// SeatPort is the configured seat port (lan.DefaultPort unless changed).
+func (e *Engine) SeatPort(ctx context.Context) (int, error) { return lan.GetPort(ctx, e.db) }
+
+// SetSeatPort changes the seat port; audited as a settings change.
+func (e *Engine) SetSeatPort(ctx context.Context, actor string, port int) error {
+	return lan.SetPort(ctx, e.db, actor, port)
 }

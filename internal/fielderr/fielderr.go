@@ -37,11 +37,12 @@ const (
 	NoSpaces    = "errors.fieldNoSpaces"    // a key or token with a space or line break inside
 	Refused     = "errors.fieldRefused"     // a one-time code the other side refused (wrong, used or expired)
 	Unreachable = "errors.fieldUnreachable" // no answer from the address given
+	NotPrimary  = "errors.fieldNotPrimary"  // something answers at the address, but not the branch's primary
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces, Refused, Unreachable}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces, Refused, Unreachable, NotPrimary}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names

@@ -122,3 +122,22 @@ const (
 func own() []string {
 	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, BackupFailed}
 }
+
+// Branch seats: pairing a new seat and managing seats on the primary.
+const (
+	SeatCodeWrong     = "errors.seatCodeWrong"
+	SeatCodeUsed      = "errors.seatCodeUsed"
+	SeatCodeExpired   = "errors.seatCodeExpired"
+	SeatPairingPaused = "errors.seatPairingPaused"
+	SeatBadAddress    = "errors.seatBadAddress"
+	SeatUnreachable   = "errors.seatUnreachable"
+	SeatNotPrimary    = "errors.seatNotPrimary"
+	SeatHasData       = "errors.seatHasData"
+	SeatRestart       = "errors.seatRestart"
+	SeatBadName       = "errors.seatBadName"
+	SeatNameTaken     = "errors.seatNameTaken"
+	SeatNotFound      = "errors.seatNotFound"
+	SeatPortInvalid   = "errors.seatPortInvalid"
+	SeatNoLANAddress  = "errors.seatNoLanAddress"
+	SeatPortBusy      = "errors.seatPortBusy"
+)

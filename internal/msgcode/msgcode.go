@@ -32,6 +32,10 @@ import (
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/richmenu"
 	"tsunagu/internal/routes"
+	"tsunagu/internal/seat"
+	seatclient "tsunagu/internal/seat/client"
+	seatlan "tsunagu/internal/seat/lan"
+	seatprimary "tsunagu/internal/seat/primary"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
@@ -259,6 +263,23 @@ func rules() []rule {
 		{code: RelayBadURL, errs: []error{relayclient.ErrInsecureURL, relayclient.ErrBadURL}},
 		{code: RelayWebhookURL, errs: []error{line.ErrBadWebhookEndpoint}},
 		{code: RelayUnreachable, errs: []error{relayclient.ErrEnrollFailed}},
+
+		// Branch seats (internal/seat, seat/client, seat/primary, seat/lan).
+		{code: SeatCodeWrong, errs: []error{seat.ErrCodeWrong}},
+		{code: SeatCodeUsed, errs: []error{seat.ErrCodeUsed}},
+		{code: SeatCodeExpired, errs: []error{seat.ErrCodeExpired}},
+		{code: SeatPairingPaused, errs: []error{seat.ErrPairingPaused}},
+		{code: SeatBadAddress, errs: []error{seatclient.ErrBadAddress}},
+		{code: SeatUnreachable, errs: []error{seatclient.ErrUnreachable}},
+		{code: SeatNotPrimary, errs: []error{seatclient.ErrNotPrimary, seatclient.ErrFingerprintMismatch, seat.ErrWrongPrimary}},
+		{code: SeatHasData, errs: []error{seatclient.ErrHasData}},
+		{code: SeatRestart, errs: []error{seatclient.ErrRestartAsSeat}},
+		{code: SeatBadName, errs: []error{seatprimary.ErrBadName}},
+		{code: SeatNameTaken, errs: []error{seatprimary.ErrNameTaken}},
+		{code: SeatNotFound, errs: []error{seatprimary.ErrNoSeat}},
+		{code: SeatPortInvalid, errs: []error{seatlan.ErrInvalid}},
+		{code: SeatNoLANAddress, errs: []error{seatlan.ErrNoLANAddress}},
+		{code: SeatPortBusy, errs: []error{seatlan.ErrPortBusy}},
 
 		// Updates (the About screen's update.* namespace).
 		{code: UpdateNotConfigured, errs: []error{update.ErrNotConfigured}},

@@ -711,6 +711,14 @@ export interface DashboardQuotaForecast {
   shortfall: number
 }
 
+/** discover.Primary */
+export interface DiscoverPrimary {
+  name: string
+  fingerprint: string
+  version: string
+  addr: string
+}
+
 /** drafts.Draft */
 export interface DraftsDraft {
   kind: string
@@ -1249,6 +1257,12 @@ export interface PresencePerson {
   seat: string
 }
 
+/** facade.PrimaryProbe */
+export interface PrimaryProbe {
+  addr: string
+  fingerprint: string
+}
+
 /** facade.RichMenuPublishResult */
 export interface RichMenuPublishResult {
   publish: RichmenuPublishResult
@@ -1383,6 +1397,43 @@ export interface RoutesRoute {
   visits: number
   createdAt: number
   updatedAt: number
+}
+
+/** facade.SeatCodeOffer */
+export interface SeatCodeOffer {
+  code: string
+  name: string
+  expiresAt: number
+  fingerprint: string
+  addrs: string[]
+  qr: string
+}
+
+/** facade.SeatOverview */
+export interface SeatOverview {
+  enabled: boolean
+  port: number
+  addrs: string[]
+  fingerprint: string
+  portError: string
+  seats: SeatRow[]
+}
+
+/** facade.SeatPaired */
+export interface SeatPaired {
+  name: string
+  primary: string
+  primaryFingerprint: string
+  seatFingerprint: string
+}
+
+/** facade.SeatRow */
+export interface SeatRow {
+  name: string
+  fingerprint: string
+  pairedAt: number
+  lastContactAt: number
+  online: boolean
 }
 
 /** segment.Segment */
@@ -1669,6 +1720,7 @@ export interface Methods {
   ExportRouteReport(arg1: number): ExportResult
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
+  FindPrimaries(): DiscoverPrimary[]
   GetConversation(arg1: number): InboxConversation
   GetDeliverySettings(): CampaignDeliverySettings
   GetDraft(arg1: string, arg2: string): DraftsDraft
@@ -1681,6 +1733,7 @@ export interface Methods {
   ImportSurveyAnswers(arg1: number, arg2: string, arg3: string): SurveyImportResult
   InstallUpdate(arg1: string): void
   IssueLinkCode(arg1: LinkingIssueRequest): LinkingIssued
+  IssueSeatCode(arg1: string): SeatCodeOffer
   LineSettings(): LineSettings
   LineStatus(): EngineLineStatus
   LinkCandidates(arg1: number, arg2: string): LinkingCandidate[]
@@ -1694,6 +1747,7 @@ export interface Methods {
   MessageContent(arg1: number): string
   MessagePage(arg1: number, arg2: number): InboxMessagePage
   Messages(arg1: number): InboxMessage[]
+  PairWithPrimary(arg1: string, arg2: string, arg3: string): SeatPaired
   PauseAutomation(arg1: number): AutomationRule
   PauseCampaign(arg1: number): Campaign
   PickBackupFolder(): BackupFolder
@@ -1701,6 +1755,7 @@ export interface Methods {
   PreviewAutomation(arg1: number): AutomationPreview
   PreviewAutomationDraft(arg1: AutomationDraft): AutomationPreview
   PreviewCampaignContent(arg1: CampaignContent, arg2: string[]): CampaignContentPreview
+  ProbePrimary(arg1: string, arg2: string): PrimaryProbe
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
@@ -1724,6 +1779,7 @@ export interface Methods {
   RetryStart(): Status
   ReturnCampaign(arg1: number, arg2: number, arg3: string): Campaign
   RevokeLinkCode(arg1: number): void
+  RevokeSeat(arg1: string): void
   RichMenuAssignments(): RichmenuAssignments
   RichMenuDesigns(): RichmenuDesign[]
   RichMenuImage(arg1: number): string
@@ -1766,6 +1822,7 @@ export interface Methods {
   SaveSurvey(arg1: Survey): Survey
   ScheduleCampaign(arg1: number, arg2: string, arg3: string): Campaign
   SearchCannedReplies(arg1: string): InboxCannedReply[]
+  SeatAdmin(): SeatOverview
   SegmentCount(arg1: SegmentNode): SegmentCounts
   SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
@@ -1781,6 +1838,7 @@ export interface Methods {
   SetLineSettings(arg1: LineSettings): LineSettings
   SetLinkingSettings(arg1: InternalLinkingSettings): void
   SetRetentionDays(arg1: number): void
+  SetSeatPort(arg1: number): SeatOverview
   SetStaffRole(arg1: number, arg2: string): void
   SetSurveyStatus(arg1: number, arg2: string): void
   SignIn(arg1: string, arg2: string): AuthState
@@ -1805,7 +1863,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SeatAdminService' | 'SeatPairService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1905,6 +1963,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ExportRouteReport: { service: 'RoutesService', permission: 'export' },
   ExportSurveyAnswers: { service: 'SurveyService', permission: 'export' },
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
+  FindPrimaries: { service: 'SeatPairService', permission: null, result: { l: 0 } },
   GetConversation: { service: 'InboxService', permission: 'inbox.read' },
   GetDeliverySettings: { service: 'CampaignService', permission: 'settings' },
   GetDraft: { service: 'DraftService', permission: 'session' },
@@ -1917,6 +1976,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ImportSurveyAnswers: { service: 'SurveyService', permission: 'customers.import', result: 'SurveyImportResult' },
   InstallUpdate: { service: 'SystemService', permission: 'settings' },
   IssueLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
+  IssueSeatCode: { service: 'SeatAdminService', permission: 'staff', result: 'SeatCodeOffer' },
   LineSettings: { service: 'ChannelService', permission: 'inbox.read' },
   LineStatus: { service: 'InboxService', permission: 'inbox.read', result: 'EngineLineStatus' },
   LinkCandidates: { service: 'LinkingService', permission: 'customers.edit', result: { l: 0 } },
@@ -1930,6 +1990,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   MessageContent: { service: 'InboxService', permission: 'inbox.read' },
   MessagePage: { service: 'InboxService', permission: 'inbox.read', result: 'InboxMessagePage' },
   Messages: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
+  PairWithPrimary: { service: 'SeatPairService', permission: null },
   PauseAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   PauseCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   PickBackupFolder: { service: 'BackupService', permission: 'backup' },
@@ -1937,6 +1998,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   PreviewAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
   PreviewAutomationDraft: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
   PreviewCampaignContent: { service: 'CampaignService', permission: 'drafts', result: 'CampaignContentPreview' },
+  ProbePrimary: { service: 'SeatPairService', permission: null },
   PublishRichMenus: { service: 'RichMenuService', permission: 'settings' },
   Quota: { service: 'InboxService', permission: 'inbox.read' },
   ReactivateStaff: { service: 'StaffService', permission: 'staff' },
@@ -1960,6 +2022,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   RetryStart: { service: 'SystemService', permission: null },
   ReturnCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   RevokeLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
+  RevokeSeat: { service: 'SeatAdminService', permission: 'staff' },
   RichMenuAssignments: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuAssignments' },
   RichMenuDesigns: { service: 'RichMenuService', permission: 'settings', result: { l: 'RichmenuDesign' } },
   RichMenuImage: { service: 'RichMenuService', permission: 'settings' },
@@ -2002,6 +2065,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SaveSurvey: { service: 'SurveyService', permission: 'drafts', result: 'Survey' },
   ScheduleCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   SearchCannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
+  SeatAdmin: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview' },
   SegmentCount: { service: 'CampaignService', permission: 'customers.read' },
   SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
   Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },
@@ -2017,6 +2081,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SetLineSettings: { service: 'ChannelService', permission: 'settings' },
   SetLinkingSettings: { service: 'LinkingService', permission: 'settings' },
   SetRetentionDays: { service: 'ErasureService', permission: 'settings' },
+  SetSeatPort: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview' },
   SetStaffRole: { service: 'StaffService', permission: 'staff' },
   SetSurveyStatus: { service: 'SurveyService', permission: 'drafts' },
   SignIn: { service: 'SessionService', permission: null, result: 'AuthState' },
@@ -2089,6 +2154,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   RichmenuTemplate: { areas: { l: 0 } },
   RoutesReport: { days: { l: 0 }, rows: { l: 'RoutesReportRow' } },
   RoutesReportRow: { perDay: { l: 0 } },
+  SeatCodeOffer: { addrs: { l: 0 } },
+  SeatOverview: { addrs: { l: 0 }, seats: { l: 0 } },
   Segment: { rules: 'SegmentNode' },
   SegmentCondition: { values: { l: 0 } },
   SegmentNode: { children: { l: 'SegmentNode' }, cond: 'SegmentCondition' },
@@ -2142,6 +2209,7 @@ export const errorCodes = [
   'errors.fieldLinkScheme',
   'errors.fieldLoopback',
   'errors.fieldNoSpaces',
+  'errors.fieldNotPrimary',
   'errors.fieldOneLine',
   'errors.fieldOutside',
   'errors.fieldOverlap',
@@ -2213,6 +2281,21 @@ export const errorCodes = [
   'errors.routeInvalid',
   'errors.routeNoAccount',
   'errors.routeNoUrl',
+  'errors.seatBadAddress',
+  'errors.seatBadName',
+  'errors.seatCodeExpired',
+  'errors.seatCodeUsed',
+  'errors.seatCodeWrong',
+  'errors.seatHasData',
+  'errors.seatNameTaken',
+  'errors.seatNoLanAddress',
+  'errors.seatNotFound',
+  'errors.seatNotPrimary',
+  'errors.seatPairingPaused',
+  'errors.seatPortBusy',
+  'errors.seatPortInvalid',
+  'errors.seatRestart',
+  'errors.seatUnreachable',
   'errors.segmentInvalid',
   'errors.sendFailed',
   'errors.sendUncertain',

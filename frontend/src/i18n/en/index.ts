@@ -14,7 +14,8 @@ import drafts from './drafts'
 import routes from './routes'
 import errors from './errors'
 import dashboard from './dashboard'
+import branchSeats from './branchseats'
 
-const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard }
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard, ...branchSeats }
 
 export default en

@@ -16,8 +16,9 @@ import drafts from './drafts'
 import routes from './routes'
 import errors from './errors'
 import dashboard from './dashboard'
+import branchSeats from './branchseats'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard, ...branchSeats }
 
 export default ja
 export type Catalog = typeof ja
