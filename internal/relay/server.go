@@ -116,7 +116,7 @@ type Config struct {
 	// [DefaultLIFFSDK]; tests point it at the LINE simulator's stand-in.
 	LIFFSDK string
 	Clock   func() time.Time // [time.Now]
-	Logger   *slog.Logger     // [discard]
+	Logger  *slog.Logger     // [discard]
 }
 
 func (c *Config) defaults() {
@@ -370,7 +370,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/links", s.handleLinksUpload)
 	mux.HandleFunc("GET /c/{tenant}/{token}", s.handleClick)
 	mux.HandleFunc("GET /r/{tenant}/{token}", s.handleVisit) // routes.go
-	mux.HandleFunc("POST /v1/forms", s.handleFormUpload)      // forms.go
+	mux.HandleFunc("POST /v1/forms", s.handleFormUpload)     // forms.go
 	mux.HandleFunc("GET /f/{tenant}/{form}", s.handleFormPage)
 	mux.HandleFunc("GET /f/{tenant}/{form}/def.json", s.handleFormDef)
 	mux.HandleFunc("POST /f/{tenant}/{form}", s.handleFormSubmit)
