@@ -197,3 +197,42 @@ func (s *Server) handleVerifyIDToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c)
 	}
 }
+
+// LIFFSDKPath serves the simulator's stand-in for LINE's LIFF SDK
+// (https://static.line-scdn.net/liff/edge/2/sdk.js): the part a Tsunagu
+// form page uses (init, isInClient, getIDToken, closeWindow). The relay's
+// Config.LIFFSDK points pages at it in tests.
+const LIFFSDKPath = "/liff/sdk.js"
+
+// liffShim is that stand-in. "Inside LINE" is a page opened through
+// LIFFURL: LINE's app hands a LIFF page its credentials in the URL
+// fragment, and so does the simulator (linesim_id_token); the shim removes
+// the fragment at once, as LIFF does. Without one the page is "outside
+// LINE" (isInClient false, no ID token).
+const liffShim = `(function(){
+var p=new URLSearchParams(location.hash.slice(1)),t=p.get('linesim_id_token');
+if(t)history.replaceState(null,'',location.pathname+location.search);
+window.liff={
+init:function(o){return o&&o.liffId?Promise.resolve():Promise.reject(new Error('liffId is necessary for liff.init()'))},
+isInClient:function(){return !!t},
+isLoggedIn:function(){return !!t},
+getIDToken:function(){return t||null},
+closeWindow:function(){}
+};})();`
+
+func handleLIFFSDK(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write([]byte(liffShim))
+}
+
+// LIFFURL is pageURL as LINE opens it for a customer inside the LINE app:
+// with a fresh ID token (nonce "") for the login channel in the fragment,
+// which the stand-in SDK hands to the page.
+func (s *Server) LIFFURL(userID, pageURL string) (string, error) {
+	tok, err := s.IssueIDToken(userID, "")
+	if err != nil {
+		return "", err
+	}
+	return pageURL + "#linesim_id_token=" + tok, nil
+}

@@ -603,6 +603,9 @@ func (c *Client) RemoveForm(ctx context.Context, id string) error {
 	return c.formUpload(ctx, wire.FormUpload{Remove: id})
 }
 
+// BoxKey is the public key events and form answers are sealed to.
+func (c *Client) BoxKey() []byte { return append([]byte(nil), c.cfg.Keys.BoxPub[:]...) }
+
 // FormURL is where the relay serves a form's page.
 func (c *Client) FormURL(id string) string {
 	return c.cfg.Enrollment.RelayURL + "/f/" + c.cfg.Enrollment.Tenant + "/" + id
