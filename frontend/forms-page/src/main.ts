@@ -189,6 +189,21 @@ function render(def: FormDef, liff: Liff) {
   kids.push(form)
   show(...kids)
 
+  // A field marked wrong is checked again as it changes, so its message
+  // goes as soon as it is right (and only then).
+  for (const f of fields) {
+    const recheck = () => {
+      if (!f.box.classList.contains('invalid')) return
+      const msg = check(f.q, f.read())
+      f.error.textContent = msg ? `${f.q.label}: ${msg}` : ''
+      f.box.classList.toggle('invalid', !!msg)
+      f.focus.setAttribute('aria-invalid', msg ? 'true' : 'false')
+      if (!form.querySelector('.invalid')) status.textContent = ''
+    }
+    f.box.addEventListener('input', recheck)
+    f.box.addEventListener('change', recheck)
+  }
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault()
     let first: Field | null = null
@@ -227,7 +242,15 @@ function render(def: FormDef, liff: Liff) {
     try {
       const res = await fetch(location.pathname, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: new Blob([sealed as Uint8Array<ArrayBuffer>]) })
       if (res.status === 202) {
-        message(def.title, def.done || 'ご回答ありがとうございました。')
+        const done = el('p', { class: 'done' }, def.done || 'ご回答ありがとうございました。')
+        const kids: Node[] = [el('h1', {}, def.title), done]
+        if (liff.closeWindow) {
+          const close = el('button', { type: 'button' }, 'LINEに戻る')
+          close.addEventListener('click', () => liff.closeWindow?.())
+          kids.push(close)
+        }
+        show(...kids)
+        document.title = def.title
         return
       }
       status.textContent = res.status === 429 || res.status === 503
