@@ -145,11 +145,15 @@ type Config struct {
 	DB *store.DB
 	// Relay is the enrolled relay's publisher; ok false: none.
 	Relay func(ctx context.Context) (pub Publisher, ok bool)
-	// LIFFID is the LIFF app's ID the page initialises ("" not set up).
+	// LIFFID is the LIFF app's ID the page initialises ("" not set up);
+	// nil: the stored Settings'.
 	LIFFID func(ctx context.Context) string
-	// Verifier checks ID tokens with LINE Login (intake.go); nil: every
-	// submission waits (is not acked) until it is set up.
-	Verifier IDTokenVerifier
+	// Verifier checks ID tokens with LINE Login (intake.go); nil: a
+	// line.IDTokenVerifier for the stored Settings' channel at
+	// LoginEndpoint. Without either, submissions wait (are not acked)
+	// until LINE Login is set up.
+	Verifier      IDTokenVerifier
+	LoginEndpoint string // LINE's API base (line.DefaultEndpoint; the simulator's in sandbox mode)
 	// Thanks sends the thank-you message (intake.go); nil: none is sent.
 	Thanks ThanksSender
 	Clock  func() time.Time // [time.Now]
@@ -163,6 +167,8 @@ type Service struct {
 	verifier IDTokenVerifier
 	thanks   ThanksSender
 	now      func() time.Time
+
+	loginEndpoint string
 }
 
 // New returns a Service.
@@ -173,7 +179,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{db: cfg.DB, relay: cfg.Relay, liffID: cfg.LIFFID, verifier: cfg.Verifier, thanks: cfg.Thanks, now: cfg.Clock}, nil
+	return &Service{db: cfg.DB, relay: cfg.Relay, liffID: cfg.LIFFID, verifier: cfg.Verifier, thanks: cfg.Thanks, now: cfg.Clock,
+		loginEndpoint: cfg.LoginEndpoint}, nil
 }
 
 var questionID = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
@@ -384,10 +391,7 @@ func (s *Service) Publish(ctx context.Context, actor string, id int64) (Form, er
 	if !ok {
 		return Form{}, fmt.Errorf("forms: publish %d: %w", id, ErrNoRelay)
 	}
-	liff := ""
-	if s.liffID != nil {
-		liff = s.liffID(ctx)
-	}
+	liff := s.liff(ctx)
 	if liff == "" {
 		return Form{}, fmt.Errorf("forms: publish %d: %w", id, ErrNoLIFF)
 	}

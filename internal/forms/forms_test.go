@@ -2,6 +2,8 @@ package forms_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"database/sql"
 	"errors"
 	"strings"
@@ -218,4 +220,68 @@ func TestFormRules(t *testing.T) {
 	if got := strings.Join(actions, ","); got != "form.create,form.publish,form.answer,form.update,form.archive" {
 		t.Fatalf("audit %s", got)
 	}
+}
+
+// The LIFF set-up is checked per field and drives verification: with no
+// LINE Login channel stored a submission waits (not acked, not refused);
+// once IT stores it, the same submission is verified and stored.
+func TestSettingsDriveVerification(t *testing.T) {
+	e := newEnv(t, relay.Config{})
+	ctx := context.Background()
+	svc, err := forms.New(forms.Config{DB: e.db, LoginEndpoint: e.sim.URL(),
+		Relay: func(context.Context) (forms.Publisher, bool) { return e.client, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := svc.Create(ctx, "staff:1", twentyQuestions())
+	if _, err := svc.Publish(ctx, "staff:1", f.ID); !errors.Is(err, forms.ErrNoLIFF) {
+		t.Fatalf("publish without LIFF: %v", err)
+	}
+	_, err = svc.SetSettings(ctx, "staff:1", forms.Settings{LoginChannelID: "12ab", LIFFID: "999999-abcd"})
+	if !errors.Is(err, forms.ErrInvalid) || !strings.Contains(err.Error(), "loginChannelId") || !strings.Contains(err.Error(), "liffId") {
+		t.Fatalf("bad settings: %v", err)
+	}
+	u := e.friend(t, "はなこ", "", 0)
+	tok, _ := e.sim.IssueIDToken(u, "")
+	sub := forms.Submission{Form: &wire.FormSubmission{FormID: "", SubmitID: "sub-settings-0000001", IDToken: tok, Answers: goodAnswers()}}
+	g, _ := svc.Get(ctx, f.ID)
+	_ = g
+	var tokenOf string
+	e.db.Reader().QueryRow(`SELECT token FROM forms WHERE id = ?`, f.ID).Scan(&tokenOf)
+	sub.Form.FormID = tokenOf
+	if _, err := svc.Intake(ctx, sub); !errors.Is(err, forms.ErrNoLogin) {
+		t.Fatalf("intake without LINE Login: %v", err)
+	}
+	if _, err := svc.SetSettings(ctx, "staff:1", forms.Settings{LoginChannelID: e.sim.LoginChannelID(), LIFFID: e.sim.LoginChannelID() + "-AbCd1234"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := svc.Intake(ctx, sub); err != nil || res != forms.Stored {
+		t.Fatalf("intake after set-up: %s %v", res, err)
+	}
+	if g, err := svc.Publish(ctx, "staff:1", f.ID); err != nil || !g.Published {
+		t.Fatalf("publish after set-up: %+v %v", g, err)
+	}
+	st, _, _ := get(t, g2url(t, svc, ctx, f.ID)+"/def.json")
+	if !strings.Contains(st, `"liffId":"`+e.sim.LoginChannelID()+`-AbCd1234"`) {
+		t.Fatalf("def.json: %s", st)
+	}
+}
+
+func g2url(t *testing.T, svc *forms.Service, ctx context.Context, id int64) string {
+	g, err := svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.URL
+}
+
+func get(t *testing.T, url string) (string, int, error) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b), res.StatusCode, nil
 }

@@ -37,6 +37,10 @@ type ThanksSender interface {
 	Send(ctx context.Context, sendID int64) (outbox.Result, error)
 }
 
+// ErrNoLogin: the LINE Login channel is not set up, so an answer cannot be
+// attributed; it waits at the relay.
+var ErrNoLogin = errors.New("forms: LINE Login is not set up, so answers cannot be attributed yet")
+
 // Reject reasons (form_rejects.reason).
 const (
 	RejectForged      = "forged"       // LINE refused the ID token (bad signature, other channel, malformed)
@@ -86,10 +90,16 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 	if !ok {
 		return Rejected, s.reject(ctx, form.ID, sub, RejectMalformed)
 	}
-	if s.verifier == nil {
-		return "", errors.New("forms: intake: LINE Login is not set up, so answers cannot be attributed yet")
+	verifier, err := s.idTokenVerifier(ctx)
+	if err != nil {
+		return "", fmt.Errorf("forms: intake: %w", err)
 	}
-	info, err := s.verifier.VerifyIDToken(ctx, f.IDToken)
+	if verifier == nil {
+		// Kept queued at the relay (not acked) rather than refused: the
+		// answers are the customer's, and IT may finish the set-up later.
+		return "", ErrNoLogin
+	}
+	info, err := verifier.VerifyIDToken(ctx, f.IDToken)
 	if errors.Is(err, line.ErrIDTokenRejected) {
 		reason := RejectForged
 		if strings.Contains(err.Error(), "expired") {

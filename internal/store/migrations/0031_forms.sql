@@ -57,3 +57,13 @@ CREATE INDEX form_rejects_by_form ON form_rejects(form_id);
 CREATE TRIGGER form_answers_line_user_erase AFTER DELETE ON line_users BEGIN
     DELETE FROM form_answers WHERE line_user_id = OLD.user_id;
 END;
+
+-- The LIFF app forms run in (one row): the LINE Login channel linked to the official account, whose ID
+-- tokens the desktop verifies, and the LIFF app's ID the page initialises. Not secret (both are in every
+-- form page); docs/install.md says how IT creates them.
+CREATE TABLE form_settings (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    login_channel_id TEXT NOT NULL DEFAULT '',
+    liff_id          TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO form_settings (id) VALUES (1);

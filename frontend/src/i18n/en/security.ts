@@ -292,6 +292,7 @@ const en: typeof ja = {
         answer: 'A customer answered a web form (LINE)',
         reject: 'Refused a web form answer (forged, expired or reused LINE sign-in, ...)',
         results: "Viewed a web form's answers",
+        settings: "Changed the web forms' LIFF set-up",
       },
       access: { denied: 'Refused action (no permission)' },
       linking: {
@@ -317,6 +318,7 @@ const en: typeof ja = {
       recovery: 'Holder of the recovery code (OS user {name})',
     },
     targets: {
+      forms: 'Web form LIFF set-up',
       form: 'Web form {n}',
       staff: 'Staff {name}',
       conversation: 'Conversation {n}',
@@ -348,6 +350,8 @@ const en: typeof ja = {
       linking_identity_check: 'Identity check when linking',
     },
     detailKeys: {
+      loginChannelId: 'LINE Login channel ID',
+      liffId: 'LIFF ID',
       title: 'Title',
       questions: 'Questions',
       thanksChars: 'Thank-you message length',

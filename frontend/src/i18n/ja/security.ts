@@ -290,6 +290,7 @@ const ja = {
         answer: 'お客さまがフォームに回答（LINE）',
         reject: 'フォームの回答を受付拒否（なりすまし・期限切れ・再送信など）',
         results: 'フォームの回答を閲覧',
+        settings: 'フォームの LIFF 設定を変更',
       },
       access: { denied: '権限のない操作（拒否）' },
       linking: {
@@ -315,6 +316,7 @@ const ja = {
       recovery: '復旧コードの入力者（OS のユーザー {name}）',
     },
     targets: {
+      forms: 'Web フォームの LIFF 設定',
       form: 'フォーム {n}',
       staff: '職員 {name}',
       conversation: '会話 {n}',
@@ -346,6 +348,8 @@ const ja = {
       linking_identity_check: '連携時の本人確認',
     },
     detailKeys: {
+      loginChannelId: 'LINE ログインのチャネル ID',
+      liffId: 'LIFF ID',
       title: '題名',
       questions: '質問の数',
       thanksChars: 'お礼メッセージの文字数',
