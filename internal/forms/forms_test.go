@@ -2,10 +2,10 @@ package forms_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"database/sql"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
