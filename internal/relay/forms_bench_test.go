@@ -126,7 +126,9 @@ func Benchmark_forms(b *testing.B) {
 	maxRate := float64(count.Load()-failed.Load()) / time.Since(mstart).Seconds()
 	b.StopTimer()
 	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
+	}
 	b.Logf("%d submits at %d/s (%d bytes sealed); %d failed", len(lat), rate, len(sealed), failed.Load())
 	fmt.Printf("BENCH forms submit_p50_ms=%.2f submit_p99_ms=%.2f max_rate=%.0f page_bytes_gz=%d rate=%d failed=%d\n",
 		pct(.50), pct(.99), maxRate, len(page), rate, failed.Load())
