@@ -12,9 +12,10 @@ import richmenus from './richmenus'
 import surveys from './surveys'
 import drafts from './drafts'
 import routes from './routes'
+import webforms from './webforms'
 import errors from './errors'
 import dashboard from './dashboard'
 
-const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard }
+const en: Catalog = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...webforms, ...drafts, ...errors, ...dashboard }
 
 export default en
