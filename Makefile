@@ -35,7 +35,7 @@ UI_P ?= 3
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test deps frontend frontend-deps desktop cli relay devserver test-go test-frontend test-ui bench clean contract
+.PHONY: run test deps frontend frontend-deps forms-page desktop cli relay devserver test-go test-frontend test-ui bench clean contract
 .PHONY: package-windows package-macos test-package
 
 ## run: start the desktop app (sandbox mode until a LINE channel is configured)
@@ -71,6 +71,10 @@ desktop: frontend
 
 cli:
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-cli ./app/cli
+
+## forms-page: rebuild the web form page the relay embeds (internal/relay/formpage, checked in; a test fails when stale)
+forms-page: frontend-deps
+	node $(FRONTEND)/forms-page/build.mjs
 
 relay:
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-relay ./app/relay

@@ -74,6 +74,7 @@ func commands() []command {
 		relayCommands(),    // relay.go: relay, sync
 		updateCommands(),   // update.go
 		seatCommands(),     // seat.go: branch seats
+		formCommands(),     // forms.go: web forms
 	)
 }
 
@@ -95,6 +96,7 @@ var groupSummaries = map[string]string{
 	"deadletters": "webhook events the inbox could not store",
 	"update":      "publishing and checking updates (for IT)",
 	"seat":        "branch seats: other PCs working on this primary's data over the LAN",
+	"forms":       "web forms answered inside LINE",
 }
 
 // Exit codes. Scripts rely on them (see customers.go for import's).

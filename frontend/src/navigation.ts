@@ -14,6 +14,7 @@ import RichMenusView from './views/RichMenusView.vue'
 import AutomationsView from './views/AutomationsView.vue'
 import SurveysView from './views/SurveysView.vue'
 import RoutesView from './views/RoutesView.vue'
+import WebFormsView from './views/WebFormsView.vue'
 import DashboardView from './views/DashboardView.vue'
 
 /**
@@ -39,6 +40,7 @@ export const navItems: NavItem[] = [
   { id: 'campaigns', labelKey: 'campaigns.nav', icon: 'send', component: CampaignsView, permission: 'drafts' },
   { id: 'automations', labelKey: 'automations.nav', icon: 'clock', component: AutomationsView, permission: 'drafts' },
   { id: 'routes', labelKey: 'routes.nav', icon: 'filter', component: RoutesView, permission: 'drafts' },
+  { id: 'webforms', labelKey: 'webforms.nav', icon: 'mail', component: WebFormsView, permission: 'drafts' },
   { id: 'dashboard', labelKey: 'dashboard.nav', icon: 'chart', component: DashboardView, permission: 'drafts' },
   { id: 'surveys', labelKey: 'surveys.nav', icon: 'chat', component: SurveysView, permission: 'customers.read' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },

@@ -43,6 +43,7 @@ const (
 	KindRichMenu   Kind = "richmenu"
 	KindCanned     Kind = "canned"
 	KindRoute      Kind = "route" // inflow routes
+	KindForm       Kind = "form"  // web forms
 )
 
 // ref says which row a kind's key points at.
@@ -57,7 +58,7 @@ const (
 var kinds = map[Kind]ref{
 	KindReply: refConversation, KindNote: refConversation, KindCustomer: refCustomer,
 	KindCampaign: refNone, KindAutomation: refNone, KindSurvey: refNone, KindSegment: refNone,
-	KindRichMenu: refNone, KindCanned: refNone, KindRoute: refNone,
+	KindRichMenu: refNone, KindCanned: refNone, KindRoute: refNone, KindForm: refNone,
 }
 
 // Limits: a draft is a form, not a file store.

@@ -90,8 +90,8 @@ func (e *Engine) splitClicks(ctx context.Context, events []relayclient.Event, ou
 		idx []int
 	)
 	for i, ev := range events {
-		if ev.Visit != nil {
-			continue // an inflow route's visit, stored by storeVisits (routes.go)
+		if ev.Visit != nil || ev.Form != nil {
+			continue // a route's visit (routes.go) or a form's answers (forms.go), stored apart
 		}
 		if ev.Click != nil {
 			cs = append(cs, *ev.Click)

@@ -161,6 +161,7 @@ type Engine struct {
 	feat       featureParts        // imports and linking (linking.go)
 	clickParts                     // tracked links (clicks.go)
 	routeParts                     // inflow routes (routes.go)
+	formParts                      // web forms (forms.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the
@@ -383,6 +384,7 @@ func (e *Engine) startLive(ch secrets.Channel, opts Options) error {
 	if err != nil {
 		return err
 	}
+	e.lineEndpoint = endpoint
 	e.client = client
 	e.verifier = line.NewVerifier(ch.Secret)
 	e.tokenHnt = ch.TokenHint()
@@ -413,6 +415,7 @@ func (e *Engine) startSandbox(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	e.lineEndpoint = e.sim.URL()
 	e.client = client
 	e.verifier = line.NewVerifier(secret)
 	if err := e.newInbox(opts); err != nil {

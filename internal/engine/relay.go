@@ -387,6 +387,7 @@ func (e *Engine) relayBatch(ctx context.Context, events []relayclient.Event) []e
 	// (routes.go, clicks.go); visits are stored first, so that a follow of
 	// this batch finds the visit before it.
 	e.storeVisits(ctx, events, out)
+	e.storeForms(ctx, events, out) // web form answers (forms.go)
 	hooks, hookIdx := e.splitClicks(ctx, events, out)
 	for k, ev := range hooks {
 		i := hookIdx[k]

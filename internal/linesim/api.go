@@ -83,6 +83,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// Not the Messaging API: the sticker CDN's images (sticker.go).
 	mux.HandleFunc("GET "+StickerImagePath+"{stickerId}/android/sticker.png", handleStickerImage)
+	// Not the Messaging API either: LINE Login's ID token check (login.go).
+	mux.HandleFunc("POST "+VerifyPath, s.handleVerifyIDToken)
+	mux.HandleFunc("GET "+LIFFSDKPath, handleLIFFSDK)
 	for _, ep := range []endpoint{
 		{EndpointPush, "POST /v2/bot/message/push", s.handlePush},
 		{EndpointReply, "POST /v2/bot/message/reply", s.handleReply},

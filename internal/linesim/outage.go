@@ -211,6 +211,8 @@ func (s *Server) closeOutage() {
 //	                              "kind": "open"|"click"|"play", "url": "...", "percent": n}
 //	POST /insight/delay          {"ms": n}: LINE's aggregation delay (insight.go)
 //	GET  /customers              [{"userId": "U…", "displayName": "...", "following": true}]
+//	POST /liff/open              {"userId": "U…", "url": "..."} -> {"url": "...#linesim_id_token=…"}:
+//	                             a LIFF page as LINE opens it for that customer (login.go)
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	type outageBody struct {
@@ -296,6 +298,22 @@ func (s *Server) ControlHandler() http.Handler {
 		DisplayName string `json:"displayName"`
 		Following   bool   `json:"following"`
 	}
+	mux.HandleFunc("POST /liff/open", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			UserID string `json:"userId"`
+			URL    string `json:"url"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&b); err != nil || b.URL == "" {
+			writeError(w, http.StatusBadRequest, errorBody{Message: "bad LIFF open request"})
+			return
+		}
+		u, err := s.LIFFURL(b.UserID, b.URL)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, errorBody{Message: err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"url": u})
+	})
 	mux.HandleFunc("GET /customers", func(w http.ResponseWriter, r *http.Request) {
 		out := []customerBody{}
 		for _, c := range s.Customers() {

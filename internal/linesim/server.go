@@ -121,6 +121,10 @@ type Config struct {
 	// channel may use in a JST calendar month; 0 means LINE's
 	// DefaultUnitsPerMonth (1,000).
 	UnitsPerMonth int
+	// LoginChannelID is the LINE Login channel (linked to the official
+	// account) whose LIFF apps get ID tokens (login.go); "" means
+	// DefaultLoginChannelID.
+	LoginChannelID string
 }
 
 // DefaultReplyTokenTTL is how long a reply token stays valid by default.
@@ -177,6 +181,8 @@ type Server struct {
 	outage     outageState     // connection-level faults (outage.go)
 	expired    map[string]bool // content LINE no longer has, by message ID
 	allExpired bool            // all content expired
+
+	login loginState // LINE Login ID tokens (login.go); fixed at New
 }
 
 // content is a media file a customer sent, served by the content endpoint.
@@ -246,6 +252,7 @@ func New(cfg Config) *Server {
 		latency:     cfg.Latency,
 		quota:       cfg.MonthlyQuota,
 		insight:     newInsightState(cfg.InsightDelay, cfg.UnitsPerMonth),
+		login:       newLoginState(cfg.LoginChannelID),
 	}
 	for ep, rate := range DefaultRateLimits {
 		if r, ok := cfg.RateLimits[ep]; ok {

@@ -21,6 +21,7 @@ import (
 	"tsunagu/internal/engine"
 	"tsunagu/internal/erasure"
 	"tsunagu/internal/fielderr"
+	"tsunagu/internal/forms"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
@@ -141,7 +142,7 @@ func rules() []rule {
 		// Data folder, keychain and database.
 		{code: NotFound, errs: []error{inbox.ErrNotFound, linesim.ErrUnknownCustomer, linesim.ErrNoAction, auth.ErrNotFound,
 			customer.ErrNotFound, linking.ErrNotFound, campaign.ErrNotFound, segment.ErrNotFound, survey.ErrNotFound,
-			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound, routes.ErrNotFound}},
+			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound, routes.ErrNotFound, forms.ErrNotFound}},
 		{code: KeychainLocked, errs: []error{secrets.ErrLocked}},
 		{code: KeychainUnavailable, errs: []error{secrets.ErrUnavailable}},
 		{code: ChannelInvalid, errs: []error{secrets.ErrInvalid}},
@@ -242,6 +243,12 @@ func rules() []rule {
 		{code: RouteNoURL, errs: []error{routes.ErrNoURL}},
 		{code: RouteBadPoster, errs: []error{routes.ErrBadPoster}},
 		{code: RouteNoAccount, errs: []error{routes.ErrNoBasicID}},
+		{code: FormInvalid, errs: []error{forms.ErrInvalid}},
+		{code: FormHasAnswers, errs: []error{forms.ErrHasAnswers}},
+		{code: FormArchived, errs: []error{forms.ErrArchived}},
+		{code: FormNoRelay, errs: []error{forms.ErrNoRelay}},
+		{code: FormNoLIFF, errs: []error{forms.ErrNoLIFF}},
+		{code: FormNotSent, errs: []error{forms.ErrNotSent}},
 
 		// Automations.
 		{code: AutomationOwnApproval, errs: []error{automation.ErrOwnApproval}},

@@ -23,6 +23,8 @@ type metrics struct {
 	links       *prometheus.CounterVec
 	clicks      *prometheus.CounterVec
 	clickSecs   prometheus.Histogram
+	forms       *prometheus.CounterVec
+	formSecs    prometheus.Histogram
 	dead        *prometheus.CounterVec
 	shed        *prometheus.CounterVec
 	connections prometheus.Gauge
@@ -52,6 +54,12 @@ func newMetrics(s *Server) *metrics {
 		clickSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsunagu_relay_click_redirect_seconds",
 			Help:    "Time from receiving a tracked-link request to answering it.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .5}}),
+		forms: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_form_submits_total",
+			Help: "Form submissions, by result (queued; unknown: no such form, tenant empty; too_large; malformed; rate; queue_full; quota; store)."},
+			[]string{"tenant", "result"}),
+		formSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsunagu_relay_form_submit_seconds",
+			Help:    "Time from receiving a form submission to its 202 (queued and fsynced).",
+			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1}}),
 		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_dead_lettered_total",
 			Help: "Events moved to the dead letters, by reason (deliveries, too_large)."}, []string{"tenant", "reason"}),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_connections_shed_total",
@@ -64,7 +72,7 @@ func newMetrics(s *Server) *metrics {
 			Help:    "Time from receiving a webhook to answering 200 (sealed and stored).",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2}}),
 	}
-	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.links, m.clicks, m.clickSecs, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
+	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.links, m.clicks, m.clickSecs, m.forms, m.formSecs, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
 		&queueCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

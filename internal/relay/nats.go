@@ -39,6 +39,9 @@ const (
 	// linksBucket maps a tracked link (LinkKey: a hash of tenant and
 	// token) to its target URL and expiry.
 	linksBucket = "tsunagu_relay_links"
+	// formsBucket holds published form definitions (forms.go) under
+	// TENANT.FORM: questions and texts, nothing about anyone.
+	formsBucket = "tsunagu_relay_forms"
 	// wakePrefix: a core NATS (not stored) nudge after each queued event,
 	// so the instance holding the tenant's connection fetches at once
 	// without every instance receiving every body.
@@ -154,6 +157,7 @@ type jsObjects struct {
 	nonces   jetstream.KeyValue
 	attempts jetstream.KeyValue
 	links    jetstream.KeyValue
+	forms    jetstream.KeyValue
 	media    jetstream.ObjectStore
 }
 
@@ -241,6 +245,16 @@ func setupJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObj
 	if err != nil {
 		return nil, fmt.Errorf("relay: bucket %s: %w", linksBucket, err)
 	}
+	o.forms, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      formsBucket,
+		Description: "Tsunagu relay form definitions (no customer data)",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: bucket %s: %w", formsBucket, err)
+	}
 	o.media, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      mediaBucket,
 		Description: "Tsunagu relay media for LINE to fetch (not sealed)",
@@ -312,7 +326,7 @@ func openJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObje
 		return nil, fmt.Errorf("relay: jetstream: %w", err)
 	}
 	o := &jsObjects{js: js}
-	var e1, e2, e3, e4, e5, e6, e7 error
+	var e1, e2, e3, e4, e5, e6, e7, e8 error
 	o.stream, e1 = js.Stream(ctx, streamName)
 	o.dead, e5 = js.Stream(ctx, deadStream)
 	o.attempts, e6 = js.KeyValue(ctx, attemptsBucket)
@@ -320,7 +334,8 @@ func openJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObje
 	o.nonces, e3 = js.KeyValue(ctx, noncesBucket)
 	o.media, e4 = js.ObjectStore(ctx, mediaBucket)
 	o.links, e7 = js.KeyValue(ctx, linksBucket)
-	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil {
+	o.forms, e8 = js.KeyValue(ctx, formsBucket)
+	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil && e8 == nil {
 		return o, nil
 	}
 	return setupJetStream(ctx, nc, cfg)

@@ -112,8 +112,11 @@ type Config struct {
 	BatchSize int
 	// PollWait is how long one fetch waits for new events [2 s].
 	PollWait time.Duration
-	Clock    func() time.Time // [time.Now]
-	Logger   *slog.Logger     // [discard]
+	// LIFFSDK is the URL form pages load LINE's LIFF SDK from
+	// [DefaultLIFFSDK]; tests point it at the LINE simulator's stand-in.
+	LIFFSDK string
+	Clock   func() time.Time // [time.Now]
+	Logger  *slog.Logger     // [discard]
 }
 
 func (c *Config) defaults() {
@@ -181,6 +184,9 @@ func (c *Config) defaults() {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.LIFFSDK == "" {
+		c.LIFFSDK = DefaultLIFFSDK
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -218,6 +224,9 @@ type Server struct {
 	// challenges bounds unauthenticated challenge requests (each one is a
 	// KV write) on this instance.
 	challenges *rate.Limiter
+
+	pageOnce sync.Once
+	page     formPageHTML // forms.go
 
 	watchStop context.CancelFunc
 	wg        sync.WaitGroup
@@ -361,6 +370,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/links", s.handleLinksUpload)
 	mux.HandleFunc("GET /c/{tenant}/{token}", s.handleClick)
 	mux.HandleFunc("GET /r/{tenant}/{token}", s.handleVisit) // routes.go
+	mux.HandleFunc("POST /v1/forms", s.handleFormUpload)     // forms.go
+	mux.HandleFunc("GET /f/{tenant}/{form}", s.handleFormPage)
+	mux.HandleFunc("GET /f/{tenant}/{form}/def.json", s.handleFormDef)
+	mux.HandleFunc("POST /f/{tenant}/{form}", s.handleFormSubmit)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }

@@ -194,6 +194,9 @@ type Event struct {
 	ReceivedAt int64 // unix ms, at the relay
 	Click      *wire.Click
 	Visit      *wire.Click
+	// Form is a web form submission, sealed in the customer's phone
+	// (its ID token is not verified yet: that is the handler's job).
+	Form *wire.FormSubmission
 }
 
 // BatchHandler gets the opened events of one relay batch, in queue order,
@@ -495,7 +498,7 @@ func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHa
 			results[i] = fmt.Errorf("%w: %w", ErrDrop, err)
 			continue
 		}
-		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click, Visit: o.Visit})
+		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click, Visit: o.Visit, Form: o.Form})
 		idx = append(idx, i)
 	}
 	if len(opened) > 0 {
@@ -584,6 +587,60 @@ func (c *Client) PublishLinks(ctx context.Context, links []wire.Link) error {
 		case res.StatusCode != http.StatusNoContent && res.StatusCode != http.StatusOK:
 			return fmt.Errorf("relayclient: links: relay answered %s", res.Status)
 		}
+	}
+	return nil
+}
+
+// PublishForm puts a form's definition on the relay (signed; the relay
+// serves it at /f/TENANT/FORM). def.BoxKey is set to this desktop's key.
+func (c *Client) PublishForm(ctx context.Context, def wire.FormDef) error {
+	def.BoxKey = append([]byte(nil), c.cfg.Keys.BoxPub[:]...)
+	return c.formUpload(ctx, wire.FormUpload{Form: &def})
+}
+
+// RemoveForm takes a form off the relay: its page then answers 404.
+func (c *Client) RemoveForm(ctx context.Context, id string) error {
+	return c.formUpload(ctx, wire.FormUpload{Remove: id})
+}
+
+// BoxKey is the public key events and form answers are sealed to.
+func (c *Client) BoxKey() []byte { return append([]byte(nil), c.cfg.Keys.BoxPub[:]...) }
+
+// FormURL is where the relay serves a form's page.
+func (c *Client) FormURL(id string) string {
+	return c.cfg.Enrollment.RelayURL + "/f/" + c.cfg.Enrollment.Tenant + "/" + id
+}
+
+func (c *Client) formUpload(ctx context.Context, up wire.FormUpload) error {
+	body, err := json.Marshal(up)
+	if err != nil {
+		return fmt.Errorf("relayclient: form: %w", err)
+	}
+	nonce, err := c.challenge(ctx)
+	if err != nil {
+		return fmt.Errorf("relayclient: form: %w", err)
+	}
+	tenant := c.cfg.Enrollment.Tenant
+	sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(wire.PurposeForm, tenant, nonce, wire.FormStatement(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Enrollment.RelayURL+"/v1/forms", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(wire.HeaderTenant, tenant)
+	req.Header.Set(wire.HeaderNonce, base64.StdEncoding.EncodeToString(nonce))
+	req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	res, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("relayclient: form: %w", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
+	res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case res.StatusCode != http.StatusNoContent:
+		return fmt.Errorf("relayclient: form: relay answered %s", res.Status)
 	}
 	return nil
 }

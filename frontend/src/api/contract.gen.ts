@@ -780,6 +780,63 @@ export interface FieldError {
   min?: number
 }
 
+/** forms.Answer */
+export interface FormsAnswer {
+  submitId: string
+  displayName: string
+  customer: string
+  customerId: number
+  values: Record<string, unknown>
+  receivedAt: number
+}
+
+/** forms.Draft */
+export interface FormsDraft {
+  title: string
+  intro: string
+  done: string
+  thanks: string
+  questions: FormsQuestion[]
+}
+
+/** forms.Form */
+export interface FormsForm {
+  id: number
+  title: string
+  intro: string
+  done: string
+  thanks: string
+  questions: FormsQuestion[]
+  status: string
+  url: string
+  published: boolean
+  answers: number
+  rejected: number
+  createdAt: number
+  updatedAt: number
+}
+
+/** forms.Question */
+export interface FormsQuestion {
+  id: string
+  type: string
+  label: string
+  help?: string
+  required?: boolean
+  choices?: string[]
+  min?: number
+  max?: number
+  maxLen?: number
+  consent?: string
+  attribute?: string
+}
+
+/** forms.Settings */
+export interface FormsSettings {
+  loginChannelId: string
+  liffId: string
+}
+
 /** facade.ImportRequest */
 export interface ImportRequest {
   kind: string
@@ -1650,6 +1707,7 @@ export interface Methods {
   AppVersion(): AboutInfo
   ApproveAutomation(arg1: number, arg2: number): AutomationRule
   ApproveCampaign(arg1: number, arg2: number): Campaign
+  ArchiveForm(arg1: number): void
   ArchiveRoute(arg1: number): void
   AssignConversation(arg1: number, arg2: number): void
   Assignees(): InboxAssignee[]
@@ -1688,6 +1746,7 @@ export interface Methods {
   CreateAutomation(arg1: AutomationDraft): AutomationRule
   CreateCampaign(arg1: CampaignDraft): Campaign
   CreateFirstAdmin(arg1: string, arg2: string, arg3: string): AuthState
+  CreateForm(arg1: FormsDraft): FormsForm
   CreateRecoveryCode(): string
   CreateRoute(arg1: RoutesDraft): RoutesRoute
   CreateStaff(arg1: AuthNewStaff): AuthStaff
@@ -1721,6 +1780,9 @@ export interface Methods {
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
   FindPrimaries(): DiscoverPrimary[]
+  FormAnswers(arg1: number): FormsAnswer[]
+  FormSettings(): FormsSettings
+  Forms(arg1: boolean): FormsForm[]
   GetConversation(arg1: number): InboxConversation
   GetDeliverySettings(): CampaignDeliverySettings
   GetDraft(arg1: string, arg2: string): DraftsDraft
@@ -1756,6 +1818,7 @@ export interface Methods {
   PreviewAutomationDraft(arg1: AutomationDraft): AutomationPreview
   PreviewCampaignContent(arg1: CampaignContent, arg2: string[]): CampaignContentPreview
   ProbePrimary(arg1: string, arg2: string): PrimaryProbe
+  PublishForm(arg1: number): FormsForm
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
@@ -1834,6 +1897,7 @@ export interface Methods {
   SetConversationStatus(arg1: number, arg2: string): void
   SetCustomerAttribute(arg1: number, arg2: string, arg3: string): void
   SetCustomerConsent(arg1: number, arg2: string, arg3: boolean): void
+  SetFormSettings(arg1: FormsSettings): FormsSettings
   SetIdleMinutes(arg1: number): void
   SetLineSettings(arg1: LineSettings): LineSettings
   SetLinkingSettings(arg1: InternalLinkingSettings): void
@@ -1854,6 +1918,7 @@ export interface Methods {
   Unlock(arg1: string): AuthState
   UpdateAutomation(arg1: number, arg2: number, arg3: AutomationDraft): AutomationRule
   UpdateCampaign(arg1: number, arg2: number, arg3: CampaignDraft): Campaign
+  UpdateForm(arg1: number, arg2: FormsDraft): FormsForm
   UpdateRoute(arg1: number, arg2: RoutesDraft): RoutesRoute
   UploadRichMenuImage(arg1: number, arg2: string): RichmenuDesign
   UsePlaceholderRichMenuImage(arg1: number): RichmenuDesign
@@ -1863,7 +1928,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SeatAdminService' | 'SeatPairService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'FormsService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SeatAdminService' | 'SeatPairService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1893,6 +1958,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   AppVersion: { service: 'SystemService', permission: 'session' },
   ApproveAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
   ApproveCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  ArchiveForm: { service: 'FormsService', permission: 'drafts' },
   ArchiveRoute: { service: 'RoutesService', permission: 'drafts' },
   AssignConversation: { service: 'InboxService', permission: 'inbox.reply' },
   Assignees: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
@@ -1931,6 +1997,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CreateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   CreateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   CreateFirstAdmin: { service: 'SessionService', permission: null, result: 'AuthState' },
+  CreateForm: { service: 'FormsService', permission: 'drafts', result: 'FormsForm' },
   CreateRecoveryCode: { service: 'BackupService', permission: 'backup' },
   CreateRoute: { service: 'RoutesService', permission: 'drafts' },
   CreateStaff: { service: 'StaffService', permission: 'staff' },
@@ -1964,6 +2031,9 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ExportSurveyAnswers: { service: 'SurveyService', permission: 'export' },
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
   FindPrimaries: { service: 'SeatPairService', permission: null, result: { l: 0 } },
+  FormAnswers: { service: 'FormsService', permission: 'customers.read', result: { l: 'FormsAnswer' } },
+  FormSettings: { service: 'FormsService', permission: 'drafts' },
+  Forms: { service: 'FormsService', permission: 'drafts', result: { l: 'FormsForm' } },
   GetConversation: { service: 'InboxService', permission: 'inbox.read' },
   GetDeliverySettings: { service: 'CampaignService', permission: 'settings' },
   GetDraft: { service: 'DraftService', permission: 'session' },
@@ -1999,6 +2069,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   PreviewAutomationDraft: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
   PreviewCampaignContent: { service: 'CampaignService', permission: 'drafts', result: 'CampaignContentPreview' },
   ProbePrimary: { service: 'SeatPairService', permission: null },
+  PublishForm: { service: 'FormsService', permission: 'drafts', result: 'FormsForm' },
   PublishRichMenus: { service: 'RichMenuService', permission: 'settings' },
   Quota: { service: 'InboxService', permission: 'inbox.read' },
   ReactivateStaff: { service: 'StaffService', permission: 'staff' },
@@ -2077,6 +2148,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SetConversationStatus: { service: 'InboxService', permission: 'inbox.reply' },
   SetCustomerAttribute: { service: 'CustomerService', permission: 'customers.edit' },
   SetCustomerConsent: { service: 'CustomerService', permission: 'customers.edit' },
+  SetFormSettings: { service: 'FormsService', permission: 'settings' },
   SetIdleMinutes: { service: 'StaffService', permission: 'settings' },
   SetLineSettings: { service: 'ChannelService', permission: 'settings' },
   SetLinkingSettings: { service: 'LinkingService', permission: 'settings' },
@@ -2097,6 +2169,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Unlock: { service: 'SessionService', permission: null, result: 'AuthState' },
   UpdateAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   UpdateCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  UpdateForm: { service: 'FormsService', permission: 'drafts', result: 'FormsForm' },
   UpdateRoute: { service: 'RoutesService', permission: 'drafts' },
   UploadRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
   UsePlaceholderRichMenuImage: { service: 'RichMenuService', permission: 'settings', result: 'RichmenuDesign' },
@@ -2134,6 +2207,10 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   Dashboard: { days: { l: 0 }, demographics: 'InsightsDemographics', quota: 'DashboardQuotaForecast' },
   DashboardQuotaForecast: { campaigns: { l: 0 }, automations: { l: 0 } },
   EngineLineStatus: { down: { l: 0 } },
+  FormsAnswer: { values: { m: 0 } },
+  FormsDraft: { questions: { l: 'FormsQuestion' } },
+  FormsForm: { questions: { l: 'FormsQuestion' } },
+  FormsQuestion: { choices: { l: 0 } },
   ImportRequest: { mapping: { m: 0 } },
   ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
   ImporterPreviewRow: { raw: { l: 0 }, values: { m: 0 } },
@@ -2223,6 +2300,12 @@ export const errorCodes = [
   'errors.fieldTooShort',
   'errors.fieldUnreachable',
   'errors.forbidden',
+  'errors.formArchived',
+  'errors.formHasAnswers',
+  'errors.formInvalid',
+  'errors.formNoLiff',
+  'errors.formNoRelay',
+  'errors.formNotSent',
   'errors.imageInvalid',
   'errors.imageTooLarge',
   'errors.importCancelled',

@@ -132,6 +132,15 @@ export const AUDIT_ACTIONS = [
   'route.update',
   'route.archive',
   'route.export',
+  // Web forms (internal/forms).
+  'form.create',
+  'form.update',
+  'form.publish',
+  'form.archive',
+  'form.answer',
+  'form.reject',
+  'form.results',
+  'form.settings',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */
@@ -155,6 +164,7 @@ export const AUDIT_GROUPS = [
   'automation',
   'survey',
   'route',
+  'form',
   'import',
   'deadletter',
   'audit',
@@ -216,7 +226,8 @@ export function targetLabel(t: T, te: TE, action: string, target: string, names:
   if (target.startsWith('customer:')) return names[target] ? t('audit.targets.customer', { no: names[target] }) : t('audit.targets.customerGone')
   if (target.startsWith('richmenu:')) return t(target === 'richmenu:assignments' ? 'audit.targets.richmenuAssignments' : target.startsWith('richmenu:sync:') ? 'audit.targets.richmenuSync' : 'audit.targets.richmenu')
   if (target === 'routes') return t('audit.targets.routes')
-  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat|route):(.+)$/.exec(target)
+  if (target === 'forms') return t('audit.targets.forms')
+  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat|route|form):(.+)$/.exec(target)
   if (!m) return target
   const named = m[1] === 'attribute' || m[1] === 'tag' || m[1] === 'seat'
   return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })

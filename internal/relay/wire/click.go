@@ -98,9 +98,10 @@ type Opened struct {
 	Signature string
 	Click     *Click
 	Visit     *Click
+	Form      *FormSubmission
 }
 
-// OpenAny opens a sealed webhook or click.
+// OpenAny opens a sealed webhook, click, visit or form submission.
 func OpenAny(pub, priv *[KeySize]byte, sealed []byte) (Opened, error) {
 	msg, ok := box.OpenAnonymous(nil, sealed, pub, priv)
 	if !ok {
@@ -121,6 +122,14 @@ func OpenAny(pub, priv *[KeySize]byte, sealed []byte) (Opened, error) {
 			return Opened{Visit: c}, nil // a route visit: the same fields
 		}
 		return Opened{Click: c}, nil
+	}
+	if len(msg) >= 1 && msg[0] == formVersion {
+		f, err := openForm(msg)
+		clear(msg)
+		if err != nil {
+			return Opened{}, err
+		}
+		return Opened{Form: f}, nil
 	}
 	body, sig, err := openEnvelope(msg)
 	if err != nil {

@@ -177,6 +177,7 @@ const en: typeof ja = {
       survey: 'Surveys',
       seat: 'Branch seats (other PCs)',
       route: 'Inflow routes',
+      form: 'Web forms',
     },
     actions: {
       auth: {
@@ -283,6 +284,16 @@ const en: typeof ja = {
         archive: 'Archived an inflow route',
         export: "Saved an inflow route's QR code, poster or report",
       },
+      form: {
+        create: 'Created a web form',
+        update: 'Changed a web form',
+        publish: 'Published a web form (to the relay)',
+        archive: 'Closed and archived a web form',
+        answer: 'A customer answered a web form (LINE)',
+        reject: 'Refused a web form answer (forged, expired or reused LINE sign-in, ...)',
+        results: "Viewed a web form's answers",
+        settings: "Changed the web forms' LIFF set-up",
+      },
       access: { denied: 'Refused action (no permission)' },
       linking: {
         code_issue: 'Issued a link code',
@@ -307,6 +318,8 @@ const en: typeof ja = {
       recovery: 'Holder of the recovery code (OS user {name})',
     },
     targets: {
+      forms: 'Web form LIFF set-up',
+      form: 'Web form {n}',
       staff: 'Staff {name}',
       conversation: 'Conversation {n}',
       customer: 'Customer no. {no}',
@@ -337,6 +350,14 @@ const en: typeof ja = {
       linking_identity_check: 'Identity check when linking',
     },
     detailKeys: {
+      loginChannelId: 'LINE Login channel ID',
+      liffId: 'LIFF ID',
+      title: 'Title',
+      questions: 'Questions',
+      thanksChars: 'Thank-you message length',
+      answers: 'Answers',
+      form: 'Form number',
+      question: 'Question',
       seat: 'Seat PC it came from',
       content: 'Content',
       trackedLinks: 'Tracked links',
@@ -404,6 +425,11 @@ const en: typeof ja = {
       what: 'Saved',
     },
     reasons: {
+      forged: 'LINE sign-in check failed (forged)',
+      expired: 'LINE sign-in expired',
+      replayed: 'LINE sign-in already used (resent)',
+      unknown_form: 'No such form',
+      malformed: 'Answers the form does not have',
       unknown_login: 'Unregistered login name',
       bad_password: 'Wrong password',
       inactive: 'Deactivated staff member',

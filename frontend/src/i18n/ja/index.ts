@@ -14,11 +14,12 @@ import richmenus from './richmenus'
 import surveys from './surveys'
 import drafts from './drafts'
 import routes from './routes'
+import webforms from './webforms'
 import errors from './errors'
 import dashboard from './dashboard'
 import branchSeats from './branchseats'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...drafts, ...errors, ...dashboard, ...branchSeats }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...webforms, ...drafts, ...errors, ...dashboard, ...branchSeats }
 
 export default ja
 export type Catalog = typeof ja

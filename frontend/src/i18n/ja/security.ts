@@ -175,6 +175,7 @@ const ja = {
       survey: 'アンケート',
       seat: '子機（支店のほかの PC）',
       route: '流入経路',
+      form: 'Web フォーム',
     },
     actions: {
       auth: {
@@ -281,6 +282,16 @@ const ja = {
         archive: '流入経路をアーカイブ',
         export: '流入経路の QR コード・ポスター・レポートを書き出し',
       },
+      form: {
+        create: 'フォームを作成',
+        update: 'フォームを変更',
+        publish: 'フォームを公開（中継サーバーへ）',
+        archive: 'フォームを公開終了・アーカイブ',
+        answer: 'お客さまがフォームに回答（LINE）',
+        reject: 'フォームの回答を受付拒否（なりすまし・期限切れ・再送信など）',
+        results: 'フォームの回答を閲覧',
+        settings: 'フォームの LIFF 設定を変更',
+      },
       access: { denied: '権限のない操作（拒否）' },
       linking: {
         code_issue: '連携コードを発行',
@@ -305,6 +316,8 @@ const ja = {
       recovery: '復旧コードの入力者（OS のユーザー {name}）',
     },
     targets: {
+      forms: 'Web フォームの LIFF 設定',
+      form: 'フォーム {n}',
       staff: '職員 {name}',
       conversation: '会話 {n}',
       customer: '顧客番号 {no}',
@@ -335,6 +348,14 @@ const ja = {
       linking_identity_check: '連携時の本人確認',
     },
     detailKeys: {
+      loginChannelId: 'LINE ログインのチャネル ID',
+      liffId: 'LIFF ID',
+      title: '題名',
+      questions: '質問の数',
+      thanksChars: 'お礼メッセージの文字数',
+      answers: '回答の数',
+      form: 'フォーム番号',
+      question: '質問',
       seat: '操作した端末（子機）',
       content: '内容',
       trackedLinks: '計測するリンクの数',
@@ -402,6 +423,11 @@ const ja = {
       what: '書き出した物',
     },
     reasons: {
+      forged: 'LINE の本人確認に失敗（なりすまし）',
+      expired: 'LINE の本人確認の期限切れ',
+      replayed: '使用済みの本人確認情報（再送信）',
+      unknown_form: '存在しないフォーム',
+      malformed: 'フォームにない回答',
       unknown_login: '登録のないログイン名',
       bad_password: 'パスワードの誤り',
       inactive: '無効な職員',

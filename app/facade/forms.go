@@ -1,0 +1,84 @@
+package facade
+
+import (
+	"context"
+	"errors"
+
+	"tsunagu/internal/auth"
+	"tsunagu/internal/engine"
+	"tsunagu/internal/forms"
+)
+
+// Web forms (issue 21). Forms are designed and published with the campaigns
+// and routes (PermDrafts); their answers are customers' data
+// (PermCustomersRead); the LIFF set-up is a setting (PermSettings).
+
+func formCall[T any](a *Client, p auth.Permission, do func(ctx context.Context, st auth.Staff, svc *forms.Service) (T, error)) (T, error) {
+	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
+		svc := eng.Forms()
+		if svc == nil {
+			var zero T
+			return zero, errors.New("facade: web forms are off")
+		}
+		return do(ctx, st, svc)
+	})
+}
+
+// Forms lists the web forms, newest first (archived ones too if asked).
+func (s *FormsService) Forms(archived bool) ([]forms.Form, error) {
+	return formCall(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, svc *forms.Service) ([]forms.Form, error) {
+		return svc.List(ctx, archived)
+	})
+}
+
+// CreateForm adds a draft form; audited.
+func (s *FormsService) CreateForm(d forms.Draft) (forms.Form, error) {
+	return formCall(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, svc *forms.Service) (forms.Form, error) {
+		return svc.Create(ctx, st.Actor(), d)
+	})
+}
+
+// UpdateForm changes a form (its questions only while it has no answers);
+// audited.
+func (s *FormsService) UpdateForm(id int64, d forms.Draft) (forms.Form, error) {
+	return formCall(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, svc *forms.Service) (forms.Form, error) {
+		return svc.Update(ctx, st.Actor(), id, d)
+	})
+}
+
+// PublishForm puts the form's current version on the relay; audited.
+func (s *FormsService) PublishForm(id int64) (forms.Form, error) {
+	return formCall(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, svc *forms.Service) (forms.Form, error) {
+		return svc.Publish(ctx, st.Actor(), id)
+	})
+}
+
+// ArchiveForm takes a form off the relay and the list; audited.
+func (s *FormsService) ArchiveForm(id int64) error {
+	_, err := formCall(s.a, auth.PermDrafts, func(ctx context.Context, st auth.Staff, svc *forms.Service) (struct{}, error) {
+		return struct{}{}, svc.Archive(ctx, st.Actor(), id)
+	})
+	return err
+}
+
+// FormAnswers returns a form's answers with who gave them; viewing is
+// audited.
+func (s *FormsService) FormAnswers(id int64) ([]forms.Answer, error) {
+	return formCall(s.a, auth.PermCustomersRead, func(ctx context.Context, st auth.Staff, svc *forms.Service) ([]forms.Answer, error) {
+		return svc.Answers(ctx, st.Actor(), id)
+	})
+}
+
+// FormSettings returns the LIFF set-up forms run in.
+func (s *FormsService) FormSettings() (forms.Settings, error) {
+	return formCall(s.a, auth.PermDrafts, func(ctx context.Context, _ auth.Staff, svc *forms.Service) (forms.Settings, error) {
+		return svc.Settings(ctx)
+	})
+}
+
+// SetFormSettings stores the LIFF set-up; audited.
+func (s *FormsService) SetFormSettings(st forms.Settings) (forms.Settings, error) {
+	return formCall(s.a, auth.PermSettings, func(ctx context.Context, staff auth.Staff, svc *forms.Service) (forms.Settings, error) {
+		return svc.SetSettings(ctx, staff.Actor(), st)
+	})
+}

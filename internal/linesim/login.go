@@ -1,0 +1,238 @@
+package linesim
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// LINE Login ID tokens, as a LIFF page gets them (liff.getIDToken) and as
+// POST https://api.line.me/oauth2/v2.1/verify checks them. The simulator
+// signs its tokens with its own ES256 key (LIFF's tokens are ES256) and
+// answers the verify endpoint with LINE's field names, status codes and
+// error bodies, so the desktop's verification is tested against the same
+// contract it meets in production.
+
+// IDTokenIssuer is the iss of every LINE ID token.
+const IDTokenIssuer = "https://access.line.me"
+
+// DefaultLoginChannelID is the LINE Login channel ID tokens are issued for
+// when Config.LoginChannelID is empty.
+const DefaultLoginChannelID = "1657000000"
+
+// IDTokenTTL is how long an issued ID token is valid (LINE: one hour).
+const IDTokenTTL = time.Hour
+
+// VerifyPath is the LINE Login endpoint that verifies an ID token.
+const VerifyPath = "/oauth2/v2.1/verify"
+
+// LINE's error descriptions for a refused ID token (error "invalid_request").
+const (
+	msgIDTokenInvalid  = "Invalid IdToken."
+	msgIDTokenExpired  = "IdToken expired."
+	msgIDTokenAudience = "Invalid IdToken Audience."
+	msgIDTokenNonce    = "Invalid IdToken Nonce."
+	msgIDTokenSubject  = "Invalid IdToken Subject Identifier."
+)
+
+// loginState is the LINE Login side of the simulator.
+type loginState struct {
+	channelID string
+	key       *ecdsa.PrivateKey
+	kid       string
+}
+
+func newLoginState(channelID string) loginState {
+	if channelID == "" {
+		channelID = DefaultLoginChannelID
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		// crypto/rand does not fail on the platforms Go supports.
+		panic(fmt.Sprintf("linesim: ID token key: %v", err))
+	}
+	kid := make([]byte, 8)
+	rand.Read(kid)
+	return loginState{channelID: channelID, key: key, kid: fmt.Sprintf("%x", kid)}
+}
+
+// IDTokenClaims are an ID token's claims as LINE issues them (and as the
+// verify endpoint answers them).
+type IDTokenClaims struct {
+	Iss     string   `json:"iss"`
+	Sub     string   `json:"sub"`
+	Aud     string   `json:"aud"`
+	Exp     int64    `json:"exp"`
+	Iat     int64    `json:"iat"`
+	Nonce   string   `json:"nonce,omitempty"`
+	Amr     []string `json:"amr"`
+	Name    string   `json:"name,omitempty"`
+	Picture string   `json:"picture,omitempty"`
+}
+
+// LoginChannelID is the LINE Login channel ID the simulator issues ID
+// tokens for (their aud).
+func (s *Server) LoginChannelID() string { return s.login.channelID }
+
+// IssueIDToken returns an ID token for a simulated customer, as LIFF's
+// getIDToken gives it to a page opened in LINE: signed, for the login
+// channel, valid for IDTokenTTL from the simulator's clock.
+func (s *Server) IssueIDToken(userID, nonce string) (string, error) {
+	s.mu.Lock()
+	c, ok := s.customers[userID]
+	var name, pic string
+	if ok {
+		name, pic = c.DisplayName, c.PictureURL
+	}
+	s.mu.Unlock()
+	if !ok {
+		return "", ErrUnknownCustomer
+	}
+	now := s.now()
+	return s.SignIDToken(IDTokenClaims{
+		Iss: IDTokenIssuer, Sub: userID, Aud: s.login.channelID,
+		Iat: now.Unix(), Exp: now.Add(IDTokenTTL).Unix(),
+		Nonce: nonce, Amr: []string{"linesso"}, Name: name, Picture: pic,
+	})
+}
+
+// SignIDToken signs arbitrary claims with the simulator's key: tests make
+// expired tokens or tokens for another channel with it.
+func (s *Server) SignIDToken(c IDTokenClaims) (string, error) {
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "ES256", "kid": s.login.kid})
+	claims, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("linesim: ID token claims: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(claims)
+	sum := sha256.Sum256([]byte(signing))
+	r, sv, err := ecdsa.Sign(rand.Reader, s.login.key, sum[:])
+	if err != nil {
+		return "", fmt.Errorf("linesim: sign ID token: %w", err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	sv.FillBytes(sig[32:])
+	return signing + "." + enc.EncodeToString(sig), nil
+}
+
+var errBadIDToken = errors.New(msgIDTokenInvalid)
+
+// parseIDToken checks the signature and returns the claims.
+func (s *Server) parseIDToken(tok string) (IDTokenClaims, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return IDTokenClaims{}, errBadIDToken
+	}
+	enc := base64.RawURLEncoding
+	var header struct {
+		Alg string `json:"alg"`
+	}
+	hb, err1 := enc.DecodeString(parts[0])
+	cb, err2 := enc.DecodeString(parts[1])
+	sig, err3 := enc.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 ||
+		json.Unmarshal(hb, &header) != nil || header.Alg != "ES256" {
+		return IDTokenClaims{}, errBadIDToken
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	r, sv := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+	if !ecdsa.Verify(&s.login.key.PublicKey, sum[:], r, sv) {
+		return IDTokenClaims{}, errBadIDToken
+	}
+	var c IDTokenClaims
+	if json.Unmarshal(cb, &c) != nil {
+		return IDTokenClaims{}, errBadIDToken
+	}
+	return c, nil
+}
+
+type loginError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// handleVerifyIDToken is POST /oauth2/v2.1/verify (form-encoded id_token,
+// client_id, optional nonce and user_id). It needs no bearer token: LINE
+// Login's verify endpoint is public.
+func (s *Server) handleVerifyIDToken(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", "malformed request"})
+		return
+	}
+	tok, clientID := r.PostForm.Get("id_token"), r.PostForm.Get("client_id")
+	if tok == "" {
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", "id_token is required"})
+		return
+	}
+	if clientID == "" {
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", "client_id is required"})
+		return
+	}
+	c, err := s.parseIDToken(tok)
+	switch {
+	case err != nil || c.Iss != IDTokenIssuer:
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", msgIDTokenInvalid})
+	case c.Exp <= s.now().Unix():
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", msgIDTokenExpired})
+	case c.Aud != clientID:
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", msgIDTokenAudience})
+	case r.PostForm.Has("nonce") && r.PostForm.Get("nonce") != c.Nonce:
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", msgIDTokenNonce})
+	case r.PostForm.Has("user_id") && r.PostForm.Get("user_id") != c.Sub:
+		writeJSON(w, http.StatusBadRequest, loginError{"invalid_request", msgIDTokenSubject})
+	default:
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// LIFFSDKPath serves the simulator's stand-in for LINE's LIFF SDK
+// (https://static.line-scdn.net/liff/edge/2/sdk.js): the part a Tsunagu
+// form page uses (init, isInClient, getIDToken, closeWindow). The relay's
+// Config.LIFFSDK points pages at it in tests.
+const LIFFSDKPath = "/liff/sdk.js"
+
+// liffShim is that stand-in. "Inside LINE" is a page opened through
+// LIFFURL: LINE's app hands a LIFF page its credentials in the URL
+// fragment, and so does the simulator (linesim_id_token); the shim removes
+// the fragment at once, as LIFF does. Without one the page is "outside
+// LINE" (isInClient false, no ID token).
+const liffShim = `(function(){
+var p=new URLSearchParams(location.hash.slice(1)),t=p.get('linesim_id_token');
+if(t)history.replaceState(null,'',location.pathname+location.search);
+window.liff={
+init:function(o){return o&&o.liffId?Promise.resolve():Promise.reject(new Error('liffId is necessary for liff.init()'))},
+isInClient:function(){return !!t},
+isLoggedIn:function(){return !!t},
+getIDToken:function(){return t||null},
+closeWindow:function(){}
+};})();`
+
+func handleLIFFSDK(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write([]byte(liffShim))
+}
+
+// LIFFURL is pageURL as LINE opens it for a customer inside the LINE app:
+// with a fresh ID token (nonce "") for the login channel in the fragment,
+// which the stand-in SDK hands to the page.
+func (s *Server) LIFFURL(userID, pageURL string) (string, error) {
+	tok, err := s.IssueIDToken(userID, "")
+	if err != nil {
+		return "", err
+	}
+	return pageURL + "#linesim_id_token=" + tok, nil
+}
