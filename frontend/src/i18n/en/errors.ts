@@ -60,6 +60,7 @@ const en: typeof ja = {
     importNoProfile: 'There is no such import profile.',
     invalidValue: 'The value is not valid.',
     alreadyLinked: 'The customer or the LINE user is already linked to someone else.',
+    customerStale: 'Someone else changed this customer in the meantime. What you typed is kept. Check the latest values, then save again.',
     segmentInvalid: 'The audience rules are not valid. Please review the conditions.',
     campaignInvalid: 'The campaign content is not valid. Check each channel.',
     campaignState: 'This campaign cannot do that in its current state. Please refresh.',
