@@ -105,3 +105,69 @@ test('a save from a card a colleague changed since is refused; the typed text st
   assert.deepEqual(ui.pageErrors, [])
   await seat.context().close()
 })
+
+test('a campaign saved from a stale editor keeps the draft and is saved over only when confirmed; an approval is of the version seen', async () => {
+  const { page } = ui // the window, 田中 支店長 (administrator)
+  await mustCall(page, 'CreateStaff', { login: 'suzuki', displayName: '鈴木 課長', role: 'approver', password: 'approver initial 18' })
+  const maker = await openSeat(ui, '窓口4') // 窓口2 is still signed in from the first test
+  await signIn(maker, 'madoguchi', 'madoguchi passphrase 18')
+  await maker.getByTestId('nav-campaigns').waitFor()
+  const content = (text) => ({ line: [{ kind: 'text', text }], email: { subject: '', text: '' }, sms: { text: '' } })
+  const draft = (name, text) => ({ name, segmentId: 0, rules: { op: 'and' }, content: content(text), channels: ['line'] })
+  const c = await mustCall(maker, 'CreateCampaign', draft('年末のご案内', '年末年始の窓口営業についてお知らせします。'))
+
+  // The window edits the name; meanwhile the maker saves new LINE text.
+  await page.getByTestId('nav-campaigns').click()
+  await page.locator('[data-testid="campaign-row"]').filter({ hasText: '年末のご案内' }).click()
+  await page.getByTestId('campaign-edit').click()
+  const NAME = '年末年始のご案内（本店）'
+  await page.getByTestId('campaign-name').fill(NAME)
+  await mustCall(maker, 'UpdateCampaign', c.id, c.version, draft('年末のご案内', '12月31日から1月3日まで窓口はお休みです。'))
+
+  // Saving is refused; the draft stays, and the banner says what differs.
+  await page.getByTestId('campaign-save').click()
+  const banner = page.getByTestId('campaign-stale')
+  await banner.waitFor()
+  assert.match(await banner.innerText(), /この編集を始めた後にほかの担当者が保存したため、保存しませんでした。あなたの入力は残っています。/)
+  assert.match(await page.getByTestId('campaign-stale-parts').innerText(), /^最新の内容で異なる項目：配信名・LINE のメッセージ$/)
+  assert.equal(await page.getByTestId('campaign-name').inputValue(), NAME)
+  await settle(page)
+  await ui.shot('versions-campaign-stale-ja.png')
+
+  // Saving over it asks first, naming what will be replaced.
+  await page.getByTestId('campaign-stale-over').click()
+  const ask = page.locator('.n-dialog').filter({ hasText: 'あなたの入力で保存し直しますか' })
+  await ask.waitFor()
+  assert.match(await ask.innerText(), /ほかの担当者の変更（配信名・LINE のメッセージ）は、あなたの入力で置き換わります。/)
+  await page.locator('.n-dialog__action button').filter({ hasText: 'あなたの入力で保存する' }).click()
+  await page.locator('[data-testid="campaign-detail"][data-version="3"]').waitFor()
+  assert.equal((await mustCall(page, 'Campaign', c.id)).name, NAME)
+
+  // The approver on another seat asks to approve version 3; the maker saves
+  // version 4 before the answer: the approval is refused and version 4 shown.
+  const checker = await openSeat(ui, '窓口3')
+  await signIn(checker, 'suzuki', 'approver initial 18')
+  await chooseOwnPassword(checker, 'approver initial 18', 'suzuki passphrase 18')
+  await checker.getByTestId('nav-campaigns').click()
+  await checker.locator('[data-testid="campaign-row"]').filter({ hasText: NAME }).click()
+  await checker.locator('[data-testid="campaign-detail"][data-version="3"]').waitFor()
+  await checker.getByTestId('campaign-approve').click()
+  await checker.getByTestId('approve-confirm').waitFor()
+  await mustCall(maker, 'UpdateCampaign', c.id, 3, draft(NAME, '12月31日から1月3日まで窓口はお休みです。ATMはご利用いただけます。'))
+  await checker.locator('.n-dialog__action button').filter({ hasText: '承認する' }).click()
+  await checker.locator('.n-message').filter({ hasText: 'この間にほかの職員がこのキャンペーンを変更したため、実行しませんでした。' }).waitFor()
+  await checker.locator('[data-testid="campaign-detail"][data-version="4"][data-status="draft"]').waitFor()
+  const now = await mustCall(page, 'Campaign', c.id)
+  assert.equal(now.status, 'draft')
+  assert.equal(now.approvedBy, '')
+  await checker.screenshot({ path: join(artifactsDir, 'versions-approval-refused-ja.png') })
+
+  // Approving what is now shown goes through.
+  await checker.getByTestId('campaign-approve').click()
+  await checker.getByTestId('approve-confirm').waitFor()
+  await checker.locator('.n-dialog__action button').filter({ hasText: '承認する' }).click()
+  await checker.locator('[data-testid="campaign-detail"][data-version="4"][data-status="approved"]').waitFor()
+  assert.deepEqual(ui.pageErrors, [])
+  await maker.context().close()
+  await checker.context().close()
+})

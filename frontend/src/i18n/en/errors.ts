@@ -66,7 +66,7 @@ const en: typeof ja = {
     campaignState: 'This campaign cannot do that in its current state. Please refresh.',
     campaignOwnApproval: 'You cannot approve a campaign you wrote. Ask another approver.',
     campaignNotApproved: 'This campaign is not approved, or was edited after its approval. Get it approved before sending or scheduling.',
-    campaignStale: 'Someone else changed this campaign. Refresh and check it.',
+    campaignStale: 'Not done: someone else changed this campaign in the meantime. Check the latest version, then try again.',
     campaignQuota: 'Not enough LINE messages are left this month for this campaign. See “needed” and “left” in the plan.',
     campaignOffline: 'LINE is not connected, so the campaign cannot start.',
     campaignNoMailer: 'Email is not set up. Add the SMTP server in Settings.',
