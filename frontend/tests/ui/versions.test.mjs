@@ -102,6 +102,16 @@ test('a save from a card a colleague changed since is refused; the typed text st
   await settle(seat)
   await seat.screenshot({ path: join(artifactsDir, 'versions-loaded-en.png') })
   await seat.evaluate(() => localStorage.setItem('tsunagu.locale', 'ja'))
+
+  // The unsaved text outlives a reload of the seat (a draft): it comes back
+  // with the saved value beside it.
+  await seat.reload()
+  await openCard(seat)
+  await seat.waitForFunction(() => document.querySelector('[data-testid="attr-memo"]')?.value === 'Seat note')
+  await seat.getByTestId('attr-saved-memo').filter({ hasText: '保存されている値：窓口で再確認' }).waitFor()
+  // Taking the saved value leaves nothing to keep.
+  await seat.getByTestId('attr-take-memo').click()
+  await seat.getByTestId('attr-saved-memo').waitFor({ state: 'detached' })
   assert.deepEqual(ui.pageErrors, [])
   await seat.context().close()
 })
