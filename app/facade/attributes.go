@@ -56,31 +56,35 @@ func (s *CustomerService) DeleteTag(name string) error {
 	})
 }
 
+// The card's edits send the version the card was loaded at
+// (customer.Customer.Version) and are refused with errors.customerStale if
+// the customer changed since (seats: two people on one customer).
+
 // SetCustomerConsent records a customer's consent for a channel as given to
 // the signed-in staff member (source staff:<login>, now).
-func (s *CustomerService) SetCustomerConsent(customerID int64, channel string, granted bool) error {
+func (s *CustomerService) SetCustomerConsent(customerID, version int64, channel string, granted bool) error {
 	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
-		return eng.Customers().SetConsent(ctx, st.Actor(), customerID, channel, granted, st.Actor())
+		return eng.Customers().From(version).SetConsent(ctx, st.Actor(), customerID, channel, granted, st.Actor())
 	})
 }
 
 // AddCustomerTag tags a customer (creating the tag if needed).
-func (s *CustomerService) AddCustomerTag(customerID int64, tag string) error {
+func (s *CustomerService) AddCustomerTag(customerID, version int64, tag string) error {
 	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
-		return eng.Customers().AddTag(ctx, st.Actor(), customerID, tag)
+		return eng.Customers().From(version).AddTag(ctx, st.Actor(), customerID, tag)
 	})
 }
 
 // RemoveCustomerTag removes a tag from a customer.
-func (s *CustomerService) RemoveCustomerTag(customerID int64, tag string) error {
+func (s *CustomerService) RemoveCustomerTag(customerID, version int64, tag string) error {
 	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
-		return eng.Customers().RemoveTag(ctx, st.Actor(), customerID, tag)
+		return eng.Customers().From(version).RemoveTag(ctx, st.Actor(), customerID, tag)
 	})
 }
 
 // SetCustomerAttribute sets a custom attribute, checked against its type.
-func (s *CustomerService) SetCustomerAttribute(customerID int64, key, value string) error {
+func (s *CustomerService) SetCustomerAttribute(customerID, version int64, key, value string) error {
 	return run(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, eng *engine.Engine) error {
-		return eng.Customers().SetAttribute(ctx, st.Actor(), customerID, key, value)
+		return eng.Customers().From(version).SetAttribute(ctx, st.Actor(), customerID, key, value)
 	})
 }

@@ -76,19 +76,27 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	}
 	page, _ := customerSvc(app).Customers(customer.Filter{Query: "K1"})
 	k1 := page.Customers[0].ID
-	if err := customerSvc(app).SetCustomerConsent(k1, customer.ChannelEmail, true); err != nil {
+	// v is the customer's version now, as a freshly loaded card has it.
+	v := func() int64 {
+		p, err := customerSvc(app).Customers(customer.Filter{Query: "K1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Customers[0].Version
+	}
+	if err := customerSvc(app).SetCustomerConsent(k1, v(), customer.ChannelEmail, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := customerSvc(app).SetCustomerConsent(k1, "fax", true); err == nil || err.Error() != msgcode.InvalidValue {
+	if err := customerSvc(app).SetCustomerConsent(k1, v(), "fax", true); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("unknown channel: %v", err)
 	}
-	if err := customerSvc(app).AddCustomerTag(k1, "年金受取"); err != nil {
+	if err := customerSvc(app).AddCustomerTag(k1, v(), "年金受取"); err != nil {
 		t.Fatal(err)
 	}
-	if err := customerSvc(app).SetCustomerAttribute(k1, "nisa", "はい"); err != nil {
+	if err := customerSvc(app).SetCustomerAttribute(k1, v(), "nisa", "はい"); err != nil {
 		t.Fatal(err)
 	}
-	if err := customerSvc(app).SetCustomerAttribute(k1, "nisa", "たぶん"); err == nil || err.Error() != msgcode.InvalidValue {
+	if err := customerSvc(app).SetCustomerAttribute(k1, v(), "nisa", "たぶん"); err == nil || err.Error() != msgcode.InvalidValue {
 		t.Errorf("bad boolean: %v", err)
 	}
 	card, err := customerSvc(app).Customer(k1)
@@ -112,7 +120,7 @@ func TestCustomerCardEditsAndAdmin(t *testing.T) {
 	if tags, _ := customerSvc(app).TagList(); len(tags) != 1 || tags[0].Customers != 1 {
 		t.Errorf("tag list %+v", tags)
 	}
-	if err := customerSvc(app).RemoveCustomerTag(k1, "年金受取"); err != nil {
+	if err := customerSvc(app).RemoveCustomerTag(k1, v(), "年金受取"); err != nil {
 		t.Fatal(err)
 	}
 	if err := customerSvc(app).DeleteTag("年金受取"); err != nil {

@@ -77,6 +77,10 @@ type Customer struct {
 	LineLinked   bool   `json:"lineLinked"`
 	CreatedAt    int64  `json:"createdAt"`
 	UpdatedAt    int64  `json:"updatedAt"`
+	// Version goes up with every change to the customer (migration 0030);
+	// an edit from the card sends it back (From) and is refused if it
+	// moved since.
+	Version int64 `json:"version"`
 }
 
 // ContactPoint is a phone number or email address.
@@ -137,6 +141,11 @@ type Card struct {
 	Attributes    []Attribute    `json:"attributes"`
 	Tags          []string       `json:"tags"`
 	Line          *LineLink      `json:"line"`
+	// ChangedBy and ChangedAt name the newest audited change (the actor as
+	// recorded, "staff:<login>"; unix ms): who changed the card when an
+	// edit was refused as stale. Empty and 0 if the trail has none.
+	ChangedBy string `json:"changedBy"`
+	ChangedAt int64  `json:"changedAt"`
 }
 
 // Filter selects customers for the list. Zero values select everything.
@@ -176,7 +185,7 @@ func New(db *store.DB, clock func() time.Time) *Service {
 }
 
 const listColumns = `c.id, c.customer_no, c.name, c.name_kana, c.birth_date, c.gender, c.postal_code, c.address,
-	c.branch, c.staff_in_charge, c.status, c.created_at, c.updated_at,
+	c.branch, c.staff_in_charge, c.status, c.created_at, c.updated_at, c.version,
 	coalesce(nullif(c.mobile, ''), nullif(c.phone, ''), (SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind IN ('mobile','phone') ORDER BY p.kind = 'phone', p.id LIMIT 1), ''),
 	coalesce(nullif(c.email, ''), (SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email' ORDER BY p.id LIMIT 1), ''),
 	EXISTS (SELECT 1 FROM customer_line_links l WHERE l.customer_id = c.id)`
@@ -184,7 +193,7 @@ const listColumns = `c.id, c.customer_no, c.name, c.name_kana, c.birth_date, c.g
 func scanCustomer(s interface{ Scan(...any) error }) (Customer, error) {
 	var c Customer
 	err := s.Scan(&c.ID, &c.CustomerNo, &c.Name, &c.NameKana, &c.BirthDate, &c.Gender, &c.PostalCode, &c.Address,
-		&c.Branch, &c.StaffInCharge, &c.Status, &c.CreatedAt, &c.UpdatedAt, &c.Phone, &c.Email, &c.LineLinked)
+		&c.Branch, &c.StaffInCharge, &c.Status, &c.CreatedAt, &c.UpdatedAt, &c.Version, &c.Phone, &c.Email, &c.LineLinked)
 	c.PhoneDisplay = FormatPhone(c.Phone)
 	return c, err
 }
@@ -374,6 +383,9 @@ func (s *Service) Card(ctx context.Context, id int64) (Card, error) {
 	}
 	if card.Tags, err = s.strings(ctx, `SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = ? ORDER BY t.name`, id); err != nil {
 		return Card{}, fmt.Errorf("customer %d tags: %w", id, err)
+	}
+	if card.ChangedBy, card.ChangedAt, err = lastChange(ctx, r, id); err != nil {
+		return Card{}, fmt.Errorf("customer %d last change: %w", id, err)
 	}
 	var l LineLink
 	err = r.QueryRowContext(ctx, `SELECT l.line_user_id, u.display_name, u.follow_state, l.linked_at, l.method, coalesce(cv.id, 0)

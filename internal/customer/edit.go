@@ -18,7 +18,14 @@ import (
 // SetConsent records a customer's decision for a channel; source says who or
 // what recorded it (e.g. "staff:<login>", "line"). actor is audited.
 func (s *Service) SetConsent(ctx context.Context, actor string, customerID int64, channel string, granted bool, source string) error {
+	return s.setConsent(ctx, actor, customerID, anyVersion, channel, granted, source)
+}
+
+func (s *Service) setConsent(ctx context.Context, actor string, customerID, version int64, channel string, granted bool, source string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := checkVersion(ctx, tx, customerID, version); err != nil {
+			return err
+		}
 		return s.SetConsentTx(ctx, tx, actor, customerID, channel, granted, source)
 	})
 }
@@ -222,7 +229,14 @@ func (d AttributeDef) CheckAttribute(value string) (string, error) {
 // SetAttribute sets a custom attribute, checked against its type. The
 // audit entry names the attribute, not the value.
 func (s *Service) SetAttribute(ctx context.Context, actor string, customerID int64, key, value string) error {
+	return s.setAttribute(ctx, actor, customerID, anyVersion, key, value)
+}
+
+func (s *Service) setAttribute(ctx context.Context, actor string, customerID, version int64, key, value string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := checkVersion(ctx, tx, customerID, version); err != nil {
+			return err
+		}
 		var d AttributeDef
 		var id int64
 		var choices string
@@ -251,6 +265,10 @@ func (s *Service) SetAttribute(ctx context.Context, actor string, customerID int
 
 // AddTag tags a customer, creating the tag if needed.
 func (s *Service) AddTag(ctx context.Context, actor string, customerID int64, tag string) error {
+	return s.addTag(ctx, actor, customerID, anyVersion, tag)
+}
+
+func (s *Service) addTag(ctx context.Context, actor string, customerID, version int64, tag string) error {
 	if err := CheckText(tag); err != nil {
 		return fmt.Errorf("tag: %w", err)
 	}
@@ -259,6 +277,9 @@ func (s *Service) AddTag(ctx context.Context, actor string, customerID int64, ta
 		return fmt.Errorf("tag: %w", ErrInvalid)
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := checkVersion(ctx, tx, customerID, version); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, tag); err != nil {
 			return err
 		}
@@ -276,7 +297,14 @@ func (s *Service) AddTag(ctx context.Context, actor string, customerID int64, ta
 
 // RemoveTag removes a tag from a customer.
 func (s *Service) RemoveTag(ctx context.Context, actor string, customerID int64, tag string) error {
+	return s.removeTag(ctx, actor, customerID, anyVersion, tag)
+}
+
+func (s *Service) removeTag(ctx context.Context, actor string, customerID, version int64, tag string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := checkVersion(ctx, tx, customerID, version); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM customer_tags WHERE customer_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)`, customerID, tag)
 		if err != nil {
 			return err

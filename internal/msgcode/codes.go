@@ -27,6 +27,7 @@ const (
 	CannotDeactivateSelf  = "errors.cannotDeactivateSelf"
 	ChannelInvalid        = "errors.channelInvalid"
 	ContentMasked         = "errors.contentMasked"
+	CustomerStale         = "errors.customerStale"
 	DBKeyMissing          = "errors.dbKeyMissing"
 	DBPlaintext           = "errors.dbPlaintext"
 	DBTooNew              = "errors.dbTooNew"

@@ -198,6 +198,7 @@ func rules() []rule {
 
 		// Customers and import.
 		{code: AlreadyLinked, errs: []error{customer.ErrAlreadyLinked}},
+		{code: CustomerStale, errs: []error{customer.ErrStale}},
 		{code: InvalidValue, errs: []error{customer.ErrInvalid, linking.ErrInvalidSetting, linking.ErrInvalidDelivery}},
 		{code: ImportMapping, errs: []error{importer.ErrMapping}},
 		{code: ImportEmpty, errs: []error{importer.ErrEmptyFile}},

@@ -548,6 +548,7 @@ export interface Customer {
   lineLinked: boolean
   createdAt: number
   updatedAt: number
+  version: number
 }
 
 /** customer.Attribute */
@@ -594,12 +595,15 @@ export interface CustomerCard {
   lineLinked: boolean
   createdAt: number
   updatedAt: number
+  version: number
   contactPoints: CustomerContactPoint[]
   consents: CustomerConsent[]
   products: CustomerProduct[]
   attributes: CustomerAttribute[]
   tags: string[]
   line: CustomerLineLink | null
+  changedBy: string
+  changedAt: number
 }
 
 /** customer.Consent */
@@ -1701,7 +1705,7 @@ export interface UpdateOffer {
 export interface Methods {
   ActivateAutomation(arg1: number): AutomationRule
   ActorNames(): Record<string, string>
-  AddCustomerTag(arg1: number, arg2: string): void
+  AddCustomerTag(arg1: number, arg2: number, arg3: string): void
   AddNote(arg1: number, arg2: string): InboxNote
   AnsweredSince(arg1: number, arg2: number): InboxAnswer[]
   AppVersion(): AboutInfo
@@ -1829,7 +1833,7 @@ export interface Methods {
   RelaySetWebhookOnLINE(): string
   RelayStatus(): EngineRelayStatus
   RelinkConversation(arg1: number, arg2: number, arg3: string): void
-  RemoveCustomerTag(arg1: number, arg2: string): void
+  RemoveCustomerTag(arg1: number, arg2: number, arg3: string): void
   Reply(arg1: number, arg2: string): InboxMessage
   ReplyImage(arg1: number, arg2: string): InboxMessage
   ReplyLinksTrackable(): boolean
@@ -1895,8 +1899,8 @@ export interface Methods {
   SendTestSMS(arg1: string): void
   SetBackupSettings(arg1: BackupSettings): BackupSettings
   SetConversationStatus(arg1: number, arg2: string): void
-  SetCustomerAttribute(arg1: number, arg2: string, arg3: string): void
-  SetCustomerConsent(arg1: number, arg2: string, arg3: boolean): void
+  SetCustomerAttribute(arg1: number, arg2: number, arg3: string, arg4: string): void
+  SetCustomerConsent(arg1: number, arg2: number, arg3: string, arg4: boolean): void
   SetFormSettings(arg1: FormsSettings): FormsSettings
   SetIdleMinutes(arg1: number): void
   SetLineSettings(arg1: LineSettings): LineSettings
@@ -2271,6 +2275,7 @@ export const errorCodes = [
   'errors.cannotDeactivateSelf',
   'errors.channelInvalid',
   'errors.contentMasked',
+  'errors.customerStale',
   'errors.dbKeyMissing',
   'errors.dbPlaintext',
   'errors.dbTooNew',

@@ -44,6 +44,15 @@ const en: typeof ja = {
     follow: { following: 'Friend', unfollowed: 'Blocked', unknown: 'Unknown' },
     linkMethod: { manual: 'Linked by hand', code: 'Link code', import: 'Linked by import' },
     card: {
+      stale: {
+        refused: 'Not saved: someone else changed this customer in the meantime. What you typed is kept. Check the latest values, then save again.',
+        load: 'Load the latest values',
+        loadedBy: '{name} changed this customer in the meantime ({at}). The latest values are loaded; what you typed is kept. Check it, then save again.',
+        loaded: 'The latest values are loaded; what you typed is kept. Check it, then save again.',
+        saved: 'Saved value: {value}',
+        empty: '(none)',
+        take: 'Use this value',
+      },
       close: 'Close',
       inactive: 'This customer was not in the latest full import and is inactive (not deleted).',
       basics: 'Details',
