@@ -27,13 +27,19 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tsunagu-devserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run is the program with its arguments (the process test of branch seats
+// runs it in a child of the test binary).
+func run(ctx context.Context, args []string) error {
+	flag := flag.NewFlagSet("tsunagu-devserver", flag.ContinueOnError)
 	def, _ := datadir.Default()
 	dataDir := flag.String("data-dir", def, "data folder (default: $TSUNAGU_DATA_DIR or the per-user folder)")
 	listen := flag.String("listen", "127.0.0.1:34115", "loopback address to serve on")
@@ -44,7 +50,11 @@ func run() error {
 	flag.StringVar(&picker.saveDir, "save-dir", os.TempDir(), "folder the file-save dialog answers with (export, import report)")
 	appVersion := flag.String("app-version", version.Version, "the version the bridge reports (UI tests of the update check)")
 	updatePolicy := flag.String("update-policy", "", "an update policy file for UI tests (update.ReadPolicyFile, unprotected); the installer is never run, its path is printed as UPDATE-LAUNCH")
-	flag.Parse()
+	seatListen := flag.String("seat-listen", "", "on a primary: open the seat port on this LAN or loopback address (port 0: a free one); prints SEATS <address> <fingerprint>")
+	seatRole := flag.Bool("seat", false, "play a seat (子機): --data-dir is a paired seat folder (tsunagu-cli seat pair); calls and events are forwarded to its primary, no database is opened")
+	if err := flag.Parse(args); err != nil {
+		return err
+	}
 
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -56,30 +66,49 @@ func run() error {
 		return fmt.Errorf("--listen must be a loopback address, not %q", host)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	events := newBroker()
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/events", events)
+	mux.Handle("/", seatEntry(http.FileServer(http.Dir(*static))))
+	if *seatRole {
+		if *seatListen != "" {
+			return fmt.Errorf("--seat and --seat-listen: a seat does not accept seats")
+		}
+		stopSeat, err := startSeat(ctx, *dataDir, events, mux, logger)
+		if err != nil {
+			return err
+		}
+		defer stopSeat()
+		return serve(ctx, *listen, mux, events)
+	}
 	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker,
 		Updates: devUpdates(*updatePolicy),
 		// A development tool: the UI tests' relay runs on loopback
 		// without TLS. The desktop app accepts https:// only.
-		RelayTransport: relayclient.HTTPLoopback})
+		RelayTransport: relayclient.HTTPLoopback, SeatListen: *seatListen})
 	// A start failure is reported through Status, as in the desktop app.
 	_ = h.Start(ctx, events)
 	defer h.Stop()
+	if *seatListen != "" {
+		sl := h.SeatListener()
+		if sl.Addr == "" {
+			return fmt.Errorf("--seat-listen %s: the seat port did not open (see the log above)", *seatListen)
+		}
+		fmt.Printf("SEATS %s %s\n", sl.Addr, sl.Fingerprint)
+	}
 
-	mux := http.NewServeMux()
 	calls, err := newCaller(h)
 	if err != nil {
 		return err
 	}
 	mux.Handle("POST /api/call/{method}", calls)
-	mux.Handle("GET /api/events", events)
-	mux.Handle("/", seatEntry(http.FileServer(http.Dir(*static))))
+	return serve(ctx, *listen, mux, events)
+}
 
-	ln, err := net.Listen("tcp", *listen)
+// serve answers on listen (loopback) until ctx ends.
+func serve(ctx context.Context, listen string, mux *http.ServeMux, events *broker) error {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,10 @@ type Options struct {
 	// SandboxControlBy opens the sandbox's control API in this actor's
 	// name (engine.Options.SandboxControlBy); "": closed.
 	SandboxControlBy string
+	// SeatListen opens the seat port (issue 18) on this LAN address when
+	// the engine starts (app/facade/seats.go); "": no seats. Port 0 picks a
+	// free port (Host.SeatListener says which).
+	SeatListen string
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
@@ -53,6 +57,11 @@ type Options struct {
 type Host struct {
 	app    *App
 	window *Client
+	emit   *seatEmitter // the window's emitter, and the seats' (seats.go)
+
+	seats   seatClients
+	seatMu  sync.Mutex
+	seatSrv *seatServer
 }
 
 // App is what every client's bound services share: the running engine, the
@@ -114,16 +123,26 @@ func (a *App) NewClient(seat string) *Client {
 // reported through Status, so the window can explain it instead of vanishing.
 func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 	a := h.app
-	a.ctx, a.emit = ctx, emit
+	h.emit = &seatEmitter{next: emit}
+	a.ctx, a.emit = ctx, h.emit
 	a.startSchedule(ctx) // backups and retention (backup.go)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.startLocked()
+	err := a.startLocked()
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := h.startSeats(ctx); err != nil {
+		// The window works without seats; the log says why they cannot connect.
+		a.opts.Logger.Error("the seat port did not open", "addr", a.opts.SeatListen, "err", err)
+	}
+	return nil
 }
 
 // Stop closes the engine.
 func (h *Host) Stop() error {
 	a := h.app
+	h.stopSeats()
 	a.stopSchedule()
 	a.mu.Lock()
 	defer a.mu.Unlock()

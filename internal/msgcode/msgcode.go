@@ -32,6 +32,8 @@ import (
 	"tsunagu/internal/relayclient"
 	"tsunagu/internal/richmenu"
 	"tsunagu/internal/routes"
+	"tsunagu/internal/seat"
+	"tsunagu/internal/seat/client"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/segment"
 	"tsunagu/internal/sms"
@@ -270,6 +272,10 @@ func rules() []rule {
 		{code: UpdateNoRelease, errs: []error{update.ErrNoRelease}},
 		{code: UpdateWrongPlatform, errs: []error{update.ErrWrongPlatform}},
 		{code: UpdateRejected, errs: []error{update.ErrBadSignature, update.ErrHashMismatch, update.ErrOutsideLocation, update.ErrBadManifest}},
+
+		// Branch seats: a seat whose primary is away or refuses it.
+		{code: PrimaryAway, errs: []error{client.ErrAway}},
+		{code: SeatRefused, errs: []error{client.ErrRevokedNow, seat.ErrRefused, seat.ErrWrongPrimary}},
 
 		// Last: a cancelled import, and files that cannot be read.
 		{code: ImportCancelled, errs: []error{context.Canceled}},

@@ -51,6 +51,10 @@ type Config struct {
 	// ErrorCode gives a handler's error its wire code (the later facade
 	// work passes msgcode's); nil: this package's codes, else seat.internal.
 	ErrorCode func(error) string
+	// OnRevoked is told of each seat found revoked (by Revoke here or by
+	// another program) as its connections are closed: the facade forgets
+	// that seat's session. nil: nobody is told.
+	OnRevoked func(seat.Fingerprint)
 }
 
 // Limits of one connection and of pairing.
@@ -366,6 +370,11 @@ func (s *Server) Revoke(ctx context.Context, actor, name string) (Seat, error) {
 // disconnect closes the connections of the given seats, telling each
 // first (best effort) that it was revoked.
 func (s *Server) disconnect(fps []seat.Fingerprint) {
+	if s.cfg.OnRevoked != nil {
+		for _, fp := range fps {
+			s.cfg.OnRevoked(fp)
+		}
+	}
 	s.mu.Lock()
 	var victims []*conn
 	for c := range s.conns {

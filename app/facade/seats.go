@@ -1,0 +1,240 @@
+package facade
+
+// Branch seats (issue 18), the primary's side: every paired seat PC calls
+// the bound services over its mutual TLS connection (internal/seat/primary)
+// on a Client of its own, one per seat key, so each seat has its own
+// sign-in, lockout and idle lock and its calls go through the same guarded
+// path (call.go) as the window's. The window's events are published to
+// every seat. The rules stay in internal/; this is the adapter.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"tsunagu/internal/dispatch"
+	"tsunagu/internal/inbox"
+	"tsunagu/internal/msgcode"
+	"tsunagu/internal/seat"
+	"tsunagu/internal/seat/forward"
+	"tsunagu/internal/seat/primary"
+)
+
+// seatClients are the connected seats' clients, by key fingerprint.
+type seatClients struct {
+	mu      sync.Mutex
+	clients map[string]*seatClient
+}
+
+type seatClient struct {
+	client *Client
+	table  *dispatch.Table
+}
+
+// seatEmitter is the App's emitter: the window's (Start's emit), and every
+// connected seat once a seat server runs.
+type seatEmitter struct {
+	next inbox.Emitter
+
+	mu  sync.Mutex
+	pub primary.Host
+}
+
+func (e *seatEmitter) Emit(name string, data any) {
+	if e.next != nil {
+		e.next.Emit(name, data)
+	}
+	e.mu.Lock()
+	pub := e.pub
+	e.mu.Unlock()
+	if pub != nil {
+		// Every event the UI gets is the whole App's (presence and status
+		// too: each client asks for its own view), so every seat gets it.
+		_ = pub.Publish(name, data)
+	}
+}
+
+func (e *seatEmitter) setPublisher(p primary.Host) {
+	e.mu.Lock()
+	e.pub = p
+	e.mu.Unlock()
+}
+
+// seatServer is the running seat listener of Options.SeatListen.
+type seatServer struct {
+	addr        string
+	fingerprint string
+	stop        context.CancelFunc
+	done        chan struct{}
+}
+
+// SeatListener is where the seat port listens and the primary's short
+// fingerprint (the pairing screen shows it); Addr "" when no listener runs.
+type SeatListener struct {
+	Addr        string
+	Fingerprint string
+}
+
+// SeatListener reports the listener Start opened for Options.SeatListen.
+func (h *Host) SeatListener() SeatListener {
+	h.seatMu.Lock()
+	defer h.seatMu.Unlock()
+	if h.seatSrv == nil {
+		return SeatListener{}
+	}
+	return SeatListener{Addr: h.seatSrv.addr, Fingerprint: h.seatSrv.fingerprint}
+}
+
+// startSeats opens Options.SeatListen (when set) on the running engine.
+// A failure is logged: the window works without seats.
+func (h *Host) startSeats(ctx context.Context) error {
+	addr := h.app.opts.SeatListen
+	if addr == "" {
+		return nil
+	}
+	ln, err := primary.Listen(ctx, addr)
+	if err != nil {
+		return err
+	}
+	srv, fp, err := h.SeatServer(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	ss := &seatServer{addr: ln.Addr().String(), fingerprint: fp, stop: cancel, done: make(chan struct{})}
+	h.seatMu.Lock()
+	h.seatSrv = ss
+	h.seatMu.Unlock()
+	go func() {
+		defer close(ss.done)
+		if err := h.serveSeats(sctx, srv, ln); err != nil {
+			h.app.opts.Logger.Error("seat listener stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (h *Host) stopSeats() {
+	h.seatMu.Lock()
+	ss := h.seatSrv
+	h.seatSrv = nil
+	h.seatMu.Unlock()
+	if ss != nil {
+		ss.stop()
+		<-ss.done
+	}
+}
+
+// SeatServer is a seat server over the running engine's registry and the
+// primary's key, with the bound services plugged in ("call"), and the
+// primary's short fingerprint. Serve it with ServeSeats.
+func (h *Host) SeatServer(ctx context.Context) (*primary.Server, string, error) {
+	a := h.app
+	a.mu.RLock()
+	eng := a.eng
+	a.mu.RUnlock()
+	if eng == nil {
+		return nil, "", fmt.Errorf("seats need the running database: %w", a.err)
+	}
+	id, err := eng.SeatIdentity(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("the primary's seat key: %w", err)
+	}
+	srv := primary.NewServer(primary.Config{
+		Registry: eng.Seats(), Identity: id, Logger: a.opts.Logger, Clock: a.opts.Clock,
+		OnRevoked: h.dropSeat,
+	})
+	srv.Handle(forward.Method, h.seatCall)
+	return srv, id.Fingerprint.Short(), nil
+}
+
+// ServeSeats serves srv on ln until ctx ends; meanwhile every event is
+// also published to its seats.
+func (h *Host) ServeSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
+	return h.serveSeats(ctx, srv, ln)
+}
+
+func (h *Host) serveSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
+	h.emit.setPublisher(srv)
+	defer h.emit.setPublisher(nil)
+	return srv.Serve(ctx, ln)
+}
+
+// seatCall runs one bound method for a seat on that seat's client.
+func (h *Host) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) (any, error) {
+	var req forward.Request
+	if err := json.Unmarshal(body, &req); err != nil || req.Method == "" {
+		return nil, errors.New("malformed forwarded call")
+	}
+	sc, err := h.seatClient(p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sc.table.Call(req.Method, req.Args)
+	return h.answer(req.Method, p, res, err), nil
+}
+
+// answer is a bound method's outcome as the dev bridge would send it: the
+// result, or the message code and wrong fields.
+func (h *Host) answer(method string, p primary.Peer, res any, err error) forward.Answer {
+	switch {
+	case errors.Is(err, dispatch.ErrNoMethod):
+		return forward.Answer{Error: msgcode.NotFound}
+	case errors.Is(err, dispatch.ErrBadArgs):
+		h.app.opts.Logger.Warn("seat call with bad arguments", "seat", p.Name, "method", method, "err", err)
+		return forward.Answer{Error: msgcode.Internal}
+	case err != nil:
+		ue := msgcode.For(err)
+		ans := forward.Answer{Error: ue.Code}
+		if len(ue.Fields) > 0 {
+			ans.Fields, _ = json.Marshal(ue.Fields)
+		}
+		return ans
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		h.app.opts.Logger.Error("encoding a seat's answer", "method", method, "err", err)
+		return forward.Answer{Error: msgcode.Internal}
+	}
+	return forward.Answer{Result: b}
+}
+
+// seatClient is the client of the seat p, made on its first call.
+func (h *Host) seatClient(p primary.Peer) (*seatClient, error) {
+	key := p.Fingerprint.String()
+	h.seats.mu.Lock()
+	defer h.seats.mu.Unlock()
+	if sc, ok := h.seats.clients[key]; ok {
+		return sc, nil
+	}
+	c := h.app.NewClient(p.Name)
+	t, err := dispatch.New(c.Services()...)
+	if err != nil {
+		return nil, err
+	}
+	if h.seats.clients == nil {
+		h.seats.clients = map[string]*seatClient{}
+	}
+	sc := &seatClient{client: c, table: t}
+	h.seats.clients[key] = sc
+	return sc, nil
+}
+
+// dropSeat forgets a revoked seat's client and ends its session (audited
+// as a sign-out), so nothing it was signed in as outlives the revocation.
+func (h *Host) dropSeat(fp seat.Fingerprint) {
+	key := fp.String()
+	h.seats.mu.Lock()
+	sc := h.seats.clients[key]
+	delete(h.seats.clients, key)
+	h.seats.mu.Unlock()
+	if sc != nil {
+		if err := (&SessionService{sc.client}).SignOut(); err != nil && msgcode.Code(err) != msgcode.SignInRequired {
+			h.app.opts.Logger.Warn("ending a revoked seat's session", "seat", sc.client.seat, "err", err)
+		}
+	}
+}
