@@ -35,6 +35,10 @@ func Run(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// A paired seat (子機) has no database: its window forwards to the primary.
+	if dir, err := datadir.Existing(dataDir); err == nil && isSeatFolder(dir) {
+		return runSeat(cfg, dir, logger)
+	}
 	var window atomic.Pointer[context.Context] // the Wails context, once the window exists
 	// An update's installer is running: make way for it (facade/update.go).
 	quit := func() {
@@ -43,7 +47,9 @@ func Run(cfg Config) error {
 		}
 	}
 	host := facade.New(facade.Options{DataDir: dataDir, Version: cfg.Version, Logger: logger, FilePicker: dialogs{&window},
-		Updates: facade.UpdateOptions{Quit: quit}, SandboxControlBy: sandboxControlBy()})
+		Updates: facade.UpdateOptions{Quit: quit}, SandboxControlBy: sandboxControlBy(),
+		// The seat port (issue 18); "" keeps a single PC closed to the LAN.
+		SeatListen: os.Getenv(SeatListenEnv)})
 	ws := loadWindowState(dataDir) // windowstate.go
 	var restored sync.Once         // OnDomReady runs again if the page reloads
 	startState := options.Normal

@@ -772,6 +772,12 @@ export interface FieldError {
   min?: number
 }
 
+/** forward.Connection */
+export interface ForwardConnection {
+  state: string
+  code: string
+}
+
 /** facade.ImportRequest */
 export interface ImportRequest {
   kind: string
@@ -2192,6 +2198,7 @@ export const errorCodes = [
   'errors.notStarted',
   'errors.passwordChangeRequired',
   'errors.passwordReused',
+  'errors.primaryAway',
   'errors.quotaExceeded',
   'errors.recoveryBadCode',
   'errors.recoveryKeyPresent',
@@ -2213,6 +2220,7 @@ export const errorCodes = [
   'errors.routeInvalid',
   'errors.routeNoAccount',
   'errors.routeNoUrl',
+  'errors.seatRefused',
   'errors.segmentInvalid',
   'errors.sendFailed',
   'errors.sendUncertain',
@@ -2253,6 +2261,7 @@ export interface Events {
   'presence:changed': PresenceEvent
   'relay:status': EngineRelayStatus
   'sandbox:phone': EngineSandboxPhoneEvent
+  'seat:connection': ForwardConnection
   'status:changed': Status
 }
 
