@@ -26,9 +26,16 @@ type seatEvents struct {
 	mu     sync.Mutex
 	got    []string // name + " " + JSON
 	notify chan struct{}
+	hook   func(name string) // the benchmark's clock; nil: none
 }
 
 func (e *seatEvents) Emit(name string, data any) {
+	if e.hook != nil {
+		e.hook(name)
+		if name != forward.EventConnection {
+			return // the benchmark keeps no list
+		}
+	}
 	b, _ := json.Marshal(data)
 	e.mu.Lock()
 	e.got = append(e.got, name+" "+string(b))
@@ -39,7 +46,7 @@ func (e *seatEvents) Emit(name string, data any) {
 	}
 }
 
-func (e *seatEvents) waitFor(t *testing.T, prefix string) {
+func (e *seatEvents) waitFor(t testing.TB, prefix string) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
@@ -66,7 +73,13 @@ type testSeatPC struct {
 	ev  *seatEvents
 }
 
-func connectSeat(t *testing.T, h *Host, name string) *testSeatPC {
+func connectSeat(t testing.TB, h *Host, name string) *testSeatPC {
+	t.Helper()
+	return connectSeatHooked(t, h, name, nil)
+}
+
+// connectSeatHooked is connectSeat with hook told of every event's arrival.
+func connectSeatHooked(t testing.TB, h *Host, name string, hook func(string)) *testSeatPC {
 	t.Helper()
 	ctx := context.Background()
 	code, err := h.app.eng.Seats().IssueCode(ctx, "staff:admin", name)
@@ -90,7 +103,7 @@ func connectSeat(t *testing.T, h *Host, name string) *testSeatPC {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &seatEvents{notify: make(chan struct{}, 1)}
+	ev := &seatEvents{notify: make(chan struct{}, 1), hook: hook}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -103,7 +116,7 @@ func connectSeat(t *testing.T, h *Host, name string) *testSeatPC {
 	return &testSeatPC{fwd: forward.New(sess), ev: ev}
 }
 
-func (s *testSeatPC) call(t *testing.T, out any, method string, args ...any) error {
+func (s *testSeatPC) call(t testing.TB, out any, method string, args ...any) error {
 	t.Helper()
 	raw := make([]json.RawMessage, len(args))
 	for i, a := range args {
