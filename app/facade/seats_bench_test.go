@@ -46,7 +46,10 @@ func (s *stamps) get(i int) (time.Time, bool) {
 // the simulator sends 50 messages a second for 10 s. call: one forwarded
 // call, seat to primary and back; event: an inbox:changed from its emission
 // on the primary to its arrival at a seat's UI emitter. Targets: call p99
-// < 30 ms, event p99 < 500 ms (the ratios are to them).
+// < 30 ms, event p99 < 500 ms (the ratios are to them). Also printed: the
+// same calls made directly on a seat's client under the same load (direct,
+// what the link adds is the difference) and one seat's calls alone before
+// the load (idle).
 func Benchmark_seats(b *testing.B) {
 	const n, rate, seconds = 20, 50, 10
 	kr := secretstest.Keyring(b)
@@ -71,7 +74,7 @@ func Benchmark_seats(b *testing.B) {
 	}
 
 	var mu sync.Mutex
-	var calls, events []float64 // ms
+	var calls, direct, events []float64 // ms
 	seats := make([]*testSeatPC, n)
 	counted := make([]atomic.Int64, n) // inbox:changed seen by each seat since the start
 	var started atomic.Bool
@@ -102,6 +105,15 @@ func Benchmark_seats(b *testing.B) {
 		b.Fatalf("first page: %+v %v", page, err)
 	}
 	conv := page.Conversations[0].ID
+	// One seat alone, before the load: the link's own latency.
+	var idle []float64
+	for range 200 {
+		t0 := time.Now()
+		if err := seats[0].call(b, nil, "ConversationPage", inbox.ListQuery{}); err != nil {
+			b.Fatal(err)
+		}
+		idle = append(idle, float64(time.Since(t0).Microseconds())/1000)
+	}
 
 	st.mu.Lock()
 	base = len(st.at)
@@ -109,11 +121,30 @@ func Benchmark_seats(b *testing.B) {
 	started.Store(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, s := range seats {
+	h.seats.mu.Lock()
+	tables := make([]*seatClient, 0, n)
+	for _, sc := range h.seats.clients {
+		tables = append(tables, sc)
+	}
+	h.seats.mu.Unlock()
+	for si, s := range seats {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The same calls on a seat's client without the link, under the
+			// same load: what the link adds is the difference.
+			own := tables[si%len(tables)].table
 			for ctx.Err() == nil {
+				for _, c := range []struct{ m, args string }{{"ConversationPage", `[{}]`}, {"MessagePage", fmt.Sprintf("[%d,0]", conv)}} {
+					t0 := time.Now()
+					if _, err := own.Call(c.m, []byte(c.args)); err != nil {
+						b.Errorf("direct %s: %v", c.m, err)
+						return
+					}
+					mu.Lock()
+					direct = append(direct, float64(time.Since(t0).Microseconds())/1000)
+					mu.Unlock()
+				}
 				for _, c := range []struct {
 					m    string
 					args []any
@@ -160,8 +191,8 @@ func Benchmark_seats(b *testing.B) {
 	mu.Lock()
 	defer mu.Unlock()
 	cp99, ep99 := p99(calls), p99(events)
-	fmt.Printf("BENCH seats n=%d call_p99_ms=%.1f event_p99_ms=%.1f call_p50_ms=%.1f event_p50_ms=%.1f calls=%d events=%d sent=%d missing_events=%d ratio_call=%.3f ratio_event=%.3f\n",
-		n, cp99, ep99, pct(calls, 50), pct(events, 50), len(calls), len(events), sent, missing, cp99/30, ep99/500)
+	fmt.Printf("BENCH seats n=%d call_p99_ms=%.1f event_p99_ms=%.1f call_p50_ms=%.1f event_p50_ms=%.1f direct_p99_ms=%.1f direct_p50_ms=%.1f idle_call_p99_ms=%.1f idle_call_p50_ms=%.1f calls=%d events=%d sent=%d missing_events=%d ratio_call=%.3f ratio_event=%.3f\n",
+		n, cp99, ep99, pct(calls, 50), pct(events, 50), p99(direct), pct(direct, 50), p99(idle), pct(idle, 50), len(calls), len(events), sent, missing, cp99/30, ep99/500)
 }
 
 func p99(v []float64) float64 { return pct(v, 99) }
