@@ -159,6 +159,10 @@ func (h *Host) ServeSeats(ctx context.Context, srv *primary.Server, ln net.Liste
 }
 
 func (h *Host) serveSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
+	if h.emit == nil {
+		ln.Close()
+		return errors.New("serve seats: the host has not been started")
+	}
 	h.emit.setPublisher(srv)
 	defer h.emit.setPublisher(nil)
 	return srv.Serve(ctx, ln)
