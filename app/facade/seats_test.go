@@ -180,8 +180,12 @@ func TestSeatsCallTheBoundServices(t *testing.T) {
 		t.Fatalf("an unknown method: %v", err)
 	}
 	// The audit trail names the seat.
-	if sc, ok := h.seats.clients[firstFingerprint(h, "窓口1")]; !ok || sc.client.seat != "窓口1" {
-		t.Fatalf("seat 1's client: %+v", h.seats.clients)
+	fp := firstFingerprint(h, "窓口1")
+	h.seats.mu.Lock()
+	sc, ok := h.seats.clients[fp]
+	h.seats.mu.Unlock()
+	if !ok || sc.client.seat != "窓口1" {
+		t.Fatalf("seat 1's client: %v %+v", ok, sc)
 	}
 
 	// Signing out on seat 1 leaves seat 2 and the window signed in.
