@@ -59,9 +59,11 @@ type Host struct {
 	window *Client
 	emit   *seatEmitter // the window's emitter, and the seats' (seats.go)
 
-	seats   seatClients
-	seatMu  sync.Mutex
-	seatSrv *seatServer
+	seats    seatClients
+	seatLife sync.Mutex // one start, stop or restart of the seat server at a time
+	seatMu   sync.Mutex
+	seatSrv  *seatServer
+	stopped  bool // Stop ran: no seat server starts again
 }
 
 // App is what every client's bound services share: the running engine, the
@@ -80,6 +82,10 @@ type App struct {
 	presence *presence.Registry // who has which conversation open (presence.go)
 	imp      imports            // the running customer import (customers.go)
 	upd      updates            // the last verified update offer (update.go)
+
+	// restarted is told when the engine was started again (a channel
+	// change, a restore, 再試行): the seat server follows it (seats.go).
+	restarted func()
 }
 
 // New returns a host for the given options.
@@ -88,7 +94,9 @@ func New(opts Options) *Host {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{opts: opts, presence: presence.New(opts.Clock)}
-	return &Host{app: a, window: a.NewClient("")}
+	h := &Host{app: a, window: a.NewClient("")}
+	a.restarted = h.restartSeats
+	return h
 }
 
 // App is the window's client, for tests: the services' shared state and
@@ -209,6 +217,10 @@ func (a *App) restartLocked() (Status, error) {
 		a.eng = nil
 	}
 	err := a.startLocked()
+	if err == nil && a.restarted != nil {
+		// Not under a.mu, which the caller holds: the seat server reads the engine.
+		go a.restarted()
+	}
 	st := a.statusLocked()
 	if a.emit != nil {
 		a.emit.Emit(EventStatus, st)

@@ -91,8 +91,38 @@ func (h *Host) SeatListener() SeatListener {
 // startSeats opens Options.SeatListen (when set) on the running engine.
 // A failure is logged: the window works without seats.
 func (h *Host) startSeats(ctx context.Context) error {
+	h.seatLife.Lock()
+	defer h.seatLife.Unlock()
+	return h.startSeatsOn(ctx, h.app.opts.SeatListen)
+}
+
+// restartSeats serves the seats from the engine as it is now, on the
+// address they know, after the engine was started again (its registry is
+// the new database's). Connected seats reconnect by themselves; their
+// sessions here are kept.
+func (h *Host) restartSeats() {
+	if h.app.opts.SeatListen == "" {
+		return
+	}
+	h.seatLife.Lock()
+	defer h.seatLife.Unlock()
 	addr := h.app.opts.SeatListen
-	if addr == "" {
+	h.seatMu.Lock()
+	if h.seatSrv != nil {
+		addr = h.seatSrv.addr // port 0 was resolved: keep the port
+	}
+	h.seatMu.Unlock()
+	h.stopSeatsLocked()
+	if err := h.startSeatsOn(h.app.context(), addr); err != nil {
+		h.app.opts.Logger.Error("the seat port did not open again after a restart", "addr", addr, "err", err)
+	}
+}
+
+func (h *Host) startSeatsOn(ctx context.Context, addr string) error {
+	h.seatMu.Lock()
+	stopped := h.stopped
+	h.seatMu.Unlock()
+	if addr == "" || stopped {
 		return nil
 	}
 	ln, err := primary.Listen(ctx, addr)
@@ -118,7 +148,17 @@ func (h *Host) startSeats(ctx context.Context) error {
 	return nil
 }
 
+// stopSeats stops the seat server for good (Host.Stop).
 func (h *Host) stopSeats() {
+	h.seatLife.Lock()
+	defer h.seatLife.Unlock()
+	h.seatMu.Lock()
+	h.stopped = true
+	h.seatMu.Unlock()
+	h.stopSeatsLocked()
+}
+
+func (h *Host) stopSeatsLocked() {
 	h.seatMu.Lock()
 	ss := h.seatSrv
 	h.seatSrv = nil

@@ -46,12 +46,24 @@ func (e *seatEvents) Emit(name string, data any) {
 	}
 }
 
+func (e *seatEvents) count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.got)
+}
+
 func (e *seatEvents) waitFor(t testing.TB, prefix string) {
+	t.Helper()
+	e.waitForFrom(t, prefix, 0)
+}
+
+// waitForFrom waits for an event with prefix at index from or later.
+func (e *seatEvents) waitForFrom(t testing.TB, prefix string, from int) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
 		e.mu.Lock()
-		for _, g := range e.got {
+		for _, g := range e.got[from:] {
 			if strings.HasPrefix(g, prefix) {
 				e.mu.Unlock()
 				return
@@ -213,6 +225,28 @@ func TestSeatsCallTheBoundServices(t *testing.T) {
 	s1.ev.waitFor(t, inbox.EventChanged)
 	s2.ev.waitFor(t, inbox.EventChanged)
 
+	// The engine starts again (here: the LINE channel changed): the seat
+	// server follows it on the same address, the seats reconnect and their
+	// sessions here are kept.
+	addr := h.SeatListener().Addr
+	mark := s2.ev.count()
+	if _, err := (&ChannelService{window}).ClearChannel(); err != nil {
+		t.Fatal(err)
+	}
+	s2.ev.waitForFrom(t, forward.EventConnection+` {"state":"away"`, mark)
+	s2.ev.waitForFrom(t, forward.EventConnection+` {"state":"connected"`, mark)
+	if got := h.SeatListener().Addr; got != addr {
+		t.Fatalf("the seat port moved from %s to %s", addr, got)
+	}
+	if err := s2.call(t, nil, "Conversations"); err != nil {
+		t.Fatalf("seat 2 after the engine restarted: %v", err)
+	}
+	// A seat paired now is checked against the new engine's registry.
+	s3 := connectSeat(t, h, "窓口3")
+	if err := s3.call(t, nil, "AuthState"); err != nil {
+		t.Fatalf("a seat paired after the restart: %v", err)
+	}
+
 	// Revoked (as by another program): the seat is refused and its
 	// session on the primary ended.
 	if _, err := h.app.eng.Seats().Revoke(context.Background(), "staff:admin", "窓口2"); err != nil {
@@ -225,7 +259,7 @@ func TestSeatsCallTheBoundServices(t *testing.T) {
 	h.seats.mu.Lock()
 	n := len(h.seats.clients)
 	h.seats.mu.Unlock()
-	if n != 1 {
+	if n != 2 { // 窓口1 and 窓口3
 		t.Fatalf("the revoked seat's client is kept: %d clients", n)
 	}
 	if err := s1.call(t, nil, "AuthState"); err != nil {
