@@ -57,9 +57,7 @@ type Options struct {
 type Host struct {
 	app    *App
 	window *Client
-	emit   *seatEmitter // the window's emitter, and the seats' (seats.go)
 
-	seats    seatClients
 	seatLife sync.Mutex // one start, stop or restart of the seat server at a time
 	seatMu   sync.Mutex
 	seatSrv  *seatServer
@@ -86,6 +84,8 @@ type App struct {
 	// restarted is told when the engine was started again (a channel
 	// change, a restore, 再試行): the seat server follows it (seats.go).
 	restarted func()
+	seatPub   seatEmitter // emit, and every seat server's Publish (seats.go)
+	seatCalls seatClients // the seats' clients, by key (seats.go)
 }
 
 // New returns a host for the given options.
@@ -131,8 +131,8 @@ func (a *App) NewClient(seat string) *Client {
 // reported through Status, so the window can explain it instead of vanishing.
 func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 	a := h.app
-	h.emit = &seatEmitter{next: emit}
-	a.ctx, a.emit = ctx, h.emit
+	a.seatPub.next = emit
+	a.ctx, a.emit = ctx, &a.seatPub
 	a.startSchedule(ctx) // backups and retention (backup.go)
 	a.mu.Lock()
 	err := a.startLocked()

@@ -35,12 +35,12 @@ type seatClient struct {
 }
 
 // seatEmitter is the App's emitter: the window's (Start's emit), and every
-// connected seat once a seat server runs.
+// seat server plugged in (plugSeats).
 type seatEmitter struct {
 	next inbox.Emitter
 
-	mu  sync.Mutex
-	pub primary.Host
+	mu   sync.Mutex
+	pubs map[primary.Host]struct{}
 }
 
 func (e *seatEmitter) Emit(name string, data any) {
@@ -48,19 +48,42 @@ func (e *seatEmitter) Emit(name string, data any) {
 		e.next.Emit(name, data)
 	}
 	e.mu.Lock()
-	pub := e.pub
+	pubs := make([]primary.Host, 0, len(e.pubs))
+	for p := range e.pubs {
+		pubs = append(pubs, p)
+	}
 	e.mu.Unlock()
-	if pub != nil {
+	for _, p := range pubs {
 		// Every event the UI gets is the whole App's (presence and status
 		// too: each client asks for its own view), so every seat gets it.
-		_ = pub.Publish(name, data)
+		_ = p.Publish(name, data)
 	}
 }
 
-func (e *seatEmitter) setPublisher(p primary.Host) {
+func (e *seatEmitter) add(p primary.Host) {
 	e.mu.Lock()
-	e.pub = p
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	if e.pubs == nil {
+		e.pubs = map[primary.Host]struct{}{}
+	}
+	e.pubs[p] = struct{}{}
+}
+
+func (e *seatEmitter) remove(p primary.Host) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.pubs, p)
+}
+
+// plugSeats serves the bound services on srv, a seat server over this
+// App's engine (Host.SeatServer's, or any other built on the registry):
+// each seat's calls ("call") on a client of its own, every event published
+// to its seats, a revoked seat's session ended. unplug stops the events.
+func (a *App) plugSeats(srv *primary.Server) (unplug func()) {
+	srv.Handle(forward.Method, a.seatCall)
+	srv.OnRevoked(a.dropSeat)
+	a.seatPub.add(srv)
+	return func() { a.seatPub.remove(srv) }
 }
 
 // seatServer is the running seat listener of Options.SeatListen.
@@ -170,8 +193,8 @@ func (h *Host) stopSeatsLocked() {
 }
 
 // SeatServer is a seat server over the running engine's registry and the
-// primary's key, with the bound services plugged in ("call"), and the
-// primary's short fingerprint. Serve it with ServeSeats.
+// primary's key, and the primary's short fingerprint. ServeSeats serves it
+// with the bound services plugged in.
 func (h *Host) SeatServer(ctx context.Context) (*primary.Server, string, error) {
 	a := h.app
 	a.mu.RLock()
@@ -184,11 +207,7 @@ func (h *Host) SeatServer(ctx context.Context) (*primary.Server, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("the primary's seat key: %w", err)
 	}
-	srv := primary.NewServer(primary.Config{
-		Registry: eng.Seats(), Identity: id, Logger: a.opts.Logger, Clock: a.opts.Clock,
-		OnRevoked: h.dropSeat,
-	})
-	srv.Handle(forward.Method, h.seatCall)
+	srv := primary.NewServer(primary.Config{Registry: eng.Seats(), Identity: id, Logger: a.opts.Logger, Clock: a.opts.Clock})
 	return srv, id.Fingerprint.Short(), nil
 }
 
@@ -199,37 +218,36 @@ func (h *Host) ServeSeats(ctx context.Context, srv *primary.Server, ln net.Liste
 }
 
 func (h *Host) serveSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
-	if h.emit == nil {
+	if h.app.ctx == nil {
 		ln.Close()
 		return errors.New("serve seats: the host has not been started")
 	}
-	h.emit.setPublisher(srv)
-	defer h.emit.setPublisher(nil)
+	defer h.app.plugSeats(srv)()
 	return srv.Serve(ctx, ln)
 }
 
 // seatCall runs one bound method for a seat on that seat's client.
-func (h *Host) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) (any, error) {
+func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) (any, error) {
 	var req forward.Request
 	if err := json.Unmarshal(body, &req); err != nil || req.Method == "" {
 		return nil, errors.New("malformed forwarded call")
 	}
-	sc, err := h.seatClient(p)
+	sc, err := a.seatClient(p)
 	if err != nil {
 		return nil, err
 	}
 	res, err := sc.table.Call(req.Method, req.Args)
-	return h.answer(req.Method, p, res, err), nil
+	return a.answer(req.Method, p, res, err), nil
 }
 
 // answer is a bound method's outcome as the dev bridge would send it: the
 // result, or the message code and wrong fields.
-func (h *Host) answer(method string, p primary.Peer, res any, err error) forward.Answer {
+func (a *App) answer(method string, p primary.Peer, res any, err error) forward.Answer {
 	switch {
 	case errors.Is(err, dispatch.ErrNoMethod):
 		return forward.Answer{Error: msgcode.NotFound}
 	case errors.Is(err, dispatch.ErrBadArgs):
-		h.app.opts.Logger.Warn("seat call with bad arguments", "seat", p.Name, "method", method, "err", err)
+		a.opts.Logger.Warn("seat call with bad arguments", "seat", p.Name, "method", method, "err", err)
 		return forward.Answer{Error: msgcode.Internal}
 	case err != nil:
 		ue := msgcode.For(err)
@@ -241,44 +259,44 @@ func (h *Host) answer(method string, p primary.Peer, res any, err error) forward
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
-		h.app.opts.Logger.Error("encoding a seat's answer", "method", method, "err", err)
+		a.opts.Logger.Error("encoding a seat's answer", "method", method, "err", err)
 		return forward.Answer{Error: msgcode.Internal}
 	}
 	return forward.Answer{Result: b}
 }
 
 // seatClient is the client of the seat p, made on its first call.
-func (h *Host) seatClient(p primary.Peer) (*seatClient, error) {
+func (a *App) seatClient(p primary.Peer) (*seatClient, error) {
 	key := p.Fingerprint.String()
-	h.seats.mu.Lock()
-	defer h.seats.mu.Unlock()
-	if sc, ok := h.seats.clients[key]; ok {
+	a.seatCalls.mu.Lock()
+	defer a.seatCalls.mu.Unlock()
+	if sc, ok := a.seatCalls.clients[key]; ok {
 		return sc, nil
 	}
-	c := h.app.NewClient(p.Name)
+	c := a.NewClient(p.Name)
 	t, err := dispatch.New(c.Services()...)
 	if err != nil {
 		return nil, err
 	}
-	if h.seats.clients == nil {
-		h.seats.clients = map[string]*seatClient{}
+	if a.seatCalls.clients == nil {
+		a.seatCalls.clients = map[string]*seatClient{}
 	}
 	sc := &seatClient{client: c, table: t}
-	h.seats.clients[key] = sc
+	a.seatCalls.clients[key] = sc
 	return sc, nil
 }
 
 // dropSeat forgets a revoked seat's client and ends its session (audited
 // as a sign-out), so nothing it was signed in as outlives the revocation.
-func (h *Host) dropSeat(fp seat.Fingerprint) {
+func (a *App) dropSeat(fp seat.Fingerprint) {
 	key := fp.String()
-	h.seats.mu.Lock()
-	sc := h.seats.clients[key]
-	delete(h.seats.clients, key)
-	h.seats.mu.Unlock()
+	a.seatCalls.mu.Lock()
+	sc := a.seatCalls.clients[key]
+	delete(a.seatCalls.clients, key)
+	a.seatCalls.mu.Unlock()
 	if sc != nil {
 		if err := (&SessionService{sc.client}).SignOut(); err != nil && msgcode.Code(err) != msgcode.SignInRequired {
-			h.app.opts.Logger.Warn("ending a revoked seat's session", "seat", sc.client.seat, "err", err)
+			a.opts.Logger.Warn("ending a revoked seat's session", "seat", sc.client.seat, "err", err)
 		}
 	}
 }

@@ -121,12 +121,12 @@ func Benchmark_seats(b *testing.B) {
 	started.Store(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	h.seats.mu.Lock()
+	h.app.seatCalls.mu.Lock()
 	tables := make([]*seatClient, 0, n)
-	for _, sc := range h.seats.clients {
+	for _, sc := range h.app.seatCalls.clients {
 		tables = append(tables, sc)
 	}
-	h.seats.mu.Unlock()
+	h.app.seatCalls.mu.Unlock()
 	for si, s := range seats {
 		wg.Add(1)
 		go func() {

@@ -193,9 +193,9 @@ func TestSeatsCallTheBoundServices(t *testing.T) {
 	}
 	// The audit trail names the seat.
 	fp := firstFingerprint(h, "窓口1")
-	h.seats.mu.Lock()
-	sc, ok := h.seats.clients[fp]
-	h.seats.mu.Unlock()
+	h.app.seatCalls.mu.Lock()
+	sc, ok := h.app.seatCalls.clients[fp]
+	h.app.seatCalls.mu.Unlock()
 	if !ok || sc.client.seat != "窓口1" {
 		t.Fatalf("seat 1's client: %v %+v", ok, sc)
 	}
@@ -256,9 +256,9 @@ func TestSeatsCallTheBoundServices(t *testing.T) {
 	if err := s2.call(t, nil, "Conversations"); seatCode(err) != msgcode.SeatRefused {
 		t.Fatalf("the revoked seat: %v", err)
 	}
-	h.seats.mu.Lock()
-	n := len(h.seats.clients)
-	h.seats.mu.Unlock()
+	h.app.seatCalls.mu.Lock()
+	n := len(h.app.seatCalls.clients)
+	h.app.seatCalls.mu.Unlock()
 	if n != 2 { // 窓口1 and 窓口3
 		t.Fatalf("the revoked seat's client is kept: %d clients", n)
 	}
