@@ -36,6 +36,10 @@ func Run(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// A paired seat (子機) has no database: its window forwards to the primary.
+	if dir, err := datadir.Existing(dataDir); err == nil && isSeatFolder(dir) {
+		return runSeat(cfg, dir, logger)
+	}
 	var window atomic.Pointer[context.Context] // the Wails context, once the window exists
 	// An update's installer is running: make way for it (facade/update.go).
 	quit := func() {

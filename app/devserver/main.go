@@ -29,13 +29,19 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tsunagu-devserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run is the program with its arguments (the process test of branch seats
+// runs it in a child of the test binary).
+func run(ctx context.Context, args []string) error {
+	flag := flag.NewFlagSet("tsunagu-devserver", flag.ContinueOnError)
 	def, _ := datadir.Default()
 	dataDir := flag.String("data-dir", def, "data folder (default: $TSUNAGU_DATA_DIR or the per-user folder)")
 	listen := flag.String("listen", "127.0.0.1:34115", "loopback address to serve on")
@@ -48,7 +54,11 @@ func run() error {
 	updatePolicy := flag.String("update-policy", "", "an update policy file for UI tests (update.ReadPolicyFile, unprotected); the installer is never run, its path is printed as UPDATE-LAUNCH")
 	movable := flag.Bool("movable-clock", false, "UI tests: the app's clock can be moved forward with POST /api/test/clock {\"advanceSeconds\":N} (a reminder's send time, the idle lock) instead of waiting")
 	ahead := flag.Duration("clock-ahead", 0, "with --movable-clock: start this far ahead (a restarted devserver keeps the time its test had moved to)")
-	flag.Parse()
+	seatListen := flag.String("seat-listen", "", "on a primary: open the seat port on this LAN or loopback address (port 0: a free one); prints SEATS <address> <fingerprint>")
+	seatRole := flag.Bool("seat", false, "play a seat (子機): --data-dir is a paired seat folder (tsunagu-cli seat pair); calls and events are forwarded to its primary, no database is opened")
+	if err := flag.Parse(args); err != nil {
+		return err
+	}
 
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -60,9 +70,6 @@ func run() error {
 		return fmt.Errorf("--listen must be a loopback address, not %q", host)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	events := newBroker()
 	var clk *clock.Movable
@@ -72,28 +79,50 @@ func run() error {
 		clk.Advance(*ahead)
 		now = clk.Now
 	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/events", events)
+	mux.Handle("/", seatEntry(http.FileServer(http.Dir(*static))))
+	if *seatRole {
+		if *seatListen != "" {
+			return fmt.Errorf("--seat and --seat-listen: a seat does not accept seats")
+		}
+		stopSeat, err := startSeat(ctx, *dataDir, events, mux, logger)
+		if err != nil {
+			return err
+		}
+		defer stopSeat()
+		return serve(ctx, *listen, mux, events)
+	}
 	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker, Clock: now,
 		Updates: devUpdates(*updatePolicy),
 		// A development tool: the UI tests' relay runs on loopback
 		// without TLS. The desktop app accepts https:// only.
-		RelayTransport: relayclient.HTTPLoopback})
+		RelayTransport: relayclient.HTTPLoopback, SeatListen: *seatListen})
 	// A start failure is reported through Status, as in the desktop app.
 	_ = h.Start(ctx, events)
 	defer h.Stop()
+	if *seatListen != "" {
+		sl := h.SeatListener()
+		if sl.Addr == "" {
+			return fmt.Errorf("--seat-listen %s: the seat port did not open (see the log above)", *seatListen)
+		}
+		fmt.Printf("SEATS %s %s\n", sl.Addr, sl.Fingerprint)
+	}
 
-	mux := http.NewServeMux()
 	calls, err := newCaller(h)
 	if err != nil {
 		return err
 	}
 	mux.Handle("POST /api/call/{method}", calls)
-	mux.Handle("GET /api/events", events)
 	if clk != nil {
 		mux.Handle("POST /api/test/clock", moveClock(clk, h))
 	}
-	mux.Handle("/", seatEntry(http.FileServer(http.Dir(*static))))
+	return serve(ctx, *listen, mux, events)
+}
 
-	ln, err := net.Listen("tcp", *listen)
+// serve answers on listen (loopback) until ctx ends.
+func serve(ctx context.Context, listen string, mux *http.ServeMux, events *broker) error {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}

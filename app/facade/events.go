@@ -7,6 +7,7 @@ import (
 	"tsunagu/internal/engine"
 	"tsunagu/internal/importer"
 	"tsunagu/internal/inbox"
+	"tsunagu/internal/seat/forward"
 )
 
 // Events are the UI events the backend emits, by name, with the Go type of
@@ -25,5 +26,7 @@ func Events() map[string]reflect.Type {
 		engine.EventRelayStatus:  reflect.TypeFor[engine.RelayStatus](),
 		campaign.EventChanged:    reflect.TypeFor[campaign.ChangedEvent](),
 		EventPresence:            reflect.TypeFor[PresenceEvent](),
+		// Only on a seat (子機): its link to the primary (internal/seat/forward).
+		forward.EventConnection: reflect.TypeFor[forward.Connection](),
 	}
 }

@@ -56,6 +56,10 @@ type Options struct {
 	SeatOnLAN     bool
 	SeatDiscovery bool
 	KeepAwake     awake.Blocker
+	// SeatListen opens the seat port (issue 18) on this LAN address when
+	// the engine starts (app/facade/seats.go); "": no seats. Port 0 picks a
+	// free port (Host.SeatListener says which).
+	SeatListen string
 }
 
 // Host owns an App's lifecycle. It is kept apart from App so that Start and
@@ -63,6 +67,11 @@ type Options struct {
 type Host struct {
 	app    *App
 	window *Client
+
+	seatLife sync.Mutex // one start, stop or restart of the seat server at a time
+	seatMu   sync.Mutex
+	seatSrv  *seatServer
+	stopped  bool // Stop ran: no seat server starts again
 }
 
 // App is what every client's bound services share: the running engine, the
@@ -82,6 +91,12 @@ type App struct {
 	imp      imports            // the running customer import (customers.go)
 	upd      updates            // the last verified update offer (update.go)
 	seats    seatPort           // the seat port, off until used (seatadmin.go)
+
+	// restarted is told when the engine was started again (a channel
+	// change, a restore, 再試行): the seat server follows it (seats.go).
+	restarted func()
+	seatPub   seatEmitter // emit, and every seat server's Publish (seats.go)
+	seatCalls seatClients // the seats' clients, by key (seats.go)
 }
 
 // New returns a host for the given options.
@@ -90,7 +105,9 @@ func New(opts Options) *Host {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{opts: opts, presence: presence.New(opts.Clock)}
-	return &Host{app: a, window: a.NewClient("")}
+	h := &Host{app: a, window: a.NewClient("")}
+	a.restarted = h.restartSeats
+	return h
 }
 
 // App is the window's client, for tests: the services' shared state and
@@ -137,20 +154,29 @@ func (h *Host) ClockMoved() {
 // reported through Status, so the window can explain it instead of vanishing.
 func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 	a := h.app
-	a.ctx, a.emit = ctx, emit
+	a.seatPub.next = emit
+	a.ctx, a.emit = ctx, &a.seatPub
 	a.startSchedule(ctx) // backups and retention (backup.go)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := a.startLocked(); err != nil {
+	err := a.startLocked()
+	if err == nil {
+		a.openSeatsIfPaired(a.eng)
+	}
+	a.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	a.openSeatsIfPaired(a.eng)
+	if err := h.startSeats(ctx); err != nil {
+		// The window works without seats; the log says why they cannot connect.
+		a.opts.Logger.Error("the seat port did not open", "addr", a.opts.SeatListen, "err", err)
+	}
 	return nil
 }
 
 // Stop closes the engine.
 func (h *Host) Stop() error {
 	a := h.app
+	h.stopSeats()
 	a.stopSchedule()
 	a.closeSeats()
 	a.mu.Lock()
@@ -221,6 +247,10 @@ func (a *App) restartLocked() (Status, error) {
 	err := a.startLocked()
 	if err == nil {
 		a.openSeatsIfPaired(a.eng)
+	}
+	if err == nil && a.restarted != nil {
+		// Not under a.mu, which the caller holds: the seat server reads the engine.
+		go a.restarted()
 	}
 	st := a.statusLocked()
 	if a.emit != nil {

@@ -30,7 +30,8 @@ type seatPort struct {
 	mu     sync.Mutex
 	open   *lan.Seats
 	keeper *awake.Keeper
-	err    error // why the last attempt to open failed
+	err    error  // why the last attempt to open failed
+	unplug func() // the bound services off the open port (seats.go plugSeats)
 }
 
 // SeatOverview is the seat management screen's state.
@@ -222,6 +223,8 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 		return nil, err
 	}
 	a.seats.open = open
+	// The seats call the bound services and get the window's events here.
+	a.seats.unplug = a.plugSeats(open.Server())
 	return open, nil
 }
 
@@ -247,9 +250,12 @@ func (a *App) openSeatsIfPaired(eng *engine.Engine) {
 // closeSeats closes the seat port (the engine is closing).
 func (a *App) closeSeats() {
 	a.seats.mu.Lock()
-	open := a.seats.open
-	a.seats.open = nil
+	open, unplug := a.seats.open, a.seats.unplug
+	a.seats.open, a.seats.unplug = nil, nil
 	a.seats.mu.Unlock()
+	if unplug != nil {
+		unplug()
+	}
 	if open != nil {
 		_ = open.Close()
 	}

@@ -286,7 +286,8 @@ func TestProgramsUseServicesNotTheDB(t *testing.T) {
 }
 
 // A seat (子機) keeps no customer data: the seat side of branch seats
-// (internal/seat and internal/seat/client) links no SQLite, no store, no
+// (internal/seat, internal/seat/client and the forwarder of the UI's calls,
+// internal/seat/forward) links no SQLite, no store, no
 // engine and no feature, only the keychain, the data folder's install ID
 // and the atomic file write (and the keychain's field errors); so a
 // seat-mode process built on it cannot open a customer database. Only the primary's side (internal/seat/primary)
@@ -295,7 +296,7 @@ func TestSeatSideLinksNoDatabase(t *testing.T) {
 	// fielderr: the keychain's field errors (a leaf); textfold: width
 	// folding of a typed code or address (a leaf: TestOneTextNormaliser).
 	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr", module + "/internal/textfold"}
-	for _, path := range []string{module + "/internal/seat", module + "/internal/seat/client"} {
+	for _, path := range []string{module + "/internal/seat", module + "/internal/seat/client", module + "/internal/seat/forward"} {
 		p, ok := packages(t)[path]
 		if !ok {
 			t.Fatalf("%s not found", path)

@@ -1,7 +1,13 @@
 package msgcode
 
+import "tsunagu/internal/seat/forward"
+
 // The codes. Each is a key of the frontend catalogs (frontend/src/i18n).
 const (
+	// Branch seats (issue 18): the seat side's own codes (internal/seat/forward).
+	PrimaryAway = forward.CodeAway
+	SeatRefused = forward.CodeRefused
+
 	AlreadyLinked         = "errors.alreadyLinked"
 	AutomationInvalid     = "errors.automationInvalid"
 	AutomationNotApproved = "errors.automationNotApproved"

@@ -300,6 +300,10 @@ func rules() []rule {
 		{code: UpdateWrongPlatform, errs: []error{update.ErrWrongPlatform}},
 		{code: UpdateRejected, errs: []error{update.ErrBadSignature, update.ErrHashMismatch, update.ErrOutsideLocation, update.ErrBadManifest}},
 
+		// Branch seats: a seat whose primary is away or refuses it.
+		{code: PrimaryAway, errs: []error{seatclient.ErrAway}},
+		{code: SeatRefused, errs: []error{seatclient.ErrRevokedNow, seat.ErrRefused}},
+
 		// Last: a cancelled import, and files that cannot be read.
 		{code: ImportCancelled, errs: []error{context.Canceled}},
 		{code: ImportFile, errs: []error{os.ErrNotExist, os.ErrPermission}},

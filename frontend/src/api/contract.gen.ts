@@ -841,6 +841,12 @@ export interface FormsSettings {
   liffId: string
 }
 
+/** forward.Connection */
+export interface ForwardConnection {
+  state: string
+  code: string
+}
+
 /** facade.ImportRequest */
 export interface ImportRequest {
   kind: string
@@ -2348,6 +2354,7 @@ export const errorCodes = [
   'errors.notStarted',
   'errors.passwordChangeRequired',
   'errors.passwordReused',
+  'errors.primaryAway',
   'errors.quotaExceeded',
   'errors.recoveryBadCode',
   'errors.recoveryKeyPresent',
@@ -2382,6 +2389,7 @@ export const errorCodes = [
   'errors.seatPairingPaused',
   'errors.seatPortBusy',
   'errors.seatPortInvalid',
+  'errors.seatRefused',
   'errors.seatRestart',
   'errors.seatUnreachable',
   'errors.segmentInvalid',
@@ -2424,6 +2432,7 @@ export interface Events {
   'presence:changed': PresenceEvent
   'relay:status': EngineRelayStatus
   'sandbox:phone': EngineSandboxPhoneEvent
+  'seat:connection': ForwardConnection
   'status:changed': Status
 }
 

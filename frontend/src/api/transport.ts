@@ -25,20 +25,29 @@ export interface Transport {
 type WailsMethod = (...args: unknown[]) => Promise<unknown>
 
 export interface WailsWindow {
-  /** The bound services (app/facade/services.go), by type name. */
-  go?: { facade?: Record<string, Record<string, WailsMethod | undefined> | undefined> }
+  /** The bound services (app/facade/services.go), by type name; on a seat
+   *  (子機) instead the one forwarding method (app/desktop/seat.go). */
+  go?: {
+    facade?: Record<string, Record<string, WailsMethod | undefined> | undefined>
+    desktop?: { SeatLink?: { Forward?: (method: string, args: unknown[]) => Promise<unknown> } }
+  }
   runtime?: {
     EventsOn?: (name: string, cb: (...data: unknown[]) => void) => Unsubscribe | void
     EventsOff?: (name: string, ...more: string[]) => void
   }
 }
 
-/** The bound function of a method, on the service the contract names. */
+/** The bound function of a method, on the service the contract names; on a
+ *  seat, where no service is bound, the forwarder of the call to the primary
+ *  (the one path of both roles: docs/architecture.md). */
 function findMethod(win: WailsWindow, method: string): WailsMethod | undefined {
   const info = (methodInfo as Record<string, MethodInfo | undefined>)[method]
   if (!info) return undefined
   const fn = win.go?.facade?.[info.service]?.[method]
-  return typeof fn === 'function' ? fn : undefined
+  if (typeof fn === 'function') return fn
+  const forward = win.go?.desktop?.SeatLink?.Forward
+  if (typeof forward === 'function') return (...args: unknown[]) => forward(method, args)
+  return undefined
 }
 
 export function createWailsTransport(win: WailsWindow): Transport {
@@ -174,6 +183,7 @@ export function createHttpTransport(opts: HttpTransportOptions = {}): Transport 
 
 /** True when running inside the Wails window (the bound object is present). */
 export function isWails(win: WailsWindow | undefined): boolean {
+  if (typeof win?.go?.desktop?.SeatLink?.Forward === 'function') return true
   return typeof win?.go?.facade === 'object' && win.go.facade !== null && Object.keys(win.go.facade).length > 0
 }
 

@@ -379,6 +379,10 @@ export async function boot(): Promise<void> {
     inbox.connectionLost = state === 'lost'
     if (state === 'open') void refreshAll().catch(reportBackground)
   })
+  // A seat whose primary is back may have missed events meanwhile.
+  onEvent('seat:connection', (c) => {
+    if (c.state === 'connected') void refreshAll().catch(reportBackground)
+  })
   if (typeof document !== 'undefined') {
     document.addEventListener('visibilitychange', () => {
       if (pageVisible()) void markSelectedReadIfNeeded()

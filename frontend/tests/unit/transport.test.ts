@@ -130,6 +130,25 @@ describe('Wails transport', () => {
     expect(err.code).toBe('errors.unreachable')
   })
 
+  it('on a seat forwards every call of the contract to the primary through the one bound method', async () => {
+    const Forward = vi.fn(async (method: string, args: unknown[]) => ({ method, args }))
+    const win: WailsWindow = { go: { desktop: { SeatLink: { Forward } } } }
+    expect(pickTransport(win).kind).toBe('wails')
+    const t = createWailsTransport(win)
+    await expect(t.call('Reply', [3, 'こんにちは'])).resolves.toEqual({ method: 'Reply', args: [3, 'こんにちは'] })
+    expect(Forward).toHaveBeenCalledWith('Reply', [3, 'こんにちは'])
+    // The primary's errors arrive as a bound method's: the code, with fields as JSON.
+    Forward.mockImplementationOnce(() => Promise.reject('errors.primaryAway'))
+    expect((await failure(t.call('Conversations', []))).code).toBe('errors.primaryAway')
+    Forward.mockImplementationOnce(() => Promise.reject(JSON.stringify({ code: 'errors.invalidInput', fields: [{ field: 'login', code: 'errors.fieldRequired' }] })))
+    const err = await failure(t.call('CreateStaff', [{}]))
+    expect(err.code).toBe('errors.invalidInput')
+    expect(err.fields[0]?.field).toBe('login')
+    // Methods outside the contract are not forwarded.
+    expect((await failure(t.call('NoSuchMethod', []))).code).toBe('errors.internal')
+    expect(Forward).toHaveBeenCalledTimes(3)
+  })
+
   it('forwards events with their payload and unsubscribes', () => {
     const { win, handlers, off } = wailsWindow({})
     const t = createWailsTransport(win)

@@ -3,9 +3,11 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"tsunagu/internal/datadir"
 	"tsunagu/internal/seat"
 	"tsunagu/internal/secrets"
 )
@@ -139,3 +141,20 @@ func (s *Session) Call(ctx context.Context, method string, in, out any) error {
 
 // Events is every connection's events, in order; closed when Run returns.
 func (s *Session) Events() <-chan seat.Event { return s.events }
+
+// OpenSession is a session for the pairing of this data folder, with the
+// seat key from sec (ErrNotPaired without either); Run connects it.
+func OpenSession(ctx context.Context, dir datadir.Dir, sec *secrets.Store) (*Session, error) {
+	p, err := LoadPairing(dir)
+	if err != nil {
+		return nil, err
+	}
+	key, err := sec.SeatKey(ctx)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return nil, fmt.Errorf("%w (the seat key is not in this computer's keychain)", ErrNotPaired)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(p, key), nil
+}

@@ -79,6 +79,16 @@ type Server struct {
 	wg       sync.WaitGroup
 	fails    []time.Time // recent wrong codes
 	paused   time.Time   // pairing refused until then
+	revoked  func(seat.Fingerprint)
+}
+
+// OnRevoked sets who is told of each seat found revoked (by Revoke here or
+// by another program) as its connections are closed: the facade ends that
+// seat's session.
+func (s *Server) OnRevoked(fn func(seat.Fingerprint)) {
+	s.mu.Lock()
+	s.revoked = fn
+	s.mu.Unlock()
 }
 
 // NewServer returns a server with its own methods: "status" (the
@@ -366,6 +376,14 @@ func (s *Server) Revoke(ctx context.Context, actor, name string) (Seat, error) {
 // disconnect closes the connections of the given seats, telling each
 // first (best effort) that it was revoked.
 func (s *Server) disconnect(fps []seat.Fingerprint) {
+	s.mu.Lock()
+	revoked := s.revoked
+	s.mu.Unlock()
+	if revoked != nil {
+		for _, fp := range fps {
+			revoked(fp)
+		}
+	}
 	s.mu.Lock()
 	var victims []*conn
 	for c := range s.conns {

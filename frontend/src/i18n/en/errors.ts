@@ -92,6 +92,8 @@ const en: typeof ja = {
     internal: 'An internal error occurred. If it keeps happening, please contact your system administrator.',
     sendWaiting: 'LINE cannot be reached, so the message is waiting. It will be sent automatically once LINE answers again (never twice).',
     sendUncertain: 'It is not certain the message was delivered. Retrying is safe: the customer will never receive it twice.',
+    primaryAway: 'Cannot reach the primary PC. Check that it is switched on and on the network. Trying to reconnect…',
+    seatRefused: 'The primary PC refuses this seat (it was revoked or is not paired). Ask an administrator for a new seat code and pair this PC again.',
     notStarted: 'The app is not ready. Please follow the instructions on screen to fix the problem.',
     notRetrying: 'This message cannot be resent. Please refresh.',
     monthlyLimit: 'The LINE monthly message limit has been reached. Nothing more can be sent until next month or a plan change.',

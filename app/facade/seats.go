@@ -1,0 +1,302 @@
+package facade
+
+// Branch seats (issue 18), the primary's side: every paired seat PC calls
+// the bound services over its mutual TLS connection (internal/seat/primary)
+// on a Client of its own, one per seat key, so each seat has its own
+// sign-in, lockout and idle lock and its calls go through the same guarded
+// path (call.go) as the window's. The window's events are published to
+// every seat. The rules stay in internal/; this is the adapter.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"tsunagu/internal/dispatch"
+	"tsunagu/internal/inbox"
+	"tsunagu/internal/msgcode"
+	"tsunagu/internal/seat"
+	"tsunagu/internal/seat/forward"
+	"tsunagu/internal/seat/primary"
+)
+
+// seatClients are the connected seats' clients, by key fingerprint.
+type seatClients struct {
+	mu      sync.Mutex
+	clients map[string]*seatClient
+}
+
+type seatClient struct {
+	client *Client
+	table  *dispatch.Table
+}
+
+// seatEmitter is the App's emitter: the window's (Start's emit), and every
+// seat server plugged in (plugSeats).
+type seatEmitter struct {
+	next inbox.Emitter
+
+	mu   sync.Mutex
+	pubs map[primary.Host]struct{}
+}
+
+func (e *seatEmitter) Emit(name string, data any) {
+	if e.next != nil {
+		e.next.Emit(name, data)
+	}
+	e.mu.Lock()
+	pubs := make([]primary.Host, 0, len(e.pubs))
+	for p := range e.pubs {
+		pubs = append(pubs, p)
+	}
+	e.mu.Unlock()
+	for _, p := range pubs {
+		// Every event the UI gets is the whole App's (presence and status
+		// too: each client asks for its own view), so every seat gets it.
+		_ = p.Publish(name, data)
+	}
+}
+
+func (e *seatEmitter) add(p primary.Host) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pubs == nil {
+		e.pubs = map[primary.Host]struct{}{}
+	}
+	e.pubs[p] = struct{}{}
+}
+
+func (e *seatEmitter) remove(p primary.Host) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.pubs, p)
+}
+
+// plugSeats serves the bound services on srv, a seat server over this
+// App's engine (Host.SeatServer's, or any other built on the registry):
+// each seat's calls ("call") on a client of its own, every event published
+// to its seats, a revoked seat's session ended. unplug stops the events.
+func (a *App) plugSeats(srv *primary.Server) (unplug func()) {
+	srv.Handle(forward.Method, a.seatCall)
+	srv.OnRevoked(a.dropSeat)
+	a.seatPub.add(srv)
+	return func() { a.seatPub.remove(srv) }
+}
+
+// seatServer is the running seat listener of Options.SeatListen.
+type seatServer struct {
+	addr        string
+	fingerprint string
+	stop        context.CancelFunc
+	done        chan struct{}
+}
+
+// SeatListener is where the seat port listens and the primary's short
+// fingerprint (the pairing screen shows it); Addr "" when no listener runs.
+type SeatListener struct {
+	Addr        string
+	Fingerprint string
+}
+
+// SeatListener reports the listener Start opened for Options.SeatListen.
+func (h *Host) SeatListener() SeatListener {
+	h.seatMu.Lock()
+	defer h.seatMu.Unlock()
+	if h.seatSrv == nil {
+		return SeatListener{}
+	}
+	return SeatListener{Addr: h.seatSrv.addr, Fingerprint: h.seatSrv.fingerprint}
+}
+
+// startSeats opens Options.SeatListen (when set) on the running engine.
+// A failure is logged: the window works without seats.
+func (h *Host) startSeats(ctx context.Context) error {
+	h.seatLife.Lock()
+	defer h.seatLife.Unlock()
+	return h.startSeatsOn(ctx, h.app.opts.SeatListen)
+}
+
+// restartSeats serves the seats from the engine as it is now, on the
+// address they know, after the engine was started again (its registry is
+// the new database's). Connected seats reconnect by themselves; their
+// sessions here are kept.
+func (h *Host) restartSeats() {
+	if h.app.opts.SeatListen == "" {
+		return
+	}
+	h.seatLife.Lock()
+	defer h.seatLife.Unlock()
+	addr := h.app.opts.SeatListen
+	h.seatMu.Lock()
+	if h.seatSrv != nil {
+		addr = h.seatSrv.addr // port 0 was resolved: keep the port
+	}
+	h.seatMu.Unlock()
+	h.stopSeatsLocked()
+	if err := h.startSeatsOn(h.app.context(), addr); err != nil {
+		h.app.opts.Logger.Error("the seat port did not open again after a restart", "addr", addr, "err", err)
+	}
+}
+
+func (h *Host) startSeatsOn(ctx context.Context, addr string) error {
+	h.seatMu.Lock()
+	stopped := h.stopped
+	h.seatMu.Unlock()
+	if addr == "" || stopped {
+		return nil
+	}
+	ln, err := primary.Listen(ctx, addr)
+	if err != nil {
+		return err
+	}
+	srv, fp, err := h.SeatServer(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	ss := &seatServer{addr: ln.Addr().String(), fingerprint: fp, stop: cancel, done: make(chan struct{})}
+	h.seatMu.Lock()
+	h.seatSrv = ss
+	h.seatMu.Unlock()
+	go func() {
+		defer close(ss.done)
+		if err := h.serveSeats(sctx, srv, ln); err != nil {
+			h.app.opts.Logger.Error("seat listener stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// stopSeats stops the seat server for good (Host.Stop).
+func (h *Host) stopSeats() {
+	h.seatLife.Lock()
+	defer h.seatLife.Unlock()
+	h.seatMu.Lock()
+	h.stopped = true
+	h.seatMu.Unlock()
+	h.stopSeatsLocked()
+}
+
+func (h *Host) stopSeatsLocked() {
+	h.seatMu.Lock()
+	ss := h.seatSrv
+	h.seatSrv = nil
+	h.seatMu.Unlock()
+	if ss != nil {
+		ss.stop()
+		<-ss.done
+	}
+}
+
+// SeatServer is a seat server over the running engine's registry and the
+// primary's key, and the primary's short fingerprint. ServeSeats serves it
+// with the bound services plugged in.
+func (h *Host) SeatServer(ctx context.Context) (*primary.Server, string, error) {
+	a := h.app
+	a.mu.RLock()
+	eng := a.eng
+	a.mu.RUnlock()
+	if eng == nil {
+		return nil, "", fmt.Errorf("seats need the running database: %w", a.err)
+	}
+	id, err := eng.SeatIdentity(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("the primary's seat key: %w", err)
+	}
+	srv := primary.NewServer(primary.Config{Registry: eng.Seats(), Identity: id, Logger: a.opts.Logger, Clock: a.opts.Clock})
+	return srv, id.Fingerprint.Short(), nil
+}
+
+// ServeSeats serves srv on ln until ctx ends; meanwhile every event is
+// also published to its seats.
+func (h *Host) ServeSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
+	return h.serveSeats(ctx, srv, ln)
+}
+
+func (h *Host) serveSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
+	if h.app.ctx == nil {
+		ln.Close()
+		return errors.New("serve seats: the host has not been started")
+	}
+	defer h.app.plugSeats(srv)()
+	return srv.Serve(ctx, ln)
+}
+
+// seatCall runs one bound method for a seat on that seat's client.
+func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) (any, error) {
+	var req forward.Request
+	if err := json.Unmarshal(body, &req); err != nil || req.Method == "" {
+		return nil, errors.New("malformed forwarded call")
+	}
+	sc, err := a.seatClient(p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sc.table.Call(req.Method, req.Args)
+	return a.answer(req.Method, p, res, err), nil
+}
+
+// answer is a bound method's outcome as the dev bridge would send it: the
+// result, or the message code and wrong fields.
+func (a *App) answer(method string, p primary.Peer, res any, err error) forward.Answer {
+	switch {
+	case errors.Is(err, dispatch.ErrNoMethod):
+		return forward.Answer{Error: msgcode.NotFound}
+	case errors.Is(err, dispatch.ErrBadArgs):
+		a.opts.Logger.Warn("seat call with bad arguments", "seat", p.Name, "method", method, "err", err)
+		return forward.Answer{Error: msgcode.Internal}
+	case err != nil:
+		ue := msgcode.For(err)
+		ans := forward.Answer{Error: ue.Code}
+		if len(ue.Fields) > 0 {
+			ans.Fields, _ = json.Marshal(ue.Fields)
+		}
+		return ans
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		a.opts.Logger.Error("encoding a seat's answer", "method", method, "err", err)
+		return forward.Answer{Error: msgcode.Internal}
+	}
+	return forward.Answer{Result: b}
+}
+
+// seatClient is the client of the seat p, made on its first call.
+func (a *App) seatClient(p primary.Peer) (*seatClient, error) {
+	key := p.Fingerprint.String()
+	a.seatCalls.mu.Lock()
+	defer a.seatCalls.mu.Unlock()
+	if sc, ok := a.seatCalls.clients[key]; ok {
+		return sc, nil
+	}
+	c := a.NewClient(p.Name)
+	t, err := dispatch.New(c.Services()...)
+	if err != nil {
+		return nil, err
+	}
+	if a.seatCalls.clients == nil {
+		a.seatCalls.clients = map[string]*seatClient{}
+	}
+	sc := &seatClient{client: c, table: t}
+	a.seatCalls.clients[key] = sc
+	return sc, nil
+}
+
+// dropSeat forgets a revoked seat's client and ends its session (audited
+// as a sign-out), so nothing it was signed in as outlives the revocation.
+func (a *App) dropSeat(fp seat.Fingerprint) {
+	key := fp.String()
+	a.seatCalls.mu.Lock()
+	sc := a.seatCalls.clients[key]
+	delete(a.seatCalls.clients, key)
+	a.seatCalls.mu.Unlock()
+	if sc != nil {
+		if err := (&SessionService{sc.client}).SignOut(); err != nil && msgcode.Code(err) != msgcode.SignInRequired {
+			a.opts.Logger.Warn("ending a revoked seat's session", "seat", sc.client.seat, "err", err)
+		}
+	}
+}

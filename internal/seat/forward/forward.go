@@ -1,0 +1,186 @@
+// Package forward is a seat's (子機) Go side of the bound services: the UI
+// calls a bound method by name with JSON arguments, as it would in a
+// primary's window, and the forwarder sends the call over the seat's mutual
+// TLS session to the primary, which runs it on this seat's own facade
+// client (app/facade/seats.go). The primary's events come back the same way.
+//
+// Nothing is queued: while the primary is away a call fails at once with
+// CodeAway, and the UI says so. Like the rest of the seat side, this package
+// links no database, store or feature (internal/archtest), so the message
+// codes it produces are plain strings that internal/msgcode registers.
+package forward
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"tsunagu/internal/seat"
+	"tsunagu/internal/seat/client"
+)
+
+// Method is the primary's method that runs a bound method for a seat.
+const Method = "call"
+
+// Request is the body of a forwarded call.
+type Request struct {
+	Method string          `json:"method"` // the bound method's name (unique across services)
+	Args   json.RawMessage `json:"args"`   // a JSON array, in the method's order
+}
+
+// Answer is the primary's answer to a forwarded call: the method's result,
+// or the message code and wrong fields of its error (as the dev bridge
+// sends them to a browser).
+type Answer struct {
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Fields json.RawMessage `json:"fields,omitempty"` // []fielderr.FieldError
+}
+
+// Message codes the seat itself produces (internal/msgcode registers them;
+// both catalogs translate them).
+const (
+	// CodeAway: the primary cannot be reached now; the seat keeps trying.
+	CodeAway = "errors.primaryAway"
+	// CodeRefused: the primary refuses this seat (revoked, or not paired).
+	CodeRefused = "errors.seatRefused"
+	// CodeInternal and CodeNotFound are msgcode's own.
+	CodeInternal = "errors.internal"
+	CodeNotFound = "errors.notFound"
+)
+
+// EventConnection is the UI event of the seat's connection to its primary,
+// with a Connection.
+const EventConnection = "seat:connection"
+
+// Connection is where the seat's link to its primary stands.
+type Connection struct {
+	State string `json:"state"` // connecting, connected, away, refused
+	Code  string `json:"code"`  // the message code of away/refused, "" otherwise
+}
+
+// Error is a failed forwarded call as the UI gets it; its text is the
+// same wire form as msgcode.Error's (the bare code, or with fields the JSON
+// {"code":…,"fields":[…]}), so the Wails transport reads both alike.
+type Error struct {
+	Code   string          `json:"code"`
+	Fields json.RawMessage `json:"fields,omitempty"`
+	cause  error
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Code
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return e.Code
+	}
+	return string(b)
+}
+
+// Unwrap is the transport's error behind CodeAway or CodeRefused (logs).
+func (e *Error) Unwrap() error { return e.cause }
+
+// Emitter takes the events for the UI (the dev bridge's SSE broker, the
+// desktop's Wails events).
+type Emitter interface {
+	Emit(name string, data any)
+}
+
+// Caller is the seat's session with its primary (client.Session).
+type Caller interface {
+	Call(ctx context.Context, method string, in, out any) error
+}
+
+// Forwarder sends the UI's calls to the primary.
+type Forwarder struct {
+	c Caller
+}
+
+// New returns a forwarder over c.
+func New(c Caller) *Forwarder { return &Forwarder{c: c} }
+
+// Call runs the bound method on the primary with args (a JSON array) and
+// returns its JSON result. Its error is always an *Error.
+func (f *Forwarder) Call(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
+	if len(args) == 0 {
+		args = json.RawMessage("[]")
+	}
+	var ans Answer
+	if err := f.c.Call(ctx, Method, Request{Method: method, Args: args}, &ans); err != nil {
+		return nil, &Error{Code: CodeOf(err), cause: err}
+	}
+	if ans.Error != "" {
+		return nil, &Error{Code: ans.Error, Fields: ans.Fields}
+	}
+	if len(ans.Result) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	return ans.Result, nil
+}
+
+// Forward is Call for a bound method: the argument list as the UI gives it.
+func (f *Forwarder) Forward(ctx context.Context, method string, args []json.RawMessage) (json.RawMessage, error) {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, cause: fmt.Errorf("encode the arguments of %s: %w", method, err)}
+	}
+	if args == nil {
+		b = []byte("[]")
+	}
+	return f.Call(ctx, method, b)
+}
+
+// CodeOf is the message code of a transport error: the primary away, the
+// seat refused, or (an older primary, a malformed answer) internal.
+func CodeOf(err error) string {
+	switch {
+	case errors.Is(err, client.ErrAway):
+		return CodeAway
+	case errors.Is(err, client.ErrRevokedNow), errors.Is(err, seat.ErrRefused), errors.Is(err, seat.ErrWrongPrimary), errors.Is(err, client.ErrNotPaired):
+		return CodeRefused
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return CodeAway
+	default:
+		return CodeInternal
+	}
+}
+
+// Pump passes the primary's events (from client.Session.Events) to emit
+// until events is closed. The server's own seat.* events are about the
+// seat link itself, not the UI contract, and stay here.
+func Pump(events <-chan seat.Event, emit Emitter) {
+	for ev := range events {
+		if strings.HasPrefix(ev.Name, "seat.") {
+			continue
+		}
+		body := ev.Body
+		if len(body) == 0 {
+			body = json.RawMessage("null")
+		}
+		emit.Emit(ev.Name, body)
+	}
+}
+
+// OnState is a client.Session state callback that tells the UI
+// (EventConnection).
+func OnState(emit Emitter) func(client.State, error) {
+	return func(st client.State, err error) {
+		emit.Emit(EventConnection, ConnectionOf(st, err))
+	}
+}
+
+// ConnectionOf is the UI's view of a session state.
+func ConnectionOf(st client.State, err error) Connection {
+	c := Connection{State: string(st)}
+	switch st {
+	case client.StateAway:
+		c.Code = CodeAway
+	case client.StateRefused:
+		c.Code = CodeRefused
+	}
+	return c
+}
