@@ -49,11 +49,22 @@ export const unreadTotal = computed(
   () => inbox.serverUnread ?? inbox.conversations.reduce((n, c) => n + (c.unread > 0 ? c.unread : 0), 0),
 )
 
-/** Messages to show: server list plus this conversation's unanswered replies. */
+// The newest stored message id when each reply was sent: a stored reply
+// newer than that with the same text by the same person is that reply.
+const sentAfter = new Map<number, number>()
+
+/** Messages to show: server list plus this conversation's unanswered replies
+ *  (a reply whose stored message already arrived, by an event or a reload,
+ *  before its call answered is shown once, as the stored one). */
 export const visibleMessages = computed<InboxMessage[]>(() => {
   const id = inbox.selectedId
   if (id === null) return []
-  return [...inbox.messages, ...inbox.outbox.filter((m) => m.conversationId === id)]
+  const pending = inbox.outbox.filter(
+    (o) =>
+      o.conversationId === id &&
+      !inbox.messages.some((m) => m.direction === 'out' && m.id > (sentAfter.get(o.id) ?? Infinity) && m.body === o.body && m.sentBy === o.sentBy),
+  )
+  return [...inbox.messages, ...pending]
 })
 
 function reportBackground(err: unknown) {
@@ -295,6 +306,7 @@ export async function sendReply(conversationId: number, text: string, staffName:
     label: '',
     internal: false,
   }
+  sentAfter.set(optimistic.id, Math.max(0, ...inbox.messages.filter((m) => m.conversationId === conversationId).map((m) => m.id)))
   inbox.outbox.push(optimistic)
   try {
     // Links the clerk chose to track (none by default) go through ReplyTracked.
@@ -303,6 +315,7 @@ export async function sendReply(conversationId: number, text: string, staffName:
     return saved
   } finally {
     inbox.outbox = inbox.outbox.filter((m) => m.id !== optimistic.id)
+    sentAfter.delete(optimistic.id)
     void refreshConversations().catch(reportBackground)
   }
 }

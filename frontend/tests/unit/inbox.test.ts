@@ -6,6 +6,8 @@ const noExtras = { unsent: false, hasContent: false, fetch: '', label: '', inter
 
 /** In-memory backend behind a fake transport; it emits like the real one. */
 function fakeBackend() {
+  // ctl.replyAnswers, when set, holds Reply's answer back after it stored and emitted.
+  const ctl: { replyAnswers?: Promise<void> } = {}
   const handlers = new Map<string, ((p: unknown) => void)[]>()
   const emit = (name: string, p: unknown) => (handlers.get(name) ?? []).forEach((cb) => cb(p))
   const conv: Conversation = {
@@ -43,10 +45,12 @@ function fakeBackend() {
       emit('inbox:changed', { conversationId: 1 }) // the real backend emits after MarkRead
       return null
     },
-    Reply: (_id: never, text: never) => {
+    Reply: async (_id: never, text: never) => {
       const m: Message = { id: messages.length + 1, conversationId: 1, direction: 'out', kind: 'text', body: text, sentBy: '山田', via: 'reply', status: 'sent', error: '', createdAt: Date.now(), ...noExtras }
       messages.push(m)
       emit('inbox:changed', { conversationId: 1 })
+      // A slow answer: the event (and the reload it causes) comes first.
+      if (ctl.replyAnswers) await ctl.replyAnswers
       return m
     },
   }
@@ -69,7 +73,7 @@ function fakeBackend() {
     conv.lastPreview = text
     emit('inbox:changed', { conversationId: 1 })
   }
-  return { transport, calls, customerWrites, conv }
+  return { transport, calls, customerWrites, conv, ctl }
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20))
@@ -123,5 +127,30 @@ describe('inbox store', () => {
     await p
     await settle()
     expect(visibleMessages.value.map((m) => [m.body, m.status])).toEqual([['お問い合わせありがとうございます。', 'sent']])
+  })
+
+  it('shows a reply once while its call is still answering and the stored message already arrived', async () => {
+    const be = fakeBackend()
+    const { setTransport } = await import('../../src/api/client')
+    setTransport(be.transport)
+    const { boot, selectConversation, sendReply, visibleMessages } = await import('../../src/composables/inbox')
+    await boot()
+    await selectConversation(1)
+    // The same text sent earlier stays shown: only a newer stored reply replaces the pending one.
+    const first = await sendReply(1, '承知しました。', '山田')
+    expect(first.status).toBe('sent')
+    let answer = () => {}
+    be.ctl.replyAnswers = new Promise<void>((r) => (answer = r))
+    const p = sendReply(1, '承知しました。', '山田')
+    expect(visibleMessages.value.map((m) => m.status)).toEqual(['sent', 'pending'])
+    await settle() // the event's reload brings the stored reply before the call answers
+    expect(visibleMessages.value.map((m) => [m.body, m.status])).toEqual([
+      ['承知しました。', 'sent'],
+      ['承知しました。', 'sent'],
+    ])
+    answer()
+    await p
+    await settle()
+    expect(visibleMessages.value).toHaveLength(2)
   })
 })
