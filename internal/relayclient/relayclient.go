@@ -561,32 +561,42 @@ func (c *Client) PublishLinks(ctx context.Context, links []wire.Link) error {
 		if err != nil {
 			return fmt.Errorf("relayclient: links: %w", err)
 		}
-		nonce, err := c.challenge(ctx)
-		if err != nil {
-			return fmt.Errorf("relayclient: links: %w", err)
-		}
-		tenant := c.cfg.Enrollment.Tenant
-		sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(wire.PurposeLinks, tenant, nonce, wire.LinksStatement(body)))
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Enrollment.RelayURL+"/v1/links", bytes.NewReader(body))
-		if err != nil {
+		if err := c.signedUpload(ctx, "links", "/v1/links", wire.PurposeLinks, body, wire.LinksStatement(body)); err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(wire.HeaderTenant, tenant)
-		req.Header.Set(wire.HeaderNonce, base64.StdEncoding.EncodeToString(nonce))
-		req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
-		res, err := c.cfg.HTTPClient.Do(req)
-		if err != nil {
-			return fmt.Errorf("relayclient: links: %w", err)
-		}
-		io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
-		res.Body.Close()
-		switch {
-		case res.StatusCode == http.StatusUnauthorized:
-			return ErrUnauthorized
-		case res.StatusCode != http.StatusNoContent && res.StatusCode != http.StatusOK:
-			return fmt.Errorf("relayclient: links: relay answered %s", res.Status)
-		}
+	}
+	return nil
+}
+
+// signedUpload POSTs body to the relay's path, signed with the auth key
+// over a fresh challenge for purpose and the body's statement: the one way
+// the desktop puts what it publishes (tracked links, forms) on the relay.
+func (c *Client) signedUpload(ctx context.Context, what, path, purpose string, body, statement []byte) error {
+	nonce, err := c.challenge(ctx)
+	if err != nil {
+		return fmt.Errorf("relayclient: %s: %w", what, err)
+	}
+	tenant := c.cfg.Enrollment.Tenant
+	sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(purpose, tenant, nonce, statement))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Enrollment.RelayURL+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(wire.HeaderTenant, tenant)
+	req.Header.Set(wire.HeaderNonce, base64.StdEncoding.EncodeToString(nonce))
+	req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	res, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("relayclient: %s: %w", what, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
+	res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case res.StatusCode != http.StatusNoContent && res.StatusCode != http.StatusOK:
+		return fmt.Errorf("relayclient: %s: relay answered %s", what, res.Status)
 	}
 	return nil
 }
@@ -616,33 +626,7 @@ func (c *Client) formUpload(ctx context.Context, up wire.FormUpload) error {
 	if err != nil {
 		return fmt.Errorf("relayclient: form: %w", err)
 	}
-	nonce, err := c.challenge(ctx)
-	if err != nil {
-		return fmt.Errorf("relayclient: form: %w", err)
-	}
-	tenant := c.cfg.Enrollment.Tenant
-	sig := ed25519.Sign(c.cfg.Keys.AuthPriv, wire.AuthStatement(wire.PurposeForm, tenant, nonce, wire.FormStatement(body)))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Enrollment.RelayURL+"/v1/forms", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(wire.HeaderTenant, tenant)
-	req.Header.Set(wire.HeaderNonce, base64.StdEncoding.EncodeToString(nonce))
-	req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
-	res, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("relayclient: form: %w", err)
-	}
-	io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
-	res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusUnauthorized:
-		return ErrUnauthorized
-	case res.StatusCode != http.StatusNoContent:
-		return fmt.Errorf("relayclient: form: relay answered %s", res.Status)
-	}
-	return nil
+	return c.signedUpload(ctx, "form", "/v1/forms", wire.PurposeForm, body, wire.FormStatement(body))
 }
 
 // challenge fetches a single-use nonce for a signed HTTP request.
