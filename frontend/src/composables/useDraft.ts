@@ -47,6 +47,16 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
     return now === initial.value ? '' : now
   }
 
+  /** Typed before the draft loaded: saved like what is typed after it (a
+   *  lock right away must not lose it). Only what differs from the first
+   *  state: an empty editor must not delete a draft not loaded yet. */
+  function keepTyped() {
+    const body = current()
+    if (body === '' || done) return
+    hasDraft.value = true
+    drafts.schedule(kind, currentKey, body)
+  }
+
   async function restore(k: string) {
     ready = false
     try {
@@ -62,7 +72,10 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
     } catch {
       // No draft to show; what is typed from now on is still kept.
     } finally {
-      if (k === currentKey) ready = true
+      if (k === currentKey) {
+        ready = true
+        keepTyped()
+      }
     }
   }
 
@@ -84,7 +97,10 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
   watch(
     () => JSON.stringify(opts.read()),
     () => {
-      if (!ready) return
+      if (!ready) {
+        keepTyped()
+        return
+      }
       const body = current()
       if (done) {
         if (body === '') done = false
@@ -96,7 +112,7 @@ export function useDraft<T>(kind: DraftKind, key: string | (() => string), opts:
   )
 
   onBeforeUnmount(() => {
-    if (ready && !done) void drafts.flush()
+    if (!done) void drafts.flush()
   })
 
   /**

@@ -24,6 +24,7 @@ function backend() {
   const calls: string[] = []
   let who = 'tanaka'
   let locked = false
+  let getHold: Promise<void> | undefined // a slow GetDraft answers when it settles
   const t: Transport = {
     kind: 'http',
     call: async (method, args) => {
@@ -38,6 +39,7 @@ function backend() {
           db.delete(`${who}/${a[0]}/${a[1]}`)
           return null
         case 'GetDraft':
+          if (getHold) await getHold
           return { kind: a[0], key: a[1], body: db.get(`${who}/${a[0]}/${a[1]}`) ?? '', updatedAt: 0 }
         case 'ListDrafts':
           return [...db].filter(([k]) => k.startsWith(`${who}/${a[0]}/`)).map(([k, body]) => ({ kind: a[0], key: k.split('/')[2], body, updatedAt: 1 }))
@@ -60,7 +62,7 @@ function backend() {
     onConnection: () => () => {},
   }
   setTransport(t)
-  return { db, calls, lockNow: () => (locked = true) }
+  return { db, calls, lockNow: () => (locked = true), holdGet: (p: Promise<void>) => (getHold = p) }
 }
 
 describe('drafts store', () => {
@@ -207,6 +209,22 @@ describe('useDraft', () => {
     text.value = '次のメモ'
     await settle()
     expect(be.db.get('tanaka/note/2')).toBe('"次のメモ"')
+    app.unmount()
+  })
+
+  it('keeps what was typed before the draft loaded when the lock comes at once', async () => {
+    const be = backend()
+    let release = () => {}
+    be.holdGet(new Promise<void>((r) => (release = r)))
+    const key = ref('7')
+    const { text, app } = mountEditor(key)
+    text.value = '読み込み前に入力'
+    await nextTick()
+    await useDrafts().flush() // what a lock does before it locks
+    expect(be.db.get('tanaka/note/7')).toBe('"読み込み前に入力"')
+    release()
+    await settle()
+    expect(text.value).toBe('読み込み前に入力') // what is on screen wins over a late answer
     app.unmount()
   })
 
