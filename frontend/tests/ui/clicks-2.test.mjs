@@ -11,7 +11,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-2.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, advanceClock, conversationOf, sentTo, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, settle, openLink } from './harness.mjs'
+import { useUiHarness, trackedLink, advanceClock, conversationOf, sentTo, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, choose, settle, openLink } from './harness.mjs'
 
 /** Today in Japan as the importer reads a birth date (born 1980). */
 function birthdayToday() {
@@ -106,8 +106,7 @@ test('a tracked reminder link: the editor choice, the click named by the reminde
   await advanceClock(ui, 180)
   const sent = await sentTo(page, sim.userId, 'お誕生日おめでとう')
   assert.ok(sent.text.includes(TERMS) && !sent.text.includes(TARGET), sent.text)
-  const link = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(sent.text)?.[0]
-  assert.ok(link, sent.text)
+  const link = trackedLink(sent.text)
   assert.deepEqual(await openLink(link), { status: 302, location: TARGET })
 
   await page.getByTestId('sign-out').click()

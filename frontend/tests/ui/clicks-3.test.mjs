@@ -12,7 +12,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks-3.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, conversationOf, sentTo, signInFirstAdmin, importCustomers, chooseOwnPassword, mustCall, signIn, settle, openLink } from './harness.mjs'
+import { useUiHarness, trackedLink, conversationOf, sentTo, signInFirstAdmin, importCustomers, chooseOwnPassword, mustCall, signIn, settle, openLink } from './harness.mjs'
 
 const CSV = '顧客番号,氏名,フリガナ,生年月日,店番,担当者,LINE同意\n8301,高橋 美咲,タカハシ ミサキ,1985/04/02,001,田中,同意\n'
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-clicks3-', pickFile: { name: 'customers.csv', contents: CSV } })
@@ -68,8 +68,7 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   const friend = await mustCall(page, 'SandboxNewFriend', '高橋 美咲')
   const sent = await sentTo(page, friend.userId, '友だち追加ありがとう', ui)
   assert.ok(sent.text.includes(TERMS) && !sent.text.includes(GUIDE), sent.text)
-  const link = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(sent.text)?.[0]
-  assert.ok(link, sent.text)
+  const link = trackedLink(sent.text)
   assert.deepEqual(await openLink(link), { status: 302, location: GUIDE })
 
   await page.getByTestId('sign-out').click()
@@ -125,8 +124,7 @@ test('a tracked welcome-step link: the step editor choice, the click named by th
   await page.getByTestId('composer-send').click()
   const replied = await sentTo(page, friend.userId, '住所変更はこちら')
   assert.ok(replied.text.includes(FAQ) && !replied.text.includes(FORM), replied.text)
-  const replyLink = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(replied.text)?.[0]
-  assert.ok(replyLink, replied.text)
+  const replyLink = trackedLink(replied.text)
   assert.deepEqual(await openLink(replyLink), { status: 302, location: FORM })
   const replyLine = page.getByTestId('system-line').filter({ hasText: '返信のリンクを開きました' })
   await replyLine.waitFor({ timeout: 30000 })

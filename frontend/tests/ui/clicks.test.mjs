@@ -9,7 +9,7 @@
 //   TSUNAGU_DIST=... TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/clicks.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, conversationOf, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, settle, openLink } from './harness.mjs'
+import { useUiHarness, trackedLink, conversationOf, signInFirstAdmin, pickImportFile, chooseOwnPassword, call, mustCall, signIn, settle, openLink } from './harness.mjs'
 
 const CSV =
   '顧客番号,氏名,フリガナ,店番,担当者,LINE同意\n' + '8101,山田 花子,ヤマダ ハナコ,001,田中,同意\n' + '8102,佐藤 健一,サトウ ケンイチ,001,田中,同意\n'
@@ -94,8 +94,7 @@ test('a tracked campaign link: the editor choice, the click on the customer card
     const m = chat.find((x) => x.from === 'official' && x.text.includes('金利上乗せ'))
     assert.ok(m, `${name} got the campaign: ${JSON.stringify(chat)}`)
     assert.ok(m.text.includes(PRIVACY) && !m.text.includes(TARGET), m.text)
-    const url = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(m.text)?.[0]
-    assert.ok(url, m.text)
+    const url = trackedLink(m.text)
     return url
   }
   const hanako = await linkOf('山田 花子')

@@ -357,6 +357,14 @@ export async function sentTo(page, userId, text, wakeScheduler) {
   assert.fail(`nothing containing ${text} was sent`)
 }
 
+/** The sandbox's tracked link (a relay URL with a 32-character token) in a
+ *  sent message's text, failing the test if there is none. */
+export function trackedLink(text) {
+  const url = /https:\/\/127\.0\.0\.1:\d+\/c\/sandbox\/[A-Za-z0-9_-]{32}/.exec(text)?.[0]
+  assert.ok(url, text)
+  return url
+}
+
 /** Before a screenshot: the pointer out of the way, no toast left. */
 export async function settle(page) {
   await page.mouse.move(0, 0)
