@@ -42,10 +42,3 @@ func (m *Movable) Advance(d time.Duration) {
 	defer m.mu.Unlock()
 	m.ahead += d
 }
-
-// Ahead is how far the clock was moved in all.
-func (m *Movable) Ahead() time.Duration {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.ahead
-}
