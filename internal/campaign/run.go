@@ -159,10 +159,7 @@ func (s *Service) send(ctx context.Context, id int64, r *run) error {
 }
 
 func (s *Service) setError(ctx context.Context, id int64, err error) {
-	msg := err.Error()
-	if len(msg) > 500 {
-		msg = msg[:500]
-	}
+	msg := outbox.ErrorText(err)
 	_ = s.db.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
 		_, e := tx.ExecContext(ctx, `UPDATE campaigns SET error = ? WHERE id = ?`, msg, id)
 		return e
@@ -357,36 +354,7 @@ func (s *Service) sendLine(ctx context.Context, id int64, r *run) error {
 		wg.Wait()
 		close(results)
 	}()
-	var firstErr, writeErr error
-	batch := make([]lineOutcome, 0, 64)
-	for oc := range results {
-		if oc.err != nil && (firstErr == nil || errors.Is(oc.err, line.ErrMonthlyLimit)) {
-			firstErr = oc.err
-		}
-		batch = append(batch, oc)
-	drain:
-		for len(batch) < cap(batch) {
-			select {
-			case more, ok := <-results:
-				if !ok {
-					break drain
-				}
-				if more.err != nil && firstErr == nil {
-					firstErr = more.err
-				}
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
-		if writeErr == nil {
-			// Outcomes LINE gave are written even when ctx just ended.
-			wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			writeErr = s.recordLine(wctx, batch)
-			wcancel()
-		}
-		batch = batch[:0]
-	}
+	firstErr, writeErr := outbox.RecordOutcomes(ctx, results, func(oc lineOutcome) error { return oc.err }, s.recordLine)
 	if writeErr != nil {
 		return fmt.Errorf("campaign: record LINE outcomes: %w", writeErr)
 	}
@@ -486,27 +454,7 @@ func (s *Service) pendingLine(ctx context.Context, id int64) ([]lineRequest, err
 
 func (s *Service) sendLineOne(ctx context.Context, p lineRequest) lineOutcome {
 	res, err := outbox.SendWith(ctx, s.cfg.Line, p.kind, p.to, p.msgs, p.retryKey, p.unit)
-	oc := lineOutcome{id: p.id, res: res, err: err, status: "sent"}
-	if err != nil {
-		oc.status = "failed"
-		if lineUncertain(err) {
-			oc.status = "pending"
-		}
-	}
-	return oc
-}
-
-// lineUncertain is the outbox's rule: no answer, a 5xx or 429 that outlasted
-// the retries, or the monthly limit leave the request pending.
-func lineUncertain(err error) bool {
-	if errors.Is(err, line.ErrMonthlyLimit) {
-		return true
-	}
-	var apiErr *line.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Temporary()
-	}
-	return true
+	return lineOutcome{id: p.id, res: res, err: err, status: outbox.Status(err)}
 }
 
 func (s *Service) recordLine(ctx context.Context, batch []lineOutcome) error {
@@ -517,13 +465,7 @@ func (s *Service) recordLine(ctx context.Context, batch []lineOutcome) error {
 			if oc.status == "sent" {
 				sentAt = now
 			}
-			msg := ""
-			if oc.err != nil {
-				msg = oc.err.Error()
-				if len(msg) > 500 {
-					msg = msg[:500]
-				}
-			}
+			msg := outbox.ErrorText(oc.err)
 			if _, err := tx.ExecContext(ctx, `UPDATE campaign_line_requests SET status = ?, attempts = attempts + ?, http_status = ?,
 				request_id = ?, accepted_request_id = ?, error = ?, sent_at = ? WHERE id = ?`,
 				oc.status, oc.res.Attempts, oc.res.Status, oc.res.RequestID, oc.res.AcceptedRequestID, msg, sentAt, oc.id); err != nil {
@@ -664,13 +606,7 @@ func (s *Service) sendDirect(ctx context.Context, id int64, channel string, r *r
 		now := s.now().UnixMilli()
 		err = s.db.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
 			for _, o := range outs {
-				msg := ""
-				if o.err != nil {
-					msg = o.err.Error()
-					if len(msg) > 500 {
-						msg = msg[:500]
-					}
-				}
+				msg := outbox.ErrorText(o.err)
 				var sentAt any
 				if o.status == "sent" {
 					sentAt = now

@@ -484,46 +484,7 @@ func (o *Outbox) run(ctx context.Context, kind string, msgs []line.Message, unit
 		close(results)
 	}()
 
-	var firstErr, writeErr error
-	note := func(err error) {
-		// The monthly limit explains the whole stop; report it first.
-		if err != nil && (firstErr == nil || errors.Is(err, line.ErrMonthlyLimit)) {
-			firstErr = err
-		}
-	}
-	batch := make([]outcome, 0, 64)
-	flush := func() {
-		if len(batch) == 0 || writeErr != nil {
-			batch = batch[:0]
-			return
-		}
-		// A fresh context: outcomes LINE already gave must be written
-		// even when the caller's context has just ended.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		writeErr = o.record(wctx, batch)
-		cancel()
-		batch = batch[:0]
-	}
-	for oc := range results {
-		note(oc.err)
-		batch = append(batch, oc)
-		// Take whatever else has arrived, then write it in one
-		// transaction.
-	drain:
-		for len(batch) < cap(batch) {
-			select {
-			case more, ok := <-results:
-				if !ok {
-					break drain
-				}
-				note(more.err)
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
-		flush()
-	}
+	firstErr, writeErr := RecordOutcomes(ctx, results, func(oc outcome) error { return oc.err }, o.record)
 	if writeErr != nil {
 		return errors.Join(firstErr, fmt.Errorf("outbox: record outcomes: %w", writeErr))
 	}
@@ -535,29 +496,7 @@ func (o *Outbox) run(ctx context.Context, kind string, msgs []line.Message, unit
 
 func (o *Outbox) sendOne(ctx context.Context, kind string, msgs []line.Message, unit string, p pendingRequest) outcome {
 	res, err := SendWith(ctx, o.send, kind, p.to, msgs, p.retryKey, unit)
-	oc := outcome{id: p.id, res: res, err: err, status: "sent"}
-	if err != nil {
-		oc.status = "failed"
-		if uncertain(err) {
-			oc.status = "pending"
-		}
-	}
-	return oc
-}
-
-// uncertain reports whether a failed request may or may not have reached
-// LINE, or was refused only for now: it stays pending and is resent with
-// its retry key. Any other 4xx is final.
-func uncertain(err error) bool {
-	if errors.Is(err, line.ErrMonthlyLimit) {
-		return true // refused before processing; resend next month
-	}
-	var apiErr *line.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Temporary()
-	}
-	// No answer: a timeout, a dropped connection, a cancelled context.
-	return true
+	return outcome{id: p.id, res: res, err: err, status: Status(err)}
 }
 
 func (o *Outbox) record(ctx context.Context, batch []outcome) error {
@@ -568,10 +507,7 @@ func (o *Outbox) record(ctx context.Context, batch []outcome) error {
 			if oc.status == "sent" {
 				sentAt = now
 			}
-			msg := ""
-			if oc.err != nil {
-				msg = errorText(oc.err)
-			}
+			msg := ErrorText(oc.err)
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE outbox_requests SET status = ?, attempts = attempts + ?, http_status = ?, request_id = ?,
 				       accepted_request_id = ?, error = ?, sent_at = ? WHERE id = ?`,
@@ -581,16 +517,6 @@ func (o *Outbox) record(ctx context.Context, batch []outcome) error {
 		}
 		return nil
 	})
-}
-
-// errorText keeps LINE's own message for a stored request; line's errors
-// hold no message content or tokens.
-func errorText(err error) string {
-	s := err.Error()
-	if len(s) > 500 {
-		s = s[:500]
-	}
-	return s
 }
 
 // finish sets the send's status from its requests and returns its summary.
