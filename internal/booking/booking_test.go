@@ -173,7 +173,7 @@ func TestAvailability(t *testing.T) {
 	full := "[09:00 10:00 11:00 13:00 14:00]"
 	want := map[string]string{
 		"12-28": "[11:00 13:00 14:00]", // lead time: two hours from 09:00
-		"12-29": full, "12-30": full, // 12/31–1/3 closed, 1/2–1/3 a weekend anyway
+		"12-29": full, "12-30": full,   // 12/31–1/3 closed, 1/2–1/3 a weekend anyway
 		"01-04": full, "01-06": full, "01-07": full, "01-08": full, // 1/5 closed by the branch
 		// 1/11 is 成人の日; the horizon (14 days) ends with 1/11
 	}
