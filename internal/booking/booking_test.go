@@ -341,7 +341,13 @@ func TestExportICS(t *testing.T) {
 	if _, _, err := f.svc.Book(ctx, "staff:s1", booking.Request{TypeID: ty.ID, Start: jst("2026-12-29 13:00").UnixMilli(), LineUserID: f.friend(t, "秘密の名前"), Note: "秘密のメモ"}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.svc.ExportICS(ctx, "staff:s1", jst("2026-12-28 00:00").UnixMilli(), jst("2027-01-31 00:00").UnixMilli(), 0, "つなぐ銀行 本店")
+	if _, err := f.svc.SetSettings(ctx, "staff:admin", booking.Settings{Branch: "つなぐ銀行 本店", Phone: "03-1234-5678"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetSettings(ctx, "staff:admin", booking.Settings{Branch: "", Phone: "abc"}); fmt.Sprint(fields(err)) != fmt.Sprint(map[string]string{"branch": fielderr.Required, "phone": fielderr.Format}) {
+		t.Errorf("bad settings: %v", err)
+	}
+	out, err := f.svc.ExportICS(ctx, "staff:s1", jst("2026-12-28 00:00").UnixMilli(), jst("2027-01-31 00:00").UnixMilli(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

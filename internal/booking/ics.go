@@ -76,11 +76,16 @@ func escapeText(s string) string {
 // staff member (staffID > 0) or all as an ICS file for staff calendars;
 // audited. Events hold the consultation type and the staff member, never
 // the customer's name or note: the file leaves the encrypted DB.
-func (s *Service) ExportICS(ctx context.Context, actor string, from, to, staffID int64, branch string) ([]byte, error) {
+func (s *Service) ExportICS(ctx context.Context, actor string, from, to, staffID int64) ([]byte, error) {
 	bs, err := s.List(ctx, from, to, staffID)
 	if err != nil {
 		return nil, err
 	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	branch := st.Branch
 	var events []Event
 	for _, b := range bs {
 		if b.Status != StatusConfirmed {

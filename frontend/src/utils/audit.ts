@@ -152,6 +152,7 @@ export const AUDIT_ACTIONS = [
   'booking.no_show',
   'booking.export',
   'booking.reject',
+  'booking.settings',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */

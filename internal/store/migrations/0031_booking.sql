@@ -77,3 +77,13 @@ CREATE TRIGGER bookings_customer_erase BEFORE DELETE ON customers BEGIN
     UPDATE bookings SET moved_to = NULL WHERE moved_to IN (SELECT id FROM bookings WHERE customer_id = OLD.id);
     DELETE FROM bookings WHERE customer_id = OLD.id;
 END;
+
+-- The branch as bookings name it (one row): in the LINE confirmation, the
+-- reminder and the calendar event, and the phone number a customer past
+-- the cancel cut-off is asked to call. Not customer data.
+CREATE TABLE booking_settings (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    branch TEXT NOT NULL DEFAULT '',
+    phone  TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO booking_settings (id) VALUES (1);

@@ -306,6 +306,7 @@ const en: typeof ja = {
         no_show: 'Recorded a no-show',
         export: 'Exported consultation bookings to a calendar (ICS)',
         reject: 'Refused a booking from LINE (forged or reused LINE sign-in, ...)',
+        settings: "Changed the branch name or phone for bookings",
       },
       access: { denied: 'Refused action (no permission)' },
       linking: {
@@ -369,6 +370,7 @@ const en: typeof ja = {
     detailKeys: {
       start: 'Starts',
       end: 'Ends',
+      branch: 'Branch',
       staff: 'Staff member',
       staffCount: 'Staff who can take it',
       movedFrom: 'Booking moved from',

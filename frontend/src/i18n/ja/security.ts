@@ -304,6 +304,7 @@ const ja = {
         no_show: '来店なしを記録',
         export: '相談予約をカレンダー（ICS）に書き出し',
         reject: 'LINE からの予約を受付拒否（なりすまし・再送信など）',
+        settings: '相談予約の支店名・電話番号を変更',
       },
       access: { denied: '権限のない操作（拒否）' },
       linking: {
@@ -367,6 +368,7 @@ const ja = {
     detailKeys: {
       start: '開始日時',
       end: '終了日時',
+      branch: '支店名',
       staff: '担当職員',
       staffCount: '担当できる職員の数',
       movedFrom: '変更前の予約',
