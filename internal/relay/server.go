@@ -374,6 +374,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /f/{tenant}/{form}", s.handleFormPage)
 	mux.HandleFunc("GET /f/{tenant}/{form}/def.json", s.handleFormDef)
 	mux.HandleFunc("POST /f/{tenant}/{form}", s.handleFormSubmit)
+	mux.HandleFunc("POST /v1/booking", s.handleBookingUpload) // booking.go
+	mux.HandleFunc("GET /b/{tenant}/slots.json", s.handleBookingSlots)
+	mux.HandleFunc("POST /b/{tenant}/hold", s.handleBookingHold)
+	mux.HandleFunc("POST /b/{tenant}/request", s.handleBookingRequest)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }
