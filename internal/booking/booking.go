@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -105,14 +106,28 @@ type Type struct {
 
 // Config configures a Service.
 type Config struct {
-	DB    *store.DB
+	DB *store.DB
+	// Relay is the enrolled relay's publisher; nil or ok false: none (no
+	// availability is published, LINE messages carry no links).
+	Relay func(ctx context.Context) (pub Publisher, ok bool)
+	// IDTokens checks the booking page's LINE ID tokens (forms' check);
+	// nil: requests from the page wait until it is set.
+	IDTokens IDTokens
+	// Send sends the LINE confirmations and reminders; nil: none.
+	Send  Sender
+	Log   *slog.Logger
 	Clock func() time.Time // [time.Now]
 }
 
 // Service keeps consultation types, hours and bookings.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db    *store.DB
+	relay func(ctx context.Context) (Publisher, bool)
+	ids   IDTokens
+	send  Sender
+	log   *slog.Logger
+	now   func() time.Time
+	pub   publishState
 }
 
 // New returns a Service.
@@ -123,7 +138,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{db: cfg.DB, now: cfg.Clock}, nil
+	return &Service{db: cfg.DB, relay: cfg.Relay, ids: cfg.IDTokens, send: cfg.Send, log: cfg.Log, now: cfg.Clock}, nil
 }
 
 func typeTarget(id int64) string    { return "booking_type:" + strconv.FormatInt(id, 10) }
@@ -215,6 +230,7 @@ func (s *Service) CreateType(ctx context.Context, actor string, d TypeDraft) (Ty
 	if err != nil {
 		return Type{}, fmt.Errorf("booking: create type: %w", err)
 	}
+	s.republish(ctx)
 	return s.GetType(ctx, id)
 }
 
@@ -247,6 +263,7 @@ func (s *Service) UpdateType(ctx context.Context, actor string, id int64, d Type
 	if err != nil {
 		return Type{}, fmt.Errorf("booking: update type %d: %w", id, err)
 	}
+	s.republish(ctx)
 	return s.GetType(ctx, id)
 }
 
@@ -386,6 +403,7 @@ func (s *Service) SetHours(ctx context.Context, actor string, spans []Span) erro
 	if err != nil {
 		return fmt.Errorf("booking: hours: %w", err)
 	}
+	s.republish(ctx)
 	return nil
 }
 
@@ -440,6 +458,7 @@ func (s *Service) SetClosedDay(ctx context.Context, actor string, c ClosedDay, c
 	if err != nil {
 		return fmt.Errorf("booking: closed day %s: %w", c.Day, err)
 	}
+	s.republish(ctx)
 	return nil
 }
 

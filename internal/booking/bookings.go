@@ -71,6 +71,9 @@ func (s *Service) Book(ctx context.Context, actor string, r Request) (b Booking,
 	if err != nil {
 		return Booking{}, false, fmt.Errorf("booking: book: %w", err)
 	}
+	if created {
+		s.republish(ctx)
+	}
 	b, err = s.Get(ctx, id)
 	return b, created, err
 }
@@ -221,48 +224,75 @@ func (s *Service) end(ctx context.Context, tx *sql.Tx, id int64, status string, 
 // customer's cancellation (byCustomer) must be before the type's cut-off.
 func (s *Service) Cancel(ctx context.Context, actor string, id int64, byCustomer bool) error {
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		b, err := s.end(ctx, tx, id, StatusCancelled, byCustomer)
-		if err != nil {
-			return err
-		}
-		_, err = audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: ActionCancel, Target: bookingTarget(id),
-			Detail: map[string]string{"type": b.TypeName, "start": startText(time.UnixMilli(b.Start)), "byCustomer": strconv.FormatBool(byCustomer)}})
+		_, err := s.cancelTx(ctx, tx, actor, id, byCustomer)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("booking: cancel %d: %w", id, err)
 	}
+	s.republish(ctx)
 	return nil
+}
+
+func (s *Service) cancelTx(ctx context.Context, tx *sql.Tx, actor string, id int64, byCustomer bool) (Booking, error) {
+	b, err := s.end(ctx, tx, id, StatusCancelled, byCustomer)
+	if err != nil {
+		return Booking{}, err
+	}
+	_, err = audit.Record(ctx, tx, audit.Entry{At: s.now().UnixMilli(), Actor: actor, Action: ActionCancel, Target: bookingTarget(id),
+		Detail: map[string]string{"type": b.TypeName, "start": startText(time.UnixMilli(b.Start)), "byCustomer": strconv.FormatBool(byCustomer)}})
+	return b, err
 }
 
 // Reschedule moves a confirmed booking to another slot of its type: the
 // old one ends as rescheduled (pointing at the new one) and a new one is
 // booked, in one transaction, so a full slot leaves the old booking as it
-// was. The same staff member keeps it when free. Audited.
+// was. The same staff member keeps it when free; the LINE links' manage
+// key moves to the new booking. Audited.
 func (s *Service) Reschedule(ctx context.Context, actor string, id, start int64, byCustomer bool) (Booking, error) {
 	var newID int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		old, err := s.end(ctx, tx, id, StatusRescheduled, byCustomer)
-		if err != nil {
-			return err
-		}
-		r := Request{TypeID: old.TypeID, Start: start, LineUserID: old.lineUser, CustomerID: old.CustomerID, Note: old.Note, Source: SourceStaff, StaffID: old.StaffID}
-		if byCustomer {
-			r.Source = SourceLINE
-		}
-		newID, _, err = s.bookTx(ctx, tx, actor, r, id)
-		if errors.Is(err, ErrFull) || errors.Is(err, ErrInvalid) {
-			// The same staff member if free and still taking the type,
-			// else anyone free.
-			r.StaffID = 0
-			newID, _, err = s.bookTx(ctx, tx, actor, r, id)
-		}
+		var err error
+		newID, err = s.rescheduleTx(ctx, tx, actor, id, start, byCustomer, "")
 		return err
 	})
 	if err != nil {
 		return Booking{}, fmt.Errorf("booking: reschedule %d: %w", id, err)
 	}
+	s.republish(ctx)
 	return s.Get(ctx, newID)
+}
+
+func (s *Service) rescheduleTx(ctx context.Context, tx *sql.Tx, actor string, id, start int64, byCustomer bool, submitID string) (int64, error) {
+	old, err := s.end(ctx, tx, id, StatusRescheduled, byCustomer)
+	if err != nil {
+		return 0, err
+	}
+	r := Request{TypeID: old.TypeID, Start: start, LineUserID: old.lineUser, CustomerID: old.CustomerID, Note: old.Note, Source: SourceStaff, StaffID: old.StaffID, SubmitID: submitID}
+	if byCustomer {
+		r.Source = SourceLINE
+	}
+	newID, _, err := s.bookTx(ctx, tx, actor, r, id)
+	if errors.Is(err, ErrFull) || errors.Is(err, ErrInvalid) {
+		// The same staff member if free and still taking the type,
+		// else anyone free.
+		r.StaffID = 0
+		newID, _, err = s.bookTx(ctx, tx, actor, r, id)
+	}
+	if err != nil {
+		return 0, err
+	}
+	var token sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT manage_token FROM bookings WHERE id = ?`, id).Scan(&token); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE bookings SET manage_token = NULL WHERE id = ?`, id); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE bookings SET manage_token = ? WHERE id = ?`, token, newID); err != nil {
+		return 0, err
+	}
+	return newID, nil
 }
 
 // NoShow records that the customer did not come; audited.

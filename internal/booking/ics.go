@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"tsunagu/internal/audit"
-	"tsunagu/internal/booking/ical"
+	"tsunagu/internal/relay/ical"
 )
 
 // ExportICS writes the confirmed bookings starting in [from, to) of one

@@ -1,14 +1,19 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"sync"
 
 	"tsunagu/internal/booking"
+	"tsunagu/internal/relayclient"
 )
 
 // Consultation booking (package booking, issue 21). The service keeps the
-// consultation types, hours and bookings; availability is published to the
-// relay and bookings come back through the relay batch like form answers.
+// consultation types, hours and bookings; it publishes the availability to
+// the enrolled relay after every change, and the booking page's requests
+// come back sealed in the relay's queue with the webhooks: relayBatch hands
+// each to the service, which checks the LINE ID token with forms' check.
 
 // bookingParts is the engine's booking state.
 type bookingParts struct {
@@ -20,7 +25,14 @@ type bookingParts struct {
 // built).
 func (e *Engine) Bookings() *booking.Service {
 	e.book.once.Do(func() {
-		svc, err := booking.New(booking.Config{DB: e.db, Clock: e.now})
+		cfg := booking.Config{DB: e.db, Clock: e.now, Relay: e.bookingRelay, Log: e.log}
+		if f := e.Forms(); f != nil {
+			cfg.IDTokens = f
+		}
+		if e.outbox != nil {
+			cfg.Send = e.outbox
+		}
+		svc, err := booking.New(cfg)
 		if err != nil {
 			e.log.Warn("consultation booking is off", "err", err)
 			return
@@ -28,4 +40,41 @@ func (e *Engine) Bookings() *booking.Service {
 		e.book.svc = svc
 	})
 	return e.book.svc
+}
+
+// bookingRelay is the enrolled relay's client, if any (none in sandbox
+// mode, as for forms).
+func (e *Engine) bookingRelay(ctx context.Context) (booking.Publisher, bool) {
+	pub, ok := e.formRelay(ctx)
+	if !ok {
+		return nil, false
+	}
+	c, ok := pub.(*relayclient.Client)
+	return c, ok
+}
+
+// storeBookings handles the booking requests of a relay batch, one
+// transaction each. A refused one (forged, expired, replayed ID token) is
+// recorded and acked; one that cannot be handled yet (LINE unreachable,
+// LINE Login not set up) stays unacked and comes again.
+func (e *Engine) storeBookings(ctx context.Context, events []relayclient.Event, out []error) {
+	var svc *booking.Service
+	for i, ev := range events {
+		if ev.Booking == nil {
+			continue
+		}
+		if svc == nil {
+			if svc = e.Bookings(); svc == nil {
+				out[i] = errors.New("consultation booking is off")
+				continue
+			}
+		}
+		res, err := svc.Intake(ctx, ev.Booking, ev.ReceivedAt)
+		if err != nil {
+			e.log.Warn("booking request not handled yet", "err", err)
+		} else if res == booking.Rejected {
+			e.log.Warn("booking request refused")
+		}
+		out[i] = err
+	}
 }

@@ -5,13 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"tsunagu/internal/relay/ical"
 	"tsunagu/internal/relay/wire"
 )
 
@@ -24,6 +27,7 @@ import (
 //	GET  /b/TENANT/slots.json     the slots with the places left now
 //	POST /b/TENANT/hold           hold one place and queue the sealed request
 //	POST /b/TENANT/request        queue a sealed cancellation
+//	GET  /b/TENANT/cal.ics?t=&s=  one calendar event (type, time, branch)
 //
 // Holding a place. The tenant's holds are one KV entry (bookingHolds,
 // key TENANT): slot key -> the holds taken there. A hold reads the
@@ -448,4 +452,32 @@ func (o *jsObjects) deleteTenantBooking(ctx context.Context, tenant string) erro
 		}
 	}
 	return nil
+}
+
+// handleBookingCalendar answers the LINE confirmation's 「カレンダーに追加」
+// link with one calendar event: the consultation type, the time and the
+// branch from the published availability. The link carries only the type
+// and the start, so the event holds nothing about the customer.
+func (s *Server) handleBookingCalendar(w http.ResponseWriter, r *http.Request) {
+	_, a := s.avail(r.Context(), r.PathValue("tenant"))
+	typeID, err1 := strconv.ParseInt(r.URL.Query().Get("t"), 10, 64)
+	start, err2 := strconv.ParseInt(r.URL.Query().Get("s"), 10, 64)
+	if a == nil || err1 != nil || err2 != nil || start <= 0 {
+		http.NotFound(w, r)
+		return
+	}
+	i := slices.IndexFunc(a.Types, func(t wire.BookingType) bool { return t.ID == typeID })
+	if i < 0 {
+		http.NotFound(w, r)
+		return
+	}
+	t := a.Types[i]
+	from := time.UnixMilli(start)
+	ev := ical.Event{UID: fmt.Sprintf("booking-%d-%d@tsunagu", typeID, start), Start: from, End: from.Add(time.Duration(t.DurationMin) * time.Minute),
+		Summary: t.Name, Location: a.Branch}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="booking.ics"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(ical.Write([]ical.Event{ev}, s.cfg.Clock()))
 }

@@ -378,6 +378,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /b/{tenant}/slots.json", s.handleBookingSlots)
 	mux.HandleFunc("POST /b/{tenant}/hold", s.handleBookingHold)
 	mux.HandleFunc("POST /b/{tenant}/request", s.handleBookingRequest)
+	mux.HandleFunc("GET /b/{tenant}/cal.ics", s.handleBookingCalendar)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }

@@ -59,6 +59,8 @@ CREATE TABLE bookings (
     source       TEXT NOT NULL CHECK (source IN ('line', 'staff')),
     submit_id    TEXT,
     moved_to     INTEGER REFERENCES bookings(id),
+    manage_token TEXT UNIQUE,                          -- 192 random bits: the LINE links' cancel/change key
+    confirm_send INTEGER,                              -- the outbox send of the LINE confirmation
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
     CHECK (line_user_id IS NOT NULL OR customer_id IS NOT NULL)
@@ -87,3 +89,20 @@ CREATE TABLE booking_settings (
     phone  TEXT NOT NULL DEFAULT ''
 );
 INSERT INTO booking_settings (id) VALUES (1);
+
+-- Every request from the booking page, once per submit_id (a double submit
+-- or a redelivery is handled once): book (with the relay's hold_id),
+-- cancel, reschedule. result is what the desktop did; the hold IDs of
+-- handled requests are published back to the relay as counted (docs/booking.md).
+-- No customer data: the booking row has that.
+CREATE TABLE booking_requests (
+    submit_id   TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('book', 'cancel', 'reschedule')),
+    hold_id     TEXT UNIQUE,
+    slot_start  INTEGER,
+    result      TEXT NOT NULL CHECK (result IN ('booked', 'cancelled', 'moved', 'full', 'cutoff', 'forged', 'expired', 'replayed', 'not_found')),
+    booking_id  INTEGER,
+    received_at INTEGER NOT NULL,
+    handled_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX booking_requests_holds ON booking_requests(handled_at) WHERE hold_id IS NOT NULL;

@@ -1,6 +1,7 @@
 // Package ical writes RFC 5545 calendars (consultation bookings: the staff
 // export and the customer's 「カレンダーに追加」). It imports nothing of
-// Tsunagu, so the relay can serve a calendar event too.
+// Tsunagu, so the relay (which links nothing of the desktop) serves the
+// customer's calendar event with the same writer as the staff export.
 package ical
 
 import (
