@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"tsunagu/internal/relay/formpage"
 	"tsunagu/internal/relay/ical"
 	"tsunagu/internal/relay/wire"
 )
@@ -480,4 +482,30 @@ func (s *Server) handleBookingCalendar(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(ical.Write([]ical.Event{ev}, s.cfg.Clock()))
+}
+
+// handleBookingPage serves the booking page (its script reads slots.json);
+// 404 with the neutral page for a tenant that publishes no availability.
+func (s *Server) handleBookingPage(w http.ResponseWriter, r *http.Request) {
+	_, a := s.avail(r.Context(), r.PathValue("tenant"))
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if a == nil {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, neutralPage)
+		return
+	}
+	s.bookOnce.Do(func() {
+		s.bookPage = inlinePage(s.cfg.LIFFSDK, "相談のご予約", formpage.BookingScript(), formpage.BookingStyle())
+	})
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Content-Security-Policy", s.bookPage.csp)
+	w.Header().Set("Vary", "Accept-Encoding")
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(s.bookPage.gz)
+		return
+	}
+	w.Write(s.bookPage.html)
 }

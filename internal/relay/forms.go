@@ -167,32 +167,35 @@ type formPageHTML struct {
 }
 
 func (s *Server) formPage() formPageHTML {
-	s.pageOnce.Do(func() {
-		sdk := s.cfg.LIFFSDK
-		js, css := formpage.Script(), formpage.Style()
-		jsSum, cssSum := sha256.Sum256(js), sha256.Sum256(css)
-		var b strings.Builder
-		b.WriteString(`<!doctype html><html lang="ja"><head><meta charset="utf-8">` +
-			`<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">` +
-			`<title>フォーム</title><style>`)
-		b.Write(css)
-		b.WriteString(`</style></head><body><main id="app" aria-live="polite"><p class="loading">読み込み中…</p></main>`)
-		fmt.Fprintf(&b, `<script src="%s"></script><script>`, html.EscapeString(sdk))
-		b.Write(js)
-		b.WriteString(`</script></body></html>`)
-		origin := sdk
-		if i := strings.Index(sdk[min(len(sdk), len("https://")):], "/"); i >= 0 {
-			origin = sdk[:len("https://")+i]
-		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write([]byte(b.String()))
-		zw.Close()
-		s.page = formPageHTML{html: []byte(b.String()), gz: gz.Bytes(), csp: fmt.Sprintf(
-			"default-src 'none'; script-src 'sha256-%s' %s; style-src 'sha256-%s'; connect-src 'self' https://api.line.me https://access.line.me %s; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-			base64.StdEncoding.EncodeToString(jsSum[:]), origin, base64.StdEncoding.EncodeToString(cssSum[:]), origin)}
-	})
+	s.pageOnce.Do(func() { s.page = inlinePage(s.cfg.LIFFSDK, "フォーム", formpage.Script(), formpage.Style()) })
 	return s.page
+}
+
+// inlinePage is a LIFF page with its script and styles inlined (one
+// request on a slow phone), gzipped once, and the policy allowing exactly
+// them and the LIFF SDK (the form page and the booking page).
+func inlinePage(sdk, title string, js, css []byte) formPageHTML {
+	jsSum, cssSum := sha256.Sum256(js), sha256.Sum256(css)
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="ja"><head><meta charset="utf-8">` +
+		`<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">` +
+		`<title>` + html.EscapeString(title) + `</title><style>`)
+	b.Write(css)
+	b.WriteString(`</style></head><body><main id="app" aria-live="polite"><p class="loading">読み込み中…</p></main>`)
+	fmt.Fprintf(&b, `<script src="%s"></script><script>`, html.EscapeString(sdk))
+	b.Write(js)
+	b.WriteString(`</script></body></html>`)
+	origin := sdk
+	if i := strings.Index(sdk[min(len(sdk), len("https://")):], "/"); i >= 0 {
+		origin = sdk[:len("https://")+i]
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write([]byte(b.String()))
+	zw.Close()
+	return formPageHTML{html: []byte(b.String()), gz: gz.Bytes(), csp: fmt.Sprintf(
+		"default-src 'none'; script-src 'sha256-%s' %s; style-src 'sha256-%s'; connect-src 'self' https://api.line.me https://access.line.me %s; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		base64.StdEncoding.EncodeToString(jsSum[:]), origin, base64.StdEncoding.EncodeToString(cssSum[:]), origin)}
 }
 
 // handleFormSubmit queues a sealed submission. The per-address limit
