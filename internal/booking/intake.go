@@ -346,8 +346,11 @@ func When(start, end int64) string {
 
 // describe is the booking part of a LINE message: type, time, branch, the
 // 「カレンダーに追加」 link (type and time only: no personal data) and,
-// with a manage token, the change/cancel link (the token and the slot in
-// the URL fragment, which browsers never send to the relay).
+// with a manage token, the change/cancel link. That link carries the
+// booking's random manage key and slot, never a name; the key alone
+// changes nothing: the desktop acts only for the LINE user whose ID token
+// comes with it, the booking's own (a fragment would be safer still, but
+// LIFF drops the fragment when it starts).
 func (s *Service) describe(ctx context.Context, b Booking, st Settings, token string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "【%s】\n%s\n%s", b.TypeName, When(b.Start, b.End), branchName(st))
@@ -362,7 +365,7 @@ func (s *Service) describe(ctx context.Context, b Booking, st Settings, token st
 	q := url.Values{"t": {strconv.FormatInt(b.TypeID, 10)}, "s": {strconv.FormatInt(b.Start, 10)}}
 	fmt.Fprintf(&sb, "\n\nカレンダーに追加:\n%s/cal.ics?%s", base, q.Encode())
 	if token != "" {
-		fmt.Fprintf(&sb, "\n\n予約の確認・変更・キャンセル:\n%s#m=%s&t=%d&s=%d", base, token, b.TypeID, b.Start)
+		fmt.Fprintf(&sb, "\n\n予約の確認・変更・キャンセル:\n%s?m=%s&t=%d&s=%d", base, token, b.TypeID, b.Start)
 	}
 	return sb.String()
 }

@@ -200,7 +200,7 @@ func (e *relayEnv) texts(user string) []string {
 	return out
 }
 
-var manageLink = regexp.MustCompile(`#m=([A-Za-z0-9_-]{32})&t=(\d+)&s=(\d+)`)
+var manageLink = regexp.MustCompile(`\?m=([A-Za-z0-9_-]{32})&t=(\d+)&s=(\d+)`)
 var calLink = regexp.MustCompile(`https?://\S+/cal\.ics\?\S+`)
 
 // The desktop's side of booking from LINE: the last place goes to one

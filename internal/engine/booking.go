@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"tsunagu/internal/booking"
+	"tsunagu/internal/forms"
+	"tsunagu/internal/line"
 	"tsunagu/internal/relayclient"
 )
 
@@ -25,10 +27,7 @@ type bookingParts struct {
 // built).
 func (e *Engine) Bookings() *booking.Service {
 	e.book.once.Do(func() {
-		cfg := booking.Config{DB: e.db, Clock: e.now, Relay: e.bookingRelay, Log: e.log}
-		if f := e.Forms(); f != nil {
-			cfg.IDTokens = f
-		}
+		cfg := booking.Config{DB: e.db, Clock: e.now, Relay: e.bookingRelay, Log: e.log, IDTokens: formsIDTokens{e}}
 		if e.outbox != nil {
 			cfg.Send = e.outbox
 		}
@@ -77,4 +76,35 @@ func (e *Engine) storeBookings(ctx context.Context, events []relayclient.Event, 
 		}
 		out[i] = err
 	}
+}
+
+// formsIDTokens is forms' ID-token check, looked up when used: the forms
+// service is built on first use, after the LINE side is known.
+type formsIDTokens struct{ e *Engine }
+
+func (f formsIDTokens) CheckIDToken(ctx context.Context, tok string) (line.IDTokenInfo, string, error) {
+	svc := f.e.Forms()
+	if svc == nil {
+		return line.IDTokenInfo{}, "", forms.ErrNoLogin
+	}
+	return svc.CheckIDToken(ctx, tok)
+}
+
+func (f formsIDTokens) LIFFID(ctx context.Context) string {
+	if svc := f.e.Forms(); svc != nil {
+		return svc.LIFFID(ctx)
+	}
+	return ""
+}
+
+// bookingReminders is the automation scheduler's booking trigger: the
+// reminders the day before (booking.Service.RunDue).
+type bookingReminders struct{ e *Engine }
+
+func (b bookingReminders) RunDue(ctx context.Context) (int, error) {
+	svc := b.e.Bookings()
+	if svc == nil {
+		return 0, nil
+	}
+	return svc.RunDue(ctx)
 }

@@ -5,8 +5,9 @@
 // sealed to the branch's key in the phone ({kind, ID token, slot, note});
 // the relay answers at once when the place was taken and the page shows
 // the other free times. Opened from the LINE confirmation's link (the
-// booking's key and slot in the URL fragment, never sent to the relay) it
-// shows the booking with 「キャンセル」 and 「日時を変更」. Outside LINE it
+// booking's random key and slot in the query: no name; the key acts only
+// with the booking's own LINE ID token) it shows the booking with
+// 「キャンセル」 and 「日時を変更」. Outside LINE it
 // explains how to open it there. Vanilla TypeScript, like the form page.
 import { sealAnonymous } from './seal'
 
@@ -151,7 +152,7 @@ class Page {
   }
 
   start() {
-    const m = /[#&]m=([A-Za-z0-9_-]{32})&t=(\d+)&s=(\d+)/.exec(location.hash)
+    const m = /[?&]m=([A-Za-z0-9_-]{32})&t=(\d+)&s=(\d+)/.exec(location.search)
     if (m) {
       this.manage = { token: m[1], typeId: Number(m[2]), start: Number(m[3]) }
       this.manageView()

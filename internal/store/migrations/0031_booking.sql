@@ -106,3 +106,13 @@ CREATE TABLE booking_requests (
     handled_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX booking_requests_holds ON booking_requests(handled_at) WHERE hold_id IS NOT NULL;
+
+-- The reminder the day before (booking.Service.RunDue, run by the
+-- automation scheduler): one row per booking, inserted in the transaction
+-- that stores the outbox send and its retry key, so a reminder goes once
+-- even across a restart.
+CREATE TABLE booking_reminders (
+    booking_id INTEGER PRIMARY KEY REFERENCES bookings(id) ON DELETE CASCADE,
+    send_id    INTEGER,
+    at         INTEGER NOT NULL
+);
