@@ -39,6 +39,23 @@ type relayEnv struct {
 	client *relayclient.Client
 	svc    *booking.Service
 	typ    booking.Type
+	fs     *forms.Service
+	ob     *outbox.Outbox
+	shift  time.Duration // moves the desktop's clock (reminders)
+}
+
+func (e *relayEnv) now() time.Time { return time.Now().Add(e.shift) }
+
+// service is another booking service on the same DB and relay: the
+// desktop after a restart.
+func (e *relayEnv) service(t *testing.T) *booking.Service {
+	t.Helper()
+	svc, err := booking.New(booking.Config{DB: e.db, IDTokens: e.fs, Send: e.ob, Clock: e.now,
+		Relay: func(context.Context) (booking.Publisher, bool) { return e.client, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 func newRelayEnv(t *testing.T, rcfg relay.Config) *relayEnv {
@@ -65,19 +82,13 @@ func newRelayEnv(t *testing.T, rcfg relay.Config) *relayEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob, err := outbox.New(outbox.Config{DB: e.db, Sender: e.sim.Client})
-	if err != nil {
+	if e.ob, err = outbox.New(outbox.Config{DB: e.db, Sender: e.sim.Client}); err != nil {
 		t.Fatal(err)
 	}
-	fs, err := forms.New(forms.Config{DB: e.db, Verifier: verifier, LIFFID: func(context.Context) string { return "1657000000-Book" }})
-	if err != nil {
+	if e.fs, err = forms.New(forms.Config{DB: e.db, Verifier: verifier, LIFFID: func(context.Context) string { return "1657000000-Book" }}); err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = booking.New(booking.Config{DB: e.db, IDTokens: fs, Send: ob,
-		Relay: func(context.Context) (booking.Publisher, bool) { return e.client, true }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.svc = e.service(t)
 	exec(t, e.db, `INSERT INTO staff (id, login, display_name, role, password_hash, created_at, updated_at) VALUES (1, 's1', '佐藤', 'operator', 'x', 0, 0)`)
 	if _, err := e.svc.SetSettings(ctx, "staff:admin", booking.Settings{Branch: "つなぐ銀行 本店", Phone: "03-1234-5678"}); err != nil {
 		t.Fatal(err)
