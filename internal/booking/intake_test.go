@@ -320,6 +320,23 @@ func TestIntakeThroughTheRelay(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no manage link in\n%s", msg)
 	}
+	// Past the cut-off (an hour before) the desktop answers in LINE with
+	// the branch's phone, and the booking stays.
+	e.shift = time.UnixMilli(x.Start).Add(-30 * time.Minute).Sub(time.Now())
+	tokLate, _ := e.sim.IssueIDToken(hanako, "")
+	if st, _ := p.send(t, wire.BookingRequest{Kind: wire.BookCancel, SubmitID: randomID(t), IDToken: tokLate, Manage: m[1]}); st != http.StatusAccepted {
+		t.Fatalf("late cancel: %d", st)
+	}
+	if got := e.drain(t); fmt.Sprint(got) != "[stored]" {
+		t.Fatalf("late cancel: %v", got)
+	}
+	e.shift = 0
+	if got := e.texts(hanako); len(got) != 2 || !strings.Contains(got[1], "受付期限を過ぎている") || !strings.Contains(got[1], "つなぐ銀行 本店（03-1234-5678）") {
+		t.Fatalf("late cancel answer %q", got)
+	}
+	if b, _ := e.svc.Get(ctx, bs[0].ID); b.Status != booking.StatusConfirmed {
+		t.Fatalf("cancelled past the cut-off: %+v", b)
+	}
 	tokT2, _ := e.sim.IssueIDToken(taro, "")
 	if st, _ := p.send(t, wire.BookingRequest{Kind: wire.BookCancel, SubmitID: randomID(t), IDToken: tokT2, Manage: m[1]}); st != http.StatusAccepted {
 		t.Fatalf("taro's cancel: %d", st)
@@ -337,7 +354,7 @@ func TestIntakeThroughTheRelay(t *testing.T) {
 	if got := e.texts(taro); len(got) != 1 || !strings.Contains(got[0], "ご予約が見つかりませんでした") {
 		t.Errorf("taro got %q", got)
 	}
-	if got := e.texts(hanako); len(got) != 2 || !strings.Contains(got[1], "キャンセルしました") {
+	if got := e.texts(hanako); len(got) != 3 || !strings.Contains(got[2], "キャンセルしました") {
 		t.Errorf("hanako got %q", got)
 	}
 	if got := p.slots(t); got[keyX] != 1 {
@@ -355,7 +372,7 @@ func TestIntakeThroughTheRelay(t *testing.T) {
 		results[r] = n
 	}
 	rows.Close()
-	if fmt.Sprint(results) != "map[booked:1 cancelled:1 forged:1 not_found:1 replayed:1]" {
+	if fmt.Sprint(results) != "map[booked:1 cancelled:1 cutoff:1 forged:1 not_found:1 replayed:1]" {
 		t.Errorf("requests recorded %v", results)
 	}
 }

@@ -210,7 +210,9 @@ class Page {
     const list = el('div', { class: 'times', role: 'list' })
     for (const s of slots) {
       const label = `${jst(s.start).hm}〜${jst(s.start + (t?.durationMin || 0) * 60_000).hm}`
-      list.append(el('div', { role: 'listitem' }, button(`${label}　残り${s.remaining}`, () => this.confirmView(s), 'choice time')))
+      const b = button(label, () => this.confirmView(s), 'choice time')
+      b.append(el('span', { class: 'sub' }, `残り${s.remaining}`))
+      list.append(el('div', { role: 'listitem' }, b))
     }
     kids.push(list, button('日にちを選び直す', () => this.daysView(), 'secondary'))
     show(this.manage ? '変更先の日時' : '相談のご予約', ...kids)
@@ -251,7 +253,7 @@ class Page {
       try {
         const res = await this.send(req)
         if (res.status === 202) {
-          this.doneView(this.manage ? '日時の変更を受け付けました。' : 'ご予約を受け付けました。', s)
+          this.doneView(this.manage ? '日時の変更を受け付けました' : 'ご予約を受け付けました', s)
           return
         }
         if (res.status === 409) {
@@ -285,7 +287,9 @@ class Page {
     const sameDay = others.filter((o) => dayKey(o.start) === dayKey(s.start) && o.remaining > 0)
     const list = el('div', { class: 'times', role: 'list' })
     for (const o of (sameDay.length ? sameDay : others.filter((x) => x.remaining > 0)).slice(0, 8)) {
-      list.append(el('div', { role: 'listitem' }, button(`${sameDay.length ? jst(o.start).hm : dayLabel(o.start) + ' ' + jst(o.start).hm}　残り${o.remaining}`, () => this.confirmView(o), 'choice time')))
+      const b = button(sameDay.length ? jst(o.start).hm : `${dayLabel(o.start)} ${jst(o.start).hm}`, () => this.confirmView(o), 'choice time')
+      b.append(el('span', { class: 'sub' }, `残り${o.remaining}`))
+      list.append(el('div', { role: 'listitem' }, b))
     }
     if (list.childElementCount) kids.push(el('h2', {}, sameDay.length ? '同じ日のほかの空いている時間' : 'ほかの空いている時間'), list)
     else kids.push(el('p', {}, '申し訳ありません。ほかに空いている時間がありません。'))
