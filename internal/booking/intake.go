@@ -50,8 +50,9 @@ const (
 
 // publishState orders the versions this service publishes.
 type publishState struct {
-	mu   sync.Mutex
-	last int64
+	mu    sync.Mutex
+	last  int64 // the last version published (unix ms)
+	tried int64 // when PublishIfOlder last ran (unix ms)
 }
 
 // countedFor is how long a handled hold stays in the published Counted
@@ -107,6 +108,27 @@ func (s *Service) Publish(ctx context.Context) error {
 		return fmt.Errorf("booking: publish: %w", err)
 	}
 	return nil
+}
+
+// RepublishAfter is how old the relay's availability may grow before the
+// schedule publishes it again: slots move inside a type's lead time as the
+// clock goes on, without any change.
+const RepublishAfter = 10 * time.Minute
+
+// PublishIfOlder publishes when this service last published more than age
+// ago (or never): the schedule's refresh.
+func (s *Service) PublishIfOlder(ctx context.Context, age time.Duration) error {
+	now := s.now()
+	s.pub.mu.Lock()
+	recent := max(s.pub.last, s.pub.tried)
+	if recent != 0 && now.Sub(time.UnixMilli(recent)) < age {
+		s.pub.mu.Unlock()
+		return nil
+	}
+	// Also without a relay: asking for one every pass would be wasted work.
+	s.pub.tried = now.UnixMilli()
+	s.pub.mu.Unlock()
+	return s.Publish(ctx)
 }
 
 // republish publishes after a change; a failure is logged and the next

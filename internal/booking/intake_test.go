@@ -376,3 +376,55 @@ func TestIntakeThroughTheRelay(t *testing.T) {
 		t.Errorf("requests recorded %v", results)
 	}
 }
+
+// Moving a booking from LINE: the page holds the new slot with the
+// booking's link key; the desktop moves it (the old slot free again at the
+// relay, the new one taken), confirms the new time in LINE with a link that
+// still works, and the schedule's refresh publishes only when the last
+// publish is old.
+func TestRescheduleFromLINE(t *testing.T) {
+	e := newRelayEnv(t, relay.Config{})
+	ctx := context.Background()
+	slots, _ := e.svc.Availability(ctx, e.typ.ID)
+	x, y := slots[0], slots[3]
+	keyX, keyY := wire.BookingSlot{TypeID: x.TypeID, Start: x.Start}.Key(), wire.BookingSlot{TypeID: y.TypeID, Start: y.Start}.Key()
+	p := e.phone(t)
+	u := e.friend(t, "花子")
+	tok, _ := e.sim.IssueIDToken(u, "")
+	if st, _ := p.send(t, wire.BookingRequest{Kind: wire.BookNew, SubmitID: randomID(t), IDToken: tok, HoldID: randomID(t), TypeID: x.TypeID, Start: x.Start, Note: "相続"}); st != http.StatusAccepted {
+		t.Fatalf("book: %d", st)
+	}
+	e.drain(t)
+	m := manageLink.FindStringSubmatch(e.texts(u)[0])
+	tok2, _ := e.sim.IssueIDToken(u, "")
+	if st, _ := p.send(t, wire.BookingRequest{Kind: wire.BookReschedule, SubmitID: randomID(t), IDToken: tok2, HoldID: randomID(t), TypeID: y.TypeID, Start: y.Start, Manage: m[1]}); st != http.StatusAccepted {
+		t.Fatalf("reschedule hold: %d", st)
+	}
+	if got := e.drain(t); fmt.Sprint(got) != "[stored]" {
+		t.Fatalf("reschedule: %v", got)
+	}
+	bs, _ := e.svc.List(ctx, 0, 1<<62, 0)
+	if len(bs) != 2 || bs[0].Status != booking.StatusRescheduled || bs[1].Status != booking.StatusConfirmed || bs[1].Start != y.Start || bs[1].Note != "相続" {
+		t.Fatalf("bookings %+v", bs)
+	}
+	msgs := e.texts(u)
+	if len(msgs) != 2 || !strings.Contains(msgs[1], "日時を変更しました") || !strings.Contains(msgs[1], booking.When(y.Start, y.End)) || !strings.Contains(msgs[1], m[1]) {
+		t.Fatalf("LINE: %q", msgs)
+	}
+	if got := p.slots(t); got[keyX] != 1 || got[keyY] != 0 {
+		t.Fatalf("relay after the move: %v", got)
+	}
+	// The refresh: nothing within RepublishAfter of the last publish.
+	var published int
+	svc, _ := booking.New(booking.Config{DB: e.db, Clock: e.now, Relay: func(context.Context) (booking.Publisher, bool) { published++; return e.client, true }})
+	if err := svc.PublishIfOlder(ctx, booking.RepublishAfter); err != nil || published != 1 {
+		t.Fatalf("first refresh: %d %v", published, err)
+	}
+	if svc.PublishIfOlder(ctx, booking.RepublishAfter); published != 1 {
+		t.Fatalf("a refresh right after published again")
+	}
+	e.shift = booking.RepublishAfter + time.Minute
+	if svc.PublishIfOlder(ctx, booking.RepublishAfter); published != 2 {
+		t.Fatalf("no refresh after %v", booking.RepublishAfter)
+	}
+}

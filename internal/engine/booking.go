@@ -98,13 +98,17 @@ func (f formsIDTokens) LIFFID(ctx context.Context) string {
 }
 
 // bookingReminders is the automation scheduler's booking trigger: the
-// reminders the day before (booking.Service.RunDue).
+// reminders the day before (booking.Service.RunDue), and the relay's
+// availability refreshed when it is older than booking.RepublishAfter.
 type bookingReminders struct{ e *Engine }
 
 func (b bookingReminders) RunDue(ctx context.Context) (int, error) {
 	svc := b.e.Bookings()
 	if svc == nil {
 		return 0, nil
+	}
+	if err := svc.PublishIfOlder(ctx, booking.RepublishAfter); err != nil {
+		b.e.log.Warn("booking availability not refreshed", "err", err)
 	}
 	return svc.RunDue(ctx)
 }
