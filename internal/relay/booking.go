@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,37 +127,6 @@ func (s *Server) putAvail(ctx context.Context, tenant string, version int64, val
 func isWrongRevision(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
-}
-
-// signedBody reads a signed upload of a usable tenant (the challenge
-// nonce redeemed, the signature over purpose and statement(body)
-// verified); it answers the refusal itself.
-func (s *Server) signedBody(w http.ResponseWriter, r *http.Request, purpose string, limit int64, statement func([]byte) []byte) (*Tenant, []byte, bool) {
-	t := s.tenant(r.Context(), r.Header.Get(wire.HeaderTenant), usable)
-	if !usable(t) {
-		s.metrics.rejected.WithLabelValues("", "auth").Inc()
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return nil, nil, false
-	}
-	if r.ContentLength > limit {
-		http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-		return nil, nil, false
-	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(mediaBodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		http.Error(w, "too large or could not read body", http.StatusRequestEntityTooLarge)
-		return nil, nil, false
-	}
-	nonce, err1 := base64.StdEncoding.DecodeString(r.Header.Get(wire.HeaderNonce))
-	sig, err2 := base64.StdEncoding.DecodeString(r.Header.Get(wire.HeaderSignature))
-	if err1 != nil || err2 != nil || !s.redeemNonce(r.Context(), nonce) ||
-		!wire.Verify(t.AuthKey, purpose, t.ID, nonce, statement(body), sig) {
-		s.metrics.rejected.WithLabelValues("", "auth").Inc()
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return nil, nil, false
-	}
-	return t, body, true
 }
 
 // avail is a usable tenant's published availability, or nil.
@@ -299,7 +267,7 @@ func (s *Server) handleBookingHold(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(wire.HoldAnswer{Taken: true, Slots: free})
 		return
 	}
-	if !s.queueSealed(w, r, t, req.Sealed) {
+	if !s.queueSealed(w, r, t, req.Sealed, "booking request", s.countBooking(t.ID)) {
 		// Not queued: the desktop will never count this hold, so give the
 		// place back now.
 		if err := s.releasePlace(context.WithoutCancel(r.Context()), t.ID, req.Slot, req.HoldID); err != nil {
@@ -328,7 +296,7 @@ func (s *Server) handleBookingRequest(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed", http.StatusBadRequest)
 		return
 	}
-	if s.queueSealed(w, r, t, req.Sealed) {
+	if s.queueSealed(w, r, t, req.Sealed, "booking request", s.countBooking(t.ID)) {
 		s.metrics.bookings.WithLabelValues(t.ID, "request").Inc()
 		w.WriteHeader(http.StatusAccepted)
 	}
@@ -360,31 +328,8 @@ func (s *Server) readSealedJSON(w http.ResponseWriter, r *http.Request, t *Tenan
 	return true
 }
 
-// queueSealed puts a sealed request on the tenant's queue (as a form
-// answer: same stream, quotas and delivery) and waits for the fsync; it
-// answers the refusal itself.
-func (s *Server) queueSealed(w http.ResponseWriter, r *http.Request, t *Tenant, sealed []byte) bool {
-	if reason, err := s.admit(r.Context(), t.ID, len(sealed)); reason != "" {
-		if err != nil {
-			s.log.Warn("booking request not admitted", "tenant", t.ID, "err", err)
-		}
-		s.metrics.bookings.WithLabelValues(t.ID, reason).Inc()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return false
-	}
-	pctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	_, err := s.o.js.Publish(pctx, subjectOf(t.ID, len(sealed)), sealed)
-	cancel()
-	if err != nil {
-		s.log.Warn("booking request not queued", "tenant", t.ID, "err", err)
-		s.metrics.bookings.WithLabelValues(t.ID, "store").Inc()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "not stored", http.StatusServiceUnavailable)
-		return false
-	}
-	s.nc.Publish(wakeSubjectOf(t.ID), nil)
-	return true
+func (s *Server) countBooking(tenant string) func(string) {
+	return func(reason string) { s.metrics.bookings.WithLabelValues(tenant, reason).Inc() }
 }
 
 // takePlace adds hold to slot if a place is left (compare-and-set on the

@@ -43,29 +43,8 @@ type formRecord struct {
 func formKey(tenant, id string) string { return tenant + "." + id }
 
 func (s *Server) handleFormUpload(w http.ResponseWriter, r *http.Request) {
-	id := r.Header.Get(wire.HeaderTenant)
-	t := s.tenant(r.Context(), id, usable)
-	if !usable(t) {
-		s.metrics.rejected.WithLabelValues("", "auth").Inc()
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	if r.ContentLength > wire.MaxFormUpload {
-		http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(mediaBodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxFormUpload))
-	if err != nil {
-		http.Error(w, "form too large or could not read body", http.StatusRequestEntityTooLarge)
-		return
-	}
-	nonce, err1 := base64.StdEncoding.DecodeString(r.Header.Get(wire.HeaderNonce))
-	sig, err2 := base64.StdEncoding.DecodeString(r.Header.Get(wire.HeaderSignature))
-	if err1 != nil || err2 != nil || !s.redeemNonce(r.Context(), nonce) ||
-		!wire.Verify(t.AuthKey, wire.PurposeForm, t.ID, nonce, wire.FormStatement(body), sig) {
-		s.metrics.rejected.WithLabelValues("", "auth").Inc()
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	t, body, ok := s.signedBody(w, r, wire.PurposeForm, wire.MaxFormUpload, wire.FormStatement)
+	if !ok {
 		return
 	}
 	var up wire.FormUpload
@@ -235,26 +214,9 @@ func (s *Server) handleFormSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
 		return
 	}
-	if reason, err := s.admit(r.Context(), t.ID, len(sealed)); reason != "" {
-		if err != nil {
-			s.log.Warn("form submission not admitted", "tenant", t.ID, "err", err)
-		}
-		s.metrics.forms.WithLabelValues(t.ID, reason).Inc()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "busy", http.StatusServiceUnavailable)
+	if !s.queueSealed(w, r, t, sealed, "form submission", func(reason string) { s.metrics.forms.WithLabelValues(t.ID, reason).Inc() }) {
 		return
 	}
-	pctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	_, err = s.o.js.Publish(pctx, subjectOf(t.ID, len(sealed)), sealed)
-	cancel()
-	if err != nil {
-		s.log.Warn("form submission not queued", "tenant", t.ID, "err", err)
-		s.metrics.forms.WithLabelValues(t.ID, "store").Inc()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "not stored", http.StatusServiceUnavailable)
-		return
-	}
-	s.nc.Publish(wakeSubjectOf(t.ID), nil)
 	s.metrics.forms.WithLabelValues(t.ID, "queued").Inc()
 	s.metrics.formSecs.Observe(time.Since(start).Seconds())
 	w.WriteHeader(http.StatusAccepted)
