@@ -28,6 +28,7 @@ type (
 	DraftService      struct{ a *Client } // drafts.go
 	RoutesService     struct{ a *Client } // routes.go
 	FormsService      struct{ a *Client } // forms.go
+	BookingService    struct{ a *Client } // booking.go
 	DashboardService  struct{ a *Client } // dashboard.go
 	SeatAdminService  struct{ a *Client } // seatadmin.go (the primary's seat screen)
 	SeatPairService   struct{ a *Client } // seatpair.go (a new seat's first screen)
@@ -43,7 +44,7 @@ func (a *Client) Services() []any {
 		&SessionService{a}, &StaffService{a}, &AuditService{a}, &SystemService{a}, &ChannelService{a},
 		&InboxService{a}, &CustomerService{a}, &LinkingService{a}, &CampaignService{a}, &SurveyService{a},
 		&AutomationService{a}, &RichMenuService{a}, &BackupService{a}, &ErasureService{a}, &SandboxService{a},
-		&DraftService{a}, &RoutesService{a}, &FormsService{a}, &DashboardService{a},
+		&DraftService{a}, &RoutesService{a}, &FormsService{a}, &BookingService{a}, &DashboardService{a},
 		&SeatAdminService{a}, &SeatPairService{a},
 	}
 }

@@ -192,6 +192,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Failpoint is called at named points of a send (crash tests).
 	Failpoint func(name string)
+	// Triggers are other features' timed messages the scheduler runs on
+	// each pass after the rules (booking reminders the day before). Each
+	// keeps its own once-only keys, stored with the outbox's retry keys.
+	Triggers []Trigger
+}
+
+// Trigger is a feature's timed messages, run by the scheduler.
+type Trigger interface {
+	// RunDue sends what is due now; sent counts the messages enqueued.
+	RunDue(ctx context.Context) (sent int, err error)
 }
 
 // Failpoints.
@@ -211,6 +221,7 @@ type Service struct {
 	now  func() time.Time
 	log  *slog.Logger
 	fail func(string)
+	trig []Trigger
 
 	runMu sync.Mutex // one scheduler pass at a time
 	stop  context.CancelFunc
@@ -223,7 +234,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DB == nil || cfg.Segments == nil {
 		return nil, errors.New("automation: DB and segments are required")
 	}
-	s := &Service{db: cfg.DB, segs: cfg.Segments, ob: cfg.Outbox, ntf: cfg.Notifier, lnk: cfg.Links, now: cfg.Clock, log: cfg.Logger, fail: cfg.Failpoint, wake: make(chan struct{}, 1)}
+	s := &Service{db: cfg.DB, segs: cfg.Segments, ob: cfg.Outbox, ntf: cfg.Notifier, lnk: cfg.Links, now: cfg.Clock, log: cfg.Logger, fail: cfg.Failpoint, trig: cfg.Triggers, wake: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -60,6 +60,13 @@ func (s *Service) Tick(ctx context.Context) (TickResult, error) {
 			errs = append(errs, fmt.Errorf("automation %d: %w", r.ID, err))
 		}
 	}
+	for _, t := range s.trig {
+		n, err := t.RunDue(ctx)
+		res.Sent += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("automation trigger: %w", err))
+		}
+	}
 	return res, errors.Join(errs...)
 }
 

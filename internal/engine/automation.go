@@ -16,7 +16,8 @@ func (e *Engine) openAutomations(clock func() time.Time) error {
 		e.auto.Close()
 	}
 	svc, err := automation.New(automation.Config{DB: e.db, Segments: e.camp.segs, Outbox: e.outbox,
-		Notifier: e.camp.notifier, Links: e.Clicks(), Clock: clock, Logger: e.log})
+		Notifier: e.camp.notifier, Links: e.Clicks(), Clock: clock, Logger: e.log,
+		Triggers: []automation.Trigger{bookingReminders{e}}}) // booking.go
 	if err != nil {
 		return err
 	}

@@ -90,8 +90,8 @@ func (e *Engine) splitClicks(ctx context.Context, events []relayclient.Event, ou
 		idx []int
 	)
 	for i, ev := range events {
-		if ev.Visit != nil || ev.Form != nil {
-			continue // a route's visit (routes.go) or a form's answers (forms.go), stored apart
+		if ev.Visit != nil || ev.Form != nil || ev.Booking != nil {
+			continue // a route's visit (routes.go), a form's answers (forms.go) or a booking request (booking.go), stored apart
 		}
 		if ev.Click != nil {
 			cs = append(cs, *ev.Click)

@@ -162,6 +162,7 @@ type Engine struct {
 	clickParts                     // tracked links (clicks.go)
 	routeParts                     // inflow routes (routes.go)
 	formParts                      // web forms (forms.go)
+	book       bookingParts        // consultation booking (booking.go)
 }
 
 // Start opens the data folder (initialising it on first run) and starts the

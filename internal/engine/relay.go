@@ -388,6 +388,7 @@ func (e *Engine) relayBatch(ctx context.Context, events []relayclient.Event) []e
 	// this batch finds the visit before it.
 	e.storeVisits(ctx, events, out)
 	e.storeForms(ctx, events, out) // web form answers (forms.go)
+	e.storeBookings(ctx, events, out)
 	hooks, hookIdx := e.splitClicks(ctx, events, out)
 	for k, ev := range hooks {
 		i := hookIdx[k]

@@ -64,6 +64,9 @@ func New(db *store.DB, hooks Hooks, clock func() time.Time) *Eraser {
 type Result struct {
 	Conversations int `json:"conversations"`
 	Messages      int `json:"messages"`
+	// Bookings: consultation bookings that ended before the retention
+	// period (package booking; erasure of a user removes theirs by trigger).
+	Bookings int `json:"bookings,omitempty"`
 }
 
 // EraseConversation erases the LINE user of a conversation and everything
@@ -242,11 +245,22 @@ func (e *Eraser) ApplyRetention(ctx context.Context, actor string, days int) (Re
 		}
 		n, _ = r.RowsAffected()
 		res.Conversations = int(n)
-		if res.Messages == 0 && res.Conversations == 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE bookings SET moved_to = NULL WHERE moved_to IN (SELECT id FROM bookings WHERE ends_at < ?)`, cutoff); err != nil {
+			return err
+		}
+		if r, err = tx.ExecContext(ctx, `DELETE FROM bookings WHERE ends_at < ?`, cutoff); err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		res.Bookings = int(n)
+		if res.Messages == 0 && res.Conversations == 0 && res.Bookings == 0 {
 			return nil
 		}
-		_, err = audit.Record(ctx, tx, audit.Entry{At: e.now().UnixMilli(), Actor: actor, Action: audit.ActionRetention,
-			Detail: map[string]string{"days": strconv.Itoa(days), "messages": strconv.Itoa(res.Messages), "conversations": strconv.Itoa(res.Conversations)}})
+		detail := map[string]string{"days": strconv.Itoa(days), "messages": strconv.Itoa(res.Messages), "conversations": strconv.Itoa(res.Conversations)}
+		if res.Bookings > 0 {
+			detail["bookings"] = strconv.Itoa(res.Bookings)
+		}
+		_, err = audit.Record(ctx, tx, audit.Entry{At: e.now().UnixMilli(), Actor: actor, Action: audit.ActionRetention, Detail: detail})
 		return err
 	})
 	if err != nil {

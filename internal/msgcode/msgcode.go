@@ -15,6 +15,7 @@ import (
 	"tsunagu/internal/automation"
 	"tsunagu/internal/autoreply"
 	"tsunagu/internal/backup"
+	"tsunagu/internal/booking"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/customer"
 	"tsunagu/internal/drafts"
@@ -142,7 +143,7 @@ func rules() []rule {
 		// Data folder, keychain and database.
 		{code: NotFound, errs: []error{inbox.ErrNotFound, linesim.ErrUnknownCustomer, linesim.ErrNoAction, auth.ErrNotFound,
 			customer.ErrNotFound, linking.ErrNotFound, campaign.ErrNotFound, segment.ErrNotFound, survey.ErrNotFound,
-			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound, routes.ErrNotFound, forms.ErrNotFound}},
+			richmenu.ErrNotFound, autoreply.ErrNotFound, automation.ErrNotFound, erasure.ErrNotFound, routes.ErrNotFound, forms.ErrNotFound, booking.ErrNotFound}},
 		{code: KeychainLocked, errs: []error{secrets.ErrLocked}},
 		{code: KeychainUnavailable, errs: []error{secrets.ErrUnavailable}},
 		{code: ChannelInvalid, errs: []error{secrets.ErrInvalid}},
@@ -250,6 +251,12 @@ func rules() []rule {
 		{code: FormNoRelay, errs: []error{forms.ErrNoRelay}},
 		{code: FormNoLIFF, errs: []error{forms.ErrNoLIFF}},
 		{code: FormNotSent, errs: []error{forms.ErrNotSent}},
+		{code: BookingInvalid, errs: []error{booking.ErrInvalid}},
+		{code: BookingFull, errs: []error{booking.ErrFull}},
+		{code: BookingNoSlot, errs: []error{booking.ErrNoSlot}},
+		{code: BookingCutoff, errs: []error{booking.ErrCutoff}},
+		{code: BookingNotConfirmed, errs: []error{booking.ErrNotConfirmed}},
+		{code: BookingNotStarted, errs: []error{booking.ErrNotStarted}},
 
 		// Automations.
 		{code: AutomationOwnApproval, errs: []error{automation.ErrOwnApproval}},

@@ -43,29 +43,8 @@ type formRecord struct {
 func formKey(tenant, id string) string { return tenant + "." + id }
 
 func (s *Server) handleFormUpload(w http.ResponseWriter, r *http.Request) {
-	id := r.Header.Get(wire.HeaderTenant)
-	t := s.tenant(r.Context(), id, usable)
-	if !usable(t) {
-		s.metrics.rejected.WithLabelValues("", "auth").Inc()
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	if r.ContentLength > wire.MaxFormUpload {
-		http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(mediaBodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxFormUpload))
-	if err != nil {
-		http.Error(w, "form too large or could not read body", http.StatusRequestEntityTooLarge)
-		return
-	}
-	nonce, err1 := base64.StdEncoding.DecodeString(r.Header.Get(wire.HeaderNonce))
-	sig, err2 := base64.StdEncoding.DecodeString(r.Header.Get(wire.HeaderSignature))
-	if err1 != nil || err2 != nil || !s.redeemNonce(r.Context(), nonce) ||
-		!wire.Verify(t.AuthKey, wire.PurposeForm, t.ID, nonce, wire.FormStatement(body), sig) {
-		s.metrics.rejected.WithLabelValues("", "auth").Inc()
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	t, body, ok := s.signedBody(w, r, wire.PurposeForm, wire.MaxFormUpload, wire.FormStatement)
+	if !ok {
 		return
 	}
 	var up wire.FormUpload
@@ -167,32 +146,35 @@ type formPageHTML struct {
 }
 
 func (s *Server) formPage() formPageHTML {
-	s.pageOnce.Do(func() {
-		sdk := s.cfg.LIFFSDK
-		js, css := formpage.Script(), formpage.Style()
-		jsSum, cssSum := sha256.Sum256(js), sha256.Sum256(css)
-		var b strings.Builder
-		b.WriteString(`<!doctype html><html lang="ja"><head><meta charset="utf-8">` +
-			`<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">` +
-			`<title>フォーム</title><style>`)
-		b.Write(css)
-		b.WriteString(`</style></head><body><main id="app" aria-live="polite"><p class="loading">読み込み中…</p></main>`)
-		fmt.Fprintf(&b, `<script src="%s"></script><script>`, html.EscapeString(sdk))
-		b.Write(js)
-		b.WriteString(`</script></body></html>`)
-		origin := sdk
-		if i := strings.Index(sdk[min(len(sdk), len("https://")):], "/"); i >= 0 {
-			origin = sdk[:len("https://")+i]
-		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write([]byte(b.String()))
-		zw.Close()
-		s.page = formPageHTML{html: []byte(b.String()), gz: gz.Bytes(), csp: fmt.Sprintf(
-			"default-src 'none'; script-src 'sha256-%s' %s; style-src 'sha256-%s'; connect-src 'self' https://api.line.me https://access.line.me %s; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-			base64.StdEncoding.EncodeToString(jsSum[:]), origin, base64.StdEncoding.EncodeToString(cssSum[:]), origin)}
-	})
+	s.pageOnce.Do(func() { s.page = inlinePage(s.cfg.LIFFSDK, "フォーム", formpage.Script(), formpage.Style()) })
 	return s.page
+}
+
+// inlinePage is a LIFF page with its script and styles inlined (one
+// request on a slow phone), gzipped once, and the policy allowing exactly
+// them and the LIFF SDK (the form page and the booking page).
+func inlinePage(sdk, title string, js, css []byte) formPageHTML {
+	jsSum, cssSum := sha256.Sum256(js), sha256.Sum256(css)
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="ja"><head><meta charset="utf-8">` +
+		`<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">` +
+		`<title>` + html.EscapeString(title) + `</title><style>`)
+	b.Write(css)
+	b.WriteString(`</style></head><body><main id="app" aria-live="polite"><p class="loading">読み込み中…</p></main>`)
+	fmt.Fprintf(&b, `<script src="%s"></script><script>`, html.EscapeString(sdk))
+	b.Write(js)
+	b.WriteString(`</script></body></html>`)
+	origin := sdk
+	if i := strings.Index(sdk[min(len(sdk), len("https://")):], "/"); i >= 0 {
+		origin = sdk[:len("https://")+i]
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write([]byte(b.String()))
+	zw.Close()
+	return formPageHTML{html: []byte(b.String()), gz: gz.Bytes(), csp: fmt.Sprintf(
+		"default-src 'none'; script-src 'sha256-%s' %s; style-src 'sha256-%s'; connect-src 'self' https://api.line.me https://access.line.me %s; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		base64.StdEncoding.EncodeToString(jsSum[:]), origin, base64.StdEncoding.EncodeToString(cssSum[:]), origin)}
 }
 
 // handleFormSubmit queues a sealed submission. The per-address limit
@@ -232,26 +214,9 @@ func (s *Server) handleFormSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
 		return
 	}
-	if reason, err := s.admit(r.Context(), t.ID, len(sealed)); reason != "" {
-		if err != nil {
-			s.log.Warn("form submission not admitted", "tenant", t.ID, "err", err)
-		}
-		s.metrics.forms.WithLabelValues(t.ID, reason).Inc()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "busy", http.StatusServiceUnavailable)
+	if !s.queueSealed(w, r, t, sealed, "form submission", func(reason string) { s.metrics.forms.WithLabelValues(t.ID, reason).Inc() }) {
 		return
 	}
-	pctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	_, err = s.o.js.Publish(pctx, subjectOf(t.ID, len(sealed)), sealed)
-	cancel()
-	if err != nil {
-		s.log.Warn("form submission not queued", "tenant", t.ID, "err", err)
-		s.metrics.forms.WithLabelValues(t.ID, "store").Inc()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "not stored", http.StatusServiceUnavailable)
-		return
-	}
-	s.nc.Publish(wakeSubjectOf(t.ID), nil)
 	s.metrics.forms.WithLabelValues(t.ID, "queued").Inc()
 	s.metrics.formSecs.Observe(time.Since(start).Seconds())
 	w.WriteHeader(http.StatusAccepted)

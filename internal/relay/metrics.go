@@ -25,6 +25,7 @@ type metrics struct {
 	clickSecs   prometheus.Histogram
 	forms       *prometheus.CounterVec
 	formSecs    prometheus.Histogram
+	bookings    *prometheus.CounterVec
 	dead        *prometheus.CounterVec
 	shed        *prometheus.CounterVec
 	connections prometheus.Gauge
@@ -60,6 +61,9 @@ func newMetrics(s *Server) *metrics {
 		formSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsunagu_relay_form_submit_seconds",
 			Help:    "Time from receiving a form submission to its 202 (queued and fsynced).",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1}}),
+		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_booking_requests_total",
+			Help: "Booking page requests, by result (held; taken: no place left; request: a cancellation queued; unknown; malformed; rate; queue_full; quota; store)."},
+			[]string{"tenant", "result"}),
 		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_dead_lettered_total",
 			Help: "Events moved to the dead letters, by reason (deliveries, too_large)."}, []string{"tenant", "reason"}),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsunagu_relay_connections_shed_total",
@@ -72,7 +76,7 @@ func newMetrics(s *Server) *metrics {
 			Help:    "Time from receiving a webhook to answering 200 (sealed and stored).",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2}}),
 	}
-	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.links, m.clicks, m.clickSecs, m.forms, m.formSecs, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
+	m.reg.MustRegister(m.received, m.rejected, m.queued, m.delivered, m.media, m.links, m.clicks, m.clickSecs, m.forms, m.formSecs, m.bookings, m.dead, m.shed, m.connections, m.openConns, m.ackSeconds,
 		&queueCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -42,6 +42,11 @@ const (
 	// formsBucket holds published form definitions (forms.go) under
 	// TENANT.FORM: questions and texts, nothing about anyone.
 	formsBucket = "tsunagu_relay_forms"
+	// bookingBucket holds each tenant's published availability (key
+	// TENANT: bare slots, no names); holdsBucket the places held at the
+	// relay and not yet counted by the desktop (booking.go).
+	bookingBucket = "tsunagu_relay_booking"
+	holdsBucket   = "tsunagu_relay_holds"
 	// wakePrefix: a core NATS (not stored) nudge after each queued event,
 	// so the instance holding the tenant's connection fetches at once
 	// without every instance receiving every body.
@@ -158,6 +163,8 @@ type jsObjects struct {
 	attempts jetstream.KeyValue
 	links    jetstream.KeyValue
 	forms    jetstream.KeyValue
+	booking  jetstream.KeyValue
+	holds    jetstream.KeyValue
 	media    jetstream.ObjectStore
 }
 
@@ -255,6 +262,18 @@ func setupJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObj
 	if err != nil {
 		return nil, fmt.Errorf("relay: bucket %s: %w", formsBucket, err)
 	}
+	for _, b := range []struct {
+		kv   *jetstream.KeyValue
+		name string
+	}{{&o.booking, bookingBucket}, {&o.holds, holdsBucket}} {
+		*b.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: b.name, Description: "Tsunagu relay consultation booking (no names)", History: 1,
+			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("relay: bucket %s: %w", b.name, err)
+		}
+	}
 	o.media, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      mediaBucket,
 		Description: "Tsunagu relay media for LINE to fetch (not sealed)",
@@ -335,7 +354,10 @@ func openJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObje
 	o.media, e4 = js.ObjectStore(ctx, mediaBucket)
 	o.links, e7 = js.KeyValue(ctx, linksBucket)
 	o.forms, e8 = js.KeyValue(ctx, formsBucket)
-	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil && e8 == nil {
+	var e9, e10 error
+	o.booking, e9 = js.KeyValue(ctx, bookingBucket)
+	o.holds, e10 = js.KeyValue(ctx, holdsBucket)
+	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil && e8 == nil && e9 == nil && e10 == nil {
 		return o, nil
 	}
 	return setupJetStream(ctx, nc, cfg)

@@ -227,6 +227,8 @@ type Server struct {
 
 	pageOnce sync.Once
 	page     formPageHTML // forms.go
+	bookOnce sync.Once
+	bookPage formPageHTML // booking.go
 
 	watchStop context.CancelFunc
 	wg        sync.WaitGroup
@@ -374,6 +376,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /f/{tenant}/{form}", s.handleFormPage)
 	mux.HandleFunc("GET /f/{tenant}/{form}/def.json", s.handleFormDef)
 	mux.HandleFunc("POST /f/{tenant}/{form}", s.handleFormSubmit)
+	mux.HandleFunc("POST /v1/booking", s.handleBookingUpload) // booking.go
+	mux.HandleFunc("GET /b/{tenant}", s.handleBookingPage)
+	mux.HandleFunc("GET /b/{tenant}/slots.json", s.handleBookingSlots)
+	mux.HandleFunc("POST /b/{tenant}/hold", s.handleBookingHold)
+	mux.HandleFunc("POST /b/{tenant}/request", s.handleBookingRequest)
+	mux.HandleFunc("GET /b/{tenant}/cal.ics", s.handleBookingCalendar)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }

@@ -165,6 +165,9 @@ func (a *Admin) RemoveTenant(ctx context.Context, id string) error {
 	if err := a.o.deleteTenantForms(ctx, id); err != nil {
 		return fmt.Errorf("relay: remove tenant forms: %w", err)
 	}
+	if err := a.o.deleteTenantBooking(ctx, id); err != nil {
+		return fmt.Errorf("relay: remove tenant booking: %w", err)
+	}
 	if err := a.o.deleteTenantLinks(ctx, id); err != nil {
 		return fmt.Errorf("relay: delete tracked links: %w", err)
 	}

@@ -197,6 +197,9 @@ type Event struct {
 	// Form is a web form submission, sealed in the customer's phone
 	// (its ID token is not verified yet: that is the handler's job).
 	Form *wire.FormSubmission
+	// Booking is a booking page request (book, cancel, move), sealed in
+	// the phone like a form answer.
+	Booking *wire.BookingRequest
 }
 
 // BatchHandler gets the opened events of one relay batch, in queue order,
@@ -498,7 +501,7 @@ func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHa
 			results[i] = fmt.Errorf("%w: %w", ErrDrop, err)
 			continue
 		}
-		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click, Visit: o.Visit, Form: o.Form})
+		opened = append(opened, Event{Body: o.Body, Signature: o.Signature, ReceivedAt: ev.ReceivedAt, Click: o.Click, Visit: o.Visit, Form: o.Form, Booking: o.Booking})
 		idx = append(idx, i)
 	}
 	if len(opened) > 0 {
@@ -627,6 +630,31 @@ func (c *Client) formUpload(ctx context.Context, up wire.FormUpload) error {
 		return fmt.Errorf("relayclient: form: %w", err)
 	}
 	return c.signedUpload(ctx, "form", "/v1/forms", wire.PurposeForm, body, wire.FormStatement(body))
+}
+
+// PublishAvailability puts the bookable slots on the relay (signed; the
+// relay serves them to the booking page and holds places against them).
+func (c *Client) PublishAvailability(ctx context.Context, a wire.BookingAvail) error {
+	a.BoxKey = append([]byte(nil), c.cfg.Keys.BoxPub[:]...)
+	return c.bookingUpload(ctx, wire.BookingUpload{Avail: &a})
+}
+
+// RemoveAvailability takes the booking page down.
+func (c *Client) RemoveAvailability(ctx context.Context) error {
+	return c.bookingUpload(ctx, wire.BookingUpload{Remove: true})
+}
+
+// BookingURL is where the relay serves the booking page.
+func (c *Client) BookingURL() string {
+	return c.cfg.Enrollment.RelayURL + "/b/" + c.cfg.Enrollment.Tenant
+}
+
+func (c *Client) bookingUpload(ctx context.Context, up wire.BookingUpload) error {
+	body, err := json.Marshal(up)
+	if err != nil {
+		return fmt.Errorf("relayclient: booking: %w", err)
+	}
+	return c.signedUpload(ctx, "booking", "/v1/booking", wire.PurposeBooking, body, wire.BookingStatement(body))
 }
 
 // challenge fetches a single-use nonce for a signed HTTP request.

@@ -268,6 +268,87 @@ export interface BackupSettings {
   placement: BackupPlacement
 }
 
+/** booking.Booking */
+export interface Booking {
+  id: number
+  typeId: number
+  typeName: string
+  start: number
+  end: number
+  staffId: number
+  staffName: string
+  customerId: number
+  customerName: string
+  friendName: string
+  status: string
+  note: string
+  source: string
+  movedTo: number
+  createdAt: number
+}
+
+/** booking.ClosedDay */
+export interface BookingClosedDay {
+  day: string
+  reason: string
+}
+
+/** booking.Request */
+export interface BookingRequest {
+  typeId: number
+  start: number
+  customerId: number
+  note: string
+  staffId: number
+}
+
+/** booking.Settings */
+export interface BookingSettings {
+  branch: string
+  phone: string
+}
+
+/** booking.Slot */
+export interface BookingSlot {
+  typeId: number
+  start: number
+  end: number
+  capacity: number
+  remaining: number
+}
+
+/** booking.Span */
+export interface BookingSpan {
+  weekday: number
+  open: string
+  close: string
+}
+
+/** booking.Type */
+export interface BookingType {
+  id: number
+  name: string
+  durationMin: number
+  capacity: number
+  leadMin: number
+  horizonDays: number
+  cancelCutoffMin: number
+  staff: number[]
+  active: boolean
+}
+
+/** booking.TypeDraft */
+export interface BookingTypeDraft {
+  name: string
+  durationMin: number
+  capacity: number
+  leadMin: number
+  horizonDays: number
+  cancelCutoffMin: number
+  staff: number[]
+  active: boolean
+}
+
 /** campaign.Campaign */
 export interface Campaign {
   id: number
@@ -1730,6 +1811,13 @@ export interface Methods {
   Automations(): AutomationRule[]
   BackupNow(): BackupInfo
   BackupSettings(): BackupSettings
+  BookOnBehalf(arg1: BookingRequest): Booking
+  BookingAvailability(arg1: number): BookingSlot[]
+  BookingClosedDays(): BookingClosedDay[]
+  BookingHours(): BookingSpan[]
+  BookingSettings(): BookingSettings
+  BookingTypes(): BookingType[]
+  Bookings(arg1: number, arg2: number, arg3: number): Booking[]
   BusinessHours(): AutoreplySettings
   Campaign(arg1: number): Campaign
   CampaignChannelSetup(): CampaignChannelSetup
@@ -1742,6 +1830,7 @@ export interface Methods {
   CampaignReport(arg1: number): CampaignReport
   Campaigns(): Campaign[]
   CampaignsWaitingForApproval(): number
+  CancelBooking(arg1: number): void
   CancelCampaign(arg1: number): Campaign
   CancelImport(): void
   CannedReplies(): InboxCannedReply[]
@@ -1784,6 +1873,7 @@ export interface Methods {
   EraseCustomer(arg1: number): void
   ExpandCannedReply(arg1: number, arg2: number): string
   ExportAudit(arg1: AuditFilter): AuditExport
+  ExportBookingsICS(arg1: number, arg2: number, arg3: number): ExportResult
   ExportCampaignReport(arg1: number): ExportResult
   ExportCustomers(arg1: string): InternalExportResult
   ExportRouteReport(arg1: number): ExportResult
@@ -1832,6 +1922,7 @@ export interface Methods {
   PublishRichMenus(): RichMenuPublishResult
   Quota(): LineQuota
   ReactivateStaff(arg1: number): void
+  RecordNoShow(arg1: number): void
   RefreshCampaignInsights(arg1: number): InsightsReport
   RefreshDashboard(): Dashboard
   RelayDisconnect(): EngineRelayStatus
@@ -1845,6 +1936,7 @@ export interface Methods {
   ReplyLinksTrackable(): boolean
   ReplyTracked(arg1: number, arg2: string, arg3: string[]): InboxMessage
   RequestCampaignApproval(arg1: number, arg2: number): Campaign
+  RescheduleBooking(arg1: number, arg2: number): Booking
   ResetStaffPassword(arg1: number, arg2: string): void
   RestoreKeyFromCode(arg1: string): Status
   ResumeCampaign(arg1: number): Campaign
@@ -1878,6 +1970,7 @@ export interface Methods {
   SandboxSetQuota(arg1: number, arg2: number): void
   SandboxTap(arg1: string, arg2: number, arg3: number, arg4: string): void
   SaveAutoReplyRule(arg1: AutoreplyRule): AutoreplyRule
+  SaveBookingType(arg1: number, arg2: BookingTypeDraft): BookingType
   SaveBusinessHours(arg1: AutoreplySettings): AutoreplySettings
   SaveCannedReply(arg1: InboxCannedReply): InboxCannedReply
   SaveChannel(arg1: string, arg2: string): Status
@@ -1904,6 +1997,9 @@ export interface Methods {
   SendTestEmail(arg1: string): void
   SendTestSMS(arg1: string): void
   SetBackupSettings(arg1: BackupSettings): BackupSettings
+  SetBookingClosedDay(arg1: BookingClosedDay, arg2: boolean): void
+  SetBookingHours(arg1: BookingSpan[]): void
+  SetBookingSettings(arg1: BookingSettings): BookingSettings
   SetConversationStatus(arg1: number, arg2: string): void
   SetCustomerAttribute(arg1: number, arg2: number, arg3: string, arg4: string): void
   SetCustomerConsent(arg1: number, arg2: number, arg3: string, arg4: boolean): void
@@ -1938,7 +2034,7 @@ export interface Methods {
 export type MethodName = keyof Methods
 
 /** The bound services (app/facade/services.go), as Wails binds them. */
-export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'FormsService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SeatAdminService' | 'SeatPairService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
+export type ServiceName = 'AuditService' | 'AutomationService' | 'BackupService' | 'BookingService' | 'CampaignService' | 'ChannelService' | 'CustomerService' | 'DashboardService' | 'DraftService' | 'ErasureService' | 'FormsService' | 'InboxService' | 'LinkingService' | 'RichMenuService' | 'RoutesService' | 'SandboxService' | 'SeatAdminService' | 'SeatPairService' | 'SessionService' | 'StaffService' | 'SurveyService' | 'SystemService'
 
 /** The permissions bound methods need (internal/auth). */
 export type Permission = 'approve' | 'audit.export' | 'audit.read' | 'backup' | 'channel' | 'customers.edit' | 'customers.erase' | 'customers.import' | 'customers.read' | 'drafts' | 'export' | 'inbox.read' | 'inbox.reply' | 'sandbox' | 'session' | 'settings' | 'staff'
@@ -1981,6 +2077,13 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   Automations: { service: 'AutomationService', permission: 'drafts', result: { l: 'AutomationRule' } },
   BackupNow: { service: 'BackupService', permission: 'backup' },
   BackupSettings: { service: 'BackupService', permission: 'backup' },
+  BookOnBehalf: { service: 'BookingService', permission: 'customers.edit' },
+  BookingAvailability: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
+  BookingClosedDays: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
+  BookingHours: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
+  BookingSettings: { service: 'BookingService', permission: 'customers.read' },
+  BookingTypes: { service: 'BookingService', permission: 'customers.read', result: { l: 'BookingType' } },
+  Bookings: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
   BusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
   Campaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   CampaignChannelSetup: { service: 'CampaignService', permission: 'drafts' },
@@ -1993,6 +2096,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CampaignReport: { service: 'CampaignService', permission: 'drafts', result: 'CampaignReport' },
   Campaigns: { service: 'CampaignService', permission: 'drafts', result: { l: 'Campaign' } },
   CampaignsWaitingForApproval: { service: 'CampaignService', permission: 'approve' },
+  CancelBooking: { service: 'BookingService', permission: 'customers.edit' },
   CancelCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   CancelImport: { service: 'CustomerService', permission: 'customers.import' },
   CannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
@@ -2035,6 +2139,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   EraseCustomer: { service: 'ErasureService', permission: 'customers.erase' },
   ExpandCannedReply: { service: 'InboxService', permission: 'inbox.reply' },
   ExportAudit: { service: 'AuditService', permission: 'audit.export' },
+  ExportBookingsICS: { service: 'BookingService', permission: 'export' },
   ExportCampaignReport: { service: 'CampaignService', permission: 'export' },
   ExportCustomers: { service: 'CustomerService', permission: 'export' },
   ExportRouteReport: { service: 'RoutesService', permission: 'export' },
@@ -2083,6 +2188,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   PublishRichMenus: { service: 'RichMenuService', permission: 'settings' },
   Quota: { service: 'InboxService', permission: 'inbox.read' },
   ReactivateStaff: { service: 'StaffService', permission: 'staff' },
+  RecordNoShow: { service: 'BookingService', permission: 'customers.edit' },
   RefreshCampaignInsights: { service: 'CampaignService', permission: 'drafts', result: 'InsightsReport' },
   RefreshDashboard: { service: 'DashboardService', permission: 'drafts', result: 'Dashboard' },
   RelayDisconnect: { service: 'ChannelService', permission: 'channel' },
@@ -2096,6 +2202,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ReplyLinksTrackable: { service: 'InboxService', permission: 'inbox.reply' },
   ReplyTracked: { service: 'InboxService', permission: 'inbox.reply' },
   RequestCampaignApproval: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
+  RescheduleBooking: { service: 'BookingService', permission: 'customers.edit' },
   ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
   RestoreKeyFromCode: { service: 'BackupService', permission: null },
   ResumeCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
@@ -2129,6 +2236,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SandboxSetQuota: { service: 'SandboxService', permission: 'sandbox' },
   SandboxTap: { service: 'SandboxService', permission: 'sandbox' },
   SaveAutoReplyRule: { service: 'InboxService', permission: 'settings' },
+  SaveBookingType: { service: 'BookingService', permission: 'settings', result: 'BookingType' },
   SaveBusinessHours: { service: 'InboxService', permission: 'settings', result: 'AutoreplySettings' },
   SaveCannedReply: { service: 'InboxService', permission: 'settings' },
   SaveChannel: { service: 'ChannelService', permission: 'channel' },
@@ -2155,6 +2263,9 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SendTestEmail: { service: 'CampaignService', permission: 'settings' },
   SendTestSMS: { service: 'CampaignService', permission: 'settings' },
   SetBackupSettings: { service: 'BackupService', permission: 'backup' },
+  SetBookingClosedDay: { service: 'BookingService', permission: 'settings' },
+  SetBookingHours: { service: 'BookingService', permission: 'settings' },
+  SetBookingSettings: { service: 'BookingService', permission: 'settings' },
   SetConversationStatus: { service: 'InboxService', permission: 'inbox.reply' },
   SetCustomerAttribute: { service: 'CustomerService', permission: 'customers.edit' },
   SetCustomerConsent: { service: 'CustomerService', permission: 'customers.edit' },
@@ -2199,6 +2310,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   AutomationStats: { skipped: { m: 0 } },
   AutomationStep: { messages: { l: 'CampaignLineMessage' }, untracked: { l: 0 } },
   AutoreplySettings: { holidays: { l: 0 } },
+  BookingType: { staff: { l: 0 } },
+  BookingTypeDraft: { staff: { l: 0 } },
   Campaign: { rules: 'SegmentNode', content: 'CampaignContent', channels: { l: 0 } },
   CampaignContent: { line: { l: 'CampaignLineMessage' }, missing: { m: 0 }, untracked: { l: 0 } },
   CampaignContentPreview: { line: { l: 0 }, templates: { l: 'CampaignTemplate' }, placeholders: { l: 0 }, errors: { m: 0 }, unresolved: { l: 0 } },
@@ -2265,6 +2378,12 @@ export const errorCodes = [
   'errors.automationState',
   'errors.backupFailed',
   'errors.badCredentials',
+  'errors.bookingCutoff',
+  'errors.bookingFull',
+  'errors.bookingInvalid',
+  'errors.bookingNoSlot',
+  'errors.bookingNotConfirmed',
+  'errors.bookingNotStarted',
   'errors.campaignComment',
   'errors.campaignInvalid',
   'errors.campaignNoMailer',
@@ -2305,6 +2424,7 @@ export const errorCodes = [
   'errors.fieldRefused',
   'errors.fieldRequired',
   'errors.fieldSmsParts',
+  'errors.fieldSpanOverlap',
   'errors.fieldTaken',
   'errors.fieldTooLong',
   'errors.fieldTooMany',

@@ -141,6 +141,18 @@ export const AUDIT_ACTIONS = [
   'form.reject',
   'form.results',
   'form.settings',
+  // Consultation booking (internal/booking).
+  'booking.type_create',
+  'booking.type_update',
+  'booking.hours',
+  'booking.closed_day',
+  'booking.create',
+  'booking.cancel',
+  'booking.reschedule',
+  'booking.no_show',
+  'booking.export',
+  'booking.reject',
+  'booking.settings',
 ] as const
 
 /** Action groups (the part before the dot), in the order the filter lists them. */
@@ -165,6 +177,7 @@ export const AUDIT_GROUPS = [
   'survey',
   'route',
   'form',
+  'booking',
   'import',
   'deadletter',
   'audit',
@@ -227,7 +240,8 @@ export function targetLabel(t: T, te: TE, action: string, target: string, names:
   if (target.startsWith('richmenu:')) return t(target === 'richmenu:assignments' ? 'audit.targets.richmenuAssignments' : target.startsWith('richmenu:sync:') ? 'audit.targets.richmenuSync' : 'audit.targets.richmenu')
   if (target === 'routes') return t('audit.targets.routes')
   if (target === 'forms') return t('audit.targets.forms')
-  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat|route|form):(.+)$/.exec(target)
+  if (target === 'bookings' || target === 'booking_hours') return t(`audit.targets.${target}`)
+  const m = /^(conversation|import|attribute|tag|campaign|segment|automation|survey|seat|route|form|booking|booking_type):(.+)$/.exec(target)
   if (!m) return target
   const named = m[1] === 'attribute' || m[1] === 'tag' || m[1] === 'seat'
   return named ? t(`audit.targets.${m[1]}`, { name: m[2] }) : t(`audit.targets.${m[1]}`, { n: m[2] })

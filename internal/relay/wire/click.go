@@ -99,6 +99,7 @@ type Opened struct {
 	Click     *Click
 	Visit     *Click
 	Form      *FormSubmission
+	Booking   *BookingRequest
 }
 
 // OpenAny opens a sealed webhook, click, visit or form submission.
@@ -130,6 +131,14 @@ func OpenAny(pub, priv *[KeySize]byte, sealed []byte) (Opened, error) {
 			return Opened{}, err
 		}
 		return Opened{Form: f}, nil
+	}
+	if len(msg) >= 1 && msg[0] == bookingVersion {
+		b, err := openBooking(msg)
+		clear(msg)
+		if err != nil {
+			return Opened{}, err
+		}
+		return Opened{Booking: b}, nil
 	}
 	body, sig, err := openEnvelope(msg)
 	if err != nil {
