@@ -156,25 +156,14 @@ func (s *BookingService) ExportBookingsICS(from, to, staffID int64) (ExportResul
 }
 
 // BookingHolidays lists the days in [from, to] ("2026-12-01") the branch is
-// closed by law whatever its settings say: Japan's public holidays and the
-// banks' 12/31–1/3 (no reason: the screen names it), holidays with their names, so the staff screens show them as
-// closed. At most a year and a bit (a calendar's range, not a report).
+// closed by law (public holidays with their names, 12/31–1/3), so the
+// staff screens show them as closed.
 func (s *BookingService) BookingHolidays(from, to string) ([]booking.ClosedDay, error) {
 	return bookingCall(s.a, auth.PermCustomersRead, func(_ context.Context, _ auth.Staff, _ *booking.Service) ([]booking.ClosedDay, error) {
-		f, okF := booking.ParseDay(from)
-		t, okT := booking.ParseDay(to)
-		if !okF || !okT || t.Start().Before(f.Start()) || t.Start().Sub(f.Start()) > 400*24*time.Hour {
-			return nil, fmt.Errorf("facade: holidays %q–%q: %w", from, to, booking.ErrInvalid)
+		days, err := booking.LegalClosures(from, to)
+		if err != nil {
+			return nil, fmt.Errorf("facade: holidays %q–%q: %w", from, to, err)
 		}
-		out := []booking.ClosedDay{}
-		for d := f; !d.Start().After(t.Start()); d = d.AddDays(1) {
-			switch {
-			case booking.HolidayName(d) != "":
-				out = append(out, booking.ClosedDay{Day: d.String(), Reason: booking.HolidayName(d)})
-			case booking.BankHoliday(d):
-				out = append(out, booking.ClosedDay{Day: d.String()}) // the screen names it (年末年始)
-			}
-		}
-		return out, nil
+		return days, nil
 	})
 }
