@@ -11,6 +11,7 @@
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/booking.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { useUiHarness, signInFirstAdmin, importCustomers, linkFriends, mustCall, choose, settle, advanceClock } from './harness.mjs'
 
 const CSV =
@@ -258,8 +259,18 @@ test('booking: settings with named errors, book from the inbox, week view, move,
   await block(later.id).waitFor({ state: 'detached' })
   assert.equal((await mustCall(page, 'Bookings', later.start, later.end, 0)).find((b) => b.id === later.id).status, 'cancelled')
 
+  // ICS of the shown week, saved where the person chooses (the bridge's save folder).
+  await cal.getByTestId('booking-export').click()
+  const saved = page.locator('.n-message').filter({ hasText: '.ics' })
+  await saved.waitFor()
+  const icsPath = /(\S+\.ics)/.exec(await saved.innerText())[1]
+  const ics = readFileSync(icsPath, 'utf8')
+  assert.match(ics, /^BEGIN:VCALENDAR/)
+  assert.ok((ics.match(/BEGIN:VEVENT/g) ?? []).length >= 1, 'an event in the ICS')
+  assert.doesNotMatch(ics, /山田 花子|佐藤 健一/, 'no customer names in the ICS')
+
   const audit = (await mustCall(page, 'AuditEntries', { action: 'booking.', limit: 50 })).entries.map((e) => e.action)
-  for (const a of ['booking.type_create', 'booking.hours', 'booking.closed_day', 'booking.create', 'booking.reschedule', 'booking.no_show', 'booking.cancel']) {
+  for (const a of ['booking.type_create', 'booking.hours', 'booking.closed_day', 'booking.create', 'booking.reschedule', 'booking.no_show', 'booking.cancel', 'booking.export']) {
     assert.ok(audit.includes(a), `audited ${a}`)
   }
 
