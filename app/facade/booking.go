@@ -3,6 +3,7 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -151,5 +152,18 @@ func (s *BookingService) ExportBookingsICS(from, to, staffID int64) (ExportResul
 			}
 			return w.Write(b)
 		})
+	})
+}
+
+// BookingHolidays lists the days in [from, to] ("2026-12-01") the branch is
+// closed by law (public holidays with their names, 12/31–1/3), so the
+// staff screens show them as closed.
+func (s *BookingService) BookingHolidays(from, to string) ([]booking.ClosedDay, error) {
+	return bookingCall(s.a, auth.PermCustomersRead, func(_ context.Context, _ auth.Staff, _ *booking.Service) ([]booking.ClosedDay, error) {
+		days, err := booking.LegalClosures(from, to)
+		if err != nil {
+			return nil, fmt.Errorf("facade: holidays %q–%q: %w", from, to, err)
+		}
+		return days, nil
 	})
 }

@@ -261,6 +261,7 @@ var methodPerms = map[string]auth.Permission{
 	"BookingHours":        auth.PermCustomersRead,
 	"SetBookingHours":     auth.PermSettings,
 	"BookingClosedDays":   auth.PermCustomersRead,
+	"BookingHolidays":     auth.PermCustomersRead,
 	"SetBookingClosedDay": auth.PermSettings,
 	"BookingSettings":     auth.PermCustomersRead,
 	"SetBookingSettings":  auth.PermSettings,

@@ -16,6 +16,7 @@ import SurveysView from './views/SurveysView.vue'
 import RoutesView from './views/RoutesView.vue'
 import WebFormsView from './views/WebFormsView.vue'
 import DashboardView from './views/DashboardView.vue'
+import BookingView from './views/BookingView.vue'
 
 /**
  * The screens in the left navigation rail. A feature adds its screen here
@@ -41,6 +42,7 @@ export const navItems: NavItem[] = [
   { id: 'automations', labelKey: 'automations.nav', icon: 'clock', component: AutomationsView, permission: 'drafts' },
   { id: 'routes', labelKey: 'routes.nav', icon: 'filter', component: RoutesView, permission: 'drafts' },
   { id: 'webforms', labelKey: 'webforms.nav', icon: 'mail', component: WebFormsView, permission: 'drafts' },
+  { id: 'booking', labelKey: 'booking.nav', icon: 'clock', component: BookingView, permission: 'customers.read' },
   { id: 'dashboard', labelKey: 'dashboard.nav', icon: 'chart', component: DashboardView, permission: 'drafts' },
   { id: 'surveys', labelKey: 'surveys.nav', icon: 'chat', component: SurveysView, permission: 'customers.read' },
   { id: 'staff', labelKey: 'nav.staff', icon: 'user', component: StaffView, permission: 'staff' },

@@ -42,8 +42,9 @@ const (
 	KindSegment    Kind = "segment"
 	KindRichMenu   Kind = "richmenu"
 	KindCanned     Kind = "canned"
-	KindRoute      Kind = "route" // inflow routes
-	KindForm       Kind = "form"  // web forms
+	KindRoute      Kind = "route"   // inflow routes
+	KindForm       Kind = "form"    // web forms
+	KindBooking    Kind = "booking" // consultation booking settings (types, hours)
 )
 
 // ref says which row a kind's key points at.
@@ -58,7 +59,7 @@ const (
 var kinds = map[Kind]ref{
 	KindReply: refConversation, KindNote: refConversation, KindCustomer: refCustomer,
 	KindCampaign: refNone, KindAutomation: refNone, KindSurvey: refNone, KindSegment: refNone,
-	KindRichMenu: refNone, KindCanned: refNone, KindRoute: refNone, KindForm: refNone,
+	KindRichMenu: refNone, KindCanned: refNone, KindRoute: refNone, KindForm: refNone, KindBooking: refNone,
 }
 
 // Limits: a draft is a form, not a file store.

@@ -1814,6 +1814,7 @@ export interface Methods {
   BookOnBehalf(arg1: BookingRequest): Booking
   BookingAvailability(arg1: number): BookingSlot[]
   BookingClosedDays(): BookingClosedDay[]
+  BookingHolidays(arg1: string, arg2: string): BookingClosedDay[]
   BookingHours(): BookingSpan[]
   BookingSettings(): BookingSettings
   BookingTypes(): BookingType[]
@@ -2080,6 +2081,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   BookOnBehalf: { service: 'BookingService', permission: 'customers.edit' },
   BookingAvailability: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
   BookingClosedDays: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
+  BookingHolidays: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
   BookingHours: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
   BookingSettings: { service: 'BookingService', permission: 'customers.read' },
   BookingTypes: { service: 'BookingService', permission: 'customers.read', result: { l: 'BookingType' } },

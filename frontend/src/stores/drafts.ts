@@ -8,7 +8,7 @@ import { SESSION_CODES } from '../api/session-errors'
 export const DRAFT_DEBOUNCE_MS = 700
 
 /** The editors that keep drafts (internal/drafts.Kind). */
-export type DraftKind = 'reply' | 'note' | 'customer' | 'campaign' | 'automation' | 'survey' | 'segment' | 'richmenu' | 'canned' | 'route' | 'form'
+export type DraftKind = 'reply' | 'note' | 'customer' | 'campaign' | 'automation' | 'survey' | 'segment' | 'richmenu' | 'canned' | 'route' | 'form' | 'booking'
 
 interface Pending {
   staff: string

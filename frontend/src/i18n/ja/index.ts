@@ -15,11 +15,12 @@ import surveys from './surveys'
 import drafts from './drafts'
 import routes from './routes'
 import webforms from './webforms'
+import booking from './booking'
 import errors from './errors'
 import dashboard from './dashboard'
 import branchSeats from './branchseats'
 
-const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...webforms, ...drafts, ...errors, ...dashboard, ...branchSeats }
+const ja = { ...app, ...inbox, ...settings, ...security, ...customers, ...linking, ...campaigns, ...automations, ...richmenus, ...surveys, ...routes, ...webforms, ...booking, ...drafts, ...errors, ...dashboard, ...branchSeats }
 
 export default ja
 export type Catalog = typeof ja
