@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"tsunagu/internal/forms"
 	"tsunagu/internal/line"
@@ -24,6 +26,7 @@ const liffID = "1657000000-FormTest"
 // (relay client, encrypted DB, outbox), and the LINE simulator answering
 // both the Messaging API (the thank-you push) and LINE Login's verify.
 type env struct {
+	clock  *movable // the desktop's and LINE's clock (the relay stamps receipt with its own)
 	db     *store.DB
 	sim    *linesimtest.Sim
 	relay  *relaytest.Relay
@@ -34,8 +37,8 @@ type env struct {
 func newEnv(t *testing.T, rcfg relay.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{db: storetest.New(t)}
-	e.sim = linesimtest.Start(t, linesim.Config{ChannelSecret: "s3cr3t", AccessToken: "tok"}, line.Config{})
+	e := &env{db: storetest.New(t), clock: &movable{}}
+	e.sim = linesimtest.Start(t, linesim.Config{ChannelSecret: "s3cr3t", AccessToken: "tok", Clock: e.clock.Now}, line.Config{})
 	if rcfg.LIFFSDK == "" {
 		rcfg.LIFFSDK = e.sim.URL() + linesim.LIFFSDKPath
 	}
@@ -51,7 +54,7 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	if e.client, err = relayclient.New(relayclient.Config{Enrollment: en, Keys: keys}); err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := line.NewIDTokenVerifier(e.sim.URL(), e.sim.LoginChannelID(), nil)
+	verifier, err := line.NewIDTokenVerifier(line.IDTokenConfig{Endpoint: e.sim.URL(), ChannelID: e.sim.LoginChannelID(), Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = forms.New(forms.Config{DB: e.db, Verifier: verifier, Thanks: ob,
+	e.svc, err = forms.New(forms.Config{DB: e.db, Verifier: verifier, Thanks: ob, Clock: e.clock.Now,
 		Relay:  func(context.Context) (forms.Publisher, bool) { return e.client, true },
 		LIFFID: func(context.Context) string { return liffID }})
 	if err != nil {
@@ -67,6 +70,13 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	}
 	return e
 }
+
+// movable is the wall clock moved ahead by a test (the desktop switched
+// off for hours while answers queue at the relay).
+type movable struct{ ahead atomic.Int64 }
+
+func (m *movable) Now() time.Time           { return time.Now().Add(time.Duration(m.ahead.Load())) }
+func (m *movable) Advance(d time.Duration) { m.ahead.Add(int64(d)) }
 
 // friend adds a LINE friend on the simulator and in the DB, linked to a
 // new customer when name is not "".

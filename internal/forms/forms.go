@@ -5,8 +5,9 @@
 // page at https://RELAY/f/TENANT/TOKEN as a LIFF app. The customer's phone
 // seals the answers and their LINE ID token to this desktop's key; the relay
 // queues only that ciphertext. Intake (intake.go) opens nothing itself: the
-// relay client hands it the opened submission, it asks LINE who the ID
-// token belongs to, refuses forged, expired and replayed tokens, and stores
+// relay client hands it the opened submission, it verifies the ID token
+// against LINE Login's published keys (expiry judged at the relay's
+// receipt time) to learn who answered, refuses forged, expired and replayed tokens, and stores
 // the answers once per submission against the LINE user (and the customer,
 // once linked), maps answers to customer attributes as surveys do, and
 // sends the thank-you message through the outbox (retry key stored first).
@@ -148,10 +149,11 @@ type Config struct {
 	// LIFFID is the LIFF app's ID the page initialises ("" not set up);
 	// nil: the stored Settings'.
 	LIFFID func(ctx context.Context) string
-	// Verifier checks ID tokens with LINE Login (intake.go); nil: a
-	// line.IDTokenVerifier for the stored Settings' channel at
-	// LoginEndpoint. Without either, submissions wait (are not acked)
-	// until LINE Login is set up.
+	// Verifier checks ID tokens against LINE Login's keys (intake.go);
+	// nil: a line.IDTokenVerifier for the stored Settings' channel at
+	// LoginEndpoint (kept while the channel stays, so LINE's keys are
+	// cached). Without either, submissions wait (are not acked) until
+	// LINE Login is set up.
 	Verifier      IDTokenVerifier
 	LoginEndpoint string // LINE's API base (line.DefaultEndpoint; the simulator's in sandbox mode)
 	// Thanks sends the thank-you message (intake.go); nil: none is sent.
@@ -169,6 +171,7 @@ type Service struct {
 	now      func() time.Time
 
 	loginEndpoint string
+	verifiers     verifierCache
 }
 
 // New returns a Service.

@@ -150,9 +150,14 @@ func TestIntake(t *testing.T) {
 		t.Fatalf("reject audits %d", audits)
 	}
 
-	// LINE unreachable: not a rejection, the submission stays queued and
-	// is stored once LINE answers again.
+	// The desktop is off for two hours while taro's answer waits at the
+	// relay: his ID token has expired by the time the desktop opens it,
+	// but it was valid when the relay received it, which is what counts.
+	// LINE's certs endpoint is down as the desktop comes back (and its
+	// cached keys are stale): not a rejection, the submission stays queued
+	// and is stored once LINE answers again.
 	e.submit(t, f, e.seal(t, f, "sub-taro-00000000001", tokT, goodAnswers()))
+	e.clock.Advance(2 * time.Hour)
 	e.sim.SetOutage("refuse")
 	_, err = e.client.DrainBatch(ctx, func(ctx context.Context, evs []relayclient.Event) []error {
 		errs := make([]error, len(evs))
@@ -167,6 +172,27 @@ func TestIntake(t *testing.T) {
 	e.sim.SetOutage("")
 	if got := e.drain(t); strings.Join(got, ",") != "stored" {
 		t.Fatalf("after the outage: %v", got)
+	}
+	rej, _ = e.svc.Rejects(ctx, f.ID)
+	if rej[forms.RejectExpired] != 1 {
+		t.Fatalf("rejects after the desktop was off: %v", rej)
+	}
+
+	// Hanako's answers erased; the same sealed box delivered again (a
+	// replayed dead letter) does not bring them back.
+	if err := e.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM form_answers WHERE submit_id = 'sub-hanako-000000001'`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.submit(t, f, good)
+	if got := e.drain(t); strings.Join(got, ",") != "duplicate" {
+		t.Fatalf("erased answers delivered again: %v", got)
+	}
+	e.db.Reader().QueryRow(`SELECT count(*) FROM form_answers WHERE submit_id = 'sub-hanako-000000001'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("erased answers came back")
 	}
 }
 
@@ -243,7 +269,8 @@ func TestSettingsDriveVerification(t *testing.T) {
 	}
 	u := e.friend(t, "はなこ", "", 0)
 	tok, _ := e.sim.IssueIDToken(u, "")
-	sub := forms.Submission{Form: &wire.FormSubmission{FormID: "", SubmitID: "sub-settings-0000001", IDToken: tok, Answers: goodAnswers()}}
+	sub := forms.Submission{Form: &wire.FormSubmission{FormID: "", SubmitID: "sub-settings-0000001", IDToken: tok, Answers: goodAnswers()},
+		ReceivedAt: time.Now().UnixMilli()}
 	g, _ := svc.Get(ctx, f.ID)
 	_ = g
 	var tokenOf string

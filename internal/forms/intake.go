@@ -22,11 +22,12 @@ import (
 	"tsunagu/internal/relay/wire"
 )
 
-// IDTokenVerifier asks LINE Login whose an ID token is
-// (line.IDTokenVerifier). A refusal wraps line.ErrIDTokenRejected; any
-// other error is transient.
+// IDTokenVerifier learns whose an ID token is from its signature by LINE
+// Login's keys, judging its expiry at receivedAt (line.IDTokenVerifier).
+// A refusal wraps line.ErrIDTokenRejected (and line.ErrIDTokenExpired if
+// it had expired); any other error is transient.
 type IDTokenVerifier interface {
-	VerifyIDToken(ctx context.Context, token string) (line.IDTokenInfo, error)
+	VerifyIDToken(ctx context.Context, token string, receivedAt time.Time) (line.IDTokenInfo, error)
 }
 
 // ThanksSender sends the thank-you message: enqueued in the answer's
@@ -44,7 +45,7 @@ var ErrNoLogin = errors.New("forms: LINE Login is not set up, so answers cannot 
 // Reject reasons (form_rejects.reason).
 const (
 	RejectForged      = "forged"       // LINE refused the ID token (bad signature, other channel, malformed)
-	RejectExpired     = "expired"      // LINE says the ID token expired before the desktop verified it
+	RejectExpired     = "expired"      // the ID token had expired when the relay received the answer
 	RejectReplayed    = "replayed"     // the ID token was already used for another submission
 	RejectUnknownForm = "unknown_form" // no such form here
 	RejectMalformed   = "malformed"    // answers that the page could not have sent
@@ -53,7 +54,10 @@ const (
 // Submission is one opened form submission from the relay's queue.
 type Submission struct {
 	Form       *wire.FormSubmission
-	ReceivedAt int64 // at the relay, unix ms
+	// ReceivedAt is when the relay received it (unix ms), stamped by the
+	// relay outside the sealed box: the ID token's expiry is judged at
+	// this time, never at a time the phone wrote (FormSubmission.SentAt).
+	ReceivedAt int64
 }
 
 // Outcome of one submission.
@@ -87,7 +91,7 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 		return Duplicate, nil
 	}
 	answers, ok := checkAnswers(form.Questions, f.Answers)
-	if !ok {
+	if !ok || sub.ReceivedAt <= 0 { // the relay always stamps its receipt time
 		return Rejected, s.reject(ctx, form.ID, sub, RejectMalformed)
 	}
 	verifier, err := s.idTokenVerifier(ctx)
@@ -99,10 +103,10 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 		// answers are the customer's, and IT may finish the set-up later.
 		return "", ErrNoLogin
 	}
-	info, err := verifier.VerifyIDToken(ctx, f.IDToken)
+	info, err := verifier.VerifyIDToken(ctx, f.IDToken, time.UnixMilli(sub.ReceivedAt))
 	if errors.Is(err, line.ErrIDTokenRejected) {
 		reason := RejectForged
-		if strings.Contains(err.Error(), "expired") {
+		if errors.Is(err, line.ErrIDTokenExpired) {
 			reason = RejectExpired
 		}
 		return Rejected, s.reject(ctx, form.ID, sub, reason)
@@ -124,7 +128,12 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 		case err == nil && prior != f.SubmitID:
 			outcome = Rejected
 			return s.rejectTx(ctx, tx, form.ID, sub, RejectReplayed)
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
+		case err == nil:
+			// This very submission was taken before; its answers may have
+			// been erased or retired since, and must not come back.
+			outcome = Duplicate
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		now := s.now().UnixMilli()
