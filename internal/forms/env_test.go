@@ -75,7 +75,7 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 // off for hours while answers queue at the relay).
 type movable struct{ ahead atomic.Int64 }
 
-func (m *movable) Now() time.Time           { return time.Now().Add(time.Duration(m.ahead.Load())) }
+func (m *movable) Now() time.Time          { return time.Now().Add(time.Duration(m.ahead.Load())) }
 func (m *movable) Advance(d time.Duration) { m.ahead.Add(int64(d)) }
 
 // friend adds a LINE friend on the simulator and in the DB, linked to a

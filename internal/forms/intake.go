@@ -53,7 +53,7 @@ const (
 
 // Submission is one opened form submission from the relay's queue.
 type Submission struct {
-	Form       *wire.FormSubmission
+	Form *wire.FormSubmission
 	// ReceivedAt is when the relay received it (unix ms), stamped by the
 	// relay outside the sealed box: the ID token's expiry is judged at
 	// this time, never at a time the phone wrote (FormSubmission.SentAt).

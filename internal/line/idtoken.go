@@ -142,9 +142,9 @@ func (v *IDTokenVerifier) VerifyIDToken(ctx context.Context, token string, recei
 	cb, err2 := enc.DecodeString(parts[1])
 	sig, err3 := enc.DecodeString(parts[2])
 	var h struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		Crit []any `json:"crit"`
+		Alg  string `json:"alg"`
+		Kid  string `json:"kid"`
+		Crit []any  `json:"crit"`
 	}
 	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &h) != nil {
 		return IDTokenInfo{}, fmt.Errorf("%w: malformed", ErrIDTokenRejected)
