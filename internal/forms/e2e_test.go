@@ -40,11 +40,13 @@ type phoneRun struct {
 	Name        string `json:"name"`
 	Posts       int    `json:"posts"`
 	Errors      []string
-	Focused     string `json:"focused"`
-	Done        string `json:"done"`
-	URL         string `json:"url"`
-	Kept        string `json:"kept"`
-	FirstStatus int    `json:"firstStatus"`
+	Focused     string   `json:"focused"`
+	Done        string   `json:"done"`
+	URL         string   `json:"url"`
+	Kept        string   `json:"kept"`
+	Confirm     string   `json:"confirm"` // the confirmation step's answers
+	Shown       []string `json:"shown"`   // the labels shown as the form was sent to confirmation
+	FirstStatus int      `json:"firstStatus"`
 	// ErrorsAfterFill: error messages still shown once every field is
 	// right (they must go as the fields are corrected).
 	ErrorsAfterFill int `json:"errorsAfterFill"`
@@ -55,9 +57,13 @@ type phoneRun struct {
 // the LINE simulator (LIFF stand-in, LINE Login verify, Messaging API) and
 // Debian's Chromium at 375×667 playing the phones:
 //   - outside LINE the page explains how to open it in LINE;
+//   - the form has sections, one shown only for 住宅ローン with a required
+//     question in it; every answer goes through the confirmation step;
 //   - a linked customer answers all 20 questions (an empty submit first:
-//     every required field named, focus on the first); stored against that
-//     customer;
+//     every required field named, focus on the first; the 住宅ローン
+//     section appears once she picks it); stored against that customer;
+//   - the others pick 資産運用: the section stays hidden, its required
+//     question is not asked, and nothing of it is stored;
 //   - a second customer's reply is lost on the way back: the page keeps
 //     the typed answers, is sent again, and the answer is stored once;
 //   - a forged ID token and a reused one (the same LINE launch opened
@@ -80,7 +86,7 @@ func TestPhoneEndToEnd(t *testing.T) {
 	hanako := e.friend(t, "はなこ", "山田 花子", 7)
 	taro := e.friend(t, "たろう", "佐藤 太郎", 8)
 	jiro := e.friend(t, "じろう", "", 0)
-	f := publish(t, e)
+	f := publishDraft(t, e, sectioned(twentyQuestions()))
 
 	open := func(u string) string {
 		s, err := e.sim.LIFFURL(u, f.URL)
@@ -164,7 +170,7 @@ func TestPhoneEndToEnd(t *testing.T) {
 	}
 	h := out.Runs[0]
 	// Required: お名前, 生年月日, 電話番号, ご相談の目的, 個人情報の取扱い.
-	if len(h.Errors) != 5 || !strings.HasPrefix(h.Errors[0], "お名前: ") || h.Focused != "q0" {
+	if len(h.Errors) != 5 || !strings.HasPrefix(h.Errors[0], "お名前: ") || h.Focused != "q1" {
 		t.Fatalf("empty submit: errors %q, focus %q", h.Errors, h.Focused)
 	}
 	if h.ErrorsAfterFill != 0 {
@@ -177,6 +183,16 @@ func TestPhoneEndToEnd(t *testing.T) {
 		if !strings.Contains(r.Done, "送信しました。ご来店をお待ちしております。") {
 			t.Fatalf("%s: done page %q", r.Name, r.Done)
 		}
+		loan := strings.Contains(r.Confirm, "住宅ローンの有無")
+		if (r.Name == "hanako") != loan || (r.Name == "hanako") != strings.Contains(strings.Join(r.Shown, "|"), "住宅ローンの有無") {
+			t.Fatalf("%s: the 住宅ローン section shown %v on the form, %v on the confirmation step: %q", r.Name, r.Shown, loan, r.Confirm)
+		}
+		if !strings.Contains(r.Confirm, "個人情報の取扱い\n同意する") || !strings.Contains(r.Confirm, "ご相談について") {
+			t.Fatalf("%s: confirmation step %q", r.Name, r.Confirm)
+		}
+	}
+	if c := out.Runs[0].Confirm; !strings.Contains(c, "ご関心のある商品\niDeCo、NISA") || !strings.Contains(c, "住宅ローンの有無\nあり") {
+		t.Fatalf("hanako's confirmation step: %q", c)
 	}
 	if tr := out.Runs[1]; tr.Posts != 2 || tr.Kept != nameT || tr.FirstStatus != 202 {
 		t.Fatalf("lost reply: %+v", tr)
@@ -203,7 +219,7 @@ func TestPhoneEndToEnd(t *testing.T) {
 	if by["たろう"].Customer != "佐藤 太郎" || by["たろう"].Values["name"] != nameT {
 		t.Fatalf("taro's answer: %+v", by["たろう"])
 	}
-	if by["じろう"].Values["name"] != "次郎ＪＪＪ" {
+	if _, ok := by["じろう"].Values["loan"]; ok || by["じろう"].Values["name"] != "次郎ＪＪＪ" {
 		t.Fatalf("jiro's answer: %+v", by["じろう"])
 	}
 	rej, _ := e.svc.Rejects(ctx, f.ID)

@@ -158,3 +158,34 @@ func twentyQuestions() forms.Draft {
 	return forms.Draft{Title: "ご相談事前シート", Intro: "ご来店前にご記入ください。", Done: "送信しました。ご来店をお待ちしております。",
 		Thanks: "事前シートのご回答ありがとうございました。", Questions: qs}
 }
+
+// sectioned groups the 20 questions in sections; the 「住宅ローンについて」
+// section, holding 住宅ローンの有無 (then required), shows only when the
+// purpose is 住宅ローン.
+func sectioned(d forms.Draft) forms.Draft {
+	sec := func(id, title string) forms.Question {
+		return forms.Question{ID: id, Type: forms.TypeSection, Label: title}
+	}
+	var qs []forms.Question
+	for _, q := range d.Questions {
+		switch q.ID {
+		case "name":
+			qs = append(qs, sec("s_you", "お客さまについて"))
+		case "purpose":
+			qs = append(qs, sec("s_consult", "ご相談について"))
+		case "loan":
+			s := sec("s_loan", "住宅ローンについて")
+			s.Help = "住宅ローンのご相談の方だけにお伺いします。"
+			s.ShowIf = &forms.Condition{Question: "purpose", Values: []string{"住宅ローン"}}
+			qs = append(qs, s)
+			q.Required = true
+		case "savings":
+			qs = append(qs, sec("s_wish", "ご希望"))
+		case "consent":
+			qs = append(qs, sec("s_check", "確認"))
+		}
+		qs = append(qs, q)
+	}
+	d.Questions = qs
+	return d
+}

@@ -25,8 +25,13 @@ func goodAnswers() map[string]any {
 
 func publish(t *testing.T, e *env) forms.Form {
 	t.Helper()
+	return publishDraft(t, e, twentyQuestions())
+}
+
+func publishDraft(t *testing.T, e *env, d forms.Draft) forms.Form {
+	t.Helper()
 	ctx := context.Background()
-	f, err := e.svc.Create(ctx, "staff:1", twentyQuestions())
+	f, err := e.svc.Create(ctx, "staff:1", d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,10 +239,20 @@ var (
 // checkAnswers keeps the answers to the form's questions (others are
 // dropped) and reports whether they are what the page would send: the
 // page checks the same rules, so a failure means it was bypassed.
+//
+// A question the page hid (rules.go) must come without an answer, and is
+// not required.
 func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
 	out := map[string]any{}
-	for _, q := range qs {
+	vis := visibility(qs, in)
+	for i, q := range qs {
 		raw, present := in[q.ID]
+		if !vis[i] || q.Type == TypeSection {
+			if present && given(raw) {
+				return nil, false
+			}
+			continue
+		}
 		if q.Type == TypeMulti {
 			var vals []string
 			if present && raw != nil {
@@ -309,6 +319,8 @@ func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
 	}
 	return out, true
 }
+
+func trimmed(s string) string { return strings.TrimSpace(s) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

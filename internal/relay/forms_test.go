@@ -183,6 +183,11 @@ func TestFormDefinitionChecked(t *testing.T) {
 		func(d *wire.FormDef) { d.Questions[1].ID = "q1" },
 		func(d *wire.FormDef) { d.Questions[0].Type = "script" },
 		func(d *wire.FormDef) { d.ID = "short" },
+		// A condition on a later (or unknown) question, or with no values.
+		func(d *wire.FormDef) {
+			d.Questions[0].ShowIf = &wire.FormCondition{Question: "q2", Values: []string{"住所変更"}}
+		},
+		func(d *wire.FormDef) { d.Questions[1].ShowIf = &wire.FormCondition{Question: "q1"} },
 	}
 	for i, f := range bad {
 		d := testFormDef(newToken(t))
@@ -194,6 +199,12 @@ func TestFormDefinitionChecked(t *testing.T) {
 	}
 	d := testFormDef(newToken(t))
 	d.BoxKey = make([]byte, 32)
+	if err := d.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// A section, and a question shown on an earlier answer.
+	d.Questions = append(d.Questions, wire.FormQuestion{ID: "s", Type: wire.QSection, Label: "住所",
+		ShowIf: &wire.FormCondition{Question: "q2", Values: []string{"住所変更"}}})
 	if err := d.Check(); err != nil {
 		t.Fatal(err)
 	}

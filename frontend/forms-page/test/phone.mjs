@@ -2,10 +2,12 @@
 // Chromium (playwright-core, never a downloaded browser) at 375×667, in
 // Japanese, opening the relay's form page as LINE would (the LINE
 // simulator's LIFF stand-in) or outside LINE. One JSON argument:
-//   {"shots": DIR, "outside": URL, "runs": [{"name", "url", "fill": [...], "submitEmptyFirst", "dropFirstAnswer"}]}
+//   {"shots": DIR, "outside": URL, "runs": [{"name", "url", "fill": [...], "submitEmptyFirst", "dropFirstAnswer", "shotFilled"}]}
 // fill items: {"label", "value"} types into the field labelled so;
 // {"legend", "check": [...]} ticks choices of a fieldset.
-// Prints one JSON line: {"outside": text, "runs": [{"name", "errors": [...], "done": text, "posts": n}]}.
+// Every run goes 「確認へ進む」 → the confirmation step (its text kept as
+// "confirm", screenshot forms-phone-NAME-confirm.png) → 「送信する」.
+// Prints one JSON line: {"outside": text, "runs": [{"name", "errors": [...], "confirm": text, "done": text, "posts": n}]}.
 import { chromium } from 'playwright-core'
 import { join } from 'node:path'
 
@@ -40,10 +42,10 @@ try {
       })
     }
     await page.goto(run.url)
-    await page.getByRole('button', { name: '送信する' }).waitFor()
+    await page.getByRole('button', { name: '確認へ進む' }).waitFor()
     res.url = page.url()
     if (run.submitEmptyFirst) {
-      await page.getByRole('button', { name: '送信する' }).click()
+      await page.getByRole('button', { name: '確認へ進む' }).click()
       await page.locator('[aria-invalid="true"]').first().waitFor()
       res.errors = await page.locator('.err:not(:empty)').allInnerTexts()
       res.focused = await page.evaluate(() => document.activeElement?.id || '')
@@ -58,11 +60,20 @@ try {
     }
     if (run.submitEmptyFirst) res.errorsAfterFill = await page.locator('.err:not(:empty)').count()
     if (run.shotFilled) await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-filled.png`), fullPage: true })
+    res.shown = await page.locator('label:visible, legend:visible').allInnerTexts()
+    await page.getByRole('button', { name: '確認へ進む' }).click()
+    await page.getByRole('heading', { name: '入力内容の確認' }).waitFor()
+    res.confirm = await page.locator('.review').innerText()
+    await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-confirm.png`), fullPage: true })
     await page.getByRole('button', { name: '送信する' }).click()
     if (run.dropFirstAnswer) {
+      // The reply was lost: back to the form (「修正する」), everything
+      // typed still there, and the same submission sent again.
       await page.getByText('送信できませんでした').waitFor()
-      res.kept = await page.getByLabel(run.fill[0].label, { exact: true }).inputValue()
       await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-resend.png`) })
+      await page.getByRole('button', { name: '修正する' }).click()
+      res.kept = await page.getByLabel(run.fill[0].label, { exact: true }).inputValue()
+      await page.getByRole('button', { name: '確認へ進む' }).click()
       await page.getByRole('button', { name: '送信する' }).click()
     }
     await page.locator('.done').waitFor({ timeout: 30_000 })

@@ -47,6 +47,9 @@ const (
 	QEmail    = "email"
 	QPhone    = "phone"
 	QConsent  = "consent"
+	// QSection is not a question: it starts a section (Label its title,
+	// Help its text) that holds the questions after it up to the next.
+	QSection = "section"
 )
 
 // FormQuestion is one question as the page renders it.
@@ -61,6 +64,15 @@ type FormQuestion struct {
 	Max      *float64 `json:"max,omitempty"`     // number
 	MaxLen   int      `json:"maxLen,omitempty"`  // text, longtext (0: MaxFormText)
 	Consent  string   `json:"consent,omitempty"` // consent: the institution's text
+	// ShowIf shows the question (or section) only when an earlier choice
+	// or multi-choice answer is one of Values; nil: always shown.
+	ShowIf *FormCondition `json:"showIf,omitempty"`
+}
+
+// FormCondition is a question's (or a section's) display condition.
+type FormCondition struct {
+	Question string   `json:"question"` // an earlier question's ID
+	Values   []string `json:"values"`   // any one of them given shows it
 }
 
 // FormDef is a published form: everything the page needs and nothing about
@@ -103,9 +115,18 @@ func (d *FormDef) Check() error {
 			len(q.Choices) > MaxFormChoices || q.MaxLen < 0 || q.MaxLen > MaxFormText {
 			return ErrFormDef
 		}
+		if c := q.ShowIf; c != nil && (!seen[c.Question] || len(c.Values) == 0 || len(c.Values) > MaxFormChoices) {
+			return ErrFormDef
+		} else if c != nil {
+			for _, v := range c.Values {
+				if v == "" || !short(v) {
+					return ErrFormDef
+				}
+			}
+		}
 		seen[q.ID] = true
 		switch q.Type {
-		case QText, QLongText, QNumber, QDate, QEmail, QPhone, QConsent:
+		case QText, QLongText, QNumber, QDate, QEmail, QPhone, QConsent, QSection:
 		case QChoice, QMulti:
 			if len(q.Choices) == 0 {
 				return ErrFormDef
