@@ -794,6 +794,12 @@ export interface FormsAnswer {
   receivedAt: number
 }
 
+/** forms.Condition */
+export interface FormsCondition {
+  question: string
+  values: string[]
+}
+
 /** forms.Draft */
 export interface FormsDraft {
   title: string
@@ -833,6 +839,7 @@ export interface FormsQuestion {
   maxLen?: number
   consent?: string
   attribute?: string
+  showIf?: FormsCondition
 }
 
 /** forms.Settings */
@@ -2218,9 +2225,10 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   DashboardQuotaForecast: { campaigns: { l: 0 }, automations: { l: 0 } },
   EngineLineStatus: { down: { l: 0 } },
   FormsAnswer: { values: { m: 0 } },
+  FormsCondition: { values: { l: 0 } },
   FormsDraft: { questions: { l: 'FormsQuestion' } },
   FormsForm: { questions: { l: 'FormsQuestion' } },
-  FormsQuestion: { choices: { l: 0 } },
+  FormsQuestion: { choices: { l: 0 }, showIf: 'FormsCondition' },
   ImportRequest: { mapping: { m: 0 } },
   ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
   ImporterPreviewRow: { raw: { l: 0 }, values: { m: 0 } },
