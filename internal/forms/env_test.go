@@ -159,9 +159,10 @@ func twentyQuestions() forms.Draft {
 		Thanks: "事前シートのご回答ありがとうございました。", Questions: qs}
 }
 
-// sectioned groups the 20 questions in sections; the 「住宅ローンについて」
-// section, holding 住宅ローンの有無 (then required), shows only when the
-// purpose is 住宅ローン.
+// sectioned groups the 20 questions in sections, with the birth date
+// typed in 西暦 or 和暦 and a required address found from its postal code
+// (21 questions); the 「住宅ローンについて」 section, holding 住宅ローンの有無
+// (then required), shows only when the purpose is 住宅ローン.
 func sectioned(d forms.Draft) forms.Draft {
 	sec := func(id, title string) forms.Question {
 		return forms.Question{ID: id, Type: forms.TypeSection, Label: title}
@@ -184,7 +185,13 @@ func sectioned(d forms.Draft) forms.Draft {
 		case "consent":
 			qs = append(qs, sec("s_check", "確認"))
 		}
+		if q.ID == "birth" {
+			q.Type = forms.TypeBirth
+		}
 		qs = append(qs, q)
+		if q.ID == "phone" {
+			qs = append(qs, forms.Question{ID: "addr", Type: forms.TypePostal, Label: "ご住所", Required: true})
+		}
 	}
 	d.Questions = qs
 	return d

@@ -67,6 +67,8 @@ const (
 	TypeEmail    = wire.QEmail
 	TypePhone    = wire.QPhone
 	TypeConsent  = wire.QConsent
+	TypeBirth    = wire.QBirth   // a birth date, typed in 西暦 or 和暦, stored YYYY-MM-DD
+	TypePostal   = wire.QPostal  // an address found from its postal code (postal.go)
 	TypeSection  = wire.QSection // a section's title and text, not a question
 )
 
@@ -269,7 +271,7 @@ func validate(d Draft) error {
 			if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
 				l.Add(f+"max", fielderr.Range)
 			}
-		case TypeDate, TypeEmail, TypePhone, TypeSection:
+		case TypeDate, TypeEmail, TypePhone, TypeSection, TypeBirth, TypePostal:
 		case TypeConsent:
 			switch {
 			case strings.TrimSpace(q.Consent) == "":

@@ -90,7 +90,7 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 	if dup {
 		return Duplicate, nil
 	}
-	answers, ok := checkAnswers(form.Questions, f.Answers)
+	answers, ok := checkAnswers(form.Questions, f.Answers, time.UnixMilli(sub.ReceivedAt))
 	if !ok || sub.ReceivedAt <= 0 { // the relay always stamps its receipt time
 		return Rejected, s.reject(ctx, form.ID, sub, RejectMalformed)
 	}
@@ -242,7 +242,7 @@ var (
 //
 // A question the page hid (rules.go) must come without an answer, and is
 // not required.
-func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
+func checkAnswers(qs []Question, in map[string]any, at time.Time) (map[string]any, bool) {
 	out := map[string]any{}
 	vis := visibility(qs, in)
 	for i, q := range qs {
@@ -250,6 +250,16 @@ func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
 		if !vis[i] || q.Type == TypeSection {
 			if present && given(raw) {
 				return nil, false
+			}
+			continue
+		}
+		if q.Type == TypePostal {
+			a, ok := checkPostal(raw)
+			if !ok || (len(a) == 0 && q.Required) {
+				return nil, false
+			}
+			if len(a) > 0 {
+				out[q.ID] = a
 			}
 			continue
 		}
@@ -303,6 +313,8 @@ func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
 		case TypeDate:
 			_, err := time.Parse("2006-01-02", s)
 			ok = dateRe.MatchString(s) && err == nil
+		case TypeBirth:
+			ok = checkBirth(s, at)
 		case TypeChoice:
 			ok = contains(q.Choices, s)
 		case TypeEmail:
@@ -351,6 +363,9 @@ func (s *Service) mapAttributes(ctx context.Context, tx *sql.Tx, form Form, user
 		raw, _ := v.(string)
 		if list, ok := v.([]string); ok {
 			raw = strings.Join(list, "、")
+		}
+		if a, ok := v.(map[string]string); ok {
+			raw = postalText(a)
 		}
 		var (
 			id      int64

@@ -75,6 +75,13 @@ func given(raw any) bool {
 		return trimmed(a) != ""
 	case []any:
 		return len(a) > 0
+	case map[string]any:
+		for _, v := range a {
+			if s, ok := v.(string); !ok || trimmed(s) != "" {
+				return true
+			}
+		}
+		return false
 	}
 	return true // something the page never sends: not "nothing"
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sectionedForm: a loan pre-consultation sheet. The 「住宅ローン」 section
@@ -49,7 +50,7 @@ func TestConditionalAnswers(t *testing.T) {
 		{"multi-choice condition not met, answered", map[string]any{"purpose": "資産運用", "via": []any{"電話"}, "other": "手紙"}, false, ""},
 		{"a section answered", map[string]any{"purpose": "資産運用", "s1": "x"}, false, ""},
 	} {
-		out, ok := checkAnswers(qs, c.answers)
+		out, ok := checkAnswers(qs, c.answers, time.Now())
 		if ok != c.ok {
 			t.Errorf("%s: ok = %v, want %v", c.name, ok, c.ok)
 			continue
@@ -100,5 +101,51 @@ func TestSectionAndConditionRules(t *testing.T) {
 	def := Definition(Form{Draft: d}, "tok", "1-x", 1)
 	if def.Questions[4].ShowIf == nil || def.Questions[4].ShowIf.Question != "loan" || def.Questions[2].Type != TypeSection {
 		t.Errorf("definition: %+v", def.Questions)
+	}
+}
+
+// Birth dates arrive as YYYY-MM-DD (the page reads 和暦) and not after the
+// day received; an address arrives whole (code, prefecture, city, town)
+// or not at all, and maps to an attribute as one line.
+func TestBirthAndPostalAnswers(t *testing.T) {
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	qs := []Question{
+		{ID: "birth", Type: TypeBirth, Label: "生年月日", Required: true},
+		{ID: "addr", Type: TypePostal, Label: "ご住所"},
+	}
+	addr := func(kv ...string) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	full := addr("code", "1000001", "pref", "東京都", "city", "千代田区", "town", "千代田1-1", "building", "")
+	for _, c := range []struct {
+		name string
+		in   map[string]any
+		ok   bool
+	}{
+		{"birth and address", map[string]any{"birth": "1985-04-01", "addr": full}, true},
+		{"no address (optional), the page's blank", map[string]any{"birth": "1985-04-01", "addr": ""}, true},
+		{"an empty address object", map[string]any{"birth": "1985-04-01", "addr": addr("code", " ")}, true},
+		{"和暦 text (the page sends ISO)", map[string]any{"birth": "昭和60年4月1日"}, false},
+		{"a birth date in the future", map[string]any{"birth": "2027-01-01"}, false},
+		{"before 1900", map[string]any{"birth": "1899-12-31"}, false},
+		{"no such day", map[string]any{"birth": "1985-02-30"}, false},
+		{"an address without its town", map[string]any{"birth": "1985-04-01", "addr": addr("code", "1000001", "pref", "東京都", "city", "千代田区")}, false},
+		{"a code of 6 digits", map[string]any{"birth": "1985-04-01", "addr": addr("code", "100001", "pref", "東京都", "city", "千代田区", "town", "千代田")}, false},
+		{"no such prefecture", map[string]any{"birth": "1985-04-01", "addr": addr("code", "1000001", "pref", "東京", "city", "千代田区", "town", "千代田")}, false},
+		{"an unknown part", map[string]any{"birth": "1985-04-01", "addr": addr("code", "1000001", "pref", "東京都", "city", "千代田区", "town", "千代田", "note", "x")}, false},
+	} {
+		out, ok := checkAnswers(qs, c.in, at)
+		if ok != c.ok {
+			t.Errorf("%s: ok = %v, want %v (%v)", c.name, ok, c.ok, out)
+		}
+	}
+	out, _ := checkAnswers(qs, map[string]any{"birth": "1985-04-01", "addr": full}, at)
+	a, _ := out["addr"].(map[string]string)
+	if got := postalText(a); got != "〒100-0001 東京都千代田区千代田1-1" {
+		t.Errorf("postal text %q", got)
 	}
 }

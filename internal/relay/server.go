@@ -227,6 +227,7 @@ type Server struct {
 
 	pageOnce sync.Once
 	page     formPageHTML // forms.go
+	postal   postalTable  // forms.go
 
 	watchStop context.CancelFunc
 	wg        sync.WaitGroup
@@ -374,6 +375,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /f/{tenant}/{form}", s.handleFormPage)
 	mux.HandleFunc("GET /f/{tenant}/{form}/def.json", s.handleFormDef)
 	mux.HandleFunc("POST /f/{tenant}/{form}", s.handleFormSubmit)
+	mux.HandleFunc("GET /postal/{prefix}", s.handlePostal)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }

@@ -7,7 +7,8 @@
 // and posts the box; the relay only ever holds ciphertext. Outside LINE it
 // explains how to open it there. Vanilla TypeScript: small for slow phones.
 import { sealAnonymous } from './seal'
-import { answersToSend, check, shown, visible, type Answer, type Question } from './rules'
+import { answersToSend, check, postalDigits, shown, visible, type Address, type Answer, type Question } from './rules'
+import { parseDate, wareki } from '../../src/utils/wareki'
 
 type FormDef = {
   id: string
@@ -89,6 +90,53 @@ function field(q: Question, i: number): Field {
   const box = el('div', { class: 'q' })
   let read: () => string | string[]
   let focus: HTMLElement
+  if (q.type === 'postal') {
+    const fs = el('fieldset', { 'aria-describedby': described })
+    fs.append(el('legend', {}, q.label, ' ', req))
+    if (help) fs.append(help)
+    const sub = (name: string, label: string, input: HTMLInputElement | HTMLSelectElement) => {
+      input.id = `${id}-${name}`
+      fs.append(el('label', { for: input.id, class: 'sub' }, label), input)
+      return input
+    }
+    const code = sub('code', '郵便番号', el('input', { type: 'text', inputmode: 'numeric', autocomplete: 'postal-code', maxlength: '8', placeholder: '例: 100-0001' })) as HTMLInputElement
+    const looked = el('p', { class: 'help', 'aria-live': 'polite' })
+    fs.append(looked)
+    const pref = sub('pref', '都道府県', el('select', { autocomplete: 'address-level1' }, el('option', { value: '' }, '選んでください'), ...PREFS.map((p) => el('option', { value: p }, p)))) as HTMLSelectElement
+    const city = sub('city', '市区町村', el('input', { type: 'text', autocomplete: 'address-level2' })) as HTMLInputElement
+    const town = sub('town', '町名・番地', el('input', { type: 'text', autocomplete: 'address-line1' })) as HTMLInputElement
+    const building = sub('building', '建物名・部屋番号（任意）', el('input', { type: 'text', autocomplete: 'address-line2' })) as HTMLInputElement
+    // The address is looked up when the seventh digit is typed; whatever
+    // it fills stays editable, and a failed lookup only says so.
+    let filledTown = ''
+    code.addEventListener('input', async () => {
+      const digits = postalDigits(code.value)
+      if (!/^\d{7}$/.test(digits)) return
+      const found = await lookup(digits)
+      if (postalDigits(code.value) !== digits) return // typed on meanwhile
+      if (found === null) {
+        looked.textContent = '住所を自動で入力できませんでした。そのまま入力してください。'
+        return
+      }
+      if (found.length === 0) {
+        looked.textContent = 'この郵便番号の住所が見つかりませんでした。番号を確かめるか、住所をそのまま入力してください。'
+        return
+      }
+      const [p, c] = found[0] as [string, string, string]
+      pref.value = p
+      city.value = c
+      const towns = new Set(found.map((f) => f[2]))
+      const t = towns.size === 1 ? (found[0] as [string, string, string])[2] : ''
+      if (town.value === '' || town.value === filledTown) town.value = t
+      filledTown = t
+      looked.textContent = '住所を入力しました。番地などを続けて入力してください。'
+      fs.dispatchEvent(new Event('change', { bubbles: true }))
+    })
+    fs.append(error)
+    const box = el('div', { class: 'q' }, fs)
+    const read = (): Address => ({ code: code.value, pref: pref.value, city: city.value, town: town.value, building: building.value })
+    return { q, read, error, focus: code, box }
+  }
   if (q.type === 'choice' || q.type === 'multi' || q.type === 'consent') {
     const fs = el('fieldset', { 'aria-describedby': described })
     fs.append(el('legend', {}, q.label, ' ', req))
@@ -119,19 +167,57 @@ function field(q: Question, i: number): Field {
     if (q.type === 'longtext') {
       inp = el('textarea', { ...attrs, rows: '4' })
     } else {
-      const type = { text: 'text', number: 'text', date: 'date', email: 'email', phone: 'tel' }[q.type] || 'text'
+      const type = { text: 'text', number: 'text', date: 'date', email: 'email', phone: 'tel' }[q.type as string] || 'text'
       inp = el('input', { ...attrs, type })
+      if (q.type === 'birthdate') {
+        inp.setAttribute('autocomplete', 'bday')
+        inp.setAttribute('placeholder', '例: 1985年4月1日、昭和60年4月1日')
+      }
       if (q.type === 'number') inp.setAttribute('inputmode', 'decimal')
       if (q.type === 'email') inp.setAttribute('autocomplete', 'email')
       if (q.type === 'phone') inp.setAttribute('autocomplete', 'tel')
     }
     box.append(el('label', { for: id }, q.label, ' ', req))
     if (help) box.append(help)
-    box.append(inp, error)
+    box.append(inp)
+    if (q.type === 'birthdate') {
+      // How the date was read, 西暦 and 和暦, as soon as it is a date.
+      const reading = el('p', { class: 'help', 'aria-live': 'polite' })
+      inp.addEventListener('input', () => {
+        const iso = parseDate(inp.value)
+        reading.textContent = iso ? `${Number(iso.slice(0, 4))}年${Number(iso.slice(5, 7))}月${Number(iso.slice(8))}日（${wareki(iso)}）として受け付けます。` : ''
+      })
+      box.append(reading)
+    }
+    box.append(error)
     focus = inp
     read = () => inp.value
   }
   return { q, read, error, focus, box }
+}
+
+const PREFS = ['北海道', '青森県', '岩手県', '宮城県', '秋田県', '山形県', '福島県', '茨城県', '栃木県', '群馬県', '埼玉県', '千葉県', '東京都', '神奈川県',
+  '新潟県', '富山県', '石川県', '福井県', '山梨県', '長野県', '岐阜県', '静岡県', '愛知県', '三重県', '滋賀県', '京都府', '大阪府', '兵庫県', '奈良県', '和歌山県',
+  '鳥取県', '島根県', '岡山県', '広島県', '山口県', '徳島県', '香川県', '愛媛県', '高知県', '福岡県', '佐賀県', '長崎県', '熊本県', '大分県', '宮崎県', '鹿児島県', '沖縄県']
+
+// The relay's postal-code table, fetched by the first three digits (a few
+// KB) and kept for the page's life. null: the lookup failed.
+const postalChunks = new Map<string, Record<string, [string, string, string][]>>()
+async function lookup(code: string): Promise<[string, string, string][] | null> {
+  const prefix = code.slice(0, 3)
+  let chunk = postalChunks.get(prefix)
+  if (!chunk) {
+    try {
+      const res = await fetch(`/postal/${prefix}`)
+      if (res.status === 404) return []
+      if (!res.ok) return null
+      chunk = (await res.json()) as Record<string, [string, string, string][]>
+      postalChunks.set(prefix, chunk)
+    } catch {
+      return null
+    }
+  }
+  return chunk[code] ?? []
 }
 
 function render(def: FormDef, liff: Liff) {

@@ -2,13 +2,14 @@
 // (frontend/tests/unit/formspage-rules.test.ts): what each answer must be,
 // which questions and sections are shown for the answers so far, and how
 // an answer reads on the confirmation step. The desktop applies the same
-// rules to what arrives (internal/forms rules.go, intake.go).
+// rules to what arrives (internal/forms rules.go, intake.go, postal.go).
+import { parseDate, wareki } from '../../src/utils/wareki'
 
 export type Condition = { question: string; values: string[] }
 
 export type Question = {
   id: string
-  type: 'text' | 'longtext' | 'number' | 'date' | 'choice' | 'multi' | 'email' | 'phone' | 'consent' | 'section'
+  type: 'text' | 'longtext' | 'number' | 'date' | 'choice' | 'multi' | 'email' | 'phone' | 'consent' | 'section' | 'birthdate' | 'postal'
   label: string
   help?: string
   required?: boolean
@@ -20,7 +21,40 @@ export type Question = {
   showIf?: Condition
 }
 
-export type Answer = string | string[]
+// A postal answer: code (7 digits), pref, city, town, building.
+export type Address = { code: string; pref: string; city: string; town: string; building: string }
+export type Answer = string | string[] | Address
+
+const isAddress = (v: Answer): v is Address => typeof v === 'object' && !Array.isArray(v)
+
+/** A postal code as typed (１００－０００１, 100 0001) as 7 digits, or the input. */
+export function postalDigits(s: string): string {
+  const d = s.normalize('NFKC').replace(/[-‐ー－\s〒]/g, '')
+  return /^\d{7}$/.test(d) ? d : s.trim()
+}
+
+function checkAddress(q: Question, a: Address): string {
+  const code = postalDigits(a.code)
+  const any = [a.code, a.pref, a.city, a.town, a.building].some((x) => x.trim() !== '')
+  if (!any) return q.required ? '郵便番号と住所を入力してください。' : ''
+  if (!/^\d{7}$/.test(code)) return '郵便番号を7桁の数字で入力してください（例: 100-0001）。'
+  if (!a.pref) return '都道府県を選んでください。'
+  if (!a.city.trim() || !a.town.trim()) return '市区町村と町名・番地を入力してください。'
+  return ''
+}
+
+function checkBirth(s: string, today: string): string {
+  const iso = parseDate(s)
+  if (!iso) return '生年月日を「1985年4月1日」や「昭和60年4月1日」のように入力してください。'
+  if (iso < '1900-01-01' || iso > today) return '生年月日を確かめてください（この日付は受け付けられません）。'
+  return ''
+}
+
+function todayISO(): string {
+  const d = new Date()
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
+}
 
 const MAX_TEXT = 5000
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
@@ -28,7 +62,8 @@ const PHONE = /^0\d{9,10}$/
 
 // check returns what to fix in an answer ('' when it is right): one
 // message per field, naming what to do.
-export function check(q: Question, v: Answer): string {
+export function check(q: Question, v: Answer, today = todayISO()): string {
+  if (isAddress(v)) return checkAddress(q, v)
   const empty = Array.isArray(v) ? v.length === 0 : v.trim() === ''
   if (empty) {
     if (!q.required) return ''
@@ -57,12 +92,14 @@ export function check(q: Question, v: Answer): string {
     }
     case 'date':
       return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)) ? '' : '日付を選んでください。'
+    case 'birthdate':
+      return checkBirth(s, today)
   }
   return ''
 }
 
 function chosen(a: Answer | undefined, values: string[]): boolean {
-  if (a === undefined) return false
+  if (a === undefined || isAddress(a)) return false
   return Array.isArray(a) ? a.some((x) => values.includes(x)) : values.includes(a)
 }
 
@@ -91,10 +128,19 @@ export function visible(qs: Question[], answers: Record<string, Answer>): boolea
 
 // shown is an answer as the confirmation step reads it.
 export function shown(q: Question, v: Answer): string {
+  if (isAddress(v)) {
+    const code = postalDigits(v.code)
+    if (!code) return '（未回答）'
+    return `〒${code.slice(0, 3)}-${code.slice(3)} ${v.pref}${v.city.trim()}${v.town.trim()}${v.building.trim() ? ` ${v.building.trim()}` : ''}`
+  }
   if (Array.isArray(v)) return v.length ? v.join('、') : '（未回答）'
   const s = v.trim()
   if (s === '') return '（未回答）'
   if (q.type === 'consent') return '同意する'
+  if (q.type === 'birthdate') {
+    const iso = parseDate(s)
+    if (iso) return `${Number(iso.slice(0, 4))}年${Number(iso.slice(5, 7))}月${Number(iso.slice(8))}日（${wareki(iso)}）`
+  }
   return s
 }
 
@@ -107,7 +153,12 @@ export function answersToSend(qs: Question[], read: Record<string, Answer>): Rec
   qs.forEach((q, i) => {
     if (!vis[i] || q.type === 'section') return
     const v = read[q.id] ?? ''
-    out[q.id] = Array.isArray(v) ? v : v.trim()
+    if (isAddress(v)) {
+      const a = { code: postalDigits(v.code), pref: v.pref, city: v.city.trim(), town: v.town.trim(), building: v.building.trim() }
+      out[q.id] = a.code || a.pref || a.city || a.town || a.building ? a : ''
+    } else if (Array.isArray(v)) out[q.id] = v
+    else if (q.type === 'birthdate') out[q.id] = parseDate(v) ?? v.trim()
+    else out[q.id] = v.trim()
   })
   return out
 }

@@ -4,7 +4,11 @@
 // simulator's LIFF stand-in) or outside LINE. One JSON argument:
 //   {"shots": DIR, "outside": URL, "runs": [{"name", "url", "fill": [...], "submitEmptyFirst", "dropFirstAnswer", "shotFilled"}]}
 // fill items: {"label", "value"} types into the field labelled so;
-// {"legend", "check": [...]} ticks choices of a fieldset.
+// {"legend", "check": [...]} ticks choices of a fieldset;
+// {"select", "value"} picks an option of the select labelled so;
+// {"postal", "expect": "filled"|"failed"} types a postal code and waits for
+// the lookup's word, keeping what it filled in as "lookups".
+// "blockPostal" makes the relay's postal-code table unreachable.
 // Every run goes 「確認へ進む」 → the confirmation step (its text kept as
 // "confirm", screenshot forms-phone-NAME-confirm.png) → 「送信する」.
 // Prints one JSON line: {"outside": text, "runs": [{"name", "errors": [...], "confirm": text, "done": text, "posts": n}]}.
@@ -26,7 +30,8 @@ try {
 
   for (const run of arg.runs) {
     const page = await ctx.newPage()
-    const res = { name: run.name, posts: 0, errors: [] }
+    const res = { name: run.name, posts: 0, errors: [], lookups: [] }
+    if (run.blockPostal) await page.route('**/postal/**', (route) => route.abort('failed'))
     page.on('request', (r) => { if (r.method() === 'POST') res.posts++ })
     if (run.dropFirstAnswer) {
       // The answer reaches the relay, but the phone loses the reply (a
@@ -53,7 +58,13 @@ try {
     }
     for (const f of run.fill) {
       if (f.label) await page.getByLabel(f.label, { exact: true }).fill(f.value)
-      else {
+      else if (f.select) await page.getByLabel(f.select, { exact: true }).selectOption(f.value)
+      else if (f.postal) {
+        await page.getByLabel('郵便番号', { exact: true }).fill(f.postal)
+        await page.getByText(f.expect === 'filled' ? '住所を入力しました' : '住所を自動で入力できませんでした').waitFor()
+        const v = (l) => page.getByLabel(l, { exact: true }).inputValue()
+        res.lookups.push({ pref: await v('都道府県'), city: await v('市区町村'), town: await v('町名・番地') })
+      } else {
         const fs = page.locator('fieldset').filter({ has: page.locator('legend', { hasText: f.legend }) })
         for (const c of f.check) await fs.getByLabel(c, { exact: true }).check()
       }

@@ -54,3 +54,31 @@ describe('form page rules', () => {
     expect(shown(qs[4] as Question, ' A銀行 ')).toBe('A銀行')
   })
 })
+
+describe('birth date and postal answers', () => {
+  const birth: Question = { id: 'b', type: 'birthdate', label: '生年月日', required: true }
+  const addr: Question = { id: 'a', type: 'postal', label: 'ご住所', required: true }
+  const blank = { code: '', pref: '', city: '', town: '', building: '' }
+
+  it('takes 西暦 or 和暦 and sends YYYY-MM-DD', () => {
+    expect(check(birth, '昭和60年4月1日', '2026-12-06')).toBe('')
+    expect(check(birth, '1985/4/1', '2026-12-06')).toBe('')
+    expect(check(birth, '平成32年1月1日', '2026-12-06')).toContain('昭和60年4月1日')
+    expect(check(birth, '2027-01-01', '2026-12-06')).toContain('確かめて')
+    expect(answersToSend([birth], { b: 'S60.4.1' })).toEqual({ b: '1985-04-01' })
+    expect(shown(birth, '令和元年5月1日')).toBe('2019年5月1日（令和元年5月1日）')
+  })
+
+  it('needs the whole address once any of it is given, and sends it as typed', () => {
+    expect(check(addr, blank)).toBe('郵便番号と住所を入力してください。')
+    expect(check({ ...addr, required: false }, blank)).toBe('')
+    expect(check(addr, { ...blank, code: '100-00' })).toContain('7桁')
+    expect(check(addr, { ...blank, code: '１００－０００１' })).toBe('都道府県を選んでください。')
+    expect(check(addr, { ...blank, code: '1000001', pref: '東京都', city: '千代田区' })).toContain('町名・番地')
+    const full = { code: '１００－０００１', pref: '東京都', city: '千代田区 ', town: '千代田1-1', building: '' }
+    expect(check(addr, full)).toBe('')
+    expect(answersToSend([addr], { a: full })).toEqual({ a: { code: '1000001', pref: '東京都', city: '千代田区', town: '千代田1-1', building: '' } })
+    expect(shown(addr, full)).toBe('〒100-0001 東京都千代田区千代田1-1')
+    expect(answersToSend([{ ...addr, required: false }], { a: blank })).toEqual({ a: '' })
+  })
+})

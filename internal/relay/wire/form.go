@@ -47,6 +47,8 @@ const (
 	QEmail    = "email"
 	QPhone    = "phone"
 	QConsent  = "consent"
+	QBirth    = "birthdate" // 西暦 or 和暦 typed, sent as YYYY-MM-DD
+	QPostal   = "postal"    // postal code with address lookup: {code, pref, city, town, building}
 	// QSection is not a question: it starts a section (Label its title,
 	// Help its text) that holds the questions after it up to the next.
 	QSection = "section"
@@ -126,7 +128,7 @@ func (d *FormDef) Check() error {
 		}
 		seen[q.ID] = true
 		switch q.Type {
-		case QText, QLongText, QNumber, QDate, QEmail, QPhone, QConsent, QSection:
+		case QText, QLongText, QNumber, QDate, QEmail, QPhone, QConsent, QSection, QBirth, QPostal:
 		case QChoice, QMulti:
 			if len(q.Choices) == 0 {
 				return ErrFormDef
@@ -146,7 +148,8 @@ func (d *FormDef) Check() error {
 func short(s string) bool { return utf8.ValidString(s) && utf8.RuneCountInString(s) <= MaxFormText }
 
 // FormSubmission is what the phone seals: the answers (question ID → a
-// string, or a list of strings for multi), the LINE ID token that says who
+// string, a list of strings for multi, an object of strings for postal),
+// the LINE ID token that says who
 // answered, the form and a random submission ID (a double submit is
 // stored once).
 type FormSubmission struct {
