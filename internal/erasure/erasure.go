@@ -64,6 +64,7 @@ func New(db *store.DB, hooks Hooks, clock func() time.Time) *Eraser {
 type Result struct {
 	Conversations int `json:"conversations"`
 	Messages      int `json:"messages"`
+	FormAnswers   int `json:"formAnswers,omitempty"` // retention only: web form answers (and refused submissions) removed
 }
 
 // EraseConversation erases the LINE user of a conversation and everything
@@ -217,8 +218,9 @@ func (e *Eraser) ApplyStoredRetention(ctx context.Context, actor string) (Result
 	return e.ApplyRetention(ctx, actor, days)
 }
 
-// ApplyRetention deletes messages (and their media) older than days, and
-// clears the previews of conversations whose last message is older. It is
+// ApplyRetention deletes messages (and their media) and web form answers
+// older than days, and clears the previews of conversations whose last
+// message is older. It is
 // audited as one entry with counts.
 func (e *Eraser) ApplyRetention(ctx context.Context, actor string, days int) (Result, error) {
 	if days <= 0 {
@@ -242,11 +244,27 @@ func (e *Eraser) ApplyRetention(ctx context.Context, actor string, days int) (Re
 		}
 		n, _ = r.RowsAffected()
 		res.Conversations = int(n)
-		if res.Messages == 0 && res.Conversations == 0 {
+		// Web form answers by the day the relay received them, and the
+		// refused submissions (their bodies hold answers too). The token
+		// hashes stay: a submission taken once must not come back.
+		r, err = tx.ExecContext(ctx, `DELETE FROM form_answers WHERE received_at < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		res.FormAnswers = int(n)
+		r, err = tx.ExecContext(ctx, `DELETE FROM form_rejects WHERE received_at < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		res.FormAnswers += int(n)
+		if res.Messages == 0 && res.Conversations == 0 && res.FormAnswers == 0 {
 			return nil
 		}
 		_, err = audit.Record(ctx, tx, audit.Entry{At: e.now().UnixMilli(), Actor: actor, Action: audit.ActionRetention,
-			Detail: map[string]string{"days": strconv.Itoa(days), "messages": strconv.Itoa(res.Messages), "conversations": strconv.Itoa(res.Conversations)}})
+			Detail: map[string]string{"days": strconv.Itoa(days), "messages": strconv.Itoa(res.Messages), "conversations": strconv.Itoa(res.Conversations),
+				"formAnswers": strconv.Itoa(res.FormAnswers)}})
 		return err
 	})
 	if err != nil {
