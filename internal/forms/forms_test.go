@@ -1,6 +1,7 @@
 package forms_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -101,6 +102,33 @@ func TestIntake(t *testing.T) {
 	if a := ans[0]; a.Customer != "山田 花子" || a.CustomerID != 7 || a.DisplayName != "はなこ" || a.Values["name"] != "山田花子" ||
 		len(a.Values["products"].([]any)) != 2 || a.Values["consent"] != "agreed" {
 		t.Fatalf("answer %+v", a)
+	}
+	// CSV export: plain for staff, masked (names and free text) for the
+	// agency role, each audited with whether it was masked.
+	var plain, masked bytes.Buffer
+	if n, err := e.svc.Export(ctx, "staff:1", f.ID, &plain, forms.ExportOptions{}); err != nil || n != 1 {
+		t.Fatalf("export: %d %v", n, err)
+	}
+	if n, err := e.svc.Export(ctx, "staff:2", f.ID, &masked, forms.ExportOptions{Masked: true}); err != nil || n != 1 {
+		t.Fatalf("masked export: %d %v", n, err)
+	}
+	for _, want := range []string{"\xEF\xBB\xBF顧客番号,氏名,LINE の表示名,受付日時,お名前", "C00007,山田 花子,はなこ,", "山田花子", "住宅ローン", "NISA、iDeCo", "同意", "金利タイプについて相談したい"} {
+		if !strings.Contains(plain.String(), want) {
+			t.Errorf("export lacks %q:\n%s", want, plain.String())
+		}
+	}
+	for _, leak := range []string{"山田", "はなこ", "090-1234-5678", "金利タイプ"} {
+		if strings.Contains(masked.String(), leak) {
+			t.Errorf("masked export holds %q:\n%s", leak, masked.String())
+		}
+	}
+	if !strings.Contains(masked.String(), "住宅ローン") {
+		t.Errorf("masked export lost the choices:\n%s", masked.String())
+	}
+	var exports string
+	e.db.Reader().QueryRow(`SELECT group_concat(json_extract(detail, '$.masked')) FROM audit_log WHERE action = ?`, forms.ActionExport).Scan(&exports)
+	if exports != "false,true" {
+		t.Fatalf("export audits: %q", exports)
 	}
 	var attr string
 	e.db.Reader().QueryRow(`SELECT value FROM customer_attributes a JOIN attribute_defs d ON d.id = a.attr_id WHERE a.customer_id = 7 AND d.key = 'purpose'`).Scan(&attr)

@@ -1793,6 +1793,7 @@ export interface Methods {
   ExportAudit(arg1: AuditFilter): AuditExport
   ExportCampaignReport(arg1: number): ExportResult
   ExportCustomers(arg1: string): InternalExportResult
+  ExportFormAnswers(arg1: number): ExportResult
   ExportRouteReport(arg1: number): ExportResult
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
@@ -2044,6 +2045,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ExportAudit: { service: 'AuditService', permission: 'audit.export' },
   ExportCampaignReport: { service: 'CampaignService', permission: 'export' },
   ExportCustomers: { service: 'CustomerService', permission: 'export' },
+  ExportFormAnswers: { service: 'FormsService', permission: 'export' },
   ExportRouteReport: { service: 'RoutesService', permission: 'export' },
   ExportSurveyAnswers: { service: 'SurveyService', permission: 'export' },
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },

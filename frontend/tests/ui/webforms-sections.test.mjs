@@ -3,7 +3,8 @@
 // only for an earlier choice answer; saving it with no question picked
 // names 「見出し 2: 表示の条件」 (the server's rule); picked, it is saved,
 // the detail shows the outline with the section and its condition, and
-// the designer reopens with the condition as saved. One English pass.
+// the designer reopens with the condition as saved. A birth-date and a
+// postal-code question are offered and listed. One English pass.
 // (The page's sections and confirmation step at 375×667 are tested end to
 // end in internal/forms TestPhoneEndToEnd.)
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/webforms-sections.test.mjs
@@ -38,6 +39,13 @@ test('web forms: sections shown on an earlier answer', async () => {
   await editor.getByTestId('webform-add-question').click()
   await qs.nth(2).getByTestId('webform-q-label').fill('現在のお借入先')
   await qs.nth(2).getByTestId('webform-q-required').click()
+  // 4, 5: a birth date (西暦 or 和暦) and an address found from its postal code.
+  await editor.getByTestId('webform-add-question').click()
+  await qs.nth(3).getByTestId('webform-q-label').fill('生年月日')
+  await choose(page, qs.nth(3).getByTestId('webform-q-type'), '生年月日（西暦・和暦どちらでも）')
+  await editor.getByTestId('webform-add-question').click()
+  await qs.nth(4).getByTestId('webform-q-label').fill('ご住所')
+  await choose(page, qs.nth(4).getByTestId('webform-q-type'), '郵便番号と住所')
   await editor.getByTestId('webform-save').click()
   const summary = editor.locator('[data-testid="field-error-summary"]')
   await summary.waitFor()
@@ -55,6 +63,8 @@ test('web forms: sections shown on an earlier answer', async () => {
   const outline = await detail.getByTestId('webform-outline').innerText()
   assert.match(outline, /住宅ローンについて\s*条件付き: ご相談の目的 が 住宅ローン のとき/)
   assert.match(outline, /現在のお借入先/)
+  assert.match(outline, /生年月日\s*（生年月日（西暦・和暦どちらでも））/)
+  assert.match(outline, /ご住所\s*（郵便番号と住所（住所を自動入力））/)
   await settle(page)
   await ui.shot('webforms-sections-detail-ja.png')
 
@@ -67,7 +77,7 @@ test('web forms: sections shown on an earlier answer', async () => {
   // English: the designer's own words are translated.
   await page.getByTestId('lang-en').click()
   await settle(page)
-  const own = (s) => s.replace(/ローン事前相談|ご相談の目的|住宅ローンについて|住宅ローン|資産運用|現在のお借入先/g, '')
+  const own = (s) => s.replace(/ローン事前相談|ご相談の目的|住宅ローンについて|住宅ローン|資産運用|現在のお借入先|生年月日|ご住所/g, '')
   const labels = await editor.locator('h3, h4, legend, label, button, .cond').allInnerTexts()
   assert.deepEqual(labels.filter((w) => JAPANESE.test(own(w))), [], 'Japanese left in the English designer')
   await ui.shot('webforms-sections-editor-en.png')
