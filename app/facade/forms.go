@@ -3,6 +3,9 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"time"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
@@ -61,11 +64,34 @@ func (s *FormsService) ArchiveForm(id int64) error {
 	return err
 }
 
-// FormAnswers returns a form's answers with who gave them; viewing is
-// audited.
+// FormAnswers returns a form's answers with who gave them (names and
+// identifying answers masked for the agency role, as survey results);
+// viewing is audited.
 func (s *FormsService) FormAnswers(id int64) ([]forms.Answer, error) {
 	return formCall(s.a, auth.PermCustomersRead, func(ctx context.Context, st auth.Staff, svc *forms.Service) ([]forms.Answer, error) {
-		return svc.Answers(ctx, st.Actor(), id)
+		out, err := svc.Answers(ctx, st.Actor(), id)
+		if err == nil && st.Role.Masked() {
+			f, err := svc.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			for i := range out {
+				out[i].Mask(f.Questions)
+			}
+		}
+		return out, err
+	})
+}
+
+// ExportFormAnswers writes a form's answers as CSV to a file the person
+// picks (names and identifying answers masked for the agency role, as for
+// surveys). Audited.
+func (s *FormsService) ExportFormAnswers(id int64) (ExportResult, error) {
+	return formCall(s.a, auth.PermExport, func(ctx context.Context, st auth.Staff, svc *forms.Service) (ExportResult, error) {
+		name := fmt.Sprintf("form-%d-%s.csv", id, time.Now().Format("20060102"))
+		return s.a.exportFile(ctx, name, func(w io.Writer) (int, error) {
+			return svc.Export(ctx, st.Actor(), id, w, forms.ExportOptions{Masked: st.Role.Masked()})
+		})
 	})
 }
 

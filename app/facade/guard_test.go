@@ -252,6 +252,7 @@ var methodPerms = map[string]auth.Permission{
 	"PublishForm":       auth.PermDrafts,
 	"ArchiveForm":       auth.PermDrafts,
 	"FormAnswers":       auth.PermCustomersRead,
+	"ExportFormAnswers": auth.PermExport,
 	"FormSettings":      auth.PermDrafts,
 	"SetFormSettings":   auth.PermSettings,
 	"SandboxNewFriend":  auth.PermSandbox,

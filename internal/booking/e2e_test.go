@@ -52,8 +52,8 @@ func labels(s booking.Slot) (day, tm string) {
 
 // TestPhonesEndToEnd: the relay (loopback, its own data folder and log),
 // the desktop side (relay client, encrypted DB, booking and forms'
-// ID-token check, outbox), the LINE simulator (LIFF stand-in, LINE Login
-// verify, Messaging API) and Debian's Chromium at 375×667 playing phones:
+// ID-token check, outbox), the LINE simulator (LIFF stand-in, LINE Login's
+// published keys, Messaging API) and Debian's Chromium at 375×667 playing phones:
 //   - outside LINE the page explains how to open it in LINE;
 //   - two phones press 予約する on the last place of one slot at the same
 //     moment: one is booked, the other is told at once with the other free

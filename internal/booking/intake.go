@@ -29,7 +29,7 @@ type Publisher interface {
 // IDTokens is the one ID-token check of the relay's pages
 // (*forms.Service): who a LINE ID token belongs to, and the LIFF app.
 type IDTokens interface {
-	CheckIDToken(ctx context.Context, tok string) (line.IDTokenInfo, string, error)
+	CheckIDToken(ctx context.Context, tok string, receivedAt int64) (line.IDTokenInfo, string, error)
 	LIFFID(ctx context.Context) string
 }
 
@@ -178,7 +178,7 @@ func (s *Service) Intake(ctx context.Context, req *wire.BookingRequest, received
 	if s.ids == nil {
 		return "", forms.ErrNoLogin
 	}
-	info, reason, err := s.ids.CheckIDToken(ctx, req.IDToken)
+	info, reason, err := s.ids.CheckIDToken(ctx, req.IDToken, receivedAt)
 	if err != nil {
 		return "", fmt.Errorf("booking: intake: %w", err)
 	}

@@ -30,7 +30,7 @@ import (
 
 // relayEnv is the booking path on loopback: a relay, an enrolled desktop
 // (relay client, encrypted DB, outbox, forms' ID-token check) and the LINE
-// simulator (pushes and LINE Login's verify). The clock is the real one:
+// simulator (pushes and LINE Login's published keys). The clock is the real one:
 // the simulator's ID tokens are checked against it.
 type relayEnv struct {
 	db     *store.DB
@@ -78,7 +78,7 @@ func newRelayEnv(t *testing.T, rcfg relay.Config) *relayEnv {
 	if e.client, err = relayclient.New(relayclient.Config{Enrollment: en, Keys: keys}); err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := line.NewIDTokenVerifier(e.sim.URL(), e.sim.LoginChannelID(), nil)
+	verifier, err := line.NewIDTokenVerifier(line.IDTokenConfig{Endpoint: e.sim.URL(), ChannelID: e.sim.LoginChannelID()})
 	if err != nil {
 		t.Fatal(err)
 	}

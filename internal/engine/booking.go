@@ -82,12 +82,12 @@ func (e *Engine) storeBookings(ctx context.Context, events []relayclient.Event, 
 // service is built on first use, after the LINE side is known.
 type formsIDTokens struct{ e *Engine }
 
-func (f formsIDTokens) CheckIDToken(ctx context.Context, tok string) (line.IDTokenInfo, string, error) {
+func (f formsIDTokens) CheckIDToken(ctx context.Context, tok string, receivedAt int64) (line.IDTokenInfo, string, error) {
 	svc := f.e.Forms()
 	if svc == nil {
 		return line.IDTokenInfo{}, "", forms.ErrNoLogin
 	}
-	return svc.CheckIDToken(ctx, tok)
+	return svc.CheckIDToken(ctx, tok, receivedAt)
 }
 
 func (f formsIDTokens) LIFFID(ctx context.Context) string {

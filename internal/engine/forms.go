@@ -12,15 +12,16 @@ import (
 // Web forms (package forms, issue 21). A form is published to the enrolled
 // relay; its answers come back sealed in the relay's queue with the
 // webhooks, and relayBatch hands each to the forms service, which verifies
-// the customer's LINE ID token with LINE Login (at the channel's LINE
-// endpoint: the simulator's in sandbox mode) and stores the answers. The
+// the customer's LINE ID token against LINE Login's keys (fetched from the
+// channel's LINE endpoint: the simulator's in sandbox mode) at the relay's
+// receipt time and stores the answers. The
 // sandbox has no stand-in for the relay's form pages yet.
 
 // formParts is the engine's forms state.
 type formParts struct {
 	formOnce     sync.Once
 	formSvc      *forms.Service
-	lineEndpoint string // where LINE Login's verify endpoint is (startLive, startSandbox)
+	lineEndpoint string // where LINE Login's keys are (startLive, startSandbox)
 }
 
 // Forms is the web forms service (nil if it could not be built).

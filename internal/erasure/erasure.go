@@ -66,7 +66,8 @@ type Result struct {
 	Messages      int `json:"messages"`
 	// Bookings: consultation bookings that ended before the retention
 	// period (package booking; erasure of a user removes theirs by trigger).
-	Bookings int `json:"bookings,omitempty"`
+	Bookings    int `json:"bookings,omitempty"`
+	FormAnswers int `json:"formAnswers,omitempty"` // retention only: web form answers (and refused submissions) removed
 }
 
 // EraseConversation erases the LINE user of a conversation and everything
@@ -220,8 +221,9 @@ func (e *Eraser) ApplyStoredRetention(ctx context.Context, actor string) (Result
 	return e.ApplyRetention(ctx, actor, days)
 }
 
-// ApplyRetention deletes messages (and their media) older than days, and
-// clears the previews of conversations whose last message is older. It is
+// ApplyRetention deletes messages (and their media) and web form answers
+// older than days, and clears the previews of conversations whose last
+// message is older. It is
 // audited as one entry with counts.
 func (e *Eraser) ApplyRetention(ctx context.Context, actor string, days int) (Result, error) {
 	if days <= 0 {
@@ -253,12 +255,30 @@ func (e *Eraser) ApplyRetention(ctx context.Context, actor string, days int) (Re
 		}
 		n, _ = r.RowsAffected()
 		res.Bookings = int(n)
-		if res.Messages == 0 && res.Conversations == 0 && res.Bookings == 0 {
+		// Web form answers by the day the relay received them, and the
+		// refused submissions (their bodies hold answers too). The token
+		// hashes stay: a submission taken once must not come back.
+		r, err = tx.ExecContext(ctx, `DELETE FROM form_answers WHERE received_at < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		res.FormAnswers = int(n)
+		r, err = tx.ExecContext(ctx, `DELETE FROM form_rejects WHERE received_at < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		res.FormAnswers += int(n)
+		if res.Messages == 0 && res.Conversations == 0 && res.Bookings == 0 && res.FormAnswers == 0 {
 			return nil
 		}
 		detail := map[string]string{"days": strconv.Itoa(days), "messages": strconv.Itoa(res.Messages), "conversations": strconv.Itoa(res.Conversations)}
 		if res.Bookings > 0 {
 			detail["bookings"] = strconv.Itoa(res.Bookings)
+		}
+		if res.FormAnswers > 0 {
+			detail["formAnswers"] = strconv.Itoa(res.FormAnswers)
 		}
 		_, err = audit.Record(ctx, tx, audit.Entry{At: e.now().UnixMilli(), Actor: actor, Action: audit.ActionRetention, Detail: detail})
 		return err

@@ -259,13 +259,38 @@ func TestRetention(t *testing.T) {
 	defer db.Close()
 	addUser(t, db, "Uold", erasedText, t0.Add(-100*24*time.Hour))
 	addUser(t, db, "Unew", keptText, t0.Add(-time.Hour))
+	// Web form answers and a refused submission, old and new.
+	if err := db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO forms (id, title, intro, questions, done, thanks, token, created_at, updated_at)
+			VALUES (1, 'f', '', '[]', '', '', 'tok', 0, 0)`); err != nil {
+			return err
+		}
+		for i, at := range []time.Time{t0.Add(-100 * 24 * time.Hour), t0.Add(-time.Hour)} {
+			if _, err := tx.Exec(`INSERT INTO form_answers (submit_id, form_id, line_user_id, answers, received_at, stored_at) VALUES (?, 1, 'Unew', '{}', ?, ?)`,
+				fmt.Sprint("s", i), at.UnixMilli(), at.UnixMilli()); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO form_rejects (form_id, submit_id, reason, body, received_at) VALUES (1, ?, 'forged', '{}', ?)`,
+				fmt.Sprint("r", i), at.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	e := New(db, Hooks{}, func() time.Time { return t0 })
 	if res, err := e.ApplyRetention(ctx, audit.SystemActor, 0); err != nil || res.Messages != 0 {
 		t.Fatalf("0 days keeps everything: %+v %v", res, err)
 	}
 	res, err := e.ApplyRetention(ctx, audit.SystemActor, 90)
-	if err != nil || res.Messages != 2 || res.Conversations != 1 {
+	if err != nil || res.Messages != 2 || res.Conversations != 1 || res.FormAnswers != 2 {
 		t.Fatalf("%+v %v", res, err)
+	}
+	var left string
+	db.Reader().QueryRow(`SELECT group_concat(submit_id) FROM (SELECT submit_id FROM form_answers UNION ALL SELECT submit_id FROM form_rejects)`).Scan(&left)
+	if left != "s1,r1" {
+		t.Fatalf("form answers left: %s", left)
 	}
 	var bodies []string
 	rows, _ := db.Reader().Query(`SELECT body FROM messages`)

@@ -40,11 +40,14 @@ type phoneRun struct {
 	Name        string `json:"name"`
 	Posts       int    `json:"posts"`
 	Errors      []string
-	Focused     string `json:"focused"`
-	Done        string `json:"done"`
-	URL         string `json:"url"`
-	Kept        string `json:"kept"`
-	FirstStatus int    `json:"firstStatus"`
+	Focused     string                              `json:"focused"`
+	Done        string                              `json:"done"`
+	URL         string                              `json:"url"`
+	Kept        string                              `json:"kept"`
+	Confirm     string                              `json:"confirm"` // the confirmation step's answers
+	Shown       []string                            `json:"shown"`   // the labels shown as the form was sent to confirmation
+	Lookups     []struct{ Pref, City, Town string } `json:"lookups"`
+	FirstStatus int                                 `json:"firstStatus"`
 	// ErrorsAfterFill: error messages still shown once every field is
 	// right (they must go as the fields are corrected).
 	ErrorsAfterFill int `json:"errorsAfterFill"`
@@ -55,9 +58,13 @@ type phoneRun struct {
 // the LINE simulator (LIFF stand-in, LINE Login verify, Messaging API) and
 // Debian's Chromium at 375×667 playing the phones:
 //   - outside LINE the page explains how to open it in LINE;
+//   - the form has sections, one shown only for 住宅ローン with a required
+//     question in it; every answer goes through the confirmation step;
 //   - a linked customer answers all 20 questions (an empty submit first:
-//     every required field named, focus on the first); stored against that
-//     customer;
+//     every required field named, focus on the first; the 住宅ローン
+//     section appears once she picks it); stored against that customer;
+//   - the others pick 資産運用: the section stays hidden, its required
+//     question is not asked, and nothing of it is stored;
 //   - a second customer's reply is lost on the way back: the page keeps
 //     the typed answers, is sent again, and the answer is stored once;
 //   - a forged ID token and a reused one (the same LINE launch opened
@@ -80,7 +87,7 @@ func TestPhoneEndToEnd(t *testing.T) {
 	hanako := e.friend(t, "はなこ", "山田 花子", 7)
 	taro := e.friend(t, "たろう", "佐藤 太郎", 8)
 	jiro := e.friend(t, "じろう", "", 0)
-	f := publish(t, e)
+	f := publishDraft(t, e, sectioned(twentyQuestions()))
 
 	open := func(u string) string {
 		s, err := e.sim.LIFFURL(u, f.URL)
@@ -98,10 +105,12 @@ func TestPhoneEndToEnd(t *testing.T) {
 	full := []map[string]any{
 		{"label": "お名前 必須", "value": nameH},
 		{"label": "フリガナ 任意", "value": "ヤマダハナコ"},
-		{"label": "生年月日 必須", "value": "1985-04-01"},
+		{"label": "生年月日 必須", "value": "昭和60年4月1日"},
 		{"label": "年齢 任意", "value": "41"},
 		{"label": "メールアドレス 任意", "value": "hanako@example.jp"},
 		{"label": "電話番号 必須", "value": "090-1234-5678"},
+		{"postal": "100-0001", "expect": "filled"},
+		{"label": "町名・番地", "value": "千代田1-1"},
 		{"legend": "ご相談の目的", "check": []string{"住宅ローン"}},
 		{"legend": "ご関心のある商品", "check": []string{"NISA", "iDeCo"}},
 		{"legend": "世帯年収", "check": []string{"400〜800万円"}},
@@ -120,8 +129,10 @@ func TestPhoneEndToEnd(t *testing.T) {
 	required := func(name string) []map[string]any {
 		return []map[string]any{
 			{"label": "お名前 必須", "value": name},
-			{"label": "生年月日 必須", "value": "1990-01-02"},
+			{"label": "生年月日 必須", "value": "平成2年1月2日"},
 			{"label": "電話番号 必須", "value": "0312345678"},
+			{"postal": "0600000", "expect": "filled"},
+			{"label": "町名・番地", "value": "北1条西2丁目"},
 			{"legend": "ご相談の目的", "check": []string{"資産運用"}},
 			{"legend": "個人情報の取扱い", "check": []string{"同意する"}},
 		}
@@ -135,7 +146,11 @@ func TestPhoneEndToEnd(t *testing.T) {
 		"outside": f.URL,
 		"runs": []map[string]any{
 			{"name": "hanako", "url": open(hanako), "fill": full, "submitEmptyFirst": true, "shotFilled": true},
-			{"name": "taro", "url": open(taro), "fill": required(nameT), "dropFirstAnswer": true},
+			// Taro's phone cannot reach the postal-code table: he types the
+			// address himself.
+			{"name": "taro", "url": open(taro), "fill": append(required(nameT)[:3], map[string]any{"postal": "1500001", "expect": "failed"},
+				map[string]any{"select": "都道府県", "value": "東京都"}, map[string]any{"label": "市区町村", "value": "渋谷区"},
+				map[string]any{"label": "町名・番地", "value": "神宮前1-1"}, required(nameT)[5], required(nameT)[6]), "dropFirstAnswer": true, "blockPostal": true},
 			{"name": "forged", "url": f.URL + "#linesim_id_token=" + forgedTok, "fill": required("なりすましＦＦＦ")},
 			{"name": "jiro", "url": reused, "fill": required("次郎ＪＪＪ")},
 			{"name": "jiro-again", "url": reused, "fill": required("次郎の再送ＫＫＫ")},
@@ -163,8 +178,8 @@ func TestPhoneEndToEnd(t *testing.T) {
 		t.Fatalf("outside LINE: %q", out.Outside)
 	}
 	h := out.Runs[0]
-	// Required: お名前, 生年月日, 電話番号, ご相談の目的, 個人情報の取扱い.
-	if len(h.Errors) != 5 || !strings.HasPrefix(h.Errors[0], "お名前: ") || h.Focused != "q0" {
+	// Required: お名前, 生年月日, 電話番号, ご住所, ご相談の目的, 個人情報の取扱い.
+	if len(h.Errors) != 6 || !strings.HasPrefix(h.Errors[0], "お名前: ") || h.Focused != "q1" {
 		t.Fatalf("empty submit: errors %q, focus %q", h.Errors, h.Focused)
 	}
 	if h.ErrorsAfterFill != 0 {
@@ -177,6 +192,16 @@ func TestPhoneEndToEnd(t *testing.T) {
 		if !strings.Contains(r.Done, "送信しました。ご来店をお待ちしております。") {
 			t.Fatalf("%s: done page %q", r.Name, r.Done)
 		}
+		loan := strings.Contains(r.Confirm, "住宅ローンの有無")
+		if (r.Name == "hanako") != loan || (r.Name == "hanako") != strings.Contains(strings.Join(r.Shown, "|"), "住宅ローンの有無") {
+			t.Fatalf("%s: the 住宅ローン section shown %v on the form, %v on the confirmation step: %q", r.Name, r.Shown, loan, r.Confirm)
+		}
+		if !strings.Contains(r.Confirm, "個人情報の取扱い\n同意する") || !strings.Contains(r.Confirm, "ご相談について") || !strings.Contains(r.Confirm, "ご住所\n〒") {
+			t.Fatalf("%s: confirmation step %q", r.Name, r.Confirm)
+		}
+	}
+	if c := out.Runs[0].Confirm; !strings.Contains(c, "ご関心のある商品\niDeCo、NISA") || !strings.Contains(c, "住宅ローンの有無\nあり") {
+		t.Fatalf("hanako's confirmation step: %q", c)
 	}
 	if tr := out.Runs[1]; tr.Posts != 2 || tr.Kept != nameT || tr.FirstStatus != 202 {
 		t.Fatalf("lost reply: %+v", tr)
@@ -196,14 +221,29 @@ func TestPhoneEndToEnd(t *testing.T) {
 		by[a.DisplayName] = a
 	}
 	a := by["はなこ"]
-	if a.Customer != "山田 花子" || len(a.Values) != 20 || a.Values["name"] != nameH || a.Values["note"] != noteH ||
+	if a.Customer != "山田 花子" || len(a.Values) != 21 || a.Values["birth"] != "1985-04-01" || a.Values["name"] != nameH || a.Values["note"] != noteH ||
 		a.Values["purpose"] != "住宅ローン" || a.Values["branch"] != "駅前支店" || a.Values["consent"] != "agreed" {
 		t.Fatalf("hanako's answer: %+v", a)
+	}
+	if addr, _ := a.Values["addr"].(map[string]any); addr["code"] != "1000001" || addr["pref"] != "東京都" || addr["city"] != "千代田区" || addr["town"] != "千代田1-1" {
+		t.Fatalf("hanako's address: %+v", a.Values["addr"])
+	}
+	if l := out.Runs[0].Lookups; len(l) != 1 || l[0].Pref != "東京都" || l[0].City != "千代田区" || l[0].Town != "千代田" {
+		t.Fatalf("hanako's lookup filled %+v", l)
+	}
+	if l := out.Runs[1].Lookups; len(l) != 1 || l[0].Pref != "" || l[0].City != "" {
+		t.Fatalf("taro's failed lookup filled %+v", l)
+	}
+	if addr, _ := by["たろう"].Values["addr"].(map[string]any); addr["pref"] != "東京都" || addr["city"] != "渋谷区" || addr["code"] != "1500001" {
+		t.Fatalf("taro's address typed by hand: %+v", by["たろう"].Values["addr"])
+	}
+	if by["じろう"].Values["birth"] != "1990-01-02" {
+		t.Fatalf("jiro's 和暦 birth date: %v", by["じろう"].Values["birth"])
 	}
 	if by["たろう"].Customer != "佐藤 太郎" || by["たろう"].Values["name"] != nameT {
 		t.Fatalf("taro's answer: %+v", by["たろう"])
 	}
-	if by["じろう"].Values["name"] != "次郎ＪＪＪ" {
+	if _, ok := by["じろう"].Values["loan"]; ok || by["じろう"].Values["name"] != "次郎ＪＪＪ" {
 		t.Fatalf("jiro's answer: %+v", by["じろう"])
 	}
 	rej, _ := e.svc.Rejects(ctx, f.ID)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"tsunagu/internal/forms"
 	"tsunagu/internal/line"
@@ -24,6 +26,7 @@ const liffID = "1657000000-FormTest"
 // (relay client, encrypted DB, outbox), and the LINE simulator answering
 // both the Messaging API (the thank-you push) and LINE Login's verify.
 type env struct {
+	clock  *movable // the desktop's and LINE's clock (the relay stamps receipt with its own)
 	db     *store.DB
 	sim    *linesimtest.Sim
 	relay  *relaytest.Relay
@@ -34,8 +37,8 @@ type env struct {
 func newEnv(t *testing.T, rcfg relay.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{db: storetest.New(t)}
-	e.sim = linesimtest.Start(t, linesim.Config{ChannelSecret: "s3cr3t", AccessToken: "tok"}, line.Config{})
+	e := &env{db: storetest.New(t), clock: &movable{}}
+	e.sim = linesimtest.Start(t, linesim.Config{ChannelSecret: "s3cr3t", AccessToken: "tok", Clock: e.clock.Now}, line.Config{})
 	if rcfg.LIFFSDK == "" {
 		rcfg.LIFFSDK = e.sim.URL() + linesim.LIFFSDKPath
 	}
@@ -51,7 +54,7 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	if e.client, err = relayclient.New(relayclient.Config{Enrollment: en, Keys: keys}); err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := line.NewIDTokenVerifier(e.sim.URL(), e.sim.LoginChannelID(), nil)
+	verifier, err := line.NewIDTokenVerifier(line.IDTokenConfig{Endpoint: e.sim.URL(), ChannelID: e.sim.LoginChannelID(), Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = forms.New(forms.Config{DB: e.db, Verifier: verifier, Thanks: ob,
+	e.svc, err = forms.New(forms.Config{DB: e.db, Verifier: verifier, Thanks: ob, Clock: e.clock.Now,
 		Relay:  func(context.Context) (forms.Publisher, bool) { return e.client, true },
 		LIFFID: func(context.Context) string { return liffID }})
 	if err != nil {
@@ -67,6 +70,13 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	}
 	return e
 }
+
+// movable is the wall clock moved ahead by a test (the desktop switched
+// off for hours while answers queue at the relay).
+type movable struct{ ahead atomic.Int64 }
+
+func (m *movable) Now() time.Time          { return time.Now().Add(time.Duration(m.ahead.Load())) }
+func (m *movable) Advance(d time.Duration) { m.ahead.Add(int64(d)) }
 
 // friend adds a LINE friend on the simulator and in the DB, linked to a
 // new customer when name is not "".
@@ -147,4 +157,42 @@ func twentyQuestions() forms.Draft {
 	}
 	return forms.Draft{Title: "ご相談事前シート", Intro: "ご来店前にご記入ください。", Done: "送信しました。ご来店をお待ちしております。",
 		Thanks: "事前シートのご回答ありがとうございました。", Questions: qs}
+}
+
+// sectioned groups the 20 questions in sections, with the birth date
+// typed in 西暦 or 和暦 and a required address found from its postal code
+// (21 questions); the 「住宅ローンについて」 section, holding 住宅ローンの有無
+// (then required), shows only when the purpose is 住宅ローン.
+func sectioned(d forms.Draft) forms.Draft {
+	sec := func(id, title string) forms.Question {
+		return forms.Question{ID: id, Type: forms.TypeSection, Label: title}
+	}
+	var qs []forms.Question
+	for _, q := range d.Questions {
+		switch q.ID {
+		case "name":
+			qs = append(qs, sec("s_you", "お客さまについて"))
+		case "purpose":
+			qs = append(qs, sec("s_consult", "ご相談について"))
+		case "loan":
+			s := sec("s_loan", "住宅ローンについて")
+			s.Help = "住宅ローンのご相談の方だけにお伺いします。"
+			s.ShowIf = &forms.Condition{Question: "purpose", Values: []string{"住宅ローン"}}
+			qs = append(qs, s)
+			q.Required = true
+		case "savings":
+			qs = append(qs, sec("s_wish", "ご希望"))
+		case "consent":
+			qs = append(qs, sec("s_check", "確認"))
+		}
+		if q.ID == "birth" {
+			q.Type = forms.TypeBirth
+		}
+		qs = append(qs, q)
+		if q.ID == "phone" {
+			qs = append(qs, forms.Question{ID: "addr", Type: forms.TypePostal, Label: "ご住所", Required: true})
+		}
+	}
+	d.Questions = qs
+	return d
 }

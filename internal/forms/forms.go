@@ -5,8 +5,9 @@
 // page at https://RELAY/f/TENANT/TOKEN as a LIFF app. The customer's phone
 // seals the answers and their LINE ID token to this desktop's key; the relay
 // queues only that ciphertext. Intake (intake.go) opens nothing itself: the
-// relay client hands it the opened submission, it asks LINE who the ID
-// token belongs to, refuses forged, expired and replayed tokens, and stores
+// relay client hands it the opened submission, it verifies the ID token
+// against LINE Login's published keys (expiry judged at the relay's
+// receipt time) to learn who answered, refuses forged, expired and replayed tokens, and stores
 // the answers once per submission against the LINE user (and the customer,
 // once linked), maps answers to customer attributes as surveys do, and
 // sends the thank-you message through the outbox (retry key stored first).
@@ -66,6 +67,9 @@ const (
 	TypeEmail    = wire.QEmail
 	TypePhone    = wire.QPhone
 	TypeConsent  = wire.QConsent
+	TypeBirth    = wire.QBirth   // a birth date, typed in 西暦 or 和暦, stored YYYY-MM-DD
+	TypePostal   = wire.QPostal  // an address found from its postal code (postal.go)
+	TypeSection  = wire.QSection // a section's title and text, not a question
 )
 
 // Limits.
@@ -104,6 +108,16 @@ type Question struct {
 	// Attribute is the key of the customer attribute the answer sets
 	// ("": none), as in surveys.
 	Attribute string `json:"attribute,omitempty"`
+	// ShowIf shows the question (or a section and all in it) only when an
+	// earlier choice or multi-choice question's answer is one of Values
+	// (rules.go); nil: always.
+	ShowIf *Condition `json:"showIf,omitempty"`
+}
+
+// Condition is a question's display condition.
+type Condition struct {
+	Question string   `json:"question"` // an earlier choice or multi-choice question's ID
+	Values   []string `json:"values"`   // any of its choices
 }
 
 // Draft is what the designer sends.
@@ -148,10 +162,11 @@ type Config struct {
 	// LIFFID is the LIFF app's ID the page initialises ("" not set up);
 	// nil: the stored Settings'.
 	LIFFID func(ctx context.Context) string
-	// Verifier checks ID tokens with LINE Login (intake.go); nil: a
-	// line.IDTokenVerifier for the stored Settings' channel at
-	// LoginEndpoint. Without either, submissions wait (are not acked)
-	// until LINE Login is set up.
+	// Verifier checks ID tokens against LINE Login's keys (intake.go);
+	// nil: a line.IDTokenVerifier for the stored Settings' channel at
+	// LoginEndpoint (kept while the channel stays, so LINE's keys are
+	// cached). Without either, submissions wait (are not acked) until
+	// LINE Login is set up.
 	Verifier      IDTokenVerifier
 	LoginEndpoint string // LINE's API base (line.DefaultEndpoint; the simulator's in sandbox mode)
 	// Thanks sends the thank-you message (intake.go); nil: none is sent.
@@ -169,6 +184,7 @@ type Service struct {
 	now      func() time.Time
 
 	loginEndpoint string
+	verifiers     verifierCache
 }
 
 // New returns a Service.
@@ -207,14 +223,36 @@ func validate(d Draft) error {
 		l.Add("questions", fielderr.Required)
 	case len(d.Questions) > MaxQuestions:
 		l.AddMax("questions", fielderr.TooMany, MaxQuestions)
+	case !hasQuestion(d.Questions):
+		l.Add("questions", fielderr.Required) // sections alone ask nothing
 	}
-	seen := map[string]bool{}
+	seen := map[string]Question{}
 	for i, q := range d.Questions {
 		f := "questions." + strconv.Itoa(i) + "."
-		if !questionID.MatchString(q.ID) || seen[q.ID] {
+		if _, dup := seen[q.ID]; !questionID.MatchString(q.ID) || dup {
 			l.Add(f+"id", fielderr.Format)
 		}
-		seen[q.ID] = true
+		if c := q.ShowIf; c != nil {
+			// Only an earlier choice answer can decide: the page shows the
+			// form top to bottom, and a later one would make it circular.
+			src, ok := seen[c.Question]
+			switch {
+			case !ok || (src.Type != TypeChoice && src.Type != TypeMulti):
+				l.Add(f+"showIf", fielderr.Choose)
+			case len(c.Values) == 0:
+				l.Add(f+"showIf", fielderr.Required)
+			default:
+				for _, v := range c.Values {
+					if !contains(src.Choices, v) {
+						l.Add(f+"showIf", fielderr.Choose)
+						break
+					}
+				}
+			}
+		}
+		if _, dup := seen[q.ID]; !dup {
+			seen[q.ID] = q
+		}
 		switch {
 		case q.Label == "":
 			l.Add(f+"label", fielderr.Required)
@@ -233,7 +271,7 @@ func validate(d Draft) error {
 			if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
 				l.Add(f+"max", fielderr.Range)
 			}
-		case TypeDate, TypeEmail, TypePhone:
+		case TypeDate, TypeEmail, TypePhone, TypeSection, TypeBirth, TypePostal:
 		case TypeConsent:
 			switch {
 			case strings.TrimSpace(q.Consent) == "":
@@ -287,6 +325,18 @@ func clean(d Draft) Draft {
 		}
 		if q.Type != TypeConsent {
 			q.Consent = ""
+		}
+		if q.Type == TypeSection {
+			// A section is answered by nobody: nothing required of it,
+			// nothing mapped from it.
+			q.Required, q.Attribute, q.Min, q.Max, q.MaxLen = false, "", nil, nil, 0
+		}
+		if q.ShowIf != nil {
+			vs := make([]string, 0, len(q.ShowIf.Values))
+			for _, v := range q.ShowIf.Values {
+				vs = append(vs, strings.TrimSpace(v))
+			}
+			q.ShowIf = &Condition{Question: strings.TrimSpace(q.ShowIf.Question), Values: vs}
 		}
 		qs[i] = q
 	}
@@ -420,6 +470,9 @@ func Definition(f Form, token, liffID string, version int64) wire.FormDef {
 	for i, q := range f.Questions {
 		qs[i] = wire.FormQuestion{ID: q.ID, Type: q.Type, Label: q.Label, Help: q.Help, Required: q.Required,
 			Choices: q.Choices, Min: q.Min, Max: q.Max, MaxLen: q.MaxLen, Consent: q.Consent}
+		if q.ShowIf != nil {
+			qs[i].ShowIf = &wire.FormCondition{Question: q.ShowIf.Question, Values: q.ShowIf.Values}
+		}
 	}
 	done := f.Done
 	if done == "" {

@@ -1,6 +1,7 @@
 package forms_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -25,8 +26,13 @@ func goodAnswers() map[string]any {
 
 func publish(t *testing.T, e *env) forms.Form {
 	t.Helper()
+	return publishDraft(t, e, twentyQuestions())
+}
+
+func publishDraft(t *testing.T, e *env, d forms.Draft) forms.Form {
+	t.Helper()
 	ctx := context.Background()
-	f, err := e.svc.Create(ctx, "staff:1", twentyQuestions())
+	f, err := e.svc.Create(ctx, "staff:1", d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +103,33 @@ func TestIntake(t *testing.T) {
 		len(a.Values["products"].([]any)) != 2 || a.Values["consent"] != "agreed" {
 		t.Fatalf("answer %+v", a)
 	}
+	// CSV export: plain for staff, masked (names and free text) for the
+	// agency role, each audited with whether it was masked.
+	var plain, masked bytes.Buffer
+	if n, err := e.svc.Export(ctx, "staff:1", f.ID, &plain, forms.ExportOptions{}); err != nil || n != 1 {
+		t.Fatalf("export: %d %v", n, err)
+	}
+	if n, err := e.svc.Export(ctx, "staff:2", f.ID, &masked, forms.ExportOptions{Masked: true}); err != nil || n != 1 {
+		t.Fatalf("masked export: %d %v", n, err)
+	}
+	for _, want := range []string{"\xEF\xBB\xBF顧客番号,氏名,LINE の表示名,受付日時,お名前", "C00007,山田 花子,はなこ,", "山田花子", "住宅ローン", "NISA、iDeCo", "同意", "金利タイプについて相談したい"} {
+		if !strings.Contains(plain.String(), want) {
+			t.Errorf("export lacks %q:\n%s", want, plain.String())
+		}
+	}
+	for _, leak := range []string{"山田", "はなこ", "090-1234-5678", "金利タイプ"} {
+		if strings.Contains(masked.String(), leak) {
+			t.Errorf("masked export holds %q:\n%s", leak, masked.String())
+		}
+	}
+	if !strings.Contains(masked.String(), "住宅ローン") {
+		t.Errorf("masked export lost the choices:\n%s", masked.String())
+	}
+	var exports string
+	e.db.Reader().QueryRow(`SELECT group_concat(json_extract(detail, '$.masked')) FROM audit_log WHERE action = ?`, forms.ActionExport).Scan(&exports)
+	if exports != "false,true" {
+		t.Fatalf("export audits: %q", exports)
+	}
 	var attr string
 	e.db.Reader().QueryRow(`SELECT value FROM customer_attributes a JOIN attribute_defs d ON d.id = a.attr_id WHERE a.customer_id = 7 AND d.key = 'purpose'`).Scan(&attr)
 	if attr != "住宅ローン" {
@@ -150,9 +183,14 @@ func TestIntake(t *testing.T) {
 		t.Fatalf("reject audits %d", audits)
 	}
 
-	// LINE unreachable: not a rejection, the submission stays queued and
-	// is stored once LINE answers again.
+	// The desktop is off for two hours while taro's answer waits at the
+	// relay: his ID token has expired by the time the desktop opens it,
+	// but it was valid when the relay received it, which is what counts.
+	// LINE's certs endpoint is down as the desktop comes back (and its
+	// cached keys are stale): not a rejection, the submission stays queued
+	// and is stored once LINE answers again.
 	e.submit(t, f, e.seal(t, f, "sub-taro-00000000001", tokT, goodAnswers()))
+	e.clock.Advance(2 * time.Hour)
 	e.sim.SetOutage("refuse")
 	_, err = e.client.DrainBatch(ctx, func(ctx context.Context, evs []relayclient.Event) []error {
 		errs := make([]error, len(evs))
@@ -167,6 +205,27 @@ func TestIntake(t *testing.T) {
 	e.sim.SetOutage("")
 	if got := e.drain(t); strings.Join(got, ",") != "stored" {
 		t.Fatalf("after the outage: %v", got)
+	}
+	rej, _ = e.svc.Rejects(ctx, f.ID)
+	if rej[forms.RejectExpired] != 1 {
+		t.Fatalf("rejects after the desktop was off: %v", rej)
+	}
+
+	// Hanako's answers erased; the same sealed box delivered again (a
+	// replayed dead letter) does not bring them back.
+	if err := e.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM form_answers WHERE submit_id = 'sub-hanako-000000001'`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.submit(t, f, good)
+	if got := e.drain(t); strings.Join(got, ",") != "duplicate" {
+		t.Fatalf("erased answers delivered again: %v", got)
+	}
+	e.db.Reader().QueryRow(`SELECT count(*) FROM form_answers WHERE submit_id = 'sub-hanako-000000001'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("erased answers came back")
 	}
 }
 
@@ -243,7 +302,8 @@ func TestSettingsDriveVerification(t *testing.T) {
 	}
 	u := e.friend(t, "はなこ", "", 0)
 	tok, _ := e.sim.IssueIDToken(u, "")
-	sub := forms.Submission{Form: &wire.FormSubmission{FormID: "", SubmitID: "sub-settings-0000001", IDToken: tok, Answers: goodAnswers()}}
+	sub := forms.Submission{Form: &wire.FormSubmission{FormID: "", SubmitID: "sub-settings-0000001", IDToken: tok, Answers: goodAnswers()},
+		ReceivedAt: time.Now().UnixMilli()}
 	g, _ := svc.Get(ctx, f.ID)
 	_ = g
 	var tokenOf string

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"tsunagu/internal/line"
@@ -16,11 +15,13 @@ import (
 // service's verifier (LINE Login, or the configured one), and one
 // submission per token across both, in form_id_tokens.
 
-// CheckIDToken asks who tok belongs to. reason is "" for a good token,
-// RejectForged or RejectExpired for one LINE refuses; err is for what may
-// pass (LINE unreachable; ErrNoLogin while LINE Login is not set up): the
-// caller leaves the request queued.
-func (s *Service) CheckIDToken(ctx context.Context, tok string) (info line.IDTokenInfo, reason string, err error) {
+// CheckIDToken asks who tok belongs to, judging its expiry at receivedAt
+// (unix ms), the relay's receipt time: a page's request queued while the
+// desktop was off is judged as when it was sent. reason is "" for a good
+// token, RejectForged or RejectExpired for a refused one; err is for what
+// may pass (LINE's keys unreachable; ErrNoLogin while LINE Login is not set
+// up): the caller leaves the request queued.
+func (s *Service) CheckIDToken(ctx context.Context, tok string, receivedAt int64) (info line.IDTokenInfo, reason string, err error) {
 	verifier, err := s.idTokenVerifier(ctx)
 	if err != nil {
 		return line.IDTokenInfo{}, "", fmt.Errorf("forms: ID token: %w", err)
@@ -28,9 +29,12 @@ func (s *Service) CheckIDToken(ctx context.Context, tok string) (info line.IDTok
 	if verifier == nil {
 		return line.IDTokenInfo{}, "", ErrNoLogin
 	}
-	info, err = verifier.VerifyIDToken(ctx, tok)
+	if receivedAt <= 0 { // the relay always stamps its receipt time
+		return line.IDTokenInfo{}, RejectForged, nil
+	}
+	info, err = verifier.VerifyIDToken(ctx, tok, time.UnixMilli(receivedAt))
 	if errors.Is(err, line.ErrIDTokenRejected) {
-		if strings.Contains(err.Error(), "expired") {
+		if errors.Is(err, line.ErrIDTokenExpired) {
 			return line.IDTokenInfo{}, RejectExpired, nil
 		}
 		return line.IDTokenInfo{}, RejectForged, nil

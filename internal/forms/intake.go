@@ -22,11 +22,12 @@ import (
 	"tsunagu/internal/relay/wire"
 )
 
-// IDTokenVerifier asks LINE Login whose an ID token is
-// (line.IDTokenVerifier). A refusal wraps line.ErrIDTokenRejected; any
-// other error is transient.
+// IDTokenVerifier learns whose an ID token is from its signature by LINE
+// Login's keys, judging its expiry at receivedAt (line.IDTokenVerifier).
+// A refusal wraps line.ErrIDTokenRejected (and line.ErrIDTokenExpired if
+// it had expired); any other error is transient.
 type IDTokenVerifier interface {
-	VerifyIDToken(ctx context.Context, token string) (line.IDTokenInfo, error)
+	VerifyIDToken(ctx context.Context, token string, receivedAt time.Time) (line.IDTokenInfo, error)
 }
 
 // ThanksSender sends the thank-you message: enqueued in the answer's
@@ -44,7 +45,7 @@ var ErrNoLogin = errors.New("forms: LINE Login is not set up, so answers cannot 
 // Reject reasons (form_rejects.reason).
 const (
 	RejectForged      = "forged"       // LINE refused the ID token (bad signature, other channel, malformed)
-	RejectExpired     = "expired"      // LINE says the ID token expired before the desktop verified it
+	RejectExpired     = "expired"      // the ID token had expired when the relay received the answer
 	RejectReplayed    = "replayed"     // the ID token was already used for another submission
 	RejectUnknownForm = "unknown_form" // no such form here
 	RejectMalformed   = "malformed"    // answers that the page could not have sent
@@ -52,8 +53,11 @@ const (
 
 // Submission is one opened form submission from the relay's queue.
 type Submission struct {
-	Form       *wire.FormSubmission
-	ReceivedAt int64 // at the relay, unix ms
+	Form *wire.FormSubmission
+	// ReceivedAt is when the relay received it (unix ms), stamped by the
+	// relay outside the sealed box: the ID token's expiry is judged at
+	// this time, never at a time the phone wrote (FormSubmission.SentAt).
+	ReceivedAt int64
 }
 
 // Outcome of one submission.
@@ -86,29 +90,19 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 	if dup {
 		return Duplicate, nil
 	}
-	answers, ok := checkAnswers(form.Questions, f.Answers)
-	if !ok {
+	answers, ok := checkAnswers(form.Questions, f.Answers, time.UnixMilli(sub.ReceivedAt))
+	if !ok || sub.ReceivedAt <= 0 { // the relay always stamps its receipt time
 		return Rejected, s.reject(ctx, form.ID, sub, RejectMalformed)
 	}
-	verifier, err := s.idTokenVerifier(ctx)
+	info, reason, err := s.CheckIDToken(ctx, f.IDToken, sub.ReceivedAt)
 	if err != nil {
+		// Kept queued at the relay (not acked) rather than refused: the
+		// answers are the customer's, and IT may finish the set-up later
+		// (ErrNoLogin) or LINE's keys come back.
 		return "", fmt.Errorf("forms: intake: %w", err)
 	}
-	if verifier == nil {
-		// Kept queued at the relay (not acked) rather than refused: the
-		// answers are the customer's, and IT may finish the set-up later.
-		return "", ErrNoLogin
-	}
-	info, err := verifier.VerifyIDToken(ctx, f.IDToken)
-	if errors.Is(err, line.ErrIDTokenRejected) {
-		reason := RejectForged
-		if strings.Contains(err.Error(), "expired") {
-			reason = RejectExpired
-		}
+	if reason != "" {
 		return Rejected, s.reject(ctx, form.ID, sub, reason)
-	}
-	if err != nil {
-		return "", fmt.Errorf("forms: intake: verify ID token: %w", err)
 	}
 	body, _ := json.Marshal(answers)
 	hash := tokenHash(f.IDToken)
@@ -124,7 +118,12 @@ func (s *Service) Intake(ctx context.Context, sub Submission) (string, error) {
 		case err == nil && prior != f.SubmitID:
 			outcome = Rejected
 			return s.rejectTx(ctx, tx, form.ID, sub, RejectReplayed)
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
+		case err == nil:
+			// This very submission was taken before; its answers may have
+			// been erased or retired since, and must not come back.
+			outcome = Duplicate
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		now := s.now().UnixMilli()
@@ -230,10 +229,30 @@ var (
 // checkAnswers keeps the answers to the form's questions (others are
 // dropped) and reports whether they are what the page would send: the
 // page checks the same rules, so a failure means it was bypassed.
-func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
+//
+// A question the page hid (rules.go) must come without an answer, and is
+// not required.
+func checkAnswers(qs []Question, in map[string]any, at time.Time) (map[string]any, bool) {
 	out := map[string]any{}
-	for _, q := range qs {
+	vis := visibility(qs, in)
+	for i, q := range qs {
 		raw, present := in[q.ID]
+		if !vis[i] || q.Type == TypeSection {
+			if present && given(raw) {
+				return nil, false
+			}
+			continue
+		}
+		if q.Type == TypePostal {
+			a, ok := checkPostal(raw)
+			if !ok || (len(a) == 0 && q.Required) {
+				return nil, false
+			}
+			if len(a) > 0 {
+				out[q.ID] = a
+			}
+			continue
+		}
 		if q.Type == TypeMulti {
 			var vals []string
 			if present && raw != nil {
@@ -284,6 +303,8 @@ func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
 		case TypeDate:
 			_, err := time.Parse("2006-01-02", s)
 			ok = dateRe.MatchString(s) && err == nil
+		case TypeBirth:
+			ok = checkBirth(s, at)
 		case TypeChoice:
 			ok = contains(q.Choices, s)
 		case TypeEmail:
@@ -300,6 +321,8 @@ func checkAnswers(qs []Question, in map[string]any) (map[string]any, bool) {
 	}
 	return out, true
 }
+
+func trimmed(s string) string { return strings.TrimSpace(s) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -330,6 +353,9 @@ func (s *Service) mapAttributes(ctx context.Context, tx *sql.Tx, form Form, user
 		raw, _ := v.(string)
 		if list, ok := v.([]string); ok {
 			raw = strings.Join(list, "、")
+		}
+		if a, ok := v.(map[string]string); ok {
+			raw = postalText(a)
 		}
 		var (
 			id      int64

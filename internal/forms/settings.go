@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"tsunagu/internal/audit"
 	"tsunagu/internal/fielderr"
@@ -67,8 +68,16 @@ func (s *Service) SetSettings(ctx context.Context, actor string, st Settings) (S
 	return st, nil
 }
 
-// idTokenVerifier is the configured verifier, or one for the stored LINE
-// Login channel at the LINE endpoint.
+// verifierCache keeps the verifier for the stored LINE Login channel, so
+// LINE's keys are fetched once per max-age rather than once per answer;
+// a changed channel gets a new one.
+type verifierCache struct {
+	mu sync.Mutex
+	v  *line.IDTokenVerifier
+}
+
+// idTokenVerifier is the configured verifier, or the one for the stored
+// LINE Login channel at the LINE endpoint.
 func (s *Service) idTokenVerifier(ctx context.Context) (IDTokenVerifier, error) {
 	if s.verifier != nil {
 		return s.verifier, nil
@@ -80,7 +89,17 @@ func (s *Service) idTokenVerifier(ctx context.Context) (IDTokenVerifier, error) 
 	if err != nil || st.LoginChannelID == "" {
 		return nil, err
 	}
-	return line.NewIDTokenVerifier(s.loginEndpoint, st.LoginChannelID, nil)
+	c := &s.verifiers
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.v == nil || c.v.ChannelID() != st.LoginChannelID {
+		v, err := line.NewIDTokenVerifier(line.IDTokenConfig{Endpoint: s.loginEndpoint, ChannelID: st.LoginChannelID, Clock: s.now})
+		if err != nil {
+			return nil, err
+		}
+		c.v = v
+	}
+	return c.v, nil
 }
 
 // liff is the LIFF ID forms are published with.

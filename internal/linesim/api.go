@@ -85,6 +85,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+StickerImagePath+"{stickerId}/android/sticker.png", handleStickerImage)
 	// Not the Messaging API either: LINE Login's ID token check (login.go).
 	mux.HandleFunc("POST "+VerifyPath, s.handleVerifyIDToken)
+	mux.HandleFunc("GET "+CertsPath, s.handleCerts)
 	mux.HandleFunc("GET "+LIFFSDKPath, handleLIFFSDK)
 	for _, ep := range []endpoint{
 		{EndpointPush, "POST /v2/bot/message/push", s.handlePush},

@@ -15,12 +15,13 @@ import (
 	"time"
 )
 
-// LINE Login ID tokens, as a LIFF page gets them (liff.getIDToken) and as
-// POST https://api.line.me/oauth2/v2.1/verify checks them. The simulator
-// signs its tokens with its own ES256 key (LIFF's tokens are ES256) and
-// answers the verify endpoint with LINE's field names, status codes and
-// error bodies, so the desktop's verification is tested against the same
-// contract it meets in production.
+// LINE Login ID tokens, as a LIFF page gets them (liff.getIDToken). The
+// simulator signs its tokens with its own ES256 keys (LIFF's tokens are
+// ES256, with a kid) and publishes them as LINE does, a JWKS at
+// GET https://api.line.me/oauth2/v2.1/certs, which the desktop verifies
+// tokens against; keys can be rotated. It also answers
+// POST https://api.line.me/oauth2/v2.1/verify with LINE's field names,
+// status codes and error bodies.
 
 // IDTokenIssuer is the iss of every LINE ID token.
 const IDTokenIssuer = "https://access.line.me"
@@ -44,17 +45,21 @@ const (
 	msgIDTokenSubject  = "Invalid IdToken Subject Identifier."
 )
 
-// loginState is the LINE Login side of the simulator.
+// loginState is the LINE Login side of the simulator. Its keys change
+// only through RotateIDTokenKey, under Server.mu.
 type loginState struct {
-	channelID string
-	key       *ecdsa.PrivateKey
-	kid       string
+	channelID    string
+	keys         []loginKey // the first signs; all are published at CertsPath
+	certsFetches int
 }
 
-func newLoginState(channelID string) loginState {
-	if channelID == "" {
-		channelID = DefaultLoginChannelID
-	}
+// loginKey is one ES256 signing key and its JWK key ID.
+type loginKey struct {
+	kid string
+	key *ecdsa.PrivateKey
+}
+
+func newLoginKey() loginKey {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		// crypto/rand does not fail on the platforms Go supports.
@@ -62,7 +67,75 @@ func newLoginState(channelID string) loginState {
 	}
 	kid := make([]byte, 8)
 	rand.Read(kid)
-	return loginState{channelID: channelID, key: key, kid: fmt.Sprintf("%x", kid)}
+	return loginKey{kid: fmt.Sprintf("%x", kid), key: key}
+}
+
+func newLoginState(channelID string) loginState {
+	if channelID == "" {
+		channelID = DefaultLoginChannelID
+	}
+	return loginState{channelID: channelID, keys: []loginKey{newLoginKey()}}
+}
+
+// CertsPath is LINE Login's JWKS (the public keys ID tokens are signed
+// with), as https://api.line.me/oauth2/v2.1/certs serves it.
+const CertsPath = "/oauth2/v2.1/certs"
+
+// CertsMaxAge is the Cache-Control max-age the simulator's JWKS is served
+// with.
+const CertsMaxAge = time.Hour
+
+// RotateIDTokenKey makes a new key sign ID tokens from now on and returns
+// its key ID. The old keys stay published (tokens already issued still
+// verify), as a provider rotates, unless retire is set: then only the new
+// key is published and tokens signed before no longer verify.
+func (s *Server) RotateIDTokenKey(retire bool) string {
+	k := newLoginKey()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if retire {
+		s.login.keys = []loginKey{k}
+	} else {
+		s.login.keys = append([]loginKey{k}, s.login.keys...)
+	}
+	return k.kid
+}
+
+// CertsFetches is how often the JWKS was fetched (a verifier's cache is
+// tested by it).
+func (s *Server) CertsFetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.login.certsFetches
+}
+
+// handleCerts is GET /oauth2/v2.1/certs: every published key as an EC
+// P-256 JWK.
+func (s *Server) handleCerts(w http.ResponseWriter, _ *http.Request) {
+	type jwk struct {
+		Kty string `json:"kty"`
+		Alg string `json:"alg"`
+		Use string `json:"use"`
+		Kid string `json:"kid"`
+		Crv string `json:"crv"`
+		X   string `json:"x"`
+		Y   string `json:"y"`
+	}
+	s.mu.Lock()
+	s.login.certsFetches++
+	keys := make([]jwk, 0, len(s.login.keys))
+	for _, k := range s.login.keys {
+		pt, err := k.key.PublicKey.Bytes() // 0x04 || X || Y
+		if err != nil {
+			continue
+		}
+		enc := base64.RawURLEncoding
+		keys = append(keys, jwk{Kty: "EC", Alg: "ES256", Use: "sig", Kid: k.kid, Crv: "P-256",
+			X: enc.EncodeToString(pt[1:33]), Y: enc.EncodeToString(pt[33:])})
+	}
+	s.mu.Unlock()
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(CertsMaxAge/time.Second)))
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
 // IDTokenClaims are an ID token's claims as LINE issues them (and as the
@@ -108,7 +181,10 @@ func (s *Server) IssueIDToken(userID, nonce string) (string, error) {
 // SignIDToken signs arbitrary claims with the simulator's key: tests make
 // expired tokens or tokens for another channel with it.
 func (s *Server) SignIDToken(c IDTokenClaims) (string, error) {
-	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "ES256", "kid": s.login.kid})
+	s.mu.Lock()
+	k := s.login.keys[0]
+	s.mu.Unlock()
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "ES256", "kid": k.kid})
 	claims, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("linesim: ID token claims: %w", err)
@@ -116,7 +192,7 @@ func (s *Server) SignIDToken(c IDTokenClaims) (string, error) {
 	enc := base64.RawURLEncoding
 	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(claims)
 	sum := sha256.Sum256([]byte(signing))
-	r, sv, err := ecdsa.Sign(rand.Reader, s.login.key, sum[:])
+	r, sv, err := ecdsa.Sign(rand.Reader, k.key, sum[:])
 	if err != nil {
 		return "", fmt.Errorf("linesim: sign ID token: %w", err)
 	}
@@ -137,6 +213,7 @@ func (s *Server) parseIDToken(tok string) (IDTokenClaims, error) {
 	enc := base64.RawURLEncoding
 	var header struct {
 		Alg string `json:"alg"`
+		Kid string `json:"kid"`
 	}
 	hb, err1 := enc.DecodeString(parts[0])
 	cb, err2 := enc.DecodeString(parts[1])
@@ -147,7 +224,15 @@ func (s *Server) parseIDToken(tok string) (IDTokenClaims, error) {
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	r, sv := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-	if !ecdsa.Verify(&s.login.key.PublicKey, sum[:], r, sv) {
+	var pub *ecdsa.PublicKey
+	s.mu.Lock()
+	for _, k := range s.login.keys {
+		if k.kid == header.Kid {
+			pub = &k.key.PublicKey
+		}
+	}
+	s.mu.Unlock()
+	if pub == nil || !ecdsa.Verify(pub, sum[:], r, sv) {
 		return IDTokenClaims{}, errBadIDToken
 	}
 	var c IDTokenClaims

@@ -308,7 +308,7 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, a
 			used += w
 			held = held[1:]
 			out[f.seq] = f
-			events = append(events, wire.Event{Seq: f.seq, ReceivedAt: f.meta.Timestamp.UnixMilli(),
+			events = append(events, wire.Event{Seq: f.seq, ReceivedAt: receivedAt(f),
 				Sealed: f.m.Data, Redelivery: f.redelivery})
 			if f.redelivery {
 				break

@@ -28,11 +28,11 @@ const (
 func (s *Server) deadLetter(ctx context.Context, id string, f fetched, deliveries int, reason string) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	m, meta, seq := f.m, f.meta, f.seq
+	m, seq := f.m, f.seq
 	dm := nats.NewMsg(deadSubjectOf(id))
 	dm.Data = m.Data
 	dm.Header.Set(hdrSeq, strconv.FormatUint(seq, 10))
-	dm.Header.Set(hdrReceived, strconv.FormatInt(meta.Timestamp.UnixMilli(), 10))
+	dm.Header.Set(hdrReceived, strconv.FormatInt(receivedAt(f), 10))
 	dm.Header.Set(hdrDeliveries, strconv.Itoa(deliveries))
 	dm.Header.Set(hdrReason, reason)
 	dm.Header.Set(nats.MsgIdHdr, "dead-"+id+"-"+strconv.FormatUint(seq, 10))
@@ -47,6 +47,16 @@ func (s *Server) deadLetter(ctx context.Context, id string, f fetched, deliverie
 	s.metrics.dead.WithLabelValues(id, reason).Inc()
 	s.log.Warn("event moved to the dead letters", "tenant", id, "seq", seq, "reason", reason, "deliveries", deliveries)
 	return nil
+}
+
+// receivedAt is when the relay first received an event, unix ms: its
+// Tsunagu-Received header if it was replayed from the dead letters, else
+// the time the queue stored it.
+func receivedAt(f fetched) int64 {
+	if v, err := strconv.ParseInt(f.m.Header.Get(hdrReceived), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return f.meta.Timestamp.UnixMilli()
 }
 
 // DeadLetter is one event in a tenant's dead letters.
@@ -76,10 +86,18 @@ func (a *Admin) DeadLetters(ctx context.Context, tenant string) ([]DeadLetter, e
 // ReplayDeadLetters puts a tenant's dead letters back at the end of its
 // queue (all of them, or those with the given IDs) and removes them from
 // the dead letters; the desktop stores each webhookEventId once, so a
-// replay of something it did store is harmless. It returns how many.
+// replay of something it did store is harmless. It returns how many. The
+// original receipt time goes with it (Tsunagu-Received): the desktop
+// judges a form answer's ID token at the time the relay first received
+// it, not at the replay.
 func (a *Admin) ReplayDeadLetters(ctx context.Context, tenant string, ids []uint64) (int, error) {
 	n, err := a.takeDead(ctx, tenant, ids, func(m *jetstream.RawStreamMsg) error {
-		if _, err := a.o.js.Publish(ctx, subjectOf(tenant, len(m.Data)), m.Data); err != nil {
+		rm := nats.NewMsg(subjectOf(tenant, len(m.Data)))
+		rm.Data = m.Data
+		if v := m.Header.Get(hdrReceived); v != "" {
+			rm.Header.Set(hdrReceived, v)
+		}
+		if _, err := a.o.js.PublishMsg(ctx, rm); err != nil {
 			return fmt.Errorf("relay: requeue dead letter %d: %w", m.Sequence, err)
 		}
 		return nil

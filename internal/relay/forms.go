@@ -13,11 +13,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"tsunagu/internal/relay/formpage"
+	"tsunagu/internal/relay/postal"
 	"tsunagu/internal/relay/wire"
 )
 
@@ -27,6 +29,7 @@ import (
 //	GET  /f/TENANT/FORM           the page (HTML with its script inlined)
 //	GET  /f/TENANT/FORM/def.json  the definition
 //	POST /f/TENANT/FORM           a submission, sealed in the phone
+//	GET  /postal/123              postal codes starting 123 (address lookup)
 //
 // A submission is queued unchanged, like a sealed webhook: the relay cannot
 // open it and never sees an answer. Unknown forms and tenants get 404.
@@ -232,4 +235,45 @@ func (o *jsObjects) deleteTenantForms(ctx context.Context, tenant string) error 
 		return err
 	}
 	return st.Purge(ctx, jetstream.WithPurgeSubject("$KV."+formsBucket+"."+tenant+".*"))
+}
+
+// postalTable is the postal-code table, read on the first lookup (a relay
+// that serves no form with a postal question never reads it).
+type postalTable struct {
+	once sync.Once
+	t    *postal.Table
+	err  error
+}
+
+// handlePostal serves the postal codes starting with three digits, for a
+// form page's address lookup: public data (Japan Post's KEN_ALL), cached
+// by the phone for a day. It learns which area a phone asks about, as any
+// address lookup would; nothing is logged.
+func (s *Server) handlePostal(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("prefix")
+	if len(p) != 3 || strings.Trim(p, "0123456789") != "" {
+		http.NotFound(w, r)
+		return
+	}
+	s.postal.once.Do(func() { s.postal.t, s.postal.err = postal.Load() })
+	if s.postal.err != nil {
+		s.log.Error("postal-code table unreadable", "err", s.postal.err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	c, ok := s.postal.t.Chunk(p)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Vary", "Accept-Encoding")
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(c.Gz)
+		return
+	}
+	w.Write(c.JSON)
 }

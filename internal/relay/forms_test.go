@@ -183,6 +183,11 @@ func TestFormDefinitionChecked(t *testing.T) {
 		func(d *wire.FormDef) { d.Questions[1].ID = "q1" },
 		func(d *wire.FormDef) { d.Questions[0].Type = "script" },
 		func(d *wire.FormDef) { d.ID = "short" },
+		// A condition on a later (or unknown) question, or with no values.
+		func(d *wire.FormDef) {
+			d.Questions[0].ShowIf = &wire.FormCondition{Question: "q2", Values: []string{"住所変更"}}
+		},
+		func(d *wire.FormDef) { d.Questions[1].ShowIf = &wire.FormCondition{Question: "q1"} },
 	}
 	for i, f := range bad {
 		d := testFormDef(newToken(t))
@@ -196,5 +201,42 @@ func TestFormDefinitionChecked(t *testing.T) {
 	d.BoxKey = make([]byte, 32)
 	if err := d.Check(); err != nil {
 		t.Fatal(err)
+	}
+	// A section, and a question shown on an earlier answer.
+	d.Questions = append(d.Questions, wire.FormQuestion{ID: "s", Type: wire.QSection, Label: "住所",
+		ShowIf: &wire.FormCondition{Question: "q2", Values: []string{"住所変更"}}})
+	if err := d.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The postal-code table for a form's address lookup: the codes of one
+// three-digit prefix, cacheable; anything but three digits is 404.
+func TestPostalLookup(t *testing.T) {
+	tr := newRelay(t, relay.Config{})
+	res, err := http.Get(tr.http.URL + "/postal/100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var codes map[string][][3]string
+	if err := json.NewDecoder(res.Body).Decode(&codes); err != nil || res.StatusCode != 200 {
+		t.Fatalf("postal/100: %d %v", res.StatusCode, err)
+	}
+	if got := codes["1000001"]; len(got) != 1 || got[0] != [3]string{"東京都", "千代田区", "千代田"} {
+		t.Fatalf("1000001: %v", got)
+	}
+	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=86400") {
+		t.Fatalf("Cache-Control %q", cc)
+	}
+	for _, p := range []string{"abc", "1000", "10", "000"} {
+		r, err := http.Get(tr.http.URL + "/postal/" + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusNotFound {
+			t.Errorf("postal/%s: %d", p, r.StatusCode)
+		}
 	}
 }

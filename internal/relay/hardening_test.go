@@ -302,6 +302,20 @@ func TestPoisonEventDeadLettered(t *testing.T) {
 	eventually(t, 5*time.Second, func() bool {
 		return strings.HasSuffix(metricLine(scrape(t, tr.srv), `tsunagu_relay_queue_depth{tenant="`+tn.id+`"}`), " 0")
 	}, "the queue to drain")
+	// Replayed while the desktop still refuses it: dead again, with the
+	// time the relay first received it (a form answer's ID token is
+	// judged at that time), not the replay's.
+	first := dead[0].ReceivedAt
+	if n, err := admin.ReplayDeadLetters(ctx, tn.id, []uint64{dead[0].ID}); err != nil || n != 1 {
+		t.Fatalf("replay: %d %v", n, err)
+	}
+	eventually(t, 20*time.Second, func() bool {
+		dead, _ = admin.DeadLetters(ctx, tn.id)
+		return len(dead) == 1 && dead[0].Deliveries == 3 && poisonTries.Load() == 6
+	}, "dead again after three more deliveries")
+	if !dead[0].ReceivedAt.Equal(first) {
+		t.Fatalf("replayed dead letter received at %v, first received at %v", dead[0].ReceivedAt, first)
+	}
 	// Fixed desktop: replay it; it arrives and leaves the dead letters.
 	refuse.Store(false)
 	if n, err := admin.ReplayDeadLetters(ctx, tn.id, []uint64{dead[0].ID}); err != nil || n != 1 {

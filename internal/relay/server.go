@@ -229,6 +229,7 @@ type Server struct {
 	page     formPageHTML // forms.go
 	bookOnce sync.Once
 	bookPage formPageHTML // booking.go
+	postal   postalTable  // forms.go
 
 	watchStop context.CancelFunc
 	wg        sync.WaitGroup
@@ -382,6 +383,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /b/{tenant}/hold", s.handleBookingHold)
 	mux.HandleFunc("POST /b/{tenant}/request", s.handleBookingRequest)
 	mux.HandleFunc("GET /b/{tenant}/cal.ics", s.handleBookingCalendar)
+	mux.HandleFunc("GET /postal/{prefix}", s.handlePostal)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	return mux
 }

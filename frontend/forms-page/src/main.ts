@@ -1,23 +1,14 @@
 // The web form page the relay serves at /f/TENANT/FORM (issue 21). It runs
 // inside LINE as a LIFF app: it reads the form's definition, shows it,
-// checks the answers, gets the customer's ID token from LIFF, seals
+// checks the answers (showing sections and questions as earlier answers
+// call for them), shows them for confirmation, gets the customer's ID
+// token from LIFF, seals
 // {answers, ID token, form, submission ID} to the branch's key in the phone
 // and posts the box; the relay only ever holds ciphertext. Outside LINE it
 // explains how to open it there. Vanilla TypeScript: small for slow phones.
 import { sealAnonymous } from './seal'
-
-type Question = {
-  id: string
-  type: 'text' | 'longtext' | 'number' | 'date' | 'choice' | 'multi' | 'email' | 'phone' | 'consent'
-  label: string
-  help?: string
-  required?: boolean
-  choices?: string[]
-  min?: number
-  max?: number
-  maxLen?: number
-  consent?: string
-}
+import { answersToSend, check, postalDigits, shown, visible, type Address, type Answer, type Question } from './rules'
+import { parseDate, wareki } from '../../src/utils/wareki'
 
 type FormDef = {
   id: string
@@ -40,7 +31,6 @@ type Liff = {
 }
 
 const FORM_VERSION = 4 // the first byte of an opened submission (wire.formVersion)
-const MAX_TEXT = 5000
 
 const app = document.getElementById('app') as HTMLElement
 
@@ -79,50 +69,18 @@ function randomID(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 }
 
-// --- validation: one message per field, naming what to do ---
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-const PHONE = /^0\d{9,10}$/
-
-function check(q: Question, v: string | string[]): string {
-  const empty = Array.isArray(v) ? v.length === 0 : v.trim() === ''
-  if (empty) {
-    if (!q.required) return ''
-    if (q.type === 'consent') return '内容をご確認のうえ、同意するにチェックを入れてください。'
-    if (q.type === 'choice' || q.type === 'multi') return '選択してください。'
-    return '入力してください。'
-  }
-  if (Array.isArray(v)) return ''
-  const s = v.trim()
-  switch (q.type) {
-    case 'text':
-    case 'longtext': {
-      const max = q.maxLen || MAX_TEXT
-      return [...s].length > max ? `${max}文字以内で入力してください。` : ''
-    }
-    case 'email':
-      return EMAIL.test(s) ? '' : 'メールアドレスの形（例: name@example.jp）で入力してください。'
-    case 'phone':
-      return PHONE.test(s.replace(/[-‐ー－\s()（）]/g, '')) ? '' : '電話番号を0から始まる10桁か11桁の数字で入力してください。'
-    case 'number': {
-      const n = Number(s)
-      if (!Number.isFinite(n)) return '数字で入力してください。'
-      if (q.min !== undefined && n < q.min) return `${q.min}以上の数を入力してください。`
-      if (q.max !== undefined && n > q.max) return `${q.max}以下の数を入力してください。`
-      return ''
-    }
-    case 'date':
-      return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)) ? '' : '日付を選んでください。'
-  }
-  return ''
-}
-
 // --- rendering ---
 
-type Field = { q: Question; read: () => string | string[]; error: HTMLElement; focus: HTMLElement; box: HTMLElement }
+type Field = { q: Question; read: () => Answer; error: HTMLElement; focus: HTMLElement; box: HTMLElement }
 
 function field(q: Question, i: number): Field {
   const id = `q${i}`
+  if (q.type === 'section') {
+    // A section's title and text; it is "answered" by nobody.
+    const box = el('div', { class: 'sec' }, el('h2', {}, q.label))
+    if (q.help) box.append(el('p', { class: 'help' }, q.help))
+    return { q, read: () => '', error: el('p'), focus: box, box }
+  }
   const errID = `${id}-err`
   const helpID = `${id}-help`
   const error = el('p', { id: errID, class: 'err', role: 'alert' })
@@ -132,6 +90,53 @@ function field(q: Question, i: number): Field {
   const box = el('div', { class: 'q' })
   let read: () => string | string[]
   let focus: HTMLElement
+  if (q.type === 'postal') {
+    const fs = el('fieldset', { 'aria-describedby': described })
+    fs.append(el('legend', {}, q.label, ' ', req))
+    if (help) fs.append(help)
+    const sub = (name: string, label: string, input: HTMLInputElement | HTMLSelectElement) => {
+      input.id = `${id}-${name}`
+      fs.append(el('label', { for: input.id, class: 'sub' }, label), input)
+      return input
+    }
+    const code = sub('code', '郵便番号', el('input', { type: 'text', inputmode: 'numeric', autocomplete: 'postal-code', maxlength: '8', placeholder: '例: 100-0001' })) as HTMLInputElement
+    const looked = el('p', { class: 'help', 'aria-live': 'polite' })
+    fs.append(looked)
+    const pref = sub('pref', '都道府県', el('select', { autocomplete: 'address-level1' }, el('option', { value: '' }, '選んでください'), ...PREFS.map((p) => el('option', { value: p }, p)))) as HTMLSelectElement
+    const city = sub('city', '市区町村', el('input', { type: 'text', autocomplete: 'address-level2' })) as HTMLInputElement
+    const town = sub('town', '町名・番地', el('input', { type: 'text', autocomplete: 'address-line1' })) as HTMLInputElement
+    const building = sub('building', '建物名・部屋番号（任意）', el('input', { type: 'text', autocomplete: 'address-line2' })) as HTMLInputElement
+    // The address is looked up when the seventh digit is typed; whatever
+    // it fills stays editable, and a failed lookup only says so.
+    let filledTown = ''
+    code.addEventListener('input', async () => {
+      const digits = postalDigits(code.value)
+      if (!/^\d{7}$/.test(digits)) return
+      const found = await lookup(digits)
+      if (postalDigits(code.value) !== digits) return // typed on meanwhile
+      if (found === null) {
+        looked.textContent = '住所を自動で入力できませんでした。そのまま入力してください。'
+        return
+      }
+      if (found.length === 0) {
+        looked.textContent = 'この郵便番号の住所が見つかりませんでした。番号を確かめるか、住所をそのまま入力してください。'
+        return
+      }
+      const [p, c] = found[0] as [string, string, string]
+      pref.value = p
+      city.value = c
+      const towns = new Set(found.map((f) => f[2]))
+      const t = towns.size === 1 ? (found[0] as [string, string, string])[2] : ''
+      if (town.value === '' || town.value === filledTown) town.value = t
+      filledTown = t
+      looked.textContent = '住所を入力しました。番地などを続けて入力してください。'
+      fs.dispatchEvent(new Event('change', { bubbles: true }))
+    })
+    fs.append(error)
+    const box = el('div', { class: 'q' }, fs)
+    const read = (): Address => ({ code: code.value, pref: pref.value, city: city.value, town: town.value, building: building.value })
+    return { q, read, error, focus: code, box }
+  }
   if (q.type === 'choice' || q.type === 'multi' || q.type === 'consent') {
     const fs = el('fieldset', { 'aria-describedby': described })
     fs.append(el('legend', {}, q.label, ' ', req))
@@ -162,19 +167,57 @@ function field(q: Question, i: number): Field {
     if (q.type === 'longtext') {
       inp = el('textarea', { ...attrs, rows: '4' })
     } else {
-      const type = { text: 'text', number: 'text', date: 'date', email: 'email', phone: 'tel' }[q.type] || 'text'
+      const type = { text: 'text', number: 'text', date: 'date', email: 'email', phone: 'tel' }[q.type as string] || 'text'
       inp = el('input', { ...attrs, type })
+      if (q.type === 'birthdate') {
+        inp.setAttribute('autocomplete', 'bday')
+        inp.setAttribute('placeholder', '例: 1985年4月1日、昭和60年4月1日')
+      }
       if (q.type === 'number') inp.setAttribute('inputmode', 'decimal')
       if (q.type === 'email') inp.setAttribute('autocomplete', 'email')
       if (q.type === 'phone') inp.setAttribute('autocomplete', 'tel')
     }
     box.append(el('label', { for: id }, q.label, ' ', req))
     if (help) box.append(help)
-    box.append(inp, error)
+    box.append(inp)
+    if (q.type === 'birthdate') {
+      // How the date was read, 西暦 and 和暦, as soon as it is a date.
+      const reading = el('p', { class: 'help', 'aria-live': 'polite' })
+      inp.addEventListener('input', () => {
+        const iso = parseDate(inp.value)
+        reading.textContent = iso ? `${Number(iso.slice(0, 4))}年${Number(iso.slice(5, 7))}月${Number(iso.slice(8))}日（${wareki(iso)}）として受け付けます。` : ''
+      })
+      box.append(reading)
+    }
+    box.append(error)
     focus = inp
     read = () => inp.value
   }
   return { q, read, error, focus, box }
+}
+
+const PREFS = ['北海道', '青森県', '岩手県', '宮城県', '秋田県', '山形県', '福島県', '茨城県', '栃木県', '群馬県', '埼玉県', '千葉県', '東京都', '神奈川県',
+  '新潟県', '富山県', '石川県', '福井県', '山梨県', '長野県', '岐阜県', '静岡県', '愛知県', '三重県', '滋賀県', '京都府', '大阪府', '兵庫県', '奈良県', '和歌山県',
+  '鳥取県', '島根県', '岡山県', '広島県', '山口県', '徳島県', '香川県', '愛媛県', '高知県', '福岡県', '佐賀県', '長崎県', '熊本県', '大分県', '宮崎県', '鹿児島県', '沖縄県']
+
+// The relay's postal-code table, fetched by the first three digits (a few
+// KB) and kept for the page's life. null: the lookup failed.
+const postalChunks = new Map<string, Record<string, [string, string, string][]>>()
+async function lookup(code: string): Promise<[string, string, string][] | null> {
+  const prefix = code.slice(0, 3)
+  let chunk = postalChunks.get(prefix)
+  if (!chunk) {
+    try {
+      const res = await fetch(`/postal/${prefix}`)
+      if (res.status === 404) return []
+      if (!res.ok) return null
+      chunk = (await res.json()) as Record<string, [string, string, string][]>
+      postalChunks.set(prefix, chunk)
+    } catch {
+      return null
+    }
+  }
+  return chunk[code] ?? []
 }
 
 function render(def: FormDef, liff: Liff) {
@@ -182,63 +225,117 @@ function render(def: FormDef, liff: Liff) {
   const submitID = randomID() // one per page: a resend after an error is the same submission
   const fields = def.questions.map(field)
   const status = el('p', { class: 'status', role: 'status' })
-  const button = el('button', { type: 'submit' }, '送信する')
-  const form = el('form', { novalidate: '' }, ...fields.map((f) => f.box), status, button)
+  const next = el('button', { type: 'submit' }, '確認へ進む')
+  const form = el('form', { novalidate: '' }, ...fields.map((f) => f.box), status, next)
+  const confirm = el('div', { class: 'confirm', hidden: '' })
   const kids: Node[] = [el('h1', {}, def.title)]
   if (def.intro) kids.push(el('p', { class: 'intro' }, def.intro))
-  kids.push(form)
+  kids.push(form, confirm)
   show(...kids)
+
+  const readAll = () => {
+    const out: Record<string, Answer> = {}
+    for (const f of fields) out[f.q.id] = f.read()
+    return out
+  }
+  // Sections and questions follow the answers given so far. A hidden
+  // field keeps what was typed (the customer may change their mind) but
+  // is neither checked nor sent.
+  let vis: boolean[] = []
+  const follow = () => {
+    vis = visible(def.questions, readAll())
+    fields.forEach((f, i) => {
+      f.box.hidden = !vis[i]
+      if (!vis[i]) mark(f, '')
+    })
+  }
+  const mark = (f: Field, msg: string) => {
+    f.error.textContent = msg ? `${f.q.label}: ${msg}` : ''
+    f.box.classList.toggle('invalid', !!msg)
+    if (f.q.type !== 'section') f.focus.setAttribute('aria-invalid', msg ? 'true' : 'false')
+  }
+  follow()
 
   // A field marked wrong is checked again as it changes, so its message
   // goes as soon as it is right (and only then).
   for (const f of fields) {
     const recheck = () => {
+      follow()
       if (!f.box.classList.contains('invalid')) return
-      const msg = check(f.q, f.read())
-      f.error.textContent = msg ? `${f.q.label}: ${msg}` : ''
-      f.box.classList.toggle('invalid', !!msg)
-      f.focus.setAttribute('aria-invalid', msg ? 'true' : 'false')
+      mark(f, check(f.q, f.read()))
       if (!form.querySelector('.invalid')) status.textContent = ''
     }
     f.box.addEventListener('input', recheck)
     f.box.addEventListener('change', recheck)
   }
 
-  form.addEventListener('submit', async (ev) => {
+  form.addEventListener('submit', (ev) => {
     ev.preventDefault()
+    follow()
     let first: Field | null = null
-    const answers: Record<string, string | string[]> = {}
     let bad = 0
-    for (const f of fields) {
-      const v = f.read()
-      const msg = check(f.q, v)
-      f.error.textContent = msg ? `${f.q.label}: ${msg}` : ''
-      f.box.classList.toggle('invalid', !!msg)
-      f.focus.setAttribute('aria-invalid', msg ? 'true' : 'false')
+    fields.forEach((f, i) => {
+      if (!vis[i] || f.q.type === 'section') return
+      const msg = check(f.q, f.read())
+      mark(f, msg)
       if (msg) {
         bad++
         first = first || f
       }
-      answers[f.q.id] = Array.isArray(v) ? v : v.trim()
-    }
+    })
     if (first) {
       status.textContent = `入力内容を確認してください（${bad}件）。`
-      first.focus.focus()
+      ;(first as Field).focus.focus()
       return
     }
+    status.textContent = ''
+    showConfirm()
+  })
+
+  // The confirmation step: every shown answer, then 「修正する」 (back to
+  // the form as it was) or 「送信する」 (sealed and sent).
+  const sendStatus = el('p', { class: 'status', role: 'status' })
+  const send = el('button', { type: 'button' }, '送信する')
+  const back = el('button', { type: 'button', class: 'secondary' }, '修正する')
+  const heading = el('h2', { tabindex: '-1' }, '入力内容の確認')
+  const showConfirm = () => {
+    const answers = readAll()
+    const list = el('dl', { class: 'review' })
+    fields.forEach((f, i) => {
+      if (!vis[i]) return
+      if (f.q.type === 'section') list.append(el('div', { class: 'rsec' }, f.q.label))
+      else list.append(el('dt', {}, f.q.label), el('dd', {}, shown(f.q, answers[f.q.id] ?? '')))
+    })
+    sendStatus.textContent = ''
+    confirm.replaceChildren(heading, el('p', {}, 'この内容で送信します。よろしければ「送信する」を押してください。'), list, sendStatus, send, back)
+    form.hidden = true
+    confirm.hidden = false
+    window.scrollTo(0, 0)
+    heading.focus()
+  }
+  back.addEventListener('click', () => {
+    confirm.hidden = true
+    form.hidden = false
+    window.scrollTo(0, 0)
+    next.focus()
+  })
+
+  send.addEventListener('click', async () => {
     const idToken = liff.getIDToken()
     if (!idToken) {
-      status.textContent = 'LINEの確認ができませんでした。画面を閉じて、トークのリンクからもう一度開いてください。'
+      sendStatus.textContent = 'LINEの確認ができませんでした。画面を閉じて、トークのリンクからもう一度開いてください。'
       return
     }
+    const answers = answersToSend(def.questions, readAll())
     const plain = new TextEncoder().encode(JSON.stringify({ formId: def.id, submitId: submitID, idToken, answers, sentAt: Date.now() }))
     const msg = new Uint8Array(plain.length + 1)
     msg[0] = FORM_VERSION
     msg.set(plain, 1)
     const sealed = sealAnonymous(msg, b64(def.boxKey))
     msg.fill(0)
-    button.disabled = true
-    status.textContent = '送信しています…'
+    send.disabled = true
+    back.disabled = true
+    sendStatus.textContent = '送信しています…'
     try {
       const res = await fetch(location.pathname, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: new Blob([sealed as Uint8Array<ArrayBuffer>]) })
       if (res.status === 202) {
@@ -253,13 +350,14 @@ function render(def: FormDef, liff: Liff) {
         document.title = def.title
         return
       }
-      status.textContent = res.status === 429 || res.status === 503
+      sendStatus.textContent = res.status === 429 || res.status === 503
         ? '混み合っています。少し待ってから、もう一度「送信する」を押してください（入力内容はそのままです）。'
         : 'このフォームは現在受け付けていません。'
     } catch {
-      status.textContent = '送信できませんでした。電波の良いところで、もう一度「送信する」を押してください（入力内容はそのままです）。'
+      sendStatus.textContent = '送信できませんでした。電波の良いところで、もう一度「送信する」を押してください（入力内容はそのままです）。'
     }
-    button.disabled = false
+    send.disabled = false
+    back.disabled = false
   })
 }
 

@@ -2,10 +2,16 @@
 // Chromium (playwright-core, never a downloaded browser) at 375×667, in
 // Japanese, opening the relay's form page as LINE would (the LINE
 // simulator's LIFF stand-in) or outside LINE. One JSON argument:
-//   {"shots": DIR, "outside": URL, "runs": [{"name", "url", "fill": [...], "submitEmptyFirst", "dropFirstAnswer"}]}
+//   {"shots": DIR, "outside": URL, "runs": [{"name", "url", "fill": [...], "submitEmptyFirst", "dropFirstAnswer", "shotFilled"}]}
 // fill items: {"label", "value"} types into the field labelled so;
-// {"legend", "check": [...]} ticks choices of a fieldset.
-// Prints one JSON line: {"outside": text, "runs": [{"name", "errors": [...], "done": text, "posts": n}]}.
+// {"legend", "check": [...]} ticks choices of a fieldset;
+// {"select", "value"} picks an option of the select labelled so;
+// {"postal", "expect": "filled"|"failed"} types a postal code and waits for
+// the lookup's word, keeping what it filled in as "lookups".
+// "blockPostal" makes the relay's postal-code table unreachable.
+// Every run goes 「確認へ進む」 → the confirmation step (its text kept as
+// "confirm", screenshot forms-phone-NAME-confirm.png) → 「送信する」.
+// Prints one JSON line: {"outside": text, "runs": [{"name", "errors": [...], "confirm": text, "done": text, "posts": n}]}.
 import { chromium } from 'playwright-core'
 import { join } from 'node:path'
 
@@ -24,7 +30,8 @@ try {
 
   for (const run of arg.runs) {
     const page = await ctx.newPage()
-    const res = { name: run.name, posts: 0, errors: [] }
+    const res = { name: run.name, posts: 0, errors: [], lookups: [] }
+    if (run.blockPostal) await page.route('**/postal/**', (route) => route.abort('failed'))
     page.on('request', (r) => { if (r.method() === 'POST') res.posts++ })
     if (run.dropFirstAnswer) {
       // The answer reaches the relay, but the phone loses the reply (a
@@ -40,10 +47,10 @@ try {
       })
     }
     await page.goto(run.url)
-    await page.getByRole('button', { name: '送信する' }).waitFor()
+    await page.getByRole('button', { name: '確認へ進む' }).waitFor()
     res.url = page.url()
     if (run.submitEmptyFirst) {
-      await page.getByRole('button', { name: '送信する' }).click()
+      await page.getByRole('button', { name: '確認へ進む' }).click()
       await page.locator('[aria-invalid="true"]').first().waitFor()
       res.errors = await page.locator('.err:not(:empty)').allInnerTexts()
       res.focused = await page.evaluate(() => document.activeElement?.id || '')
@@ -51,18 +58,33 @@ try {
     }
     for (const f of run.fill) {
       if (f.label) await page.getByLabel(f.label, { exact: true }).fill(f.value)
-      else {
+      else if (f.select) await page.getByLabel(f.select, { exact: true }).selectOption(f.value)
+      else if (f.postal) {
+        await page.getByLabel('郵便番号', { exact: true }).fill(f.postal)
+        await page.getByText(f.expect === 'filled' ? '住所を入力しました' : '住所を自動で入力できませんでした').waitFor()
+        const v = (l) => page.getByLabel(l, { exact: true }).inputValue()
+        res.lookups.push({ pref: await v('都道府県'), city: await v('市区町村'), town: await v('町名・番地') })
+      } else {
         const fs = page.locator('fieldset').filter({ has: page.locator('legend', { hasText: f.legend }) })
         for (const c of f.check) await fs.getByLabel(c, { exact: true }).check()
       }
     }
     if (run.submitEmptyFirst) res.errorsAfterFill = await page.locator('.err:not(:empty)').count()
     if (run.shotFilled) await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-filled.png`), fullPage: true })
+    res.shown = await page.locator('label:visible, legend:visible').allInnerTexts()
+    await page.getByRole('button', { name: '確認へ進む' }).click()
+    await page.getByRole('heading', { name: '入力内容の確認' }).waitFor()
+    res.confirm = await page.locator('.review').innerText()
+    await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-confirm.png`), fullPage: true })
     await page.getByRole('button', { name: '送信する' }).click()
     if (run.dropFirstAnswer) {
+      // The reply was lost: back to the form (「修正する」), everything
+      // typed still there, and the same submission sent again.
       await page.getByText('送信できませんでした').waitFor()
-      res.kept = await page.getByLabel(run.fill[0].label, { exact: true }).inputValue()
       await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-resend.png`) })
+      await page.getByRole('button', { name: '修正する' }).click()
+      res.kept = await page.getByLabel(run.fill[0].label, { exact: true }).inputValue()
+      await page.getByRole('button', { name: '確認へ進む' }).click()
       await page.getByRole('button', { name: '送信する' }).click()
     }
     await page.locator('.done').waitFor({ timeout: 30_000 })

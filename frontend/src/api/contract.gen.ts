@@ -875,6 +875,12 @@ export interface FormsAnswer {
   receivedAt: number
 }
 
+/** forms.Condition */
+export interface FormsCondition {
+  question: string
+  values: string[]
+}
+
 /** forms.Draft */
 export interface FormsDraft {
   title: string
@@ -914,6 +920,7 @@ export interface FormsQuestion {
   maxLen?: number
   consent?: string
   attribute?: string
+  showIf?: FormsCondition
 }
 
 /** forms.Settings */
@@ -1877,6 +1884,7 @@ export interface Methods {
   ExportBookingsICS(arg1: number, arg2: number, arg3: number): ExportResult
   ExportCampaignReport(arg1: number): ExportResult
   ExportCustomers(arg1: string): InternalExportResult
+  ExportFormAnswers(arg1: number): ExportResult
   ExportRouteReport(arg1: number): ExportResult
   ExportSurveyAnswers(arg1: number): ExportResult
   FetchContent(arg1: number): void
@@ -2144,6 +2152,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ExportBookingsICS: { service: 'BookingService', permission: 'export' },
   ExportCampaignReport: { service: 'CampaignService', permission: 'export' },
   ExportCustomers: { service: 'CustomerService', permission: 'export' },
+  ExportFormAnswers: { service: 'FormsService', permission: 'export' },
   ExportRouteReport: { service: 'RoutesService', permission: 'export' },
   ExportSurveyAnswers: { service: 'SurveyService', permission: 'export' },
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
@@ -2333,9 +2342,10 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   DashboardQuotaForecast: { campaigns: { l: 0 }, automations: { l: 0 } },
   EngineLineStatus: { down: { l: 0 } },
   FormsAnswer: { values: { m: 0 } },
+  FormsCondition: { values: { l: 0 } },
   FormsDraft: { questions: { l: 'FormsQuestion' } },
   FormsForm: { questions: { l: 'FormsQuestion' } },
-  FormsQuestion: { choices: { l: 0 } },
+  FormsQuestion: { choices: { l: 0 }, showIf: 'FormsCondition' },
   ImportRequest: { mapping: { m: 0 } },
   ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
   ImporterPreviewRow: { raw: { l: 0 }, values: { m: 0 } },

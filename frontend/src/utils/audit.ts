@@ -140,6 +140,7 @@ export const AUDIT_ACTIONS = [
   'form.answer',
   'form.reject',
   'form.results',
+  'form.export',
   'form.settings',
   // Consultation booking (internal/booking).
   'booking.type_create',

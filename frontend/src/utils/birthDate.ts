@@ -1,18 +1,7 @@
 import type { Locale } from '../i18n'
+import { ERAS, wareki } from './wareki'
 
-/**
- * Japanese eras by their first day. A clerk reads birth dates in 和暦, as
- * on the customer's own documents; the table is fixed history, so it is
- * code rather than the browser's calendar data (whose era names and 元年
- * vary between engines).
- */
-const ERAS: readonly { name: string; nameEn: string; start: string }[] = [
-  { name: '令和', nameEn: 'Reiwa', start: '2019-05-01' },
-  { name: '平成', nameEn: 'Heisei', start: '1989-01-08' },
-  { name: '昭和', nameEn: 'Showa', start: '1926-12-25' },
-  { name: '大正', nameEn: 'Taisho', start: '1912-07-30' },
-  { name: '明治', nameEn: 'Meiji', start: '1868-01-25' },
-]
+export { parseDate, wareki } from './wareki'
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})$/
 
@@ -49,10 +38,6 @@ export function formatBirthDate(birth: string, today: string, locale: Locale): s
     const parts = [era ? `${era.nameEn} ${y - Number(era.start.slice(0, 4)) + 1}` : '', age !== null ? `age ${age}` : ''].filter(Boolean)
     return `${d} ${month} ${y}${parts.length ? ` (${parts.join(', ')})` : ''}`
   }
-  let text = `${y}年${mo}月${d}日`
-  if (era) {
-    const n = y - Number(era.start.slice(0, 4)) + 1
-    text = `${era.name}${n === 1 ? '元' : n}年${mo}月${d}日`
-  }
+  const text = wareki(birth) || `${y}年${mo}月${d}日`
   return age !== null ? `${text}（${age}歳）` : text
 }

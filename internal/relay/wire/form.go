@@ -47,6 +47,11 @@ const (
 	QEmail    = "email"
 	QPhone    = "phone"
 	QConsent  = "consent"
+	QBirth    = "birthdate" // 西暦 or 和暦 typed, sent as YYYY-MM-DD
+	QPostal   = "postal"    // postal code with address lookup: {code, pref, city, town, building}
+	// QSection is not a question: it starts a section (Label its title,
+	// Help its text) that holds the questions after it up to the next.
+	QSection = "section"
 )
 
 // FormQuestion is one question as the page renders it.
@@ -61,6 +66,15 @@ type FormQuestion struct {
 	Max      *float64 `json:"max,omitempty"`     // number
 	MaxLen   int      `json:"maxLen,omitempty"`  // text, longtext (0: MaxFormText)
 	Consent  string   `json:"consent,omitempty"` // consent: the institution's text
+	// ShowIf shows the question (or section) only when an earlier choice
+	// or multi-choice answer is one of Values; nil: always shown.
+	ShowIf *FormCondition `json:"showIf,omitempty"`
+}
+
+// FormCondition is a question's (or a section's) display condition.
+type FormCondition struct {
+	Question string   `json:"question"` // an earlier question's ID
+	Values   []string `json:"values"`   // any one of them given shows it
 }
 
 // FormDef is a published form: everything the page needs and nothing about
@@ -103,9 +117,18 @@ func (d *FormDef) Check() error {
 			len(q.Choices) > MaxFormChoices || q.MaxLen < 0 || q.MaxLen > MaxFormText {
 			return ErrFormDef
 		}
+		if c := q.ShowIf; c != nil && (!seen[c.Question] || len(c.Values) == 0 || len(c.Values) > MaxFormChoices) {
+			return ErrFormDef
+		} else if c != nil {
+			for _, v := range c.Values {
+				if v == "" || !short(v) {
+					return ErrFormDef
+				}
+			}
+		}
 		seen[q.ID] = true
 		switch q.Type {
-		case QText, QLongText, QNumber, QDate, QEmail, QPhone, QConsent:
+		case QText, QLongText, QNumber, QDate, QEmail, QPhone, QConsent, QSection, QBirth, QPostal:
 		case QChoice, QMulti:
 			if len(q.Choices) == 0 {
 				return ErrFormDef
@@ -125,7 +148,8 @@ func (d *FormDef) Check() error {
 func short(s string) bool { return utf8.ValidString(s) && utf8.RuneCountInString(s) <= MaxFormText }
 
 // FormSubmission is what the phone seals: the answers (question ID → a
-// string, or a list of strings for multi), the LINE ID token that says who
+// string, a list of strings for multi, an object of strings for postal),
+// the LINE ID token that says who
 // answered, the form and a random submission ID (a double submit is
 // stored once).
 type FormSubmission struct {

@@ -293,6 +293,7 @@ const en: typeof ja = {
         answer: 'A customer answered a web form (LINE)',
         reject: 'Refused a web form answer (forged, expired or reused LINE sign-in, ...)',
         results: "Viewed a web form's answers",
+        export: "Exported a web form's answers (CSV)",
         settings: "Changed the web forms' LIFF set-up",
       },
       booking: {

@@ -291,6 +291,7 @@ const ja = {
         answer: 'お客さまがフォームに回答（LINE）',
         reject: 'フォームの回答を受付拒否（なりすまし・期限切れ・再送信など）',
         results: 'フォームの回答を閲覧',
+        export: 'フォームの回答を CSV に書き出し',
         settings: 'フォームの LIFF 設定を変更',
       },
       booking: {
