@@ -237,7 +237,7 @@ func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) 
 		return nil, err
 	}
 	res, err := sc.table.Call(req.Method, req.Args)
-	return a.answer(req.Method, p, res, err), nil
+	return a.answer(req.Method, p, res, err).Encode()
 }
 
 // answer is a bound method's outcome as the dev bridge would send it: the
