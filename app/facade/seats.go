@@ -232,6 +232,11 @@ func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) 
 	if err := json.Unmarshal(body, &req); err != nil || req.Method == "" {
 		return nil, errors.New("malformed forwarded call")
 	}
+	// A dialog would open on the primary's screen and a file land on its
+	// disk (seats_files.go): refused before anything runs.
+	if code := seatRefusal(req.Method); code != "" {
+		return forward.Answer{Error: code}.Encode()
+	}
 	sc, err := a.seatClient(p)
 	if err != nil {
 		return nil, err
