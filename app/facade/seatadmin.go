@@ -32,6 +32,10 @@ type seatPort struct {
 	keeper *awake.Keeper
 	err    error  // why the last attempt to open failed
 	unplug func() // the bound services off the open port (seats.go plugSeats)
+	// listen is Options.SeatListen with its port resolved by the first
+	// open, so seats find the port again after the engine restarts.
+	listen      string
+	fingerprint string // the primary's, short (Host.SeatListener)
 }
 
 // SeatOverview is the seat management screen's state.
@@ -212,9 +216,15 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 		a.seats.keeper = awake.New(a.opts.KeepAwake, a.opts.Logger)
 	}
 	cfg := lan.Config{Registry: eng.Seats(), Identity: id, Port: port, Keeper: a.seats.keeper, Logger: a.opts.Logger,
-		Announce: a.opts.SeatDiscovery, AnnounceName: primaryName(), Version: a.opts.Version}
+		Announce: a.opts.SeatDiscovery, AnnounceName: primaryName(), Version: a.opts.Version, Clock: a.opts.Clock}
 	if !a.opts.SeatOnLAN {
 		cfg.Addrs = func() ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil }
+	}
+	if a.opts.SeatListen != "" {
+		cfg.Listen = a.opts.SeatListen
+		if a.seats.listen != "" {
+			cfg.Listen = a.seats.listen
+		}
 	}
 	// The port lives as long as the App, not the call that opened it.
 	open, err := lan.Open(a.ctx, cfg)
@@ -223,6 +233,10 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 		return nil, err
 	}
 	a.seats.open = open
+	a.seats.fingerprint = id.Fingerprint.Short()
+	if a.opts.SeatListen != "" {
+		a.seats.listen = open.Addrs()[0]
+	}
 	// The seats call the bound services and get the window's events here.
 	a.seats.unplug = a.plugSeats(open.Server())
 	return open, nil
@@ -232,6 +246,12 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 // so they can reconnect without anyone opening the seat screen.
 func (a *App) openSeatsIfPaired(eng *engine.Engine) {
 	ctx := a.context()
+	if a.opts.SeatListen != "" { // asked for by address: open whatever is paired
+		if _, err := a.openSeats(ctx, eng); err != nil {
+			a.opts.Logger.Error("the seat port did not open", "addr", a.opts.SeatListen, "err", err)
+		}
+		return
+	}
 	list, err := eng.Seats().List(ctx)
 	if err != nil {
 		a.opts.Logger.Warn("seat list at start", "err", err)
