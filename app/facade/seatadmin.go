@@ -10,11 +10,13 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"time"
+	"tsunagu/internal/seat/firewall"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/awake"
@@ -40,12 +42,15 @@ type seatPort struct {
 
 // SeatOverview is the seat management screen's state.
 type SeatOverview struct {
-	Enabled     bool      `json:"enabled"`     // the seat port is open
-	Port        int       `json:"port"`        // the configured port
-	Addrs       []string  `json:"addrs"`       // where seats reach this PC (host:port)
-	Fingerprint string    `json:"fingerprint"` // this primary's short fingerprint
-	PortError   string    `json:"portError"`   // a message code when the port could not be opened
-	Seats       []SeatRow `json:"seats"`
+	Enabled     bool     `json:"enabled"`     // the seat port is open
+	Port        int      `json:"port"`        // the configured port
+	Addrs       []string `json:"addrs"`       // where seats reach this PC (host:port)
+	Fingerprint string   `json:"fingerprint"` // this primary's short fingerprint
+	PortError   string   `json:"portError"`   // a message code when the port could not be opened
+	// Firewall: the Windows firewall rule for the port, "allowed" or
+	// "missing"; "notNeeded" on other systems; "" when it could not be read.
+	Firewall string    `json:"firewall"`
+	Seats    []SeatRow `json:"seats"`
 }
 
 // SeatRow is one paired seat (revoked ones are left out).
@@ -108,6 +113,33 @@ func (s *SeatAdminService) IssueSeatCode(name string) (SeatCodeOffer, error) {
 	})
 }
 
+// AllowSeatFirewall adds the Windows firewall rule for the seat port
+// (inbound TCP, private networks only, this program): netsh run elevated,
+// one UAC prompt; audited (seat.firewall_allow). Other systems:
+// errors.seatFirewallNotNeeded.
+func (s *SeatAdminService) AllowSeatFirewall() (SeatOverview, error) {
+	return call(s.a, auth.PermStaff, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (SeatOverview, error) {
+		port, err := eng.SeatPort(ctx)
+		if err != nil {
+			return SeatOverview{}, err
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return SeatOverview{}, fmt.Errorf("firewall rule: this program's path: %w", err)
+		}
+		// The administrator answers the UAC prompt meanwhile.
+		wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := firewall.Allow(wait, exe, port); err != nil {
+			return SeatOverview{}, err
+		}
+		if err := lan.RecordFirewall(ctx, eng.DB(), st.Actor(), port); err != nil {
+			return SeatOverview{}, err
+		}
+		return s.a.seatOverview(ctx, eng)
+	})
+}
+
 // RevokeSeat revokes the seat called name: it is disconnected at once and
 // refused after; audited (seat.revoke).
 func (s *SeatAdminService) RevokeSeat(name string) error {
@@ -162,6 +194,16 @@ func (a *App) seatOverview(ctx context.Context, eng *engine.Engine) (SeatOvervie
 		return SeatOverview{}, err
 	}
 	out := SeatOverview{Port: port, Fingerprint: id.Fingerprint.Short(), Addrs: []string{}, Seats: []SeatRow{}}
+	switch ok, err := firewall.Exists(ctx, port); {
+	case errors.Is(err, firewall.ErrNotNeeded):
+		out.Firewall = "notNeeded"
+	case err != nil:
+		a.opts.Logger.Warn("reading the firewall rule", "err", err)
+	case ok:
+		out.Firewall = "allowed"
+	default:
+		out.Firewall = "missing"
+	}
 	online := map[string]bool{}
 	a.seats.mu.Lock()
 	if a.seats.open != nil {

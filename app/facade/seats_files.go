@@ -33,6 +33,7 @@ var seatFileUse = map[string]seatUse{
 	"CheckForUpdate":     seatPrimaryOnly,
 	"InstallUpdate":      seatPrimaryOnly,
 	"SetSeatPort":        seatPrimaryOnly,
+	"AllowSeatFirewall":  seatPrimaryOnly,
 	// The primary's own backup folder: no dialog, nothing on the seat.
 	"BackupNow": seatRuns,
 	// Files the person picks.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -152,6 +153,7 @@ func TestSeatFilesRefused(t *testing.T) {
 		{"PickBackupFolder", nil, msgcode.SeatPrimaryOnly},
 		{"SetSeatPort", []any{7444}, msgcode.SeatPrimaryOnly},
 		{"CheckForUpdate", nil, msgcode.SeatPrimaryOnly},
+		{"AllowSeatFirewall", nil, msgcode.SeatPrimaryOnly},
 	} {
 		if err := s.call(t, nil, c.method, c.args...); seatCode(err) != c.code {
 			t.Errorf("a seat's %s: %v, want %s", c.method, err, c.code)
@@ -169,6 +171,16 @@ func TestSeatFilesRefused(t *testing.T) {
 	// A seat still does what needs no file.
 	if err := s.call(t, nil, "Conversations"); err != nil {
 		t.Fatalf("a seat's ordinary call: %v", err)
+	}
+	// The firewall rule is the primary's; off Windows none is needed.
+	if runtime.GOOS != "windows" {
+		ov, err := (&SeatAdminService{window}).SeatAdmin()
+		if err != nil || ov.Firewall != "notNeeded" {
+			t.Fatalf("the seat panel's firewall state: %q %v", ov.Firewall, err)
+		}
+		if _, err := (&SeatAdminService{window}).AllowSeatFirewall(); msgcode.Code(err) != msgcode.SeatFirewallNotNeeded {
+			t.Fatalf("adding the firewall rule off Windows: %v", err)
+		}
 	}
 	// The window's own export uses the picker and writes its file.
 	res, err := (&CustomerService{window}).ExportCustomers("utf-8-bom")

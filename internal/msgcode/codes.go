@@ -156,5 +156,9 @@ const (
 	// A seat's call the primary does not run for a seat (app/facade
 	// seats_files.go): only on the primary, or a file picked on the seat.
 	SeatPrimaryOnly = "errors.seatPrimaryOnly"
-	SeatNoFiles     = "errors.seatNoFiles"
+	// The Windows firewall rule for the seat port (seat panel).
+	SeatFirewallNotNeeded = "errors.seatFirewallNotNeeded"
+	SeatFirewallCancelled = "errors.seatFirewallCancelled"
+	SeatFirewallFailed    = "errors.seatFirewallFailed"
+	SeatNoFiles           = "errors.seatNoFiles"
 )

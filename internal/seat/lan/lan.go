@@ -8,6 +8,7 @@ package lan
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"tsunagu/internal/audit"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -75,6 +77,18 @@ func SetPort(ctx context.Context, db *store.DB, actor string, port int) error {
 		return l.Err(ErrInvalid)
 	}
 	return auth.SetSetting(ctx, db, actor, SettingPort, strconv.Itoa(port))
+}
+
+// ActionFirewall is the audit action of the firewall rule added for the
+// seat port (target "seat:TCP N").
+const ActionFirewall = "seat.firewall_allow"
+
+// RecordFirewall audits the firewall rule added for port by actor.
+func RecordFirewall(ctx context.Context, db *store.DB, actor string, port int) error {
+	return db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: ActionFirewall, Target: "seat:TCP " + strconv.Itoa(port)})
+		return err
+	})
 }
 
 // PrivateAddrs lists this PC's addresses on private networks (RFC 1918,
