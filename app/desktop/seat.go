@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sync/atomic"
 
 	"github.com/wailsapp/wails/v2"
@@ -59,16 +60,24 @@ func runSeat(cfg Config, dir datadir.Dir, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// The WebView keeps no customer data of a session: on Windows its
-	// profile (cache, storage) lives in a folder of this run, removed at
-	// the end; WebKitGTK and WKWebView have no such option in Wails v2
-	// (docs/security.md says what that means).
+	// The WebView keeps no customer data of a session: its profile (cache,
+	// storage) lives in a folder of this run, removed at the end: on
+	// Windows through WebView2's user data path, on Linux through
+	// WebKitGTK's XDG folders (webviewEnv). WKWebView (macOS) has no such
+	// option in Wails v2 (docs/security.md says what that means).
 	webview, err := os.MkdirTemp("", "tsunagu-seat-webview-")
 	if err != nil {
 		return fmt.Errorf("the WebView's folder: %w", err)
 	}
 	defer os.RemoveAll(webview)
 	removeStaleWebviews(webview, logger)
+	for k, v := range webviewEnv(goruntime.GOOS, webview) {
+		if err := os.MkdirAll(v, 0o700); err != nil {
+			return fmt.Errorf("the WebView's folder: %w", err)
+		}
+		// Before wails.Run: GLib reads these once, at GTK's start.
+		os.Setenv(k, v)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -113,6 +122,23 @@ func runSeat(cfg Config, dir datadir.Dir, logger *slog.Logger) error {
 		Windows: &windows.Options{WebviewUserDataPath: webview},
 		Bind:    []any{link},
 	})
+}
+
+// webviewEnv is the environment that puts a seat window's WebView profile
+// into dir on goos. Wails v2 gives WebKitGTK the default web context, whose
+// storage (local storage, IndexedDB, service workers, cookies) is kept under
+// $XDG_DATA_HOME/<program> and its HTTP cache under $XDG_CACHE_HOME/<program>,
+// with no ephemeral option: both are pointed into this run's folder. The
+// process keeps nothing else there (its data folder is resolved before; the
+// keychain is reached over D-Bus). Windows uses WebviewUserDataPath instead.
+func webviewEnv(goos, dir string) map[string]string {
+	if goos != "linux" {
+		return nil
+	}
+	return map[string]string{
+		"XDG_DATA_HOME":  filepath.Join(dir, "data"),
+		"XDG_CACHE_HOME": filepath.Join(dir, "cache"),
+	}
 }
 
 // removeStaleWebviews removes WebView folders a crashed run left behind

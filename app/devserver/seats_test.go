@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -34,7 +35,20 @@ import (
 // the tests (no separate build).
 const childEnv = "TSUNAGU_DEVSERVER_TEST_ARGS"
 
+// pairEnv makes the child pair its data folder with a primary instead
+// (pairRequest as JSON), in its own keyring session, and print PAIRED NAME.
+const pairEnv = "TSUNAGU_DEVSERVER_TEST_PAIR"
+
+type pairRequest struct{ Addr, Code, Fingerprint, Dir string }
+
 func TestMain(m *testing.M) {
+	if js := os.Getenv(pairEnv); js != "" {
+		if err := pairChild(js); err != nil {
+			fmt.Fprintln(os.Stderr, "pair:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if js := os.Getenv(childEnv); js != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(js), &args); err != nil {
@@ -51,6 +65,76 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// pairChild pairs a seat's data folder, its key going into this process's
+// keychain (the seat's own keyring session).
+func pairChild(js string) error {
+	var req pairRequest
+	if err := json.Unmarshal([]byte(js), &req); err != nil {
+		return err
+	}
+	dir, err := datadir.Ensure(req.Dir)
+	if err != nil {
+		return err
+	}
+	id, err := dir.InstallID()
+	if err != nil {
+		return err
+	}
+	res, err := client.Pair(context.Background(), client.PairOptions{Addr: req.Addr, Code: req.Code, Fingerprint: req.Fingerprint,
+		Dir: dir, Secrets: secrets.New(secrets.OSKeyring(), id)})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("PAIRED %s\n", res.Name)
+	return nil
+}
+
+// keyringSession runs a command in a D-Bus session of its own with an
+// unlocked gnome-keyring (as .ci/keyring-session does), the keyring kept in
+// XDG_DATA_HOME: a seat's programs started with the same folder find the
+// same keychain, and no other process's.
+const keyringSession = `set -eu
+eval "$(printf 'tsunagu-seat\n' | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+for _ in $(seq 300); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 && break
+  sleep 0.1
+done
+exec "$@"`
+
+// ownKeyring returns a command running this test binary (as a child, with
+// env) in its own keyring session kept in home, in a process group of its
+// own so that stopping it stops its bus and keyring daemon too.
+func ownKeyring(home string, env []string) *exec.Cmd {
+	cmd := exec.Command("dbus-run-session", "--", "sh", "-c", keyringSession, "sh", os.Args[0], "-test.run=^$")
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "DBUS_SESSION_BUS_ADDRESS", "GNOME_KEYRING_CONTROL", "XDG_DATA_HOME", "SSH_AUTH_SOCK":
+			continue // the test's own session
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(append(cmd.Env, "XDG_DATA_HOME="+home), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// pairInOwnKeyring pairs dir with the primary in the seat's keyring session.
+func pairInOwnKeyring(t *testing.T, home string, req pairRequest) string {
+	t.Helper()
+	js, _ := json.Marshal(req)
+	cmd := ownKeyring(home, []string{pairEnv + "=" + string(js)})
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // also the bus's own complaints
+	out, err := cmd.Output()
+	name, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "PAIRED ")
+	if err != nil || !ok {
+		t.Fatalf("pair %s: %v\n%s%s", req.Dir, err, out, stderr.String())
+	}
+	return name
 }
 
 // Deadlines are generous: the machine running the tests may be loaded.
@@ -87,8 +171,13 @@ func (s *syncBuf) String() string {
 func startDevserver(t *testing.T, name string, env []string, args ...string) *devserver {
 	t.Helper()
 	js, _ := json.Marshal(append([]string{"--listen", "127.0.0.1:0", "--static", filepath.Join(t.TempDir(), "no-frontend")}, args...))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), childEnv+"="+string(js)), env...)
+	var cmd *exec.Cmd
+	if home, ok := keyringHome(env); ok {
+		cmd = ownKeyring(home, append(env, childEnv+"="+string(js)))
+	} else {
+		cmd = exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(append(os.Environ(), childEnv+"="+string(js)), env...)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +217,27 @@ func startDevserver(t *testing.T, name string, env []string, args ...string) *de
 	return d
 }
 
+// keyringHome is the XDG_DATA_HOME in env: the devserver then runs in a
+// keyring session of its own kept there (ownKeyring).
+func keyringHome(env []string) (string, bool) {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "XDG_DATA_HOME="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// signal sends sig to the devserver, and to its keyring session's bus and
+// daemon when it has its own (its process group).
+func (d *devserver) signal(sig syscall.Signal) {
+	if d.cmd.SysProcAttr != nil && d.cmd.SysProcAttr.Setpgid {
+		syscall.Kill(-d.cmd.Process.Pid, sig)
+		return
+	}
+	d.cmd.Process.Signal(sig)
+}
+
 // stop ends the process as Ctrl-C would.
 func (d *devserver) stop() {
 	select {
@@ -135,11 +245,11 @@ func (d *devserver) stop() {
 		return
 	default:
 	}
-	d.cmd.Process.Signal(os.Interrupt)
+	d.signal(syscall.SIGINT)
 	select {
 	case <-d.done:
 	case <-time.After(wait):
-		d.cmd.Process.Kill()
+		d.signal(syscall.SIGKILL)
 		<-d.done
 	}
 }
@@ -293,7 +403,7 @@ func eventually(t *testing.T, what string, fn func() bool) {
 // restarting; a revoked seat is refused. Afterwards no seat's folder or
 // temp folder holds a customer's name, phone number or message.
 func TestSeatsProcesses(t *testing.T) {
-	kr := secretstest.RealKeyring(t) // the child processes share the keyring session
+	kr := secretstest.RealKeyring(t) // the primary's keyring session (the test's); each seat has its own
 	ctx := context.Background()
 	base := t.TempDir()
 	pdir := filepath.Join(base, "primary")
@@ -340,26 +450,32 @@ func TestSeatsProcesses(t *testing.T) {
 	type seatProc struct {
 		*devserver
 		dir, tmp string
+		keys     string // XDG_DATA_HOME of its own keyring session
 		ev       *events
 	}
 	seats := make([]*seatProc, len(staff))
 	for i, s := range staff {
-		sp := &seatProc{dir: filepath.Join(base, fmt.Sprintf("seat%d", i+1)), tmp: filepath.Join(base, fmt.Sprintf("seat%d-tmp", i+1))}
-		secretstest.CleanupDataDir(t, kr, sp.dir)
+		sp := &seatProc{dir: filepath.Join(base, fmt.Sprintf("seat%d", i+1)), tmp: filepath.Join(base, fmt.Sprintf("seat%d-tmp", i+1)),
+			keys: filepath.Join(base, fmt.Sprintf("seat%d-keyring", i+1))}
 		os.MkdirAll(sp.tmp, 0o700)
-		dir, err := datadir.Ensure(sp.dir)
+		os.MkdirAll(sp.keys, 0o700)
+		// Paired in the seat's own keyring session: its key is in no
+		// other process's keychain (below: not in the test's).
+		if name := pairInOwnKeyring(t, sp.keys, pairRequest{Addr: p.seats, Code: codes[s.seat], Fingerprint: p.fp, Dir: sp.dir}); name != s.seat {
+			t.Fatalf("pair %s: paired as %q", s.seat, name)
+		}
+		dir, err := datadir.Existing(sp.dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := dir.InstallID()
+		id, err := dir.ReadInstallID()
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := client.Pair(ctx, client.PairOptions{Addr: p.seats, Code: codes[s.seat], Fingerprint: p.fp, Dir: dir, Secrets: secrets.New(kr, id)})
-		if err != nil || res.Name != s.seat {
-			t.Fatalf("pair %s: %+v %v", s.seat, res, err)
+		if _, err := secrets.New(kr, id).SeatKey(ctx); !errors.Is(err, secrets.ErrNotFound) {
+			t.Fatalf("%s's key in the test's keychain: %v (want not found: it is only in its own)", s.seat, err)
 		}
-		sp.devserver = startDevserver(t, s.seat, []string{"TMPDIR=" + sp.tmp}, "--data-dir", sp.dir, "--seat")
+		sp.devserver = startDevserver(t, s.seat, []string{"TMPDIR=" + sp.tmp, "XDG_DATA_HOME=" + sp.keys}, "--data-dir", sp.dir, "--seat")
 		sp.ev = sp.devserver.events(t)
 		seats[i] = sp
 	}
@@ -531,9 +647,11 @@ func TestSeatsProcesses(t *testing.T) {
 	}
 	secretsOnDisk := []string{custName, custPhone, strings.ReplaceAll(custPhone, "-", ""), said, sims[0].DisplayName, "担当の山田です"}
 	for i, sp := range seats {
-		for _, root := range []string{sp.dir, sp.tmp} {
+		// The keyring's folder too: it holds the seat's key, encrypted, and
+		// nothing of the customer.
+		for _, root := range []string{sp.dir, sp.tmp, sp.keys} {
 			filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
+				if err != nil || d.IsDir() || (root == sp.keys && !d.Type().IsRegular()) {
 					return err
 				}
 				b, err := os.ReadFile(path)

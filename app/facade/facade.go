@@ -56,9 +56,11 @@ type Options struct {
 	SeatOnLAN     bool
 	SeatDiscovery bool
 	KeepAwake     awake.Blocker
-	// SeatListen opens the seat port (issue 18) on this LAN address when
-	// the engine starts (app/facade/seats.go); "": no seats. Port 0 picks a
-	// free port (Host.SeatListener says which).
+	// SeatListen opens the seat port on this one address:port whenever the
+	// engine starts, paired seats or not (the dev bridge's --seat-listen,
+	// tests) instead of the configured port on the LAN addresses; port 0
+	// picks a free port, kept across restarts of the engine
+	// (Host.SeatListener says which).
 	SeatListen string
 }
 
@@ -67,11 +69,6 @@ type Options struct {
 type Host struct {
 	app    *App
 	window *Client
-
-	seatLife sync.Mutex // one start, stop or restart of the seat server at a time
-	seatMu   sync.Mutex
-	seatSrv  *seatServer
-	stopped  bool // Stop ran: no seat server starts again
 }
 
 // App is what every client's bound services share: the running engine, the
@@ -92,9 +89,6 @@ type App struct {
 	upd      updates            // the last verified update offer (update.go)
 	seats    seatPort           // the seat port, off until used (seatadmin.go)
 
-	// restarted is told when the engine was started again (a channel
-	// change, a restore, 再試行): the seat server follows it (seats.go).
-	restarted func()
 	seatPub   seatEmitter // emit, and every seat server's Publish (seats.go)
 	seatCalls seatClients // the seats' clients, by key (seats.go)
 }
@@ -105,9 +99,7 @@ func New(opts Options) *Host {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{opts: opts, presence: presence.New(opts.Clock)}
-	h := &Host{app: a, window: a.NewClient("")}
-	a.restarted = h.restartSeats
-	return h
+	return &Host{app: a, window: a.NewClient("")}
 }
 
 // App is the window's client, for tests: the services' shared state and
@@ -163,20 +155,12 @@ func (h *Host) Start(ctx context.Context, emit inbox.Emitter) error {
 		a.openSeatsIfPaired(a.eng)
 	}
 	a.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	if err := h.startSeats(ctx); err != nil {
-		// The window works without seats; the log says why they cannot connect.
-		a.opts.Logger.Error("the seat port did not open", "addr", a.opts.SeatListen, "err", err)
-	}
-	return nil
+	return err
 }
 
 // Stop closes the engine.
 func (h *Host) Stop() error {
 	a := h.app
-	h.stopSeats()
 	a.stopSchedule()
 	a.closeSeats()
 	a.mu.Lock()
@@ -247,10 +231,6 @@ func (a *App) restartLocked() (Status, error) {
 	err := a.startLocked()
 	if err == nil {
 		a.openSeatsIfPaired(a.eng)
-	}
-	if err == nil && a.restarted != nil {
-		// Not under a.mu, which the caller holds: the seat server reads the engine.
-		go a.restarted()
 	}
 	st := a.statusLocked()
 	if a.emit != nil {

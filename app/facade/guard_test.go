@@ -46,10 +46,11 @@ var public = map[string]bool{
 // (and its call(s.a, perm, ...) guard).
 var methodPerms = map[string]auth.Permission{
 	// seatadmin.go (issue 18, branch seats on the primary)
-	"SeatAdmin":     auth.PermStaff,
-	"IssueSeatCode": auth.PermStaff,
-	"RevokeSeat":    auth.PermStaff,
-	"SetSeatPort":   auth.PermStaff,
+	"SeatAdmin":         auth.PermStaff,
+	"IssueSeatCode":     auth.PermStaff,
+	"RevokeSeat":        auth.PermStaff,
+	"SetSeatPort":       auth.PermStaff,
+	"AllowSeatFirewall": auth.PermStaff,
 	// surveys.go (issue 11, surveys)
 	"Surveys":             auth.PermCustomersRead,
 	"GetSurvey":           auth.PermCustomersRead,

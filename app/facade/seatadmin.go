@@ -10,11 +10,13 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"time"
+	"tsunagu/internal/seat/firewall"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/awake"
@@ -32,16 +34,23 @@ type seatPort struct {
 	keeper *awake.Keeper
 	err    error  // why the last attempt to open failed
 	unplug func() // the bound services off the open port (seats.go plugSeats)
+	// listen is Options.SeatListen with its port resolved by the first
+	// open, so seats find the port again after the engine restarts.
+	listen      string
+	fingerprint string // the primary's, short (Host.SeatListener)
 }
 
 // SeatOverview is the seat management screen's state.
 type SeatOverview struct {
-	Enabled     bool      `json:"enabled"`     // the seat port is open
-	Port        int       `json:"port"`        // the configured port
-	Addrs       []string  `json:"addrs"`       // where seats reach this PC (host:port)
-	Fingerprint string    `json:"fingerprint"` // this primary's short fingerprint
-	PortError   string    `json:"portError"`   // a message code when the port could not be opened
-	Seats       []SeatRow `json:"seats"`
+	Enabled     bool     `json:"enabled"`     // the seat port is open
+	Port        int      `json:"port"`        // the configured port
+	Addrs       []string `json:"addrs"`       // where seats reach this PC (host:port)
+	Fingerprint string   `json:"fingerprint"` // this primary's short fingerprint
+	PortError   string   `json:"portError"`   // a message code when the port could not be opened
+	// Firewall: the Windows firewall rule for the port, "allowed" or
+	// "missing"; "notNeeded" on other systems; "" when it could not be read.
+	Firewall string    `json:"firewall"`
+	Seats    []SeatRow `json:"seats"`
 }
 
 // SeatRow is one paired seat (revoked ones are left out).
@@ -104,6 +113,33 @@ func (s *SeatAdminService) IssueSeatCode(name string) (SeatCodeOffer, error) {
 	})
 }
 
+// AllowSeatFirewall adds the Windows firewall rule for the seat port
+// (inbound TCP, private networks only, this program): netsh run elevated,
+// one UAC prompt; audited (seat.firewall_allow). Other systems:
+// errors.seatFirewallNotNeeded.
+func (s *SeatAdminService) AllowSeatFirewall() (SeatOverview, error) {
+	return call(s.a, auth.PermStaff, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (SeatOverview, error) {
+		port, err := eng.SeatPort(ctx)
+		if err != nil {
+			return SeatOverview{}, err
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return SeatOverview{}, fmt.Errorf("firewall rule: this program's path: %w", err)
+		}
+		// The administrator answers the UAC prompt meanwhile.
+		wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := firewall.Allow(wait, exe, port); err != nil {
+			return SeatOverview{}, err
+		}
+		if err := lan.RecordFirewall(ctx, eng.DB(), st.Actor(), port); err != nil {
+			return SeatOverview{}, err
+		}
+		return s.a.seatOverview(ctx, eng)
+	})
+}
+
 // RevokeSeat revokes the seat called name: it is disconnected at once and
 // refused after; audited (seat.revoke).
 func (s *SeatAdminService) RevokeSeat(name string) error {
@@ -158,6 +194,16 @@ func (a *App) seatOverview(ctx context.Context, eng *engine.Engine) (SeatOvervie
 		return SeatOverview{}, err
 	}
 	out := SeatOverview{Port: port, Fingerprint: id.Fingerprint.Short(), Addrs: []string{}, Seats: []SeatRow{}}
+	switch ok, err := firewall.Exists(ctx, port); {
+	case errors.Is(err, firewall.ErrNotNeeded):
+		out.Firewall = "notNeeded"
+	case err != nil:
+		a.opts.Logger.Warn("reading the firewall rule", "err", err)
+	case ok:
+		out.Firewall = "allowed"
+	default:
+		out.Firewall = "missing"
+	}
 	online := map[string]bool{}
 	a.seats.mu.Lock()
 	if a.seats.open != nil {
@@ -212,9 +258,15 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 		a.seats.keeper = awake.New(a.opts.KeepAwake, a.opts.Logger)
 	}
 	cfg := lan.Config{Registry: eng.Seats(), Identity: id, Port: port, Keeper: a.seats.keeper, Logger: a.opts.Logger,
-		Announce: a.opts.SeatDiscovery, AnnounceName: primaryName(), Version: a.opts.Version}
+		Announce: a.opts.SeatDiscovery, AnnounceName: primaryName(), Version: a.opts.Version, Clock: a.opts.Clock}
 	if !a.opts.SeatOnLAN {
 		cfg.Addrs = func() ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil }
+	}
+	if a.opts.SeatListen != "" {
+		cfg.Listen = a.opts.SeatListen
+		if a.seats.listen != "" {
+			cfg.Listen = a.seats.listen
+		}
 	}
 	// The port lives as long as the App, not the call that opened it.
 	open, err := lan.Open(a.ctx, cfg)
@@ -223,6 +275,10 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 		return nil, err
 	}
 	a.seats.open = open
+	a.seats.fingerprint = id.Fingerprint.Short()
+	if a.opts.SeatListen != "" {
+		a.seats.listen = open.Addrs()[0]
+	}
 	// The seats call the bound services and get the window's events here.
 	a.seats.unplug = a.plugSeats(open.Server())
 	return open, nil
@@ -232,6 +288,12 @@ func (a *App) openSeats(ctx context.Context, eng *engine.Engine) (*lan.Seats, er
 // so they can reconnect without anyone opening the seat screen.
 func (a *App) openSeatsIfPaired(eng *engine.Engine) {
 	ctx := a.context()
+	if a.opts.SeatListen != "" { // asked for by address: open whatever is paired
+		if _, err := a.openSeats(ctx, eng); err != nil {
+			a.opts.Logger.Error("the seat port did not open", "addr", a.opts.SeatListen, "err", err)
+		}
+		return
+	}
 	list, err := eng.Seats().List(ctx)
 	if err != nil {
 		a.opts.Logger.Warn("seat list at start", "err", err)

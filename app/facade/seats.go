@@ -11,8 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"sync"
 
 	"tsunagu/internal/dispatch"
@@ -86,144 +84,23 @@ func (a *App) plugSeats(srv *primary.Server) (unplug func()) {
 	return func() { a.seatPub.remove(srv) }
 }
 
-// seatServer is the running seat listener of Options.SeatListen.
-type seatServer struct {
-	addr        string
-	fingerprint string
-	stop        context.CancelFunc
-	done        chan struct{}
-}
-
 // SeatListener is where the seat port listens and the primary's short
-// fingerprint (the pairing screen shows it); Addr "" when no listener runs.
+// fingerprint (the pairing screen shows it); Addr "" when the port is not open.
 type SeatListener struct {
 	Addr        string
 	Fingerprint string
 }
 
-// SeatListener reports the listener Start opened for Options.SeatListen.
+// SeatListener reports the seat port (for Options.SeatListen: the address
+// with its port resolved).
 func (h *Host) SeatListener() SeatListener {
-	h.seatMu.Lock()
-	defer h.seatMu.Unlock()
-	if h.seatSrv == nil {
+	a := h.app
+	a.seats.mu.Lock()
+	defer a.seats.mu.Unlock()
+	if a.seats.open == nil || len(a.seats.open.Addrs()) == 0 {
 		return SeatListener{}
 	}
-	return SeatListener{Addr: h.seatSrv.addr, Fingerprint: h.seatSrv.fingerprint}
-}
-
-// startSeats opens Options.SeatListen (when set) on the running engine.
-// A failure is logged: the window works without seats.
-func (h *Host) startSeats(ctx context.Context) error {
-	h.seatLife.Lock()
-	defer h.seatLife.Unlock()
-	return h.startSeatsOn(ctx, h.app.opts.SeatListen)
-}
-
-// restartSeats serves the seats from the engine as it is now, on the
-// address they know, after the engine was started again (its registry is
-// the new database's). Connected seats reconnect by themselves; their
-// sessions here are kept.
-func (h *Host) restartSeats() {
-	if h.app.opts.SeatListen == "" {
-		return
-	}
-	h.seatLife.Lock()
-	defer h.seatLife.Unlock()
-	addr := h.app.opts.SeatListen
-	h.seatMu.Lock()
-	if h.seatSrv != nil {
-		addr = h.seatSrv.addr // port 0 was resolved: keep the port
-	}
-	h.seatMu.Unlock()
-	h.stopSeatsLocked()
-	if err := h.startSeatsOn(h.app.context(), addr); err != nil {
-		h.app.opts.Logger.Error("the seat port did not open again after a restart", "addr", addr, "err", err)
-	}
-}
-
-func (h *Host) startSeatsOn(ctx context.Context, addr string) error {
-	h.seatMu.Lock()
-	stopped := h.stopped
-	h.seatMu.Unlock()
-	if addr == "" || stopped {
-		return nil
-	}
-	ln, err := primary.Listen(ctx, addr)
-	if err != nil {
-		return err
-	}
-	srv, fp, err := h.SeatServer(ctx)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	ss := &seatServer{addr: ln.Addr().String(), fingerprint: fp, stop: cancel, done: make(chan struct{})}
-	h.seatMu.Lock()
-	h.seatSrv = ss
-	h.seatMu.Unlock()
-	go func() {
-		defer close(ss.done)
-		if err := h.serveSeats(sctx, srv, ln); err != nil {
-			h.app.opts.Logger.Error("seat listener stopped", "err", err)
-		}
-	}()
-	return nil
-}
-
-// stopSeats stops the seat server for good (Host.Stop).
-func (h *Host) stopSeats() {
-	h.seatLife.Lock()
-	defer h.seatLife.Unlock()
-	h.seatMu.Lock()
-	h.stopped = true
-	h.seatMu.Unlock()
-	h.stopSeatsLocked()
-}
-
-func (h *Host) stopSeatsLocked() {
-	h.seatMu.Lock()
-	ss := h.seatSrv
-	h.seatSrv = nil
-	h.seatMu.Unlock()
-	if ss != nil {
-		ss.stop()
-		<-ss.done
-	}
-}
-
-// SeatServer is a seat server over the running engine's registry and the
-// primary's key, and the primary's short fingerprint. ServeSeats serves it
-// with the bound services plugged in.
-func (h *Host) SeatServer(ctx context.Context) (*primary.Server, string, error) {
-	a := h.app
-	a.mu.RLock()
-	eng := a.eng
-	a.mu.RUnlock()
-	if eng == nil {
-		return nil, "", fmt.Errorf("seats need the running database: %w", a.err)
-	}
-	id, err := eng.SeatIdentity(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("the primary's seat key: %w", err)
-	}
-	srv := primary.NewServer(primary.Config{Registry: eng.Seats(), Identity: id, Logger: a.opts.Logger, Clock: a.opts.Clock})
-	return srv, id.Fingerprint.Short(), nil
-}
-
-// ServeSeats serves srv on ln until ctx ends; meanwhile every event is
-// also published to its seats.
-func (h *Host) ServeSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
-	return h.serveSeats(ctx, srv, ln)
-}
-
-func (h *Host) serveSeats(ctx context.Context, srv *primary.Server, ln net.Listener) error {
-	if h.app.ctx == nil {
-		ln.Close()
-		return errors.New("serve seats: the host has not been started")
-	}
-	defer h.app.plugSeats(srv)()
-	return srv.Serve(ctx, ln)
+	return SeatListener{Addr: a.seats.open.Addrs()[0], Fingerprint: a.seats.fingerprint}
 }
 
 // seatCall runs one bound method for a seat on that seat's client.
@@ -232,12 +109,17 @@ func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) 
 	if err := json.Unmarshal(body, &req); err != nil || req.Method == "" {
 		return nil, errors.New("malformed forwarded call")
 	}
+	// A dialog would open on the primary's screen and a file land on its
+	// disk (seats_files.go): refused before anything runs.
+	if code := seatRefusal(req.Method); code != "" {
+		return forward.Answer{Error: code}.Encode()
+	}
 	sc, err := a.seatClient(p)
 	if err != nil {
 		return nil, err
 	}
 	res, err := sc.table.Call(req.Method, req.Args)
-	return a.answer(req.Method, p, res, err), nil
+	return a.answer(req.Method, p, res, err).Encode()
 }
 
 // answer is a bound method's outcome as the dev bridge would send it: the

@@ -139,7 +139,7 @@ const (
 // own are the codes the bound layer returns itself (a guard, a missing
 // file picker) rather than through a rule.
 func own() []string {
-	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, BackupFailed}
+	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, BackupFailed, SeatPrimaryOnly, SeatNoFiles}
 }
 
 // Branch seats: pairing a new seat and managing seats on the primary.
@@ -159,4 +159,12 @@ const (
 	SeatPortInvalid   = "errors.seatPortInvalid"
 	SeatNoLANAddress  = "errors.seatNoLanAddress"
 	SeatPortBusy      = "errors.seatPortBusy"
+	// A seat's call the primary does not run for a seat (app/facade
+	// seats_files.go): only on the primary, or a file picked on the seat.
+	SeatPrimaryOnly = "errors.seatPrimaryOnly"
+	// The Windows firewall rule for the seat port (seat panel).
+	SeatFirewallNotNeeded = "errors.seatFirewallNotNeeded"
+	SeatFirewallCancelled = "errors.seatFirewallCancelled"
+	SeatFirewallFailed    = "errors.seatFirewallFailed"
+	SeatNoFiles           = "errors.seatNoFiles"
 )

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"tsunagu/internal/seat/firewall"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/automation"
@@ -295,6 +296,9 @@ func rules() []rule {
 		{code: SeatPortInvalid, errs: []error{seatlan.ErrInvalid}},
 		{code: SeatNoLANAddress, errs: []error{seatlan.ErrNoLANAddress}},
 		{code: SeatPortBusy, errs: []error{seatlan.ErrPortBusy}},
+		{code: SeatFirewallNotNeeded, errs: []error{firewall.ErrNotNeeded}},
+		{code: SeatFirewallCancelled, errs: []error{firewall.ErrCancelled}},
+		{code: SeatFirewallFailed, errs: []error{firewall.ErrNotAdded}},
 
 		// Updates (the About screen's update.* namespace).
 		{code: UpdateNotConfigured, errs: []error{update.ErrNotConfigured}},

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -107,6 +110,28 @@ func TestFrames(t *testing.T) {
 	out, err := ReadFrame(&buf)
 	if err != nil || out.ID != 7 || out.Method != "status" || string(out.Body) != `{"a":1}` {
 		t.Fatalf("round trip: %+v %v", out, err)
+	}
+	// The hand-built envelope reads back as encoding/json would write it.
+	for _, f := range []Frame{
+		{},
+		{ID: 1<<64 - 1, Method: "call", Body: []byte(`{"method":"ConversationPage","args":[{}]}`)},
+		{Event: "inbox:changed", Body: []byte(`"顧客\"\u003c"`)},
+		{ID: 3, Error: &WireError{Code: CodeInternal, Message: "bad \"thing\" <x>"}},
+		{Event: "seat.online"},
+	} {
+		enc, err := EncodeFrame(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(f)
+		var got, exp any
+		if err := json.Unmarshal(enc[4:], &got); err != nil {
+			t.Fatalf("%+v encoded as %s: %v", f, enc[4:], err)
+		}
+		json.Unmarshal(want, &exp)
+		if !reflect.DeepEqual(got, exp) || int(binary.BigEndian.Uint32(enc)) != len(enc)-4 {
+			t.Fatalf("%+v: encoded %s, encoding/json %s", f, enc[4:], want)
+		}
 	}
 	// A length over the limit is refused before anything is allocated.
 	if _, err := ReadFrame(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff})); err == nil || !strings.Contains(err.Error(), "limit") {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // The connection between a seat and its primary carries frames: a 4-byte
@@ -98,18 +99,65 @@ func (e *WireError) Err() error {
 
 // WriteFrame writes one frame. Callers serialise writes.
 func WriteFrame(w io.Writer, f Frame) error {
-	b, err := json.Marshal(f)
+	b, err := EncodeFrame(f)
 	if err != nil {
-		return fmt.Errorf("encode frame: %w", err)
+		return err
 	}
-	if len(b) > MaxFrame {
-		return fmt.Errorf("frame of %d bytes is over the limit of %d", len(b), MaxFrame)
-	}
-	buf := make([]byte, 4+len(b))
-	binary.BigEndian.PutUint32(buf, uint32(len(b)))
-	copy(buf[4:], b)
-	_, err = w.Write(buf)
+	_, err = w.Write(b)
 	return err
+}
+
+// EncodeFrame is a frame as written: the length, then the JSON object. The
+// body goes in as it is, not copied through encoding/json (which would
+// check and compact it again: an inbox page crossed it three times on the
+// primary), so it must be JSON made by encoding/json, as every body is; a
+// malformed one makes the peer refuse the frame. An event is encoded once
+// for every seat.
+func EncodeFrame(f Frame) ([]byte, error) {
+	buf := make([]byte, 4, 4+64+len(f.Body))
+	buf = append(buf, '{')
+	field := func(name string) {
+		if len(buf) > 5 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, name...)
+		buf = append(buf, '"', ':')
+	}
+	if f.ID != 0 {
+		field("id")
+		buf = strconv.AppendUint(buf, f.ID, 10)
+	}
+	for _, sf := range [...]struct{ name, v string }{{"method", f.Method}, {"event", f.Event}} {
+		if sf.v == "" {
+			continue
+		}
+		s, err := json.Marshal(sf.v)
+		if err != nil {
+			return nil, fmt.Errorf("encode frame: %w", err)
+		}
+		field(sf.name)
+		buf = append(buf, s...)
+	}
+	if len(f.Body) > 0 {
+		field("body")
+		buf = append(buf, f.Body...)
+	}
+	if f.Error != nil {
+		e, err := json.Marshal(f.Error)
+		if err != nil {
+			return nil, fmt.Errorf("encode frame: %w", err)
+		}
+		field("error")
+		buf = append(buf, e...)
+	}
+	buf = append(buf, '}')
+	n := len(buf) - 4
+	if n > MaxFrame {
+		return nil, fmt.Errorf("frame of %d bytes is over the limit of %d", n, MaxFrame)
+	}
+	binary.BigEndian.PutUint32(buf, uint32(n))
+	return buf, nil
 }
 
 // ReadFrame reads one frame.

@@ -29,7 +29,6 @@ import (
 	"sync"
 
 	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/driver"
 	"github.com/ncruces/go-sqlite3/ext/fts5"
 
 	"tsunagu/internal/store/blockvfs"
@@ -266,7 +265,7 @@ func open(ctx context.Context, path string, key []byte) (_ *DB, err error) {
 	// private first. SQLite uses an existing, empty one as a new index.
 	blockvfs.CreatePrivate(path + "-shm")
 
-	writer, err := driver.Open(fileURI(path, "rw", false), initConn(hexKey, false))
+	writer, err := openPool(fileURI(path, "rw", false), initConn(hexKey, false), false)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +287,7 @@ func open(ctx context.Context, path string, key []byte) (_ *DB, err error) {
 		return nil, err
 	}
 
-	reader, err := driver.Open(fileURI(path, "ro", false), initConn(hexKey, true))
+	reader, err := openPool(fileURI(path, "ro", false), initConn(hexKey, true), true)
 	if err != nil {
 		return nil, err
 	}
@@ -338,6 +337,13 @@ func initConn(hexKey string, readOnly bool) func(*sqlite3.Conn) error {
 		// SQLITE_NOTADB.
 		if err := c.Exec(`SELECT count(*) FROM sqlite_master`); err != nil {
 			return mapOpenErr(err)
+		}
+		// The query planner's stability guarantee: a plan does not depend
+		// on bound values. Without it SQLite marks a statement with a bound
+		// LIMIT (every page of the inbox) to be parsed and planned again on
+		// each run, and a cached statement saves nothing.
+		if _, err := c.Config(sqlite3.DBCONFIG_ENABLE_QPSG, true); err != nil {
+			return fmt.Errorf("query planner stability: %w", err)
 		}
 		pragmas := []string{
 			`PRAGMA foreign_keys=ON`,

@@ -1571,6 +1571,7 @@ export interface SeatOverview {
   addrs: string[]
   fingerprint: string
   portError: string
+  firewall: string
   seats: SeatRow[]
 }
 
@@ -1801,6 +1802,7 @@ export interface Methods {
   ActorNames(): Record<string, string>
   AddCustomerTag(arg1: number, arg2: number, arg3: string): void
   AddNote(arg1: number, arg2: string): InboxNote
+  AllowSeatFirewall(): SeatOverview
   AnsweredSince(arg1: number, arg2: number): InboxAnswer[]
   AppVersion(): AboutInfo
   ApproveAutomation(arg1: number, arg2: number): AutomationRule
@@ -2069,6 +2071,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ActorNames: { service: 'StaffService', permission: 'session', result: { m: 0 } },
   AddCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   AddNote: { service: 'InboxService', permission: 'inbox.reply' },
+  AllowSeatFirewall: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview' },
   AnsweredSince: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   AppVersion: { service: 'SystemService', permission: 'session' },
   ApproveAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
@@ -2513,14 +2516,19 @@ export const errorCodes = [
   'errors.seatCodeExpired',
   'errors.seatCodeUsed',
   'errors.seatCodeWrong',
+  'errors.seatFirewallCancelled',
+  'errors.seatFirewallFailed',
+  'errors.seatFirewallNotNeeded',
   'errors.seatHasData',
   'errors.seatNameTaken',
+  'errors.seatNoFiles',
   'errors.seatNoLanAddress',
   'errors.seatNotFound',
   'errors.seatNotPrimary',
   'errors.seatPairingPaused',
   'errors.seatPortBusy',
   'errors.seatPortInvalid',
+  'errors.seatPrimaryOnly',
   'errors.seatRefused',
   'errors.seatRestart',
   'errors.seatUnreachable',

@@ -127,6 +127,7 @@ export const AUDIT_ACTIONS = [
   'seat.pair',
   'seat.pair_refused',
   'seat.revoke',
+  'seat.firewall_allow',
   // Inflow routes (internal/routes).
   'route.create',
   'route.update',

@@ -99,6 +99,10 @@ test('seat code on the primary, 「支店の親機に接続する」 on a new PC
     const qrWidth = await page.getByTestId('seat-offer-qr').evaluate((img) => img.complete && img.naturalWidth)
     assert.ok(qrWidth > 100, `the QR code is an image (${qrWidth})`)
     await page.getByTestId('seat-port-state').getByText(`127.0.0.1:${port}`).waitFor()
+    // The Windows firewall rule: off Windows the panel says none is needed
+    // and offers no button (on Windows: its state and 「ファイアウォールの許可を追加」).
+    await page.getByTestId('seat-firewall-state').getByText('この OS では、アプリからファイアウォールの設定をする必要はありません。').waitFor()
+    assert.equal(await page.getByTestId('seat-firewall-allow').count(), 0)
     await offer.scrollIntoViewIfNeeded()
     await settle(page)
     await ui.shot('seat-admin-code.png')

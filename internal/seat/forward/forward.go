@@ -39,6 +39,37 @@ type Answer struct {
 	Fields json.RawMessage `json:"fields,omitempty"` // []fielderr.FieldError
 }
 
+// Encode is the answer as JSON, with Result and Fields (JSON made by
+// encoding/json) put in as they are: json.Marshal would check and compact
+// a whole page of results once more.
+func (a Answer) Encode() (json.RawMessage, error) {
+	b := make([]byte, 0, 32+len(a.Result)+len(a.Fields))
+	b = append(b, '{')
+	if len(a.Result) > 0 {
+		b = append(b, `"result":`...)
+		b = append(b, a.Result...)
+	}
+	if a.Error != "" {
+		code, err := json.Marshal(a.Error)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `"error":`...)
+		b = append(b, code...)
+	}
+	if len(a.Fields) > 0 {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `"fields":`...)
+		b = append(b, a.Fields...)
+	}
+	return append(b, '}'), nil
+}
+
 // Message codes the seat itself produces (internal/msgcode registers them;
 // both catalogs translate them).
 const (

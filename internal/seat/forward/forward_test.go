@@ -96,3 +96,28 @@ func TestPumpAndState(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerEncode: the hand-built answer reads back as encoding/json's.
+func TestAnswerEncode(t *testing.T) {
+	for _, a := range []Answer{
+		{},
+		{Result: json.RawMessage(`{"conversations":[{"id":1,"name":"山田"}],"next":""}`)},
+		{Result: json.RawMessage(`null`)},
+		{Error: "errors.customerStale"},
+		{Error: "errors.validation", Fields: json.RawMessage(`[{"field":"name","code":"errors.required"}]`)},
+	} {
+		enc, err := a.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(a)
+		var got, exp Answer
+		if err := json.Unmarshal(enc, &got); err != nil {
+			t.Fatalf("%+v encoded as %s: %v", a, enc, err)
+		}
+		json.Unmarshal(want, &exp)
+		if string(got.Result) != string(exp.Result) || got.Error != exp.Error || string(got.Fields) != string(exp.Fields) {
+			t.Fatalf("encoded %s, encoding/json %s", enc, want)
+		}
+	}
+}

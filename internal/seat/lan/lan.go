@@ -8,6 +8,7 @@ package lan
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -17,8 +18,10 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"tsunagu/internal/audit"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -76,6 +79,18 @@ func SetPort(ctx context.Context, db *store.DB, actor string, port int) error {
 	return auth.SetSetting(ctx, db, actor, SettingPort, strconv.Itoa(port))
 }
 
+// ActionFirewall is the audit action of the firewall rule added for the
+// seat port (target "seat:TCP N").
+const ActionFirewall = "seat.firewall_allow"
+
+// RecordFirewall audits the firewall rule added for port by actor.
+func RecordFirewall(ctx context.Context, db *store.DB, actor string, port int) error {
+	return db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: ActionFirewall, Target: "seat:TCP " + strconv.Itoa(port)})
+		return err
+	})
+}
+
 // PrivateAddrs lists this PC's addresses on private networks (RFC 1918,
 // fc00::/7) on interfaces that are up: where seats may reach the port.
 // Public and link-local addresses are left out on purpose.
@@ -115,6 +130,10 @@ type Config struct {
 	// Addrs lists the addresses to listen on; nil: PrivateAddrs. The dev
 	// server and tests pass loopback.
 	Addrs func() ([]netip.Addr, error)
+	// Listen, when set, is the one address:port to listen on instead of
+	// Port on Addrs (the dev bridge's --seat-listen and tests: loopback,
+	// port 0 for any free one; Addrs says which).
+	Listen string
 	// Announce the primary on mDNS as AnnounceName (off unless asked: the
 	// window asks, tests and the dev server do not).
 	Announce     bool
@@ -122,6 +141,7 @@ type Config struct {
 	Version      string
 	Keeper       *awake.Keeper // nil: the PC's sleep is not touched
 	Logger       *slog.Logger
+	Clock        func() time.Time // nil: time.Now
 }
 
 // Seats is an open seat port: the listeners, the server behind them, the
@@ -144,24 +164,36 @@ func Open(ctx context.Context, cfg Config) (*Seats, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	list := cfg.Addrs
-	if list == nil {
-		list = PrivateAddrs
+	var addrs []string
+	if cfg.Listen != "" {
+		ap, err := netip.ParseAddrPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("seat address %q: %w", cfg.Listen, err)
+		}
+		addrs = []string{ap.String()}
+	} else {
+		list := cfg.Addrs
+		if list == nil {
+			list = PrivateAddrs
+		}
+		ips, err := list()
+		if err != nil {
+			return nil, err
+		}
+		for _, ip := range ips {
+			addrs = append(addrs, netip.AddrPortFrom(ip, uint16(cfg.Port)).String())
+		}
 	}
-	ips, err := list()
-	if err != nil {
-		return nil, err
-	}
-	if len(ips) == 0 {
+	if len(addrs) == 0 {
 		return nil, ErrNoLANAddress
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Seats{cancel: cancel, keeper: cfg.Keeper}
-	s.srv = primary.NewServer(primary.Config{Registry: cfg.Registry, Identity: cfg.Identity, Logger: log})
+	s.srv = primary.NewServer(primary.Config{Registry: cfg.Registry, Identity: cfg.Identity, Logger: log, Clock: cfg.Clock})
 	var busy error
 	var opened []netip.Addr
-	for _, ip := range ips {
-		addr := netip.AddrPortFrom(ip, uint16(cfg.Port)).String()
+	port := cfg.Port
+	for _, addr := range addrs {
 		ln, err := primary.Listen(ctx, addr)
 		if err != nil {
 			log.Warn("seat port not opened on one address", "addr", addr, "err", err)
@@ -170,12 +202,13 @@ func Open(ctx context.Context, cfg Config) (*Seats, error) {
 		}
 		s.lns = append(s.lns, ln)
 		s.addrs = append(s.addrs, ln.Addr().String())
-		opened = append(opened, ip)
+		ap := netip.MustParseAddrPort(ln.Addr().String())
+		opened, port = append(opened, ap.Addr().Unmap()), int(ap.Port())
 	}
 	if len(s.lns) == 0 {
 		cancel()
 		if busy != nil {
-			return nil, fmt.Errorf("open the seat port %d: %w (%v)", cfg.Port, ErrPortBusy, busy)
+			return nil, fmt.Errorf("open the seat port %s: %w (%v)", strings.Join(addrs, ", "), ErrPortBusy, busy)
 		}
 		return nil, ErrNoLANAddress
 	}
@@ -189,8 +222,9 @@ func Open(ctx context.Context, cfg Config) (*Seats, error) {
 		}()
 	}
 	if cfg.Announce {
+		var err error
 		s.ann, err = discover.Announce(ctx, discover.Announcement{Name: cfg.AnnounceName, Fingerprint: cfg.Identity.Fingerprint.Short(),
-			Version: cfg.Version, Port: cfg.Port, IPs: opened}, log)
+			Version: cfg.Version, Port: port, IPs: opened}, log)
 		if err != nil { // seats can still type the address
 			log.Warn("the primary is not announced on the LAN", "err", err)
 		}

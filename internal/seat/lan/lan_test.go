@@ -125,3 +125,38 @@ func waitHeld(t *testing.T, b countingBlocker, want bool) {
 		t.Fatalf("the sleep block never became %v", want)
 	}
 }
+
+// Listen opens the one address given (the dev bridge's --seat-listen):
+// port 0 resolves to a free port, the configured port and the LAN
+// addresses are not used, and the same address twice is busy.
+func TestListenOnOneAddress(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	_, k, _ := ed25519.GenerateKey(rand.Reader)
+	id, err := seat.NewIdentity(k, "primary", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := primary.NewRegistry(db, nil)
+	lanAsked := false
+	s, err := Open(ctx, Config{Registry: reg, Identity: id, Port: 7443, Listen: "127.0.0.1:0",
+		Addrs: func() ([]netip.Addr, error) { lanAsked = true; return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := s.Addrs()
+	if len(got) != 1 || lanAsked {
+		t.Fatalf("addrs %v, LAN addresses asked: %v", got, lanAsked)
+	}
+	ap := netip.MustParseAddrPort(got[0])
+	if ap.Addr() != netip.MustParseAddr("127.0.0.1") || ap.Port() == 0 || ap.Port() == 7443 {
+		t.Fatalf("listening on %s", ap)
+	}
+	if _, err := Open(ctx, Config{Registry: reg, Identity: id, Listen: got[0]}); !errors.Is(err, ErrPortBusy) {
+		t.Fatalf("the same address twice: %v", err)
+	}
+	if _, err := Open(ctx, Config{Registry: reg, Identity: id, Listen: "not an address"}); err == nil {
+		t.Fatal("a malformed address was accepted")
+	}
+}

@@ -25,8 +25,9 @@ type Peer struct {
 	Remote      string // address:port on the LAN
 }
 
-// Handler answers one method for a seat. Its result is sent as JSON; an
-// error as its code (Config.ErrorCode) and message.
+// Handler answers one method for a seat. Its result is sent as JSON (a
+// json.RawMessage as it is: it must be valid JSON); an error as its code
+// (Config.ErrorCode) and message.
 type Handler func(ctx context.Context, p Peer, body json.RawMessage) (any, error)
 
 // Host is the primary's end, where the facade will plug in: a handler per
@@ -348,7 +349,10 @@ func (s *Server) Publish(name string, body any) error {
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", name, err)
 	}
-	f := seat.Frame{Event: name, Body: b}
+	f, err := seat.EncodeFrame(seat.Frame{Event: name, Body: b})
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", name, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
@@ -455,7 +459,7 @@ func (s *Server) watch(ctx context.Context) {
 type conn struct {
 	tc     *tls.Conn
 	peer   Peer
-	events chan seat.Frame
+	events chan []byte // encoded frames
 	ctx    context.Context
 	cancel context.CancelFunc
 	wmu    sync.Mutex
@@ -472,15 +476,24 @@ func (c *conn) close() {
 func (c *conn) write(f seat.Frame) error { return c.writeWithin(f, writeTimeout) }
 
 func (c *conn) writeWithin(f seat.Frame, d time.Duration) error {
+	b, err := seat.EncodeFrame(f)
+	if err != nil {
+		return err
+	}
+	return c.writeEncoded(b, d)
+}
+
+func (c *conn) writeEncoded(b []byte, d time.Duration) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.tc.SetWriteDeadline(time.Now().Add(d))
-	return seat.WriteFrame(c.tc, f)
+	_, err := c.tc.Write(b)
+	return err
 }
 
 func (s *Server) serveSeat(ctx context.Context, tc *tls.Conn, p Peer) {
 	cctx, cancel := context.WithCancel(ctx)
-	c := &conn{tc: tc, peer: p, events: make(chan seat.Frame, eventBuffer), ctx: cctx, cancel: cancel}
+	c := &conn{tc: tc, peer: p, events: make(chan []byte, eventBuffer), ctx: cctx, cancel: cancel}
 	defer c.close()
 	s.log.Info("seat connected", "seat", p.Name, "remote", p.Remote)
 	if err := s.cfg.Registry.Touch(ctx, p.ID); err != nil {
@@ -513,7 +526,7 @@ func (s *Server) serveSeat(ctx context.Context, tc *tls.Conn, p Peer) {
 			case <-cctx.Done():
 				return
 			case f := <-c.events:
-				if err := c.write(f); err != nil {
+				if err := c.writeEncoded(f, writeTimeout); err != nil {
 					c.close()
 					return
 				}
@@ -556,7 +569,10 @@ func (s *Server) call(ctx context.Context, p Peer, f seat.Frame) seat.Frame {
 		return reply
 	}
 	res, err := h(ctx, p, f.Body)
-	if err == nil {
+	if raw, ok := res.(json.RawMessage); ok && err == nil {
+		// Already encoded by the handler (the bound services' answers).
+		reply.Body = raw
+	} else if err == nil {
 		if reply.Body, err = json.Marshal(res); err != nil {
 			err = fmt.Errorf("encode answer of %s: %w", f.Method, err)
 		}

@@ -173,6 +173,11 @@ const en: typeof ja = {
     seatPortInvalid: 'The seat port must be a number from 1024 to 65535.',
     seatNoLanAddress: 'This PC has no address on the branch LAN (192.168.x.x and the like). Connect it to the LAN and try again.',
     seatPortBusy: 'Another program uses the seat port. Choose another port number in the settings.',
+    seatPrimaryOnly: 'This can only be done on the primary PC. Do it on the primary’s screen.',
+    seatNoFiles: 'Saving or opening files (CSV exports and imports, saving images) is not available on a seat yet. Do it on the primary PC’s screen.',
+    seatFirewallNotNeeded: 'On this system the app does not need to set up a firewall.',
+    seatFirewallCancelled: 'The administrator prompt was cancelled, so no firewall rule was added. Click “Allow through the firewall” again and answer Yes.',
+    seatFirewallFailed: 'The firewall rule could not be added. Ask IT to allow the seat port (TCP) from private networks.',
   },
 }
 

@@ -324,6 +324,7 @@ const en: typeof ja = {
         pair: 'Paired a seat (with a seat code)',
         pair_refused: 'Refused a seat code (wrong, used or expired)',
         revoke: 'Revoked a seat (disconnected)',
+        firewall_allow: 'Allowed the seat port through the firewall (private networks)',
       },
     },
     actors: {
