@@ -46,6 +46,8 @@ var seatFileUse = map[string]seatUse{
 	"ExportCampaignReport": seatNoFiles,
 	"ExportSurveyAnswers":  seatNoFiles,
 	"ExportRouteReport":    seatNoFiles,
+	"ExportFormAnswers":    seatNoFiles,
+	"ExportBookingsICS":    seatNoFiles,
 	"SaveRouteQRCode":      seatNoFiles,
 	"SaveRoutePoster":      seatNoFiles,
 	"SaveMessageContent":   seatNoFiles,
