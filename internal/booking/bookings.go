@@ -51,8 +51,12 @@ type Booking struct {
 	Source       string `json:"source"`
 	MovedTo      int64  `json:"movedTo"` // the new booking of a rescheduled one
 	CreatedAt    int64  `json:"createdAt"`
+	// OnLine: the customer is told in LINE of changes (the booking's LINE
+	// user, or the linked LINE of the customer booked for by staff).
+	OnLine bool `json:"onLine"`
 
 	lineUser string
+	tellUser string // who is told in LINE ("" nobody)
 	cutoff   int // the type's cancel cut-off, minutes
 }
 
@@ -222,16 +226,51 @@ func (s *Service) end(ctx context.Context, tx *sql.Tx, id int64, status string, 
 
 // Cancel cancels a confirmed booking, which frees its place; audited. A
 // customer's cancellation (byCustomer) must be before the type's cut-off.
+// Staff's cancellation tells the customer in LINE (enqueued in the same
+// transaction, retry key first).
 func (s *Service) Cancel(ctx context.Context, actor string, id int64, byCustomer bool) error {
+	var sendID int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := s.cancelTx(ctx, tx, actor, id, byCustomer)
+		b, err := s.cancelTx(ctx, tx, actor, id, byCustomer)
+		if err != nil || byCustomer {
+			return err
+		}
+		sendID, err = s.tell(ctx, tx, b, "ご予約をキャンセルしました。", false)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("booking: cancel %d: %w", id, err)
 	}
+	s.sendNow(ctx, sendID)
 	s.republish(ctx)
 	return nil
+}
+
+// tell enqueues, in tx, a LINE message about b to the customer (0 when
+// they have no LINE). withManage adds the change/cancel link.
+func (s *Service) tell(ctx context.Context, tx *sql.Tx, b Booking, head string, withManage bool) (int64, error) {
+	if b.tellUser == "" {
+		return 0, nil
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var token string
+	if withManage {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(manage_token, '') FROM bookings WHERE id = ?`, b.ID).Scan(&token); err != nil {
+			return 0, err
+		}
+	}
+	return s.enqueue(ctx, tx, b.tellUser, head+"\n\n"+s.describe(ctx, b, st, token)), nil
+}
+
+// sendNow sends an enqueued message after its commit, best effort: an
+// unsent one is resumed by the outbox.
+func (s *Service) sendNow(ctx context.Context, sendID int64) {
+	if sendID != 0 && s.send != nil {
+		_, _ = s.send.Send(ctx, sendID)
+	}
 }
 
 func (s *Service) cancelTx(ctx context.Context, tx *sql.Tx, actor string, id int64, byCustomer bool) (Booking, error) {
@@ -250,15 +289,25 @@ func (s *Service) cancelTx(ctx context.Context, tx *sql.Tx, actor string, id int
 // was. The same staff member keeps it when free; the LINE links' manage
 // key moves to the new booking. Audited.
 func (s *Service) Reschedule(ctx context.Context, actor string, id, start int64, byCustomer bool) (Booking, error) {
-	var newID int64
+	var newID, sendID int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var err error
 		newID, err = s.rescheduleTx(ctx, tx, actor, id, start, byCustomer, "")
+		if err != nil || byCustomer {
+			return err
+		}
+		// Staff's change is told to the customer, with the new time's links.
+		b, err := getBooking(ctx, tx, newID)
+		if err != nil {
+			return err
+		}
+		sendID, err = s.tell(ctx, tx, b, "ご予約の日時を変更しました。", true)
 		return err
 	})
 	if err != nil {
 		return Booking{}, fmt.Errorf("booking: reschedule %d: %w", id, err)
 	}
+	s.sendNow(ctx, sendID)
 	s.republish(ctx)
 	return s.Get(ctx, newID)
 }
@@ -314,7 +363,8 @@ func (s *Service) NoShow(ctx context.Context, actor string, id int64) error {
 
 const selectBooking = `SELECT b.id, b.type_id, t.name, t.cancel_cutoff_min, b.starts_at, b.ends_at, b.staff_id, st.display_name,
 	coalesce(b.customer_id, l.customer_id, 0), coalesce(c.name, ''), coalesce(u.display_name, ''), b.status, b.note, b.source,
-	coalesce(b.moved_to, 0), b.created_at, coalesce(b.line_user_id, '')
+	coalesce(b.moved_to, 0), b.created_at, coalesce(b.line_user_id, ''),
+	coalesce(b.line_user_id, (SELECT k.line_user_id FROM customer_line_links k WHERE k.customer_id = b.customer_id ORDER BY k.line_user_id LIMIT 1), '')
 	FROM bookings b JOIN booking_types t ON t.id = b.type_id JOIN staff st ON st.id = b.staff_id
 	LEFT JOIN customer_line_links l ON l.line_user_id = b.line_user_id
 	LEFT JOIN customers c ON c.id = coalesce(b.customer_id, l.customer_id)
@@ -323,7 +373,8 @@ const selectBooking = `SELECT b.id, b.type_id, t.name, t.cancel_cutoff_min, b.st
 func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 	var b Booking
 	err := row.Scan(&b.ID, &b.TypeID, &b.TypeName, &b.cutoff, &b.Start, &b.End, &b.StaffID, &b.StaffName, &b.CustomerID, &b.CustomerName,
-		&b.FriendName, &b.Status, &b.Note, &b.Source, &b.MovedTo, &b.CreatedAt, &b.lineUser)
+		&b.FriendName, &b.Status, &b.Note, &b.Source, &b.MovedTo, &b.CreatedAt, &b.lineUser, &b.tellUser)
+	b.OnLine = b.tellUser != ""
 	return b, err
 }
 

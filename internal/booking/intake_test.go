@@ -428,3 +428,60 @@ func TestRescheduleFromLINE(t *testing.T) {
 		t.Fatalf("no refresh after %v", booking.RepublishAfter)
 	}
 }
+
+// Staff's changes are told to the customer in LINE (the move with the new
+// time and the same change/cancel link, the cancellation); a customer
+// without LINE is told nothing, and the calendar knows it (OnLine).
+func TestStaffChangesAreToldInLINE(t *testing.T) {
+	e := newRelayEnv(t, relay.Config{})
+	ctx := context.Background()
+	slots, _ := e.svc.Availability(ctx, e.typ.ID)
+	x, y := slots[0], slots[3]
+	p := e.phone(t)
+	u := e.friend(t, "花子")
+	tok, _ := e.sim.IssueIDToken(u, "")
+	if st, _ := p.send(t, wire.BookingRequest{Kind: wire.BookNew, SubmitID: randomID(t), IDToken: tok, HoldID: randomID(t), TypeID: x.TypeID, Start: x.Start}); st != http.StatusAccepted {
+		t.Fatalf("book: %d", st)
+	}
+	e.drain(t)
+	m := manageLink.FindStringSubmatch(e.texts(u)[0])
+	if m == nil {
+		t.Fatalf("no manage link in %q", e.texts(u))
+	}
+	bs, _ := e.svc.List(ctx, 0, 1<<62, 0)
+	if len(bs) != 1 || !bs[0].OnLine {
+		t.Fatalf("bookings %+v", bs)
+	}
+	moved, err := e.svc.Reschedule(ctx, "staff:1", bs[0].ID, y.Start, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.texts(u)
+	if len(msgs) != 2 || !strings.Contains(msgs[1], "日時を変更しました") || !strings.Contains(msgs[1], booking.When(y.Start, y.End)) || !strings.Contains(msgs[1], m[1]) {
+		t.Fatalf("after the staff's move: %q", msgs)
+	}
+	if err := e.svc.Cancel(ctx, "staff:1", moved.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	msgs = e.texts(u)
+	if len(msgs) != 3 || !strings.Contains(msgs[2], "キャンセルしました") || !strings.Contains(msgs[2], booking.When(y.Start, y.End)) || strings.Contains(msgs[2], m[1]) {
+		t.Fatalf("after the staff's cancellation: %q", msgs)
+	}
+
+	// A customer without LINE, booked by staff: nothing is sent.
+	exec(t, e.db, `INSERT INTO customers (id, customer_no, name, created_at, updated_at) VALUES (7, 'C7', '顧客七', 0, 0)`)
+	b, _, err := e.svc.Book(ctx, "staff:1", booking.Request{TypeID: x.TypeID, Start: x.Start, CustomerID: 7, Source: booking.SourceStaff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.OnLine {
+		t.Fatalf("a customer without LINE shown as told in LINE: %+v", b)
+	}
+	before := count(t, e.db, `SELECT count(*) FROM outbox_sends`)
+	if err := e.svc.Cancel(ctx, "staff:1", b.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, e.db, `SELECT count(*) FROM outbox_sends`); n != before {
+		t.Fatalf("%d sends enqueued for a customer without LINE", n-before)
+	}
+}

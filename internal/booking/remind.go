@@ -49,10 +49,6 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("booking: reminders: %w", err)
 	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return 0, err
-	}
 	sent := 0
 	for _, id := range ids {
 		var sendID int64
@@ -69,21 +65,9 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 			if n, _ := res.RowsAffected(); n == 0 || b.Status != StatusConfirmed {
 				return nil // another pass took it, or it changed since the query
 			}
-			user := b.lineUser
-			if user == "" {
-				// Booked by staff for a customer: their linked LINE, if any.
-				if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT line_user_id FROM customer_line_links WHERE customer_id = ?), '')`, b.CustomerID).Scan(&user); err != nil {
-					return err
-				}
-			}
-			if user == "" {
-				return nil
-			}
-			var token string
-			if err := tx.QueryRowContext(ctx, `SELECT coalesce(manage_token, '') FROM bookings WHERE id = ?`, id).Scan(&token); err != nil {
+			if sendID, err = s.tell(ctx, tx, b, "明日はご相談のご予約日です。ご来店をお待ちしております。", true); err != nil {
 				return err
 			}
-			sendID = s.enqueue(ctx, tx, user, "明日はご相談のご予約日です。ご来店をお待ちしております。\n\n"+s.describe(ctx, b, st, token))
 			_, err = tx.ExecContext(ctx, `UPDATE booking_reminders SET send_id = nullif(?, 0) WHERE booking_id = ?`, sendID, id)
 			return err
 		})

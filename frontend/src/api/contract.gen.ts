@@ -285,6 +285,7 @@ export interface Booking {
   source: string
   movedTo: number
   createdAt: number
+  onLine: boolean
 }
 
 /** booking.ClosedDay */

@@ -213,6 +213,7 @@ test('booking: settings with named errors, book from the inbox, week view, move,
   await dialog.waitFor()
   const moveText = await dialog.innerText()
   assert.match(moveText, new RegExp(`山田 花子 さまの「資産運用相談」を ${pickLabel.replace(/[()]/g, '\\$&')} から ${toLabel.replace(/[()]/g, '\\$&')} に変更します。`))
+  assert.match(moveText, /お客さまに LINE でお知らせを送ります。/)
   await settle(page)
   await ui.shot('booking-move-confirm-ja.png')
   await dialog.getByRole('button', { name: '日時変更' }).click()
@@ -252,7 +253,8 @@ test('booking: settings with named errors, book from the inbox, week view, move,
   await dialog.waitFor()
   const cancelText = await dialog.innerText()
   assert.match(cancelText, /佐藤 健一 さまの .*「資産運用相談」をキャンセルし、枠を空けます。/)
-  assert.match(cancelText, /お客さまへの LINE のお知らせは自動では送られません/)
+  // A sandbox customer booked from the inbox is a LINE friend: the engine tells them.
+  assert.match(cancelText, /お客さまに LINE でお知らせを送ります。/)
   await settle(page)
   await ui.shot('booking-cancel-confirm-ja.png')
   await dialog.getByRole('button', { name: 'キャンセル' }).click()
