@@ -42,17 +42,19 @@ export GOFLAGS := -buildvcs=false
 run: deps desktop
 	WEBKIT_DISABLE_DMABUF_RENDERER=1 ./$(BIN)/tsunagu
 
-## test: every test, as CI runs them
-test: deps frontend cli relay devserver desktop
-	go vet -tags $(GOTAGS) ./...
-	.ci/keyring-session go test -tags $(GOTAGS) $(RACE) -count=1 -p $(TEST_P) -skip '$(SOLO_TESTS)' ./...
-	go test -tags $(GOTAGS) -count=1 -p 1 -run '$(SOLO_TESTS)' ./app/relay/ ./internal/engine/
-	cd $(FRONTEND) && npm run test:unit
-	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test --test-concurrency=$(UI_P) $(FRONTEND)/tests/ui/
-	.ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
-	.ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
+## test: every test, as CI runs them. Each phase prints a timestamped start
+## and end line with its wall and CPU time (.ci/phase).
+test: deps
+	.ci/phase build $(MAKE) --no-print-directory frontend cli relay devserver desktop
+	.ci/phase go-vet go vet -tags $(GOTAGS) ./...
+	.ci/phase go-test .ci/keyring-session go test -tags $(GOTAGS) $(RACE) -count=1 -p $(TEST_P) -skip '$(SOLO_TESTS)' ./...
+	.ci/phase go-solo go test -tags $(GOTAGS) -count=1 -p 1 -run '$(SOLO_TESTS)' ./app/relay/ ./internal/engine/
+	.ci/phase vitest npm --prefix $(FRONTEND) run test:unit
+	.ci/phase ui .ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test --test-concurrency=$(UI_P) $(FRONTEND)/tests/ui/
+	.ci/phase window-screenshot .ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
+	.ci/phase windowtest .ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
 	  go test -tags $(GOTAGS),windowtest -count=1 ./app/desktop/windowtest/
-	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh # = make test-package
+	.ci/phase test-package env VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh # = make test-package
 
 deps:
 	@.ci/install-deps
