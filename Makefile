@@ -31,10 +31,10 @@ TEST_P ?= 4
 # Started first in the Go test run: the longest packages (1.5-2 min each on
 # CI), so that none of them starts last and finishes minutes after the rest.
 GO_SLOW := ./app/cli ./internal/campaign ./internal/inbox ./internal/engine ./app/facade ./internal/automation
-# UI test files at once. Each mostly waits (a browser, a devserver, debounces,
-# the one-minute idle lock); three at a time took the UI part from 11.5 to
-# about 8 minutes on 2 cores, and each file has its own data folder and ports.
-UI_P ?= 3
+# UI test files at once. Each mostly waits (a browser, a devserver, debounces)
+# and uses about a third of a core, so 3 left one of CI's 2 cores idle; each
+# file has its own data folder and ports. All pass at 4 under a load of 30.
+UI_P ?= 4
 
 export GOFLAGS := -buildvcs=false
 
