@@ -28,13 +28,17 @@ RACE := -race -gcflags=github.com/ncruces/go-sqlite3-wasm/...=-race=false -gcfla
 # drills, CLI processes), so with only as many as there are cores (go's
 # default) the CPU sits idle; 4 keeps 2 cores busy.
 TEST_P ?= 4
-# UI test files at once. Each mostly waits (a browser, a devserver, debounces,
-# the one-minute idle lock); three at a time took the UI part from 11.5 to
-# about 8 minutes on 2 cores, and each file has its own data folder and ports.
-UI_P ?= 3
+# Started first in the Go test run: the longest packages (1.5-2 min each on
+# CI), so that none of them starts last and finishes minutes after the rest.
+GO_SLOW := ./app/cli ./internal/campaign ./internal/inbox ./internal/engine ./app/facade ./internal/automation
+# UI test files at once. Each mostly waits (a browser, a devserver, debounces)
+# and uses about a third of a core, so 3 left one of CI's 2 cores idle; each
+# file has its own data folder and ports. All pass at 4 under a load of 30.
+UI_P ?= 4
 
 export GOFLAGS := -buildvcs=false
 
+.PHONY: go-bins test-vet test-vitest test-ui test-winpkg
 .PHONY: run test deps frontend frontend-deps forms-page desktop cli relay devserver test-go test-frontend test-ui bench clean contract
 .PHONY: package-windows package-macos test-package
 
@@ -42,17 +46,33 @@ export GOFLAGS := -buildvcs=false
 run: deps desktop
 	WEBKIT_DISABLE_DMABUF_RENDERER=1 ./$(BIN)/tsunagu
 
-## test: every test, as CI runs them
-test: deps frontend cli relay devserver desktop
-	go vet -tags $(GOTAGS) ./...
-	.ci/keyring-session go test -tags $(GOTAGS) $(RACE) -count=1 -p $(TEST_P) -skip '$(SOLO_TESTS)' ./...
-	go test -tags $(GOTAGS) -count=1 -p 1 -run '$(SOLO_TESTS)' ./app/relay/ ./internal/engine/
-	cd $(FRONTEND) && npm run test:unit
-	.ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test --test-concurrency=$(UI_P) $(FRONTEND)/tests/ui/
-	.ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
-	.ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
+## test: every test, as CI runs them. Each phase prints a timestamped start
+## and end line with its wall and CPU time (.ci/phase). Independent phases
+## overlap where one mostly waits or is short: vet with the unit tests, the
+## Windows package with the UI tests (docs/decisions.md, "make test time").
+test: deps
+	.ci/phase build $(MAKE) --no-print-directory -j2 go-bins desktop
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-vet test-vitest
+	.ci/phase go-test .ci/keyring-session go test -tags $(GOTAGS) $(RACE) -count=1 -p $(TEST_P) -skip '$(SOLO_TESTS)' $(GO_SLOW) ./...
+	.ci/phase go-solo go test -tags $(GOTAGS) -count=1 -p 1 -run '$(SOLO_TESTS)' ./app/relay/ ./internal/engine/
+	$(MAKE) --no-print-directory -j2 test-ui test-winpkg
+	.ci/phase window-screenshot .ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
+	.ci/phase windowtest .ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
 	  go test -tags $(GOTAGS),windowtest -count=1 ./app/desktop/windowtest/
-	VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh # = make test-package
+
+# The phases of make test that run beside another one (make test runs them
+# built; on their own they assume make test's build phase).
+test-vet:
+	.ci/phase go-vet go vet -tags $(GOTAGS) ./...
+test-vitest:
+	.ci/phase vitest npm --prefix $(FRONTEND) run test:unit
+test-ui:
+	.ci/phase ui .ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test --test-concurrency=$(UI_P) $(FRONTEND)/tests/ui/
+# = make test-package, its output printed in one piece when it ends (it runs
+# beside the UI tests, whose output would interleave with it).
+test-winpkg:
+	@mkdir -p $(BIN)
+	.ci/phase test-package bash -c 'VERSION="$(VERSION)" NUMVER="$(NUMVER)" LDFLAGS="$(LDFLAGS)" build/windows/test-package.sh >$(BIN)/test-package.log 2>&1; rc=$$?; cat $(BIN)/test-package.log; exit $$rc'
 
 deps:
 	@.ci/install-deps
@@ -68,6 +88,13 @@ frontend: frontend-deps
 
 desktop: frontend
 	go build -tags desktop,production,$(GOTAGS) -ldflags "$(LDFLAGS) -w -s" -o $(BIN)/tsunagu .
+
+# The three programs without cgo in one go build, which compiles the packages
+# they share once (three builds at once would each compile them).
+go-bins:
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/.go-bins/ ./app/cli ./app/relay ./app/devserver
+	for p in cli relay devserver; do mv -f $(BIN)/.go-bins/$$p $(BIN)/tsunagu-$$p; done
+	rmdir $(BIN)/.go-bins
 
 cli:
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o $(BIN)/tsunagu-cli ./app/cli

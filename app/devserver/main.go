@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"tsunagu/app/facade"
+	"tsunagu/internal/auth"
 	"tsunagu/internal/clock"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/relayclient"
@@ -55,6 +56,7 @@ func run(ctx context.Context, args []string) error {
 	movable := flag.Bool("movable-clock", false, "UI tests: the app's clock can be moved forward with POST /api/test/clock {\"advanceSeconds\":N} (a reminder's send time, the idle lock) instead of waiting")
 	ahead := flag.Duration("clock-ahead", 0, "with --movable-clock: start this far ahead (a restarted devserver keeps the time its test had moved to)")
 	seatListen := flag.String("seat-listen", "", "on a primary: open the seat port on this LAN or loopback address (port 0: a free one); prints SEATS <address> <fingerprint>")
+	cheapKDF := flag.Bool("cheap-kdf", false, "UI tests: staff passwords and recovery codes use argon2id at 1 MiB and 1 pass (the Go tests' cost) instead of the shipped 64 MiB and 3 passes; hashes carry their parameters")
 	seatRole := flag.Bool("seat", false, "play a seat (子機): --data-dir is a paired seat folder (tsunagu-cli seat pair); calls and events are forwarded to its primary, no database is opened")
 	if err := flag.Parse(args); err != nil {
 		return err
@@ -93,8 +95,17 @@ func run(ctx context.Context, args []string) error {
 		defer stopSeat()
 		return serve(ctx, *listen, mux, events)
 	}
+	var authParams auth.Params // zero: the shipped auth.DefaultParams
+	if *cheapKDF {
+		// Every UI test file signs in, creates staff and issues a recovery
+		// code several times; at the shipped cost each costs ~0.5 CPU-s on
+		// a loaded 2-core CI. Same code path, smaller memory and passes;
+		// the shipped parameters are pinned by internal/auth's
+		// TestProductionParams and exercised by the CLI and window tests.
+		authParams = auth.Params{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, SaltLen: 16}
+	}
 	h := facade.New(facade.Options{DataDir: *dataDir, Version: *appVersion, Logger: logger, FilePicker: picker, Clock: now,
-		Updates: devUpdates(*updatePolicy),
+		Updates: devUpdates(*updatePolicy), AuthParams: authParams,
 		// A development tool: the UI tests' relay runs on loopback
 		// without TLS. The desktop app accepts https:// only.
 		RelayTransport: relayclient.HTTPLoopback, SeatListen: *seatListen})

@@ -142,8 +142,10 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
 
     ui.dataDir = mkdtempSync(join(tmpdir(), dataPrefix))
     // --movable-clock: advanceClock() reaches a send time or the idle lock
-    // without waiting for it.
-    const extraArgs = ['--movable-clock', ...devserverArgs] // e.g. --update-policy FILE (about.test.mjs)
+    // without waiting for it. --cheap-kdf: passwords and recovery codes at
+    // the Go tests' argon2id cost (what ships is tested in Go), since every
+    // file signs in and creates staff many times.
+    const extraArgs = ['--movable-clock', '--cheap-kdf', ...devserverArgs] // e.g. --update-policy FILE (about.test.mjs)
     if (pickFile) {
       ui.filesDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-files-'))
       ui.csvPath = join(ui.filesDir, pickFile.name)
