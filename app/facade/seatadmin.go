@@ -133,7 +133,7 @@ func (s *SeatAdminService) AllowSeatFirewall() (SeatOverview, error) {
 		if err := firewall.Allow(wait, exe, port); err != nil {
 			return SeatOverview{}, err
 		}
-		if err := lan.RecordFirewall(ctx, eng.DB(), st.Actor(), port); err != nil {
+		if err := eng.RecordSeatFirewall(ctx, st.Actor(), port); err != nil {
 			return SeatOverview{}, err
 		}
 		return s.a.seatOverview(ctx, eng)

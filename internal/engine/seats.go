@@ -26,6 +26,11 @@ func (e *Engine) SeatIdentity(ctx context.Context) (seat.Identity, error) {
 // SeatPort is the configured seat port (lan.DefaultPort unless changed).
 func (e *Engine) SeatPort(ctx context.Context) (int, error) { return lan.GetPort(ctx, e.db) }
 
+// RecordSeatFirewall audits that the firewall rule for port was added.
+func (e *Engine) RecordSeatFirewall(ctx context.Context, actor string, port int) error {
+	return lan.RecordFirewall(ctx, e.db, actor, port)
+}
+
 // SetSeatPort changes the seat port; audited as a settings change.
 func (e *Engine) SetSeatPort(ctx context.Context, actor string, port int) error {
 	return lan.SetPort(ctx, e.db, actor, port)
