@@ -31,10 +31,11 @@ TEST_P ?= 4
 # Started first in the Go test run: the longest packages (1.5-2 min each on
 # CI), so that none of them starts last and finishes minutes after the rest.
 GO_SLOW := ./app/cli ./internal/campaign ./internal/inbox ./internal/engine ./app/facade ./internal/automation
-# UI test files at once. Each mostly waits (a browser, a devserver, debounces)
-# and uses about a third of a core, so 3 left one of CI's 2 cores idle; each
-# file has its own data folder and ports. All pass at 4 under a load of 30.
-UI_P ?= 4
+# UI test files at once (each has its own data folder and ports). On the
+# quiet 2-core machine 3 was faster than 4: the UI phase of a clean clone took
+# 497 s at 3 and 611 s at 4 (with the Windows package test beside it, ~50
+# CPU-s): the files are CPU-bound together (docs/decisions.md).
+UI_P ?= 3
 
 export GOFLAGS := -buildvcs=false
 
