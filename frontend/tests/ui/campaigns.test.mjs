@@ -239,7 +239,12 @@ test('segment, campaign with approval by another staff member, send and report',
   await phone.locator('[data-testid="preview-message"][data-type="text"]').filter({ hasText: '山田 花子 様' }).waitFor()
   await phone.getByTestId('preview-flex').filter({ hasText: 'スーパー定期 1年' }).waitFor()
   const plan = editor.locator('[data-testid="campaign-plan"][data-line="2"][data-email="1"][data-sms="1"][data-skipped="1"]')
-  await plan.waitFor()
+  // On a timeout, say what the plan showed instead (a flaky failure here once gave no clue).
+  await plan.waitFor().catch(async (err) => {
+    const shown = await editor.getByTestId('campaign-plan').evaluate((el) => JSON.stringify({ ...el.dataset, text: el.innerText.slice(0, 300) })).catch(() => 'no plan')
+    await ui.shot('campaigns-compose-plan-timeout-ja.png').catch(() => {})
+    throw new Error(`${err.message}\nthe plan showed: ${shown}`)
+  })
   assert.match(await plan.innerText(), /配信の同意なし/)
   assert.equal(await plan.getByTestId('plan-channel-chart').locator('canvas').count(), 1)
   await settle(page)
