@@ -229,13 +229,17 @@ func (s *Service) end(ctx context.Context, tx *sql.Tx, id int64, status string, 
 // Staff's cancellation tells the customer in LINE (enqueued in the same
 // transaction, retry key first).
 func (s *Service) Cancel(ctx context.Context, actor string, id int64, byCustomer bool) error {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return fmt.Errorf("booking: cancel %d: %w", id, err)
+	}
 	var sendID int64
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		b, err := s.cancelTx(ctx, tx, actor, id, byCustomer)
 		if err != nil || byCustomer {
 			return err
 		}
-		sendID, err = s.tell(ctx, tx, b, "ご予約をキャンセルしました。", false)
+		sendID, err = s.tell(ctx, tx, b, st, "ご予約をキャンセルしました。", false)
 		return err
 	})
 	if err != nil {
@@ -248,13 +252,9 @@ func (s *Service) Cancel(ctx context.Context, actor string, id int64, byCustomer
 
 // tell enqueues, in tx, a LINE message about b to the customer (0 when
 // they have no LINE). withManage adds the change/cancel link.
-func (s *Service) tell(ctx context.Context, tx *sql.Tx, b Booking, head string, withManage bool) (int64, error) {
+func (s *Service) tell(ctx context.Context, tx *sql.Tx, b Booking, st Settings, head string, withManage bool) (int64, error) {
 	if b.tellUser == "" {
 		return 0, nil
-	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return 0, err
 	}
 	var token string
 	if withManage {
@@ -289,8 +289,12 @@ func (s *Service) cancelTx(ctx context.Context, tx *sql.Tx, actor string, id int
 // was. The same staff member keeps it when free; the LINE links' manage
 // key moves to the new booking. Audited.
 func (s *Service) Reschedule(ctx context.Context, actor string, id, start int64, byCustomer bool) (Booking, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return Booking{}, fmt.Errorf("booking: reschedule %d: %w", id, err)
+	}
 	var newID, sendID int64
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		var err error
 		newID, err = s.rescheduleTx(ctx, tx, actor, id, start, byCustomer, "")
 		if err != nil || byCustomer {
@@ -301,7 +305,7 @@ func (s *Service) Reschedule(ctx context.Context, actor string, id, start int64,
 		if err != nil {
 			return err
 		}
-		sendID, err = s.tell(ctx, tx, b, "ご予約の日時を変更しました。", true)
+		sendID, err = s.tell(ctx, tx, b, st, "ご予約の日時を変更しました。", true)
 		return err
 	})
 	if err != nil {

@@ -49,6 +49,13 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("booking: reminders: %w", err)
 	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return 0, err
+	}
 	sent := 0
 	for _, id := range ids {
 		var sendID int64
@@ -65,7 +72,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 			if n, _ := res.RowsAffected(); n == 0 || b.Status != StatusConfirmed {
 				return nil // another pass took it, or it changed since the query
 			}
-			if sendID, err = s.tell(ctx, tx, b, "明日はご相談のご予約日です。ご来店をお待ちしております。", true); err != nil {
+			if sendID, err = s.tell(ctx, tx, b, st, "明日はご相談のご予約日です。ご来店をお待ちしております。", true); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE booking_reminders SET send_id = nullif(?, 0) WHERE booking_id = ?`, sendID, id)
