@@ -57,7 +57,7 @@ type Booking struct {
 
 	lineUser string
 	tellUser string // who is told in LINE ("" nobody)
-	cutoff   int // the type's cancel cut-off, minutes
+	cutoff   int    // the type's cancel cut-off, minutes
 }
 
 // Book makes a booking; audited. It is refused with ErrFull when the slot
