@@ -256,13 +256,23 @@ func (s *Service) tell(ctx context.Context, tx *sql.Tx, b Booking, st Settings, 
 	if b.tellUser == "" {
 		return 0, nil
 	}
+	text, err := s.message(ctx, tx, b, st, head, withManage)
+	if err != nil {
+		return 0, err
+	}
+	return s.enqueue(ctx, tx, b.tellUser, text), nil
+}
+
+// message is a LINE message about b: head, then the booking (describe),
+// with the change/cancel link of its manage key if withManage.
+func (s *Service) message(ctx context.Context, tx *sql.Tx, b Booking, st Settings, head string, withManage bool) (string, error) {
 	var token string
 	if withManage {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(manage_token, '') FROM bookings WHERE id = ?`, b.ID).Scan(&token); err != nil {
-			return 0, err
+			return "", err
 		}
 	}
-	return s.enqueue(ctx, tx, b.tellUser, head+"\n\n"+s.describe(ctx, b, st, token)), nil
+	return head + "\n\n" + s.describe(ctx, b, st, token), nil
 }
 
 // sendNow sends an enqueued message after its commit, best effort: an

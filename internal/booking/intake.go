@@ -299,9 +299,9 @@ func (s *Service) act(ctx context.Context, tx *sql.Tx, req *wire.BookingRequest,
 		if err != nil {
 			return "", 0, 0, err
 		}
-		var token string
-		tx.QueryRowContext(ctx, `SELECT coalesce(manage_token, '') FROM bookings WHERE id = ?`, newID).Scan(&token)
-		text = "ご予約の日時を変更しました。\n\n" + s.describe(ctx, b, st, token)
+		if text, err = s.message(ctx, tx, b, st, "ご予約の日時を変更しました。", true); err != nil {
+			return "", 0, 0, err
+		}
 		result, bookingID = "moved", newID
 	}
 	sendID = s.enqueue(ctx, tx, user, text)
