@@ -2,7 +2,6 @@ package facade
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -20,14 +19,7 @@ import (
 // come in the next slice; these are their calls.
 
 func bookingCall[T any](a *Client, p auth.Permission, do func(ctx context.Context, st auth.Staff, svc *booking.Service) (T, error)) (T, error) {
-	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
-		svc := eng.Bookings()
-		if svc == nil {
-			var zero T
-			return zero, errors.New("facade: consultation booking is off")
-		}
-		return do(ctx, st, svc)
-	})
+	return featureCall(a, p, (*engine.Engine).Bookings, "consultation booking", do)
 }
 
 // BookingTypes lists the consultation types.

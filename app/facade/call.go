@@ -2,6 +2,7 @@ package facade
 
 import (
 	"context"
+	"fmt"
 
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
@@ -35,4 +36,18 @@ func run(a *Client, p auth.Permission, fn func(ctx context.Context, st auth.Staf
 		return struct{}{}, fn(ctx, st, eng)
 	})
 	return err
+}
+
+// featureCall is call for a feature the engine may run without (web forms,
+// booking, routes need the relay): its service, or an error naming the
+// feature when it is off.
+func featureCall[S, T any](a *Client, p auth.Permission, service func(*engine.Engine) *S, what string, do func(ctx context.Context, st auth.Staff, svc *S) (T, error)) (T, error) {
+	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
+		svc := service(eng)
+		if svc == nil {
+			var zero T
+			return zero, fmt.Errorf("facade: %s is off", what)
+		}
+		return do(ctx, st, svc)
+	})
 }

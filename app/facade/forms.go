@@ -2,7 +2,6 @@ package facade
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -17,14 +16,7 @@ import (
 // (PermCustomersRead); the LIFF set-up is a setting (PermSettings).
 
 func formCall[T any](a *Client, p auth.Permission, do func(ctx context.Context, st auth.Staff, svc *forms.Service) (T, error)) (T, error) {
-	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
-		svc := eng.Forms()
-		if svc == nil {
-			var zero T
-			return zero, errors.New("facade: web forms are off")
-		}
-		return do(ctx, st, svc)
-	})
+	return featureCall(a, p, (*engine.Engine).Forms, "web forms", do)
 }
 
 // Forms lists the web forms, newest first (archived ones too if asked).

@@ -2,7 +2,6 @@ package facade
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,14 +20,7 @@ import (
 
 // routeCall is call with the engine's route service.
 func routeCall[T any](a *Client, p auth.Permission, do func(ctx context.Context, st auth.Staff, svc *routes.Service) (T, error)) (T, error) {
-	return call(a, p, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (T, error) {
-		svc := eng.Routes()
-		if svc == nil {
-			var zero T
-			return zero, errors.New("facade: inflow routes are off")
-		}
-		return do(ctx, st, svc)
-	})
+	return featureCall(a, p, (*engine.Engine).Routes, "inflow routes", do)
 }
 
 // Routes lists the routes, newest first (archived ones too if asked).
