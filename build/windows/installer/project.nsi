@@ -22,6 +22,7 @@ Unicode true
 !endif
 
 !include "wails_tools.nsh"
+!include "firewall.nsh" # the seat port's rule, generated from internal/seat/firewall
 
 VIProductVersion "${INFO_PRODUCTVERSION}"
 VIFileVersion    "${INFO_PRODUCTVERSION}"
@@ -46,6 +47,7 @@ ManifestDPIAware true
 !define MUI_UNCOMPONENTSPAGE_NODESC
 
 !insertmacro MUI_PAGE_WELCOME
+!insertmacro MUI_PAGE_COMPONENTS # the optional firewall rule of a branch's primary, unticked
 !insertmacro MUI_PAGE_DIRECTORY
 !insertmacro MUI_PAGE_INSTFILES
 !insertmacro MUI_PAGE_FINISH
@@ -66,6 +68,12 @@ LangString InstallingWebView2 ${LANG_JAPANESE} "WebView2 ランタイムをイ�
 LangString InstallingWebView2 ${LANG_ENGLISH}  "Installing: WebView2 Runtime"
 LangString SecProgram         ${LANG_JAPANESE} "つなぐ Tsunagu (プログラム)"
 LangString SecProgram         ${LANG_ENGLISH}  "Tsunagu (the program)"
+LangString SecFirewall        ${LANG_JAPANESE} "支店の親機 (顧客データベースを置く PC) にする: 子機からの接続をファイアウォールで許可する (TCP ${TSUNAGU_FW_PORT}、プライベート ネットワークのみ。管理者の確認が 1 回表示されます)"
+LangString SecFirewall        ${LANG_ENGLISH}  "Branch primary (the PC that keeps the customer database): allow seats through the firewall (TCP ${TSUNAGU_FW_PORT}, private networks only; one administrator prompt)"
+LangString FirewallAdded      ${LANG_JAPANESE} "ファイアウォールの許可を追加しました (TCP ${TSUNAGU_FW_PORT}、プライベート ネットワークのみ)。"
+LangString FirewallAdded      ${LANG_ENGLISH}  "The firewall now allows seats (TCP ${TSUNAGU_FW_PORT}, private networks only)."
+LangString FirewallFailed     ${LANG_JAPANESE} "ファイアウォールの許可は追加されませんでした。あとで職員画面の「子機」欄の「ファイアウォールの許可を追加」から追加できます。"
+LangString FirewallFailed     ${LANG_ENGLISH}  "The firewall rule was not added. It can be added later from the staff screen's seat panel (Allow through the firewall)."
 LangString SecData            ${LANG_JAPANESE} "データも削除する (顧客データベース・バックアップ・設定: %APPDATA%\Tsunagu)。元に戻せません"
 LangString SecData            ${LANG_ENGLISH}  "Also delete my data (customer database, backups, settings: %APPDATA%\Tsunagu). This cannot be undone"
 
@@ -108,9 +116,33 @@ Section
     !insertmacro wails.writeUninstaller
 SectionEnd
 
+# A branch's primary only, unticked: the per-user installer has no administrator rights, so
+# netsh runs elevated (one UAC prompt), exactly the rule the seat panel's button adds. The
+# rule is checked afterwards (a declined prompt adds nothing) and remembered for the uninstaller.
+Section /o "$(SecFirewall)" SecFirewall
+    !insertmacro wails.setShellContext
+    ExecShellWait "runas" "$SYSDIR\netsh.exe" '${TSUNAGU_FW_ADD}' SW_HIDE
+    nsExec::ExecToStack '"$SYSDIR\netsh.exe" ${TSUNAGU_FW_SHOW}'
+    Pop $0 # netsh's exit code: 0 when the rule exists
+    Pop $1
+    StrCmp $0 "0" fw_added
+        DetailPrint "$(FirewallFailed)"
+        Goto fw_done
+    fw_added:
+        DetailPrint "$(FirewallAdded)"
+        WriteRegStr HKCU "${UNINST_KEY}" "FirewallRule" "${TSUNAGU_FW_PORT}"
+    fw_done:
+SectionEnd
+
 Section "un.$(SecProgram)" SecUnProgram
     SectionIn RO
     !insertmacro wails.setShellContext
+
+    # The firewall rule this installer added (elevated again: one UAC prompt).
+    ReadRegStr $0 HKCU "${UNINST_KEY}" "FirewallRule"
+    StrCmp $0 "" fw_kept
+        ExecShellWait "runas" "$SYSDIR\netsh.exe" '${TSUNAGU_FW_DELETE}' SW_HIDE
+    fw_kept:
 
     RMDir /r "$APPDATA\${PRODUCT_EXECUTABLE}" # the WebView2 cache Wails keeps per executable
 

@@ -49,14 +49,21 @@ func ShowArgs(port int) []string {
 	return []string{"advfirewall", "firewall", "show", "rule", "name=" + RuleName(port)}
 }
 
+// DeleteArgs are netsh's arguments that remove the rule of port (the
+// uninstaller's, when its installer added the rule).
+func DeleteArgs(port int) []string {
+	return []string{"advfirewall", "firewall", "delete", "rule", "name=" + RuleName(port)}
+}
+
 // CommandLine joins netsh's arguments into the one parameter string the
 // elevated start takes: a key=value whose value has a space is written
-// key="value", as netsh reads it.
+// key="value", as netsh reads it; a program path always is (the installer's
+// is only known on the PC, and may have one).
 func CommandLine(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		k, v, ok := strings.Cut(a, "=")
-		if ok && strings.ContainsAny(v, " \t") {
+		if ok && (k == "program" || strings.ContainsAny(v, " \t")) {
 			a = k + `="` + v + `"`
 		}
 		out[i] = a

@@ -18,7 +18,7 @@ func TestAddArgs(t *testing.T) {
 	if !reflect.DeepEqual(args, want) {
 		t.Fatalf("args\n%q\nwant\n%q", args, want)
 	}
-	if got, want := CommandLine(args), `advfirewall firewall add rule name="Tsunagu seats TCP 7443" dir=in action=allow protocol=TCP localport=7443 profile=private enable=yes program=C:\Users\山田\AppData\Local\Programs\Tsunagu\tsunagu.exe`; got != want {
+	if got, want := CommandLine(args), `advfirewall firewall add rule name="Tsunagu seats TCP 7443" dir=in action=allow protocol=TCP localport=7443 profile=private enable=yes program="C:\Users\山田\AppData\Local\Programs\Tsunagu\tsunagu.exe"`; got != want {
 		t.Fatalf("command line\n%s\nwant\n%s", got, want)
 	}
 	spaced, _ := AddArgs(`C:\Program Files\Tsunagu\tsunagu.exe`, 8443)
@@ -48,5 +48,11 @@ func TestNotNeededOffWindows(t *testing.T) {
 	}
 	if _, err := Exists(context.Background(), 7443); !errors.Is(err, ErrNotNeeded) {
 		t.Fatalf("Exists: %v", err)
+	}
+}
+
+func TestDeleteArgs(t *testing.T) {
+	if got := CommandLine(DeleteArgs(7443)); got != `advfirewall firewall delete rule name="Tsunagu seats TCP 7443"` {
+		t.Fatalf("delete: %s", got)
 	}
 }

@@ -38,7 +38,7 @@ import (
 const SettingPort = "seat.port"
 
 // DefaultPort is the seat port unless the administrator chose another.
-const DefaultPort = 7443
+const DefaultPort = seat.DefaultPort
 
 // Port limits: no privileged port, nothing above TCP's range.
 const (
