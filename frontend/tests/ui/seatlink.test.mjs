@@ -140,8 +140,10 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
   assert.match(readFileSync(join(seatFiles, saved[0]), 'utf8'), /^\uFEFF顧客番号,氏名/)
   assert.ok((await exportDone.first().innerText()).includes(join(seatFiles, saved[0])), 'the message names the file on the seat')
   assert.deepEqual(readdirSync(primaryFiles), [], 'the primary saved a file for the seat')
-  await settle(seat)
+  // The message (with the seat's path) on the screenshot: no settle.
+  await seat.mouse.move(0, 0)
   await seat.screenshot({ path: join(artifactsDir, 'seatlink-export-ja.png') })
+  await settle(seat)
 
   // English: the banner is translated too.
   await seat.evaluate(() => localStorage.setItem('tsunagu.locale', 'en'))
