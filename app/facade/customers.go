@@ -70,11 +70,11 @@ type ImportRequest struct {
 // (importSource), never a path on this PC's disk.
 func (c *Client) importOptions(r ImportRequest) (importer.Options, error) {
 	o := r.options()
-	data, name, err := c.importSource(r.Path)
+	data, name, seat, err := c.importSource(r.Path)
 	if err != nil {
 		return o, err
 	}
-	if data != nil {
+	if seat {
 		o.Data, o.FileName = data, name
 	}
 	return o, nil

@@ -211,21 +211,25 @@ func (c *Client) openFile(ctx context.Context, title string) (string, error) {
 	return fp.OpenFile(ctx, title)
 }
 
-// importSource is what an import reads for path: for a seat the file it
-// opened (never a path on the primary's disk; forward.ErrFileGone when
-// it is no longer kept), with its file name for the history; nil for the
-// window, which reads path.
-func (c *Client) importSource(path string) (data []byte, name string, err error) {
+// importSource is what an import reads for path: for a seat (seat true)
+// the file it opened (never a path on the primary's disk, even for an
+// empty file; forward.ErrFileGone when it is no longer kept), with its
+// file name for the history; for the window seat is false and path is
+// read.
+func (c *Client) importSource(path string) (data []byte, name string, seat bool, err error) {
 	if c.files.step.Load() == nil {
-		return nil, "", nil
+		return nil, "", false, nil
 	}
 	c.files.mu.Lock()
 	defer c.files.mu.Unlock()
 	of := c.files.opened
 	if of == nil || of.path != path || of.session == nil || of.session != c.currentSession() {
-		return nil, "", forward.ErrFileGone
+		return nil, "", true, forward.ErrFileGone
 	}
-	return of.content, baseName(path), nil
+	if of.content == nil {
+		return []byte{}, baseName(path), true, nil // importer.Options.Data: nil would mean "read path"
+	}
+	return of.content, baseName(path), true, nil
 }
 
 // baseName is the file name of a seat's path, whatever its system's

@@ -345,8 +345,9 @@ func TestSeatFiles(t *testing.T) {
 	}
 }
 
-// A seat's opened file goes with its session: after a sign-out (or a lock)
-// the preview asks for the file again.
+// A seat's opened file is the bytes the seat sent (the path is never read
+// on the primary, also for an empty file), and goes with its session:
+// after a sign-out (or a lock) the preview asks for the file again.
 func TestSeatOpenedFileDroppedOnSignOut(t *testing.T) {
 	kr := secretstest.Keyring(t)
 	dir := filepath.Join(t.TempDir(), "data")
@@ -363,7 +364,39 @@ func TestSeatOpenedFileDroppedOnSignOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := connectSeat(t, h, "窓口1")
-	s.fwd.WithPicker(&seatPicker{dir: seatDir, open: csvPath})
+	sp := &seatPicker{dir: seatDir, open: csvPath}
+	s.fwd.WithPicker(sp)
+
+	// The preview reads the bytes the seat sent, never the path: changed
+	// on disk after the pick (or an empty file), it is not read again.
+	if err := s.call(t, nil, "SignIn", "admin", testAdminPW); err != nil {
+		t.Fatal(err)
+	}
+	other := []byte("顧客番号,氏名\nX1,親機 読込\n")
+	for _, content := range [][]byte{[]byte("顧客番号,氏名\nS1,子機 一郎\n"), {}} {
+		if err := os.WriteFile(csvPath, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var path string
+		if err := s.call(t, &path, "PickImportFile"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(csvPath, other, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var pv importer.Preview
+		err := s.call(t, &pv, "ImportPreview", ImportRequest{Path: path})
+		if len(content) > 0 && (err != nil || len(pv.Rows) != 1 || pv.Rows[0].Raw[1] != "子機 一郎") {
+			t.Fatalf("the preview of the picked file: %+v %v", pv, err)
+		}
+		if len(content) == 0 && (err == nil || len(pv.Rows) != 0) {
+			t.Fatalf("an empty picked file previewed as the path's content: %+v %v", pv, err)
+		}
+	}
+	if err := os.WriteFile(csvPath, []byte("顧客番号,氏名\nS1,子機 一郎\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	for _, end := range []string{"Lock", "SignOut"} {
 		if err := s.call(t, nil, "SignIn", "admin", testAdminPW); err != nil {
 			t.Fatal(err)
