@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"bytes"
 	"context"
 	"go/ast"
 	"go/parser"
@@ -281,6 +282,18 @@ func TestSeatFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(report); err != nil {
 		t.Fatal(err)
+	}
+	// The largest file a seat may open crosses the link in one frame.
+	largest := filepath.Join(seatDir, "largest.csv")
+	if err := os.WriteFile(largest, append([]byte("顧客番号,氏名\n"), bytes.Repeat([]byte("S9,子\n"), (forward.MaxFile-20)/7)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(largest); st.Size() < forward.MaxFile-64 {
+		t.Fatalf("the largest file is %d bytes", st.Size())
+	}
+	sp.open = largest
+	if err := s.call(t, &path, "PickImportFile"); err != nil || path != largest {
+		t.Fatalf("a file of the largest size: %q %v", path, err)
 	}
 	// Too large a file is refused on the seat before it travels.
 	big := filepath.Join(seatDir, "big.csv")
