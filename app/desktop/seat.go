@@ -82,8 +82,10 @@ func runSeat(cfg Config, dir datadir.Dir, logger *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
-	link := &SeatLink{f: forward.New(sess)}
 	var window atomic.Pointer[context.Context]
+	// The seat's own native dialogs: an export is saved, an import read, on
+	// this PC (internal/seat/forward files.go).
+	link := &SeatLink{f: forward.New(sess).WithPicker(dialogs{window: &window})}
 	ws := loadWindowState(dir.Path)
 	return wails.Run(&options.App{
 		Title:     "つなぐ Tsunagu（子機）",

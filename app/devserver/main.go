@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string) error {
 		if *seatListen != "" {
 			return fmt.Errorf("--seat and --seat-listen: a seat does not accept seats")
 		}
-		stopSeat, err := startSeat(ctx, *dataDir, events, mux, logger)
+		stopSeat, err := startSeat(ctx, *dataDir, events, mux, picker, logger)
 		if err != nil {
 			return err
 		}

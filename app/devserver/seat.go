@@ -22,8 +22,10 @@ import (
 // forwarded over the seat's mutual TLS session to its primary and the
 // primary's events come back the same way. No database is opened: a seat
 // folder holds only its install ID and seat.json. It returns the function
-// that stops the session.
-func startSeat(ctx context.Context, dataDir string, events *broker, mux *http.ServeMux, logger *slog.Logger) (func(), error) {
+// that stops the session. picker is the seat's own file dialogs (the
+// preset paths, as the primary's bridge has): a seat's export is written
+// into --save-dir by this process, an import read from --pick-file.
+func startSeat(ctx context.Context, dataDir string, events *broker, mux *http.ServeMux, picker forward.Picker, logger *slog.Logger) (func(), error) {
 	dir, err := datadir.Existing(dataDir)
 	if err != nil {
 		return nil, err
@@ -57,7 +59,7 @@ func startSeat(ctx context.Context, dataDir string, events *broker, mux *http.Se
 		defer close(pumped)
 		forward.Pump(sess.Events(), events)
 	}()
-	mux.Handle("POST /api/call/{method}", seatCaller{forward.New(sess), logger})
+	mux.Handle("POST /api/call/{method}", seatCaller{forward.New(sess).WithPicker(picker), logger})
 	return func() {
 		cancel()
 		<-done

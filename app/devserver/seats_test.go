@@ -19,9 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"tsunagu/internal/audit"
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/datadir"
 	"tsunagu/internal/engine"
+	"tsunagu/internal/export"
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/msgcode"
 	"tsunagu/internal/seat/client"
@@ -451,14 +453,20 @@ func TestSeatsProcesses(t *testing.T) {
 		*devserver
 		dir, tmp string
 		keys     string // XDG_DATA_HOME of its own keyring session
+		files    string // the person's own folder: the seat's dialogs open and save there
 		ev       *events
 	}
+	// A file on 窓口1's PC to import from it (another customer).
+	const seatCustName, seatCustPhone = "高橋 花子", "080-2718-2818"
 	seats := make([]*seatProc, len(staff))
 	for i, s := range staff {
 		sp := &seatProc{dir: filepath.Join(base, fmt.Sprintf("seat%d", i+1)), tmp: filepath.Join(base, fmt.Sprintf("seat%d-tmp", i+1)),
-			keys: filepath.Join(base, fmt.Sprintf("seat%d-keyring", i+1))}
+			keys: filepath.Join(base, fmt.Sprintf("seat%d-keyring", i+1)), files: filepath.Join(base, fmt.Sprintf("seat%d-files", i+1))}
 		os.MkdirAll(sp.tmp, 0o700)
 		os.MkdirAll(sp.keys, 0o700)
+		os.MkdirAll(sp.files, 0o700)
+		seatCSV := filepath.Join(sp.files, "勘定系.csv")
+		os.WriteFile(seatCSV, []byte("顧客番号,氏名,電話番号,店番\nK2,"+seatCustName+","+seatCustPhone+",001\n"), 0o600)
 		// Paired in the seat's own keyring session: its key is in no
 		// other process's keychain (below: not in the test's).
 		if name := pairInOwnKeyring(t, sp.keys, pairRequest{Addr: p.seats, Code: codes[s.seat], Fingerprint: p.fp, Dir: sp.dir}); name != s.seat {
@@ -475,7 +483,8 @@ func TestSeatsProcesses(t *testing.T) {
 		if _, err := secrets.New(kr, id).SeatKey(ctx); !errors.Is(err, secrets.ErrNotFound) {
 			t.Fatalf("%s's key in the test's keychain: %v (want not found: it is only in its own)", s.seat, err)
 		}
-		sp.devserver = startDevserver(t, s.seat, []string{"TMPDIR=" + sp.tmp, "XDG_DATA_HOME=" + sp.keys}, "--data-dir", sp.dir, "--seat")
+		sp.devserver = startDevserver(t, s.seat, []string{"TMPDIR=" + sp.tmp, "XDG_DATA_HOME=" + sp.keys}, "--data-dir", sp.dir, "--seat",
+			"--pick-file", seatCSV, "--save-dir", sp.files)
 		sp.ev = sp.devserver.events(t)
 		seats[i] = sp
 	}
@@ -593,6 +602,62 @@ func TestSeatsProcesses(t *testing.T) {
 	}
 	seats[0].ev.waitFor(t, "窓口1", campaign.EventChanged, "", mark)
 
+	// Files on a seat are the seat's: an administrator at 窓口1 imports a
+	// file of that PC and exports the customers to that PC's folder; the
+	// primary writes neither (its own --save-dir is its TMPDIR).
+	seats[0].must(t, nil, "SignIn", "admin", "admin password 1234")
+	var picked string
+	seats[0].must(t, &picked, "PickImportFile")
+	var pv struct{ Rows []struct{ Raw []string } }
+	seats[0].must(t, &pv, "ImportPreview", map[string]any{"path": picked})
+	if picked != filepath.Join(seats[0].files, "勘定系.csv") || len(pv.Rows) != 1 || pv.Rows[0].Raw[1] != seatCustName {
+		t.Fatalf("a seat's import preview of %q: %+v", picked, pv)
+	}
+	var imp struct{ New int }
+	seats[0].must(t, &imp, "RunImport", map[string]any{"path": picked})
+	var k2 struct{ Customers []struct{ Name string } }
+	p.must(t, &k2, "Customers", map[string]any{"query": "K2", "limit": 5})
+	if imp.New != 1 || len(k2.Customers) != 1 || k2.Customers[0].Name != seatCustName {
+		t.Fatalf("imported from a seat: %+v, on the primary %+v", imp, k2)
+	}
+	var exp struct {
+		Path string
+		Rows int
+	}
+	seats[0].must(t, &exp, "ExportCustomers", "utf-8-bom")
+	if b, err := os.ReadFile(exp.Path); err != nil || filepath.Dir(exp.Path) != seats[0].files || exp.Rows != 2 ||
+		!bytes.Contains(b, []byte(custName)) || !bytes.Contains(b, []byte(seatCustName)) {
+		t.Fatalf("a seat's export %+v: %v\n%s", exp, err, b)
+	}
+	var trail struct{ Entries []audit.Entry }
+	p.must(t, &trail, "AuditEntries", map[string]any{"action": export.ActionExport})
+	if len(trail.Entries) != 1 || trail.Entries[0].Actor != "staff:admin" || trail.Entries[0].Detail[audit.DetailSeat] != "窓口1" {
+		t.Fatalf("the seat's export on the audit trail: %+v", trail.Entries)
+	}
+	seats[0].must(t, nil, "SignIn", staff[0].login, pw(staff[0].login))
+	// The saved export is the person's file, in the folder they chose,
+	// beside the file they imported; nothing else was left there.
+	if names, _ := os.ReadDir(seats[0].files); len(names) != 2 {
+		t.Fatalf("窓口1's folder after the export: %v", names)
+	}
+	// Nothing of either file on the primary's disk: its folder and temp
+	// folder hold neither customer in the clear (the database is
+	// encrypted) nor an export.
+	for _, root := range []string{pdir, ptmp} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if strings.HasSuffix(path, ".csv") {
+				t.Errorf("a CSV file on the primary: %s", path)
+			}
+			if b, err := os.ReadFile(path); err == nil && (bytes.Contains(b, []byte(seatCustName)) || bytes.Contains(b, []byte(custName))) {
+				t.Errorf("%s holds a customer's name", path)
+			}
+			return nil
+		})
+	}
+
 	// The primary dies while the seats are connected: they say so, calls
 	// fail at once with the banner's code, and after the primary restarts
 	// on its address they resume without being restarted.
@@ -645,7 +710,11 @@ func TestSeatsProcesses(t *testing.T) {
 	for _, sp := range seats {
 		sp.stop()
 	}
-	secretsOnDisk := []string{custName, custPhone, strings.ReplaceAll(custPhone, "-", ""), said, sims[0].DisplayName, "担当の山田です"}
+	// The saved export and the imported file are the person's choice: they
+	// are in the folder the person chose (sp.files, checked above), not
+	// scanned here; the seat's own folders hold none of it.
+	secretsOnDisk := []string{custName, custPhone, strings.ReplaceAll(custPhone, "-", ""), said, sims[0].DisplayName, "担当の山田です",
+		seatCustName, strings.ReplaceAll(seatCustPhone, "-", "")}
 	for i, sp := range seats {
 		// The keyring's folder too: it holds the seat's key, encrypted, and
 		// nothing of the customer.

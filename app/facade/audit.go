@@ -5,8 +5,7 @@ package facade
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -86,26 +85,20 @@ type AuditExport struct {
 // is recorded first with its count and range. An empty Path: cancelled.
 func (s *AuditService) ExportAudit(f audit.Filter) (AuditExport, error) {
 	return call(s.a, auth.PermAuditExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (AuditExport, error) {
-		fp, err := s.a.opts.filePicker()
-		if err != nil {
-			return AuditExport{}, err
-		}
-		path, err := fp.SaveFile(ctx, "CSV", "audit-"+eng.Now().Format("20060102")+".csv")
+		path, save, err := s.a.saveTo(ctx, "CSV", "audit-"+eng.Now().Format("20060102")+".csv")
 		if err != nil || path == "" {
 			return AuditExport{}, err
 		}
-		out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return AuditExport{}, fmt.Errorf("audit export: create %s: %w", filepath.Base(path), err)
-		}
 		f.Limit, f.Before = 0, 0 // an export is the whole range, not a page
-		n, err := eng.AuditTrail().Export(ctx, st.Actor(), f, audit.ExportOptions{Detail: exportDetail(f)}, out)
-		if cerr := out.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("audit export: close %s: %w", filepath.Base(path), cerr)
-		}
+		var n int64
+		// save leaves no file shorter than its audit entry says.
+		_, err = save(func(w io.Writer) (int, error) {
+			var err error
+			n, err = eng.AuditTrail().Export(ctx, st.Actor(), f, audit.ExportOptions{Detail: exportDetail(f)}, w)
+			return int(n), err
+		})
 		if err != nil {
-			_ = os.Remove(path) // never leave a file shorter than its audit entry says
-			return AuditExport{}, err
+			return AuditExport{}, fmt.Errorf("audit export to %s: %w", baseName(path), err)
 		}
 		return AuditExport{Path: path, Entries: n}, nil
 	})

@@ -9,7 +9,6 @@ import (
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/clicks"
 	"tsunagu/internal/engine"
-	"tsunagu/internal/export"
 	"tsunagu/internal/insights"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/msgcode"
@@ -323,15 +322,12 @@ func campaignAct(a *Client, p auth.Permission, do func(ctx context.Context, svc 
 // exportFile asks the person where to save a report (suggesting name) and
 // writes it there with write; a cancelled dialog is no error and writes
 // nothing.
-func (a *App) exportFile(ctx context.Context, name string, write func(io.Writer) (int, error)) (ExportResult, error) {
-	if a.opts.FilePicker == nil {
-		return ExportResult{}, msgcode.New(msgcode.NoFilePicker)
-	}
-	path, err := a.opts.FilePicker.SaveFile(ctx, "CSV", name)
+func (a *Client) exportFile(ctx context.Context, name string, write func(io.Writer) (int, error)) (ExportResult, error) {
+	path, save, err := a.saveTo(ctx, "CSV", name)
 	if err != nil || path == "" {
 		return ExportResult{}, err
 	}
-	n, err := export.WriteFile(path, write)
+	n, err := save(write)
 	if err != nil {
 		return ExportResult{}, err
 	}

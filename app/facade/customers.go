@@ -3,6 +3,7 @@ package facade
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 
 	"tsunagu/internal/auth"
@@ -65,6 +66,20 @@ type ImportRequest struct {
 	Missing   string           `json:"missing"` // keep, inactivate
 }
 
+// importOptions are the request's options; for a seat, the file it opened
+// (importSource), never a path on this PC's disk.
+func (c *Client) importOptions(r ImportRequest) (importer.Options, error) {
+	o := r.options()
+	data, name, seat, err := c.importSource(r.Path)
+	if err != nil {
+		return o, err
+	}
+	if seat {
+		o.Data, o.FileName = data, name
+	}
+	return o, nil
+}
+
 func (r ImportRequest) options() importer.Options {
 	o := importer.Options{Kind: r.Kind, Encoding: r.Encoding, Mapping: r.Mapping, Profile: r.Profile, DryRun: r.DryRun, Missing: r.Missing}
 	if len(r.Mapping) == 0 {
@@ -114,11 +129,7 @@ func (s *CustomerService) CustomerFilterOptions() (CustomerFilters, error) {
 // PickImportFile opens the file dialog; "" if the person cancelled.
 func (s *CustomerService) PickImportFile() (string, error) {
 	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, _ *engine.Engine) (string, error) {
-		fp, err := s.a.opts.filePicker()
-		if err != nil {
-			return "", err
-		}
-		return fp.OpenFile(ctx, "CSV")
+		return s.a.openFile(ctx, "CSV")
 	})
 }
 
@@ -135,7 +146,11 @@ func (s *CustomerService) ImportFields(kind string) ([]string, error) {
 // (automatic if none) applied.
 func (s *CustomerService) ImportPreview(req ImportRequest) (importer.Preview, error) {
 	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, eng *engine.Engine) (importer.Preview, error) {
-		return eng.Imports().Preview(ctx, req.Path, req.options())
+		opts, err := s.a.importOptions(req)
+		if err != nil {
+			return importer.Preview{}, err
+		}
+		return eng.Imports().Preview(ctx, req.Path, opts)
 	})
 }
 
@@ -143,7 +158,10 @@ func (s *CustomerService) ImportPreview(req ImportRequest) (importer.Preview, er
 // events; CancelImport stops it with nothing written. One at a time.
 func (s *CustomerService) RunImport(req ImportRequest) (importer.Result, error) {
 	return call(s.a, auth.PermImport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (importer.Result, error) {
-		opts := req.options()
+		opts, err := s.a.importOptions(req)
+		if err != nil {
+			return importer.Result{}, err
+		}
 		opts.Progress = func(p importer.Progress) {
 			if s.a.emit != nil {
 				s.a.emit.Emit(importer.EventProgress, p)
@@ -152,6 +170,9 @@ func (s *CustomerService) RunImport(req ImportRequest) (importer.Result, error) 
 		res, err := eng.Imports().Run(ctx, st.Actor(), req.Path, opts)
 		if !errors.Is(err, importer.ErrRunning) { // the running one's report is still to come
 			s.a.imp.keep(res.Issues)
+		}
+		if err == nil && !req.DryRun {
+			s.a.files.drop() // a seat's file is imported: not kept any longer
 		}
 		return res, err
 	})
@@ -169,15 +190,12 @@ func (s *CustomerService) CancelImport() error {
 // writes them there as CSV (values masked). "" if the person cancelled.
 func (s *CustomerService) SaveImportReport(lang string) (string, error) {
 	return call(s.a, auth.PermImport, func(ctx context.Context, _ auth.Staff, _ *engine.Engine) (string, error) {
-		fp, err := s.a.opts.filePicker()
-		if err != nil {
-			return "", err
-		}
-		path, err := fp.SaveFile(ctx, "CSV", "import-report.csv")
+		path, save, err := s.a.saveTo(ctx, "CSV", "import-report.csv")
 		if err != nil || path == "" {
 			return "", err
 		}
-		return path, importer.SaveReport(path, s.a.imp.issues(), lang)
+		_, err = save(func(w io.Writer) (int, error) { return 0, importer.WriteReport(w, s.a.imp.issues(), lang) })
+		return path, err
 	})
 }
 
@@ -207,15 +225,13 @@ func (s *CustomerService) ImportHistory() ([]importer.HistoryEntry, error) {
 // (empty Path) means cancelled.
 func (s *CustomerService) ExportCustomers(encoding string) (export.Result, error) {
 	return call(s.a, auth.PermExport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (export.Result, error) {
-		fp, err := s.a.opts.filePicker()
-		if err != nil {
-			return export.Result{}, err
-		}
-		path, err := fp.SaveFile(ctx, "CSV", "customers-"+eng.Now().Format("20060102")+".csv")
+		path, save, err := s.a.saveTo(ctx, "CSV", "customers-"+eng.Now().Format("20060102")+".csv")
 		if err != nil || path == "" {
 			return export.Result{}, err
 		}
-		return eng.ExportCustomers(ctx, path, encoding, st.Actor())
+		res, err := eng.ExportCustomersTo(ctx, baseName(path), encoding, st.Actor(), save)
+		res.Path = path
+		return res, err
 	})
 }
 

@@ -85,7 +85,6 @@ type App struct {
 
 	sched    schedule           // the backup and retention loop (backup.go)
 	presence *presence.Registry // who has which conversation open (presence.go)
-	imp      imports            // the running customer import (customers.go)
 	upd      updates            // the last verified update offer (update.go)
 	seats    seatPort           // the seat port, off until used (seatadmin.go)
 
@@ -122,6 +121,9 @@ type Client struct {
 	// Not named mu: App's mu (the engine) must stay reachable as c.mu.
 	sessMu  sync.Mutex
 	session *auth.Session
+
+	imp   imports   // this person's last import report (customers.go)
+	files seatFiles // a seat's file dialogs and opened file (seats_files.go)
 }
 
 // NewClient returns a client of a with no session yet; seat names a seat

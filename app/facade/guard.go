@@ -88,6 +88,7 @@ func (a *Client) requireService(p auth.Permission) (auth.Staff, *auth.Service, *
 			a.opts.Logger.Warn("forbidden call", "permission", p, "err", err)
 			return auth.Staff{}, nil, nil, msgcode.New(msgcode.Forbidden)
 		}
+		a.files.drop() // locked or ended: a seat's opened file goes with it
 		return auth.Staff{}, nil, nil, a.userError(err)
 	}
 	return st, svc, eng, nil

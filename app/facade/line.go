@@ -61,15 +61,11 @@ func (s *InboxService) SaveMessageContent(messageID int64) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fp, err := s.a.opts.filePicker()
-		if err != nil {
-			return "", err
-		}
-		path, err := fp.SaveFile(ctx, "", name)
+		path, save, err := s.a.saveTo(ctx, "", name)
 		if err != nil || path == "" {
 			return "", err
 		}
-		if err := v.ExportContent(ctx, messageID, path); err != nil {
+		if err := v.ExportContentTo(ctx, messageID, save); err != nil {
 			return "", err
 		}
 		return path, nil

@@ -118,6 +118,12 @@ func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) 
 	if err != nil {
 		return nil, err
 	}
+	if seatFileMethod(req.Method) {
+		return a.seatFileCall(sc, p, req)
+	}
+	if req.File != nil {
+		return forward.Answer{Error: msgcode.Internal}.Encode()
+	}
 	res, err := sc.table.Call(req.Method, req.Args)
 	return a.answer(req.Method, p, res, err).Encode()
 }
@@ -177,6 +183,7 @@ func (a *App) dropSeat(fp seat.Fingerprint) {
 	delete(a.seatCalls.clients, key)
 	a.seatCalls.mu.Unlock()
 	if sc != nil {
+		sc.client.files.drop()
 		if err := (&SessionService{sc.client}).SignOut(); err != nil && msgcode.Code(err) != msgcode.SignInRequired {
 			a.opts.Logger.Warn("ending a revoked seat's session", "seat", sc.client.seat, "err", err)
 		}

@@ -44,6 +44,7 @@ func (s *SessionService) CreateFirstAdmin(login, displayName, password string) (
 // ending) the one it had.
 func (s *SessionService) SignIn(login, password string) (AuthState, error) {
 	s.a.leave()
+	s.a.files.drop() // a seat's opened file is the session's
 	return unguarded(s.a, false, func(ctx context.Context, svc *auth.Service, prev *auth.Session) (AuthState, error) {
 		ss, err := svc.SignIn(ctx, login, password)
 		if err != nil {
@@ -63,6 +64,7 @@ func (s *SessionService) SignIn(login, password string) (AuthState, error) {
 // SignOut ends this window's session (also a locked one).
 func (s *SessionService) SignOut() error {
 	s.a.leave()
+	s.a.files.drop() // a seat's opened file is the session's
 	_, err := unguarded(s.a, true, func(ctx context.Context, svc *auth.Service, ss *auth.Session) (struct{}, error) {
 		return struct{}{}, svc.SignOut(ctx, ss)
 	})
@@ -72,6 +74,7 @@ func (s *SessionService) SignOut() error {
 // Lock locks the screen now.
 func (s *SessionService) Lock() error {
 	s.a.leave()
+	s.a.files.drop() // a seat's opened file is the session's
 	return authRun(s.a, auth.PermSession, func(ctx context.Context, _ auth.Staff, svc *auth.Service) error {
 		return svc.Lock(ctx, s.a.currentSession())
 	})
@@ -122,6 +125,9 @@ func unguarded[T any](a *Client, withSession bool, fn func(ctx context.Context, 
 	v, err := fn(a.context(), svc, ss)
 	if ss != nil && ss.Ended() {
 		a.endSession(ss)
+	}
+	if withSession && err != nil {
+		a.files.drop() // locked or ended (Heartbeat, Unlock): a seat's opened file goes
 	}
 	if err != nil {
 		return zero, a.userError(err)

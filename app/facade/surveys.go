@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -89,8 +90,18 @@ func (s *SurveyService) EnterSurveyAnswers(surveyID, customerID int64, answers m
 // (PickImportFile), with a per-row report. Audited.
 func (s *SurveyService) ImportSurveyAnswers(surveyID int64, path, encoding string) (survey.ImportResult, error) {
 	return call(s.a, auth.PermImport, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (survey.ImportResult, error) {
-		res, err := eng.Survey().ImportAnswersFile(ctx, st.Actor(), surveyID, path, encoding)
+		data, _, seat, err := s.a.importSource(path)
+		if err != nil {
+			return survey.ImportResult{}, err
+		}
+		var res survey.ImportResult
+		if seat { // a seat's file, in memory
+			res, err = eng.Survey().ImportAnswers(ctx, st.Actor(), surveyID, bytes.NewReader(data), encoding)
+		} else {
+			res, err = eng.Survey().ImportAnswersFile(ctx, st.Actor(), surveyID, path, encoding)
+		}
 		if err == nil {
+			s.a.files.drop()
 			// The rejected rows are what SaveImportReport writes, as
 			// after a customer import (customers.go).
 			s.a.imp.keep(res.Issues)

@@ -19,6 +19,12 @@ func (e *Engine) ExportCustomers(ctx context.Context, path, encoding, actor stri
 	return export.ToFile(ctx, e.db, path, encoding, actor)
 }
 
+// ExportCustomersTo is ExportCustomers through save; name is the file's
+// name on the audit trail (a seat's file, issue 18).
+func (e *Engine) ExportCustomersTo(ctx context.Context, name, encoding, actor string, save export.Save) (export.Result, error) {
+	return export.To(ctx, e.db, name, encoding, actor, save)
+}
+
 // Now is the engine's clock (Options.Clock, else time.Now).
 func (e *Engine) Now() time.Time { return e.now() }
 

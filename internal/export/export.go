@@ -6,13 +6,11 @@
 package export
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -135,14 +133,32 @@ func Customers(ctx context.Context, db *store.DB, w io.Writer, encoding string) 
 const ActionExport = "customer.export"
 
 // ToFile writes the export to path through a temporary file in the same
-// folder, so a failed or cancelled export never leaves a partial file
-// where a script expects a complete one. The file is readable by its owner
-// only: it holds customer data unencrypted.
+// folder (WriteFile), so a failed or cancelled export never leaves a
+// partial file where a script expects a complete one. The file is readable
+// by its owner only: it holds customer data unencrypted.
+func ToFile(ctx context.Context, db *store.DB, path, encoding, actor string) (Result, error) {
+	res, err := To(ctx, db, filepath.Base(path), encoding, actor, func(write func(io.Writer) (int, error)) (int, error) {
+		return WriteFile(path, write)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	res.Path = path
+	return res, nil
+}
+
+// Save writes a file's whole content with write (which returns the rows
+// it wrote): WriteFile for a file on this PC, or memory for a seat's file
+// that its primary makes (issue 18).
+type Save func(write func(io.Writer) (int, error)) (int, error)
+
+// To writes the export through save; name is the file's name for the
+// audit trail.
 //
 // An export is a read, so it has no transaction of its own to audit in:
 // the entry (actor, row count, encoding, file name) is written first, in a
-// short transaction, and nothing is written to disk if that fails.
-func ToFile(ctx context.Context, db *store.DB, path, encoding, actor string) (Result, error) {
+// short transaction, and nothing is written if that fails.
+func To(ctx context.Context, db *store.DB, name, encoding, actor string, save Save) (Result, error) {
 	switch encoding {
 	case "":
 		encoding = UTF8BOM
@@ -156,34 +172,20 @@ func ToFile(ctx context.Context, db *store.DB, path, encoding, actor string) (Re
 			return err
 		}
 		_, err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: ActionExport,
-			Detail: map[string]string{"rows": strconv.Itoa(n), "encoding": encoding, "file": filepath.Base(path)}})
+			Detail: map[string]string{"rows": strconv.Itoa(n), "encoding": encoding, "file": name}})
 		return err
 	}); err != nil {
 		return Result{}, fmt.Errorf("export: audit: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tsunagu-export-*")
+	var res Result
+	_, err := save(func(w io.Writer) (int, error) {
+		var err error
+		res, err = Customers(ctx, db, w, encoding)
+		return res.Rows, err
+	})
 	if err != nil {
-		return Result{}, fmt.Errorf("export: %w", err)
+		return Result{}, fmt.Errorf("export to %s: %w", name, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	res, err := Customers(ctx, db, bw, encoding)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("export to %s: %w", filepath.Base(path), err)
-	}
-	res.Path = path
 	return res, nil
 }
 

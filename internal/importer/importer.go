@@ -66,6 +66,9 @@ type Options struct {
 	Missing    string // MissingKeep (default) or MissingInactivate (contracts: closed)
 	Staff      string // who runs it, for the history
 	FileName   string // recorded in the history; default: the path's base name
+	// Data is the file's content, read instead of the file at path: a
+	// seat's file, kept in the primary's memory only (issue 18).
+	Data []byte
 
 	Progress func(Progress) // called about every ProgressEvery and at the end
 	OnIssue  func(Issue)    // every rejected value, for a streaming report

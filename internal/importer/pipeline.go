@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -19,6 +20,23 @@ import (
 // goroutine, checked for duplicates and written in another, inside one
 // transaction (store.DB.WriteRaw), with progress and issues reported.
 
+// openSource is the import's bytes: opts.Data, or the file at path.
+func openSource(path string, opts Options) (io.ReadCloser, int64, error) {
+	if opts.Data != nil {
+		return io.NopCloser(bytes.NewReader(opts.Data)), int64(len(opts.Data)), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open import file: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("open import file: %w", err)
+	}
+	return f, st.Size(), nil
+}
+
 // importFile is Import without the failure handling.
 func importFile(ctx context.Context, db *store.DB, path string, opts Options) (Result, error) {
 	if opts.Missing == "" {
@@ -32,16 +50,12 @@ func importFile(ctx context.Context, db *store.DB, path string, opts Options) (R
 		return Result{}, err
 	}
 	opts.Kind = kind
-	f, err := os.Open(path)
+	f, size, err := openSource(path, opts)
 	if err != nil {
-		return Result{}, fmt.Errorf("open import file: %w", err)
+		return Result{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Result{}, fmt.Errorf("open import file: %w", err)
-	}
-	in, err := openCSV(f, st.Size(), opts.Encoding, opts.Delimiter)
+	in, err := openCSV(f, size, opts.Encoding, opts.Delimiter)
 	if err != nil {
 		return Result{}, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 )
@@ -35,9 +34,9 @@ type PreviewRow struct {
 // values are customer data: they are shown to the clerk doing the import and
 // never logged.
 func PreviewFile(path string, opts Options, n int) (Preview, error) {
-	f, err := os.Open(path)
+	f, _, err := openSource(path, opts)
 	if err != nil {
-		return Preview{}, fmt.Errorf("open import file: %w", err)
+		return Preview{}, err
 	}
 	defer f.Close()
 	in, err := openCSV(f, 0, opts.Encoding, opts.Delimiter)

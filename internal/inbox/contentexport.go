@@ -44,6 +44,14 @@ func (v Viewer) ContentFile(ctx context.Context, messageID int64) (string, error
 // is written, as the customer export does: a crash between them leaves an
 // entry too many, never a copy unaccounted for. A masked role is refused.
 func (v Viewer) ExportContent(ctx context.Context, messageID int64, path string) error {
+	return v.ExportContentTo(ctx, messageID, func(write func(io.Writer) (int, error)) (int, error) {
+		return export.WriteFile(path, write)
+	})
+}
+
+// ExportContentTo is ExportContent through save (a seat's file is made in
+// the primary's memory, issue 18).
+func (v Viewer) ExportContentTo(ctx context.Context, messageID int64, save export.Save) error {
 	if v.st.Role.Masked() {
 		return v.deny(ctx, DeniedContent)
 	}
@@ -63,7 +71,7 @@ func (v Viewer) ExportContent(ctx context.Context, messageID int64, path string)
 	}); err != nil {
 		return fmt.Errorf("export content of message %d: %w", messageID, err)
 	}
-	if _, err := export.WriteFile(path, func(w io.Writer) (int, error) { return w.Write(data) }); err != nil {
+	if _, err := save(func(w io.Writer) (int, error) { return w.Write(data) }); err != nil {
 		return fmt.Errorf("export content of message %d: %w", messageID, err)
 	}
 	return nil

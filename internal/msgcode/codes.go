@@ -7,6 +7,11 @@ const (
 	// Branch seats (issue 18): the seat side's own codes (internal/seat/forward).
 	PrimaryAway = forward.CodeAway
 	SeatRefused = forward.CodeRefused
+	// A seat's own files (forward files.go): too large to travel, not
+	// writable on the seat, no longer kept on the primary.
+	SeatFileTooLarge = forward.CodeFileTooLarge
+	SeatFileWrite    = forward.CodeFileWrite
+	SeatFileGone     = forward.CodeFileGone
 
 	AlreadyLinked         = "errors.alreadyLinked"
 	AutomationInvalid     = "errors.automationInvalid"
@@ -139,7 +144,7 @@ const (
 // own are the codes the bound layer returns itself (a guard, a missing
 // file picker) rather than through a rule.
 func own() []string {
-	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, BackupFailed, SeatPrimaryOnly, SeatNoFiles}
+	return []string{Internal, SignInRequired, Forbidden, NotSandbox, NoFilePicker, BackupFailed, SeatPrimaryOnly, SeatFileWrite}
 }
 
 // Branch seats: pairing a new seat and managing seats on the primary.
@@ -160,11 +165,10 @@ const (
 	SeatNoLANAddress  = "errors.seatNoLanAddress"
 	SeatPortBusy      = "errors.seatPortBusy"
 	// A seat's call the primary does not run for a seat (app/facade
-	// seats_files.go): only on the primary, or a file picked on the seat.
+	// seats_files.go): only on the primary.
 	SeatPrimaryOnly = "errors.seatPrimaryOnly"
 	// The Windows firewall rule for the seat port (seat panel).
 	SeatFirewallNotNeeded = "errors.seatFirewallNotNeeded"
 	SeatFirewallCancelled = "errors.seatFirewallCancelled"
 	SeatFirewallFailed    = "errors.seatFirewallFailed"
-	SeatNoFiles           = "errors.seatNoFiles"
 )

@@ -37,6 +37,7 @@ import (
 	"tsunagu/internal/routes"
 	"tsunagu/internal/seat"
 	seatclient "tsunagu/internal/seat/client"
+	"tsunagu/internal/seat/forward"
 	seatlan "tsunagu/internal/seat/lan"
 	seatprimary "tsunagu/internal/seat/primary"
 	"tsunagu/internal/secrets"
@@ -314,6 +315,8 @@ func rules() []rule {
 		// Branch seats: a seat whose primary is away or refuses it.
 		{code: PrimaryAway, errs: []error{seatclient.ErrAway}},
 		{code: SeatRefused, errs: []error{seatclient.ErrRevokedNow, seat.ErrRefused}},
+		{code: SeatFileTooLarge, errs: []error{forward.ErrFileTooLarge}},
+		{code: SeatFileGone, errs: []error{forward.ErrFileGone}},
 
 		// Last: a cancelled import, and files that cannot be read.
 		{code: ImportCancelled, errs: []error{context.Canceled}},

@@ -4,11 +4,11 @@
 // its browser's calls and events over mutual TLS. The primary killed: the
 // seat's screen says so at once and calls fail; the primary back on its
 // address: the banner goes and the clerk signs in again, without restarting
-// the seat.
+// the seat. An export on the seat is written in the seat's folder.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, existsSync } from 'node:fs'
+import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -68,7 +68,9 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
   const seatDir = mkdtempSync(join(tmpdir(), 'tsunagu-ui-seat-'))
   execFileSync(cli, ['seat', 'pair', '--primary', seatAddr, '--fingerprint', fingerprint, '--data-dir', seatDir], { input: `${code}\n`, encoding: 'utf8' })
   const seatTmp = mkdtempSync(join(tmpdir(), 'tsunagu-ui-seat-tmp-'))
-  const seatServer = await devserver(['--data-dir', seatDir, '--seat'], { TMPDIR: seatTmp })
+  // The seat's own save dialog answers a folder of the seat's (its files).
+  const seatFiles = mkdtempSync(join(tmpdir(), 'tsunagu-ui-seat-files-'))
+  const seatServer = await devserver(['--data-dir', seatDir, '--seat', '--save-dir', seatFiles], { TMPDIR: seatTmp })
   t.after(() => stop(seatServer.child))
   // The seat's link comes up in its own time: wait for it, not a while.
   for (let i = 0; ; i++) {
@@ -111,7 +113,8 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
 
   // The primary is back on its address: the banner goes; its sessions ended
   // with it, so the clerk signs in again, on the same seat process.
-  const again = await devserver(['--data-dir', ui.dataDir, '--seat-listen', seatAddr])
+  const primaryFiles = mkdtempSync(join(tmpdir(), 'tsunagu-ui-primary-files-'))
+  const again = await devserver(['--data-dir', ui.dataDir, '--seat-listen', seatAddr, '--save-dir', primaryFiles])
   ui.server = again.child
   await banner.waitFor({ state: 'detached', timeout: 60_000 })
   await signIn(seat, 'madoguchi', 'madoguchi passphrase 18')
@@ -119,6 +122,28 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
   await seat.getByTestId('conversation-item').first().waitFor()
   await settle(seat)
   await seat.screenshot({ path: join(artifactsDir, 'seatlink-back-ja.png') })
+
+  // Files on a seat are the seat's: the administrator at this seat exports
+  // the customers; the seat's own dialog puts the file in the seat's
+  // folder, and the primary writes none (its save folder stays empty).
+  await seat.evaluate(() => fetch('/api/call/SignOut', { method: 'POST', body: '[]' }))
+  await seat.reload()
+  await signIn(seat, 'tanaka', 'correct horse battery 1')
+  await seat.getByTestId('nav-customers').click()
+  await seat.getByTestId('export-customers').click()
+  const exportDone = seat.locator('.n-message', { hasText: '件を書き出しました' })
+  await seat.getByTestId('toast-error').or(exportDone).first().waitFor()
+  assert.equal(await seat.getByTestId('toast-error').count(), 0, `the seat's export failed: ${await seat.getByTestId('toast-error').allInnerTexts()}`)
+  const saved = readdirSync(seatFiles)
+  assert.equal(saved.length, 1, `the seat's folder: ${saved}`)
+  assert.match(saved[0], /^customers-\d{8}\.csv$/)
+  assert.match(readFileSync(join(seatFiles, saved[0]), 'utf8'), /^\uFEFF顧客番号,氏名/)
+  assert.ok((await exportDone.first().innerText()).includes(join(seatFiles, saved[0])), 'the message names the file on the seat')
+  assert.deepEqual(readdirSync(primaryFiles), [], 'the primary saved a file for the seat')
+  // The message (with the seat's path) on the screenshot: no settle.
+  await seat.mouse.move(0, 0)
+  await seat.screenshot({ path: join(artifactsDir, 'seatlink-export-ja.png') })
+  await settle(seat)
 
   // English: the banner is translated too.
   await seat.evaluate(() => localStorage.setItem('tsunagu.locale', 'en'))

@@ -26,8 +26,9 @@ const Method = "call"
 
 // Request is the body of a forwarded call.
 type Request struct {
-	Method string          `json:"method"` // the bound method's name (unique across services)
-	Args   json.RawMessage `json:"args"`   // a JSON array, in the method's order
+	Method string          `json:"method"`         // the bound method's name (unique across services)
+	Args   json.RawMessage `json:"args"`           // a JSON array, in the method's order
+	File   *FileStep       `json:"file,omitempty"` // the second sending of a file method (files.go)
 }
 
 // Answer is the primary's answer to a forwarded call: the method's result,
@@ -37,6 +38,18 @@ type Answer struct {
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Fields json.RawMessage `json:"fields,omitempty"` // []fielderr.FieldError
+	// A file method (files.go): the dialog to show (with Result the
+	// method's result when it is cancelled), or the saved file's bytes.
+	File    *FileAsk `json:"file,omitempty"`
+	Content []byte   `json:"content,omitempty"`
+}
+
+// result is the method's result, null for none.
+func (a Answer) result() json.RawMessage {
+	if len(a.Result) == 0 {
+		return json.RawMessage("null")
+	}
+	return a.Result
 }
 
 // Encode is the answer as JSON, with Result and Fields (JSON made by
@@ -66,6 +79,24 @@ func (a Answer) Encode() (json.RawMessage, error) {
 		}
 		b = append(b, `"fields":`...)
 		b = append(b, a.Fields...)
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+		set  bool
+	}{{"file", a.File, a.File != nil}, {"content", a.Content, len(a.Content) > 0}} {
+		if !f.set {
+			continue
+		}
+		v, err := json.Marshal(f.v)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `"`+f.name+`":`...)
+		b = append(b, v...)
 	}
 	return append(b, '}'), nil
 }
@@ -128,7 +159,8 @@ type Caller interface {
 
 // Forwarder sends the UI's calls to the primary.
 type Forwarder struct {
-	c Caller
+	c      Caller
+	picker Picker // the seat's own file dialogs (files.go); nil: none
 }
 
 // New returns a forwarder over c.
@@ -140,17 +172,28 @@ func (f *Forwarder) Call(ctx context.Context, method string, args json.RawMessag
 	if len(args) == 0 {
 		args = json.RawMessage("[]")
 	}
+	req := Request{Method: method, Args: args}
+	ans, err := f.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if ans.File != nil {
+		return f.file(ctx, req, *ans.File, ans.result())
+	}
+	return ans.result(), nil
+}
+
+// send sends one request and returns the primary's answer; its error (the
+// link's or the method's) is an *Error.
+func (f *Forwarder) send(ctx context.Context, req Request) (Answer, error) {
 	var ans Answer
-	if err := f.c.Call(ctx, Method, Request{Method: method, Args: args}, &ans); err != nil {
-		return nil, &Error{Code: CodeOf(err), cause: err}
+	if err := f.c.Call(ctx, Method, req, &ans); err != nil {
+		return Answer{}, &Error{Code: CodeOf(err), cause: err}
 	}
 	if ans.Error != "" {
-		return nil, &Error{Code: ans.Error, Fields: ans.Fields}
+		return Answer{}, &Error{Code: ans.Error, Fields: ans.Fields}
 	}
-	if len(ans.Result) == 0 {
-		return json.RawMessage("null"), nil
-	}
-	return ans.Result, nil
+	return ans, nil
 }
 
 // Forward is Call for a bound method: the argument list as the UI gives it.
