@@ -36,8 +36,9 @@ const BROWSER_UI_OFF = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmnib
 // Where a file's time goes, printed as it goes (node --test shows a test
 // file's own output lines beside its results, so CI logs keep them):
 //   ui-time <file> <ms since the file's process started> <step> <ms the step took>
-// and at the end the file's waits: fixed sleeps (waitForTimeout), settle()
-// waiting for toasts to go, sentTo() waiting for a message.
+// and at the end the file's waits in ms: fixed sleeps (waitForTimeout, also
+// those inside the next two), settle() waiting for toasts to go, sentTo()
+// waiting for a message; and when the file ended.
 const fileName = basename(process.argv[1] ?? 'ui')
 let lastMark = 0
 export function mark(step) {
@@ -230,7 +231,9 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
     if (ui.dataDir) rmSync(ui.dataDir, { recursive: true, force: true })
     if (ui.filesDir) rmSync(ui.filesDir, { recursive: true, force: true })
     const ms = (k) => Math.round(waits[k])
-    console.log(`ui-time ${fileName} ${Math.round(performance.now())} waits: sleep ${ms('sleep')} settle ${ms('settle')} sentTo ${ms('sentTo')}`)
+    // The clock time at the end: which files finished last (the run's tail).
+    const at = new Date().toISOString().slice(11, 19)
+    console.log(`ui-time ${fileName} ${Math.round(performance.now())} waits: sleep ${ms('sleep')} settle ${ms('settle')} sentTo ${ms('sentTo')}, ended ${at} UTC`)
   })
 
   return ui
