@@ -31,7 +31,8 @@ TEST_P ?= 4
 # Started first in the Go test run: the longest packages (1.5-2 min each on
 # CI), so that none of them starts last and finishes minutes after the rest.
 GO_SLOW := ./app/cli ./internal/campaign ./internal/inbox ./internal/engine ./app/facade ./internal/automation
-# UI test files at once (each has its own data folder and ports). On the
+# UI test files at once (each has its own data folder and ports), longest
+# first (frontend/tests/ui/run.mjs; node --test would sort them by name). On the
 # quiet 2-core machine 3 was faster than 4: the UI phase of a clean clone took
 # 497 s at 3 and 611 s at 4 (with the Windows package test beside it, ~50
 # CPU-s): the files are CPU-bound together (docs/decisions.md).
@@ -68,7 +69,7 @@ test-vet:
 test-vitest:
 	.ci/phase vitest npm --prefix $(FRONTEND) run test:unit
 test-ui:
-	.ci/phase ui .ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node --test --test-concurrency=$(UI_P) $(FRONTEND)/tests/ui/
+	.ci/phase ui .ci/keyring-session env TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver node $(FRONTEND)/tests/ui/run.mjs --concurrency=$(UI_P)
 # = make test-package, its output printed in one piece when it ends (it runs
 # beside the UI tests, whose output would interleave with it).
 test-winpkg:

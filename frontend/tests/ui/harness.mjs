@@ -14,7 +14,8 @@ import https from 'node:https'
 import { spawn, execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname, resolve } from 'node:path'
+import { join, dirname, resolve, basename } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 
@@ -26,6 +27,29 @@ const repoRoot = resolve(frontendDir, '..')
 export const distDir = process.env.TSUNAGU_DIST || join(frontendDir, 'dist')
 export const artifactsDir = join(repoRoot, 'test-artifacts', 'ui')
 const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
+// Chromium's browser UI that a headless test never shows: the omnibox's
+// WebUI popups are otherwise loaded in their own renderer at every launch
+// (measured: the launch and first page took 3.6 CPU-s of Chromium with them,
+// 1.7 without; 44 files launch it). The page under test is the same.
+const BROWSER_UI_OFF = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup']
+
+// Where a file's time goes, printed as it goes (node --test shows a test
+// file's own output lines beside its results, so CI logs keep them):
+//   ui-time <file> <ms since the file's process started> <step> <ms the step took>
+// and at the end the file's waits in ms: fixed sleeps (waitForTimeout, also
+// those inside the next two), settle() waiting for toasts to go, sentTo()
+// waiting for a message; and when the file ended.
+const fileName = basename(process.argv[1] ?? 'ui')
+let lastMark = 0
+export function mark(step) {
+  const now = performance.now()
+  console.log(`ui-time ${fileName} ${Math.round(now)} ${step} ${Math.round(now - lastMark)}`)
+  lastMark = now
+}
+const waits = { sleep: 0, settle: 0, sentTo: 0 }
+function waited(kind, since) {
+  waits[kind] += performance.now() - since
+}
 
 /** Starts the bridge and resolves with its URL from the `LISTEN http://…` line;
  * everything it prints on stdout and stderr is appended to ui.serverOutput. */
@@ -153,14 +177,17 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
       extraArgs.push('--pick-file', ui.csvPath, '--save-dir', ui.filesDir)
     }
     ui.devserver = { bin, args: extraArgs }
+    mark('setup')
     ui.baseUrl = await startDevserver(ui, bin, extraArgs)
+    mark('devserver-listen')
 
     ui.browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      // chromium.sh merges Playwright's --disable-features with ours.
+      executablePath: join(here, 'chromium.sh'),
       headless: true,
       // Chromium needs no session bus; keep it off the keyring session's bus
       // (which would otherwise start desktop portals and log noise).
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:', TSUNAGU_CHROMIUM_REAL: CHROMIUM },
       args: [
         '--headless',
         '--no-sandbox',
@@ -170,8 +197,10 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        `--disable-features=${BROWSER_UI_OFF.join(',')}`,
       ],
     })
+    mark('chromium-launch')
     const context = await ui.browser.newContext(branchPC)
     ui.context = context
     ui.browserClock = browserClock
@@ -181,13 +210,30 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
     ui.page = await context.newPage()
     ui.page.setDefaultTimeout(15_000)
     ui.page.on('pageerror', (err) => ui.pageErrors.push(String(err)))
+    const sleep = ui.page.waitForTimeout.bind(ui.page)
+    ui.page.waitForTimeout = async (ms) => {
+      const t = performance.now()
+      try {
+        return await sleep(ms)
+      } finally {
+        waited('sleep', t)
+      }
+    }
+    mark('page-ready')
   })
 
   after(async () => {
+    mark('tests')
     await ui.browser?.close().catch(() => {})
+    mark('chromium-close')
     await stopDevserver(ui)
+    mark('devserver-stop')
     if (ui.dataDir) rmSync(ui.dataDir, { recursive: true, force: true })
     if (ui.filesDir) rmSync(ui.filesDir, { recursive: true, force: true })
+    const ms = (k) => Math.round(waits[k])
+    // The clock time at the end: which files finished last (the run's tail).
+    const at = new Date().toISOString().slice(11, 19)
+    console.log(`ui-time ${fileName} ${Math.round(performance.now())} waits: sleep ${ms('sleep')} settle ${ms('settle')} sentTo ${ms('sentTo')}, ended ${at} UTC`)
   })
 
   return ui
@@ -233,6 +279,7 @@ export async function signInFirstAdmin(ui) {
     await page.getByTestId('recovery-done').click()
   }
   await nav.waitFor({ state: 'visible' })
+  mark('first-signin')
 }
 
 /** Opens the import wizard and picks the file (the dev bridge's "dialog"
@@ -350,13 +397,18 @@ export async function conversationOf(page, userId) {
  *  a pass every few seconds instead of waiting for its 30-s tick (what it
  *  sends may not be due yet at the first ask: an event still on its way). */
 export async function sentTo(page, userId, text, wakeScheduler) {
-  for (let i = 0; i < 100; i++) {
-    if (wakeScheduler && i % 10 === 0) await advanceClock(wakeScheduler, 1)
-    const m = (await mustCall(page, 'SandboxChat', userId)).find((x) => x.from === 'official' && x.text.includes(text))
-    if (m) return m
-    await page.waitForTimeout(300)
+  const t = performance.now()
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (wakeScheduler && i % 10 === 0) await advanceClock(wakeScheduler, 1)
+      const m = (await mustCall(page, 'SandboxChat', userId)).find((x) => x.from === 'official' && x.text.includes(text))
+      if (m) return m
+      await page.waitForTimeout(300)
+    }
+    assert.fail(`nothing containing ${text} was sent`)
+  } finally {
+    waited('sentTo', t)
   }
-  assert.fail(`nothing containing ${text} was sent`)
 }
 
 /** The sandbox's tracked link (a relay URL with a 32-character token) in a
@@ -369,9 +421,11 @@ export function trackedLink(text) {
 
 /** Before a screenshot: the pointer out of the way, no toast left. */
 export async function settle(page) {
+  const t = performance.now()
   await page.mouse.move(0, 0)
   await page.waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 8000 }).catch(() => {})
   await page.waitForTimeout(400)
+  waited('settle', t)
 }
 
 /** GET without following redirects (a tracked link, a route's QR code);

@@ -157,7 +157,11 @@ test('a customer links with a printed code; a second friend is linked by hand an
   // English.
   await page.getByTestId('lang-en').click()
   await card.getByTestId('link-state').filter({ hasText: 'Linked' }).waitFor()
-  await page.waitForTimeout(4500) // the toasts of the steps before fade
+  // The toasts of the steps before have faded (waited for, not slept: 4 s
+  // each, and they go later on a loaded machine).
+  await page
+    .waitForFunction(() => document.querySelectorAll('.n-message').length === 0, null, { timeout: 30_000 })
+    .catch(async (err) => assert.fail(`toasts still shown after 30 s: ${(await page.locator('.n-message').allInnerTexts()).join(' / ')} (${err.message})`))
   await page.mouse.move(0, 0)
   await ui.shot('linking-linked-en.png')
   await page.getByTestId('lang-ja').click()
