@@ -174,7 +174,7 @@ func TestSeatWindowKeepsNothing(t *testing.T) {
 	}
 	t.Logf("the WebView folder during the session: %v; customer data in it: %v", during, findIn(webviews[0], time.Time{}, secretsOf(sims[0].DisplayName)))
 
-		// WebKit's own processes: they must not outlive the window (they
+	// WebKit's own processes: they must not outlive the window (they
 	// could write the profile again after its folder was removed).
 	ps, _ := exec.Command("ps", "-o", "pid=,comm=", "--ppid", fmt.Sprint(app.cmd.Process.Pid)).CombinedOutput()
 	t.Logf("the window's processes:\n%s", ps)
@@ -483,4 +483,3 @@ func values(m map[string]string) []string {
 	}
 	return out
 }
-
