@@ -87,6 +87,11 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
   // The seat knows it is one from the start (its own Go side answers, not a
   // change of the link): the header names it, and what only the primary
   // does is not there, with one calm line where a panel would be empty.
+  const signinSeat = seat.getByTestId('signin-seat')
+  await signinSeat.waitFor()
+  assert.equal((await signinSeat.innerText()).trim(), '子機: 窓口2')
+  await settle(seat)
+  await seat.screenshot({ path: join(artifactsDir, 'seatlink-seat-signin-ja.png') })
   await signIn(seat, 'tanaka', 'correct horse battery 1')
   const seatName = seat.getByTestId('seat-name')
   await seatName.waitFor()
