@@ -60,6 +60,7 @@ test: deps
 	$(MAKE) --no-print-directory -j2 test-ui test-winpkg
 	.ci/phase window-screenshot .ci/keyring-session .ci/window-screenshot $(BIN)/tsunagu test-artifacts/window/sandbox-ja.png
 	.ci/phase windowtest .ci/keyring-session env TSUNAGU_DESKTOP=$(CURDIR)/$(BIN)/tsunagu TSUNAGU_CLI=$(CURDIR)/$(BIN)/tsunagu-cli \
+	  TSUNAGU_DEVSERVER=$(CURDIR)/$(BIN)/tsunagu-devserver \
 	  go test -tags $(GOTAGS),windowtest -count=1 ./app/desktop/windowtest/
 
 # The phases of make test that run beside another one (make test runs them

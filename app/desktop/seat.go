@@ -69,7 +69,7 @@ func runSeat(cfg Config, dir datadir.Dir, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("the WebView's folder: %w", err)
 	}
-	defer os.RemoveAll(webview)
+	defer removeWebview(webview, logger)
 	removeStaleWebviews(webview, logger)
 	for k, v := range webviewEnv(goruntime.GOOS, webview) {
 		if err := os.MkdirAll(v, 0o700); err != nil {
@@ -107,6 +107,7 @@ func runSeat(cfg Config, dir datadir.Dir, logger *slog.Logger) error {
 				}
 			}()
 			go forward.Pump(sess.Events(), em)
+			go quitOnSignal(ctx, wctx)
 		},
 		OnShutdown: func(context.Context) {
 			cancel()

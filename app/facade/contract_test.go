@@ -18,6 +18,7 @@ import (
 	"tsunagu/internal/inbox"
 	"tsunagu/internal/line"
 	"tsunagu/internal/msgcode"
+	"tsunagu/internal/seat"
 	"tsunagu/internal/secrets/secretstest"
 )
 
@@ -47,6 +48,10 @@ func contractSpec(t *testing.T) contract.Spec {
 	for _, r := range auth.Roles() {
 		roles = append(roles, string(r))
 	}
+	var seatRoles []string
+	for _, r := range seat.RoleKinds() {
+		seatRoles = append(seatRoles, string(r))
+	}
 	return contract.Spec{
 		Methods:     table,
 		Home:        reflect.TypeFor[Status]().PkgPath(),
@@ -57,7 +62,13 @@ func contractSpec(t *testing.T) contract.Spec {
 		Events: events,
 		// A validation failure's wrong fields (msgcode.Error, api/errors.ts).
 		Extra: []reflect.Type{reflect.TypeFor[fielderr.FieldError]()},
-		Enums: []contract.Enum{{Type: reflect.TypeFor[auth.Role](), Values: roles}},
+		Enums: []contract.Enum{
+			{Type: reflect.TypeFor[auth.Role](), Values: roles},
+			{Type: reflect.TypeFor[seat.RoleKind](), Values: seatRoles},
+		},
+		// What a seat is refused as primary-only (seats_files.go): its
+		// screen hides the controls that call them.
+		PrimaryOnly: seatPrimaryOnlyMethods(),
 		// A LINE message object is kept as LINE's own JSON.
 		Overrides: map[reflect.Type]string{reflect.TypeFor[line.Message](): "Record<string, unknown>"},
 	}

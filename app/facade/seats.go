@@ -109,6 +109,15 @@ func (a *App) seatCall(_ context.Context, p primary.Peer, body json.RawMessage) 
 	if err := json.Unmarshal(body, &req); err != nil || req.Method == "" {
 		return nil, errors.New("malformed forwarded call")
 	}
+	// A seat answers its role itself (internal/seat/forward); one that
+	// asks anyway is told what it is here, never the primary's role.
+	if req.Method == forward.MethodRole {
+		res, err := json.Marshal(seat.RoleInfo{Role: seat.RoleSeat, Seat: p.Name})
+		if err != nil {
+			return nil, err
+		}
+		return forward.Answer{Result: res}.Encode()
+	}
 	// A dialog would open on the primary's screen and a file land on its
 	// disk (seats_files.go): refused before anything runs.
 	if code := seatRefusal(req.Method); code != "" {

@@ -81,8 +81,9 @@ func (e *seatEvents) waitForFrom(t testing.TB, prefix string, from int) {
 // testSeatPC is a paired seat with its own keychain, connected through
 // client.Session and forwarding like the seat's devserver and desktop.
 type testSeatPC struct {
-	fwd *forward.Forwarder
-	ev  *seatEvents
+	fwd  *forward.Forwarder
+	sess *client.Session
+	ev   *seatEvents
 }
 
 func connectSeat(t testing.TB, h *Host, name string) *testSeatPC {
@@ -125,7 +126,7 @@ func connectSeatHooked(t testing.TB, h *Host, name string, hook func(string)) *t
 	go forward.Pump(sess.Events(), ev)
 	t.Cleanup(func() { cancel(); <-done })
 	ev.waitFor(t, forward.EventConnection+` {"state":"connected"`)
-	return &testSeatPC{fwd: forward.New(sess), ev: ev}
+	return &testSeatPC{fwd: forward.New(sess), sess: sess, ev: ev}
 }
 
 func (s *testSeatPC) call(t testing.TB, out any, method string, args ...any) error {
@@ -164,6 +165,23 @@ func TestSeatsCallTheBoundServices(t *testing.T) {
 	}
 
 	s1, s2 := connectSeat(t, h, "窓口1"), connectSeat(t, h, "窓口2")
+	// Each end knows its role: the window is the primary; a seat answers
+	// for itself from its pairing (never the primary's "primary"), and a
+	// seat that asks the primary anyway is told it is that seat.
+	if r := (&SystemService{window}).SeatRole(); r != (seat.RoleInfo{Role: seat.RolePrimary}) {
+		t.Fatalf("the window's role: %+v", r)
+	}
+	var role seat.RoleInfo
+	if err := s1.call(t, &role, "SeatRole"); err != nil || role != (seat.RoleInfo{Role: seat.RoleSeat, Seat: "窓口1", Primary: h.SeatListener().Addr, PrimaryFingerprint: h.SeatListener().Fingerprint}) {
+		t.Fatalf("seat 1's role: %+v %v", role, err)
+	}
+	var ans forward.Answer
+	if err := s2.sess.Call(context.Background(), forward.Method, forward.Request{Method: forward.MethodRole, Args: json.RawMessage("[]")}, &ans); err != nil || ans.Error != "" {
+		t.Fatalf("SeatRole asked of the primary: %+v %v", ans, err)
+	}
+	if err := json.Unmarshal(ans.Result, &role); err != nil || role != (seat.RoleInfo{Role: seat.RoleSeat, Seat: "窓口2"}) {
+		t.Fatalf("the primary's answer to a seat's SeatRole: %s %v", ans.Result, err)
+	}
 	var st AuthState
 	if err := s1.call(t, &st, "AuthState"); err != nil || st.SignedIn {
 		t.Fatalf("a new seat is signed in (the window is): %+v %v", st, err)

@@ -34,6 +34,10 @@ type Spec struct {
 	// methods callable without signing in. Every method is in exactly one.
 	Permissions map[string]string
 	Public      map[string]bool
+	// PrimaryOnly are the methods only a primary's window may run: a seat
+	// (子機) is refused them, and its screen hides what calls them
+	// (methodInfo's primaryOnly).
+	PrimaryOnly []string
 	// Codes are the message codes the UI must translate (msgcode.Codes).
 	Codes []string
 	// Events are the backend's UI events.
@@ -148,6 +152,11 @@ func checkPermissions(methods []dispatch.Method, spec Spec) error {
 		}
 		if n := m.Type.NumOut(); n > 2 || (n == 2 && m.Type.Out(1) != errorType) {
 			errs = append(errs, fmt.Errorf("%w: %s returns %v (want a result, an error, or both)", ErrUnsupported, m.Name, m.Type))
+		}
+	}
+	for _, name := range spec.PrimaryOnly {
+		if !slices.ContainsFunc(methods, func(m dispatch.Method) bool { return m.Name == name }) {
+			errs = append(errs, fmt.Errorf("contract: primary-only %s is not a bound method", name))
 		}
 	}
 	return errors.Join(errs...)
@@ -730,6 +739,8 @@ export interface MethodInfo {
   permission: Permission | null
   /** The result's shape, when it holds slices or maps. */
   result?: Shape
+  /** Only a primary's window runs it: a seat (子機) hides what calls it. */
+  primaryOnly?: true
 }
 
 `)
@@ -744,6 +755,9 @@ export interface MethodInfo {
 			if s := g.shape(r, need); s != "" {
 				sh = ", result: " + s
 			}
+		}
+		if slices.Contains(g.spec.PrimaryOnly, m.Name) {
+			sh += ", primaryOnly: true"
 		}
 		fmt.Fprintf(&b, "  %s: { service: %s, permission: %s%s },\n", m.Name, sq(m.Service), perm, sh)
 	}

@@ -205,7 +205,9 @@ func TestFieldsMatchEncodingJSON(t *testing.T) {
 }
 
 func TestMethodsPermissionsCodesEvents(t *testing.T) {
-	out := generate(t, spec(t))
+	s := spec(t)
+	s.PrimaryOnly = []string{"Touch"}
+	out := generate(t, s)
 	for _, w := range []string{
 		"  GetWide(arg1: number, arg2: Kind): Wide\n",
 		"  Names(): string[]\n",
@@ -217,7 +219,7 @@ func TestMethodsPermissionsCodesEvents(t *testing.T) {
 		"export type Permission = 'read' | 'write'",
 		"  Names: { service: 'svc', permission: 'read', result: { l: 0 } },",
 		"  Ping: { service: 'svc2', permission: null },",
-		"  Touch: { service: 'svc', permission: 'write' },",
+		"  Touch: { service: 'svc', permission: 'write', primaryOnly: true },",
 		"  Tree: { service: 'svc', permission: 'read', result: 'Node' },",
 		"  Pages: { service: 'svc', permission: 'read', result: 'PagePoint' },",
 		"  Node: { children: { l: 'Node' }, parent: 'Node', tags: { l: 0 }, where: { l: 0 } },",
@@ -328,6 +330,11 @@ func TestRefusals(t *testing.T) {
 	s.Public["Touch"] = true
 	if _, err := Generate(s); err == nil || !strings.Contains(err.Error(), "both public and guarded") {
 		t.Errorf("public and guarded: %v", err)
+	}
+	s = spec(t)
+	s.PrimaryOnly = []string{"Touch", "Nowhere"}
+	if _, err := Generate(s); err == nil || !strings.Contains(err.Error(), "primary-only Nowhere is not a bound method") {
+		t.Errorf("an unknown primary-only method: %v", err)
 	}
 	s = spec(t)
 	s.Enums = []Enum{{Type: reflect.TypeFor[Point]()}}

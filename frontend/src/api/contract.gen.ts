@@ -8,10 +8,14 @@
 // The values of named string types the Go side lists.
 export const enums = {
   AuthRole: ['admin', 'approver', 'operator', 'auditor', 'agency'],
+  SeatRoleKind: ['primary', 'seat'],
 } as const
 
 /** auth.Role */
 export type AuthRole = (typeof enums.AuthRole)[number]
+
+/** seat.RoleKind */
+export type SeatRoleKind = (typeof enums.SeatRoleKind)[number]
 
 /** facade.AboutInfo */
 export interface AboutInfo {
@@ -1584,6 +1588,14 @@ export interface SeatPaired {
   seatFingerprint: string
 }
 
+/** seat.RoleInfo */
+export interface SeatRoleInfo {
+  role: SeatRoleKind
+  seat: string
+  primary: string
+  primaryFingerprint: string
+}
+
 /** facade.SeatRow */
 export interface SeatRow {
   name: string
@@ -2001,6 +2013,7 @@ export interface Methods {
   ScheduleCampaign(arg1: number, arg2: string, arg3: string): Campaign
   SearchCannedReplies(arg1: string): InboxCannedReply[]
   SeatAdmin(): SeatOverview
+  SeatRole(): SeatRoleInfo
   SegmentCount(arg1: SegmentNode): SegmentCounts
   SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
@@ -2065,6 +2078,8 @@ export interface MethodInfo {
   permission: Permission | null
   /** The result's shape, when it holds slices or maps. */
   result?: Shape
+  /** Only a primary's window runs it: a seat (子機) hides what calls it. */
+  primaryOnly?: true
 }
 
 export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
@@ -2072,7 +2087,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ActorNames: { service: 'StaffService', permission: 'session', result: { m: 0 } },
   AddCustomerTag: { service: 'CustomerService', permission: 'customers.edit' },
   AddNote: { service: 'InboxService', permission: 'inbox.reply' },
-  AllowSeatFirewall: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview' },
+  AllowSeatFirewall: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview', primaryOnly: true },
   AnsweredSince: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   AppVersion: { service: 'SystemService', permission: 'session' },
   ApproveAutomation: { service: 'AutomationService', permission: 'approve', result: 'AutomationRule' },
@@ -2115,7 +2130,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   CancelImport: { service: 'CustomerService', permission: 'customers.import' },
   CannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   ChangePassword: { service: 'SessionService', permission: 'session' },
-  CheckForUpdate: { service: 'SystemService', permission: 'session' },
+  CheckForUpdate: { service: 'SystemService', permission: 'session', primaryOnly: true },
   ClearChannel: { service: 'ChannelService', permission: 'channel' },
   ConversationCustomer: { service: 'LinkingService', permission: 'inbox.read', result: 'LinkingConversationLink' },
   ConversationNotes: { service: 'InboxService', permission: 'inbox.read', result: { l: 0 } },
@@ -2174,7 +2189,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ImportPreview: { service: 'CustomerService', permission: 'customers.import', result: 'ImporterPreview' },
   ImportProfiles: { service: 'CustomerService', permission: 'customers.import', result: { l: 'ImporterProfile' } },
   ImportSurveyAnswers: { service: 'SurveyService', permission: 'customers.import', result: 'SurveyImportResult' },
-  InstallUpdate: { service: 'SystemService', permission: 'settings' },
+  InstallUpdate: { service: 'SystemService', permission: 'settings', primaryOnly: true },
   IssueLinkCode: { service: 'LinkingService', permission: 'customers.edit' },
   IssueSeatCode: { service: 'SeatAdminService', permission: 'staff', result: 'SeatCodeOffer' },
   LineSettings: { service: 'ChannelService', permission: 'inbox.read' },
@@ -2193,7 +2208,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   PairWithPrimary: { service: 'SeatPairService', permission: null },
   PauseAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationRule' },
   PauseCampaign: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
-  PickBackupFolder: { service: 'BackupService', permission: 'backup' },
+  PickBackupFolder: { service: 'BackupService', permission: 'backup', primaryOnly: true },
   PickImportFile: { service: 'CustomerService', permission: 'customers.import' },
   PreviewAutomation: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
   PreviewAutomationDraft: { service: 'AutomationService', permission: 'drafts', result: 'AutomationPreview' },
@@ -2219,7 +2234,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   RequestCampaignApproval: { service: 'CampaignService', permission: 'drafts', result: 'Campaign' },
   RescheduleBooking: { service: 'BookingService', permission: 'customers.edit' },
   ResetStaffPassword: { service: 'StaffService', permission: 'staff' },
-  RestoreKeyFromCode: { service: 'BackupService', permission: null },
+  RestoreKeyFromCode: { service: 'BackupService', permission: null, primaryOnly: true },
   ResumeCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   RetryMessage: { service: 'InboxService', permission: 'inbox.reply' },
   RetryStart: { service: 'SystemService', permission: null },
@@ -2270,6 +2285,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   ScheduleCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
   SearchCannedReplies: { service: 'InboxService', permission: 'inbox.reply', result: { l: 0 } },
   SeatAdmin: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview' },
+  SeatRole: { service: 'SystemService', permission: null },
   SegmentCount: { service: 'CampaignService', permission: 'customers.read' },
   SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
   Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },
@@ -2277,7 +2293,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SendSurvey: { service: 'SurveyService', permission: 'inbox.reply' },
   SendTestEmail: { service: 'CampaignService', permission: 'settings' },
   SendTestSMS: { service: 'CampaignService', permission: 'settings' },
-  SetBackupSettings: { service: 'BackupService', permission: 'backup' },
+  SetBackupSettings: { service: 'BackupService', permission: 'backup', primaryOnly: true },
   SetBookingClosedDay: { service: 'BookingService', permission: 'settings' },
   SetBookingHours: { service: 'BookingService', permission: 'settings' },
   SetBookingSettings: { service: 'BookingService', permission: 'settings' },
@@ -2289,7 +2305,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SetLineSettings: { service: 'ChannelService', permission: 'settings' },
   SetLinkingSettings: { service: 'LinkingService', permission: 'settings' },
   SetRetentionDays: { service: 'ErasureService', permission: 'settings' },
-  SetSeatPort: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview' },
+  SetSeatPort: { service: 'SeatAdminService', permission: 'staff', result: 'SeatOverview', primaryOnly: true },
   SetStaffRole: { service: 'StaffService', permission: 'staff' },
   SetSurveyStatus: { service: 'SurveyService', permission: 'drafts' },
   SignIn: { service: 'SessionService', permission: null, result: 'AuthState' },

@@ -55,11 +55,10 @@ function stop(child) {
 
 test('a seat forwards to its primary; the primary away shows a banner at once, and the seat resumes when it is back', async (t) => {
   assert.ok(existsSync(cli), `${cli} does not exist: make cli (or set TSUNAGU_CLI). Refusing to skip.`)
-  const { page } = ui
   await signInFirstAdmin(ui)
-  await mustCall(page, 'CreateStaff', { login: 'madoguchi', displayName: '窓口 花子', role: 'operator', password: 'initial password 18' })
-  const sims = await mustCall(page, 'SandboxCustomers')
-  await mustCall(page, 'SandboxSend', sims[0].userId, '住所が変わりました。手続きを教えてください。')
+  await mustCall(ui.page, 'CreateStaff', { login: 'madoguchi', displayName: '窓口 花子', role: 'operator', password: 'initial password 18' })
+  const sims = await mustCall(ui.page, 'SandboxCustomers')
+  await mustCall(ui.page, 'SandboxSend', sims[0].userId, '住所が変わりました。手続きを教えてください。')
 
   const seats = ui.serverOutput.match(/^SEATS (\S+) (\S+)\s*$/m)
   assert.ok(seats, `the primary printed no SEATS line:\n${ui.serverOutput}`)
@@ -86,6 +85,61 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
   seat.setDefaultTimeout(30_000)
   seat.on('pageerror', (err) => ui.pageErrors.push(`seat: ${err}`))
   await seat.goto(`${seatServer.url}/`)
+
+  // The seat knows it is one from the start (its own Go side answers, not a
+  // change of the link): the header names it, and what only the primary
+  // does is not there, with one calm line where a panel would be empty.
+  const signinSeat = seat.getByTestId('signin-seat')
+  await signinSeat.waitFor()
+  assert.equal((await signinSeat.innerText()).trim(), '子機: 窓口2')
+  await settle(seat)
+  await seat.screenshot({ path: join(artifactsDir, 'seatlink-seat-signin-ja.png') })
+  await signIn(seat, 'tanaka', 'correct horse battery 1')
+  const seatName = seat.getByTestId('seat-name')
+  await seatName.waitFor()
+  assert.equal((await seatName.innerText()).trim(), '子機: 窓口2')
+  await seat.getByTestId('nav-backup').click()
+  await seat.getByTestId('backup-settings').waitFor()
+  assert.equal((await seat.getByTestId('backup-settings').getByTestId('primary-only').innerText()).trim(), 'この設定は親機で行います')
+  for (const id of ['backup-pick-dir', 'backup-save', 'backup-keep', 'backup-interval']) assert.equal(await seat.getByTestId(id).count(), 0, `${id} on a seat`)
+  assert.equal(await seat.locator('#backup-dir').count(), 0, 'the backup folder on a seat')
+  await seat.getByTestId('backup-now').waitFor() // runs on the primary, into its own folder
+  await settle(seat)
+  await seat.screenshot({ path: join(artifactsDir, 'seatlink-seat-backup-ja.png') })
+  await seat.getByTestId('nav-staff').click()
+  await seat.getByTestId('seat-admin').waitFor()
+  await seat.getByTestId('seat-row').first().waitFor()
+  for (const id of ['seat-port-save', 'seat-firewall-state', 'seat-firewall-allow']) assert.equal(await seat.getByTestId(id).count(), 0, `${id} on a seat`)
+  assert.equal(await seat.locator('#seat-port').count(), 0, 'the seat port on a seat')
+  await seat.getByTestId('seat-issue').waitFor() // codes and revocation run on the primary
+  await seat.getByTestId('seat-admin').scrollIntoViewIfNeeded()
+  await settle(seat)
+  await seat.screenshot({ path: join(artifactsDir, 'seatlink-seat-staff-ja.png') })
+  await seat.getByTestId('nav-about').click()
+  const updateCard = seat.getByTestId('update-card')
+  await updateCard.waitFor()
+  assert.equal((await updateCard.getByTestId('primary-only').innerText()).trim(), 'この設定は親機で行います')
+  for (const id of ['update-check', 'update-not-configured', 'update-install']) assert.equal(await seat.getByTestId(id).count(), 0, `${id} on a seat`)
+
+  // The primary's window has them all, and names no seat.
+  const { page } = ui
+  assert.equal(await page.getByTestId('seat-name').count(), 0)
+  await page.getByTestId('nav-backup').click()
+  await page.getByTestId('backup-pick-dir').waitFor()
+  await page.getByTestId('backup-save').waitFor()
+  assert.equal(await page.getByTestId('primary-only').count(), 0)
+  await page.getByTestId('nav-staff').click()
+  await page.getByTestId('seat-port-save').waitFor()
+  await page.getByTestId('seat-firewall-state').waitFor()
+  await page.getByTestId('seat-admin').scrollIntoViewIfNeeded()
+  await settle(page)
+  await page.screenshot({ path: join(artifactsDir, 'seatlink-primary-staff-ja.png') })
+  await page.getByTestId('nav-about').click()
+  await page.getByTestId('update-card').waitFor()
+  assert.equal(await page.getByTestId('primary-only').count(), 0)
+  assert.ok((await page.getByTestId('update-check').count()) + (await page.getByTestId('update-not-configured').count()) > 0, 'the primary shows its update check')
+
+  await seat.getByTestId('sign-out').click()
   // The seat's sign-in is the primary's: the staff member's own account there.
   await signIn(seat, 'madoguchi', 'initial password 18')
   await chooseOwnPassword(seat, 'initial password 18', 'madoguchi passphrase 18')
@@ -149,6 +203,12 @@ test('a seat forwards to its primary; the primary away shows a banner at once, a
   await seat.evaluate(() => localStorage.setItem('tsunagu.locale', 'en'))
   await seat.reload()
   await seat.getByTestId('nav-inbox').waitFor()
+  // The seat's name and the calm line in English (About: every role).
+  assert.equal((await seatName.innerText()).trim(), 'Seat: 窓口2')
+  await seat.getByTestId('nav-about').click()
+  assert.equal((await updateCard.getByTestId('primary-only').innerText()).trim(), 'This is set on the primary PC.')
+  await settle(seat)
+  await seat.screenshot({ path: join(artifactsDir, 'seatlink-seat-about-en.png') })
   ui.server.removeAllListeners('exit')
   const killedAgain = new Promise((r) => ui.server.once('exit', r))
   ui.server.kill('SIGKILL')

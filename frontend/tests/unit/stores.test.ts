@@ -5,6 +5,7 @@ import { setTransport, type EngineLineStatus, type Status, type Transport } from
 import { useRichMenus } from '../../src/stores/richMenus'
 import { useLineStatus } from '../../src/stores/lineStatus'
 import { useAppStatus } from '../../src/stores/appStatus'
+import { useSeatLink } from '../../src/stores/seatLink'
 
 function backend(methods: Record<string, (...a: unknown[]) => unknown>) {
   const calls: string[] = []
@@ -38,6 +39,32 @@ const lineOK: EngineLineStatus = {
 beforeEach(() => setActivePinia(createPinia()))
 
 describe('stores', () => {
+  it('seat link: the role is read once at start; on a seat the primary-only methods are not allowed', async () => {
+    const { calls } = backend({ SeatRole: () => ({ role: 'seat', seat: '窓口2', primary: '192.168.1.20:7443', primaryFingerprint: '0412-7735-9018-2264' }) })
+    const link = useSeatLink()
+    expect(link.allowed('SetBackupSettings')).toBe(true) // not read yet: the primary refuses anyway
+    const stop = link.follow()
+    await link.loadRole()
+    stop()
+    expect(calls.filter((m) => m === 'SeatRole')).toEqual(['SeatRole'])
+    expect(link.isSeat).toBe(true)
+    expect(link.seatName).toBe('窓口2')
+    for (const m of ['SetBackupSettings', 'PickBackupFolder', 'RestoreKeyFromCode', 'CheckForUpdate', 'InstallUpdate', 'SetSeatPort', 'AllowSeatFirewall'] as const) {
+      expect(link.allowed(m), m).toBe(false)
+    }
+    for (const m of ['BackupNow', 'IssueSeatCode', 'RevokeSeat', 'SeatAdmin', 'Conversations'] as const) expect(link.allowed(m), m).toBe(true)
+  })
+
+  it('seat link: a primary allows everything and names no seat', async () => {
+    backend({ SeatRole: () => ({ role: 'primary', seat: '', primary: '', primaryFingerprint: '' }) })
+    const link = useSeatLink()
+    await link.loadRole()
+    expect(link.isSeat).toBe(false)
+    expect(link.seatName).toBe('')
+    expect(link.allowed('SetBackupSettings')).toBe(true)
+    expect(link.allowed('CheckForUpdate')).toBe(true)
+  })
+
   it('rich menus: a publish or sync is one change other views follow', () => {
     const rm = useRichMenus()
     expect(rm.revision).toBe(0)

@@ -53,6 +53,16 @@ type Pairing struct {
 // Pin is the pinned fingerprint of the primary.
 func (p Pairing) Pin() (seat.Fingerprint, error) { return seat.ParseFingerprint(p.PrimaryFingerprint) }
 
+// Role is this seat's role as its UI shows it (seat.RoleInfo): its name,
+// its primary's address and short fingerprint.
+func (p Pairing) Role() (seat.RoleInfo, error) {
+	pin, err := p.Pin()
+	if err != nil {
+		return seat.RoleInfo{}, fmt.Errorf("the primary's fingerprint in %s: %w", PairingFile, err)
+	}
+	return seat.RoleInfo{Role: seat.RoleSeat, Seat: p.Name, Primary: p.Primary, PrimaryFingerprint: pin.Short()}, nil
+}
+
 // LoadPairing reads seat.json (ErrNotPaired if there is none).
 func LoadPairing(dir datadir.Dir) (Pairing, error) {
 	b, err := os.ReadFile(dir.File(PairingFile))

@@ -111,6 +111,9 @@ func (s *Session) set(st State, c *Conn, err error, onState func(State, error)) 
 	}
 }
 
+// Pairing is the pairing the session connects with (seat.json).
+func (s *Session) Pairing() Pairing { return s.p }
+
 // State is the current state and, when away or refused, why.
 func (s *Session) State() (State, error) {
 	s.mu.Lock()

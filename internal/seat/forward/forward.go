@@ -167,8 +167,12 @@ type Forwarder struct {
 func New(c Caller) *Forwarder { return &Forwarder{c: c} }
 
 // Call runs the bound method on the primary with args (a JSON array) and
-// returns its JSON result. Its error is always an *Error.
+// returns its JSON result. Its error is always an *Error. MethodRole is
+// answered here, on the seat.
 func (f *Forwarder) Call(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
+	if method == MethodRole {
+		return f.role()
+	}
 	if len(args) == 0 {
 		args = json.RawMessage("[]")
 	}

@@ -70,6 +70,9 @@ const en: typeof ja = {
     firewallAdded: 'The firewall now allows the seat port (TCP {port}, private networks only).',
     portSaved: 'The seat port is now {port}.',
     portHint: 'Only the branch LAN (private networks) can connect. After a change, allow the same number in the firewall.',
+    primaryOnly: 'This is set on the primary PC.',
+    seatBadge: 'Seat: {name}',
+    seatBadgeTitle: 'A seat connected to the primary PC {primary} (fingerprint {fingerprint})',
   },
 }
 

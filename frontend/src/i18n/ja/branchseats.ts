@@ -72,6 +72,9 @@ const ja = {
     firewallAdded: 'ファイアウォールの許可を追加しました（TCP {port}、プライベート ネットワークのみ）。',
     portSaved: '受付ポートを {port} にしました。',
     portHint: '支店の LAN（プライベートネットワーク）からだけ接続できます。変更したら、ファイアウォールの許可も同じ番号にしてください。',
+    primaryOnly: 'この設定は親機で行います',
+    seatBadge: '子機: {name}',
+    seatBadgeTitle: '親機 {primary}（指紋 {fingerprint}）に接続している子機です',
   },
 }
 
