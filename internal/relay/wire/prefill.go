@@ -91,16 +91,20 @@ func SealPrefill(key []byte, lineUserID, formID string, values map[string]any) (
 		return nil, err
 	}
 	defer clear(k[:])
+	var nonce [24]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, fmt.Errorf("relay: prefill nonce: %w", err)
+	}
+	return sealPrefill(k, &nonce, values)
+}
+
+func sealPrefill(k *[32]byte, nonce *[24]byte, values map[string]any) ([]byte, error) {
 	plain, err := json.Marshal(prefillPlain{Values: values})
 	if err != nil {
 		return nil, fmt.Errorf("relay: prefill values: %w", err)
 	}
 	defer clear(plain)
-	var nonce [24]byte
-	if _, err := rand.Read(nonce[:]); err != nil {
-		return nil, fmt.Errorf("relay: prefill nonce: %w", err)
-	}
-	return secretbox.Seal(nonce[:], plain, &nonce, k), nil
+	return secretbox.Seal(nonce[:], plain, nonce, k), nil
 }
 
 // OpenPrefill opens a blob as the page does (tests).
