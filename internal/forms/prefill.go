@@ -55,6 +55,9 @@ var (
 	ErrNoSender     = errors.New("forms: messages cannot be sent (not connected to LINE)")
 	ErrRequestKey   = errors.New("forms: a send's request key is malformed or belongs to another send")
 	ErrLinkNotSent  = errors.New("forms: the LINE message with the link did not go")
+	// ErrRelayDown: the sealed values could not be put on the relay, so
+	// nothing was sent; the same send tried again goes on from there.
+	ErrRelayDown = errors.New("forms: the relay could not be reached, so the link was not sent")
 )
 
 // prefillFits says which question types a customer field may fill.
@@ -99,7 +102,9 @@ func (p *PrefillPreview) Mask() {
 	}
 }
 
-// customerRecord is what a prefill reads of a customer.
+// customerRecord is what a prefill reads of a customer (phone and e-mail
+// as the customer screen picks them: imported columns first, then the
+// contact points added by hand).
 type customerRecord struct {
 	id                           int64
 	name, kana, birth, zip, addr string
@@ -111,8 +116,8 @@ func (s *Service) customerOf(ctx context.Context, q interface {
 }, lineUserID string) (customerRecord, error) {
 	var c customerRecord
 	err := q.QueryRowContext(ctx, `SELECT c.id, c.name, c.name_kana, c.birth_date, c.postal_code, c.address,
-		coalesce((SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind IN ('mobile', 'phone') ORDER BY p.kind = 'phone', p.id LIMIT 1), ''),
-		coalesce((SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email' ORDER BY p.id LIMIT 1), '')
+		coalesce(nullif(c.mobile, ''), nullif(c.phone, ''), (SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind IN ('mobile', 'phone') ORDER BY p.kind = 'phone', p.id LIMIT 1), ''),
+		coalesce(nullif(c.email, ''), (SELECT value FROM contact_points p WHERE p.customer_id = c.id AND p.kind = 'email' ORDER BY p.id LIMIT 1), '')
 		FROM customer_line_links l JOIN customers c ON c.id = l.customer_id WHERE l.line_user_id = ?`, lineUserID).
 		Scan(&c.id, &c.name, &c.kana, &c.birth, &c.zip, &c.addr, &c.phone, &c.email)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -227,7 +232,7 @@ var requestKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 // blob is stored first; then published to the relay (signed); then, in one
 // transaction, the message is enqueued (its retry key stored) with the
 // audit entry (form.prefill_send: customer, form, fields; no values) and
-// the key cleared from the row; then sent. The relay unreachable: ErrNotSent,
+// the key cleared from the row; then sent. The relay unreachable: ErrRelayDown,
 // nothing sent, and the next try with the same requestKey goes on.
 func (s *Service) SendPrefilled(ctx context.Context, actor string, formID int64, lineUserID, requestKey string) (PrefillSent, error) {
 	fail := func(err error) (PrefillSent, error) {
@@ -335,10 +340,10 @@ func (s *Service) SendPrefilled(ctx context.Context, actor string, formID int64,
 		return s.sendPrefill(ctx, formID, sendID.Int64, out)
 	}
 	if s.now().UnixMilli() >= expires {
-		return fail(fmt.Errorf("%w: the link expired before it could be sent", ErrNotSent))
+		return fail(fmt.Errorf("%w: the link expired before it could be sent", ErrRelayDown))
 	}
 	if err := pp.PublishPrefill(ctx, wire.FormPrefill{Form: token, ID: blobID, Blob: blob, Expires: expires}); err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrNotSent, err))
+		return fail(fmt.Errorf("%w: %w", ErrRelayDown, err))
 	}
 	link := pub.FormURL(token) + "?p=" + blobID + "#" + wire.PrefillFragment(key)
 	clear(key)

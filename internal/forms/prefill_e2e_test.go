@@ -118,7 +118,7 @@ func TestPrefillEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	const reqKey = "req-0123456789abcdef"
-	if _, err := svc.SendPrefilled(ctx, "staff:1", f.ID, hanako, reqKey); !errors.Is(err, forms.ErrNotSent) {
+	if _, err := svc.SendPrefilled(ctx, "staff:1", f.ID, hanako, reqKey); !errors.Is(err, forms.ErrRelayDown) {
 		t.Fatalf("relay down: %v", err)
 	}
 	if n := len(e.sim.Deliveries(hanako)); n != 0 {

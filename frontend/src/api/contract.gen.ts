@@ -889,6 +889,7 @@ export interface FormsDraft {
   done: string
   thanks: string
   questions: FormsQuestion[]
+  prefillDays: number
 }
 
 /** forms.Form */
@@ -899,6 +900,7 @@ export interface FormsForm {
   done: string
   thanks: string
   questions: FormsQuestion[]
+  prefillDays: number
   status: string
   url: string
   published: boolean
@@ -906,6 +908,28 @@ export interface FormsForm {
   rejected: number
   createdAt: number
   updatedAt: number
+}
+
+/** forms.PrefillPreview */
+export interface FormsPrefillPreview {
+  form: string
+  customer: string
+  values: FormsPrefillValue[]
+  days: number
+}
+
+/** forms.PrefillSent */
+export interface FormsPrefillSent {
+  fields: string[]
+  expires: number
+}
+
+/** forms.PrefillValue */
+export interface FormsPrefillValue {
+  questionId: string
+  label: string
+  field: string
+  value: string
 }
 
 /** forms.Question */
@@ -921,6 +945,7 @@ export interface FormsQuestion {
   maxLen?: number
   consent?: string
   attribute?: string
+  prefill?: string
   showIf?: FormsCondition
 }
 
@@ -1893,6 +1918,7 @@ export interface Methods {
   FetchContent(arg1: number): void
   FindPrimaries(): DiscoverPrimary[]
   FormAnswers(arg1: number): FormsAnswer[]
+  FormPrefillPreview(arg1: number, arg2: number): FormsPrefillPreview
   FormSettings(): FormsSettings
   Forms(arg1: boolean): FormsForm[]
   GetConversation(arg1: number): InboxConversation
@@ -2005,6 +2031,7 @@ export interface Methods {
   SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
   SendCampaign(arg1: number): Campaign
+  SendPrefilledForm(arg1: number, arg2: number, arg3: string): FormsPrefillSent
   SendSurvey(arg1: number, arg2: number): void
   SendTestEmail(arg1: string): void
   SendTestSMS(arg1: string): void
@@ -2162,6 +2189,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
   FindPrimaries: { service: 'SeatPairService', permission: null, result: { l: 0 } },
   FormAnswers: { service: 'FormsService', permission: 'customers.read', result: { l: 'FormsAnswer' } },
+  FormPrefillPreview: { service: 'FormsService', permission: 'inbox.reply', result: 'FormsPrefillPreview' },
   FormSettings: { service: 'FormsService', permission: 'drafts' },
   Forms: { service: 'FormsService', permission: 'drafts', result: { l: 'FormsForm' } },
   GetConversation: { service: 'InboxService', permission: 'inbox.read' },
@@ -2274,6 +2302,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
   Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },
   SendCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  SendPrefilledForm: { service: 'FormsService', permission: 'inbox.reply', result: 'FormsPrefillSent' },
   SendSurvey: { service: 'SurveyService', permission: 'inbox.reply' },
   SendTestEmail: { service: 'CampaignService', permission: 'settings' },
   SendTestSMS: { service: 'CampaignService', permission: 'settings' },
@@ -2349,6 +2378,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   FormsCondition: { values: { l: 0 } },
   FormsDraft: { questions: { l: 'FormsQuestion' } },
   FormsForm: { questions: { l: 'FormsQuestion' } },
+  FormsPrefillPreview: { values: { l: 0 } },
+  FormsPrefillSent: { fields: { l: 0 } },
   FormsQuestion: { choices: { l: 0 }, showIf: 'FormsCondition' },
   ImportRequest: { mapping: { m: 0 } },
   ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
@@ -2448,11 +2479,19 @@ export const errorCodes = [
   'errors.fieldUnreachable',
   'errors.forbidden',
   'errors.formArchived',
+  'errors.formBlocked',
   'errors.formHasAnswers',
   'errors.formInvalid',
+  'errors.formLinkNotSent',
+  'errors.formNoCustomer',
   'errors.formNoLiff',
+  'errors.formNoPrefill',
   'errors.formNoRelay',
+  'errors.formNoSender',
+  'errors.formNotPublished',
   'errors.formNotSent',
+  'errors.formRelayDown',
+  'errors.formRequestKey',
   'errors.imageInvalid',
   'errors.imageTooLarge',
   'errors.importCancelled',

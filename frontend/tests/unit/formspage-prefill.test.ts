@@ -23,9 +23,9 @@ describe('prefill (the Go vector)', () => {
   })
   it('opens nothing for another user, form or key, or a changed byte', () => {
     const other = KEY.slice()
-    other[0] ^= 1
+    other[0]! ^= 1
     const tampered = BLOB.slice()
-    tampered[tampered.length - 1] ^= 1
+    tampered[tampered.length - 1]! ^= 1
     expect(openPrefill(BLOB, KEY, 'U1123456789abcdef0123456789abcdef', FORM)).toBeNull()
     expect(openPrefill(BLOB, KEY, USER, 'B' + 'A'.repeat(31))).toBeNull()
     expect(openPrefill(BLOB, other, USER, FORM)).toBeNull()
