@@ -11,13 +11,13 @@ ALTER TABLE forms ADD COLUMN prefill_days INTEGER NOT NULL DEFAULT 7;
 -- LINE. link_key is the fragment's key, kept only until the message (which
 -- carries it to the customer) is enqueued, then cleared. blob is the
 -- ciphertext the relay holds; fields names the customer fields used (no
--- values).
+-- values). Erasing the customer or the LINE user deletes the rows.
 CREATE TABLE form_prefills (
     id           INTEGER PRIMARY KEY,
     request_key  TEXT NOT NULL UNIQUE,
     form_id      INTEGER NOT NULL REFERENCES forms(id) ON DELETE CASCADE,
     line_user_id TEXT NOT NULL,
-    customer_id  INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    customer_id  INTEGER REFERENCES customers(id) ON DELETE CASCADE, -- erasing the customer deletes their links' rows
     blob_id      TEXT NOT NULL UNIQUE,
     blob         BLOB NOT NULL,
     link_key     BLOB,
