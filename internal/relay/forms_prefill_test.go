@@ -144,4 +144,3 @@ func TestPrefillStoreServeExpire(t *testing.T) {
 		t.Errorf("the log holds the prefill key, a value or the link's ID: %s", l)
 	}
 }
-
