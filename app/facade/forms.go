@@ -9,6 +9,7 @@ import (
 	"tsunagu/internal/auth"
 	"tsunagu/internal/engine"
 	"tsunagu/internal/forms"
+	"tsunagu/internal/inbox"
 )
 
 // Web forms (issue 21). Forms are designed and published with the campaigns
@@ -98,5 +99,33 @@ func (s *FormsService) FormSettings() (forms.Settings, error) {
 func (s *FormsService) SetFormSettings(st forms.Settings) (forms.Settings, error) {
 	return formCall(s.a, auth.PermSettings, func(ctx context.Context, staff auth.Staff, svc *forms.Service) (forms.Settings, error) {
 		return svc.SetSettings(ctx, staff.Actor(), st)
+	})
+}
+
+// FormPrefillPreview shows which customer values a prefilled link of a form
+// to a conversation's customer would carry (masked for the agency role).
+func (s *FormsService) FormPrefillPreview(conversationID, formID int64) (forms.PrefillPreview, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (forms.PrefillPreview, error) {
+		p, err := eng.FormPrefillPreview(ctx, conversationID, formID)
+		if err == nil && st.Role.Masked() {
+			p.Mask()
+		}
+		return p, err
+	})
+}
+
+// SendPrefilledForm sends a form's link carrying the customer's values,
+// sealed so that only this customer's LINE can open them; requestKey is the
+// screen's (a retry with it sends the same link, once). Audited.
+func (s *FormsService) SendPrefilledForm(conversationID, formID int64, requestKey string) (forms.PrefillSent, error) {
+	return call(s.a, auth.PermInboxReply, func(ctx context.Context, st auth.Staff, eng *engine.Engine) (forms.PrefillSent, error) {
+		sent, user, err := eng.SendPrefilledForm(ctx, st.Actor(), conversationID, formID, requestKey)
+		if err == nil {
+			s.a.emitPhone(user)
+			if s.a.emit != nil {
+				s.a.emit.Emit(inbox.EventChanged, inbox.ChangedEvent{ConversationID: conversationID})
+			}
+		}
+		return sent, err
 	})
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"tsunagu/internal/forms"
@@ -81,4 +82,38 @@ func (e *Engine) storeForms(ctx context.Context, events []relayclient.Event, out
 		}
 		out[i] = err
 	}
+}
+
+// FormPrefillPreview shows which customer values a prefilled link of a
+// form to a conversation's LINE user would carry (forms.PrefillPreview).
+func (e *Engine) FormPrefillPreview(ctx context.Context, conversationID, formID int64) (forms.PrefillPreview, error) {
+	svc, user, err := e.formTo(ctx, conversationID)
+	if err != nil {
+		return forms.PrefillPreview{}, err
+	}
+	return svc.PrefillPreview(ctx, formID, user)
+}
+
+// SendPrefilledForm sends a form's link carrying the customer's values to
+// a conversation's LINE user (forms.SendPrefilled: sealed, published to the
+// relay, sent through the outbox, audited). It returns the LINE user.
+func (e *Engine) SendPrefilledForm(ctx context.Context, actor string, conversationID, formID int64, requestKey string) (forms.PrefillSent, string, error) {
+	svc, user, err := e.formTo(ctx, conversationID)
+	if err != nil {
+		return forms.PrefillSent{}, "", err
+	}
+	sent, err := svc.SendPrefilled(ctx, actor, formID, user, requestKey)
+	return sent, user, err
+}
+
+func (e *Engine) formTo(ctx context.Context, conversationID int64) (*forms.Service, string, error) {
+	svc := e.Forms()
+	if svc == nil || e.inbox == nil {
+		return nil, "", forms.ErrNoSender
+	}
+	user, err := e.inbox.LineUserID(ctx, conversationID)
+	if err != nil {
+		return nil, "", fmt.Errorf("form to conversation %d: %w", conversationID, err)
+	}
+	return svc, user, nil
 }

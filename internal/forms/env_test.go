@@ -32,6 +32,7 @@ type env struct {
 	relay  *relaytest.Relay
 	client *relayclient.Client
 	svc    *forms.Service
+	outbox *outbox.Outbox
 }
 
 func newEnv(t *testing.T, rcfg relay.Config) *env {
@@ -62,6 +63,7 @@ func newEnv(t *testing.T, rcfg relay.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.outbox = ob
 	e.svc, err = forms.New(forms.Config{DB: e.db, Verifier: verifier, Thanks: ob, Clock: e.clock.Now,
 		Relay:  func(context.Context) (forms.Publisher, bool) { return e.client, true },
 		LIFFID: func(context.Context) string { return liffID }})

@@ -108,6 +108,10 @@ type Question struct {
 	// Attribute is the key of the customer attribute the answer sets
 	// ("": none), as in surveys.
 	Attribute string `json:"attribute,omitempty"`
+	// Prefill is the customer field a link sent to one customer fills the
+	// question with (Field*; "": none). The relay's definition says only
+	// that it is filled, never a value (prefill.go).
+	Prefill string `json:"prefill,omitempty"`
 	// ShowIf shows the question (or a section and all in it) only when an
 	// earlier choice or multi-choice question's answer is one of Values
 	// (rules.go); nil: always.
@@ -127,6 +131,9 @@ type Draft struct {
 	Done      string     `json:"done"`   // the page's text after sending ("": a default)
 	Thanks    string     `json:"thanks"` // the LINE message after an answer ("": none)
 	Questions []Question `json:"questions"`
+	// PrefillDays is how long a prefilled link's values last at the relay
+	// (1 to MaxPrefillDays; 0: DefaultPrefillDays).
+	PrefillDays int `json:"prefillDays"`
 }
 
 // Form is one form as the list shows it.
@@ -213,6 +220,9 @@ func validate(d Draft) error {
 	case utf8.RuneCountInString(d.Title) > MaxTitle:
 		l.AddMax("title", fielderr.TooLong, MaxTitle)
 	}
+	if d.PrefillDays < 1 || d.PrefillDays > MaxPrefillDays {
+		l.AddBetween("prefillDays", 1, MaxPrefillDays)
+	}
 	for name, v := range map[string]string{"intro": d.Intro, "done": d.Done, "thanks": d.Thanks} {
 		if utf8.RuneCountInString(v) > MaxText {
 			l.AddMax(name, fielderr.TooLong, MaxText)
@@ -262,6 +272,9 @@ func validate(d Draft) error {
 		if utf8.RuneCountInString(q.Help) > MaxText {
 			l.AddMax(f+"help", fielderr.TooLong, MaxText)
 		}
+		if q.Prefill != "" && !prefillFits(q.Prefill, q.Type) {
+			l.Add(f+"prefill", fielderr.Choose)
+		}
 		switch q.Type {
 		case TypeText, TypeLongText:
 			if q.MaxLen < 0 || q.MaxLen > wire.MaxFormText {
@@ -306,6 +319,9 @@ func clean(d Draft) Draft {
 	d.Intro = strings.TrimSpace(d.Intro)
 	d.Done = strings.TrimSpace(d.Done)
 	d.Thanks = strings.TrimSpace(d.Thanks)
+	if d.PrefillDays == 0 {
+		d.PrefillDays = DefaultPrefillDays
+	}
 	qs := make([]Question, len(d.Questions))
 	for i, q := range d.Questions {
 		q.ID = strings.TrimSpace(q.ID)
@@ -329,7 +345,7 @@ func clean(d Draft) Draft {
 		if q.Type == TypeSection {
 			// A section is answered by nobody: nothing required of it,
 			// nothing mapped from it.
-			q.Required, q.Attribute, q.Min, q.Max, q.MaxLen = false, "", nil, nil, 0
+			q.Required, q.Attribute, q.Min, q.Max, q.MaxLen, q.Prefill = false, "", nil, nil, 0, ""
 		}
 		if q.ShowIf != nil {
 			vs := make([]string, 0, len(q.ShowIf.Values))
@@ -374,8 +390,8 @@ func (s *Service) Create(ctx context.Context, actor string, d Draft) (Form, erro
 	var id int64
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		now := s.now().UnixMilli()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO forms (title, intro, questions, done, thanks, token, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Title, d.Intro, string(qs), d.Done, d.Thanks, token, now, now).Scan(&id); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO forms (title, intro, questions, done, thanks, prefill_days, token, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Title, d.Intro, string(qs), d.Done, d.Thanks, d.PrefillDays, token, now, now).Scan(&id); err != nil {
 			return fmt.Errorf("store form: %w", err)
 		}
 		_, err := audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionCreate, Target: target(id), Detail: detail(d)})
@@ -414,8 +430,8 @@ func (s *Service) Update(ctx context.Context, actor string, id int64, d Draft) (
 			return ErrHasAnswers
 		}
 		now := s.now().UnixMilli()
-		if _, err := tx.ExecContext(ctx, `UPDATE forms SET title = ?, intro = ?, questions = ?, done = ?, thanks = ?, updated_at = ?, published_at = NULL WHERE id = ?`,
-			d.Title, d.Intro, string(qs), d.Done, d.Thanks, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE forms SET title = ?, intro = ?, questions = ?, done = ?, thanks = ?, prefill_days = ?, updated_at = ?, published_at = NULL WHERE id = ?`,
+			d.Title, d.Intro, string(qs), d.Done, d.Thanks, d.PrefillDays, now, id); err != nil {
 			return fmt.Errorf("store form: %w", err)
 		}
 		_, err = audit.Record(ctx, tx, audit.Entry{At: now, Actor: actor, Action: ActionUpdate, Target: target(id), Detail: detail(d)})
@@ -469,7 +485,7 @@ func Definition(f Form, token, liffID string, version int64) wire.FormDef {
 	qs := make([]wire.FormQuestion, len(f.Questions))
 	for i, q := range f.Questions {
 		qs[i] = wire.FormQuestion{ID: q.ID, Type: q.Type, Label: q.Label, Help: q.Help, Required: q.Required,
-			Choices: q.Choices, Min: q.Min, Max: q.Max, MaxLen: q.MaxLen, Consent: q.Consent}
+			Choices: q.Choices, Min: q.Min, Max: q.Max, MaxLen: q.MaxLen, Consent: q.Consent, Prefill: q.Prefill != ""}
 		if q.ShowIf != nil {
 			qs[i].ShowIf = &wire.FormCondition{Question: q.ShowIf.Question, Values: q.ShowIf.Values}
 		}
@@ -519,7 +535,7 @@ func (s *Service) publisher(ctx context.Context) (Publisher, bool) {
 	return s.relay(ctx)
 }
 
-const selectForm = `SELECT f.id, f.title, f.intro, f.questions, f.done, f.thanks, f.status, f.token,
+const selectForm = `SELECT f.id, f.title, f.intro, f.questions, f.done, f.thanks, f.prefill_days, f.status, f.token,
 	f.published_at IS NOT NULL, f.created_at, f.updated_at,
 	(SELECT count(*) FROM form_answers a WHERE a.form_id = f.id),
 	(SELECT count(*) FROM form_rejects r WHERE r.form_id = f.id)
@@ -531,7 +547,7 @@ func scanForm(row interface{ Scan(...any) error }) (Form, string, error) {
 		qs    string
 		token string
 	)
-	if err := row.Scan(&f.ID, &f.Title, &f.Intro, &qs, &f.Done, &f.Thanks, &f.Status, &token,
+	if err := row.Scan(&f.ID, &f.Title, &f.Intro, &qs, &f.Done, &f.Thanks, &f.PrefillDays, &f.Status, &token,
 		&f.Published, &f.CreatedAt, &f.UpdatedAt, &f.Answers, &f.Rejected); err != nil {
 		return Form{}, "", err
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -292,13 +293,20 @@ const LIFFSDKPath = "/liff/sdk.js"
 // liffShim is that stand-in. "Inside LINE" is a page opened through
 // LIFFURL: LINE's app hands a LIFF page its credentials in the URL
 // fragment, and so does the simulator (linesim_id_token); the shim removes
-// the fragment at once, as LIFF does. Without one the page is "outside
-// LINE" (isInClient false, no ID token).
+// that at once, as LIFF does, keeping the rest. A LIFF URL's own query and
+// fragment reach the endpoint in ?liff.state= (LINE's primary redirect)
+// and are put back when liff.init() runs (its secondary redirect), which
+// is when a page may read them. Without a token the page is "outside LINE"
+// (isInClient false, no ID token).
 const liffShim = `(function(){
 var p=new URLSearchParams(location.hash.slice(1)),t=p.get('linesim_id_token');
-if(t)history.replaceState(null,'',location.pathname+location.search);
+p.delete('linesim_id_token');var rest=p.toString();
+if(t)history.replaceState(null,'',location.pathname+location.search+(rest?'#'+rest:''));
 window.liff={
-init:function(o){return o&&o.liffId?Promise.resolve():Promise.reject(new Error('liffId is necessary for liff.init()'))},
+init:function(o){if(!o||!o.liffId)return Promise.reject(new Error('liffId is necessary for liff.init()'));
+var q=new URLSearchParams(location.search),st=q.get('liff.state');
+if(st!==null){q.delete('liff.state');var qs=q.toString();history.replaceState(null,'',location.pathname+(qs?'?'+qs:'')+st)}
+return Promise.resolve()},
 isInClient:function(){return !!t},
 isLoggedIn:function(){return !!t},
 getIDToken:function(){return t||null},
@@ -313,11 +321,22 @@ func handleLIFFSDK(w http.ResponseWriter, _ *http.Request) {
 
 // LIFFURL is pageURL as LINE opens it for a customer inside the LINE app:
 // with a fresh ID token (nonce "") for the login channel in the fragment,
-// which the stand-in SDK hands to the page.
+// which the stand-in SDK hands to the page. A pageURL with a fragment is
+// taken as a LIFF URL's path, query and fragment: they travel as LINE
+// carries them, in ?liff.state= of the first request (so the endpoint's
+// server sees them once), and the stand-in's liff.init() puts them back.
 func (s *Server) LIFFURL(userID, pageURL string) (string, error) {
 	tok, err := s.IssueIDToken(userID, "")
 	if err != nil {
 		return "", err
+	}
+	if base, frag, ok := strings.Cut(pageURL, "#"); ok {
+		base, query, _ := strings.Cut(base, "?")
+		state := "#" + frag
+		if query != "" {
+			state = "?" + query + state
+		}
+		return base + "?liff.state=" + url.QueryEscape(state) + "#linesim_id_token=" + tok, nil
 	}
 	return pageURL + "#linesim_id_token=" + tok, nil
 }

@@ -66,6 +66,9 @@ func (s *Server) handleFormUpload(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "not removed", http.StatusServiceUnavailable)
 			return
 		}
+	case up.Prefill != nil:
+		s.storePrefill(w, r, t, up.Prefill)
+		return
 	case up.Form != nil:
 		// The key answers are sealed to must be the tenant's own: a
 		// definition can never send answers anywhere else.
@@ -225,16 +228,21 @@ func (s *Server) handleFormSubmit(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// deleteTenantForms removes a removed tenant's forms.
+// deleteTenantForms removes a removed tenant's forms and prefill values.
 func (o *jsObjects) deleteTenantForms(ctx context.Context, tenant string) error {
-	st, err := o.js.Stream(ctx, "KV_"+formsBucket)
-	if err != nil {
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil
+	for _, b := range []string{formsBucket, prefillBucket} {
+		st, err := o.js.Stream(ctx, "KV_"+b)
+		if err != nil {
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				continue
+			}
+			return err
 		}
-		return err
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject("$KV."+b+"."+tenant+".*")); err != nil {
+			return err
+		}
 	}
-	return st.Purge(ctx, jetstream.WithPurgeSubject("$KV."+formsBucket+"."+tenant+".*"))
+	return nil
 }
 
 // postalTable is the postal-code table, read on the first lookup (a relay

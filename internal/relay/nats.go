@@ -42,6 +42,9 @@ const (
 	// formsBucket holds published form definitions (forms.go) under
 	// TENANT.FORM: questions and texts, nothing about anyone.
 	formsBucket = "tsunagu_relay_forms"
+	// prefillBucket holds sealed prefill values (forms_prefill.go) under
+	// TENANT.ID, each with its own TTL (its expiry): ciphertext only.
+	prefillBucket = "tsunagu_relay_prefill"
 	// bookingBucket holds each tenant's published availability (key
 	// TENANT: bare slots, no names); holdsBucket the places held at the
 	// relay and not yet counted by the desktop (booking.go).
@@ -163,6 +166,7 @@ type jsObjects struct {
 	attempts jetstream.KeyValue
 	links    jetstream.KeyValue
 	forms    jetstream.KeyValue
+	prefill  jetstream.KeyValue
 	booking  jetstream.KeyValue
 	holds    jetstream.KeyValue
 	media    jetstream.ObjectStore
@@ -262,6 +266,20 @@ func setupJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObj
 	if err != nil {
 		return nil, fmt.Errorf("relay: bucket %s: %w", formsBucket, err)
 	}
+	o.prefill, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      prefillBucket,
+		Description: "Tsunagu relay sealed prefill values (ciphertext; each key expires)",
+		History:     1,
+		// Per-key TTLs (the link's expiry) need limit markers; MaxAge is
+		// the backstop for the longest a form may set.
+		TTL:            time.Duration(wire.MaxPrefillTTL)*time.Millisecond + time.Hour,
+		LimitMarkerTTL: time.Minute,
+		Storage:        jetstream.FileStorage,
+		Replicas:       cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: bucket %s: %w", prefillBucket, err)
+	}
 	for _, b := range []struct {
 		kv   *jetstream.KeyValue
 		name string
@@ -354,10 +372,11 @@ func openJetStream(ctx context.Context, nc *nats.Conn, cfg queueConfig) (*jsObje
 	o.media, e4 = js.ObjectStore(ctx, mediaBucket)
 	o.links, e7 = js.KeyValue(ctx, linksBucket)
 	o.forms, e8 = js.KeyValue(ctx, formsBucket)
-	var e9, e10 error
+	var e9, e10, e11 error
 	o.booking, e9 = js.KeyValue(ctx, bookingBucket)
 	o.holds, e10 = js.KeyValue(ctx, holdsBucket)
-	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil && e8 == nil && e9 == nil && e10 == nil {
+	o.prefill, e11 = js.KeyValue(ctx, prefillBucket)
+	if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && e7 == nil && e8 == nil && e9 == nil && e10 == nil && e11 == nil {
 		return o, nil
 	}
 	return setupJetStream(ctx, nc, cfg)

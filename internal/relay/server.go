@@ -377,7 +377,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /f/{tenant}/{form}", s.handleFormPage)
 	mux.HandleFunc("GET /f/{tenant}/{form}/def.json", s.handleFormDef)
 	mux.HandleFunc("POST /f/{tenant}/{form}", s.handleFormSubmit)
-	mux.HandleFunc("POST /v1/booking", s.handleBookingUpload) // booking.go
+	mux.HandleFunc("GET /f/{tenant}/{form}/p/{id}", s.handlePrefillGet) // forms_prefill.go
+	mux.HandleFunc("POST /v1/booking", s.handleBookingUpload)           // booking.go
 	mux.HandleFunc("GET /b/{tenant}", s.handleBookingPage)
 	mux.HandleFunc("GET /b/{tenant}/slots.json", s.handleBookingSlots)
 	mux.HandleFunc("POST /b/{tenant}/hold", s.handleBookingHold)

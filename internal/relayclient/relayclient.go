@@ -611,6 +611,13 @@ func (c *Client) PublishForm(ctx context.Context, def wire.FormDef) error {
 	return c.formUpload(ctx, wire.FormUpload{Form: &def})
 }
 
+// PublishPrefill puts one link's sealed prefill values on the relay
+// (signed like a definition; wire/prefill.go). Uploading the same blob
+// again is fine (a retried send); another blob under the same ID is not.
+func (c *Client) PublishPrefill(ctx context.Context, p wire.FormPrefill) error {
+	return c.formUpload(ctx, wire.FormUpload{Prefill: &p})
+}
+
 // RemoveForm takes a form off the relay: its page then answers 404.
 func (c *Client) RemoveForm(ctx context.Context, id string) error {
 	return c.formUpload(ctx, wire.FormUpload{Remove: id})

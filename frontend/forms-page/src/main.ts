@@ -7,6 +7,7 @@
 // and posts the box; the relay only ever holds ciphertext. Outside LINE it
 // explains how to open it there. Vanilla TypeScript: small for slow phones.
 import { sealAnonymous } from './seal'
+import { fragmentKey, idTokenSub, openPrefill } from './prefill'
 import { answersToSend, check, postalDigits, shown, visible, type Address, type Answer, type Question } from './rules'
 import { parseDate, wareki } from '../../src/utils/wareki'
 
@@ -71,7 +72,8 @@ function randomID(): string {
 
 // --- rendering ---
 
-type Field = { q: Question; read: () => Answer; error: HTMLElement; focus: HTMLElement; box: HTMLElement }
+// fill puts a prefilled value in (false: not a value this field takes).
+type Field = { q: Question; read: () => Answer; error: HTMLElement; focus: HTMLElement; box: HTMLElement; fill?: (v: unknown) => boolean }
 
 function field(q: Question, i: number): Field {
   const id = `q${i}`
@@ -135,7 +137,18 @@ function field(q: Question, i: number): Field {
     fs.append(error)
     const box = el('div', { class: 'q' }, fs)
     const read = (): Address => ({ code: code.value, pref: pref.value, city: city.value, town: town.value, building: building.value })
-    return { q, read, error, focus: code, box }
+    const fill = (v: unknown) => {
+      if (!v || typeof v !== 'object') return false
+      const a = v as Record<string, unknown>
+      const str = (x: unknown) => (typeof x === 'string' ? x : '')
+      code.value = str(a.code)
+      pref.value = PREFS.includes(str(a.pref)) ? str(a.pref) : ''
+      city.value = str(a.city)
+      town.value = str(a.town)
+      building.value = str(a.building)
+      return true
+    }
+    return { q, read, error, focus: code, box, fill }
   }
   if (q.type === 'choice' || q.type === 'multi' || q.type === 'consent') {
     const fs = el('fieldset', { 'aria-describedby': described })
@@ -192,6 +205,13 @@ function field(q: Question, i: number): Field {
     box.append(error)
     focus = inp
     read = () => inp.value
+    const fill = (v: unknown) => {
+      if (typeof v !== 'string') return false
+      inp.value = v
+      inp.dispatchEvent(new Event('input', { bubbles: true })) // the birth date's reading
+      return true
+    }
+    return { q, read, error, focus, box, fill }
   }
   return { q, read, error, focus, box }
 }
@@ -220,7 +240,11 @@ async function lookup(code: string): Promise<[string, string, string][] | null> 
   return chunk[code] ?? []
 }
 
-function render(def: FormDef, liff: Liff) {
+// Prefill is what a link sent to one customer carries: values (opened in
+// this phone), or a note that they could not be used.
+type Prefill = { values: Record<string, unknown> } | { failed: true } | null
+
+function render(def: FormDef, liff: Liff, prefill: Prefill) {
   document.title = def.title
   const submitID = randomID() // one per page: a resend after an error is the same submission
   const fields = def.questions.map(field)
@@ -230,8 +254,20 @@ function render(def: FormDef, liff: Liff) {
   const confirm = el('div', { class: 'confirm', hidden: '' })
   const kids: Node[] = [el('h1', {}, def.title)]
   if (def.intro) kids.push(el('p', { class: 'intro' }, def.intro))
+  if (prefill && 'failed' in prefill) {
+    // Expired, unknown, or not this LINE user's: the empty form, calmly,
+    // naming nobody.
+    kids.push(el('p', { class: 'note', role: 'note' }, '登録済みの情報は表示できませんでした（リンクの有効期限が過ぎた場合など）。お手数ですが、ご記入ください。'))
+  }
   kids.push(form, confirm)
   show(...kids)
+  if (prefill && 'values' in prefill) {
+    for (const f of fields) {
+      if (!f.q.prefill || !f.fill || !(f.q.id in prefill.values) || !f.fill(prefill.values[f.q.id])) continue
+      f.box.classList.add('prefilled')
+      f.error.before(el('p', { class: 'pre' }, '登録済みの情報を入れてあります。違っていれば直してください。'))
+    }
+  }
 
   const readAll = () => {
     const out: Record<string, Answer> = {}
@@ -386,7 +422,28 @@ async function main() {
     notInLine(def.title)
     return
   }
-  render(def, liff)
+  render(def, liff, await readPrefill(def, liff))
+}
+
+// readPrefill reads the link's prefill after liff.init() (LINE restores the
+// LIFF URL's query and fragment then), takes the ID and the key out of the
+// address bar at once, and opens the values with the key bound to this
+// LINE user. No ?p=: no prefill.
+async function readPrefill(def: FormDef, liff: Liff): Promise<Prefill> {
+  const id = new URLSearchParams(location.search).get('p')
+  const key = fragmentKey(location.hash)
+  if (id === null && key === null) return null
+  history.replaceState(null, '', location.pathname)
+  if (!id || !/^[A-Za-z0-9_-]{32}$/.test(id) || !key) return { failed: true }
+  try {
+    const res = await fetch(`${location.pathname.replace(/\/$/, '')}/p/${id}`, { cache: 'no-store' })
+    if (!res.ok) return { failed: true }
+    const values = openPrefill(new Uint8Array(await res.arrayBuffer()), key, idTokenSub(liff.getIDToken()), def.id)
+    key.fill(0)
+    return values ? { values } : { failed: true }
+  } catch {
+    return { failed: true }
+  }
 }
 
 main()

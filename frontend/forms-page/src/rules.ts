@@ -18,6 +18,7 @@ export type Question = {
   max?: number
   maxLen?: number
   consent?: string
+  prefill?: boolean // a link to one customer may carry its value (prefill.ts)
   showIf?: Condition
 }
 

@@ -9,6 +9,11 @@
 // {"postal", "expect": "filled"|"failed"} types a postal code and waits for
 // the lookup's word, keeping what it filled in as "lookups".
 // "blockPostal" makes the relay's postal-code table unreachable.
+// "read": [labels] keeps those fields' values as the page opened ("values"),
+// with the prefill marks ("marks": fields marked as filled in) and the
+// calm note a link whose values cannot be used shows ("note");
+// "readOnly" stops there (nothing sent); "shotOpened" takes
+// forms-phone-NAME-opened.png.
 // Every run goes 「確認へ進む」 → the confirmation step (its text kept as
 // "confirm", screenshot forms-phone-NAME-confirm.png) → 「送信する」.
 // Prints one JSON line: {"outside": text, "runs": [{"name", "errors": [...], "confirm": text, "done": text, "posts": n}]}.
@@ -49,6 +54,19 @@ try {
     await page.goto(run.url)
     await page.getByRole('button', { name: '確認へ進む' }).waitFor()
     res.url = page.url()
+    if (run.read) {
+      res.values = {}
+      for (const l of run.read) res.values[l] = await page.getByLabel(l, { exact: true }).inputValue()
+      res.marks = await page.locator('.prefilled').count()
+      res.note = (await page.locator('.note').allInnerTexts()).join('\n')
+      res.main = await page.locator('main').innerText()
+      if (run.shotOpened) await page.screenshot({ path: join(arg.shots, `forms-phone-${run.name}-opened.png`), fullPage: true })
+    }
+    if (run.readOnly) {
+      out.runs.push(res)
+      await page.close()
+      continue
+    }
     if (run.submitEmptyFirst) {
       await page.getByRole('button', { name: '確認へ進む' }).click()
       await page.locator('[aria-invalid="true"]').first().waitFor()

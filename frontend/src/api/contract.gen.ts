@@ -893,6 +893,7 @@ export interface FormsDraft {
   done: string
   thanks: string
   questions: FormsQuestion[]
+  prefillDays: number
 }
 
 /** forms.Form */
@@ -903,6 +904,7 @@ export interface FormsForm {
   done: string
   thanks: string
   questions: FormsQuestion[]
+  prefillDays: number
   status: string
   url: string
   published: boolean
@@ -910,6 +912,28 @@ export interface FormsForm {
   rejected: number
   createdAt: number
   updatedAt: number
+}
+
+/** forms.PrefillPreview */
+export interface FormsPrefillPreview {
+  form: string
+  customer: string
+  values: FormsPrefillValue[]
+  days: number
+}
+
+/** forms.PrefillSent */
+export interface FormsPrefillSent {
+  fields: string[]
+  expires: number
+}
+
+/** forms.PrefillValue */
+export interface FormsPrefillValue {
+  questionId: string
+  label: string
+  field: string
+  value: string
 }
 
 /** forms.Question */
@@ -925,6 +949,7 @@ export interface FormsQuestion {
   maxLen?: number
   consent?: string
   attribute?: string
+  prefill?: string
   showIf?: FormsCondition
 }
 
@@ -1905,6 +1930,7 @@ export interface Methods {
   FetchContent(arg1: number): void
   FindPrimaries(): DiscoverPrimary[]
   FormAnswers(arg1: number): FormsAnswer[]
+  FormPrefillPreview(arg1: number, arg2: number): FormsPrefillPreview
   FormSettings(): FormsSettings
   Forms(arg1: boolean): FormsForm[]
   GetConversation(arg1: number): InboxConversation
@@ -2018,6 +2044,7 @@ export interface Methods {
   SegmentPreview(arg1: SegmentNode, arg2: number, arg3: number): SegmentPreview
   Segments(): Segment[]
   SendCampaign(arg1: number): Campaign
+  SendPrefilledForm(arg1: number, arg2: number, arg3: string): FormsPrefillSent
   SendSurvey(arg1: number, arg2: number): void
   SendTestEmail(arg1: string): void
   SendTestSMS(arg1: string): void
@@ -2177,6 +2204,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   FetchContent: { service: 'InboxService', permission: 'inbox.read' },
   FindPrimaries: { service: 'SeatPairService', permission: null, result: { l: 0 } },
   FormAnswers: { service: 'FormsService', permission: 'customers.read', result: { l: 'FormsAnswer' } },
+  FormPrefillPreview: { service: 'FormsService', permission: 'inbox.reply', result: 'FormsPrefillPreview' },
   FormSettings: { service: 'FormsService', permission: 'drafts' },
   Forms: { service: 'FormsService', permission: 'drafts', result: { l: 'FormsForm' } },
   GetConversation: { service: 'InboxService', permission: 'inbox.read' },
@@ -2290,6 +2318,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SegmentPreview: { service: 'CampaignService', permission: 'customers.read', result: 'SegmentPreview' },
   Segments: { service: 'CampaignService', permission: 'drafts', result: { l: 'Segment' } },
   SendCampaign: { service: 'CampaignService', permission: 'approve', result: 'Campaign' },
+  SendPrefilledForm: { service: 'FormsService', permission: 'inbox.reply', result: 'FormsPrefillSent' },
   SendSurvey: { service: 'SurveyService', permission: 'inbox.reply' },
   SendTestEmail: { service: 'CampaignService', permission: 'settings' },
   SendTestSMS: { service: 'CampaignService', permission: 'settings' },
@@ -2365,6 +2394,8 @@ export const shapes: { readonly [type: string]: { readonly [member: string]: Sha
   FormsCondition: { values: { l: 0 } },
   FormsDraft: { questions: { l: 'FormsQuestion' } },
   FormsForm: { questions: { l: 'FormsQuestion' } },
+  FormsPrefillPreview: { values: { l: 0 } },
+  FormsPrefillSent: { fields: { l: 0 } },
   FormsQuestion: { choices: { l: 0 }, showIf: 'FormsCondition' },
   ImportRequest: { mapping: { m: 0 } },
   ImporterPreview: { headers: { l: 0 }, mapping: { m: 0 }, rows: { l: 'ImporterPreviewRow' } },
@@ -2464,11 +2495,19 @@ export const errorCodes = [
   'errors.fieldUnreachable',
   'errors.forbidden',
   'errors.formArchived',
+  'errors.formBlocked',
   'errors.formHasAnswers',
   'errors.formInvalid',
+  'errors.formLinkNotSent',
+  'errors.formNoCustomer',
   'errors.formNoLiff',
+  'errors.formNoPrefill',
   'errors.formNoRelay',
+  'errors.formNoSender',
+  'errors.formNotPublished',
   'errors.formNotSent',
+  'errors.formRelayDown',
+  'errors.formRequestKey',
   'errors.imageInvalid',
   'errors.imageTooLarge',
   'errors.importCancelled',

@@ -143,6 +143,7 @@ export const AUDIT_ACTIONS = [
   'form.results',
   'form.export',
   'form.settings',
+  'form.prefill_send',
   // Consultation booking (internal/booking).
   'booking.type_create',
   'booking.type_update',
@@ -290,6 +291,16 @@ function detailValue(t: T, te: TE, key: string, value: string): string {
     case 'source':
     case 'staff':
       return personName(value, t)
+    case 'fields':
+      // A prefilled link's customer fields (form.prefill_send), never values.
+      return value
+        .split(',')
+        .filter(Boolean)
+        .map((f) => lookup(t, te, 'webforms.prefillFields', f) ?? f)
+        .join('、')
+    case 'expires':
+      // Unix ms, shown in Japan time (the branch's) in either language.
+      return /^\d+$/.test(value) ? new Date(Number(value) + 9 * 3600 * 1000).toISOString().slice(0, 16).replace('T', ' ') : value
     case 'permission':
       return lookup(t, te, 'audit.permissions', value) ?? value
     case 'content':

@@ -66,6 +66,9 @@ type FormQuestion struct {
 	Max      *float64 `json:"max,omitempty"`     // number
 	MaxLen   int      `json:"maxLen,omitempty"`  // text, longtext (0: MaxFormText)
 	Consent  string   `json:"consent,omitempty"` // consent: the institution's text
+	// Prefill says a link sent to one customer may carry this question's
+	// value from the customer record (sealed, prefill.go); never a value.
+	Prefill bool `json:"prefill,omitempty"`
 	// ShowIf shows the question (or section) only when an earlier choice
 	// or multi-choice answer is one of Values; nil: always shown.
 	ShowIf *FormCondition `json:"showIf,omitempty"`
@@ -92,11 +95,13 @@ type FormDef struct {
 	BoxKey    []byte         `json:"boxKey"`
 }
 
-// FormUpload is the body of POST /v1/forms: a definition to serve, or, with
-// Remove, the ID of one to take down.
+// FormUpload is the body of POST /v1/forms: a definition to serve, with
+// Remove the ID of one to take down, or with Prefill a sealed set of values
+// for one link (prefill.go).
 type FormUpload struct {
-	Form   *FormDef `json:"form,omitempty"`
-	Remove string   `json:"remove,omitempty"`
+	Form    *FormDef     `json:"form,omitempty"`
+	Remove  string       `json:"remove,omitempty"`
+	Prefill *FormPrefill `json:"prefill,omitempty"`
 }
 
 // ErrFormDef: a definition the relay will not serve.

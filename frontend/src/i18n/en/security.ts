@@ -295,6 +295,7 @@ const en: typeof ja = {
         results: "Viewed a web form's answers",
         export: "Exported a web form's answers (CSV)",
         settings: "Changed the web forms' LIFF set-up",
+        prefill_send: 'Sent a form link filled in from customer information (the values are not recorded)',
       },
       booking: {
         type_create: 'Created a consultation type',
@@ -406,6 +407,8 @@ const en: typeof ja = {
       bytes: 'Size',
       rules: 'Assignments',
       at: 'Scheduled for',
+      fields: 'Customer information filled in',
+      expires: 'Link expires',
       kind: 'Kind',
       role: 'Role',
       reason: 'Reason',

@@ -293,6 +293,7 @@ const ja = {
         results: 'フォームの回答を閲覧',
         export: 'フォームの回答を CSV に書き出し',
         settings: 'フォームの LIFF 設定を変更',
+        prefill_send: '顧客情報を入れたフォームのリンクを送信（情報の中身は記録しません）',
       },
       booking: {
         type_create: '相談の種類を作成',
@@ -404,6 +405,8 @@ const ja = {
       bytes: 'サイズ',
       rules: '割り当ての数',
       at: '予定日時',
+      fields: '入力しておいた顧客情報',
+      expires: 'リンクの有効期限',
       kind: '種類',
       role: '権限',
       reason: '理由',
