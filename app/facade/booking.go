@@ -83,6 +83,20 @@ func (s *BookingService) SetBookingSettings(st booking.Settings) (booking.Settin
 	})
 }
 
+// BookingReminder returns the day-before reminder's settings.
+func (s *BookingService) BookingReminder() (booking.Reminder, error) {
+	return bookingCall(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, svc *booking.Service) (booking.Reminder, error) {
+		return svc.Reminder(ctx)
+	})
+}
+
+// SetBookingReminder stores them; audited.
+func (s *BookingService) SetBookingReminder(r booking.Reminder) (booking.Reminder, error) {
+	return bookingCall(s.a, auth.PermSettings, func(ctx context.Context, staff auth.Staff, svc *booking.Service) (booking.Reminder, error) {
+		return svc.SetReminder(ctx, staff.Actor(), r)
+	})
+}
+
 // BookingAvailability lists the slots customers can book now (typeID 0:
 // every type), with the places left.
 func (s *BookingService) BookingAvailability(typeID int64) ([]booking.Slot, error) {
@@ -99,8 +113,18 @@ func (s *BookingService) Bookings(from, to, staffID int64) ([]booking.Booking, e
 	})
 }
 
+// BookingConfirmation is the LINE message BookOnBehalf will send for r
+// (the engine's builder), or onLine false when the customer has no LINE.
+func (s *BookingService) BookingConfirmation(r booking.Request) (booking.Preview, error) {
+	return bookingCall(s.a, auth.PermCustomersRead, func(ctx context.Context, _ auth.Staff, svc *booking.Service) (booking.Preview, error) {
+		r.Source, r.SubmitID = booking.SourceStaff, ""
+		return svc.Confirmation(ctx, r)
+	})
+}
+
 // BookOnBehalf books a consultation for a customer (from the inbox or the
-// customer card); audited.
+// customer card); audited. The engine confirms it in LINE like a page
+// booking (nothing for a customer without LINE: Booking.onLine).
 func (s *BookingService) BookOnBehalf(r booking.Request) (booking.Booking, error) {
 	return bookingCall(s.a, auth.PermCustomersEdit, func(ctx context.Context, st auth.Staff, svc *booking.Service) (booking.Booking, error) {
 		r.Source, r.SubmitID = booking.SourceStaff, ""

@@ -66,16 +66,30 @@ type Booking struct {
 // the type's lead time and horizon; staff may book sooner or further ahead.
 // created is false when the SubmitID was already stored (the booking made
 // then is returned).
+//
+// A new booking gets its change/cancel key and the customer on LINE its
+// confirmation (the message a page booking gets, Confirmation), enqueued
+// in the booking's transaction (retry key first) and sent after the
+// commit; a customer not on LINE is sent nothing (Booking.OnLine).
 func (s *Service) Book(ctx context.Context, actor string, r Request) (b Booking, created bool, err error) {
-	var id int64
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return Booking{}, false, fmt.Errorf("booking: book: %w", err)
+	}
+	var id, sendID int64
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		id, created, err = s.bookTx(ctx, tx, actor, r, 0)
+		if err != nil || !created {
+			return err
+		}
+		sendID, err = s.confirmTx(ctx, tx, id, st)
 		return err
 	})
 	if err != nil {
 		return Booking{}, false, fmt.Errorf("booking: book: %w", err)
 	}
 	if created {
+		s.sendNow(ctx, sendID)
 		s.republish(ctx)
 	}
 	b, err = s.Get(ctx, id)
@@ -250,6 +264,77 @@ func (s *Service) Cancel(ctx context.Context, actor string, id int64, byCustomer
 	return nil
 }
 
+// ConfirmedHead opens a new booking's LINE confirmation.
+const ConfirmedHead = "ご予約を承りました。"
+
+// confirmTx gives the new booking id its manage key and enqueues its
+// confirmation in tx (0: the customer is not on LINE), noting the send on
+// the booking.
+func (s *Service) confirmTx(ctx context.Context, tx *sql.Tx, id int64, st Settings) (int64, error) {
+	token, err := newManageToken()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE bookings SET manage_token = ? WHERE id = ?`, token, id); err != nil {
+		return 0, err
+	}
+	b, err := getBooking(ctx, tx, id)
+	if err != nil {
+		return 0, err
+	}
+	sendID, err := s.tell(ctx, tx, b, st, ConfirmedHead, true)
+	if err != nil || sendID == 0 {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE bookings SET confirm_send = ? WHERE id = ?`, sendID, id)
+	return sendID, err
+}
+
+// Preview is the LINE confirmation a booking will get, before it is made.
+type Preview struct {
+	Text   string `json:"text"`   // "" when OnLine is false
+	OnLine bool   `json:"onLine"` // false: the customer is not on LINE, nothing is sent
+}
+
+// previewKey stands for the booking's change/cancel key, made when it is
+// booked, in a preview.
+const previewKey = "…"
+
+// Confirmation is the message Book will send for r (built by the same
+// code; the change/cancel key is shown as "…"), or OnLine false when the
+// customer has no LINE. It checks only what the message needs: the type,
+// and the customer when one is named.
+func (s *Service) Confirmation(ctx context.Context, r Request) (Preview, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return Preview{}, fmt.Errorf("booking: confirmation: %w", err)
+	}
+	q := s.db.Reader()
+	ts, err := s.types(ctx, q, r.TypeID)
+	if err != nil {
+		return Preview{}, fmt.Errorf("booking: confirmation: %w", err)
+	}
+	if r.TypeID == 0 || len(ts) == 0 {
+		return Preview{}, fmt.Errorf("booking: confirmation: %w", fielderr.New(ErrInvalid, "typeId", fielderr.Choose))
+	}
+	user := r.LineUserID
+	if user == "" && r.CustomerID != 0 {
+		err := q.QueryRowContext(ctx, `SELECT line_user_id FROM customer_line_links WHERE customer_id = ? ORDER BY line_user_id LIMIT 1`, r.CustomerID).Scan(&user)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return Preview{}, fmt.Errorf("booking: confirmation: %w", err)
+		}
+	}
+	if user == "" {
+		return Preview{}, nil
+	}
+	t := ts[0]
+	b := Booking{TypeID: t.ID, TypeName: t.Name, Start: r.Start, End: time.UnixMilli(r.Start).Add(time.Duration(t.DurationMin) * time.Minute).UnixMilli()}
+	return Preview{Text: compose(ConfirmedHead, s.describe(ctx, b, st, previewKey)), OnLine: true}, nil
+}
+
+// compose is every booking message: head, a blank line, the booking.
+func compose(head, booking string) string { return head + "\n\n" + booking }
+
 // tell enqueues, in tx, a LINE message about b to the customer (0 when
 // they have no LINE). withManage adds the change/cancel link.
 func (s *Service) tell(ctx context.Context, tx *sql.Tx, b Booking, st Settings, head string, withManage bool) (int64, error) {
@@ -272,7 +357,7 @@ func (s *Service) message(ctx context.Context, tx *sql.Tx, b Booking, st Setting
 			return "", err
 		}
 	}
-	return head + "\n\n" + s.describe(ctx, b, st, token), nil
+	return compose(head, s.describe(ctx, b, st, token)), nil
 }
 
 // sendNow sends an enqueued message after its commit, best effort: an

@@ -92,13 +92,18 @@ func (s *Service) Publish(ctx context.Context) error {
 	if s.ids != nil {
 		a.LIFFID = s.ids.LIFFID(ctx)
 	}
+	lead := map[int64]time.Duration{}
 	for _, t := range ts {
 		if t.Active {
 			a.Types = append(a.Types, wire.BookingType{ID: t.ID, Name: t.Name, DurationMin: t.DurationMin})
+			lead[t.ID] = time.Duration(t.LeadMin) * time.Minute
 		}
 	}
 	for _, sl := range slots {
-		a.Slots = append(a.Slots, wire.BookingSlot{TypeID: sl.TypeID, Start: sl.Start, Remaining: sl.Remaining})
+		// Until: the relay stops offering it when it moves inside the
+		// lead time, without waiting for the next publish.
+		a.Slots = append(a.Slots, wire.BookingSlot{TypeID: sl.TypeID, Start: sl.Start, Remaining: sl.Remaining,
+			Until: time.UnixMilli(sl.Start).Add(-lead[sl.TypeID]).UnixMilli()})
 	}
 	s.pub.mu.Lock()
 	defer s.pub.mu.Unlock() // one publish at a time, in version order
@@ -140,8 +145,10 @@ func (s *Service) republish(ctx context.Context) {
 }
 
 func (s *Service) countedHolds(ctx context.Context) ([]string, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT hold_id FROM booking_requests WHERE hold_id IS NOT NULL AND handled_at > ? ORDER BY handled_at`,
-		s.now().Add(-countedFor).UnixMilli())
+	since := s.now().Add(-countedFor).UnixMilli()
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT hold_id FROM (
+		SELECT hold_id, handled_at FROM booking_requests WHERE hold_id IS NOT NULL AND handled_at > ?
+		UNION ALL SELECT hold_id, handled_at FROM booking_junk_holds WHERE handled_at > ?) ORDER BY handled_at`, since, since)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +162,34 @@ func (s *Service) countedHolds(ctx context.Context) ([]string, error) {
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// ReleaseHold counts as released the place the relay held for a box that
+// is not the booking request it was posted as (junk posted to /hold, or a
+// box that opens to something else): it booked nothing, so counting its
+// hold in the next publish frees the place, and that publish's places
+// left are unchanged by it (docs/booking.md). A hold already handled as a
+// request is left alone; the same one again is stored once. Publishes.
+func (s *Service) ReleaseHold(ctx context.Context, hold, slot string, receivedAt int64) error {
+	if !wire.ValidHoldID(hold) {
+		return nil // the relay never holds under such an ID: nothing to release
+	}
+	now := s.now()
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		// Older ones are no longer published as counted: kept no longer.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM booking_junk_holds WHERE handled_at <= ?`, now.Add(-countedFor).UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO booking_junk_holds (hold_id, slot, received_at, handled_at)
+			SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM booking_requests WHERE hold_id = ?) ON CONFLICT DO NOTHING`,
+			hold, slot, receivedAt, now.UnixMilli(), hold)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("booking: release hold: %w", err)
+	}
+	s.republish(ctx)
+	return nil
 }
 
 // Intake handles one request from the booking page (the engine's relay
@@ -251,22 +286,17 @@ func (s *Service) act(ctx context.Context, tx *sql.Tx, req *wire.BookingRequest,
 		if err != nil {
 			return "", 0, 0, err
 		}
-		token, err := newManageToken()
-		if err != nil {
+		// The same confirmation as a booking made by staff (Book).
+		if sendID, err = s.confirmTx(ctx, tx, id, st); err != nil {
 			return "", 0, 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bookings SET manage_token = ? WHERE id = ?`, token, id); err != nil {
-			return "", 0, 0, err
-		}
-		b, err := getBooking(ctx, tx, id)
-		if err != nil {
-			return "", 0, 0, err
-		}
-		text = "ご予約を承りました。\n\n" + s.describe(ctx, b, st, token)
-		result, bookingID = "booked", id
+		return "booked", id, sendID, nil
 	case wire.BookCancel, wire.BookReschedule:
 		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM bookings WHERE manage_token = ? AND line_user_id = ?`, req.Manage, user).Scan(&id)
+		// The booking's LINE user, or (booked by staff for a customer)
+		// the LINE linked to its customer: the one its confirmation went to.
+		err := tx.QueryRowContext(ctx, `SELECT id FROM bookings WHERE manage_token = ? AND (line_user_id = ?
+			OR (line_user_id IS NULL AND customer_id IN (SELECT customer_id FROM customer_line_links WHERE line_user_id = ?)))`, req.Manage, user, user).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "not_found", 0, s.enqueue(ctx, tx, user, "ご予約が見つかりませんでした。すでにキャンセル・変更済みの可能性があります。"), nil
 		}
@@ -281,7 +311,7 @@ func (s *Service) act(ctx context.Context, tx *sql.Tx, req *wire.BookingRequest,
 			if err != nil {
 				return "", 0, 0, err
 			}
-			text = "ご予約をキャンセルしました。\n\n" + s.describe(ctx, b, st, "")
+			text = compose("ご予約をキャンセルしました。", s.describe(ctx, b, st, ""))
 			result, bookingID = "cancelled", id
 			break
 		}

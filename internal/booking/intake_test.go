@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,6 +186,14 @@ func (e *relayEnv) drain(t *testing.T) []string {
 	_, err := e.client.DrainBatch(context.Background(), func(ctx context.Context, evs []relayclient.Event) []error {
 		errs := make([]error, len(evs))
 		for i, ev := range evs {
+			if ev.Released != nil {
+				// As the engine does: a hold whose box is not its request.
+				errs[i] = e.svc.ReleaseHold(ctx, ev.Released.Hold, ev.Released.Slot, ev.ReceivedAt)
+				if errs[i] == nil {
+					out = append(out, "released")
+				}
+				continue
+			}
 			if ev.Booking == nil {
 				t.Errorf("event %d is not a booking request", i)
 				continue
@@ -483,5 +492,178 @@ func TestStaffChangesAreToldInLINE(t *testing.T) {
 	}
 	if n := count(t, e.db, `SELECT count(*) FROM outbox_sends`); n != before {
 		t.Fatalf("%d sends enqueued for a customer without LINE", n-before)
+	}
+}
+
+// A booking staff make on a customer's behalf is confirmed by the engine
+// like a page booking: the message Confirmation previews (date with
+// weekday, type, branch, calendar link, change/cancel link), pushed once
+// to the customer's linked LINE; its change/cancel link works from that
+// LINE. A customer not on LINE: the preview says so and nothing is sent.
+func TestStaffBookingIsConfirmedLikeAPageBooking(t *testing.T) {
+	e := newRelayEnv(t, relay.Config{})
+	ctx := context.Background()
+	slots, _ := e.svc.Availability(ctx, e.typ.ID)
+	x := slots[1]
+	u := e.friend(t, "花子")
+	exec(t, e.db, `INSERT INTO customers (id, customer_no, name, created_at, updated_at) VALUES (5, 'C5', '山田 花子', 0, 0)`)
+	exec(t, e.db, `INSERT INTO customer_line_links (customer_id, line_user_id, linked_at, method) VALUES (5, ?, 0, 'manual')`, u)
+	req := booking.Request{TypeID: x.TypeID, Start: x.Start, CustomerID: 5, Source: booking.SourceStaff}
+	pv, err := e.svc.Confirmation(ctx, req)
+	if err != nil || !pv.OnLine {
+		t.Fatalf("preview %+v %v", pv, err)
+	}
+	b, created, err := e.svc.Book(ctx, "staff:1", req)
+	if err != nil || !created || !b.OnLine {
+		t.Fatalf("book %+v %v %v", b, created, err)
+	}
+	msgs := e.texts(u)
+	if len(msgs) != 1 {
+		t.Fatalf("sent %q", msgs)
+	}
+	got := msgs[0]
+	for _, want := range []string{"ご予約を承りました。", "【資産運用相談】", booking.When(x.Start, x.End), "つなぐ銀行 本店", "カレンダーに追加:", "予約の確認・変更・キャンセル:"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("confirmation lacks %q: %q", want, got)
+		}
+	}
+	if !calLink.MatchString(got) {
+		t.Errorf("no calendar link: %q", got)
+	}
+	m := manageLink.FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no change/cancel link: %q", got)
+	}
+	// The preview is the same message, the key (made at booking) shown as "…".
+	if want := strings.Replace(got, "m="+m[1], "m=…", 1); pv.Text != want {
+		t.Errorf("preview differs from the message sent:\n%s\n---\n%s", pv.Text, want)
+	}
+	if n := count(t, e.db, `SELECT count(*) FROM bookings WHERE id = ? AND confirm_send IS NOT NULL`, b.ID); n != 1 {
+		t.Errorf("the confirmation's send not noted on the booking")
+	}
+	// The link cancels from the customer's LINE.
+	tok, _ := e.sim.IssueIDToken(u, "")
+	if st, _ := e.phone(t).send(t, wire.BookingRequest{Kind: wire.BookCancel, SubmitID: randomID(t), IDToken: tok, Manage: m[1]}); st != http.StatusAccepted {
+		t.Fatalf("cancel: %d", st)
+	}
+	if res := e.drain(t); fmt.Sprint(res) != "[stored]" {
+		t.Fatalf("cancel: %v", res)
+	}
+	if b, _ := e.svc.Get(ctx, b.ID); b.Status != booking.StatusCancelled {
+		t.Fatalf("not cancelled from LINE: %+v", b)
+	}
+
+	// A customer not on LINE.
+	exec(t, e.db, `INSERT INTO customers (id, customer_no, name, created_at, updated_at) VALUES (6, 'C6', '佐藤 健一', 0, 0)`)
+	req.CustomerID = 6
+	if pv, err := e.svc.Confirmation(ctx, req); err != nil || pv.OnLine || pv.Text != "" {
+		t.Fatalf("preview for a customer without LINE %+v %v", pv, err)
+	}
+	before := count(t, e.db, `SELECT count(*) FROM outbox_sends`)
+	if b, _, err := e.svc.Book(ctx, "staff:1", req); err != nil || b.OnLine {
+		t.Fatalf("book %+v %v", b, err)
+	}
+	if n := count(t, e.db, `SELECT count(*) FROM outbox_sends`); n != before {
+		t.Fatalf("%d sends for a customer without LINE", n-before)
+	}
+}
+
+// A hold whose box the desktop cannot open (junk posted to /hold), or
+// whose box is a request for another hold, takes the place at the relay
+// until the desktop has seen it: then the next publish counts it as
+// released and the place is free again; a real request afterwards books.
+func TestJunkHoldsAreReleased(t *testing.T) {
+	e := newRelayEnv(t, relay.Config{})
+	ctx := context.Background()
+	if err := e.svc.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slots, _ := e.svc.Availability(ctx, e.typ.ID)
+	x := slots[0]
+	key := wire.BookingSlot{TypeID: x.TypeID, Start: x.Start}.Key()
+	p := e.phone(t)
+	post := func(hold string, sealed []byte) int {
+		b, _ := json.Marshal(wire.HoldRequest{Slot: key, HoldID: hold, Sealed: sealed})
+		res, err := http.Post(p.base+"/hold", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	// Junk: random bytes where a sealed box should be.
+	junk := make([]byte, 200)
+	rand.Read(junk)
+	if st := post(randomID(t), junk); st != http.StatusAccepted {
+		t.Fatalf("junk hold: %d", st)
+	}
+	if got := p.slots(t)[key]; got != 0 {
+		t.Fatalf("the junk hold does not take the place: %d", got)
+	}
+	if got := e.drain(t); fmt.Sprint(got) != "[released]" {
+		t.Fatalf("junk: %v", got)
+	}
+	if got := p.slots(t)[key]; got != 1 {
+		t.Fatalf("after the desktop saw the junk, the place is not free: %d", got)
+	}
+	// A real box for another hold ID than the one it was posted under.
+	u := e.friend(t, "花子")
+	tok, _ := e.sim.IssueIDToken(u, "")
+	sealed, err := wire.SealBooking(&p.key, wire.BookingRequest{Kind: wire.BookNew, SubmitID: randomID(t), IDToken: tok, HoldID: randomID(t), TypeID: x.TypeID, Start: x.Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := post(randomID(t), sealed); st != http.StatusAccepted {
+		t.Fatalf("mismatched hold: %d", st)
+	}
+	if got := e.drain(t); fmt.Sprint(got) != "[released]" {
+		t.Fatalf("mismatched: %v", got)
+	}
+	if got := p.slots(t)[key]; got != 1 {
+		t.Fatalf("after a mismatched box, the place is not free: %d", got)
+	}
+	if bs, _ := e.svc.List(ctx, 0, 1<<62, 0); len(bs) != 0 {
+		t.Fatalf("booked from a mismatched box: %+v", bs)
+	}
+	// The place is bookable for real.
+	if st, _ := p.send(t, wire.BookingRequest{Kind: wire.BookNew, SubmitID: randomID(t), IDToken: tok, HoldID: randomID(t), TypeID: x.TypeID, Start: x.Start}); st != http.StatusAccepted {
+		t.Fatalf("book: %d", st)
+	}
+	if got := e.drain(t); fmt.Sprint(got) != "[stored]" {
+		t.Fatalf("book: %v", got)
+	}
+	if got := p.slots(t)[key]; got != 0 {
+		t.Fatalf("booked, yet %d places left", got)
+	}
+}
+
+// Between publishes, a slot that moves inside its type's lead time (two
+// hours here) is no longer offered by the relay: the desktop publishes
+// each slot's last bookable moment and the relay checks it by its clock.
+func TestSlotsCloseAtTheLeadTimeBetweenPublishes(t *testing.T) {
+	var mu sync.Mutex
+	var relayShift time.Duration
+	e := newRelayEnv(t, relay.Config{Clock: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(relayShift)
+	}})
+	ctx := context.Background()
+	if err := e.svc.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slots, _ := e.svc.Availability(ctx, e.typ.ID)
+	x, y := slots[0], slots[len(slots)-1]
+	key := func(s booking.Slot) string { return wire.BookingSlot{TypeID: s.TypeID, Start: s.Start}.Key() }
+	p := e.phone(t)
+	if got := p.slots(t); got[key(x)] != 1 || got[key(y)] != 1 {
+		t.Fatalf("published: %v", got)
+	}
+	mu.Lock()
+	relayShift = time.Until(time.UnixMilli(x.Start).Add(-2*time.Hour + time.Minute)) // a minute inside x's lead time
+	mu.Unlock()
+	got := p.slots(t)
+	if _, ok := got[key(x)]; ok || got[key(y)] != 1 {
+		t.Fatalf("a slot inside the lead time still offered, without a publish: %v", got)
 	}
 }

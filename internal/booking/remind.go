@@ -7,13 +7,10 @@ import (
 	"time"
 )
 
-// RemindAt is when, the day before a booking, its reminder goes out
-// (Japan time, minutes after midnight: 10:00).
-const RemindAt = 10 * 60
-
-// RunDue sends the reminders due now: for each confirmed booking of
-// tomorrow (Japan time) made before today's reminder time, once its time
-// has come, one LINE message through the outbox. The reminder's row and
+// RunDue sends the reminders due now (when they are on, Reminder): for
+// each confirmed booking of tomorrow (Japan time) made before today's
+// reminder time (the one set now: a change applies to every reminder not
+// sent yet), once that time has come, one LINE message through the outbox. The reminder's row and
 // the outbox send (retry key) are stored in one transaction first, so a
 // reminder goes once even across a restart; a booking made after the
 // reminder time was just confirmed and gets none. It is an automation
@@ -22,9 +19,13 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	if s.send == nil {
 		return 0, nil
 	}
+	rem, at, err := s.reminder(ctx)
+	if err != nil || !rem.On {
+		return 0, err
+	}
 	now := s.now()
 	today := DayOf(now)
-	remindAt := today.Start().Add(RemindAt * time.Minute)
+	remindAt := today.Start().Add(time.Duration(at) * time.Minute)
 	if now.Before(remindAt) {
 		return 0, nil
 	}
@@ -72,7 +73,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 			if n, _ := res.RowsAffected(); n == 0 || b.Status != StatusConfirmed {
 				return nil // another pass took it, or it changed since the query
 			}
-			if sendID, err = s.tell(ctx, tx, b, st, "明日はご相談のご予約日です。ご来店をお待ちしております。", true); err != nil {
+			if sendID, err = s.tell(ctx, tx, b, st, fillReminder(rem.Text, b, st), true); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE booking_reminders SET send_id = nullif(?, 0) WHERE booking_id = ?`, sendID, id)

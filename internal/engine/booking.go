@@ -59,7 +59,7 @@ func (e *Engine) bookingRelay(ctx context.Context) (booking.Publisher, bool) {
 func (e *Engine) storeBookings(ctx context.Context, events []relayclient.Event, out []error) {
 	var svc *booking.Service
 	for i, ev := range events {
-		if ev.Booking == nil {
+		if ev.Booking == nil && ev.Released == nil {
 			continue
 		}
 		if svc == nil {
@@ -67,6 +67,11 @@ func (e *Engine) storeBookings(ctx context.Context, events []relayclient.Event, 
 				out[i] = errors.New("consultation booking is off")
 				continue
 			}
+		}
+		if ev.Released != nil {
+			e.log.Warn("booking request that does not open: its hold released")
+			out[i] = svc.ReleaseHold(ctx, ev.Released.Hold, ev.Released.Slot, ev.ReceivedAt)
+			continue
 		}
 		res, err := svc.Intake(ctx, ev.Booking, ev.ReceivedAt)
 		if err != nil {

@@ -90,7 +90,7 @@ func (e *Engine) splitClicks(ctx context.Context, events []relayclient.Event, ou
 		idx []int
 	)
 	for i, ev := range events {
-		if ev.Visit != nil || ev.Form != nil || ev.Booking != nil {
+		if ev.Visit != nil || ev.Form != nil || ev.Booking != nil || ev.Released != nil {
 			continue // a route's visit (routes.go), a form's answers (forms.go) or a booking request (booking.go), stored apart
 		}
 		if ev.Click != nil {

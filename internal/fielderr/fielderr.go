@@ -39,11 +39,12 @@ const (
 	Unreachable = "errors.fieldUnreachable" // no answer from the address given
 	NotPrimary  = "errors.fieldNotPrimary"  // something answers at the address, but not the branch's primary
 	SpanOverlap = "errors.fieldSpanOverlap" // a span of hours overlaps another of the same day
+	Placeholder = "errors.fieldPlaceholder" // a {…} the text's placeholders do not include
 )
 
 // Codes lists every field code, for the registry's list of codes.
 func Codes() []string {
-	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces, Refused, Unreachable, NotPrimary, SpanOverlap}
+	return []string{Required, TooLong, TooMany, OneLine, HTTPS, LinkScheme, Choose, Taken, Outside, Overlap, Format, SMSParts, Range, AtMost, TooShort, Loopback, Between, AbsPath, NoSpaces, Refused, Unreachable, NotPrimary, SpanOverlap, Placeholder}
 }
 
 // FieldError is one wrong field. Field is a dotted path in the JSON names

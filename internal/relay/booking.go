@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"tsunagu/internal/relay/formpage"
@@ -176,6 +177,11 @@ func openPlaces(a *bookingRecord, h *holdsRecord, now time.Time) []wire.BookingS
 			continue
 		}
 		k := sl.Key()
+		if sl.Until != 0 && sl.Until <= now.UnixMilli() {
+			// Inside the type's lead time now: no longer offered, its
+			// holds kept (below) until the desktop counts them.
+			continue
+		}
 		published[k] = true
 		live := slices.DeleteFunc(h.Slots[k], func(id string) bool { return counted[id] })
 		h.Slots[k] = live
@@ -267,7 +273,12 @@ func (s *Server) handleBookingHold(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(wire.HoldAnswer{Taken: true, Slots: free})
 		return
 	}
-	if !s.queueSealed(w, r, t, req.Sealed, "booking request", s.countBooking(t.ID)) {
+	// The hold and slot go beside the box, outside the seal: a box the
+	// desktop cannot open still gets its place released (docs/booking.md).
+	hdr := nats.Header{}
+	hdr.Set(hdrHold, req.HoldID)
+	hdr.Set(hdrSlot, req.Slot)
+	if !s.queueSealed(w, r, t, req.Sealed, hdr, "booking request", s.countBooking(t.ID)) {
 		// Not queued: the desktop will never count this hold, so give the
 		// place back now.
 		if err := s.releasePlace(context.WithoutCancel(r.Context()), t.ID, req.Slot, req.HoldID); err != nil {
@@ -296,7 +307,7 @@ func (s *Server) handleBookingRequest(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed", http.StatusBadRequest)
 		return
 	}
-	if s.queueSealed(w, r, t, req.Sealed, "booking request", s.countBooking(t.ID)) {
+	if s.queueSealed(w, r, t, req.Sealed, nil, "booking request", s.countBooking(t.ID)) {
 		s.metrics.bookings.WithLabelValues(t.ID, "request").Inc()
 		w.WriteHeader(http.StatusAccepted)
 	}

@@ -263,3 +263,85 @@ func TestBookingHoldsAcrossTwoRelays(t *testing.T) {
 		}
 	}
 }
+
+// A slot stops being offered when it moves inside its type's lead time
+// (the Until the desktop publishes), by the relay's clock, without a new
+// publish: gone from slots.json, and a hold is answered "taken" with the
+// times still open.
+func TestBookingSlotClosesAtItsUntil(t *testing.T) {
+	var mu sync.Mutex
+	shift := time.Duration(0)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(shift)
+	}
+	r := newRelay(t, relay.Config{Clock: clock})
+	tn := r.addTenant(t, "本店")
+	client, err := relayclient.New(relayclient.Config{Enrollment: tn.enroll, Keys: tn.keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	soon := wire.BookingSlot{TypeID: 1, Start: start.UnixMilli(), Remaining: 1, Until: start.Add(-2 * time.Hour).UnixMilli()}
+	later := wire.BookingSlot{TypeID: 1, Start: start.Add(24 * time.Hour).UnixMilli(), Remaining: 1, Until: start.Add(22 * time.Hour).UnixMilli()}
+	if err := client.PublishAvailability(context.Background(), wire.BookingAvail{Version: 1, Branch: "つなぐ銀行 本店",
+		Types: []wire.BookingType{{ID: 1, Name: "資産運用相談", DurationMin: 60}}, Slots: []wire.BookingSlot{soon, later}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, a := slotsAt(t, r.http.URL, tn.id); remaining(a, soon.Key()) != 1 || remaining(a, later.Key()) != 1 {
+		t.Fatalf("before the lead time: %+v", a)
+	}
+	mu.Lock()
+	shift = time.Until(start.Add(-90 * time.Minute)) // inside soon's lead time, before its start
+	mu.Unlock()
+	if _, a := slotsAt(t, r.http.URL, tn.id); remaining(a, soon.Key()) != -1 || remaining(a, later.Key()) != 1 {
+		t.Fatalf("inside the lead time, still offered: %+v", a)
+	}
+	st, ans := hold(t, r.http.URL+"/b/"+tn.id, tn.keys.BoxPub[:], soon, "hold-late-abcdefghijkl")
+	if st != http.StatusConflict || !ans.Taken || len(ans.Slots) != 1 || ans.Slots[0].Key() != later.Key() {
+		t.Fatalf("hold inside the lead time: %d %+v", st, ans)
+	}
+	// An Until after the start is refused at upload.
+	bad := soon
+	bad.Until = bad.Start + 1
+	if err := client.PublishAvailability(context.Background(), wire.BookingAvail{Version: 2, Branch: "つなぐ銀行 本店",
+		Types: []wire.BookingType{{ID: 1, Name: "資産運用相談", DurationMin: 60}}, Slots: []wire.BookingSlot{bad}}); err == nil {
+		t.Fatal("an Until after the start was accepted")
+	}
+}
+
+// A box the desktop cannot open still carries its hold and slot beside
+// it, outside the seal, so the desktop can release the place.
+func TestBookingHoldQueuedBesideTheBox(t *testing.T) {
+	r := newRelay(t, relay.Config{})
+	tn := r.addTenant(t, "本店")
+	client, err := relayclient.New(relayclient.Config{Enrollment: tn.enroll, Keys: tn.keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := wire.BookingSlot{TypeID: 1, Start: time.Now().Add(48 * time.Hour).Truncate(time.Hour).UnixMilli(), Remaining: 1}
+	if err := client.PublishAvailability(context.Background(), wire.BookingAvail{Version: 1, Branch: "つなぐ銀行 本店",
+		Types: []wire.BookingType{{ID: 1, Name: "資産運用相談", DurationMin: 60}}, Slots: []wire.BookingSlot{slot}}); err != nil {
+		t.Fatal(err)
+	}
+	junk := bytes.Repeat([]byte{0x5a}, 120)
+	body, _ := json.Marshal(wire.HoldRequest{Slot: slot.Key(), HoldID: "hold-junk-abcdefghijkl", Sealed: junk})
+	if st := postBytes(t, r.http.URL+"/b/"+tn.id+"/hold", body); st != http.StatusAccepted {
+		t.Fatalf("junk hold: %d", st)
+	}
+	var got []wire.HeldPlace
+	if _, err := client.DrainBatch(context.Background(), func(_ context.Context, evs []relayclient.Event) []error {
+		for _, ev := range evs {
+			if ev.Released != nil {
+				got = append(got, *ev.Released)
+			}
+		}
+		return make([]error, len(evs))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Hold != "hold-junk-abcdefghijkl" || got[0].Slot != slot.Key() {
+		t.Fatalf("released %+v", got)
+	}
+}

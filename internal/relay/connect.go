@@ -308,8 +308,9 @@ func (s *Server) deliver(ctx context.Context, conn *websocket.Conn, id string, a
 			used += w
 			held = held[1:]
 			out[f.seq] = f
+			hold, slot := holdOf(f)
 			events = append(events, wire.Event{Seq: f.seq, ReceivedAt: receivedAt(f),
-				Sealed: f.m.Data, Redelivery: f.redelivery})
+				Sealed: f.m.Data, Redelivery: f.redelivery, Hold: hold, Slot: slot})
 			if f.redelivery {
 				break
 			}

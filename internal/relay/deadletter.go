@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"tsunagu/internal/relay/wire"
 )
 
 // Headers of a dead letter (the sealed event itself is the payload, as
@@ -18,6 +20,10 @@ const (
 	hdrReceived   = "Tsunagu-Received"   // when the relay answered LINE, Unix ms
 	hdrDeliveries = "Tsunagu-Deliveries" // how often it was delivered
 	hdrReason     = "Tsunagu-Reason"     // deliveries | too_large
+	// A booking request's place at the relay (hold ID and slot key),
+	// beside its box: wire.Event.Hold and Slot.
+	hdrHold = "Tsunagu-Hold"
+	hdrSlot = "Tsunagu-Slot"
 )
 
 // deadLetter moves an event the desktop cannot take out of the work queue
@@ -35,6 +41,7 @@ func (s *Server) deadLetter(ctx context.Context, id string, f fetched, deliverie
 	dm.Header.Set(hdrReceived, strconv.FormatInt(receivedAt(f), 10))
 	dm.Header.Set(hdrDeliveries, strconv.Itoa(deliveries))
 	dm.Header.Set(hdrReason, reason)
+	copyHold(dm.Header, m.Header)
 	dm.Header.Set(nats.MsgIdHdr, "dead-"+id+"-"+strconv.FormatUint(seq, 10))
 	if _, err := s.o.js.PublishMsg(dctx, dm); err != nil {
 		return fmt.Errorf("relay: move event %d to the dead letters: %w", seq, err)
@@ -52,6 +59,25 @@ func (s *Server) deadLetter(ctx context.Context, id string, f fetched, deliverie
 // receivedAt is when the relay first received an event, unix ms: its
 // Tsunagu-Received header if it was replayed from the dead letters, else
 // the time the queue stored it.
+// copyHold carries a booking request's hold and slot along with its box.
+func copyHold(to, from nats.Header) {
+	for _, k := range []string{hdrHold, hdrSlot} {
+		if v := from.Get(k); v != "" {
+			to.Set(k, v)
+		}
+	}
+}
+
+// holdOf is a queued box's hold and slot ("" for all but booking
+// requests), of the shapes wire.Event's size bound counts on.
+func holdOf(f fetched) (hold, slot string) {
+	hold, slot = f.m.Header.Get(hdrHold), f.m.Header.Get(hdrSlot)
+	if !wire.ValidHoldID(hold) || !wire.ValidSlotKey(slot) {
+		return "", ""
+	}
+	return hold, slot
+}
+
 func receivedAt(f fetched) int64 {
 	if v, err := strconv.ParseInt(f.m.Header.Get(hdrReceived), 10, 64); err == nil && v > 0 {
 		return v
@@ -97,6 +123,7 @@ func (a *Admin) ReplayDeadLetters(ctx context.Context, tenant string, ids []uint
 		if v := m.Header.Get(hdrReceived); v != "" {
 			rm.Header.Set(hdrReceived, v)
 		}
+		copyHold(rm.Header, m.Header)
 		if _, err := a.o.js.PublishMsg(ctx, rm); err != nil {
 			return fmt.Errorf("relay: requeue dead letter %d: %w", m.Sequence, err)
 		}

@@ -220,7 +220,7 @@ func (s *Server) handleFormSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
 		return
 	}
-	if !s.queueSealed(w, r, t, sealed, "form submission", func(reason string) { s.metrics.forms.WithLabelValues(t.ID, reason).Inc() }) {
+	if !s.queueSealed(w, r, t, sealed, nil, "form submission", func(reason string) { s.metrics.forms.WithLabelValues(t.ID, reason).Inc() }) {
 		return
 	}
 	s.metrics.forms.WithLabelValues(t.ID, "queued").Inc()

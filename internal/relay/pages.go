@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"tsunagu/internal/relay/wire"
 )
 
@@ -48,8 +50,8 @@ func (s *Server) signedBody(w http.ResponseWriter, r *http.Request, purpose stri
 // queueSealed puts a box sealed in a phone on the tenant's queue (form
 // answers and booking requests: same stream, quotas and delivery as
 // webhooks) and waits for the fsync; it answers a refusal itself and
-// counts it with count(reason).
-func (s *Server) queueSealed(w http.ResponseWriter, r *http.Request, t *Tenant, sealed []byte, what string, count func(reason string)) bool {
+// counts it with count(reason). hdr (nil: none) goes beside the box.
+func (s *Server) queueSealed(w http.ResponseWriter, r *http.Request, t *Tenant, sealed []byte, hdr nats.Header, what string, count func(reason string)) bool {
 	if reason, err := s.admit(r.Context(), t.ID, len(sealed)); reason != "" {
 		if err != nil {
 			s.log.Warn(what+" not admitted", "tenant", t.ID, "err", err)
@@ -60,7 +62,12 @@ func (s *Server) queueSealed(w http.ResponseWriter, r *http.Request, t *Tenant, 
 		return false
 	}
 	pctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	_, err := s.o.js.Publish(pctx, subjectOf(t.ID, len(sealed)), sealed)
+	m := nats.NewMsg(subjectOf(t.ID, len(sealed)))
+	m.Data = sealed
+	for k, v := range hdr {
+		m.Header[k] = v
+	}
+	_, err := s.o.js.PublishMsg(pctx, m)
 	cancel()
 	if err != nil {
 		s.log.Warn(what+" not queued", "tenant", t.ID, "err", err)

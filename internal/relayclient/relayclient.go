@@ -200,6 +200,11 @@ type Event struct {
 	// Booking is a booking page request (book, cancel, move), sealed in
 	// the phone like a form answer.
 	Booking *wire.BookingRequest
+	// Released is a place the relay held for a box that is not the
+	// booking request it was posted as (it does not open, or opens to
+	// something else or another hold): the handler counts the hold as
+	// released (docs/booking.md). Nothing else of the event is set.
+	Released *wire.HeldPlace
 }
 
 // BatchHandler gets the opened events of one relay batch, in queue order,
@@ -497,6 +502,13 @@ func (c *Client) handleBatch(ctx context.Context, events []wire.Event, h BatchHa
 	results := make([]error, len(events))
 	for i, ev := range events {
 		o, err := wire.OpenAny(&c.cfg.Keys.BoxPub, &c.cfg.Keys.BoxPriv, ev.Sealed)
+		if ev.Hold != "" && (err != nil || o.Booking == nil || o.Booking.HoldID != ev.Hold) {
+			// A place was held for it: the desktop must count that hold,
+			// or the place stays taken until the slot passes.
+			opened = append(opened, Event{ReceivedAt: ev.ReceivedAt, Released: &wire.HeldPlace{Hold: ev.Hold, Slot: ev.Slot}})
+			idx = append(idx, i)
+			continue
+		}
 		if err != nil {
 			results[i] = fmt.Errorf("%w: %w", ErrDrop, err)
 			continue

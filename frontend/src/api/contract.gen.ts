@@ -298,6 +298,19 @@ export interface BookingClosedDay {
   reason: string
 }
 
+/** booking.Preview */
+export interface BookingPreview {
+  text: string
+  onLine: boolean
+}
+
+/** booking.Reminder */
+export interface BookingReminder {
+  on: boolean
+  at: string
+  text: string
+}
+
 /** booking.Request */
 export interface BookingRequest {
   typeId: number
@@ -1861,8 +1874,10 @@ export interface Methods {
   BookOnBehalf(arg1: BookingRequest): Booking
   BookingAvailability(arg1: number): BookingSlot[]
   BookingClosedDays(): BookingClosedDay[]
+  BookingConfirmation(arg1: BookingRequest): BookingPreview
   BookingHolidays(arg1: string, arg2: string): BookingClosedDay[]
   BookingHours(): BookingSpan[]
+  BookingReminder(): BookingReminder
   BookingSettings(): BookingSettings
   BookingTypes(): BookingType[]
   Bookings(arg1: number, arg2: number, arg3: number): Booking[]
@@ -2051,6 +2066,7 @@ export interface Methods {
   SetBackupSettings(arg1: BackupSettings): BackupSettings
   SetBookingClosedDay(arg1: BookingClosedDay, arg2: boolean): void
   SetBookingHours(arg1: BookingSpan[]): void
+  SetBookingReminder(arg1: BookingReminder): BookingReminder
   SetBookingSettings(arg1: BookingSettings): BookingSettings
   SetConversationStatus(arg1: number, arg2: string): void
   SetCustomerAttribute(arg1: number, arg2: number, arg3: string, arg4: string): void
@@ -2135,8 +2151,10 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   BookOnBehalf: { service: 'BookingService', permission: 'customers.edit' },
   BookingAvailability: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
   BookingClosedDays: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
+  BookingConfirmation: { service: 'BookingService', permission: 'customers.read' },
   BookingHolidays: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
   BookingHours: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
+  BookingReminder: { service: 'BookingService', permission: 'customers.read' },
   BookingSettings: { service: 'BookingService', permission: 'customers.read' },
   BookingTypes: { service: 'BookingService', permission: 'customers.read', result: { l: 'BookingType' } },
   Bookings: { service: 'BookingService', permission: 'customers.read', result: { l: 0 } },
@@ -2325,6 +2343,7 @@ export const methodInfo: { readonly [M in MethodName]: MethodInfo } = {
   SetBackupSettings: { service: 'BackupService', permission: 'backup', primaryOnly: true },
   SetBookingClosedDay: { service: 'BookingService', permission: 'settings' },
   SetBookingHours: { service: 'BookingService', permission: 'settings' },
+  SetBookingReminder: { service: 'BookingService', permission: 'settings' },
   SetBookingSettings: { service: 'BookingService', permission: 'settings' },
   SetConversationStatus: { service: 'InboxService', permission: 'inbox.reply' },
   SetCustomerAttribute: { service: 'CustomerService', permission: 'customers.edit' },
@@ -2483,6 +2502,7 @@ export const errorCodes = [
   'errors.fieldOneLine',
   'errors.fieldOutside',
   'errors.fieldOverlap',
+  'errors.fieldPlaceholder',
   'errors.fieldRange',
   'errors.fieldRefused',
   'errors.fieldRequired',

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { api, type BookingClosedDay, type BookingSettings, type BookingSpan, type BookingType, type InboxAssignee } from '../api'
+import { api, type BookingClosedDay, type BookingReminder, type BookingSettings, type BookingSpan, type BookingType, type InboxAssignee } from '../api'
 
 /**
  * Consultation booking's settings as the staff screens share them: the
@@ -15,6 +15,7 @@ export const useBooking = defineStore('booking', () => {
   const closedDays = ref<BookingClosedDay[]>([])
   const settings = ref<BookingSettings>({ branch: '', phone: '' })
   const staff = ref<InboxAssignee[]>([])
+  const reminder = ref<BookingReminder | null>(null)
 
   const activeTypes = computed(() => types.value.filter((t) => t.active))
   function typeName(id: number): string {
@@ -38,9 +39,12 @@ export const useBooking = defineStore('booking', () => {
   async function loadSettings() {
     settings.value = await api.BookingSettings()
   }
+  async function loadReminder() {
+    reminder.value = await api.BookingReminder()
+  }
   async function loadAll() {
-    await Promise.all([loadTypes(), loadStaff(), loadCalendar(), loadSettings()])
+    await Promise.all([loadTypes(), loadStaff(), loadCalendar(), loadSettings(), loadReminder()])
   }
 
-  return { types, hours, closedDays, settings, staff, activeTypes, typeName, staffName, loadTypes, loadStaff, loadCalendar, loadSettings, loadAll }
+  return { types, hours, closedDays, settings, staff, reminder, activeTypes, typeName, staffName, loadTypes, loadStaff, loadCalendar, loadSettings, loadReminder, loadAll }
 })

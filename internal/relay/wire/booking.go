@@ -51,6 +51,11 @@ type BookingSlot struct {
 	TypeID    int64 `json:"typeId"`
 	Start     int64 `json:"start"` // unix ms
 	Remaining int   `json:"remaining"`
+	// Until is the last moment it may be booked from LINE (unix ms: its
+	// start less the type's lead time; 0: its start). The relay stops
+	// offering it then by its own clock, between the desktop's publishes:
+	// the time, not the rule.
+	Until int64 `json:"until,omitempty"`
 }
 
 // Key is the slot's name in holds and on the page: "TYPE-START".
@@ -87,6 +92,11 @@ var holdIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 // ValidHoldID says whether id is a hold ID the page could have made.
 func ValidHoldID(id string) bool { return holdIDRe.MatchString(id) }
 
+var slotKeyRe = regexp.MustCompile(`^[0-9]{1,19}-[0-9]{1,19}$`)
+
+// ValidSlotKey says whether k has BookingSlot.Key's shape.
+func ValidSlotKey(k string) bool { return slotKeyRe.MatchString(k) }
+
 // Check bounds what the relay stores.
 func (a *BookingAvail) Check() error {
 	if a.Version <= 0 || len(a.BoxKey) != KeySize || !short(a.Branch) || len(a.LIFFID) > 64 ||
@@ -101,7 +111,7 @@ func (a *BookingAvail) Check() error {
 		types[t.ID] = true
 	}
 	for _, s := range a.Slots {
-		if !types[s.TypeID] || s.Start <= 0 || s.Remaining < 0 || s.Remaining > 1000 {
+		if !types[s.TypeID] || s.Start <= 0 || s.Remaining < 0 || s.Remaining > 1000 || s.Until < 0 || s.Until > s.Start {
 			return ErrBookingAvail
 		}
 	}
@@ -119,6 +129,13 @@ type HoldRequest struct {
 	Slot   string `json:"slot"` // BookingSlot.Key
 	HoldID string `json:"holdId"`
 	Sealed []byte `json:"sealed"`
+}
+
+// HeldPlace is a place the relay held, as queued beside the request's box
+// (wire.Event.Hold, Slot).
+type HeldPlace struct {
+	Hold string
+	Slot string
 }
 
 // Hold answers: 202 held (the request is queued), 409 with this body when

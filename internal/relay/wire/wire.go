@@ -42,9 +42,10 @@ const (
 	ReadLimit = MaxBatchBytes
 
 	// eventFrameBytes bounds the JSON around one event's base64 in a batch
-	// ({"seq":…,"receivedAt":…,"sealed":"…","redelivery":true}, and a comma);
+	// ({"seq":…,"receivedAt":…,"sealed":"…","redelivery":true,"hold":"…",
+	// "slot":"…"}, and a comma);
 	// batchFrameBytes bounds the rest of a batch message.
-	eventFrameBytes = 128
+	eventFrameBytes = 320
 	batchFrameBytes = 256
 	// BatchBudget is what the events of one batch may take, by
 	// EventWireBytes.
@@ -184,6 +185,12 @@ type (
 		ReceivedAt int64  `json:"receivedAt"` // when the relay answered LINE, Unix ms
 		Sealed     []byte `json:"sealed"`
 		Redelivery bool   `json:"redelivery,omitempty"`
+		// Hold and Slot: a booking request's place at the relay, queued
+		// beside its box, outside the seal (ValidHoldID, ValidSlotKey),
+		// so that a box the desktop cannot open still gets its place
+		// released (docs/booking.md).
+		Hold string `json:"hold,omitempty"`
+		Slot string `json:"slot,omitempty"`
 	}
 )
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"tsunagu/internal/line"
@@ -150,7 +151,9 @@ func TestLimitsAgree(t *testing.T) {
 				break
 			}
 			used += EventWireBytes(n)
-			events = append(events, Event{Seq: ^uint64(0), ReceivedAt: -1 << 63, Sealed: bytes.Repeat([]byte{0xff}, n), Redelivery: true})
+			// The longest hold and slot beside the box (ValidHoldID, ValidSlotKey).
+			events = append(events, Event{Seq: ^uint64(0), ReceivedAt: -1 << 63, Sealed: bytes.Repeat([]byte{0xff}, n), Redelivery: true,
+				Hold: strings.Repeat("h", 64), Slot: strings.Repeat("9", 19) + "-" + strings.Repeat("9", 19)})
 		}
 		if len(events) == 0 {
 			t.Fatalf("sizes %v: not even one event fits a batch", sizes[:1])

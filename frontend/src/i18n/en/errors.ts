@@ -30,6 +30,7 @@ const en: typeof ja = {
     fieldUnreachable: 'No answer from this address. Check the address and the network connection.',
     fieldNotPrimary: 'What answered at this address is not the branch\'s primary. Check the address, the port and the fingerprint on the primary\'s screen.',
     fieldSpanOverlap: 'This overlaps another span of the same weekday. Change its start or end time.',
+    fieldPlaceholder: 'This holds a placeholder it cannot fill. Use only the placeholders listed below the field.',
     // The list of wrong fields above a form.
     fieldItem: '{label}: {message}',
     fieldSummary: 'Please fix these fields ({n})',

@@ -28,6 +28,7 @@ const ja = {
     fieldUnreachable: '接続できませんでした。アドレスとネットワークの接続を確かめてください。',
     fieldNotPrimary: 'このアドレスで応答したのは支店の親機ではありません。アドレスとポート番号、親機の画面の指紋を確かめてください。',
     fieldSpanOverlap: '同じ曜日のほかの時間帯と重なっています。開始・終了の時刻を直してください。',
+    fieldPlaceholder: '使えない差し込み項目があります。欄の下に挙げた差し込み項目だけを使ってください。',
     // The list of wrong fields above a form.
     fieldItem: '{label}：{message}',
     fieldSummary: '次の項目を直してください（{n} 件）',
