@@ -295,7 +295,8 @@ func TestProgramsUseServicesNotTheDB(t *testing.T) {
 func TestSeatSideLinksNoDatabase(t *testing.T) {
 	// fielderr: the keychain's field errors (a leaf); textfold: width
 	// folding of a typed code or address (a leaf: TestOneTextNormaliser).
-	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr", module + "/internal/textfold"}
+	// atomicfile: the one atomic file write (a leaf).
+	allowed := []string{module + "/internal/seat", module + "/internal/secrets", module + "/internal/datadir", module + "/internal/recovery", module + "/internal/fielderr", module + "/internal/textfold", module + "/internal/atomicfile"}
 	for _, path := range []string{module + "/internal/seat", module + "/internal/seat/client", module + "/internal/seat/forward"} {
 		p, ok := packages(t)[path]
 		if !ok {

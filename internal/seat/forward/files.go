@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"tsunagu/internal/atomicfile"
 )
 
 // MaxFile is the largest file a seat saves or opens through its primary:
@@ -126,7 +127,7 @@ func (f *Forwarder) file(ctx context.Context, req Request, ask FileAsk, cancelle
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFile(path, ans.Content); err != nil {
+		if err := atomicfile.WriteBytes(path, ans.Content); err != nil {
 			return nil, &Error{Code: CodeFileWrite, cause: err}
 		}
 		return ans.result(), nil
@@ -153,31 +154,6 @@ func (f *Forwarder) file(ctx context.Context, req Request, ask FileAsk, cancelle
 		return ans.result(), nil
 	}
 	return nil, &Error{Code: CodeInternal, cause: fmt.Errorf("the primary asks for a file dialog of kind %q", ask.Kind)}
-}
-
-// writeFile writes data to path through a file beside it, renamed into
-// place when complete (no partial file, an older one kept on failure);
-// private to the user: an export holds customer data.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tsunagu-export-*")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", filepath.Base(path), err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("save %s: %w", filepath.Base(path), err)
-	}
-	return nil
 }
 
 // readFile reads a picked file of at most MaxFile bytes.
