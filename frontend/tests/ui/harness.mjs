@@ -37,6 +37,21 @@ const BROWSER_UI_OFF = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmnib
 // (a file run alone by node --test), the file launches its own.
 const SHARED_WS = process.env.TSUNAGU_CHROMIUM_WS
 
+/** Whether the shared browser still makes a context (within 30 s). */
+async function sharedBrowserAnswers(browser) {
+  let timer
+  const late = new Promise((r) => (timer = setTimeout(() => r(false), 30_000)))
+  const probe = browser.newContext().then(
+    (c) => c.close().then(() => true, () => true),
+    () => false,
+  )
+  try {
+    return await Promise.race([probe, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** How Chromium is launched, by a file alone (chromium.launch) and by run.mjs
  *  for all files (chromium.launchServer). Nothing here may depend on a file:
  *  what a file needs (locale, time zone, viewport, permissions) goes into its
@@ -216,9 +231,6 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
       // contexts in it, as isolated as its own browser (cookies, storage,
       // permissions, clock are per context) for ~1.7 CPU-s less a file.
       ui.browser = await chromium.connect(SHARED_WS, { timeout: 60_000 })
-      ui.browser.on('disconnected', () => {
-        if (!ui.closing) ui.browserLost = true
-      })
     } else {
       ui.browser = await chromium.launch(chromiumLaunchOptions())
     }
@@ -246,7 +258,10 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
 
   after(async () => {
     mark('tests')
-    ui.closing = true
+    // Is the shared browser still there? When it dies, the connection stays
+    // up (no 'disconnected' until close(), checked) and only the pages
+    // close: a new context is the probe.
+    if (SHARED_WS && ui.browser) ui.browserLost = !(await sharedBrowserAnswers(ui.browser))
     // Connected: closes this file's contexts and the connection, not the
     // shared browser.
     await ui.browser?.close().catch(() => {})
@@ -260,9 +275,9 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
     const at = new Date().toISOString().slice(11, 19)
     console.log(`ui-time ${fileName} ${Math.round(performance.now())} waits: sleep ${ms('sleep')} settle ${ms('settle')} sentTo ${ms('sentTo')}, ended ${at} UTC`)
     // A test that was running when the shared browser went away failed on
-    // its closed page already; this names the cause, and fails the file
-    // even if its last test had just finished.
-    assert.ok(!ui.browserLost, `the shared Chromium (run.mjs, ${SHARED_WS}) went away while ${fileName} was using it: see run.mjs's "shared Chromium" line`)
+    // its closed page already ("Browser closed"); this names the cause, and
+    // fails the file even if its last test had just finished.
+    assert.ok(!ui.browserLost, `the shared Chromium (run.mjs, ${SHARED_WS}) went away while ${fileName} was using it: see run.mjs's "shared Chromium exited" line`)
   })
 
   return ui
