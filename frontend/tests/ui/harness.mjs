@@ -5,7 +5,8 @@
 // before/after hooks which check the environment (refusing to skip when
 // TSUNAGU_DEVSERVER is not set), start the real dev bridge (Go) on a fresh
 // data folder serving the built frontend, collect everything it prints, and
-// launch Debian's Chromium through playwright-core; and then shut both down
+// launch Debian's Chromium through playwright-core (or connect to the one
+// run.mjs shares, TSUNAGU_CHROMIUM_WS); and then shut both down
 // and remove the temporary folders.
 //   TSUNAGU_DEVSERVER=/abs/path/to/tsunagu-devserver node --test frontend/tests/ui/
 import { before, after } from 'node:test'
@@ -32,6 +33,50 @@ const CHROMIUM = process.env.TSUNAGU_CHROMIUM || '/usr/bin/chromium'
 // (measured: the launch and first page took 3.6 CPU-s of Chromium with them,
 // 1.7 without; 44 files launch it). The page under test is the same.
 const BROWSER_UI_OFF = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup']
+// Set by run.mjs: the ws endpoint of the one Chromium all files share. Unset
+// (a file run alone by node --test), the file launches its own.
+const SHARED_WS = process.env.TSUNAGU_CHROMIUM_WS
+
+/** Whether the shared browser still makes a context (within 30 s). */
+async function sharedBrowserAnswers(browser) {
+  let timer
+  const late = new Promise((r) => (timer = setTimeout(() => r(false), 30_000)))
+  const probe = browser.newContext().then(
+    (c) => c.close().then(() => true, () => true),
+    () => false,
+  )
+  try {
+    return await Promise.race([probe, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** How Chromium is launched, by a file alone (chromium.launch) and by run.mjs
+ *  for all files (chromium.launchServer). Nothing here may depend on a file:
+ *  what a file needs (locale, time zone, viewport, permissions) goes into its
+ *  browser context. */
+export function chromiumLaunchOptions() {
+  return {
+    // chromium.sh merges Playwright's --disable-features with ours.
+    executablePath: join(here, 'chromium.sh'),
+    headless: true,
+    // Chromium needs no session bus; keep it off the keyring session's bus
+    // (which would otherwise start desktop portals and log noise).
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:', TSUNAGU_CHROMIUM_REAL: CHROMIUM },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--disable-features=${BROWSER_UI_OFF.join(',')}`,
+    ],
+  }
+}
 
 // Where a file's time goes, printed as it goes (node --test shows a test
 // file's own output lines beside its results, so CI logs keep them):
@@ -181,25 +226,14 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
     ui.baseUrl = await startDevserver(ui, bin, extraArgs)
     mark('devserver-listen')
 
-    ui.browser = await chromium.launch({
-      // chromium.sh merges Playwright's --disable-features with ours.
-      executablePath: join(here, 'chromium.sh'),
-      headless: true,
-      // Chromium needs no session bus; keep it off the keyring session's bus
-      // (which would otherwise start desktop portals and log noise).
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:', TSUNAGU_CHROMIUM_REAL: CHROMIUM },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--disable-features=${BROWSER_UI_OFF.join(',')}`,
-      ],
-    })
+    if (SHARED_WS) {
+      // run.mjs's one Chromium (TSUNAGU_CHROMIUM_WS): this file gets its own
+      // contexts in it, as isolated as its own browser (cookies, storage,
+      // permissions, clock are per context) for ~1.7 CPU-s less a file.
+      ui.browser = await chromium.connect(SHARED_WS, { timeout: 60_000 })
+    } else {
+      ui.browser = await chromium.launch(chromiumLaunchOptions())
+    }
     mark('chromium-launch')
     const context = await ui.browser.newContext(branchPC)
     ui.context = context
@@ -224,6 +258,12 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
 
   after(async () => {
     mark('tests')
+    // Is the shared browser still there? When it dies, the connection stays
+    // up (no 'disconnected' until close(), checked) and only the pages
+    // close: a new context is the probe.
+    if (SHARED_WS && ui.browser) ui.browserLost = !(await sharedBrowserAnswers(ui.browser))
+    // Connected: closes this file's contexts and the connection, not the
+    // shared browser.
     await ui.browser?.close().catch(() => {})
     mark('chromium-close')
     await stopDevserver(ui)
@@ -234,6 +274,10 @@ export function useUiHarness({ dataPrefix, pickFile, devserverArgs = [], browser
     // The clock time at the end: which files finished last (the run's tail).
     const at = new Date().toISOString().slice(11, 19)
     console.log(`ui-time ${fileName} ${Math.round(performance.now())} waits: sleep ${ms('sleep')} settle ${ms('settle')} sentTo ${ms('sentTo')}, ended ${at} UTC`)
+    // A test that was running when the shared browser went away failed on
+    // its closed page already ("Browser closed"); this names the cause, and
+    // fails the file even if its last test had just finished.
+    assert.ok(!ui.browserLost, `the shared Chromium (run.mjs, ${SHARED_WS}) went away while ${fileName} was using it: see run.mjs's "shared Chromium exited" line`)
   })
 
   return ui

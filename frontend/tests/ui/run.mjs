@@ -3,13 +3,20 @@
 // files first: `node --test DIR` sorts the files by name, so the long ones
 // late in the alphabet (search, seat-pairing, versions, wording...) started
 // last and the run ended with one or two of them alone on the machine.
-//   node frontend/tests/ui/run.mjs [--concurrency=N] [FILE...]
+//   node frontend/tests/ui/run.mjs [--concurrency=N] [--own-browsers] [FILE...]
 // (make test: UI_P files at once). One file on its own: node --test FILE.
+// It also starts ONE Chromium for all files (chromium.launchServer, launched
+// as harness.mjs launches its own) and hands its endpoint to them in
+// TSUNAGU_CHROMIUM_WS: each file connects and works in browser contexts of
+// its own instead of paying a Chromium launch (~1.7 CPU-s a file).
+// --own-browsers: each file launches its own, as before (to compare).
 import { run } from 'node:test'
 import { tap, spec } from 'node:test/reporters'
 import { readdirSync } from 'node:fs'
 import { dirname, join, resolve, basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import { chromiumLaunchOptions } from './harness.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -64,10 +71,12 @@ const LONGEST_FIRST = [
 ]
 
 let concurrency = 3
+let shared = true
 const given = []
 for (const a of process.argv.slice(2)) {
   const m = /^--concurrency=(\d+)$/.exec(a)
   if (m) concurrency = Number(m[1])
+  else if (a === '--own-browsers') shared = false
   else given.push(resolve(a))
 }
 const all = given.length ? given : readdirSync(here).filter((f) => f.endsWith('.test.mjs')).map((f) => join(here, f))
@@ -77,8 +86,25 @@ const rank = (f) => {
 }
 const files = all.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
 
+const browser = shared ? await chromium.launchServer(chromiumLaunchOptions()) : undefined
+let stopping = false
+// A crash of the shared browser fails the files using it (their pages are
+// closed under them, and harness.mjs's after hook names the cause); this line
+// says what happened, and the run fails even if no file was using it.
+browser?.process().on('exit', (code, signal) => {
+  if (stopping) return
+  console.error(`# shared Chromium exited during the run (code ${code}, signal ${signal}): the files using it fail`)
+  process.exitCode = 1
+})
+if (browser) process.env.TSUNAGU_CHROMIUM_WS = browser.wsEndpoint()
+else delete process.env.TSUNAGU_CHROMIUM_WS
+
 const stream = run({ files, concurrency })
 stream.on('test:fail', () => {
   process.exitCode = 1
+})
+stream.once('end', () => {
+  stopping = true
+  browser?.close().catch(() => {})
 })
 stream.compose(process.stdout.isTTY ? new spec() : tap).pipe(process.stdout)
