@@ -30,7 +30,7 @@ RACE := -race -gcflags=github.com/ncruces/go-sqlite3-wasm/...=-race=false -gcfla
 TEST_P ?= 4
 # Started first in the Go test run: the longest packages (1.5-2 min each on
 # CI), so that none of them starts last and finishes minutes after the rest.
-GO_SLOW := ./app/cli ./internal/campaign ./internal/inbox ./internal/engine ./app/facade ./internal/automation
+GO_SLOW := ./app/cli ./internal/campaign ./internal/inbox ./internal/forms ./internal/engine ./app/facade ./internal/relay ./internal/linesim ./internal/booking ./internal/automation
 # UI test files at once (each has its own data folder and ports), longest
 # first (frontend/tests/ui/run.mjs; node --test would sort them by name). On the
 # quiet 2-core machine 3 was faster than 4: the UI phase of a clean clone took
