@@ -5,7 +5,10 @@
 // question and shown as a draft without a URL; publishing asks first,
 // saying what is sent (questions and texts, nothing about customers), and
 // in the sandbox (no relay) says how to enrol one instead of failing
-// silently. Audited. One English pass of the designer and the detail.
+// silently. Audited. Then 「顧客属性に保存」 from the attribute catalog
+// (the survey editor's), a number question's limits named when the
+// maximum is below the minimum, a question moved up by keyboard; saved
+// and reopened as saved. One English pass of the designer and the detail.
 // (The phone's page at 375×667 is tested end to end in
 // internal/forms TestPhoneEndToEnd.)
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/webforms.test.mjs
@@ -73,10 +76,75 @@ test('web forms: designer, named errors, publish asks first, sandbox has no rela
   const audit = (await mustCall(page, 'AuditEntries', { action: 'form.', limit: 20 })).entries
   assert.deepEqual(audit.map((e) => e.action), ['form.create'])
 
+  // 「顧客属性に保存」 from the attribute catalog, for the types it fits (a
+  // consent question has none); number limits; reordering by keyboard.
+  await mustCall(page, 'DefineAttribute', { key: 'procedure', label: '手続きの種類', type: 'choice', choices: ['住所変更', '電話番号変更'] })
+  await detail.getByTestId('webform-edit').click()
+  let ed = page.getByTestId('webform-editor')
+  await ed.waitFor()
+  assert.equal(await ed.getByTestId('webform-q-attribute').count(), 1, 'a consent question offers no attribute')
+  await ed.getByTestId('webform-q-attribute').click()
+  await page.locator('.n-base-select-option:visible').filter({ hasText: '手続きの種類（選択）' }).click()
+  await ed.getByTestId('webform-add-question').click()
+  await ed.getByTestId('webform-q-label').nth(2).fill('ご来店の人数')
+  await ed.getByTestId('webform-q-type').nth(2).click()
+  await page.locator('.n-base-select-option:visible').filter({ hasText: /^数$/ }).click()
+  await ed.getByTestId('webform-q-min').fill('5')
+  await ed.getByTestId('webform-q-max').fill('1')
+  await ed.getByTestId('webform-title').click() // the number is taken on blur
+  await ed.getByTestId('webform-save').click()
+  const limits = ed.locator('[data-testid="field-error-summary"]')
+  await limits.waitFor()
+  const limitText = await limits.innerText()
+  assert.match(limitText, /質問 3: 最大値（任意）/, limitText)
+  assert.match(limitText, /最大値が最小値より小さくなっています/, limitText)
+  await settle(page)
+  await ui.shot('webforms-number-limits-ja.png')
+  await ed.getByTestId('webform-q-max').fill('10')
+  await ed.getByTestId('webform-title').click()
+  await limits.waitFor({ state: 'detached' })
+
+  // Question 3 moved up by keyboard; the first item cannot move up.
+  assert.equal(await ed.getByRole('button', { name: '質問 1 を上へ移動' }).isDisabled(), true)
+  await ed.getByRole('button', { name: '質問 3 を上へ移動' }).focus()
+  await page.keyboard.press('Enter')
+  const order = async () => Promise.all((await ed.getByTestId('webform-q-label').all()).map((l) => l.inputValue()))
+  assert.deepEqual(await order(), ['お手続きの内容', 'ご来店の人数', '個人情報の取扱い'])
+  await settle(page)
+  await ui.shot('webforms-mapping-reorder-ja.png')
+  await ed.getByTestId('webform-save').click()
+  await detail.waitFor()
+  const [saved] = await mustCall(page, 'Forms', false)
+  assert.deepEqual(
+    saved.questions.map((q) => [q.label, q.type, q.attribute ?? '', q.min ?? null, q.max ?? null]),
+    [
+      ['お手続きの内容', 'choice', 'procedure', null, null],
+      ['ご来店の人数', 'number', '', 5, 10],
+      ['個人情報の取扱い', 'consent', '', null, null],
+    ],
+  )
+
+  // Reopened after leaving the screen: the designer shows what was saved.
+  await page.getByTestId('nav-surveys').click()
+  await page.getByTestId('webforms-view').waitFor({ state: 'detached' })
+  await page.getByTestId('nav-webforms').click()
+  await page.getByTestId('webform-row').filter({ hasText: '住所変更届' }).click()
+  await detail.getByTestId('webform-edit').click()
+  ed = page.getByTestId('webform-editor')
+  await ed.waitFor()
+  assert.deepEqual(await order(), ['お手続きの内容', 'ご来店の人数', '個人情報の取扱い'])
+  assert.match(await ed.getByTestId('webform-q-attribute').first().innerText(), /手続きの種類（選択）/)
+  assert.equal(await ed.getByTestId('webform-q-min').inputValue(), '5')
+  assert.equal(await ed.getByTestId('webform-q-max').inputValue(), '10')
+  await ed.getByTestId('webform-cancel').click()
+  await detail.waitFor()
+  const updates = (await mustCall(page, 'AuditEntries', { action: 'form.', limit: 20 })).entries
+  assert.deepEqual(updates.map((e) => e.action).sort(), ['form.create', 'form.update'])
+
   // English: the designer's and the detail's own words are translated.
   await page.getByTestId('lang-en').click()
   await settle(page)
-  const own = (s) => s.replace(/住所変更届|お手続きの内容|個人情報の取扱い|住所変更|電話番号変更/g, '')
+  const own = (s) => s.replace(/手続きの種類|ご来店の人数|住所変更届|お手続きの内容|個人情報の取扱い|住所変更|電話番号変更/g, '')
   const words = await detail.locator('h3, p, small, button').allInnerTexts()
   assert.deepEqual(words.filter((w) => JAPANESE.test(own(w))), [], 'Japanese left in the English detail')
   await settle(page)
