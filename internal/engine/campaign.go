@@ -9,6 +9,7 @@ import (
 
 	"tsunagu/internal/campaign"
 	"tsunagu/internal/clicks"
+	"tsunagu/internal/forms"
 	"tsunagu/internal/mail"
 	"tsunagu/internal/secrets"
 	"tsunagu/internal/segment"
@@ -31,6 +32,7 @@ const SchedulerInterval = 15 * time.Second
 func (e *Engine) openCampaigns(clock func() time.Time) error {
 	exts := survey.SegmentExtensions() // survey answers: survey.go
 	maps.Copy(exts, clicks.SegmentExtensions())
+	maps.Copy(exts, forms.SegmentExtensions()) // web form answers
 	e.camp.segs = segment.New(e.db, clock, exts)
 	cfg := campaign.Config{DB: e.db, Segments: e.camp.segs, Clock: clock, Logger: e.log,
 		Mailer: e.mailer, SMS: e.smsSender, Links: e.Clicks()}

@@ -44,6 +44,7 @@ const (
 	KindLastContact = "lastContact" // Direction in/out within Days (Not: not within, includes never)
 	KindSurvey      = "survey"      // answered survey; compiled by an Extension (surveys do not exist yet)
 	KindClick       = "click"       // opened (Cmp clicked) or not (not_clicked) tracked link Value ("" any) of Campaign; an Extension (package clicks)
+	KindForm        = "form"        // answered web form Form (Question, Values: a choice answer is one of them); an Extension (package forms)
 )
 
 // Condition is one test on a customer. Which fields matter depends on Kind.
@@ -81,6 +82,9 @@ type Condition struct {
 
 	// Tracked-link clicks: the campaign's ID.
 	Campaign string `json:"campaign,omitempty"`
+
+	// Web forms (with Question and Values): the form's ID.
+	Form string `json:"form,omitempty"`
 }
 
 // Limits of a tree, so that a rule can never make a query SQLite refuses.
@@ -289,6 +293,13 @@ func (c Condition) validate(path string, l *fielderr.List) {
 	case KindSurvey:
 		if c.Survey == "" {
 			l.Add(at("survey"), fielderr.Choose)
+		}
+	case KindForm:
+		if c.Form == "" {
+			l.Add(at("form"), fielderr.Choose)
+		}
+		if c.Question != "" && len(c.Values) == 0 {
+			l.Add(at("values"), fielderr.Choose)
 		}
 	case KindClick:
 		if c.Campaign == "" {

@@ -1674,6 +1674,7 @@ export interface SegmentCondition {
   survey?: string
   question?: string
   campaign?: string
+  form?: string
 }
 
 /** segment.Counts */
