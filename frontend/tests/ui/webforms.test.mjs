@@ -8,13 +8,16 @@
 // silently. Audited. Then 「顧客属性に保存」 from the attribute catalog
 // (the survey editor's), a number question's limits named when the
 // maximum is below the minimum, a question moved up by keyboard; saved
-// and reopened as saved. One English pass of the designer and the detail.
+// and reopened as saved. The segment builder offers 「Web フォームに回答」
+// with the form's choice question (the sandbox has no answers, so none
+// match; the Go side accepts the condition: internal/forms
+// TestSegmentOnAnswers). One English pass of the designer and the detail.
 // (The phone's page at 375×667 is tested end to end in
 // internal/forms TestPhoneEndToEnd.)
 //   TSUNAGU_DEVSERVER=... .ci/keyring-session node --test frontend/tests/ui/webforms.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useUiHarness, signInFirstAdmin, mustCall, settle } from './harness.mjs'
+import { useUiHarness, signInFirstAdmin, mustCall, settle, choose } from './harness.mjs'
 
 const ui = useUiHarness({ dataPrefix: 'tsunagu-ui-webforms-' })
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/
@@ -133,13 +136,34 @@ test('web forms: designer, named errors, publish asks first, sandbox has no rela
   ed = page.getByTestId('webform-editor')
   await ed.waitFor()
   assert.deepEqual(await order(), ['お手続きの内容', 'ご来店の人数', '個人情報の取扱い'])
-  assert.match(await ed.getByTestId('webform-q-attribute').first().innerText(), /手続きの種類（選択）/)
+  await ed.getByTestId('webform-q-attribute').first().filter({ hasText: '手続きの種類（選択）' }).waitFor()
   assert.equal(await ed.getByTestId('webform-q-min').inputValue(), '5')
   assert.equal(await ed.getByTestId('webform-q-max').inputValue(), '10')
   await ed.getByTestId('webform-cancel').click()
   await detail.waitFor()
   const updates = (await mustCall(page, 'AuditEntries', { action: 'form.', limit: 20 })).entries
   assert.deepEqual(updates.map((e) => e.action).sort(), ['form.create', 'form.update'])
+
+  // Segments: 「Web フォームに回答」, a choice question's answers.
+  await page.getByTestId('nav-segments').click()
+  await page.getByTestId('segments-view').waitFor()
+  await page.getByTestId('add-condition').first().click()
+  const row = page.getByTestId('segment-cond-row').first()
+  await choose(page, row.getByTestId('cond-kind'), 'Web フォームに回答')
+  await choose(page, row.getByTestId('cond-form'), '住所変更届')
+  await choose(page, row.getByTestId('cond-form-question'), 'お手続きの内容')
+  // A multiple select stays open after a pick: closed with Escape.
+  await row.getByTestId('cond-form-values').click()
+  await page.locator('.n-base-select-option:visible').filter({ hasText: /^住所変更$/ }).click()
+  await page.keyboard.press('Escape')
+  await page.waitForFunction(() => ![...document.querySelectorAll('.n-base-select-menu')].some((e) => e.getClientRects().length > 0))
+  await page.locator('[data-testid="segment-counts"][data-total="0"]').waitFor()
+  assert.equal(await page.getByTestId('segment-count-error').count(), 0)
+  await settle(page)
+  await ui.shot('webforms-segment-condition-ja.png')
+  await page.getByTestId('nav-webforms').click()
+  await page.getByTestId('webform-row').filter({ hasText: '住所変更届' }).click()
+  await detail.waitFor()
 
   // English: the designer's and the detail's own words are translated.
   await page.getByTestId('lang-en').click()

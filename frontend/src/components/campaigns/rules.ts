@@ -13,11 +13,11 @@ export const MAX_CONDITIONS = 60
 
 /**
  * The condition kinds the builder offers (survey: components/surveys/SurveyCondition.vue;
- * click: ClickCondition.vue).
+ * click: ClickCondition.vue; form: webforms/FormCondition.vue).
  * segment.Condition's kind is a plain string on the wire; the editor keeps
  * its own list, and the Go side refuses a kind it does not know.
  */
-export const CONDITION_KINDS = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey', 'click'] as const
+export const CONDITION_KINDS = ['field', 'product', 'attribute', 'tag', 'line', 'consent', 'lastContact', 'survey', 'click', 'form'] as const
 export type ConditionKind = (typeof CONDITION_KINDS)[number]
 
 export const FIELDS = ['branch', 'staff', 'status', 'gender', 'postal_prefix', 'age'] as const
@@ -51,6 +51,8 @@ export function newCondition(kind: ConditionKind): SegmentCondition {
       return { kind, survey: '' }
     case 'click':
       return { kind, campaign: '', cmp: 'clicked', value: '' }
+    case 'form':
+      return { kind, form: '' }
   }
 }
 
@@ -160,6 +162,8 @@ export function conditionProblem(c: SegmentCondition): ConditionProblem | null {
       return need('survey', filled(c.survey), CHOOSE)
     case 'click':
       return need('campaign', filled(c.campaign), CHOOSE) ?? need('cmp', c.cmp === 'clicked' || c.cmp === 'not_clicked', CHOOSE)
+    case 'form':
+      return need('form', filled(c.form), CHOOSE) ?? (c.question ? need('values', (c.values ?? []).length > 0, CHOOSE) : null)
     default:
       return { part: 'kind', code: CHOOSE } // a kind this editor does not know
   }

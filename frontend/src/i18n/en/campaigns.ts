@@ -76,6 +76,7 @@ const en: typeof ja = {
       lastContact: 'Last contact',
       survey: 'Survey answer',
       click: 'Link click',
+      form: 'Answered a web form',
     },
     click: {
       pickCampaign: 'Choose a campaign',

@@ -75,6 +75,7 @@ const ja = {
       lastContact: '最後のやり取り',
       survey: 'アンケート回答',
       click: 'リンクのクリック',
+      form: 'Web フォームに回答',
     },
     click: {
       pickCampaign: 'キャンペーンを選ぶ',
