@@ -40,7 +40,7 @@ test('web forms: sections shown on an earlier answer', async () => {
   await qs.nth(0).getByTestId('webform-q-choices').fill('資産運用\n住宅ローン')
   // 2: a section, shown only for 住宅ローン (not picked yet).
   await editor.getByTestId('webform-add-section').click()
-  assert.equal(await qs.nth(1).locator('legend').innerText(), '見出し 2')
+  assert.equal(await qs.nth(1).getByTestId('webform-q-name').innerText(), '見出し 2')
   await qs.nth(1).getByTestId('webform-q-label').fill('住宅ローンについて')
   await qs.nth(1).getByTestId('webform-q-help').fill('住宅ローンのご相談の方だけにお伺いします。')
   assert.equal(await qs.nth(1).getByTestId('webform-q-required').count(), 0, 'a heading is not answered, so not required')
