@@ -368,7 +368,10 @@ func TestAPIAnswersAfter30Seconds(t *testing.T) {
 // are rows.
 func TestRestartDuringOutageLosesNoFetch(t *testing.T) {
 	t.Parallel() // its own DB and simulator; it mostly waits (timeouts, slow answers)
-	e := newOutageEnv(t, fastDrill(500*time.Millisecond))
+	// LINE refuses at once here, so no attempt needs to time out; a short
+	// attempt timeout would only make a slow answer on a loaded machine look
+	// failed after LINE served it, and fetch it twice (the count below).
+	e := newOutageEnv(t, fastDrill(5*time.Second))
 	users := e.customers(20)
 	if err := e.sim.SetOutage(linesim.OutageRefuse); err != nil {
 		t.Fatal(err)
